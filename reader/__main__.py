@@ -1,0 +1,7 @@
+"""``python -m reader`` runs the same entry point as ``digest-reader``."""
+
+from __future__ import annotations
+
+from reader.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,222 @@
+"""The data model: papers, digests and the problems met while reading them.
+
+A :class:`Paper` is identified by a stable id (see :mod:`reader.ids`); the same
+paper met in several digests is merged into one (:func:`merge_papers`) that
+remembers every day and every source it came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+
+class Link(NamedTuple):
+    """A labelled link: ``label`` is one of abs, pdf, code, project, hf, doi, other..."""
+
+    label: str
+    url: str
+
+
+@dataclass
+class Paper:
+    """One paper, as read from one or more digests. All text is sanitised plain text
+    (the abstract is Markdown)."""
+
+    id: str
+    title: str
+    authors: list[str] = field(default_factory=list)
+    abstract: str = ""
+    links: list[Link] = field(default_factory=list)
+    #: Source tags: categories, topics, ``ai_keywords``; never the user's tags.
+    tags: list[str] = field(default_factory=list)
+    #: Every digest day (``YYYY-MM-DD``) the paper appeared on, sorted.
+    dates: list[str] = field(default_factory=list)
+    #: Digest files (display paths) the paper was read from.
+    sources: list[str] = field(default_factory=list)
+    arxiv_id: str | None = None
+    doi: str | None = None
+    upvotes: int | None = None
+    comments: int | None = None
+    github_repo: str | None = None
+    github_stars: int | None = None
+    project_page: str | None = None
+    ai_summary: str | None = None
+    #: The date the paper itself was published (arXiv date), when known.
+    published: str | None = None
+
+    @property
+    def date(self) -> str:
+        """The latest digest day the paper appeared on ("" when unknown)."""
+        if self.dates:
+            return self.dates[-1]
+        return self.published or ""
+
+    @property
+    def url(self) -> str:
+        """The paper's main link: abs page first, then any link, else ""."""
+        for wanted in ("abs", "hf", "doi", "pdf", "project", "code"):
+            for link in self.links:
+                if link.label == wanted:
+                    return link.url
+        return self.links[0].url if self.links else ""
+
+    def link(self, label: str) -> str | None:
+        for link in self.links:
+            if link.label == label:
+                return link.url
+        return None
+
+    @property
+    def has_code(self) -> bool:
+        return bool(self.github_repo) or any(link.label == "code" for link in self.links)
+
+    def to_dict(self) -> dict[str, object]:
+        """A plain dict (JSON-safe) of every field; links as ``[label, url]`` pairs."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "authors": list(self.authors),
+            "abstract": self.abstract,
+            "links": [[lk.label, lk.url] for lk in self.links],
+            "tags": list(self.tags),
+            "dates": list(self.dates),
+            "sources": list(self.sources),
+            "arxiv_id": self.arxiv_id,
+            "doi": self.doi,
+            "upvotes": self.upvotes,
+            "comments": self.comments,
+            "github_repo": self.github_repo,
+            "github_stars": self.github_stars,
+            "project_page": self.project_page,
+            "ai_summary": self.ai_summary,
+            "published": self.published,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, object]) -> Paper:
+        """Inverse of :meth:`to_dict` (used by the library cache)."""
+        links = [Link(str(a), str(b)) for a, b in d.get("links") or []]  # type: ignore[attr-defined]
+        return cls(
+            id=str(d["id"]),
+            title=str(d.get("title") or ""),
+            authors=list(d.get("authors") or []),  # type: ignore[call-overload]
+            abstract=str(d.get("abstract") or ""),
+            links=links,
+            tags=list(d.get("tags") or []),  # type: ignore[call-overload]
+            dates=list(d.get("dates") or []),  # type: ignore[call-overload]
+            sources=list(d.get("sources") or []),  # type: ignore[call-overload]
+            arxiv_id=_opt_str(d.get("arxiv_id")),
+            doi=_opt_str(d.get("doi")),
+            upvotes=_opt_int(d.get("upvotes")),
+            comments=_opt_int(d.get("comments")),
+            github_repo=_opt_str(d.get("github_repo")),
+            github_stars=_opt_int(d.get("github_stars")),
+            project_page=_opt_str(d.get("project_page")),
+            ai_summary=_opt_str(d.get("ai_summary")),
+            published=_opt_str(d.get("published")),
+        )
+
+
+def _opt_str(v: object) -> str | None:
+    return None if v is None else str(v)
+
+
+def _opt_int(v: object) -> int | None:
+    if v is None:
+        return None
+    try:
+        return int(v)  # type: ignore[call-overload, no-any-return]
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something that could not be read. ``line`` (1-based) or ``record`` (1-based)
+    when known. ``str()`` gives ``file:line: message``."""
+
+    path: str
+    message: str
+    line: int | None = None
+    record: int | None = None
+    #: "error" (something was lost) or "warning" (read, but worth knowing).
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        where = self.path
+        if self.line is not None:
+            where += f":{self.line}"
+        elif self.record is not None:
+            where += f": record {self.record}"
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class Digest:
+    """What one file yields: its papers and the problems met. A loader always
+    returns a Digest, never raises on bad content."""
+
+    path: str
+    format: str
+    papers: list[Paper] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    title: str = ""
+    date: str = ""
+    source: str = ""
+
+    def problem(
+        self,
+        message: str,
+        line: int | None = None,
+        record: int | None = None,
+        severity: str = "error",
+    ) -> None:
+        self.problems.append(Problem(self.path, message, line, record, severity))
+
+
+def merge_papers(a: Paper, b: Paper) -> Paper:
+    """Fold ``b`` into ``a`` (in place) and return ``a``.
+
+    The richest text wins (longest abstract, longest title that is not just a
+    wrapped copy), links/tags/dates/sources are unions in first-seen order, and
+    numeric signals keep the highest value seen.
+    """
+    if len(b.abstract) > len(a.abstract):
+        a.abstract = b.abstract
+    if not a.title or (b.title and len(b.title) > len(a.title) and a.title.endswith("...")):
+        a.title = b.title
+    if len(b.authors) > len(a.authors):
+        a.authors = list(b.authors)
+    seen = {lk.url for lk in a.links}
+    for lk in b.links:
+        if lk.url not in seen:
+            a.links.append(lk)
+            seen.add(lk.url)
+    for t in b.tags:
+        if t not in a.tags:
+            a.tags.append(t)
+    if b.dates:
+        a.dates = sorted(set(a.dates) | set(b.dates))
+    for s in b.sources:
+        if s not in a.sources:
+            a.sources.append(s)
+    a.arxiv_id = a.arxiv_id or b.arxiv_id
+    a.doi = a.doi or b.doi
+    a.upvotes = _max_opt(a.upvotes, b.upvotes)
+    a.comments = _max_opt(a.comments, b.comments)
+    a.github_stars = _max_opt(a.github_stars, b.github_stars)
+    a.github_repo = a.github_repo or b.github_repo
+    a.project_page = a.project_page or b.project_page
+    if b.ai_summary and len(b.ai_summary) > len(a.ai_summary or ""):
+        a.ai_summary = b.ai_summary
+    a.published = a.published or b.published
+    return a
+
+
+def _max_opt(x: int | None, y: int | None) -> int | None:
+    if x is None:
+        return y
+    if y is None:
+        return x
+    return max(x, y)

@@ -1,0 +1,202 @@
+"""Safe parsing of YAML and JSON from digests and from the user's own files.
+
+YAML: every scalar stays the string that was written (``2401.10000`` is not a
+float, ``NO`` is not False), aliases are refused (no "billion laughs"), nesting
+is bounded, tags such as ``!!python/object`` are refused, and duplicate keys are
+reported. JSON: nesting bounded, ``NaN``/``Infinity`` refused, duplicate keys
+reported. Both raise :class:`LoadError` with a message (and line when known);
+nothing else escapes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+MAX_DEPTH = 64
+
+
+class LoadError(ValueError):
+    """A file that could not be parsed: ``message`` and, when known, ``line``."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+@dataclass
+class Parsed:
+    """A parsed document and the warnings met (duplicate keys, with lines)."""
+
+    data: Any
+    warnings: list[tuple[int | None, str]] = field(default_factory=list)
+    #: The composed YAML node tree (``load_yaml`` only), for :func:`item_lines`.
+    root: Any = None
+
+
+try:  # the C parser is ~10x faster; fall back to pure Python where it is missing
+    _Loader: type = yaml.CBaseLoader
+except AttributeError:  # pragma: no cover
+    _Loader = yaml.BaseLoader
+
+
+def _check_nodes(root: yaml.Node, warnings: list[tuple[int | None, str]]) -> None:
+    """Refuse aliases and deep nesting; report duplicate keys. Iterative, so a
+    hostile document cannot exhaust the Python stack."""
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        line = node.start_mark.line + 1 if node.start_mark else None
+        if id(node) in seen:
+            raise LoadError("YAML aliases (&anchor / *alias) are not allowed", line)
+        seen.add(id(node))
+        if depth > MAX_DEPTH:
+            raise LoadError(f"nesting deeper than {MAX_DEPTH} levels", line)
+        if isinstance(node, yaml.MappingNode):
+            keys: set[str] = set()
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode):
+                    if k.value in keys:
+                        kline = k.start_mark.line + 1 if k.start_mark else None
+                        warnings.append(
+                            (kline, f"duplicate key {k.value!r} (the last one is kept)")
+                        )
+                    keys.add(k.value)
+                stack.append((k, depth + 1))
+                stack.append((v, depth + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((child, depth + 1) for child in node.value)
+        elif node.tag.startswith("tag:yaml.org,2002:python") or node.tag.startswith("!"):
+            raise LoadError(f"YAML tag {node.tag} is not allowed", line)
+
+
+def _check_tags(node: yaml.Node) -> None:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        tag = n.tag or ""
+        if not tag.startswith("tag:yaml.org,2002:") or "python" in tag:
+            line = n.start_mark.line + 1 if n.start_mark else None
+            raise LoadError(f"YAML tag {tag} is not allowed", line)
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                stack.extend((k, v))
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
+
+
+def load_yaml(text: str) -> Parsed:
+    """Parse one YAML document safely (see module docs); an empty one is None."""
+    warnings: list[tuple[int | None, str]] = []
+    try:
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return Parsed(None, warnings)
+            _check_nodes(node, warnings)
+            _check_tags(node)
+            data = loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except LoadError:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        msg = " ".join(str(x) for x in (exc.context, exc.problem) if x)
+        raise LoadError(f"not valid YAML: {msg}", line) from None
+    except yaml.YAMLError as exc:
+        raise LoadError(f"not valid YAML: {exc}") from None
+    except RecursionError:
+        raise LoadError(f"nesting deeper than {MAX_DEPTH} levels") from None
+    return Parsed(data, warnings, root=node)
+
+
+def item_lines(parsed: Parsed, key: str) -> list[dict[str, int]]:
+    """Line numbers (1-based) for the items of the sequence under the top-level
+    mapping key ``key`` of a YAML document: one dict per item, ``""`` giving the
+    item's first line and each scalar key of a mapping item the line of its
+    value. Empty when the document has no such sequence (or is not YAML)."""
+    root = parsed.root
+    if not isinstance(root, yaml.MappingNode):
+        return []
+    seq = None
+    for k, v in root.value:
+        if isinstance(k, yaml.ScalarNode) and k.value == key:
+            seq = v
+    if not isinstance(seq, yaml.SequenceNode):
+        return []
+    out: list[dict[str, int]] = []
+    for item in seq.value:
+        lines = {"": item.start_mark.line + 1}
+        if isinstance(item, yaml.MappingNode):
+            for k, v in item.value:
+                if isinstance(k, yaml.ScalarNode):
+                    lines[k.value] = v.start_mark.line + 1
+        out.append(lines)
+    return out
+
+
+def load_yaml_all(text: str) -> list[Parsed]:
+    """Every document of a multi-document YAML stream, each checked as above."""
+    docs = [d for d in _split_documents(text)]
+    return [load_yaml(d) for d in docs] if len(docs) > 1 else [load_yaml(text)]
+
+
+def _split_documents(text: str) -> list[str]:
+    parts: list[str] = []
+    cur: list[str] = []
+    for line in text.splitlines(keepends=True):
+        if line.rstrip() == "---" and cur and any(x.strip() for x in cur):
+            parts.append("".join(cur))
+            cur = []
+        cur.append(line)
+    if cur:
+        parts.append("".join(cur))
+    return parts
+
+
+def _reject_constant(name: str) -> Any:
+    raise LoadError(f"JSON constant {name} is not allowed")
+
+
+def load_json(text: str) -> Parsed:
+    """Parse JSON safely (see module docs)."""
+    warnings: list[tuple[int | None, str]] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        d: dict[str, Any] = {}
+        for k, v in items:
+            if k in d and len(warnings) < 20:
+                warnings.append((None, f"duplicate key {k!r} (the last one is kept)"))
+            d[k] = v
+        return d
+
+    try:
+        data = json.loads(text, object_pairs_hook=pairs, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise LoadError(f"not valid JSON: {exc.msg} (column {exc.colno})", exc.lineno) from None
+    except RecursionError:
+        raise LoadError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
+    if _depth_exceeds(data, MAX_DEPTH):
+        raise LoadError(f"JSON nested deeper than {MAX_DEPTH} levels")
+    return Parsed(data, warnings)
+
+
+def _depth_exceeds(data: Any, limit: int) -> bool:
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        v, d = stack.pop()
+        if d > limit:
+            return True
+        if isinstance(v, dict):
+            stack.extend((x, d + 1) for x in v.values() if isinstance(x, (dict, list)))
+        elif isinstance(v, list):
+            stack.extend((x, d + 1) for x in v if isinstance(x, (dict, list)))
+    return False
