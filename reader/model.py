@@ -18,7 +18,7 @@ class Link(NamedTuple):
     url: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Paper:
     """One paper, as read from one or more digests. All text is sanitised plain text
     (the abstract is Markdown)."""

@@ -56,6 +56,11 @@ class Paths:
         return self.data_dir / "digests"
 
     @property
+    def sources_file(self) -> Path:
+        """Paths opened in the app, remembered so they stay searchable."""
+        return self.data_dir / "sources.yaml"
+
+    @property
     def ui_file(self) -> Path:
         """Small UI preferences the app remembers (theme, last session time)."""
         return self.data_dir / "ui.yaml"

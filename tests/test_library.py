@@ -1,0 +1,130 @@
+"""The library: where digests come from, merging by id, and the parse cache."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from reader.config import Config
+from reader.library import open_library, remember_sources
+from reader.paths import Paths
+
+DAY1 = """\
+title: Daily Papers
+date: 2025-08-20
+papers:
+  - id: "2508.00001"
+    title: Shared Paper About Agents
+    authors: [Ada Lovelace]
+    abstract: A short abstract.
+    links: {abs: https://arxiv.org/abs/2508.00001}
+    upvotes: 3
+  - id: "2508.00002"
+    title: Only On Day One
+    abstract: Day one only.
+"""
+
+DAY2 = """\
+title: Daily Papers
+date: 2025-08-21
+papers:
+  - id: "2508.00001v2"
+    title: Shared Paper About Agents
+    authors: [Ada Lovelace, Alan Turing]
+    abstract: A much longer abstract that says more about the shared paper.
+    links: {abs: https://arxiv.org/abs/2508.00001, code: https://github.com/x/y}
+    upvotes: 10
+  - id: "2508.00003"
+    title: Only On Day Two
+    abstract: Day two only.
+"""
+
+
+def _write(folder: Path, name: str, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_same_paper_in_two_digests_is_one_paper_with_both_days(tmp_path: Path) -> None:
+    folder = tmp_path / "digests"
+    _write(folder, "2025-08-20.yaml", DAY1)
+    _write(folder, "2025-08-21.yaml", DAY2)
+    lib = open_library(Paths.from_env(), Config(), [folder])
+    assert sorted(lib.papers) == ["2508.00001", "2508.00002", "2508.00003"]
+    shared = lib.papers["2508.00001"]
+    assert shared.dates == ["2025-08-20", "2025-08-21"]
+    assert shared.abstract.startswith("A much longer abstract")
+    assert shared.upvotes == 10
+    assert shared.has_code
+    assert lib.days() == ["2025-08-21", "2025-08-20"]
+    assert [p.title for p in lib.ordered()][:2] == ["Only On Day Two", "Shared Paper About Agents"]
+
+
+def test_library_folder_config_folders_and_paths_all_count(tmp_path: Path) -> None:
+    paths = Paths.from_env()
+    _write(paths.library_dir, "a.yaml", DAY1)
+    configured = tmp_path / "configured"
+    _write(configured / "sub", "b.yaml", DAY2)
+    lib = open_library(paths, Config(library=[configured]))
+    assert len(lib.papers) == 3
+    assert not lib.is_sample
+
+
+def test_with_nothing_configured_the_sample_digests_open() -> None:
+    lib = open_library(Paths.from_env(), Config())
+    assert lib.is_sample
+    assert len(lib.papers) >= 40
+    assert len(lib.days()) >= 3
+    assert len({d.format for d in lib.digests}) >= 2
+
+
+def test_a_second_start_reads_only_changed_files(tmp_path: Path) -> None:
+    folder = tmp_path / "digests"
+    one = _write(folder, "2025-08-20.yaml", DAY1)
+    _write(folder, "2025-08-21.yaml", DAY2)
+    paths = Paths.from_env()
+    first = open_library(paths, Config(), [folder])
+    assert (first.stats.parsed, first.stats.cached) == (2, 0)
+    second = open_library(paths, Config(), [folder])
+    assert (second.stats.parsed, second.stats.cached) == (0, 2)
+    assert second.papers["2508.00001"].dates == ["2025-08-20", "2025-08-21"]
+    one.write_text(DAY1.replace("Only On Day One", "Renamed On Day One"), encoding="utf-8")
+    os.utime(one, ns=(1, 1))  # a different mtime even on coarse clocks
+    third = open_library(paths, Config(), [folder])
+    assert (third.stats.parsed, third.stats.cached) == (1, 1)
+    assert third.papers["2508.00002"].title == "Renamed On Day One"
+
+
+def test_a_damaged_cache_is_read_again_and_nothing_is_lost(tmp_path: Path) -> None:
+    folder = tmp_path / "digests"
+    _write(folder, "2025-08-20.yaml", DAY1)
+    paths = Paths.from_env()
+    open_library(paths, Config(), [folder])
+    for f in paths.library_cache.iterdir():
+        f.write_bytes(b"\x00garbage{")
+    lib = open_library(paths, Config(), [folder])
+    assert lib.stats.parsed == 1
+    assert len(lib.papers) == 2
+
+
+def test_a_bad_file_does_not_stop_the_rest(tmp_path: Path) -> None:
+    folder = tmp_path / "digests"
+    _write(folder, "good.yaml", DAY1)
+    _write(folder, "bad.yaml", "papers: [unclosed\n")
+    (folder / "binary.json").write_bytes(b"\xff\xfe\x00garbage")
+    lib = open_library(Paths.from_env(), Config(), [folder])
+    assert len(lib.papers) == 2
+    bad = [str(p) for p in lib.problems if p.severity == "error"]
+    assert any("bad.yaml" in p for p in bad)
+    assert any("binary.json" in p for p in bad)
+
+
+def test_paths_opened_in_the_app_stay_in_the_library(tmp_path: Path) -> None:
+    digest = _write(tmp_path / "elsewhere", "2025-08-20.yaml", DAY1)
+    paths = Paths.from_env()
+    remember_sources(paths, [digest])
+    lib = open_library(paths, Config())
+    assert not lib.is_sample
+    assert sorted(lib.papers) == ["2508.00001", "2508.00002"]
