@@ -200,8 +200,9 @@ DIGEST_SUFFIXES = (
 
 
 def looks_like_digest(path: Path) -> bool:
-    """Whether a file found while walking a folder is worth reading."""
+    """Whether a file found while walking a folder is worth reading. A folder's
+    README or SOURCES note is skipped; named on the command line it is read."""
     name = path.name.lower()
-    if name.startswith(".") or name in {"readme.txt", "sources.md", "license", "license.md"}:
+    if name.startswith(".") or name in {"readme.md", "readme.txt", "sources.md", "license.md"}:
         return False
     return name.endswith(DIGEST_SUFFIXES)
