@@ -1,0 +1,361 @@
+"""Export papers (with the user's stars, tags and notes) to BibTeX, Markdown,
+JSON, CSV and YAML: ``export(papers, state, fmt) -> str``.
+
+BibTeX keys are ``<first author's last name><year><first title word>`` in
+lower-case ASCII (``vaswani2017attention``); papers that would share a key get
+``a``, ``b``, ... in the order of their ids, the first keeping the plain key.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote
+
+import yaml
+
+from reader.ids import arxiv_id
+from reader.model import Paper
+from reader.sanitize import clean, clean_line
+from reader.state import PaperState, StateStore
+
+FORMATS = ("bibtex", "markdown", "json", "csv", "yaml")
+
+_STOP = {
+    "a", "an", "the", "on", "of", "in", "for", "to", "and", "with", "via", "is",
+    "are", "from", "by", "at", "towards", "toward", "do", "does", "can", "how",
+    "what", "why", "when", "we", "your", "our",
+}  # fmt: skip
+_ARCHIVES = (
+    "cs|math|stat|eess|econ|q-bio|q-fin|astro-ph|cond-mat|physics|nlin|gr-qc|hep-ex"
+    "|hep-lat|hep-ph|hep-th|math-ph|nucl-ex|nucl-th|quant-ph"
+)
+_CATEGORY = re.compile(rf"^(?:{_ARCHIVES})(?:\.[A-Za-z][A-Za-z\-]*)?$")
+_BIB_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "{": r"\textbraceleft{}",
+    "}": r"\textbraceright{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def _state_of(paper: Paper, state: StateStore | None) -> PaperState:
+    return state.get(paper.id) if state is not None else PaperState()
+
+
+def _ascii(text: str) -> str:
+    t = unicodedata.normalize("NFKD", text.lower())
+    t = t.replace("ß", "ss").replace("ø", "o").replace("æ", "ae").replace("ł", "l")
+    return "".join(c for c in t if c.isascii() and c.isalnum()).lower()
+
+
+def _last_name(author: str) -> str:
+    name = clean_line(author).strip()
+    if "," in name:  # "Last, First"
+        name = name.split(",", 1)[0]
+    else:
+        words = [w for w in name.split() if w.rstrip(".").lower() not in ("jr", "sr", "ii", "iii")]
+        name = words[-1] if words else ""
+    return _ascii(name)
+
+
+def _year(paper: Paper) -> str:
+    for s in (paper.published or "", *reversed(paper.dates)):
+        if re.match(r"^\d{4}", s):
+            return s[:4]
+    aid = paper.arxiv_id or arxiv_id(paper.id)
+    if aid:
+        m = re.search(r"(\d{2})(\d{2})[.\d]", aid.split("/")[-1])
+        if m:
+            yy = int(m.group(1))
+            return f"{2000 + yy if yy < 91 else 1900 + yy}"
+    return ""
+
+
+def _month(paper: Paper) -> str:
+    for s in (paper.published or "", *reversed(paper.dates)):
+        m = re.match(r"^\d{4}-(\d{2})", s)
+        if m and 1 <= int(m.group(1)) <= 12:
+            return _MONTHS[int(m.group(1)) - 1]
+    return ""
+
+
+def _title_word(title: str) -> str:
+    for word in re.split(r"[\W_]+", title):
+        w = _ascii(word)
+        if w and w not in _STOP:
+            return w
+    return ""
+
+
+def citation_key(paper: Paper) -> str:
+    """The base key of a paper (before deduplication)."""
+    author = _last_name(paper.authors[0]) if paper.authors else ""
+    key = f"{author or 'anon'}{_year(paper)}{_title_word(paper.title)}"
+    return key if key != "anon" else "paper" + _ascii(paper.id)
+
+
+def citation_keys(papers: Sequence[Paper]) -> dict[str, str]:
+    """Paper id -> its key, unique within ``papers``: the first (by id) of papers
+    sharing a base key keeps it, the others get ``a``, ``b``, ... ``z``, ``aa``."""
+    groups: dict[str, list[str]] = {}
+    for p in papers:
+        ids = groups.setdefault(citation_key(p), [])
+        if p.id not in ids:
+            ids.append(p.id)
+    keys: dict[str, str] = {}
+    used = set(groups)
+    for base, ids in groups.items():
+        n = 0
+        for i, pid in enumerate(sorted(ids)):
+            if i == 0:
+                keys[pid] = base
+                continue
+            while True:
+                key = base + _suffix(n)
+                n += 1
+                if key not in used:
+                    break
+            used.add(key)
+            keys[pid] = key
+    return keys
+
+
+def _suffix(n: int) -> str:
+    s = ""
+    n += 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        s = chr(ord("a") + r) + s
+    return s
+
+
+def bib_escape(text: str) -> str:
+    """Text made safe for a braced BibTeX field: specials escaped, one line,
+    braces balanced (so no field can end early or swallow the next entry)."""
+    s = " ".join(clean_line(text).split())
+    out = "".join(_BIB_SPECIAL.get(c, c) for c in s)
+    return out
+
+
+def _bib_name(author: str) -> str:
+    name = " ".join(clean_line(author).split())
+    esc = bib_escape(name)
+    # a comma or the word "and" inside one name would split it: keep it whole
+    if "," in name or re.search(r"\band\b", name, re.IGNORECASE):
+        return "{" + esc + "}"
+    return esc
+
+
+def bibtex_entry(paper: Paper, state: StateStore | None, key: str | None = None) -> str:
+    """One BibTeX entry (``@misc``, with ``eprint`` for arXiv papers)."""
+    ps = _state_of(paper, state)
+    aid = paper.arxiv_id or arxiv_id(paper.id)
+    fields: list[tuple[str, str]] = [("title", "{" + bib_escape(paper.title) + "}")]
+    if paper.authors:
+        fields.append(("author", " and ".join(_bib_name(a) for a in paper.authors)))
+    year = _year(paper)
+    if year:
+        fields.append(("year", year))
+    month = _month(paper)
+    if month:
+        fields.append(("month", month))
+    if aid:
+        fields.append(("eprint", aid))
+        fields.append(("archivePrefix", "arXiv"))
+        primary = _primary_class(paper, aid)
+        if primary:
+            fields.append(("primaryClass", primary))
+    if paper.doi:
+        fields.append(("doi", bib_escape(paper.doi)))
+    url = paper.url or (f"https://arxiv.org/abs/{aid}" if aid else "")
+    if url:
+        fields.append(("url", _bib_url(url)))
+    if ps.tags:
+        fields.append(("keywords", bib_escape(", ".join(sorted(ps.tags)))))
+    if ps.note:
+        fields.append(("annote", bib_escape(ps.note)))
+    k = key or citation_key(paper)
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
+    return f"@misc{{{k},\n{body}\n}}\n"
+
+
+def _bib_url(url: str) -> str:
+    # URLs keep their characters (the url package reads them verbatim) but may not
+    # unbalance braces or hold white space
+    u = "".join(url.split())
+    return u.replace("{", "%7B").replace("}", "%7D").replace("\\", "%5C")
+
+
+def _primary_class(paper: Paper, aid: str) -> str:
+    if "/" in aid:
+        return aid.split("/", 1)[0]
+    for t in paper.tags:
+        if _CATEGORY.match(t.strip()):
+            return t.strip()
+    return ""
+
+
+def to_bibtex(papers: Sequence[Paper], state: StateStore | None) -> str:
+    keys = citation_keys(papers)
+    return "\n".join(bibtex_entry(p, state, keys[p.id]) for p in _unique(papers))
+
+
+def _unique(papers: Sequence[Paper]) -> list[Paper]:
+    seen: set[str] = set()
+    out: list[Paper] = []
+    for p in papers:
+        if p.id not in seen:
+            seen.add(p.id)
+            out.append(p)
+    return out
+
+
+# -- Markdown ------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
+
+
+def md_escape(text: str) -> str:
+    """One line of text shown literally by Markdown renderers."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(clean_line(text).split()))
+
+
+def _md_url(url: str) -> str:
+    return quote(clean_line(url).strip(), safe=":/?#[]@!$&'*+,;=%~-._")
+
+
+def to_markdown(papers: Sequence[Paper], state: StateStore | None) -> str:
+    lines: list[str] = []
+    for p in _unique(papers):
+        ps = _state_of(p, state)
+        title = md_escape(p.title) or md_escape(p.id)
+        head = f"[{title}](<{_md_url(p.url)}>)" if p.url else title
+        star = "★ " if ps.starred else ""
+        lines.append(f"- {star}**{head}**")
+        authors = ", ".join(md_escape(a) for a in p.authors[:6])
+        if len(p.authors) > 6:
+            authors += " et al."
+        meta = [x for x in (authors, md_escape(p.date)) if x]
+        aid = p.arxiv_id or arxiv_id(p.id)
+        if aid:
+            meta.append(f"arXiv:{md_escape(aid)}")
+        if meta:
+            lines.append("  " + " · ".join(meta))
+        if ps.tags:
+            lines.append("  tags: " + ", ".join(f"`{t.replace('`', '')}`" for t in sorted(ps.tags)))
+        links = [f"[{md_escape(lk.label)}](<{_md_url(lk.url)}>)" for lk in p.links if lk.url]
+        if links:
+            lines.append("  " + " · ".join(links))
+        if ps.note:
+            for nl in clean(ps.note).splitlines():
+                lines.append(("  > " + nl).rstrip())
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+# -- JSON, CSV, YAML -------------------------------------------------------------
+
+
+def paper_record(paper: Paper, state: StateStore | None) -> dict[str, Any]:
+    """The plain record every data format writes (JSON-safe)."""
+    ps = _state_of(paper, state)
+    return {
+        "id": paper.id,
+        "title": paper.title,
+        "authors": list(paper.authors),
+        "date": paper.date,
+        "url": paper.url,
+        "abstract": paper.abstract,
+        "starred": ps.starred,
+        "read": ps.read,
+        "tags": sorted(ps.tags),
+        "note": ps.note,
+        "links": [{"label": lk.label, "url": lk.url} for lk in paper.links],
+        "arxiv_id": paper.arxiv_id or arxiv_id(paper.id),
+        "doi": paper.doi,
+        "dates": list(paper.dates),
+        "published": paper.published,
+        "source_tags": list(paper.tags),
+        "upvotes": paper.upvotes,
+        "github_repo": paper.github_repo,
+        "project_page": paper.project_page,
+    }
+
+
+def to_json(papers: Sequence[Paper], state: StateStore | None) -> str:
+    data = [paper_record(p, state) for p in _unique(papers)]
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+CSV_COLUMNS = (
+    "id", "title", "authors", "date", "url", "arxiv_id", "doi",
+    "starred", "read", "tags", "note", "abstract",
+)  # fmt: skip
+
+
+def _csv_cell(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    s = "" if value is None else str(value)
+    # a cell starting with = + - @ is run as a formula by spreadsheets
+    if s[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        s = "'" + s
+    return s
+
+
+def to_csv(papers: Sequence[Paper], state: StateStore | None) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for p in _unique(papers):
+        r = paper_record(p, state)
+        r["authors"] = "; ".join(r["authors"])
+        r["tags"] = "; ".join(r["tags"])
+        w.writerow([_csv_cell(r[c]) for c in CSV_COLUMNS])
+    return buf.getvalue()
+
+
+def to_yaml(papers: Sequence[Paper], state: StateStore | None) -> str:
+    data = [paper_record(p, state) for p in _unique(papers)]
+    return str(
+        yaml.dump(
+            data,
+            Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
+            allow_unicode=True,
+            sort_keys=False,
+            default_flow_style=False,
+            width=100,
+        )
+    )
+
+
+_WRITERS = {
+    "bibtex": to_bibtex,
+    "markdown": to_markdown,
+    "json": to_json,
+    "csv": to_csv,
+    "yaml": to_yaml,
+}
+
+
+def export(papers: Sequence[Paper], state: StateStore | None, fmt: str) -> str:
+    """``papers`` (duplicates dropped, order kept) in format ``fmt`` (one of
+    :data:`FORMATS`); ValueError for an unknown format."""
+    name = fmt.strip().lower()
+    name = {"bib": "bibtex", "md": "markdown", "yml": "yaml"}.get(name, name)
+    writer = _WRITERS.get(name)
+    if writer is None:
+        raise ValueError(f"unknown export format {fmt!r} (one of: {', '.join(FORMATS)})")
+    return writer(papers, state)
