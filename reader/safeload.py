@@ -3,20 +3,31 @@
 YAML: every scalar stays the string that was written (``2401.10000`` is not a
 float, ``NO`` is not False), aliases are refused (no "billion laughs"), nesting
 is bounded, tags such as ``!!python/object`` are refused, and duplicate keys are
-reported. JSON: nesting bounded, ``NaN``/``Infinity`` refused, duplicate keys
-reported. Both raise :class:`LoadError` with a message (and line when known);
-nothing else escapes.
+reported. JSON: nesting bounded, ``NaN``/``Infinity`` (and numbers that
+overflow to them, ``1e999``) refused, integers longer than
+:data:`MAX_NUMBER_DIGITS` digits refused, lone surrogates (``"\\ud800"``)
+replaced with U+FFFD, duplicate keys reported. Both raise :class:`LoadError`
+with a message (and line when known); nothing else escapes. At most
+:data:`MAX_WARNINGS` duplicate-key warnings are kept per document (then one
+that counts the rest).
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 MAX_DEPTH = 64
+#: Duplicate-key warnings kept per document (a hostile file can hold millions).
+MAX_WARNINGS = 20
+#: Longest integer accepted in JSON (Python refuses > 4300 digits with a
+#: ValueError of its own; no digest field needs more than a few).
+MAX_NUMBER_DIGITS = 100
 
 
 class LoadError(ValueError):
@@ -63,9 +74,7 @@ def _check_nodes(root: yaml.Node, warnings: list[tuple[int | None, str]]) -> Non
                 if isinstance(k, yaml.ScalarNode):
                     if k.value in keys:
                         kline = k.start_mark.line + 1 if k.start_mark else None
-                        warnings.append(
-                            (kline, f"duplicate key {k.value!r} (the last one is kept)")
-                        )
+                        _warn(warnings, kline, f"duplicate key {k.value!r} (the last one is kept)")
                     keys.add(k.value)
                 stack.append((k, depth + 1))
                 stack.append((v, depth + 1))
@@ -73,6 +82,19 @@ def _check_nodes(root: yaml.Node, warnings: list[tuple[int | None, str]]) -> Non
             stack.extend((child, depth + 1) for child in node.value)
         elif node.tag.startswith("tag:yaml.org,2002:python") or node.tag.startswith("!"):
             raise LoadError(f"YAML tag {node.tag} is not allowed", line)
+
+
+def _warn(warnings: list[tuple[int | None, str]], line: int | None, message: str) -> None:
+    """Add a warning, keeping at most :data:`MAX_WARNINGS` (the last one counts
+    the rest)."""
+    if len(warnings) < MAX_WARNINGS:
+        warnings.append((line, message))
+        return
+    extra = 1
+    if len(warnings) > MAX_WARNINGS:
+        extra += int(warnings[-1][1].split()[0])
+        warnings.pop()
+    warnings.append((None, f"{extra} more duplicate key{'s' * (extra != 1)} not listed"))
 
 
 def _check_tags(node: yaml.Node) -> None:
@@ -115,6 +137,10 @@ def load_yaml(text: str) -> Parsed:
         raise LoadError(f"not valid YAML: {exc}") from None
     except RecursionError:
         raise LoadError(f"nesting deeper than {MAX_DEPTH} levels") from None
+    except UnicodeError:
+        raise LoadError("not valid YAML: text that cannot be encoded as UTF-8") from None
+    except (ValueError, TypeError, OverflowError) as exc:  # the parser's own limits
+        raise LoadError(f"not valid YAML: {exc}") from None
     return Parsed(data, warnings, root=node)
 
 
@@ -166,6 +192,24 @@ def _reject_constant(name: str) -> Any:
     raise LoadError(f"JSON constant {name} is not allowed")
 
 
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise LoadError(f"JSON number {text[:40]} is out of range")
+    return value
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
+        raise LoadError(f"JSON number of {len(text)} digits is too long")
+    return int(text)
+
+
+#: A ``\uD800``-``\uDFFF`` escape: only then can a lone surrogate appear.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
 def load_json(text: str) -> Parsed:
     """Parse JSON safely (see module docs)."""
     warnings: list[tuple[int | None, str]] = []
@@ -173,20 +217,48 @@ def load_json(text: str) -> Parsed:
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
         d: dict[str, Any] = {}
         for k, v in items:
-            if k in d and len(warnings) < 20:
-                warnings.append((None, f"duplicate key {k!r} (the last one is kept)"))
+            if k in d:
+                _warn(warnings, None, f"duplicate key {k!r} (the last one is kept)")
             d[k] = v
         return d
 
     try:
-        data = json.loads(text, object_pairs_hook=pairs, parse_constant=_reject_constant)
+        data = json.loads(
+            text,
+            object_pairs_hook=pairs,
+            parse_constant=_reject_constant,
+            parse_float=_parse_float,
+            parse_int=_parse_int,
+        )
+    except LoadError:
+        raise
     except json.JSONDecodeError as exc:
         raise LoadError(f"not valid JSON: {exc.msg} (column {exc.colno})", exc.lineno) from None
     except RecursionError:
         raise LoadError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. Python's own number limits
+        raise LoadError(f"not valid JSON: {exc}") from None
     if _depth_exceeds(data, MAX_DEPTH):
         raise LoadError(f"JSON nested deeper than {MAX_DEPTH} levels")
+    if _SURROGATE_ESCAPE.search(text):
+        data = _replace_surrogates(data)
     return Parsed(data, warnings)
+
+
+def _fix(s: str) -> str:
+    return _SURROGATE.sub("\ufffd", s)
+
+
+def _replace_surrogates(data: Any) -> Any:
+    """``data`` with every lone surrogate in keys and strings made U+FFFD
+    (depth is already bounded, so recursion is safe)."""
+    if isinstance(data, str):
+        return _fix(data)
+    if isinstance(data, list):
+        return [_replace_surrogates(v) for v in data]
+    if isinstance(data, dict):
+        return {_fix(k): _replace_surrogates(v) for k, v in data.items()}
+    return data
 
 
 def _depth_exceeds(data: Any, limit: int) -> bool:

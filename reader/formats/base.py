@@ -9,6 +9,7 @@ every record it can read. Formats know nothing of state or of the index.
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,9 +69,11 @@ class Source:
         if not m:
             return ""
         y, mo, d = m.groups()
-        if 1990 <= int(y) <= 2100 and 1 <= int(mo) <= 12 and 1 <= int(d) <= 31:
-            return f"{y}-{mo}-{d}"
-        return ""
+        try:
+            day = datetime.date(int(y), int(mo), int(d))
+        except ValueError:  # 2025-02-31 is a number, not a day
+            return ""
+        return day.isoformat() if 1990 <= day.year <= 2100 else ""
 
     def new_digest(self, fmt: str) -> Digest:
         """An empty digest for this source carrying its pre-parse notes.
