@@ -233,8 +233,12 @@ def paper_text(paper: Paper, state: StateStore) -> str:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    ctx = Context(args.paths)
     query = args.query or ""
+    if args.saved and query and Path(query).exists():
+        # `search --saved NAME PATH`: argparse hands PATH to the query slot.
+        args.paths.insert(0, Path(query))
+        query = ""
+    ctx = Context(args.paths)
     if args.saved:
         if args.saved not in ctx.config.saved_searches:
             names = ", ".join(sorted(ctx.config.saved_searches)) or "none"
@@ -365,7 +369,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from reader.formats import load_path
+    from reader.formats import is_archive, load_path
 
     paths = Paths.from_env()
     try:
@@ -382,7 +386,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             _out(f"{f}: no such file")
             errors += 1
             continue
-        for digest in load_path(f, max_bytes=config.max_file_bytes):
+        digests = load_path(f, max_bytes=config.max_file_bytes)
+        for digest in digests:
             bad = [p for p in digest.problems if p.severity == "error"]
             errors += len(bad)
             if args.json:
@@ -410,6 +415,10 @@ def cmd_check(args: argparse.Namespace) -> int:
                 text = str(p)
                 where, _, message = text.partition(": ")
                 _out(clean_line(f"{where}: {prefix}{message}"))
+        if is_archive(f) and not args.json:
+            n_bad = sum(1 for d in digests for p in d.problems if p.severity == "error")
+            n_papers = sum(len(d.papers) for d in digests)
+            _out(f"{f}: archive of {len(digests)} files, {n_papers} papers, {n_bad} problems")
     if args.json:
         _json(report)
     return 1 if errors else 0

@@ -1,0 +1,349 @@
+"""Search benchmark: the Whoosh index of :mod:`reader.search` against SQLite FTS5.
+
+Run by hand (not in CI)::
+
+    /work/venv/bin/python benchmarks/search_bench.py            # 100k papers
+    /work/venv/bin/python benchmarks/search_bench.py --papers 20000
+
+Corpus: the real bulk arXiv corpus from ``../shared/real_digests`` when present
+(74,728 unique papers), topped up to ``--papers`` with papers generated from a
+fixed seed and the corpus vocabulary; else a fully generated corpus. Prints a
+table: full build, search as you type (1-3 word queries, top 50, p50/p95),
+adding a 50-paper digest, and the same work with FTS5 (bm25 with weights).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import sqlite3
+import statistics
+import sys
+import tarfile
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from reader.ids import arxiv_id  # noqa: E402
+from reader.model import Paper, merge_papers  # noqa: E402
+from reader.search.engine import Searcher  # noqa: E402
+from reader.search.index import SearchIndex  # noqa: E402
+from reader.text import one_line, unwrap  # noqa: E402
+
+SHARED = Path(os.environ.get("DIGEST_READER_SHARED", ROOT.parent / "shared"))
+BULK = (
+    SHARED
+    / "real_digests/arxiv_metadata/daily-arXiv-ai-enhanced_2025-03-18_to_2026-07-01_raw.tar.gz"
+)
+
+
+def load_bulk(path: Path, limit: int) -> dict[str, Paper]:
+    papers: dict[str, Paper] = {}
+    with tarfile.open(path, "r:gz") as tf:
+        for info in tf:  # archive order: sorting would re-read the gzip stream
+            if not info.isfile() or not info.name.endswith(".jsonl"):
+                continue
+            day = Path(info.name).stem[:10]
+            fh = tf.extractfile(info)
+            if fh is None:
+                continue
+            for line in fh:
+                try:
+                    rec = json.loads(line)
+                except ValueError:
+                    continue
+                pid = arxiv_id(str(rec.get("id") or ""))
+                if not pid:
+                    continue
+                p = Paper(
+                    id=pid,
+                    title=one_line(rec.get("title")),
+                    authors=[one_line(a) for a in rec.get("authors") or []],
+                    abstract=unwrap(rec.get("summary")),
+                    tags=[str(c) for c in rec.get("categories") or []],
+                    dates=[day],
+                    arxiv_id=pid,
+                )
+                if pid in papers:
+                    merge_papers(papers[pid], p)
+                else:
+                    papers[pid] = p
+                if len(papers) >= limit:
+                    return papers
+    return papers
+
+
+FALLBACK_WORDS = [
+    "learning",
+    "model",
+    "neural",
+    "network",
+    "language",
+    "large",
+    "diffusion",
+    "image",
+    "video",
+    "graph",
+    "reinforcement",
+    "policy",
+    "agent",
+    "reasoning",
+    "benchmark",
+    "dataset",
+    "training",
+    "inference",
+    "attention",
+    "transformer",
+    "token",
+    "retrieval",
+    "generation",
+    "robust",
+    "efficient",
+    "sparse",
+    "quantum",
+    "optimization",
+    "gradient",
+    "loss",
+    "alignment",
+    "preference",
+    "reward",
+    "vision",
+    "multimodal",
+    "segmentation",
+    "detection",
+    "3d",
+    "scene",
+    "point",
+    "cloud",
+    "medical",
+    "clinical",
+]
+
+
+def top_up(papers: dict[str, Paper], n: int, seed: int = 20250821) -> list[str]:
+    """Generated papers (fixed seed) from the corpus vocabulary, up to ``n``."""
+    rng = random.Random(seed)
+    counts: Counter[str] = Counter()
+    for i, p in enumerate(papers.values()):
+        if i >= 5000:
+            break
+        counts.update(w for w in p.abstract.split() if w.isalpha())
+    vocab = [w for w, _ in counts.most_common(20000)] or FALLBACK_WORDS
+    cum: list[float] = []
+    acc = 0.0
+    for r in range(len(vocab)):
+        acc += 1.0 / (r + 10)
+        cum.append(acc)
+    names = [a for p in list(papers.values())[:3000] for a in p.authors] or ["Ann Lee", "Bo Chen"]
+    days = sorted({d for p in papers.values() for d in p.dates}) or ["2025-08-21"]
+    new: list[str] = []
+    i = 0
+    while len(papers) < n:
+        pid = f"9{i // 100000:03d}.{i % 100000:05d}"
+        i += 1
+        if pid in papers:
+            continue
+        title = " ".join(rng.choices(vocab, cum_weights=cum, k=rng.randint(6, 14))).capitalize()
+        abstract = " ".join(rng.choices(vocab, cum_weights=cum, k=rng.randint(120, 220))) + "."
+        papers[pid] = Paper(
+            id=pid,
+            title=title,
+            authors=rng.sample(names, k=min(len(names), rng.randint(1, 6))),
+            abstract=abstract,
+            tags=["cs.LG"],
+            dates=[rng.choice(days)],
+            arxiv_id=pid,
+        )
+        new.append(pid)
+    return new
+
+
+def make_queries(papers: dict[str, Paper], n: int = 300, seed: int = 7) -> list[str]:
+    rng = random.Random(seed)
+    sample = rng.sample(list(papers.values()), min(n, len(papers)))
+    out: list[str] = []
+    for p in sample:
+        words = [w for w in p.title.split() if w.isalpha() and len(w) > 3]
+        if not words:
+            continue
+        k = rng.choice((1, 2, 2, 3))
+        start = rng.randrange(max(1, len(words) - k + 1))
+        out.append(" ".join(words[start : start + k]).lower())
+    return out
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+# ------------------------------------------------------------------ FTS5
+
+
+def fts_build(db: Path, papers: dict[str, Paper]) -> sqlite3.Connection:
+    con = sqlite3.connect(db)
+    con.execute(
+        "CREATE VIRTUAL TABLE docs USING fts5(pid UNINDEXED, title, authors, abstract, tags,"
+        " tokenize='porter unicode61')"
+    )
+    con.executemany(
+        "INSERT INTO docs VALUES (?,?,?,?,?)",
+        (
+            (p.id, p.title, "; ".join(p.authors), p.abstract, "; ".join(p.tags))
+            for p in papers.values()
+        ),
+    )
+    con.commit()
+    return con
+
+
+def fts_query(con: sqlite3.Connection, text: str, limit: int = 50) -> list[str]:
+    match = " ".join('"' + w.replace('"', "") + '"' for w in text.split())
+    rows = con.execute(
+        "SELECT pid FROM docs WHERE docs MATCH ? ORDER BY bm25(docs, 0, 4.0, 2.5, 1.0, 1.5)"
+        " LIMIT ?",
+        (match, limit),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+class _Lib:
+    def __init__(self, papers: dict[str, Paper]) -> None:
+        self.papers = papers
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--papers", type=int, default=100_000)
+    ap.add_argument("--queries", type=int, default=300)
+    ap.add_argument("--procs", type=int, default=None, help="build processes (default: auto)")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = ap.parse_args()
+
+    t0 = time.perf_counter()
+    papers: dict[str, Paper] = {}
+    source = "generated"
+    if BULK.is_file():
+        papers = load_bulk(BULK, args.papers)
+        source = f"real bulk corpus ({len(papers)} papers)"
+    generated = top_up(papers, args.papers)
+    load_s = time.perf_counter() - t0
+    print(
+        f"corpus: {len(papers)} papers, {source} + {len(generated)} generated; loaded in {load_s:.1f} s"
+    )
+
+    # The 50-paper digest added later: held back from the first build.
+    digest_ids = list(papers)[-50:]
+    digest = {pid: papers[pid] for pid in digest_ids}
+    base = {pid: p for pid, p in papers.items() if pid not in digest}
+    queries = make_queries(papers, args.queries)
+
+    work = Path(tempfile.mkdtemp(prefix="search-bench-"))
+    rows: list[tuple[str, str, str, str, str]] = []
+    try:
+        index = SearchIndex(work / "index", procs=args.procs)
+        t = time.perf_counter()
+        report = index.rebuild(base)
+        build_s = time.perf_counter() - t
+        assert not report.error, report.error
+
+        con_path = work / "fts.db"
+        t = time.perf_counter()
+        con = fts_build(con_path, base)
+        fts_build_s = time.perf_counter() - t
+        rows.append(
+            (f"full build ({len(base)} papers)", f"{build_s:.1f} s", f"{fts_build_s:.1f} s",
+             f"{build_s / fts_build_s:.1f}x", "<= 90 s")
+        )  # fmt: skip
+
+        searcher = Searcher(_Lib(base), None, index)
+        for q in queries[:20]:  # warm up
+            searcher.search(q, limit=50)
+            fts_query(con, q)
+        lat: list[float] = []
+        for q in queries:
+            t = time.perf_counter()
+            searcher.search(q, limit=50)
+            lat.append((time.perf_counter() - t) * 1000)
+        fts_lat: list[float] = []
+        for q in queries:
+            t = time.perf_counter()
+            fts_query(con, q)
+            fts_lat.append((time.perf_counter() - t) * 1000)
+        for name, qv, target in (("p50", 0.5, "<= 10 ms"), ("p95", 0.95, "<= 50 ms")):
+            a, b = pct(lat, qv), pct(fts_lat, qv)
+            rows.append(
+                (f"search as you type {name} ({len(queries)} queries, 1-3 words, top 50)",
+                 f"{a:.1f} ms", f"{b:.1f} ms", f"{a / max(b, 1e-6):.1f}x", target)
+            )  # fmt: skip
+        rows.append(
+            ("  mean", f"{statistics.mean(lat):.1f} ms", f"{statistics.mean(fts_lat):.1f} ms",
+             f"{statistics.mean(lat) / statistics.mean(fts_lat):.1f}x", "")
+        )  # fmt: skip
+
+        full = dict(base)
+        full.update(digest)
+        t = time.perf_counter()
+        report = index.sync(full)
+        add_s = time.perf_counter() - t
+        assert report.added == 50 and not report.rebuilt, report
+        t = time.perf_counter()
+        con.executemany(
+            "INSERT INTO docs VALUES (?,?,?,?,?)",
+            ((p.id, p.title, "; ".join(p.authors), p.abstract, "; ".join(p.tags))
+             for p in digest.values()),
+        )  # fmt: skip
+        con.commit()
+        fts_add_s = time.perf_counter() - t
+        rows.append(
+            ("add a 50-paper digest (sync, incl. hashing all)", f"{add_s * 1000:.0f} ms",
+             f"{fts_add_s * 1000:.0f} ms", f"{add_s / max(fts_add_s, 1e-6):.0f}x", "<= 1 s")
+        )  # fmt: skip
+        searcher = Searcher(_Lib(full), None, index)
+        t = time.perf_counter()
+        searcher.search(queries[0], limit=50)
+        rows.append(
+            (
+                "first search after the add (reopen)",
+                f"{(time.perf_counter() - t) * 1000:.0f} ms",
+                "",
+                "",
+                "",
+            )
+        )
+        t = time.perf_counter()
+        report = index.sync(full)
+        rows.append(
+            ("sync with nothing changed", f"{(time.perf_counter() - t) * 1000:.0f} ms", "", "", "")
+        )
+
+        size = sum(f.stat().st_size for f in (work / "index").rglob("*") if f.is_file())
+        rows.append(("index size on disk", f"{size / 2**20:.0f} MB",
+                     f"{con_path.stat().st_size / 2**20:.0f} MB", "", ""))  # fmt: skip
+        con.close()
+        index.close()
+    finally:
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+    widths = [max(len(r[i]) for r in rows + [("what", "whoosh", "fts5", "ratio", "target")])
+              for i in range(5)]  # fmt: skip
+    header = ("what", "whoosh", "fts5", "ratio", "target")
+    print()
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    print("  ".join("-" * w for w in widths))
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,271 @@
+"""The Whoosh index: build, incremental sync, damage and foreign folders, stale locks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from reader.model import Paper
+from reader.paths import Paths
+from reader.search.index import STAMP_NAME, IndexUnavailable, SearchIndex
+from reader.search.query import parse_query
+
+
+def paper(pid: str, title: str, abstract: str = "", authors: list[str] | None = None,
+          tags: list[str] | None = None) -> Paper:  # fmt: skip
+    return Paper(id=pid, title=title, abstract=abstract, authors=authors or ["Ann Lee"],
+                 tags=tags or [], dates=["2025-08-01"])  # fmt: skip
+
+
+def library() -> dict[str, Paper]:
+    return {
+        "2501.00001": paper("2501.00001", "Diffusion models for robots", "We train robots."),
+        "2501.00002": paper("2501.00002", "Graph neural networks", "Message passing on graphs."),
+        "2501.00003": paper(
+            "2501.00003", "Influence functions", "Data attribution.", tags=["cs.LG"]
+        ),  # fmt: skip
+    }
+
+
+def ids(index: SearchIndex, text: str) -> list[str]:
+    q = parse_query(text).whoosh_query()
+    assert q is not None
+    return [pid for pid, _ in index.search(q, limit=None)]
+
+
+@pytest.fixture
+def folder() -> Path:
+    return Paths.from_env().index_dir
+
+
+def test_build_then_search(folder: Path) -> None:
+    index = SearchIndex(folder)
+    report = index.sync(library())
+    assert report.rebuilt and report.added == 3 and report.reason == "missing"
+    assert ids(index, "diffusion") == ["2501.00001"]
+    assert ids(index, "robot") == ["2501.00001"]  # "robots" stemmed
+    assert ids(index, '"neural networks"') == ["2501.00002"]
+    assert ids(index, "lg") == ["2501.00003"]  # source tags are indexed
+    assert ids(index, "attrib*") == ["2501.00003"]
+    assert ids(index, "atribution~") == ["2501.00003"]
+    assert ids(index, "lee") == sorted(library()) or len(ids(index, "lee")) == 3
+    index.close()
+
+
+def test_incremental_add_change_remove(folder: Path) -> None:
+    papers = library()
+    index = SearchIndex(folder)
+    index.sync(papers)
+    gen = index.generation[0]
+    papers["2501.00004"] = paper("2501.00004", "Quantum error correction")
+    papers["2501.00002"] = paper("2501.00002", "Graph transformers", "Attention on graphs.")
+    del papers["2501.00001"]
+    report = index.sync(papers)
+    assert not report.rebuilt
+    assert (report.added, report.updated, report.removed) == (1, 1, 1)
+    assert index.generation[0] == gen  # same folder, updated in place
+    assert ids(index, "quantum") == ["2501.00004"]
+    assert ids(index, "transformer") == ["2501.00002"]
+    assert ids(index, "message") == []
+    assert ids(index, "diffusion") == []
+    # nothing changed: nothing done
+    again = index.sync(papers)
+    assert again.changed == 0 and not again.rebuilt
+    index.close()
+    # a new process (a new SearchIndex) sees the same index without rebuilding
+    other = SearchIndex(folder)
+    assert ids(other, "quantum") == ["2501.00004"]
+    assert other.sync(papers).changed == 0
+    other.close()
+
+
+def test_search_covers_a_crash_between_commit_and_sidecar(folder: Path) -> None:
+    papers = library()
+    index = SearchIndex(folder)
+    index.sync(papers)
+    gen_dir = folder / index.generation[0]  # type: ignore[operator]
+    sidecar = gen_dir / "hashes.json"
+    before = sidecar.read_text()
+    papers["2501.00004"] = paper("2501.00004", "Quantum error correction")
+    index.sync(papers)
+    index.close()
+    sidecar.write_text(before)  # as if killed after the commit, before the sidecar
+    index = SearchIndex(folder)
+    report = index.sync(papers)
+    assert report.added == 1 and not report.rebuilt
+    assert ids(index, "quantum") == ["2501.00004"]  # once, not twice
+    index.close()
+
+
+@pytest.mark.parametrize("damage", ["truncate", "zero", "delete_toc", "delete_seg", "sidecar"])
+def test_damaged_index_is_rebuilt(folder: Path, damage: str) -> None:
+    papers = library()
+    index = SearchIndex(folder)
+    index.sync(papers)
+    gen_dir = folder / index.generation[0]  # type: ignore[operator]
+    index.close()
+    files = sorted(gen_dir.iterdir())
+    segs = [f for f in files if f.suffix == ".seg"]
+    tocs = [f for f in files if f.suffix == ".toc"]
+    if damage == "truncate":
+        for f in segs + tocs:
+            f.write_bytes(f.read_bytes()[:20])
+    elif damage == "zero":
+        for f in segs + tocs:
+            f.write_bytes(b"\0" * f.stat().st_size)
+    elif damage == "delete_toc":
+        for f in tocs:
+            f.unlink()
+    elif damage == "delete_seg":
+        for f in segs:
+            f.unlink()
+    else:
+        (gen_dir / "hashes.json").write_text("{not json")
+    index = SearchIndex(folder)
+    if index.usable:  # some damage only shows when reading
+        with pytest.raises(IndexUnavailable):
+            for word in ("diffusion", "graph", "influence"):
+                ids(index, word)
+    report = index.sync(papers)
+    assert report.rebuilt and report.reason in ("damaged", "missing")
+    assert ids(index, "diffusion") == ["2501.00001"]
+    index.close()
+
+
+def test_version_mismatch_rebuilds(folder: Path) -> None:
+    index = SearchIndex(folder)
+    index.sync(library())
+    gen_dir = folder / index.generation[0]  # type: ignore[operator]
+    index.close()
+    stamp = json.loads((gen_dir / STAMP_NAME).read_text())
+    stamp["version"] = -1
+    (gen_dir / STAMP_NAME).write_text(json.dumps(stamp))
+    index = SearchIndex(folder)
+    assert not index.usable
+    report = index.sync(library())
+    assert report.rebuilt and report.reason == "version"
+    assert ids(index, "graph") == ["2501.00002"]
+    assert not gen_dir.exists()  # the old generation was removed
+    index.close()
+
+
+def test_foreign_folder_is_never_opened(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A Whoosh index we did not write, named like ours and pointed at by CURRENT.
+    from whoosh import index as windex
+    from whoosh.fields import ID, Schema
+
+    foreign = folder / "ix-0123456789abcdef"
+    foreign.mkdir(parents=True)
+    windex.create_in(str(foreign), Schema(id=ID(stored=True)))
+    (folder / "CURRENT").write_text(foreign.name)
+    opened: list[str] = []
+    real_open = windex.open_dir
+
+    def spy(path: str, *a: object, **k: object) -> object:
+        opened.append(str(path))
+        return real_open(path, *a, **k)
+
+    monkeypatch.setattr(windex, "open_dir", spy)
+    index = SearchIndex(folder)
+    assert not index.usable
+    report = index.sync(library())
+    assert report.rebuilt and report.reason == "version"
+    assert str(foreign) not in opened
+    assert ids(index, "influence") == ["2501.00003"]
+    assert index.generation[0] != foreign.name
+    index.close()
+
+
+def test_stale_lock_and_leftovers_after_kill(folder: Path) -> None:
+    """A writer killed with SIGKILL mid-build and mid-update: the next start works."""
+    index = SearchIndex(folder)
+    index.sync(library())
+    gen_dir = folder / index.generation[0]  # type: ignore[operator]
+    index.close()
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        from pathlib import Path
+        from reader.model import Paper
+        from reader.search.index import SearchIndex
+        from whoosh import index as windex
+        folder = Path({str(folder)!r})
+        # an update left mid-way: the Whoosh write lock taken, documents added
+        ix = windex.open_dir({str(gen_dir)!r})
+        w = ix.writer()
+        w.add_document(id="zz", title="half written")
+        # and a full build left mid-way in a tmp folder
+        tmp = folder / "tmp-00000000000000aa"
+        tmp.mkdir()
+        (tmp / "owner").write_text(str(os.getpid()))
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
+    assert proc.returncode == -9
+    assert (gen_dir / "MAIN_WRITELOCK").exists()
+    assert (folder / "tmp-00000000000000aa").exists()
+    papers = library()
+    papers["2501.00009"] = paper("2501.00009", "Sparse autoencoders")
+    index = SearchIndex(folder)
+    report = index.sync(papers)
+    assert not report.error and not report.busy
+    assert report.added == 1
+    assert ids(index, "sparse") == ["2501.00009"]
+    assert ids(index, "half") == []
+    assert not (folder / "tmp-00000000000000aa").exists()
+    assert not any(p.name.endswith(".tmp") for p in gen_dir.iterdir())
+    index.close()
+
+
+def test_second_writer_is_busy_not_broken(folder: Path) -> None:
+    from reader.search.index import _FileLock
+
+    index = SearchIndex(folder)
+    index.sync(library())
+    lock = _FileLock(folder / "write.lock")
+    assert lock.acquire()
+    try:
+        report = SearchIndex(folder).sync({**library(), "x": paper("x", "New")})
+        assert report.busy
+    finally:
+        lock.release()
+    index.close()
+
+
+def test_cancelled_build_leaves_nothing(folder: Path) -> None:
+    papers = {f"p{i}": paper(f"p{i}", f"Paper {i}") for i in range(600)}
+    index = SearchIndex(folder)
+    report = index.rebuild(papers, cancelled=lambda: True)
+    assert report.cancelled
+    assert not index.usable
+    assert not [p for p in folder.iterdir() if p.name.startswith(("tmp-", "ix-"))]
+    seen: list[tuple[int, int]] = []
+    report = index.rebuild(papers, progress=lambda a, b: seen.append((a, b)))
+    assert report.added == 600 and seen[-1] == (600, 600)
+    index.close()
+
+
+def test_more_like(folder: Path) -> None:
+    papers = {
+        "a": paper("a", "Influence functions for data attribution", "Influence estimates data."),
+        "b": paper("b", "Scaling influence functions", "Influence functions at scale data."),
+        "c": paper("c", "Robot grasping", "A robot arm grasps objects."),
+        "d": paper("d", "Robot walking", "Legged robot locomotion."),
+    }
+    index = SearchIndex(folder)
+    index.sync(papers)
+    like = [pid for pid, _ in index.more_like("a", 3)]
+    assert like[0] == "b" and "a" not in like
+    index.close()
+
+
+def test_index_dir_is_under_cache(xdg: dict[str, Path]) -> None:
+    assert str(Paths.from_env().index_dir).startswith(str(xdg["cache"]))
+    assert os.environ["XDG_CACHE_HOME"] == str(xdg["cache"])
