@@ -54,9 +54,11 @@ def test_sample_both_shapes() -> None:
     assert kaggle.doi == "10.1103/physrevd.76.013009"
     assert kaggle.abstract.startswith("A full next-to-leading order calculation of photon pair")
     assert "Journal ref: Phys.Rev.D76:013009,2007" in kaggle.abstract
-    assert third.id == "2606.30801"  # version dropped
-    assert third.ai_summary == "A one-line summary written by a model."
-    assert third.abstract.endswith("Comments: 8 pages")
+    assert third.id == "2005.14165"  # version dropped
+    assert third.ai_summary == (
+        "Scale alone lets one language model learn new tasks from a few examples in its prompt."
+    )
+    assert third.abstract.endswith("Comments: 40+32 pages")
 
 
 def test_tex_author_string_without_authors_parsed(tmp_path: Path) -> None:
