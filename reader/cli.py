@@ -511,7 +511,8 @@ def cmd_state(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- parser
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The top-level parser and each command's own parser."""
     parser = argparse.ArgumentParser(
         prog="digest-reader",
         description="A keyboard-driven reader for daily research-paper digests. "
@@ -519,12 +520,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"digest-reader {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands: dict[str, argparse.ArgumentParser] = {}
 
     def add(
         name: str, func: Callable[[argparse.Namespace], int], help_: str
     ) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_, description=help_)
-        p.set_defaults(func=func)
+        p.set_defaults(func=func, command=name)
+        commands[name] = p
         return p
 
     p = add("search", cmd_search, "search the library (see docs/search.md); empty query lists all")
@@ -590,7 +593,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("state", cmd_state, "the user's state: 'merge OTHER_STATE.yaml' or 'path'")
     p.add_argument("action", choices=["merge", "path"])
     p.add_argument("other", nargs="?")
-    return parser
+    return parser, commands
 
 
 def _fail(message: str, status: int) -> NoReturn:
@@ -603,8 +606,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if not args_list or (args_list[0] not in COMMANDS and not args_list[0].startswith("-")):
         return run_app(args_list)
-    parser = build_parser()
-    args = parser.parse_args(args_list)
+    parser, commands = build_parser()
+    if args_list[0] in commands:
+        # Each command parses its own words, so options may come between
+        # positionals (`show ID --json PATH`).
+        args = commands[args_list[0]].parse_intermixed_args(args_list[1:])
+    else:
+        args = parser.parse_args(args_list)
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 0

@@ -128,20 +128,31 @@ def load_yaml(text: str) -> Parsed:
             loader.dispose()
     except LoadError:
         raise
+    except yaml.reader.ReaderError as exc:
+        at = text[: max(0, exc.position)].count("\n") + 1
+        what = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
+        raise LoadError(
+            f"not valid YAML: character {what} is not allowed ({exc.reason})", at
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         msg = " ".join(str(x) for x in (exc.context, exc.problem) if x)
-        raise LoadError(f"not valid YAML: {msg}", line) from None
+        raise LoadError(f"not valid YAML: {_one_line(msg)}", line) from None
     except yaml.YAMLError as exc:
-        raise LoadError(f"not valid YAML: {exc}") from None
+        raise LoadError(f"not valid YAML: {_one_line(str(exc))}") from None
     except RecursionError:
         raise LoadError(f"nesting deeper than {MAX_DEPTH} levels") from None
     except UnicodeError:
         raise LoadError("not valid YAML: text that cannot be encoded as UTF-8") from None
     except (ValueError, TypeError, OverflowError) as exc:  # the parser's own limits
-        raise LoadError(f"not valid YAML: {exc}") from None
+        raise LoadError(f"not valid YAML: {_one_line(str(exc))}") from None
     return Parsed(data, warnings, root=node)
+
+
+def _one_line(text: str) -> str:
+    """Parser messages are shown on one line (they may quote the document)."""
+    return " ".join(text.split())[:300]
 
 
 def item_lines(parsed: Parsed, key: str) -> list[dict[str, int]]:
@@ -237,7 +248,7 @@ def load_json(text: str) -> Parsed:
     except RecursionError:
         raise LoadError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
     except (ValueError, TypeError, OverflowError) as exc:  # e.g. Python's own number limits
-        raise LoadError(f"not valid JSON: {exc}") from None
+        raise LoadError(f"not valid JSON: {_one_line(str(exc))}") from None
     if _depth_exceeds(data, MAX_DEPTH):
         raise LoadError(f"JSON nested deeper than {MAX_DEPTH} levels")
     if _SURROGATE_ESCAPE.search(text):
