@@ -1,0 +1,56 @@
+"""Small UI preferences remembered between sessions (``Paths.ui_file``): the
+chosen theme and the time of the last session (for the catch-up view).
+
+Not precious: a missing or damaged file means defaults, and a write that fails
+is ignored (the user's stars and tags live in the state file, not here).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from reader.safeload import LoadError, load_yaml
+
+
+@dataclass
+class UiPrefs:
+    theme: str | None = None
+    #: Unix time the previous session started (None on the first run).
+    last_session: float | None = None
+
+    @classmethod
+    def load(cls, path: Path) -> UiPrefs:
+        try:
+            data = load_yaml(path.read_text(encoding="utf-8")).data
+        except (OSError, UnicodeDecodeError, LoadError):
+            return cls()
+        if not isinstance(data, dict):
+            return cls()
+        prefs = cls()
+        theme = data.get("theme")
+        if isinstance(theme, str) and theme.strip():
+            prefs.theme = theme.strip()
+        with contextlib.suppress(TypeError, ValueError):
+            prefs.last_session = float(data.get("last_session"))  # type: ignore[arg-type]
+        return prefs
+
+    def save(self, path: Path) -> None:
+        data: dict[str, object] = {}
+        if self.theme:
+            data["theme"] = self.theme
+        if self.last_session is not None:
+            data["last_session"] = repr(float(self.last_session))
+        text = yaml.safe_dump(data, allow_unicode=True, sort_keys=True)
+        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()

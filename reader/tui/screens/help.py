@@ -1,0 +1,71 @@
+"""The help screen: every command with its keys (after the user's keymap) and
+the query language."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from reader.tui.commands import help_rows
+
+try:
+    from reader.search.query import QUERY_HELP
+except ImportError:  # pragma: no cover
+    QUERY_HELP = ""
+
+
+def help_table(keymap: Mapping[str, str] | None = None) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(justify="right", style="bold", no_wrap=True)
+    table.add_column()
+    group = None
+    for grp, keys, text in help_rows(keymap):
+        if grp != group:
+            if group is not None:
+                table.add_row("", "")
+            table.add_row("", Text(grp, style="bold underline"))
+            group = grp
+        table.add_row(Text(keys), Text(text))
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    """Keys and the query language. Escape, q or ? closes."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "dismiss", "Close", id="help-close"),
+    ]
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 100; max-width: 100%; height: 90%; max-height: 100%;
+        background: $surface; border: round $primary; padding: 0 1;
+    }
+    HelpScreen Static { width: 1fr; height: auto; }
+    HelpScreen #help-query { margin-top: 1; }
+    """
+
+    def __init__(self, keymap: Mapping[str, str] | None = None) -> None:
+        super().__init__()
+        self.keymap = dict(keymap or {})
+
+    def compose(self) -> Any:
+        with VerticalScroll(id="help-body") as body:
+            body.border_title = "Help: keys (Esc closes)"
+            yield Static(help_table(self.keymap), id="help-keys")
+            if QUERY_HELP:
+                yield Static(
+                    Text.assemble(("Search\n", "bold underline"), QUERY_HELP.rstrip()),
+                    id="help-query",
+                )
+
+    def on_mount(self) -> None:
+        self.query_one("#help-body").focus()

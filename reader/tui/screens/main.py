@@ -1,0 +1,704 @@
+"""The main screen: status line, search bar, sidebar, paper list and abstract.
+
+Every action here is bound through :mod:`reader.tui.commands`; the core
+objects (library, state, searcher) belong to the app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+import subprocess
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import SuspendNotSupported
+from textual.binding import BindingType
+from textual.containers import Container, Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from reader.model import Paper
+from reader.tui import commands
+from reader.tui import text as tx
+from reader.tui.screens.copy_menu import CopyChoice, CopyMenu
+from reader.tui.screens.export_dialog import ExportDialog
+from reader.tui.screens.help import HelpScreen
+from reader.tui.screens.note_dialog import NoteDialog
+from reader.tui.screens.tag_dialog import TagDialog, TagEdit
+from reader.tui.widgets.abstract import AbstractPane
+from reader.tui.widgets.paper_list import PaperList
+from reader.tui.widgets.search_bar import SearchBar
+from reader.tui.widgets.sidebar import Entry, Sidebar
+from reader.tui.widgets.status import StatusLine
+
+if TYPE_CHECKING:
+    from reader.tui.app import DigestApp
+
+try:
+    from reader.state import StateError
+except ImportError:  # pragma: no cover
+
+    class StateError(Exception):  # type: ignore[no-redef]
+        pass
+
+
+try:
+    from reader.search.query import QueryError
+except ImportError:  # pragma: no cover
+
+    class QueryError(ValueError):  # type: ignore[no-redef]
+        pass
+
+
+#: The search runs this long after the last key typed.
+DEBOUNCE = 0.15
+
+
+@dataclass
+class View:
+    """What the list shows: ``kind`` is all, day, tag, starred, saved, search,
+    similar or catchup."""
+
+    kind: str
+    label: str
+    papers: list[Paper]
+    value: str = ""
+    terms: list[str] = field(default_factory=list)
+    #: Catch-up: the ids it started with (for "N of M read").
+    ids: list[str] = field(default_factory=list)
+
+
+class MainScreen(Screen[None]):
+    """The reader's one main screen."""
+
+    BINDINGS: ClassVar[list[BindingType]] = commands.bindings()
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
+    AUTO_FOCUS = "#papers"
+
+    def __init__(self) -> None:
+        super().__init__(id="main")
+        self.view = View("all", "All papers", [])
+        """What the list shows now."""
+        self.base = self.view
+        """The view the search bar returns to when cleared."""
+        self.last_edit: tuple[str, Any] | None = None
+        """The last star/tag change, for ``.``."""
+        self._read_timer: Any = None
+        self._search_generation = 0
+
+    @property
+    def dapp(self) -> DigestApp:
+        return self.app  # type: ignore[return-value]
+
+    # -- layout ---------------------------------------------------------------
+
+    def compose(self) -> Any:
+        yield Static(id="banner")
+        yield StatusLine(id="status")
+        yield SearchBar(id="search-bar")
+        with Horizontal(id="body"):
+            yield Sidebar(id="sidebar")
+            with Container(id="panes"):
+                yield PaperList(self.dapp.state_of, id="papers")
+                yield AbstractPane(id="abstract")
+        yield Footer(id="footer")
+
+    @property
+    def papers(self) -> PaperList:
+        return self.query_one("#papers", PaperList)
+
+    @property
+    def abstract(self) -> AbstractPane:
+        return self.query_one("#abstract", AbstractPane)
+
+    @property
+    def search_bar(self) -> SearchBar:
+        return self.query_one("#search-bar", SearchBar)
+
+    @property
+    def sidebar(self) -> Sidebar:
+        return self.query_one("#sidebar", Sidebar)
+
+    @property
+    def status(self) -> StatusLine:
+        return self.query_one("#status", StatusLine)
+
+    def on_mount(self) -> None:
+        app = self.dapp
+        self.show_banner()
+        self.status.set_library(app.library_summary())
+        self.set_view(View("all", "All papers", app.library.ordered()))
+        self.base = self.view
+        self.set_interval(3.0, self.refresh_state)
+
+    def show_banner(self) -> None:
+        state = self.dapp.state
+        banner = self.query_one("#banner", Static)
+        problem = getattr(state, "problem", None)
+        if getattr(state, "read_only", False) or problem:
+            text = "Your stars, tags and notes cannot be saved: " if state.read_only else ""
+            banner.update(Text(text + tx.line(problem or "the state file is read-only.")))
+            banner.display = True
+        else:
+            banner.display = False
+
+    # -- views ----------------------------------------------------------------
+
+    def set_view(self, view: View, *, keep: str | None = None, cursor: int = 0) -> None:
+        self.view = view
+        self.papers.empty_text = "No papers match." if view.kind == "search" else "No papers here."
+        self.papers.set_papers(view.papers, terms=view.terms, keep=keep, cursor=cursor)
+        self.update_status()
+        paper = self.papers.current
+        self.show_paper(paper)  # again even for the same paper: the terms changed
+        self.start_read_timer(paper)
+
+    def update_status(self) -> None:
+        view = self.view
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(tx.line(view.label), "bold")
+        if view.kind == "catchup":
+            read = self.dapp.read_ids()
+            done = sum(1 for pid in view.ids if pid in read)
+            text.append(f" · {done} of {len(view.ids)} read")
+        else:
+            text.append(f" · {len(view.papers)} papers")
+        self.status.set_view(text)
+
+    def show_all(self) -> None:
+        self.base = View("all", "All papers", self.dapp.library.ordered())
+        self.set_view(self.base, keep=self._current_id())
+
+    def _current_id(self) -> str | None:
+        paper = self.papers.current
+        return paper.id if paper else None
+
+    def show_day(self, day: str) -> None:
+        papers = self.dapp.library.on_day(day)
+        self.base = View("day", f"Day {day}", papers, value=day)
+        self.set_view(self.base, keep=self._current_id())
+
+    def show_ids(self, kind: str, label: str, ids: set[str], value: str = "") -> None:
+        papers = [p for p in self.dapp.library.ordered() if p.id in ids]
+        self.base = View(kind, label, papers, value=value)
+        self.set_view(self.base, keep=self._current_id())
+
+    def apply_entry(self, entry: Entry) -> None:
+        app = self.dapp
+        self.clear_search(restore=False)
+        if entry.kind == "all":
+            self.show_all()
+        elif entry.kind == "day":
+            self.show_day(entry.value)
+        elif entry.kind == "starred":
+            self.show_ids("starred", "★ Starred", app.state.starred_ids())
+        elif entry.kind == "tag":
+            ids = app.state.ids_with_tag(entry.value)
+            self.show_ids("tag", f"#{entry.value}", ids, value=entry.value)
+        elif entry.kind == "saved":
+            query = app.config.saved_searches.get(entry.value, "")
+            try:
+                result = app.search(query)
+            except QueryError as exc:
+                app.error(f"Saved search {entry.value!r}: {exc}")
+                return
+            papers = app.papers_for(result.hits)
+            self.base = View(
+                "saved", f"Saved: {entry.value}", papers, entry.value, list(result.terms)
+            )
+            self.set_view(self.base)
+
+    # -- search ---------------------------------------------------------------
+
+    @on(Input.Changed, "#search")
+    def search_changed(self, event: Input.Changed) -> None:
+        self._search_generation += 1
+        self.run_search(event.value, self._search_generation)
+
+    @work(exclusive=True, group="search", exit_on_error=False)
+    async def run_search(self, text: str, generation: int) -> None:
+        await asyncio.sleep(DEBOUNCE)
+        await self.apply_search(text, generation)
+
+    async def apply_search(self, text: str, generation: int) -> bool:
+        """Run ``text`` and show the results unless the box changed meanwhile.
+        Returns False for a bad query."""
+        if not text.strip():
+            self.search_bar.show_error(None)
+            if self.view.kind == "search":
+                self.set_view(self.base, keep=self._current_id())
+            return True
+        try:
+            result = await self.dapp.search_async(text)
+        except QueryError as exc:
+            if generation == self._search_generation:
+                self.search_bar.show_error(f"Invalid query: {exc}")
+            return False
+        if generation != self._search_generation or self.search_bar.value != text:
+            return True  # the box moved on: these results are stale
+        self.search_bar.show_error(None)
+        papers = self.dapp.papers_for(result.hits)
+        label = f"Search: {text.strip()}"
+        self.set_view(View("search", label, papers, text, list(result.terms)))
+        return True
+
+    @on(Input.Submitted, "#search")
+    async def search_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.workers.cancel_group(self, "search")
+        self._search_generation += 1
+        await self.apply_search(event.value, self._search_generation)
+        self.papers.move_to(0)
+        self.papers.focus()
+
+    def clear_search(self, *, restore: bool = True) -> None:
+        bar = self.search_bar
+        self.workers.cancel_group(self, "search")
+        self._search_generation += 1
+        if bar.value:
+            with bar.input.prevent(Input.Changed):
+                bar.input.value = ""
+        bar.show_error(None)
+        if restore and self.view.kind == "search":
+            self.set_view(self.base, keep=self._current_id())
+
+    # -- list events ------------------------------------------------------------
+
+    @on(PaperList.Highlighted)
+    def paper_highlighted(self, event: PaperList.Highlighted) -> None:
+        self.follow_cursor()
+
+    def follow_cursor(self) -> None:
+        """Show the paper under the cursor (once per paper) and start its read timer.
+        Called right after a move too, so the list and the pane change in one frame."""
+        paper = self.papers.current
+        if paper is self.abstract.paper and paper is not None:
+            return
+        self.show_paper(paper)
+        self.start_read_timer(paper)
+
+    def show_paper(self, paper: Paper | None) -> None:
+        state = self.dapp.state_of(paper.id) if paper else None
+        self.abstract.show(paper, state, self.view.terms)
+
+    def start_read_timer(self, paper: Paper | None) -> None:
+        if self._read_timer is not None:
+            self._read_timer.stop()
+            self._read_timer = None
+        delay = self.dapp.config.read_after_seconds
+        if paper is None or delay <= 0 or self.dapp.state_of(paper.id).read:
+            return
+        self._read_timer = self.set_timer(delay, lambda: self.auto_read(paper.id))
+
+    def auto_read(self, pid: str) -> None:
+        self._read_timer = None
+        current = self.papers.current
+        if current is None or current.id != pid or self.dapp.state_of(pid).read:
+            return
+        if self.dapp.state.read_only:
+            return  # the banner already says so; no error every few seconds
+        if self.dapp.mutate(lambda: self.dapp.state.set_read([pid], True)):
+            self.state_changed()
+
+    @on(Sidebar.Chosen)
+    def sidebar_chosen(self, event: Sidebar.Chosen) -> None:
+        self.apply_entry(event.entry)
+        self.papers.focus()
+
+    def state_changed(self) -> None:
+        """The user's state changed: redraw the rows, the pane and the counts."""
+        self.papers.state_changed()
+        self.show_paper(self.papers.current)
+        self.update_status()
+        if self.sidebar.display:
+            self.fill_sidebar()
+
+    def refresh_state(self) -> None:
+        try:
+            changed = self.dapp.state.refresh()
+        except Exception:
+            changed = False
+        if changed:
+            self.show_banner()
+            self.state_changed()
+
+    # -- actions: moving ---------------------------------------------------------
+
+    def action_cursor_down(self) -> None:
+        self.papers.move(1)
+        self.follow_cursor()
+
+    def action_cursor_up(self) -> None:
+        self.papers.move(-1)
+        self.follow_cursor()
+
+    def action_page_down(self) -> None:
+        self.papers.move(self.papers.page)
+        self.follow_cursor()
+
+    def action_page_up(self) -> None:
+        self.papers.move(-self.papers.page)
+        self.follow_cursor()
+
+    def action_first(self) -> None:
+        self.papers.move_to(0)
+        self.follow_cursor()
+
+    def action_last(self) -> None:
+        self.papers.move_to(len(self.papers.papers) - 1)
+        self.follow_cursor()
+
+    def action_abstract_down(self) -> None:
+        self.abstract.scroll_page_down(animate=False)
+
+    def action_abstract_up(self) -> None:
+        self.abstract.scroll_page_up(animate=False)
+
+    def _step_day(self, older: bool) -> None:
+        days = self.dapp.library.days()
+        if not days:
+            return
+        if self.view.kind == "day":
+            i = days.index(self.view.value) if self.view.value in days else 0
+            j = i + 1 if older else i - 1
+            if 0 <= j < len(days):
+                self.show_day(days[j])
+            else:
+                self.notify("No older digest day." if older else "No newer digest day.")
+            return
+        rows = self.papers.papers
+        paper = self.papers.current
+        if paper is None:
+            self.show_day(days[0])
+            return
+        here = paper.date
+        if older:
+            for i in range(self.papers.cursor + 1, len(rows)):
+                if rows[i].date < here:
+                    self.papers.move_to(i)
+                    return
+            self.notify("No older digest day in this list.")
+        else:
+            newer = None
+            for i in range(self.papers.cursor - 1, -1, -1):
+                if rows[i].date > here:
+                    newer = rows[i].date
+                    j = i
+                    while j > 0 and rows[j - 1].date == newer:
+                        j -= 1
+                    self.papers.move_to(j)
+                    return
+            # already in the newest group: go to its first paper
+            j = self.papers.cursor
+            while j > 0 and rows[j - 1].date == here:
+                j -= 1
+            if j != self.papers.cursor:
+                self.papers.move_to(j)
+            else:
+                self.notify("No newer digest day in this list.")
+
+    def action_prev_day(self) -> None:
+        self._step_day(older=True)
+
+    def action_next_day(self) -> None:
+        self._step_day(older=False)
+
+    # -- actions: this paper -----------------------------------------------------
+
+    def _paper(self) -> Paper | None:
+        paper = self.papers.current
+        if paper is None:
+            self.notify("No paper selected.", severity="warning")
+        return paper
+
+    def action_star(self) -> None:
+        paper = self._paper()
+        if paper is None:
+            return
+        state = self.dapp.state
+        result: list[bool] = []
+        if self.dapp.mutate(lambda: result.append(state.toggle_star(paper.id))):
+            self.last_edit = ("star", result[0])
+            self.state_changed()
+
+    def action_tag(self) -> None:
+        paper = self._paper()
+        if paper is None:
+            return
+        current = sorted(self.dapp.state_of(paper.id).tags)
+        known = self.dapp.state.tag_counts()
+
+        def done(edit: TagEdit | None) -> None:
+            if edit:
+                self.apply_tags(paper, edit)
+
+        self.app.push_screen(TagDialog(paper.title, current, known), done)
+
+    def apply_tags(self, paper: Paper, edit: TagEdit) -> bool:
+        state = self.dapp.state
+
+        def change() -> None:
+            if edit.add:
+                state.add_tags([paper.id], edit.add)
+            if edit.remove:
+                state.remove_tags([paper.id], edit.remove)
+
+        if self.dapp.mutate(change):
+            self.last_edit = ("tag", edit)
+            self.notify(edit.describe(), title="Tags saved", markup=False)
+            self.state_changed()
+            return True
+        return False
+
+    def action_repeat(self) -> None:
+        paper = self._paper()
+        if paper is None:
+            return
+        if self.last_edit is None:
+            self.notify("Nothing to repeat yet: star (s) or tag (t) a paper first.")
+            return
+        kind, value = self.last_edit
+        if kind == "star":
+            if self.dapp.mutate(lambda: self.dapp.state.set_starred([paper.id], value)):
+                self.state_changed()
+        else:
+            self.apply_tags(paper, value)
+
+    def action_toggle_read(self) -> None:
+        paper = self._paper()
+        if paper is None:
+            return
+        on = not self.dapp.state_of(paper.id).read
+        if self._read_timer is not None:
+            self._read_timer.stop()
+            self._read_timer = None
+        if self.dapp.mutate(lambda: self.dapp.state.set_read([paper.id], on)):
+            self.state_changed()
+
+    def action_day_read(self) -> None:
+        day = self.view.value if self.view.kind == "day" else ""
+        if not day:
+            paper = self._paper()
+            if paper is None:
+                return
+            day = paper.date
+        if not day:
+            self.notify("This paper has no digest day.", severity="warning")
+            return
+        ids = [p.id for p in self.dapp.library.on_day(day)]
+        if self.dapp.mutate(lambda: self.dapp.state.set_read(ids, True)):
+            self.notify(f"Marked {len(ids)} papers of {day} read.")
+            self.state_changed()
+
+    async def action_note(self) -> None:
+        paper = self._paper()
+        if paper is None:
+            return
+        note = self.dapp.state_of(paper.id).note
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+        if editor:
+            text = self._edit_externally(editor, note)
+            if text is not None:
+                self.save_note(paper, text)
+                return
+
+        def done(text: str | None) -> None:
+            if text is not None:
+                self.save_note(paper, text)
+
+        self.app.push_screen(NoteDialog(paper.title, note), done)
+
+    def _edit_externally(self, editor: str, note: str) -> str | None:
+        """Run ``$EDITOR`` on the note; None when the app cannot be suspended."""
+        fd, name = tempfile.mkstemp(prefix="digest-note-", suffix=".md")
+        path = Path(name)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(note)
+            try:
+                with self.app.suspend():
+                    subprocess.run([*shlex.split(editor), str(path)], check=False)
+            except SuspendNotSupported:
+                return None
+            except (OSError, ValueError) as exc:
+                self.dapp.error(f"Could not run the editor: {exc}")
+                return None
+            return path.read_text(encoding="utf-8")
+        finally:
+            path.unlink(missing_ok=True)
+
+    def save_note(self, paper: Paper, text: str) -> None:
+        if text.rstrip() == self.dapp.state_of(paper.id).note.rstrip():
+            return
+        if self.dapp.mutate(lambda: self.dapp.state.set_note(paper.id, text.rstrip())):
+            self.notify("Note saved." if text.strip() else "Note removed.")
+            self.state_changed()
+
+    def action_similar(self) -> None:
+        paper = self._paper()
+        if paper is None:
+            return
+        hits = self.dapp.similar(paper.id)
+        if hits is None:
+            return
+        papers = self.dapp.papers_for(hits)
+        self.clear_search(restore=False)
+        label = f"Similar to: {tx.line(paper.title)}"
+        self.base = View("similar", label, papers, paper.id)
+        self.set_view(self.base)
+
+    # -- actions: copy and open ------------------------------------------------
+
+    def action_copy_link(self) -> None:
+        paper = self._paper()
+        if paper is not None:
+            if paper.url:
+                self.dapp.copy(paper.url, "link")
+            else:
+                self.notify("This paper has no link.", severity="warning")
+
+    def copy_choices(self, paper: Paper) -> list[CopyChoice]:
+        url = paper.url
+        pdf = paper.link("pdf") or ""
+        title = tx.line(paper.title)
+        bib = self.dapp.bibtex(paper)
+        return [
+            CopyChoice("l", "Link", url),
+            CopyChoice("p", "PDF link", pdf),
+            CopyChoice("a", "arXiv id", paper.arxiv_id or ""),
+            CopyChoice("m", "Markdown link", f"[{title}]({url})" if url else ""),
+            CopyChoice("b", "BibTeX entry", bib),
+            CopyChoice("t", "Title", title),
+        ]
+
+    def action_copy_menu(self) -> None:
+        paper = self._paper()
+        if paper is None:
+            return
+
+        def done(choice: CopyChoice | None) -> None:
+            if choice is not None:
+                self.dapp.copy(choice.text, choice.label.lower())
+
+        self.app.push_screen(CopyMenu(self.copy_choices(paper)), done)
+
+    def action_copy_numbered(self, n: int) -> None:
+        links = self.abstract.links
+        if not 1 <= n <= len(links):
+            self.notify(f"There is no link {n} on this paper.", severity="warning")
+            return
+        label, url = links[n - 1]
+        self.dapp.copy(url, f"link {n} ({label})")
+
+    def action_open(self) -> None:
+        paper = self._paper()
+        if paper is not None:
+            self.dapp.open_link(paper.url)
+
+    # -- actions: views -----------------------------------------------------------
+
+    def action_focus_search(self) -> None:
+        if self.has_class("-zoom"):
+            self.remove_class("-zoom")
+        self.search_bar.input.focus()
+
+    def action_toggle_sidebar(self) -> None:
+        sidebar = self.sidebar
+        if sidebar.display:
+            sidebar.display = False
+            self.papers.focus()
+        else:
+            self.fill_sidebar()
+            sidebar.display = True
+            sidebar.focus()
+
+    def fill_sidebar(self) -> None:
+        app = self.dapp
+        counts: Counter[str] = Counter()
+        for p in app.library.papers.values():
+            counts.update(p.dates)
+        days = [(d, counts[d]) for d in app.library.days()]
+        tags = sorted(app.state.tag_counts().items())
+        saved = [(name, app.count(q)) for name, q in app.config.saved_searches.items()]
+        self.sidebar.fill(len(app.library.papers), len(app.state.starred_ids()), days, tags, saved)
+
+    def action_catch_up(self) -> None:
+        app = self.dapp
+        since = app.last_session
+        days = app.library.days()
+        if since is None:
+            start = days[0] if days else ""
+        else:
+            start = datetime.fromtimestamp(since, tz=timezone.utc).strftime("%Y-%m-%d")
+            start = min(start, days[0]) if days else start
+        read = app.read_ids()
+        chosen: list[Paper] = []
+        seen: set[str] = set()
+        for day in sorted(d for d in days if d >= start):
+            for p in app.library.on_day(day):
+                if p.id not in seen and p.id not in read:
+                    seen.add(p.id)
+                    chosen.append(p)
+        self.clear_search(restore=False)
+        label = f"Catch-up since {start}" if start else "Catch-up"
+        self.base = View("catchup", label, chosen, start, ids=[p.id for p in chosen])
+        self.set_view(self.base)
+        if not chosen:
+            self.notify("All caught up: nothing unread since the last session.")
+
+    def action_zoom(self) -> None:
+        if self.search_bar.input.has_focus:
+            self.papers.focus()
+            return
+        if self.has_class("-zoom"):
+            self.remove_class("-zoom")
+            self.papers.focus()
+        else:
+            self.add_class("-zoom")
+            self.abstract.focus()
+
+    def action_back(self) -> None:
+        if self.has_class("-zoom"):
+            self.remove_class("-zoom")
+            self.papers.focus()
+        elif self.search_bar.input.has_focus or self.search_bar.value:
+            self.clear_search()
+            self.papers.focus()
+        elif self.sidebar.has_focus:
+            self.papers.focus()
+        elif self.view.kind != "all":
+            self.show_all()
+
+    def action_show_all(self) -> None:
+        self.clear_search(restore=False)
+        self.show_all()
+
+    def action_export(self) -> None:
+        formats = self.dapp.export_formats()
+        if not formats:
+            self.dapp.error("Export is not available.")
+            return
+        papers = list(self.view.papers)
+
+        def done(choice: tuple[str, Path] | None) -> None:
+            if choice is not None:
+                self.dapp.export_to(papers, *choice)
+
+        self.app.push_screen(ExportDialog(formats, len(papers)), done)
+
+    def action_next_theme(self) -> None:
+        self.dapp.next_theme()
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(self.dapp.config.keymap))
+
+    async def action_quit(self) -> None:
+        await self.app.action_quit()

@@ -1,0 +1,311 @@
+"""The abstract pane: title, authors, date, numbered links, tags, the abstract
+rendered from Markdown, and the user's note.
+
+Markdown goes through ``rich.markdown`` with hyperlinks off (nothing on the
+pane is a live link: a link is copied with ``1``-``9`` or opened with ``o``,
+through the reader's opener). Markdown links are replaced by their text and a
+number, ``[3]``, matching the numbered list above the abstract. Anything large
+or pathological (long text, big tables, piles of brackets) is shown as plain
+text, so rendering never blocks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from rich.console import RenderableType
+from rich.markdown import Markdown, Paragraph
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from reader.model import Paper
+from reader.tui import text as tx
+
+#: Larger abstracts are shown as plain text.
+MARKDOWN_MAX_CHARS = 8_000
+#: Tables with more rows or columns than this are shown as plain text.
+TABLE_MAX = 20
+#: Markdown syntax characters above this count mean plain text (markdown-it
+#: is slow on piles of brackets and emphasis marks).
+SYNTAX_MAX = 600
+
+_MD_LINK = re.compile(
+    r"\[([^\[\]\n]{0,300})\]\(\s*<?(https?://[^)\s>]{1,2000})>?(?:\s+\"[^\"\n]*\")?\s*\)"
+)
+_AUTOLINK = re.compile(r"<(https?://[^>\s]{1,2000})>")
+_BARE = re.compile(r"(?<![(<\[\w/])https?://[^\s<>()\[\]\"']{1,2000}")
+_SYNTAX = re.compile(r"[\[\]*_`>|]")
+
+
+def collect_links(paper: Paper) -> list[tuple[str, str]]:
+    """Every link of the paper, numbered in this order: its own links, then
+    the links found in the abstract. ``(label, url)``, each URL once."""
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+
+    def add(label: str, url: str) -> None:
+        url = tx.line(url).rstrip(".,;:")
+        if url and url not in seen:
+            seen.add(url)
+            out.append((tx.line(label) or "link", url))
+
+    for link in paper.links:
+        add(link.label, link.url)
+    abstract = paper.abstract or ""
+    if len(abstract) <= 200_000:
+        for m in _MD_LINK.finditer(abstract):
+            add("text", m.group(2))
+        for m in _AUTOLINK.finditer(abstract):
+            add("text", m.group(1))
+        for m in _BARE.finditer(abstract):
+            add("text", m.group(0))
+    return out
+
+
+def too_big_for_markdown(text: str) -> bool:
+    """True when ``text`` should be shown plain (see module docs)."""
+    if len(text) > MARKDOWN_MAX_CHARS:
+        return True
+    if len(_SYNTAX.findall(text)) > SYNTAX_MAX:
+        return True
+    rows = [ln for ln in text.splitlines() if ln.lstrip().startswith("|")]
+    if len(rows) > TABLE_MAX + 2:
+        return True
+    return any(ln.count("|") > TABLE_MAX + 1 for ln in rows)
+
+
+class _HighlightParagraph(Paragraph):
+    """A paragraph that marks the search terms."""
+
+    terms: Sequence[str] = ()
+    style_hl: Any = "bold underline"
+
+    @classmethod
+    def create(cls, markdown: Markdown, token: Any) -> Paragraph:
+        para = cls(justify=markdown.justify or "left")
+        para.terms = getattr(markdown, "terms", ())
+        para.style_hl = getattr(markdown, "highlight_style", "bold underline")
+        return para
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        if self.terms:
+            tx.highlight(self.text, self.terms, self.style_hl)
+        yield from super().__rich_console__(console, options)
+
+
+class _AbstractMarkdown(Markdown):
+    elements: ClassVar[dict[str, Any]] = {
+        **Markdown.elements,
+        "paragraph_open": _HighlightParagraph,
+    }
+
+    def __init__(self, text: str, terms: Sequence[str], highlight_style: Any) -> None:
+        super().__init__(text, hyperlinks=False, code_theme="ansi_dark")
+        self.terms = list(terms)
+        self.highlight_style = highlight_style
+
+
+def number_links(abstract: str, links: list[tuple[str, str]]) -> str:
+    """Replace Markdown links by ``text [N]`` where N is the link's number."""
+    index = {url: n for n, (_label, url) in enumerate(links, start=1)}
+
+    def md(m: re.Match[str]) -> str:
+        n = index.get(tx.line(m.group(2)).rstrip(".,;:"))
+        label = m.group(1) or m.group(2)
+        return f"{label} [{n}]" if n else label
+
+    def auto(m: re.Match[str]) -> str:
+        n = index.get(tx.line(m.group(1)).rstrip(".,;:"))
+        return f"{m.group(1)} [{n}]" if n else m.group(1)
+
+    def bare(m: re.Match[str]) -> str:
+        url = m.group(0)
+        trail = ""
+        while url and url[-1] in ".,;:":
+            trail = url[-1] + trail
+            url = url[:-1]
+        n = index.get(tx.line(url))
+        return f"{url} [{n}]{trail}" if n else m.group(0)
+
+    return _AUTOLINK.sub(auto, _MD_LINK.sub(md, _BARE.sub(bare, abstract)))
+
+
+def render_abstract(abstract: str, terms: Sequence[str], highlight_style: Any) -> RenderableType:
+    """The abstract as a renderable: Markdown, or plain text when too big."""
+    if not abstract.strip():
+        return Text("(no abstract)", style="italic")
+    if too_big_for_markdown(abstract):
+        return tx.highlight(Text(abstract), terms, highlight_style)
+    return _AbstractMarkdown(abstract, terms, highlight_style)
+
+
+class AbstractPane(ScrollView, can_focus=True):
+    """Everything about the paper under the cursor.
+
+    A Line-API view: the content is rendered once per paper (and width) into
+    strips, so moving through the list redraws this pane only, with no
+    re-layout of the screen.
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "abstract--title",
+        "abstract--meta",
+        "abstract--link-number",
+        "abstract--tag",
+        "abstract--user-tag",
+        "abstract--star",
+        "abstract--match",
+        "abstract--note-title",
+    }
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "scroll_up", "Up", show=False, id="abstract-scroll-up"),
+        Binding("down", "scroll_down", "Down", show=False, id="abstract-scroll-down"),
+    ]
+
+    DEFAULT_CSS = """
+    AbstractPane { padding: 0 1; overflow-x: hidden; overflow-y: scroll; scrollbar-size-vertical: 1; }
+    AbstractPane > .abstract--title { text-style: bold; color: $text; }
+    AbstractPane > .abstract--meta { color: $text-muted; }
+    AbstractPane > .abstract--link-number { color: $accent; text-style: bold; }
+    AbstractPane > .abstract--tag { color: $text-muted; }
+    AbstractPane > .abstract--user-tag { color: $secondary; text-style: bold; }
+    AbstractPane > .abstract--star { color: $warning; }
+    AbstractPane > .abstract--match { text-style: bold underline; color: $accent; }
+    AbstractPane > .abstract--note-title { color: $primary; text-style: bold; }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.paper: Paper | None = None
+        """The paper shown."""
+        self.links: list[tuple[str, str]] = []
+        """The numbered links, ``(label, url)``; number = index + 1."""
+        self._parts: list[RenderableType] = [Text("")]
+        self._strips: list[Strip] = []
+        self._width = -1
+
+    def _style(self, name: str) -> Any:
+        return self.get_component_rich_style(name, partial=True)
+
+    # -- drawing ---------------------------------------------------------------
+
+    def _layout_lines(self, width: int) -> None:
+        """Render the content at ``width`` (once per paper and width)."""
+        self._width = width
+        console = self.app.console
+        options = console.options.update(width=max(1, width), highlight=False, height=None)
+        style = self.rich_style
+        strips: list[Strip] = []
+        for part in self._parts:
+            try:
+                lines = console.render_lines(part, options, style=style, pad=True)
+            except Exception:  # a renderer bug must not take the pane down
+                lines = console.render_lines(Text("(this abstract could not be shown)"), options)
+            strips.extend(Strip(line, width) for line in lines)
+        self._strips = strips
+        size = Size(0, len(strips))
+        if size != self.virtual_size:
+            # Not through the reactive: that would lay out the whole screen on
+            # every cursor move. The scrollbar is always shown (overflow-y:
+            # scroll), so a new height never changes this widget's layout.
+            self.set_reactive(ScrollView.virtual_size, size)
+            self._scroll_update(size)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if width != self._width:
+            self._layout_lines(width)
+        row = round(self.scroll_y) + y
+        if 0 <= row < len(self._strips):
+            return self._strips[row]
+        return Strip.blank(width, self.rich_style)
+
+    def on_resize(self) -> None:
+        self._width = -1
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._width = -1
+
+    # -- content ---------------------------------------------------------------
+
+    def show(self, paper: Paper | None, state: Any, terms: Sequence[str] = ()) -> None:
+        """Show ``paper`` (None: an empty pane) with the user's ``state``."""
+        self.paper = paper
+        self._parts = self._build(paper, state, terms)
+        self._width = -1
+        self.scroll_to(0, 0, animate=False, immediate=True)
+        width = self.scrollable_content_region.width
+        if width > 0:
+            self._layout_lines(width)
+        self.refresh()
+
+    def _build(self, paper: Paper | None, state: Any, terms: Sequence[str]) -> list[RenderableType]:
+        if paper is None:
+            self.links = []
+            return [Text("Nothing selected.", style="italic")]
+        match = self._style("abstract--match")
+        meta = self._style("abstract--meta")
+        self.links = collect_links(paper)
+        title = Text(tx.line(paper.title) or "(untitled)", style=self._style("abstract--title"))
+        tx.highlight(title, terms, match)
+        parts: list[RenderableType] = [title]
+        if paper.authors:
+            authors = tx.joined(tx.line(a) for a in paper.authors[:30])
+            if len(paper.authors) > 30:
+                authors += f" and {len(paper.authors) - 30} more"
+            parts.append(tx.highlight(Text(authors, style=meta), terms, match))
+        facts = [tx.line(paper.date)] if paper.date else []
+        if len(paper.dates) > 1:
+            facts.append(f"{len(paper.dates)} digest days")
+        if paper.upvotes is not None:
+            facts.append(f"▲ {paper.upvotes}")
+        if paper.comments:
+            facts.append(f"{paper.comments} comments")
+        if paper.arxiv_id:
+            facts.append(f"arXiv {tx.line(paper.arxiv_id)}")
+        elif paper.doi:
+            facts.append(f"doi {tx.line(paper.doi)}")
+        if paper.github_stars is not None:
+            facts.append(f"☆ {paper.github_stars} on GitHub")
+        if facts:
+            parts.append(Text(" · ".join(facts), style=meta))
+        marks = Text()
+        if state.starred:
+            marks.append("★ starred  ", self._style("abstract--star"))
+        for t in sorted(state.tags):
+            marks.append("#" + tx.line(t) + " ", self._style("abstract--user-tag"))
+        if paper.tags:
+            marks.append(
+                tx.joined((tx.line(t) for t in paper.tags[:12]), " · "),
+                self._style("abstract--tag"),
+            )
+        if marks.plain:
+            parts.append(marks)
+        number = self._style("abstract--link-number")
+        for n, (label, url) in enumerate(self.links, start=1):
+            parts.append(
+                Text.assemble(
+                    (f"[{n}]", number),
+                    f" {label:7} ",
+                    (url, meta),
+                    no_wrap=True,
+                    overflow="ellipsis",
+                )
+            )
+        abstract = tx.block(paper.abstract)
+        if paper.ai_summary and not abstract.strip():
+            abstract = tx.block(paper.ai_summary)
+        parts.append(Text(" "))
+        parts.append(render_abstract(number_links(abstract, self.links), terms, match))
+        if state.note:
+            parts.append(Text(" "))
+            parts.append(Text("Note", style=self._style("abstract--note-title")))
+            parts.append(Text(tx.block(state.note)))
+        return parts

@@ -1,0 +1,271 @@
+"""The paper list: a Line-API ``ScrollView`` that draws only the visible rows.
+
+``OptionList``/``DataTable`` measure every row before the first paint (about
+5 s at 100k papers); this list renders a row when it scrolls into view and
+keeps the rendered strips in an LRU cache keyed by (row, width, cursor, focus,
+version), where ``version`` changes whenever the rows, the user's state or the
+highlighted search terms change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import events
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from reader.model import Paper
+from reader.tui import text as tx
+
+#: ``state_of(paper_id)`` -> an object with ``starred``, ``tags``, ``read``.
+StateOf = Callable[[str], Any]
+
+
+class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
+    """The list of papers of the current view; one row per paper."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "paper-list--cursor",
+        "paper-list--cursor-blurred",
+        "paper-list--unread",
+        "paper-list--read",
+        "paper-list--star",
+        "paper-list--tag",
+        "paper-list--meta",
+        "paper-list--match",
+        "paper-list--empty",
+    }
+
+    DEFAULT_CSS = """
+    PaperList {
+        overflow-x: hidden;
+        overflow-y: auto;
+        scrollbar-size-vertical: 1;
+    }
+    PaperList > .paper-list--cursor { background: $block-cursor-background; color: $block-cursor-foreground; }
+    PaperList > .paper-list--cursor-blurred { background: $block-cursor-blurred-background; }
+    PaperList > .paper-list--unread { text-style: bold; }
+    PaperList > .paper-list--read { color: $text-muted; }
+    PaperList > .paper-list--star { color: $warning; }
+    PaperList > .paper-list--tag { color: $secondary; }
+    PaperList > .paper-list--meta { color: $text-muted; }
+    PaperList > .paper-list--match { text-style: bold underline; color: $accent; }
+    PaperList > .paper-list--empty { color: $text-muted; text-style: italic; }
+    """
+
+    cursor: reactive[int] = reactive(0, always_update=True, init=False)
+    """Index of the selected row."""
+
+    @dataclass
+    class Highlighted(Message):
+        """The cursor moved to another paper (``paper`` None: empty list)."""
+
+        paper_list: PaperList
+        paper: Paper | None
+        index: int
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, PaperList.Highlighted)
+
+    def __init__(
+        self,
+        state_of: StateOf,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.state_of = state_of
+        """Looks up the user's state of a paper."""
+        self.papers: Sequence[Paper] = ()
+        """The rows, in order."""
+        self.terms: list[str] = []
+        """Search terms highlighted in titles."""
+        self.empty_text = "No papers here."
+        """What the list says when it has no rows."""
+        self.version = 0
+        """Bumped whenever a row may look different; part of the cache key."""
+        self._cache: LRUCache[tuple[int, int, bool, bool, int], Strip] = LRUCache(1024)
+        self._titles: LRUCache[str, str] = LRUCache(4096)
+
+    # -- data ---------------------------------------------------------------
+
+    @property
+    def current(self) -> Paper | None:
+        """The paper under the cursor."""
+        if 0 <= self.cursor < len(self.papers):
+            return self.papers[self.cursor]
+        return None
+
+    def set_papers(
+        self,
+        papers: Sequence[Paper],
+        *,
+        terms: Sequence[str] = (),
+        keep: str | None = None,
+        cursor: int = 0,
+    ) -> None:
+        """Show ``papers``; the cursor goes to paper id ``keep`` when present,
+        else to index ``cursor``."""
+        self.papers = papers
+        self.terms = list(terms)
+        self.version += 1
+        self._cache.clear()
+        index = cursor
+        if keep is not None:
+            for i, p in enumerate(papers):
+                if p.id == keep:
+                    index = i
+                    break
+        self.virtual_size = Size(0, len(papers))
+        self.cursor = max(0, min(index, len(papers) - 1))
+        self.scroll_to(
+            y=max(0, self.cursor - self.scrollable_content_region.height // 3),
+            animate=False,
+            immediate=True,
+        )
+        self.refresh()
+
+    def state_changed(self) -> None:
+        """The user's state changed (stars, tags, read marks): redraw."""
+        self.version += 1
+        self.refresh()
+
+    def index_of(self, paper_id: str) -> int | None:
+        for i, p in enumerate(self.papers):
+            if p.id == paper_id:
+                return i
+        return None
+
+    # -- movement -----------------------------------------------------------
+
+    def move(self, delta: int) -> None:
+        if self.papers:
+            self.cursor = max(0, min(len(self.papers) - 1, self.cursor + delta))
+
+    def move_to(self, index: int) -> None:
+        if self.papers:
+            self.cursor = max(0, min(len(self.papers) - 1, index))
+
+    @property
+    def page(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        top = round(self.scroll_y)
+        self._scroll_cursor_visible()
+        if round(self.scroll_y) == top:
+            # Only the two rows that changed; a scroll redraws everything itself.
+            width = self.size.width
+            self.refresh(Region(0, old - top, width, 1), Region(0, new - top, width, 1))
+        self.post_message(self.Highlighted(self, self.current, new))
+
+    def _scroll_cursor_visible(self) -> None:
+        height = self.scrollable_content_region.height
+        if height <= 0:
+            return
+        top = round(self.scroll_y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._cache.clear()
+        self._scroll_cursor_visible()
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    def on_click(self, event: events.Click) -> None:
+        row = round(self.scroll_y) + event.y
+        if 0 <= row < len(self.papers):
+            self.cursor = row
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._cache.clear()
+
+    # -- drawing ------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        row = round(self.scroll_y) + y
+        width = self.scrollable_content_region.width
+        if not self.papers:
+            if y == 0:
+                style = self.get_component_rich_style("paper-list--empty")
+                return Strip(Text("  " + self.empty_text, style=style).render(self.app.console))
+            return Strip.blank(width, self.rich_style)
+        if row >= len(self.papers):
+            return Strip.blank(width, self.rich_style)
+        key = (row, width, row == self.cursor, self.has_focus, self.version)
+        strip = self._cache.get(key)
+        if strip is None:
+            strip = self._render_row(row, width)
+            self._cache[key] = strip
+        return strip
+
+    def _title(self, paper: Paper) -> str:
+        title = self._titles.get(paper.id)
+        if title is None:
+            title = tx.line(paper.title) or "(untitled)"
+            self._titles[paper.id] = title
+        return title
+
+    def _render_row(self, row: int, width: int) -> Strip:
+        paper = self.papers[row]
+        st = self.state_of(paper.id)
+        base = self.rich_style
+        if row == self.cursor:
+            cls = "paper-list--cursor" if self.has_focus else "paper-list--cursor-blurred"
+            base = base + self.get_component_rich_style(cls)
+        weight = self.get_component_rich_style(
+            "paper-list--read" if st.read else "paper-list--unread", partial=True
+        )
+        meta = self.get_component_rich_style("paper-list--meta", partial=True)
+        right = Text()
+        if width >= 56:
+            tags = " ".join("#" + tx.line(t) for t in sorted(st.tags))
+            if tags:
+                if len(tags) > 18:
+                    tags = tags[:17] + "…"
+                right.append(
+                    " " + tags, self.get_component_rich_style("paper-list--tag", partial=True)
+                )
+            votes = f"▲{paper.upvotes}" if paper.upvotes is not None else ""
+            right.append(f" {votes:>5}", meta)
+        if width >= 34:
+            right.append(f" {paper.date or '':10} ", meta)
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        text.append(" ")
+        text.append("●" if not st.read else " ", weight)
+        text.append(
+            "★" if st.starred else " ",
+            self.get_component_rich_style("paper-list--star", partial=True),
+        )
+        text.append(" ")
+        title = Text(self._title(paper), style=weight)
+        if self.terms:
+            tx.highlight(
+                title, self.terms, self.get_component_rich_style("paper-list--match", partial=True)
+            )
+        room = max(1, width - text.cell_len - right.cell_len)
+        title.truncate(room, overflow="ellipsis", pad=True)
+        text.append_text(title)
+        text.append_text(right)
+        text.truncate(width, overflow="ellipsis", pad=True)
+        text.stylize_before(base)
+        segments = list(text.render(self.app.console))
+        return Strip(segments, width).simplify()

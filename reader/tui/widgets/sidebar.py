@@ -1,0 +1,101 @@
+"""The sidebar: digest days, the user's tags and saved searches, each with its
+count; choosing one filters the list."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from reader.tui import text as tx
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One choice: ``kind`` is ``all``, ``day``, ``tag``, ``starred`` or ``saved``;
+    ``value`` the day, tag or saved-search name."""
+
+    kind: str
+    value: str
+    label: str
+    count: int | None
+
+
+class Sidebar(OptionList):
+    """Days, tags and saved searches. Enter chooses."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False, id="sidebar-down"),
+        Binding("k", "cursor_up", "Up", show=False, id="sidebar-up"),
+    ]
+
+    DEFAULT_CSS = """
+    Sidebar { width: 28; height: 1fr; border: none; border-right: vkey $border; padding: 0; }
+    """
+
+    @dataclass
+    class Chosen(Message):
+        entry: Entry
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.entries: dict[str, Entry] = {}
+
+    def fill(
+        self,
+        total: int,
+        starred: int,
+        days: Iterable[tuple[str, int]],
+        tags: Iterable[tuple[str, int]],
+        saved: Iterable[tuple[str, int | None]],
+    ) -> None:
+        """Replace the choices, keeping the highlighted one when it still exists."""
+        keep = None
+        if self.highlighted is not None:
+            keep = self.get_option_at_index(self.highlighted).id
+        self.entries.clear()
+        options: list[Option | None] = []
+
+        def add(entry: Entry) -> None:
+            key = f"{entry.kind}:{entry.value}"
+            self.entries[key] = entry
+            label = Text(entry.label, no_wrap=True, overflow="ellipsis")
+            if entry.count is not None:
+                label.append(f" {entry.count}", style="dim")
+            options.append(Option(label, id=key))
+
+        def header(title: str) -> None:
+            options.append(Option(Text(title, style="bold"), disabled=True))
+
+        add(Entry("all", "", "All papers", total))
+        add(Entry("starred", "", "★ Starred", starred))
+        saved = list(saved)
+        if saved:
+            header("Saved searches")
+            for name, count in saved:
+                add(Entry("saved", name, "  " + tx.line(name), count))
+        tags = list(tags)
+        if tags:
+            header("Tags")
+            for tag, count in tags:
+                add(Entry("tag", tag, "  #" + tx.line(tag), count))
+        header("Days")
+        for day, count in days:
+            add(Entry("day", day, "  " + tx.line(day), count))
+        self.set_options(options)
+        if keep is not None and keep in self.entries:
+            self.highlighted = self.get_option_index(keep)
+        elif self.option_count:
+            self.highlighted = 0
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        entry = self.entries.get(event.option.id or "")
+        if entry is not None:
+            self.post_message(self.Chosen(entry))
