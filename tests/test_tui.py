@@ -302,6 +302,26 @@ async def test_enter_runs_the_query_at_once() -> None:
         assert current_id(app) == "2508.08001"
 
 
+async def test_a_half_typed_word_already_finds_papers() -> None:
+    app = make_app()
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"tokeni")
+        await pilot.pause(0.4)
+        assert [p.title for p in app.main.papers.papers] == ["Tokenizer-Free Language Models"]
+
+
+async def test_keys_right_after_enter_act_on_the_results() -> None:
+    app = make_app()
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        # typed in one go, as a fast typist (or tmux send-keys) does
+        await pilot.press("slash", *"tokenizer", "enter", "s")
+        await pilot.pause()
+        assert app.main.search_bar.value == "tokenizer"
+        assert fresh_state().get("2508.08001").starred
+
+
 async def test_bad_query_shows_a_message_and_keeps_the_last_results() -> None:
     app = make_app()
     async with app.run_test(notifications=True, size=SIZE) as pilot:

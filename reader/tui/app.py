@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -168,6 +169,17 @@ class DigestApp(App[int]):
         self.push_screen(MainScreen())
         if self._want_index:
             self.build_index()
+        if not self.is_headless:
+            self._exit_on_signals()
+
+    def _exit_on_signals(self) -> None:
+        """SIGTERM, and SIGHUP (an SSH connection dropping), end the app the
+        normal way, so the terminal is restored. Every change is already on
+        disk: the state store writes each one as it is made."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self.exit)
 
     def on_unmount(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -278,10 +290,27 @@ class DigestApp(App[int]):
     def search(self, text: str) -> Any:
         return self.searcher.search(text)
 
+    def _search_typed(self, text: str) -> Any:
+        """A query from the search box: the word being typed is a prefix too.
+        When that expansion is not a valid query, the text as typed runs, so an
+        error message points at what the user wrote."""
+        from reader.search.incremental import expand_last_word
+        from reader.search.query import QueryError
+
+        expanded = expand_last_word(text)
+        if expanded != text:
+            with contextlib.suppress(QueryError):
+                return self.searcher.search(expanded)
+        return self.searcher.search(text)
+
+    def search_now(self, text: str) -> Any:
+        """Run a box query in the search thread and wait for it (Enter)."""
+        return self._pool.submit(self._search_typed, text).result()
+
     async def search_async(self, text: str) -> Any:
-        """Run a query in the one search thread (one Whoosh searcher, reused)."""
+        """Run a box query in the one search thread (one Whoosh searcher, reused)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self.searcher.search, text)
+        return await loop.run_in_executor(self._pool, self._search_typed, text)
 
     def count(self, query: str) -> int | None:
         try:

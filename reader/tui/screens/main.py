@@ -232,16 +232,24 @@ class MainScreen(Screen[None]):
         """Run ``text`` and show the results unless the box changed meanwhile.
         Returns False for a bad query."""
         if not text.strip():
+            return self._present(text, generation, None, None)
+        try:
+            result = await self.dapp.search_async(text)
+        except QueryError as exc:
+            return self._present(text, generation, None, exc)
+        return self._present(text, generation, result, None)
+
+    def _present(self, text: str, generation: int, result: Any, error: Exception | None) -> bool:
+        """Show a search's outcome (an empty box restores the list)."""
+        if error is not None:
+            if generation == self._search_generation:
+                self.search_bar.show_error(f"Invalid query: {error}")
+            return False
+        if not text.strip():
             self.search_bar.show_error(None)
             if self.view.kind == "search":
                 self.set_view(self.base, keep=self._current_id())
             return True
-        try:
-            result = await self.dapp.search_async(text)
-        except QueryError as exc:
-            if generation == self._search_generation:
-                self.search_bar.show_error(f"Invalid query: {exc}")
-            return False
         if generation != self._search_generation or self.search_bar.value != text:
             return True  # the box moved on: these results are stale
         self.search_bar.show_error(None)
@@ -251,13 +259,23 @@ class MainScreen(Screen[None]):
         return True
 
     @on(Input.Submitted, "#search")
-    async def search_submitted(self, event: Input.Submitted) -> None:
+    def search_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.workers.cancel_group(self, "search")
         self._search_generation += 1
-        await self.apply_search(event.value, self._search_generation)
+        # Synchronous on purpose (a query takes milliseconds): keys typed
+        # right after Enter must act on the new results, not land in the box
+        # or on the previous list.
+        text = event.value
+        result, error = None, None
+        if text.strip():
+            try:
+                result = self.dapp.search_now(text)
+            except QueryError as exc:
+                error = exc
+        self._present(text, self._search_generation, result, error)
         self.papers.move_to(0)
-        self.papers.focus()
+        self.app.set_focus(self.papers)
 
     def clear_search(self, *, restore: bool = True) -> None:
         bar = self.search_bar
@@ -608,7 +626,9 @@ class MainScreen(Screen[None]):
     def action_focus_search(self) -> None:
         if self.has_class("-zoom"):
             self.remove_class("-zoom")
-        self.search_bar.input.focus()
+        # set_focus at once: Widget.focus() waits for the next idle moment, and
+        # letters typed straight after "/" would go to the list meanwhile.
+        self.app.set_focus(self.search_bar.input)
 
     def action_toggle_sidebar(self) -> None:
         sidebar = self.sidebar

@@ -28,6 +28,9 @@ from reader.tui import text as tx
 
 #: Larger abstracts are shown as plain text.
 MARKDOWN_MAX_CHARS = 8_000
+#: Only this much of an abstract is laid out at all: a 5 MB abstract took 15 s
+#: to wrap, and nobody reads that far in a terminal pane.
+DISPLAY_MAX_CHARS = 20_000
 #: Tables with more rows or columns than this are shown as plain text.
 TABLE_MAX = 20
 #: Markdown syntax characters above this count mean plain text (markdown-it
@@ -299,11 +302,19 @@ class AbstractPane(ScrollView, can_focus=True):
                     overflow="ellipsis",
                 )
             )
-        abstract = tx.block(paper.abstract)
-        if paper.ai_summary and not abstract.strip():
-            abstract = tx.block(paper.ai_summary)
+        raw = paper.abstract if paper.abstract.strip() else (paper.ai_summary or "")
+        rest = len(raw) - DISPLAY_MAX_CHARS
+        abstract = tx.block(raw[:DISPLAY_MAX_CHARS])
         parts.append(Text(" "))
         parts.append(render_abstract(number_links(abstract, self.links), terms, match))
+        if rest > 0:
+            parts.append(
+                Text(
+                    f"… {rest:,} more characters not shown "
+                    f"(digest-reader show {tx.line(paper.id)} prints them all)",
+                    style=meta,
+                )
+            )
         if state.note:
             parts.append(Text(" "))
             parts.append(Text("Note", style=self._style("abstract--note-title")))
