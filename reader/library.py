@@ -28,12 +28,13 @@ import yaml
 from reader import __version__
 from reader.config import Config
 from reader.formats import load_path, looks_like_digest
+from reader.ids import normalise_title
 from reader.model import Digest, Link, Paper, Problem, merge_papers
 from reader.paths import Paths, resource_dir
 from reader.safeload import LoadError, load_yaml
 
 #: Bump when what a format produces changes, so cached digests are read again.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 #: ``progress(done, total, label)``
 Progress = Callable[[int, int, str], None]
@@ -113,6 +114,39 @@ class Library:
                 self.papers[paper.id] = paper
             else:
                 merge_papers(have, paper)
+
+    def merge_title_ids(self) -> int:
+        """Fold each paper known only by its title (``t:`` id: the source gave
+        no arXiv id or DOI) into the paper with an arXiv id or DOI and the same
+        normalised title, when there is one. Returns how many were folded."""
+        by_key: dict[str, list[Paper]] = {}
+        for pid, paper in self.papers.items():
+            if pid.startswith("t:"):
+                by_key.setdefault(_title_key(paper.title), []).append(paper)
+        if not by_key:
+            return 0
+        folded = 0
+        for pid, paper in list(self.papers.items()):
+            if pid.startswith("t:"):
+                continue
+            candidates = by_key.get(_title_key(paper.title))
+            if not candidates:
+                continue
+            norm = normalise_title(paper.title)
+            for other in candidates:
+                if other.id in self.papers and normalise_title(other.title) == norm:
+                    merge_papers(paper, other)
+                    del self.papers[other.id]
+                    folded += 1
+        if folded:
+            self._ordered = None
+        return folded
+
+
+def _title_key(title: str) -> str:
+    """A cheap first filter before comparing normalised titles."""
+    words = title[:60].casefold().split()
+    return words[0].strip(".,:;!?()[]{}\"'") if words else ""
 
 
 def library_roots(paths: Paths, config: Config) -> list[Path]:
@@ -198,6 +232,7 @@ def open_library(
             lib.add_digest(digest)
     if progress is not None:
         progress(total, total, "")
+    lib.merge_title_ids()
     lib.stats.files = total
     if cache is not None and lib.stats.parsed + lib.stats.cached == total:
         cache.put_snapshot(key, lib)

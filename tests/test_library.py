@@ -128,3 +128,26 @@ def test_paths_opened_in_the_app_stay_in_the_library(tmp_path: Path) -> None:
     lib = open_library(paths, Config())
     assert not lib.is_sample
     assert sorted(lib.papers) == ["2508.00001", "2508.00002"]
+
+
+def test_a_paper_known_only_by_title_joins_its_arxiv_entry(tmp_path: Path) -> None:
+    folder = tmp_path / "digests"
+    _write(folder, "2025-08-20.yaml", DAY1)
+    _write(
+        folder,
+        "newsletter.yaml",
+        "title: A newsletter\ndate: 2025-08-22\npapers:\n"
+        "  - title: 'Shared paper about AGENTS!'\n    abstract: No arXiv link here.\n"
+        "  - title: A Paper Nobody Else Has\n",
+    )
+    lib = open_library(Paths.from_env(), Config(), [folder])
+    shared = lib.papers["2508.00001"]
+    assert shared.dates == ["2025-08-20", "2025-08-22"]
+    assert not [
+        p
+        for p in lib.papers.values()
+        if p.title.lower().startswith("shared paper") and p.id != "2508.00001"
+    ]
+    assert any(
+        p.id.startswith("t:") and p.title == "A Paper Nobody Else Has" for p in lib.papers.values()
+    )
