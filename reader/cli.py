@@ -637,4 +637,11 @@ def run_app(argv: Sequence[str]) -> int:
         _fail(f"{missing[0]}: no such file or folder (commands: {', '.join(COMMANDS)})", 2)
     from reader.tui.app import run_app as run_tui
 
-    return int(run_tui([Path(a) for a in argv]))
+    bar = ProgressBar("reading digests")
+
+    def progress(done: int, total: int, label: str) -> None:
+        bar(done, total)
+        if done >= total:
+            bar.close()
+
+    return int(run_tui([Path(a) for a in argv], progress=progress))

@@ -263,7 +263,7 @@ class DigestApp(App[int]):
             p for p in getattr(lib, "problems", []) if getattr(p, "severity", "error") == "error"
         ]
         if problems:
-            parts.append(f"{len(problems)} problems")
+            parts.append(f"{len(problems)} problem" + ("s" if len(problems) != 1 else ""))
         if getattr(lib, "is_sample", False):
             parts.append("sample digests")
         return " · ".join(parts)
@@ -290,27 +290,32 @@ class DigestApp(App[int]):
     def search(self, text: str) -> Any:
         return self.searcher.search(text)
 
-    def _search_typed(self, text: str) -> Any:
+    def _search_typed(self, text: str, current: Callable[[], str] | None = None) -> Any:
         """A query from the search box: the word being typed is a prefix too.
         When that expansion is not a valid query, the text as typed runs, so an
-        error message points at what the user wrote."""
+        error message points at what the user wrote. Returns None, without
+        searching, when ``current()`` shows the box has moved on since (the
+        search thread runs one query at a time; stale ones must not queue)."""
         from reader.search.incremental import expand_last_word
         from reader.search.query import QueryError
 
+        if current is not None and current() != text:
+            return None
         expanded = expand_last_word(text)
         if expanded != text:
             with contextlib.suppress(QueryError):
                 return self.searcher.search(expanded)
         return self.searcher.search(text)
 
-    def search_now(self, text: str) -> Any:
-        """Run a box query in the search thread and wait for it (Enter)."""
-        return self._pool.submit(self._search_typed, text).result()
+    def search_future(self, text: str) -> Any:
+        """Start a box query in the search thread (Enter); a Future."""
+        return self._pool.submit(self._search_typed, text)
 
-    async def search_async(self, text: str) -> Any:
-        """Run a box query in the one search thread (one Whoosh searcher, reused)."""
+    async def search_async(self, text: str, current: Callable[[], str] | None = None) -> Any:
+        """Run a box query in the one search thread (one Whoosh searcher,
+        reused); None when it was skipped as stale (see ``_search_typed``)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self._search_typed, text)
+        return await loop.run_in_executor(self._pool, self._search_typed, text, current)
 
     def count(self, query: str) -> int | None:
         try:
@@ -454,6 +459,7 @@ def build_app(
     *,
     paths: Paths | None = None,
     config: Config | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> DigestApp:
     """Open the library, the state and the index, and make the app (not run)."""
     from reader.library import open_library
@@ -462,19 +468,27 @@ def build_app(
 
     paths = paths or Paths.from_env()
     config = config or load_config(paths.config_file)
-    library = open_library(paths, config, extra=list(library_paths))
+    library = open_library(paths, config, extra=list(library_paths), progress=progress)
     state = StateStore(paths.state_file)
     state.load()
     index = SearchIndex(paths.index_dir)
     return DigestApp(library, state, config=config, paths=paths, index=index)
 
 
-def run_app(library_paths: Sequence[Path] = ()) -> int:
-    """Run the reader on the library (plus ``library_paths``); returns the exit code."""
+def run_app(
+    library_paths: Sequence[Path] = (),
+    progress: Callable[[int, int, str], None] | None = None,
+) -> int:
+    """Run the reader on the library (plus ``library_paths``, which are
+    remembered so they stay searchable); returns the exit code. ``progress``
+    reports the reading of the digests, before the screen opens."""
     import sys
 
+    from reader.library import remember_sources
+
     try:
-        app = build_app(library_paths)
+        app = build_app(library_paths, progress=progress)
+        remember_sources(app.paths, list(library_paths))
     except ConfigError as exc:
         print(f"digest-reader: {exc}", file=sys.stderr)
         return 2

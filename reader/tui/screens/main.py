@@ -12,6 +12,7 @@ import shlex
 import subprocess
 import tempfile
 from collections import Counter
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -58,6 +59,8 @@ except ImportError:  # pragma: no cover
         pass
 
 
+#: Enter waits this long for its results before showing "Searching…".
+SUBMIT_WAIT = 0.4
 #: The search runs this long after the last key typed.
 DEBOUNCE = 0.15
 
@@ -234,9 +237,11 @@ class MainScreen(Screen[None]):
         if not text.strip():
             return self._present(text, generation, None, None)
         try:
-            result = await self.dapp.search_async(text)
+            result = await self.dapp.search_async(text, lambda: self.search_bar.value)
         except QueryError as exc:
             return self._present(text, generation, None, exc)
+        if result is None:
+            return True  # skipped: the box had moved on before it ran
         return self._present(text, generation, result, None)
 
     def _present(self, text: str, generation: int, result: Any, error: Exception | None) -> bool:
@@ -267,15 +272,40 @@ class MainScreen(Screen[None]):
         # right after Enter must act on the new results, not land in the box
         # or on the previous list.
         text = event.value
-        result, error = None, None
-        if text.strip():
+        generation = self._search_generation
+        if self.view.kind == "search" and self.view.value == text:
+            pass  # the results for this text are on screen already
+        elif text.strip():
+            future = self.dapp.search_future(text)
             try:
-                result = self.dapp.search_now(text)
+                result = future.result(timeout=SUBMIT_WAIT)
             except QueryError as exc:
-                error = exc
-        self._present(text, self._search_generation, result, error)
+                self._present(text, generation, None, exc)
+            except FutureTimeout:
+                # A slow search (a first index build is running): empty the
+                # list meanwhile, so no key acts on the previous results.
+                self.set_view(View("search", f"Searching: {text.strip()}…", [], text))
+                self.papers.empty_text = "Searching…"
+                future.add_done_callback(
+                    lambda f: self.app.call_from_thread(self._submitted_late, text, generation, f)
+                )
+            else:
+                self._present(text, generation, result, None)
+        else:
+            self._present(text, generation, None, None)
         self.papers.move_to(0)
         self.app.set_focus(self.papers)
+
+    def _submitted_late(self, text: str, generation: int, future: Any) -> None:
+        try:
+            result = future.result()
+        except QueryError as exc:
+            self._present(text, generation, None, exc)
+            return
+        except Exception:
+            return  # a stale search that was skipped
+        self._present(text, generation, result, None)
+        self.papers.move_to(0)
 
     def clear_search(self, *, restore: bool = True) -> None:
         bar = self.search_bar
