@@ -103,7 +103,9 @@ def test_search_covers_a_crash_between_commit_and_sidecar(folder: Path) -> None:
     index.close()
 
 
-@pytest.mark.parametrize("damage", ["truncate", "zero", "delete_toc", "delete_seg", "sidecar"])
+@pytest.mark.parametrize(
+    "damage", ["truncate", "zero", "delete_toc", "delete_seg", "sidecar", "fast"]
+)
 def test_damaged_index_is_rebuilt(folder: Path, damage: str) -> None:
     papers = library()
     index = SearchIndex(folder)
@@ -111,7 +113,8 @@ def test_damaged_index_is_rebuilt(folder: Path, damage: str) -> None:
     gen_dir = folder / index.generation[0]  # type: ignore[operator]
     index.close()
     files = sorted(gen_dir.iterdir())
-    segs = [f for f in files if f.suffix == ".seg"]
+    # segment files (not compound: one file per part, see index.write_segment)
+    segs = [f for f in files if f.name.startswith("MAIN_") and f.suffix in (".seg", ".pst", ".trm")]
     tocs = [f for f in files if f.suffix == ".toc"]
     if damage == "truncate":
         for f in segs + tocs:
@@ -125,6 +128,9 @@ def test_damaged_index_is_rebuilt(folder: Path, damage: str) -> None:
     elif damage == "delete_seg":
         for f in segs:
             f.unlink()
+    elif damage == "fast":
+        for f in gen_dir.glob("fast-*.bin"):
+            f.write_bytes(f.read_bytes()[:-3])
     else:
         (gen_dir / "hashes.json").write_text("{not json")
     index = SearchIndex(folder)
@@ -199,7 +205,7 @@ def test_stale_lock_and_leftovers_after_kill(folder: Path) -> None:
         # an update left mid-way: the Whoosh write lock taken, documents added
         ix = windex.open_dir({str(gen_dir)!r})
         w = ix.writer()
-        w.add_document(id="zz", title="half written")
+        w.add_document(id="zz", text="half written")
         # and a full build left mid-way in a tmp folder
         tmp = folder / "tmp-00000000000000aa"
         tmp.mkdir()
@@ -269,3 +275,66 @@ def test_more_like(folder: Path) -> None:
 def test_index_dir_is_under_cache(xdg: dict[str, Path]) -> None:
     assert str(Paths.from_env().index_dir).startswith(str(xdg["cache"]))
     assert os.environ["XDG_CACHE_HOME"] == str(xdg["cache"])
+
+
+def test_field_queries_run_in_the_index(folder: Path) -> None:
+    """``title:``, ``author:``, ``abstract:`` are position ranges of the one
+    indexed field: answered by the index itself, phrases never cross fields."""
+    index = SearchIndex(folder)
+    index.sync(library())
+    assert sorted(ids(index, "title:(diffusion OR influence)")) == ["2501.00001", "2501.00003"]
+    assert ids(index, "title:robot") == ["2501.00001"]
+    assert ids(index, "abstract:robot*") == ["2501.00001"]
+    assert ids(index, "title:attribution") == []  # in the abstract only
+    assert ids(index, 'abstract:"message passing"') == ["2501.00002"]
+    assert ids(index, 'title:"networks message"') == []  # across two fields
+    assert len(ids(index, "author:lee")) == 3
+    assert ids(index, "author:le~") == [] or len(ids(index, "author:le~")) == 3
+    assert ids(index, "-title:graph") == [] or "2501.00002" not in ids(index, "-title:graph")
+    assert index.problem == ""
+    index.close()
+
+
+def test_two_process_build_and_cancel(folder: Path) -> None:
+    papers = {
+        f"p{i}": paper(f"p{i}", f"Paper {i} on graphs" if i % 2 else f"Paper {i}")
+        for i in range(1200)
+    }
+    index = SearchIndex(folder, procs=2)
+    assert index.rebuild(papers, cancelled=lambda: True).cancelled
+    assert not [p for p in folder.iterdir() if p.name.startswith(("tmp-", "ix-"))]
+    report = index.rebuild(papers)
+    assert report.added == 1200 and not report.error
+    assert len(ids(index, "graph")) == 600
+    assert len(ids(index, '"paper 7"')) == 1
+    index.close()
+
+
+def test_fast_path_ranks_like_whoosh(folder: Path) -> None:
+    """Words-only queries are scored with numpy from the fast postings (bulk
+    segments) and Whoosh's postings (segments of later syncs, deletions): the
+    same scores as Whoosh's own BM25F."""
+    papers = library()
+    papers.update(
+        {f"x{i}": paper(f"x{i}", f"Graph paper {i}", "graphs " * (i % 4)) for i in range(30)}
+    )
+    index = SearchIndex(folder)
+    index.sync(papers)
+    papers["2501.00002"] = paper("2501.00002", "Graph transformers", "Attention on graphs.")
+    papers["2501.00005"] = paper("2501.00005", "Neural graph models", "Graph graph.")
+    index.sync(papers)
+    for text in ("graph", "graph paper", "neural graph", "attention", "lee", "nothing"):
+        q = parse_query(text).whoosh_query()
+        assert q is not None
+        fast = index.search_counted(q, limit=10), index.search_counted(q, limit=None)
+        saved, index._fast = index._fast, None
+        try:
+            slow = index.search_counted(q, limit=10), index.search_counted(q, limit=None)
+        finally:
+            index._fast = saved
+        for f, s in zip(fast, slow, strict=True):
+            assert [x for _, x in f[0]] == pytest.approx([x for _, x in s[0]])
+        assert dict(fast[1][0]) == pytest.approx(dict(slow[1][0]))
+        assert fast[0][1] == fast[1][1] == len(slow[1][0]) and fast[0][2]
+    assert ids(index, "graph").count("2501.00002") == 1  # updated: once
+    index.close()

@@ -15,6 +15,7 @@ from reader.search.query import (
     DateIn,
     HasCode,
     IdIs,
+    Node,
     Not,
     Or,
     QueryError,
@@ -30,7 +31,7 @@ from reader.search.query import (
 TODAY = dt.date(2025, 8, 21)
 
 
-def node(text: str):  # noqa: ANN201 - test helper
+def node(text: str) -> Node | None:
     return parse_query(text, TODAY).node
 
 

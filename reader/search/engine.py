@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
@@ -121,6 +122,8 @@ class Searcher:
         self._order_key: tuple[int, int] | None = None
         self._order: list[str] = []
         self._pending_key: object = None
+        self._days_key: tuple[int, int] | None = None
+        self._days: tuple[list[str], list[str]] = ([], [])
         self._pending: set[str] = set()
 
     # ------------------------------------------------------------ public API
@@ -179,8 +182,15 @@ class Searcher:
         sort = parsed.effective_sort
         node = parsed.node
         if node is None:
-            ids = self._ordered(papers.keys(), sort)
-            total = len(ids)
+            # Everything: no set of every id per keystroke, a slice of the order.
+            order = self._newest_order()
+            total = len(order)
+            if sort == "newest":
+                ids = order[:limit] if limit is not None else list(order)
+            elif sort == "oldest":
+                ids = order[::-1][:limit] if limit is not None else order[::-1]
+            else:
+                ids = self._ordered(order, sort)
             if limit is not None:
                 ids = ids[:limit]
             return SearchResult(
@@ -272,6 +282,17 @@ class Searcher:
             self._order_key = key
         return self._order
 
+    def _day_index(self) -> tuple[list[str], list[str]]:
+        """Every (day, paper id), sorted by day: a date filter is two bisections
+        instead of a look at every paper."""
+        papers = self.library.papers
+        key = (id(papers), len(papers))
+        if key != self._days_key:
+            pairs = sorted((d[:10], pid) for pid, p in papers.items() for d in set(_paper_days(p)))
+            self._days = ([d for d, _ in pairs], [pid for _, pid in pairs])
+            self._days_key = key
+        return self._days
+
     def _ordered(self, ids: Iterable[str], sort: str) -> list[str]:
         papers = self.library.papers
         wanted = ids if isinstance(ids, (set, frozenset)) else set(ids)
@@ -331,12 +352,10 @@ class Searcher:
                 pid for pid, p in papers.items() if p.upvotes is not None and lo <= p.upvotes <= hi
             }
         if isinstance(node, DateIn):
-            lo_d, hi_d = node.lo, node.hi
-            return {
-                pid
-                for pid, p in papers.items()
-                if any(lo_d <= d[:10] <= hi_d for d in _paper_days(p))
-            }
+            days, day_ids = self._day_index()
+            lo = bisect.bisect_left(days, node.lo)
+            hi = bisect.bisect_right(days, node.hi + "\uffff")
+            return set(day_ids[lo:hi])
         if isinstance(node, Text):  # pragma: no cover - handled by is_text above
             return set(self._text_scores(node, None, None)[0])
         raise TypeError(f"unknown node {node!r}")  # pragma: no cover

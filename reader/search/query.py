@@ -895,29 +895,108 @@ def _simplify(node: Node) -> Node:
 # --------------------------------------------------------------------------
 # To Whoosh
 
+#: The one indexed text field: title, authors, tags and abstract together.
+INDEX_FIELD = "text"
+#: Position range of each field's words inside :data:`INDEX_FIELD` (``title:x``
+#: is ``x`` at a position in the title's range; phrases never cross fields).
+SPAN_WIDTH = 1 << 20
+FIELD_SPANS: dict[str, tuple[int, int]] = {
+    "title": (0, SPAN_WIDTH),
+    "authors": (SPAN_WIDTH, 2 * SPAN_WIDTH),
+    "tags": (2 * SPAN_WIDTH, 3 * SPAN_WIDTH),
+    "abstract": (3 * SPAN_WIDTH, 4 * SPAN_WIDTH),
+}
 
-def _field_query(fieldname: str, node: Text, boost: float) -> Query:
+
+def _span_within() -> type:
+    """``SpanWithin(q, field)``: ``q`` with a match at a position in the range
+    of ``field`` (:data:`FIELD_SPANS`)
+    (built on first use: this module does not import Whoosh at import time)."""
+    global _SPAN_WITHIN
+    if _SPAN_WITHIN is not None:
+        return _SPAN_WITHIN
+    from whoosh.query.spans import SpanFirst
+
+    class SpanWithin(SpanFirst):  # type: ignore[misc]
+        def __init__(self, q: Query, name: str) -> None:
+            self.q = q
+            self.name = name
+            self.lo, self.limit = FIELD_SPANS[name]
+
+        def __repr__(self) -> str:
+            return f"SpanWithin({self.q!r}, {self.name!r})"
+
+        def __eq__(self, other: object) -> bool:
+            return (
+                isinstance(other, SpanWithin)
+                and self.q == other.q
+                and (self.lo, self.limit) == (other.lo, other.limit)
+            )
+
+        def __hash__(self) -> int:
+            return hash((self.q, self.lo, self.limit))
+
+        def estimate_size(self, ixreader: object) -> int:
+            return int(self.q.estimate_size(ixreader))
+
+        def estimate_min_size(self, ixreader: object) -> int:
+            return 0
+
+        def matcher(self, searcher: object, context: object = None) -> object:
+            return _Matcher(self._subm(searcher, context), self.lo, self.limit)
+
+    class _Matcher(SpanFirst.SpanFirstMatcher):  # type: ignore[misc]
+        def __init__(self, child: object, lo: int, hi: int) -> None:
+            self.lo = lo
+            super().__init__(child, limit=hi)
+
+        def copy(self) -> _Matcher:
+            return _Matcher(self.child.copy(), self.lo, self.limit)
+
+        def _replacement(self, newchild: object) -> _Matcher:
+            return _Matcher(newchild, self.lo, self.limit)
+
+        def supports_block_quality(self) -> bool:
+            return False  # skipping by quality would bypass the span check
+
+        def _get_spans(self) -> list[object]:
+            lo, hi = self.lo, self.limit
+            return [s for s in self.child.spans() if lo <= s.start and s.end < hi]
+
+    _SPAN_WITHIN = SpanWithin
+    return SpanWithin
+
+
+_SPAN_WITHIN: type | None = None
+
+
+def _text_query(node: Text) -> Query:
     from whoosh import query as wq
 
+    f = INDEX_FIELD
     if node.kind == "term":
-        return wq.Term(fieldname, node.terms[0], boost=boost)
-    if node.kind == "prefix":
-        return wq.Prefix(fieldname, node.terms[0], boost=boost)
-    if node.kind == "fuzzy":
-        return wq.FuzzyTerm(
-            fieldname, node.terms[0], boost=boost, maxdist=node.distance or 1, prefixlength=1
-        )
-    return wq.Phrase(fieldname, list(node.terms), slop=max(1, node.distance), boost=boost)
+        q: Query = wq.Term(f, node.terms[0])
+    elif node.kind == "prefix":
+        q = wq.Prefix(f, node.terms[0])
+    elif node.kind == "fuzzy":
+        q = wq.FuzzyTerm(f, node.terms[0], maxdist=node.distance or 1, prefixlength=1)
+    else:
+        q = wq.Phrase(f, list(node.terms), slop=max(1, node.distance))
+    if node.field is not None:
+        q = _span_within()(q, node.field)
+    return q
 
 
 def to_whoosh(node: Node) -> Query:
-    """The Whoosh query for a text-only tree (see :func:`is_text`)."""
+    """The Whoosh query for a text-only tree (see :func:`is_text`).
+
+    Every word is one query on :data:`INDEX_FIELD`, whose postings carry the
+    field boosts in their weights (see :mod:`reader.search.index`); a field
+    restriction keeps the matches at positions in that field's range."""
     from whoosh import query as wq
 
     if isinstance(node, Text):
-        if node.field is not None:
-            return _field_query(node.field, node, 1.0)
-        return wq.Or([_field_query(f, node, FIELD_BOOSTS[f]) for f in TEXT_FIELDS])
+        return _text_query(node)
     if isinstance(node, And):
         return wq.And([to_whoosh(c) for c in node.children])
     if isinstance(node, Or):
