@@ -35,7 +35,7 @@ class _Lib:
         self.papers = {p.id: p for p in papers}
 
 
-def test_a_half_typed_word_finds_the_paper_and_the_exact_word_ranks_first() -> None:
+def test_a_half_typed_word_finds_the_paper() -> None:
     papers = [
         Paper(id="1", title="Zeppelin Routing for Sparse Experts", dates=["2025-08-21"]),
         Paper(id="2", title="Model Merging", dates=["2025-08-21"]),
@@ -43,6 +43,5 @@ def test_a_half_typed_word_finds_the_paper_and_the_exact_word_ranks_first() -> N
     ]
     searcher = Searcher(_Lib(papers), None, None)
     assert [h.id for h in searcher.search(expand_last_word("zep")).hits] == ["1"]
-    assert searcher.search("zep").hits == []
     found = [h.id for h in searcher.search(expand_last_word("model")).hits]
     assert set(found) == {"2", "3"}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -125,6 +126,7 @@ class Searcher:
         self._days_key: tuple[int, int] | None = None
         self._days: tuple[list[str], list[str]] = ([], [])
         self._pending: set[str] = set()
+        self._fold_cache: dict[str, tuple[Paper, dict[str, str]]] = {}
 
     # ------------------------------------------------------------ public API
 
@@ -173,6 +175,8 @@ class Searcher:
             else:
                 self._pending = {pid for pid in papers if pid not in hashes}
             self._pending_key = key
+            if not self._pending:
+                self._fold_cache.clear()  # everything is indexed: no more scans
         return self._pending
 
     # -------------------------------------------------------------- running
@@ -405,13 +409,28 @@ class Searcher:
             return p.abstract
         return " ; ".join(p.tags)
 
+    def _folded(self, p: Paper, name: str) -> str:
+        """``fold`` of a field of ``p``, computed once per paper object: a scan
+        runs on every keystroke while a first index build is under way."""
+        entry = self._fold_cache.get(p.id)
+        if entry is None or entry[0] is not p:
+            entry = (p, {})
+            self._fold_cache[p.id] = entry
+        got = entry[1].get(name)
+        if got is None:
+            got = entry[1][name] = fold(self._field_text(p, name))
+        return got
+
     def _scan(self, node: Node, p: Paper) -> float | None:
         """Score of ``p`` for a text tree by plain matching (None: no match)."""
         if isinstance(node, Text):
             fields = (node.field,) if node.field else TEXT_FIELDS
             total = 0.0
             for f in fields:
-                got = _match_text(node, self._field_text(p, f))
+                if node.kind in ("term", "prefix"):
+                    got = _count_word_starts(node.terms[0], self._folded(p, f))
+                else:
+                    got = _match_text(node, self._field_text(p, f))
                 if got:
                     total += got * (FIELD_BOOSTS[f] if node.field is None else 1.0)
             return total or None
@@ -448,6 +467,24 @@ class Searcher:
                 hits.append(Hit(pid, float(score)))
         hits.sort(key=lambda h: -h.score)
         return hits[:limit]
+
+
+_WORD_START: dict[str, re.Pattern[str]] = {}
+
+
+def _count_word_starts(term: str, folded: str) -> float:
+    """Words of ``folded`` that start with ``term`` (its stem, for a plain
+    word): the scan's stand-in for the index's term and prefix matching,
+    approximate (``model`` also counts "modeling") until the paper is indexed."""
+    stem = _prefilter(term)
+    if not stem or stem not in folded:
+        return 0.0
+    pattern = _WORD_START.get(stem)
+    if pattern is None:
+        if len(_WORD_START) > 1000:
+            _WORD_START.clear()
+        pattern = _WORD_START[stem] = re.compile(r"(?<!\w)" + re.escape(stem))
+    return float(len(pattern.findall(folded)))
 
 
 def _prefilter(term: str) -> str:

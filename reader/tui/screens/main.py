@@ -11,6 +11,7 @@ import os
 import shlex
 import subprocess
 import tempfile
+import time
 from collections import Counter
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -63,6 +64,12 @@ except ImportError:  # pragma: no cover
 SUBMIT_WAIT = 0.4
 #: The search runs this long after the last key typed.
 DEBOUNCE = 0.15
+#: Cursor moves closer together than this are a held key (key repeat is
+#: 30-33 ms by default on GNOME, KDE, Windows and macOS' fast settings). Kept
+#: under 40 ms, the least a Pilot keypress waits, so tests see every paper.
+FOLLOW_REPEAT = 0.035
+#: While a key repeats, the abstract pane follows this long after the last move.
+FOLLOW_DELAY = 0.05
 
 
 @dataclass
@@ -77,6 +84,8 @@ class View:
     terms: list[str] = field(default_factory=list)
     #: Catch-up: the ids it started with (for "N of M read").
     ids: list[str] = field(default_factory=list)
+    #: Search: how many papers match in all (the list holds the best of them).
+    total: int = 0
 
 
 class MainScreen(Screen[None]):
@@ -172,6 +181,8 @@ class MainScreen(Screen[None]):
             read = self.dapp.read_ids()
             done = sum(1 for pid in view.ids if pid in read)
             text.append(f" · {done} of {len(view.ids)} read")
+        elif view.total > len(view.papers):
+            text.append(f" · best {len(view.papers):,} of {view.total:,} papers")
         else:
             text.append(f" · {len(view.papers)} papers")
         self.status.set_view(text)
@@ -260,7 +271,7 @@ class MainScreen(Screen[None]):
         self.search_bar.show_error(None)
         papers = self.dapp.papers_for(result.hits)
         label = f"Search: {text.strip()}"
-        self.set_view(View("search", label, papers, text, list(result.terms)))
+        self.set_view(View("search", label, papers, text, list(result.terms), total=result.total))
         return True
 
     @on(Input.Submitted, "#search")
@@ -320,18 +331,47 @@ class MainScreen(Screen[None]):
 
     # -- list events ------------------------------------------------------------
 
+    #: When the cursor last moved to another paper (``time.monotonic``).
+    _moved_at: float = -1.0
+    #: True while the pane waits for a repeating key to stop.
+    _follow_pending: bool = False
+
     @on(PaperList.Highlighted)
     def paper_highlighted(self, event: PaperList.Highlighted) -> None:
         self.follow_cursor()
 
     def follow_cursor(self) -> None:
         """Show the paper under the cursor (once per paper) and start its read timer.
-        Called right after a move too, so the list and the pane change in one frame."""
+
+        Called right after a move too, so the list and the pane change in one
+        frame. While a key repeats (moves under ``FOLLOW_REPEAT`` apart) the
+        pane waits until the moves stop for ``FOLLOW_DELAY``: holding ``j``
+        then costs only the list per row."""
         paper = self.papers.current
         if paper is self.abstract.paper and paper is not None:
             return
+        now = time.monotonic()
+        repeating = now - self._moved_at < FOLLOW_REPEAT
+        self._moved_at = now
+        if repeating and paper is not None:
+            self.start_read_timer(None)  # no paper is shown long enough to count
+            if not self._follow_pending:
+                self._follow_pending = True
+                self.set_timer(FOLLOW_DELAY, self._follow_later)
+            return
         self.show_paper(paper)
         self.start_read_timer(paper)
+
+    def _follow_later(self) -> None:
+        wait = self._moved_at + FOLLOW_DELAY - time.monotonic()
+        if wait > 0.002:  # still moving: one timer for the whole burst
+            self.set_timer(wait, self._follow_later)
+            return
+        self._follow_pending = False
+        paper = self.papers.current
+        if paper is not self.abstract.paper or paper is None:
+            self.show_paper(paper)
+        self.start_read_timer(paper)  # for the paper the pane finally shows
 
     def show_paper(self, paper: Paper | None) -> None:
         state = self.dapp.state_of(paper.id) if paper else None
