@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from reader.config import Config
 from reader.library import open_library, remember_sources
 from reader.paths import Paths
@@ -151,3 +153,41 @@ def test_a_paper_known_only_by_title_joins_its_arxiv_entry(tmp_path: Path) -> No
     assert any(
         p.id.startswith("t:") and p.title == "A Paper Nobody Else Has" for p in lib.papers.values()
     )
+
+
+def test_a_partial_open_paints_from_the_newest_papers_then_reads_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import reader.library as library
+
+    monkeypatch.setattr(library, "SNAPSHOT_HEAD", 2)
+    folder = tmp_path / "digests"
+    _write(folder, "2025-08-20.yaml", DAY1)
+    _write(folder, "2025-08-21.yaml", DAY2)
+    paths = Paths.from_env()
+    full = open_library(paths, Config(), [folder])  # writes the snapshot
+    assert full.complete and full.expected == 3
+    part = open_library(paths, Config(), [folder], partial=True)
+    assert not part.complete
+    assert [p.id for p in part.ordered()] == [p.id for p in full.ordered()][:2]
+    assert part.expected == 3
+    rest = part.load_rest()
+    assert rest.complete and sorted(rest.papers) == sorted(full.papers)
+    # the papers already shown are the same objects, so the cursor stays put
+    assert rest.ordered()[0] is part.ordered()[0]
+    assert rest.papers["2508.00001"].dates == ["2025-08-20", "2025-08-21"]
+
+
+def test_a_damaged_snapshot_is_rebuilt(tmp_path: Path) -> None:
+    folder = tmp_path / "digests"
+    _write(folder, "2025-08-20.yaml", DAY1)
+    paths = Paths.from_env()
+    open_library(paths, Config(), [folder])
+    snap = paths.library_cache / "library.snapshot"
+    data = bytearray(snap.read_bytes())
+    data[-5] ^= 0xFF  # one flipped byte in the last chunk
+    snap.write_bytes(bytes(data))
+    lib = open_library(paths, Config(), [folder], partial=True)
+    assert lib.complete  # rebuilt from the per-file caches, not half-read
+    assert len(lib.papers) == 2
+    assert snap.read_bytes() != bytes(data)  # and a good snapshot written again

@@ -653,3 +653,28 @@ async def test_palette_titles_are_plain_text() -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert "Saved: [/]odd [b]name · 2 papers" in screen_text(app)
+
+
+async def test_a_large_library_paints_its_newest_papers_first_then_the_rest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import reader.library as library
+
+    monkeypatch.setattr(library, "SNAPSHOT_HEAD", 2)
+    paths = Paths.from_env()
+    open_library(paths, Config(), extra=[FIXTURE])  # a warm start has a snapshot
+    partial = open_library(paths, Config(), extra=[FIXTURE], partial=True)
+    assert len(partial.papers) == 2
+    state = StateStore(paths.state_file, clock=lambda: FROZEN)
+    state.load()
+    app = DigestApp(partial, state, config=Config(), paths=paths, clock=lambda: FROZEN)
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        first = current_id(app)
+        await pilot.pause(1.0)  # the rest is read after the first paint
+        assert len(app.main.papers.papers) == 8
+        assert current_id(app) == first
+        assert "8 papers" in screen_text(app)
+        await pilot.press("slash", *"diffusion")
+        await pilot.pause(0.4)
+        assert len(app.main.papers.papers) == 2  # search covers the whole library

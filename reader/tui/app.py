@@ -152,6 +152,7 @@ class DigestApp(App[int]):
         self.last_session = self.prefs.last_session
         self._want_index = build_index and index is not None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search")
+        self._own_searcher = searcher is None
         if searcher is None:
             searcher = _make_searcher(library, state, index)
         self.searcher = searcher
@@ -170,7 +171,12 @@ class DigestApp(App[int]):
         self.prefs.save(self.paths.ui_file)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self.push_screen(MainScreen())
-        if self._want_index:
+        if not getattr(self.library, "complete", True):
+            # After the first paint: reading the rest holds the GIL for most
+            # of a second, which would delay the very frame it exists to speed up.
+            # The index waits for the whole library.
+            self.set_timer(0.3, self.load_rest)
+        elif self._want_index:
             self.build_index()
         if not self.is_headless:
             self._exit_on_signals()
@@ -211,6 +217,24 @@ class DigestApp(App[int]):
             if cmd.title in ("Quit", "Keys"):
                 continue  # ours quit the same way; ? is the help
             yield cmd
+
+    # -- the rest of a partly read library -------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="library")
+    def load_rest(self) -> None:
+        """Read the older papers of a library opened with only its newest ones
+        (the first paint does not wait for them)."""
+        full = self.library.load_rest()
+        self.call_from_thread(self._library_loaded, full)
+
+    def _library_loaded(self, full: Any) -> None:
+        self.library = full
+        if self._own_searcher:
+            self.searcher = _make_searcher(full, self.state, self.index)
+        with contextlib.suppress(LookupError):
+            self.main.library_loaded()
+        if self._want_index:
+            self.build_index()
 
     # -- the index -------------------------------------------------------------
 
@@ -260,6 +284,8 @@ class DigestApp(App[int]):
     def library_summary(self) -> str:
         lib = self.library
         n = len(lib.papers)
+        if not getattr(lib, "complete", True):
+            return f"{n:,} newest papers · reading {getattr(lib, 'expected', n):,}…"
         days = len(lib.days())
         parts = [f"{n:,} papers", f"{days} days"]
         problems = [
@@ -471,7 +497,9 @@ def build_app(
 
     paths = paths or Paths.from_env()
     config = config or load_config(paths.config_file)
-    library = open_library(paths, config, extra=list(library_paths), progress=progress)
+    library = open_library(
+        paths, config, extra=list(library_paths), progress=progress, partial=True
+    )
     state = StateStore(paths.state_file)
     state.load()
     index = SearchIndex(paths.index_dir)

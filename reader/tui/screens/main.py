@@ -151,6 +151,22 @@ class MainScreen(Screen[None]):
         self.base = self.view
         self.set_interval(3.0, self.refresh_state)
 
+    def library_loaded(self) -> None:
+        """The whole library is read (the first paint had its newest papers
+        only): the full list replaces the partial one, the cursor stays on its
+        paper, and a search in the box runs again over everything."""
+        app = self.dapp
+        self.status.set_library(app.library_summary())
+        if self.base.kind == "all":
+            self.base = View("all", "All papers", app.library.ordered())
+        if self.view.kind == "all":
+            self.set_view(self.base, keep=self._current_id())
+        elif self.view.kind == "search" and self.search_bar.value:
+            self._search_generation += 1
+            self.run_search(self.search_bar.value, self._search_generation)
+        if self.sidebar.display:
+            self.fill_sidebar()
+
     def show_banner(self) -> None:
         state = self.dapp.state
         banner = self.query_one("#banner", Static)
