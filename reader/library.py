@@ -27,6 +27,7 @@ import yaml
 
 from reader import __version__
 from reader.config import Config
+from reader.fileio import atomic_write_text
 from reader.formats import load_path, looks_like_digest
 from reader.ids import normalise_title
 from reader.model import Digest, Link, Paper, Problem, merge_papers
@@ -537,20 +538,6 @@ def _papers_from_chunk(chunk: memoryview) -> list[Paper]:
     finally:
         if enabled:
             gc.enable()
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def clear_cache(paths: Paths) -> int:

@@ -249,7 +249,7 @@ def load_json(text: str) -> Parsed:
         raise LoadError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
     except (ValueError, TypeError, OverflowError) as exc:  # e.g. Python's own number limits
         raise LoadError(f"not valid JSON: {_one_line(str(exc))}") from None
-    if _depth_exceeds(data, MAX_DEPTH):
+    if depth_exceeds(data, MAX_DEPTH):
         raise LoadError(f"JSON nested deeper than {MAX_DEPTH} levels")
     if _SURROGATE_ESCAPE.search(text):
         data = _replace_surrogates(data)
@@ -272,7 +272,8 @@ def _replace_surrogates(data: Any) -> Any:
     return data
 
 
-def _depth_exceeds(data: Any, limit: int) -> bool:
+def depth_exceeds(data: Any, limit: int = MAX_DEPTH) -> bool:
+    """True when ``data`` nests deeper than ``limit`` (checked without recursion)."""
     stack: list[tuple[Any, int]] = [(data, 1)]
     while stack:
         v, d = stack.pop()

@@ -34,11 +34,11 @@ from reader.formats.arxiv_jsonl import (
     name_text,
     with_notes,
 )
-from reader.formats.base import Format, Source
+from reader.formats.base import Format, Source, parse_into
 from reader.ids import arxiv_id, paper_id
 from reader.ids import doi as find_doi
 from reader.model import Digest, Link, Paper
-from reader.safeload import LoadError, load_json
+from reader.safeload import load_json
 from reader.text import one_line
 
 NAME = "arxiv-daily"
@@ -77,13 +77,9 @@ def load(source: Source) -> Digest:
     digest = source.new_digest(NAME)
     digest.title = source.filename
     if source.text.lstrip().startswith("{"):
-        try:
-            parsed = load_json(source.text)
-        except LoadError as exc:
-            digest.problem(exc.message, line=exc.line)
+        parsed = parse_into(digest, load_json, source.text)
+        if parsed is None:
             return digest
-        for line, msg in parsed.warnings:
-            digest.problem(msg, line=line, severity="warning")
         data = parsed.data
         if isinstance(data, dict) and "papers" in data:
             _load_paper_list(data, source, digest)

@@ -26,7 +26,7 @@ from reader.formats.base import Format, Source
 from reader.ids import arxiv_id, paper_id
 from reader.ids import doi as find_doi
 from reader.model import Digest, Link, Paper, merge_papers
-from reader.safeload import MAX_DEPTH
+from reader.safeload import MAX_DEPTH, depth_exceeds
 from reader.text import html_to_text, one_line, split_authors, tex_to_unicode, unwrap
 
 NAME = "arxiv-jsonl"
@@ -191,18 +191,8 @@ def _reject_constant(name: str) -> Any:
 
 
 def _too_deep(line: str, data: Any) -> bool:
-    if line.count("{") + line.count("[") <= MAX_DEPTH:
-        return False
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        v, d = stack.pop()
-        if d > MAX_DEPTH:
-            return True
-        if isinstance(v, dict):
-            stack.extend((x, d + 1) for x in v.values() if isinstance(x, (dict, list)))
-        elif isinstance(v, list):
-            stack.extend((x, d + 1) for x in v if isinstance(x, (dict, list)))
-    return False
+    # Counting brackets first keeps the walk off ordinary lines.
+    return line.count("{") + line.count("[") > MAX_DEPTH and depth_exceeds(data)
 
 
 def _kaggle_authors(rec: dict[str, Any]) -> list[str]:

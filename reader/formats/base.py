@@ -17,6 +17,7 @@ from functools import cached_property
 from pathlib import PurePosixPath
 
 from reader.model import Digest
+from reader.safeload import LoadError, Parsed
 
 _DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})[-_.]?(\d{2})[-_.]?(\d{2})(?!\d)")
 
@@ -93,3 +94,17 @@ class Format:
     description: str
     detect: Callable[[Source], int]
     load: Callable[[Source], Digest]
+
+
+def parse_into(digest: Digest, parse: Callable[[str], Parsed], text: str) -> Parsed | None:
+    """Run a safe parser (``load_yaml``/``load_json``) on ``text``: a parse error
+    becomes the digest's problem (None is returned), warnings such as
+    duplicate keys are recorded with their lines."""
+    try:
+        parsed = parse(text)
+    except LoadError as exc:
+        digest.problem(exc.message, line=exc.line)
+        return None
+    for line, msg in parsed.warnings:
+        digest.problem(msg, line=line, severity="warning")
+    return parsed

@@ -18,11 +18,11 @@ import ast
 import re
 from typing import Any
 
-from reader.formats.base import Format, Source
+from reader.formats.base import Format, Source, parse_into
 from reader.formats.native_yaml import as_count, hf_paper_id
 from reader.ids import arxiv_id, paper_id
 from reader.model import Digest, Link, Paper
-from reader.safeload import LoadError, load_json
+from reader.safeload import load_json
 from reader.text import date_part, http_url, one_line, unwrap
 
 NAME = "hf-json"
@@ -61,13 +61,9 @@ def detect(source: Source) -> int:
 
 def load(source: Source) -> Digest:
     digest = source.new_digest(NAME)
-    try:
-        parsed = load_json(source.text)
-    except LoadError as exc:
-        digest.problem(exc.message, line=exc.line)
+    parsed = parse_into(digest, load_json, source.text)
+    if parsed is None:
         return digest
-    for line, msg in parsed.warnings:
-        digest.problem(msg, line=line, severity="warning")
     data = parsed.data
     day = date_part(source.date_from_name()) or ""
     if isinstance(data, dict):

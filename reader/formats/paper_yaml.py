@@ -19,11 +19,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from reader.formats.base import Format, Source
+from reader.formats.base import Format, Source, parse_into
 from reader.formats.native_yaml import hf_paper_id, with_arxiv_links
 from reader.ids import arxiv_id, doi, paper_id
 from reader.model import Digest, Link, Paper
-from reader.safeload import LoadError, load_yaml
+from reader.safeload import load_yaml
 from reader.text import date_part, http_url, link_label, one_line, split_authors, unwrap
 
 NAME = "paper-yaml"
@@ -49,13 +49,9 @@ def detect(source: Source) -> int:
 
 def load(source: Source) -> Digest:
     digest = source.new_digest(NAME)
-    try:
-        parsed = load_yaml(source.text)
-    except LoadError as exc:
-        digest.problem(exc.message, line=exc.line)
+    parsed = parse_into(digest, load_yaml, source.text)
+    if parsed is None:
         return digest
-    for line, msg in parsed.warnings:
-        digest.problem(msg, line=line, severity="warning")
     data = parsed.data
     if data is None:
         digest.problem("empty file", severity="warning")

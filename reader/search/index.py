@@ -61,6 +61,7 @@ from whoosh.fields import ID, TEXT, Schema
 from whoosh.formats import Positions
 from whoosh.system import _INT_SIZE, pack_uint, unpack_uint
 
+from reader.fileio import atomic_write_text
 from reader.model import Paper
 from reader.search.query import FIELD_BOOSTS, FIELD_SPANS, INDEX_FIELD, SPAN_WIDTH, analyze
 
@@ -645,19 +646,6 @@ class _Cancelled(Exception):
 
 # --------------------------------------------------------------------------
 # Small file helpers
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
 
 
 def _read_json(path: Path) -> Any:
@@ -1447,7 +1435,7 @@ class SearchIndex:
                     raise
                 small = len(batch) < 1000 and self._segment_count() < 12
                 writer.commit(merge=not small)
-                _write_atomic(
+                atomic_write_text(
                     gen_path / SIDECAR_NAME,
                     json.dumps({"token": token, "hashes": hashes}, separators=(",", ":")),
                 )
@@ -1503,16 +1491,16 @@ class SearchIndex:
                 self._hash_cache[pid] = (paper, key, h)
             _commit_segments(ix, segments)
             ix.close()
-            _write_atomic(
+            atomic_write_text(
                 tmp / SIDECAR_NAME,
                 json.dumps({"token": token, "hashes": hashes}, separators=(",", ":")),
             )
-            _write_atomic(tmp / STAMP_NAME, json.dumps(_stamp(token)))
+            atomic_write_text(tmp / STAMP_NAME, json.dumps(_stamp(token)))
             with contextlib.suppress(OSError):
                 (tmp / "owner").unlink()
             previous = self._current_name()
             os.rename(tmp, final)
-            _write_atomic(self.folder / "CURRENT", final.name)
+            atomic_write_text(self.folder / "CURRENT", final.name)
         except Exception as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             report.error = f"{type(exc).__name__}: {exc}"
