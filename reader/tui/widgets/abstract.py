@@ -19,12 +19,14 @@ from rich.console import RenderableType
 from rich.markdown import Markdown, Paragraph
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
 from reader.model import Paper
 from reader.tui import text as tx
+from reader.tui.widgets.paper_list import scrollbar_thumb
 
 #: Larger abstracts are shown as plain text.
 MARKDOWN_MAX_CHARS = 8_000
@@ -192,9 +194,14 @@ class AbstractPane(ScrollView, can_focus=True):
         self._parts: list[RenderableType] = [Text("")]
         self._strips: list[Strip] = []
         self._width = -1
+        self._styles: dict[str, Any] = {}
 
     def _style(self, name: str) -> Any:
-        return self.get_component_rich_style(name, partial=True)
+        # Looked up for every paper shown; the lookup resolves CSS each time.
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(name, partial=True)
+        return style
 
     # -- drawing ---------------------------------------------------------------
 
@@ -218,7 +225,18 @@ class AbstractPane(ScrollView, can_focus=True):
             # every cursor move. The scrollbar is always shown (overflow-y:
             # scroll), so a new height never changes this widget's layout.
             self.set_reactive(ScrollView.virtual_size, size)
-            self._scroll_update(size)
+            bar = self.vertical_scrollbar if self.show_vertical_scrollbar else None
+            if (
+                bar is not None
+                and self.scroll_y <= self.max_scroll_y
+                and scrollbar_thumb(bar, bar.position)
+                == scrollbar_thumb(bar, bar.position, size.height)
+            ):
+                # The bar looks the same (typically: no thumb, the abstract
+                # fits): skip its repaint, a third of this pane's cost.
+                bar.set_reactive(ScrollBar.window_virtual_size, size.height)
+            else:
+                self._scroll_update(size)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -234,6 +252,7 @@ class AbstractPane(ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._styles.clear()
         self._width = -1
 
     # -- content ---------------------------------------------------------------
@@ -242,12 +261,18 @@ class AbstractPane(ScrollView, can_focus=True):
         """Show ``paper`` (None: an empty pane) with the user's ``state``."""
         self.paper = paper
         self._parts = self._build(paper, state, terms)
+        width = self.scrollable_content_region.width
+        # What is on screen now, if it is known: its rows below both texts
+        # are blank and need no repaint (half the pane for a short abstract).
+        shown = len(self._strips) if self._width == width and self.scroll_y == 0 else None
         self._width = -1
         self.scroll_to(0, 0, animate=False, immediate=True)
-        width = self.scrollable_content_region.width
         if width > 0:
             self._layout_lines(width)
-        self.refresh()
+        if shown is not None:
+            self.refresh(Region(0, 0, self.size.width, max(shown, len(self._strips))))
+        else:
+            self.refresh()
 
     def _build(self, paper: Paper | None, state: Any, terms: Sequence[str]) -> list[RenderableType]:
         if paper is None:
