@@ -52,6 +52,7 @@ nothing here changed it.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -207,12 +208,12 @@ def main(argv: list[str]) -> int:
         w, h = argv[2].split("x")
         print(json.dumps(child(int(argv[1]), (int(w), int(h)))))
         return 0
-    screen = "x".join(map(str, SIZE))
-    if "--size" in argv:
-        i = argv.index("--size")
-        screen = argv[i + 1]
-        argv = argv[:i] + argv[i + 2 :]
-    sizes = [int(a) for a in argv] or [54, 100_000]
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("papers", nargs="*", type=int, help="library sizes (default: 54 100000)")
+    ap.add_argument("--size", default="x".join(map(str, SIZE)), help="terminal WxH")
+    args = ap.parse_args(argv)
+    screen = args.size
+    sizes = args.papers or [54, 100_000]
     print(f"terminal {screen}, load average {os.getloadavg()[0]:.2f}")
     env = dict(os.environ)
     print(
