@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -138,6 +139,7 @@ class DigestApp(App[int]):
         paths: Paths | None = None,
         index: Any = None,
         searcher: Any = None,
+        index_folder: Path | None = None,
         clock: Callable[[], float] = time.time,
         build_index: bool = True,
     ) -> None:
@@ -145,17 +147,19 @@ class DigestApp(App[int]):
         self.config = config or Config()
         self.library = library
         self.state = state
-        self.index = index
+        self._index = index
+        #: Where to open the index when first needed (after the first paint:
+        #: opening it loads Whoosh and numpy).
+        self._index_folder = index_folder
+        self._search_lock = threading.Lock()
         self.clock = clock
         self.prefs = UiPrefs.load(self.paths.ui_file)
         #: When the previous session started (the catch-up view starts there).
         self.last_session = self.prefs.last_session
-        self._want_index = build_index and index is not None
+        self._want_index = build_index and (index is not None or index_folder is not None)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search")
         self._own_searcher = searcher is None
-        if searcher is None:
-            searcher = _make_searcher(library, state, index)
-        self.searcher = searcher
+        self._searcher = searcher
         super().__init__()
         for theme in OUR_THEMES:
             self.register_theme(theme)
@@ -177,7 +181,7 @@ class DigestApp(App[int]):
             # The index waits for the whole library.
             self.set_timer(0.3, self.load_rest)
         elif self._want_index:
-            self.build_index()
+            self.set_timer(0.3, self.build_index)  # after the first paint
         if not self.is_headless:
             self._exit_on_signals()
 
@@ -218,6 +222,29 @@ class DigestApp(App[int]):
                 continue  # ours quit the same way; ? is the help
             yield cmd
 
+    # -- search objects, made when first needed ----------------------------------
+
+    @property
+    def index(self) -> Any:
+        """The search index (opened on first use, in whichever thread needs it)."""
+        if self._index is None and self._index_folder is not None:
+            with self._search_lock:
+                if self._index is None:
+                    from reader.search.index import SearchIndex
+
+                    self._index = SearchIndex(self._index_folder)
+        return self._index
+
+    @property
+    def searcher(self) -> Any:
+        """The searcher over the current library (made on first use)."""
+        if self._searcher is None:
+            index = self.index
+            with self._search_lock:
+                if self._searcher is None:
+                    self._searcher = _make_searcher(self.library, self.state, index)
+        return self._searcher
+
     # -- the rest of a partly read library -------------------------------------
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="library")
@@ -230,7 +257,7 @@ class DigestApp(App[int]):
     def _library_loaded(self, full: Any) -> None:
         self.library = full
         if self._own_searcher:
-            self.searcher = _make_searcher(full, self.state, self.index)
+            self._searcher = None  # made again over the whole library when needed
         with contextlib.suppress(LookupError):
             self.main.library_loaded()
         if self._want_index:
@@ -492,7 +519,6 @@ def build_app(
 ) -> DigestApp:
     """Open the library, the state and the index, and make the app (not run)."""
     from reader.library import open_library
-    from reader.search.index import SearchIndex
     from reader.state import StateStore
 
     paths = paths or Paths.from_env()
@@ -502,8 +528,7 @@ def build_app(
     )
     state = StateStore(paths.state_file)
     state.load()
-    index = SearchIndex(paths.index_dir)
-    return DigestApp(library, state, config=config, paths=paths, index=index)
+    return DigestApp(library, state, config=config, paths=paths, index_folder=paths.index_dir)
 
 
 def run_app(
