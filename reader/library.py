@@ -573,14 +573,3 @@ def _papers_from_chunk(chunk: memoryview) -> list[Paper]:
     finally:
         if enabled:
             gc.enable()
-
-
-def clear_cache(paths: Paths) -> int:
-    """Delete every cached digest; returns how many files were removed."""
-    n = 0
-    if paths.library_cache.is_dir():
-        for f in paths.library_cache.iterdir():
-            if f.suffix in {".bin", ".snapshot"} or ".tmp" in f.name:
-                f.unlink(missing_ok=True)
-                n += 1
-    return n

@@ -180,25 +180,6 @@ def item_lines(parsed: Parsed, key: str) -> list[dict[str, int]]:
     return out
 
 
-def load_yaml_all(text: str) -> list[Parsed]:
-    """Every document of a multi-document YAML stream, each checked as above."""
-    docs = [d for d in _split_documents(text)]
-    return [load_yaml(d) for d in docs] if len(docs) > 1 else [load_yaml(text)]
-
-
-def _split_documents(text: str) -> list[str]:
-    parts: list[str] = []
-    cur: list[str] = []
-    for line in text.splitlines(keepends=True):
-        if line.rstrip() == "---" and cur and any(x.strip() for x in cur):
-            parts.append("".join(cur))
-            cur = []
-        cur.append(line)
-    if cur:
-        parts.append("".join(cur))
-    return parts
-
-
 def _reject_constant(name: str) -> Any:
     raise LoadError(f"JSON constant {name} is not allowed")
 

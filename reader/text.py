@@ -29,7 +29,6 @@ _BLOCK_TAGS = {
     "h4",
     "blockquote",
 }
-_WS = re.compile(r"[ \t\u00a0]+")
 
 
 def one_line(text: str | None) -> str:
@@ -105,11 +104,6 @@ def split_authors(text: str | None) -> list[str]:
     s = re.sub(r"\s+(?:and|&)\s+", ", ", s)
     parts = re.split(r"\s*[;,]\s*", s)
     return [p.strip() for p in parts if p.strip() and p.strip().lower() not in {"et al", "et al."}]
-
-
-def collapse_ws(text: str) -> str:
-    """Collapse runs of spaces and tabs, keeping newlines."""
-    return _WS.sub(" ", text)
 
 
 # --- small field helpers shared by the formats (URLs, dates) -------------------
