@@ -81,6 +81,18 @@ def quit_app(term: Tmux) -> None:
     assert term.wait_exit() == 0, term.capture()
 
 
+def test_keys_typed_in_one_burst_follow_the_focus(app: Tmux, xdg: dict[str, Path]) -> None:
+    # One write, as a fast typist, a paste or a macro sends it: Textual queues
+    # each key on the widget focused when it was read, so "/" must move the
+    # focus before "quok" is routed, and "s" after Enter must reach the results.
+    app.send_keys("/quok", "Enter", "s")
+    app.wait_for("★ starred")
+    quit_app(app)
+    starred = cli(terminal_env(xdg), "search", "is:starred", str(FIXTURE), "--json")
+    assert isinstance(starred, list)
+    assert [p["title"] for p in starred] == ["Quokka Benchmarks for Retrieval"]
+
+
 def test_search_star_quit_then_the_cli_sees_the_star(app: Tmux, xdg: dict[str, Path]) -> None:
     screen = app.capture()
     assert sum(word in screen for word in WORDS) >= 2  # the list shows the digest

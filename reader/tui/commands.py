@@ -35,6 +35,9 @@ class Command:
     """Offered in the command palette."""
     key_display: str | None = None
     """How the keys are shown when the names are unwieldy."""
+    priority: bool = False
+    """Run before the key reaches the focused widget. Keys that move the focus
+    need it: keys typed right after them (``/word``) must follow the focus."""
 
     def binding(self) -> Binding:
         return Binding(
@@ -45,6 +48,7 @@ class Command:
             key_display=self.key_display,
             id=self.id,
             tooltip=self.help,
+            priority=self.priority,
         )
 
     def shown_keys(self, keymap: Mapping[str, str] | None = None) -> str:
@@ -156,6 +160,7 @@ COMMANDS: tuple[Command, ...] = (
         "Search (see the query help)",
         VIEW,
         footer=True,
+        priority=True,
     ),
     Command(
         "sidebar",

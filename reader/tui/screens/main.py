@@ -145,6 +145,8 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         app = self.dapp
+        box = self.search_bar.input
+        box.on_submit, box.on_leave = self.submit_search, self.leave_box
         self.show_banner()
         self.status.set_library(app.library_summary())
         self.set_view(View("all", "All papers", app.library.ordered()))
@@ -293,12 +295,15 @@ class MainScreen(Screen[None]):
     @on(Input.Submitted, "#search")
     def search_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        self.submit_search(event.value)
+
+    def submit_search(self, text: str) -> None:
+        """Enter in the box: show the results and move to the first one."""
         self.workers.cancel_group(self, "search")
         self._search_generation += 1
         # Synchronous on purpose (a query takes milliseconds): keys typed
         # right after Enter must act on the new results, not land in the box
         # or on the previous list.
-        text = event.value
         generation = self._search_generation
         if self.view.kind == "search" and self.view.value == text:
             pass  # the results for this text are on screen already
@@ -709,6 +714,19 @@ class MainScreen(Screen[None]):
 
     # -- actions: views -----------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # app.focused, not has_focus: has_focus follows the Focus event, which
+        # runs after the keys already read.
+        box_focused = self.app.focused is self.search_bar.input
+        if action == "focus_search" and box_focused:
+            return None  # in the box "/" is a character (None: shown, dimmed)
+        return True
+
+    def leave_box(self) -> None:
+        """Escape in the box: clear it and go back to the list."""
+        self.clear_search()
+        self.app.set_focus(self.papers)
+
     def action_focus_search(self) -> None:
         if self.has_class("-zoom"):
             self.remove_class("-zoom")
@@ -775,7 +793,7 @@ class MainScreen(Screen[None]):
         if self.has_class("-zoom"):
             self.remove_class("-zoom")
             self.papers.focus()
-        elif self.search_bar.input.has_focus or self.search_bar.value:
+        elif self.search_bar.value:
             self.clear_search()
             self.papers.focus()
         elif self.sidebar.has_focus:

@@ -2,11 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
+from textual import events
 from textual.containers import Vertical
 from textual.widgets import Input, Static
+
+
+class SearchInput(Input):
+    """The query input. Textual queues each key on the widget focused when the
+    key was read, so the keys typed with Enter or Escape (``word``, Enter,
+    ``s`` in one read, as a fast typist, a paste or tmux sends them) are all
+    queued here. Enter and Escape are therefore handled here, in that order,
+    and the keys after them, which arrive once the focus has left, are handed
+    back to the app, which routes them to the new focus."""
+
+    on_submit: Callable[[str], None] | None = None
+    on_leave: Callable[[], None] | None = None
+
+    async def _on_key(self, event: events.Key) -> None:
+        if self.app.focused is not self:
+            event.stop()
+            event.prevent_default()
+            self.app.post_message(events.Key(event.key, event.character))
+            return
+        handler = {"enter": self.on_submit, "escape": self.on_leave}.get(event.key)
+        if handler is not None:
+            event.stop()
+            event.prevent_default()
+            if event.key == "enter":
+                self.on_submit(self.value)  # type: ignore[misc]
+            else:
+                self.on_leave()  # type: ignore[misc]
+            return
+        await super()._on_key(event)
 
 
 class SearchBar(Vertical):
@@ -21,7 +52,7 @@ class SearchBar(Vertical):
     """
 
     def compose(self) -> Any:
-        yield Input(
+        yield SearchInput(
             placeholder='/ to search: words, "phrases", title: author: tag: is:starred -is:read',
             id="search",
             compact=True,
@@ -30,8 +61,8 @@ class SearchBar(Vertical):
         yield Static(id="search-error")
 
     @property
-    def input(self) -> Input:
-        return self.query_one("#search", Input)
+    def input(self) -> SearchInput:
+        return self.query_one("#search", SearchInput)
 
     @property
     def value(self) -> str:
