@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 import html
 import re
+from email.utils import parsedate_to_datetime
 
 from reader.sanitize import clean, clean_line
 
@@ -111,11 +112,13 @@ def split_authors(text: str | None) -> list[str]:
 _ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:$|[T\s])")
 
 
-def http_url(value: str | None) -> str | None:
-    """``value`` as a clean http(s) URL, or None (other schemes, spaces, controls)."""
-    if not value:
+def http_url(value: object) -> str | None:
+    """``value`` as a clean one-line http(s) URL, or None (not a string, other
+    schemes, control characters). A space inside the URL is encoded as
+    ``%20``; hard wraps are joined."""
+    if not isinstance(value, str) or not value:
         return None
-    url = clean_line(value).strip()
+    url = one_line(value).replace(" ", "%20")
     low = url.lower()
     if not (low.startswith("http://") or low.startswith("https://")):
         return None
@@ -126,21 +129,28 @@ def http_url(value: str | None) -> str | None:
 
 #: White space, control pictures (left by the sanitiser) and U+FFFD.
 _BAD_URL_CHAR = re.compile("[\\s\u2400-\u2421\ufffd]")
+_SLASH_DATE = re.compile(r"^\s*(\d{4})[./](\d{1,2})[./](\d{1,2})(?!\d)")
 
 
-def date_part(value: str | None) -> str | None:
-    """``YYYY-MM-DD`` from ``2025-08-21``, ``2024-01-11 00:00`` or an ISO
-    timestamp, checked to be a real day; None otherwise."""
-    if not value:
+def date_part(value: object) -> str | None:
+    """``YYYY-MM-DD`` from ``2025-08-21``, ``2024-01-11 00:00``, an ISO
+    timestamp, ``2025.08.21`` or an RFC 822 date (feeds), checked to be a real
+    day; None otherwise."""
+    if not isinstance(value, str) or not value.strip():
         return None
-    m = _ISO_DATE.match(value)
+    m = _ISO_DATE.match(value) or _SLASH_DATE.match(value)
     if m is None:
-        return None
+        try:
+            stamp = parsedate_to_datetime(value.strip())
+        except (TypeError, ValueError, IndexError):
+            return None
+        return stamp.date().isoformat() if 1900 <= stamp.year <= 2100 else None
     y, mo, d = (int(x) for x in m.groups())
     try:
-        return datetime.date(y, mo, d).isoformat()
+        day = datetime.date(y, mo, d)
     except ValueError:
         return None
+    return day.isoformat() if 1900 <= y <= 2100 else None
 
 
 def link_label(url: str) -> str:

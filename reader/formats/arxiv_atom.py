@@ -14,9 +14,7 @@ from reader.formats.arxiv_jsonl import (
     abstract_text,
     add_paper,
     arxiv_links,
-    day_of,
     doi_link,
-    http_url,
     line_text,
     name_text,
     with_notes,
@@ -27,7 +25,7 @@ from reader.ids import arxiv_id, paper_id
 from reader.ids import doi as find_doi
 from reader.model import Digest, Paper
 from reader.safeload import LoadError, load_json
-from reader.text import one_line
+from reader.text import date_part, http_url, one_line
 
 NAME = "arxiv-atom"
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -92,7 +90,7 @@ def load_feed(text: str, digest: Digest, source: Source) -> None:
         digest.problem(f"expected an Atom <feed>, found <{local(root.tag)}>")
         return
     digest.title = one_line(child_text(root, "title"))
-    day = day_of(child_text(root, "updated")) or source.date_from_name()
+    day = date_part(child_text(root, "updated")) or source.date_from_name()
     digest.date = day
     papers: dict[str, Paper] = {}
     for n, entry in enumerate(children(root, "entry"), 1):
@@ -167,7 +165,7 @@ def entry_to_paper(entry: ET.Element, day: str, source_name: str) -> Paper | str
         sources=[source_name],
         arxiv_id=aid,
         doi=doi,
-        published=day_of(child_text(entry, "published")) or None,
+        published=date_part(child_text(entry, "published")) or None,
     )
 
 

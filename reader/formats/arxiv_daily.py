@@ -27,9 +27,7 @@ from reader.formats.arxiv_jsonl import (
     add_paper,
     arxiv_links,
     categories,
-    day_of,
     doi_link,
-    http_url,
     line_text,
     name_text,
     with_notes,
@@ -39,7 +37,7 @@ from reader.ids import arxiv_id, paper_id
 from reader.ids import doi as find_doi
 from reader.model import Digest, Link, Paper
 from reader.safeload import load_json
-from reader.text import one_line
+from reader.text import date_part, http_url, one_line
 
 NAME = "arxiv-daily"
 
@@ -217,7 +215,7 @@ def row_to_paper(row: Row, topic: str, day: str, source_name: str) -> Paper | st
         dates=[day] if day else [],
         sources=[source_name],
         arxiv_id=aid,
-        published=day_of(_strip_bold(date_cell.text)) or None,
+        published=date_part(_strip_bold(date_cell.text)) or None,
     )
 
 
@@ -351,7 +349,7 @@ def _list_paper(rec: dict[str, Any], day: str, source_name: str) -> Paper | str:
     for t in categories(rec.get("categories")) + categories(rec.get("tags_zh")):
         if t not in tags:
             tags.append(t)
-    published = day_of(s("published")) or None
+    published = date_part(s("published")) or None
     return Paper(
         id=paper_id(aid, doi, title),
         title=title,

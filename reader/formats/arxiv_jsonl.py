@@ -11,15 +11,14 @@ Two shapes are read (decided per line, so a mixed file works):
 A line that cannot be read becomes a problem naming its line; the rest loads.
 Duplicate ids inside one file are merged into one paper.
 
-The small helpers at the top (:func:`http_url`, :func:`day_of`,
-:func:`arxiv_links`, :func:`with_notes`) are shared by the other arXiv formats.
+The small helpers at the top (:func:`arxiv_links`, :func:`with_notes`;
+URLs and days come from :mod:`reader.text`) are shared by the other arXiv formats.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from reader.formats.base import Format, Source
@@ -27,15 +26,21 @@ from reader.ids import arxiv_id, paper_id
 from reader.ids import doi as find_doi
 from reader.model import Digest, Link, Paper, merge_papers
 from reader.safeload import MAX_DEPTH, depth_exceeds
-from reader.text import html_to_text, one_line, split_authors, tex_to_unicode, unwrap
+from reader.text import (
+    date_part,
+    html_to_text,
+    http_url,
+    one_line,
+    split_authors,
+    tex_to_unicode,
+    unwrap,
+)
 
 NAME = "arxiv-jsonl"
 
 _INDENT_PARA = re.compile(r"\n(?=[ \t]{2,}\S)")
 #: a blank line, or arXiv's paragraph mark: a newline then two or more spaces
 _PARAS = re.compile(r"\n[ \t]*\n+\s*|\n(?=[ \t]{2,}\S)")
-_ISO_DAY = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})")
-_SLASH_DAY = re.compile(r"^\s*(\d{4})[./](\d{2})[./](\d{2})")
 
 
 # --- helpers shared by the arXiv formats -------------------------------------------------
@@ -55,36 +60,6 @@ def name_text(value: str) -> str:
     if plain and "\\" not in value and "{" not in value:
         return value.strip()
     return tex_to_unicode(value)
-
-
-def http_url(value: object) -> str | None:
-    """``value`` as a one-line URL when it is http(s), else None."""
-    if not isinstance(value, str):
-        return None
-    url = line_text(value)
-    if " " in url:
-        url = url.replace(" ", "%20")
-    low = url.lower()
-    if low.startswith(("http://", "https://")) and len(url) > 8:
-        return url
-    return None
-
-
-def day_of(value: object) -> str:
-    """``YYYY-MM-DD`` from an ISO date/time or an RFC 822 date, or ""."""
-    if not isinstance(value, str) or not value.strip():
-        return ""
-    m = _ISO_DAY.match(value) or _SLASH_DAY.match(value)
-    if m is None:
-        try:
-            dt = parsedate_to_datetime(value.strip())
-        except (TypeError, ValueError, IndexError):
-            return ""
-        return f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}"
-    y, mo, d = (int(x) for x in m.groups())
-    if 1900 <= y <= 2100 and 1 <= mo <= 12 and 1 <= d <= 31:
-        return f"{y:04d}-{mo:02d}-{d:02d}"
-    return ""
 
 
 def arxiv_links(aid: str | None, abs_url: object = None, pdf_url: object = None) -> list[Link]:
@@ -258,17 +233,17 @@ def record_to_paper(rec: dict[str, Any], day: str, source_name: str) -> Paper | 
         authors = _kaggle_authors(rec)
         abstract = abstract_text(rec.get("abstract"))
         comment = rec.get("comments")
-        published = ""
+        published: str | None = None
         versions = rec.get("versions")
         if isinstance(versions, list) and versions and isinstance(versions[0], dict):
-            published = day_of(versions[0].get("created"))
+            published = date_part(versions[0].get("created"))
         if not published:
-            published = day_of(rec.get("update_date"))
+            published = date_part(rec.get("update_date"))
     else:
         authors = _list_authors(rec.get("authors"))
         abstract = abstract_text(rec.get("summary"))
         comment = rec.get("comment")
-        published = day_of(rec.get("published"))
+        published = date_part(rec.get("published"))
     abstract = with_notes(abstract, comment, rec.get("journal-ref") or rec.get("journal_ref"))
     links = arxiv_links(aid, rec.get("abs"), rec.get("pdf"))
     dl = doi_link(raw_doi.strip() if doi and isinstance(raw_doi, str) else None)

@@ -28,12 +28,16 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from reader.formats.arxiv_daily import Cell, cell_of, table_rows
-from reader.formats.arxiv_jsonl import add_paper, arxiv_links, day_of, http_url, line_text
+from reader.formats.arxiv_jsonl import (
+    add_paper,
+    arxiv_links,
+    line_text,
+)
 from reader.formats.base import Format, Source
 from reader.ids import arxiv_id, paper_id
 from reader.ids import doi as find_doi
 from reader.model import Digest, Link, Paper
-from reader.text import html_to_text, one_line, split_authors, unwrap
+from reader.text import date_part, html_to_text, http_url, one_line, split_authors, unwrap
 
 NAME = "markdown"
 
@@ -106,7 +110,7 @@ def load(source: Source) -> Digest:
                 front[key.strip().lower()] = value.strip().strip("\"'")
         offset = text.count("\n", 0, fm.end())
         text = text[fm.end() :]
-    day = day_of(front.get("date", "")) or source.date_from_name()
+    day = date_part(front.get("date", "")) or source.date_from_name()
     if not day and front.get("title"):
         m = re.search(r"\d{4}-\d{2}-\d{2}", front["title"])
         day = m.group() if m else ""
@@ -553,7 +557,7 @@ def _section_paper(sec: _Section, ctx: _Ctx) -> Paper | None:
     published = None
     for key in _DATE_LABELS:
         if key in fields:
-            published = day_of(fields[key]) or None
+            published = date_part(fields[key]) or None
     ai = fields.get("tl;dr")
     return Paper(
         id=paper_id(aid, None, title),

@@ -22,8 +22,6 @@ from typing import Any
 from reader.formats.arxiv_jsonl import (
     add_paper,
     arxiv_links,
-    day_of,
-    http_url,
     line_text,
 )
 from reader.formats.base import Format, Source
@@ -40,7 +38,7 @@ from reader.ids import arxiv_id, paper_id
 from reader.ids import doi as find_doi
 from reader.model import Digest, Link, Paper
 from reader.safeload import LoadError, load_json
-from reader.text import html_to_text, one_line, split_authors, unwrap
+from reader.text import date_part, html_to_text, http_url, one_line, split_authors, unwrap
 
 NAME = "rss"
 
@@ -95,10 +93,13 @@ def _load_xml(source: Source, digest: Digest) -> None:
     items = children(root, "item")  # RSS 1.0 keeps items beside the channel
     if channel is not None:
         digest.title = one_line(child_text(channel, "title"))
-        digest.date = day_of(
-            child_text(channel, "pubDate")
-            or child_text(channel, "lastBuildDate")
-            or child_text(channel, "date")
+        digest.date = (
+            date_part(
+                child_text(channel, "pubDate")
+                or child_text(channel, "lastBuildDate")
+                or child_text(channel, "date")
+            )
+            or ""
         )
         items = children(channel, "item") + items
     if not digest.date:
@@ -153,7 +154,7 @@ def _load_feedparser(source: Source, digest: Digest) -> None:
             continue
         meta = feed.get("feed") if isinstance(feed.get("feed"), dict) else {}
         assert isinstance(meta, dict)
-        day = day_of(meta.get("published")) or day_of(meta.get("updated"))
+        day = date_part(meta.get("published")) or date_part(meta.get("updated")) or ""
         digest.date = digest.date or day
         if isinstance(meta.get("title"), str):
             titles.append(one_line(meta["title"]))
@@ -285,7 +286,7 @@ def _item_to_paper(f: dict[str, Any], channel_day: str, source_name: str) -> Pap
             tags.append(c)
     if announce:
         tags.append(f"announce:{announce.lower()}")
-    day = day_of(f["date"]) or channel_day
+    day = date_part(f["date"]) or channel_day
     doi = find_doi(f["doi"]) if f["doi"] else None
     links = arxiv_links(aid, link if (link and aid and "arxiv.org" in link) else None)
     if link and not aid:
