@@ -91,7 +91,9 @@ class ProgressBar:
 
 
 def _out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
+    """One line (or block) of text output, sanitised here, at the boundary:
+    paper text and file names alike may hold terminal escapes."""
+    sys.stdout.write(clean(text) + "\n")
 
 
 def _json(data: object) -> None:
@@ -338,7 +340,7 @@ def cmd_note(args: argparse.Namespace) -> int:
     if args.text is None:
         note = ctx.state.get(paper.id).note
         if note:
-            _out(clean(note))
+            _out(note)
         return 0
     text = sys.stdin.read() if args.text == "-" else args.text
     ctx.writable_state().set_note(paper.id, text)
@@ -360,7 +362,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     text = export(papers, ctx.state, args.format)
     if args.output and args.output != "-":
         Path(args.output).write_text(text, encoding="utf-8")
-        sys.stderr.write(f"wrote {len(papers)} papers to {args.output}\n")
+        sys.stderr.write(clean_line(f"wrote {len(papers)} papers to {args.output}") + "\n")
     else:
         sys.stdout.write(text)
         if not text.endswith("\n"):
@@ -414,7 +416,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 prefix = "warning: " if p.severity == "warning" else ""
                 text = str(p)
                 where, _, message = text.partition(": ")
-                _out(clean_line(f"{where}: {prefix}{message}"))
+                _out(f"{where}: {prefix}{message}")
         if is_archive(f) and not args.json:
             n_bad = sum(1 for d in digests for p in d.problems if p.severity == "error")
             n_papers = sum(len(d.papers) for d in digests)
@@ -440,7 +442,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         papers = sum(len(d.papers) for d in digests)
         errors = [p for d in digests for p in d.problems if p.severity == "error"]
         for p in errors:
-            _out(clean_line(str(p)))
+            _out(str(p))
         if papers == 0 and errors:
             _out(f"{src}: no papers could be read, not added")
             failed += 1

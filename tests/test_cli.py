@@ -221,3 +221,17 @@ def test_a_missing_path_is_a_clear_error(
         main([str(tmp_path / "nope.yaml")])
     assert exc.value.code == 2
     assert "nope.yaml: no such file or folder" in capsys.readouterr().err
+
+
+def test_file_names_with_escapes_reach_the_terminal_inert(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    hostile = tmp_path / "x\x1b]0;PWNED\x07.yaml"
+    hostile.write_text("papers: [unclosed\n", encoding="utf-8")
+    code, out, _ = run(capsys, "check", str(hostile))
+    assert code == 1
+    assert "\x1b" not in out and "\x07" not in out
+    # the complete OSC sequence is removed; the rest of the name still shows
+    assert "PWNED" not in out and "/x.yaml: yaml, 0 papers, 1 problem" in out
+    code, out, _ = run(capsys, "add", str(hostile))
+    assert "\x1b" not in out and "\x07" not in out
