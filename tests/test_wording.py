@@ -1,0 +1,17 @@
+from reader.wording import counted, plural
+
+
+def test_one_is_singular_and_numbers_are_grouped() -> None:
+    assert counted(1, "paper") == "1 paper"
+    assert counted(0, "paper") == "0 papers"
+    assert counted(91714, "paper") == "91,714 papers"
+    assert counted(1, "comment") == "1 comment"
+    assert counted(2, "match") == "2 matches"
+    assert counted(3, "entry") == "3 entries"
+    assert counted(2, "person", "people") == "2 people"
+
+
+def test_plural_rules() -> None:
+    assert plural("problem") == "problems"
+    assert plural("day") == "days"
+    assert plural("box") == "boxes"
