@@ -36,6 +36,9 @@ class Config:
     saved_searches: dict[str, str] = field(default_factory=dict)
     keymap: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
+    #: What was wrong but not fatal, one line each naming the key (the bad
+    #: value is ignored): for stderr in the CLI, notifications in the app.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def max_file_bytes(self) -> int:

@@ -195,6 +195,22 @@ def remember_sources(paths: Paths, extra: Sequence[Path]) -> None:
         atomic_write_text(paths.sources_file, text)
 
 
+def forget_source(paths: Paths, source: Path) -> Path | None:
+    """Remove ``source`` from the remembered sources (the user names it as they
+    like: relative, through a link, or gone from the disk); the path forgotten,
+    or None when it was not remembered. OSError when the list cannot be saved."""
+    known = remembered_sources(paths)
+    names = {Path(os.path.abspath(source)), source.resolve()}
+    gone = [p for p in known if p in names]
+    if not gone:
+        return None
+    text = yaml.safe_dump(
+        {"sources": [str(p) for p in known if p not in names]}, allow_unicode=True
+    )
+    atomic_write_text(paths.sources_file, text)
+    return gone[0]
+
+
 def find_files(roots: Iterable[Path]) -> list[Path]:
     """Digest files under the given files/folders, in a stable order, each once."""
     out: list[Path] = []
