@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import bibtexparser
 import pytest
@@ -225,3 +226,15 @@ def test_notes_stay_out_of_every_export_unless_asked(state: StateStore) -> None:
     assert "annote" not in bibtex_entry(papers[0], state)
     assert "Key idea" in bibtex_entry(papers[0], state, with_notes=True)
     assert "note" not in csv.DictReader(io.StringIO(export(papers, state, "csv"))).fieldnames
+
+
+def test_real_titles_export_to_bibtex_that_parses_back(real: Path) -> None:
+    from reader.config import Config
+    from reader.library import open_library
+
+    library = open_library(Paths.from_env(), Config(), extra=[real / "hf_daily_yaml"])
+    papers = list(library.papers.values())
+    lib = _parse_bib(export(papers, None, "bibtex"))
+    assert len(lib.entries) == len(papers) > 9000
+    titles = {e["eprint"]: e["title"] for e in lib.entries if "eprint" in e.fields_dict}
+    assert titles["2406.14347"].startswith("{$\\nabla^2$DFT: A Universal Quantum Chemistry")
