@@ -49,7 +49,7 @@ from reader.wording import counted, number
 
 if TYPE_CHECKING:
     from reader.search.engine import Searcher
-    from reader.state import StateStore
+    from reader.state import MergeReport, StateStore
 
 
 class CliError(Exception):
@@ -604,11 +604,23 @@ def cmd_state(args: argparse.Namespace) -> int:
         raise CliError(f"state {args.action} takes no file", 2)
     ctx = Context()
     if args.action == "merge":
-        report = ctx.writable_state().merge_file(other)
-        _out(str(report))
+        _out(merge_summary(ctx.writable_state().merge_file(other)))
         return 0
     _out(str(ctx.paths.state_file))
     return 0
+
+
+def merge_summary(report: MergeReport) -> str:
+    """What ``state merge`` did, in words that agree with their numbers."""
+    if not report.papers_changed:
+        return f"nothing to merge ({counted(report.papers_in_other, 'paper')} already up to date)"
+    s = (
+        f"{counted(report.papers_changed, 'paper')} changed ({number(report.papers_added)} new),"
+        f" {counted(report.fields_changed, 'field')}"
+    )
+    if report.note_conflicts:
+        s += f", {counted(report.note_conflicts, 'note')} with a conflict copy"
+    return s
 
 
 def cmd_sources(args: argparse.Namespace) -> int:

@@ -526,3 +526,17 @@ def test_sources_lists_where_papers_come_from_and_forgets_one(
     assert "remembered" not in out
     code, _, err = _exit(capsys, "sources", "--forget", str(tmp_path / "configured"))
     assert code == 2 and "config" in err
+
+
+def test_state_merge_says_what_it_did_in_agreeing_words(
+    capsys: pytest.CaptureFixture[str], digests: Path, tmp_path: Path
+) -> None:
+    from reader.state import StateStore
+
+    other = StateStore(tmp_path / "other.yaml")
+    other.load()
+    other.set_starred(["2508.10001"], True)
+    code, out, _ = run(capsys, "state", "merge", str(tmp_path / "other.yaml"))
+    assert code == 0 and out.startswith("1 paper changed (1 new), 1 field")
+    code, out, _ = run(capsys, "state", "merge", str(tmp_path / "other.yaml"))
+    assert out == "nothing to merge (1 paper already up to date)\n"
