@@ -422,7 +422,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from reader.fileio import atomic_write_text
     from reader.search.query import QueryError
 
-    fmt = {"bib": "bibtex", "md": "markdown", "yml": "yaml"}.get(args.format, args.format)
+    given = args.format.strip().lower()
+    fmt = {"bib": "bibtex", "md": "markdown", "yml": "yaml"}.get(given, given)
     if fmt not in FORMATS:
         raise CliError(f"unknown format {args.format!r}; choose from {', '.join(FORMATS)}", 2)
     out = _output_file(args.output) if args.output and args.output != "-" else None
@@ -942,7 +943,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         "With no command, opens the reader on the library (and on PATH...).",
     )
     parser.add_argument("--version", action="version", version=f"digest-reader {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", help="what to do (without one, the reader opens)"
+    )
     commands: dict[str, argparse.ArgumentParser] = {}
     for c in SUBCOMMANDS:
         p = sub.add_parser(

@@ -393,6 +393,8 @@ def test_every_argument_has_help_and_every_command_an_example() -> None:
     parser, commands = build_parser()
     assert parser.format_usage().startswith("usage: digest-reader [PATH ...]")
     assert set(commands) == set(COMMANDS)
+    for action in parser._actions:
+        assert action.help and action.help != argparse.SUPPRESS, action.dest
     for name, p in commands.items():
         for action in p._actions:
             assert action.help and action.help != argparse.SUPPRESS, (name, action.dest)
