@@ -83,7 +83,7 @@ class ProgressBar:
         width = 30
         filled = int(width * done / total)
         bar = "#" * filled + "-" * (width - filled)
-        self.stream.write(f"\r{self.label} [{bar}] {done}/{total}")
+        self.stream.write(f"\r{self.label} [{bar}] {number(done)}/{number(total)}")
         self.stream.flush()
         self._drawn = True
 
@@ -692,14 +692,25 @@ def positive_int(text: str) -> int:
     return n
 
 
-def _library_paths(p: argparse.ArgumentParser, positional: bool = False) -> None:
+def _query_path(text: str) -> Path:
+    """``existing_path`` after a query, where a missing path is most likely the
+    second word of a query typed without quotes."""
+    try:
+        return existing_path(text)
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"{exc} (quote a query of several words)") from None
+
+
+def _library_paths(
+    p: argparse.ArgumentParser, positional: bool = False, after_query: bool = False
+) -> None:
     """The extra digests of a command that reads the library: ``--path`` always,
     positional ``PATH...`` where the command has always taken them."""
     if positional:
         p.add_argument(
             "paths",
             nargs="*",
-            type=existing_path,
+            type=_query_path if after_query else existing_path,
             metavar="PATH",
             help="extra digest files or folders, read with the library (as --path)",
         )
@@ -726,7 +737,7 @@ def _raw_flag(p: argparse.ArgumentParser) -> None:
 
 def _args_search(p: argparse.ArgumentParser) -> None:
     p.add_argument("query", nargs="?", default="", help="what to find (docs/search.md); '' is all")
-    _library_paths(p, positional=True)
+    _library_paths(p, positional=True, after_query=True)
     _json_flag(p)
     _raw_flag(p)
     p.add_argument(

@@ -542,3 +542,11 @@ def test_state_merge_says_what_it_did_in_agreeing_words(
     assert code == 0 and out.startswith("1 paper changed (1 new), 1 field")
     code, out, _ = run(capsys, "state", "merge", str(tmp_path / "other.yaml"))
     assert out == "nothing to merge (1 paper already up to date)\n"
+
+
+def test_a_query_of_several_words_without_quotes_gets_a_hint(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, _, err = _exit(capsys, "search", "sparse", "attention")
+    assert code == 2
+    assert "attention: no such file or folder (quote a query of several words)" in err
