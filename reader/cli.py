@@ -650,7 +650,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
     rows += [(p, "config") for p in config.library]
     rows += [(p, "remembered") for p in remembered_sources(paths)]
     for path, kind in rows:
-        _out("\t".join([clean_line(str(path)), kind, "" if path.exists() else "missing"]).rstrip())
+        _out("\t".join([clean_line(str(path)), kind, "ok" if path.exists() else "missing"]))
     return 0
 
 

@@ -515,8 +515,8 @@ def test_sources_lists_where_papers_come_from_and_forgets_one(
     assert out.splitlines() == [
         f"{paths.library_dir}\tadded\tmissing",
         f"{tmp_path / 'configured'}\tconfig\tmissing",
-        f"{digests.resolve()}\tremembered",
-        f"{other.resolve()}\tremembered",
+        f"{digests.resolve()}\tremembered\tok",
+        f"{other.resolve()}\tremembered\tok",
     ]
     _, out, _ = run(capsys, "search", "", "--json")
     assert len(json.loads(out)) == 3  # a remembered folder is read with the library
