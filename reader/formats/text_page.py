@@ -32,9 +32,9 @@ import os
 import re
 
 from reader.formats.base import Format, Source
-from reader.formats.native_yaml import hf_paper_id
+from reader.formats.common import hf_paper_id, with_arxiv_links
 from reader.ids import arxiv_id, paper_id
-from reader.model import Digest, Link, Paper
+from reader.model import ABSTRACT_HF, Digest, Link, Paper
 from reader.text import date_part, http_url, link_label, one_line
 
 NAME = "text"
@@ -270,7 +270,7 @@ def load(source: Source) -> Digest:
                 )
                 in_block = True
                 continue
-            paper = Paper(id="", title=line, sources=[digest.path])
+            paper = Paper(id="", title=line, sources=[digest.path], abstract_rank=ABSTRACT_HF)
             paper.dates = [day] if day else []
             paper_line = n
             aid = _arxiv_in(line)
@@ -299,11 +299,7 @@ def _arxiv_in(text: str) -> str | None:
 def _set_arxiv(paper: Paper, aid: str) -> None:
     paper.arxiv_id = aid
     paper.id = aid
-    labels = {lk.label for lk in paper.links}
-    if "abs" not in labels:
-        paper.links.insert(0, Link("abs", f"https://arxiv.org/abs/{aid}"))
-    if "pdf" not in labels:
-        paper.links.append(Link("pdf", f"https://arxiv.org/pdf/{aid}"))
+    paper.links = with_arxiv_links(paper.links, aid)
 
 
 FORMAT = Format(
