@@ -441,8 +441,9 @@ def cmd_add(args: argparse.Namespace) -> int:
         digests = load_path(src, max_bytes=ctx.config.max_file_bytes)
         papers = sum(len(d.papers) for d in digests)
         errors = [p for d in digests for p in d.problems if p.severity == "error"]
-        for p in errors:
-            _out(str(p))
+        for p in (p for d in digests for p in d.problems):
+            where, _, message = str(p).partition(": ")
+            _out(f"{where}: {'warning: ' if p.severity == 'warning' else ''}{message}")
         if papers == 0 and errors:
             _out(f"{src}: no papers could be read, not added")
             failed += 1
@@ -453,7 +454,7 @@ def cmd_add(args: argparse.Namespace) -> int:
             _out(f"{src}: already in the library")
             continue
         tmp = target.with_name(f".{target.name}.tmp")
-        shutil.copyfile(src, tmp)
+        shutil.copy2(src, tmp)  # keeps the file's time: a yearless page's dates hang on it
         os.replace(tmp, target)
         _out(f"{src}: {papers} papers added as {target}")
         failed += bool(errors)
