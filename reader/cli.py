@@ -226,6 +226,14 @@ def paper_text(paper: Paper, state: StateStore) -> str:
         lines.append(f"[{n}] {link.label}: {clean_line(link.url)}")
     if paper.abstract:
         lines += ["", clean(paper.abstract)]
+    for label, value in (("Comments", paper.arxiv_comments), ("Journal ref", paper.journal_ref)):
+        if value:
+            lines.append(f"{label}: {clean_line(value)}")
+    if paper.ai_summary and paper.ai_summary != paper.abstract:
+        lines += ["", "AI summary: " + clean(paper.ai_summary)]
+    for summary in paper.summaries:
+        if summary.text != paper.abstract:
+            lines += ["", f"Summary ({clean_line(summary.source)}):", clean(summary.text)]
     if ps.note:
         lines += ["", "Note:", clean(ps.note)]
     return "\n".join(lines)
