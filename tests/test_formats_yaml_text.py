@@ -443,3 +443,15 @@ def test_check_and_add_say_where_a_yearless_page_took_its_year(
     [copy] = Paths.from_env().library_dir.iterdir()
     [d] = load_path(copy)
     assert d.date == "2023-03-03"
+
+
+def test_a_misspelt_format_module_is_an_error_not_a_format_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import reader.formats as registry
+
+    names = [f.name for f in registry.formats()]
+    assert len(names) == len(registry.FORMAT_MODULES) == len(set(names))
+    monkeypatch.setattr(registry, "FORMAT_MODULES", (*registry.FORMAT_MODULES, "arxiv_jsnol"))
+    with pytest.raises(ImportError):
+        registry.formats()
