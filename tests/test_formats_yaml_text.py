@@ -177,6 +177,34 @@ def test_paper_yaml_good(tmp_path: Path) -> None:
     assert p.link("abs") == "https://arxiv.org/abs/2401.05566"
 
 
+def test_paper_yaml_summary_is_the_newsletters_and_yields_to_the_real_abstract(
+    tmp_path: Path,
+) -> None:
+    from reader.config import Config
+    from reader.library import open_library
+    from reader.paths import Paths
+
+    archive = tmp_path / "hf-newsletter_archive.tar.gz"
+    with tarfile.open(archive, "w:gz") as tf:
+        data = PAPER_YAML.encode()
+        info = tarfile.TarInfo("archive/1/2024-01-11+Gradient+Gardens.yaml")
+        info.size = len(data)
+        tf.addfile(info, io.BytesIO(data))
+    [d] = load_path(archive)
+    [p] = d.papers
+    assert [(s.source, s.text[:9]) for s in p.summaries] == [("hf-newsletter_archive", "We grow a")]
+    hf = tmp_path / "2024-01-11.json"
+    hf.write_text(
+        '[{"paper": {"id": "2401.05566", "summary": "The authors\' own abstract."},'
+        ' "title": "Gradient Gardens: Growing Networks One Layer at a Time"}]',
+        encoding="utf-8",
+    )
+    lib = open_library(Paths.from_env(), Config(), [archive, hf])
+    paper = lib.papers["2401.05566"]
+    assert paper.abstract == "The authors' own abstract."  # HF outranks a paraphrase
+    assert paper.summaries[0].text.startswith("We grow a network")
+
+
 def test_paper_yaml_sample_and_bad_inputs(tmp_path: Path) -> None:
     [d] = load_path(SAMPLES / "formats" / "2025-08-21+Chain-of-Thought+Prompting.yaml")
     assert d.format == "paper-yaml" and d.papers[0].id == "2201.11903"

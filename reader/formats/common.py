@@ -80,15 +80,27 @@ def categories(value: object) -> list[str]:
     return out
 
 
-def newsletter_name(source: Source, title: str) -> str:
+_DIGEST_SUFFIX = re.compile(
+    r"(?:\.(?:tar\.gz|tgz|tar|zip|gz|ya?ml|json|jsonl|md|markdown|txt))+$", re.I
+)
+
+
+def newsletter_name(source: Source, title: str, *, per_paper: bool = False) -> str:
     """The name a newsletter's summaries are shown under: its title when it
     says something (a first heading such as "摘要" does not), else its file
-    name (for an archive member, the archive's)."""
+    name without suffixes. For a format of one file per paper the file is
+    named after the paper, so the archive holding it (or else its folder)
+    names the newsletter."""
     t = one_line(title)
     if len(t) >= 6:
         return t
-    outer = source.name.split("!", 1)[0]
-    return one_line(outer.replace("\\", "/").rsplit("/", 1)[-1]) or source.filename
+    outer, _, inner = source.name.partition("!")
+    parts = [p for p in outer.replace("\\", "/").split("/") if p]
+    if per_paper:
+        name = parts[-1] if inner else (parts[-2] if len(parts) > 1 else "")
+    else:
+        name = (inner or outer).replace("\\", "/").rsplit("/", 1)[-1]
+    return one_line(_DIGEST_SUFFIX.sub("", name)) or source.filename
 
 
 # --- links and counts -----------------------------------------------------------------------

@@ -99,7 +99,7 @@ def read_paper(data: dict[str, Any], digest: Digest, source: Source) -> Paper | 
     paper.abstract = abstract
     paper.abstract_rank = ABSTRACT_PARAPHRASE
     if abstract:
-        paper.summaries = [Summary(newsletter_name(source, ""), abstract)]
+        paper.summaries = [Summary(newsletter_name(source, "", per_paper=True), abstract)]
     tags = data.get("tags")
     if isinstance(tags, list):
         for t in tags:
