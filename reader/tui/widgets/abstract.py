@@ -361,7 +361,7 @@ class AbstractPane(ScrollView, can_focus=True):
         label = self._style("abstract--label")
         ai_summary = tx.block(paper.ai_summary or "")
         raw = paper.abstract if paper.abstract.strip() else ai_summary
-        if ai_summary and raw is not ai_summary and ai_summary != raw:
+        if ai_summary and paper.abstract.strip() and ai_summary != paper.abstract:
             # a one-sentence machine summary: a short labelled paragraph
             parts.append(Text(" "))
             parts.append(
