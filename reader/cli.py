@@ -278,6 +278,18 @@ def paper_text(paper: Paper, state: StateStore, raw: bool = False) -> str:
         lines.append(f"[{n}] {link.label}: {clean_line(link.url)}")
     if paper.abstract:
         lines += ["", clean(shown(paper.abstract, raw))]
+    for label, value in (("Comments", paper.arxiv_comments), ("Journal ref", paper.journal_ref)):
+        if value:
+            lines.append(f"{label}: {clean_line(value)}")
+    if paper.ai_summary and paper.ai_summary != paper.abstract:
+        lines += ["", "AI summary: " + clean(shown(paper.ai_summary, raw))]
+    for summary in paper.summaries:
+        if summary.text != paper.abstract:
+            lines += [
+                "",
+                f"Summary ({clean_line(summary.source)}):",
+                clean(shown(summary.text, raw)),
+            ]
     if ps.note:
         lines += ["", "Note:", clean(ps.note)]
     return "\n".join(lines)
@@ -535,8 +547,9 @@ def cmd_add(args: argparse.Namespace) -> int:
         digests = load_path(src, max_bytes=ctx.config.max_file_bytes)
         papers = sum(len(d.papers) for d in digests)
         errors = [p for d in digests for p in d.problems if p.severity == "error"]
-        for p in errors:
-            _out(str(p))
+        for p in (p for d in digests for p in d.problems):
+            where, _, message = str(p).partition(": ")
+            _out(f"{where}: {'warning: ' if p.severity == 'warning' else ''}{message}")
         if papers == 0 and errors:
             _out(f"{src}: no papers could be read, not added")
             failed += 1
@@ -547,7 +560,7 @@ def cmd_add(args: argparse.Namespace) -> int:
             _out(f"{src}: already in the library")
             continue
         tmp = target.with_name(f".{target.name}.tmp")
-        shutil.copyfile(src, tmp)
+        shutil.copy2(src, tmp)  # keeps the file's time: a yearless page's dates hang on it
         os.replace(tmp, target)
         _out(f"{src}: {counted(papers, 'paper')} added as {target}")
         failed += bool(errors)
