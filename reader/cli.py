@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -20,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from reader import __version__
 from reader.config import Config, ConfigError, load_config
+from reader.fileio import atomic_copy
 from reader.ids import arxiv_id
 from reader.library import Library, find_files, open_library
 from reader.model import Paper
@@ -452,9 +451,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         if target is None:
             _out(f"{src}: already in the library")
             continue
-        tmp = target.with_name(f".{target.name}.tmp")
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, target)
+        atomic_copy(src, target)
         _out(f"{src}: {papers} papers added as {target}")
         failed += bool(errors)
     return 1 if failed else 0

@@ -27,7 +27,7 @@ import yaml
 
 from reader import __version__
 from reader.config import Config
-from reader.fileio import atomic_write_text
+from reader.fileio import atomic_write, atomic_write_text
 from reader.formats import load_path, looks_like_digest
 from reader.ids import normalise_title
 from reader.model import Digest, Link, Paper, Problem, merge_papers
@@ -452,13 +452,8 @@ class _Cache:
         self._write_bytes(path, data)
 
     def _write_bytes(self, path: Path, data: bytes) -> None:
-        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            tmp.write_bytes(data)
-            os.replace(tmp, path)
-        except OSError:
-            tmp.unlink(missing_ok=True)  # a cache that cannot be written is only slower
+        with contextlib.suppress(OSError):  # a cache that cannot be written is only slower
+            atomic_write(path, data, durable=False)
 
     def get(self, path: Path, stamp: list[object]) -> list[Digest] | None:
         data = self._read(self._file(os.path.abspath(path)))

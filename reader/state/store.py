@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import os
-import secrets
-import shutil
 import stat
 import threading
 import time
@@ -27,6 +24,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from reader.fileio import (
+    FileLock,
+    atomic_snapshot,
+    atomic_write,
+    locked,
+    remove_leftovers,
+)
 from reader.state.records import (
     MAX_REPLACED,
     MergeReport,
@@ -49,8 +53,6 @@ from reader.state.yaml_format import assemble, dump_papers, parse_state
 BACKUP_EVERY = 600.0
 #: How long a change waits for another process holding the lock.
 LOCK_TIMEOUT = 10.0
-
-_TMP_PREFIX = ".tmp-"
 
 
 class StateError(Exception):
@@ -167,28 +169,14 @@ class StateStore:
     def _cleanup_leftovers(self) -> None:
         """Remove temporary files left by a process killed mid-save."""
         try:
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            with locked(self.lock_path) as got:
+                if not got:
+                    return  # someone is saving; their temp file is not a leftover
+                for target in (self.path, self.backup_path):
+                    remove_leftovers(target)
+                    _remove_old_temps(target)
         except OSError:
             return
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                return  # someone is saving; their temp file is not a leftover
-            self._remove_temps()
-        finally:
-            os.close(fd)
-
-    def _remove_temps(self) -> None:
-        prefixes = (self.path.name + _TMP_PREFIX, self.backup_path.name + _TMP_PREFIX)
-        try:
-            names = os.listdir(self.path.parent)
-        except OSError:
-            return
-        for name in names:
-            if name.startswith(prefixes):
-                with contextlib.suppress(OSError):
-                    os.unlink(self.path.parent / name)
 
     def _stat(self) -> tuple[int, int, int] | None:
         try:
@@ -490,27 +478,20 @@ class StateStore:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
+        lock = FileLock(self.lock_path)
         try:
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            got = lock.acquire(LOCK_TIMEOUT)
         except OSError as exc:
             raise StateError(self._write_failed(exc)) from None
+        if not got:
+            raise StateError(
+                f"{self.path}: another digest-reader has held {self.lock_path} "
+                f"for over {LOCK_TIMEOUT:.0f} s; the change was not saved. Try again."
+            )
         try:
-            deadline = time.monotonic() + LOCK_TIMEOUT
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise StateError(
-                            f"{self.path}: another digest-reader has held {self.lock_path} "
-                            f"for over {LOCK_TIMEOUT:.0f} s; the change was not saved. "
-                            "Try again."
-                        ) from None
-                    time.sleep(0.005)
             yield
         finally:
-            os.close(fd)  # closing releases the lock
+            lock.release()  # closing releases the lock
 
     def _render(self, papers: Mapping[str, PaperRecord]) -> str:
         order = sorted(papers)
@@ -537,29 +518,17 @@ class StateStore:
     def _write(self, papers: dict[str, PaperRecord]) -> None:
         """Write ``papers`` atomically; memory changes only when the file did."""
         data = self._render(papers).encode("utf-8")
-        folder = self.path.parent
-        tmp = folder / f"{self.path.name}{_TMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-            try:
-                view = memoryview(data)
-                while view:
-                    n = os.write(fd, view)
-                    view = view[n:]
-                os.fsync(fd)
-                st = os.fstat(fd)
-            finally:
-                os.close(fd)
+
+        def backup() -> None:
             if self._bytes is not None and self._backup_due():
                 self._backup()
-            os.replace(tmp, self.path)
+
+        try:
+            st = atomic_write(self.path, data, mode=0o600, before_replace=backup)
         except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
             message = self._write_failed(exc)
             self.problem = message
             raise StateError(message) from None
-        _fsync_dir(folder)
         if self._last_backup is None:
             self._last_backup = self.clock()
         if self.problem and not self.read_only:
@@ -573,41 +542,19 @@ class StateStore:
         return self.clock() - self._last_backup >= BACKUP_EVERY
 
     def _backup(self) -> None:
-        """Keep the current (good, just parsed) file as the backup: a hard link,
-        swapped in atomically; a copy where links are not supported."""
-        bak = self.backup_path
-        tmp = bak.with_name(f"{bak.name}{_TMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}")
-        try:
-            os.link(self.path, tmp)
-        except FileNotFoundError:
-            return
-        except OSError as exc:
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO):
-                raise
-            with open(self.path, "rb") as src, open(tmp, "wb") as dst:
-                shutil.copyfileobj(src, dst)
-                dst.flush()
-                os.fsync(dst.fileno())
-        try:
-            os.replace(tmp, bak)
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        self._last_backup = self.clock()
+        """Keep the current (good, just parsed) file as the backup."""
+        if atomic_snapshot(self.path, self.backup_path):
+            self._last_backup = self.clock()
 
 
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some file systems cannot sync a folder; the rename is done
-    finally:
-        os.close(fd)
+def _remove_old_temps(target: Path) -> None:
+    """Temporary files named as before reader.fileio (``state.yaml.tmp-*``)."""
+    prefix = f"{target.name}.tmp-"
+    with contextlib.suppress(OSError):
+        for name in os.listdir(target.parent):
+            if name.startswith(prefix):
+                with contextlib.suppress(OSError):
+                    os.unlink(target.parent / name)
 
 
 def open_state(path: Path, clock: Callable[[], float] = time.time) -> StateStore:
