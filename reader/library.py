@@ -23,8 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import yaml
-
 from reader import __version__
 from reader.config import Config
 from reader.fileio import atomic_write, atomic_write_text
@@ -33,6 +31,7 @@ from reader.ids import normalise_title
 from reader.model import Digest, Link, Paper, Problem, merge_papers
 from reader.paths import Paths, resource_dir
 from reader.safeload import LoadError, load_yaml
+from reader.yamlwrite import dump_yaml
 
 #: Bump when what a format produces changes, so cached digests are read again.
 CACHE_VERSION = 3
@@ -187,12 +186,25 @@ def remembered_sources(paths: Paths) -> list[Path]:
 def remember_sources(paths: Paths, extra: Sequence[Path]) -> None:
     """Add ``extra`` (made absolute) to the remembered sources; best effort."""
     known = remembered_sources(paths)
-    new = [p.resolve() for p in extra if p.exists() and p.resolve() not in known]
+    new = [
+        p.resolve()
+        for p in extra
+        if p.exists() and p.resolve() not in known and _utf8(str(p.resolve()))
+    ]
     if not new:
         return
-    text = yaml.safe_dump({"sources": [str(p) for p in [*known, *new]]}, allow_unicode=True)
-    with contextlib.suppress(OSError):  # forgetting a source loses no user data
+    with contextlib.suppress(OSError, ValueError):  # forgetting a source loses no user data
+        text = dump_yaml({"sources": [str(p) for p in [*known, *new]]}, check=True)
         atomic_write_text(paths.sources_file, text)
+
+
+def _utf8(text: str) -> bool:
+    """A path that is not UTF-8 (a lone surrogate) cannot be written in YAML."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def find_files(roots: Iterable[Path]) -> list[Path]:

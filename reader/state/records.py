@@ -21,7 +21,9 @@ MAX_ID = 200
 MAX_TAG = 100
 
 _TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
-_BAD_ID = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+_BAD_ID = re.compile(r"[\s\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+#: A lone surrogate (text decoded with surrogateescape): no UTF-8 file can hold it.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 # -- the data ------------------------------------------------------------------
@@ -170,8 +172,13 @@ def after(now: str, prev: str | None) -> str:
 
 def normalise_tag(tag: str) -> str:
     """A tag as stored: one line, trimmed, inner white space as ``-`` ("" if unusable)."""
-    t = "-".join(clean_line(tag).split())
+    t = "-".join(clean_line(without_surrogates(tag)).split())
     return t[:MAX_TAG]
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate made U+FFFD (a file can then hold it)."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def check_id(pid: str) -> str:

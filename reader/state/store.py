@@ -46,8 +46,16 @@ from reader.state.records import (
     format_time,
     merge_records,
     normalise_tag,
+    without_surrogates,
 )
-from reader.state.yaml_format import assemble, dump_papers, parse_state
+from reader.state.yaml_format import (
+    EncodeError,
+    assemble,
+    encode_papers,
+    entries_of,
+    parse_state,
+    verify_entries,
+)
 
 #: The backup is refreshed at the first save of a session, then at most this often.
 BACKUP_EVERY = 600.0
@@ -101,7 +109,10 @@ class StateStore:
         self._loaded = False
         self._bad_file = False  # read-only because of the file's content
         self._last_backup: float | None = None
+        #: pid -> (record, its entry as written): verified texts to reuse
         self._chunks: dict[str, tuple[PaperRecord, str]] = {}
+        #: pid -> (record, its entry) as in the file last parsed
+        self._proven: dict[str, tuple[PaperRecord, str]] = {}
         self._derived: dict[str, Any] = {}
         self._mutex = threading.RLock()
 
@@ -130,6 +141,8 @@ class StateStore:
                 if not self.read_only:
                     self._cleanup_leftovers()
                 self._read_file()
+            except StateError:
+                pass  # the store is read-only and problem says why
             except Exception as exc:  # never raise from load
                 self._set_bad(f"cannot be read: {exc}")
 
@@ -238,6 +251,10 @@ class StateStore:
             self._set_bad(f"cannot be read: {exc}")
             raise StateError(self.problem) from None
         self._set_state(state.papers, data, sig)
+        # each paper's text in this file is proven to read back as its record
+        # (the file was just parsed): a save that writes it again need not re-check it
+        entries = entries_of(text, state.papers)
+        self._proven = {pid: (state.papers[pid], entry) for pid, entry in entries.items()}
         self._clear_bad()
         return True
 
@@ -366,7 +383,7 @@ class StateStore:
     def set_note(self, pid: str, text: str) -> None:
         """Set the Markdown note; "" clears it. Replaces any conflict copies."""
         check_id(pid)
-        text = text.replace("\r\n", "\n")
+        text = without_surrogates(text.replace("\r\n", "\n"))
 
         def change(papers: Mapping[str, PaperRecord], now: str) -> dict[str, PaperRecord]:
             rec = papers.get(pid, PaperRecord())
@@ -501,11 +518,21 @@ class StateStore:
             if (c := self._chunks.get(pid)) is None
             or (c[0] is not papers[pid] and c[0] != papers[pid])
         }
-        for pid, text in dump_papers(missing).items():
+        entries = encode_papers(missing)
+        proven = self._proven
+        verify_entries(
+            {
+                pid: text
+                for pid, text in entries.items()
+                if (p := proven.get(pid)) is None or p[0] is not missing[pid] or p[1] != text
+            },
+            missing,
+        )  # EncodeError: the save is refused, nothing is cached
+        for pid, text in entries.items():
             self._chunks[pid] = (missing[pid], text)
         if len(self._chunks) > len(papers) * 2 + 100:
             self._chunks = {pid: self._chunks[pid] for pid in order}
-        return assemble({pid: self._chunks[pid][1] for pid in order}, order, self.clock())
+        return assemble((self._chunks[pid][1] for pid in order), self.clock())
 
     def _write_failed(self, exc: OSError) -> str:
         bak = self.backup_path
@@ -517,7 +544,16 @@ class StateStore:
 
     def _write(self, papers: dict[str, PaperRecord]) -> None:
         """Write ``papers`` atomically; memory changes only when the file did."""
-        data = self._render(papers).encode("utf-8")
+        try:
+            data = self._render(papers).encode("utf-8")
+        except EncodeError as exc:
+            message = (
+                f"Could not save your change to {self.path}: the text written for it "
+                f"would not read back the same ({exc}). The change was not made; "
+                f"{self.path} is unchanged. This is a bug in digest-reader: please report it."
+            )
+            self.problem = message
+            raise StateError(message) from None
 
         def backup() -> None:
             if self._bytes is not None and self._backup_due():

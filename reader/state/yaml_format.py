@@ -4,12 +4,11 @@ and text to records. No files here: the store reads and writes them."""
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
-
-import yaml
 
 from reader.safeload import LoadError, load_yaml
 from reader.state.records import (
@@ -26,28 +25,14 @@ from reader.state.records import (
     normalise_tag,
     parse_time,
 )
+from reader.yamlwrite import Block, dump_yaml, strip_end_marker
 
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 
 
-class _Block(str):
-    """A multi-line note, written as a ``|`` block when YAML allows it."""
-
-
-class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
-    pass
-
-
-def _represent_block(dumper: yaml.SafeDumper, s: _Block) -> yaml.Node:
-    return dumper.represent_scalar("tag:yaml.org,2002:str", str(s), style="|")
-
-
-_Dumper.add_representer(_Block, _represent_block)
-
-
 def _text(s: str) -> str:
-    return _Block(s) if "\n" in s else s
+    return Block(s) if "\n" in s else s
 
 
 def _stamp_out(s: Stamp, yes: str, no: str) -> str:
@@ -74,36 +59,86 @@ def record_to_yaml(rec: PaperRecord) -> dict[str, Any]:
     return d
 
 
-def _dump(data: Any) -> str:
-    return str(
-        yaml.dump(
-            data,
-            Dumper=_Dumper,
-            allow_unicode=True,
-            sort_keys=False,
-            default_flow_style=False,
-            width=100,
-        )
-    )
+class EncodeError(ValueError):
+    """The text made for a state would not read back as that state (a bug in
+    the emitter: the save is refused rather than written)."""
 
 
-def dump_papers(papers: Mapping[str, PaperRecord]) -> dict[str, str]:
-    """pid -> the YAML lines of that paper at top level (one dump for all)."""
-    if not papers:
-        return {}
-    text = _dump({pid: record_to_yaml(rec) for pid, rec in papers.items()})
-    chunks: list[list[str]] = []
-    for line in text.splitlines(keepends=True):
-        if line[:1] not in ("", " ", "\n", ":") or not chunks:
-            chunks.append([])
-        chunks[-1].append(line)
-    if len(chunks) != len(papers):  # an unusual key layout: dump one by one
-        return {pid: _dump({pid: record_to_yaml(rec)}) for pid, rec in papers.items()}
-    return {pid: "".join(c) for pid, c in zip(papers, chunks, strict=True)}
+#: YAML's line breaks (the emitter writes ``\x85``, U+2028 and U+2029 raw, and
+#: indents what follows them as a new line).
+_LINES = re.compile(r"(?<=[\n\x85\u2028\u2029])")
+_KEY_LINE = re.compile(r"^  [^ \n\r\t#]")
+
+
+def _lines(text: str) -> list[str]:
+    return [line for line in _LINES.split(text) if line]
 
 
 def _indent(chunk: str) -> str:
-    return "".join(line if line == "\n" else "  " + line for line in chunk.splitlines(True))
+    return "".join(line if line == "\n" else "  " + line for line in _lines(chunk))
+
+
+def encode_papers(papers: Mapping[str, PaperRecord]) -> dict[str, str]:
+    """pid -> the entry of that paper as written under ``papers:`` (its lines,
+    indented by two). One dump for all; each entry is checked later by
+    :func:`verify_entries`."""
+    if not papers:
+        return {}
+    text = strip_end_marker(dump_yaml({pid: record_to_yaml(rec) for pid, rec in papers.items()}))
+    chunks: list[list[str]] = []
+    for line in _lines(text):
+        if line[:1] not in (" ", "\n", ":") or not chunks:
+            chunks.append([])
+        chunks[-1].append(line)
+    if len(chunks) == len(papers):
+        return {pid: _indent("".join(c)) for pid, c in zip(papers, chunks, strict=True)}
+    # an unusual key layout: dump one by one
+    return {
+        pid: _indent(strip_end_marker(dump_yaml({pid: record_to_yaml(rec)})))
+        for pid, rec in papers.items()
+    }
+
+
+def _layout_problem(entry: str) -> str | None:
+    """Why ``entry`` cannot stand as one paper's entry under ``papers:``
+    among others, or None. An entry is one key line at indent two (``?`` and
+    ``:`` lines for a long id), then lines indented deeper or blank: nothing
+    it holds can end the mapping, start a document or swallow the next entry."""
+    if not entry.endswith("\n"):
+        return "it does not end with a line break"
+    lines = _lines(entry)
+    if not _KEY_LINE.match(lines[0]):
+        return "its first line is not a paper id at indent 2"
+    complex_key = lines[0].startswith("  ? ")
+    for line in lines[1:]:
+        if line == "\n" or line.startswith("   "):
+            continue
+        if complex_key and line.startswith("  : "):
+            continue
+        return f"a line is not indented under the paper: {line[:40]!r}"
+    return None
+
+
+def verify_entries(entries: Mapping[str, str], papers: Mapping[str, PaperRecord]) -> None:
+    """Prove that the ``entries`` (pid -> text, from :func:`encode_papers`)
+    read back as ``papers``: each is laid out as one entry of the ``papers:``
+    mapping (so entries can be put together in any order), and all of them
+    parse back, as written in the file, to exactly those records. Raises
+    :class:`EncodeError` naming the first paper that does not."""
+    if not entries:
+        return
+    for pid, entry in entries.items():
+        why = _layout_problem(entry)
+        if why is not None:
+            raise EncodeError(f"paper {pid}: {why}")
+    try:
+        back = parse_state("papers:\n" + "".join(entries.values())).papers
+    except ValueError as exc:
+        raise EncodeError(f"the text written does not parse back: {exc}") from None
+    want = {pid: papers[pid] for pid in entries if not papers[pid].is_empty()}
+    if back != want:
+        pid = next((p for p in (*want, *back) if back.get(p) != want.get(p)), next(iter(entries)))
+        raise EncodeError(f"paper {pid}: the text written reads back differently")
 
 
 def _header(clock_value: float) -> str:
@@ -278,18 +313,48 @@ def parse_state(text: str) -> State:
 
 
 def dump_state(state: State, clock_value: float | None = None) -> str:
-    """The text of a state file (papers sorted by id)."""
+    """The text of a state file (papers sorted by id), checked to read back as
+    ``state`` (:class:`EncodeError` otherwise)."""
     papers = {pid: state.papers[pid] for pid in sorted(state.papers)}
-    chunks = dump_papers(papers)
-    return assemble(chunks, papers, time.time() if clock_value is None else clock_value)
+    entries = encode_papers(papers)
+    verify_entries(entries, papers)
+    return assemble(entries.values(), time.time() if clock_value is None else clock_value)
 
 
-def assemble(chunks: Mapping[str, str], order: Iterable[str], clock_value: float) -> str:
+def assemble(entries: Iterable[str], clock_value: float) -> str:
+    """The whole file: the header, the version and the papers' entries (from
+    :func:`encode_papers`, in the order given)."""
+    body = list(entries)
     parts = [_header(clock_value), f"version: {VERSION}\n"]
-    body = [_indent(chunks[pid]) for pid in order]
     parts.append("papers:\n" if body else "papers: {}\n")
     parts.extend(body)
     return "".join(parts)
 
 
-# -- the store -----------------------------------------------------------------
+def entries_of(text: str, order: Iterable[str]) -> dict[str, str]:
+    """pid -> the exact text of each paper's entry in a state file that
+    parsed to papers with ids ``order`` (in the file's order), when the file
+    is laid out as this module writes it; ``{}`` otherwise. The store reuses
+    these texts (already proven by that parse) instead of checking them again."""
+    pids = list(order)
+    lines = _lines(text)
+    try:
+        start = lines.index("papers:\n") + 1
+    except ValueError:
+        return {}
+    if any(not (ln.startswith("#") or ln.startswith("version: ")) for ln in lines[: start - 1]):
+        return {}
+    entries: list[list[str]] = []
+    for line in lines[start:]:
+        if _KEY_LINE.match(line) and not line.startswith("  : "):
+            entries.append([line])
+        elif not entries:
+            return {}
+        else:
+            entries[-1].append(line)
+    if len(entries) != len(pids):
+        return {}
+    out = {pid: "".join(e) for pid, e in zip(pids, entries, strict=True)}
+    if any(_layout_problem(e) for e in out.values()):
+        return {}
+    return out

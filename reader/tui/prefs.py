@@ -11,10 +11,9 @@ import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from reader.fileio import atomic_write_text
 from reader.safeload import LoadError, load_yaml
+from reader.yamlwrite import dump_yaml
 
 
 @dataclass
@@ -45,6 +44,5 @@ class UiPrefs:
             data["theme"] = self.theme
         if self.last_session is not None:
             data["last_session"] = repr(float(self.last_session))
-        text = yaml.safe_dump(data, allow_unicode=True, sort_keys=True)
-        with contextlib.suppress(OSError):
-            atomic_write_text(path, text)
+        with contextlib.suppress(OSError, ValueError):
+            atomic_write_text(path, dump_yaml(data, check=True))
