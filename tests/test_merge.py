@@ -267,3 +267,11 @@ def test_every_property_test_runs_the_same_examples_each_time() -> None:
                 checked += 1
                 assert used.derandomize and used.database is None, f"{name}.{value.__name__}"
     assert checked >= 8
+
+
+def test_the_merge_report_reads_as_english() -> None:
+    assert str(MergeReport(papers_in_other=1)) == "nothing to merge (1 paper already up to date)"
+    assert str(MergeReport(1, 1, 1, 1, 1)) == (
+        "1 paper changed (1 new), 1 field, 1 note with a conflict copy"
+    )
+    assert str(MergeReport(1200, 2, 3400, 0, 5000)) == "1,200 papers changed (2 new), 3,400 fields"

@@ -420,3 +420,13 @@ def test_text_that_no_file_can_hold_is_kept_as_a_replacement_character(path: Pat
     assert again.get("2401.10000").tags == {"caf\ufffd"}
     with pytest.raises(ValueError):
         store.toggle_star("2401.\udce9")
+
+
+def test_the_read_only_message_counts_the_backup_in_good_english(path: Path) -> None:
+    store = open_state(path)
+    store.toggle_star("2401.10000")
+    store.toggle_star("2401.10001")  # the backup now holds one paper
+    path.write_text("papers: [oops\n", encoding="utf-8")
+    problem = open_state(path).problem or ""
+    assert f"The last good copy is {store.backup_path} (1 paper); to use it: cp " in problem
+    assert problem.count("cannot be read") == 1

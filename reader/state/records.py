@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from reader.sanitize import clean_line
+from reader.wording import counted
 
 #: The format version written in the file (``version: 1``).
 VERSION = 1
@@ -129,13 +130,13 @@ class MergeReport:
 
     def __str__(self) -> str:
         if not self.papers_changed:
-            return f"nothing to merge ({self.papers_in_other} papers already up to date)"
+            return f"nothing to merge ({counted(self.papers_in_other, 'paper')} already up to date)"
         s = (
-            f"{self.papers_changed} papers changed ({self.papers_added} new), "
-            f"{self.fields_changed} fields"
+            f"{counted(self.papers_changed, 'paper')} changed ({self.papers_added:,} new), "
+            f"{counted(self.fields_changed, 'field')}"
         )
         if self.note_conflicts:
-            s += f", {self.note_conflicts} notes with a conflict copy"
+            s += f", {counted(self.note_conflicts, 'note')} with a conflict copy"
         return s
 
 

@@ -56,6 +56,7 @@ from reader.state.yaml_format import (
     parse_state,
     verify_entries,
 )
+from reader.wording import counted
 
 #: The backup is refreshed at the first save of a session, then at most this often.
 BACKUP_EVERY = 600.0
@@ -275,7 +276,7 @@ class StateStore:
         except (OSError, ValueError, UnicodeDecodeError):
             return f"The backup {bak} cannot be read either."
         return (
-            f"The last good copy is {bak} ({len(state.papers)} papers); "
+            f"The last good copy is {bak} ({counted(len(state.papers), 'paper')}); "
             f"to use it: cp {bak} {self.path}"
         )
 
