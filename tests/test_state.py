@@ -430,3 +430,27 @@ def test_the_read_only_message_counts_the_backup_in_good_english(path: Path) -> 
     problem = open_state(path).problem or ""
     assert f"The last good copy is {store.backup_path} (1 paper); to use it: cp " in problem
     assert problem.count("cannot be read") == 1
+
+
+_any_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.lists(st.tuples(st.sampled_from(["2401.1", "2401.10000", "t:0af3"]), _any_text), max_size=4)
+)
+@example([("2401.10000", "my note\n\n"), ("2401.1", "\n")])
+@example([("t:0af3", "a\u2028\n\n"), ("2401.10000", " \r\x85...\n---\n\n")])
+def test_notes_saved_one_by_one_read_back_after_a_restart(
+    tmp_path_factory: pytest.TempPathFactory, changes: list[tuple[str, str]]
+) -> None:
+    """The store's own path: entries cached, reused and checked save by save."""
+    path = tmp_path_factory.mktemp("notes") / "state.yaml"
+    store = open_state(path)
+    want: dict[str, str] = {}
+    for pid, text in changes:
+        store.set_note(pid, text)
+        want[pid] = text.replace("\r\n", "\n")
+        store = open_state(path)  # a new session re-reads what the last one wrote
+        assert not store.read_only, store.problem
+    assert {pid: store.get(pid).note for pid in want} == want

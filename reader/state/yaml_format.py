@@ -71,7 +71,14 @@ _KEY_LINE = re.compile(r"^  [^ \n\r\t#]")
 
 
 def _lines(text: str) -> list[str]:
-    return [line for line in _LINES.split(text) if line]
+    """``text`` cut after each YAML line break (each piece keeps its break)."""
+    if "\x85" in text or "\u2028" in text or "\u2029" in text:
+        return [line for line in _LINES.split(text) if line]
+    parts = text.split("\n")  # the common case, ~10x faster than the regex
+    out = [p + "\n" for p in parts[:-1]]
+    if parts[-1]:
+        out.append(parts[-1])
+    return out
 
 
 def _indent(chunk: str) -> str:
