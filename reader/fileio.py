@@ -26,6 +26,11 @@ def temp_prefix(name: str) -> str:
     return f".{name}{TMP_MARK}"
 
 
+def is_temp(name: str) -> bool:
+    """Whether ``name`` is a temporary file of :func:`atomic_write` (any target)."""
+    return name.startswith(".") and TMP_MARK in name
+
+
 def temp_path(path: Path) -> Path:
     """A fresh temporary name beside ``path`` (same folder, so the rename is atomic)."""
     return path.with_name(f"{temp_prefix(path.name)}{os.getpid()}-{secrets.token_hex(4)}")

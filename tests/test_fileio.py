@@ -178,3 +178,22 @@ def test_only_fileio_replaces_files_or_takes_locks() -> None:
     """One atomic write and one flock helper: everything else calls them."""
     offenders = [c for p in sorted(CORE.rglob("*.py")) if p.name != "fileio.py" for c in _calls(p)]
     assert offenders == []
+
+
+def test_the_search_index_removes_leftovers_of_a_killed_atomic_write(d: Path) -> None:
+    from reader.model import Paper
+    from reader.search.index import SearchIndex
+
+    papers = {"2501.00001": Paper(id="2501.00001", title="Sparse autoencoders")}
+    index = SearchIndex(d)
+    index.sync(papers)
+    index.close()
+    gen = d / (d / "CURRENT").read_text().strip()
+    left = [fileio.temp_path(d / "CURRENT"), fileio.temp_path(gen / "stamp.json")]
+    for p in left:
+        p.write_text("half")
+    assert all(fileio.is_temp(p.name) for p in left) and not fileio.is_temp("CURRENT")
+    index = SearchIndex(d)
+    index.sync({**papers, "2501.00002": Paper(id="2501.00002", title="Dense")})
+    index.close()
+    assert not any(p.exists() for p in left)

@@ -59,7 +59,7 @@ from whoosh.fields import ID, TEXT, Schema
 from whoosh.formats import Positions
 from whoosh.system import _INT_SIZE, pack_uint, unpack_uint
 
-from reader.fileio import FileLock, atomic_write_text, temp_prefix
+from reader.fileio import FileLock, atomic_write_text, is_temp
 from reader.model import Paper
 from reader.search.query import FIELD_BOOSTS, FIELD_SPANS, INDEX_FIELD, SPAN_WIDTH, analyze
 
@@ -1234,7 +1234,7 @@ class SearchIndex:
                     shutil.rmtree(path, ignore_errors=True)
             elif _GEN_RE.match(entry.name) and entry.name != current:
                 shutil.rmtree(path, ignore_errors=True)
-            elif entry.name.startswith(temp_prefix("CURRENT")) or (
+            elif is_temp(entry.name) or (
                 entry.name.startswith(".CURRENT.") and entry.name.endswith(".tmp")
             ):
                 with contextlib.suppress(OSError):
@@ -1258,7 +1258,7 @@ class SearchIndex:
                 # the fast postings of a segment Whoosh merged away
                 with contextlib.suppress(OSError):
                     os.unlink(entry.path)
-            elif entry.name.endswith(".tmp"):
+            elif entry.name.endswith(".tmp") or is_temp(entry.name):
                 if entry.is_dir(follow_symlinks=False):
                     shutil.rmtree(entry.path, ignore_errors=True)
                 else:
