@@ -454,3 +454,19 @@ def test_notes_saved_one_by_one_read_back_after_a_restart(
         store = open_state(path)  # a new session re-reads what the last one wrote
         assert not store.read_only, store.problem
     assert {pid: store.get(pid).note for pid in want} == want
+
+
+@pytest.mark.parametrize(
+    "pid", ["x" * 200, "t:" + "ab" * 99, "#hash", "-dash", "?q", "'quoted'", "a:b", "1e5", "yes"]
+)
+def test_unusual_ids_are_saved_and_read_back(path: Path, pid: str) -> None:
+    store = open_state(path)
+    store.toggle_star(pid)
+    store.set_note(pid, "my note\n\n")
+    store.toggle_star("2401.10000")  # an ordinary paper after it, written from the cache
+    again = open_state(path)
+    assert not again.read_only, again.problem
+    assert again.starred_ids() == {pid, "2401.10000"}
+    assert again.get(pid).note == "my note\n\n"
+    again.add_tags([pid], ["rl"])  # the entry proven by the file just read is reused
+    assert open_state(path).get(pid).tags == {"rl"}
