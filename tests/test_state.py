@@ -470,3 +470,27 @@ def test_unusual_ids_are_saved_and_read_back(path: Path, pid: str) -> None:
     assert again.get(pid).note == "my note\n\n"
     again.add_tags([pid], ["rl"])  # the entry proven by the file just read is reused
     assert open_state(path).get(pid).tags == {"rl"}
+
+
+def test_the_state_package_keeps_its_walls() -> None:
+    """records: pure data; yaml_format: no files; nothing in state reaches
+    the search, the library, the UI or Textual."""
+    import ast
+
+    folder = Path(__file__).resolve().parent.parent / "reader" / "state"
+
+    def imports(name: str) -> set[str]:
+        tree = ast.parse((folder / name).read_text(encoding="utf-8"))
+        found: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                found.add(node.module)
+        return found
+
+    every = set().union(*(imports(p.name) for p in folder.glob("*.py")))
+    assert not {m for m in every if m.startswith(("reader.search", "reader.library", "reader.tui"))}
+    assert not {m for m in every if m.split(".")[0] == "textual"}
+    assert not imports("records.py") & {"yaml", "os", "reader.fileio", "reader.state.store"}
+    assert not imports("yaml_format.py") & {"reader.fileio", "reader.state.store"}
