@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -33,6 +32,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from reader import __version__
 from reader.config import Config, ConfigError, load_config
+from reader.fileio import atomic_copy
 from reader.ids import arxiv_id
 from reader.library import (
     Library,
@@ -559,9 +559,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         if target is None:
             _out(f"{src}: already in the library")
             continue
-        tmp = target.with_name(f".{target.name}.tmp")
-        shutil.copy2(src, tmp)  # keeps the file's time: a yearless page's dates hang on it
-        os.replace(tmp, target)
+        atomic_copy(src, target)  # keeps the file's time: a yearless page's dates hang on it
         _out(f"{src}: {counted(papers, 'paper')} added as {target}")
         failed += bool(errors)
     return 1 if failed else 0
