@@ -46,6 +46,8 @@ COMMANDS = (
     "add",
     "index",
     "state",
+    "fetch",
+    "doctor",
 )
 
 
@@ -595,6 +597,10 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     p = add("state", cmd_state, "the user's state: 'merge OTHER_STATE.yaml' or 'path'")
     p.add_argument("action", choices=["merge", "path"])
     p.add_argument("other", nargs="?")
+
+    from reader.cli_fetch import add_commands  # fetch, doctor
+
+    add_commands(add)
     return parser, commands
 
 

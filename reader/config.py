@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reader.fetch.sources import FetchConfig, FetchConfigError, parse_fetch
 from reader.safeload import LoadError, load_yaml
 
 
@@ -35,6 +36,7 @@ class Config:
     max_file_mb: float = 40.0
     saved_searches: dict[str, str] = field(default_factory=dict)
     keymap: dict[str, str] = field(default_factory=dict)
+    fetch: FetchConfig = field(default_factory=FetchConfig)
     path: Path | None = None
 
     @property
@@ -79,4 +81,8 @@ def load_config(path: Path) -> Config:
         if not isinstance(value, dict):
             raise ConfigError(f"{path}: '{key}' must be a mapping")
         setattr(cfg, key, {str(k): str(v) for k, v in value.items()})
+    try:
+        cfg.fetch = parse_fetch(data.get("fetch"))  # see docs/fetch.md
+    except FetchConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     return cfg
