@@ -89,7 +89,13 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from reader.doctor import PROBLEM, run_checks
 
-    checks = run_checks(Paths.from_env(), offline=args.offline)
+    try:  # the keymap names the UI's command ids
+        from reader.tui.commands import BY_ID
+
+        binding_ids: list[str] | None = list(BY_ID)
+    except ImportError:  # pragma: no cover - a core-only install
+        binding_ids = None
+    checks = run_checks(Paths.from_env(), offline=args.offline, binding_ids=binding_ids)
     if args.json:
         json.dump([c.to_json() for c in checks], sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")

@@ -35,6 +35,7 @@ from reader import __version__
 from reader.fetch.ratelock import RateLock, Sleep
 from reader.fetch.sources import FetchConfig, arxiv_delay
 from reader.fileio import atomic_write_text
+from reader.wording import counted
 
 PROJECT_URL = "https://github.com/digest-reader/digest-reader"
 USER_AGENT = f"digest-reader/{__version__} (+{PROJECT_URL})"
@@ -86,8 +87,10 @@ class Http:
         clock: Callable[[], float] = time.time,
         transport: httpx.BaseTransport | None = None,
         cancel: Callable[[], bool] | None = None,
+        retries: int = RETRIES,
     ) -> None:
         self.config = config
+        self.retries = retries
         self.cache_dir = cache_dir / "http"
         self.sleep = sleep
         self.cancel = cancel or (lambda: False)
@@ -127,7 +130,7 @@ class Http:
             if kept.get("last_modified"):
                 headers["If-Modified-Since"] = str(kept["last_modified"])
         reason = ""
-        for attempt in range(RETRIES + 1):
+        for attempt in range(self.retries + 1):
             if self.cancel():
                 raise Cancelled()
             wait: float | None = None
@@ -163,10 +166,11 @@ class Http:
                 if status not in RETRY_STATUSES:
                     raise FetchError(full, reason + _body_hint(response))
                 wait = retry_after(response.headers.get("retry-after"), time.time())
-            if attempt == RETRIES:
+            if attempt == self.retries:
                 break
             self._pause(wait if wait is not None else 2.0 ** (attempt + 1))
-        raise FetchError(full, f"{reason} (after {RETRIES} retries)")
+        tries = f" (after {counted(self.retries, 'retry')})" if self.retries else ""
+        raise FetchError(full, reason + tries)
 
     def _send(self, url: str, headers: dict[str, str], arxiv: bool) -> tuple[httpx.Response, float]:
         if arxiv:
