@@ -48,6 +48,7 @@ COMMANDS = (
     "state",
     "fetch",
     "doctor",
+    "completion",
 )
 
 
@@ -598,9 +599,10 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     p.add_argument("action", choices=["merge", "path"])
     p.add_argument("other", nargs="?")
 
-    from reader.cli_fetch import add_commands  # fetch, doctor
+    from reader import cli_complete, cli_fetch
 
-    add_commands(add)
+    cli_fetch.add_commands(add)  # fetch, doctor
+    cli_complete.add_commands(add)  # completion
     return parser, commands
 
 
@@ -611,6 +613,10 @@ def _fail(message: str, status: int) -> NoReturn:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``digest-reader`` entry point."""
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (Tab)
+        from reader.cli_complete import complete
+
+        complete(build_parser()[0])
     args_list = list(sys.argv[1:] if argv is None else argv)
     if not args_list or (args_list[0] not in COMMANDS and not args_list[0].startswith("-")):
         return run_app(args_list)
