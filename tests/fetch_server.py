@@ -25,6 +25,8 @@ class Reply:
     stall: float = 0.0
     #: Send only this many bytes of the body, with the full Content-Length.
     cut_at: int | None = None
+    #: Send the body a byte at a time, this many seconds apart.
+    drip: float = 0.0
 
     @property
     def data(self) -> bytes:
@@ -37,6 +39,8 @@ class Seen:
     query: dict[str, str]
     headers: dict[str, str]
     at: float
+    #: When the answer was written (0 until then).
+    done: float = 0.0
 
 
 Route = list[Reply] | Callable[[Seen], Reply]
@@ -113,7 +117,14 @@ class ReplayServer:
                 h.send_header("Connection", "close")
                 h.close_connection = True
             h.end_headers()
-            h.wfile.write(data if reply.cut_at is None else data[: reply.cut_at])
-            h.wfile.flush()
+            if reply.drip:
+                for i in range(len(data)):
+                    h.wfile.write(data[i : i + 1])
+                    h.wfile.flush()
+                    time.sleep(reply.drip)
+            else:
+                h.wfile.write(data if reply.cut_at is None else data[: reply.cut_at])
+                h.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             pass
+        seen.done = time.time()

@@ -502,3 +502,41 @@ def test_progress_is_reported_and_a_cancel_stops_between_requests(xdg, server):
     assert len(server.seen) == 2 and len(results) == 2
     assert seen[0].message == "fetching hf" and seen[-1].message == "cancelled"
     assert [p.result.date for p in seen if p.result] == ["2026-11-25", "2026-11-26"]
+
+
+def test_a_server_dripping_its_answer_is_cut_short(xdg, server, real, monkeypatch):
+    """The read timeout alone would never fire: every byte comes in time."""
+    import reader.fetch.http as http_mod
+
+    path = stored_hf_day(xdg, real)
+    before = path.read_bytes()
+    monkeypatch.setattr(http_mod, "TOTAL_TIMEOUTS", 1)
+
+    def drip(seen: Seen) -> Reply:
+        return Reply(b"[" + b" " * 200 + b"]", drip=0.02)
+
+    server.routes[HF_PATH] = drip
+    cfg = write_config(xdg, server)
+    cfg.timeout_seconds = 0.5
+    results = run(cfg, Span.of(date="2026-08-21"))
+    assert results[0].status == ERROR and "timed out" in results[0].error
+    assert path.read_bytes() == before
+
+
+def test_a_gzip_answer_is_read_and_a_huge_one_refused(xdg, server, real, monkeypatch):
+    import gzip
+
+    import reader.fetch.http as http_mod
+
+    records = real_day(real, "2026-08-21.json")
+    packed = gzip.compress(json.dumps(records).encode())
+    server.routes[HF_PATH] = [Reply(packed, headers={"Content-Encoding": "gzip"})]
+    cfg = write_config(xdg, server)
+    assert [(r.status, r.papers) for r in run(cfg, Span.of(date="2026-08-21"))] == [(NEW, 17)]
+    assert server.requests(HF_PATH)[0].headers["accept-encoding"] == "gzip"
+    monkeypatch.setattr(http_mod, "MAX_BODY", len(packed) + 100)  # a gzip bomb, small
+    results = run(cfg, Span.of(date="2026-08-21"))
+    assert results[0].status == ERROR and "unpacks to more than" in results[0].error
+    monkeypatch.setattr(http_mod, "MAX_BODY", 1000)
+    results = run(cfg, Span.of(date="2026-08-21"))
+    assert "the answer is bigger than 1,000 bytes: not read" in results[0].error

@@ -42,6 +42,14 @@ USER_AGENT = f"digest-reader/{__version__} (+{PROJECT_URL})"
 RETRIES = 3
 MAX_RETRY_AFTER = 60.0
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: The biggest answer read (a day of Hugging Face is ~0.2 MB, 2,000 arXiv entries ~6 MB).
+MAX_BODY = 64 * 2**20
+#: The whole answer must arrive within this many read timeouts.
+TOTAL_TIMEOUTS = 3
+
+
+class _TooBig(Exception):
+    pass
 
 
 class FetchError(Exception):
@@ -136,8 +144,12 @@ class Http:
             wait: float | None = None
             try:
                 response, elapsed = self._send(full, headers, arxiv)
+            except _TooBig as exc:
+                raise FetchError(full, str(exc)) from None
             except httpx.TimeoutException:
                 reason = f"no answer within {self.config.timeout_seconds:g} s (timed out)"
+            except httpx.DecodingError as exc:
+                reason = f"the answer could not be decoded ({_short(exc)})"
             except httpx.RemoteProtocolError as exc:
                 reason = f"the answer was cut off ({_short(exc)})"
             except httpx.TransportError as exc:
@@ -179,11 +191,30 @@ class Http:
         return self._once(url, headers)
 
     def _once(self, url: str, headers: dict[str, str]) -> tuple[httpx.Response, float]:
+        """One request, its body read in chunks: no bigger than :data:`MAX_BODY`,
+        and whole within :data:`TOTAL_TIMEOUTS` read timeouts (the read timeout
+        alone would let a server dripping a byte at a time hold us for ever)."""
         self.requests += 1
         started = time.perf_counter()
-        response = self.client.get(url, headers=headers)
-        response.read()
-        return response, time.perf_counter() - started
+        deadline = started + TOTAL_TIMEOUTS * self.config.timeout_seconds
+        with self.client.stream("GET", url, headers=headers) as response:
+            body = bytearray()
+            for chunk in response.iter_raw():
+                body += chunk
+                if len(body) > MAX_BODY:
+                    raise _TooBig(f"the answer is bigger than {_size(MAX_BODY)}: not read")
+                if time.perf_counter() > deadline:
+                    raise httpx.ReadTimeout(
+                        "the whole answer took too long", request=response.request
+                    )
+            decoded = _decode(response, bytes(body))
+        kept = [
+            (k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"
+        ]
+        fresh = httpx.Response(
+            response.status_code, headers=kept, content=decoded, request=response.request
+        )
+        return fresh, time.perf_counter() - started
 
     def _pause(self, seconds: float) -> None:
         """Sleep, in short steps so a cancel is noticed."""
@@ -221,6 +252,30 @@ class Http:
         # A cache that cannot be written only costs a full answer next time.
         with contextlib.suppress(OSError):
             atomic_write_text(self._kept_path(answer.url), json.dumps(data, ensure_ascii=False))
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:g} MB" if n >= 2**20 else f"{n:,} bytes"
+
+
+def _decode(response: httpx.Response, raw: bytes) -> bytes:
+    """The body without its ``Content-Encoding`` (gzip, deflate), size-capped."""
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        return raw
+    import zlib
+
+    if encoding not in ("gzip", "deflate", "x-gzip"):
+        raise httpx.DecodingError(f"unknown Content-Encoding {encoding!r}")
+    wbits = 16 + zlib.MAX_WBITS if "gzip" in encoding else zlib.MAX_WBITS
+    try:
+        d = zlib.decompressobj(wbits)
+        out = d.decompress(raw, MAX_BODY + 1)
+    except zlib.error as exc:
+        raise httpx.DecodingError(f"a broken {encoding} body ({exc})") from None
+    if len(out) > MAX_BODY:
+        raise _TooBig(f"the answer unpacks to more than {_size(MAX_BODY)}: not read")
+    return out
 
 
 def retry_after(value: str | None, now: float) -> float | None:
