@@ -540,3 +540,25 @@ def test_a_gzip_answer_is_read_and_a_huge_one_refused(xdg, server, real, monkeyp
     monkeypatch.setattr(http_mod, "MAX_BODY", 1000)
     results = run(cfg, Span.of(date="2026-08-21"))
     assert "the answer is bigger than 1,000 bytes: not read" in results[0].error
+
+
+def test_a_server_that_ignores_the_page_number_does_not_loop(xdg, server, real, monkeypatch):
+    records = real_day(real, "2025-10-03.json")[:10]
+    monkeypatch.setattr(hf_mod, "PAGE", 10)
+    server.routes[HF_PATH] = [Reply(json.dumps(records))]  # the same 10 for every p
+    results = run(write_config(xdg, server), Span.of(date="2025-10-03"))
+    assert len(server.requests(HF_PATH)) == 2
+    assert [(r.status, r.papers) for r in results] == [(NEW, 10)]
+
+
+def test_the_summary_line_for_the_app():
+    from reader.fetch.result import DayResult, summary
+
+    assert summary([DayResult("hf", "2026-12-01", NEW, 1, 1)]) == "1 new paper"
+    assert (
+        summary(
+            [DayResult("hf", "d", UPDATED, 1200, 1200), DayResult("nlp", "d", ERROR, error="x")]
+        )
+        == "1,200 new papers; nlp failed"
+    )
+    assert summary([DayResult("hf", "d", UNCHANGED, 5)]) == "nothing new"

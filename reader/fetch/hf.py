@@ -15,6 +15,7 @@ from collections import defaultdict
 from typing import Any
 
 from reader.fetch.http import Answer, FetchError, Http
+from reader.fetch.store import hf_key
 from reader.text import date_part
 
 #: Records asked for per page (the API treats 100 as the most a page holds).
@@ -32,10 +33,15 @@ def fetch(
     url = f"{base}/api/daily_papers"
     records: list[dict[str, Any]] = []
     answers: list[Answer] = []
+    last: list[str | None] = []
     for p in range(MAX_PAGES):
         answer = http.get(url, {param: value, "limit": page, "p": p})
         batch = parse_page(answer)
         answers.append(answer)
+        keys = [hf_key(r) for r in batch]
+        if p and keys == last:
+            break  # a server that ignores ``p`` answers the same page again
+        last = keys
         records.extend(batch)
         if len(batch) < page:
             break

@@ -55,3 +55,13 @@ class DayResult:
         if self.status == UNCHANGED:
             return f"{head}, {counted(self.papers, 'paper')}"
         return f"{head}, {counted(self.papers, 'paper')}, {self.new:,} new"
+
+
+def summary(results: list[DayResult]) -> str:
+    """One line for a status bar or a notification: ``"12 new papers; nlp failed"``."""
+    new = sum(r.new for r in results)
+    failed = sorted({r.source for r in results if not r.ok})
+    parts = [f"{counted(new, 'new paper')}" if new else "nothing new"]
+    if failed:
+        parts.append(f"{', '.join(failed)} failed")
+    return "; ".join(parts)
