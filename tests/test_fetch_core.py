@@ -562,3 +562,35 @@ def test_the_summary_line_for_the_app():
         == "1,200 new papers; nlp failed"
     )
     assert summary([DayResult("hf", "d", UNCHANGED, 5)]) == "nothing new"
+
+
+def test_two_writers_merging_into_one_day_keep_every_paper(tmp_path):
+    """The app and a cron fetch may store the same day at once."""
+    import threading
+
+    from reader.fetch.store import store_hf_day
+
+    def rec(n: int) -> dict:
+        return {
+            "paper": {"id": f"2612.{n:05d}", "title": f"Paper {n}", "upvotes": n},
+            "title": f"Paper {n}",
+        }
+
+    folder = tmp_path / "hf"
+    errors: list[BaseException] = []
+
+    def writer(start: int) -> None:
+        try:
+            for n in range(start, start + 40):
+                store_hf_day(folder, "2026-12-01", [rec(n)])
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(k * 100,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    stored = json.loads((folder / "2026-12-01.json").read_text())
+    assert len(stored) == 120
