@@ -404,6 +404,9 @@ def test_an_empty_weekend_feed_is_no_announcement_and_hides_nothing(xdg, server)
     results = run(cfg)
     assert [(r.date, r.status) for r in results] == [("2026-12-05", NO_ANNOUNCEMENT)]
     assert results[0].ok
+    assert results[0].line() == (
+        "nlp 2026-12-05: no announcement (arXiv does not announce on Saturdays; stored days kept)"
+    )
     assert {p.name: p.read_bytes() for p in folder.glob("*.xml")} == before
     assert len(library_papers()) == 5
 
@@ -594,3 +597,11 @@ def test_two_writers_merging_into_one_day_keep_every_paper(tmp_path):
     assert not errors
     stored = json.loads((folder / "2026-12-01.json").read_text())
     assert len(stored) == 120
+
+
+def test_why_a_feed_is_empty():
+    from reader.fetch.arxiv_calendar import why_empty
+
+    assert why_empty(dt.date(2026, 12, 6)) == "arXiv does not announce on Sundays"
+    assert why_empty(dt.date(2026, 12, 25)) == "an arXiv holiday"
+    assert why_empty(dt.date(2026, 12, 2)).startswith("the feed is empty")

@@ -30,6 +30,8 @@ class DayResult:
     error: str = ""
     #: The stored file (None when nothing is stored).
     path: str | None = None
+    #: Why a day is empty, for the line (not in ``to_json``).
+    note: str = ""
 
     @property
     def ok(self) -> bool:
@@ -51,7 +53,7 @@ class DayResult:
         if self.status == ERROR:
             return f"{head}: {self.error}"
         if self.status == NO_ANNOUNCEMENT:
-            return f"{head} (nothing listed; stored days kept)"
+            return f"{head} ({self.note or 'nothing listed'}; stored days kept)"
         if self.status == UNCHANGED:
             return f"{head}, {counted(self.papers, 'paper')}"
         return f"{head}, {counted(self.papers, 'paper')}, {self.new:,} new"

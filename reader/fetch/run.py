@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 
 from reader.fetch import arxiv_query, arxiv_rss, hf
+from reader.fetch.arxiv_calendar import why_empty
 from reader.fetch.http import Cancelled, FetchError, Http
 from reader.fetch.result import ERROR, NO_ANNOUNCEMENT, DayResult
 from reader.fetch.sources import FetchConfig, SourceSpec
@@ -248,7 +249,8 @@ def _rss(
         emit(_error(spec, today.isoformat(), exc))
         return
     if not feed.items:
-        emit(DayResult(spec.name, feed.day, NO_ANNOUNCEMENT))
+        note = why_empty(dt.date.fromisoformat(feed.day))
+        emit(DayResult(spec.name, feed.day, NO_ANNOUNCEMENT, note=note))
         return
     day = feed.day
     days = stored_days(folder)
