@@ -605,3 +605,17 @@ def test_why_a_feed_is_empty():
     assert why_empty(dt.date(2026, 12, 6)) == "arXiv does not announce on Sundays"
     assert why_empty(dt.date(2026, 12, 25)) == "an arXiv holiday"
     assert why_empty(dt.date(2026, 12, 2)).startswith("the feed is empty")
+
+
+def test_a_real_republished_arxiv_feed_with_a_bare_ampersand(xdg, server, real):
+    """dzdydx's feed.xml: arXiv's RSS items re-emitted, not well-formed (a bare &)."""
+    feed = (real / "rss" / "dzdydx_arxiv-rss-filter_feed.xml").read_text(encoding="utf-8")
+    server.routes[RSS_PATH] = [Reply(feed, content_type="application/rss+xml")]
+    results = run(write_config(xdg, server, RSS_SOURCES))
+    assert [(r.status, r.papers) for r in results] == [(NEW, 125)]
+    papers = library_papers()
+    assert len(papers) == 125
+    stored = Path(results[0].path or "")
+    from reader.formats.xmlsafe import parse_xml
+
+    assert not parse_xml(stored.read_text(encoding="utf-8")).warnings  # stored well-formed
