@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reader.config import ConfigError, load_config
 from reader.fetch import hf as hf_mod
@@ -619,3 +621,33 @@ def test_a_real_republished_arxiv_feed_with_a_bare_ampersand(xdg, server, real):
     from reader.formats.xmlsafe import parse_xml
 
     assert not parse_xml(stored.read_text(encoding="utf-8")).warnings  # stored well-formed
+
+
+@settings(derandomize=True, max_examples=60, deadline=None, database=None)
+@given(
+    answers=st.lists(
+        st.dictionaries(st.integers(0, 15), st.integers(0, 500), max_size=16),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_no_sequence_of_answers_shrinks_a_day(tmp_path_factory, answers):
+    """Whatever the answers (shorter, longer, overlapping), the day holds every
+    paper ever answered, each with the upvotes of its latest answer."""
+    from reader.fetch.store import store_hf_day
+
+    folder = tmp_path_factory.mktemp("day")
+    latest: dict[str, int] = {}
+    for answer in answers:
+        records = [
+            {"paper": {"id": f"2612.{k:05d}", "upvotes": v}, "title": f"P{k}"}
+            for k, v in answer.items()
+        ]
+        store_hf_day(folder, "2026-12-01", records)
+        latest.update({f"2612.{k:05d}": v for k, v in answer.items()})
+    path = folder / "2026-12-01.json"
+    if not latest:
+        assert not path.exists()  # no empty day file
+        return
+    stored = {r["paper"]["id"]: r["paper"]["upvotes"] for r in json.loads(path.read_text())}
+    assert stored == latest

@@ -93,6 +93,8 @@ def locked(folder: Path) -> Iterator[None]:
 
 
 def _finish(path: Path, old: str | None, text: str, n_papers: int, n_new: int) -> Stored:
+    if old is None and n_papers == 0:
+        return Stored(UNCHANGED, 0, 0, path)  # never an empty day that hides nothing but says "new"
     if old == text:
         return Stored(UNCHANGED, n_papers, 0, path)
     atomic_write_text(path, text)
