@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from reader import __version__
+from reader import __version__, cli_complete, cli_fetch
 from reader.config import Config, ConfigError, load_config
 from reader.fileio import atomic_copy
 from reader.ids import arxiv_id
@@ -947,6 +947,27 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "digest-reader sources --forget ~/old-digests",
         _args_sources,
     ),  # fmt: skip
+    Subcommand(
+        "fetch",
+        cli_fetch.cmd_fetch,
+        "fetch the latest papers from the configured sources (docs/fetch.md)",
+        "digest-reader fetch hf --since 2026-11-20 --quiet",
+        cli_fetch.args_fetch,
+    ),  # fmt: skip
+    Subcommand(
+        "doctor",
+        cli_fetch.cmd_doctor,
+        "check the config, folders, state, index, sources and terminal",
+        "digest-reader doctor --offline",
+        cli_fetch.args_doctor,
+    ),  # fmt: skip
+    Subcommand(
+        "completion",
+        cli_complete.cmd_completion,
+        "print the shell code that completes digest-reader",
+        "digest-reader completion bash > ~/.local/share/bash-completion/completions/digest-reader",
+        cli_complete.args_completion,
+    ),  # fmt: skip
 )
 
 COMMANDS = tuple(c.name for c in SUBCOMMANDS)
@@ -991,6 +1012,10 @@ def _fail(message: str, status: int) -> NoReturn:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``digest-reader`` entry point."""
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (Tab)
+        from reader.cli_complete import complete
+
+        complete(build_parser()[0])
     args_list = list(sys.argv[1:] if argv is None else argv)
     if not args_list or (args_list[0] not in COMMANDS and not args_list[0].startswith("-")):
         return run_app(args_list)
