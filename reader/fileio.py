@@ -184,17 +184,17 @@ class FileLock:
         self.path = path
         self.fd: int | None = None
 
-    def acquire(self, timeout: float = 0.0) -> bool:
-        """Take the lock, waiting up to ``timeout`` seconds for another holder;
-        False when it is still held then. ``OSError`` when the lock file
-        cannot be opened."""
+    def acquire(self, timeout: float | None = 0.0) -> bool:
+        """Take the lock, waiting up to ``timeout`` seconds for another holder
+        (``None``: as long as it takes); False when it is still held then.
+        ``OSError`` when the lock file cannot be opened."""
         fd = os.open(self.path, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
-        deadline = time.monotonic() + timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_EX | (0 if deadline is None else fcntl.LOCK_NB))
             except BlockingIOError:
-                if time.monotonic() >= deadline:
+                if deadline is None or time.monotonic() >= deadline:
                     os.close(fd)
                     return False
                 time.sleep(0.005)
@@ -214,9 +214,10 @@ class FileLock:
 
 
 @contextlib.contextmanager
-def locked(path: Path, timeout: float = 0.0) -> Iterator[bool]:
+def locked(path: Path, timeout: float | None = 0.0) -> Iterator[bool]:
     """Hold :class:`FileLock` on ``path`` for the ``with`` block; yields False
-    (and holds nothing) when another holder kept it for ``timeout`` seconds."""
+    (and holds nothing) when another holder kept it for ``timeout`` seconds
+    (``None``: wait as long as it takes)."""
     lock = FileLock(path)
     got = lock.acquire(timeout)
     try:

@@ -21,10 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: one process at a time is all we get
-    fcntl = None  # type: ignore[assignment]
+from reader.fileio import FileLock
 
 Sleep = Callable[[float], None]
 Clock = Callable[[], float]
@@ -52,10 +49,11 @@ class RateLock:
         """Hold the budget for one request; yields the seconds waited."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with _local:  # threads of one process also take turns
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            lock = FileLock(self.path)
+            lock.acquire(timeout=None)
+            fd = lock.fd
+            assert fd is not None
             try:
-                if fcntl is not None:
-                    fcntl.flock(fd, fcntl.LOCK_EX)
                 waited = self._wait(fd, delay)
                 try:
                     yield waited
@@ -67,7 +65,7 @@ class RateLock:
                     os.ftruncate(fd, 0)
                     os.write(fd, f"{self.clock():.6f}\n".encode())
             finally:
-                os.close(fd)  # closing releases the flock
+                lock.release()
 
     def _wait(self, fd: int, delay: float) -> float:
         os.lseek(fd, 0, os.SEEK_SET)

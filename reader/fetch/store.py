@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,13 +29,9 @@ from typing import Any
 
 from reader.fetch.result import NEW, UNCHANGED, UPDATED
 from reader.fileio import atomic_write_text
+from reader.fileio import locked as fileio_locked
 from reader.formats.xmlsafe import XmlError, local, parse_xml
 from reader.ids import arxiv_id
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover
-    fcntl = None  # type: ignore[assignment]
 
 ATOM = "http://www.w3.org/2005/Atom"
 NAMESPACES = {
@@ -83,13 +78,8 @@ def _is_day(stem: str) -> bool:
 def locked(folder: Path) -> Iterator[None]:
     """One writer at a time per source folder (the app and cron may overlap)."""
     folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        if fcntl is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+    with fileio_locked(folder / ".lock", timeout=None):
         yield
-    finally:
-        os.close(fd)
 
 
 def _finish(path: Path, old: str | None, text: str, n_papers: int, n_new: int) -> Stored:
