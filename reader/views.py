@@ -35,8 +35,9 @@ def sort_papers(papers: Iterable[Paper], how: str) -> list[Paper]:
     """``papers`` in the order ``how`` (one of :data:`SORTS`, or ``oldest``).
 
     Every order ends on the title, so equal keys never shuffle: ``newest`` is
-    the latest digest day first (undated papers last), ``upvotes`` the most
-    upvoted first (papers without upvotes last, newest first among equals).
+    the latest digest day first (undated papers last; within a day, the
+    latest published first), ``upvotes`` the most upvoted first (papers
+    without upvotes last, newest day first among equals).
     """
     by_title = sorted(papers, key=lambda p: p.title.casefold())
     if how == "title":
@@ -45,6 +46,9 @@ def sort_papers(papers: Iterable[Paper], how: str) -> list[Paper]:
         dated = [p for p in by_title if p.date]
         dated.sort(key=lambda p: p.date)
         return dated + [p for p in by_title if not p.date]
+    if how == "newest":
+        # Within a day the paper published last comes first (arXiv's date).
+        by_title.sort(key=lambda p: p.published or "", reverse=True)
     by_title.sort(key=lambda p: p.date, reverse=True)
     if how == "upvotes":
         by_title.sort(key=lambda p: -1 if p.upvotes is None else p.upvotes, reverse=True)

@@ -38,6 +38,8 @@ def test_orders_are_total_and_end_on_the_title() -> None:
     # equal upvotes: the newer first; no upvotes: last
     assert ids(views.sort_papers(papers, "upvotes")) == "bdacu"
     assert ids(views.sort_papers(papers, "title")) == "abcdu"  # case-folded
+    late = Paper(id="l", title="Zebra", dates=["2025-08-20"], published="2025-08-19")
+    assert ids(views.sort_papers([A, B, late], "newest")) == "lab"  # published last first
     with pytest.raises(ValueError):
         views.sort_papers(papers, "random")
 

@@ -83,12 +83,28 @@ KEY_NAMES = {
 NAV, PAPER, COPY, VIEW, APP = "Move", "This paper", "Copy and open", "Views", "App"
 
 COMMANDS: tuple[Command, ...] = (
-    Command("cursor-down", "j,down", "cursor_down", "Down", "Next paper", NAV, palette=False),
-    Command("cursor-up", "k,up", "cursor_up", "Up", "Previous paper", NAV, palette=False),
+    Command(
+        "cursor-down",
+        "j,down",
+        "cursor_down",
+        "Down",
+        "Next paper (a count first moves that many: 5j)",
+        NAV,
+        palette=False,
+    ),
+    Command(
+        "cursor-up",
+        "k,up",
+        "cursor_up",
+        "Up",
+        "Previous paper (10k: ten up)",
+        NAV,
+        palette=False,
+    ),
     Command("page-down", "pagedown", "page_down", "Page down", "A page down", NAV, palette=False),
     Command("page-up", "pageup", "page_up", "Page up", "A page up", NAV, palette=False),
     Command("first", "g,home", "first", "First", "The first paper of the list", NAV),
-    Command("last", "G,end", "last", "Last", "The last paper of the list", NAV),
+    Command("last", "G,end", "last", "Last", "The last paper of the list (10G: the tenth)", NAV),
     Command(
         "prev-day",
         "left_square_bracket",
@@ -154,7 +170,7 @@ COMMANDS: tuple[Command, ...] = (
         "l",
         "then_number('copy_numbered')",
         "Copy link N",
-        "Then 1-9: copy that numbered link of the abstract pane",
+        "l then 1-9: copy that numbered link of the abstract pane (l 3: link [3])",
         COPY,
         palette=False,
         key_display="l 1-9",

@@ -97,6 +97,8 @@ class View:
     origin: tuple[View, str, View] | None = None
     #: The papers as first built, once another order is shown.
     found: list[Paper] | None = None
+    #: A search still running (its count is not known yet).
+    searching: bool = False
 
     @property
     def shown_order(self) -> str:
@@ -236,13 +238,17 @@ class MainScreen(Screen[None]):
             short = f"{number(done)}/{number(len(view.ids))}"
             if done == len(view.ids):
                 notes.append("all caught up")
+        elif view.searching:
+            count, short = "searching…", "…"
         elif view.total > shown:
             count = f"best {number(shown)} of {counted(view.total, 'paper')}"
             short = f"{number(shown)}/{number(view.total)}"
         else:
             count, short = counted(shown, "paper"), number(shown)
         order = view.shown_order
-        if order in views.SORT_NAMES and (view.order or view.kind == "day"):
+        # Named when chosen, and for a day its source ranks by upvotes (the
+        # order of any other day needs no name: newest first, then by title).
+        if order in views.SORT_NAMES and (view.order or (view.kind == "day" and order != "newest")):
             notes.append(views.SORT_NAMES[order])
         self.status.set_view(tx.line(view.label), count, short, notes)
 
@@ -371,7 +377,7 @@ class MainScreen(Screen[None]):
             except FutureTimeout:
                 # A slow search (a first index build is running): empty the
                 # list meanwhile, so no key acts on the previous results.
-                self.set_view(View("search", f"Searching: {text.strip()}…", [], text))
+                self.set_view(View("search", f"Search: {text.strip()}", [], text, searching=True))
                 self.papers.empty_text = "Searching…"
                 future.add_done_callback(
                     lambda f: self.app.call_from_thread(self._submitted_late, text, generation, f)
