@@ -407,3 +407,20 @@ async def test_catch_up_says_all_caught_up_when_everything_is_read() -> None:
         app.main.state_changed()
         await pilot.pause()
         assert "6 of 6 read · all caught up" in status_line(app)
+
+
+async def test_S_in_the_catch_up_comes_back_to_the_oldest_day_first() -> None:
+    app = make_app()
+    app.last_session = FROZEN
+    async with app.run_test(notifications=True, size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.main.papers.current.date == "2025-08-19"
+        assert rows(app)[0].startswith("── 2025-08-19 · 3 papers")
+        await pilot.press("S")
+        assert "newest first" in status_line(app)
+        assert app.main.papers.papers[0].date == "2025-08-20"
+        await pilot.press("S", "S", "S")
+        assert app.main.papers.papers[0].date == "2025-08-19"
+        assert "first" not in status_line(app) and "0 of 6 read" in status_line(app)

@@ -949,7 +949,9 @@ class MainScreen(Screen[None]):
                     chosen.append(p)
         self.clear_search(restore=False)
         label = f"Catch-up since {start}" if start else "Catch-up"
-        self.base = View("catchup", label, chosen, start, ids=[p.id for p in chosen])
+        self.base = View(
+            "catchup", label, chosen, start, ids=[p.id for p in chosen], natural="oldest"
+        )
         self.set_view(self.base)
         if not chosen:
             self.notify("All caught up: nothing unread since the last session.")
