@@ -11,6 +11,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import groupby
 from typing import TYPE_CHECKING
 
 from reader.model import Paper
@@ -97,10 +98,10 @@ def day_runs(papers: Sequence[Paper]) -> list[DayRun]:
     One pass; the screen makes it once per list, so moving stays O(1)."""
     runs: list[DayRun] = []
     start = 0
-    for i in range(1, len(papers) + 1):
-        if i == len(papers) or papers[i].date != papers[start].date:
-            runs.append(DayRun(papers[start].date, start, i - start))
-            start = i
+    for day, group in groupby(p.date for p in papers):
+        count = sum(1 for _ in group)
+        runs.append(DayRun(day, start, count))
+        start += count
     return runs
 
 
