@@ -424,3 +424,31 @@ async def test_S_in_the_catch_up_comes_back_to_the_oldest_day_first() -> None:
         await pilot.press("S", "S", "S")
         assert app.main.papers.papers[0].date == "2025-08-19"
         assert "first" not in status_line(app) and "0 of 6 read" in status_line(app)
+
+
+async def test_counts_and_link_numbers_typed_in_one_burst_go_to_their_own_keys(
+    copies: list[str],
+) -> None:
+    from textual import events
+
+    app = make_app()
+    async with app.run_test(notifications=True, size=(120, 40)) as pilot:
+        await pilot.pause()
+        # As tmux send-keys or a fast typist delivers them: all queued before any runs.
+        for key in ("l", "2", "5", "j", "3", "k"):
+            app.post_message(events.Key(key, key))
+        await pilot.pause()
+        await pilot.pause()
+        assert copies == ["https://arxiv.org/pdf/2508.10003"]
+        assert app.main.papers.cursor == 2
+        assert "link 1-9?" not in status_line(app)
+
+
+async def test_l_and_digits_are_plain_characters_in_the_search_box() -> None:
+    app = make_app()
+    async with app.run_test(notifications=True, size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"llm 2025")
+        await pilot.pause()
+        assert app.main.search_bar.value == "llm 2025"
+        assert "link 1-9?" not in status_line(app)

@@ -174,6 +174,7 @@ COMMANDS: tuple[Command, ...] = (
         COPY,
         palette=False,
         key_display="l 1-9",
+        priority=True,
     ),
     Command("open", "o", "open", "Open", "Open the link (copies it over SSH)", COPY, footer=True),
     Command(

@@ -511,12 +511,16 @@ class MainScreen(Screen[None]):
 
     async def on_key(self, event: events.Key) -> None:
         """Digits before a key are its count, as in vim; after ``l`` a digit
-        is a link number. The key's binding runs after this (bindings are
-        looked up once the key has passed the screen)."""
+        is a link number.
+
+        A key with a count runs its binding here, with the count, rather
+        than through the binding lookup that follows this handler: keys
+        typed in one burst (``5j6k``) reach this handler one after another
+        before any binding runs, so a count kept for later would be taken by
+        the wrong key."""
         char = event.character or ""
         if self._number_action:
             action, self._number_action = self._number_action, ""
-            self._count_typed = ""
             self.status.set_pending("")
             if len(char) == 1 and char in "123456789":
                 event.stop()
@@ -532,13 +536,21 @@ class MainScreen(Screen[None]):
             self._count_typed = (self._count_typed + char)[-6:]
             self.status.set_pending(self._count_typed)
             return
-        self._count = int(self._count_typed or 0)
-        if self._count_typed:
-            self._count_typed = ""
-            self.status.set_pending("")
-            if event.key == "escape":
-                event.stop()  # Esc drops the count, and only the count
-                self._count = 0
+        if not self._count_typed:
+            return
+        count, self._count_typed = int(self._count_typed), ""
+        self.status.set_pending("")
+        active = self.active_bindings.get(event.key)
+        if event.key == "escape" or (active is not None and active.node is self):
+            event.stop()  # Esc drops the count, and only the count
+            event.prevent_default()
+        if active is None or active.node is not self or event.key == "escape":
+            return  # a key of another widget, or no key: the count is dropped
+        self._count = count
+        try:
+            await self.run_action(active.binding.action)
+        finally:
+            self._count = 0
 
     def _take_count(self, default: int = 1) -> int:
         """The count typed before this key (``default`` when none)."""
@@ -547,8 +559,9 @@ class MainScreen(Screen[None]):
 
     def action_then_number(self, action: str) -> None:
         """A prefix key: the next digit 1-9 runs ``action(N)`` (``l 3``
-        copies link 3); any other key cancels it and acts as itself."""
-        self._count = 0
+        copies link 3); any other key cancels it and acts as itself. Bound
+        with priority, so the digit typed in the same burst finds it set."""
+        self._count_typed = ""
         self._number_action = action
         self.status.set_pending("link 1-9?")
 
@@ -894,8 +907,8 @@ class MainScreen(Screen[None]):
         # app.focused, not has_focus: has_focus follows the Focus event, which
         # runs after the keys already read.
         box_focused = self.app.focused is self.search_bar.input
-        if action == "focus_search" and box_focused:
-            return None  # in the box "/" is a character (None: shown, dimmed)
+        if action in ("focus_search", "then_number") and box_focused:
+            return None  # in the box "/" and "l" are characters (None: shown, dimmed)
         return True
 
     def leave_box(self) -> None:

@@ -340,7 +340,7 @@ class AbstractPane(ScrollView, can_focus=True):
         if rest > 0:
             parts.append(
                 Text(
-                    f"… {rest:,} more characters not shown "
+                    f"… {counted(rest, 'more character')} not shown "
                     f"(digest-reader show {tx.line(paper.id)} prints them all)",
                     style=meta,
                 )
