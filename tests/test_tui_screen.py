@@ -380,6 +380,7 @@ async def test_N_in_a_read_day_goes_on_to_the_next_day_with_unread_papers() -> N
         await pilot.pause()
         assert "Day 2025-08-19" in status_line(app)
         assert current_id(app) == "2508.09002"  # the day's first unread (by upvotes)
+        assert "Day 2025-08-20 is all read: on to 2025-08-19" in screen_text(app)
 
 
 async def test_the_sidebar_shows_unread_counts_per_day() -> None:

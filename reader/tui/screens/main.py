@@ -613,7 +613,8 @@ class MainScreen(Screen[None]):
         if self.view.kind == "day":
             counts = views.day_counts(self.dapp.library.papers.values(), read)
             days = self.dapp.library.days()
-            at = days.index(self.view.value) if self.view.value in days else 0
+            done = self.view.value
+            at = days.index(done) if done in days else 0
             # older days first (the way [ goes), then the newer ones
             for day in days[at + 1 :] + days[:at][::-1]:
                 if counts.get(day, (0, 0))[1]:
@@ -621,7 +622,7 @@ class MainScreen(Screen[None]):
                     j = views.next_unread(self.papers.papers, -1, read)
                     self.papers.move_to(j or 0)
                     self.follow_cursor()
-                    self.notify(f"Day {self.view.value} is all read: on to {day}.", timeout=3)
+                    self.notify(f"Day {done} is all read: on to {day}.", timeout=3)
                     return
             self.notify("All caught up: every paper of every day is read.")
             return
