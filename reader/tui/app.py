@@ -26,6 +26,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
+from reader import views
 from reader.config import Config, ConfigError, load_config
 from reader.model import Paper
 from reader.paths import Paths, resource_dir
@@ -34,6 +35,7 @@ from reader.tui import text as tx
 from reader.tui.prefs import UiPrefs
 from reader.tui.screens.main import MainScreen
 from reader.tui.themes import CYCLE, OUR_THEMES, initial_theme
+from reader.wording import counted
 
 try:
     from reader.state import StateError
@@ -309,20 +311,7 @@ class DigestApp(App[int]):
             return set()
 
     def library_summary(self) -> str:
-        lib = self.library
-        n = len(lib.papers)
-        if not getattr(lib, "complete", True):
-            return f"{n:,} newest papers · reading {getattr(lib, 'expected', n):,}…"
-        days = len(lib.days())
-        parts = [f"{n:,} papers", f"{days} days"]
-        problems = [
-            p for p in getattr(lib, "problems", []) if getattr(p, "severity", "error") == "error"
-        ]
-        if problems:
-            parts.append(f"{len(problems)} problem" + ("s" if len(problems) != 1 else ""))
-        if getattr(lib, "is_sample", False):
-            parts.append("sample digests")
-        return " · ".join(parts)
+        return " · ".join(text for _kind, text in views.library_parts(self.library))
 
     def mutate(self, change: Callable[[], Any]) -> bool:
         """Run a state change; a :class:`StateError` becomes an error notification."""
@@ -423,7 +412,9 @@ class DigestApp(App[int]):
             self.error(f"Export failed: {exc}")
             return
         self.notify(
-            str(path.resolve()), title=f"Exported {len(papers)} papers ({fmt})", markup=False
+            str(path.resolve()),
+            title=f"Exported {counted(len(papers), 'paper')} ({fmt})",
+            markup=False,
         )
 
     # -- clipboard and opener ------------------------------------------------------

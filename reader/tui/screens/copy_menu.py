@@ -30,6 +30,8 @@ class CopyMenu(ModalScreen[CopyChoice | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "dismiss(None)", "Cancel", id="copy-menu-cancel"),
+        Binding("j", "move(1)", "Down", show=False, id="copy-menu-down"),
+        Binding("k", "move(-1)", "Up", show=False, id="copy-menu-up"),
     ]
 
     DEFAULT_CSS = """
@@ -50,7 +52,7 @@ class CopyMenu(ModalScreen[CopyChoice | None]):
         with Vertical() as box:
             box.border_title = "Copy"
             yield OptionList(*self._options(), id="copy-options")
-            yield Static(Text("letter or Enter copies · Esc cancels"), id="copy-hint")
+            yield Static(Text("letter or Enter copies · j/k move · Esc cancels"), id="copy-hint")
 
     def _options(self) -> list[Option]:
         out = []
@@ -67,6 +69,13 @@ class CopyMenu(ModalScreen[CopyChoice | None]):
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
+
+    def action_move(self, step: int) -> None:
+        options = self.query_one(OptionList)
+        if step > 0:
+            options.action_cursor_down()
+        else:
+            options.action_cursor_up()
 
     def on_key(self, event: Any) -> None:
         for c in self.choices:

@@ -1,5 +1,6 @@
 """The sidebar: digest days, the user's tags and saved searches, each with its
-count; choosing one filters the list."""
+count (a day also with its unread papers, ``●3``, or ``✓`` when all are read);
+choosing one filters the list."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from reader.tui import text as tx
+from reader.wording import number
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ class Entry:
     value: str
     label: str
     count: int | None
+    #: Days: how many of its papers are unread (None: not counted).
+    unread: int | None = None
 
 
 class Sidebar(OptionList):
@@ -51,11 +55,12 @@ class Sidebar(OptionList):
         self,
         total: int,
         starred: int,
-        days: Iterable[tuple[str, int]],
+        days: Iterable[tuple[str, int, int]],
         tags: Iterable[tuple[str, int]],
         saved: Iterable[tuple[str, int | None]],
     ) -> None:
-        """Replace the choices, keeping the highlighted one when it still exists."""
+        """Replace the choices, keeping the highlighted one when it still
+        exists. ``days``: ``(day, papers, unread)``."""
         keep = None
         if self.highlighted is not None:
             keep = self.get_option_at_index(self.highlighted).id
@@ -67,7 +72,11 @@ class Sidebar(OptionList):
             self.entries[key] = entry
             label = Text(entry.label, no_wrap=True, overflow="ellipsis")
             if entry.count is not None:
-                label.append(f" {entry.count}", style="dim")
+                label.append(f" {number(entry.count)}", style="dim")
+            if entry.unread:
+                label.append(f" ●{number(entry.unread)}", style="bold")
+            elif entry.unread == 0 and entry.count:
+                label.append(" ✓", style="dim")
             options.append(Option(label, id=key))
 
         def header(title: str) -> None:
@@ -86,8 +95,8 @@ class Sidebar(OptionList):
             for tag, count in tags:
                 add(Entry("tag", tag, "  #" + tx.line(tag), count))
         header("Days")
-        for day, count in days:
-            add(Entry("day", day, "  " + tx.line(day), count))
+        for day, count, unread in days:
+            add(Entry("day", day, "  " + tx.line(day), count, unread))
         self.set_options(options)
         if keep is not None and keep in self.entries:
             self.highlighted = self.get_option_index(keep)
