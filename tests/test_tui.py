@@ -3,6 +3,7 @@ and what a fresh state store reads back from disk."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,31 @@ def make_app(
         state.load()
     kw.setdefault("clock", lambda: FROZEN)
     return DigestApp(library, state, config=config, paths=paths, **kw)
+
+
+async def until(pilot: Any, done: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    """Let the app run until ``done()`` holds: a wait on what the user would
+    see, never on a fixed time (a loaded machine is slow, not wrong)."""
+    deadline = time.monotonic() + timeout
+    await pilot.pause()
+    while not done():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened: {what}")
+        await pilot.pause(0.05)
+
+
+async def searched(pilot: Any, app: DigestApp) -> None:
+    """Wait until the search typed so far has run and its results are shown."""
+    from textual.worker import WorkerState
+
+    def idle() -> bool:
+        return not any(
+            w.group == "search" and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+            for w in app.workers
+        )
+
+    await until(pilot, idle, "the search finished")
+    await pilot.pause()
 
 
 def fresh_state() -> StateStore:
@@ -233,8 +259,7 @@ async def test_r_toggles_read_and_R_marks_the_day() -> None:
 async def test_a_paper_shown_long_enough_is_marked_read() -> None:
     app = make_app(Config(read_after_seconds=0.05))
     async with app.run_test(notifications=True, size=SIZE) as pilot:
-        await pilot.pause(0.3)
-        assert fresh_state().get(FIRST).read is True
+        await until(pilot, lambda: fresh_state().get(FIRST).read, "the shown paper marked read")
         assert "●" not in row_of(app, "Bracket")
 
 
@@ -280,7 +305,7 @@ async def test_slash_search_narrows_enter_selects_escape_restores() -> None:
     async with app.run_test(notifications=True, size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("slash", *"diffusion")
-        await pilot.pause(0.4)
+        await searched(pilot, app)
         titles = [p.title for p in app.main.papers.papers]
         assert len(titles) == 2 and all("Diffusion" in t for t in titles)
         assert "Search: diffusion · 2 papers" in screen_text(app)
@@ -307,7 +332,7 @@ async def test_a_half_typed_word_already_finds_papers() -> None:
     async with app.run_test(notifications=True, size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("slash", *"tokeni")
-        await pilot.pause(0.4)
+        await searched(pilot, app)
         assert [p.title for p in app.main.papers.papers] == ["Tokenizer-Free Language Models"]
 
 
@@ -327,15 +352,15 @@ async def test_bad_query_shows_a_message_and_keeps_the_last_results() -> None:
     async with app.run_test(notifications=True, size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("slash", *"diffusion")
-        await pilot.pause(0.4)
+        await searched(pilot, app)
         await pilot.press(*' "unterminated')
-        await pilot.pause(0.4)
+        await searched(pilot, app)
         text = screen_text(app)
         assert "Invalid query" in text
         assert len(app.main.papers.papers) == 2
         for _ in range(len(' "unterminated')):
             await pilot.press("backspace")
-        await pilot.pause(0.4)
+        await searched(pilot, app)
         assert "Invalid query" not in screen_text(app)
 
 
@@ -591,7 +616,7 @@ async def test_palette_exports_the_current_list(tmp_path: Path) -> None:
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"Export")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: "Export" in screen_text(app), "the palette lists Export")
         await pilot.press("enter")
         await pilot.pause()
         dialog = app.screen
@@ -648,7 +673,7 @@ async def test_palette_titles_are_plain_text() -> None:
     async with app.run_test(notifications=True, size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("ctrl+p", *"odd")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: "Saved search: [/]odd" in screen_text(app), "the palette match")
         assert "Saved search: [/]odd [b]name" in screen_text(app)
         await pilot.press("enter")
         await pilot.pause()
@@ -676,5 +701,5 @@ async def test_a_large_library_paints_its_newest_papers_first_then_the_rest(
         assert current_id(app) == first
         assert "8 papers" in screen_text(app)
         await pilot.press("slash", *"diffusion")
-        await pilot.pause(0.4)
+        await searched(pilot, app)
         assert len(app.main.papers.papers) == 2  # search covers the whole library
