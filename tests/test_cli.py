@@ -296,6 +296,8 @@ def _mistakes(tmp: Path, digests: Path) -> list[tuple[list[str], int]]:
         (["state", "path", "extra"], 2),
         (["sources", "--forget", d], 2),
         (["sources", "--bogus"], 2),
+        (["completion"], 2),
+        (["completion", "tcsh"], 2),
     ]
 
 
