@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from reader.cli import main
+from reader.entry import main
 
 raise SystemExit(main())

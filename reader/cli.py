@@ -30,7 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from reader import __version__, cli_complete, cli_fetch
+from reader import __version__, cli_fetch
+from reader.completion import FILES, SAVED_SEARCHES, SHELLS
+from reader.completion.spec import complete_with
 from reader.config import Config, ConfigError, load_config
 from reader.fileio import atomic_copy
 from reader.ids import arxiv_id
@@ -419,6 +421,11 @@ def cmd_note(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The names ``export --format`` completes to (``reader.export.FORMATS``, which
+#: is not imported for every command's parser; a test keeps the two equal).
+EXPORT_FORMATS = ("bibtex", "markdown", "json", "csv", "yaml")
+
+
 def _output_file(given: str) -> Path:
     """``-o FILE`` checked before any work: a file in a folder that exists."""
     out = Path(given).expanduser()
@@ -622,6 +629,14 @@ def cmd_state(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_completion(args: argparse.Namespace) -> int:
+    from reader.completion import script
+
+    parser, _ = build_parser()
+    sys.stdout.write(script(args.shell, parser))
+    return 0
+
+
 def merge_summary(report: MergeReport) -> str:
     """What ``state merge`` did, in words that agree with their numbers."""
     if not report.papers_changed:
@@ -754,7 +769,10 @@ def _args_search(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--limit", type=positive_int, default=None, metavar="N", help="at most N papers (1 or more)"
     )
-    p.add_argument("--saved", metavar="NAME", help="run the saved search NAME from the config")
+    complete_with(
+        p.add_argument("--saved", metavar="NAME", help="run the saved search NAME from the config"),
+        SAVED_SEARCHES,
+    )
 
 
 def _args_show(p: argparse.ArgumentParser) -> None:
@@ -792,7 +810,12 @@ def _args_note(p: argparse.ArgumentParser) -> None:
 
 def _args_export(p: argparse.ArgumentParser) -> None:
     p.add_argument("query", nargs="?", default="", help="which papers (docs/search.md); '' is all")
-    p.add_argument("--format", "-f", default="bibtex", help="bibtex, markdown, json, csv or yaml")
+    complete_with(
+        p.add_argument(
+            "--format", "-f", default="bibtex", help="bibtex, markdown, json, csv or yaml"
+        ),
+        EXPORT_FORMATS,
+    )
     p.add_argument("--output", "-o", metavar="FILE", help="write to FILE (default: stdout)")
     p.add_argument(
         "--with-notes", action="store_true", help="include your private notes (left out otherwise)"
@@ -834,7 +857,14 @@ def _args_state(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "action", choices=["merge", "path"], help="merge: fold OTHER in; path: print the file"
     )
-    p.add_argument("other", nargs="?", metavar="OTHER", help="the other machine's state.yaml")
+    complete_with(
+        p.add_argument("other", nargs="?", metavar="OTHER", help="the other machine's state.yaml"),
+        FILES,
+    )
+
+
+def _args_completion(p: argparse.ArgumentParser) -> None:
+    p.add_argument("shell", choices=SHELLS, help="the shell: bash, zsh or fish")
 
 
 def _args_sources(p: argparse.ArgumentParser) -> None:
@@ -963,11 +993,11 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),  # fmt: skip
     Subcommand(
         "completion",
-        cli_complete.cmd_completion,
-        "print the shell code that completes digest-reader",
+        cmd_completion,
+        "print the shell completion script for bash, zsh or fish (docs/completion.md)",
         "digest-reader completion bash > ~/.local/share/bash-completion/completions/digest-reader",
-        cli_complete.args_completion,
-    ),  # fmt: skip
+        _args_completion,
+    ),
 )
 
 COMMANDS = tuple(c.name for c in SUBCOMMANDS)
@@ -1012,11 +1042,11 @@ def _fail(message: str, status: int) -> NoReturn:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``digest-reader`` entry point."""
-    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (Tab)
-        from reader.cli_complete import complete
-
-        complete(build_parser()[0])
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["__complete"]:  # a Tab (reader.entry answers it sooner)
+        from reader.entry import complete
+
+        return complete(args_list[1:])
     if not args_list or (args_list[0] not in COMMANDS and not args_list[0].startswith("-")):
         return run_app(args_list)
     parser, commands = build_parser()

@@ -301,6 +301,7 @@ def _mistakes(tmp: Path, digests: Path) -> list[tuple[list[str], int]]:
         (["fetch", "nosuchsource"], 2),
         (["fetch", "--date", "2025-08-01", "--month", "2025-08"], 2),
         (["doctor", "--bogus"], 2),
+        (["completion"], 2),
         (["completion", "tcsh"], 2),
     ]
 
