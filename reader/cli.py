@@ -533,7 +533,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from reader.formats import load_path
+    """Copy digest files into the library folder: only what the library will
+    read (the name rule of :func:`reader.formats.not_a_digest_name`, at least
+    one paper); the others are refused, each with its reason, and exit 1."""
+    from reader.formats import load_path, not_a_digest_name
 
     ctx = Context()
     dest = ctx.paths.library_dir
@@ -544,13 +547,18 @@ def cmd_add(args: argparse.Namespace) -> int:
             _out(f"{src}: not a file, not added")
             failed += 1
             continue
+        skipped = not_a_digest_name(src)
+        if skipped is not None:
+            _out(f"{src}: not added: {skipped}")
+            failed += 1
+            continue
         digests = load_path(src, max_bytes=ctx.config.max_file_bytes)
         papers = sum(len(d.papers) for d in digests)
         errors = [p for d in digests for p in d.problems if p.severity == "error"]
         for p in (p for d in digests for p in d.problems):
             where, _, message = str(p).partition(": ")
             _out(f"{where}: {'warning: ' if p.severity == 'warning' else ''}{message}")
-        if papers == 0 and errors:
+        if papers == 0:
             _out(f"{src}: no papers could be read, not added")
             failed += 1
             continue
@@ -568,15 +576,25 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def _free_name(target: Path, src: Path) -> Path | None:
-    """``target``, or ``name-2.ext`` ... when a different file has that name;
-    None when the same content is already there."""
+    """``target``, or ``name-2.ext`` ... when a different file has that name
+    (every suffix kept: ``day-2.tar.gz`` is still read as an archive); None
+    when the same content is already there."""
+    from reader.formats import ARCHIVE_SUFFIXES, DIGEST_SUFFIXES
+
+    stem, suffix = target.name, ""
+    while True:
+        ends = [s for s in (*ARCHIVE_SUFFIXES, *DIGEST_SUFFIXES) if stem.lower().endswith(s)]
+        if not ends or len(max(ends, key=len)) >= len(stem):
+            break
+        cut = len(stem) - len(max(ends, key=len))
+        stem, suffix = stem[:cut], stem[cut:] + suffix
     n = 1
     candidate = target
     while candidate.exists():
         if candidate.read_bytes() == src.read_bytes():
             return None
         n += 1
-        candidate = target.with_name(f"{target.stem}-{n}{target.suffix}")
+        candidate = target.with_name(f"{stem}-{n}{suffix}")
     return candidate
 
 

@@ -145,10 +145,27 @@ DIGEST_SUFFIXES = (
 )  # fmt: skip
 
 
+#: Files a folder holds beside its digests, skipped when a folder is read.
+FOLDER_NOTES = frozenset({"readme.md", "readme.txt", "sources.md", "license.md"})
+
+
+def not_a_digest_name(path: Path) -> str | None:
+    """Why the library skips a file of this name when it reads a folder (a
+    hidden file, a folder's README or SOURCES note, a name without a digest
+    suffix), or None when it reads it. The one rule: :func:`looks_like_digest`
+    and ``digest-reader add`` both ask it."""
+    name = path.name.lower()
+    if name.startswith("."):
+        return "a hidden file (its name starts with a dot): the library skips it"
+    if name in FOLDER_NOTES:
+        return "a folder's README, SOURCES or LICENSE note: the library skips it"
+    if not name.endswith(DIGEST_SUFFIXES):
+        shown = ", ".join(DIGEST_SUFFIXES)
+        return f"the library reads only files whose names end in {shown}"
+    return None
+
+
 def looks_like_digest(path: Path) -> bool:
     """Whether a file found while walking a folder is worth reading. A folder's
     README or SOURCES note is skipped; named on the command line it is read."""
-    name = path.name.lower()
-    if name.startswith(".") or name in {"readme.md", "readme.txt", "sources.md", "license.md"}:
-        return False
-    return name.endswith(DIGEST_SUFFIXES)
+    return not_a_digest_name(path) is None
