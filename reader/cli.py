@@ -44,7 +44,7 @@ from reader.library import (
 )
 from reader.model import Paper
 from reader.paths import Paths
-from reader.sanitize import clean, clean_line
+from reader.sanitize import clean, clean_line, escape_unsafe
 from reader.wording import counted, number
 
 if TYPE_CHECKING:
@@ -104,8 +104,9 @@ def _err(text: str) -> None:
 
 
 def _json(data: object) -> None:
-    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
+    """JSON on stdout: exact data, but every character a terminal would act on
+    (C1 controls, bidi overrides, ...) written as a ``\\uXXXX`` escape."""
+    sys.stdout.write(escape_unsafe(json.dumps(data, ensure_ascii=False, indent=2)) + "\n")
 
 
 def _config(paths: Paths) -> Config:
@@ -445,7 +446,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     except QueryError as exc:
         raise CliError(f"invalid query: {exc}", 2) from None
     papers = [ctx.library.papers[h.id] for h in result.hits]
-    text = export(papers, ctx.state, fmt, with_notes=args.with_notes)
+    # standard output may be a terminal (now, or when the file is shown):
+    # made safe there; a file named with -o keeps the text exact
+    text = export(papers, ctx.state, fmt, with_notes=args.with_notes, terminal=out is None)
     if out is not None:
         try:
             atomic_write_text(out, text)
