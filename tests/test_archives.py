@@ -271,3 +271,24 @@ def test_check_names_the_archive_and_the_limit(
     assert main(["check", str(bomb)]) == 1
     out = capsys.readouterr().out
     assert f"{bomb}: entries 'm00000.json' and 'm00001.json' overlap in the file" in out
+
+
+def test_a_refused_archive_is_cached_not_expanded_again_at_every_start(tmp_path: Path) -> None:
+    from reader.config import Config
+    from reader.library import open_library
+    from reader.paths import Paths
+
+    folder = tmp_path / "digests"
+    folder.mkdir()
+    (folder / "2025-08-01.yaml").write_bytes(_digest(1))
+    _overlapping_zip(folder / "bomb.zip", 50)
+    paths = Paths.from_env()
+    first = open_library(paths, Config(), [folder])
+    assert [str(p) for p in first.problems] == [
+        f"{folder / 'bomb.zip'}: entries 'm00000.json' and 'm00001.json' overlap in the file"
+        " (a zip bomb?): not read"
+    ]
+    (folder / "2025-08-02.yaml").write_bytes(_digest(2))  # the snapshot no longer matches
+    again = open_library(paths, Config(), [folder])
+    assert again.stats.parsed == 1 and again.stats.cached == 2  # the bomb is not read again
+    assert len(again.problems) == 1 and len(again.papers) == 2

@@ -72,7 +72,19 @@ class ArchiveLimits:
 
 
 class LimitReached(Exception):
-    """A limit of :class:`ArchiveLimits` was reached: the message says which."""
+    """A limit of :class:`ArchiveLimits` was reached: the message says which.
+    ``fixed`` when the limit does not depend on the config (so the outcome is
+    the same for the same file, and the library may cache it)."""
+
+    def __init__(self, message: str, fixed: bool = True) -> None:
+        super().__init__(message)
+        self.fixed = fixed
+
+
+#: The format of a Digest standing for an archive refused at a fixed limit:
+#: unlike "unreadable" (tried again at every start), the same file always
+#: gives the same refusal, so the library caches it.
+REFUSED = "refused"
 
 
 @dataclass
@@ -158,7 +170,10 @@ def archive_sources(
             else:
                 yield from _tar_sources(name, fh, m)
     except LimitReached as exc:
-        yield failed(name, str(exc))
+        digest = failed(name, str(exc))
+        if exc.fixed:
+            digest.format = REFUSED
+        yield digest
     except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, ValueError) as exc:
         yield failed(name, f"damaged archive: {exc}")
 
@@ -378,7 +393,8 @@ class _MeteredStream:
         if n is None or n < 0 or n > cap + tarfile.BLOCKSIZE:
             raise LimitReached(
                 f"an entry of more than {size_text(cap)}, the cap for one file,"
-                " in its header: the rest not read"
+                " in its header: the rest not read",
+                fixed=False,
             )
         head, self._pending = self._pending[:n], self._pending[n:]
         if len(head) == n:
