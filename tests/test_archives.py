@@ -292,3 +292,52 @@ def test_a_refused_archive_is_cached_not_expanded_again_at_every_start(tmp_path:
     again = open_library(paths, Config(), [folder])
     assert again.stats.parsed == 1 and again.stats.cached == 2  # the bomb is not read again
     assert len(again.problems) == 1 and len(again.papers) == 2
+
+
+def test_compressed_data_damaged_midway_keeps_the_members_before_it(tmp_path: Path) -> None:
+    # a gzip stream whose first deflate block (stored) holds the first member
+    # whole, and whose next block has an invalid type: zlib fails mid-archive
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tf:
+        blob = _digest(1)
+        info = tarfile.TarInfo("day1.yaml")
+        info.size = len(blob)
+        tf.addfile(info, io.BytesIO(blob))
+    first = buf.getvalue()[:1024]  # the header and the data block
+    stored = b"\x00" + struct.pack("<HH", len(first), 0xFFFF ^ len(first)) + first
+    path = tmp_path / "cut.tar.gz"
+    path.write_bytes(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff" + stored + b"\x06" * 16)
+    problems = _problems(load_path(path))
+    assert len(problems) == 1 and problems[0].startswith(f"{path}: damaged archive: ")
+    assert _titles(path) == ["Paper number 1"]
+
+
+def _tar_of_days(days: int) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        for n in range(1, days + 1):
+            blob = _digest(n) + b"# " + b"x" * 20_000 + b"\n"
+            info = tarfile.TarInfo(f"day{n:02d}.yaml")
+            info.size = len(blob)
+            tf.addfile(info, io.BytesIO(blob))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["gzip", "bzip2", "xz"])
+def test_every_tar_compression_reads_one_stream_or_several(tmp_path: Path, kind: str) -> None:
+    import lzma
+
+    compress = {"gzip": gzip.compress, "bzip2": bz2.compress, "xz": lzma.compress}[kind]
+    raw = _tar_of_days(20)
+    half = len(raw) // 2
+    for data in (compress(raw), compress(raw[:half]) + compress(raw[half:])):
+        path = tmp_path / "days.tar.gz"  # the content decides, not the name
+        path.write_bytes(data)
+        assert _titles(path) == sorted(f"Paper number {n}" for n in range(1, 21))
+        assert _problems(load_path(path)) == []
+    # cut short: the cut is said, and what came before it is read (bzip2
+    # decodes whole 900 KB blocks only: this one is lost with its end)
+    path.write_bytes(compress(raw)[: len(compress(raw)) * 2 // 3])
+    problems = _problems(load_path(path))
+    assert problems and problems[-1].startswith(f"{path}: damaged archive: ")
+    assert len(_titles(path)) >= (0 if kind == "bzip2" else 5)

@@ -37,11 +37,11 @@ import struct
 import tarfile
 import time
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
-from zlib import error as zlib_error
 
 from reader.formats.base import Source
 from reader.model import Digest
@@ -153,6 +153,18 @@ def failed(name: str, message: str) -> Digest:
     return digest
 
 
+#: What damaged data raises, from the containers and the decompressors.
+_DAMAGE = (
+    OSError,
+    EOFError,
+    ValueError,
+    tarfile.TarError,
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+)
+
+
 def archive_sources(
     path: Path, limits: ArchiveLimits, meter: Meter | None = None
 ) -> Iterator[Source | Digest]:
@@ -174,7 +186,7 @@ def archive_sources(
         if exc.fixed:
             digest.format = REFUSED
         yield digest
-    except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, ValueError) as exc:
+    except _DAMAGE as exc:
         yield failed(name, f"damaged archive: {exc}")
 
 
@@ -196,7 +208,7 @@ def expand(
                     if meter is not None:
                         meter.add(len(chunk))
                     out += chunk
-        except (OSError, EOFError, ValueError, zlib_error) as exc:
+        except (OSError, EOFError, ValueError, zlib.error) as exc:
             yield failed(name, f"damaged gzip data: {exc}")
             return
         if out[:2] == _GZIP:
@@ -311,7 +323,7 @@ def _zip_sources(name: str, fh: BinaryIO, meter: Meter) -> Iterator[Source | Dig
                 continue
             try:
                 data = _read_zip_member(zf, zinfo, meter)
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib_error) as exc:
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
                 yield failed(member, f"damaged member, skipped: {exc}")
                 continue
             except (NotImplementedError, RuntimeError) as exc:  # method, encryption
@@ -432,16 +444,78 @@ class _MeteredStream:
         return self.tell()
 
 
+class _Decompressor(Protocol):
+    @property
+    def eof(self) -> bool: ...
+    @property
+    def unused_data(self) -> bytes: ...
+
+    def decompress(self, data: bytes, max_length: int = -1, /) -> bytes: ...
+
+
+class _Inflating:
+    """A forward-only reader of a gzip, bzip2 or xz stream (streams one after
+    the other too, as ``cat a.gz b.gz`` makes) that hands out every byte it
+    could decompress before it meets damage: the library's own loop, so no
+    read-ahead buffer loses the member just before a damaged block."""
+
+    def __init__(self, fh: BinaryIO, kind: str) -> None:
+        self._fh = fh
+        self._kind = kind
+        self._d = self._new()
+        self._input = b""  # read from the file, not yet taken by the decompressor
+        self._started = False  # the current stream has taken input
+        self._done = False
+
+    def _new(self) -> _Decompressor:
+        if self._kind == "gzip":
+            return zlib.decompressobj(16 + zlib.MAX_WBITS)
+        if self._kind == "bzip2":
+            return bz2.BZ2Decompressor()
+        return lzma.LZMADecompressor()
+
+    def read(self, n: int = -1) -> bytes:
+        out = bytearray()
+        while len(out) < n and not self._done:
+            out += self._more(n - len(out))
+        return bytes(out)
+
+    def seek(self, offset: int, whence: int = 0, /) -> int:
+        raise OSError("cannot seek in a compressed stream")
+
+    def _more(self, want: int) -> bytes:
+        d = self._d
+        pending = not self._input and getattr(d, "needs_input", True)
+        if pending:
+            self._input = self._fh.read(CHUNK)
+            if not self._input:
+                self._done = True
+                if self._started:
+                    raise EOFError("the compressed data ends early")
+                return b""
+        self._started = True
+        data = d.decompress(self._input, want)
+        # zlib hands back what it did not take; bz2 and lzma keep it
+        self._input = getattr(d, "unconsumed_tail", b"")
+        if d.eof:
+            rest = d.unused_data  # (zlib's unconsumed_tail is the same bytes then)
+            self._d = self._new()
+            self._started = False
+            # streams may follow; zero padding after the last one is allowed
+            self._input = rest if rest.strip(b"\0") else b""
+        return data
+
+
 def _decompressed(fh: BinaryIO) -> tuple[_Raw, bool]:
     """The tar stream inside ``fh`` (gzip, bzip2, xz or none, by content)."""
     magic = fh.read(6)
     fh.seek(0)
     if magic[:2] == _GZIP:
-        return gzip.GzipFile(fileobj=fh), True
+        return _Inflating(fh, "gzip"), True
     if magic[:3] == b"BZh":
-        return bz2.BZ2File(fh), True
+        return _Inflating(fh, "bzip2"), True
     if magic == b"\xfd7zXZ\x00":
-        return lzma.LZMAFile(fh), True
+        return _Inflating(fh, "xz"), True
     return fh, False
 
 
