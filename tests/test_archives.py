@@ -217,8 +217,9 @@ def test_a_zip_member_with_a_bad_crc_is_reported_and_the_rest_read(tmp_path: Pat
     assert _titles(path) == ["Paper number 1", "Paper number 3"]
 
 
+@pytest.mark.parametrize("bad", [1, 0], ids=["second header", "first header"])
 def test_a_tar_header_with_a_bad_checksum_is_reported_and_the_rest_read(
-    tmp_path: Path,
+    tmp_path: Path, bad: int
 ) -> None:
     buf = io.BytesIO()
     offsets = []
@@ -230,12 +231,13 @@ def test_a_tar_header_with_a_bad_checksum_is_reported_and_the_rest_read(
             info.size = len(blob)
             tf.addfile(info, io.BytesIO(blob))
     data = bytearray(buf.getvalue())
-    data[offsets[1] + 148] ^= 0x07  # the checksum field of the second header
+    data[offsets[bad] + 148] ^= 0x07  # the header's checksum field
     path = tmp_path / "days.tar.gz"
     path.write_bytes(gzip.compress(bytes(data)))
     problems = _problems(load_path(path))
-    assert problems == [f"{path}: damaged entry header at byte {offsets[1]:,}: skipped"]
-    assert _titles(path) == ["Paper number 1", "Paper number 3"]
+    assert problems == [f"{path}: damaged entry header at byte {offsets[bad]:,}: skipped"]
+    kept = [n for n in (1, 2, 3) if n != bad + 1]
+    assert _titles(path) == [f"Paper number {n}" for n in kept]
 
 
 # ---------------------------------------------------------------- nesting

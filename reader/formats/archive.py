@@ -522,17 +522,24 @@ def _decompressed(fh: BinaryIO) -> tuple[_Raw, bool]:
 def _tar_sources(name: str, fh: BinaryIO, meter: Meter) -> Iterator[Source | Digest]:
     raw, compressed = _decompressed(fh)
     stream = _MeteredStream(raw, meter, compressed)
+    # tarfile reads a first header as it opens, and refuses the whole archive
+    # when that one is damaged: it is given a blank one (not counted, dropped),
+    # and every real header is read by _tar_entries, damaged or not.
+    stream.unread(_BLANK_HEADER)
     with tarfile.open(fileobj=stream, mode="r:") as tf:  # type: ignore[call-overload]
+        tf.next()
         yield from _tar_entries(name, tf, stream, meter, compressed)
+
+
+_BLANK_HEADER = tarfile.TarInfo("blank").tobuf(format=tarfile.USTAR_FORMAT)
 
 
 def _tar_entries(
     name: str, tf: tarfile.TarFile, stream: _MeteredStream, meter: Meter, compressed: bool
 ) -> Iterator[Source | Digest]:
     """Each entry in turn, counted; a damaged header reported and skipped."""
-    # the header tarfile read on opening; the others are read here, one by one,
-    # so none is kept (TarFile.next would keep every entry in ``members``)
-    info: tarfile.TarInfo | None = tf.next()
+    # read here one by one, so none is kept (TarFile.next keeps every entry)
+    info: tarfile.TarInfo | None = None
     bad_at: int | None = None  # where a run of damaged headers began
     while True:
         if info is None:
@@ -544,6 +551,8 @@ def _tar_entries(
                     yield failed(name, f"damaged entry header at byte {bad_at:,}: skipped")
                 if block.strip(b"\0") and len(block) < tarfile.BLOCKSIZE:
                     yield failed(name, "ends in the middle of an entry header")
+                if pos == 0 and not block:
+                    yield failed(name, "damaged archive: empty file")
                 return  # the end: a zero block, or the end of the data
             try:
                 tarfile.TarInfo.frombuf(block, tf.encoding, tf.errors)
