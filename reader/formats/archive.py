@@ -453,6 +453,9 @@ class _Decompressor(Protocol):
     def decompress(self, data: bytes, max_length: int = -1, /) -> bytes: ...
 
 
+_INPUT_CHUNK = 8192
+
+
 class _Inflating:
     """A forward-only reader of a gzip, bzip2 or xz stream (streams one after
     the other too, as ``cat a.gz b.gz`` makes) that hands out every byte it
@@ -487,7 +490,8 @@ class _Inflating:
         d = self._d
         pending = not self._input and getattr(d, "needs_input", True)
         if pending:
-            self._input = self._fh.read(CHUNK)
+            # small pieces: zlib copies what it has not taken at every call
+            self._input = self._fh.read(_INPUT_CHUNK)
             if not self._input:
                 self._done = True
                 if self._started:
@@ -554,9 +558,8 @@ def _tar_entries(
                 if pos == 0 and not block:
                     yield failed(name, "damaged archive: empty file")
                 return  # the end: a zero block, or the end of the data
+            stream.unread(block)  # tarfile reads it again, whole (long names, pax)
             try:
-                tarfile.TarInfo.frombuf(block, tf.encoding, tf.errors)
-                stream.unread(block)  # good: tarfile reads it whole (long names, pax)
                 info = tarfile.TarInfo.fromtarfile(tf)
             except tarfile.HeaderError:
                 # a bad checksum: look for the next good header, block by block
