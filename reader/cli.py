@@ -46,7 +46,7 @@ from reader.library import (
 )
 from reader.model import Paper
 from reader.paths import Paths
-from reader.sanitize import clean, clean_line
+from reader.sanitize import clean, clean_line, escape_unsafe
 from reader.wording import counted, number
 
 if TYPE_CHECKING:
@@ -106,8 +106,9 @@ def _err(text: str) -> None:
 
 
 def _json(data: object) -> None:
-    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
+    """JSON on stdout: exact data, but every character a terminal would act on
+    (C1 controls, bidi overrides, ...) written as a ``\\uXXXX`` escape."""
+    sys.stdout.write(escape_unsafe(json.dumps(data, ensure_ascii=False, indent=2)) + "\n")
 
 
 def _config(paths: Paths) -> Config:
@@ -452,7 +453,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     except QueryError as exc:
         raise CliError(f"invalid query: {exc}", 2) from None
     papers = [ctx.library.papers[h.id] for h in result.hits]
-    text = export(papers, ctx.state, fmt, with_notes=args.with_notes)
+    # standard output may be a terminal (now, or when the file is shown):
+    # made safe there; a file named with -o keeps the text exact
+    text = export(papers, ctx.state, fmt, with_notes=args.with_notes, terminal=out is None)
     if out is not None:
         try:
             atomic_write_text(out, text)
@@ -540,7 +543,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from reader.formats import load_path
+    """Copy digest files into the library folder: only what the library will
+    read (the name rule of :func:`reader.formats.not_a_digest_name`, at least
+    one paper); the others are refused, each with its reason, and exit 1."""
+    from reader.formats import load_path, not_a_digest_name
 
     ctx = Context()
     dest = ctx.paths.library_dir
@@ -551,13 +557,18 @@ def cmd_add(args: argparse.Namespace) -> int:
             _out(f"{src}: not a file, not added")
             failed += 1
             continue
+        skipped = not_a_digest_name(src)
+        if skipped is not None:
+            _out(f"{src}: not added: {skipped}")
+            failed += 1
+            continue
         digests = load_path(src, max_bytes=ctx.config.max_file_bytes)
         papers = sum(len(d.papers) for d in digests)
         errors = [p for d in digests for p in d.problems if p.severity == "error"]
         for p in (p for d in digests for p in d.problems):
             where, _, message = str(p).partition(": ")
             _out(f"{where}: {'warning: ' if p.severity == 'warning' else ''}{message}")
-        if papers == 0 and errors:
+        if papers == 0:
             _out(f"{src}: no papers could be read, not added")
             failed += 1
             continue
@@ -573,15 +584,25 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def _free_name(target: Path, src: Path) -> Path | None:
-    """``target``, or ``name-2.ext`` ... when a different file has that name;
-    None when the same content is already there."""
+    """``target``, or ``name-2.ext`` ... when a different file has that name
+    (every suffix kept: ``day-2.tar.gz`` is still read as an archive); None
+    when the same content is already there."""
+    from reader.formats import ARCHIVE_SUFFIXES, DIGEST_SUFFIXES
+
+    stem, suffix = target.name, ""
+    while True:
+        ends = [s for s in (*ARCHIVE_SUFFIXES, *DIGEST_SUFFIXES) if stem.lower().endswith(s)]
+        if not ends or len(max(ends, key=len)) >= len(stem):
+            break
+        cut = len(stem) - len(max(ends, key=len))
+        stem, suffix = stem[:cut], stem[cut:] + suffix
     n = 1
     candidate = target
     while candidate.exists():
         if candidate.read_bytes() == src.read_bytes():
             return None
         n += 1
-        candidate = target.with_name(f"{target.stem}-{n}{target.suffix}")
+        candidate = target.with_name(f"{stem}-{n}{suffix}")
     return candidate
 
 

@@ -12,8 +12,6 @@ lower-case ASCII (``vaswani2017attention``); papers that would share a key get
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import unicodedata
@@ -23,7 +21,7 @@ from urllib.parse import quote
 
 from reader.ids import arxiv_id
 from reader.model import Paper
-from reader.sanitize import clean, clean_line
+from reader.sanitize import clean, clean_line, escape_unsafe
 from reader.state import PaperState, StateStore
 from reader.yamlwrite import dump_yaml
 
@@ -293,7 +291,8 @@ def to_markdown(papers: Sequence[Paper], state: StateStore | None, with_notes: b
         if meta:
             lines.append("  " + " · ".join(meta))
         if ps.tags:
-            lines.append("  tags: " + ", ".join(f"`{t.replace('`', '')}`" for t in sorted(ps.tags)))
+            tags = (clean_line(t).replace("`", "") for t in sorted(ps.tags))
+            lines.append("  tags: " + ", ".join(f"`{t}`" for t in tags))
         links = [f"[{md_escape(lk.label)}](<{_md_url(lk.url)}>)" for lk in p.links if lk.url]
         if links:
             lines.append("  " + " · ".join(links))
@@ -349,31 +348,45 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
+#: Where a spreadsheet would start reading a formula: the start of the cell
+#: and of every line in it (a bare CR ends a row for some), before = + - @,
+#: a tab or a CR.
+_FORMULA_AT = re.compile(r"(?:^|(?<=[\r\n]))(?=[=+\-@\t\r])")
+
+
 def _csv_cell(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     s = "" if value is None else str(value)
-    # a cell starting with = + - @ is run as a formula by spreadsheets
-    if s[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        s = "'" + s
-    return s
+    return _FORMULA_AT.sub("'", s)
+
+
+def _csv_field(cell: str) -> str:
+    """One CSV field: quoted when it holds a comma, a quote, a CR or an LF
+    (Python's csv module leaves a bare CR unquoted, and the row splits)."""
+    if any(c in cell for c in ',"\r\n'):
+        return '"' + cell.replace('"', '""') + '"'
+    return cell
+
+
+def _csv_row(cells: Sequence[str]) -> str:
+    return ",".join(_csv_field(c) for c in cells) + "\n"
 
 
 def to_csv(papers: Sequence[Paper], state: StateStore | None, with_notes: bool = False) -> str:
     columns = [c for c in CSV_COLUMNS if with_notes or c != "note"]
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(columns)
+    rows = [_csv_row(columns)]
     for p in _unique(papers):
         r = paper_record(p, state, with_notes)
         r["authors"] = "; ".join(r["authors"])
         r["tags"] = "; ".join(r["tags"])
-        w.writerow([_csv_cell(r[c]) for c in columns])
-    return buf.getvalue()
+        rows.append(_csv_row([_csv_cell(r[c]) for c in columns]))
+    return "".join(rows)
 
 
 def to_yaml(papers: Sequence[Paper], state: StateStore | None, with_notes: bool = False) -> str:
-    return dump_yaml([paper_record(p, state, with_notes) for p in _unique(papers)])
+    records = [paper_record(p, state, with_notes) for p in _unique(papers)]
+    return dump_yaml(records, quote_unsafe=True)
 
 
 _WRITERS = {
@@ -386,14 +399,30 @@ _WRITERS = {
 
 
 def export(
-    papers: Sequence[Paper], state: StateStore | None, fmt: str, *, with_notes: bool = False
+    papers: Sequence[Paper],
+    state: StateStore | None,
+    fmt: str,
+    *,
+    with_notes: bool = False,
+    terminal: bool = False,
 ) -> str:
     """``papers`` (duplicates dropped, order kept) in format ``fmt`` (one of
     :data:`FORMATS`); the user's notes only ``with_notes``. ValueError for an
-    unknown format."""
+    unknown format.
+
+    With ``terminal`` (standard output, which may be a terminal now or later)
+    nothing a terminal acts on is written raw: JSON and YAML carry such
+    characters as ``\\uXXXX`` escapes (the data is kept exact), the text formats
+    (BibTeX, Markdown, CSV) go through the sanitiser, as the app's screen does.
+    Without it (a file), the text is kept exact."""
     name = fmt.strip().lower()
     name = {"bib": "bibtex", "md": "markdown", "yml": "yaml"}.get(name, name)
     writer = _WRITERS.get(name)
     if writer is None:
         raise ValueError(f"unknown export format {fmt!r} (one of: {', '.join(FORMATS)})")
-    return writer(papers, state, with_notes)
+    text = writer(papers, state, with_notes)
+    if not terminal:
+        return text
+    if name in ("json", "yaml"):
+        return escape_unsafe(text)
+    return clean(text)

@@ -161,6 +161,29 @@ def clean(text: str, *, newlines: bool = True) -> str:
     return s
 
 
+#: What machine formats (JSON, YAML) written where a terminal may show them
+#: carry as escapes, not as the characters: every control but newline and tab
+#: (C0, DEL, C1), lone surrogates, bidi controls and the line separators, the
+#: same set :func:`clean` neutralises.
+_ESCAPED = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff" + "".join(chr(c) for c in sorted(_CLEAN_MAP)) + "]"
+)
+
+
+def has_escapable(text: str) -> bool:
+    """True when :func:`escape_unsafe` would change ``text``."""
+    return _ESCAPED.search(text) is not None
+
+
+def escape_unsafe(text: str) -> str:
+    """``text`` with every character of the set above written ``\\uXXXX``
+    (a JSON escape, and a YAML one inside double quotes): nothing is dropped,
+    nothing reaches a terminal raw. Meant for JSON text (where those characters
+    can only stand inside strings) and for YAML whose strings holding them
+    were written double-quoted."""
+    return _ESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def clean_line(text: str) -> str:
     """:func:`clean` for one-line fields: newlines and tabs become spaces."""
     return clean(text, newlines=False)

@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from reader.sanitize import has_escapable
+
 
 class Block(str):
     """Text preferably written as a literal ``|`` block (notes, with their
@@ -44,16 +46,46 @@ if hasattr(yaml, "CSafeDumper"):  # ~10x faster; absent where libyaml is missing
     _CDumper = _CDumperClass
 
 
+def _represent_quoted_if_unsafe(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    """A string holding a character :func:`~reader.sanitize.escape_unsafe`
+    escapes is written double-quoted, where YAML reads ``\\uXXXX`` escapes."""
+    if has_escapable(data):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"')
+    return dumper.represent_str(data)
+
+
+class _PyQuotingDumper(_PyDumper):
+    pass
+
+
+_PyQuotingDumper.add_representer(str, _represent_quoted_if_unsafe)
+_CQuotingDumper: type | None = None
+if _CDumper is not None:
+
+    class _CQuotingClass(_CDumper):  # type: ignore[misc, valid-type]
+        pass
+
+    _CQuotingClass.add_representer(str, _represent_quoted_if_unsafe)
+    _CQuotingDumper = _CQuotingClass
+
+
 #: The line the emitter adds after an open-ended (``|+``) scalar at the end.
 END_MARKER = "...\n"
 
 
-def dump_yaml(data: Any, *, check: bool = False) -> str:
+def dump_yaml(data: Any, *, check: bool = False, quote_unsafe: bool = False) -> str:
     """``data`` (dicts, lists, strings, numbers, booleans, None) as one YAML
     document: block style, keys in the given order, Unicode as is, lines of
     about 100 columns. ``check=True`` parses the text back (typed, as
     ``yaml.safe_load`` would) and raises :class:`ValueError` unless it equals
-    ``data``; worth it for small files (the cost grows with the size)."""
+    ``data``; worth it for small files (the cost grows with the size).
+    ``quote_unsafe=True`` writes every string holding a control, bidi or
+    line-separator character double-quoted, so that the text can then go
+    through :func:`~reader.sanitize.escape_unsafe` for a terminal and still
+    read back exactly."""
+    c_dumper, py_dumper = (
+        (_CQuotingDumper, _PyQuotingDumper) if quote_unsafe else (_CDumper, _PyDumper)
+    )
     options: dict[str, Any] = {
         "allow_unicode": True,
         "sort_keys": False,
@@ -61,11 +93,11 @@ def dump_yaml(data: Any, *, check: bool = False) -> str:
         "width": 100,
     }
     try:
-        if _CDumper is None:
+        if c_dumper is None:
             raise UnicodeEncodeError("utf-8", "", 0, 0, "no C emitter")
-        text = str(yaml.dump(data, Dumper=_CDumper, **options))
+        text = str(yaml.dump(data, Dumper=c_dumper, **options))
     except UnicodeEncodeError:
-        text = str(yaml.dump(data, Dumper=_PyDumper, **options))
+        text = str(yaml.dump(data, Dumper=py_dumper, **options))
     if check:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         try:

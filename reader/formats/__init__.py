@@ -7,17 +7,25 @@
 
 from __future__ import annotations
 
-import gzip
-import io
 import os
 import stat
-import tarfile
-import time
-import zipfile
 from collections.abc import Iterator
 from importlib import import_module
 from pathlib import Path
 
+from reader.formats.archive import (
+    ARCHIVE_SUFFIXES as ARCHIVE_SUFFIXES,
+)
+from reader.formats.archive import (
+    DEFAULT_MAX_BYTES,
+    ArchiveLimits,
+    archive_sources,
+    expand,
+    failed,
+)
+from reader.formats.archive import (
+    is_archive as is_archive,
+)
 from reader.formats.base import Format, Source
 from reader.model import Digest
 
@@ -34,10 +42,6 @@ FORMAT_MODULES = (
     "csv_table",
     "text_page",
 )
-
-DEFAULT_MAX_BYTES = 40 * 1024 * 1024
-ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
-MAX_ARCHIVE_MEMBERS = 100_000
 
 
 def formats() -> list[Format]:
@@ -81,15 +85,15 @@ def load_source(source: Source, fmt: Format | None = None) -> Digest:
         return digest
 
 
-def is_archive(path: str | os.PathLike[str]) -> bool:
-    return str(path).lower().endswith(ARCHIVE_SUFFIXES)
-
-
 def read_sources(
-    path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES
+    path: str | os.PathLike[str],
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    limits: ArchiveLimits | None = None,
 ) -> Iterator[Source | Digest]:
     """The sources in ``path`` (one, or one per archive member). A file that
-    cannot be read at all is yielded as a Digest holding one problem."""
+    cannot be read at all is yielded as a Digest holding one problem. An
+    archive is read within ``limits`` (by default :class:`ArchiveLimits` with
+    ``max_bytes`` as its member cap)."""
     name = str(path)
     try:
         st = os.stat(path)
@@ -108,7 +112,7 @@ def read_sources(
         )
         return
     if is_archive(name):
-        yield from _archive_sources(Path(path), max_bytes)
+        yield from archive_sources(Path(path), limits or ArchiveLimits(member_bytes=max_bytes))
         return
     try:
         with open(path, "rb") as fh:
@@ -116,83 +120,21 @@ def read_sources(
     except OSError as exc:
         yield _failed(name, f"cannot read: {exc.strerror or exc}")
         return
-    yield from _maybe_gunzip(name, data, max_bytes, st.st_mtime)
-
-
-def _maybe_gunzip(
-    name: str, data: bytes, max_bytes: int, mtime: float | None
-) -> Iterator[Source | Digest]:
-    if data[:2] == b"\x1f\x8b":
-        try:
-            with gzip.GzipFile(fileobj=io.BytesIO(data)) as gz:
-                data = gz.read(max_bytes + 1)
-        except (OSError, EOFError, ValueError) as exc:
-            yield _failed(name, f"damaged gzip data: {exc}")
-            return
-    if len(data) > max_bytes:
-        yield _failed(name, f"is over the {max_bytes / 2**20:.0f} MB cap")
-        return
-    yield Source(name=name, data=data, mtime=mtime)
-
-
-def _archive_sources(path: Path, max_bytes: int) -> Iterator[Source | Digest]:
-    name = str(path)
-    try:
-        if name.lower().endswith(".zip"):
-            with zipfile.ZipFile(path) as zf:
-                infos = [i for i in zf.infolist() if not i.is_dir()][:MAX_ARCHIVE_MEMBERS]
-                for zinfo in sorted(infos, key=lambda i: i.filename):
-                    member = f"{name}!{zinfo.filename}"
-                    if zinfo.file_size > max_bytes:
-                        yield _failed(member, "is over the size cap")
-                        continue
-                    with zf.open(zinfo) as zfh:
-                        data = zfh.read(max_bytes + 1)
-                    yield from _maybe_gunzip(member, data, max_bytes, _zip_mtime(zinfo))
-            return
-        with tarfile.open(path, "r:*") as tf:
-            count = 0
-            for info in tf:
-                if not info.isfile():
-                    continue
-                count += 1
-                if count > MAX_ARCHIVE_MEMBERS:
-                    yield _failed(
-                        name, f"more than {MAX_ARCHIVE_MEMBERS} members: the rest skipped"
-                    )
-                    return
-                member = f"{name}!{info.name}"
-                if os.path.basename(info.name).startswith("._"):
-                    continue  # macOS resource forks
-                if info.size > max_bytes:
-                    yield _failed(member, "is over the size cap")
-                    continue
-                tfh = tf.extractfile(info)
-                if tfh is None:
-                    continue
-                data = tfh.read(max_bytes + 1)
-                yield from _maybe_gunzip(member, data, max_bytes, float(info.mtime) or None)
-    except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, ValueError) as exc:
-        yield _failed(name, f"damaged archive: {exc}")
-
-
-def _zip_mtime(zinfo: zipfile.ZipInfo) -> float | None:
-    try:
-        return time.mktime((*zinfo.date_time, 0, 0, -1))
-    except (OverflowError, ValueError):
-        return None
+    yield from expand(name, data, ArchiveLimits(member_bytes=max_bytes), st.st_mtime)
 
 
 def _failed(name: str, message: str) -> Digest:
-    digest = Digest(path=name, format="unreadable")
-    digest.problem(message)
-    return digest
+    return failed(name, message)
 
 
-def load_path(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES) -> list[Digest]:
+def load_path(
+    path: str | os.PathLike[str],
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    limits: ArchiveLimits | None = None,
+) -> list[Digest]:
     """Every digest in a file or archive; never raises on bad input."""
     out: list[Digest] = []
-    for item in read_sources(path, max_bytes):
+    for item in read_sources(path, max_bytes, limits):
         out.append(item if isinstance(item, Digest) else load_source(item))
     return out
 
@@ -203,10 +145,27 @@ DIGEST_SUFFIXES = (
 )  # fmt: skip
 
 
+#: Files a folder holds beside its digests, skipped when a folder is read.
+FOLDER_NOTES = frozenset({"readme.md", "readme.txt", "sources.md", "license.md"})
+
+
+def not_a_digest_name(path: Path) -> str | None:
+    """Why the library skips a file of this name when it reads a folder (a
+    hidden file, a folder's README or SOURCES note, a name without a digest
+    suffix), or None when it reads it. The one rule: :func:`looks_like_digest`
+    and ``digest-reader add`` both ask it."""
+    name = path.name.lower()
+    if name.startswith("."):
+        return "a hidden file (its name starts with a dot): the library skips it"
+    if name in FOLDER_NOTES:
+        return "a folder's README, SOURCES or LICENSE note: the library skips it"
+    if not name.endswith(DIGEST_SUFFIXES):
+        shown = ", ".join(DIGEST_SUFFIXES)
+        return f"the library reads only files whose names end in {shown}"
+    return None
+
+
 def looks_like_digest(path: Path) -> bool:
     """Whether a file found while walking a folder is worth reading. A folder's
     README or SOURCES note is skipped; named on the command line it is read."""
-    name = path.name.lower()
-    if name.startswith(".") or name in {"readme.md", "readme.txt", "sources.md", "license.md"}:
-        return False
-    return name.endswith(DIGEST_SUFFIXES)
+    return not_a_digest_name(path) is None
