@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import threading
 import time
@@ -183,16 +184,7 @@ class DigestApp(App[int]):
         elif self._want_index:
             self.set_timer(0.3, self.build_index)  # after the first paint
         if not self.is_headless:
-            self._exit_on_signals()
-
-    def _exit_on_signals(self) -> None:
-        """SIGTERM, and SIGHUP (an SSH connection dropping), end the app the
-        normal way, so the terminal is restored. Every change is already on
-        disk: the state store writes each one as it is made."""
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, self.exit)
+            exit_on_signals(asyncio.get_running_loop(), self.exit)
 
     def on_unmount(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -292,7 +284,14 @@ class DigestApp(App[int]):
         with contextlib.suppress(LookupError):
             self.main.status.set_progress(1, 1)
         if message.error:
-            self.notify(message.error, title="Search index", severity="warning", markup=False)
+            self.notify(
+                f"{tx.line(message.error)}. Search still works: it scans every paper "
+                "(slower) until the index is built; the next start tries again.",
+                title="Search index not built",
+                severity="warning",
+                markup=False,
+                timeout=15,
+            )
 
     # -- core access -------------------------------------------------------------
 
@@ -500,6 +499,31 @@ class DigestApp(App[int]):
         i = names.index(self.theme) if self.theme in names else -1
         self.theme = names[(i + 1) % len(names)]
         self.notify(f"Theme: {self.theme}", markup=False, timeout=2)
+
+
+#: Signals that end the app the normal way (SIGHUP: an SSH connection dropped).
+EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+def exit_on_signals(loop: asyncio.AbstractEventLoop, end: Callable[[], Any]) -> None:
+    """SIGTERM and SIGHUP run ``end`` (the app's exit: the terminal is
+    restored; every change is already on disk, the state store writes each
+    one as it is made) in the process that called this, and only there.
+
+    The handler checks the pid it runs in: a forked helper that kept a copy
+    of it must never end the app, nor itself run the app's exit. (Forked
+    index workers also drop the inherited handlers and wake-up fd first
+    thing: see ``reader.search.index._detach_signals``.)"""
+    owner = os.getpid()
+
+    def on_signal(sig: int) -> None:
+        if os.getpid() != owner:
+            return
+        end()
+
+    for sig in EXIT_SIGNALS:
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, on_signal, sig)
 
 
 def _make_searcher(library: Any, state: Any, index: Any) -> Any:
