@@ -78,3 +78,15 @@ async def test_a_failed_index_build_notifies_and_search_scans(
         await pilot.press("slash", *"sparse", "enter")
         await pilot.pause()
         assert [p.id for p in app.main.papers.papers] == ["2508.09001"]
+
+
+def test_the_ui_imports_the_core_plainly() -> None:
+    """No 'module may not exist' fallbacks in the UI: a typo in an import
+    must fail loudly, not swap in a stand-in class or an empty string."""
+    tui = Path(__file__).resolve().parent.parent / "reader" / "tui"
+    guarded = [
+        str(p.relative_to(tui))
+        for p in sorted(tui.rglob("*.py"))
+        if "except ImportError" in p.read_text(encoding="utf-8")
+    ]
+    assert guarded == []

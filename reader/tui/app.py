@@ -27,22 +27,16 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
+from reader import clipboard
 from reader.config import Config, ConfigError, load_config
 from reader.model import Paper
 from reader.paths import Paths, resource_dir
+from reader.state import StateError
 from reader.tui import commands
 from reader.tui import text as tx
 from reader.tui.prefs import UiPrefs
 from reader.tui.screens.main import MainScreen
 from reader.tui.themes import CYCLE, OUR_THEMES, initial_theme
-
-try:
-    from reader.state import StateError
-except ImportError:  # pragma: no cover
-
-    class StateError(Exception):  # type: ignore[no-redef]
-        pass
-
 
 STYLES = resource_dir("styles") / "app.tcss"
 #: The search box lists the best this many matches (the status line gives the
@@ -390,20 +384,16 @@ class DigestApp(App[int]):
         return [papers[h.id] for h in hits if h.id in papers]
 
     def bibtex(self, paper: Paper) -> str:
-        try:
-            from reader.export import bibtex_entry
-        except ImportError:
-            return ""
+        from reader.export import bibtex_entry
+
         try:
             return str(bibtex_entry(paper, self.state))
         except Exception:
             return ""
 
     def export_formats(self) -> list[str]:
-        try:
-            from reader.export import FORMATS
-        except ImportError:
-            return []
+        from reader.export import FORMATS
+
         return list(FORMATS)
 
     def export_to(self, papers: Sequence[Paper], fmt: str, path: Path) -> None:
@@ -436,12 +426,6 @@ class DigestApp(App[int]):
 
     def copy(self, text: str, what: str) -> Any:
         """Copy ``text``; the notification says which way it went and shows it."""
-        try:
-            from reader import clipboard
-        except ImportError:
-            self.copy_to_clipboard(text)
-            self.notify(text, title=f"Copied {what} (OSC 52)", markup=False)
-            return None
         result = clipboard.copy(text, write_terminal=self.write_terminal)
         shown = tx.block(result.text or text)
         if len(shown) > 600:
@@ -480,10 +464,6 @@ class DigestApp(App[int]):
             self.error(result.message)
 
     def copy_quiet(self, text: str) -> str:
-        try:
-            from reader import clipboard
-        except ImportError:
-            return ""
         result = clipboard.copy(text, write_terminal=self.write_terminal)
         return f"The link was copied instead: {result.message}" if result.ok else result.message
 
@@ -527,10 +507,8 @@ def exit_on_signals(loop: asyncio.AbstractEventLoop, end: Callable[[], Any]) -> 
 
 
 def _make_searcher(library: Any, state: Any, index: Any) -> Any:
-    try:
-        from reader.search.engine import Searcher
-    except ImportError:  # pragma: no cover
-        return None
+    from reader.search.engine import Searcher
+
     return Searcher(library, state, index)
 
 

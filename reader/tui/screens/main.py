@@ -28,6 +28,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from reader.model import Paper
+from reader.search.query import QueryError
 from reader.tui import commands
 from reader.tui import text as tx
 from reader.tui.screens.copy_menu import CopyChoice, CopyMenu
@@ -43,22 +44,6 @@ from reader.tui.widgets.status import StatusLine
 
 if TYPE_CHECKING:
     from reader.tui.app import DigestApp
-
-try:
-    from reader.state import StateError
-except ImportError:  # pragma: no cover
-
-    class StateError(Exception):  # type: ignore[no-redef]
-        pass
-
-
-try:
-    from reader.search.query import QueryError
-except ImportError:  # pragma: no cover
-
-    class QueryError(ValueError):  # type: ignore[no-redef]
-        pass
-
 
 #: Enter waits this long for its results before showing "Searching…".
 SUBMIT_WAIT = 0.4
@@ -291,11 +276,6 @@ class MainScreen(Screen[None]):
         label = f"Search: {text.strip()}"
         self.set_view(View("search", label, papers, text, list(result.terms), total=result.total))
         return True
-
-    @on(Input.Submitted, "#search")
-    def search_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.submit_search(event.value)
 
     def submit_search(self, text: str) -> None:
         """Enter in the box: show the results and move to the first one."""
