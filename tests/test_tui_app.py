@@ -12,8 +12,12 @@ from typing import Any
 
 import pytest
 
+from reader.config import Config
+from reader.library import open_library
 from reader.paths import Paths
-from tests.test_tui import SIZE, make_app, screen_text
+from reader.state import StateStore
+from reader.tui.app import DigestApp
+from tests.test_tui import FIXTURE, FROZEN, SIZE, fresh_state, make_app, row_of, screen_text
 
 HELPERS = Path(__file__).resolve().parent / "helpers"
 
@@ -90,3 +94,96 @@ def test_the_ui_imports_the_core_plainly() -> None:
         if "except ImportError" in p.read_text(encoding="utf-8")
     ]
     assert guarded == []
+
+
+# -- undo and bulk changes ------------------------------------------------------
+
+BIG_DAY = "2025-07-01"
+
+
+def big_day(folder: Path, n: int = 60) -> Path:
+    """A digest of ``n`` papers on one day (our own words)."""
+    lines = [f"title: A big day\ndate: {BIG_DAY}\npapers:"]
+    for i in range(n):
+        lines.append(
+            f'  - id: "2507.{i:05d}"\n    title: "Big day paper {i}"\n'
+            f'    abstract: "Words about topic {i}."'
+        )
+    path = folder / "big-day.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def app_with(*extra: Path, config: Config | None = None) -> DigestApp:
+    paths = Paths.from_env()
+    config = config or Config()
+    library = open_library(paths, config, extra=[FIXTURE, *extra], use_cache=False)
+    state = StateStore(paths.state_file, clock=lambda: FROZEN)
+    state.load()
+    return DigestApp(library, state, config=config, paths=paths, clock=lambda: FROZEN)
+
+
+async def test_u_undoes_star_tag_and_read_several_steps() -> None:
+    app = make_app()
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        first = app.main.papers.current
+        assert first is not None
+        await pilot.press("s")
+        await pilot.press("t", *"rl", "enter")
+        await pilot.pause()
+        await pilot.press("r")
+        back = fresh_state().get(first.id)
+        assert back.starred and back.read and back.tags == frozenset({"rl"})
+        await pilot.press("u")
+        await pilot.pause()
+        assert "Undid: marked “[/] Bracket" in screen_text(app)
+        assert fresh_state().get(first.id).read is False
+        await pilot.press("u")
+        await pilot.pause()
+        assert "Undid: tagged rl on" in screen_text(app)
+        assert fresh_state().get(first.id).tags == frozenset()
+        await pilot.press("u")
+        await pilot.pause()
+        assert "Undid: starred" in screen_text(app)
+        assert fresh_state().get(first.id).starred is False
+        assert "★" not in row_of(app, "Bracket")
+        await pilot.press("u")
+        await pilot.pause()
+        assert "Nothing to undo." in screen_text(app)
+
+
+async def test_R_over_50_papers_asks_first_and_u_undoes_it(tmp_path: Path) -> None:
+    app = app_with(big_day(tmp_path))
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("G", "R")  # the oldest day: the big one
+        await pilot.pause()
+        assert "Mark 60 papers of 2025-07-01 read?" in screen_text(app)
+        await pilot.press("n")
+        await pilot.pause()
+        assert fresh_state().read_ids() == set()
+        await pilot.press("R")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert len(fresh_state().read_ids()) == 60
+        assert "Marked 60 papers of 2025-07-01 read" in screen_text(app)
+        await pilot.press("u")
+        await pilot.pause()
+        assert "Undid: marked 60 papers read" in screen_text(app)
+        assert fresh_state().read_ids() == set()
+
+
+async def test_R_in_a_search_marks_the_results_not_the_day() -> None:
+    app = make_app()
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"diffusion", "enter")
+        await pilot.pause()
+        shown = {p.id for p in app.main.papers.papers}
+        assert shown == {"2508.10001", "2508.09003"}  # two days
+        await pilot.press("R")
+        await pilot.pause()
+        assert fresh_state().read_ids() == shown
+        assert "Marked 2 papers of this search read" in screen_text(app)

@@ -37,6 +37,7 @@ from reader.tui import text as tx
 from reader.tui.prefs import UiPrefs
 from reader.tui.screens.main import MainScreen
 from reader.tui.themes import CYCLE, OUR_THEMES, initial_theme
+from reader.undo import UndoLog
 
 STYLES = resource_dir("styles") / "app.tcss"
 #: The search box lists the best this many matches (the status line gives the
@@ -142,6 +143,8 @@ class DigestApp(App[int]):
         self.config = config or Config()
         self.library = library
         self.state = state
+        #: The user's star, tag and read changes, for ``u``.
+        self.undo_log = UndoLog(state)
         self._index = index
         #: Where to open the index when first needed (after the first paint:
         #: opening it loads Whoosh and numpy).
@@ -332,6 +335,16 @@ class DigestApp(App[int]):
             self.error(f"Not saved: {exc}")
             return False
         return True
+
+    def mutate_undoable(
+        self,
+        what: str | Callable[[int], str],
+        field: str,
+        ids: Sequence[str],
+        change: Callable[[], Any],
+    ) -> bool:
+        """:meth:`mutate`, recorded in the undo log (see :class:`UndoLog`)."""
+        return self.mutate(lambda: self.undo_log.change(what, field, ids, change))
 
     def error(self, message: str) -> None:
         self.notify(tx.line(message), title="Error", severity="error", markup=False, timeout=8)

@@ -27,10 +27,12 @@ from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
+from reader import undo
 from reader.model import Paper
 from reader.search.query import QueryError
 from reader.tui import commands
 from reader.tui import text as tx
+from reader.tui.screens.confirm import ConfirmDialog
 from reader.tui.screens.copy_menu import CopyChoice, CopyMenu
 from reader.tui.screens.export_dialog import ExportDialog
 from reader.tui.screens.help import HelpScreen
@@ -41,6 +43,7 @@ from reader.tui.widgets.paper_list import PaperList
 from reader.tui.widgets.search_bar import SearchBar
 from reader.tui.widgets.sidebar import Entry, Sidebar
 from reader.tui.widgets.status import StatusLine
+from reader.wording import counted
 
 if TYPE_CHECKING:
     from reader.tui.app import DigestApp
@@ -514,7 +517,14 @@ class MainScreen(Screen[None]):
             return
         state = self.dapp.state
         result: list[bool] = []
-        if self.dapp.mutate(lambda: result.append(state.toggle_star(paper.id))):
+
+        def what(_: int) -> str:
+            return f"{'starred' if result[0] else 'unstarred'} {_short(paper)}"
+
+        def toggle() -> None:
+            result.append(state.toggle_star(paper.id))
+
+        if self.dapp.mutate_undoable(what, "starred", [paper.id], toggle):
             self.last_edit = ("star", result[0])
             self.state_changed()
 
@@ -540,7 +550,8 @@ class MainScreen(Screen[None]):
             if edit.remove:
                 state.remove_tags([paper.id], edit.remove)
 
-        if self.dapp.mutate(change):
+        what = f"{edit.describe()} on {_short(paper)}"
+        if self.dapp.mutate_undoable(what, "tags", [paper.id], change):
             self.last_edit = ("tag", edit)
             self.notify(edit.describe(), title="Tags saved", markup=False)
             self.state_changed()
@@ -556,7 +567,12 @@ class MainScreen(Screen[None]):
             return
         kind, value = self.last_edit
         if kind == "star":
-            if self.dapp.mutate(lambda: self.dapp.state.set_starred([paper.id], value)):
+            what = f"{'starred' if value else 'unstarred'} {_short(paper)}"
+
+            def star() -> None:
+                self.dapp.state.set_starred([paper.id], value)
+
+            if self.dapp.mutate_undoable(what, "starred", [paper.id], star):
                 self.state_changed()
         else:
             self.apply_tags(paper, value)
@@ -569,23 +585,70 @@ class MainScreen(Screen[None]):
         if self._read_timer is not None:
             self._read_timer.stop()
             self._read_timer = None
-        if self.dapp.mutate(lambda: self.dapp.state.set_read([paper.id], on)):
+        what = f"marked {_short(paper)} {'read' if on else 'unread'}"
+
+        def mark() -> None:
+            self.dapp.state.set_read([paper.id], on)
+
+        if self.dapp.mutate_undoable(what, "read", [paper.id], mark):
             self.state_changed()
 
-    def action_day_read(self) -> None:
-        day = self.view.value if self.view.kind == "day" else ""
-        if not day:
-            paper = self._paper()
-            if paper is None:
-                return
-            day = paper.date
-        if not day:
+    def bulk_read_target(self) -> tuple[list[Paper], str] | None:
+        """What ``R`` marks read, and how to name it: in a day view that day;
+        in "All papers" the day of the paper under the cursor; in any other
+        list (a search, a tag, similar papers...) the papers it shows."""
+        if self.view.kind == "day":
+            return self.dapp.library.on_day(self.view.value), f"of {self.view.value}"
+        if self.view.kind != "all":
+            shown = "of this search" if self.view.kind == "search" else "of this list"
+            return list(self.view.papers), shown
+        paper = self._paper()
+        if paper is None:
+            return None
+        if not paper.date:
             self.notify("This paper has no digest day.", severity="warning")
+            return None
+        return self.dapp.library.on_day(paper.date), f"of {paper.date}"
+
+    def action_day_read(self) -> None:
+        target = self.bulk_read_target()
+        if target is None:
             return
-        ids = [p.id for p in self.dapp.library.on_day(day)]
-        if self.dapp.mutate(lambda: self.dapp.state.set_read(ids, True)):
-            self.notify(f"Marked {len(ids)} papers of {day} read.")
-            self.state_changed()
+        papers, where = target
+        read = self.dapp.read_ids()
+        ids = [p.id for p in papers if p.id not in read]
+        if not ids:
+            self.notify(f"All {counted(len(papers), 'paper')} {where} are read already.")
+            return
+
+        def mark(yes: bool | None = True) -> None:
+            if not yes:
+                return
+            state = self.dapp.state
+
+            def change() -> None:
+                state.set_read(ids, True)
+
+            if self.dapp.mutate_undoable(undo.marked_read, "read", ids, change):
+                self.notify(f"Marked {counted(len(ids), 'paper')} {where} read (u undoes).")
+                self.state_changed()
+
+        if len(ids) > undo.ASK_OVER:
+            question = f"Mark {counted(len(ids), 'paper')} {where} read?"
+            self.app.push_screen(ConfirmDialog(question, "u undoes it afterwards."), mark)
+        else:
+            mark()
+
+    def action_undo(self) -> None:
+        undone: list[undo.Step | None] = []
+        if not self.dapp.mutate(lambda: undone.append(self.dapp.undo_log.undo())):
+            return
+        step = undone[0]
+        if step is None:
+            self.notify("Nothing to undo.")
+            return
+        self.notify(f"Undid: {step.what}", markup=False)
+        self.state_changed()
 
     async def action_note(self) -> None:
         paper = self._paper()
@@ -806,3 +869,11 @@ class MainScreen(Screen[None]):
 
     async def action_quit(self) -> None:
         await self.app.action_quit()
+
+
+def _short(paper: Paper, width: int = 48) -> str:
+    """A paper's title, quoted and cut to ``width``, for a notification."""
+    title = tx.line(paper.title)
+    if len(title) > width:
+        title = title[: width - 1] + "…"
+    return f"“{title}”"
