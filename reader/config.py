@@ -13,6 +13,7 @@ Example::
       starred-rl: "is:starred tag:rl"
     keymap:             # binding id -> keys (comma separated)
       star: "s,f"
+    opener: "firefox --new-tab %s"   # opens links (%s: the URL); else $BROWSER, xdg-open
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ class Config:
     max_file_mb: float = 40.0
     saved_searches: dict[str, str] = field(default_factory=dict)
     keymap: dict[str, str] = field(default_factory=dict)
+    #: The command that opens a link (``%s``: the URL), run without a shell.
+    opener: str | None = None
     path: Path | None = None
 
     @property
@@ -68,6 +71,10 @@ def load_config(path: Path) -> Config:
     cfg.library = [Path(str(p)).expanduser() for p in lib]
     if data.get("theme"):
         cfg.theme = str(data["theme"])
+    if data.get("opener"):
+        if not isinstance(data["opener"], str):
+            raise ConfigError(f"{path}: 'opener' must be a command, like \"firefox %s\"")
+        cfg.opener = data["opener"]
     for key in ("read_after_seconds", "max_file_mb"):
         if key in data:
             try:

@@ -17,7 +17,9 @@ from reader.library import open_library
 from reader.paths import Paths
 from reader.state import StateStore
 from reader.tui.app import DigestApp
-from tests.test_tui import FIXTURE, FROZEN, SIZE, fresh_state, make_app, row_of, screen_text
+from tests.test_tui import FIXTURE, FROZEN, SIZE, copies, fresh_state, make_app, row_of, screen_text
+
+__all__ = ["copies"]  # a fixture of test_tui, used here too
 
 HELPERS = Path(__file__).resolve().parent / "helpers"
 
@@ -187,3 +189,62 @@ async def test_R_in_a_search_marks_the_results_not_the_day() -> None:
         await pilot.pause()
         assert fresh_state().read_ids() == shown
         assert "Marked 2 papers of this search read" in screen_text(app)
+
+
+# -- opening links -------------------------------------------------------------------
+
+
+def recorder(folder: Path, status: int = 0) -> tuple[str, Path]:
+    """An opener command that writes the URL it gets to a file."""
+    log = folder / "opened.txt"
+    script = folder / "record-opener"
+    script.write_text(f'#!/bin/sh\nprintf "%s\\n" "$1" >> "{log}"\nexit {status}\n')
+    script.chmod(0o755)
+    return f"{script} %s", log
+
+
+async def test_o_P_and_O_use_the_configured_opener(tmp_path: Path) -> None:
+    command, log = recorder(tmp_path)
+    app = make_app(Config(opener=command))
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("o")
+        await until(pilot, lambda: "Opening in your browser (record-opener)" in screen_text(app))
+        await pilot.press("P")
+        await app.workers.wait_for_complete()
+        await pilot.press("O")
+        await pilot.pause()
+        assert "[2] pdf" in screen_text(app)
+        await pilot.press("1")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert log.read_text().split() == [
+            "https://arxiv.org/abs/2508.10003",
+            "https://arxiv.org/pdf/2508.10003",
+            "https://arxiv.org/abs/2508.10003",
+        ]
+
+
+async def test_an_opener_that_fails_is_reported_and_the_link_copied(
+    tmp_path: Path, copies: list[str]
+) -> None:
+    command, log = recorder(tmp_path, status=4)
+    app = make_app(Config(opener=command))
+    async with app.run_test(notifications=True, size=(160, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("o")
+        await until(pilot, lambda: "failed (exit status 4)" in screen_text(app))
+        assert "Opening in your browser" not in screen_text(app)
+        assert copies == ["https://arxiv.org/abs/2508.10003"]
+
+
+async def test_o_honours_BROWSER(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    command, log = recorder(tmp_path)
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setenv("BROWSER", command)
+    app = make_app()
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("o")
+        await until(pilot, lambda: "Opening in your browser" in screen_text(app))
+        assert log.read_text().split() == ["https://arxiv.org/abs/2508.10003"]

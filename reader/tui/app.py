@@ -43,6 +43,9 @@ STYLES = resource_dir("styles") / "app.tcss"
 #: The search box lists the best this many matches (the status line gives the
 #: total): 70k hits for "models" cost 3 s to rank in full, 75 ms for the best 1000.
 TYPED_LIMIT = 1000
+#: How long an opener gets to report failure (``xdg-open`` answers in well
+#: under a second); one still running then is a browser starting.
+OPEN_WAIT = 3.0
 
 
 class _Blank:
@@ -455,15 +458,26 @@ class DigestApp(App[int]):
             )
         return result
 
-    def open_link(self, url: str) -> None:
-        """Open ``url`` through the reader's opener; when it cannot open (SSH, no
-        display) the link is copied instead and shown."""
+    def open_link(self, url: str, what: str = "link") -> None:
+        """Open ``url`` through the reader's opener (the config's ``opener:``,
+        else ``$BROWSER`` or the desktop's launcher), in a thread: the
+        notification comes once the opener has answered. When it cannot open
+        (SSH, no display, the opener failed) the link is copied and shown."""
         if not url:
-            self.notify("This paper has no link.", severity="warning")
+            self.notify(f"This paper has no {what}.", severity="warning")
             return
+        self._open_in_thread(url)
+
+    @work(thread=True, exit_on_error=False, group="open", description="Opening a link")
+    def _open_in_thread(self, url: str) -> None:
         from reader import opener
 
-        result = opener.open_url(url)
+        result = opener.open_url(url, command=self.config.opener, wait=OPEN_WAIT)
+        self.call_from_thread(self._opened, url, result)
+
+    def _opened(self, url: str, result: Any) -> None:
+        from reader import opener
+
         if result.opened:
             self.notify(tx.line(result.url or url), title=tx.line(result.message), markup=False)
             return

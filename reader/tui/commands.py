@@ -167,6 +167,15 @@ COMMANDS: tuple[Command, ...] = (
         key_display="1-9",
     ),
     Command("open", "o", "open", "Open", "Open the link (copies it over SSH)", COPY, footer=True),
+    Command("open-pdf", "P", "open_pdf", "Open PDF", "Open the paper's PDF", COPY),
+    Command(
+        "open-menu",
+        "O",
+        "open_menu",
+        "Open…",
+        "Open the PDF (p) or a numbered link of the abstract pane (1-9)",
+        COPY,
+    ),
     Command(
         "search",
         "slash",

@@ -38,7 +38,7 @@ from reader.tui.screens.export_dialog import ExportDialog
 from reader.tui.screens.help import HelpScreen
 from reader.tui.screens.note_dialog import NoteDialog
 from reader.tui.screens.tag_dialog import TagDialog, TagEdit
-from reader.tui.widgets.abstract import AbstractPane
+from reader.tui.widgets.abstract import AbstractPane, collect_links
 from reader.tui.widgets.paper_list import PaperList
 from reader.tui.widgets.search_bar import SearchBar
 from reader.tui.widgets.sidebar import Entry, Sidebar
@@ -754,6 +754,30 @@ class MainScreen(Screen[None]):
         paper = self._paper()
         if paper is not None:
             self.dapp.open_link(paper.url)
+
+    def action_open_pdf(self) -> None:
+        paper = self._paper()
+        if paper is not None:
+            self.dapp.open_link(paper.link("pdf") or "", "PDF link")
+
+    def open_choices(self, paper: Paper) -> list[CopyChoice]:
+        """The open menu: the PDF, then the numbered links of the pane."""
+        choices = [CopyChoice("p", "PDF", paper.link("pdf") or "")]
+        for n, (label, url) in enumerate(collect_links(paper)[:9], start=1):
+            choices.append(CopyChoice(str(n), f"[{n}] {label}", url))
+        return choices
+
+    def action_open_menu(self) -> None:
+        paper = self._paper()
+        if paper is None:
+            return
+
+        def done(choice: CopyChoice | None) -> None:
+            if choice is not None:
+                self.dapp.open_link(choice.text)
+
+        hint = "letter, number or Enter opens · Esc cancels"
+        self.app.push_screen(CopyMenu(self.open_choices(paper), title="Open", hint=hint), done)
 
     # -- actions: views -----------------------------------------------------------
 
