@@ -248,3 +248,76 @@ async def test_o_honours_BROWSER(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         await pilot.press("o")
         await until(pilot, lambda: "Opening in your browser" in screen_text(app))
         assert log.read_text().split() == ["https://arxiv.org/abs/2508.10003"]
+
+
+# -- the problems list and config warnings --------------------------------------------
+
+
+def broken_digest(folder: Path) -> Path:
+    path = folder / "broken.yaml"
+    path.write_text("title: Broken\ndate: 2025-07-02\npapers:\n  - id: [unclosed\n", "utf-8")
+    return path
+
+
+async def test_the_status_problem_count_opens_the_problems_list(tmp_path: Path) -> None:
+    broken = broken_digest(tmp_path)
+    app = app_with(broken)
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        assert "1 problem" in screen_text(app)
+        await pilot.click("#status-problems")
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "Problems: 1 error" in shown
+        assert "broken.yaml" in shown and "error" in shown
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "Problems: 1 error" not in screen_text(app)
+        await pilot.press("exclamation_mark")  # the key opens it too
+        await pilot.pause()
+        assert "Problems: 1 error" in screen_text(app)
+
+
+async def test_problems_list_shows_file_line_and_message(tmp_path: Path) -> None:
+    from reader.model import Problem
+    from reader.tui.screens.problems import ProblemsScreen
+
+    app = make_app()
+    app.library.problems = [
+        Problem("digests/a.yaml", "a title is missing", line=12),
+        Problem("digests/b.jsonl", "not JSON", record=3, severity="warning"),
+    ]
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        app.show_problems()
+        await pilot.pause()
+        assert isinstance(app.screen, ProblemsScreen)
+        text = screen_text(app)
+        assert "Problems: 1 error · 1 warning" in text
+        line = next(r for r in text.splitlines() if "a.yaml" in r)
+        assert "12" in line and "a title is missing" in line
+        line = next(r for r in text.splitlines() if "b.jsonl" in r)
+        assert "record 3" in line and "not JSON" in line and "warning" in line
+
+
+async def test_no_problems_says_so_and_hides_the_count() -> None:
+    app = make_app()
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        assert "problem" not in screen_text(app)
+        await pilot.press("exclamation_mark")
+        await pilot.pause()
+        assert "No problems: every digest was read." in screen_text(app)
+
+
+async def test_config_warnings_are_notifications_and_listed() -> None:
+    config = Config()
+    config.warnings = ["config.yaml: unknown key 'colour'"]  # type: ignore[attr-defined]
+    app = make_app(config)
+    async with app.run_test(notifications=True, size=(160, 40)) as pilot:
+        await pilot.pause()
+        assert "unknown key 'colour'" in screen_text(app)
+        assert "1 warning" in screen_text(app)
+        app.show_problems()
+        await pilot.pause()
+        assert "Problems: 1 warning" in screen_text(app)

@@ -29,7 +29,7 @@ from textual.worker import get_current_worker
 
 from reader import clipboard
 from reader.config import Config, ConfigError, load_config
-from reader.model import Paper
+from reader.model import Paper, Problem
 from reader.paths import Paths, resource_dir
 from reader.state import StateError
 from reader.tui import commands
@@ -37,7 +37,9 @@ from reader.tui import text as tx
 from reader.tui.prefs import UiPrefs
 from reader.tui.screens.main import MainScreen
 from reader.tui.themes import CYCLE, OUR_THEMES, initial_theme
+from reader.tui.widgets.status import StatusLine
 from reader.undo import UndoLog
+from reader.wording import counted
 
 STYLES = resource_dir("styles") / "app.tcss"
 #: The search box lists the best this many matches (the status line gives the
@@ -176,6 +178,8 @@ class DigestApp(App[int]):
         self.prefs.save(self.paths.ui_file)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self.push_screen(MainScreen())
+        for warning in self.config_warnings():
+            self.notify(warning, title="Config", severity="warning", markup=False, timeout=12)
         if not getattr(self.library, "complete", True):
             # After the first paint: reading the rest holds the GIL for most
             # of a second, which would delay the very frame it exists to speed up.
@@ -312,16 +316,49 @@ class DigestApp(App[int]):
         n = len(lib.papers)
         if not getattr(lib, "complete", True):
             return f"{n:,} newest papers · reading {getattr(lib, 'expected', n):,}…"
-        days = len(lib.days())
-        parts = [f"{n:,} papers", f"{days} days"]
-        problems = [
-            p for p in getattr(lib, "problems", []) if getattr(p, "severity", "error") == "error"
-        ]
-        if problems:
-            parts.append(f"{len(problems)} problem" + ("s" if len(problems) != 1 else ""))
+        parts = [counted(n, "paper"), counted(len(lib.days()), "day")]
         if getattr(lib, "is_sample", False):
             parts.append("sample digests")
         return " · ".join(parts)
+
+    def problems(self) -> list[Problem]:
+        """What could not be read: the digests' problems, then the config's
+        warnings (as warnings of the config file)."""
+        found = list(getattr(self.library, "problems", []))
+        where = str(self.config.path or self.paths.config_file)
+        for warning in self.config_warnings():
+            found.append(Problem(where, warning, severity="warning"))
+        return found
+
+    def config_warnings(self) -> list[str]:
+        """The config's warnings (unknown key, bad value...), as text. Read
+        defensively: a config that has none, or none yet, gives []."""
+        warnings = getattr(self.config, "warnings", None) or []
+        try:
+            return [tx.line(str(w)) for w in warnings]
+        except TypeError:
+            return []
+
+    def problem_label(self) -> str:
+        """``1 problem`` for the status line ("" when everything was read);
+        only warnings: ``2 warnings``."""
+        found = self.problems()
+        errors = sum(1 for p in found if p.severity == "error")
+        if errors:
+            return counted(errors, "problem")
+        return counted(len(found), "warning") if found else ""
+
+    def show_problems(self) -> None:
+        found = self.problems()
+        if not found:
+            self.notify("No problems: every digest was read.", markup=False)
+            return
+        from reader.tui.screens.problems import ProblemsScreen
+
+        self.push_screen(ProblemsScreen(found))
+
+    def on_status_line_problems_clicked(self, message: StatusLine.ProblemsClicked) -> None:
+        self.show_problems()
 
     def mutate(self, change: Callable[[], Any]) -> bool:
         """Run a state change; a :class:`StateError` becomes an error notification."""

@@ -64,6 +64,7 @@ KEY_NAMES = {
     "left_square_bracket": "[",
     "right_square_bracket": "]",
     "question_mark": "?",
+    "exclamation_mark": "!",
     "full_stop": ".",
     "backslash": "\\",
     "slash": "/",
@@ -215,6 +216,14 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("all", "a", "show_all", "All papers", "Show every paper (clear filters)", VIEW),
     Command("export", "", "export", "Export…", "Export the current list to a file", APP),
+    Command(
+        "problems",
+        "exclamation_mark",
+        "problems",
+        "Problems",
+        'List what could not be read: file, line, message (or click "N problems")',
+        APP,
+    ),
     Command("theme", "ctrl+t", "next_theme", "Theme", "Switch to the next theme", APP),
     Command(
         "help", "question_mark", "help", "Help", "Keys and the query language", APP, footer=True

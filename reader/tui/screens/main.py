@@ -137,6 +137,7 @@ class MainScreen(Screen[None]):
         box.on_submit, box.on_leave = self.submit_search, self.leave_box
         self.show_banner()
         self.status.set_library(app.library_summary())
+        self.status.set_problems(app.problem_label())
         self.set_view(View("all", "All papers", app.library.ordered()))
         self.base = self.view
         self.set_interval(3.0, self.refresh_state)
@@ -147,6 +148,7 @@ class MainScreen(Screen[None]):
         paper, and a search in the box runs again over everything."""
         app = self.dapp
         self.status.set_library(app.library_summary())
+        self.status.set_problems(app.problem_label())
         if self.base.kind == "all":
             self.base = View("all", "All papers", app.library.ordered())
         if self.view.kind == "all":
@@ -887,6 +889,9 @@ class MainScreen(Screen[None]):
 
     def action_next_theme(self) -> None:
         self.dapp.next_theme()
+
+    def action_problems(self) -> None:
+        self.dapp.show_problems()
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self.dapp.config.keymap))

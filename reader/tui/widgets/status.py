@@ -1,12 +1,15 @@
-"""The status line: library size, the current view and its count, and the
-indexing progress while the index builds."""
+"""The status line: library size, the current view and its count, the
+indexing progress while the index builds, and "N problems" (a click opens
+the problems list)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rich.text import Text
+from textual import events
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.widgets import Label, ProgressBar, Static
 
 
@@ -20,12 +23,32 @@ class StatusLine(Horizontal):
     StatusLine > #status-progress { width: 28; display: none; }
     StatusLine.-indexing > #status-progress { display: block; }
     StatusLine > #status-progress Bar { width: 14; }
+    StatusLine > #status-problems {
+        width: auto; padding: 0 1 0 0; color: $text-warning; text-style: underline;
+        display: none;
+    }
+    StatusLine.-problems > #status-problems { display: block; }
+    StatusLine > #status-problems:hover { text-style: bold underline; }
     """
+
+    class ProblemsClicked(Message):
+        """The user clicked "N problems": show the list."""
 
     def compose(self) -> Any:
         yield Static(id="status-view")
         yield ProgressBar(id="status-progress", show_eta=False, show_percentage=True)
         yield Label(id="status-library")
+        yield Label(id="status-problems")
+
+    def set_problems(self, text: str) -> None:
+        """``1 problem`` after the library size ("" hides it)."""
+        self.query_one("#status-problems", Label).update(Text(text))
+        self.set_class(bool(text), "-problems")
+
+    def on_click(self, event: events.Click) -> None:
+        if event.widget is not None and event.widget.id == "status-problems":
+            event.stop()
+            self.post_message(self.ProblemsClicked())
 
     def set_view(self, text: Text) -> None:
         self.query_one("#status-view", Static).update(text)
