@@ -195,6 +195,33 @@ def remember_sources(paths: Paths, extra: Sequence[Path]) -> None:
         atomic_write_text(paths.sources_file, text)
 
 
+def forget_source(paths: Paths, source: Path) -> bool:
+    """Remove ``source`` from the remembered sources; True when it was there.
+    Its papers leave the library at the next start (your stars, tags and
+    notes on them are kept: they are keyed by paper id). Raises OSError when
+    the list cannot be written."""
+    known = remembered_sources(paths)
+    target = source.expanduser()
+    target = target if target.is_absolute() else target.resolve()
+    kept = [p for p in known if p != target]
+    if len(kept) == len(known):
+        return False
+    text = yaml.safe_dump({"sources": [str(p) for p in kept]}, allow_unicode=True)
+    atomic_write_text(paths.sources_file, text)
+    return True
+
+
+def papers_from(lib: Library, source: Path) -> set[str]:
+    """Ids of the papers read from files under ``source`` (a file or folder)."""
+    root = str(source)
+    under = root.rstrip(os.sep) + os.sep
+    return {
+        pid
+        for pid, paper in lib.papers.items()
+        if any(s == root or s.startswith(under) for s in paper.sources)
+    }
+
+
 def find_files(roots: Iterable[Path]) -> list[Path]:
     """Digest files under the given files/folders, in a stable order, each once."""
     out: list[Path] = []

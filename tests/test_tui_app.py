@@ -321,3 +321,46 @@ async def test_config_warnings_are_notifications_and_listed() -> None:
         app.show_problems()
         await pilot.pause()
         assert "Problems: 1 warning" in screen_text(app)
+
+
+# -- remembered sources in the sidebar -----------------------------------------------
+
+
+async def test_sidebar_lists_remembered_sources_and_x_forgets_one(tmp_path: Path) -> None:
+    from reader.library import remember_sources, remembered_sources
+
+    folder = tmp_path / "my-digests"
+    folder.mkdir()
+    big_day(folder)
+    paths = Paths.from_env()
+    remember_sources(paths, [folder])
+    app = app_with()
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("b")
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "Sources (x forgets)" in shown
+        assert "…" in shown and "my-digests 60" in shown
+        await pilot.press("j", "j", "enter")  # All, Starred, then the source
+        await pilot.pause()
+        assert len(app.main.papers.papers) == 60
+        assert "Source: …" in screen_text(app)
+        app.main.sidebar.focus()
+        await pilot.press("x")
+        await pilot.pause()
+        assert "Forget the source" in screen_text(app)
+        await pilot.press("y")
+        await pilot.pause()
+        assert remembered_sources(paths) == []
+        assert "Source forgotten" in screen_text(app)
+        assert "my-digests 60" not in screen_text(app)
+
+
+async def test_x_on_a_day_forgets_nothing() -> None:
+    app = make_app()
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("b", "x")
+        await pilot.pause()
+        assert "Only a remembered source" in screen_text(app)

@@ -37,6 +37,7 @@ from reader.tui import text as tx
 from reader.tui.prefs import UiPrefs
 from reader.tui.screens.main import MainScreen
 from reader.tui.themes import CYCLE, OUR_THEMES, initial_theme
+from reader.tui.widgets.sidebar import Sidebar
 from reader.tui.widgets.status import StatusLine
 from reader.undo import UndoLog
 from reader.wording import counted
@@ -360,6 +361,53 @@ class DigestApp(App[int]):
     def on_status_line_problems_clicked(self, message: StatusLine.ProblemsClicked) -> None:
         self.show_problems()
 
+    # -- remembered sources ------------------------------------------------------
+
+    def sources(self) -> list[tuple[str, str, int | None]]:
+        """``(path, label, papers)`` of each remembered source, for the sidebar."""
+        from reader.library import papers_from, remembered_sources
+
+        out: list[tuple[str, str, int | None]] = []
+        for path in remembered_sources(self.paths):
+            count = len(papers_from(self.library, path)) if path.exists() else None
+            out.append((str(path), _short_path(path), count))
+        return out
+
+    def papers_from_source(self, path: str) -> set[str]:
+        from reader.library import papers_from
+
+        return papers_from(self.library, Path(path))
+
+    def on_sidebar_forget_asked(self, message: Sidebar.ForgetAsked) -> None:
+        from reader.tui.screens.confirm import ConfirmDialog
+
+        path = message.entry.value
+
+        def forget(yes: bool | None) -> None:
+            if yes:
+                self.forget_source(path)
+
+        question = f"Forget the source {tx.line(path)}?"
+        detail = "It is no longer read at start. Your stars, tags and notes on its papers stay."
+        self.push_screen(ConfirmDialog(question, detail), forget)
+
+    def forget_source(self, path: str) -> None:
+        from reader.library import forget_source
+
+        try:
+            forgotten = forget_source(self.paths, Path(path))
+        except OSError as exc:
+            self.error(f"Could not forget {path}: {exc}")
+            return
+        if forgotten:
+            self.notify(
+                f"{tx.line(path)}: its papers leave the list at the next start.",
+                title="Source forgotten",
+                markup=False,
+            )
+        with contextlib.suppress(LookupError):
+            self.main.fill_sidebar()
+
     def mutate(self, change: Callable[[], Any]) -> bool:
         """Run a state change; a :class:`StateError` becomes an error notification."""
         if getattr(self.state, "read_only", False):
@@ -568,6 +616,15 @@ def exit_on_signals(loop: asyncio.AbstractEventLoop, end: Callable[[], Any]) -> 
     for sig in EXIT_SIGNALS:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, on_signal, sig)
+
+
+def _short_path(path: Path, width: int = 22) -> str:
+    """``~/papers/digests``, cut from the left to ``width`` (the sidebar is narrow)."""
+    text = str(path)
+    home = str(Path.home())
+    if text == home or text.startswith(home + os.sep):
+        text = "~" + text[len(home) :]
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
 
 
 def _make_searcher(library: Any, state: Any, index: Any) -> Any:

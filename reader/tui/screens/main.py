@@ -225,6 +225,9 @@ class MainScreen(Screen[None]):
         elif entry.kind == "tag":
             ids = app.state.ids_with_tag(entry.value)
             self.show_ids("tag", f"#{entry.value}", ids, value=entry.value)
+        elif entry.kind == "source":
+            ids = app.papers_from_source(entry.value)
+            self.show_ids("source", f"Source: {entry.label.strip()}", ids, value=entry.value)
         elif entry.kind == "saved":
             query = app.config.saved_searches.get(entry.value, "")
             try:
@@ -821,7 +824,14 @@ class MainScreen(Screen[None]):
         days = [(d, counts[d]) for d in app.library.days()]
         tags = sorted(app.state.tag_counts().items())
         saved = [(name, app.count(q)) for name, q in app.config.saved_searches.items()]
-        self.sidebar.fill(len(app.library.papers), len(app.state.starred_ids()), days, tags, saved)
+        self.sidebar.fill(
+            len(app.library.papers),
+            len(app.state.starred_ids()),
+            days,
+            tags,
+            saved,
+            app.sources(),
+        )
 
     def action_catch_up(self) -> None:
         app = self.dapp
