@@ -247,8 +247,15 @@ class DigestApp(App[int]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="library")
     def load_rest(self) -> None:
         """Read the older papers of a library opened with only its newest ones
-        (the first paint does not wait for them)."""
-        full = self.library.load_rest()
+        (the first paint does not wait for them). A failure keeps the newest
+        papers on screen and says so: it never ends the app."""
+        try:
+            full = self.library.load_rest()
+        except Exception as exc:
+            self.call_from_thread(
+                self.error, f"The older papers could not be read: {type(exc).__name__}: {exc}"
+            )
+            return
         self.call_from_thread(self._library_loaded, full)
 
     def _library_loaded(self, full: Any) -> None:
