@@ -625,12 +625,10 @@ def exit_on_signals(loop: asyncio.AbstractEventLoop, end: Callable[[], Any]) -> 
             loop.add_signal_handler(sig, on_signal, sig)
 
 
-def _short_path(path: Path, width: int = 22) -> str:
-    """``~/papers/digests``, cut from the left to ``width`` (the sidebar is narrow)."""
-    text = str(path)
-    home = str(Path.home())
-    if text == home or text.startswith(home + os.sep):
-        text = "~" + text[len(home) :]
+def _short_path(path: Path, width: int = 10) -> str:
+    """A source's name for the narrow sidebar: its last part, cut from the
+    left to ``width`` (the confirm dialog shows the whole path)."""
+    text = path.name or str(path)
     return text if len(text) <= width else "…" + text[-(width - 1) :]
 
 

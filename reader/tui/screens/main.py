@@ -620,14 +620,14 @@ class MainScreen(Screen[None]):
         if target is None:
             return
         papers, where = target
-        read = self.dapp.read_ids()
-        ids = [p.id for p in papers if p.id not in read]
-        if not ids:
-            self.notify(f"All {counted(len(papers), 'paper')} {where} are read already.")
-            return
+
+        def unread() -> list[str]:
+            read = self.dapp.read_ids()
+            return [p.id for p in papers if p.id not in read]
 
         def mark(yes: bool | None = True) -> None:
-            if not yes:
+            ids = unread()  # again: a paper may have been read meanwhile
+            if not yes or not ids:
                 return
             state = self.dapp.state
 
@@ -638,9 +638,17 @@ class MainScreen(Screen[None]):
                 self.notify(f"Marked {counted(len(ids), 'paper')} {where} read (u undoes).")
                 self.state_changed()
 
-        if len(ids) > undo.ASK_OVER:
-            question = f"Mark {counted(len(ids), 'paper')} {where} read?"
-            self.app.push_screen(ConfirmDialog(question, "u undoes it afterwards."), mark)
+        count = len(unread())
+        if not count:
+            self.notify(f"All {counted(len(papers), 'paper')} {where} are read already.")
+        elif count > undo.ASK_OVER:
+            question = f"Mark {counted(count, 'paper')} {where} read?"
+            detail = "u undoes it afterwards."
+            if self.view.total > len(self.view.papers) and self.view.kind == "search":
+                detail = (
+                    f"Only the papers listed: the search matches {self.view.total:,}. " + detail
+                )
+            self.app.push_screen(ConfirmDialog(question, detail), mark)
         else:
             mark()
 
@@ -769,7 +777,7 @@ class MainScreen(Screen[None]):
         """The open menu: the PDF, then the numbered links of the pane."""
         choices = [CopyChoice("p", "PDF", paper.link("pdf") or "")]
         for n, (label, url) in enumerate(collect_links(paper)[:9], start=1):
-            choices.append(CopyChoice(str(n), f"[{n}] {label}", url))
+            choices.append(CopyChoice(str(n), label, url))
         return choices
 
     def action_open_menu(self) -> None:

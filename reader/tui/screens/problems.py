@@ -4,6 +4,7 @@ one row each: file, line, message. Opened from the status line's "N problems"
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -35,6 +36,23 @@ def problem_rows(problems: Sequence[Problem]) -> list[tuple[str, str, str, str]]
     return out
 
 
+def common_folder(paths: Sequence[str]) -> str:
+    """The folder every path is in (``""`` when that is only ``/`` or none)."""
+    folders = [os.path.dirname(p) for p in paths if os.path.isabs(p)]
+    if not folders or len(folders) != len(paths):
+        return ""
+    try:
+        common = os.path.commonpath(folders)
+    except ValueError:
+        return ""
+    return "" if common in ("", os.sep) else common
+
+
+def left_cut(text: str, width: int) -> str:
+    """``text`` cut from the left to ``width`` (the end of a path says most)."""
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
+
+
 def summary(problems: Sequence[Problem]) -> str:
     """``1 error · 3 warnings``."""
     errors = sum(1 for p in problems if p.severity == "error")
@@ -57,10 +75,10 @@ class ProblemsScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     ProblemsScreen { align: center middle; }
     ProblemsScreen > Vertical {
-        width: 90%; max-width: 100%; height: 80%; max-height: 100%;
+        width: 90%; max-width: 100%; height: auto; max-height: 90%;
         background: $surface; border: round $warning; padding: 0 1;
     }
-    ProblemsScreen DataTable { height: 1fr; }
+    ProblemsScreen DataTable { height: auto; max-height: 40; }
     ProblemsScreen #problems-hint { color: $text-muted; }
     """
 
@@ -70,21 +88,36 @@ class ProblemsScreen(ModalScreen[None]):
 
     def compose(self) -> Any:
         rows = problem_rows(self.problems)
+        under = common_folder([path for _s, path, _l, _m in rows])
+        inner = max(40, self.app.size.width * 9 // 10 - 4)
+        file_width = min(max((len(r[1]) - len(under) for r in rows), default=4), inner // 3)
+        # each column has one cell of padding on either side
+        message_width = max(20, inner - 7 - file_width - 9 - 8)
         with Vertical() as box:
             box.border_title = f"Problems: {summary(self.problems)} (Esc closes)"
             table: DataTable[Text] = DataTable(
                 id="problems-table", cursor_type="row", zebra_stripes=True
             )
-            table.add_columns("", "file", "line", "message")
+            table.add_column("", width=7)
+            table.add_column("file", width=file_width)
+            table.add_column("line", width=9)
+            table.add_column("message", width=message_width)
             for severity, path, where, message in rows[:SHOWN]:
                 mark = Text("error", style="bold") if severity == "error" else Text(severity)
-                table.add_row(mark, Text(path), Text(where), Text(message))
+                if under:
+                    path = path[len(under) :].lstrip(os.sep)
+                table.add_row(
+                    mark, Text(left_cut(path, file_width)), Text(where), Text(message), height=None
+                )
             yield table
+            hints = []
             more = len(rows) - SHOWN
-            hint = "digest-reader check PATH lists them too (file:line: message)"
             if more > 0:
-                hint = f"and {number(more)} more: " + hint
-            yield Static(Text(hint), id="problems-hint")
+                hints.append(f"and {number(more)} more")
+            if under:
+                hints.append(f"files under {under}")
+            hints.append("digest-reader check PATH lists them too (file:line: message)")
+            yield Static(Text(" · ".join(hints)), id="problems-hint")
 
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()

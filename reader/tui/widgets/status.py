@@ -24,7 +24,7 @@ class StatusLine(Horizontal):
     StatusLine.-indexing > #status-progress { display: block; }
     StatusLine > #status-progress Bar { width: 14; }
     StatusLine > #status-problems {
-        width: auto; padding: 0 1 0 0; color: $text-warning; text-style: underline;
+        width: auto; padding: 0 1 0 0; color: $text-warning;
         display: none;
     }
     StatusLine.-problems > #status-problems { display: block; }
@@ -42,7 +42,8 @@ class StatusLine(Horizontal):
 
     def set_problems(self, text: str) -> None:
         """``1 problem`` after the library size ("" hides it)."""
-        self.query_one("#status-problems", Label).update(Text(text))
+        shown = Text.assemble("· ", (text, "underline")) if text else Text()
+        self.query_one("#status-problems", Label).update(shown)
         self.set_class(bool(text), "-problems")
 
     def on_click(self, event: events.Click) -> None:
