@@ -1,9 +1,21 @@
 """The command line: the same core as the app, for scripts.
 
 ``digest-reader [PATH...]`` opens the app; ``digest-reader COMMAND ...`` runs a
-command (``digest-reader --help`` lists them). Exit status: 0 on success, 1
-when something could not be done (a bad digest for ``check``, an unknown id, a
-state that cannot be written), 2 for a bad query or bad arguments.
+command (``digest-reader --help`` lists them, ``digest-reader COMMAND --help``
+shows each one's arguments and an example). Every command is one row of
+:data:`SUBCOMMANDS`.
+
+Every command that reads the library takes ``--path PATH`` (repeatable) for
+extra digest files or folders; ``search``, ``show``, ``similar`` and ``index``
+take them as positional ``PATH...`` too. Plain output is one line per paper,
+tab-separated, in the order of :data:`PLAIN_COLUMNS`; ``--json`` gives the
+stored text, plain output shows LaTeX rendered as the app does (``--raw`` for
+the source text).
+
+Exit status: 0 on success, 1 when something could not be done (a bad digest
+for ``check``, an unknown id, a state that cannot be written), 2 for a bad
+query or bad arguments (a missing file, a folder where a file is expected,
+``--limit 0``). A user's mistake is one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -15,38 +27,29 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from reader import __version__
 from reader.config import Config, ConfigError, load_config
 from reader.ids import arxiv_id
-from reader.library import Library, find_files, open_library
+from reader.library import (
+    Library,
+    find_files,
+    forget_source,
+    library_roots,
+    open_library,
+    remembered_sources,
+)
 from reader.model import Paper
 from reader.paths import Paths
 from reader.sanitize import clean, clean_line
+from reader.wording import counted, number
 
 if TYPE_CHECKING:
     from reader.search.engine import Searcher
-    from reader.state import StateStore
-
-COMMANDS = (
-    "search",
-    "show",
-    "similar",
-    "star",
-    "unstar",
-    "tag",
-    "untag",
-    "read",
-    "unread",
-    "note",
-    "export",
-    "check",
-    "add",
-    "index",
-    "state",
-)
+    from reader.state import MergeReport, StateStore
 
 
 class CliError(Exception):
@@ -80,7 +83,7 @@ class ProgressBar:
         width = 30
         filled = int(width * done / total)
         bar = "#" * filled + "-" * (width - filled)
-        self.stream.write(f"\r{self.label} [{bar}] {done}/{total}")
+        self.stream.write(f"\r{self.label} [{bar}] {number(done)}/{number(total)}")
         self.stream.flush()
         self._drawn = True
 
@@ -96,9 +99,24 @@ def _out(text: str = "") -> None:
     sys.stdout.write(clean(text) + "\n")
 
 
+def _err(text: str) -> None:
+    sys.stderr.write(clean_line(text) + "\n")
+
+
 def _json(data: object) -> None:
     json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
+
+
+def _config(paths: Paths) -> Config:
+    """The config, its warnings written to stderr (a bad value is ignored, not fatal)."""
+    try:
+        config = load_config(paths.config_file)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+    for warning in config.warnings:
+        _err(f"digest-reader: warning: {warning}")
+    return config
 
 
 # --------------------------------------------------------------------------- context
@@ -110,14 +128,11 @@ class Context:
 
     def __init__(self, extra: Sequence[Path] = ()) -> None:
         self.paths = Paths.from_env()
-        try:
-            self.config: Config = load_config(self.paths.config_file)
-        except ConfigError as exc:
-            raise CliError(str(exc)) from None
+        self.config = _config(self.paths)
         self.extra = [Path(p) for p in extra]
         for p in self.extra:
             if not p.exists():
-                raise CliError(f"{p}: no such file or folder")
+                raise CliError(f"{p}: no such file or folder", 2)
         self._library: Library | None = None
         self._state: StateStore | None = None
 
@@ -158,12 +173,25 @@ class Context:
             bar.close()
         return Searcher(self.library, self.state, index)
 
+    def searched(self) -> str:
+        """Where the library's papers came from, for a message: a few paths."""
+        if self.library.is_sample:
+            return "the bundled sample digests (the library is empty)"
+        roots = [str(r) for r in [*library_roots(self.paths, self.config), *self.extra]]
+        shown = ", ".join(roots[:3])
+        if len(roots) > 3:
+            shown += f" and {number(len(roots) - 3)} more"
+        return shown
+
     def paper(self, given: str) -> Paper:
         """The paper with id ``given`` (an arXiv id may carry a version)."""
         pid = resolve_id(given)
         paper = self.library.papers.get(pid)
         if paper is None:
-            raise CliError(f"no paper with id {given!r} in the library")
+            raise CliError(
+                f"no paper with id {given!r} in {counted(len(self.library.papers), 'paper')}"
+                f" from {self.searched()}; name the digest that has it with --path PATH"
+            )
         return paper
 
 
@@ -172,7 +200,26 @@ def resolve_id(given: str) -> str:
     return arxiv_id(given) or given.strip()
 
 
+def _extra(args: argparse.Namespace) -> list[Path]:
+    """The extra digests of a command: positional ``PATH...`` and ``--path``."""
+    return [*getattr(args, "paths", []), *getattr(args, "more_paths", [])]
+
+
 # --------------------------------------------------------------------------- paper views
+
+#: The columns of plain output, one tab-separated line per paper: ``marks`` is
+#: ``starred``, ``read``, both (``starred,read``) or empty; ``tags`` are the
+#: user's, comma separated; an undated paper has an empty ``date``.
+PLAIN_COLUMNS = ("id", "date", "title", "marks", "tags", "url")
+
+
+def shown(text: str | None, raw: bool = False) -> str:
+    """Text as the app shows it (LaTeX rendered), or as stored with ``raw``."""
+    if raw or not text:
+        return text or ""
+    from reader.latex import readable
+
+    return readable(text)
 
 
 def paper_json(paper: Paper, state: StateStore, score: float | None = None) -> dict[str, Any]:
@@ -195,26 +242,31 @@ def paper_json(paper: Paper, state: StateStore, score: float | None = None) -> d
     return data
 
 
-def paper_line(paper: Paper, state: StateStore) -> str:
+def paper_line(paper: Paper, state: StateStore, raw: bool = False) -> str:
+    """One paper as a tab-separated line in the order of :data:`PLAIN_COLUMNS`."""
     ps = state.get(paper.id)
-    star = "*" if ps.starred else " "
-    tags = " ".join(f"#{t}" for t in sorted(ps.tags))
-    title = clean_line(paper.title)
-    return f"{star} {paper.date or '          '}  {paper.id:<18} {title}" + (
-        f"  {clean_line(tags)}" if tags else ""
+    marks = ",".join(m for m, on in (("starred", ps.starred), ("read", ps.read)) if on)
+    cells = (
+        paper.id,
+        paper.date or "",
+        shown(paper.title, raw),
+        marks,
+        ",".join(sorted(ps.tags)),
+        paper.url or "",
     )
+    return "\t".join(" ".join(clean_line(c).split()) for c in cells)
 
 
-def paper_text(paper: Paper, state: StateStore) -> str:
+def paper_text(paper: Paper, state: StateStore, raw: bool = False) -> str:
     ps = state.get(paper.id)
-    lines = [clean_line(paper.title), ""]
+    lines = [clean_line(shown(paper.title, raw)), ""]
     if paper.authors:
-        lines.append("Authors: " + clean_line(", ".join(paper.authors)))
+        lines.append("Authors: " + clean_line(", ".join(shown(a, raw) for a in paper.authors)))
     lines.append(f"Id:      {paper.id}")
     if paper.dates:
         lines.append("Dates:   " + ", ".join(paper.dates))
     if paper.upvotes is not None:
-        lines.append(f"Upvotes: {paper.upvotes}")
+        lines.append(f"Upvotes: {number(paper.upvotes)}")
     marks = [m for m, on in (("starred", ps.starred), ("read", ps.read)) if on]
     if marks:
         lines.append("State:   " + ", ".join(marks))
@@ -225,7 +277,19 @@ def paper_text(paper: Paper, state: StateStore) -> str:
     for n, link in enumerate(paper.links, 1):
         lines.append(f"[{n}] {link.label}: {clean_line(link.url)}")
     if paper.abstract:
-        lines += ["", clean(paper.abstract)]
+        lines += ["", clean(shown(paper.abstract, raw))]
+    for label, value in (("Comments", paper.arxiv_comments), ("Journal ref", paper.journal_ref)):
+        if value:
+            lines.append(f"{label}: {clean_line(value)}")
+    if paper.ai_summary and paper.ai_summary != paper.abstract:
+        lines += ["", "AI summary: " + clean(shown(paper.ai_summary, raw))]
+    for summary in paper.summaries:
+        if summary.text != paper.abstract:
+            lines += [
+                "",
+                f"Summary ({clean_line(summary.source)}):",
+                clean(shown(summary.text, raw)),
+            ]
     if ps.note:
         lines += ["", "Note:", clean(ps.note)]
     return "\n".join(lines)
@@ -240,7 +304,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         # `search --saved NAME PATH`: argparse hands PATH to the query slot.
         args.paths.insert(0, Path(query))
         query = ""
-    ctx = Context(args.paths)
+    ctx = Context(_extra(args))
     if args.saved:
         if args.saved not in ctx.config.saved_searches:
             names = ", ".join(sorted(ctx.config.saved_searches)) or "none"
@@ -258,14 +322,14 @@ def cmd_search(args: argparse.Namespace) -> int:
         _json([paper_json(papers[h.id], ctx.state, h.score) for h in result.hits])
     else:
         for h in result.hits:
-            _out(paper_line(papers[h.id], ctx.state))
+            _out(paper_line(papers[h.id], ctx.state, args.raw))
         if sys.stdout.isatty():
-            sys.stderr.write(f"{len(result.hits)} of {result.total} papers\n")
+            sys.stderr.write(f"{number(len(result.hits))} of {counted(result.total, 'paper')}\n")
     return 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    ctx = Context(args.paths)
+    ctx = Context(_extra(args))
     paper = ctx.paper(args.id)
     if args.json:
         data = paper.to_dict()
@@ -281,12 +345,12 @@ def cmd_show(args: argparse.Namespace) -> int:
         )
         _json(data)
     else:
-        _out(paper_text(paper, ctx.state))
+        _out(paper_text(paper, ctx.state, args.raw))
     return 0
 
 
 def cmd_similar(args: argparse.Namespace) -> int:
-    ctx = Context(args.paths)
+    ctx = Context(_extra(args))
     paper = ctx.paper(args.id)
     hits = ctx.searcher().similar(paper.id, limit=args.limit)
     papers = ctx.library.papers
@@ -295,7 +359,7 @@ def cmd_similar(args: argparse.Namespace) -> int:
     else:
         for h in hits:
             if h.id in papers:
-                _out(paper_line(papers[h.id], ctx.state))
+                _out(paper_line(papers[h.id], ctx.state, args.raw))
     return 0
 
 
@@ -304,25 +368,25 @@ def _ids(ctx: Context, given: Sequence[str]) -> list[str]:
 
 
 def cmd_star(args: argparse.Namespace) -> int:
-    ctx = Context(args.paths)
+    ctx = Context(_extra(args))
     ids = _ids(ctx, args.ids)
     ctx.writable_state().set_starred(ids, args.command == "star")
     return 0
 
 
 def cmd_read(args: argparse.Namespace) -> int:
-    ctx = Context(args.paths)
+    ctx = Context(_extra(args))
     ids = _ids(ctx, args.ids)
     ctx.writable_state().set_read(ids, args.command == "read")
     return 0
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
-    ctx = Context(args.paths)
-    ids = _ids(ctx, [args.id])
     tags = [t.strip() for t in args.tags if t.strip()]
     if not tags:
         raise CliError("give at least one tag", 2)
+    ctx = Context(_extra(args))
+    ids = _ids(ctx, [args.id])
     state = ctx.writable_state()
     if args.command == "tag":
         state.add_tags(ids, tags)
@@ -332,7 +396,9 @@ def cmd_tag(args: argparse.Namespace) -> int:
 
 
 def cmd_note(args: argparse.Namespace) -> int:
-    ctx = Context(args.paths)
+    if args.clear and args.text is not None:
+        raise CliError("give TEXT or --clear, not both", 2)
+    ctx = Context(_extra(args))
     paper = ctx.paper(args.id)
     if args.clear:
         ctx.writable_state().set_note(paper.id, "")
@@ -342,27 +408,50 @@ def cmd_note(args: argparse.Namespace) -> int:
         if note:
             _out(note)
         return 0
-    text = sys.stdin.read() if args.text == "-" else args.text
+    if args.text == "-":
+        try:
+            text = sys.stdin.read()
+        except UnicodeDecodeError:
+            raise CliError("the note on standard input is not UTF-8 text", 2) from None
+    else:
+        text = args.text
     ctx.writable_state().set_note(paper.id, text)
     return 0
 
 
+def _output_file(given: str) -> Path:
+    """``-o FILE`` checked before any work: a file in a folder that exists."""
+    out = Path(given).expanduser()
+    if out.is_dir():
+        raise CliError(f"{given}: is a folder; give a file name, such as {out / 'papers'}", 2)
+    if not out.parent.is_dir():
+        raise CliError(f"{out.parent}: no such folder (for -o {given})", 2)
+    return out
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from reader.export import FORMATS, export
+    from reader.fileio import atomic_write_text
     from reader.search.query import QueryError
 
-    if args.format not in FORMATS:
+    given = args.format.strip().lower()
+    fmt = {"bib": "bibtex", "md": "markdown", "yml": "yaml"}.get(given, given)
+    if fmt not in FORMATS:
         raise CliError(f"unknown format {args.format!r}; choose from {', '.join(FORMATS)}", 2)
-    ctx = Context(args.paths)
+    out = _output_file(args.output) if args.output and args.output != "-" else None
+    ctx = Context(_extra(args))
     try:
         result = ctx.searcher().search(args.query or "", limit=None)
     except QueryError as exc:
         raise CliError(f"invalid query: {exc}", 2) from None
     papers = [ctx.library.papers[h.id] for h in result.hits]
-    text = export(papers, ctx.state, args.format)
-    if args.output and args.output != "-":
-        Path(args.output).write_text(text, encoding="utf-8")
-        sys.stderr.write(clean_line(f"wrote {len(papers)} papers to {args.output}") + "\n")
+    text = export(papers, ctx.state, fmt, with_notes=args.with_notes)
+    if out is not None:
+        try:
+            atomic_write_text(out, text)
+        except OSError as exc:
+            raise CliError(f"{args.output}: cannot write: {exc.strerror or exc}", 2) from None
+        _err(f"wrote {counted(len(papers), 'paper')} to {args.output}")
     else:
         sys.stdout.write(text)
         if not text.endswith("\n"):
@@ -375,23 +464,26 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     paths = Paths.from_env()
     try:
-        config = load_config(paths.config_file)
-    except ConfigError:
-        config = Config()
-    files = find_files(Path(p) for p in args.paths)
+        config = _config(paths)
+    except CliError:
+        config = Config()  # check reads digests; a broken config must not stop it
+    given = [*args.paths, *args.more_paths]
+    if not given:
+        raise CliError("give the digest files or folders to check", 2)
+    files = find_files(given)
     if not files:
-        raise CliError("no digest files found in " + ", ".join(args.paths))
-    errors = 0
+        raise CliError("no digest files found in " + ", ".join(str(p) for p in given), 2)
+    quiet = args.quiet and not args.json
+    n_files = n_papers = errors = warnings = 0
     report: list[dict[str, Any]] = []
     for f in files:
-        if not f.exists():
-            _out(f"{f}: no such file")
-            errors += 1
-            continue
         digests = load_path(f, max_bytes=config.max_file_bytes)
         for digest in digests:
             bad = [p for p in digest.problems if p.severity == "error"]
+            n_files += 1
+            n_papers += len(digest.papers)
             errors += len(bad)
+            warnings += len(digest.problems) - len(bad)
             if args.json:
                 report.append(
                     {
@@ -410,19 +502,33 @@ def cmd_check(args: argparse.Namespace) -> int:
                     }
                 )
                 continue
-            status = "ok" if not bad else f"{len(bad)} problem{'s' * (len(bad) != 1)}"
-            _out(f"{digest.path}: {digest.format}, {len(digest.papers)} papers, {status}")
+            status = "ok" if not bad else counted(len(bad), "problem")
+            if not quiet:
+                _out(
+                    f"{digest.path}: {digest.format}, {counted(len(digest.papers), 'paper')},"
+                    f" {status}"
+                )
             for p in digest.problems:
                 prefix = "warning: " if p.severity == "warning" else ""
-                text = str(p)
-                where, _, message = text.partition(": ")
+                where, _, message = str(p).partition(": ")
                 _out(f"{where}: {prefix}{message}")
-        if is_archive(f) and not args.json:
+        if is_archive(f) and not args.json and not quiet:
             n_bad = sum(1 for d in digests for p in d.problems if p.severity == "error")
-            n_papers = sum(len(d.papers) for d in digests)
-            _out(f"{f}: archive of {len(digests)} files, {n_papers} papers, {n_bad} problems")
+            n_in = sum(len(d.papers) for d in digests)
+            _out(
+                f"{f}: archive of {counted(len(digests), 'file')}, {counted(n_in, 'paper')},"
+                f" {counted(n_bad, 'problem')}"
+            )
     if args.json:
         _json(report)
+    elif not quiet:
+        summary = (
+            f"{counted(n_files, 'file')}, {counted(n_papers, 'paper')},"
+            f" {counted(errors, 'problem')}"
+        )
+        if warnings:
+            summary += f", {counted(warnings, 'warning')}"
+        _out(summary)
     return 1 if errors else 0
 
 
@@ -441,8 +547,9 @@ def cmd_add(args: argparse.Namespace) -> int:
         digests = load_path(src, max_bytes=ctx.config.max_file_bytes)
         papers = sum(len(d.papers) for d in digests)
         errors = [p for d in digests for p in d.problems if p.severity == "error"]
-        for p in errors:
-            _out(str(p))
+        for p in (p for d in digests for p in d.problems):
+            where, _, message = str(p).partition(": ")
+            _out(f"{where}: {'warning: ' if p.severity == 'warning' else ''}{message}")
         if papers == 0 and errors:
             _out(f"{src}: no papers could be read, not added")
             failed += 1
@@ -453,9 +560,9 @@ def cmd_add(args: argparse.Namespace) -> int:
             _out(f"{src}: already in the library")
             continue
         tmp = target.with_name(f".{target.name}.tmp")
-        shutil.copyfile(src, tmp)
+        shutil.copy2(src, tmp)  # keeps the file's time: a yearless page's dates hang on it
         os.replace(tmp, target)
-        _out(f"{src}: {papers} papers added as {target}")
+        _out(f"{src}: {counted(papers, 'paper')} added as {target}")
         failed += bool(errors)
     return 1 if failed else 0
 
@@ -476,7 +583,7 @@ def _free_name(target: Path, src: Path) -> Path | None:
 def cmd_index(args: argparse.Namespace) -> int:
     from reader.search.index import SearchIndex
 
-    ctx = Context(args.paths)
+    ctx = Context(_extra(args))
     started = time.monotonic()
     lib = ctx.library
     index = SearchIndex(ctx.paths.index_dir)
@@ -489,112 +596,393 @@ def cmd_index(args: argparse.Namespace) -> int:
     bar.close()
     index.close()
     took = time.monotonic() - started
-    _out(f"{len(lib.papers)} papers from {lib.stats.files} files; {report}; {took:.1f} s")
+    _out(
+        f"{counted(len(lib.papers), 'paper')} from {counted(lib.stats.files, 'file')};"
+        f" {report}; {took:.1f} s"
+    )
     for p in lib.problems:
         if p.severity == "error":
-            sys.stderr.write(clean_line(str(p)) + "\n")
+            _err(str(p))
     return 0
 
 
 def cmd_state(args: argparse.Namespace) -> int:
-    ctx = Context()
     if args.action == "merge":
         if not args.other:
             raise CliError("state merge needs the other machine's state file", 2)
-        report = ctx.writable_state().merge_file(Path(args.other))
-        _out(str(report))
+        other = Path(args.other).expanduser()
+        if not other.is_file():
+            what = "is a folder, not a state file" if other.is_dir() else "no such file"
+            raise CliError(f"{args.other}: {what}", 2)
+    elif args.other:
+        raise CliError(f"state {args.action} takes no file", 2)
+    ctx = Context()
+    if args.action == "merge":
+        _out(merge_summary(ctx.writable_state().merge_file(other)))
         return 0
-    if args.action == "path":
-        _out(str(ctx.paths.state_file))
+    _out(str(ctx.paths.state_file))
+    return 0
+
+
+def merge_summary(report: MergeReport) -> str:
+    """What ``state merge`` did, in words that agree with their numbers."""
+    if not report.papers_changed:
+        return f"nothing to merge ({counted(report.papers_in_other, 'paper')} already up to date)"
+    s = (
+        f"{counted(report.papers_changed, 'paper')} changed ({number(report.papers_added)} new),"
+        f" {counted(report.fields_changed, 'field')}"
+    )
+    if report.note_conflicts:
+        s += f", {counted(report.note_conflicts, 'note')} with a conflict copy"
+    return s
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    paths = Paths.from_env()
+    config = _config(paths)
+    if args.forget is not None:
+        given = Path(args.forget).expanduser()
+        try:
+            forgotten = forget_source(paths, given)
+        except OSError as exc:
+            raise CliError(f"{paths.sources_file}: cannot write: {exc.strerror or exc}") from None
+        if forgotten is None:
+            absolute = Path(os.path.abspath(given))
+            if absolute in config.library or given in config.library:
+                raise CliError(
+                    f"{args.forget} is in the config's library: list ({config.path});"
+                    " remove it there",
+                    2,
+                )
+            raise CliError(
+                f"{args.forget} is not a remembered source (digest-reader sources lists them)", 2
+            )
+        _out(f"forgot {forgotten}; its papers leave the library, your stars, tags and notes stay")
         return 0
-    raise CliError(f"unknown state action {args.action!r}", 2)
+    rows = [(paths.library_dir, "added")]
+    rows += [(p, "config") for p in config.library]
+    rows += [(p, "remembered") for p in remembered_sources(paths)]
+    for path, kind in rows:
+        _out("\t".join([clean_line(str(path)), kind, "ok" if path.exists() else "missing"]))
+    return 0
 
 
 # --------------------------------------------------------------------------- parser
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
-    """The top-level parser and each command's own parser."""
-    parser = argparse.ArgumentParser(
-        prog="digest-reader",
-        description="A keyboard-driven reader for daily research-paper digests. "
-        "With no command, opens the reader on the library (or on PATH...).",
-    )
-    parser.add_argument("--version", action="version", version=f"digest-reader {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands: dict[str, argparse.ArgumentParser] = {}
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a user's mistake said in one line (and exit status 2)."""
 
-    def add(
-        name: str, func: Callable[[argparse.Namespace], int], help_: str
-    ) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_, description=help_)
-        p.set_defaults(func=func, command=name)
-        commands[name] = p
-        return p
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(clean_line(f"{self.prog}: {message} (see {self.prog} --help)") + "\n")
+        raise SystemExit(2)
 
-    p = add("search", cmd_search, "search the library (see docs/search.md); empty query lists all")
-    p.add_argument("query", nargs="?", default="")
+
+def existing_path(text: str) -> Path:
+    """An argparse type: a file or folder that exists."""
+    path = Path(text).expanduser()
+    if not path.exists():
+        raise argparse.ArgumentTypeError(f"{text}: no such file or folder")
+    return path
+
+
+def existing_file(text: str) -> Path:
+    """An argparse type: a file that exists (not a folder)."""
+    path = existing_path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: is a folder, not a file")
+    return path
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of 1 or more."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {n}")
+    return n
+
+
+def _query_path(text: str) -> Path:
+    """``existing_path`` after a query, where a missing path is most likely the
+    second word of a query typed without quotes."""
+    try:
+        return existing_path(text)
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"{exc} (quote a query of several words)") from None
+
+
+def _library_paths(
+    p: argparse.ArgumentParser, positional: bool = False, after_query: bool = False
+) -> None:
+    """The extra digests of a command that reads the library: ``--path`` always,
+    positional ``PATH...`` where the command has always taken them."""
+    if positional:
+        p.add_argument(
+            "paths",
+            nargs="*",
+            type=_query_path if after_query else existing_path,
+            metavar="PATH",
+            help="extra digest files or folders, read with the library (as --path)",
+        )
     p.add_argument(
-        "paths", nargs="*", type=Path, metavar="PATH", help="extra digest files or folders"
+        "--path",
+        dest="more_paths",
+        action="append",
+        type=existing_path,
+        default=[],
+        metavar="PATH",
+        help="an extra digest file or folder, read with the library (repeatable)",
     )
-    p.add_argument("--json", action="store_true", help="print a JSON list")
-    p.add_argument("--limit", type=int, default=None, metavar="N")
+
+
+def _json_flag(p: argparse.ArgumentParser, what: str = "a JSON list of papers") -> None:
+    p.add_argument("--json", action="store_true", help=f"print {what} (stored text, as is)")
+
+
+def _raw_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--raw", action="store_true", help="print titles and abstracts as stored (LaTeX unrendered)"
+    )
+
+
+def _args_search(p: argparse.ArgumentParser) -> None:
+    p.add_argument("query", nargs="?", default="", help="what to find (docs/search.md); '' is all")
+    _library_paths(p, positional=True, after_query=True)
+    _json_flag(p)
+    _raw_flag(p)
+    p.add_argument(
+        "--limit", type=positive_int, default=None, metavar="N", help="at most N papers (1 or more)"
+    )
     p.add_argument("--saved", metavar="NAME", help="run the saved search NAME from the config")
 
-    p = add("show", cmd_show, "show one paper")
-    p.add_argument("id")
-    p.add_argument("paths", nargs="*", type=Path, metavar="PATH")
-    p.add_argument("--json", action="store_true")
 
-    p = add("similar", cmd_similar, "papers most like the given one")
-    p.add_argument("id")
-    p.add_argument("paths", nargs="*", type=Path, metavar="PATH")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--limit", type=int, default=20, metavar="N")
+def _args_show(p: argparse.ArgumentParser) -> None:
+    p.add_argument("id", help="the paper's id (arXiv id, with or without version)")
+    _library_paths(p, positional=True)
+    _json_flag(p, "the paper and your state as JSON")
+    _raw_flag(p)
 
-    for name, func, help_ in (
-        ("star", cmd_star, "star papers"),
-        ("unstar", cmd_star, "remove stars"),
-        ("read", cmd_read, "mark papers read"),
-        ("unread", cmd_read, "mark papers unread"),
-    ):
-        p = add(name, func, help_)
-        p.add_argument("ids", nargs="+", metavar="ID")
-        p.add_argument("--path", dest="paths", action="append", type=Path, default=[],
-                       help="extra digest file or folder")  # fmt: skip
 
-    for name, help_ in (("tag", "add tags to a paper"), ("untag", "remove tags from a paper")):
-        p = add(name, cmd_tag, help_)
-        p.add_argument("id")
-        p.add_argument("tags", nargs="+", metavar="TAG")
-        p.add_argument("--path", dest="paths", action="append", type=Path, default=[])
+def _args_similar(p: argparse.ArgumentParser) -> None:
+    p.add_argument("id", help="the paper's id")
+    _library_paths(p, positional=True)
+    _json_flag(p)
+    _raw_flag(p)
+    p.add_argument("--limit", type=positive_int, default=20, metavar="N", help="at most N papers")
 
-    p = add("note", cmd_note, "print a paper's note, or set it (TEXT, or - for stdin)")
-    p.add_argument("id")
-    p.add_argument("text", nargs="?")
+
+def _args_ids(p: argparse.ArgumentParser) -> None:
+    p.add_argument("ids", nargs="+", metavar="ID", help="the papers' ids")
+    _library_paths(p)
+
+
+def _args_tag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("id", help="the paper's id")
+    p.add_argument("tags", nargs="+", metavar="TAG", help="the tags")
+    _library_paths(p)
+
+
+def _args_note(p: argparse.ArgumentParser) -> None:
+    p.add_argument("id", help="the paper's id")
+    p.add_argument("text", nargs="?", help="the new note; - reads it from standard input")
     p.add_argument("--clear", action="store_true", help="remove the note")
-    p.add_argument("--path", dest="paths", action="append", type=Path, default=[])
+    _library_paths(p)
 
-    p = add("export", cmd_export, "export the papers a query finds")
-    p.add_argument("query", nargs="?", default="")
+
+def _args_export(p: argparse.ArgumentParser) -> None:
+    p.add_argument("query", nargs="?", default="", help="which papers (docs/search.md); '' is all")
     p.add_argument("--format", "-f", default="bibtex", help="bibtex, markdown, json, csv or yaml")
-    p.add_argument("--output", "-o", metavar="FILE")
-    p.add_argument("--path", dest="paths", action="append", type=Path, default=[])
+    p.add_argument("--output", "-o", metavar="FILE", help="write to FILE (default: stdout)")
+    p.add_argument(
+        "--with-notes", action="store_true", help="include your private notes (left out otherwise)"
+    )
+    _library_paths(p)
 
-    p = add("check", cmd_check, "check digest files: format, papers read, problems")
-    p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--json", action="store_true")
 
-    p = add("add", cmd_add, "check digest files and copy them into the library folder")
-    p.add_argument("files", nargs="+", metavar="FILE")
+def _args_check(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "paths", nargs="*", type=existing_path, metavar="PATH", help="digest files or folders"
+    )
+    p.add_argument(
+        "--path",
+        dest="more_paths",
+        action="append",
+        type=existing_path,
+        default=[],
+        metavar="PATH",
+        help="a digest file or folder (as PATH; repeatable)",
+    )
+    _json_flag(p, "a JSON list of files with their problems")
+    p.add_argument(
+        "--quiet", "-q", action="store_true", help="print only the problems (no summary)"
+    )
 
-    p = add("index", cmd_index, "bring the search index up to date")
-    p.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+
+def _args_add(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "files", nargs="+", type=existing_file, metavar="FILE", help="digest files or archives"
+    )
+
+
+def _args_index(p: argparse.ArgumentParser) -> None:
+    _library_paths(p, positional=True)
     p.add_argument("--rebuild", action="store_true", help="build the index from scratch")
 
-    p = add("state", cmd_state, "the user's state: 'merge OTHER_STATE.yaml' or 'path'")
-    p.add_argument("action", choices=["merge", "path"])
-    p.add_argument("other", nargs="?")
+
+def _args_state(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "action", choices=["merge", "path"], help="merge: fold OTHER in; path: print the file"
+    )
+    p.add_argument("other", nargs="?", metavar="OTHER", help="the other machine's state.yaml")
+
+
+def _args_sources(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--forget", metavar="PATH", help="stop reading a remembered file or folder")
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """One ``digest-reader COMMAND``: its function, one line of help, one
+    example (shown by ``COMMAND --help``) and what adds its arguments."""
+
+    name: str
+    func: Callable[[argparse.Namespace], int]
+    help: str
+    example: str
+    arguments: Callable[[argparse.ArgumentParser], None]
+
+
+#: Every command, in the order ``--help`` lists them. A new command is a row.
+SUBCOMMANDS: tuple[Subcommand, ...] = (
+    Subcommand(
+        "search",
+        cmd_search,
+        "search the library (see docs/search.md); an empty query lists all",
+        "digest-reader search 'diffusion -is:read' --limit 20 --path ~/digests",
+        _args_search,
+    ),
+    Subcommand(
+        "show",
+        cmd_show,
+        "show one paper",
+        "digest-reader show 2406.14347 --path ~/digests",
+        _args_show,
+    ),  # fmt: skip
+    Subcommand(
+        "similar",
+        cmd_similar,
+        "papers most like the given one",
+        "digest-reader similar 2406.14347 --limit 5",
+        _args_similar,
+    ),  # fmt: skip
+    Subcommand(
+        "star", cmd_star, "star papers", "digest-reader star 2406.14347 2401.10000", _args_ids
+    ),
+    Subcommand("unstar", cmd_star, "remove stars", "digest-reader unstar 2406.14347", _args_ids),
+    Subcommand("read", cmd_read, "mark papers read", "digest-reader read 2406.14347", _args_ids),
+    Subcommand(
+        "unread", cmd_read, "mark papers unread", "digest-reader unread 2406.14347", _args_ids
+    ),
+    Subcommand(
+        "tag",
+        cmd_tag,
+        "add tags to a paper",
+        "digest-reader tag 2406.14347 chemistry to-read",
+        _args_tag,
+    ),  # fmt: skip
+    Subcommand(
+        "untag",
+        cmd_tag,
+        "remove tags from a paper",
+        "digest-reader untag 2406.14347 to-read",
+        _args_tag,
+    ),  # fmt: skip
+    Subcommand(
+        "note",
+        cmd_note,
+        "print a paper's note, or set it (TEXT, or - for stdin)",
+        "echo 'see section 3' | digest-reader note 2406.14347 -",
+        _args_note,
+    ),  # fmt: skip
+    Subcommand(
+        "export",
+        cmd_export,
+        "export the papers a query finds",
+        "digest-reader export is:starred -f bibtex -o starred.bib",
+        _args_export,
+    ),  # fmt: skip
+    Subcommand(
+        "check",
+        cmd_check,
+        "check digest files: format, papers read, problems",
+        "digest-reader check ~/digests --quiet",
+        _args_check,
+    ),  # fmt: skip
+    Subcommand(
+        "add",
+        cmd_add,
+        "check digest files and copy them into the library folder",
+        "digest-reader add ~/Downloads/2025-08-21.json",
+        _args_add,
+    ),  # fmt: skip
+    Subcommand(
+        "index",
+        cmd_index,
+        "bring the search index up to date",
+        "digest-reader index --rebuild",
+        _args_index,
+    ),  # fmt: skip
+    Subcommand(
+        "state",
+        cmd_state,
+        "your state: 'merge OTHER_STATE.yaml' or 'path'",
+        "digest-reader state merge ~/laptop-state.yaml",
+        _args_state,
+    ),  # fmt: skip
+    Subcommand(
+        "sources",
+        cmd_sources,
+        "list the folders the library reads; forget a remembered one",
+        "digest-reader sources --forget ~/old-digests",
+        _args_sources,
+    ),  # fmt: skip
+)
+
+COMMANDS = tuple(c.name for c in SUBCOMMANDS)
+
+USAGE = """\
+digest-reader [PATH ...]            open the reader (on the library, and on PATH)
+       digest-reader COMMAND [ARGS ...]    run a command (digest-reader COMMAND --help)"""
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The top-level parser and each command's own parser."""
+    parser = _Parser(
+        prog="digest-reader",
+        usage=USAGE,
+        description="A keyboard-driven reader for daily research-paper digests. "
+        "With no command, opens the reader on the library (and on PATH...).",
+    )
+    parser.add_argument("--version", action="version", version=f"digest-reader {__version__}")
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", help="what to do (without one, the reader opens)"
+    )
+    commands: dict[str, argparse.ArgumentParser] = {}
+    for c in SUBCOMMANDS:
+        p = sub.add_parser(
+            c.name,
+            prog=f"digest-reader {c.name}",
+            help=c.help,
+            description=c.help,
+            epilog=f"example:\n  {c.example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        c.arguments(p)
+        p.set_defaults(func=c.func, command=c.name)
+        commands[c.name] = p
     return parser, commands
 
 
@@ -630,6 +1018,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:
+        # a file the user named or a folder of theirs that cannot be used:
+        # a line, not a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        _fail(f"{where}{exc.strerror or exc}", 1)
 
 
 def run_app(argv: Sequence[str]) -> int:

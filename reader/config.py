@@ -1,9 +1,8 @@
-"""The user's configuration (``config.yaml``), read safely; a bad file is a
-clear :class:`ConfigError`, never silently replaced.
+"""The user's configuration (``config.yaml``), read safely and checked.
 
 Example::
 
-    library:            # extra folders of digests
+    library:            # more folders of digests, read with the library folder
       - ~/papers/digests
     theme: digest-dark
     read_after_seconds: 3   # 0 turns automatic read marks off
@@ -14,14 +13,36 @@ Example::
     keymap:             # binding id -> keys (comma separated)
       star: "s,f"
     opener: "firefox --new-tab %s"   # opens links (%s: the URL); else $BROWSER, xdg-open
+
+A file that cannot be read or is not YAML is a :class:`ConfigError` (never
+silently replaced). A setting that is wrong (an unknown key, a bad value, an
+unknown keymap id, a saved search that does not parse, a key taken from
+another action) is ignored and reported in :attr:`Config.warnings`, one line
+each naming the key: the CLI writes them to stderr, the app shows them as
+notifications.
 """
 
 from __future__ import annotations
 
+import difflib
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from reader.safeload import LoadError, load_yaml
+
+#: The settings a config may hold. A part of the reader that adds a section
+#: adds its key here (and reads it in :func:`load_config`).
+KNOWN_KEYS: set[str] = {
+    "library",
+    "theme",
+    "read_after_seconds",
+    "max_file_mb",
+    "saved_searches",
+    "keymap",
+    "opener",
+}
 
 
 class ConfigError(Exception):
@@ -31,14 +52,19 @@ class ConfigError(Exception):
 @dataclass
 class Config:
     library: list[Path] = field(default_factory=list)
+    """Folders (or files) of digests read with the library folder, every start."""
     theme: str | None = None
     read_after_seconds: float = 3.0
     max_file_mb: float = 40.0
     saved_searches: dict[str, str] = field(default_factory=dict)
     keymap: dict[str, str] = field(default_factory=dict)
-    #: The command that opens a link (``%s``: the URL), run without a shell.
+    """Binding id -> keys in Textual's names, checked (see :mod:`reader.keymap`)."""
     opener: str | None = None
+    """The command that opens a link (``%s``: the URL), run without a shell."""
     path: Path | None = None
+    warnings: list[str] = field(default_factory=list)
+    """What was wrong but not fatal, one line each naming the key (the bad
+    value is ignored): for stderr in the CLI, notifications in the app."""
 
     @property
     def max_file_bytes(self) -> int:
@@ -46,14 +72,16 @@ class Config:
 
 
 def load_config(path: Path) -> Config:
-    """Read ``path``; a missing file is the default config."""
+    """Read ``path``; a missing file is the default config. Raises
+    :class:`ConfigError` only when the file cannot be read as YAML at all."""
     cfg = Config(path=path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return cfg
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the config: {exc}") from None
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ConfigError(f"{path}: cannot read the config: {why}") from None
     try:
         data = load_yaml(text).data
     except LoadError as exc:
@@ -63,27 +91,90 @@ def load_config(path: Path) -> Config:
         return cfg
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the config must be a mapping of settings")
-    lib = data.get("library") or []
-    if isinstance(lib, str):
-        lib = [lib]
-    if not isinstance(lib, list):
-        raise ConfigError(f"{path}: 'library' must be a list of folders")
-    cfg.library = [Path(str(p)).expanduser() for p in lib]
-    if data.get("theme"):
-        cfg.theme = str(data["theme"])
-    if data.get("opener"):
-        if not isinstance(data["opener"], str):
-            raise ConfigError(f"{path}: 'opener' must be a command, like \"firefox %s\"")
-        cfg.opener = data["opener"]
-    for key in ("read_after_seconds", "max_file_mb"):
-        if key in data:
-            try:
-                setattr(cfg, key, float(data[key]))
-            except (TypeError, ValueError):
-                raise ConfigError(f"{path}: '{key}' must be a number") from None
-    for key in ("saved_searches", "keymap"):
-        value = data.get(key) or {}
-        if not isinstance(value, dict):
-            raise ConfigError(f"{path}: '{key}' must be a mapping")
-        setattr(cfg, key, {str(k): str(v) for k, v in value.items()})
+    _Reader(cfg, path).read(data)
     return cfg
+
+
+class _Reader:
+    """Reads each setting into ``cfg``, a warning for each that is wrong."""
+
+    def __init__(self, cfg: Config, path: Path) -> None:
+        self.cfg = cfg
+        self.path = path
+
+    def warn(self, key: str, message: str) -> None:
+        self.cfg.warnings.append(f"{self.path}: {key}: {message}")
+
+    def read(self, data: dict[Any, Any]) -> None:
+        for key in data:
+            if str(key) not in KNOWN_KEYS:
+                close = difflib.get_close_matches(str(key), sorted(KNOWN_KEYS), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                self.warn(str(key), f"unknown setting{hint}; ignored")
+        self.library(data.get("library"))
+        if data.get("theme") is not None:
+            self.cfg.theme = str(data["theme"])
+        self.number(data, "read_after_seconds", minimum=0.0, zero_ok=True)
+        self.number(data, "max_file_mb", minimum=0.0, zero_ok=False)
+        self.saved_searches(self.mapping(data, "saved_searches"))
+        self.keymap(self.mapping(data, "keymap"))
+        self.opener(data.get("opener"))
+
+    def library(self, value: object) -> None:
+        if value is None:
+            return
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
+            self.warn("library", "must be a list of folders; ignored")
+            return
+        self.cfg.library = [Path(p).expanduser() for p in value if p.strip()]
+
+    def number(self, data: dict[Any, Any], key: str, minimum: float, zero_ok: bool) -> None:
+        if key not in data:
+            return
+        value = data[key]
+        default = getattr(self.cfg, key)
+        try:
+            n = float(value) if not isinstance(value, bool) else math.nan
+        except (TypeError, ValueError):
+            n = math.nan
+        if not math.isfinite(n) or n < minimum or (n == minimum and not zero_ok):
+            need = "0 or more" if zero_ok else "more than 0"
+            self.warn(key, f"must be a number, {need}, not {value}; using {default:g}")
+            return
+        setattr(self.cfg, key, n)
+
+    def mapping(self, data: dict[Any, Any], key: str) -> dict[str, str]:
+        value = data.get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.warn(key, "must be a mapping of names to text; ignored")
+            return {}
+        return {str(k): "" if v is None else str(v) for k, v in value.items()}
+
+    def saved_searches(self, searches: dict[str, str]) -> None:
+        from reader.search.query import QueryError, parse_query
+
+        for name, query in searches.items():
+            try:
+                parse_query(query)
+            except QueryError as exc:
+                self.warn(f"saved_searches.{name}", f"invalid query {query!r}: {exc}; ignored")
+                continue
+            self.cfg.saved_searches[name] = query
+
+    def keymap(self, keymap: dict[str, str]) -> None:
+        from reader.keymap import check_keymap
+
+        self.cfg.keymap, warnings = check_keymap(keymap)
+        self.cfg.warnings += [f"{self.path}: {w}" for w in warnings]
+
+    def opener(self, value: object) -> None:
+        if value is None:
+            return
+        if not isinstance(value, str) or not value.strip():
+            self.warn("opener", f'must be a command like "firefox %s", not {value!r}; ignored')
+            return
+        self.cfg.opener = value

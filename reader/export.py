@@ -1,6 +1,10 @@
 """Export papers (with the user's stars, tags and notes) to BibTeX, Markdown,
 JSON, CSV and YAML: ``export(papers, state, fmt) -> str``.
 
+The user's notes are private: they go into an export only when asked
+(``with_notes=True``, the CLI's ``--with-notes``), never by default, so an
+entry copied from the app or shared as a file never carries them.
+
 BibTeX keys are ``<first author's last name><year><first title word>`` in
 lower-case ASCII (``vaswani2017attention``); papers that would share a key get
 ``a``, ``b``, ... in the order of their ids, the first keeping the plain key.
@@ -48,7 +52,6 @@ _BIB_SPECIAL = {
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
 }
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
 def _state_of(paper: Paper, state: StateStore | None) -> PaperState:
@@ -85,10 +88,14 @@ def _year(paper: Paper) -> str:
 
 
 def _month(paper: Paper) -> str:
+    """The month as a number, ``6``: biblatex reads ``month = {6}`` as June and
+    prints it in the style's language, classic BibTeX styles print it as
+    given; a bare macro (``month = jun``) is a BibTeX-only idiom that
+    bibtexparser and others read as an undefined string."""
     for s in (paper.published or "", *reversed(paper.dates)):
         m = re.match(r"^\d{4}-(\d{2})", s)
         if m and 1 <= int(m.group(1)) <= 12:
-            return _MONTHS[int(m.group(1)) - 1]
+            return str(int(m.group(1)))
     return ""
 
 
@@ -143,11 +150,38 @@ def _suffix(n: int) -> str:
 
 
 def bib_escape(text: str) -> str:
-    """Text made safe for a braced BibTeX field: specials escaped, one line,
-    braces balanced (so no field can end early or swallow the next entry)."""
+    """Text made safe for a braced BibTeX field, on one line.
+
+    LaTeX the reader renders on screen (math, known commands, accents,
+    escapes: see :func:`reader.latex.latex_spans`) passes through as LaTeX, so
+    ``$\\nabla^2$DFT`` stays ``$\\nabla^2$DFT``; only the bare special
+    characters of the plain text around it are escaped. A LaTeX piece that
+    could break the entry (unbalanced braces, a bare ``%`` or ``#``) is
+    escaped as plain text, so no field can end early or swallow the next one.
+    """
+    from reader.latex import latex_spans
+
     s = " ".join(clean_line(text).split())
-    out = "".join(_BIB_SPECIAL.get(c, c) for c in s)
-    return out
+    return "".join(
+        piece if is_latex and _safe_latex(piece) else _bib_plain(piece)
+        for piece, is_latex in latex_spans(s)
+    )
+
+
+def _bib_plain(text: str) -> str:
+    return "".join(_BIB_SPECIAL.get(c, c) for c in text)
+
+
+_BARE_COMMENT = re.compile(r"(?<!\\)[%#]")
+
+
+def _safe_latex(piece: str) -> bool:
+    depth = 0
+    for c in piece:  # BibTeX counts every brace, escaped or not
+        depth += (c == "{") - (c == "}")
+        if depth < 0:
+            return False
+    return depth == 0 and not _BARE_COMMENT.search(piece)
 
 
 def _bib_name(author: str) -> str:
@@ -159,8 +193,11 @@ def _bib_name(author: str) -> str:
     return esc
 
 
-def bibtex_entry(paper: Paper, state: StateStore | None, key: str | None = None) -> str:
-    """One BibTeX entry (``@misc``, with ``eprint`` for arXiv papers)."""
+def bibtex_entry(
+    paper: Paper, state: StateStore | None, key: str | None = None, *, with_notes: bool = False
+) -> str:
+    """One BibTeX entry (``@misc``, with ``eprint`` for arXiv papers); the
+    user's note only ``with_notes`` (as ``annote``)."""
     ps = _state_of(paper, state)
     aid = paper.arxiv_id or arxiv_id(paper.id)
     fields: list[tuple[str, str]] = [("title", "{" + bib_escape(paper.title) + "}")]
@@ -185,7 +222,7 @@ def bibtex_entry(paper: Paper, state: StateStore | None, key: str | None = None)
         fields.append(("url", _bib_url(url)))
     if ps.tags:
         fields.append(("keywords", bib_escape(", ".join(sorted(ps.tags)))))
-    if ps.note:
+    if with_notes and ps.note:
         fields.append(("annote", bib_escape(ps.note)))
     k = key or citation_key(paper)
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
@@ -208,9 +245,11 @@ def _primary_class(paper: Paper, aid: str) -> str:
     return ""
 
 
-def to_bibtex(papers: Sequence[Paper], state: StateStore | None) -> str:
+def to_bibtex(papers: Sequence[Paper], state: StateStore | None, with_notes: bool = False) -> str:
     keys = citation_keys(papers)
-    return "\n".join(bibtex_entry(p, state, keys[p.id]) for p in _unique(papers))
+    return "\n".join(
+        bibtex_entry(p, state, keys[p.id], with_notes=with_notes) for p in _unique(papers)
+    )
 
 
 def _unique(papers: Sequence[Paper]) -> list[Paper]:
@@ -237,7 +276,7 @@ def _md_url(url: str) -> str:
     return quote(clean_line(url).strip(), safe=":/?#[]@!$&'*+,;=%~-._")
 
 
-def to_markdown(papers: Sequence[Paper], state: StateStore | None) -> str:
+def to_markdown(papers: Sequence[Paper], state: StateStore | None, with_notes: bool = False) -> str:
     lines: list[str] = []
     for p in _unique(papers):
         ps = _state_of(p, state)
@@ -259,7 +298,7 @@ def to_markdown(papers: Sequence[Paper], state: StateStore | None) -> str:
         links = [f"[{md_escape(lk.label)}](<{_md_url(lk.url)}>)" for lk in p.links if lk.url]
         if links:
             lines.append("  " + " · ".join(links))
-        if ps.note:
+        if with_notes and ps.note:
             for nl in clean(ps.note).splitlines():
                 lines.append(("  > " + nl).rstrip())
     return "\n".join(lines) + ("\n" if lines else "")
@@ -268,10 +307,13 @@ def to_markdown(papers: Sequence[Paper], state: StateStore | None) -> str:
 # -- JSON, CSV, YAML -------------------------------------------------------------
 
 
-def paper_record(paper: Paper, state: StateStore | None) -> dict[str, Any]:
-    """The plain record every data format writes (JSON-safe)."""
+def paper_record(
+    paper: Paper, state: StateStore | None, with_notes: bool = False
+) -> dict[str, Any]:
+    """The plain record every data format writes (JSON-safe); ``note`` only
+    ``with_notes``."""
     ps = _state_of(paper, state)
-    return {
+    record: dict[str, Any] = {
         "id": paper.id,
         "title": paper.title,
         "authors": list(paper.authors),
@@ -292,10 +334,13 @@ def paper_record(paper: Paper, state: StateStore | None) -> dict[str, Any]:
         "github_repo": paper.github_repo,
         "project_page": paper.project_page,
     }
+    if not with_notes:
+        del record["note"]
+    return record
 
 
-def to_json(papers: Sequence[Paper], state: StateStore | None) -> str:
-    data = [paper_record(p, state) for p in _unique(papers)]
+def to_json(papers: Sequence[Paper], state: StateStore | None, with_notes: bool = False) -> str:
+    data = [paper_record(p, state, with_notes) for p in _unique(papers)]
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
@@ -315,20 +360,21 @@ def _csv_cell(value: object) -> str:
     return s
 
 
-def to_csv(papers: Sequence[Paper], state: StateStore | None) -> str:
+def to_csv(papers: Sequence[Paper], state: StateStore | None, with_notes: bool = False) -> str:
+    columns = [c for c in CSV_COLUMNS if with_notes or c != "note"]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(CSV_COLUMNS)
+    w.writerow(columns)
     for p in _unique(papers):
-        r = paper_record(p, state)
+        r = paper_record(p, state, with_notes)
         r["authors"] = "; ".join(r["authors"])
         r["tags"] = "; ".join(r["tags"])
-        w.writerow([_csv_cell(r[c]) for c in CSV_COLUMNS])
+        w.writerow([_csv_cell(r[c]) for c in columns])
     return buf.getvalue()
 
 
-def to_yaml(papers: Sequence[Paper], state: StateStore | None) -> str:
-    data = [paper_record(p, state) for p in _unique(papers)]
+def to_yaml(papers: Sequence[Paper], state: StateStore | None, with_notes: bool = False) -> str:
+    data = [paper_record(p, state, with_notes) for p in _unique(papers)]
     return str(
         yaml.dump(
             data,
@@ -350,12 +396,15 @@ _WRITERS = {
 }
 
 
-def export(papers: Sequence[Paper], state: StateStore | None, fmt: str) -> str:
+def export(
+    papers: Sequence[Paper], state: StateStore | None, fmt: str, *, with_notes: bool = False
+) -> str:
     """``papers`` (duplicates dropped, order kept) in format ``fmt`` (one of
-    :data:`FORMATS`); ValueError for an unknown format."""
+    :data:`FORMATS`); the user's notes only ``with_notes``. ValueError for an
+    unknown format."""
     name = fmt.strip().lower()
     name = {"bib": "bibtex", "md": "markdown", "yml": "yaml"}.get(name, name)
     writer = _WRITERS.get(name)
     if writer is None:
         raise ValueError(f"unknown export format {fmt!r} (one of: {', '.join(FORMATS)})")
-    return writer(papers, state)
+    return writer(papers, state, with_notes)

@@ -123,9 +123,10 @@ class _Converter:
             prepend=True,
         )
         # Unknown macros stay visible (``\Bbbk``) instead of vanishing.
-        tdb.set_unknown_macro_spec(
-            MacroTextSpec("", simplify_repl=lambda node, **_: "\\" + str(node.macroname))
+        self._unknown = MacroTextSpec(
+            "", simplify_repl=lambda node, **_: "\\" + str(node.macroname)
         )
+        tdb.set_unknown_macro_spec(self._unknown)
         self._walker_db = wdb
         self._text_db = tdb
         self._walker_cls = latexwalker.LatexWalker
@@ -145,6 +146,11 @@ class _Converter:
 
     def knows(self, name: str) -> bool:
         return self._text_db.get_macro_spec(name) is not None
+
+    def defines(self, name: str) -> bool:
+        """A macro LaTeX itself (or a common package) defines, not one only
+        shown back as typed (``C:\\Users``)."""
+        return self._text_db.get_macro_spec(name) is not self._unknown
 
     def convert(self, source: str) -> str:
         walker = self._walker_cls(source, latex_context=self._walker_db, tolerant_parsing=True)
@@ -227,6 +233,49 @@ def _token(m: re.Match[str]) -> str:
         return out.strip() or original
     except Exception:  # pylatexenc raises assorted errors on odd TeX
         return original
+
+
+def _is_latex(m: re.Match[str]) -> bool:
+    """Whether :func:`_token` renders this match (the same decisions, without
+    converting): math that is not a price, a command pylatexenc knows, an
+    accent or an escape."""
+    if m.group("escdollar"):
+        return True
+    inline = m.group("inline")
+    if inline is not None:
+        after = m.string[m.end() : m.end() + 1]
+        return not (after.isdigit() and "\\" not in inline)
+    if any(m.group(g) is not None for g in ("display", "paren", "bracket")):
+        return True
+    if m.group("command"):
+        try:
+            return _get_converter().defines(m.group("name"))
+        except Exception:  # pylatexenc missing or broken: nothing is LaTeX
+            return False
+    return True
+
+
+def latex_spans(text: str) -> list[tuple[str, bool]]:
+    """``text`` cut into consecutive pieces, each with True when it is LaTeX
+    that :func:`readable` renders (math, a known command, an accent, an
+    escape) and False for plain text. Joined, the pieces are ``text``.
+
+    Exports use it to pass LaTeX through and escape only the plain text, so a
+    title reads the same in a BibTeX entry as on the screen."""
+    if ("$" not in text and "\\" not in text) or len(text) > MAX_CHARS:
+        return [(text, False)] if text else []
+    out: list[tuple[str, bool]] = []
+    pos = 0
+    for m in _TOKEN.finditer(text):
+        if not _is_latex(m):
+            continue
+        if m.start() > pos:
+            out.append((text[pos : m.start()], False))
+        out.append((m.group(), True))
+        pos = m.end()
+    if pos < len(text):
+        out.append((text[pos:], False))
+    return out
 
 
 @lru_cache(maxsize=8192)

@@ -29,13 +29,15 @@ from reader import __version__
 from reader.config import Config
 from reader.fileio import atomic_write_text
 from reader.formats import load_path, looks_like_digest
-from reader.ids import normalise_title
-from reader.model import Digest, Link, Paper, Problem, merge_papers
+from reader.ids import normalise_title, title_key
+from reader.model import Digest, Link, Paper, Problem, Summary, merge_papers
 from reader.paths import Paths, resource_dir
 from reader.safeload import LoadError, load_yaml
 
 #: Bump when what a format produces changes, so cached digests are read again.
-CACHE_VERSION = 3
+#: 4: abstract ranks, newsletter summaries, arXiv comments and journal refs as
+#: fields, canonical https arXiv links, table rows on their own publish dates.
+CACHE_VERSION = 4
 
 #: ``progress(done, total, label)``
 Progress = Callable[[int, int, str], None]
@@ -138,14 +140,14 @@ class Library:
         by_key: dict[str, list[Paper]] = {}
         for pid, paper in self.papers.items():
             if pid.startswith("t:"):
-                by_key.setdefault(_title_key(paper.title), []).append(paper)
+                by_key.setdefault(title_key(paper.title), []).append(paper)
         if not by_key:
             return 0
         folded = 0
         for pid, paper in list(self.papers.items()):
             if pid.startswith("t:"):
                 continue
-            candidates = by_key.get(_title_key(paper.title))
+            candidates = by_key.get(title_key(paper.title))
             if not candidates:
                 continue
             norm = normalise_title(paper.title)
@@ -157,12 +159,6 @@ class Library:
         if folded:
             self._ordered = None
         return folded
-
-
-def _title_key(title: str) -> str:
-    """A cheap first filter before comparing normalised titles."""
-    words = title[:60].casefold().split()
-    return words[0].strip(".,:;!?()[]{}\"'") if words else ""
 
 
 def library_roots(paths: Paths, config: Config) -> list[Path]:
@@ -195,20 +191,20 @@ def remember_sources(paths: Paths, extra: Sequence[Path]) -> None:
         atomic_write_text(paths.sources_file, text)
 
 
-def forget_source(paths: Paths, source: Path) -> bool:
-    """Remove ``source`` from the remembered sources; True when it was there.
-    Its papers leave the library at the next start (your stars, tags and
-    notes on them are kept: they are keyed by paper id). Raises OSError when
-    the list cannot be written."""
+def forget_source(paths: Paths, source: Path) -> Path | None:
+    """Remove ``source`` from the remembered sources (the user names it as they
+    like: relative, through a link, or gone from the disk); the path forgotten,
+    or None when it was not remembered. OSError when the list cannot be saved."""
     known = remembered_sources(paths)
-    target = source.expanduser()
-    target = target if target.is_absolute() else target.resolve()
-    kept = [p for p in known if p != target]
-    if len(kept) == len(known):
-        return False
-    text = yaml.safe_dump({"sources": [str(p) for p in kept]}, allow_unicode=True)
+    names = {Path(os.path.abspath(source)), source.resolve()}
+    gone = [p for p in known if p in names]
+    if not gone:
+        return None
+    text = yaml.safe_dump(
+        {"sources": [str(p) for p in known if p not in names]}, allow_unicode=True
+    )
     atomic_write_text(paths.sources_file, text)
-    return True
+    return gone[0]
 
 
 def papers_from(lib: Library, source: Path) -> set[str]:
@@ -360,6 +356,10 @@ def _paper_row(p: Paper) -> _PaperRow:
         p.project_page,
         p.ai_summary,
         p.published,
+        p.arxiv_comments,
+        p.journal_ref,
+        p.abstract_rank,
+        tuple(tuple(sm) for sm in p.summaries),
     )
 
 
@@ -374,7 +374,19 @@ def _paper_from_row(r: _PaperRow, abstract: str) -> Paper:
         list(r[4]),
         list(r[5]),
         list(r[6]),
-        *r[7:],
+        r[7],
+        r[8],
+        r[9],
+        r[10],
+        r[11],
+        r[12],
+        r[13],
+        r[14],
+        r[15],
+        r[16],
+        r[17],
+        r[18],
+        [Summary(a, b) for a, b in r[19]] if r[19] else [],
     )
 
 

@@ -7,6 +7,7 @@ remembers every day and every source it came from.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -16,6 +17,27 @@ class Link(NamedTuple):
 
     label: str
     url: str
+
+
+class Summary(NamedTuple):
+    """A digest's own words about a paper (a newsletter's paraphrase, a
+    translation), kept apart from the authors' abstract."""
+
+    #: The newsletter's name (its title, else its file name).
+    source: str
+    text: str
+
+
+# How authoritative an abstract is: when the same paper comes from several
+# sources, the abstract of the highest rank wins (the longest among equals).
+#: The authors' abstract from arXiv itself (API, RSS, metadata dumps).
+ABSTRACT_ARXIV = 4
+#: The abstract as Hugging Face shows it (copied from arXiv, sometimes edited).
+ABSTRACT_HF = 3
+#: An abstract copied by some other digest (a table, a CSV, the native YAML).
+ABSTRACT_OTHER = 2
+#: A newsletter's own words standing in for an abstract.
+ABSTRACT_PARAPHRASE = 1
 
 
 @dataclass(slots=True)
@@ -44,6 +66,15 @@ class Paper:
     ai_summary: str | None = None
     #: The date the paper itself was published (arXiv date), when known.
     published: str | None = None
+    #: arXiv's free-text "Comments" field ("SCIA 2025, 12 pages").
+    arxiv_comments: str | None = None
+    #: arXiv's "Journal ref" field.
+    journal_ref: str | None = None
+    #: How authoritative ``abstract`` is (``ABSTRACT_*``); 0: not said, which
+    #: counts as :data:`ABSTRACT_OTHER`.
+    abstract_rank: int = 0
+    #: Newsletters' own words about the paper, one per newsletter.
+    summaries: list[Summary] = field(default_factory=list)
 
     @property
     def date(self) -> str:
@@ -91,44 +122,10 @@ class Paper:
             "project_page": self.project_page,
             "ai_summary": self.ai_summary,
             "published": self.published,
+            "arxiv_comments": self.arxiv_comments,
+            "journal_ref": self.journal_ref,
+            "summaries": [{"source": sm.source, "text": sm.text} for sm in self.summaries],
         }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, object]) -> Paper:
-        """Inverse of :meth:`to_dict` (used by the library cache)."""
-        links = [Link(str(a), str(b)) for a, b in d.get("links") or []]  # type: ignore[attr-defined]
-        return cls(
-            id=str(d["id"]),
-            title=str(d.get("title") or ""),
-            authors=list(d.get("authors") or []),  # type: ignore[call-overload]
-            abstract=str(d.get("abstract") or ""),
-            links=links,
-            tags=list(d.get("tags") or []),  # type: ignore[call-overload]
-            dates=list(d.get("dates") or []),  # type: ignore[call-overload]
-            sources=list(d.get("sources") or []),  # type: ignore[call-overload]
-            arxiv_id=_opt_str(d.get("arxiv_id")),
-            doi=_opt_str(d.get("doi")),
-            upvotes=_opt_int(d.get("upvotes")),
-            comments=_opt_int(d.get("comments")),
-            github_repo=_opt_str(d.get("github_repo")),
-            github_stars=_opt_int(d.get("github_stars")),
-            project_page=_opt_str(d.get("project_page")),
-            ai_summary=_opt_str(d.get("ai_summary")),
-            published=_opt_str(d.get("published")),
-        )
-
-
-def _opt_str(v: object) -> str | None:
-    return None if v is None else str(v)
-
-
-def _opt_int(v: object) -> int | None:
-    if v is None:
-        return None
-    try:
-        return int(v)  # type: ignore[call-overload, no-any-return]
-    except (TypeError, ValueError):
-        return None
 
 
 @dataclass(frozen=True)
@@ -178,21 +175,26 @@ class Digest:
 def merge_papers(a: Paper, b: Paper) -> Paper:
     """Fold ``b`` into ``a`` (in place) and return ``a``.
 
-    The richest text wins (longest abstract, longest title that is not just a
-    wrapped copy), links/tags/dates/sources are unions in first-seen order, and
-    numeric signals keep the highest value seen.
+    The abstract of the most authoritative source wins (``abstract_rank``;
+    the longest among equals), the longest title that is not just a wrapped
+    copy wins, links (one per :func:`link_key`), tags, dates, sources and
+    newsletter summaries are unions in first-seen order, and numeric signals
+    keep the highest value seen.
     """
-    if len(b.abstract) > len(a.abstract):
+    rank_a, rank_b = abstract_rank(a), abstract_rank(b)
+    if rank_b > rank_a or (rank_b == rank_a and len(b.abstract) > len(a.abstract)):
         a.abstract = b.abstract
+        a.abstract_rank = b.abstract_rank
     if not a.title or (b.title and len(b.title) > len(a.title) and a.title.endswith("...")):
         a.title = b.title
     if len(b.authors) > len(a.authors):
         a.authors = list(b.authors)
-    seen = {lk.url for lk in a.links}
+    seen = {link_key(lk) for lk in a.links}
     for lk in b.links:
-        if lk.url not in seen:
+        key = link_key(lk)
+        if key not in seen:
             a.links.append(lk)
-            seen.add(lk.url)
+            seen.add(key)
     for t in b.tags:
         if t not in a.tags:
             a.tags.append(t)
@@ -211,7 +213,45 @@ def merge_papers(a: Paper, b: Paper) -> Paper:
     if b.ai_summary and len(b.ai_summary) > len(a.ai_summary or ""):
         a.ai_summary = b.ai_summary
     a.published = a.published or b.published
+    a.arxiv_comments = a.arxiv_comments or b.arxiv_comments
+    a.journal_ref = a.journal_ref or b.journal_ref
+    for sm in b.summaries:
+        if sm not in a.summaries:
+            a.summaries.append(sm)
     return a
+
+
+def abstract_rank(paper: Paper) -> int:
+    """How authoritative the paper's abstract is: 0 when it has none."""
+    if not paper.abstract:
+        return 0
+    return paper.abstract_rank or ABSTRACT_OTHER
+
+
+_ARXIV_LINK = re.compile(
+    r"^https://arxiv\.org/(abs|pdf|html)/([^?#]+?)(?:v\d+)?(?:\.pdf)?/?(?:[?#].*)?$"
+)
+
+
+def link_key(link: Link) -> str:
+    """What makes two links the same link: the URL, except that an arXiv abs,
+    pdf or html link is one per paper and kind, whatever its version."""
+    m = _ARXIV_LINK.match(link.url)
+    if m:
+        return f"arxiv:{m.group(1)}:{m.group(2).lower()}"
+    return link.url
+
+
+def dedupe_links(links: list[Link]) -> list[Link]:
+    """``links`` with each :func:`link_key` once, first kept."""
+    seen: set[str] = set()
+    out: list[Link] = []
+    for link in links:
+        key = link_key(link)
+        if key not in seen:
+            seen.add(key)
+            out.append(link)
+    return out
 
 
 def _max_opt(x: int | None, y: int | None) -> int | None:

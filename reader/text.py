@@ -115,7 +115,9 @@ _ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:$|[T\s])")
 def http_url(value: object) -> str | None:
     """``value`` as a clean one-line http(s) URL, or None (not a string, other
     schemes, control characters). A space inside the URL is encoded as
-    ``%20``; hard wraps are joined."""
+    ``%20``; hard wraps are joined. arXiv links are made canonical
+    (``https://arxiv.org/abs/...``: not ``http``, ``www.`` or ``export.``), so
+    the same link from two digests is one link."""
     if not isinstance(value, str) or not value:
         return None
     url = one_line(value).replace(" ", "%20")
@@ -124,7 +126,15 @@ def http_url(value: object) -> str | None:
         return None
     if len(url) < 10 or _BAD_URL_CHAR.search(url):
         return None
+    if "arxiv.org" in low:
+        url = _ARXIV_HOST.sub("https://arxiv.org/", url, count=1)
     return url
+
+
+#: An arXiv paper page (abs, pdf, html) on any of arXiv's hosts.
+_ARXIV_HOST = re.compile(
+    r"^https?://(?:www\.|export\.)?arxiv\.org(?::\d+)?/(?=(?:abs|pdf|html)/)", re.IGNORECASE
+)
 
 
 #: White space, control pictures (left by the sanitiser) and U+FFFD.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import io
 import json
 import subprocess
 import sys
@@ -9,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from reader.cli import main
+from reader.cli import COMMANDS, PLAIN_COLUMNS, build_parser, main
+from reader.library import remember_sources
 from reader.paths import Paths
 
 DIGEST = """\
@@ -165,7 +168,7 @@ def test_export_bibtex_to_a_file(
         "--path",
         str(digests),
     )
-    assert code == 0 and "wrote 1 papers" in err
+    assert code == 0 and "wrote 1 paper to" in err
     text = target.read_text(encoding="utf-8")
     assert "eprint = {2508.10002}" in text.replace("  ", " ")
     assert text.count("@") == 1
@@ -235,3 +238,315 @@ def test_file_names_with_escapes_reach_the_terminal_inert(
     assert "PWNED" not in out and "/x.yaml: yaml, 0 papers, 1 problem" in out
     code, out, _ = run(capsys, "add", str(hostile))
     assert "\x1b" not in out and "\x07" not in out
+
+
+# --------------------------------------------------------------------------- mistakes
+
+
+def _exit(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run the CLI in process: any exception but SystemExit fails the test."""
+    try:
+        code = main([*args])
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _mistakes(tmp: Path, digests: Path) -> list[tuple[list[str], int]]:
+    empty = tmp / "empty"
+    empty.mkdir(exist_ok=True)
+    gone = str(tmp / "nonexistent" / "dir")
+    d = str(digests)
+    return [
+        (["search", "x", "--limit", "0"], 2),
+        (["search", "x", "--limit", "-3"], 2),
+        (["search", "x", "--limit", "many"], 2),
+        (["search", "x", gone], 2),
+        (["search", "x", "--path", gone], 2),
+        (["search", "date:2025-13-45", d], 2),
+        (["search", "--saved", "nope", d], 2),
+        (["show"], 2),
+        (["show", "2508.10001", "--path", gone], 2),
+        (["show", "t:nothing", "--path", d], 1),
+        (["similar", "2508.10001", "--limit", "0", d], 2),
+        (["star"], 2),
+        (["star", "t:nothing", "--path", d], 1),
+        (["unstar", "2508.10001", "--path", gone], 2),
+        (["read", "t:nothing", "--path", d], 1),
+        (["unread", "--path", d], 2),
+        (["tag", "2508.10001", " ", "--path", d], 2),
+        (["untag", "2508.10001"], 2),
+        (["note", "2508.10001", "text", "--clear", "--path", d], 2),
+        (["note", "t:nothing", "--path", d], 1),
+        (["export", "x", "-f", "json", "-o", f"{gone}/x.json", "--path", d], 2),
+        (["export", "x", "-f", "json", "-o", str(tmp), "--path", d], 2),
+        (["export", "-f", "docx", "--path", d], 2),
+        (["export", "title:", "--path", d], 2),
+        (["check", gone], 2),
+        (["check"], 2),
+        (["check", str(empty)], 2),
+        (["add", d], 2),
+        (["add", gone], 2),
+        (["index", gone], 2),
+        (["state", "merge"], 2),
+        (["state", "merge", d], 2),
+        (["state", "merge", gone], 2),
+        (["state", "frob"], 2),
+        (["state", "path", "extra"], 2),
+        (["sources", "--forget", d], 2),
+        (["sources", "--bogus"], 2),
+    ]
+
+
+def test_no_command_prints_a_traceback_for_a_mistake(
+    capsys: pytest.CaptureFixture[str], digests: Path, tmp_path: Path
+) -> None:
+    cases = _mistakes(tmp_path, digests)
+    assert {c[0][0] for c in cases} == set(COMMANDS), "every command has a bad-arguments case"
+    for argv, status in cases:
+        code, out, err = _exit(capsys, *argv)
+        assert (code, "Traceback" in err) == (status, False), (argv, err)
+        assert len(err.strip().splitlines()) == 1, (argv, err)
+        assert err.startswith("digest-reader"), (argv, err)
+
+
+def test_a_note_on_stdin_that_is_not_utf8_is_a_message(
+    capsys: pytest.CaptureFixture[str], digests: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"caf\xe9\n"), "utf-8"))
+    code, _, err = _exit(capsys, "note", "2508.10001", "-", "--path", str(digests))
+    assert code == 2 and "not UTF-8" in err
+
+
+def test_a_broken_config_or_state_is_one_line(
+    capsys: pytest.CaptureFixture[str], digests: Path
+) -> None:
+    paths = Paths.from_env()
+    paths.config_file.mkdir(parents=True)  # a folder where the file should be
+    code, _, err = _exit(capsys, "search", "x", str(digests))
+    assert code == 1 and "Traceback" not in err and len(err.splitlines()) == 1
+    paths.config_file.rmdir()
+    paths.state_file.mkdir(parents=True)
+    code, _, err = _exit(capsys, "star", "2508.10001", "--path", str(digests))
+    assert code == 1 and "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_export_into_a_folder_says_so_from_a_real_process(tmp_path: Path, digests: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "reader", "export", "x", "-f", "json", "-o", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        f"digest-reader: {tmp_path}: is a folder; give a file name, such as {tmp_path}/papers\n"
+    )
+
+
+# --------------------------------------------------------------------------- --path
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["search", "sparse"],
+        ["show", "2508.10001"],
+        ["similar", "2508.10001"],
+        ["star", "2508.10001"],
+        ["unstar", "2508.10001"],
+        ["read", "2508.10001"],
+        ["unread", "2508.10001"],
+        ["tag", "2508.10001", "x"],
+        ["untag", "2508.10001", "x"],
+        ["note", "2508.10001", "hello"],
+        ["export", "sparse", "-f", "json"],
+        ["index"],
+    ],
+)
+def test_every_command_that_reads_the_library_takes_path(
+    capsys: pytest.CaptureFixture[str], digests: Path, argv: list[str]
+) -> None:
+    code, out, err = _exit(capsys, *argv, "--path", str(digests / "2025-08-21.yaml"), "--path",
+                           str(digests / "2025-08-20.yaml"))  # fmt: skip
+    assert (code, err) == (0, "")
+    if argv[0] in ("search", "show", "export"):
+        assert "Sparse Attention" in out
+
+
+def test_an_unknown_id_names_where_it_looked_and_suggests_path(
+    capsys: pytest.CaptureFixture[str], digests: Path
+) -> None:
+    code, _, err = _exit(capsys, "star", "t:abc", "--path", str(digests))
+    assert code == 1
+    assert str(digests) in err and str(Paths.from_env().library_dir) not in err
+    assert "3 papers" in err and "--path PATH" in err
+    code, _, err = _exit(capsys, "show", "t:abc")
+    assert "the bundled sample digests" in err and "--path PATH" in err
+
+
+# --------------------------------------------------------------------------- help and output
+
+
+def test_every_argument_has_help_and_every_command_an_example() -> None:
+    parser, commands = build_parser()
+    assert parser.format_usage().startswith("usage: digest-reader [PATH ...]")
+    assert set(commands) == set(COMMANDS)
+    for action in parser._actions:
+        assert action.help and action.help != argparse.SUPPRESS, action.dest
+    for name, p in commands.items():
+        for action in p._actions:
+            assert action.help and action.help != argparse.SUPPRESS, (name, action.dest)
+        text = p.format_help()
+        assert f"example:\n  digest-reader {name}" in text or f"| digest-reader {name}" in text
+
+
+def test_plain_output_is_one_tab_separated_line_per_paper(
+    capsys: pytest.CaptureFixture[str], digests: Path
+) -> None:
+    run(capsys, "star", "2508.10002", "--path", str(digests))
+    run(capsys, "read", "2508.10002", "--path", str(digests))
+    run(capsys, "tag", "2508.10002", "bio", "cite", "--path", str(digests))
+    code, out, _ = run(capsys, "search", "", "--path", str(digests))
+    rows = [line.split("\t") for line in out.splitlines()]
+    assert code == 0 and len(rows) == 3 and {len(r) for r in rows} == {len(PLAIN_COLUMNS)}
+    assert PLAIN_COLUMNS[:3] == ("id", "date", "title")
+    by_id = {r[0]: r for r in rows}
+    assert by_id["2508.10002"] == [
+        "2508.10002",
+        "2025-08-21",
+        "Diffusion Models for Protein Design",
+        "starred,read",
+        "bio,cite",
+        "https://arxiv.org/abs/2508.10002",
+    ]
+    assert by_id["2508.09001"][3:5] == ["", ""]
+
+
+LATEX = """\
+title: LaTeX digest
+date: 2024-06-21
+papers:
+  - id: "2406.14347"
+    title: '$\\nabla^2$DFT: A Universal Quantum Chemistry Dataset'
+    authors: [Kuzma Khrabrov]
+    abstract: |
+      Errors of $\\mathcal{O}(n^2)$ in Poincar\\'e maps.
+"""
+
+
+def test_latex_is_shown_rendered_and_raw_on_request(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    f = tmp_path / "latex.yaml"
+    f.write_text(LATEX, encoding="utf-8")
+    _, out, _ = run(capsys, "search", "", str(f))
+    assert out.split("\t")[2] == "∇²DFT: A Universal Quantum Chemistry Dataset"
+    _, out, _ = run(capsys, "search", "", str(f), "--raw")
+    assert out.split("\t")[2] == "$\\nabla^2$DFT: A Universal Quantum Chemistry Dataset"
+    _, out, _ = run(capsys, "show", "2406.14347", str(f))
+    assert out.startswith("∇²DFT") and "𝒪(n²) in Poincaré maps." in out
+    _, out, _ = run(capsys, "show", "2406.14347", str(f), "--raw")
+    assert "$\\mathcal{O}(n^2)$" in out
+    _, out, _ = run(capsys, "show", "2406.14347", str(f), "--json")
+    assert json.loads(out)["title"].startswith("$\\nabla^2$DFT")  # JSON: the stored text
+
+
+def test_counts_agree_with_their_number(
+    capsys: pytest.CaptureFixture[str], digests: Path, tmp_path: Path
+) -> None:
+    _, out, _ = run(capsys, "check", str(digests / "2025-08-20.yaml"))
+    assert "yaml, 1 paper, ok" in out and "1 file, 1 paper, 0 problems" in out
+    _, out, _ = run(capsys, "add", str(digests / "2025-08-20.yaml"))
+    assert "1 paper added" in out
+    _, _, err = run(capsys, "export", "retrieval", "-o", str(tmp_path / "x.bib"))
+    assert "wrote 1 paper to" in err
+    _, out, _ = run(capsys, "index")
+    assert out.startswith("1 paper from 1 file;")
+
+
+def test_export_leaves_notes_out_unless_asked(
+    capsys: pytest.CaptureFixture[str], digests: Path
+) -> None:
+    run(capsys, "note", "2508.10001", "my private thought", "--path", str(digests))
+    for fmt in ("bibtex", "json", "markdown"):
+        _, out, _ = run(capsys, "export", "sparse", "-f", fmt, "--path", str(digests))
+        assert "Sparse Attention" in out and "private thought" not in out
+        _, out, _ = run(
+            capsys, "export", "sparse", "-f", fmt, "--with-notes", "--path", str(digests)
+        )
+        assert "private thought" in out
+
+
+# --------------------------------------------------------------------------- check
+
+
+def test_check_sums_up_a_folder_and_quiet_prints_only_problems(
+    capsys: pytest.CaptureFixture[str], digests: Path
+) -> None:
+    (digests / "bad.yaml").write_text("papers: [unclosed\n", encoding="utf-8")
+    code, out, _ = run(capsys, "check", str(digests))
+    assert code == 1
+    assert out.splitlines()[-1] == "3 files, 3 papers, 1 problem"
+    code, out, _ = run(capsys, "check", str(digests), "--quiet")
+    assert code == 1
+    lines = out.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{digests / 'bad.yaml'}:")
+    (digests / "bad.yaml").unlink()
+    code, out, _ = run(capsys, "check", "-q", str(digests))
+    assert (code, out) == (0, "")
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def test_sources_lists_where_papers_come_from_and_forgets_one(
+    capsys: pytest.CaptureFixture[str], digests: Path, tmp_path: Path
+) -> None:
+    paths = Paths.from_env()
+    other = tmp_path / "other"
+    other.mkdir()
+    remember_sources(paths, [digests, other])
+    paths.config_file.parent.mkdir(parents=True, exist_ok=True)
+    paths.config_file.write_text(f"library: [{tmp_path / 'configured'}]\n", encoding="utf-8")
+    code, out, _ = run(capsys, "sources")
+    assert code == 0
+    assert out.splitlines() == [
+        f"{paths.library_dir}\tadded\tmissing",
+        f"{tmp_path / 'configured'}\tconfig\tmissing",
+        f"{digests.resolve()}\tremembered\tok",
+        f"{other.resolve()}\tremembered\tok",
+    ]
+    _, out, _ = run(capsys, "search", "", "--json")
+    assert len(json.loads(out)) == 3  # a remembered folder is read with the library
+    other.rmdir()  # a folder gone from the disk can still be forgotten
+    assert run(capsys, "sources", "--forget", str(other))[0] == 0
+    code, out, _ = run(capsys, "sources", "--forget", str(digests))
+    assert code == 0 and out.startswith(f"forgot {digests.resolve()}")
+    _, out, _ = run(capsys, "sources")
+    assert "remembered" not in out
+    code, _, err = _exit(capsys, "sources", "--forget", str(tmp_path / "configured"))
+    assert code == 2 and "config" in err
+
+
+def test_state_merge_says_what_it_did_in_agreeing_words(
+    capsys: pytest.CaptureFixture[str], digests: Path, tmp_path: Path
+) -> None:
+    from reader.state import StateStore
+
+    other = StateStore(tmp_path / "other.yaml")
+    other.load()
+    other.set_starred(["2508.10001"], True)
+    code, out, _ = run(capsys, "state", "merge", str(tmp_path / "other.yaml"))
+    assert code == 0 and out.startswith("1 paper changed (1 new), 1 field")
+    code, out, _ = run(capsys, "state", "merge", str(tmp_path / "other.yaml"))
+    assert out == "nothing to merge (1 paper already up to date)\n"
+
+
+def test_a_query_of_several_words_without_quotes_gets_a_hint(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, _, err = _exit(capsys, "search", "sparse", "attention")
+    assert code == 2
+    assert "attention: no such file or folder (quote a query of several words)" in err

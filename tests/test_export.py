@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import bibtexparser
 import pytest
@@ -73,7 +74,7 @@ def _parse_bib(text: str) -> bibtexparser.Library:
 
 def test_bibtex_is_read_back_by_a_bibtex_parser(state: StateStore) -> None:
     papers = _papers()
-    text = export(papers, state, "bibtex")
+    text = export(papers, state, "bibtex", with_notes=True)
     lib = _parse_bib(text)
     by_key = {e.key: e for e in lib.entries}
     assert list(by_key) == [
@@ -102,7 +103,8 @@ def test_bibtex_special_characters_decode_to_the_title(state: StateStore) -> Non
     text = export(_papers()[:1], state, "bibtex")
     lib = bibtexparser.parse_string(text, append_middleware=[mw.LatexDecodingMiddleware()])
     title = lib.entries[0]["title"]
-    for part in ("Attention Is", "100% of $x_1$ & #tags ~", "\\cite"):
+    # bare specials decode to themselves; the command \\cite stays a command
+    for part in ("Attention Is", "100% of $x_1$ & #tags ~"):
         assert part in title
 
 
@@ -120,7 +122,7 @@ def test_a_hostile_title_cannot_break_out_of_its_entry() -> None:
 
 
 def test_markdown_lists_links_authors_dates_and_tags(state: StateStore) -> None:
-    text = export(_papers(), state, "markdown")
+    text = export(_papers(), state, "markdown", with_notes=True)
     lines = text.splitlines()
     assert lines[0].startswith("- ★ **[Attention Is \\{All\\} You Need")
     assert "(<https://arxiv.org/abs/2401.10000>)" in lines[0]
@@ -131,7 +133,7 @@ def test_markdown_lists_links_authors_dates_and_tags(state: StateStore) -> None:
 
 
 def test_json_carries_every_field_a_tool_needs(state: StateStore) -> None:
-    data = load_json(export(_papers(), state, "json")).data
+    data = load_json(export(_papers(), state, "json", with_notes=True)).data
     assert len(data) == 5
     first = data[0]
     for key in ("id", "title", "authors", "date", "url", "abstract", "starred", "tags", "note"):
@@ -153,7 +155,7 @@ def test_csv_is_read_back_by_the_csv_module(state: StateStore) -> None:
 
 
 def test_yaml_is_read_back_with_ids_as_strings(state: StateStore) -> None:
-    data = load_yaml(export(_papers(), state, "yaml")).data
+    data = load_yaml(export(_papers(), state, "yaml", with_notes=True)).data
     assert data[0]["id"] == "2401.10000" and data[0]["starred"] == "true"
     assert data[0]["title"] == _papers()[0].title
     assert data[0]["note"] == "Key idea: {self}-attention, 50% fewer ops.\nSee §3."
@@ -165,3 +167,74 @@ def test_every_format_handles_no_papers_and_unknown_formats() -> None:
         assert isinstance(export([], None, fmt), str)
     with pytest.raises(ValueError, match="bibtex"):
         export([], None, "docx")
+
+
+def _bib_fields(text: str) -> dict[str, str]:
+    lib = _parse_bib(text)
+    assert len(lib.entries) == 1
+    return {f.key: f.value for f in lib.entries[0].fields}
+
+
+def test_latex_in_a_title_passes_through_once_escaped() -> None:
+    # the real title of 2406.14347, as Hugging Face lists it
+    title = (
+        "$\\nabla^2$DFT: A Universal Quantum Chemistry Dataset of Drug-Like Molecules"
+        " and a Benchmark for Neural Network Potentials"
+    )
+    p = Paper(id="2406.14347", title=title, authors=["Kuzma Khrabrov"], arxiv_id="2406.14347")
+    fields = _bib_fields(bibtex_entry(p, None))
+    assert fields["title"] == "{" + title + "}"
+    assert "textbackslash" not in fields["title"] and "\\$" not in fields["title"]
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        # math, commands and accents pass through; bare specials around them are escaped
+        ("Sub-$\\mathcal{O}(n)$ & fast", "Sub-$\\mathcal{O}(n)$ \\& fast"),
+        ("\\emph{Poincar\\'e} maps: 100% #1", "\\emph{Poincar\\'e} maps: 100\\% \\#1"),
+        ("Already \\& escaped \\$", "Already \\& escaped \\$"),
+        ("snake_case ~ x^2", "snake\\_case \\textasciitilde{} x\\textasciicircum{}2"),
+        # a price is not math; an unknown command is not LaTeX (shown as typed)
+        ("From $5 to $10", "From \\$5 to \\$10"),
+        ("C:\\Users", "C:\\textbackslash{}Users"),
+        # braces outside LaTeX are text, as on the screen
+        ("{All} of it", "\\textbraceleft{}All\\textbraceright{} of it"),
+        # math that would unbalance the entry is escaped as text
+        ("$a}$ b", "\\$a\\textbraceright{}\\$ b"),
+    ],
+)
+def test_only_bare_special_characters_are_escaped(title: str, expected: str) -> None:
+    assert bib_escape(title) == expected
+    fields = _bib_fields(bibtex_entry(Paper(id="2401.10009", title=title, authors=["A B"]), None))
+    assert fields["title"] == "{" + expected + "}"
+
+
+def test_month_is_a_braced_number() -> None:
+    p = Paper(id="2406.14347", title="T", authors=["A B"], published="2024-06-20")
+    entry = bibtex_entry(p, None)
+    assert "month = {6}" in entry
+    assert _bib_fields(entry)["month"] == "6"
+
+
+def test_notes_stay_out_of_every_export_unless_asked(state: StateStore) -> None:
+    papers = _papers()
+    for fmt in FORMATS:
+        assert "Key idea" not in export(papers, state, fmt), fmt
+        assert "Key idea" in export(papers, state, fmt, with_notes=True), fmt
+    # the app copies one entry with bibtex_entry's defaults
+    assert "annote" not in bibtex_entry(papers[0], state)
+    assert "Key idea" in bibtex_entry(papers[0], state, with_notes=True)
+    assert "note" not in csv.DictReader(io.StringIO(export(papers, state, "csv"))).fieldnames
+
+
+def test_real_titles_export_to_bibtex_that_parses_back(real: Path) -> None:
+    from reader.config import Config
+    from reader.library import open_library
+
+    library = open_library(Paths.from_env(), Config(), extra=[real / "hf_daily_yaml"])
+    papers = list(library.papers.values())
+    lib = _parse_bib(export(papers, None, "bibtex"))
+    assert len(lib.entries) == len(papers) > 9000
+    titles = {e["eprint"]: e["title"] for e in lib.entries if "eprint" in e.fields_dict}
+    assert titles["2406.14347"].startswith("{$\\nabla^2$DFT: A Universal Quantum Chemistry")

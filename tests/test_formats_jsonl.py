@@ -53,12 +53,15 @@ def test_sample_both_shapes() -> None:
     assert kaggle.published == "2007-04-02"
     assert kaggle.doi == "10.1103/physrevd.76.013009"
     assert kaggle.abstract.startswith("A full next-to-leading order calculation of photon pair")
-    assert "Journal ref: Phys.Rev.D76:013009,2007" in kaggle.abstract
+    # the comment and journal ref are fields of their own, not glued to the abstract
+    assert kaggle.journal_ref == "Phys.Rev.D76:013009,2007"
+    assert kaggle.arxiv_comments == "37 pages, 15 figures"
+    assert "Journal ref" not in kaggle.abstract and "Comments" not in kaggle.abstract
     assert third.id == "2005.14165"  # version dropped
     assert third.ai_summary == (
         "Scale alone lets one language model learn new tasks from a few examples in its prompt."
     )
-    assert third.abstract.endswith("Comments: 40+32 pages")
+    assert third.arxiv_comments == "40+32 pages" and "Comments:" not in third.abstract
 
 
 def test_tex_author_string_without_authors_parsed(tmp_path: Path) -> None:

@@ -82,10 +82,35 @@ def test_readme_tables(tmp_path: Path) -> None:
     d = _load(tmp_path, "README.md", README)
     assert d.format == "arxiv-daily" and d.date == "2026-06-29"
     assert [p.id for p in d.papers] == ["2605.13741", "2605.12774"]
-    assert d.papers[0].tags == ["SLAM", "NeRF"] and d.papers[0].dates == ["2026-06-29"]
+    assert d.papers[0].tags == ["SLAM", "NeRF"]
+    # each row on its own publish date, not on the README's "Updated on" day
+    assert d.papers[0].dates == ["2026-05-13"] and d.papers[1].dates == ["2026-05-12"]
     assert d.papers[1].link("code") == "https://github.com/x/wildpose"
+    assert d.papers[0].url == "https://arxiv.org/abs/2605.13741"  # http made https
+    assert [lk.label for lk in d.papers[0].links] == ["abs", "pdf"]
     [problem] = d.problems
     assert problem.line == 21 and "neither a title nor an arXiv id" in problem.message
+
+
+def test_table_row_without_a_date_takes_the_digest_day(tmp_path: Path) -> None:
+    text = README.replace("|**2026-05-12**|**WildPose**", "|**soon**|**WildPose**")
+    d = _load(tmp_path, "README.md", text)
+    by_id = {p.id: p for p in d.papers}
+    assert by_id["2605.12774"].dates == ["2026-06-29"]
+    assert by_id["2605.13741"].dates == ["2026-05-13"]
+
+
+def test_topic_json_rows_on_their_own_dates(tmp_path: Path) -> None:
+    row = "|**{day}**|**Paper {n}**|A B et.al.|[2110.0000{n}](http://arxiv.org/abs/2110.0000{n})|null|\n"
+    data = {
+        "SLAM": {
+            "2110.00001": row.format(day="2021-10-01", n=1),
+            "2110.00002": row.format(day="2024-02-29", n=2),
+        }
+    }
+    d = _load(tmp_path, "cv-2026-06-29.json", json.dumps(data))
+    assert d.date == "2026-06-29"
+    assert [p.dates for p in d.papers] == [["2021-10-01"], ["2024-02-29"]]
 
 
 def test_paper_list_json(tmp_path: Path) -> None:

@@ -58,15 +58,16 @@ def test_old_style_atom_sample() -> None:
     assert first.title == "A Luttinger Liquid Core Inside Helium-4 Filled Nanopores"
     assert first.abstract.startswith("Quantum Monte Carlo simulations of helium-4 confined")
     assert "\n\nThe core behaves like a Luttinger liquid" in first.abstract  # paragraph kept
-    assert "Comments: 26 pages, 10 figures" in first.abstract
-    assert "Journal ref: Int. J. Mod. Phys. B" in first.abstract
+    assert first.arxiv_comments == "26 pages, 10 figures"
+    assert first.journal_ref is not None and first.journal_ref.startswith("Int. J. Mod. Phys. B")
+    assert "Comments:" not in first.abstract and "Journal ref:" not in first.abstract
     assert first.doi == "10.1142/s021797921244002x"
     assert first.link("doi") == "https://doi.org/10.1142/S021797921244002X"
     assert first.tags == ["cond-mat.mes-hall", "cond-mat.other"]
     assert first.published == "2012-01-23" and first.dates == ["2016-10-09"]
     assert second.id == "cond-mat/0412498"
     assert second.authors == ["Adrian Del Maestro", "Subir Sachdev"]
-    assert second.link("pdf") == "http://arxiv.org/pdf/cond-mat/0412498v1"
+    assert second.link("pdf") == "https://arxiv.org/pdf/cond-mat/0412498v1"  # made https
 
 
 def test_new_style_atom_html_and_tex(tmp_path: Path) -> None:

@@ -4,8 +4,10 @@ Daily Papers page."""
 from __future__ import annotations
 
 import datetime
+import io
 import os
 import shutil
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -175,6 +177,34 @@ def test_paper_yaml_good(tmp_path: Path) -> None:
     assert p.link("abs") == "https://arxiv.org/abs/2401.05566"
 
 
+def test_paper_yaml_summary_is_the_newsletters_and_yields_to_the_real_abstract(
+    tmp_path: Path,
+) -> None:
+    from reader.config import Config
+    from reader.library import open_library
+    from reader.paths import Paths
+
+    archive = tmp_path / "hf-newsletter_archive.tar.gz"
+    with tarfile.open(archive, "w:gz") as tf:
+        data = PAPER_YAML.encode()
+        info = tarfile.TarInfo("archive/1/2024-01-11+Gradient+Gardens.yaml")
+        info.size = len(data)
+        tf.addfile(info, io.BytesIO(data))
+    [d] = load_path(archive)
+    [p] = d.papers
+    assert [(s.source, s.text[:9]) for s in p.summaries] == [("hf-newsletter_archive", "We grow a")]
+    hf = tmp_path / "2024-01-11.json"
+    hf.write_text(
+        '[{"paper": {"id": "2401.05566", "summary": "The authors\' own abstract."},'
+        ' "title": "Gradient Gardens: Growing Networks One Layer at a Time"}]',
+        encoding="utf-8",
+    )
+    lib = open_library(Paths.from_env(), Config(), [archive, hf])
+    paper = lib.papers["2401.05566"]
+    assert paper.abstract == "The authors' own abstract."  # HF outranks a paraphrase
+    assert paper.summaries[0].text.startswith("We grow a network")
+
+
 def test_paper_yaml_sample_and_bad_inputs(tmp_path: Path) -> None:
     [d] = load_path(SAMPLES / "formats" / "2025-08-21+Chain-of-Thought+Prompting.yaml")
     assert d.format == "paper-yaml" and d.papers[0].id == "2201.11903"
@@ -225,7 +255,8 @@ def test_text_page_seed_has_54_papers_titles_exact(seed: Path) -> None:
     [d] = load_path(seed)
     assert d.format == "text"
     assert len(d.papers) == 54
-    assert d.problems == []
+    [warning] = d.problems  # "Aug 21" has no year: the file's time gave it
+    assert warning.severity == "warning" and "have no year ('Aug 21'" in warning.message
     written = [ln for ln in seed.read_text(encoding="utf-8").splitlines() if ln.strip()]
     assert [p.title for p in d.papers] == written[6::2]
     assert [p.abstract for p in d.papers] == written[7::2]
@@ -254,7 +285,37 @@ def test_text_page_fixture_with_missing_blanks_and_noise(tmp_path: Path) -> None
     assert third.id == "2503.01234"
     assert third.link("abs") == "https://arxiv.org/abs/2503.01234"
     assert "Load more" not in [p.title for p in d.papers]
-    assert d.problems == []
+    assert [p.message for p in d.problems] == [
+        "the page's dates have no year ('Mar 3' read as 2025-03-03): the file was last"
+        " modified on 2025-06-01; put the day in the file name (YYYY-MM-DD) to set it"
+    ]
+
+
+def test_a_yearless_page_says_which_year_it_took_and_why(tmp_path: Path) -> None:
+    text = (FIXTURES / "text_page_day.txt").read_text(encoding="utf-8")
+    path = tmp_path / "pasted.txt"
+    path.write_text(text, encoding="utf-8")
+    stamp = datetime.datetime(2024, 1, 15, 12).timestamp()
+    os.utime(path, (stamp, stamp))
+    [d] = load_path(path)
+    assert d.date == "2023-03-03"  # March is after January 15: the year before
+    [warning] = d.problems
+    assert str(warning).startswith(f"{path}:11: the page's dates have no year ('Mar 3'")
+    assert "last modified on 2024-01-15" in warning.message
+    # inside an archive the member's own time counts, not the archive's
+    archive = tmp_path / "pages.tar.gz"
+    with tarfile.open(archive, "w:gz") as tf:
+        info = tarfile.TarInfo("pages/pasted.txt")
+        data = text.encode()
+        info.size, info.mtime = len(data), datetime.datetime(2022, 6, 1, 12).timestamp()
+        tf.addfile(info, io.BytesIO(data))
+    [member] = load_path(archive)
+    assert member.date == "2022-03-03" and "modified on 2022-06-01" in member.problems[0].message
+    # a day in the file name settles the year: nothing to say
+    named = tmp_path / "2025-03-04.txt"
+    named.write_text(text, encoding="utf-8")
+    [d2] = load_path(named)
+    assert d2.date == "2025-03-03" and d2.problems == []
 
 
 def test_text_page_crlf_gives_the_same_papers(tmp_path: Path) -> None:
@@ -344,7 +405,7 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "digest-format.md"
     ("fmt", "name"),
     [
         ("yaml", "day.yaml"),
-        ("text", "page.txt"),
+        ("text", "2025-08-22-page.txt"),  # the day in the name gives "Aug 21" its year
         ("hf-json", "2025-08-21.json"),
         ("paper-yaml", "paper.yaml"),
         ("csv", "table.csv"),
@@ -389,3 +450,36 @@ def test_text_page_year_comes_from_the_file_name_first(tmp_path: Path) -> None:
     text = "Daily Papers\nbyAK and the research community\nAug 21\n\nA Title Here\n\nAbstract.\n"
     d = _load(tmp_path, "2024-08-22-page.txt", text)
     assert d.date == "2024-08-21" and d.papers[0].dates == ["2024-08-21"]
+
+
+def test_check_and_add_say_where_a_yearless_page_took_its_year(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reader.cli import main
+    from reader.paths import Paths
+
+    path = tmp_path / "pasted.txt"
+    shutil.copy(FIXTURES / "text_page_day.txt", path)
+    stamp = datetime.datetime(2024, 1, 15, 12).timestamp()
+    os.utime(path, (stamp, stamp))
+    said = f"{path}:11: warning: the page's dates have no year ('Mar 3' read as 2023-03-03)"
+    assert main(["check", str(path)]) == 0  # a warning, not an error
+    assert said in capsys.readouterr().out
+    assert main(["add", str(path)]) == 0
+    assert said in capsys.readouterr().out
+    # the copy in the library keeps the file's time, so it reads the same year
+    [copy] = Paths.from_env().library_dir.iterdir()
+    [d] = load_path(copy)
+    assert d.date == "2023-03-03"
+
+
+def test_a_misspelt_format_module_is_an_error_not_a_format_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import reader.formats as registry
+
+    names = [f.name for f in registry.formats()]
+    assert len(names) == len(registry.FORMAT_MODULES) == len(set(names))
+    monkeypatch.setattr(registry, "FORMAT_MODULES", (*registry.FORMAT_MODULES, "arxiv_jsnol"))
+    with pytest.raises(ImportError):
+        registry.formats()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -193,3 +194,89 @@ def test_a_damaged_snapshot_is_rebuilt_never_half_read(tmp_path: Path) -> None:
         assert lib.complete
         assert sorted(lib.papers) == ["2508.00001", "2508.00002"]
         assert snap.read_bytes() == good  # a good snapshot is written again
+
+
+# --- one paper from several sources: the right abstract, links and ids ---------------
+
+NEWSLETTER = """\
+# ML Papers of The Week
+
+## Top ML Papers of the Week (June 23 - June 29) - 2025
+
+| **Paper** | **Links** |
+| ------------- | ------------- |
+| 1) **MEM1** - A newsletter's own long retelling of the paper, longer than the real abstract by far, with its findings as it read them. | [Paper](http://arxiv.org/abs/2506.15841), [Tweet](https://x.com/a/status/1) |
+"""
+
+ARXIV_LINE = (
+    '{"id": "2506.15841", "title": "MEM1: Learning to Synergize Memory and Reasoning",'
+    ' "authors": ["Zijian Zhou"], "summary": "The authors\' abstract.",'
+    ' "comment": "SCIA 2025", "abs": "http://arxiv.org/abs/2506.15841",'
+    ' "pdf": "https://arxiv.org/pdf/2506.15841v2", "categories": ["cs.CL"]}\n'
+)
+
+
+def test_the_arxiv_abstract_wins_over_a_longer_newsletter_paraphrase(tmp_path: Path) -> None:
+    folder = tmp_path / "digests"
+    _write(folder, "papers-of-the-week.md", NEWSLETTER)
+    _write(folder, "2025-06-23.jsonl", ARXIV_LINE)
+    lib = open_library(Paths.from_env(), Config(), [folder])
+    paper = lib.papers["2506.15841"]
+    assert paper.abstract == "The authors' abstract."
+    # the newsletter's words are kept apart, under its name
+    [summary] = paper.summaries
+    assert summary.source == "ML Papers of The Week"
+    assert summary.text.startswith("A newsletter's own long retelling")
+    # the comment is a field of its own
+    assert paper.arxiv_comments == "SCIA 2025"
+    # one https abs link (http and https were the same link), one pdf link
+    labels = [(lk.label, lk.url) for lk in paper.links if lk.label in ("abs", "pdf")]
+    assert labels == [
+        ("abs", "https://arxiv.org/abs/2506.15841"),
+        ("pdf", "https://arxiv.org/pdf/2506.15841v2"),  # one pdf link, any version
+    ]
+    assert paper.url == "https://arxiv.org/abs/2506.15841"
+
+
+def test_the_ranked_abstract_survives_the_cache(tmp_path: Path) -> None:
+    folder = tmp_path / "digests"
+    _write(folder, "papers-of-the-week.md", NEWSLETTER)
+    _write(folder, "2025-06-23.jsonl", ARXIV_LINE)
+    open_library(Paths.from_env(), Config(), [folder])
+    again = open_library(Paths.from_env(), Config(), [folder])
+    assert again.stats.parsed == 0
+    paper = again.papers["2506.15841"]
+    assert paper.abstract == "The authors' abstract." and paper.arxiv_comments == "SCIA 2025"
+    assert [s.source for s in paper.summaries] == ["ML Papers of The Week"]
+    # a newsletter read on its own still shows its words, from the per-file cache too
+    (folder / "2025-06-23.jsonl").unlink()
+    alone = open_library(Paths.from_env(), Config(), [folder])
+    assert alone.papers["2506.15841"].abstract.startswith("A newsletter's own long retelling")
+
+
+@pytest.mark.parametrize(
+    ("typed", "plain"),
+    [
+        ("Humanity\u2019s Last Exam", "Humanity's Last Exam"),
+        ("\u201cQuoted\u201d Titles Fold", '"Quoted" Titles Fold'),
+        ("Self\u2011Supervised Depth \u2013 Revisited", "Self-Supervised Depth - Revisited"),
+        ("Depth\u00a0Anything", "Depth Anything"),
+    ],
+)
+def test_a_title_with_typographic_punctuation_is_the_same_paper(
+    tmp_path: Path, typed: str, plain: str
+) -> None:
+    folder = tmp_path / "digests"
+    _write(
+        folder,
+        "newsletter.yaml",
+        f"date: 2025-01-25\npapers:\n  - title: {json.dumps(typed)}\n    abstract: No id here.\n",
+    )
+    _write(
+        folder,
+        "2025-01-24.yaml",
+        f"date: 2025-01-24\npapers:\n  - id: '2501.14249'\n    title: {json.dumps(plain)}\n",
+    )
+    lib = open_library(Paths.from_env(), Config(), [folder])
+    assert list(lib.papers) == ["2501.14249"]
+    assert lib.papers["2501.14249"].dates == ["2025-01-24", "2025-01-25"]

@@ -252,11 +252,15 @@ def test_an_opener_still_running_counts_as_opened(tmp_path: Path) -> None:
 
 
 def test_the_config_names_the_opener(tmp_path: Path) -> None:
-    from reader.config import ConfigError, load_config
+    from reader.config import load_config
 
     path = tmp_path / "config.yaml"
     path.write_text('opener: "firefox --new-tab %s"\n', encoding="utf-8")
-    assert load_config(path).opener == "firefox --new-tab %s"
+    cfg = load_config(path)
+    assert cfg.opener == "firefox --new-tab %s" and cfg.warnings == []
     path.write_text("opener: [firefox]\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="'opener' must be a command"):
-        load_config(path)
+    cfg = load_config(path)
+    assert cfg.opener is None
+    assert cfg.warnings == [
+        f"{path}: opener: must be a command like \"firefox %s\", not ['firefox']; ignored"
+    ]

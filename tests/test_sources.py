@@ -21,9 +21,9 @@ def test_forget_source_removes_only_that_one(tmp_path: Path) -> None:
     a.mkdir()
     b.mkdir()
     remember_sources(paths, [a, b])
-    assert forget_source(paths, a) is True
+    assert forget_source(paths, a) == a.resolve()
     assert remembered_sources(paths) == [b.resolve()]
-    assert forget_source(paths, a) is False  # not there any more
+    assert forget_source(paths, a) is None  # not there any more
     assert remembered_sources(paths) == [b.resolve()]
 
 

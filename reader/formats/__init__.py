@@ -12,6 +12,7 @@ import io
 import os
 import stat
 import tarfile
+import time
 import zipfile
 from collections.abc import Iterator
 from importlib import import_module
@@ -40,17 +41,9 @@ MAX_ARCHIVE_MEMBERS = 100_000
 
 
 def formats() -> list[Format]:
-    """Every registered format (modules not written yet are skipped)."""
-    found: list[Format] = []
-    for mod in FORMAT_MODULES:
-        try:
-            module = import_module(f"reader.formats.{mod}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"reader.formats.{mod}":
-                continue
-            raise
-        found.append(module.FORMAT)
-    return found
+    """Every registered format. A name in :data:`FORMAT_MODULES` with no module
+    behind it is an ImportError, never a format silently dropped."""
+    return [import_module(f"reader.formats.{mod}").FORMAT for mod in FORMAT_MODULES]
 
 
 def detect(source: Source) -> Format | None:
@@ -123,10 +116,12 @@ def read_sources(
     except OSError as exc:
         yield _failed(name, f"cannot read: {exc.strerror or exc}")
         return
-    yield from _maybe_gunzip(name, data, max_bytes)
+    yield from _maybe_gunzip(name, data, max_bytes, st.st_mtime)
 
 
-def _maybe_gunzip(name: str, data: bytes, max_bytes: int) -> Iterator[Source | Digest]:
+def _maybe_gunzip(
+    name: str, data: bytes, max_bytes: int, mtime: float | None
+) -> Iterator[Source | Digest]:
     if data[:2] == b"\x1f\x8b":
         try:
             with gzip.GzipFile(fileobj=io.BytesIO(data)) as gz:
@@ -137,7 +132,7 @@ def _maybe_gunzip(name: str, data: bytes, max_bytes: int) -> Iterator[Source | D
     if len(data) > max_bytes:
         yield _failed(name, f"is over the {max_bytes / 2**20:.0f} MB cap")
         return
-    yield Source(name=name, data=data)
+    yield Source(name=name, data=data, mtime=mtime)
 
 
 def _archive_sources(path: Path, max_bytes: int) -> Iterator[Source | Digest]:
@@ -152,7 +147,8 @@ def _archive_sources(path: Path, max_bytes: int) -> Iterator[Source | Digest]:
                         yield _failed(member, "is over the size cap")
                         continue
                     with zf.open(zinfo) as zfh:
-                        yield from _maybe_gunzip(member, zfh.read(max_bytes + 1), max_bytes)
+                        data = zfh.read(max_bytes + 1)
+                    yield from _maybe_gunzip(member, data, max_bytes, _zip_mtime(zinfo))
             return
         with tarfile.open(path, "r:*") as tf:
             count = 0
@@ -174,9 +170,17 @@ def _archive_sources(path: Path, max_bytes: int) -> Iterator[Source | Digest]:
                 tfh = tf.extractfile(info)
                 if tfh is None:
                     continue
-                yield from _maybe_gunzip(member, tfh.read(max_bytes + 1), max_bytes)
+                data = tfh.read(max_bytes + 1)
+                yield from _maybe_gunzip(member, data, max_bytes, float(info.mtime) or None)
     except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, ValueError) as exc:
         yield _failed(name, f"damaged archive: {exc}")
+
+
+def _zip_mtime(zinfo: zipfile.ZipInfo) -> float | None:
+    try:
+        return time.mktime((*zinfo.date_time, 0, 0, -1))
+    except (OverflowError, ValueError):
+        return None
 
 
 def _failed(name: str, message: str) -> Digest:

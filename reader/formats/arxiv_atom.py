@@ -10,20 +10,20 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from reader.formats.arxiv_jsonl import (
+from reader.formats.base import Format, Source
+from reader.formats.common import (
     abstract_text,
-    add_paper,
     arxiv_links,
     doi_link,
     line_text,
     name_text,
-    with_notes,
+    note_text,
+    read_records,
 )
-from reader.formats.base import Format, Source
 from reader.formats.xmlsafe import XmlError, child, child_text, children, local, parse_xml
 from reader.ids import arxiv_id, paper_id
 from reader.ids import doi as find_doi
-from reader.model import Digest, Paper
+from reader.model import ABSTRACT_ARXIV, Digest, Paper
 from reader.safeload import LoadError, load_json
 from reader.text import date_part, http_url, one_line
 
@@ -92,14 +92,12 @@ def load_feed(text: str, digest: Digest, source: Source) -> None:
     digest.title = one_line(child_text(root, "title"))
     day = date_part(child_text(root, "updated")) or source.date_from_name()
     digest.date = day
-    papers: dict[str, Paper] = {}
-    for n, entry in enumerate(children(root, "entry"), 1):
-        paper = entry_to_paper(entry, day, source.name)
-        if isinstance(paper, str):
-            digest.problem(paper, record=n)
-            continue
-        add_paper(papers, paper)
-    digest.papers = list(papers.values())
+    entries = children(root, "entry")
+    read_records(
+        digest,
+        ((None, n, entry) for n, entry in enumerate(entries, 1)),
+        lambda entry: entry_to_paper(entry, day, source.name),
+    )
 
 
 def _arxiv_error(entry: ET.Element) -> str | None:
@@ -149,16 +147,14 @@ def entry_to_paper(entry: ET.Element, day: str, source_name: str) -> Paper | str
         term = one_line(cat.get("term"))
         if term and term not in tags:
             tags.append(term)
-    abstract = with_notes(
-        abstract_text(child_text(entry, "summary")),
-        child_text(entry, "comment"),
-        child_text(entry, "journal_ref"),
-    )
     return Paper(
         id=paper_id(aid, doi, title),
         title=title,
         authors=authors,
-        abstract=abstract,
+        abstract=abstract_text(child_text(entry, "summary")),
+        abstract_rank=ABSTRACT_ARXIV,
+        arxiv_comments=note_text(child_text(entry, "comment")),
+        journal_ref=note_text(child_text(entry, "journal_ref")),
         links=links,
         tags=tags,
         dates=[day] if day else [],

@@ -11,31 +11,35 @@
   comment, doi, journal_ref, pdf_url, code_links[]}], ...}``.
 
 The topic becomes a tag; only the first author is known ("X et.al." keeps "X").
+A table row is put on its own publish date: the tables are cumulative (the
+README's "Updated on" day is when the table was last rebuilt, not a digest
+day); only a row without one takes the digest's day.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any
 
 from markdown_it import MarkdownIt
-from markdown_it.token import Token
 
-from reader.formats.arxiv_jsonl import (
+from reader.formats.base import Format, Source, parse_into
+from reader.formats.common import (
+    Row,
     abstract_text,
-    add_paper,
     arxiv_links,
     categories,
     doi_link,
     line_text,
     name_text,
-    with_notes,
+    note_text,
+    read_records,
+    table_rows,
 )
-from reader.formats.base import Format, Source, parse_into
 from reader.ids import arxiv_id, paper_id
 from reader.ids import doi as find_doi
-from reader.model import Digest, Link, Paper
+from reader.model import ABSTRACT_ARXIV, Digest, Link, Paper
 from reader.safeload import load_json
 from reader.text import date_part, http_url, one_line
 
@@ -90,88 +94,7 @@ def load(source: Source) -> Digest:
     return digest
 
 
-# --- table rows through markdown-it tokens -----------------------------------------------
-
-
-@dataclass
-class Cell:
-    raw: str
-    text: str
-    links: list[tuple[str, str]] = field(default_factory=list)  # (text, href)
-
-
-@dataclass
-class Row:
-    line: int | None
-    cells: list[Cell]
-    section: str
-
-
-def table_rows(tokens: list[Token], line_offset: int = 0) -> list[Row]:
-    """Every body row of every table, with the text of the last h1-h3 heading."""
-    rows: list[Row] = []
-    section = ""
-    i = 0
-    n = len(tokens)
-    in_heading = False
-    in_body = False
-    cur: list[Cell] | None = None
-    cur_line: int | None = None
-    while i < n:
-        tok = tokens[i]
-        t = tok.type
-        if t == "heading_open":
-            in_heading = True
-        elif t == "heading_close":
-            in_heading = False
-        elif t == "inline" and in_heading:
-            section = one_line(tok.content)
-        elif t == "tbody_open":
-            in_body = True
-        elif t == "tbody_close":
-            in_body = False
-        elif t == "tr_open" and in_body:
-            cur = []
-            cur_line = tok.map[0] + 1 + line_offset if tok.map else None
-        elif t == "tr_close" and cur is not None:
-            rows.append(Row(cur_line, cur, section))
-            cur = None
-        elif t == "inline" and cur is not None:
-            cur.append(cell_of(tok))
-        i += 1
-    return rows
-
-
-_MD_LINK = re.compile(r"\[([^\[\]]*)\]\(\s*<?([^()\s<>]*)>?(?:\s+\"[^\"]*\")?\s*\)")
-
-
-def cell_of(tok: Token) -> Cell:
-    """A table cell (or any inline token): its raw Markdown, plain text and links.
-    Works on tokens with inline children and on block-only tokens (raw content)."""
-    if not tok.children:
-        raw = tok.content
-        found = [(m.group(1), m.group(2)) for m in _MD_LINK.finditer(raw)]
-        text = _MD_LINK.sub(lambda m: m.group(1), raw).replace("**", "").replace("`", "")
-        return Cell(raw, one_line(text), found)
-    parts: list[str] = []
-    links: list[tuple[str, str]] = []
-    href: str | None = None
-    label: list[str] = []
-    for c in tok.children or []:
-        if c.type == "link_open":
-            href = str(c.attrs.get("href", ""))
-            label = []
-        elif c.type == "link_close":
-            if href is not None:
-                links.append(("".join(label), href))
-            href = None
-        elif c.type in ("text", "code_inline"):
-            parts.append(c.content)
-            if href is not None:
-                label.append(c.content)
-        elif c.type in ("softbreak", "hardbreak"):
-            parts.append(" ")
-    return Cell(tok.content, one_line("".join(parts)), links)
+# --- table rows --------------------------------------------------------------------------
 
 
 def _strip_bold(raw: str) -> str:
@@ -182,6 +105,7 @@ def _strip_bold(raw: str) -> str:
 
 
 def row_to_paper(row: Row, topic: str, day: str, source_name: str) -> Paper | str:
+    """One table row; it lands on its publish date (``day`` only when it has none)."""
     cells = row.cells
     if len(cells) < 4:
         return f"table row has {len(cells)} cells, expected 5 (date, title, authors, pdf, code)"
@@ -206,16 +130,18 @@ def row_to_paper(row: Row, topic: str, day: str, source_name: str) -> Paper | st
             url = http_url(href)
             if url:
                 links.append(Link("code", url))
+    published = date_part(_strip_bold(date_cell.text))
+    own_day = published or day
     return Paper(
         id=paper_id(aid, None, title),
         title=title,
         authors=authors,
         links=links,
         tags=[topic] if topic else [],
-        dates=[day] if day else [],
+        dates=[own_day] if own_day else [],
         sources=[source_name],
         arxiv_id=aid,
-        published=date_part(_strip_bold(date_cell.text)) or None,
+        published=published,
     )
 
 
@@ -225,42 +151,45 @@ def row_to_paper(row: Row, topic: str, day: str, source_name: str) -> Paper | st
 def _load_topics(data: dict[str, Any], source: Source, digest: Digest) -> None:
     day = source.date_from_name()
     digest.date = day
-    papers: dict[str, Paper] = {}
     md = _md()
-    record = 0
-    for topic_raw, rows in data.items():
-        topic = one_line(str(topic_raw))
-        if not isinstance(rows, dict):
-            digest.problem(f"topic {topic!r}: expected an object of rows")
-            continue
-        keys: list[str] = []
-        lines: list[str] = []
-        for key, value in rows.items():
-            record += 1
-            if not isinstance(value, str) or not value.strip().startswith("|"):
+
+    def rows() -> Iterator[tuple[None, None, tuple[str, str, Row]]]:
+        record = 0
+        for topic_raw, items in data.items():
+            topic = one_line(str(topic_raw))
+            if not isinstance(items, dict):
+                digest.problem(f"topic {topic!r}: expected an object of rows")
+                continue
+            keys: list[str] = []
+            lines: list[str] = []
+            for key, value in items.items():
+                record += 1
+                if not isinstance(value, str) or not value.strip().startswith("|"):
+                    digest.problem(
+                        f"topic {topic!r}, id {one_line(key)!r}: not a table row", record=record
+                    )
+                    continue
+                keys.append(one_line(key))
+                lines.append(value.strip().replace("\n", " "))
+            parsed = table_rows(md.parse(_TABLE_HEADER + "\n".join(lines) + "\n"))
+            for row in parsed:
+                idx = (row.line or 3) - 3  # the two header lines come first
+                yield None, None, (topic, keys[idx] if 0 <= idx < len(keys) else "", row)
+            if len(parsed) < len(lines):
                 digest.problem(
-                    f"topic {topic!r}, id {one_line(key)!r}: not a table row", record=record
+                    f"topic {topic!r}: {len(lines) - len(parsed)} rows could not be read as a table"
                 )
-                continue
-            keys.append(one_line(key))
-            lines.append(value.strip().replace("\n", " "))
-        tokens = md.parse(_TABLE_HEADER + "\n".join(lines) + "\n")
-        parsed = table_rows(tokens)
-        for row in parsed:
-            idx = (row.line or 3) - 3  # the two header lines come first
-            key = keys[idx] if 0 <= idx < len(keys) else ""
-            paper = row_to_paper(row, topic, day, source.name)
-            if isinstance(paper, str):
-                digest.problem(f"topic {topic!r}, id {key!r}: {paper}")
-                continue
-            if paper.arxiv_id is None and arxiv_id(key):
-                paper = _with_id(paper, str(arxiv_id(key)))
-            add_paper(papers, paper)
-        if len(parsed) < len(lines):
-            digest.problem(
-                f"topic {topic!r}: {len(lines) - len(parsed)} rows could not be read as a table"
-            )
-    digest.papers = list(papers.values())
+
+    def to_paper(item: tuple[str, str, Row]) -> Paper | str:
+        topic, key, row = item
+        paper = row_to_paper(row, topic, day, source.name)
+        if isinstance(paper, str):
+            return f"topic {topic!r}, id {key!r}: {paper}"
+        if paper.arxiv_id is None and arxiv_id(key):
+            paper = _with_id(paper, str(arxiv_id(key)))
+        return paper
+
+    read_records(digest, rows(), to_paper)
 
 
 def _with_id(paper: Paper, aid: str) -> Paper:
@@ -275,16 +204,13 @@ def _load_readme(source: Source, digest: Digest) -> None:
     m = _UPDATED.search(text[:4096])
     day = f"{m.group(1)}-{m.group(2)}-{m.group(3)}" if m else source.date_from_name()
     digest.date = day
-    tokens = _md().parse(text)
-    papers: dict[str, Paper] = {}
-    for row in table_rows(tokens):
-        topic = "" if _UPDATED.search(row.section) else row.section
-        paper = row_to_paper(row, topic, day, source.name)
-        if isinstance(paper, str):
-            digest.problem(paper, line=row.line)
-            continue
-        add_paper(papers, paper)
-    digest.papers = list(papers.values())
+    read_records(
+        digest,
+        ((row.line, None, row) for row in table_rows(_md().parse(text))),
+        lambda row: row_to_paper(
+            row, "" if _UPDATED.search(row.section) else row.section, day, source.name
+        ),
+    )
 
 
 # --- shiyibihua paper lists --------------------------------------------------------------
@@ -297,17 +223,11 @@ def _load_paper_list(data: dict[str, Any], source: Source, digest: Digest) -> No
     if not isinstance(items, list):
         digest.problem("'papers' is not a list")
         return
-    papers: dict[str, Paper] = {}
-    for n, rec in enumerate(items, 1):
-        if not isinstance(rec, dict):
-            digest.problem("paper is not a JSON object", record=n)
-            continue
-        paper = _list_paper(rec, day, source.name)
-        if isinstance(paper, str):
-            digest.problem(paper, record=n)
-            continue
-        add_paper(papers, paper)
-    digest.papers = list(papers.values())
+    read_records(
+        digest,
+        ((None, n, rec) for n, rec in enumerate(items, 1)),
+        lambda rec: _list_paper(rec, day, source.name),
+    )
     count = data.get("count")
     if isinstance(count, int) and count != len(items):
         digest.problem(
@@ -315,7 +235,10 @@ def _load_paper_list(data: dict[str, Any], source: Source, digest: Digest) -> No
         )
 
 
-def _list_paper(rec: dict[str, Any], day: str, source_name: str) -> Paper | str:
+def _list_paper(rec: object, day: str, source_name: str) -> Paper | str:
+    if not isinstance(rec, dict):
+        return "paper is not a JSON object"
+
     def s(key: str) -> str:
         v = rec.get(key)
         return v if isinstance(v, str) else ""
@@ -354,7 +277,10 @@ def _list_paper(rec: dict[str, Any], day: str, source_name: str) -> Paper | str:
         id=paper_id(aid, doi, title),
         title=title,
         authors=authors,
-        abstract=with_notes(abstract_text(rec.get("summary")), s("comment"), s("journal_ref")),
+        abstract=abstract_text(rec.get("summary")),
+        abstract_rank=ABSTRACT_ARXIV,  # the arXiv API's summary
+        arxiv_comments=note_text(s("comment")),
+        journal_ref=note_text(s("journal_ref")),
         links=links,
         tags=tags,
         dates=[day] if day else ([published] if published else []),

@@ -9,135 +9,36 @@ Two shapes are read (decided per line, so a mixed file works):
   file name.
 
 A line that cannot be read becomes a problem naming its line; the rest loads.
-Duplicate ids inside one file are merged into one paper.
-
-The small helpers at the top (:func:`arxiv_links`, :func:`with_notes`;
-URLs and days come from :mod:`reader.text`) are shared by the other arXiv formats.
+Duplicate ids inside one file are merged into one paper. The abstract is
+arXiv's own (:data:`~reader.model.ABSTRACT_ARXIV`); the comment and journal
+ref are fields of their own.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from reader.formats.base import Format, Source
+from reader.formats.common import (
+    abstract_text,
+    arxiv_links,
+    categories,
+    doi_link,
+    line_text,
+    name_text,
+    note_text,
+    read_records,
+)
 from reader.ids import arxiv_id, paper_id
 from reader.ids import doi as find_doi
-from reader.model import Digest, Link, Paper, merge_papers
+from reader.model import ABSTRACT_ARXIV, Digest, Paper
 from reader.safeload import MAX_DEPTH, depth_exceeds
-from reader.text import (
-    date_part,
-    html_to_text,
-    http_url,
-    one_line,
-    split_authors,
-    tex_to_unicode,
-    unwrap,
-)
+from reader.text import date_part, split_authors, tex_to_unicode, unwrap
 
 NAME = "arxiv-jsonl"
-
-_INDENT_PARA = re.compile(r"\n(?=[ \t]{2,}\S)")
-#: a blank line, or arXiv's paragraph mark: a newline then two or more spaces
-_PARAS = re.compile(r"\n[ \t]*\n+\s*|\n(?=[ \t]{2,}\S)")
-
-
-# --- helpers shared by the arXiv formats -------------------------------------------------
-
-
-def line_text(value: str) -> str:
-    """:func:`reader.text.one_line`, with a fast path for plain ASCII (the bulk
-    corpus has 1.4 million names and titles)."""
-    if value.isascii() and value.isprintable() and "  " not in value:
-        return value.strip()
-    return one_line(value)
-
-
-def name_text(value: str) -> str:
-    """An author name: TeX accents decoded (pylatexenc only when needed)."""
-    plain = value.isascii() and value.isprintable() and "  " not in value
-    if plain and "\\" not in value and "{" not in value:
-        return value.strip()
-    return tex_to_unicode(value)
-
-
-def arxiv_links(aid: str | None, abs_url: object = None, pdf_url: object = None) -> list[Link]:
-    """The abs and pdf links of an arXiv paper (given URLs first, else built)."""
-    links: list[Link] = []
-    a = http_url(abs_url)
-    p = http_url(pdf_url)
-    if a is None and aid:
-        a = f"https://arxiv.org/abs/{aid}"
-    if p is None and aid:
-        p = f"https://arxiv.org/pdf/{aid}"
-    if a:
-        links.append(Link("abs", a))
-    if p:
-        links.append(Link("pdf", p))
-    return links
-
-
-def doi_link(doi: str | None) -> Link | None:
-    return Link("doi", f"https://doi.org/{doi}") if doi else None
-
-
-def with_notes(abstract: str, comment: object = None, journal_ref: object = None) -> str:
-    """The abstract plus a last paragraph holding the arXiv comment and journal ref."""
-    extra = []
-    c = one_line(comment) if isinstance(comment, str) else ""
-    j = one_line(journal_ref) if isinstance(journal_ref, str) else ""
-    if c:
-        extra.append(f"Comments: {c}")
-    if j:
-        extra.append(f"Journal ref: {j}")
-    if not extra:
-        return abstract
-    tail = "  \n".join(extra)
-    return f"{abstract}\n\n{tail}" if abstract else tail
-
-
-def categories(value: object) -> list[str]:
-    """Categories from a list or a space-separated string, one-line, unique."""
-    items: list[str] = []
-    if isinstance(value, str):
-        items = value.split()
-    elif isinstance(value, list):
-        items = [v for v in value if isinstance(v, str)]
-    out: list[str] = []
-    for item in items:
-        t = one_line(item)
-        if t and t not in out:
-            out.append(t)
-    return out
-
-
-def add_paper(papers: dict[str, Paper], paper: Paper) -> None:
-    """Add ``paper``, merging it into an earlier one with the same id."""
-    old = papers.get(paper.id)
-    if old is None:
-        papers[paper.id] = paper
-    else:
-        merge_papers(old, paper)
-
-
-def _join_words(p: str) -> str:
-    if "\n" not in p and "  " not in p and "\t" not in p:
-        return p.strip()
-    return " ".join(p.split())
-
-
-def abstract_text(value: object) -> str:
-    """An arXiv abstract: HTML-free, hard wraps joined, ``\\n  `` paragraphs kept."""
-    if not isinstance(value, str):
-        return ""
-    if "<" in value or "&" in value:
-        # keep arXiv's indented paragraphs: mark them before the HTML pass
-        return html_to_text(_INDENT_PARA.sub("\n\n", value.strip()))
-    paras = _PARAS.split(value.strip())
-    out = [line_text(_join_words(p)) for p in paras]
-    return "\n\n".join(p for p in out if p)
-
 
 # --- the format ---------------------------------------------------------------------------
 
@@ -244,7 +145,6 @@ def record_to_paper(rec: dict[str, Any], day: str, source_name: str) -> Paper | 
         abstract = abstract_text(rec.get("summary"))
         comment = rec.get("comment")
         published = date_part(rec.get("published"))
-    abstract = with_notes(abstract, comment, rec.get("journal-ref") or rec.get("journal_ref"))
     links = arxiv_links(aid, rec.get("abs"), rec.get("pdf"))
     dl = doi_link(raw_doi.strip() if doi and isinstance(raw_doi, str) else None)
     if dl:
@@ -258,6 +158,9 @@ def record_to_paper(rec: dict[str, Any], day: str, source_name: str) -> Paper | 
         title=title,
         authors=authors,
         abstract=abstract,
+        abstract_rank=ABSTRACT_ARXIV,
+        arxiv_comments=note_text(comment),
+        journal_ref=note_text(rec.get("journal-ref") or rec.get("journal_ref")),
         links=links,
         tags=categories(rec.get("categories")),
         dates=[day] if day else [],
@@ -274,9 +177,16 @@ def load(source: Source) -> Digest:
     day = source.date_from_name()
     digest.date = day
     digest.title = source.filename
-    papers: dict[str, Paper] = {}
+    read_records(
+        digest, _records(source.text, digest), lambda rec: record_to_paper(rec, day, source.name)
+    )
+    return digest
+
+
+def _records(text: str, digest: Digest) -> Iterator[tuple[int, None, dict[str, Any]]]:
+    """Each line's JSON object; a line that is not one becomes a problem."""
     loads = json.loads
-    for lineno, line in enumerate(source.text.split("\n"), 1):
+    for lineno, line in enumerate(text.split("\n"), 1):
         if not line or line.isspace():
             continue
         try:
@@ -295,13 +205,7 @@ def load(source: Source) -> Digest:
         if _too_deep(line, rec):
             digest.problem(f"JSON nested deeper than {MAX_DEPTH} levels", line=lineno)
             continue
-        paper = record_to_paper(rec, day, source.name)
-        if isinstance(paper, str):
-            digest.problem(paper, line=lineno)
-            continue
-        add_paper(papers, paper)
-    digest.papers = list(papers.values())
-    return digest
+        yield lineno, None, rec
 
 
 FORMAT = Format(

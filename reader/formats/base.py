@@ -32,6 +32,9 @@ class Source:
 
     name: str
     data: bytes
+    #: The file's (or archive member's) modification time, when known: the
+    #: year of a date written without one ("Aug 21") is taken from it.
+    mtime: float | None = None
     #: Problems met before parsing (invalid UTF-8 replaced, ...); formats copy
     #: them onto their digest with :meth:`new_digest`.
     notes: list[str] = field(default_factory=list)

@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterator
 
 from reader.formats.base import Format, Source
+from reader.formats.common import with_arxiv_links
 from reader.ids import arxiv_id, doi, paper_id
 from reader.model import Digest, Link, Paper
 from reader.text import (
@@ -210,11 +211,7 @@ def _paper(row: list[str], cols: Columns, digest: Digest, line: int) -> tuple[Pa
         links = [
             lk for lk in links if "arxiv.org/" not in lk.url.lower() or arxiv_id(lk.url) == aid
         ]
-        labels = {lk.label for lk in links}
-        if "abs" not in labels:
-            links.insert(0, Link("abs", f"https://arxiv.org/abs/{aid}"))
-        if "pdf" not in labels:
-            links.append(Link("pdf", f"https://arxiv.org/pdf/{aid}"))
+        links = with_arxiv_links(links, aid)
     paper = Paper(id=paper_id(aid, the_doi, title), title=title, arxiv_id=aid, doi=the_doi)
     paper.links = links
     paper.abstract = unwrap(cols.get(row, "abstract"))

@@ -19,9 +19,9 @@ import re
 from typing import Any
 
 from reader.formats.base import Format, Source, parse_into
-from reader.formats.native_yaml import as_count, hf_paper_id
+from reader.formats.common import as_count, hf_paper_id
 from reader.ids import arxiv_id, paper_id
-from reader.model import Digest, Link, Paper
+from reader.model import ABSTRACT_HF, Digest, Link, Paper
 from reader.safeload import load_json
 from reader.text import date_part, http_url, one_line, unwrap
 
@@ -148,6 +148,7 @@ def _paper(rec: dict[str, Any], digest: Digest, n: int, day: str) -> Paper | Non
         digest.problem(f"record {n}: 'paper' is not an object", record=n, severity="warning")
     paper = Paper(id=paper_id(aid, None, title), title=title, arxiv_id=aid)
     paper.abstract = unwrap(_s(p.get("summary")) or _s(rec.get("summary")))
+    paper.abstract_rank = ABSTRACT_HF
     raw_authors = p.get("authors")
     authors: list[Any] = raw_authors if isinstance(raw_authors, list) else []
     paper.authors = [

@@ -16,6 +16,12 @@ Shapes recognised (each by its structure, not by file name):
 * HTML ``<table>`` rows carrying ``data-arxiv-id`` (arxiv-daily index pages);
 * anything else: a heading, list item or table row holding a link to arxiv.org
   is a paper.
+
+A newsletter's own words about a paper (a paraphrase, a translated abstract)
+are kept as its :class:`~reader.model.Summary`, under the newsletter's name,
+and stand in for the abstract only until the authors' abstract is known
+(:data:`~reader.model.ABSTRACT_PARAPHRASE`). An English abstract copied into
+the newsletter counts as a copy (:data:`~reader.model.ABSTRACT_OTHER`).
 """
 
 from __future__ import annotations
@@ -27,16 +33,26 @@ from dataclasses import dataclass, field
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from reader.formats.arxiv_daily import Cell, cell_of, table_rows
-from reader.formats.arxiv_jsonl import (
+from reader.formats.base import Format, Source
+from reader.formats.common import (
+    Cell,
     add_paper,
     arxiv_links,
+    cell_of,
     line_text,
+    newsletter_name,
+    table_rows,
 )
-from reader.formats.base import Format, Source
 from reader.ids import arxiv_id, paper_id
 from reader.ids import doi as find_doi
-from reader.model import Digest, Link, Paper
+from reader.model import (
+    ABSTRACT_OTHER,
+    ABSTRACT_PARAPHRASE,
+    Digest,
+    Link,
+    Paper,
+    Summary,
+)
 from reader.text import date_part, html_to_text, http_url, one_line, split_authors, unwrap
 
 NAME = "markdown"
@@ -95,6 +111,10 @@ class _Ctx:
 
     def add(self, paper: Paper) -> None:
         add_paper(self.papers, paper)
+
+    def own_words(self, text: str) -> list[Summary]:
+        """``text`` as this newsletter's summary (none when empty)."""
+        return [Summary(newsletter_name(self.source, self.digest.title), text)] if text else []
 
 
 def load(source: Source) -> Digest:
@@ -196,8 +216,7 @@ def _weekly_tables(tokens: list[Token], ctx: _Ctx) -> bool:
         if year:
             section_day[text] = f"{year:04d}-{month:02d}-{int(m.group('day')):02d}"
     for row in _rows_with_headers(tokens, ("paper", "links")):
-        day = section_day.get(row.section, ctx.day)
-        paper = _weekly_row(row.cells, day, ctx)
+        paper = _weekly_row(row.cells, section_day.get(row.section, ctx.day), ctx)
         if isinstance(paper, str):
             ctx.digest.problem(paper, line=row.line)
         else:
@@ -273,6 +292,8 @@ def _weekly_row(cells: list[Cell], day: str, ctx: _Ctx) -> Paper | str:
         id=paper_id(aid, doi, title),
         title=title,
         abstract=summary,
+        abstract_rank=ABSTRACT_PARAPHRASE,
+        summaries=ctx.own_words(summary),
         links=arxiv_links(aid) + links if aid else links,
         dates=[day] if day else [],
         sources=[ctx.source.name],
@@ -333,6 +354,7 @@ def _footnote_table(tokens: list[Token], ctx: _Ctx) -> bool:
                 id=paper_id(aid, None, title),
                 title=title,
                 abstract=abstract,
+                abstract_rank=ABSTRACT_OTHER,  # arXiv's abstract, copied
                 links=arxiv_links(aid, http_url(href)) if aid else [],
                 tags=tags,
                 dates=[ctx.day] if ctx.day else [],
@@ -364,12 +386,17 @@ def _footnotes(tokens: list[Token]) -> dict[str, tuple[str, str]]:
                 continue
             if re.fullmatch(r"\[?https?://\S+", p.split("](")[0]):
                 continue
-            letters = [c for c in p if c.isalpha()]
-            if letters and sum(1 for c in letters if _CJK.match(c)) / len(letters) < 0.1:
+            if _english(p):
                 english.append(unwrap(p))
         if aid:
             out[aid] = ("\n\n".join(english), cat)
     return out
+
+
+def _english(text: str) -> bool:
+    """Mostly not CJK (an English abstract rather than a translation)."""
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and sum(1 for c in letters if _CJK.match(c)) / len(letters) < 0.1
 
 
 # --- HTML tables with data-arxiv-id ------------------------------------------------------
@@ -550,6 +577,8 @@ def _section_paper(sec: _Section, ctx: _Ctx) -> Paper | None:
         if key in fields and fields[key].strip():
             abstract = unwrap(html_to_text(fields[key]))
             break
+    # an abstract in another language is the newsletter's translation
+    translated = bool(abstract) and not _english(abstract)
     tags: list[str] = []
     for key in _CATEGORY_LABELS:
         if key in fields:
@@ -564,6 +593,8 @@ def _section_paper(sec: _Section, ctx: _Ctx) -> Paper | None:
         title=title,
         authors=split_authors(authors_raw),
         abstract=abstract,
+        abstract_rank=ABSTRACT_PARAPHRASE if translated else ABSTRACT_OTHER,
+        summaries=ctx.own_words(abstract) if translated else [],
         links=arxiv_links(aid) + links if aid else links,
         tags=list(dict.fromkeys(tags)),
         dates=[ctx.day] if ctx.day else ([published] if published else []),

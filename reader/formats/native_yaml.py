@@ -22,8 +22,9 @@ from collections.abc import Callable
 from typing import Any
 
 from reader.formats.base import Format, Source, parse_into
+from reader.formats.common import as_count, hf_paper_id, note_text, with_arxiv_links
 from reader.ids import arxiv_id, doi, paper_id
-from reader.model import Digest, Link, Paper
+from reader.model import Digest, Link, Paper, dedupe_links
 from reader.safeload import item_lines, load_yaml
 from reader.sanitize import clean
 from reader.text import date_part, http_url, link_label, one_line, split_authors, tex_to_unicode
@@ -133,7 +134,7 @@ def read_paper(entry: object, digest: Digest, lines: dict[str, int], n: int) -> 
     paper = Paper(id=paper_id(aid, the_doi, title), title=title)
     paper.arxiv_id = aid
     paper.doi = the_doi
-    paper.links = _dedupe(links)
+    paper.links = dedupe_links(links)
     paper.authors = _authors(entry.get("authors", entry.get("author")))
     paper.abstract = clean(_text(entry.get("abstract"))).strip()
     paper.tags = _tags(entry.get("tags"))
@@ -147,6 +148,8 @@ def read_paper(entry: object, digest: Digest, lines: dict[str, int], n: int) -> 
             setattr(paper, attr, value)
     summary = one_line(_text(entry.get("ai_summary")))
     paper.ai_summary = summary or None
+    paper.arxiv_comments = note_text(entry.get("comment"))
+    paper.journal_ref = note_text(entry.get("journal_ref"))
     published = _text(entry.get("published"))
     paper.published = date_part(published)
     if published and paper.published is None:
@@ -191,16 +194,6 @@ def _links(value: object, warn: Callable[[str, str], None]) -> list[Link]:
     return out
 
 
-def _dedupe(links: list[Link]) -> list[Link]:
-    seen: set[str] = set()
-    out: list[Link] = []
-    for link in links:
-        if link.url not in seen:
-            seen.add(link.url)
-            out.append(link)
-    return out
-
-
 def _authors(value: object) -> list[str]:
     if isinstance(value, list):
         names = [tex_to_unicode(v) for v in value if isinstance(v, str)]
@@ -222,43 +215,6 @@ def _tags(value: object) -> list[str]:
         if tag and tag not in out:
             out.append(tag)
     return out
-
-
-# --- helpers the other formats of this group share -----------------------------
-
-_HF_PAPER = re.compile(r"huggingface\.co/papers/(\d{4}\.\d{4,5})(?:v\d+)?(?=$|[/?#])", re.I)
-_COUNT = re.compile(r"^\s*\d{1,12}\s*$")
-
-
-def hf_paper_id(url: str) -> str | None:
-    """The arXiv id in a ``huggingface.co/papers/<id>`` URL."""
-    m = _HF_PAPER.search(url)
-    return m.group(1) if m else None
-
-
-def with_arxiv_links(links: list[Link], aid: str) -> list[Link]:
-    """``links`` plus the arXiv abs and pdf links (when missing)."""
-    have = {lk.label for lk in links}
-    out = list(links)
-    if "abs" not in have:
-        out.insert(0, Link("abs", f"https://arxiv.org/abs/{aid}"))
-    if "pdf" not in have:
-        out.append(Link("pdf", f"https://arxiv.org/pdf/{aid}"))
-    return out
-
-
-def as_count(value: object) -> tuple[int | None, bool]:
-    """A non-negative whole number from an int or a string of digits: ``(n, True)``;
-    ``(None, True)`` for None/""; ``(None, False)`` for anything else."""
-    if value is None or value == "":
-        return None, True
-    if isinstance(value, bool):
-        return None, False
-    if isinstance(value, int):
-        return (value, True) if value >= 0 else (None, False)
-    if isinstance(value, str) and _COUNT.match(value):
-        return int(value), True
-    return None, False
 
 
 FORMAT = Format(

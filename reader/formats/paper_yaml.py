@@ -20,9 +20,9 @@ import re
 from typing import Any
 
 from reader.formats.base import Format, Source, parse_into
-from reader.formats.native_yaml import hf_paper_id, with_arxiv_links
+from reader.formats.common import hf_paper_id, newsletter_name, with_arxiv_links
 from reader.ids import arxiv_id, doi, paper_id
-from reader.model import Digest, Link, Paper
+from reader.model import ABSTRACT_PARAPHRASE, Digest, Link, Paper, Summary
 from reader.safeload import load_yaml
 from reader.text import date_part, http_url, link_label, one_line, split_authors, unwrap
 
@@ -59,7 +59,7 @@ def load(source: Source) -> Digest:
     if not isinstance(data, dict):
         digest.problem("not a paper file: expected a mapping with title, link and summary")
         return digest
-    paper = read_paper(data, digest)
+    paper = read_paper(data, digest, source)
     if paper is not None:
         digest.papers.append(paper)
         digest.title = paper.title
@@ -71,7 +71,10 @@ def _s(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def read_paper(data: dict[str, Any], digest: Digest) -> Paper | None:
+def read_paper(data: dict[str, Any], digest: Digest, source: Source) -> Paper | None:
+    """The paper of one file. Its ``summary`` is the newsletter's own words:
+    kept as the newsletter's summary, the abstract only until a better one
+    is known."""
     title = one_line(_s(data.get("title")))
     if not title:
         digest.problem("the paper has no title: nothing to show")
@@ -94,6 +97,9 @@ def read_paper(data: dict[str, Any], digest: Digest) -> Paper | None:
     if opinion and opinion.lower() != "placeholder":
         abstract = f"{abstract}\n\n**Opinion:** {opinion}" if abstract else opinion
     paper.abstract = abstract
+    paper.abstract_rank = ABSTRACT_PARAPHRASE
+    if abstract:
+        paper.summaries = [Summary(newsletter_name(source, "", per_paper=True), abstract)]
     tags = data.get("tags")
     if isinstance(tags, list):
         for t in tags:

@@ -16,15 +16,11 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from reader.formats.arxiv_jsonl import (
-    add_paper,
-    arxiv_links,
-    line_text,
-)
 from reader.formats.base import Format, Source
+from reader.formats.common import arxiv_links, line_text, read_records
 from reader.formats.xmlsafe import (
     XmlError,
     child,
@@ -36,7 +32,7 @@ from reader.formats.xmlsafe import (
 )
 from reader.ids import arxiv_id, paper_id
 from reader.ids import doi as find_doi
-from reader.model import Digest, Link, Paper
+from reader.model import ABSTRACT_ARXIV, ABSTRACT_OTHER, Digest, Link, Paper
 from reader.safeload import LoadError, load_json
 from reader.text import date_part, html_to_text, http_url, one_line, split_authors, unwrap
 
@@ -104,14 +100,12 @@ def _load_xml(source: Source, digest: Digest) -> None:
         items = children(channel, "item") + items
     if not digest.date:
         digest.date = source.date_from_name()
-    papers: dict[str, Paper] = {}
-    for n, item in enumerate(items, 1):
-        paper = _item_to_paper(_xml_fields(item), digest.date, source.name)
-        if isinstance(paper, str):
-            digest.problem(paper, record=n)
-            continue
-        add_paper(papers, paper)
-    digest.papers = list(papers.values())
+    day = digest.date
+    read_records(
+        digest,
+        ((None, n, item) for n, item in enumerate(items, 1)),
+        lambda item: _item_to_paper(_xml_fields(item), day, source.name),
+    )
 
 
 def _xml_fields(item: ET.Element) -> dict[str, Any]:
@@ -145,32 +139,33 @@ def _load_feedparser(source: Source, digest: Digest) -> None:
         digest.problem("expected a feedparser dump: a JSON object of feeds")
         return
     feeds: list[tuple[str, Any]] = [("", data)] if "entries" in data else list(data.items())
-    papers: dict[str, Paper] = {}
     titles: list[str] = []
-    record = 0
-    for url, feed in feeds:
-        if not isinstance(feed, dict) or not isinstance(feed.get("entries"), list):
-            digest.problem(f"feed {one_line(str(url))!r} has no entries list")
-            continue
-        meta = feed.get("feed") if isinstance(feed.get("feed"), dict) else {}
-        assert isinstance(meta, dict)
-        day = date_part(meta.get("published")) or date_part(meta.get("updated")) or ""
-        digest.date = digest.date or day
-        if isinstance(meta.get("title"), str):
-            titles.append(one_line(meta["title"]))
-        for entry in feed["entries"]:
-            record += 1
-            if not isinstance(entry, dict):
-                digest.problem("entry is not a JSON object", record=record)
+
+    def entries() -> Iterator[tuple[None, int, tuple[Any, str]]]:
+        record = 0
+        for url, feed in feeds:
+            if not isinstance(feed, dict) or not isinstance(feed.get("entries"), list):
+                digest.problem(f"feed {one_line(str(url))!r} has no entries list")
                 continue
-            paper = _item_to_paper(_json_fields(entry), day or source.date_from_name(), source.name)
-            if isinstance(paper, str):
-                digest.problem(paper, record=record)
-                continue
-            add_paper(papers, paper)
+            meta = feed.get("feed") if isinstance(feed.get("feed"), dict) else {}
+            assert isinstance(meta, dict)
+            day = date_part(meta.get("published")) or date_part(meta.get("updated")) or ""
+            digest.date = digest.date or day
+            if isinstance(meta.get("title"), str):
+                titles.append(one_line(meta["title"]))
+            for entry in feed["entries"]:
+                record += 1
+                yield None, record, (entry, day or source.date_from_name())
+
+    def to_paper(item: tuple[Any, str]) -> Paper | str:
+        entry, day = item
+        if not isinstance(entry, dict):
+            return "entry is not a JSON object"
+        return _item_to_paper(_json_fields(entry), day, source.name)
+
+    read_records(digest, entries(), to_paper)
     digest.title = "; ".join(titles)
     digest.date = digest.date or source.date_from_name()
-    digest.papers = list(papers.values())
 
 
 def _strs(value: object) -> list[str]:
@@ -242,6 +237,7 @@ def _item_to_paper(f: dict[str, Any], channel_day: str, source_name: str) -> Pap
     raw_desc = f["description"] or ""
     # old arXiv title form, in the title itself
     m = _OLD_TITLE.match(title)
+    rank = ABSTRACT_ARXIV if m else ABSTRACT_OTHER
     if m:
         title = one_line(m.group("title"))
         aid = aid or arxiv_id(m.group("id"))
@@ -253,6 +249,7 @@ def _item_to_paper(f: dict[str, Any], channel_day: str, source_name: str) -> Pap
         abstract = unwrap(desc[am.end() :])
         aid = aid or arxiv_id(am.group("id"))
         announce = announce or am.group("type")
+        rank = ABSTRACT_ARXIV
         if before:
             ai_summary = before
     else:
@@ -261,6 +258,7 @@ def _item_to_paper(f: dict[str, Any], channel_day: str, source_name: str) -> Pap
         for p in paras:
             pm = _OLD_TITLE.match(p.strip())
             if pm:
+                rank = ABSTRACT_ARXIV
                 if not m or _CJK.search(title):  # the English title was in the description
                     if title and _CJK.search(title):
                         ai_summary = title
@@ -286,6 +284,7 @@ def _item_to_paper(f: dict[str, Any], channel_day: str, source_name: str) -> Pap
             tags.append(c)
     if announce:
         tags.append(f"announce:{announce.lower()}")
+        rank = ABSTRACT_ARXIV  # arXiv's own listing
     day = date_part(f["date"]) or channel_day
     doi = find_doi(f["doi"]) if f["doi"] else None
     links = arxiv_links(aid, link if (link and aid and "arxiv.org" in link) else None)
@@ -296,6 +295,7 @@ def _item_to_paper(f: dict[str, Any], channel_day: str, source_name: str) -> Pap
         title=title,
         authors=_authors(f["authors"]),
         abstract=abstract,
+        abstract_rank=rank,
         links=links,
         tags=tags,
         dates=[day] if day else [],

@@ -28,13 +28,12 @@ link. Ids come from the titles unless an arXiv id appears.
 from __future__ import annotations
 
 import datetime
-import os
 import re
 
 from reader.formats.base import Format, Source
-from reader.formats.native_yaml import hf_paper_id
+from reader.formats.common import hf_paper_id, with_arxiv_links
 from reader.ids import arxiv_id, paper_id
-from reader.model import Digest, Link, Paper
+from reader.model import ABSTRACT_HF, Digest, Link, Paper
 from reader.text import date_part, http_url, link_label, one_line
 
 NAME = "text"
@@ -100,22 +99,25 @@ _NOT_TEXT_START = ("{", "[", "<", "#", "|", "---", "%")
 _YAML_KEY = re.compile(r"^[A-Za-z_][\w\-]*\s*:(\s|$)")
 
 
-def _reference_day(source: Source) -> datetime.date:
-    """The day a year-less date line is read against: a date in the file name
-    (the page was saved that day), else the file's modification day (a plain
-    file only), else today."""
+def _reference_day(source: Source) -> tuple[datetime.date, str]:
+    """The day a year-less date line is read against, and what it is: a date
+    in the file name (the page was saved that day), else the file's (or
+    archive member's) modification day, else today."""
     named = source.date_from_name()
     if named:
         try:
-            return datetime.date.fromisoformat(named)
+            return datetime.date.fromisoformat(named), "name"
         except ValueError:  # 2025-02-31 in a name
             pass
-    if "!" not in source.name:
+    if source.mtime is not None:
         try:
-            return datetime.date.fromtimestamp(os.stat(source.name).st_mtime)
-        except (OSError, ValueError, OverflowError):
+            return datetime.date.fromtimestamp(source.mtime), "mtime"
+        except (ValueError, OverflowError, OSError):
             pass
-    return datetime.date.today()
+    return datetime.date.today(), "today"
+
+
+_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
 
 
 def parse_date(line: str, reference: datetime.date) -> str | None:
@@ -200,7 +202,8 @@ def load(source: Source) -> Digest:
     if not text.strip():
         digest.problem("empty file", severity="warning")
         return digest
-    reference = _reference_day(source)
+    reference, basis = _reference_day(source)
+    yearless: tuple[int, str] | None = None  # the first date line without a year
     digest.title = "Daily Papers"
     day = date_part(source.date_from_name()) or ""
     paper: Paper | None = None
@@ -240,6 +243,8 @@ def load(source: Source) -> Digest:
         date = parse_date(line, reference)
         if date is not None:
             finish()
+            if yearless is None and not _YEAR.search(line):
+                yearless = (n, line)
             day = date
             digest.date = digest.date or date
             in_block = False
@@ -270,7 +275,7 @@ def load(source: Source) -> Digest:
                 )
                 in_block = True
                 continue
-            paper = Paper(id="", title=line, sources=[digest.path])
+            paper = Paper(id="", title=line, sources=[digest.path], abstract_rank=ABSTRACT_HF)
             paper.dates = [day] if day else []
             paper_line = n
             aid = _arxiv_in(line)
@@ -287,7 +292,30 @@ def load(source: Source) -> Digest:
         if not p.id:
             p.id = paper_id(None, None, p.title)
     digest.date = digest.date or day
+    if yearless is not None and basis != "name":
+        _say_where_the_year_came_from(digest, yearless, reference, basis)
     return digest
+
+
+def _say_where_the_year_came_from(
+    digest: Digest, yearless: tuple[int, str], reference: datetime.date, basis: str
+) -> None:
+    """The page says "Aug 21" and no year: the user is told which year was
+    assumed and why, so a page saved long ago can be fixed (a date in the
+    file name, ``2025-08-21.txt``, settles it)."""
+    line, text = yearless
+    read_as = parse_date(text, reference) or ""
+    where = (
+        f"the file was last modified on {reference.isoformat()}"
+        if basis == "mtime"
+        else f"the file's time is unknown, so today ({reference.isoformat()}) was used"
+    )
+    digest.problem(
+        f"the page's dates have no year ({text!r} read as {read_as}): {where};"
+        " put the day in the file name (YYYY-MM-DD) to set it",
+        line=line,
+        severity="warning",
+    )
 
 
 def _arxiv_in(text: str) -> str | None:
@@ -299,11 +327,7 @@ def _arxiv_in(text: str) -> str | None:
 def _set_arxiv(paper: Paper, aid: str) -> None:
     paper.arxiv_id = aid
     paper.id = aid
-    labels = {lk.label for lk in paper.links}
-    if "abs" not in labels:
-        paper.links.insert(0, Link("abs", f"https://arxiv.org/abs/{aid}"))
-    if "pdf" not in labels:
-        paper.links.append(Link("pdf", f"https://arxiv.org/pdf/{aid}"))
+    paper.links = with_arxiv_links(paper.links, aid)
 
 
 FORMAT = Format(

@@ -1,5 +1,7 @@
-"""The abstract pane: title, authors, date, numbered links, tags, the abstract
-rendered from Markdown, and the user's note.
+"""The abstract pane: title, authors, date, marks and tags (at most two lines),
+numbered links, the AI summary, the abstract rendered from Markdown, arXiv's
+comments and journal ref, each newsletter's own summary under its name, and
+the user's note.
 
 Markdown goes through ``rich.markdown`` with hyperlinks off (nothing on the
 pane is a live link: a link is copied with ``1``-``9`` or opened with ``o``,
@@ -15,7 +17,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from rich.console import RenderableType
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.markdown import Markdown, Paragraph
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -45,6 +47,31 @@ _MD_LINK = re.compile(
 _AUTOLINK = re.compile(r"<(https?://[^>\s]{1,2000})>")
 _BARE = re.compile(r"(?<![(<\[\w/])https?://[^\s<>()\[\]\"']{1,2000}")
 _SYNTAX = re.compile(r"[\[\]*_`>|]")
+#: The marks-and-tags line (stars, note, your tags, the source's keywords)
+#: wraps to at most this many lines: HF papers carry a dozen keywords.
+TAG_LINES = 2
+
+
+class Clamped:
+    """A text wrapped to at most ``max_lines`` lines at the width it is drawn
+    at, the last one ending in "…" when some was left out."""
+
+    def __init__(self, text: Text, max_lines: int) -> None:
+        self.text = text
+        self.max_lines = max_lines
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = max(1, options.max_width)
+        lines = self.text.wrap(console, width)
+        if len(lines) > self.max_lines:
+            lines = lines[: self.max_lines]
+            last = lines[-1]
+            last.rstrip()
+            last.truncate(max(0, width - 2))
+            last.append(" …")
+        for ln in lines:
+            ln.end = "\n"
+            yield ln
 
 
 def collect_links(paper: Paper) -> list[tuple[str, str]]:
@@ -166,6 +193,7 @@ class AbstractPane(ScrollView, can_focus=True):
         "abstract--star",
         "abstract--match",
         "abstract--note-title",
+        "abstract--label",
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -183,6 +211,7 @@ class AbstractPane(ScrollView, can_focus=True):
     AbstractPane > .abstract--star { color: $warning; }
     AbstractPane > .abstract--match { text-style: bold underline; color: $accent; }
     AbstractPane > .abstract--note-title { color: $primary; text-style: bold; }
+    AbstractPane > .abstract--label { color: $primary; text-style: bold; }
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
@@ -307,6 +336,8 @@ class AbstractPane(ScrollView, can_focus=True):
         marks = Text()
         if state.starred:
             marks.append("★ starred  ", self._style("abstract--star"))
+        if state.note:
+            marks.append("✎ note  ", self._style("abstract--note-title"))
         for t in sorted(state.tags):
             marks.append("#" + tx.line(t) + " ", self._style("abstract--user-tag"))
         if paper.tags:
@@ -315,7 +346,7 @@ class AbstractPane(ScrollView, can_focus=True):
                 self._style("abstract--tag"),
             )
         if marks.plain:
-            parts.append(marks)
+            parts.append(Clamped(marks, TAG_LINES))
         number = self._style("abstract--link-number")
         for n, (label, url) in enumerate(self.links, start=1):
             parts.append(
@@ -327,10 +358,22 @@ class AbstractPane(ScrollView, can_focus=True):
                     overflow="ellipsis",
                 )
             )
-        raw = paper.abstract if paper.abstract.strip() else (paper.ai_summary or "")
+        label = self._style("abstract--label")
+        ai_summary = tx.block(paper.ai_summary or "")
+        raw = paper.abstract if paper.abstract.strip() else ai_summary
+        if ai_summary and paper.abstract.strip() and ai_summary != paper.abstract:
+            # a one-sentence machine summary: a short labelled paragraph
+            parts.append(Text(" "))
+            parts.append(
+                tx.highlight(Text.assemble(("AI summary: ", label), ai_summary), terms, match)
+            )
         rest = len(raw) - DISPLAY_MAX_CHARS
         abstract = tx.block(raw[:DISPLAY_MAX_CHARS])
         parts.append(Text(" "))
+        stands_in = next((sm for sm in paper.summaries if sm.text == paper.abstract), None)
+        if stands_in is not None:
+            # no abstract of the paper's own in the digests: say whose words these are
+            parts.append(Text(f"Summary · {tx.line(stands_in.source)}", style=label))
         parts.append(render_abstract(number_links(abstract, self.links), terms, match))
         if rest > 0:
             parts.append(
@@ -340,6 +383,17 @@ class AbstractPane(ScrollView, can_focus=True):
                     style=meta,
                 )
             )
+        arxiv_notes = (("Comments", paper.arxiv_comments), ("Journal ref", paper.journal_ref))
+        for name, value in arxiv_notes:
+            if value:
+                parts.append(Text.assemble((f"{name}: ", label), (tx.line(value), meta)))
+        for summary in paper.summaries:
+            if summary is stands_in:
+                continue
+            parts.append(Text(" "))
+            parts.append(Text(f"Summary · {tx.line(summary.source)}", style=label))
+            text = tx.block(summary.text[:DISPLAY_MAX_CHARS])
+            parts.append(render_abstract(number_links(text, self.links), terms, match))
         if state.note:
             parts.append(Text(" "))
             parts.append(Text("Note", style=self._style("abstract--note-title")))
