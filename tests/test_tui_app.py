@@ -392,3 +392,16 @@ async def test_a_failing_read_of_the_older_papers_keeps_the_app(
         await until(pilot, lambda: "could not be read" in screen_text(app))
         assert "the cache file vanished" in seen(app)
         assert app.is_running and len(app.main.papers.papers) == 2
+
+
+async def test_a_config_mistake_is_a_notification_at_start(tmp_path: Path) -> None:
+    from reader.config import load_config
+
+    path = tmp_path / "config.yaml"
+    path.write_text("colour: red\nopener: [firefox]\n", encoding="utf-8")
+    app = make_app(load_config(path))
+    async with app.run_test(notifications=True, size=(160, 40)) as pilot:
+        await pilot.pause()
+        assert "colour: unknown setting" in seen(app)
+        assert "opener: must be a command" in seen(app)
+        assert "2 warnings" in screen_text(app)
