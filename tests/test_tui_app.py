@@ -172,6 +172,10 @@ async def test_R_over_50_papers_asks_first_and_u_undoes_it(tmp_path: Path) -> No
         assert fresh_state().read_ids() == set()
         await pilot.press("R")
         await pilot.pause()
+        await pilot.press("enter")  # a key typed ahead is not a yes
+        await pilot.pause()
+        assert fresh_state().read_ids() == set()
+        assert "Mark 60 papers of 2025-07-01 read?" in screen_text(app)
         await pilot.press("y")
         await pilot.pause()
         assert len(fresh_state().read_ids()) == 60

@@ -1,4 +1,5 @@
-"""A yes/no question before a big change (``y`` or Enter: yes; ``n`` or Esc: no)."""
+"""A yes/no question before a big change: ``y`` is yes; ``n``, Esc or q is no
+(Enter is neither: a key typed ahead must not say yes to a bulk change)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ class ConfirmDialog(ModalScreen[bool]):
     """Asks ``question``; dismissed with True (yes) or False (no)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y,enter", "dismiss(True)", "Yes", id="confirm-yes"),
+        Binding("y", "dismiss(True)", "Yes", id="confirm-yes"),
         Binding("n,escape,q", "dismiss(False)", "No", id="confirm-no"),
     ]
 
@@ -39,4 +40,4 @@ class ConfirmDialog(ModalScreen[bool]):
             yield Static(Text(self.question, style="bold"), id="confirm-question")
             if self.detail:
                 yield Static(Text(self.detail), id="confirm-detail")
-            yield Static(Text("y or Enter: yes · n or Esc: no"), id="confirm-hint")
+            yield Static(Text("y: yes · n or Esc: no"), id="confirm-hint")
