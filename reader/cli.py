@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -31,8 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from reader import __version__
+from reader import __version__, cli_complete, cli_fetch
 from reader.config import Config, ConfigError, load_config
+from reader.fileio import atomic_copy
 from reader.ids import arxiv_id
 from reader.library import (
     Library,
@@ -559,9 +559,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         if target is None:
             _out(f"{src}: already in the library")
             continue
-        tmp = target.with_name(f".{target.name}.tmp")
-        shutil.copy2(src, tmp)  # keeps the file's time: a yearless page's dates hang on it
-        os.replace(tmp, target)
+        atomic_copy(src, target)  # keeps the file's time: a yearless page's dates hang on it
         _out(f"{src}: {counted(papers, 'paper')} added as {target}")
         failed += bool(errors)
     return 1 if failed else 0
@@ -949,6 +947,27 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "digest-reader sources --forget ~/old-digests",
         _args_sources,
     ),  # fmt: skip
+    Subcommand(
+        "fetch",
+        cli_fetch.cmd_fetch,
+        "fetch the latest papers from the configured sources (docs/fetch.md)",
+        "digest-reader fetch hf --since 2026-11-20 --quiet",
+        cli_fetch.args_fetch,
+    ),  # fmt: skip
+    Subcommand(
+        "doctor",
+        cli_fetch.cmd_doctor,
+        "check the config, folders, state, index, sources and terminal",
+        "digest-reader doctor --offline",
+        cli_fetch.args_doctor,
+    ),  # fmt: skip
+    Subcommand(
+        "completion",
+        cli_complete.cmd_completion,
+        "print the shell code that completes digest-reader",
+        "digest-reader completion bash > ~/.local/share/bash-completion/completions/digest-reader",
+        cli_complete.args_completion,
+    ),  # fmt: skip
 )
 
 COMMANDS = tuple(c.name for c in SUBCOMMANDS)
@@ -993,6 +1012,10 @@ def _fail(message: str, status: int) -> NoReturn:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``digest-reader`` entry point."""
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (Tab)
+        from reader.cli_complete import complete
+
+        complete(build_parser()[0])
     args_list = list(sys.argv[1:] if argv is None else argv)
     if not args_list or (args_list[0] not in COMMANDS and not args_list[0].startswith("-")):
         return run_app(args_list)

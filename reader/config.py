@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reader.fetch.sources import FetchConfig, FetchConfigError, parse_fetch
 from reader.safeload import LoadError, load_yaml
 
 #: The settings a config may hold. A part of the reader that adds a section
@@ -42,6 +43,7 @@ KNOWN_KEYS: set[str] = {
     "saved_searches",
     "keymap",
     "opener",
+    "fetch",
 }
 
 
@@ -61,6 +63,11 @@ class Config:
     """Binding id -> keys in Textual's names, checked (see :mod:`reader.keymap`)."""
     opener: str | None = None
     """The command that opens a link (``%s``: the URL), run without a shell."""
+    fetch: FetchConfig = field(default_factory=FetchConfig)
+    """The ``fetch:`` section (docs/fetch.md); the embedded default when absent or bad."""
+    fetch_error: str | None = None
+    """Why the ``fetch:`` section was refused: ``fetch`` stops with it (exit 2);
+    everything else reads on, with it among the warnings."""
     path: Path | None = None
     warnings: list[str] = field(default_factory=list)
     """What was wrong but not fatal, one line each naming the key (the bad
@@ -119,6 +126,14 @@ class _Reader:
         self.saved_searches(self.mapping(data, "saved_searches"))
         self.keymap(self.mapping(data, "keymap"))
         self.opener(data.get("opener"))
+        self.fetch(data.get("fetch"))
+
+    def fetch(self, value: object) -> None:
+        try:
+            self.cfg.fetch = parse_fetch(value)  # see docs/fetch.md
+        except FetchConfigError as exc:
+            self.cfg.fetch_error = f"{self.path}: {exc}"
+            self.cfg.warnings.append(self.cfg.fetch_error)
 
     def library(self, value: object) -> None:
         if value is None:

@@ -21,12 +21,11 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
-import yaml
-
 from reader.ids import arxiv_id
 from reader.model import Paper
 from reader.sanitize import clean, clean_line
 from reader.state import PaperState, StateStore
+from reader.yamlwrite import dump_yaml
 
 FORMATS = ("bibtex", "markdown", "json", "csv", "yaml")
 
@@ -374,17 +373,7 @@ def to_csv(papers: Sequence[Paper], state: StateStore | None, with_notes: bool =
 
 
 def to_yaml(papers: Sequence[Paper], state: StateStore | None, with_notes: bool = False) -> str:
-    data = [paper_record(p, state, with_notes) for p in _unique(papers)]
-    return str(
-        yaml.dump(
-            data,
-            Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
-            allow_unicode=True,
-            sort_keys=False,
-            default_flow_style=False,
-            width=100,
-        )
-    )
+    return dump_yaml([paper_record(p, state, with_notes) for p in _unique(papers)])
 
 
 _WRITERS = {

@@ -23,16 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import yaml
-
 from reader import __version__
 from reader.config import Config
-from reader.fileio import atomic_write_text
+from reader.fileio import atomic_write, atomic_write_text
 from reader.formats import load_path, looks_like_digest
 from reader.ids import normalise_title, title_key
 from reader.model import Digest, Link, Paper, Problem, Summary, merge_papers
 from reader.paths import Paths, resource_dir
 from reader.safeload import LoadError, load_yaml
+from reader.yamlwrite import dump_yaml
 
 #: Bump when what a format produces changes, so cached digests are read again.
 #: 4: abstract ranks, newsletter summaries, arXiv comments and journal refs as
@@ -183,11 +182,15 @@ def remembered_sources(paths: Paths) -> list[Path]:
 def remember_sources(paths: Paths, extra: Sequence[Path]) -> None:
     """Add ``extra`` (made absolute) to the remembered sources; best effort."""
     known = remembered_sources(paths)
-    new = [p.resolve() for p in extra if p.exists() and p.resolve() not in known]
+    new = [
+        p.resolve()
+        for p in extra
+        if p.exists() and p.resolve() not in known and _utf8(str(p.resolve()))
+    ]
     if not new:
         return
-    text = yaml.safe_dump({"sources": [str(p) for p in [*known, *new]]}, allow_unicode=True)
-    with contextlib.suppress(OSError):  # forgetting a source loses no user data
+    with contextlib.suppress(OSError, ValueError):  # forgetting a source loses no user data
+        text = dump_yaml({"sources": [str(p) for p in [*known, *new]]}, check=True)
         atomic_write_text(paths.sources_file, text)
 
 
@@ -200,11 +203,18 @@ def forget_source(paths: Paths, source: Path) -> Path | None:
     gone = [p for p in known if p in names]
     if not gone:
         return None
-    text = yaml.safe_dump(
-        {"sources": [str(p) for p in known if p not in names]}, allow_unicode=True
-    )
+    text = dump_yaml({"sources": [str(p) for p in known if p not in names]}, check=True)
     atomic_write_text(paths.sources_file, text)
     return gone[0]
+
+
+def _utf8(text: str) -> bool:
+    """A path that is not UTF-8 (a lone surrogate) cannot be written in YAML."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def papers_from(lib: Library, source: Path) -> set[str]:
@@ -491,13 +501,8 @@ class _Cache:
         self._write_bytes(path, data)
 
     def _write_bytes(self, path: Path, data: bytes) -> None:
-        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            tmp.write_bytes(data)
-            os.replace(tmp, path)
-        except OSError:
-            tmp.unlink(missing_ok=True)  # a cache that cannot be written is only slower
+        with contextlib.suppress(OSError):  # a cache that cannot be written is only slower
+            atomic_write(path, data, durable=False)
 
     def get(self, path: Path, stamp: list[object]) -> list[Digest] | None:
         data = self._read(self._file(os.path.abspath(path)))

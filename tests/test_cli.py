@@ -296,6 +296,12 @@ def _mistakes(tmp: Path, digests: Path) -> list[tuple[list[str], int]]:
         (["state", "path", "extra"], 2),
         (["sources", "--forget", d], 2),
         (["sources", "--bogus"], 2),
+        (["fetch", "--date", "2025-13-45"], 2),
+        (["fetch", "--week", "2025-W60"], 2),
+        (["fetch", "nosuchsource"], 2),
+        (["fetch", "--date", "2025-08-01", "--month", "2025-08"], 2),
+        (["doctor", "--bogus"], 2),
+        (["completion", "tcsh"], 2),
     ]
 
 

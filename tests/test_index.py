@@ -231,11 +231,11 @@ def test_stale_lock_and_leftovers_after_kill(folder: Path) -> None:
 
 
 def test_second_writer_is_busy_not_broken(folder: Path) -> None:
-    from reader.search.index import _FileLock
+    from reader.fileio import FileLock
 
     index = SearchIndex(folder)
     index.sync(library())
-    lock = _FileLock(folder / "write.lock")
+    lock = FileLock(folder / "write.lock")
     assert lock.acquire()
     try:
         report = SearchIndex(folder).sync({**library(), "x": paper("x", "New")})

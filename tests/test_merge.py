@@ -6,6 +6,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -245,3 +246,32 @@ def test_two_machines_merged_either_way_agree_and_keep_every_latest_change(
                 assert got.note == value
             else:
                 assert (name[4:] in got.tags) == value
+
+
+def test_every_property_test_runs_the_same_examples_each_time() -> None:
+    """CI is never flaky: the conftest profile derandomizes every @given test."""
+    import importlib
+    import os
+
+    if os.environ.get("HYPOTHESIS_PROFILE", "ci") != "ci":
+        pytest.skip("exploring on purpose (HYPOTHESIS_PROFILE)")
+    assert settings.default.derandomize and settings.default.database is None
+    checked = 0
+    for name in sorted(p.stem for p in Path(__file__).parent.glob("test_*.py")):
+        if name in {"test_tui", "test_tui_snapshots", "test_pty", "test_terminal"}:
+            continue  # no property tests there; importing them loads Textual
+        module = importlib.import_module(name)
+        for value in vars(module).values():
+            used = getattr(value, "_hypothesis_internal_use_settings", None)
+            if used is not None:
+                checked += 1
+                assert used.derandomize and used.database is None, f"{name}.{value.__name__}"
+    assert checked >= 8
+
+
+def test_the_merge_report_reads_as_english() -> None:
+    assert str(MergeReport(papers_in_other=1)) == "nothing to merge (1 paper already up to date)"
+    assert str(MergeReport(1, 1, 1, 1, 1)) == (
+        "1 paper changed (1 new), 1 field, 1 note with a conflict copy"
+    )
+    assert str(MergeReport(1200, 2, 3400, 0, 5000)) == "1,200 papers changed (2 new), 3,400 fields"

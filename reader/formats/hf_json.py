@@ -172,6 +172,8 @@ def _paper(rec: dict[str, Any], digest: Digest, n: int, day: str) -> Paper | Non
             tag = one_line(_s(k))
             if tag and tag not in paper.tags:
                 paper.tags.append(tag)
+    if p.get("withdrawnAt") or rec.get("withdrawnAt"):
+        paper.tags.append("withdrawn")  # flagged, never dropped: stars and tags stay
     paper.published = date_part(_s(p.get("publishedAt")))
     links: list[Link] = []
     if aid:

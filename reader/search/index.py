@@ -34,8 +34,6 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import errno
-import fcntl
 import hashlib
 import json
 import math
@@ -61,7 +59,7 @@ from whoosh.fields import ID, TEXT, Schema
 from whoosh.formats import Positions
 from whoosh.system import _INT_SIZE, pack_uint, unpack_uint
 
-from reader.fileio import atomic_write_text
+from reader.fileio import FileLock, atomic_write_text, is_temp
 from reader.model import Paper
 from reader.search.query import FIELD_BOOSTS, FIELD_SPANS, INDEX_FIELD, SPAN_WIDTH, analyze
 
@@ -771,33 +769,6 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-class _FileLock:
-    """A non-blocking flock on ``path``."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.fd: int | None = None
-
-    def acquire(self) -> bool:
-        fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            os.close(fd)
-            if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                return False
-            raise
-        self.fd = fd
-        return True
-
-    def release(self) -> None:
-        if self.fd is not None:
-            with contextlib.suppress(OSError):
-                fcntl.flock(self.fd, fcntl.LOCK_UN)
-            os.close(self.fd)
-            self.fd = None
-
-
 # --------------------------------------------------------------------------
 
 
@@ -1315,10 +1286,10 @@ class SearchIndex:
         if not self._write_lock.acquire(blocking=False):
             yield False
             return
-        lock: _FileLock | None = None
+        lock: FileLock | None = None
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            lock = _FileLock(self.folder / "write.lock")
+            lock = FileLock(self.folder / "write.lock")
             if not lock.acquire():
                 yield False
                 return
@@ -1350,7 +1321,9 @@ class SearchIndex:
                     shutil.rmtree(path, ignore_errors=True)
             elif _GEN_RE.match(entry.name) and entry.name != current:
                 shutil.rmtree(path, ignore_errors=True)
-            elif entry.name.startswith(".CURRENT.") and entry.name.endswith(".tmp"):
+            elif is_temp(entry.name) or (
+                entry.name.startswith(".CURRENT.") and entry.name.endswith(".tmp")
+            ):
                 with contextlib.suppress(OSError):
                     path.unlink()
         if current is not None:
@@ -1372,7 +1345,7 @@ class SearchIndex:
                 # the fast postings of a segment Whoosh merged away
                 with contextlib.suppress(OSError):
                     os.unlink(entry.path)
-            elif entry.name.endswith(".tmp"):
+            elif entry.name.endswith(".tmp") or is_temp(entry.name):
                 if entry.is_dir(follow_symlinks=False):
                     shutil.rmtree(entry.path, ignore_errors=True)
                 else:

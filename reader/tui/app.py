@@ -28,7 +28,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
-from reader import clipboard
+from reader import clipboard, views
 from reader.config import Config, ConfigError, load_config
 from reader.model import Paper, Problem
 from reader.paths import Paths, resource_dir
@@ -39,7 +39,6 @@ from reader.tui.prefs import UiPrefs
 from reader.tui.screens.main import MainScreen
 from reader.tui.themes import CYCLE, OUR_THEMES, initial_theme
 from reader.tui.widgets.sidebar import Sidebar
-from reader.tui.widgets.status import StatusLine
 from reader.undo import UndoLog
 from reader.wording import counted
 
@@ -321,14 +320,16 @@ class DigestApp(App[int]):
             return set()
 
     def library_summary(self) -> str:
-        lib = self.library
-        n = len(lib.papers)
-        if not getattr(lib, "complete", True):
-            return f"{n:,} newest papers · reading {getattr(lib, 'expected', n):,}…"
-        parts = [counted(n, "paper"), counted(len(lib.days()), "day")]
-        if getattr(lib, "is_sample", False):
-            parts.append("sample digests")
-        return " · ".join(parts)
+        return " · ".join(text for _kind, text in self.status_parts())
+
+    def status_parts(self) -> list[tuple[str, str]]:
+        """The library's parts for the status line (``views.library_parts``),
+        with "N problems" counting the config's warnings too."""
+        parts = [(k, t) for k, t in views.library_parts(self.library) if k != "problems"]
+        label = self.problem_label() if getattr(self.library, "complete", True) else ""
+        if label:
+            parts.insert(2, ("problems", label))
+        return parts
 
     def problems(self) -> list[Problem]:
         """What could not be read: the digests' problems, then the config's
@@ -366,7 +367,8 @@ class DigestApp(App[int]):
 
         self.push_screen(ProblemsScreen(found))
 
-    def on_status_line_problems_clicked(self, message: StatusLine.ProblemsClicked) -> None:
+    def action_show_problems(self) -> None:
+        """A click on "N problems" in the status line."""
         self.show_problems()
 
     # -- remembered sources ------------------------------------------------------
@@ -521,7 +523,9 @@ class DigestApp(App[int]):
             self.error(f"Export failed: {exc}")
             return
         self.notify(
-            str(path.resolve()), title=f"Exported {len(papers)} papers ({fmt})", markup=False
+            str(path.resolve()),
+            title=f"Exported {counted(len(papers), 'paper')} ({fmt})",
+            markup=False,
         )
 
     # -- clipboard and opener ------------------------------------------------------

@@ -84,12 +84,28 @@ KEY_NAMES = {
 NAV, PAPER, COPY, VIEW, APP = "Move", "This paper", "Copy and open", "Views", "App"
 
 COMMANDS: tuple[Command, ...] = (
-    Command("cursor-down", "j,down", "cursor_down", "Down", "Next paper", NAV, palette=False),
-    Command("cursor-up", "k,up", "cursor_up", "Up", "Previous paper", NAV, palette=False),
+    Command(
+        "cursor-down",
+        "j,down",
+        "cursor_down",
+        "Down",
+        "Next paper (a count first moves that many: 5j)",
+        NAV,
+        palette=False,
+    ),
+    Command(
+        "cursor-up",
+        "k,up",
+        "cursor_up",
+        "Up",
+        "Previous paper (10k: ten up)",
+        NAV,
+        palette=False,
+    ),
     Command("page-down", "pagedown", "page_down", "Page down", "A page down", NAV, palette=False),
     Command("page-up", "pageup", "page_up", "Page up", "A page up", NAV, palette=False),
     Command("first", "g,home", "first", "First", "The first paper of the list", NAV),
-    Command("last", "G,end", "last", "Last", "The last paper of the list", NAV),
+    Command("last", "G,end", "last", "Last", "The last paper of the list (10G: the tenth)", NAV),
     Command(
         "prev-day",
         "left_square_bracket",
@@ -107,8 +123,16 @@ COMMANDS: tuple[Command, ...] = (
         NAV,
     ),
     Command(
+        "next-unread",
+        "N",
+        "next_unread",
+        "Next unread",
+        "The next unread paper (then the next day with unread papers)",
+        NAV,
+    ),
+    Command(
         "abstract-down",
-        "space",
+        "space,J",
         "abstract_down",
         "Scroll abstract",
         "Scroll the abstract a page down",
@@ -117,7 +141,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "abstract-up",
-        "shift+space",
+        "K,shift+space",
         "abstract_up",
         "Scroll abstract up",
         "Scroll the abstract a page up",
@@ -159,13 +183,14 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "copy-numbered",
-        "1,2,3,4,5,6,7,8,9",
-        "copy_numbered",
+        "l",
+        "then_number('copy_numbered')",
         "Copy link N",
-        "Copy the Nth numbered link of the abstract pane",
+        "l then 1-9: copy that numbered link of the abstract pane (l 3: link [3])",
         COPY,
         palette=False,
-        key_display="1-9",
+        key_display="l 1-9",
+        priority=True,
     ),
     Command("open", "o", "open", "Open", "Open the link (copies it over SSH)", COPY, footer=True),
     Command("open-pdf", "P", "open_pdf", "Open PDF", "Open the paper's PDF", COPY),
@@ -215,6 +240,14 @@ COMMANDS: tuple[Command, ...] = (
         palette=False,
     ),
     Command("all", "a", "show_all", "All papers", "Show every paper (clear filters)", VIEW),
+    Command(
+        "sort",
+        "S",
+        "cycle_sort",
+        "Sort",
+        "Change the list's order: newest, upvotes, title (and back to the search's own)",
+        VIEW,
+    ),
     Command("export", "", "export", "Export…", "Export the current list to a file", APP),
     Command(
         "problems",
@@ -235,27 +268,10 @@ BY_ID = {c.id: c for c in COMMANDS}
 
 
 def bindings() -> list[Binding]:
-    """The main screen's ``BINDINGS``. Commands with several keys that need the
-    key itself (``1``-``9``) get one binding per key, ids ``copy-link-1``..."""
-    out: list[Binding] = []
-    for cmd in COMMANDS:
-        if not cmd.keys:
-            continue
-        if cmd.id == "copy-numbered":
-            for n in range(1, 10):
-                out.append(
-                    Binding(
-                        str(n),
-                        f"copy_numbered({n})",
-                        f"Copy link {n}",
-                        show=False,
-                        id=f"copy-link-{n}",
-                        tooltip=cmd.help,
-                    )
-                )
-            continue
-        out.append(cmd.binding())
-    return out
+    """The main screen's ``BINDINGS``. Digits are not bound: typed before a
+    move they are its count (``5j``), and after ``l`` the link number; the
+    main screen reads them as they come."""
+    return [cmd.binding() for cmd in COMMANDS if cmd.keys]
 
 
 def help_rows(keymap: Mapping[str, str] | None = None) -> Iterator[tuple[str, str, str]]:

@@ -8,13 +8,12 @@ is ignored (the user's stars and tags live in the state file, not here).
 from __future__ import annotations
 
 import contextlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from reader.fileio import atomic_write_text
 from reader.safeload import LoadError, load_yaml
+from reader.yamlwrite import dump_yaml
 
 
 @dataclass
@@ -45,12 +44,5 @@ class UiPrefs:
             data["theme"] = self.theme
         if self.last_session is not None:
             data["last_session"] = repr(float(self.last_session))
-        text = yaml.safe_dump(data, allow_unicode=True, sort_keys=True)
-        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, path)
-        except OSError:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+        with contextlib.suppress(OSError, ValueError):
+            atomic_write_text(path, dump_yaml(data, check=True))

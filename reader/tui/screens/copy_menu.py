@@ -31,6 +31,8 @@ class CopyMenu(ModalScreen[CopyChoice | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "dismiss(None)", "Cancel", id="copy-menu-cancel"),
+        Binding("j", "move(1)", "Down", show=False, id="copy-menu-down"),
+        Binding("k", "move(-1)", "Up", show=False, id="copy-menu-up"),
     ]
 
     DEFAULT_CSS = """
@@ -48,7 +50,7 @@ class CopyMenu(ModalScreen[CopyChoice | None]):
         choices: list[CopyChoice],
         *,
         title: str = "Copy",
-        hint: str = "letter or Enter copies · Esc cancels",
+        hint: str = "letter or Enter copies · j/k move · Esc cancels",
     ) -> None:
         super().__init__()
         self.choices = choices
@@ -76,6 +78,13 @@ class CopyMenu(ModalScreen[CopyChoice | None]):
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
+
+    def action_move(self, step: int) -> None:
+        options = self.query_one(OptionList)
+        if step > 0:
+            options.action_cursor_down()
+        else:
+            options.action_cursor_up()
 
     def on_key(self, event: Any) -> None:
         for c in self.choices:

@@ -13,6 +13,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from reader.wording import counted
+
 EXTENSIONS = {
     "bibtex": "bib",
     "markdown": "md",
@@ -56,7 +58,7 @@ class ExportDialog(ModalScreen[tuple[str, Path] | None]):
     def compose(self) -> Any:
         with Vertical() as box:
             box.border_title = "Export"
-            yield Static(Text(f"Export the {self.count} papers of the current list as:"))
+            yield Static(Text(f"Export the {counted(self.count, 'paper')} of the current list as:"))
             yield OptionList(*[Option(Text(f), id=f) for f in self.formats], id="export-formats")
             yield Input(
                 str(default_path(self.formats[0], self.folder)) if self.formats else "",

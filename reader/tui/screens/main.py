@@ -12,22 +12,21 @@ import shlex
 import subprocess
 import tempfile
 import time
-from collections import Counter
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import SuspendNotSupported
 from textual.binding import BindingType
 from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from reader import undo
+from reader import undo, views
 from reader.model import Paper
 from reader.search.query import QueryError
 from reader.tui import commands
@@ -43,7 +42,7 @@ from reader.tui.widgets.paper_list import PaperList
 from reader.tui.widgets.search_bar import SearchBar
 from reader.tui.widgets.sidebar import Entry, Sidebar
 from reader.tui.widgets.status import StatusLine
-from reader.wording import counted
+from reader.wording import counted, number
 
 if TYPE_CHECKING:
     from reader.tui.app import DigestApp
@@ -74,6 +73,30 @@ class View:
     ids: list[str] = field(default_factory=list)
     #: Search: how many papers match in all (the list holds the best of them).
     total: int = 0
+    #: The order ``papers`` was built in (``reader.views`` names, or
+    #: ``relevance`` for a search); the sort key cycles from it.
+    natural: str = "newest"
+    #: The order shown ("" = ``natural``).
+    order: str = ""
+    #: Similar papers: the view and the paper it was opened from, and the
+    #: view the search bar returned to then (``Esc`` goes back to them).
+    origin: tuple[View, str, View] | None = None
+    #: The papers as first built, once another order is shown.
+    found: list[Paper] | None = None
+    #: A search still running (its count is not known yet).
+    searching: bool = False
+
+    @property
+    def shown_order(self) -> str:
+        return self.order or self.natural
+
+    def sorted(self, order: str) -> View:
+        """This view in ``order`` (``natural``: as first built)."""
+        if order == self.natural:
+            papers = self.found if self.found is not None else self.papers
+            return replace(self, papers=papers, order="")
+        found = self.found if self.found is not None else self.papers
+        return replace(self, papers=views.sort_papers(found, order), order=order, found=found)
 
 
 class MainScreen(Screen[None]):
@@ -136,8 +159,7 @@ class MainScreen(Screen[None]):
         box = self.search_bar.input
         box.on_submit, box.on_leave = self.submit_search, self.leave_box
         self.show_banner()
-        self.status.set_library(app.library_summary())
-        self.status.set_problems(app.problem_label())
+        self.status.set_library(app.status_parts())
         self.set_view(View("all", "All papers", app.library.ordered()))
         self.base = self.view
         self.set_interval(3.0, self.refresh_state)
@@ -147,10 +169,12 @@ class MainScreen(Screen[None]):
         only): the full list replaces the partial one, the cursor stays on its
         paper, and a search in the box runs again over everything."""
         app = self.dapp
-        self.status.set_library(app.library_summary())
-        self.status.set_problems(app.problem_label())
+        self.status.set_library(app.status_parts())
         if self.base.kind == "all":
+            order = self.base.order
             self.base = View("all", "All papers", app.library.ordered())
+            if order:
+                self.base = self.base.sorted(order)
         if self.view.kind == "all":
             self.set_view(self.base, keep=self._current_id())
         elif self.view.kind == "search" and self.search_bar.value:
@@ -175,7 +199,15 @@ class MainScreen(Screen[None]):
     def set_view(self, view: View, *, keep: str | None = None, cursor: int = 0) -> None:
         self.view = view
         self.papers.empty_text = "No papers match." if view.kind == "search" else "No papers here."
-        self.papers.set_papers(view.papers, terms=view.terms, keep=keep, cursor=cursor)
+        order = view.shown_order
+        self.papers.set_papers(
+            view.papers,
+            terms=view.terms,
+            keep=keep,
+            cursor=cursor,
+            order=order,
+            separators=view.kind != "day" and views.by_day(order),
+        )
         self.update_status()
         paper = self.papers.current
         self.show_paper(paper)  # again even for the same paper: the terms changed
@@ -183,17 +215,28 @@ class MainScreen(Screen[None]):
 
     def update_status(self) -> None:
         view = self.view
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(tx.line(view.label), "bold")
+        shown = len(view.papers)
+        notes: list[str] = []
         if view.kind == "catchup":
             read = self.dapp.read_ids()
             done = sum(1 for pid in view.ids if pid in read)
-            text.append(f" · {done} of {len(view.ids)} read")
-        elif view.total > len(view.papers):
-            text.append(f" · best {len(view.papers):,} of {view.total:,} papers")
+            count = f"{number(done)} of {number(len(view.ids))} read"
+            short = f"{number(done)}/{number(len(view.ids))}"
+            if done == len(view.ids):
+                notes.append("all caught up")
+        elif view.searching:
+            count, short = "searching…", "…"
+        elif view.total > shown:
+            count = f"best {number(shown)} of {counted(view.total, 'paper')}"
+            short = f"{number(shown)}/{number(view.total)}"
         else:
-            text.append(f" · {len(view.papers)} papers")
-        self.status.set_view(text)
+            count, short = counted(shown, "paper"), number(shown)
+        order = view.shown_order
+        # Named when chosen, and for a day its source ranks by upvotes (the
+        # order of any other day needs no name: newest first, then by title).
+        if order in views.SORT_NAMES and (view.order or (view.kind == "day" and order != "newest")):
+            notes.append(views.SORT_NAMES[order])
+        self.status.set_view(tx.line(view.label), count, short, notes)
 
     def show_all(self) -> None:
         self.base = View("all", "All papers", self.dapp.library.ordered())
@@ -203,10 +246,14 @@ class MainScreen(Screen[None]):
         paper = self.papers.current
         return paper.id if paper else None
 
-    def show_day(self, day: str) -> None:
-        papers = self.dapp.library.on_day(day)
-        self.base = View("day", f"Day {day}", papers, value=day)
-        self.set_view(self.base, keep=self._current_id())
+    def show_day(self, day: str, *, first: bool = False) -> None:
+        """The papers of ``day``, in the order its source ranks them (upvotes
+        for a Hugging Face day); ``first``: the cursor on the top paper."""
+        found = self.dapp.library.on_day(day)
+        ranking = views.day_ranking(found)
+        papers = views.sort_papers(found, ranking)
+        self.base = View("day", f"Day {day}", papers, value=day, natural=ranking)
+        self.set_view(self.base, keep=None if first else self._current_id())
 
     def show_ids(self, kind: str, label: str, ids: set[str], value: str = "") -> None:
         papers = [p for p in self.dapp.library.ordered() if p.id in ids]
@@ -237,7 +284,12 @@ class MainScreen(Screen[None]):
                 return
             papers = app.papers_for(result.hits)
             self.base = View(
-                "saved", f"Saved: {entry.value}", papers, entry.value, list(result.terms)
+                "saved",
+                f"Saved: {entry.value}",
+                papers,
+                entry.value,
+                list(result.terms),
+                natural=str(getattr(result, "sort", "relevance") or "relevance"),
             )
             self.set_view(self.base)
 
@@ -282,7 +334,12 @@ class MainScreen(Screen[None]):
         self.search_bar.show_error(None)
         papers = self.dapp.papers_for(result.hits)
         label = f"Search: {text.strip()}"
-        self.set_view(View("search", label, papers, text, list(result.terms), total=result.total))
+        natural = str(getattr(result, "sort", "relevance") or "relevance")
+        view = View("search", label, papers, text, list(result.terms), total=result.total)
+        view.natural = natural
+        if self.view.kind == "search" and self.view.order:
+            view = view.sorted(self.view.order)  # the order chosen stays while typing
+        self.set_view(view)
         return True
 
     def submit_search(self, text: str) -> None:
@@ -304,7 +361,7 @@ class MainScreen(Screen[None]):
             except FutureTimeout:
                 # A slow search (a first index build is running): empty the
                 # list meanwhile, so no key acts on the previous results.
-                self.set_view(View("search", f"Searching: {text.strip()}…", [], text))
+                self.set_view(View("search", f"Search: {text.strip()}", [], text, searching=True))
                 self.papers.empty_text = "Searching…"
                 future.add_done_callback(
                     lambda f: self.app.call_from_thread(self._submitted_late, text, generation, f)
@@ -427,86 +484,188 @@ class MainScreen(Screen[None]):
             self.show_banner()
             self.state_changed()
 
+    # -- counts and number keys -----------------------------------------------------
+
+    #: Digits typed before a key, as typed: its count (``5j`` moves five).
+    _count_typed: str = ""
+    #: The count of the key being handled (0: none was typed).
+    _count: int = 0
+    #: After a prefix key (``l``): the action the next digit 1-9 completes.
+    _number_action: str = ""
+
+    async def on_key(self, event: events.Key) -> None:
+        """Digits before a key are its count, as in vim; after ``l`` a digit
+        is a link number.
+
+        A key with a count runs its binding here, with the count, rather
+        than through the binding lookup that follows this handler: keys
+        typed in one burst (``5j6k``) reach this handler one after another
+        before any binding runs, so a count kept for later would be taken by
+        the wrong key."""
+        char = event.character or ""
+        if self._number_action:
+            action, self._number_action = self._number_action, ""
+            self.status.set_pending("")
+            if len(char) == 1 and char in "123456789":
+                event.stop()
+                event.prevent_default()
+                await self.run_action(f"{action}({char})")
+                return
+            if event.key == "escape":
+                event.stop()
+                return
+        if len(char) == 1 and char.isdigit() and (char != "0" or self._count_typed):
+            event.stop()
+            event.prevent_default()
+            self._count_typed = (self._count_typed + char)[-6:]
+            self.status.set_pending(self._count_typed)
+            return
+        if not self._count_typed:
+            return
+        count, self._count_typed = int(self._count_typed), ""
+        self.status.set_pending("")
+        active = self.active_bindings.get(event.key)
+        if event.key == "escape" or (active is not None and active.node is self):
+            event.stop()  # Esc drops the count, and only the count
+            event.prevent_default()
+        if active is None or active.node is not self or event.key == "escape":
+            return  # a key of another widget, or no key: the count is dropped
+        self._count = count
+        try:
+            await self.run_action(active.binding.action)
+        finally:
+            self._count = 0
+
+    def _take_count(self, default: int = 1) -> int:
+        """The count typed before this key (``default`` when none)."""
+        n, self._count = self._count, 0
+        return n or default
+
+    def action_then_number(self, action: str) -> None:
+        """A prefix key: the next digit 1-9 runs ``action(N)`` (``l 3``
+        copies link 3); any other key cancels it and acts as itself. Bound
+        with priority, so the digit typed in the same burst finds it set."""
+        self._count_typed = ""
+        self._number_action = action
+        self.status.set_pending("link 1-9?")
+
     # -- actions: moving ---------------------------------------------------------
 
     def action_cursor_down(self) -> None:
-        self.papers.move(1)
+        self.papers.move(self._take_count())
         self.follow_cursor()
 
     def action_cursor_up(self) -> None:
-        self.papers.move(-1)
+        self.papers.move(-self._take_count())
         self.follow_cursor()
 
     def action_page_down(self) -> None:
-        self.papers.move(self.papers.page)
+        self.papers.move(self.papers.page * self._take_count())
         self.follow_cursor()
 
     def action_page_up(self) -> None:
-        self.papers.move(-self.papers.page)
+        self.papers.move(-self.papers.page * self._take_count())
         self.follow_cursor()
 
     def action_first(self) -> None:
-        self.papers.move_to(0)
+        self.papers.move_to(self._take_count() - 1)
         self.follow_cursor()
 
     def action_last(self) -> None:
-        self.papers.move_to(len(self.papers.papers) - 1)
+        count = self._take_count(0)
+        self.papers.move_to(count - 1 if count else len(self.papers.papers) - 1)
         self.follow_cursor()
 
-    def action_abstract_down(self) -> None:
-        self.abstract.scroll_page_down(animate=False)
-
-    def action_abstract_up(self) -> None:
-        self.abstract.scroll_page_up(animate=False)
-
-    def _step_day(self, older: bool) -> None:
-        days = self.dapp.library.days()
-        if not days:
+    def action_next_unread(self) -> None:
+        """The next unread paper of the list (round to the top); when the list
+        is all read, a day view goes on to the next day with unread papers;
+        "all caught up" when nothing anywhere is left."""
+        self._take_count()
+        papers = self.papers.papers
+        read = self.dapp.read_ids()
+        here = self.papers.cursor
+        i = views.next_unread(papers, here, read) if papers else None
+        if i is not None:
+            if i == here:
+                self.notify("This is the only unread paper here.")
+                return
+            if i < here:
+                self.notify("Back to the top of the list.", timeout=2)
+            self.papers.move_to(i)
+            self.follow_cursor()
             return
         if self.view.kind == "day":
-            i = days.index(self.view.value) if self.view.value in days else 0
+            counts = views.day_counts(self.dapp.library.papers.values(), read)
+            days = self.dapp.library.days()
+            done = self.view.value
+            at = days.index(done) if done in days else 0
+            # older days first (the way [ goes), then the newer ones
+            for day in days[at + 1 :] + days[:at][::-1]:
+                if counts.get(day, (0, 0))[1]:
+                    self.show_day(day, first=True)
+                    j = views.next_unread(self.papers.papers, -1, read)
+                    self.papers.move_to(j or 0)
+                    self.follow_cursor()
+                    self.notify(f"Day {done} is all read: on to {day}.", timeout=3)
+                    return
+            self.notify("All caught up: every paper of every day is read.")
+            return
+        self.notify("All caught up: every paper in this list is read.")
+
+    def action_abstract_down(self) -> None:
+        for _ in range(min(self._take_count(), 100)):
+            self.abstract.scroll_page_down(animate=False)
+
+    def action_abstract_up(self) -> None:
+        for _ in range(min(self._take_count(), 100)):
+            self.abstract.scroll_page_up(animate=False)
+
+    def _step_day(self, older: bool) -> bool:
+        """``[``/``]``: in a day view, show the older/newer day; in a list in
+        date order, put the cursor on that day's first paper at the top of
+        the screen; in a list in another order, show the day before/after
+        the paper's own day."""
+        days = self.dapp.library.days()
+        if not days:
+            return False
+        paper = self.papers.current
+        if self.view.kind == "day" or (
+            paper is not None and not views.by_day(self.view.shown_order)
+        ):
+            here = self.view.value if self.view.kind == "day" else paper.date if paper else ""
+            i = days.index(here) if here in days else (-1 if older else len(days))
             j = i + 1 if older else i - 1
             if 0 <= j < len(days):
-                self.show_day(days[j])
-            else:
-                self.notify("No older digest day." if older else "No newer digest day.")
-            return
-        rows = self.papers.papers
-        paper = self.papers.current
+                self.clear_search(restore=False)
+                self.show_day(days[j], first=True)
+                return True
+            self.notify("No older digest day." if older else "No newer digest day.")
+            return False
         if paper is None:
-            self.show_day(days[0])
-            return
-        here = paper.date
-        if older:
-            for i in range(self.papers.cursor + 1, len(rows)):
-                if rows[i].date < here:
-                    self.papers.move_to(i)
-                    return
-            self.notify("No older digest day in this list.")
-        else:
-            newer = None
-            for i in range(self.papers.cursor - 1, -1, -1):
-                if rows[i].date > here:
-                    newer = rows[i].date
-                    j = i
-                    while j > 0 and rows[j - 1].date == newer:
-                        j -= 1
-                    self.papers.move_to(j)
-                    return
-            # already in the newest group: go to its first paper
-            j = self.papers.cursor
-            while j > 0 and rows[j - 1].date == here:
-                j -= 1
-            if j != self.papers.cursor:
-                self.papers.move_to(j)
-            else:
-                self.notify("No newer digest day in this list.")
+            self.show_day(days[0], first=True)
+            return True
+        runs = self.papers.runs or views.day_runs(self.papers.papers)
+        target = views.step_day(runs, self.papers.cursor, older)
+        if target is None:
+            self.notify(
+                "No older digest day in this list."
+                if older
+                else "No newer digest day in this list."
+            )
+            return False
+        self.papers.show_at_top(target)
+        self.follow_cursor()
+        return True
 
     def action_prev_day(self) -> None:
-        self._step_day(older=True)
+        for _ in range(min(self._take_count(), 1000)):
+            if not self._step_day(older=True):
+                break
 
     def action_next_day(self) -> None:
-        self._step_day(older=False)
+        for _ in range(min(self._take_count(), 1000)):
+            if not self._step_day(older=False):
+                break
 
     # -- actions: this paper -----------------------------------------------------
 
@@ -548,17 +707,26 @@ class MainScreen(Screen[None]):
 
     def apply_tags(self, paper: Paper, edit: TagEdit) -> bool:
         state = self.dapp.state
-
-        def change() -> None:
-            if edit.add:
-                state.add_tags([paper.id], edit.add)
-            if edit.remove:
-                state.remove_tags([paper.id], edit.remove)
-
-        what = f"{edit.describe()} on {_short(paper)}"
-        if self.dapp.mutate_undoable(what, "tags", [paper.id], change):
+        before = self.dapp.state_of(paper.id).tags
+        change = edit.against(before)
+        message = edit.describe(before)
+        if not change:
             self.last_edit = ("tag", edit)
-            self.notify(edit.describe(), title="Tags saved", markup=False)
+            self.notify(
+                message[:1].upper() + message[1:] + ": nothing changed.", title="Tags", markup=False
+            )
+            return False
+
+        def apply() -> None:
+            if change.add:
+                state.add_tags([paper.id], change.add)
+            if change.remove:
+                state.remove_tags([paper.id], change.remove)
+
+        what = f"{message} on {_short(paper)}"
+        if self.dapp.mutate_undoable(what, "tags", [paper.id], apply):
+            self.last_edit = ("tag", edit)
+            self.notify(message, title="Tags saved", markup=False)
             self.state_changed()
             return True
         return False
@@ -715,10 +883,27 @@ class MainScreen(Screen[None]):
         if hits is None:
             return
         papers = self.dapp.papers_for(hits)
+        # From a list of similar papers, Esc still goes back to where the chain began.
+        origin = self.view.origin or (self.view, paper.id, self.base)
         self.clear_search(restore=False)
         label = f"Similar to: {tx.line(paper.title)}"
-        self.base = View("similar", label, papers, paper.id)
+        self.base = View("similar", label, papers, paper.id, natural="relevance", origin=origin)
         self.set_view(self.base)
+
+    def go_back_to_origin(self) -> bool:
+        """Leave a list of similar papers for the list it was opened from,
+        with the cursor on the paper it was opened on (and the search text
+        back in the box when that list was a search)."""
+        if self.view.origin is None:
+            return False
+        view, pid, self.base = self.view.origin
+        if view.kind == "search":
+            bar = self.search_bar
+            with bar.input.prevent(Input.Changed):
+                bar.input.value = view.value
+            self._search_generation += 1
+        self.set_view(view, keep=pid)
+        return True
 
     # -- actions: copy and open ------------------------------------------------
 
@@ -758,7 +943,8 @@ class MainScreen(Screen[None]):
     def action_copy_numbered(self, n: int) -> None:
         links = self.abstract.links
         if not 1 <= n <= len(links):
-            self.notify(f"There is no link {n} on this paper.", severity="warning")
+            have = counted(len(links), "numbered link")
+            self.notify(f"There is no link {n} on this paper ({have}).", severity="warning")
             return
         label, url = links[n - 1]
         self.dapp.copy(url, f"link {n} ({label})")
@@ -789,7 +975,7 @@ class MainScreen(Screen[None]):
             if choice is not None:
                 self.dapp.open_link(choice.text)
 
-        hint = "letter, number or Enter opens · Esc cancels"
+        hint = "letter, number or Enter opens · j/k move · Esc cancels"
         self.app.push_screen(CopyMenu(self.open_choices(paper), title="Open", hint=hint), done)
 
     # -- actions: views -----------------------------------------------------------
@@ -798,8 +984,8 @@ class MainScreen(Screen[None]):
         # app.focused, not has_focus: has_focus follows the Focus event, which
         # runs after the keys already read.
         box_focused = self.app.focused is self.search_bar.input
-        if action == "focus_search" and box_focused:
-            return None  # in the box "/" is a character (None: shown, dimmed)
+        if action in ("focus_search", "then_number") and box_focused:
+            return None  # in the box "/" and "l" are characters (None: shown, dimmed)
         return True
 
     def leave_box(self) -> None:
@@ -808,6 +994,8 @@ class MainScreen(Screen[None]):
         self.app.set_focus(self.papers)
 
     def action_focus_search(self) -> None:
+        self._count_typed, self._count, self._number_action = "", 0, ""
+        self.status.set_pending("")
         if self.has_class("-zoom"):
             self.remove_class("-zoom")
         # set_focus at once: Widget.focus() waits for the next idle moment, and
@@ -826,10 +1014,8 @@ class MainScreen(Screen[None]):
 
     def fill_sidebar(self) -> None:
         app = self.dapp
-        counts: Counter[str] = Counter()
-        for p in app.library.papers.values():
-            counts.update(p.dates)
-        days = [(d, counts[d]) for d in app.library.days()]
+        counts = views.day_counts(app.library.papers.values(), app.read_ids())
+        days = [(d, *counts.get(d, (0, 0))) for d in app.library.days()]
         tags = sorted(app.state.tag_counts().items())
         saved = [(name, app.count(q)) for name, q in app.config.saved_searches.items()]
         self.sidebar.fill(
@@ -860,7 +1046,9 @@ class MainScreen(Screen[None]):
                     chosen.append(p)
         self.clear_search(restore=False)
         label = f"Catch-up since {start}" if start else "Catch-up"
-        self.base = View("catchup", label, chosen, start, ids=[p.id for p in chosen])
+        self.base = View(
+            "catchup", label, chosen, start, ids=[p.id for p in chosen], natural="oldest"
+        )
         self.set_view(self.base)
         if not chosen:
             self.notify("All caught up: nothing unread since the last session.")
@@ -885,8 +1073,20 @@ class MainScreen(Screen[None]):
             self.papers.focus()
         elif self.sidebar.has_focus:
             self.papers.focus()
+        elif self.go_back_to_origin():
+            pass
         elif self.view.kind != "all":
             self.show_all()
+
+    def action_cycle_sort(self) -> None:
+        """The next order for this list (newest, upvotes, title; a search or
+        the catch-up also comes back to its own order)."""
+        view = self.view
+        order = views.next_sort(view.shown_order, view.natural)
+        sorted_view = view.sorted(order)
+        if self.base is view:
+            self.base = sorted_view
+        self.set_view(sorted_view, keep=self._current_id())
 
     def action_show_all(self) -> None:
         self.clear_search(restore=False)

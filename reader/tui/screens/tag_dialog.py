@@ -3,7 +3,7 @@ Completes existing tags (the part after the last comma)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -14,7 +14,9 @@ from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Input, Static
 
+from reader.state import normalise_tag
 from reader.tui import text as tx
+from reader.wording import number
 
 
 @dataclass
@@ -38,12 +40,33 @@ class TagEdit:
     def __bool__(self) -> bool:
         return bool(self.add or self.remove)
 
-    def describe(self) -> str:
+    def against(self, current: Iterable[str]) -> TagEdit:
+        """What this edit changes on a paper tagged ``current``: the tags it
+        does not have yet, and the tags it has to remove (as stored)."""
+        have = {normalise_tag(t) for t in current}
+        add = [t for t in dict.fromkeys(normalise_tag(t) for t in self.add) if t and t not in have]
+        remove = [t for t in dict.fromkeys(normalise_tag(t) for t in self.remove) if t in have]
+        return TagEdit(add, remove)
+
+    def describe(self, current: Iterable[str] = ()) -> str:
+        """What this edit does to a paper tagged ``current``: only the tags
+        really added or removed are named as such; the rest are said to be
+        unchanged ("already tagged x", "was not tagged y")."""
+        have = {normalise_tag(t) for t in current}
+        done = self.against(have)
+        kept = [t for t in dict.fromkeys(normalise_tag(t) for t in self.add) if t in have]
+        absent = [
+            t for t in dict.fromkeys(normalise_tag(t) for t in self.remove) if t and t not in have
+        ]
         parts = []
-        if self.add:
-            parts.append("tagged " + ", ".join(tx.line(t) for t in self.add))
-        if self.remove:
-            parts.append("untagged " + ", ".join(tx.line(t) for t in self.remove))
+        if done.add:
+            parts.append("tagged " + ", ".join(tx.line(t) for t in done.add))
+        if done.remove:
+            parts.append("untagged " + ", ".join(tx.line(t) for t in done.remove))
+        if kept:
+            parts.append("already tagged " + ", ".join(tx.line(t) for t in kept))
+        if absent:
+            parts.append("was not tagged " + ", ".join(tx.line(t) for t in absent))
         return "; ".join(parts)
 
 
@@ -105,7 +128,7 @@ class TagDialog(ModalScreen[TagEdit | None]):
             )
             top = sorted(self.known.items(), key=lambda kv: (-kv[1], kv[0]))[:12]
             if top:
-                known = "  ".join(f"{tx.line(t)} ({n})" for t, n in top)
+                known = "  ".join(f"{tx.line(t)} ({number(n)})" for t, n in top)
                 yield Static(Text(f"Known: {known}"), classes="hint", id="tag-known")
             yield Static(Text("Enter applies · → completes · Esc cancels"), classes="hint")
 

@@ -4,7 +4,7 @@ comments and journal ref, each newsletter's own summary under its name, and
 the user's note.
 
 Markdown goes through ``rich.markdown`` with hyperlinks off (nothing on the
-pane is a live link: a link is copied with ``1``-``9`` or opened with ``o``,
+pane is a live link: a link is copied with ``l`` and ``1``-``9`` or opened with ``o``,
 through the reader's opener). Markdown links are replaced by their text and a
 number, ``[3]``, matching the numbered list above the abstract. Anything large
 or pathological (long text, big tables, piles of brackets) is shown as plain
@@ -29,6 +29,8 @@ from textual.strip import Strip
 from reader.model import Paper
 from reader.tui import text as tx
 from reader.tui.widgets.paper_list import scrollbar_thumb
+from reader.wording import counted
+from reader.wording import number as grouped
 
 #: Larger abstracts are shown as plain text.
 MARKDOWN_MAX_CHARS = 8_000
@@ -199,6 +201,9 @@ class AbstractPane(ScrollView, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "scroll_up", "Up", show=False, id="abstract-scroll-up"),
         Binding("down", "scroll_down", "Down", show=False, id="abstract-scroll-down"),
+        # Most terminals send Shift+Space as Space: b and PgUp go back up.
+        Binding("b,pageup", "page_up", "Page up", show=False, id="abstract-page-up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="abstract-page-down"),
     ]
 
     DEFAULT_CSS = """
@@ -316,21 +321,21 @@ class AbstractPane(ScrollView, can_focus=True):
         if paper.authors:
             authors = tx.joined(tx.line(a) for a in paper.authors[:30])
             if len(paper.authors) > 30:
-                authors += f" and {len(paper.authors) - 30} more"
+                authors += f" and {grouped(len(paper.authors) - 30)} more"
             parts.append(tx.highlight(Text(authors, style=meta), terms, match))
         facts = [tx.line(paper.date)] if paper.date else []
         if len(paper.dates) > 1:
-            facts.append(f"{len(paper.dates)} digest days")
+            facts.append(counted(len(paper.dates), "digest day"))
         if paper.upvotes is not None:
-            facts.append(f"▲ {paper.upvotes}")
+            facts.append(f"▲ {grouped(paper.upvotes)}")
         if paper.comments:
-            facts.append(f"{paper.comments} comments")
+            facts.append(counted(paper.comments, "comment"))
         if paper.arxiv_id:
             facts.append(f"arXiv {tx.line(paper.arxiv_id)}")
         elif paper.doi:
             facts.append(f"doi {tx.line(paper.doi)}")
         if paper.github_stars is not None:
-            facts.append(f"☆ {paper.github_stars} on GitHub")
+            facts.append(f"☆ {grouped(paper.github_stars)} on GitHub")
         if facts:
             parts.append(Text(" · ".join(facts), style=meta))
         marks = Text()
@@ -378,7 +383,7 @@ class AbstractPane(ScrollView, can_focus=True):
         if rest > 0:
             parts.append(
                 Text(
-                    f"… {rest:,} more characters not shown "
+                    f"… {counted(rest, 'more character')} not shown "
                     f"(digest-reader show {tx.line(paper.id)} prints them all)",
                     style=meta,
                 )

@@ -5,6 +5,10 @@
 keeps the rendered strips in an LRU cache keyed by (row, width, cursor, focus,
 version), where ``version`` changes whenever the rows, the user's state or the
 highlighted search terms change.
+
+A list in date order has a separator row above each day's papers. The cursor
+counts papers, never separators: two index tables made once per list (paper
+to row, row to paper or day) keep a move O(1) at any length.
 """
 
 from __future__ import annotations
@@ -25,8 +29,10 @@ from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
+from reader import views
 from reader.model import Paper
 from reader.tui import text as tx
+from reader.wording import counted
 
 #: ``state_of(paper_id)`` -> an object with ``starred``, ``tags``, ``read``.
 StateOf = Callable[[str], Any]
@@ -45,6 +51,8 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         "paper-list--meta",
         "paper-list--match",
         "paper-list--empty",
+        "paper-list--day",
+        "paper-list--note",
     }
 
     DEFAULT_CSS = """
@@ -62,6 +70,8 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
     PaperList > .paper-list--meta { color: $text-muted; }
     PaperList > .paper-list--match { text-style: bold underline; color: $accent; }
     PaperList > .paper-list--empty { color: $text-muted; text-style: italic; }
+    PaperList > .paper-list--day { color: $primary; text-style: bold; }
+    PaperList > .paper-list--note { color: $accent; }
     """
 
     cursor: reactive[int] = reactive(0, always_update=True, init=False)
@@ -97,6 +107,14 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         """What the list says when it has no rows."""
         self.version = 0
         """Bumped whenever a row may look different; part of the cache key."""
+        self.order = ""
+        """The list's order (``reader.views`` names); its column is never dropped."""
+        self.runs: list[views.DayRun] = []
+        """The days of the list, in order (empty: no separators)."""
+        self._row_of: list[int] | None = None
+        """Paper index -> row (None: no separators, the same number)."""
+        self._at_row: list[int] | None = None
+        """Row -> paper index, or ``-1 - k`` for the separator of run ``k``."""
         self._cache: LRUCache[tuple[int, int, bool, bool, int], Strip] = LRUCache(1024)
         self._titles: LRUCache[str, str] = LRUCache(4096)
         self._styles_cache = _RowStylesCache()
@@ -117,27 +135,75 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         terms: Sequence[str] = (),
         keep: str | None = None,
         cursor: int = 0,
+        order: str = "",
+        separators: bool = False,
     ) -> None:
-        """Show ``papers``; the cursor goes to paper id ``keep`` when present,
-        else to index ``cursor``."""
+        """Show ``papers`` (in ``order``; ``separators``: a row above each
+        day); the cursor goes to paper id ``keep`` when present, else to index
+        ``cursor``."""
         self.papers = papers
         self.terms = list(terms)
+        self.order = order
         self.version += 1
         self._cache.clear()
+        self.runs = views.day_runs(papers) if separators else []
+        if len(self.runs) > 1:
+            row_of: list[int] = []
+            at_row: list[int] = []
+            for k, run in enumerate(self.runs):
+                at_row.append(-1 - k)
+                first = len(at_row)
+                at_row.extend(range(run.start, run.start + run.count))
+                row_of.extend(range(first, first + run.count))
+            self._row_of, self._at_row = row_of, at_row
+        else:
+            self.runs = []
+            self._row_of = self._at_row = None
         index = cursor
         if keep is not None:
             for i, p in enumerate(papers):
                 if p.id == keep:
                     index = i
                     break
-        self.virtual_size = Size(0, len(papers))
+        self.virtual_size = Size(0, self.row_count)
         self.cursor = max(0, min(index, len(papers) - 1))
         self.scroll_to(
-            y=max(0, self.cursor - self.scrollable_content_region.height // 3),
+            y=max(0, self.row(self.cursor) - self.scrollable_content_region.height // 3),
             animate=False,
             immediate=True,
         )
         self.refresh()
+
+    @property
+    def row_count(self) -> int:
+        """Rows drawn: the papers and the day separators."""
+        return len(self._at_row) if self._at_row is not None else len(self.papers)
+
+    def row(self, index: int) -> int:
+        """The row paper ``index`` is drawn on."""
+        if self._row_of is None or not 0 <= index < len(self._row_of):
+            return index
+        return self._row_of[index]
+
+    def paper_at_row(self, row: int) -> int | None:
+        """The paper index drawn on ``row`` (None: a separator or no row)."""
+        if self._at_row is None:
+            return row if 0 <= row < len(self.papers) else None
+        if 0 <= row < len(self._at_row) and self._at_row[row] >= 0:
+            return self._at_row[row]
+        return None
+
+    def show_at_top(self, index: int) -> None:
+        """Put the cursor on paper ``index`` with it (and its day's separator,
+        when it is the day's first paper) on the top row of the list."""
+        if not self.papers:
+            return
+        index = max(0, min(len(self.papers) - 1, index))
+        top = self.row(index)
+        if self._at_row is not None and top > 0 and self._at_row[top - 1] < 0:
+            top -= 1
+        self.scroll_to(y=top, animate=False, immediate=True)
+        self.cursor = index
 
     def state_changed(self) -> None:
         """The user's state changed (stars, tags, read marks): redraw."""
@@ -164,7 +230,9 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         if round(self.scroll_y) == top:
             # Only the two rows that changed; a scroll redraws everything itself.
             width = self.size.width
-            self.refresh(Region(0, old - top, width, 1), Region(0, new - top, width, 1))
+            self.refresh(
+                Region(0, self.row(old) - top, width, 1), Region(0, self.row(new) - top, width, 1)
+            )
         self.post_message(self.Highlighted(self, self.current, new))
 
     def _scroll_cursor_visible(self) -> None:
@@ -172,10 +240,13 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         if height <= 0:
             return
         top = round(self.scroll_y)
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
-        elif self.cursor >= top + height:
-            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+        row = self.row(self.cursor)
+        if self._at_row is not None and row > 0 and self._at_row[row - 1] < 0:
+            row -= 1  # moving up onto a day's first paper shows its day too
+        if row < top:
+            self.scroll_to(y=row, animate=False, immediate=True)
+        elif self.row(self.cursor) >= top + height:
+            self.scroll_to(y=self.row(self.cursor) - height + 1, animate=False, immediate=True)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         # ScrollView's watcher moves the scrollbar, which repaints all of it
@@ -203,9 +274,9 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         self.refresh()
 
     def on_click(self, event: events.Click) -> None:
-        row = round(self.scroll_y) + event.y
-        if 0 <= row < len(self.papers):
-            self.cursor = row
+        index = self.paper_at_row(round(self.scroll_y) + event.y)
+        if index is not None:
+            self.cursor = index
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -223,14 +294,29 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
                 style = self.get_component_rich_style("paper-list--empty")
                 return Strip(Text("  " + self.empty_text, style=style).render(self.app.console))
             return Strip.blank(width, self.rich_style)
-        if row >= len(self.papers):
+        if row >= self.row_count:
             return Strip.blank(width, self.rich_style)
-        key = (row, width, row == self.cursor, self.has_focus, self.version)
+        index = row if self._at_row is None else self._at_row[row]
+        key = (index, width, index == self.cursor, self.has_focus, self.version)
         strip = self._cache.get(key)
         if strip is None:
-            strip = self._render_row(row, width)
+            strip = (
+                self._render_row(index, width)
+                if index >= 0
+                else self._render_day(-1 - index, width)
+            )
             self._cache[key] = strip
         return strip
+
+    def _render_day(self, k: int, width: int) -> Strip:
+        run = self.runs[k]
+        style = self.rich_style + self.get_component_rich_style("paper-list--day")
+        text = Text(
+            f"── {tx.line(run.day) or 'no date'} · {counted(run.count, 'paper')} ", style=style
+        )
+        text.append("─" * max(0, width - text.cell_len), style)
+        text.truncate(width, overflow="crop", pad=True)
+        return Strip(list(text.render(self.app.console)), width).simplify()
 
     def _title(self, paper: Paper) -> str:
         title = self._titles.get(paper.id)
@@ -238,6 +324,18 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
             title = tx.line(paper.title) or "(untitled)"
             self._titles[paper.id] = title
         return title
+
+    def _columns(self, width: int) -> list[str]:
+        """The right-hand columns shown at ``width``, in drawing order (tags,
+        upvotes, date). The one the list is sorted by stays when the list is
+        narrow (a sidebar open at 120 columns leaves it about 50 cells)."""
+        wanted = SORTED_COLUMN.get(self.order)
+        shown = [name for name, _w, least in COLUMNS if width >= least]
+        if wanted and wanted not in shown and width >= SORTED_FROM:
+            shown.append(wanted)
+            if wanted == "upvotes" and width < 34 + 6:
+                shown = [c for c in shown if c != "date"]
+        return [c for c in ("tags", "upvotes", "date") if c in shown]
 
     def _render_row(self, row: int, width: int) -> Strip:
         paper = self.papers[row]
@@ -251,24 +349,30 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         )
         meta = self.get_component_rich_style("paper-list--meta", partial=True)
         right = Text()
-        if width >= 56:
-            tags = " ".join("#" + tx.line(t) for t in sorted(st.tags))
-            if tags:
-                if len(tags) > 18:
-                    tags = tags[:17] + "…"
-                right.append(
-                    " " + tags, self.get_component_rich_style("paper-list--tag", partial=True)
-                )
-            votes = f"▲{paper.upvotes}" if paper.upvotes is not None else ""
-            right.append(f" {votes:>5}", meta)
-        if width >= 34:
-            right.append(f" {paper.date or '':10} ", meta)
+        for column in self._columns(width):
+            if column == "tags":
+                tags = " ".join("#" + tx.line(t) for t in sorted(st.tags))
+                if tags:
+                    if len(tags) > 18:
+                        tags = tags[:17] + "…"
+                    right.append(
+                        " " + tags, self.get_component_rich_style("paper-list--tag", partial=True)
+                    )
+            elif column == "upvotes":
+                votes = f"▲{paper.upvotes}" if paper.upvotes is not None else ""
+                right.append(f" {votes:>5}", meta)
+            else:
+                right.append(f" {paper.date or '':10} ", meta)
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         text.append(" ")
         text.append("●" if not st.read else " ", weight)
         text.append(
             "★" if st.starred else " ",
             self.get_component_rich_style("paper-list--star", partial=True),
+        )
+        text.append(
+            NOTE_MARK if st.note else " ",
+            self.get_component_rich_style("paper-list--note", partial=True),
         )
         text.append(" ")
         title = Text(self._title(paper), style=weight)
@@ -284,6 +388,16 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         text.stylize_before(base)
         segments = list(text.render(self.app.console))
         return Strip(segments, width).simplify()
+
+
+#: The mark of a paper with a note (between the star and the title).
+NOTE_MARK = "✎"
+#: The right-hand columns: their width, and the list width from which each is
+#: shown (the date first). The column the list is sorted by is shown from
+#: ``SORTED_FROM`` on, whatever its usual threshold.
+COLUMNS = (("date", 12, 34), ("upvotes", 6, 56), ("tags", 19, 56))
+SORTED_FROM = 30
+SORTED_COLUMN = {"upvotes": "upvotes", "newest": "date", "oldest": "date"}
 
 
 def scrollbar_thumb(

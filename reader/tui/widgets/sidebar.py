@@ -1,6 +1,7 @@
 """The sidebar: digest days, the user's tags, saved searches and remembered
-sources, each with its count; choosing one filters the list; ``x`` on a
-source asks to forget it."""
+sources, each with its count (a day also with its unread papers, ``●3``, or
+``✓`` when all are read); choosing one filters the list; ``x`` on a source
+asks to forget it."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from reader.tui import text as tx
+from reader.wording import number
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class Entry:
     value: str
     label: str
     count: int | None
+    #: Days: how many of its papers are unread (None: not counted).
+    unread: int | None = None
 
 
 class Sidebar(OptionList):
@@ -59,12 +63,13 @@ class Sidebar(OptionList):
         self,
         total: int,
         starred: int,
-        days: Iterable[tuple[str, int]],
+        days: Iterable[tuple[str, int, int]],
         tags: Iterable[tuple[str, int]],
         saved: Iterable[tuple[str, int | None]],
         sources: Iterable[tuple[str, str, int | None]] = (),
     ) -> None:
-        """Replace the choices, keeping the highlighted one when it still exists."""
+        """Replace the choices, keeping the highlighted one when it still
+        exists. ``days``: ``(day, papers, unread)``."""
         keep = None
         if self.highlighted is not None:
             keep = self.get_option_at_index(self.highlighted).id
@@ -76,7 +81,11 @@ class Sidebar(OptionList):
             self.entries[key] = entry
             label = Text(entry.label, no_wrap=True, overflow="ellipsis")
             if entry.count is not None:
-                label.append(f" {entry.count}", style="dim")
+                label.append(f" {number(entry.count)}", style="dim")
+            if entry.unread:
+                label.append(f" ●{number(entry.unread)}", style="bold")
+            elif entry.unread == 0 and entry.count:
+                label.append(" ✓", style="dim")
             options.append(Option(label, id=key))
 
         def header(title: str) -> None:
@@ -100,8 +109,8 @@ class Sidebar(OptionList):
             for path, label, count in sources:
                 add(Entry("source", path, "  " + tx.line(label), count))
         header("Days")
-        for day, count in days:
-            add(Entry("day", day, "  " + tx.line(day), count))
+        for day, count, unread in days:
+            add(Entry("day", day, "  " + tx.line(day), count, unread))
         self.set_options(options)
         if keep is not None and keep in self.entries:
             self.highlighted = self.get_option_index(keep)

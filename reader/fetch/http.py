@@ -1,0 +1,310 @@
+"""The one HTTP client every source uses, polite by construction.
+
+* ``User-Agent: digest-reader/<version> (+<project URL>)``;
+* connect and read timeouts (``timeout_seconds``): a stalled server is an
+  error after that long, never a hang;
+* on 429, 5xx and connection errors (refused, reset, cut-off body, timeout):
+  up to 3 retries with growing waits (2, 4, 8 s), or ``Retry-After`` when the
+  server sends it, capped at 60 s;
+* requests to arXiv take turns through :class:`~reader.fetch.ratelock.RateLock`
+  (one at a time, ``arxiv_delay_seconds`` apart, across processes);
+* conditional requests: the ``ETag``/``Last-Modified`` of the last good answer
+  for a URL are sent back; a ``304`` serves the body kept with them
+  (``fetch/http/`` in the cache folder, deletable like any cache).
+
+Nothing here decides what a body means: the source modules check it and call
+:meth:`Http.remember` only for a body they accepted, so a broken answer is
+never replayed from the cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import hashlib
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from reader import __version__
+from reader.fetch.ratelock import RateLock, Sleep
+from reader.fetch.sources import FetchConfig, arxiv_delay
+from reader.fileio import atomic_write_text
+from reader.wording import counted
+
+PROJECT_URL = "https://github.com/digest-reader/digest-reader"
+USER_AGENT = f"digest-reader/{__version__} (+{PROJECT_URL})"
+RETRIES = 3
+MAX_RETRY_AFTER = 60.0
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: The biggest answer read (a day of Hugging Face is ~0.2 MB, 2,000 arXiv entries ~6 MB).
+MAX_BODY = 64 * 2**20
+#: The whole answer must arrive within this many read timeouts.
+TOTAL_TIMEOUTS = 3
+
+
+class _TooBig(Exception):
+    pass
+
+
+class FetchError(Exception):
+    """A request that failed for good: names the URL and the reason."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.reason = reason
+
+
+class Cancelled(Exception):
+    """The caller asked to stop (the app's worker was cancelled)."""
+
+
+@dataclass
+class Answer:
+    url: str
+    status: int
+    text: str
+    content_type: str
+    etag: str | None = None
+    last_modified: str | None = None
+    #: True when a 304 let us reuse the body kept from the last good answer.
+    from_cache: bool = False
+    #: Seconds between sending the request and having the whole body.
+    elapsed: float = 0.0
+
+    def looks_like_html(self) -> bool:
+        head = self.text[:512].lstrip().lower()
+        return "html" in self.content_type or head.startswith(("<!doctype html", "<html"))
+
+
+class Http:
+    """A kept-alive ``httpx.Client`` with the rules above. Close it when done."""
+
+    def __init__(
+        self,
+        config: FetchConfig,
+        cache_dir: Path,
+        *,
+        sleep: Sleep = time.sleep,
+        clock: Callable[[], float] = time.time,
+        transport: httpx.BaseTransport | None = None,
+        cancel: Callable[[], bool] | None = None,
+        retries: int = RETRIES,
+    ) -> None:
+        self.config = config
+        self.retries = retries
+        self.cache_dir = cache_dir / "http"
+        self.sleep = sleep
+        self.cancel = cancel or (lambda: False)
+        self.arxiv_lock = RateLock(cache_dir, "arxiv", sleep=self._pause, clock=clock)
+        timeout = httpx.Timeout(config.timeout_seconds, connect=min(config.timeout_seconds, 10.0))
+        self.client = httpx.Client(
+            headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip"},
+            timeout=timeout,
+            follow_redirects=True,
+            transport=transport,
+        )
+        #: Every request sent (URL), for reports and tests.
+        self.requests = 0
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> Http:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ requests
+
+    def get(
+        self, url: str, params: Mapping[str, str | int] | None = None, *, arxiv: bool = False
+    ) -> Answer:
+        """GET ``url`` with ``params``; an :class:`Answer` with status 200 (or a
+        304 served from the kept body), else :class:`FetchError`."""
+        full = str(httpx.URL(url, params=dict(params or {})))
+        kept = self._kept(full)
+        headers: dict[str, str] = {}
+        if kept is not None:
+            if kept.get("etag"):
+                headers["If-None-Match"] = str(kept["etag"])
+            if kept.get("last_modified"):
+                headers["If-Modified-Since"] = str(kept["last_modified"])
+        reason = ""
+        for attempt in range(self.retries + 1):
+            if self.cancel():
+                raise Cancelled()
+            wait: float | None = None
+            try:
+                response, elapsed = self._send(full, headers, arxiv)
+            except _TooBig as exc:
+                raise FetchError(full, str(exc)) from None
+            except httpx.TimeoutException:
+                reason = f"no answer within {self.config.timeout_seconds:g} s (timed out)"
+            except httpx.DecodingError as exc:
+                reason = f"the answer could not be decoded ({_short(exc)})"
+            except httpx.RemoteProtocolError as exc:
+                reason = f"the answer was cut off ({_short(exc)})"
+            except httpx.TransportError as exc:
+                reason = f"cannot connect ({_short(exc)})"
+            else:
+                status = response.status_code
+                if status == 304 and kept is not None:
+                    return Answer(
+                        full, 200, str(kept.get("body", "")), str(kept.get("content_type", "")),
+                        etag=kept.get("etag"), last_modified=kept.get("last_modified"),
+                        from_cache=True, elapsed=elapsed,
+                    )  # fmt: skip
+                if status == 200:
+                    return Answer(
+                        full,
+                        status,
+                        response.text,
+                        response.headers.get("content-type", "").lower(),
+                        etag=response.headers.get("etag"),
+                        last_modified=response.headers.get("last-modified"),
+                        elapsed=elapsed,
+                    )
+                reason = f"HTTP {status}" + (
+                    f" {response.reason_phrase}" if response.reason_phrase else ""
+                )
+                if status not in RETRY_STATUSES:
+                    raise FetchError(full, reason + _body_hint(response))
+                wait = retry_after(response.headers.get("retry-after"), time.time())
+            if attempt == self.retries:
+                break
+            self._pause(wait if wait is not None else 2.0 ** (attempt + 1))
+        tries = f" (after {counted(self.retries, 'retry')})" if self.retries else ""
+        raise FetchError(full, reason + tries)
+
+    def _send(self, url: str, headers: dict[str, str], arxiv: bool) -> tuple[httpx.Response, float]:
+        if arxiv:
+            with self.arxiv_lock.turn(arxiv_delay(self.config.arxiv_delay_seconds, url)):
+                return self._once(url, headers)
+        return self._once(url, headers)
+
+    def _once(self, url: str, headers: dict[str, str]) -> tuple[httpx.Response, float]:
+        """One request, its body read in chunks: no bigger than :data:`MAX_BODY`,
+        and whole within :data:`TOTAL_TIMEOUTS` read timeouts (the read timeout
+        alone would let a server dripping a byte at a time hold us for ever)."""
+        self.requests += 1
+        started = time.perf_counter()
+        deadline = started + TOTAL_TIMEOUTS * self.config.timeout_seconds
+        with self.client.stream("GET", url, headers=headers) as response:
+            body = bytearray()
+            for chunk in response.iter_raw():
+                body += chunk
+                if len(body) > MAX_BODY:
+                    raise _TooBig(f"the answer is bigger than {_size(MAX_BODY)}: not read")
+                if time.perf_counter() > deadline:
+                    raise httpx.ReadTimeout(
+                        "the whole answer took too long", request=response.request
+                    )
+            decoded = _decode(response, bytes(body))
+        kept = [
+            (k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"
+        ]
+        fresh = httpx.Response(
+            response.status_code, headers=kept, content=decoded, request=response.request
+        )
+        return fresh, time.perf_counter() - started
+
+    def _pause(self, seconds: float) -> None:
+        """Sleep, in short steps so a cancel is noticed."""
+        end = seconds
+        while end > 0:
+            if self.cancel():
+                raise Cancelled()
+            step = min(end, 0.25)
+            self.sleep(step)
+            end -= step
+
+    # ------------------------------------------------------------------ the kept answers
+
+    def _kept_path(self, url: str) -> Path:
+        return self.cache_dir / (hashlib.sha256(url.encode()).hexdigest()[:32] + ".json")
+
+    def _kept(self, url: str) -> dict[str, Any] | None:
+        try:
+            data = json.loads(self._kept_path(url).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) and data.get("url") == url else None
+
+    def remember(self, answer: Answer) -> None:
+        """Keep an accepted answer's validators and body for the next request."""
+        if answer.from_cache or not (answer.etag or answer.last_modified):
+            return
+        data = {
+            "url": answer.url,
+            "etag": answer.etag,
+            "last_modified": answer.last_modified,
+            "content_type": answer.content_type,
+            "body": answer.text,
+        }
+        # A cache that cannot be written only costs a full answer next time.
+        with contextlib.suppress(OSError):
+            atomic_write_text(self._kept_path(answer.url), json.dumps(data, ensure_ascii=False))
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:g} MB" if n >= 2**20 else f"{n:,} bytes"
+
+
+def _decode(response: httpx.Response, raw: bytes) -> bytes:
+    """The body without its ``Content-Encoding`` (gzip, deflate), size-capped."""
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        return raw
+    import zlib
+
+    if encoding not in ("gzip", "deflate", "x-gzip"):
+        raise httpx.DecodingError(f"unknown Content-Encoding {encoding!r}")
+    wbits = 16 + zlib.MAX_WBITS if "gzip" in encoding else zlib.MAX_WBITS
+    try:
+        d = zlib.decompressobj(wbits)
+        out = d.decompress(raw, MAX_BODY + 1)
+    except zlib.error as exc:
+        raise httpx.DecodingError(f"a broken {encoding} body ({exc})") from None
+    if len(out) > MAX_BODY:
+        raise _TooBig(f"the answer unpacks to more than {_size(MAX_BODY)}: not read")
+    return out
+
+
+def retry_after(value: str | None, now: float) -> float | None:
+    """``Retry-After`` (seconds or an HTTP date) as seconds to wait, capped at 60."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - now
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:160]
+
+
+def _body_hint(response: httpx.Response) -> str:
+    """A few words of an error body (an API's JSON ``error``), for the message."""
+    try:
+        data = response.json()
+    except ValueError:
+        return ""
+    if isinstance(data, dict) and isinstance(data.get("error"), str):
+        return f": {data['error'][:160]}"
+    return ""

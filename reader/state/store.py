@@ -1,0 +1,601 @@
+"""The store: one user's state file, shared safely by every process that opens
+it (see ``docs/state.md``).
+
+* every change is one read-modify-write under ``flock`` on ``state.yaml.lock``
+  that re-reads the file first, so the app and the CLI (or two apps) never lose
+  each other's changes;
+* a write goes through :func:`reader.fileio.atomic_write` (a temporary file in
+  the same folder, fsynced, ``os.replace``, the folder fsynced); the last good
+  file is kept as ``state.yaml.bak``;
+* a file that cannot be read is never overwritten: the store opens read-only
+  and :attr:`StateStore.problem` says what happened and where the backup is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import stat
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from reader.fileio import (
+    FileLock,
+    atomic_snapshot,
+    atomic_write,
+    locked,
+    remove_leftovers,
+)
+from reader.state.records import (
+    MAX_REPLACED,
+    MergeReport,
+    Note,
+    NoteVersion,
+    PaperRecord,
+    PaperState,
+    Stamp,
+    State,
+    after,
+    check_id,
+    count_fields,
+    format_time,
+    merge_records,
+    normalise_tag,
+    without_surrogates,
+)
+from reader.state.yaml_format import (
+    EncodeError,
+    assemble,
+    encode_papers,
+    entries_of,
+    parse_state,
+    verify_entries,
+)
+from reader.wording import counted
+
+#: The backup is refreshed at the first save of a session, then at most this often.
+BACKUP_EVERY = 600.0
+#: How long a change waits for another process holding the lock.
+LOCK_TIMEOUT = 10.0
+
+
+class StateError(Exception):
+    """A change could not be saved, or the state cannot be changed (read-only).
+
+    The message names the state file and its backup and says what to do."""
+
+
+_ERRNO_WORDS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exceeded",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EIO: "an input/output error",
+}
+
+
+def _why(exc: OSError) -> str:
+    words = _ERRNO_WORDS.get(exc.errno or 0) or exc.strerror or str(exc)
+    name = errno.errorcode.get(exc.errno or 0)
+    return f"{words} ({name})" if name else words
+
+
+class StateStore:
+    """The state file of one user, shared safely by every process that opens it.
+
+    Call :meth:`load` first (mutators load lazily otherwise). Reads are served
+    from memory; :meth:`refresh` picks up changes made by other processes.
+    Every mutator is one locked read-modify-write and raises :class:`StateError`
+    when the store is read-only or the write failed; then nothing changed, in
+    memory or on disk.
+    """
+
+    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
+        self.path = Path(path)
+        self.clock = clock
+        #: True when changes cannot be saved (see :attr:`problem`).
+        self.read_only = False
+        #: What went wrong with the file, for a banner; None when all is well.
+        self.problem: str | None = None
+        self._papers: dict[str, PaperRecord] = {}
+        self._bytes: bytes | None = None  # the file content our memory matches
+        self._sig: tuple[int, int, int] | None = None  # its (mtime_ns, size, inode)
+        self._seen_sig: tuple[int, int, int] | None = None  # last examined, good or bad
+        self._loaded = False
+        self._bad_file = False  # read-only because of the file's content
+        self._last_backup: float | None = None
+        #: pid -> (record, its entry as written): verified texts to reuse
+        self._chunks: dict[str, tuple[PaperRecord, str]] = {}
+        #: pid -> (record, its entry) as in the file last parsed
+        self._proven: dict[str, tuple[PaperRecord, str]] = {}
+        self._derived: dict[str, Any] = {}
+        self._mutex = threading.RLock()
+
+    # paths
+
+    @property
+    def backup_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".bak")
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
+
+    # loading
+
+    def load(self) -> None:
+        """Read the file (a missing one is an empty state). Never raises: a file
+        that cannot be used makes the store read-only with :attr:`problem` set."""
+        with self._mutex:
+            self._loaded = True
+            self.read_only = False
+            self.problem = None
+            self._bad_file = False
+            try:
+                self._check_folder()
+                if not self.read_only:
+                    self._cleanup_leftovers()
+                self._read_file()
+            except StateError:
+                pass  # the store is read-only and problem says why
+            except Exception as exc:  # never raise from load
+                self._set_bad(f"cannot be read: {exc}")
+
+    def refresh(self) -> bool:
+        """Re-read the file when it changed on disk (a stat when it did not).
+        True when what :meth:`get` returns may have changed."""
+        with self._mutex:
+            if not self._loaded:
+                self.load()
+                return True
+            try:
+                sig = self._stat()
+            except OSError:
+                return False
+            if sig == self._seen_sig:
+                return False
+            before = (self.read_only, self.problem)
+            try:
+                changed = self._read_file()
+            except StateError:
+                changed = False
+            return changed or before != (self.read_only, self.problem)
+
+    def _check_folder(self) -> None:
+        folder = self.path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            os.close(fd)
+        except OSError as exc:
+            self.read_only = True
+            self.problem = (
+                f"{self.path}: changes cannot be saved: {_why(exc)} in {folder}. "
+                "Stars, tags, read marks and notes are shown but cannot be changed."
+            )
+
+    def _cleanup_leftovers(self) -> None:
+        """Remove temporary files left by a process killed mid-save."""
+        try:
+            with locked(self.lock_path) as got:
+                if not got:
+                    return  # someone is saving; their temp file is not a leftover
+                for target in (self.path, self.backup_path):
+                    remove_leftovers(target)
+                    _remove_old_temps(target)
+        except OSError:
+            return
+
+    def _stat(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def _read_file(self) -> bool:
+        """Bring memory in line with the file; True when the content changed.
+        Raises StateError (after marking the store read-only) on a bad file."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+        except FileNotFoundError:
+            if self.backup_path.exists() and self._bytes is None:
+                self._set_bad(
+                    "is missing but its backup exists; nothing was changed. "
+                    f"To continue from the backup: cp {self.backup_path} {self.path}. "
+                    f"To start afresh, move {self.backup_path} away."
+                )
+                raise StateError(self.problem) from None
+            changed = bool(self._papers) or self._bytes is not None
+            self._seen_sig = None
+            self._set_state({}, None, None)
+            self._clear_bad()
+            return changed
+        except OSError as exc:
+            self._set_bad(f"cannot be read: {_why(exc)}")
+            raise StateError(self.problem) from None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                self._set_bad("is not a regular file")
+                raise StateError(self.problem)
+            chunks: list[bytes] = []
+            while True:
+                b = os.read(fd, 1 << 20)
+                if not b:
+                    break
+                chunks.append(b)
+        except OSError as exc:
+            self._set_bad(f"cannot be read: {_why(exc)}")
+            raise StateError(self.problem) from None
+        finally:
+            os.close(fd)
+        data = b"".join(chunks)
+        sig = (st.st_mtime_ns, st.st_size, st.st_ino)
+        self._seen_sig = sig
+        if data == self._bytes and not self._bad_file:
+            self._sig = sig
+            return False
+        try:
+            text = data.decode("utf-8-sig")
+            state = parse_state(text)
+        except UnicodeDecodeError as exc:
+            self._set_bad(f"cannot be read: not UTF-8 text (byte {exc.start})")
+            raise StateError(self.problem) from None
+        except ValueError as exc:
+            self._set_bad(f"cannot be read: {exc}")
+            raise StateError(self.problem) from None
+        self._set_state(state.papers, data, sig)
+        # each paper's text in this file is proven to read back as its record
+        # (the file was just parsed): a save that writes it again need not re-check it
+        entries = entries_of(text, state.papers)
+        self._proven = {pid: (state.papers[pid], entry) for pid, entry in entries.items()}
+        self._clear_bad()
+        return True
+
+    def _set_state(
+        self, papers: dict[str, PaperRecord], data: bytes | None, sig: tuple[int, int, int] | None
+    ) -> None:
+        self._papers = papers
+        self._bytes = data
+        self._sig = sig
+        self._derived = {}
+
+    def _backup_note(self) -> str:
+        bak = self.backup_path
+        try:
+            state = parse_state(bak.read_text(encoding="utf-8-sig"))
+        except FileNotFoundError:
+            return "There is no backup yet."
+        except (OSError, ValueError, UnicodeDecodeError):
+            return f"The backup {bak} cannot be read either."
+        return (
+            f"The last good copy is {bak} ({counted(len(state.papers), 'paper')}); "
+            f"to use it: cp {bak} {self.path}"
+        )
+
+    def _set_bad(self, what: str) -> None:
+        self.read_only = True
+        self._bad_file = True
+        self.problem = (
+            f"{self.path} {what}. It was left untouched and changes are not saved "
+            f"until it is fixed. {self._backup_note()}"
+        )
+
+    def _clear_bad(self) -> None:
+        if self._bad_file:
+            self._bad_file = False
+            self.read_only = False
+            self.problem = None
+
+    # reading
+
+    @property
+    def state(self) -> State:
+        """A snapshot of the whole state (for export and merge)."""
+        self._ensure_loaded()
+        return State(dict(self._papers))
+
+    def _ensure_loaded(self) -> None:
+        if not self._loaded:
+            self.load()
+
+    def get(self, pid: str) -> PaperState:
+        self._ensure_loaded()
+        rec = self._papers.get(pid)
+        return rec.view() if rec is not None else PaperState()
+
+    def ids(self) -> set[str]:
+        """Every paper id with any state (including cleared marks)."""
+        self._ensure_loaded()
+        return set(self._papers)
+
+    def _index(self) -> dict[str, Any]:
+        self._ensure_loaded()
+        with self._mutex:
+            if not self._derived:
+                starred: set[str] = set()
+                read: set[str] = set()
+                tags: dict[str, set[str]] = {}
+                for pid, rec in self._papers.items():
+                    if rec.starred is not None and rec.starred.value:
+                        starred.add(pid)
+                    if rec.read is not None and rec.read.value:
+                        read.add(pid)
+                    for t, s in rec.tags.items():
+                        if s.value:
+                            tags.setdefault(t, set()).add(pid)
+                self._derived = {"starred": starred, "read": read, "tags": tags}
+            return self._derived
+
+    def tag_counts(self) -> dict[str, int]:
+        """Tag -> number of papers carrying it, most used first, then by name."""
+        tags: dict[str, set[str]] = self._index()["tags"]
+        return dict(sorted(((t, len(p)) for t, p in tags.items()), key=lambda x: (-x[1], x[0])))
+
+    def starred_ids(self) -> set[str]:
+        return set(self._index()["starred"])
+
+    def read_ids(self) -> set[str]:
+        return set(self._index()["read"])
+
+    def ids_with_tag(self, tag: str) -> set[str]:
+        return set(self._index()["tags"].get(normalise_tag(tag), ()))
+
+    # changing
+
+    def set_starred(self, ids: Iterable[str], on: bool) -> None:
+        self._set_flag("starred", ids, on)
+
+    def toggle_star(self, pid: str) -> bool:
+        """Flip the star (as it is on disk now); returns the new value."""
+        check_id(pid)
+        result = [False]
+
+        def change(papers: Mapping[str, PaperRecord], now: str) -> dict[str, PaperRecord]:
+            rec = papers.get(pid, PaperRecord())
+            on = not (rec.starred is not None and rec.starred.value)
+            result[0] = on
+            prev = rec.starred.at if rec.starred else None
+            return {pid: replace(rec, starred=Stamp(after(now, prev), on))}
+
+        self._mutate(change)
+        return result[0]
+
+    def set_read(self, ids: Iterable[str], on: bool) -> None:
+        self._set_flag("read", ids, on)
+
+    def mark_read_many(self, ids: Iterable[str]) -> None:
+        """Mark many papers read in one write (a whole digest)."""
+        self._set_flag("read", ids, True)
+
+    def add_tags(self, ids: Iterable[str], tags: Iterable[str]) -> None:
+        self._set_tags(ids, tags, True)
+
+    def remove_tags(self, ids: Iterable[str], tags: Iterable[str]) -> None:
+        self._set_tags(ids, tags, False)
+
+    def set_note(self, pid: str, text: str) -> None:
+        """Set the Markdown note; "" clears it. Replaces any conflict copies."""
+        check_id(pid)
+        text = without_surrogates(text.replace("\r\n", "\n"))
+
+        def change(papers: Mapping[str, PaperRecord], now: str) -> dict[str, PaperRecord]:
+            rec = papers.get(pid, PaperRecord())
+            old = rec.note
+            if old is None:
+                if not text:
+                    return {}
+                return {pid: replace(rec, note=Note(NoteVersion(now, text)))}
+            if text == old.text and not old.others:
+                return {}
+            gone = {old.current.at, *(v.at for v in old.others), *old.replaced}
+            newest = max(v.at for v in (old.current, *old.others))
+            kept = tuple(sorted(gone, reverse=True)[:MAX_REPLACED])
+            note = Note(NoteVersion(after(now, newest), text), (), kept)
+            return {pid: replace(rec, note=note)}
+
+        self._mutate(change)
+
+    def merge_file(self, other: Path) -> MergeReport:
+        """Fold another machine's state file into this one (one locked write)."""
+        other = Path(other)
+        try:
+            if not other.is_file():
+                raise FileNotFoundError(errno.ENOENT, "no such file", str(other))
+            text = other.read_bytes().decode("utf-8-sig")
+            theirs = parse_state(text)
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            why = _why(exc) if isinstance(exc, OSError) else str(exc)
+            raise StateError(f"{other}: cannot merge it: {why}. Nothing was changed.") from None
+        report: list[MergeReport] = [MergeReport(papers_in_other=len(theirs.papers))]
+
+        def change(papers: Mapping[str, PaperRecord], now: str) -> dict[str, PaperRecord]:
+            out: dict[str, PaperRecord] = {}
+            fields = added = conflicts = 0
+            for pid, rec in theirs.papers.items():
+                mine = papers.get(pid)
+                merged = rec if mine is None else merge_records(mine, rec)
+                if merged == mine:
+                    continue
+                out[pid] = merged
+                added += mine is None
+                fields += count_fields(mine, merged)
+                before = len(mine.note.others) if mine and mine.note else 0
+                conflicts += bool(merged.note and len(merged.note.others) > before)
+            report[0] = MergeReport(len(out), added, fields, conflicts, len(theirs.papers))
+            return out
+
+        self._mutate(change)
+        return report[0]
+
+    def _set_flag(self, name: str, ids: Iterable[str], on: bool) -> None:
+        wanted = [check_id(pid) for pid in dict.fromkeys(ids)]
+
+        def change(papers: Mapping[str, PaperRecord], now: str) -> dict[str, PaperRecord]:
+            out: dict[str, PaperRecord] = {}
+            for pid in wanted:
+                rec = papers.get(pid, PaperRecord())
+                old: Stamp | None = getattr(rec, name)
+                if old is not None and old.value == on:
+                    continue
+                if old is None and not on:
+                    continue
+                stamp = Stamp(after(now, old.at if old else None), on)
+                out[pid] = (
+                    replace(rec, starred=stamp) if name == "starred" else replace(rec, read=stamp)
+                )
+            return out
+
+        self._mutate(change)
+
+    def _set_tags(self, ids: Iterable[str], tags: Iterable[str], on: bool) -> None:
+        wanted = [check_id(pid) for pid in dict.fromkeys(ids)]
+        names = [t for t in dict.fromkeys(normalise_tag(t) for t in tags) if t]
+
+        def change(papers: Mapping[str, PaperRecord], now: str) -> dict[str, PaperRecord]:
+            out: dict[str, PaperRecord] = {}
+            for pid in wanted:
+                rec = papers.get(pid, PaperRecord())
+                new = dict(rec.tags)
+                for t in names:
+                    old = new.get(t)
+                    if (old is None and not on) or (old is not None and old.value == on):
+                        continue
+                    new[t] = Stamp(after(now, old.at if old else None), on)
+                if new != rec.tags:
+                    out[pid] = replace(rec, tags=dict(sorted(new.items())))
+            return out
+
+        self._mutate(change)
+
+    # the locked read-modify-write
+
+    def _mutate(
+        self, change: Callable[[Mapping[str, PaperRecord], str], dict[str, PaperRecord]]
+    ) -> None:
+        with self._mutex:
+            self._ensure_loaded()
+            if self.read_only:
+                raise StateError(self.problem or f"{self.path} is read-only")
+            with self._locked():
+                self._read_file()  # raises StateError (and goes read-only) on a bad file
+                now = format_time(self.clock())
+                updates = change(self._papers, now)
+                if not updates:
+                    return
+                papers = dict(self._papers)
+                papers.update(updates)
+                self._write(papers)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        lock = FileLock(self.lock_path)
+        try:
+            got = lock.acquire(LOCK_TIMEOUT)
+        except OSError as exc:
+            raise StateError(self._write_failed(exc)) from None
+        if not got:
+            raise StateError(
+                f"{self.path}: another digest-reader has held {self.lock_path} "
+                f"for over {LOCK_TIMEOUT:.0f} s; the change was not saved. Try again."
+            )
+        try:
+            yield
+        finally:
+            lock.release()  # closing releases the lock
+
+    def _render(self, papers: Mapping[str, PaperRecord]) -> str:
+        order = sorted(papers)
+        missing = {
+            pid: papers[pid]
+            for pid in order
+            if (c := self._chunks.get(pid)) is None
+            or (c[0] is not papers[pid] and c[0] != papers[pid])
+        }
+        entries = encode_papers(missing)
+        proven = self._proven
+        verify_entries(
+            {
+                pid: text
+                for pid, text in entries.items()
+                if (p := proven.get(pid)) is None or p[0] is not missing[pid] or p[1] != text
+            },
+            missing,
+        )  # EncodeError: the save is refused, nothing is cached
+        for pid, text in entries.items():
+            self._chunks[pid] = (missing[pid], text)
+        if len(self._chunks) > len(papers) * 2 + 100:
+            self._chunks = {pid: self._chunks[pid] for pid in order}
+        return assemble((self._chunks[pid][1] for pid in order), self.clock())
+
+    def _write_failed(self, exc: OSError) -> str:
+        bak = self.backup_path
+        backup = f"its backup {bak}" if bak.exists() else "its backup (none yet)"
+        return (
+            f"Could not save your change to {self.path}: {_why(exc)}. "
+            f"The change was not made; {self.path} and {backup} are unchanged."
+        )
+
+    def _write(self, papers: dict[str, PaperRecord]) -> None:
+        """Write ``papers`` atomically; memory changes only when the file did."""
+        try:
+            data = self._render(papers).encode("utf-8")
+        except EncodeError as exc:
+            message = (
+                f"Could not save your change to {self.path}: the text written for it "
+                f"would not read back the same ({exc}). The change was not made; "
+                f"{self.path} is unchanged. This is a bug in digest-reader: please report it."
+            )
+            self.problem = message
+            raise StateError(message) from None
+
+        def backup() -> None:
+            if self._bytes is not None and self._backup_due():
+                self._backup()
+
+        try:
+            st = atomic_write(self.path, data, mode=0o600, before_replace=backup)
+        except OSError as exc:
+            message = self._write_failed(exc)
+            self.problem = message
+            raise StateError(message) from None
+        if self._last_backup is None:
+            self._last_backup = self.clock()
+        if self.problem and not self.read_only:
+            self.problem = None  # a failed save before; this one worked
+        self._set_state(papers, data, (st.st_mtime_ns, st.st_size, st.st_ino))
+        self._seen_sig = self._sig
+
+    def _backup_due(self) -> bool:
+        if self._last_backup is None or not self.backup_path.exists():
+            return True
+        return self.clock() - self._last_backup >= BACKUP_EVERY
+
+    def _backup(self) -> None:
+        """Keep the current (good, just parsed) file as the backup."""
+        if atomic_snapshot(self.path, self.backup_path):
+            self._last_backup = self.clock()
+
+
+def _remove_old_temps(target: Path) -> None:
+    """Temporary files named as before reader.fileio (``state.yaml.tmp-*``)."""
+    prefix = f"{target.name}.tmp-"
+    with contextlib.suppress(OSError):
+        for name in os.listdir(target.parent):
+            if name.startswith(prefix):
+                with contextlib.suppress(OSError):
+                    os.unlink(target.parent / name)
+
+
+def open_state(path: Path, clock: Callable[[], float] = time.time) -> StateStore:
+    """A loaded :class:`StateStore` (check ``read_only`` / ``problem``)."""
+    store = StateStore(path, clock)
+    store.load()
+    return store

@@ -1,0 +1,161 @@
+"""``digest-reader fetch`` as cron and a user would run it: lines, ``--json``,
+``--quiet``, exit status, then ``search`` finding what was fetched; and two
+processes sharing arXiv's budget."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reader.cli import main
+from tests.conftest import FIXTURES, REPO
+from tests.fetch_server import ReplayServer, Reply
+
+FETCH = FIXTURES / "fetch"
+
+
+@pytest.fixture
+def server() -> Iterator[ReplayServer]:
+    s = ReplayServer().start()
+    yield s
+    s.stop()
+
+
+def configure(xdg: dict[str, Path], server: ReplayServer, sources: str, delay: float = 0) -> None:
+    folder = xdg["config"] / "digest-reader"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.yaml").write_text(
+        "fetch:\n  sources:\n"
+        + textwrap.indent(sources, "    ")
+        + f"  endpoints: {{hf: {server.url}, arxiv_rss: {server.url}, arxiv_api: {server.url}}}\n"
+        + f"  arxiv_delay_seconds: {delay}\n  timeout_seconds: 2\n",
+        encoding="utf-8",
+    )
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    try:
+        code = main([*args])
+    except SystemExit as exc:  # argparse's usage errors
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+SOURCES = "hf: {kind: hf-daily}\nnlp: {kind: arxiv-rss, categories: [cs.CL, cs.LG]}\n"
+
+
+def test_fetch_prints_a_line_per_source_and_day_then_search_finds_them(xdg, server, real, capsys):
+    day = (real / "hf_daily_json" / "2026-08-21.json").read_text(encoding="utf-8")
+    server.routes["/api/daily_papers"] = [Reply(day)]
+    server.routes["/rss/cs.CL+cs.LG"] = [Reply((FETCH / "rss_2026-12-01.xml").read_text())]
+    configure(xdg, server, SOURCES)
+    code, out, err = run(capsys, "fetch", "--date", "2026-08-21")
+    assert code == 0, err
+    assert out.splitlines() == [
+        "hf 2026-08-21: new, 17 papers, 17 new",
+        "nlp 2026-12-01: new, 5 papers, 5 new",
+    ]
+    code, out, _ = run(capsys, "search", "whistled", "--json")
+    assert [p["id"] for p in json.loads(out)] == ["2610.07702"]
+    code, out, _ = run(capsys, "search", "tag:announce:new", "--json")
+    assert {p["id"] for p in json.loads(out)} == {"2612.00101", "2612.00102"}
+    code, out, _ = run(capsys, "search", "-tag:announce:replace* date:2026-12-01", "--json")
+    assert {p["id"] for p in json.loads(out)} == {"2612.00101", "2612.00102", "2612.00103"}
+    first = json.loads(day)[0]["paper"]
+    code, out, _ = run(capsys, "show", first["id"], "--json")
+    assert json.loads(out)["date"] == "2026-08-21"
+
+
+def test_fetch_json_and_exit_1_when_a_source_fails(xdg, server, capsys):
+    server.routes["/api/daily_papers"] = [Reply("[]")]
+    server.routes["/rss/cs.CL+cs.LG"] = [
+        Reply("<html><body>busy</body></html>", content_type="text/html")
+    ]
+    configure(xdg, server, SOURCES)
+    code, out, _ = run(capsys, "fetch", "--date", "2026-11-30", "--json")
+    assert code == 1
+    rows = json.loads(out)
+    assert [(r["source"], r["status"]) for r in rows] == [
+        ("hf", "no announcement"),
+        ("nlp", "error"),
+    ]
+    assert set(rows[0]) == {"source", "date", "status", "papers", "new", "error"}
+    assert rows[0]["error"] is None and rows[0]["papers"] == 0
+    assert "HTML page" in rows[1]["error"] and f"{server.url}/rss/cs.CL+cs.LG" in rows[1]["error"]
+
+
+def test_quiet_prints_only_errors_on_stderr(xdg, server, capsys):
+    server.routes["/api/daily_papers"] = [Reply("[]")]
+    server.routes["/rss/cs.CL+cs.LG"] = [Reply("gone", status=404, content_type="text/plain")]
+    configure(xdg, server, SOURCES)
+    code, out, err = run(capsys, "fetch", "--date", "2026-11-30", "--quiet")
+    assert code == 1 and out == ""
+    assert err.splitlines() == [
+        f"nlp {err.split()[1]} error: {server.url}/rss/cs.CL+cs.LG: HTTP 404 Not Found"
+    ]
+    code, out, err = run(capsys, "fetch", "hf", "--date", "2026-11-30", "--quiet")
+    assert (code, out, err) == (0, "", "")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("fetch", "nosuch"),
+        ("fetch", "--date", "2026-13-01"),
+        ("fetch", "--week", "2026-48"),
+        ("fetch", "--month", "2026-11", "--date", "2026-11-30"),
+    ],
+)
+def test_usage_errors_exit_2(xdg, server, capsys, args):
+    configure(xdg, server, SOURCES)
+    code, _, err = run(capsys, *args)
+    assert code == 2 and err
+    assert not server.seen
+
+
+def test_a_bad_config_exits_2_naming_the_key(xdg, server, capsys):
+    configure(xdg, server, "x: {kind: arxiv-rss, categories: []}\n")
+    code, _, err = run(capsys, "fetch")
+    assert code == 2 and "fetch.sources.x.categories" in err
+    assert not server.seen
+
+
+WORKER = """
+import sys
+from reader.config import load_config
+from reader.fetch.run import fetch_sources
+from reader.paths import Paths
+paths = Paths.from_env()
+results = fetch_sources(paths, load_config(paths.config_file).fetch)
+sys.exit(0 if all(r.ok for r in results) else 1)
+"""
+
+
+def test_two_processes_share_the_arxiv_spacing(xdg, server):
+    feed = (FETCH / "rss_2026-12-01.xml").read_text()
+    for cat in ("cs.CL", "cs.CV", "cs.IR"):
+        server.routes[f"/rss/{cat}"] = [Reply(feed, content_type="application/rss+xml")]
+    delay = 0.4
+    configure(
+        xdg,
+        server,
+        "a: {kind: arxiv-rss, categories: [cs.CL]}\n"
+        "b: {kind: arxiv-rss, categories: [cs.CV]}\n"
+        "c: {kind: arxiv-rss, categories: [cs.IR]}\n",
+        delay=delay,
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    procs = [subprocess.Popen([sys.executable, "-c", WORKER], env=env, cwd=REPO) for _ in range(2)]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    times = sorted(s.at for s in server.seen)
+    assert len(times) == 6
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert min(gaps) >= delay, gaps

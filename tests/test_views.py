@@ -1,0 +1,104 @@
+"""The rules behind the lists (reader/views.py): orders, day runs, next unread,
+per-day counts, and what the status line says about the library."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reader import views
+from reader.config import Config
+from reader.library import open_library
+from reader.model import Paper
+from reader.paths import Paths
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "tui"
+
+
+def paper(pid: str, title: str, day: str = "", votes: int | None = None) -> Paper:
+    return Paper(id=pid, title=title, dates=[day] if day else [], upvotes=votes)
+
+
+A = paper("a", "Attention sinks", "2025-08-20", 3)
+B = paper("b", "Bandits revisited", "2025-08-20", 87)
+C = paper("c", "Contrastive decoding", "2025-08-19", None)
+D = paper("d", "diffusion policies", "2025-08-19", 87)
+U = paper("u", "Undated notes")
+
+
+def ids(papers: list[Paper]) -> str:
+    return "".join(p.id for p in papers)
+
+
+def test_orders_are_total_and_end_on_the_title() -> None:
+    papers = [U, D, C, B, A]
+    assert ids(views.sort_papers(papers, "newest")) == "abcdu"
+    assert ids(views.sort_papers(papers, "oldest")) == "cdabu"  # undated last here too
+    # equal upvotes: the newer first; no upvotes: last
+    assert ids(views.sort_papers(papers, "upvotes")) == "bdacu"
+    assert ids(views.sort_papers(papers, "title")) == "abcdu"  # case-folded
+    late = Paper(id="l", title="Zebra", dates=["2025-08-20"], published="2025-08-19")
+    assert ids(views.sort_papers([A, B, late], "newest")) == "lab"  # published last first
+    with pytest.raises(ValueError):
+        views.sort_papers(papers, "random")
+
+
+def test_a_day_is_ranked_as_its_source_ranks_it() -> None:
+    assert views.day_ranking([A, B]) == "upvotes"  # Hugging Face days carry upvotes
+    assert views.day_ranking([C, paper("e", "E", "2025-08-19")]) == "newest"
+
+
+def test_the_sort_key_cycles_and_comes_back_to_a_searchs_own_order() -> None:
+    assert [views.next_sort(s, "newest") for s in views.SORTS] == ["upvotes", "title", "newest"]
+    seen, order = [], "relevance"
+    for _ in range(4):
+        order = views.next_sort(order, "relevance")
+        seen.append(order)
+    assert seen == ["newest", "upvotes", "title", "relevance"]
+    assert views.next_sort("upvotes", "upvotes") == "title"  # a Hugging Face day
+
+
+def test_day_runs_and_stepping_between_days() -> None:
+    papers = [A, B, C, D, U]
+    runs = views.day_runs(papers)
+    assert [(r.day, r.start, r.count) for r in runs] == [
+        ("2025-08-20", 0, 2),
+        ("2025-08-19", 2, 2),
+        ("", 4, 1),
+    ]
+    assert views.step_day(runs, 1, older=True) == 2
+    assert views.step_day(runs, 3, older=True) == 4
+    assert views.step_day(runs, 4, older=True) is None
+    assert views.step_day(runs, 3, older=False) == 0  # the newer day's first paper
+    assert views.step_day(runs, 1, older=False) == 0  # the top day: its own first paper
+    assert views.step_day(runs, 0, older=False) is None
+    # the catch-up lists the oldest day first: older is up
+    oldest = views.day_runs([C, D, A, B])
+    assert views.step_day(oldest, 2, older=True) == 0
+    assert views.step_day(oldest, 0, older=False) == 2
+    assert views.run_at(runs, 3) == 1 and views.step_day([], 0, older=True) is None
+
+
+def test_next_unread_goes_round_and_says_none_when_all_are_read() -> None:
+    papers = [A, B, C, D]
+    assert views.next_unread(papers, 0, {"b"}) == 2
+    assert views.next_unread(papers, 3, {"b"}) == 0  # round to the top
+    assert views.next_unread(papers, 1, {"a", "b", "d"}) == 2
+    assert views.next_unread(papers, 0, {"a", "b", "c", "d"}) is None
+    assert views.next_unread([], 0, set()) is None
+
+
+def test_day_counts_count_every_day_a_paper_appeared_on() -> None:
+    twice = Paper(id="t", title="Twice", dates=["2025-08-19", "2025-08-20"])
+    counts = views.day_counts([A, B, C, twice], read={"a", "t"})
+    assert counts == {"2025-08-20": (3, 1), "2025-08-19": (2, 1)}
+
+
+def test_library_parts_agree_in_number_and_group_digits() -> None:
+    lib = open_library(Paths.from_env(), Config(), extra=[FIXTURE], use_cache=False)
+    assert views.library_parts(lib) == [("papers", "8 papers"), ("days", "3 days")]
+    one = open_library(Paths.from_env(), Config(), extra=[FIXTURE / "2025-08-18.yaml"])
+    assert views.library_parts(one)[1] == ("days", "1 day")
+    lib.papers.update({f"x{i}": paper(f"x{i}", "t", "2025-08-18") for i in range(91706)})
+    assert views.library_parts(lib)[0] == ("papers", "91,714 papers")
