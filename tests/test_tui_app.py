@@ -410,6 +410,11 @@ async def test_a_config_mistake_is_a_notification_at_start(tmp_path: Path) -> No
         assert "colour: unknown setting" in seen(app)
         assert "opener: must be a command" in seen(app)
         assert "2 warnings" in screen_text(app)
+        app.show_problems()
+        await pilot.pause()
+        row = next(r for r in screen_text(app).splitlines() if "colour" in r)
+        assert "config.yaml" in row and row.count("config.yaml") == 1
+        assert "colour: unknown setting" in row
 
 
 def test_after_the_app_ends_its_objects_are_left_to_the_os(

@@ -337,7 +337,9 @@ class DigestApp(App[int]):
         found = list(getattr(self.library, "problems", []))
         where = str(self.config.path or self.paths.config_file)
         for warning in self.config_warnings():
-            found.append(Problem(where, warning, severity="warning"))
+            # "config.yaml: colour: unknown setting": the file is its own column
+            message = warning.removeprefix(f"{where}: ")
+            found.append(Problem(where, message, severity="warning"))
         return found
 
     def config_warnings(self) -> list[str]:
