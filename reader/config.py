@@ -12,6 +12,7 @@ Example::
       starred-rl: "is:starred tag:rl"
     keymap:             # binding id -> keys (comma separated)
       star: "s,f"
+    opener: "firefox --new-tab %s"   # opens links (%s: the URL); else $BROWSER, xdg-open
 
 A file that cannot be read or is not YAML is a :class:`ConfigError` (never
 silently replaced). A setting that is wrong (an unknown key, a bad value, an
@@ -41,6 +42,7 @@ KNOWN_KEYS: set[str] = {
     "max_file_mb",
     "saved_searches",
     "keymap",
+    "opener",
     "fetch",
 }
 
@@ -59,6 +61,8 @@ class Config:
     saved_searches: dict[str, str] = field(default_factory=dict)
     keymap: dict[str, str] = field(default_factory=dict)
     """Binding id -> keys in Textual's names, checked (see :mod:`reader.keymap`)."""
+    opener: str | None = None
+    """The command that opens a link (``%s``: the URL), run without a shell."""
     fetch: FetchConfig = field(default_factory=FetchConfig)
     """The ``fetch:`` section (docs/fetch.md); the embedded default when absent or bad."""
     fetch_error: str | None = None
@@ -121,6 +125,7 @@ class _Reader:
         self.number(data, "max_file_mb", minimum=0.0, zero_ok=False)
         self.saved_searches(self.mapping(data, "saved_searches"))
         self.keymap(self.mapping(data, "keymap"))
+        self.opener(data.get("opener"))
         self.fetch(data.get("fetch"))
 
     def fetch(self, value: object) -> None:
@@ -180,3 +185,11 @@ class _Reader:
 
         self.cfg.keymap, warnings = check_keymap(keymap)
         self.cfg.warnings += [f"{self.path}: {w}" for w in warnings]
+
+    def opener(self, value: object) -> None:
+        if value is None:
+            return
+        if not isinstance(value, str) or not value.strip():
+            self.warn("opener", f'must be a command like "firefox %s", not {value!r}; ignored')
+            return
+        self.cfg.opener = value

@@ -217,6 +217,17 @@ def _utf8(text: str) -> bool:
     return True
 
 
+def papers_from(lib: Library, source: Path) -> set[str]:
+    """Ids of the papers read from files under ``source`` (a file or folder)."""
+    root = str(source)
+    under = root.rstrip(os.sep) + os.sep
+    return {
+        pid
+        for pid, paper in lib.papers.items()
+        if any(s == root or s.startswith(under) for s in paper.sources)
+    }
+
+
 def find_files(roots: Iterable[Path]) -> list[Path]:
     """Digest files under the given files/folders, in a stable order, each once."""
     out: list[Path] = []

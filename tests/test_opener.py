@@ -3,6 +3,7 @@ through a shell, never blocking."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import webbrowser
 from pathlib import Path
@@ -186,3 +187,80 @@ def test_a_launcher_that_cannot_start_is_skipped(
 def test_check_url_accepts_ordinary_links() -> None:
     for url in (URL, "http://example.org", "https://github.com/o/r?tab=readme#top"):
         assert opener.check_url(url) is None
+
+
+# -- $BROWSER, the configured opener, and honest results ---------------------------
+
+
+def script(folder: Path, name: str, body: str) -> Path:
+    path = folder / name
+    path.write_text(f"#!/bin/sh\n{body}\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_browser_variable_comes_first(launches: Launches, bin_dir: Path) -> None:
+    script(bin_dir, "my-browser", "exit 0")
+    env = local(bin_dir, BROWSER="my-browser --new-tab %s")
+    result = open_url(URL, env=env, platform="linux")
+    assert result.opened and "my-browser" in result.message
+    assert launches.calls[0][0] == [str(bin_dir / "my-browser"), "--new-tab", URL]
+
+
+def test_configured_opener_runs_even_over_ssh(launches: Launches, bin_dir: Path) -> None:
+    script(bin_dir, "forward-link", "exit 0")
+    env = local(bin_dir, SSH_CONNECTION="10.0.0.1 50000 10.0.0.2 22")
+    result = open_url(URL, env=env, platform="linux", command="forward-link")
+    assert result.opened
+    assert launches.calls[0][0] == [str(bin_dir / "forward-link"), URL]
+    assert not launches.calls[0][1].get("shell")
+
+
+def test_a_missing_configured_opener_says_so(launches: Launches, bin_dir: Path) -> None:
+    result = open_url(URL, env=local(bin_dir), platform="linux", command="nosuch %s")
+    assert not result.opened and result.message == "The opener 'nosuch' was not found."
+    assert launches.calls == []  # no quiet fall back to another browser
+
+
+def test_a_failing_launcher_is_reported_and_the_next_one_tried(tmp_path: Path) -> None:
+    d = tmp_path / "bin"
+    d.mkdir()
+    script(d, "xdg-open", "exit 3")  # what xdg-open does with no browser set up
+    env = {"PATH": str(d), "DISPLAY": ":0"}
+    result = open_url(URL, env=env, platform="linux", wait=10)
+    assert not result.opened
+    assert result.message == "xdg-open failed (exit status 3)."
+    script(d, "firefox", "exit 0")
+    result = open_url(URL, env=env, platform="linux", wait=10)
+    assert result.opened and "firefox" in result.message
+
+
+def test_a_failing_configured_opener_is_a_failure(tmp_path: Path) -> None:
+    d = tmp_path / "bin"
+    d.mkdir()
+    script(d, "opener", "exit 1")
+    result = open_url(URL, env={"PATH": str(d)}, command="opener %s", wait=10)
+    assert not result.opened and result.message == "opener failed (exit status 1)."
+
+
+def test_an_opener_still_running_counts_as_opened(tmp_path: Path) -> None:
+    d = tmp_path / "bin"
+    d.mkdir()
+    script(d, "browser", f"exec {shutil.which('sleep')} 3")
+    result = open_url(URL, env={"PATH": str(d)}, command="browser", wait=0.1)
+    assert result.opened
+
+
+def test_the_config_names_the_opener(tmp_path: Path) -> None:
+    from reader.config import load_config
+
+    path = tmp_path / "config.yaml"
+    path.write_text('opener: "firefox --new-tab %s"\n', encoding="utf-8")
+    cfg = load_config(path)
+    assert cfg.opener == "firefox --new-tab %s" and cfg.warnings == []
+    path.write_text("opener: [firefox]\n", encoding="utf-8")
+    cfg = load_config(path)
+    assert cfg.opener is None
+    assert cfg.warnings == [
+        f"{path}: opener: must be a command like \"firefox %s\", not ['firefox']; ignored"
+    ]

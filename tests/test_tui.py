@@ -537,6 +537,7 @@ async def test_open_over_ssh_copies_and_shows_the_link(
     async with app.run_test(notifications=True, size=(160, 40)) as pilot:
         await pilot.pause()
         await pilot.press("o")
+        await app.workers.wait_for_complete()  # the opener answers from a thread
         await pilot.pause()
         assert copies == ["https://arxiv.org/abs/2508.10003"]
         text = screen_text(app)

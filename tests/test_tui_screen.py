@@ -228,9 +228,9 @@ async def test_one_paper_one_comment_and_grouped_numbers(tmp_path: Path) -> None
         await pilot.pause()
         line = status_line(app)
         assert "· 1 paper" in line and "1 papers" not in line
-        await pilot.press("R")
+        await pilot.press("R")  # in a search: the papers it lists (branch app, item 7)
         await pilot.pause()
-        assert "Marked 2 papers of 2025-08-18 read" in screen_text(app)
+        assert "Marked 1 paper of this search read" in screen_text(app)
 
 
 # -- item 19: ways back, honest tag messages, note marks ------------------------------------

@@ -556,8 +556,51 @@ def _commit_segments(ix: Any, segments: list[Any]) -> None:
     w._finish()
 
 
+@contextlib.contextmanager
+def _signals_blocked() -> Iterator[None]:
+    """Block every signal in this (the forking) thread while a worker is
+    forked: the child starts with them blocked, so none can reach the
+    handlers it inherits before :func:`_detach_signals` has replaced them.
+    Signals to the parent meanwhile go to its other threads as usual."""
+    import signal
+
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _detach_signals() -> None:
+    """First thing in a forked worker: forget the parent's signal handling.
+
+    A fork copies the parent's Python signal handlers and its wake-up fd
+    (``signal.set_wakeup_fd``; asyncio's loop and so the app set one). A
+    signal to the child would then be written into the *parent's* wake-up
+    socket, and the parent's event loop would run its own handler for it: a
+    SIGTERM meant for a build worker ended the app. So the wake-up fd goes,
+    every Python-level handler goes back to the default (SIGINT is ignored:
+    the parent decides when a build stops), and only then are signals
+    unblocked (they were blocked across the fork: :func:`_signals_blocked`);
+    one that came meanwhile is delivered now, to the default action."""
+    import signal
+
+    with contextlib.suppress(ValueError, OSError):
+        signal.set_wakeup_fd(-1)
+    for sig in signal.valid_signals():
+        try:
+            handler = signal.getsignal(sig)
+        except (ValueError, OSError):
+            continue
+        if callable(handler):
+            with contextlib.suppress(ValueError, OSError):
+                signal.signal(sig, signal.SIG_IGN if sig == signal.SIGINT else signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, signal.valid_signals())
+
+
 def _segment_worker(ix_dir: str, papers: list[Paper], done: Any, conn: Any) -> None:
     """In a forked process: write one segment, send it back (or the error)."""
+    _detach_signals()
     try:
         ix = windex.open_dir(ix_dir, schema=None)
 
@@ -603,6 +646,7 @@ def _build_segments(
     done = ctx.Value("q", 0)
     step = -(-total // procs)
     workers: list[tuple[Any, Any]] = []
+    finished = False
     try:
         for first in range(0, total, step):
             recv, send = ctx.Pipe(duplex=False)
@@ -611,7 +655,8 @@ def _build_segments(
                 args=(ix.storage.folder, papers[first : first + step], done, send),
                 daemon=True,
             )
-            proc.start()
+            with _signals_blocked():
+                proc.start()
             send.close()
             workers.append((proc, recv))
         segments: list[Any] = []
@@ -624,18 +669,60 @@ def _build_segments(
                 if progress is not None:
                     progress(min(total, int(done.value)), total)
                 if not proc.is_alive() and not recv.poll(0):
-                    raise RuntimeError(f"index build process died ({proc.exitcode})")
-            status, got = recv.recv()
+                    raise RuntimeError(_died(proc))
+            try:
+                status, got = recv.recv()
+            except (EOFError, OSError):  # it died: its end of the pipe closed
+                proc.join(WORKER_GRACE)
+                raise RuntimeError(_died(proc)) from None
             if status != "ok":
                 raise RuntimeError(got)
             segments.append(got)
+        finished = True
         return segments
     finally:
-        for proc, recv in workers:
-            if proc.is_alive():
-                proc.terminate()
-            proc.join(5)
-            recv.close()
+        _end_workers(workers, finished=finished)
+
+
+#: A worker that has sent its segment ends on its own; it gets this long first.
+WORKER_GRACE = 5.0
+
+
+def _died(proc: Any) -> str:
+    """What became of a build process that sent no segment."""
+    code = proc.exitcode
+    if code is not None and code < 0:
+        import signal
+
+        try:
+            how = f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            how = f"killed by signal {-code}"
+    elif code is None:
+        how = "stopped answering"
+    else:
+        how = f"exit status {code}"
+    return f"an index build process died ({how})"
+
+
+def _end_workers(workers: list[tuple[Any, Any]], *, finished: bool) -> None:
+    """End the build processes. After a finished build each has sent its
+    segment and is exiting: it is waited for, and terminated only if it is
+    somehow still there after :data:`WORKER_GRACE`. After a cancelled or
+    failed build the ones still running are terminated at once. Either way
+    a terminated worker has no handler of the parent's left to run (see
+    :func:`_detach_signals`), so the signal ends it and reaches nobody else."""
+    for _proc, recv in workers:
+        recv.close()
+    for proc, _recv in workers:
+        if finished:
+            proc.join(WORKER_GRACE)
+        if proc.is_alive():
+            proc.terminate()
+            proc.join(WORKER_GRACE)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
 
 
 class _Cancelled(Exception):

@@ -3,28 +3,19 @@ turned into ``rich.text.Text`` / ``Content`` (never markup)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 
 from rich.style import Style
 from rich.text import Text
 
+from reader.latex import readable as _readable
 from reader.sanitize import clean, clean_line
-
-try:  # written alongside the UI; the screen still works without it
-    from reader.latex import readable as _readable
-except ImportError:  # pragma: no cover
-    _readable = None
-
-try:
-    from reader.search.highlight import spans as _spans
-except ImportError:  # pragma: no cover
-    _spans = None
+from reader.search.highlight import spans as _spans
 
 
 def readable(text: str) -> str:
     """LaTeX math as readable Unicode; the text unchanged when that fails."""
-    if _readable is None or ("$" not in text and "\\" not in text):
+    if "$" not in text and "\\" not in text:
         return text
     try:
         return str(_readable(text))
@@ -46,18 +37,10 @@ def match_spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
     """Where the search terms match in ``text`` (``(start, end)`` offsets)."""
     if not terms or not text:
         return []
-    if _spans is not None:
-        try:
-            return [(int(a), int(b)) for a, b in _spans(text, list(terms))]
-        except Exception:
-            pass
-    out: list[tuple[int, int]] = []
-    for term in terms:
-        if not term:
-            continue
-        for m in re.finditer(rf"\b{re.escape(term)}\w*", text, re.IGNORECASE):
-            out.append(m.span())
-    return sorted(out)
+    try:
+        return [(int(a), int(b)) for a, b in _spans(text, list(terms))]
+    except Exception:  # a display nicety must never break the screen
+        return []
 
 
 def highlight(text: Text, terms: Sequence[str], style: Style | str) -> Text:
@@ -65,11 +48,6 @@ def highlight(text: Text, terms: Sequence[str], style: Style | str) -> Text:
     for start, end in match_spans(text.plain, terms):
         text.stylize(style, start, end)
     return text
-
-
-def plain(*parts: str | tuple[str, Style | str] | Text) -> Text:
-    """``Text.assemble`` of plain strings: nothing is parsed as markup."""
-    return Text.assemble(*parts)
 
 
 def joined(items: Iterable[str], sep: str = ", ") -> str:

@@ -1,4 +1,5 @@
-"""The copy menu (``Y``): pick what to copy of the current paper."""
+"""The copy menu (``Y``): pick what to copy of the current paper. The open
+menu (``O``) is the same menu over the paper's links."""
 
 from __future__ import annotations
 
@@ -44,15 +45,23 @@ class CopyMenu(ModalScreen[CopyChoice | None]):
     CopyMenu #copy-hint { color: $text-muted; }
     """
 
-    def __init__(self, choices: list[CopyChoice]) -> None:
+    def __init__(
+        self,
+        choices: list[CopyChoice],
+        *,
+        title: str = "Copy",
+        hint: str = "letter or Enter copies · j/k move · Esc cancels",
+    ) -> None:
         super().__init__()
         self.choices = choices
+        self.title = title
+        self.hint = hint
 
     def compose(self) -> Any:
         with Vertical() as box:
-            box.border_title = "Copy"
+            box.border_title = self.title
             yield OptionList(*self._options(), id="copy-options")
-            yield Static(Text("letter or Enter copies · j/k move · Esc cancels"), id="copy-hint")
+            yield Static(Text(self.hint), id="copy-hint")
 
     def _options(self) -> list[Option]:
         out = []

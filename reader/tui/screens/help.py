@@ -13,12 +13,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from reader.search.query import QUERY_HELP
 from reader.tui.commands import help_rows
-
-try:
-    from reader.search.query import QUERY_HELP
-except ImportError:  # pragma: no cover
-    QUERY_HELP = ""
 
 
 def help_table(keymap: Mapping[str, str] | None = None) -> Table:

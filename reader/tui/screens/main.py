@@ -26,16 +26,18 @@ from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from reader import views
+from reader import undo, views
 from reader.model import Paper
+from reader.search.query import QueryError
 from reader.tui import commands
 from reader.tui import text as tx
+from reader.tui.screens.confirm import ConfirmDialog
 from reader.tui.screens.copy_menu import CopyChoice, CopyMenu
 from reader.tui.screens.export_dialog import ExportDialog
 from reader.tui.screens.help import HelpScreen
 from reader.tui.screens.note_dialog import NoteDialog
 from reader.tui.screens.tag_dialog import TagDialog, TagEdit
-from reader.tui.widgets.abstract import AbstractPane
+from reader.tui.widgets.abstract import AbstractPane, collect_links
 from reader.tui.widgets.paper_list import PaperList
 from reader.tui.widgets.search_bar import SearchBar
 from reader.tui.widgets.sidebar import Entry, Sidebar
@@ -44,22 +46,6 @@ from reader.wording import counted, number
 
 if TYPE_CHECKING:
     from reader.tui.app import DigestApp
-
-try:
-    from reader.state import StateError
-except ImportError:  # pragma: no cover
-
-    class StateError(Exception):  # type: ignore[no-redef]
-        pass
-
-
-try:
-    from reader.search.query import QueryError
-except ImportError:  # pragma: no cover
-
-    class QueryError(ValueError):  # type: ignore[no-redef]
-        pass
-
 
 #: Enter waits this long for its results before showing "Searching…".
 SUBMIT_WAIT = 0.4
@@ -173,7 +159,7 @@ class MainScreen(Screen[None]):
         box = self.search_bar.input
         box.on_submit, box.on_leave = self.submit_search, self.leave_box
         self.show_banner()
-        self.status.set_library(views.library_parts(app.library))
+        self.status.set_library(app.status_parts())
         self.set_view(View("all", "All papers", app.library.ordered()))
         self.base = self.view
         self.set_interval(3.0, self.refresh_state)
@@ -183,7 +169,7 @@ class MainScreen(Screen[None]):
         only): the full list replaces the partial one, the cursor stays on its
         paper, and a search in the box runs again over everything."""
         app = self.dapp
-        self.status.set_library(views.library_parts(app.library))
+        self.status.set_library(app.status_parts())
         if self.base.kind == "all":
             order = self.base.order
             self.base = View("all", "All papers", app.library.ordered())
@@ -286,6 +272,9 @@ class MainScreen(Screen[None]):
         elif entry.kind == "tag":
             ids = app.state.ids_with_tag(entry.value)
             self.show_ids("tag", f"#{entry.value}", ids, value=entry.value)
+        elif entry.kind == "source":
+            ids = app.papers_from_source(entry.value)
+            self.show_ids("source", f"Source: {entry.label.strip()}", ids, value=entry.value)
         elif entry.kind == "saved":
             query = app.config.saved_searches.get(entry.value, "")
             try:
@@ -352,11 +341,6 @@ class MainScreen(Screen[None]):
             view = view.sorted(self.view.order)  # the order chosen stays while typing
         self.set_view(view)
         return True
-
-    @on(Input.Submitted, "#search")
-    def search_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.submit_search(event.value)
 
     def submit_search(self, text: str) -> None:
         """Enter in the box: show the results and move to the first one."""
@@ -697,7 +681,14 @@ class MainScreen(Screen[None]):
             return
         state = self.dapp.state
         result: list[bool] = []
-        if self.dapp.mutate(lambda: result.append(state.toggle_star(paper.id))):
+
+        def what(_: int) -> str:
+            return f"{'starred' if result[0] else 'unstarred'} {_short(paper)}"
+
+        def toggle() -> None:
+            result.append(state.toggle_star(paper.id))
+
+        if self.dapp.mutate_undoable(what, "starred", [paper.id], toggle):
             self.last_edit = ("star", result[0])
             self.state_changed()
 
@@ -732,7 +723,8 @@ class MainScreen(Screen[None]):
             if change.remove:
                 state.remove_tags([paper.id], change.remove)
 
-        if self.dapp.mutate(apply):
+        what = f"{message} on {_short(paper)}"
+        if self.dapp.mutate_undoable(what, "tags", [paper.id], apply):
             self.last_edit = ("tag", edit)
             self.notify(message, title="Tags saved", markup=False)
             self.state_changed()
@@ -748,7 +740,12 @@ class MainScreen(Screen[None]):
             return
         kind, value = self.last_edit
         if kind == "star":
-            if self.dapp.mutate(lambda: self.dapp.state.set_starred([paper.id], value)):
+            what = f"{'starred' if value else 'unstarred'} {_short(paper)}"
+
+            def star() -> None:
+                self.dapp.state.set_starred([paper.id], value)
+
+            if self.dapp.mutate_undoable(what, "starred", [paper.id], star):
                 self.state_changed()
         else:
             self.apply_tags(paper, value)
@@ -761,23 +758,78 @@ class MainScreen(Screen[None]):
         if self._read_timer is not None:
             self._read_timer.stop()
             self._read_timer = None
-        if self.dapp.mutate(lambda: self.dapp.state.set_read([paper.id], on)):
+        what = f"marked {_short(paper)} {'read' if on else 'unread'}"
+
+        def mark() -> None:
+            self.dapp.state.set_read([paper.id], on)
+
+        if self.dapp.mutate_undoable(what, "read", [paper.id], mark):
             self.state_changed()
 
-    def action_day_read(self) -> None:
-        day = self.view.value if self.view.kind == "day" else ""
-        if not day:
-            paper = self._paper()
-            if paper is None:
-                return
-            day = paper.date
-        if not day:
+    def bulk_read_target(self) -> tuple[list[Paper], str] | None:
+        """What ``R`` marks read, and how to name it: in a day view that day;
+        in "All papers" the day of the paper under the cursor; in any other
+        list (a search, a tag, similar papers...) the papers it shows."""
+        if self.view.kind == "day":
+            return self.dapp.library.on_day(self.view.value), f"of {self.view.value}"
+        if self.view.kind != "all":
+            shown = "of this search" if self.view.kind == "search" else "of this list"
+            return list(self.view.papers), shown
+        paper = self._paper()
+        if paper is None:
+            return None
+        if not paper.date:
             self.notify("This paper has no digest day.", severity="warning")
+            return None
+        return self.dapp.library.on_day(paper.date), f"of {paper.date}"
+
+    def action_day_read(self) -> None:
+        target = self.bulk_read_target()
+        if target is None:
             return
-        ids = [p.id for p in self.dapp.library.on_day(day)]
-        if self.dapp.mutate(lambda: self.dapp.state.set_read(ids, True)):
-            self.notify(f"Marked {counted(len(ids), 'paper')} of {day} read.")
-            self.state_changed()
+        papers, where = target
+
+        def unread() -> list[str]:
+            read = self.dapp.read_ids()
+            return [p.id for p in papers if p.id not in read]
+
+        def mark(yes: bool | None = True) -> None:
+            ids = unread()  # again: a paper may have been read meanwhile
+            if not yes or not ids:
+                return
+            state = self.dapp.state
+
+            def change() -> None:
+                state.set_read(ids, True)
+
+            if self.dapp.mutate_undoable(undo.marked_read, "read", ids, change):
+                self.notify(f"Marked {counted(len(ids), 'paper')} {where} read (u undoes).")
+                self.state_changed()
+
+        count = len(unread())
+        if not count:
+            self.notify(f"All {counted(len(papers), 'paper')} {where} are read already.")
+        elif count > undo.ASK_OVER:
+            question = f"Mark {counted(count, 'paper')} {where} read?"
+            detail = "u undoes it afterwards."
+            if self.view.total > len(self.view.papers) and self.view.kind == "search":
+                detail = (
+                    f"Only the papers listed: the search matches {self.view.total:,}. " + detail
+                )
+            self.app.push_screen(ConfirmDialog(question, detail), mark)
+        else:
+            mark()
+
+    def action_undo(self) -> None:
+        undone: list[undo.Step | None] = []
+        if not self.dapp.mutate(lambda: undone.append(self.dapp.undo_log.undo())):
+            return
+        step = undone[0]
+        if step is None:
+            self.notify("Nothing to undo.")
+            return
+        self.notify(f"Undid: {step.what}", markup=False)
+        self.state_changed()
 
     async def action_note(self) -> None:
         paper = self._paper()
@@ -902,6 +954,30 @@ class MainScreen(Screen[None]):
         if paper is not None:
             self.dapp.open_link(paper.url)
 
+    def action_open_pdf(self) -> None:
+        paper = self._paper()
+        if paper is not None:
+            self.dapp.open_link(paper.link("pdf") or "", "PDF link")
+
+    def open_choices(self, paper: Paper) -> list[CopyChoice]:
+        """The open menu: the PDF, then the numbered links of the pane."""
+        choices = [CopyChoice("p", "PDF", paper.link("pdf") or "")]
+        for n, (label, url) in enumerate(collect_links(paper)[:9], start=1):
+            choices.append(CopyChoice(str(n), label, url))
+        return choices
+
+    def action_open_menu(self) -> None:
+        paper = self._paper()
+        if paper is None:
+            return
+
+        def done(choice: CopyChoice | None) -> None:
+            if choice is not None:
+                self.dapp.open_link(choice.text)
+
+        hint = "letter, number or Enter opens · j/k move · Esc cancels"
+        self.app.push_screen(CopyMenu(self.open_choices(paper), title="Open", hint=hint), done)
+
     # -- actions: views -----------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -942,7 +1018,14 @@ class MainScreen(Screen[None]):
         days = [(d, *counts.get(d, (0, 0))) for d in app.library.days()]
         tags = sorted(app.state.tag_counts().items())
         saved = [(name, app.count(q)) for name, q in app.config.saved_searches.items()]
-        self.sidebar.fill(len(app.library.papers), len(app.state.starred_ids()), days, tags, saved)
+        self.sidebar.fill(
+            len(app.library.papers),
+            len(app.state.starred_ids()),
+            days,
+            tags,
+            saved,
+            app.sources(),
+        )
 
     def action_catch_up(self) -> None:
         app = self.dapp
@@ -1025,8 +1108,19 @@ class MainScreen(Screen[None]):
     def action_next_theme(self) -> None:
         self.dapp.next_theme()
 
+    def action_problems(self) -> None:
+        self.dapp.show_problems()
+
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self.dapp.config.keymap))
 
     async def action_quit(self) -> None:
         await self.app.action_quit()
+
+
+def _short(paper: Paper, width: int = 48) -> str:
+    """A paper's title, quoted and cut to ``width``, for a notification."""
+    title = tx.line(paper.title)
+    if len(title) > width:
+        title = title[: width - 1] + "…"
+    return f"“{title}”"

@@ -210,12 +210,6 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         self.version += 1
         self.refresh()
 
-    def index_of(self, paper_id: str) -> int | None:
-        for i, p in enumerate(self.papers):
-            if p.id == paper_id:
-                return i
-        return None
-
     # -- movement -----------------------------------------------------------
 
     def move(self, delta: int) -> None:

@@ -1,6 +1,7 @@
-"""The sidebar: digest days, the user's tags and saved searches, each with its
-count (a day also with its unread papers, ``●3``, or ``✓`` when all are read);
-choosing one filters the list."""
+"""The sidebar: digest days, the user's tags, saved searches and remembered
+sources, each with its count (a day also with its unread papers, ``●3``, or
+``✓`` when all are read); choosing one filters the list; ``x`` on a source
+asks to forget it."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ from reader.wording import number
 
 @dataclass(frozen=True)
 class Entry:
-    """One choice: ``kind`` is ``all``, ``day``, ``tag``, ``starred`` or ``saved``;
-    ``value`` the day, tag or saved-search name."""
+    """One choice: ``kind`` is ``all``, ``day``, ``tag``, ``starred``, ``saved``
+    or ``source``; ``value`` the day, tag, saved-search name or source path."""
 
     kind: str
     value: str
@@ -37,6 +38,7 @@ class Sidebar(OptionList):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "cursor_down", "Down", show=False, id="sidebar-down"),
         Binding("k", "cursor_up", "Up", show=False, id="sidebar-up"),
+        Binding("x,delete", "forget", "Forget source", show=False, id="sidebar-forget"),
     ]
 
     DEFAULT_CSS = """
@@ -45,6 +47,12 @@ class Sidebar(OptionList):
 
     @dataclass
     class Chosen(Message):
+        entry: Entry
+
+    @dataclass
+    class ForgetAsked(Message):
+        """``x`` on a remembered source: the app asks, then forgets it."""
+
         entry: Entry
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
@@ -58,6 +66,7 @@ class Sidebar(OptionList):
         days: Iterable[tuple[str, int, int]],
         tags: Iterable[tuple[str, int]],
         saved: Iterable[tuple[str, int | None]],
+        sources: Iterable[tuple[str, str, int | None]] = (),
     ) -> None:
         """Replace the choices, keeping the highlighted one when it still
         exists. ``days``: ``(day, papers, unread)``."""
@@ -94,6 +103,11 @@ class Sidebar(OptionList):
             header("Tags")
             for tag, count in tags:
                 add(Entry("tag", tag, "  #" + tx.line(tag), count))
+        sources = list(sources)
+        if sources:
+            header("Sources (x forgets)")
+            for path, label, count in sources:
+                add(Entry("source", path, "  " + tx.line(label), count))
         header("Days")
         for day, count, unread in days:
             add(Entry("day", day, "  " + tx.line(day), count, unread))
@@ -102,6 +116,15 @@ class Sidebar(OptionList):
             self.highlighted = self.get_option_index(keep)
         elif self.option_count:
             self.highlighted = 0
+
+    def action_forget(self) -> None:
+        if self.highlighted is None:
+            return
+        entry = self.entries.get(self.get_option_at_index(self.highlighted).id or "")
+        if entry is not None and entry.kind == "source":
+            self.post_message(self.ForgetAsked(entry))
+        else:
+            self.notify("Only a remembered source (under Sources) can be forgotten.")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

@@ -3,7 +3,8 @@ the indexing progress while the index builds.
 
 The line is fitted to its width: the count of what the list shows always
 stays; the library's static figures are dropped (least useful first), then
-the view's label is shortened, before the count is ever cut.
+the view's label is shortened, before the count is ever cut. "N problems"
+is a link: a click opens the problems list (``app.show_problems``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.cells import cell_len
+from rich.style import Style
 from rich.text import Text
 from textual.containers import Horizontal
 from textual.widgets import Label, ProgressBar, Static
@@ -25,6 +27,8 @@ LABEL_MIN = 16
 #: Padding of the two statics (``padding: 0 1`` each) and the separator " · ".
 PADDING = 4
 SEP = " · "
+#: "N problems": underlined, and a click runs the app's ``show_problems``.
+PROBLEMS_LINK = Style(underline=True) + Style.from_meta({"@click": "app.show_problems"})
 
 
 @dataclass
@@ -143,7 +147,20 @@ class StatusLine(Horizontal):
         for part in fit.view:
             view.append(SEP + part)
         self.query_one("#status-view", Static).update(view)
-        self.query_one("#status-library", Label).update(Text(SEP.join(fit.library)))
+        self.query_one("#status-library", Label).update(self._library_text(fit.library))
+
+    def _library_text(self, shown: Sequence[str]) -> Text:
+        """The kept library parts; the problems part a link to their list."""
+        problems = {t for kind, t in self._library if kind == "problems"}
+        text = Text(no_wrap=True)
+        for i, part in enumerate(shown):
+            if i:
+                text.append(SEP)
+            if part in problems:
+                text.append(part, PROBLEMS_LINK)
+            else:
+                text.append(part)
+        return text
 
     def set_progress(self, done: int, total: int) -> None:
         """Indexing progress; ``done >= total`` hides the bar."""
