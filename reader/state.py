@@ -202,7 +202,10 @@ def _after(now: str, prev: str | None) -> str:
     """``now``, or just after ``prev``: a change always wins over what it replaces."""
     if prev is None or now > prev:
         return now
-    dt = datetime.strptime(prev, "%Y-%m-%dT%H:%M:%S.%fZ") + timedelta(microseconds=1)
+    try:
+        dt = datetime.strptime(prev, "%Y-%m-%dT%H:%M:%S.%fZ") + timedelta(microseconds=1)
+    except OverflowError:  # prev is the last representable time: nothing is later
+        return prev
     return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -391,7 +394,7 @@ def _time(value: Any, where: str) -> str:
         return known
     try:
         canonical = parse_time(value)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: an offset past year 9999
         raise _Bad(f"{where}: not a time: {value!r}") from None
     if len(_seen_times) > 50_000:
         _seen_times.clear()
