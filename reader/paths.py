@@ -74,6 +74,24 @@ class Paths:
         return self.cache_dir / "library"
 
 
+class PathError(ValueError):
+    """A path the user wrote that names no place: the message says why."""
+
+
+def user_path(text: str | os.PathLike[str]) -> Path:
+    """``text`` with a leading ``~`` or ``~user`` expanded. :class:`PathError`
+    (not the RuntimeError of :meth:`Path.expanduser`) when the home folder
+    cannot be found: ``~nouser/papers`` names a user this machine does not
+    have."""
+    path = Path(text)
+    try:
+        return path.expanduser()
+    except RuntimeError:
+        first = path.parts[0] if path.parts else str(text)
+        who = f"no user {first[1:]!r} on this machine" if first != "~" else "no home folder"
+        raise PathError(f"{text}: {first} cannot be expanded ({who})") from None
+
+
 def resource_dir(name: str) -> Path:
     """A folder shipped with the reader (``styles``, ``sample_digests``): inside the
     installed package first (wheel installs put them in ``reader/_data``), then

@@ -29,6 +29,7 @@ from textual.strip import Strip
 from reader.model import Paper
 from reader.tui import text as tx
 from reader.tui.widgets.paper_list import scrollbar_thumb
+from reader.wording import counted
 
 #: Larger abstracts are shown as plain text.
 MARKDOWN_MAX_CHARS = 8_000
@@ -378,7 +379,7 @@ class AbstractPane(ScrollView, can_focus=True):
         if rest > 0:
             parts.append(
                 Text(
-                    f"… {rest:,} more characters not shown "
+                    f"… {counted(rest, 'more character')} not shown "
                     f"(digest-reader show {tx.line(paper.id)} prints them all)",
                     style=meta,
                 )
@@ -397,5 +398,13 @@ class AbstractPane(ScrollView, can_focus=True):
         if state.note:
             parts.append(Text(" "))
             parts.append(Text("Note", style=self._style("abstract--note-title")))
-            parts.append(Text(tx.block(state.note)))
+            parts.append(Text(tx.block(state.note[:DISPLAY_MAX_CHARS])))
+            if len(state.note) > DISPLAY_MAX_CHARS:
+                more = len(state.note) - DISPLAY_MAX_CHARS
+                parts.append(
+                    Text(
+                        f"… {counted(more, 'more character')} not shown (n opens the note)",
+                        style=meta,
+                    )
+                )
         return parts
