@@ -1077,6 +1077,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fail(str(exc), exc.status)
     except StateError as exc:
         _fail(str(exc), 1)
+    except PathError as exc:  # no home folder to find the reader's files in
+        _fail(str(exc), 2)
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt:
@@ -1102,4 +1104,7 @@ def run_app(argv: Sequence[str]) -> int:
         if done >= total:
             bar.close()
 
-    return int(run_tui([Path(a) for a in argv], progress=progress))
+    try:
+        return int(run_tui([Path(a) for a in argv], progress=progress))
+    except PathError as exc:
+        _fail(str(exc), 2)

@@ -20,11 +20,21 @@ from pathlib import Path
 APP = "digest-reader"
 
 
+class PathError(ValueError):
+    """A path the user wrote that names no place: the message says why."""
+
+
 def _xdg(var: str, default: str) -> Path:
     value = os.environ.get(var, "")
     if value and os.path.isabs(value):
         return Path(value)
-    return Path.home() / default
+    try:
+        return Path.home() / default
+    except RuntimeError:  # no HOME and no passwd entry (a container's bare uid)
+        raise PathError(
+            f"cannot find the home folder (HOME is not set and user {os.getuid()} has no"
+            f" passwd entry): set HOME, or {var}"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -72,10 +82,6 @@ class Paths:
     @property
     def library_cache(self) -> Path:
         return self.cache_dir / "library"
-
-
-class PathError(ValueError):
-    """A path the user wrote that names no place: the message says why."""
 
 
 def user_path(text: str | os.PathLike[str]) -> Path:

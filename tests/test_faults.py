@@ -377,6 +377,24 @@ def test_a_cli_path_under_an_unknown_users_home_is_one_line(
     assert "~nouser-x cannot be expanded" in err and len(err.strip().splitlines()) == 1
 
 
+def test_no_home_folder_at_all_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # HOME unset and a uid with no passwd entry: Path.home() raises RuntimeError.
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "HOME"):
+        monkeypatch.delenv(var, raising=False)
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    for args in (("search", "x"), ()):
+        code, out, err = run(capsys, *args)
+        assert code == 2 and out == ""
+        assert "cannot find the home folder" in err and "set HOME, or XDG_" in err
+        assert len(err.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize("value", [".inf", ".nan", "-.inf", "1e300", "1e400", "5000"])
 def test_max_file_mb_out_of_range_is_a_warning_and_the_default(
     value: str, folder: Path, capsys: pytest.CaptureFixture[str]

@@ -94,8 +94,8 @@ class NoteDialog(ModalScreen[str | None]):
                 hint = (
                     f"This note is {counted(len(self.note), 'character')}, over the"
                     f" {counted(MAX_NOTE_CHARS, 'character')} a note holds: shown cut, read-only."
-                    " `digest-reader note ID` prints it, `digest-reader note ID -` replaces it."
-                    " Esc closes"
+                    " `digest-reader note ID` prints it, `digest-reader note ID -` replaces it"
+                    " · Esc closes"
                 )
             else:
                 hint = HINT
