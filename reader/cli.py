@@ -744,8 +744,12 @@ def existing_path(text: str) -> Path:
         path = user_path(text)
     except PathError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-    if not path.exists():
-        raise argparse.ArgumentTypeError(f"{text}: no such file or folder")
+    try:
+        path.stat()
+    except FileNotFoundError:
+        raise argparse.ArgumentTypeError(f"{text}: no such file or folder") from None
+    except OSError as exc:  # argparse would let it out as a traceback
+        raise argparse.ArgumentTypeError(f"{text}: {exc.strerror or exc}") from None
     return path
 
 
@@ -1092,9 +1096,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_app(argv: Sequence[str]) -> int:
     """Open the reader on the library, or on the given paths."""
-    missing = [a for a in argv if not Path(a).exists()]
-    if missing:
-        _fail(f"{missing[0]}: no such file or folder (commands: {', '.join(COMMANDS)})", 2)
+    for a in argv:
+        try:
+            Path(a).stat()
+        except FileNotFoundError:
+            _fail(f"{a}: no such file or folder (commands: {', '.join(COMMANDS)})", 2)
+        except OSError as exc:  # a folder above it that cannot be searched, a loop...
+            _fail(f"{a}: {exc.strerror or exc}", 2)
     from reader.tui.app import run_app as run_tui
 
     bar = ProgressBar("reading digests")

@@ -377,6 +377,26 @@ def test_a_cli_path_under_an_unknown_users_home_is_one_line(
     assert "~nouser-x cannot be expanded" in err and len(err.strip().splitlines()) == 1
 
 
+def test_a_path_given_to_the_app_that_cannot_be_looked_at_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hidden = tmp_path / "locked" / "digests"
+    real = Path.stat
+
+    def stat(self: Path, *a: Any, **k: Any) -> os.stat_result:
+        if str(self) == str(hidden):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(Path, "stat", stat)
+    code, out, err = run(capsys, str(hidden))
+    assert code == 2 and out == ""
+    assert err == f"digest-reader: {hidden}: Permission denied\n"
+    code, out, err = run(capsys, "check", str(hidden))
+    assert code == 2 and f"{hidden}: Permission denied" in err
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_no_home_folder_at_all_is_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
