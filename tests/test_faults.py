@@ -11,6 +11,8 @@ from __future__ import annotations
 import errno
 import math
 import os
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -191,20 +193,26 @@ def test_an_unreadable_library_folder_is_named_and_the_samples_do_not_stand_in(
     assert "sample" not in err + out
 
 
-def test_a_folder_without_read_permission_for_a_real_user(folder: Path) -> None:
-    # Real permissions: a child process running as nobody, the folder 0700 root's.
-    folder.chmod(0o700)
-    for parent in folder.parents:
-        if parent == Path("/tmp") or parent == Path("/"):
-            break
-        parent.chmod(0o755)
-    paths = Paths.from_env()
+def test_a_folder_without_read_permission_for_a_real_user() -> None:
+    # Real permissions: a child process running as nobody, the folder 0700
+    # root's, everything else of the reader's readable to nobody (pytest's
+    # own tmp folder is 0700, hence a folder of our own).
+    base = Path(tempfile.mkdtemp(prefix="digest-reader-faults-"))
+    try:
+        base.chmod(0o755)
+        folder = base / "papers"
+        folder.mkdir()
+        (folder / "2025-08-21.yaml").write_text(DIGEST, encoding="utf-8")
+        folder.chmod(0o700)
+        paths = Paths(base / "config", base / "data", base / "cache")
 
-    def look() -> tuple[bool, list[str], int]:
-        lib = open_library(paths, Config(library=[folder]), use_cache=False)
-        return lib.is_sample, [str(p) for p in lib.faults], len(lib.papers)
+        def look() -> tuple[bool, list[str], int]:
+            lib = open_library(paths, Config(library=[folder]), use_cache=False)
+            return lib.is_sample, [str(p) for p in lib.faults], len(lib.papers)
 
-    is_sample, faults, count = as_nobody(look)
+        is_sample, faults, count = as_nobody(look)
+    finally:
+        shutil.rmtree(base)
     assert (is_sample, count) == (False, 0)
     assert faults == [f"{folder}: cannot be read: Permission denied"]
 
