@@ -343,6 +343,33 @@ def test_a_sources_file_that_cannot_be_read_is_never_overwritten(
     assert paths.sources_file.read_bytes() == before
 
 
+def test_sources_says_which_remembered_folder_cannot_be_looked_at(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths = Paths.from_env()
+    ok, locked = tmp_path / "ok", tmp_path / "locked"
+    ok.mkdir()
+    locked.mkdir()
+    remember_sources(paths, [ok, locked])
+    real = Path.stat
+    target = str(locked.resolve())
+
+    def stat(self: Path, *a: Any, **k: Any) -> os.stat_result:
+        if str(self) == target:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(Path, "stat", stat)
+    code, out, _ = run(capsys, "sources")
+    assert code == 0
+    assert f"{ok.resolve()}\tremembered\tok" in out.splitlines()
+    assert f"{locked.resolve()}\tremembered\tunreadable" in out.splitlines()
+    lib = open_library(paths, Config())
+    assert [str(p) for p in lib.faults] == [
+        f"{locked.resolve()}: cannot be read: Permission denied"
+    ]
+
+
 # -- ~user, and numbers at the edges of the config -------------------------------
 
 
