@@ -21,6 +21,7 @@ query or bad arguments (a missing file, a folder where a file is expected,
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import sys
@@ -38,14 +39,16 @@ from reader.fileio import atomic_copy
 from reader.ids import arxiv_id
 from reader.library import (
     Library,
+    SourcesError,
     find_files,
     forget_source,
     library_roots,
     open_library,
-    remembered_sources,
+    read_sources,
 )
+from reader.limits import note_too_long
 from reader.model import Paper
-from reader.paths import Paths
+from reader.paths import PathError, Paths, user_path
 from reader.sanitize import clean, clean_line, escape_unsafe
 from reader.wording import counted, number
 
@@ -145,6 +148,8 @@ class Context:
             bar = ProgressBar("reading digests")
             self._library = open_library(self.paths, self.config, self.extra, progress=bar)
             bar.close()
+            for fault in self._library.faults:
+                _err(f"digest-reader: warning: {fault} (its digests are left out)")
         return self._library
 
     @property
@@ -172,8 +177,23 @@ class Context:
 
             index = SearchIndex(self.paths.index_dir)
             bar = ProgressBar("indexing")
-            index.sync(self.library.papers, progress=bar)
-            bar.close()
+            try:
+                report = index.sync(self.library.papers, progress=bar)
+            except OSError as exc:
+                # The index is a cache: without a folder to keep it in, every
+                # paper is searched by scanning its text (slower, same answers).
+                index.close()
+                index = None
+                where = exc.filename or self.paths.index_dir
+                _err(
+                    f"digest-reader: warning: {where}: {exc.strerror or exc}: the search"
+                    " index cannot be kept there; searching without it (slower)"
+                )
+            else:
+                if report.error:
+                    _err(f"digest-reader: warning: {report}")
+            finally:
+                bar.close()
         return Searcher(self.library, self.state, index)
 
     def searched(self) -> str:
@@ -418,6 +438,9 @@ def cmd_note(args: argparse.Namespace) -> int:
             raise CliError("the note on standard input is not UTF-8 text", 2) from None
     else:
         text = args.text
+    why = note_too_long(text)
+    if why is not None:
+        raise CliError(f"{why}; nothing was changed", 2)
     ctx.writable_state().set_note(paper.id, text)
     return 0
 
@@ -429,7 +452,10 @@ EXPORT_FORMATS = ("bibtex", "markdown", "json", "csv", "yaml")
 
 def _output_file(given: str) -> Path:
     """``-o FILE`` checked before any work: a file in a folder that exists."""
-    out = Path(given).expanduser()
+    try:
+        out = user_path(given)
+    except PathError as exc:
+        raise CliError(str(exc), 2) from None
     if out.is_dir():
         raise CliError(f"{given}: is a folder; give a file name, such as {out / 'papers'}", 2)
     if not out.parent.is_dir():
@@ -614,12 +640,20 @@ def cmd_index(args: argparse.Namespace) -> int:
     lib = ctx.library
     index = SearchIndex(ctx.paths.index_dir)
     bar = ProgressBar("indexing")
-    report = (
-        index.rebuild(lib.papers, progress=bar)
-        if args.rebuild
-        else index.sync(lib.papers, progress=bar)
-    )
-    bar.close()
+    try:
+        report = (
+            index.rebuild(lib.papers, progress=bar)
+            if args.rebuild
+            else index.sync(lib.papers, progress=bar)
+        )
+    except OSError as exc:
+        where = exc.filename or ctx.paths.index_dir
+        raise CliError(
+            f"{where}: {exc.strerror or exc}: the search index cannot be kept there"
+            " (search still works, by scanning)"
+        ) from None
+    finally:
+        bar.close()
     index.close()
     took = time.monotonic() - started
     _out(
@@ -636,7 +670,10 @@ def cmd_state(args: argparse.Namespace) -> int:
     if args.action == "merge":
         if not args.other:
             raise CliError("state merge needs the other machine's state file", 2)
-        other = Path(args.other).expanduser()
+        try:
+            other = user_path(args.other)
+        except PathError as exc:
+            raise CliError(str(exc), 2) from None
         if not other.is_file():
             what = "is a folder, not a state file" if other.is_dir() else "no such file"
             raise CliError(f"{args.other}: {what}", 2)
@@ -675,9 +712,14 @@ def cmd_sources(args: argparse.Namespace) -> int:
     paths = Paths.from_env()
     config = _config(paths)
     if args.forget is not None:
-        given = Path(args.forget).expanduser()
+        try:
+            given = user_path(args.forget)
+        except PathError as exc:
+            raise CliError(str(exc), 2) from None
         try:
             forgotten = forget_source(paths, given)
+        except SourcesError as exc:
+            raise CliError(f"{paths.sources_file}: {exc}; it is left as it is") from None
         except OSError as exc:
             raise CliError(f"{paths.sources_file}: cannot write: {exc.strerror or exc}") from None
         if forgotten is None:
@@ -693,12 +735,30 @@ def cmd_sources(args: argparse.Namespace) -> int:
             )
         _out(f"forgot {forgotten}; its papers leave the library, your stars, tags and notes stay")
         return 0
+    try:
+        remembered = read_sources(paths)
+        fault = ""
+    except SourcesError as exc:
+        remembered, fault = [], f"{paths.sources_file}: {exc}"
     rows = [(paths.library_dir, "added")]
     rows += [(p, "config") for p in config.library]
-    rows += [(p, "remembered") for p in remembered_sources(paths)]
+    rows += [(p, "remembered") for p in remembered]
     for path, kind in rows:
-        _out("\t".join([clean_line(str(path)), kind, "ok" if path.exists() else "missing"]))
+        _out("\t".join([clean_line(str(path)), kind, _where(path)]))
+    if fault:
+        raise CliError(f"{fault}; it is left as it is, mend or remove it")
     return 0
+
+
+def _where(path: Path) -> str:
+    """``ok``, ``missing`` or ``unreadable`` (a folder above it cannot be searched)."""
+    try:
+        path.stat()
+    except FileNotFoundError:
+        return "missing"
+    except OSError as exc:
+        return "missing" if exc.errno == errno.ENOTDIR else "unreadable"
+    return "ok"
 
 
 # --------------------------------------------------------------------------- parser
@@ -714,9 +774,16 @@ class _Parser(argparse.ArgumentParser):
 
 def existing_path(text: str) -> Path:
     """An argparse type: a file or folder that exists."""
-    path = Path(text).expanduser()
-    if not path.exists():
-        raise argparse.ArgumentTypeError(f"{text}: no such file or folder")
+    try:
+        path = user_path(text)
+    except PathError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    try:
+        path.stat()
+    except FileNotFoundError:
+        raise argparse.ArgumentTypeError(f"{text}: no such file or folder") from None
+    except OSError as exc:  # argparse would let it out as a traceback
+        raise argparse.ArgumentTypeError(f"{text}: {exc.strerror or exc}") from None
     return path
 
 
@@ -1088,6 +1155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fail(str(exc), exc.status)
     except StateError as exc:
         _fail(str(exc), 1)
+    except PathError as exc:  # no home folder to find the reader's files in
+        _fail(str(exc), 2)
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt:
@@ -1101,9 +1170,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_app(argv: Sequence[str]) -> int:
     """Open the reader on the library, or on the given paths."""
-    missing = [a for a in argv if not Path(a).exists()]
-    if missing:
-        _fail(f"{missing[0]}: no such file or folder (commands: {', '.join(COMMANDS)})", 2)
+    for a in argv:
+        try:
+            Path(a).stat()
+        except FileNotFoundError:
+            _fail(f"{a}: no such file or folder (commands: {', '.join(COMMANDS)})", 2)
+        except OSError as exc:  # a folder above it that cannot be searched, a loop...
+            _fail(f"{a}: {exc.strerror or exc}", 2)
     from reader.tui.app import run_app as run_tui
 
     bar = ProgressBar("reading digests")
@@ -1113,4 +1186,7 @@ def run_app(argv: Sequence[str]) -> int:
         if done >= total:
             bar.close()
 
-    return int(run_tui([Path(a) for a in argv], progress=progress))
+    try:
+        return int(run_tui([Path(a) for a in argv], progress=progress))
+    except PathError as exc:
+        _fail(str(exc), 2)

@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from reader.fetch.sources import FetchConfig, FetchConfigError, parse_fetch
+from reader.fileio import read_regular
+from reader.paths import PathError, user_path
 from reader.safeload import LoadError, load_yaml
 
 #: The settings a config may hold. A part of the reader that adds a section
@@ -45,6 +47,16 @@ KNOWN_KEYS: set[str] = {
     "opener",
     "fetch",
 }
+
+
+#: A larger config file is refused (a hand-written one is a few KB).
+MAX_CONFIG_BYTES = 1024 * 1024
+#: The largest ``max_file_mb``: a file is read whole into memory, so a larger
+#: cap would only trade a clear refusal for running out of memory (and a cap
+#: past what an index can hold overflows the read itself: ``1e300``).
+MAX_FILE_MB = 4096.0
+#: The longest ``read_after_seconds`` (a day); longer is "never": use 0.
+MAX_READ_AFTER_SECONDS = 86400.0
 
 
 class ConfigError(Exception):
@@ -83,7 +95,13 @@ def load_config(path: Path) -> Config:
     :class:`ConfigError` only when the file cannot be read as YAML at all."""
     cfg = Config(path=path)
     try:
-        text = path.read_text(encoding="utf-8")
+        # opened without blocking and checked after opening: a FIFO is refused
+        raw = read_regular(path, MAX_CONFIG_BYTES)
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                f"{path}: cannot read the config: over {MAX_CONFIG_BYTES // 2**20} MB"
+            )
+        text = raw.decode("utf-8-sig")
     except FileNotFoundError:
         return cfg
     except (OSError, UnicodeDecodeError) as exc:
@@ -121,8 +139,8 @@ class _Reader:
         self.library(data.get("library"))
         if data.get("theme") is not None:
             self.cfg.theme = str(data["theme"])
-        self.number(data, "read_after_seconds", minimum=0.0, zero_ok=True)
-        self.number(data, "max_file_mb", minimum=0.0, zero_ok=False)
+        self.number(data, "read_after_seconds", 0.0, MAX_READ_AFTER_SECONDS, zero_ok=True)
+        self.number(data, "max_file_mb", 0.0, MAX_FILE_MB, zero_ok=False)
         self.saved_searches(self.mapping(data, "saved_searches"))
         self.keymap(self.mapping(data, "keymap"))
         self.opener(data.get("opener"))
@@ -143,9 +161,19 @@ class _Reader:
         if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
             self.warn("library", "must be a list of folders; ignored")
             return
-        self.cfg.library = [Path(p).expanduser() for p in value if p.strip()]
+        folders: list[Path] = []
+        for p in value:
+            if not p.strip():
+                continue
+            try:
+                folders.append(user_path(p))
+            except PathError as exc:
+                self.warn("library", f"{exc}; ignored")
+        self.cfg.library = folders
 
-    def number(self, data: dict[Any, Any], key: str, minimum: float, zero_ok: bool) -> None:
+    def number(
+        self, data: dict[Any, Any], key: str, minimum: float, maximum: float, zero_ok: bool
+    ) -> None:
         if key not in data:
             return
         value = data[key]
@@ -154,9 +182,9 @@ class _Reader:
             n = float(value) if not isinstance(value, bool) else math.nan
         except (TypeError, ValueError):
             n = math.nan
-        if not math.isfinite(n) or n < minimum or (n == minimum and not zero_ok):
-            need = "0 or more" if zero_ok else "more than 0"
-            self.warn(key, f"must be a number, {need}, not {value}; using {default:g}")
+        if not math.isfinite(n) or not minimum <= n <= maximum or (n == minimum and not zero_ok):
+            need = f"from 0 to {maximum:g}" if zero_ok else f"more than 0, at most {maximum:g}"
+            self.warn(key, f"must be a number {need}, not {value}; using {default:g}")
             return
         setattr(self.cfg, key, n)
 

@@ -13,6 +13,7 @@ can be deleted at any time.
 from __future__ import annotations
 
 import contextlib
+import errno
 import gc
 import hashlib
 import marshal
@@ -22,10 +23,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
+from urllib.parse import quote_from_bytes, unquote_to_bytes
 
 from reader import __version__
 from reader.config import Config
-from reader.fileio import atomic_write, atomic_write_text
+from reader.fileio import atomic_write, atomic_write_text, read_regular
 from reader.formats import load_path, looks_like_digest
 from reader.ids import normalise_title, title_key
 from reader.model import Digest, Link, Paper, Problem, Summary, merge_papers
@@ -72,6 +74,10 @@ class Library:
     stats: LoadStats = field(default_factory=LoadStats)
     #: True when nothing was configured and the bundled samples were opened.
     is_sample: bool = False
+    #: The library's own folders (or ``sources.yaml``) that could not be read,
+    #: as opposed to a bad digest: the CLI says each once on stderr. They are
+    #: also in :attr:`problems`, so the app counts them.
+    faults: list[Problem] = field(default_factory=list)
     #: How many papers the library holds in all (more than ``papers`` until
     #: :meth:`load_rest` has run on a partial library).
     expected: int = 0
@@ -160,61 +166,147 @@ class Library:
         return folded
 
 
+#: Largest ``sources.yaml`` read (thousands of paths fit in far less).
+MAX_SOURCES_BYTES = 4 * 1024 * 1024
+
+
+class SourcesError(Exception):
+    """``sources.yaml`` exists but could not be read or understood: it is then
+    never overwritten (the user may mend it), and the message names it."""
+
+
 def library_roots(paths: Paths, config: Config) -> list[Path]:
     """The library folder, the configured folders and the files or folders once
     opened in the app (those that still exist)."""
-    roots = [paths.library_dir, *config.library, *remembered_sources(paths)]
-    return [r for r in roots if r.exists()]
+    return _roots(paths, config, [])
+
+
+def _roots(paths: Paths, config: Config, faults: list[Problem]) -> list[Path]:
+    """:func:`library_roots`, each root that cannot be looked at (or a
+    ``sources.yaml`` that cannot be read) added to ``faults``."""
+    try:
+        remembered = read_sources(paths)
+    except SourcesError as exc:
+        faults.append(Problem(str(paths.sources_file), str(exc)))
+        remembered = []
+    out: list[Path] = []
+    for root in [paths.library_dir, *config.library, *remembered]:
+        try:
+            root.stat()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTDIR, errno.ENAMETOOLONG, errno.ELOOP):
+                faults.append(Problem(str(root), f"cannot be read: {exc.strerror or exc}"))
+            continue
+        out.append(root)
+    return out
+
+
+# sources.yaml holds one entry per path. A name that is valid UTF-8 is written
+# as itself; any other (a file system may hold any bytes but "/" and NUL) as
+# ``- bytes: ...``: the name's bytes with every byte outside printable ASCII,
+# and "%", written as %XX (``/tmp/dir%FF``). Every name reads back as it was.
+
+
+def _source_entry(path: Path) -> str | dict[str, str]:
+    name = str(path)
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return {"bytes": quote_from_bytes(os.fsencode(path), safe=_SAFE_BYTES)}
+    return name
+
+
+def _source_path(entry: object) -> Path:
+    if isinstance(entry, str):
+        return Path(entry)
+    if isinstance(entry, dict) and set(entry) == {"bytes"} and isinstance(entry["bytes"], str):
+        try:
+            return Path(os.fsdecode(unquote_to_bytes(entry["bytes"].encode("ascii"))))
+        except UnicodeError:
+            pass
+    raise ValueError(f"not a path: {entry!r}"[:200])
+
+
+#: Printable ASCII but "%": kept as written in a ``bytes:`` entry.
+_SAFE_BYTES = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
+
+
+def dump_sources(sources: Sequence[Path]) -> str:
+    """The text of ``sources.yaml`` for ``sources`` (read by :func:`parse_sources`)."""
+    return dump_yaml({"sources": [_source_entry(p) for p in sources]}, check=True)
+
+
+def parse_sources(text: str) -> list[Path]:
+    """The paths in the text of ``sources.yaml``; ValueError saying what is wrong."""
+    try:
+        data = load_yaml(text).data
+    except LoadError as exc:
+        raise ValueError(f"line {exc.line}: {exc.message}" if exc.line else exc.message) from None
+    if data is None:
+        return []
+    if not isinstance(data, dict) or not isinstance(data.get("sources", []), list):
+        raise ValueError("expected 'sources:' and a list of paths")
+    return [_source_path(e) for e in data.get("sources") or []]
+
+
+def read_sources(paths: Paths) -> list[Path]:
+    """The remembered sources (none when there is no ``sources.yaml``);
+    :class:`SourcesError` when the file exists but cannot be used."""
+    where = paths.sources_file
+    try:
+        data = read_regular(where, MAX_SOURCES_BYTES)
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise SourcesError(f"cannot be read: {exc.strerror or exc}") from None
+    if len(data) > MAX_SOURCES_BYTES:
+        raise SourcesError(f"cannot be read: over {MAX_SOURCES_BYTES // 2**20} MB")
+    try:
+        return parse_sources(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise SourcesError(f"cannot be read: not UTF-8 text (byte {exc.start})") from None
+    except ValueError as exc:
+        raise SourcesError(f"cannot be read: {exc}") from None
 
 
 def remembered_sources(paths: Paths) -> list[Path]:
     """Paths given to the app on the command line in earlier sessions: what the
-    user has seen stays searchable (``sources.yaml`` in the data folder)."""
+    user has seen stays searchable (``sources.yaml`` in the data folder). None
+    when the file cannot be read (:func:`read_sources` says why)."""
     try:
-        data = load_yaml(paths.sources_file.read_text(encoding="utf-8")).data
-    except (OSError, UnicodeDecodeError, LoadError):
+        return read_sources(paths)
+    except SourcesError:
         return []
-    if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
-        return []
-    return [Path(str(p)) for p in data["sources"]]
 
 
 def remember_sources(paths: Paths, extra: Sequence[Path]) -> None:
-    """Add ``extra`` (made absolute) to the remembered sources; best effort."""
-    known = remembered_sources(paths)
-    new = [
-        p.resolve()
-        for p in extra
-        if p.exists() and p.resolve() not in known and _utf8(str(p.resolve()))
-    ]
+    """Add ``extra`` (made absolute) to the remembered sources; best effort. A
+    ``sources.yaml`` that cannot be read is left as it is (the library says so)."""
+    try:
+        known = read_sources(paths)
+    except SourcesError:
+        return
+    new = [p.resolve() for p in extra if p.exists() and p.resolve() not in known]
     if not new:
         return
-    with contextlib.suppress(OSError, ValueError):  # forgetting a source loses no user data
-        text = dump_yaml({"sources": [str(p) for p in [*known, *new]]}, check=True)
-        atomic_write_text(paths.sources_file, text)
+    with contextlib.suppress(OSError):  # forgetting a source loses no user data
+        atomic_write_text(paths.sources_file, dump_sources([*known, *new]))
 
 
 def forget_source(paths: Paths, source: Path) -> Path | None:
     """Remove ``source`` from the remembered sources (the user names it as they
     like: relative, through a link, or gone from the disk); the path forgotten,
-    or None when it was not remembered. OSError when the list cannot be saved."""
-    known = remembered_sources(paths)
+    or None when it was not remembered. OSError when the list cannot be saved,
+    :class:`SourcesError` when it cannot be read."""
+    known = read_sources(paths)
     names = {Path(os.path.abspath(source)), source.resolve()}
     gone = [p for p in known if p in names]
     if not gone:
         return None
-    text = dump_yaml({"sources": [str(p) for p in known if p not in names]}, check=True)
-    atomic_write_text(paths.sources_file, text)
+    atomic_write_text(paths.sources_file, dump_sources([p for p in known if p not in names]))
     return gone[0]
-
-
-def _utf8(text: str) -> bool:
-    """A path that is not UTF-8 (a lone surrogate) cannot be written in YAML."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def papers_from(lib: Library, source: Path) -> set[str]:
@@ -228,14 +320,21 @@ def papers_from(lib: Library, source: Path) -> set[str]:
     }
 
 
-def find_files(roots: Iterable[Path]) -> list[Path]:
-    """Digest files under the given files/folders, in a stable order, each once."""
+def find_files(roots: Iterable[Path], faults: list[Problem] | None = None) -> list[Path]:
+    """Digest files under the given files/folders, in a stable order, each once.
+    A folder that cannot be listed is added to ``faults`` (when given)."""
     out: list[Path] = []
     seen: set[str] = set()
+
+    def unlistable(exc: OSError) -> None:
+        if faults is not None:
+            where = exc.filename if exc.filename is not None else "?"
+            faults.append(Problem(os.fsdecode(where), f"cannot be read: {exc.strerror or exc}"))
+
     for root in roots:
         if root.is_dir():
             found: list[Path] = []
-            for dirpath, dirnames, filenames in os.walk(root):
+            for dirpath, dirnames, filenames in os.walk(root, onerror=unlistable):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
                 found.extend(Path(dirpath) / f for f in filenames)
             candidates = sorted(f for f in found if looks_like_digest(f))
@@ -262,10 +361,13 @@ def open_library(
     With ``partial`` and nothing changed since the last start, only the newest
     papers are read and :meth:`Library.load_rest` reads the others: a 100k
     library paints in a fraction of a second."""
-    roots = [*library_roots(paths, config), *extra]
-    files = find_files(roots)
+    faults: list[Problem] = []
+    roots = [*_roots(paths, config, faults), *extra]
+    files = find_files(roots, faults)
     is_sample = False
-    if not files and not extra:
+    if not files and not extra and not faults:
+        # Nothing configured: the samples. Never when a folder could not be
+        # read: they would pass for the user's library.
         files = find_files([resource_dir("sample_digests")])
         is_sample = True
     stamps = [_stamp(f) for f in files]
@@ -280,7 +382,7 @@ def open_library(
         if lib is not None:
             lib.files, lib.is_sample = files, is_sample
             lib.stats = LoadStats(files=len(files), cached=len(files))
-            return lib
+            return _with_faults(lib, faults)
     lib = Library(files=files, is_sample=is_sample)
     total = len(files)
     for n, (f, stamp) in enumerate(zip(files, stamps, strict=True)):
@@ -295,6 +397,14 @@ def open_library(
     lib.expected = len(lib.papers)
     if cache is not None and lib.stats.parsed + lib.stats.cached == total:
         cache.put_snapshot(key, lib)
+    return _with_faults(lib, faults)
+
+
+def _with_faults(lib: Library, faults: list[Problem]) -> Library:
+    # After the snapshot is written: a folder unreadable today is not a
+    # problem of the digests to remember.
+    lib.faults = faults
+    lib.problems = [*faults, *lib.problems]
     return lib
 
 
@@ -559,7 +669,7 @@ class _Cache:
             full = Library(
                 digests=lib.digests, problems=lib.problems, files=lib.files, stats=lib.stats
             )
-            full.is_sample, full.expected = lib.is_sample, lib.expected
+            full.is_sample, full.expected, full.faults = lib.is_sample, lib.expected, lib.faults
             ordered = head + tail
             full.papers = {p.id: p for p in ordered}
             full._ordered = ordered
@@ -571,7 +681,8 @@ class _Cache:
                     fh.seek(tail_at)
                     return whole(_papers_from_chunk(_read_chunk(fh)))
             except (OSError, TypeError, ValueError, IndexError, EOFError):
-                path.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    path.unlink()
                 if fallback is None:
                     raise
                 return fallback()

@@ -20,11 +20,21 @@ from pathlib import Path
 APP = "digest-reader"
 
 
+class PathError(ValueError):
+    """A path the user wrote that names no place: the message says why."""
+
+
 def _xdg(var: str, default: str) -> Path:
     value = os.environ.get(var, "")
     if value and os.path.isabs(value):
         return Path(value)
-    return Path.home() / default
+    try:
+        return Path.home() / default
+    except RuntimeError:  # no HOME and no passwd entry (a container's bare uid)
+        raise PathError(
+            f"cannot find the home folder (HOME is not set and user {os.getuid()} has no"
+            f" passwd entry): set HOME, or {var}"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,20 @@ class Paths:
     @property
     def library_cache(self) -> Path:
         return self.cache_dir / "library"
+
+
+def user_path(text: str | os.PathLike[str]) -> Path:
+    """``text`` with a leading ``~`` or ``~user`` expanded. :class:`PathError`
+    (not the RuntimeError of :meth:`Path.expanduser`) when the home folder
+    cannot be found: ``~nouser/papers`` names a user this machine does not
+    have."""
+    path = Path(text)
+    try:
+        return path.expanduser()
+    except RuntimeError:
+        first = path.parts[0] if path.parts else str(text)
+        who = f"no user {first[1:]!r} on this machine" if first != "~" else "no home folder"
+        raise PathError(f"{text}: {first} cannot be expanded ({who})") from None
 
 
 def resource_dir(name: str) -> Path:

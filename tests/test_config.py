@@ -78,7 +78,7 @@ def test_a_bad_value_is_a_warning_and_the_default_stays(
 
 def test_read_after_seconds_below_zero_says_what_it_needs(tmp_path: Path) -> None:
     w = _one(_load(tmp_path, "read_after_seconds: -5\n"), "read_after_seconds")
-    assert "0 or more, not -5; using 3" in w
+    assert "from 0 to 86400, not -5; using 3" in w
 
 
 def test_a_saved_search_that_does_not_parse_is_named_and_left_out(tmp_path: Path) -> None:

@@ -335,3 +335,76 @@ def test_merging_an_unreadable_file_changes_nothing(path: Path, tmp_path: Path) 
     with pytest.raises(StateError, match="missing.yaml"):
         store.merge_file(tmp_path / "missing.yaml")
     assert path.read_bytes() == before
+
+
+# -- times at the edge of the range ------------------------------------------------
+
+EDGE = "9999-12-31T23:59:59.999999Z"
+
+
+def test_a_read_mark_at_the_last_representable_time_can_still_be_changed(path: Path) -> None:
+    # The app crashed (OverflowError) marking the shown paper read: "just after
+    # 9999-12-31T23:59:59.999999Z" does not exist.
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        f"version: 1\npapers:\n  '2401.10000':\n    read: false {EDGE}\n    starred: true {EDGE}\n",
+        encoding="utf-8",
+    )
+    store = open_state(path)
+    store.set_read(["2401.10000"], True)
+    store.set_starred(["2401.10000"], False)
+    again = open_state(path)
+    assert again.get("2401.10000").read is True
+    assert again.get("2401.10000").starred is False
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:30:00-01:00", "0001-01-01T00:00:00+05:00"])
+def test_an_offset_time_past_the_range_is_a_message_on_every_path(path: Path, when: str) -> None:
+    store = open_state(path)
+    store.toggle_star("2401.10000")
+    text = path.read_text(encoding="utf-8").replace("starred: true ", f"starred: true {when} #")
+    path.write_text(text, encoding="utf-8")
+    before = path.read_bytes()
+    assert store.refresh() is True  # raised OverflowError before
+    assert store.read_only and f"not a time: '{when}'" in (store.problem or "")
+    with pytest.raises(StateError, match="not a time"):
+        store.toggle_star("2401.10001")
+    fresh = open_state(path)
+    assert fresh.read_only and "not a time" in (fresh.problem or "")
+    assert path.read_bytes() == before
+
+
+# -- the same on a real small file system ----------------------------------------
+
+
+def test_a_full_tmpfs_keeps_the_file_and_its_backup(tmp_path: Path) -> None:
+    from helpers.faultfs import fill, small_fs
+
+    with small_fs(tmp_path / "small", "128k") as fs:
+        path = fs / "digest-reader" / "state.yaml"
+        store, before, backup = _saved_twice(path)
+        fill(fs)
+        with pytest.raises(StateError, match="disk is full"):
+            store.set_note("2401.10001", "a note " * 5000)
+        assert path.read_bytes() == before
+        assert store.backup_path.read_bytes() == backup
+        assert not _leftovers(path.parent)
+        (fs / "filler").unlink()
+        store.set_note("2401.10001", "a note")
+        assert open_state(path).get("2401.10001").note == "a note"
+
+
+def test_a_read_only_tmpfs_data_folder_opens_read_only(tmp_path: Path) -> None:
+    from helpers.faultfs import remount_read_only, small_fs
+
+    with small_fs(tmp_path / "small") as fs:
+        path = fs / "digest-reader" / "state.yaml"
+        _, before, backup = _saved_twice(path)
+        remount_read_only(fs)
+        store = open_state(path)
+        assert store.read_only and "read-only" in (store.problem or "")
+        assert store.get("2401.10000").starred
+        with pytest.raises(StateError, match="read-only"):
+            store.toggle_star("2401.10000")
+        assert path.read_bytes() == before
+        assert store.backup_path.read_bytes() == backup

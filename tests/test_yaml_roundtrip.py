@@ -66,7 +66,8 @@ def test_a_folder_name_that_is_not_utf8_does_not_lose_the_others(tmp_path: Path)
     odd = os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9")  # Latin-1 bytes, a lone surrogate
     os.mkdir(odd)
     remember_sources(paths, [Path(odd)])
-    assert remembered_sources(paths) == [good.resolve()]  # the file is still readable
+    # the file is still readable, and the odd name is kept exactly (as its bytes)
+    assert remembered_sources(paths) == [good.resolve(), Path(odd).resolve()]
 
 
 @pytest.mark.parametrize("text", TEXTS, ids=IDS)

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from importlib import import_module
 from pathlib import Path
 
+from reader.fileio import NotRegularFile, read_regular
 from reader.formats.archive import (
     ARCHIVE_SUFFIXES as ARCHIVE_SUFFIXES,
 )
@@ -115,8 +116,11 @@ def read_sources(
         yield from archive_sources(Path(path), limits or ArchiveLimits(member_bytes=max_bytes))
         return
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(max_bytes + 1)
+        # checked again after opening: the file may have been swapped for a FIFO
+        data = read_regular(path, max_bytes)
+    except NotRegularFile as exc:
+        yield _failed(name, str(exc))
+        return
     except OSError as exc:
         yield _failed(name, f"cannot read: {exc.strerror or exc}")
         return

@@ -164,7 +164,10 @@ def after(now: str, prev: str | None) -> str:
     """``now``, or just after ``prev``: a change always wins over what it replaces."""
     if prev is None or now > prev:
         return now
-    dt = datetime.strptime(prev, "%Y-%m-%dT%H:%M:%S.%fZ") + timedelta(microseconds=1)
+    try:
+        dt = datetime.strptime(prev, "%Y-%m-%dT%H:%M:%S.%fZ") + timedelta(microseconds=1)
+    except OverflowError:  # prev is the last representable time: nothing is later
+        return prev
     return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 

@@ -180,7 +180,7 @@ def _time(value: Any, where: str) -> str:
         return known
     try:
         canonical = parse_time(value)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: an offset past year 9999
         raise _Bad(f"{where}: not a time: {value!r}") from None
     if len(_seen_times) > 50_000:
         _seen_times.clear()

@@ -11,9 +11,14 @@ import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from reader.fileio import atomic_write_text
+from reader.fileio import atomic_write_text, read_regular
 from reader.safeload import LoadError, load_yaml
 from reader.yamlwrite import dump_yaml
+
+#: Larger than any preferences file we write; a larger one is ignored.
+MAX_PREFS_BYTES = 64 * 1024
+#: 9999-12-31T00:00:00Z: the last day a date can show.
+LATEST_SESSION = 253402214400.0
 
 
 @dataclass
@@ -25,7 +30,11 @@ class UiPrefs:
     @classmethod
     def load(cls, path: Path) -> UiPrefs:
         try:
-            data = load_yaml(path.read_text(encoding="utf-8")).data
+            # never waits on a FIFO put in the file's place
+            raw = read_regular(path, MAX_PREFS_BYTES)
+            if len(raw) > MAX_PREFS_BYTES:
+                return cls()
+            data = load_yaml(raw.decode("utf-8")).data
         except (OSError, UnicodeDecodeError, LoadError):
             return cls()
         if not isinstance(data, dict):
@@ -35,7 +44,10 @@ class UiPrefs:
         if isinstance(theme, str) and theme.strip():
             prefs.theme = theme.strip()
         with contextlib.suppress(TypeError, ValueError):
-            prefs.last_session = float(data.get("last_session"))  # type: ignore[arg-type]
+            when = float(data.get("last_session"))  # type: ignore[arg-type]
+            # a time a date can hold (inf, nan or 1e300 overflowed the catch-up view)
+            if 0 <= when <= LATEST_SESSION:
+                prefs.last_session = when
         return prefs
 
     def save(self, path: Path) -> None:

@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from reader.paths import PathError, user_path
 from reader.wording import counted
 
 EXTENSIONS = {
@@ -91,5 +92,11 @@ class ExportDialog(ModalScreen[tuple[str, Path] | None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         value = event.value.strip()
-        if value:
-            self.dismiss((self.fmt, Path(value).expanduser()))
+        if not value:
+            return
+        try:
+            target = user_path(value)
+        except PathError as exc:
+            self.notify(str(exc), title="Export", severity="error", markup=False)
+            return
+        self.dismiss((self.fmt, target))

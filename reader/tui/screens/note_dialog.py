@@ -1,16 +1,55 @@
-"""The note dialog (``n``): a multi-line editor for the paper's note."""
+"""The note dialog (``n``): a multi-line editor for the paper's note.
+
+Bounded whatever the note holds (the caps are in :mod:`reader.limits`): a
+note over :data:`~reader.limits.MAX_NOTE_CHARS` (from a merge, or an older
+version) opens cut and read-only, saying how to reach the rest; saving or
+pasting past the cap is refused with a message; a line longer than
+:data:`~reader.limits.WRAP_MAX_LINE` turns soft wrapping off, since
+re-wrapping it on every key is what made a 10 MB note take seconds a key.
+"""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual import events, on
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
+from reader.limits import MAX_NOTE_CHARS, WRAP_MAX_LINE, longest_line, note_too_long
 from reader.tui import text as tx
+from reader.wording import counted
+
+HINT = "Ctrl+S saves · Esc cancels"
+
+
+class NoteArea(TextArea):
+    """A TextArea that refuses a paste which would take the note past the cap
+    (handlers run subclass first: ``prevent_default`` keeps TextArea's own
+    paste handler from inserting it)."""
+
+    def on_paste(self, event: events.Paste) -> None:
+        if self.read_only:
+            return
+        grown = _length(self) - len(self.selected_text) + len(event.text)
+        if grown > MAX_NOTE_CHARS:
+            event.prevent_default()
+            event.stop()
+            self.notify(
+                f"Not pasted: the note would be {counted(grown, 'character')};"
+                f" a note holds at most {counted(MAX_NOTE_CHARS, 'character')}.",
+                severity="error",
+                markup=False,
+            )
+
+
+def _length(area: TextArea) -> int:
+    """Characters in the area's text (newlines counted), without joining it."""
+    doc = area.document
+    return sum(len(line) for line in doc.lines) + max(0, doc.line_count - 1)
 
 
 class NoteDialog(ModalScreen[str | None]):
@@ -35,18 +74,55 @@ class NoteDialog(ModalScreen[str | None]):
         super().__init__()
         self.paper_title = title
         self.note = note
+        #: A note over the cap is shown cut and cannot be saved from here.
+        self.too_long = len(note) > MAX_NOTE_CHARS
 
     def compose(self) -> Any:
+        shown = self.note[:MAX_NOTE_CHARS] if self.too_long else self.note
+        wrap = longest_line(shown) <= WRAP_MAX_LINE
         with Vertical() as box:
             box.border_title = "Note"
             yield Static(Text(tx.line(self.paper_title), no_wrap=True, overflow="ellipsis"))
-            yield TextArea(self.note, id="note-text", soft_wrap=True, tab_behavior="indent")
-            yield Static(Text("Ctrl+S saves · Esc cancels"), classes="hint")
+            yield NoteArea(
+                shown,
+                id="note-text",
+                soft_wrap=wrap,
+                tab_behavior="indent",
+                read_only=self.too_long,
+            )
+            if self.too_long:
+                hint = (
+                    f"This note is {counted(len(self.note), 'character')}, over the"
+                    f" {counted(MAX_NOTE_CHARS, 'character')} a note holds: shown cut, read-only."
+                    " `digest-reader note ID` prints it, `digest-reader note ID -` replaces it"
+                    " · Esc closes"
+                )
+            else:
+                hint = HINT
+            yield Static(Text(hint), classes="hint")
 
     def on_mount(self) -> None:
         area = self.query_one(TextArea)
         area.focus()
         area.move_cursor(area.document.end)
 
+    @on(TextArea.Changed)
+    def _line_grew(self, event: TextArea.Changed) -> None:
+        area = event.text_area
+        if area.soft_wrap and len(area.document[area.cursor_location[0]]) > WRAP_MAX_LINE:
+            area.soft_wrap = False  # one huge line: scroll sideways rather than re-wrap
+
     def action_save(self) -> None:
-        self.dismiss(self.query_one(TextArea).text)
+        if self.too_long:
+            self.notify(
+                "This note is over the cap and read-only here; nothing was changed.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        text = self.query_one(TextArea).text
+        why = note_too_long(text)
+        if why is not None:
+            self.notify(f"Not saved: {why}.", severity="error", markup=False)
+            return
+        self.dismiss(text)

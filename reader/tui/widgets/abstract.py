@@ -402,5 +402,13 @@ class AbstractPane(ScrollView, can_focus=True):
         if state.note:
             parts.append(Text(" "))
             parts.append(Text("Note", style=self._style("abstract--note-title")))
-            parts.append(Text(tx.block(state.note)))
+            parts.append(Text(tx.block(state.note[:DISPLAY_MAX_CHARS])))
+            if len(state.note) > DISPLAY_MAX_CHARS:
+                more = len(state.note) - DISPLAY_MAX_CHARS
+                parts.append(
+                    Text(
+                        f"… {counted(more, 'more character')} not shown (n opens the note)",
+                        style=meta,
+                    )
+                )
         return parts
