@@ -25,6 +25,7 @@ from reader.library import Library, find_files, open_library
 from reader.model import Paper
 from reader.paths import Paths
 from reader.sanitize import clean, clean_line
+from reader.wording import counted, number
 
 if TYPE_CHECKING:
     from reader.search.engine import Searcher
@@ -260,7 +261,11 @@ def cmd_search(args: argparse.Namespace) -> int:
         for h in result.hits:
             _out(paper_line(papers[h.id], ctx.state))
         if sys.stdout.isatty():
-            sys.stderr.write(f"{len(result.hits)} of {result.total} papers\n")
+            shown, total = (
+                number(len(result.hits)),
+                counted(result.total, "paper", exact=result.exact),
+            )
+            sys.stderr.write(f"{shown} of {total}\n")
     return 0
 
 

@@ -84,9 +84,10 @@ class SearchResult:
     terms: list[str]
     #: The order used: relevance, newest, oldest or upvotes.
     sort: str
-    #: How many papers match in all (see ``exact``).
+    #: How many papers match in all, also beyond ``hits`` (see ``exact``).
     total: int
-    #: False when ``total`` is Whoosh's upper estimate (a limited text search).
+    #: False when ``total`` is an estimate: some matches came from the scan of
+    #: papers not indexed yet, whose word matching is approximate. Say "about".
     exact: bool = True
     #: How many matching papers were found by scanning (not indexed yet).
     scanned: int = 0
@@ -95,6 +96,27 @@ class SearchResult:
     @property
     def ids(self) -> list[str]:
         return [h.id for h in self.hits]
+
+
+@dataclass(frozen=True)
+class Count:
+    """How many papers match a query (:meth:`Searcher.count`)."""
+
+    n: int
+    #: False when some matches came from the scan (see :attr:`SearchResult.exact`).
+    exact: bool = True
+
+
+@dataclass
+class _Tally:
+    """What one query's evaluation met on its way."""
+
+    #: Matches found by scanning papers not indexed yet (approximate matching).
+    scanned: int = 0
+
+    @property
+    def exact(self) -> bool:
+        return self.scanned == 0
 
 
 def _date_key(p: Paper) -> str:
@@ -126,6 +148,7 @@ class Searcher:
         self._days_key: tuple[int, int] | None = None
         self._days: tuple[list[str], list[str]] = ([], [])
         self._pending: set[str] = set()
+        self._gone: set[str] = set()
         self._fold_cache: dict[str, tuple[Paper, dict[str, str]]] = {}
 
     # ------------------------------------------------------------ public API
@@ -137,12 +160,15 @@ class Searcher:
         parsed = parse_query(text, today)
         return self.run(parsed, limit)
 
-    def count(self, text: str, today: dt.date | None = None) -> int:
-        """How many papers match ``text`` (for sidebars; saved searches)."""
+    def count(self, text: str, today: dt.date | None = None) -> Count:
+        """How many papers match ``text`` (for sidebars; saved searches): the
+        same number as ``search(text).total``, without ranking."""
         parsed = parse_query(text, today)
         if parsed.node is None:
-            return len(self.library.papers)
-        return len(self._eval_set(parsed.node))
+            return Count(len(self.library.papers))
+        tally = _Tally()
+        n = len(self._eval_set(parsed.node, tally))
+        return Count(n, tally.scanned == 0)
 
     def similar(self, pid: str, limit: int = 20) -> list[Hit]:
         """Papers like ``pid`` (title and abstract), best first."""
@@ -172,8 +198,16 @@ class Searcher:
         if key != self._pending_key:
             if not hashes:
                 self._pending = set(papers)
+                self._gone = set()
             else:
                 self._pending = {pid for pid in papers if pid not in hashes}
+                # Indexed, but no longer in the library (until the next sync):
+                # left out of the index's hits and counts.
+                self._gone = (
+                    {pid for pid in hashes if pid not in papers}
+                    if len(hashes) + len(self._pending) != len(papers)
+                    else set()
+                )
             self._pending_key = key
             if not self._pending:
                 self._fold_cache.clear()  # everything is indexed: no more scans
@@ -204,12 +238,15 @@ class Searcher:
         children = list(node.children) if isinstance(node, And) else [node]
         text_nodes = [c for c in children if is_text(c)]
         filters = [c for c in children if not is_text(c)]
+        tally = _Tally()
         allowed: set[str] | None = None
         for f in filters:
-            got = self._eval_set(f)
+            got = self._eval_set(f, tally)
             allowed = got if allowed is None else allowed & got
             if not allowed:
-                return SearchResult([], parsed.terms, sort, 0, parsed=parsed)
+                return SearchResult(
+                    [], parsed.terms, sort, 0, tally.exact, tally.scanned, parsed=parsed
+                )
 
         if not text_nodes:
             assert allowed is not None
@@ -218,12 +255,18 @@ class Searcher:
             if limit is not None:
                 ids = ids[:limit]
             return SearchResult(
-                [Hit(i, 0.0) for i in ids], parsed.terms, sort, total, parsed=parsed
+                [Hit(i, 0.0) for i in ids],
+                parsed.terms,
+                sort,
+                total,
+                tally.exact,
+                tally.scanned,
+                parsed=parsed,
             )
 
         tnode: Node = text_nodes[0] if len(text_nodes) == 1 else And(tuple(text_nodes))
         want = limit + TIE_MARGIN if (limit is not None and sort == "relevance") else None
-        scores, total, exact, scanned = self._text_scores(tnode, want, allowed)
+        scores, total = self._text_scores(tnode, want, allowed, tally)
         if sort == "relevance":
             ranked = sorted(scores.items(), key=lambda kv: _date_key(papers[kv[0]]), reverse=True)
             ranked.sort(key=lambda kv: -round(kv[1], 6))
@@ -233,24 +276,29 @@ class Searcher:
             hits = [Hit(i, scores[i]) for i in ids]
         if limit is not None:
             hits = hits[:limit]
-        return SearchResult(hits, parsed.terms, sort, total, exact, scanned, parsed=parsed)
+        return SearchResult(
+            hits, parsed.terms, sort, total, tally.exact, tally.scanned, parsed=parsed
+        )
 
     def _text_scores(
-        self, tnode: Node, want: int | None, allowed: set[str] | None
-    ) -> tuple[dict[str, float], int, bool, int]:
-        """Scores of papers matching the text tree: Whoosh for indexed papers,
-        a scan for the others. Returns (scores, total, exact, scanned)."""
+        self, tnode: Node, want: int | None, allowed: set[str] | None, tally: _Tally
+    ) -> tuple[dict[str, float], int]:
+        """Scores of papers matching the text tree: the index for indexed
+        papers, a scan for the others (counted in ``tally``). Returns the
+        scores (the best ``want`` from the index, every scanned match) and
+        the number of matches in all."""
         papers = self.library.papers
         pending = self.pending_ids()
         scores: dict[str, float] = {}
         total = 0
-        exact = True
         if self.index is not None and len(pending) < len(papers):
             only: set[str] | None = None
             if allowed is not None:
                 only = allowed - pending if pending else allowed
             try:
-                hits, total, exact = self.index.search_counted(to_whoosh(tnode), want, only)
+                hits, total = self.index.search_counted(
+                    to_whoosh(tnode), want, only, exclude=self._gone
+                )
             except IndexUnavailable:
                 pending = set(papers)
                 hits = []
@@ -258,8 +306,6 @@ class Searcher:
             for pid, score in hits:
                 if pid in papers and pid not in scores and pid not in pending:
                     scores[pid] = score
-            if len(scores) < len(hits):
-                total = max(len(scores), total - (len(hits) - len(scores)))
         else:
             pending = set(papers)
         scan_ids: Iterable[str] = pending if allowed is None else (pending & allowed)
@@ -272,7 +318,8 @@ class Searcher:
             if s is not None:
                 scores[pid] = s
                 scanned += 1
-        return scores, total + scanned, exact, scanned
+        tally.scanned += scanned
+        return scores, total + scanned
 
     # --------------------------------------------------------------- orders
 
@@ -313,14 +360,14 @@ class Searcher:
     def _all(self) -> set[str]:
         return set(self.library.papers)
 
-    def _eval_set(self, node: Node) -> set[str]:
+    def _eval_set(self, node: Node, tally: _Tally) -> set[str]:
         papers = self.library.papers
         if is_text(node) and not isinstance(node, Not):
-            return set(self._text_scores(node, None, None)[0])
+            return set(self._text_scores(node, None, None, tally)[0])
         if isinstance(node, And):
             out: set[str] | None = None
             for c in node.children:
-                got = self._eval_set(c)
+                got = self._eval_set(c, tally)
                 out = got if out is None else out & got
                 if not out:
                     return set()
@@ -328,10 +375,10 @@ class Searcher:
         if isinstance(node, Or):
             acc: set[str] = set()
             for c in node.children:
-                acc |= self._eval_set(c)
+                acc |= self._eval_set(c, tally)
             return acc
         if isinstance(node, Not):
-            return self._all() - self._eval_set(node.child)
+            return self._all() - self._eval_set(node.child, tally)
         if isinstance(node, Everything):
             return self._all()
         if isinstance(node, IdIs):
@@ -361,7 +408,7 @@ class Searcher:
             hi = bisect.bisect_right(days, node.hi + "\uffff")
             return set(day_ids[lo:hi])
         if isinstance(node, Text):  # pragma: no cover - handled by is_text above
-            return set(self._text_scores(node, None, None)[0])
+            return set(self._text_scores(node, None, None, tally)[0])
         raise TypeError(f"unknown node {node!r}")  # pragma: no cover
 
     def _state_set(self, what: str) -> set[str]:

@@ -22,7 +22,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from reader.ids import arxiv_id, is_arxiv_id
 
@@ -942,8 +942,26 @@ def _span_within() -> type:
         def estimate_min_size(self, ixreader: object) -> int:
             return 0
 
-        def matcher(self, searcher: object, context: object = None) -> object:
-            return _Matcher(self._subm(searcher, context), self.lo, self.limit)
+        def matcher(self, searcher: Any, context: object = None) -> object:
+            from whoosh.matching import NullMatcher
+            from whoosh.query import MultiTerm, Term
+            from whoosh.query.compound import DefaultOr
+
+            q = self.q
+            if not isinstance(q, MultiTerm):
+                return _Matcher(self._subm(searcher, context), self.lo, self.limit)
+            # A prefix or ``~`` query may get a matcher without positions from
+            # Whoosh (preloaded ids, for an index under 5,000 papers or over
+            # 1,024 words): it raises on spans. A union of its words keeps them.
+            schema = searcher.schema
+            words = [
+                Term(f, w if isinstance(w, str) else schema[f].from_bytes(w))
+                for f, w in q.expanded_terms(searcher.reader())
+            ]
+            if not words:
+                return NullMatcher()
+            sub = words[0] if len(words) == 1 else DefaultOr(words, boost=q.boost)
+            return _Matcher(sub.matcher(searcher, context), self.lo, self.limit)
 
     class _Matcher(SpanFirst.SpanFirstMatcher):  # type: ignore[misc]
         def __init__(self, child: object, lo: int, hi: int) -> None:

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -34,6 +34,9 @@ from reader.tui import text as tx
 from reader.tui.prefs import UiPrefs
 from reader.tui.screens.main import MainScreen
 from reader.tui.themes import CYCLE, OUR_THEMES, initial_theme
+
+if TYPE_CHECKING:  # the engine loads Whoosh: not before the first screen
+    from reader.search.engine import Count
 
 try:
     from reader.state import StateError
@@ -373,9 +376,9 @@ class DigestApp(App[int]):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, self._search_typed, text, current)
 
-    def count(self, query: str) -> int | None:
+    def count(self, query: str) -> Count | None:
         try:
-            return int(self.searcher.count(query))
+            return self.searcher.count(query)
         except Exception:
             return None
 

@@ -40,6 +40,7 @@ from reader.tui.widgets.paper_list import PaperList
 from reader.tui.widgets.search_bar import SearchBar
 from reader.tui.widgets.sidebar import Entry, Sidebar
 from reader.tui.widgets.status import StatusLine
+from reader.wording import counted, number
 
 if TYPE_CHECKING:
     from reader.tui.app import DigestApp
@@ -86,6 +87,8 @@ class View:
     ids: list[str] = field(default_factory=list)
     #: Search: how many papers match in all (the list holds the best of them).
     total: int = 0
+    #: False when that number is an estimate (shown as "about N").
+    exact: bool = True
 
 
 class MainScreen(Screen[None]):
@@ -200,9 +203,10 @@ class MainScreen(Screen[None]):
             done = sum(1 for pid in view.ids if pid in read)
             text.append(f" · {done} of {len(view.ids)} read")
         elif view.total > len(view.papers):
-            text.append(f" · best {len(view.papers):,} of {view.total:,} papers")
+            total = counted(view.total, "paper", exact=view.exact)
+            text.append(f" · best {number(len(view.papers))} of {total}")
         else:
-            text.append(f" · {len(view.papers)} papers")
+            text.append(f" · {counted(len(view.papers), 'paper', exact=view.exact)}")
         self.status.set_view(text)
 
     def show_all(self) -> None:
@@ -244,7 +248,12 @@ class MainScreen(Screen[None]):
                 return
             papers = app.papers_for(result.hits)
             self.base = View(
-                "saved", f"Saved: {entry.value}", papers, entry.value, list(result.terms)
+                "saved",
+                f"Saved: {entry.value}",
+                papers,
+                entry.value,
+                list(result.terms),
+                exact=result.exact,
             )
             self.set_view(self.base)
 
@@ -289,7 +298,10 @@ class MainScreen(Screen[None]):
         self.search_bar.show_error(None)
         papers = self.dapp.papers_for(result.hits)
         label = f"Search: {text.strip()}"
-        self.set_view(View("search", label, papers, text, list(result.terms), total=result.total))
+        terms = list(result.terms)
+        self.set_view(
+            View("search", label, papers, text, terms, total=result.total, exact=result.exact)
+        )
         return True
 
     @on(Input.Submitted, "#search")

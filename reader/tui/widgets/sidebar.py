@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -14,6 +14,10 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from reader.tui import text as tx
+from reader.wording import number
+
+if TYPE_CHECKING:  # the engine loads Whoosh: not before the first screen
+    from reader.search.engine import Count
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,8 @@ class Entry:
     value: str
     label: str
     count: int | None
+    #: False when ``count`` is an estimate (shown as "about N").
+    exact: bool = True
 
 
 class Sidebar(OptionList):
@@ -53,7 +59,7 @@ class Sidebar(OptionList):
         starred: int,
         days: Iterable[tuple[str, int]],
         tags: Iterable[tuple[str, int]],
-        saved: Iterable[tuple[str, int | None]],
+        saved: Iterable[tuple[str, Count | None]],
     ) -> None:
         """Replace the choices, keeping the highlighted one when it still exists."""
         keep = None
@@ -67,7 +73,7 @@ class Sidebar(OptionList):
             self.entries[key] = entry
             label = Text(entry.label, no_wrap=True, overflow="ellipsis")
             if entry.count is not None:
-                label.append(f" {entry.count}", style="dim")
+                label.append(f" {number(entry.count, entry.exact)}", style="dim")
             options.append(Option(label, id=key))
 
         def header(title: str) -> None:
@@ -78,8 +84,9 @@ class Sidebar(OptionList):
         saved = list(saved)
         if saved:
             header("Saved searches")
-            for name, count in saved:
-                add(Entry("saved", name, "  " + tx.line(name), count))
+            for name, found in saved:
+                n, exact = (found.n, found.exact) if found is not None else (None, True)
+                add(Entry("saved", name, "  " + tx.line(name), n, exact))
         tags = list(tags)
         if tags:
             header("Tags")
