@@ -264,3 +264,21 @@ def test_search_count_on_a_terminal_is_exact(
         code, out, err = run(capsys, "search", query, str(folder), "--limit", "3")
         assert code == 0 and len(out.splitlines()) == min(3, int(total.split()[0].replace(",", "")))
         assert err.splitlines()[-1].endswith(f" of {total}"), (query, err)
+
+
+def test_search_finds_tex_accents_as_shown(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    folder = tmp_path / "tex"
+    folder.mkdir()
+    (folder / "2025-08-21.yaml").write_text(
+        "title: tex\ndate: 2025-08-21\npapers:\n"
+        '  - id: "2508.30001"\n'
+        "    title: Poincar\\'e maps for diffusion\n"
+        "    authors: ['J. M\\\"uller', 'K. Schr{\\\"o}dinger']\n"
+        "    abstract: Plain.\n",
+        encoding="utf-8",
+    )
+    for query in ("poincare", "poincaré", "author:muller", "author:müller", "schrödinger"):
+        code, out, _ = run(capsys, "search", query, str(folder), "--json")
+        assert code == 0 and [p["id"] for p in json.loads(out)] == ["2508.30001"], query

@@ -464,3 +464,46 @@ def test_a_field_prefix_leaves_the_index_usable() -> None:
         assert (text, r.total, r.exact, index.problem) == (
             text, brute_count(papers, text) if "~" not in text else 1100, True, ""
         )  # fmt: skip
+
+
+# --------------------------------------------------------------------------
+# What the reader shows is what search finds: TeX accents (issue 10 item 4)
+
+ACCENTED = [
+    P("2509.00001", r"Poincar\'e recurrence for transformers", r"We follow Poincar\'{e}.",
+      authors=(r"J. M\"uller", r"K. Schr{\"o}dinger"), tags=[r"G{\"o}del"]),
+    P("2509.00002", r"$\alpha$-stable flows and the $\nabla^2$DFT set", "Plain words."),
+    P("2509.00003", "Poincare without an accent", "Also here.", authors=("Ann Muller",)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("indexed", [True, False])
+def test_tex_accents_are_found_as_shown(indexed: bool) -> None:
+    from reader.latex import readable
+
+    lib = Lib(ACCENTED)
+    index = None
+    if indexed:
+        index = SearchIndex(Paths.from_env().index_dir)
+        index.sync(lib.papers)
+    s = Searcher(lib, None, index)
+    both = ["2509.00001", "2509.00003"]
+    for text, want in [
+        ("poincare", both), ("poincaré", both), ("Poincaré", both), (r"Poincar\'e", both),
+        ("title:poincaré", both), ("abstract:poincare", ["2509.00001"]),
+        ("author:müller", both), ("author:muller", both), ("author:Müller", both),
+        ("schrodinger", ["2509.00001"]), ("author:schrödinger", ["2509.00001"]),
+        ("tag:gödel", ["2509.00001"]), ("tag:godel", ["2509.00001"]),
+        (expand_last_word("poinc"), both), ("alpha", ["2509.00002"]), ("α", ["2509.00002"]),
+        ("dft", ["2509.00002"]), ('"alpha stable"', ["2509.00002"]),
+    ]:  # fmt: skip
+        assert (text, sorted(ids(s, text))) == (text, want)
+    # The highlight marks the word as shown.
+    r = s.search("poincare schrodinger")
+    shown = readable(ACCENTED[0].title)
+    assert [shown[a:b] for a, b in spans(shown, r.terms)] == ["Poincaré"]
+    author = readable(ACCENTED[0].authors[1])
+    assert [author[a:b] for a, b in spans(author, r.terms)] == ["Schrödinger"]
+    shown = readable(ACCENTED[1].title)
+    got = [shown[a:b] for a, b in spans(shown, s.search("α dft").terms)]
+    assert got == ["α", "²DFT"]

@@ -39,9 +39,9 @@ from reader.search.query import (
     Text,
     Upvotes,
     analyze,
-    fold,
     is_text,
     parse_query,
+    searchable,
     to_whoosh,
 )
 
@@ -434,7 +434,7 @@ class Searcher:
         want = node.tag
 
         def ok(tag: str) -> bool:
-            t = fold(tag)
+            t = searchable(tag)
             return t.startswith(want) if node.prefix else t == want
 
         out = {pid for pid, p in self.library.papers.items() if any(ok(t) for t in p.tags)}
@@ -457,7 +457,7 @@ class Searcher:
         return " ; ".join(p.tags)
 
     def _folded(self, p: Paper, name: str) -> str:
-        """``fold`` of a field of ``p``, computed once per paper object: a scan
+        """``searchable`` of a field of ``p``, computed once per paper object: a scan
         runs on every keystroke while a first index build is under way."""
         entry = self._fold_cache.get(p.id)
         if entry is None or entry[0] is not p:
@@ -465,7 +465,7 @@ class Searcher:
             self._fold_cache[p.id] = entry
         got = entry[1].get(name)
         if got is None:
-            got = entry[1][name] = fold(self._field_text(p, name))
+            got = entry[1][name] = searchable(self._field_text(p, name))
         return got
 
     def _scan(self, node: Node, p: Paper) -> float | None:
@@ -508,7 +508,7 @@ class Searcher:
         for pid, p in self.library.papers.items():
             if pid == paper.id:
                 continue
-            text = fold(p.title + " " + p.abstract)
+            text = searchable(p.title + " " + p.abstract)
             score = sum(n for w, n in key if _prefilter(w) in text)
             if score:
                 hits.append(Hit(pid, float(score)))
@@ -560,7 +560,7 @@ def _match_text(node: Text, text: str) -> float:
     if not text:
         return 0.0
     if node.kind != "fuzzy":
-        folded = fold(text)
+        folded = searchable(text)
         for t in node.terms:
             if _prefilter(t) not in folded:
                 return 0.0

@@ -66,7 +66,8 @@ from reader.model import Paper
 from reader.search.query import FIELD_BOOSTS, FIELD_SPANS, INDEX_FIELD, SPAN_WIDTH, analyze
 
 #: Bump when the schema, the analyzer or the sidecar changes: older indexes are rebuilt.
-INDEX_VERSION = 4
+#: 5: text indexed as shown (LaTeX rendered), Greek letters and scripts as words.
+INDEX_VERSION = 5
 STAMP_NAME = "digest-reader-index.json"
 SIDECAR_NAME = "hashes.json"
 STAMP_FORMAT = "digest-reader-index"

@@ -9,8 +9,9 @@ into ``whoosh.query`` objects; filters are applied by the engine, outside
 Whoosh (see :mod:`reader.search.engine` and ``docs/search.md``).
 
 The text analysis shared by the index, the queries and the highlighter lives
-here too (:func:`analyze`, :func:`stem`): ``\\w+`` words, lower-cased, accents
-folded, a small stop list, and a light plural stemmer (``functions`` ->
+here too (:func:`analyze`, :func:`stem`): ``\\w+`` words of the text as shown
+(LaTeX rendered, :func:`searchable`), lower-cased, accents folded, a small
+stop list, and a light plural stemmer (``functions`` ->
 ``function``, ``studies`` -> ``study``) that keeps words whole enough for
 ``prefix*`` to work on the stems.
 """
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union
 
 from reader.ids import arxiv_id, is_arxiv_id
+from reader.latex import SUBSCRIPTS, SUPERSCRIPTS, render
 
 if TYPE_CHECKING:
     from whoosh.query import Query
@@ -241,21 +243,49 @@ def stem(word: str) -> str:
     return got
 
 
+#: Greek letters as words (what ``$\\alpha$`` gave before LaTeX was rendered):
+#: ``α-stable`` is found by ``alpha`` and by ``α``; ``ΛCDM`` is ``lambda cdm``.
+_GREEK = {
+    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ϵ": "epsilon",
+    "ζ": "zeta", "η": "eta", "θ": "theta", "ϑ": "theta", "ι": "iota", "κ": "kappa",
+    "λ": "lambda", "μ": "mu", "µ": "mu", "ν": "nu", "ξ": "xi", "ο": "omicron", "π": "pi",
+    "ϖ": "pi", "ρ": "rho", "ϱ": "rho", "σ": "sigma", "ς": "sigma", "τ": "tau",
+    "υ": "upsilon", "φ": "phi", "ϕ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega",
+}  # fmt: skip
+_BEFORE_NFKD = str.maketrans(
+    # Super- and subscripts are words of their own (``∇²DFT``: ``2``, ``dft``),
+    # as ``$\\nabla^2$DFT`` was before LaTeX was rendered.
+    {c: f" {unicodedata.normalize('NFKD', c)} " for c in {*SUPERSCRIPTS.values(), *SUBSCRIPTS.values()}
+     if unicodedata.normalize("NFKD", c).isalnum()}
+    | {c: f" {name} " for c, name in _GREEK.items()}
+)  # fmt: skip
+
+
 def fold(text: str) -> str:
-    """Lower-case, with accents removed (``Balázs`` -> ``balazs``)."""
+    """Lower-case, with accents removed (``Balázs`` -> ``balazs``), Greek
+    letters spelled out (``α`` -> `` alpha ``) and super- and subscripts made
+    words (``x²`` -> ``x 2 ``)."""
     s = text.lower()
     if s.isascii():
         return s
-    s = unicodedata.normalize("NFKD", s)
+    s = unicodedata.normalize("NFKD", s.translate(_BEFORE_NFKD))
     return "".join(ch for ch in s if not unicodedata.combining(ch))
 
 
+def searchable(text: str) -> str:
+    """The text search matches for a digest's ``text``: what the reader shows
+    (its LaTeX rendered by :func:`reader.latex.render`: ``Poincar\\'e`` is
+    ``Poincaré``), folded (``poincare``)."""
+    return fold(render(text))
+
+
 def analyze(text: str) -> list[str]:
-    """The index terms of ``text``, in order (stop words dropped)."""
+    """The index terms of ``text``, in order (stop words dropped): the words
+    of :func:`searchable`, stemmed."""
     stems = _STEMS
     out: list[str] = []
     append = out.append
-    for w in _WORD.findall(fold(text)):
+    for w in _WORD.findall(searchable(text)):
         if w in STOP_WORDS:
             continue
         s = stems.get(w)
@@ -633,7 +663,7 @@ class _Parser:
             self.sort = v
             return None
         if name == "tag":
-            t = fold(value.strip())
+            t = searchable(value.strip())
             if not t:
                 raise QueryError('"tag:" needs a value after it')
             if t.endswith("*"):
