@@ -507,3 +507,28 @@ def test_tex_accents_are_found_as_shown(indexed: bool) -> None:
     shown = readable(ACCENTED[1].title)
     got = [shown[a:b] for a, b in spans(shown, s.search("α dft").terms)]
     assert got == ["α", "²DFT"]
+
+
+@pytest.mark.parametrize("indexed", [True, False])
+def test_undated_papers_sort_last_oldest_and_newest(indexed: bool) -> None:
+    papers = [
+        P("2508.00001", "Graph b", date="2025-08-02"),
+        P("2508.00002", "Graph a", date="2025-08-02"),
+        P("2508.00003", "Graph c", date="2025-08-01"),
+        Paper(id="t:undated1", title="Graph undated one", abstract=""),
+        P("2508.00004", "Graph d", date="2025-08-03"),
+        Paper(id="t:undated2", title="Graph an undated two", abstract=""),
+    ]
+    lib = Lib(papers)
+    index = None
+    if indexed:
+        index = SearchIndex(Paths.from_env().index_dir)
+        index.sync(lib.papers)
+    s = Searcher(lib, None, index)
+    oldest = ["2508.00003", "2508.00002", "2508.00001", "2508.00004", "t:undated2", "t:undated1"]
+    newest = ["2508.00004", "2508.00002", "2508.00001", "2508.00003", "t:undated2", "t:undated1"]
+    for text in ("sort:oldest", "graph sort:oldest", "(graph OR gr*) sort:oldest"):
+        assert (text, ids(s, text)) == (text, oldest)
+        assert (text, ids(s, text, limit=4)) == (text, oldest[:4])
+    for text in ("", "sort:newest", "graph sort:newest"):
+        assert (text, ids(s, text)) == (text, newest)

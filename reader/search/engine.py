@@ -144,6 +144,8 @@ class Searcher:
         self.index = index
         self._order_key: tuple[int, int] | None = None
         self._order: list[str] = []
+        self._oldest_key: tuple[int, int] | None = None
+        self._oldest: list[str] = []
         self._pending_key: object = None
         self._days_key: tuple[int, int] | None = None
         self._days: tuple[list[str], list[str]] = ([], [])
@@ -226,7 +228,7 @@ class Searcher:
             if sort == "newest":
                 ids = order[:limit] if limit is not None else list(order)
             elif sort == "oldest":
-                ids = order[::-1][:limit] if limit is not None else order[::-1]
+                ids = self._oldest_order()
             else:
                 ids = self._ordered(order, sort)
             if limit is not None:
@@ -333,6 +335,19 @@ class Searcher:
             self._order_key = key
         return self._order
 
+    def _oldest_order(self) -> list[str]:
+        """Oldest first, papers without a date last (as in newest first; the
+        newest order read backwards would put them first)."""
+        papers = self.library.papers
+        key = (id(papers), len(papers))
+        if key != self._oldest_key:
+            by_title = sorted(papers.values(), key=lambda p: p.title.lower())
+            by_title.sort(key=_date_key)
+            dated = [p.id for p in by_title if p.date]
+            self._oldest = dated + [p.id for p in by_title if not p.date]
+            self._oldest_key = key
+        return self._oldest
+
     def _day_index(self) -> tuple[list[str], list[str]]:
         """Every (day, paper id), sorted by day: a date filter is two bisections
         instead of a look at every paper."""
@@ -347,11 +362,9 @@ class Searcher:
     def _ordered(self, ids: Iterable[str], sort: str) -> list[str]:
         papers = self.library.papers
         wanted = ids if isinstance(ids, (set, frozenset)) else set(ids)
-        order = self._newest_order()
+        order = self._oldest_order() if sort == "oldest" else self._newest_order()
         out = [pid for pid in order if pid in wanted] if len(wanted) < len(order) else list(order)
-        if sort == "oldest":
-            out.reverse()
-        elif sort == "upvotes":
+        if sort == "upvotes":
             out.sort(key=lambda i: _votes(papers[i]), reverse=True)
         return out
 
