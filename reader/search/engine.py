@@ -24,6 +24,7 @@ from reader.model import Paper
 from reader.search.index import IndexUnavailable, SearchIndex
 from reader.search.query import (
     FIELD_BOOSTS,
+    STOP_WORDS,
     TEXT_FIELDS,
     And,
     DateIn,
@@ -42,6 +43,7 @@ from reader.search.query import (
     is_text,
     parse_query,
     searchable,
+    stem,
     to_whoosh,
 )
 
@@ -86,8 +88,9 @@ class SearchResult:
     sort: str
     #: How many papers match in all, also beyond ``hits`` (see ``exact``).
     total: int
-    #: False when ``total`` is an estimate: some matches came from the scan of
-    #: papers not indexed yet, whose word matching is approximate. Say "about".
+    #: False when ``total`` is an estimate (say "about"): the scan of papers
+    #: not indexed yet matched a ``word~`` in some (see :class:`_Tally`). The
+    #: scan matches words and phrases exactly as the index does.
     exact: bool = True
     #: How many matching papers were found by scanning (not indexed yet).
     scanned: int = 0
@@ -103,7 +106,7 @@ class Count:
     """How many papers match a query (:meth:`Searcher.count`)."""
 
     n: int
-    #: False when some matches came from the scan (see :attr:`SearchResult.exact`).
+    #: False when ``n`` is an estimate (see :attr:`SearchResult.exact`).
     exact: bool = True
 
 
@@ -111,12 +114,15 @@ class Count:
 class _Tally:
     """What one query's evaluation met on its way."""
 
-    #: Matches found by scanning papers not indexed yet (approximate matching).
+    #: Matches found by scanning papers not indexed yet.
     scanned: int = 0
+    #: Of those, matches of a ``word~``: the scan's edit distance is not
+    #: always Whoosh's (Levenshtein in a segment, Damerau across segments).
+    approximate: int = 0
 
     @property
     def exact(self) -> bool:
-        return self.scanned == 0
+        return self.approximate == 0
 
 
 def _date_key(p: Paper) -> str:
@@ -170,7 +176,7 @@ class Searcher:
             return Count(len(self.library.papers))
         tally = _Tally()
         n = len(self._eval_set(parsed.node, tally))
-        return Count(n, tally.scanned == 0)
+        return Count(n, tally.exact)
 
     def similar(self, pid: str, limit: int = 20) -> list[Hit]:
         """Papers like ``pid`` (title and abstract), best first."""
@@ -321,6 +327,8 @@ class Searcher:
                 scores[pid] = s
                 scanned += 1
         tally.scanned += scanned
+        if scanned and _has_fuzzy(tnode):
+            tally.approximate += scanned
         return scores, total + scanned
 
     # --------------------------------------------------------------- orders
@@ -488,7 +496,7 @@ class Searcher:
             total = 0.0
             for f in fields:
                 if node.kind in ("term", "prefix"):
-                    got = _count_word_starts(node.terms[0], self._folded(p, f))
+                    got = _count_words(node.terms[0], self._folded(p, f), node.kind == "prefix")
                 else:
                     got = _match_text(node, self._field_text(p, f))
                 if got:
@@ -532,19 +540,38 @@ class Searcher:
 _WORD_START: dict[str, re.Pattern[str]] = {}
 
 
-def _count_word_starts(term: str, folded: str) -> float:
-    """Words of ``folded`` that start with ``term`` (its stem, for a plain
-    word): the scan's stand-in for the index's term and prefix matching,
-    approximate (``model`` also counts "modeling") until the paper is indexed."""
-    stem = _prefilter(term)
-    if not stem or stem not in folded:
+def _has_fuzzy(node: Node) -> bool:
+    if isinstance(node, Text):
+        return node.kind == "fuzzy"
+    if isinstance(node, (And, Or)):
+        return any(_has_fuzzy(c) for c in node.children)
+    if isinstance(node, Not):
+        return _has_fuzzy(node.child)
+    return False
+
+
+def _count_words(term: str, folded: str, prefix: bool) -> float:
+    """How many words of ``folded`` (a :func:`searchable` text) the index
+    would match for ``term`` (a stem; ``prefix``: the start of one): the
+    scan's exact stand-in for the index, without analysing the whole text.
+    A substring test first; then only the words that start like ``term``
+    are stemmed, as :func:`analyze` does."""
+    start = _prefilter(term)
+    if not start or start not in folded:
         return 0.0
-    pattern = _WORD_START.get(stem)
+    pattern = _WORD_START.get(start)
     if pattern is None:
         if len(_WORD_START) > 1000:
             _WORD_START.clear()
-        pattern = _WORD_START[stem] = re.compile(r"(?<!\w)" + re.escape(stem))
-    return float(len(pattern.findall(folded)))
+        pattern = _WORD_START[start] = re.compile(r"(?<!\w)" + re.escape(start) + r"\w*")
+    n = 0
+    for w in pattern.findall(folded):
+        if w in STOP_WORDS:
+            continue
+        s = stem(w)
+        if s.startswith(term) if prefix else s == term:
+            n += 1
+    return float(n)
 
 
 def _prefilter(term: str) -> str:
