@@ -457,7 +457,10 @@ def test_a_field_prefix_leaves_the_index_usable() -> None:
     """Whoosh answers a prefix with a matcher without positions for a small
     index or more than 1,024 words; a field restriction needs positions (it
     used to raise, the index was marked damaged and every search scanned)."""
-    papers = {f"w{i}": P(f"w{i}", f"Lantern wo{i:04d}", f"wo{i:04d}y") for i in range(1100)}
+    papers = {
+        f"w{i}": P(f"w{i}", f"Lantern wo{i:04d} lane wo{(i * 7) % 1100:04d}", f"wo{i:04d}y")
+        for i in range(1100)
+    }
     lib = Lib([])
     lib.papers = papers
     index = SearchIndex(Paths.from_env().index_dir)

@@ -975,14 +975,15 @@ def _span_within() -> type:
         def matcher(self, searcher: Any, context: object = None) -> object:
             from whoosh.matching import NullMatcher
             from whoosh.query import MultiTerm, Term
-            from whoosh.query.compound import DefaultOr
+            from whoosh.query.spans import SpanOr
 
             q = self.q
             if not isinstance(q, MultiTerm):
                 return _Matcher(self._subm(searcher, context), self.lo, self.limit)
-            # A prefix or ``~`` query may get a matcher without positions from
-            # Whoosh (preloaded ids, for an index under 5,000 papers or over
-            # 1,024 words): it raises on spans. A union of its words keeps them.
+            # Whoosh answers a prefix or ``~`` with an Or of its words, whose
+            # matchers have no spans (a union; preloaded ids for an index under
+            # 5,000 papers or over 1,024 words): they raise. SpanOr merges the
+            # spans of its words.
             schema = searcher.schema
             words = [
                 Term(f, w if isinstance(w, str) else schema[f].from_bytes(w))
@@ -990,7 +991,7 @@ def _span_within() -> type:
             ]
             if not words:
                 return NullMatcher()
-            sub = words[0] if len(words) == 1 else DefaultOr(words, boost=q.boost)
+            sub = words[0] if len(words) == 1 else SpanOr(words)
             return _Matcher(sub.matcher(searcher, context), self.lo, self.limit)
 
     class _Matcher(SpanFirst.SpanFirstMatcher):  # type: ignore[misc]
