@@ -248,7 +248,9 @@ def shape_queries(queries: list[str], n: int) -> dict[str, list[str]]:
     }
 
 
-def bench_shapes(searcher: Searcher, index: SearchIndex, queries: list[str], n: int) -> None:
+def bench_shapes(
+    searcher: Searcher, index: SearchIndex, queries: list[str], n: int, before: bool = True
+) -> None:
     """Engine time per query shape with exact counts, the share of it spent
     recounting Whoosh's matches, and for the typed shapes the Whoosh matchers
     path they took before (fast postings off, no recount: its count was an
@@ -287,7 +289,7 @@ def bench_shapes(searcher: Searcher, index: SearchIndex, queries: list[str], n: 
             else "none"
         )
         before = ""
-        if shape.startswith("typed") and "title:" not in shape:
+        if before and shape.startswith("typed") and "title:" not in shape:
             old: list[float] = []
             saved = index._fast
             index._fast = None
@@ -314,6 +316,11 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
     ap.add_argument(
         "--shape-queries", type=int, default=30, help="queries per shape (0: skip the shapes)"
+    )
+    ap.add_argument(
+        "--no-before",
+        action="store_true",
+        help="skip the Whoosh path the typed shapes took before (up to minutes a query)",
     )
     args = ap.parse_args()
 
@@ -380,7 +387,7 @@ def main() -> None:
         )  # fmt: skip
 
         if args.shape_queries:
-            bench_shapes(searcher, index, queries, args.shape_queries)
+            bench_shapes(searcher, index, queries, args.shape_queries, not args.no_before)
 
         full = dict(base)
         full.update(digest)

@@ -37,6 +37,7 @@ import contextlib
 import errno
 import fcntl
 import hashlib
+import itertools
 import json
 import math
 import mmap
@@ -227,12 +228,7 @@ class PaperPositions(Positions):  # type: ignore[misc]
     def decode_positions(self, valuestring: bytes) -> list[int]:
         deltas = array("I")
         deltas.frombytes(valuestring[_INT_SIZE:])
-        position = 0
-        out: list[int] = []
-        for d in deltas:
-            position += d
-            out.append(position)
-        return out
+        return list(itertools.accumulate(deltas))
 
     def decode_frequency(self, valuestring: bytes) -> int:
         return int(unpack_uint(valuestring[:_INT_SIZE])[0])
