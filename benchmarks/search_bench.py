@@ -34,7 +34,9 @@ sys.path.insert(0, str(ROOT))
 from reader.ids import arxiv_id  # noqa: E402
 from reader.model import Paper, merge_papers  # noqa: E402
 from reader.search.engine import Searcher  # noqa: E402
+from reader.search.incremental import expand_last_word  # noqa: E402
 from reader.search.index import SearchIndex  # noqa: E402
+from reader.search.query import QueryError, parse_query  # noqa: E402
 from reader.text import one_line, unwrap  # noqa: E402
 
 SHARED = Path(os.environ.get("DIGEST_READER_SHARED", ROOT.parent / "shared"))
@@ -219,12 +221,107 @@ class _Lib:
         self.papers = papers
 
 
+def _typed(text: str) -> str:
+    """What the app sends for ``text`` in the box (as typed when the prefix
+    is not a query: ``in*`` is a stop word)."""
+    expanded = expand_last_word(text)
+    try:
+        parse_query(expanded)
+    except QueryError:
+        return text
+    return expanded
+
+
+def shape_queries(queries: list[str], n: int) -> dict[str, list[str]]:
+    """The same title words in the shapes the app and the CLI send."""
+    multi = [q for q in queries if " " in q][:n]
+    words = [q.split() for q in queries[:n]]
+    return {
+        "typed, last word whole: w (w2 OR w2*)": [_typed(q) for q in queries[:n]],
+        "typed, last word half: w (wo OR wo*)": [
+            _typed(" ".join([*w[:-1], w[-1][: max(2, len(w[-1]) // 2)]])) for w in words
+        ],
+        '"phrase"': [f'"{q}"' for q in multi],
+        "a OR b": [" OR ".join(q.split()) for q in multi],
+        "title:w": [f"title:{w[0]}" for w in words],
+        "typed title:wo": [_typed(f"title:{w[0][:3]}") for w in words],
+    }
+
+
+def bench_shapes(
+    searcher: Searcher, index: SearchIndex, queries: list[str], n: int, before: bool = True
+) -> None:
+    """Engine time per query shape with exact counts, the share of it spent
+    recounting Whoosh's matches, and for the typed shapes the Whoosh matchers
+    path they took before (fast postings off, no recount: its count was an
+    estimate)."""
+    import reader.search.index as ix
+
+    real_count = ix._count_matches
+    spent: list[float] = []
+
+    def timed_count(*a: object) -> int:
+        t = time.perf_counter()
+        try:
+            return real_count(*a)  # type: ignore[arg-type]
+        finally:
+            spent.append((time.perf_counter() - t) * 1000)
+
+    print()
+    print(f"query shapes, top 50 with the exact count, {n} queries each (engine ms)")
+    print(
+        f"{'shape':40} {'p50':>7} {'p95':>7} {'max':>7}   recount p50/p95/max (n)   before: p50/p95/max"
+    )
+    for shape, texts in shape_queries(queries, n).items():
+        lat: list[float] = []
+        spent.clear()
+        ix._count_matches = timed_count
+        try:
+            for q in texts:
+                t = time.perf_counter()
+                searcher.search(q, limit=50)
+                lat.append((time.perf_counter() - t) * 1000)
+        finally:
+            ix._count_matches = real_count
+        rc = (
+            f"{pct(spent, 0.5):.1f}/{pct(spent, 0.95):.1f}/{max(spent):.1f} ({len(spent)})"
+            if spent
+            else "none"
+        )
+        before = ""
+        if before and shape.startswith("typed") and "title:" not in shape:
+            old: list[float] = []
+            saved = index._fast
+            index._fast = None
+            ix._count_matches = lambda *a: 0
+            try:
+                for q in texts:
+                    t = time.perf_counter()
+                    searcher.search(q, limit=50)
+                    old.append((time.perf_counter() - t) * 1000)
+            finally:
+                index._fast = saved
+                ix._count_matches = real_count
+            before = f"{pct(old, 0.5):.1f}/{pct(old, 0.95):.1f}/{max(old):.1f}"
+        print(
+            f"{shape:40} {pct(lat, 0.5):7.1f} {pct(lat, 0.95):7.1f} {max(lat):7.1f}   {rc:25} {before}"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--papers", type=int, default=100_000)
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--procs", type=int, default=None, help="build processes (default: auto)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    ap.add_argument(
+        "--shape-queries", type=int, default=30, help="queries per shape (0: skip the shapes)"
+    )
+    ap.add_argument(
+        "--no-before",
+        action="store_true",
+        help="skip the Whoosh path the typed shapes took before (up to minutes a query)",
+    )
     args = ap.parse_args()
 
     t0 = time.perf_counter()
@@ -288,6 +385,9 @@ def main() -> None:
             ("  mean", f"{statistics.mean(lat):.1f} ms", f"{statistics.mean(fts_lat):.1f} ms",
              f"{statistics.mean(lat) / statistics.mean(fts_lat):.1f}x", "")
         )  # fmt: skip
+
+        if args.shape_queries:
+            bench_shapes(searcher, index, queries, args.shape_queries, not args.no_before)
 
         full = dict(base)
         full.update(digest)

@@ -347,7 +347,11 @@ def cmd_search(args: argparse.Namespace) -> int:
         for h in result.hits:
             _out(paper_line(papers[h.id], ctx.state, args.raw))
         if sys.stdout.isatty():
-            sys.stderr.write(f"{number(len(result.hits))} of {counted(result.total, 'paper')}\n")
+            shown, total = (
+                number(len(result.hits)),
+                counted(result.total, "paper", exact=result.exact),
+            )
+            sys.stderr.write(f"{shown} of {total}\n")
     return 0
 
 

@@ -87,6 +87,7 @@ _TOKEN = re.compile(
     rf"|\\\((?P<paren>.{{1,{_MAX_MATH}}}?)\\\)"
     rf"|\\\[(?P<bracket>.{{1,{_MAX_MATH}}}?)\\\]"
     rf"|(?P<command>\\(?P<name>[a-zA-Z]+)\*?(?:\[[^\[\]{{}}]*\])?(?:{_BRACED})*)"
+    r"|(?P<braced>\{\\(?:[`'^\"~=.Hcuvk]\s*(?:\{[a-zA-Z]?\}|[a-zA-Z])|[a-zA-Z]{1,2})\})"
     r"|(?P<accent>\\[`'^\"~=.]\s*(?:\{[a-zA-Z]?\}|[a-zA-Z]))"
     r"|(?P<escape>\\[&%#_{}])",
     re.DOTALL,
@@ -223,6 +224,11 @@ def _token(m: re.Match[str]) -> str:
                 out = _math(inner)
                 return out if out else original
         conv = _get_converter()
+        if m.group("braced"):
+            # {\"o}, {\ss}, {\AA}: BibTeX's way to keep a letter whole; the
+            # braces are not shown (Schr{\"o}dinger is "Schrödinger")
+            out = conv.convert(original[1:-1]).strip()
+            return out if out and "\\" not in out and len(out) <= 2 else original
         if m.group("command"):
             if not conv.knows(m.group("name")):
                 return original
@@ -278,12 +284,12 @@ def latex_spans(text: str) -> list[tuple[str, bool]]:
     return out
 
 
-@lru_cache(maxsize=8192)
-def readable(text: str) -> str:
+def render(text: str) -> str:
     """``text`` with its LaTeX math and commands turned into Unicode (see module docs).
 
     Never raises; returns ``text`` itself when there is nothing to do, when it
-    is longer than :data:`MAX_CHARS`, or when anything goes wrong.
+    is longer than :data:`MAX_CHARS`, or when anything goes wrong. Not cached:
+    the search index renders every text once (:func:`readable` is cached).
     """
     if "$" not in text and "\\" not in text:
         return text
@@ -293,3 +299,9 @@ def readable(text: str) -> str:
         return _TOKEN.sub(_token, text)
     except Exception:
         return text
+
+
+@lru_cache(maxsize=8192)
+def readable(text: str) -> str:
+    """:func:`render`, cached: the list calls it for every visible row."""
+    return render(text)

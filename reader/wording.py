@@ -2,7 +2,9 @@
 
 ``counted(1, "paper")`` -> ``"1 paper"``; ``counted(91714, "paper")`` ->
 ``"91,714 papers"``: a number is always grouped with commas and its noun agrees
-with it. The app and the CLI use this and nothing else for "N things".
+with it. The app and the CLI use this and nothing else for "N things". A
+number that is only an estimate says so: ``counted(15063, "paper",
+exact=False)`` -> ``"about 15,000 papers"``.
 """
 
 from __future__ import annotations
@@ -21,12 +23,19 @@ def plural(word: str) -> str:
     return word + "s"
 
 
-def number(n: int) -> str:
-    """``91714`` -> ``"91,714"``."""
-    return f"{n:,}"
+def number(n: int, exact: bool = True) -> str:
+    """``91714`` -> ``"91,714"``; an estimate is rounded to two significant
+    digits and says so: ``"about 92,000"``."""
+    if exact:
+        return f"{n:,}"
+    if n >= 100:
+        digits = len(str(n)) - 2
+        n = round(n, -digits)
+    return f"about {n:,}"
 
 
-def counted(n: int, word: str, many: str | None = None) -> str:
-    """``n`` and its noun: ``"1 paper"``, ``"0 papers"``, ``"2,001 papers"``."""
+def counted(n: int, word: str, many: str | None = None, exact: bool = True) -> str:
+    """``n`` and its noun: ``"1 paper"``, ``"0 papers"``, ``"2,001 papers"``;
+    ``exact=False``: ``"about 2,000 papers"``."""
     noun = word if n == 1 else (many or plural(word))
-    return f"{number(n)} {noun}"
+    return f"{number(n, exact)} {noun}"

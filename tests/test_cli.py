@@ -557,3 +557,50 @@ def test_a_query_of_several_words_without_quotes_gets_a_hint(
     code, _, err = _exit(capsys, "search", "sparse", "attention")
     assert code == 2
     assert "attention: no such file or folder (quote a query of several words)" in err
+
+
+def test_search_count_on_a_terminal_is_exact(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "N of M papers" counts every match, also past --limit, for every query
+    shape (Whoosh's own count with a limit is an estimate: 2 x for a OR a*)."""
+    rows = "\n".join(
+        f'  - id: "2508.2{i:04d}"\n    title: Graph{"s" if i % 2 else ""} study {i}\n'
+        f"    abstract: Lanterns {'graph' if i % 3 else 'tree'}."
+        for i in range(1, 1201)
+    )
+    folder = tmp_path / "many"
+    folder.mkdir()
+    (folder / "2025-08-21.yaml").write_text(
+        f"title: many\ndate: 2025-08-21\npapers:\n{rows}\n", encoding="utf-8"
+    )
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    for query, total in (
+        ("graph OR graph*", "1,200 papers"),
+        ("title:graph", "1,200 papers"),
+        ("title:gra*", "1,200 papers"),
+        ('"study 1"', "1 paper"),
+        ("abstract:tree", "400 papers"),
+        ("graph -abstract:tree", "800 papers"),
+    ):
+        code, out, err = run(capsys, "search", query, str(folder), "--limit", "3")
+        assert code == 0 and len(out.splitlines()) == min(3, int(total.split()[0].replace(",", "")))
+        assert err.splitlines()[-1].endswith(f" of {total}"), (query, err)
+
+
+def test_search_finds_tex_accents_as_shown(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    folder = tmp_path / "tex"
+    folder.mkdir()
+    (folder / "2025-08-21.yaml").write_text(
+        "title: tex\ndate: 2025-08-21\npapers:\n"
+        '  - id: "2508.30001"\n'
+        "    title: Poincar\\'e maps for diffusion\n"
+        "    authors: ['J. M\\\"uller', 'K. Schr{\\\"o}dinger']\n"
+        "    abstract: Plain.\n",
+        encoding="utf-8",
+    )
+    for query in ("poincare", "poincaré", "author:muller", "author:müller", "schrödinger"):
+        code, out, _ = run(capsys, "search", query, str(folder), "--json")
+        assert code == 0 and [p["id"] for p in json.loads(out)] == ["2508.30001"], query

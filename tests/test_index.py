@@ -335,6 +335,20 @@ def test_fast_path_ranks_like_whoosh(folder: Path) -> None:
         for f, s in zip(fast, slow, strict=True):
             assert [x for _, x in f[0]] == pytest.approx([x for _, x in s[0]])
         assert dict(fast[1][0]) == pytest.approx(dict(slow[1][0]))
-        assert fast[0][1] == fast[1][1] == len(slow[1][0]) and fast[0][2]
+        assert fast[0][1] == fast[1][1] == slow[0][1] == len(slow[1][0])
+    # What search as you type sends: the same papers, counted exactly either way
+    # (Whoosh scores a prefix as a constant: only the matches compare).
+    for text in ("(graph OR graph*)", "neural (gra OR gra*)", "(pap OR pap*) graph*"):
+        q = parse_query(text).whoosh_query()
+        assert q is not None
+        fast = index.search_counted(q, limit=3), index.search_counted(q, limit=None)
+        saved, index._fast = index._fast, None
+        try:
+            slow = index.search_counted(q, limit=3), index.search_counted(q, limit=None)
+        finally:
+            index._fast = saved
+        assert {i for i, _ in fast[1][0]} == {i for i, _ in slow[1][0]}
+        assert fast[0][1] == fast[1][1] == slow[0][1] == slow[1][1] == len(slow[1][0]) >= 1
+        assert text == "neural (gra OR gra*)" or len(slow[1][0]) > 3  # beyond the limit
     assert ids(index, "graph").count("2501.00002") == 1  # updated: once
     index.close()

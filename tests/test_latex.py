@@ -117,3 +117,10 @@ def test_real_titles_with_math_read_cleanly(real: Path) -> None:
     by_start = {t[:20]: readable(t) for t in titles}
     nabla = [v for k, v in by_start.items() if k.startswith("$\\nabla^2$DFT")]
     assert not nabla or nabla[0].startswith("∇²DFT: A Universal Quantum Chemistry")
+
+
+def test_braced_accents_lose_their_braces() -> None:
+    assert readable('K. Schr{\\"o}dinger') == "K. Schrödinger"
+    assert readable('{\\AA}ngstr{\\"o}m') == "Ångström"
+    assert readable("Stra{\\ss}e, {\\o}ksendal, Erd\\H{o}s") == "Straße, øksendal, Erdős"
+    assert readable("{\\em kept} {\\bf}") == "{\\em kept} {\\bf}"

@@ -704,3 +704,18 @@ async def test_a_large_library_paints_its_newest_papers_first_then_the_rest(
         await pilot.press("slash", *"diffusion")
         await searched(pilot, app)
         assert len(app.main.papers.papers) == 2  # search covers the whole library
+
+
+async def test_counts_that_are_estimates_say_about() -> None:
+    """Without an index the scan answers; its counts are exact except for a
+    typo-tolerant word~, which the status line and the sidebar call "about"."""
+    config = Config(saved_searches={"typo": "difusion~", "plain": "diffusion"})
+    app = make_app(config)
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"difusion~")
+        await searched(pilot, app)
+        assert "Search: difusion~ · about 2 papers" in screen_text(app)
+        await pilot.press("escape", "escape", "b")
+        await until(pilot, lambda: "typo about 2" in screen_text(app), "the sidebar's saved counts")
+        assert "plain 2" in screen_text(app)

@@ -15,3 +15,10 @@ def test_plural_rules() -> None:
     assert plural("problem") == "problems"
     assert plural("day") == "days"
     assert plural("box") == "boxes"
+
+
+def test_an_estimate_says_about() -> None:
+    assert counted(15063, "paper", exact=False) == "about 15,000 papers"
+    assert counted(91714, "paper", exact=False) == "about 92,000 papers"
+    assert counted(87, "paper", exact=False) == "about 87 papers"
+    assert counted(15063, "paper", exact=True) == "15,063 papers"

@@ -24,6 +24,7 @@ from reader.model import Paper
 from reader.search.index import IndexUnavailable, SearchIndex
 from reader.search.query import (
     FIELD_BOOSTS,
+    STOP_WORDS,
     TEXT_FIELDS,
     And,
     DateIn,
@@ -39,9 +40,10 @@ from reader.search.query import (
     Text,
     Upvotes,
     analyze,
-    fold,
     is_text,
     parse_query,
+    searchable,
+    stem,
     to_whoosh,
 )
 
@@ -84,9 +86,11 @@ class SearchResult:
     terms: list[str]
     #: The order used: relevance, newest, oldest or upvotes.
     sort: str
-    #: How many papers match in all (see ``exact``).
+    #: How many papers match in all, also beyond ``hits`` (see ``exact``).
     total: int
-    #: False when ``total`` is Whoosh's upper estimate (a limited text search).
+    #: False when ``total`` is an estimate (say "about"): the scan of papers
+    #: not indexed yet matched a ``word~`` in some (see :class:`_Tally`). The
+    #: scan matches words and phrases exactly as the index does.
     exact: bool = True
     #: How many matching papers were found by scanning (not indexed yet).
     scanned: int = 0
@@ -95,6 +99,30 @@ class SearchResult:
     @property
     def ids(self) -> list[str]:
         return [h.id for h in self.hits]
+
+
+@dataclass(frozen=True)
+class Count:
+    """How many papers match a query (:meth:`Searcher.count`)."""
+
+    n: int
+    #: False when ``n`` is an estimate (see :attr:`SearchResult.exact`).
+    exact: bool = True
+
+
+@dataclass
+class _Tally:
+    """What one query's evaluation met on its way."""
+
+    #: Matches found by scanning papers not indexed yet.
+    scanned: int = 0
+    #: Of those, matches of a ``word~``: the scan's edit distance is not
+    #: always Whoosh's (Levenshtein in a segment, Damerau across segments).
+    approximate: int = 0
+
+    @property
+    def exact(self) -> bool:
+        return self.approximate == 0
 
 
 def _date_key(p: Paper) -> str:
@@ -122,10 +150,13 @@ class Searcher:
         self.index = index
         self._order_key: tuple[int, int] | None = None
         self._order: list[str] = []
+        self._oldest_key: tuple[int, int] | None = None
+        self._oldest: list[str] = []
         self._pending_key: object = None
         self._days_key: tuple[int, int] | None = None
         self._days: tuple[list[str], list[str]] = ([], [])
         self._pending: set[str] = set()
+        self._gone: set[str] = set()
         self._fold_cache: dict[str, tuple[Paper, dict[str, str]]] = {}
 
     # ------------------------------------------------------------ public API
@@ -137,12 +168,15 @@ class Searcher:
         parsed = parse_query(text, today)
         return self.run(parsed, limit)
 
-    def count(self, text: str, today: dt.date | None = None) -> int:
-        """How many papers match ``text`` (for sidebars; saved searches)."""
+    def count(self, text: str, today: dt.date | None = None) -> Count:
+        """How many papers match ``text`` (for sidebars; saved searches): the
+        same number as ``search(text).total``, without ranking."""
         parsed = parse_query(text, today)
         if parsed.node is None:
-            return len(self.library.papers)
-        return len(self._eval_set(parsed.node))
+            return Count(len(self.library.papers))
+        tally = _Tally()
+        n = len(self._eval_set(parsed.node, tally))
+        return Count(n, tally.exact)
 
     def similar(self, pid: str, limit: int = 20) -> list[Hit]:
         """Papers like ``pid`` (title and abstract), best first."""
@@ -172,8 +206,16 @@ class Searcher:
         if key != self._pending_key:
             if not hashes:
                 self._pending = set(papers)
+                self._gone = set()
             else:
                 self._pending = {pid for pid in papers if pid not in hashes}
+                # Indexed, but no longer in the library (until the next sync):
+                # left out of the index's hits and counts.
+                self._gone = (
+                    {pid for pid in hashes if pid not in papers}
+                    if len(hashes) + len(self._pending) != len(papers)
+                    else set()
+                )
             self._pending_key = key
             if not self._pending:
                 self._fold_cache.clear()  # everything is indexed: no more scans
@@ -192,7 +234,7 @@ class Searcher:
             if sort == "newest":
                 ids = order[:limit] if limit is not None else list(order)
             elif sort == "oldest":
-                ids = order[::-1][:limit] if limit is not None else order[::-1]
+                ids = self._oldest_order()
             else:
                 ids = self._ordered(order, sort)
             if limit is not None:
@@ -204,12 +246,15 @@ class Searcher:
         children = list(node.children) if isinstance(node, And) else [node]
         text_nodes = [c for c in children if is_text(c)]
         filters = [c for c in children if not is_text(c)]
+        tally = _Tally()
         allowed: set[str] | None = None
         for f in filters:
-            got = self._eval_set(f)
+            got = self._eval_set(f, tally)
             allowed = got if allowed is None else allowed & got
             if not allowed:
-                return SearchResult([], parsed.terms, sort, 0, parsed=parsed)
+                return SearchResult(
+                    [], parsed.terms, sort, 0, tally.exact, tally.scanned, parsed=parsed
+                )
 
         if not text_nodes:
             assert allowed is not None
@@ -218,12 +263,18 @@ class Searcher:
             if limit is not None:
                 ids = ids[:limit]
             return SearchResult(
-                [Hit(i, 0.0) for i in ids], parsed.terms, sort, total, parsed=parsed
+                [Hit(i, 0.0) for i in ids],
+                parsed.terms,
+                sort,
+                total,
+                tally.exact,
+                tally.scanned,
+                parsed=parsed,
             )
 
         tnode: Node = text_nodes[0] if len(text_nodes) == 1 else And(tuple(text_nodes))
         want = limit + TIE_MARGIN if (limit is not None and sort == "relevance") else None
-        scores, total, exact, scanned = self._text_scores(tnode, want, allowed)
+        scores, total = self._text_scores(tnode, want, allowed, tally)
         if sort == "relevance":
             ranked = sorted(scores.items(), key=lambda kv: _date_key(papers[kv[0]]), reverse=True)
             ranked.sort(key=lambda kv: -round(kv[1], 6))
@@ -233,24 +284,29 @@ class Searcher:
             hits = [Hit(i, scores[i]) for i in ids]
         if limit is not None:
             hits = hits[:limit]
-        return SearchResult(hits, parsed.terms, sort, total, exact, scanned, parsed=parsed)
+        return SearchResult(
+            hits, parsed.terms, sort, total, tally.exact, tally.scanned, parsed=parsed
+        )
 
     def _text_scores(
-        self, tnode: Node, want: int | None, allowed: set[str] | None
-    ) -> tuple[dict[str, float], int, bool, int]:
-        """Scores of papers matching the text tree: Whoosh for indexed papers,
-        a scan for the others. Returns (scores, total, exact, scanned)."""
+        self, tnode: Node, want: int | None, allowed: set[str] | None, tally: _Tally
+    ) -> tuple[dict[str, float], int]:
+        """Scores of papers matching the text tree: the index for indexed
+        papers, a scan for the others (counted in ``tally``). Returns the
+        scores (the best ``want`` from the index, every scanned match) and
+        the number of matches in all."""
         papers = self.library.papers
         pending = self.pending_ids()
         scores: dict[str, float] = {}
         total = 0
-        exact = True
         if self.index is not None and len(pending) < len(papers):
             only: set[str] | None = None
             if allowed is not None:
                 only = allowed - pending if pending else allowed
             try:
-                hits, total, exact = self.index.search_counted(to_whoosh(tnode), want, only)
+                hits, total = self.index.search_counted(
+                    to_whoosh(tnode), want, only, exclude=self._gone
+                )
             except IndexUnavailable:
                 pending = set(papers)
                 hits = []
@@ -258,8 +314,6 @@ class Searcher:
             for pid, score in hits:
                 if pid in papers and pid not in scores and pid not in pending:
                     scores[pid] = score
-            if len(scores) < len(hits):
-                total = max(len(scores), total - (len(hits) - len(scores)))
         else:
             pending = set(papers)
         scan_ids: Iterable[str] = pending if allowed is None else (pending & allowed)
@@ -272,7 +326,10 @@ class Searcher:
             if s is not None:
                 scores[pid] = s
                 scanned += 1
-        return scores, total + scanned, exact, scanned
+        tally.scanned += scanned
+        if scanned and _has_fuzzy(tnode):
+            tally.approximate += scanned
+        return scores, total + scanned
 
     # --------------------------------------------------------------- orders
 
@@ -285,6 +342,19 @@ class Searcher:
             self._order = [p.id for p in by_title]
             self._order_key = key
         return self._order
+
+    def _oldest_order(self) -> list[str]:
+        """Oldest first, papers without a date last (as in newest first; the
+        newest order read backwards would put them first)."""
+        papers = self.library.papers
+        key = (id(papers), len(papers))
+        if key != self._oldest_key:
+            by_title = sorted(papers.values(), key=lambda p: p.title.lower())
+            by_title.sort(key=_date_key)
+            dated = [p.id for p in by_title if p.date]
+            self._oldest = dated + [p.id for p in by_title if not p.date]
+            self._oldest_key = key
+        return self._oldest
 
     def _day_index(self) -> tuple[list[str], list[str]]:
         """Every (day, paper id), sorted by day: a date filter is two bisections
@@ -300,11 +370,9 @@ class Searcher:
     def _ordered(self, ids: Iterable[str], sort: str) -> list[str]:
         papers = self.library.papers
         wanted = ids if isinstance(ids, (set, frozenset)) else set(ids)
-        order = self._newest_order()
+        order = self._oldest_order() if sort == "oldest" else self._newest_order()
         out = [pid for pid in order if pid in wanted] if len(wanted) < len(order) else list(order)
-        if sort == "oldest":
-            out.reverse()
-        elif sort == "upvotes":
+        if sort == "upvotes":
             out.sort(key=lambda i: _votes(papers[i]), reverse=True)
         return out
 
@@ -313,14 +381,14 @@ class Searcher:
     def _all(self) -> set[str]:
         return set(self.library.papers)
 
-    def _eval_set(self, node: Node) -> set[str]:
+    def _eval_set(self, node: Node, tally: _Tally) -> set[str]:
         papers = self.library.papers
         if is_text(node) and not isinstance(node, Not):
-            return set(self._text_scores(node, None, None)[0])
+            return set(self._text_scores(node, None, None, tally)[0])
         if isinstance(node, And):
             out: set[str] | None = None
             for c in node.children:
-                got = self._eval_set(c)
+                got = self._eval_set(c, tally)
                 out = got if out is None else out & got
                 if not out:
                     return set()
@@ -328,10 +396,10 @@ class Searcher:
         if isinstance(node, Or):
             acc: set[str] = set()
             for c in node.children:
-                acc |= self._eval_set(c)
+                acc |= self._eval_set(c, tally)
             return acc
         if isinstance(node, Not):
-            return self._all() - self._eval_set(node.child)
+            return self._all() - self._eval_set(node.child, tally)
         if isinstance(node, Everything):
             return self._all()
         if isinstance(node, IdIs):
@@ -361,7 +429,7 @@ class Searcher:
             hi = bisect.bisect_right(days, node.hi + "\uffff")
             return set(day_ids[lo:hi])
         if isinstance(node, Text):  # pragma: no cover - handled by is_text above
-            return set(self._text_scores(node, None, None)[0])
+            return set(self._text_scores(node, None, None, tally)[0])
         raise TypeError(f"unknown node {node!r}")  # pragma: no cover
 
     def _state_set(self, what: str) -> set[str]:
@@ -387,7 +455,7 @@ class Searcher:
         want = node.tag
 
         def ok(tag: str) -> bool:
-            t = fold(tag)
+            t = searchable(tag)
             return t.startswith(want) if node.prefix else t == want
 
         out = {pid for pid, p in self.library.papers.items() if any(ok(t) for t in p.tags)}
@@ -410,7 +478,7 @@ class Searcher:
         return " ; ".join(p.tags)
 
     def _folded(self, p: Paper, name: str) -> str:
-        """``fold`` of a field of ``p``, computed once per paper object: a scan
+        """``searchable`` of a field of ``p``, computed once per paper object: a scan
         runs on every keystroke while a first index build is under way."""
         entry = self._fold_cache.get(p.id)
         if entry is None or entry[0] is not p:
@@ -418,7 +486,7 @@ class Searcher:
             self._fold_cache[p.id] = entry
         got = entry[1].get(name)
         if got is None:
-            got = entry[1][name] = fold(self._field_text(p, name))
+            got = entry[1][name] = searchable(self._field_text(p, name))
         return got
 
     def _scan(self, node: Node, p: Paper) -> float | None:
@@ -428,7 +496,7 @@ class Searcher:
             total = 0.0
             for f in fields:
                 if node.kind in ("term", "prefix"):
-                    got = _count_word_starts(node.terms[0], self._folded(p, f))
+                    got = _count_words(node.terms[0], self._folded(p, f), node.kind == "prefix")
                 else:
                     got = _match_text(node, self._field_text(p, f))
                 if got:
@@ -461,7 +529,7 @@ class Searcher:
         for pid, p in self.library.papers.items():
             if pid == paper.id:
                 continue
-            text = fold(p.title + " " + p.abstract)
+            text = searchable(p.title + " " + p.abstract)
             score = sum(n for w, n in key if _prefilter(w) in text)
             if score:
                 hits.append(Hit(pid, float(score)))
@@ -472,19 +540,38 @@ class Searcher:
 _WORD_START: dict[str, re.Pattern[str]] = {}
 
 
-def _count_word_starts(term: str, folded: str) -> float:
-    """Words of ``folded`` that start with ``term`` (its stem, for a plain
-    word): the scan's stand-in for the index's term and prefix matching,
-    approximate (``model`` also counts "modeling") until the paper is indexed."""
-    stem = _prefilter(term)
-    if not stem or stem not in folded:
+def _has_fuzzy(node: Node) -> bool:
+    if isinstance(node, Text):
+        return node.kind == "fuzzy"
+    if isinstance(node, (And, Or)):
+        return any(_has_fuzzy(c) for c in node.children)
+    if isinstance(node, Not):
+        return _has_fuzzy(node.child)
+    return False
+
+
+def _count_words(term: str, folded: str, prefix: bool) -> float:
+    """How many words of ``folded`` (a :func:`searchable` text) the index
+    would match for ``term`` (a stem; ``prefix``: the start of one): the
+    scan's exact stand-in for the index, without analysing the whole text.
+    A substring test first; then only the words that start like ``term``
+    are stemmed, as :func:`analyze` does."""
+    start = _prefilter(term)
+    if not start or start not in folded:
         return 0.0
-    pattern = _WORD_START.get(stem)
+    pattern = _WORD_START.get(start)
     if pattern is None:
         if len(_WORD_START) > 1000:
             _WORD_START.clear()
-        pattern = _WORD_START[stem] = re.compile(r"(?<!\w)" + re.escape(stem))
-    return float(len(pattern.findall(folded)))
+        pattern = _WORD_START[start] = re.compile(r"(?<!\w)" + re.escape(start) + r"\w*")
+    n = 0
+    for w in pattern.findall(folded):
+        if w in STOP_WORDS:
+            continue
+        s = stem(w)
+        if s.startswith(term) if prefix else s == term:
+            n += 1
+    return float(n)
 
 
 def _prefilter(term: str) -> str:
@@ -513,7 +600,7 @@ def _match_text(node: Text, text: str) -> float:
     if not text:
         return 0.0
     if node.kind != "fuzzy":
-        folded = fold(text)
+        folded = searchable(text)
         for t in node.terms:
             if _prefilter(t) not in folded:
                 return 0.0

@@ -1,9 +1,10 @@
 """Where the words of a query are in a text, for highlighting.
 
-Uses the same analysis as the index (:func:`reader.search.query.analyze`), so
-``functions`` highlights for ``function``, ``studies`` for ``study``; a term
-ending in ``*`` highlights words starting with it, one ending in ``~`` words
-within one edit.
+Runs on the text as shown (LaTeX rendered) with the same analysis as the
+index (:func:`reader.search.query.analyze`), so ``Poincaré`` highlights for
+``poincare``, ``functions`` for ``function``, ``studies`` for ``study``; a
+term ending in ``*`` highlights words starting with it, one ending in ``~``
+words within one edit.
 """
 
 from __future__ import annotations
@@ -58,16 +59,20 @@ def spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
                 fuzzy.append(stem(base))
         elif t:
             exact.add(stem(t))
-    out: list[tuple[int, int]] = []
-    for m in _WORD.finditer(text):
-        word = fold(m.group())
+
+    def hit(word: str) -> bool:
         if word in STOP_WORDS:
-            continue
+            return False
         s = stem(word)
-        if (
+        return (
             s in exact
             or any(s.startswith(p) or word.startswith(p) for p in prefixes)
             or any(_within_one(s, f) for f in fuzzy)
-        ):
+        )
+
+    out: list[tuple[int, int]] = []
+    for m in _WORD.finditer(text):
+        # One shown word may fold to several (``ΛCDM``: lambda cdm), as indexed.
+        if any(hit(w) for w in fold(m.group()).split()):
             out.append((m.start(), m.end()))
     return out

@@ -35,6 +35,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import hashlib
+import itertools
 import json
 import math
 import mmap
@@ -64,7 +65,8 @@ from reader.model import Paper
 from reader.search.query import FIELD_BOOSTS, FIELD_SPANS, INDEX_FIELD, SPAN_WIDTH, analyze
 
 #: Bump when the schema, the analyzer or the sidecar changes: older indexes are rebuilt.
-INDEX_VERSION = 4
+#: 5: text indexed as shown (LaTeX rendered), Greek letters and scripts as words.
+INDEX_VERSION = 5
 STAMP_NAME = "digest-reader-index.json"
 SIDECAR_NAME = "hashes.json"
 STAMP_FORMAT = "digest-reader-index"
@@ -224,12 +226,7 @@ class PaperPositions(Positions):  # type: ignore[misc]
     def decode_positions(self, valuestring: bytes) -> list[int]:
         deltas = array("I")
         deltas.frombytes(valuestring[_INT_SIZE:])
-        position = 0
-        out: list[int] = []
-        for d in deltas:
-            position += d
-            out.append(position)
-        return out
+        return list(itertools.accumulate(deltas))
 
     def decode_frequency(self, valuestring: bytes) -> int:
         return int(unpack_uint(valuestring[:_INT_SIZE])[0])
@@ -478,16 +475,24 @@ class FastPostings:
         return self.docs[a:b], self.weights[a:b]
 
 
-def _plain_terms(q: wq.Query) -> list[tuple[str, str]] | None:
-    """The parts of a words-only query: an And of words and ``prefix*`` on the
-    indexed field, no boosts, as ``[("term" | "prefix", text), ...]``; else None."""
-    parts = q.subqueries if type(q) is wq.And else [q]
-    out: list[tuple[str, str]] = []
-    for t in parts:
-        kind = {wq.Term: "term", wq.Prefix: "prefix"}.get(type(t))
-        if kind is None or t.fieldname != INDEX_FIELD or t.boost != 1.0:
+def _plain_terms(q: wq.Query) -> list[list[tuple[str, str]]] | None:
+    """The parts of a words-only query, else None: an And (or a single part)
+    whose parts are words, ``prefix*`` or an Or of those (what search as you
+    type sends: ``language (mod OR mod*)``), on the indexed field, no boosts,
+    as ``[[("term" | "prefix", text), ...], ...]`` (the inner lists are Ors)."""
+    parts = q.subqueries if type(q) is wq.And and q.boost == 1.0 else [q]
+    out: list[list[tuple[str, str]]] = []
+    for part in parts:
+        alts = part.subqueries if type(part) is wq.Or else [part]
+        if type(part) is wq.Or and (part.boost != 1.0 or part.scale is not None or not alts):
             return None
-        out.append((kind, str(t.text)))
+        got: list[tuple[str, str]] = []
+        for t in alts:
+            kind = {wq.Term: "term", wq.Prefix: "prefix"}.get(type(t))
+            if kind is None or t.fieldname != INDEX_FIELD or t.boost != 1.0:
+                return None
+            got.append((kind, str(t.text)))
+        out.append(got)
     return out or None
 
 
@@ -544,6 +549,19 @@ def _whoosh_postings(reader: Any, word: str) -> tuple[Any, Any] | None:
     if not ids:
         return None
     return np.array(ids, np.uint32), np.array(weights, np.float32)
+
+
+def _count_matches(
+    searcher: Any, q: wq.Query, flt: Collection[int] | None, mask: Collection[int] | None
+) -> int:
+    """How many documents match ``q`` (``flt``: only these; ``mask``: not
+    these): the matchers' ids alone, no scoring (deleted documents are already
+    left out by Whoosh's segment readers)."""
+    n = 0
+    for d in searcher.docs_for_query(q):
+        if (flt is None or d in flt) and (mask is None or d not in mask):
+            n += 1
+    return n
 
 
 def _commit_segments(ix: Any, segments: list[Any]) -> None:
@@ -1045,40 +1063,55 @@ class SearchIndex:
         return self.search_counted(q, limit, only)[0]
 
     def search_counted(
-        self, q: wq.Query, limit: int | None = 50, only: Collection[str] | None = None
-    ) -> tuple[list[tuple[str, float]], int, bool]:
-        """:meth:`search`, plus the number of matches and whether it is exact
-        (with a ``limit`` Whoosh may skip documents that cannot rank: then the
-        number is an upper estimate)."""
+        self,
+        q: wq.Query,
+        limit: int | None = 50,
+        only: Collection[str] | None = None,
+        exclude: Collection[str] = (),
+    ) -> tuple[list[tuple[str, float]], int]:
+        """:meth:`search`, plus the exact number of matches. ``exclude``: ids
+        left out of both (papers still indexed that the library no longer has).
+
+        With a ``limit``, Whoosh's matchers skip what cannot rank, so they do
+        not know how many documents match (``len()`` of their results is an
+        upper estimate, ``a OR a*`` counts ``a`` twice, or too low); the
+        matches are then counted in a second pass over the matching ids."""
         with self._lock:
             searcher = self._get_searcher()
             try:
                 flt = None
-                if only is not None:
+                mask: set[int] | None = None
+                if only is not None or exclude:
                     _, by_id = self._id_maps(searcher)
-                    flt = {by_id[p] for p in only if p in by_id}
-                    if not flt:
-                        return [], 0, True
+                    if only is not None:
+                        flt = {by_id[p] for p in only if p in by_id}
+                        if not flt:
+                            return [], 0
+                    mask = {by_id[p] for p in exclude if p in by_id} or None
+                    if flt is not None and mask:
+                        flt -= mask
+                        mask = None
                 words = _plain_terms(q) if self._fast is not None else None
                 if words is not None:
-                    docs, total = self._fast_search(searcher, words, limit, flt)
-                    exact = True
+                    docs, total = self._fast_search(searcher, words, limit, flt, mask)
                 else:
-                    results = searcher.search(q, limit=limit, terms=False, filter=flt)
+                    results = searcher.search(q, limit=limit, terms=False, filter=flt, mask=mask)
                     docs = results.top_n
-                    if results.has_exact_length():
-                        total, exact = len(results), True
-                    elif limit is not None and len(docs) < limit:
-                        total, exact = len(docs), True
+                    if limit is None or len(docs) < limit:
+                        total = len(docs)
                     else:
-                        total, exact = results.estimated_length(), False
+                        # Not len(results): even when Whoosh says that count is
+                        # exact, its collector has replaced matchers by leaner
+                        # ones that drop documents which cannot rank
+                        # (``title:graph*`` at limit 25: 333 of 564).
+                        total = _count_matches(searcher, q, flt, mask)
                 if len(docs) > 200 or self._ids_by_docnum is not None:
                     ids, _ = self._id_maps(searcher)
                     hits = [(ids[d] or "", float(s)) for s, d in docs if ids[d]]
                 else:
                     stored = searcher.stored_fields
                     hits = [(stored(d)["id"], float(s)) for s, d in docs]
-                return hits, total, exact
+                return hits, total
             except IndexUnavailable:
                 raise
             except Exception as exc:
@@ -1088,12 +1121,14 @@ class SearchIndex:
     def _fast_search(
         self,
         searcher: Any,
-        parts: list[tuple[str, str]],
+        parts: list[list[tuple[str, str]]],
         limit: int | None,
         flt: set[int] | None,
+        mask: set[int] | None = None,
     ) -> tuple[list[tuple[float, int]], int]:
-        """Top ``(score, docnum)`` of an And of words and prefixes, and how many
-        match: Whoosh's BM25F (same formula, statistics and quantised lengths)
+        """Top ``(score, docnum)`` of an And of words, prefixes and Ors of
+        those (see :func:`_plain_terms`), and exactly how many match
+        (``flt``: only these docnums; ``mask``: not these): Whoosh's BM25F (same formula, statistics and quantised lengths)
         computed with numpy over whole posting lists, which beats Whoosh's
         matchers (a Python call per posting) when words are common. A prefix
         scores as the sum over the words it expands to (an Or)."""
@@ -1111,29 +1146,34 @@ class SearchIndex:
         # idf of every word, over all segments (as Whoosh: log(N / (df + 1)) + 1)
         idf: dict[str, float] = {}
         expansions: list[list[str]] = []
-        for kind, text in parts:
-            if kind == "term":
-                if not searcher.doc_frequency(INDEX_FIELD, text):
-                    return [], 0
-                idf[text] = float(searcher.idf(INDEX_FIELD, text))
-                expansions.append([text])
-                continue
-            df: dict[str, int] = {}
-            for reader, _seg, fp, _ in leaves:
-                if fp is not None:
-                    for i in fp.prefix_range(text):
-                        w = fp.terms[i]
-                        df[w] = df.get(w, 0) + int(fp.starts[i + 1] - fp.starts[i])
-                else:
-                    for bw in reader.expand_prefix(INDEX_FIELD, text):
-                        w = bw.decode("utf-8") if isinstance(bw, bytes) else str(bw)
-                        df[w] = df.get(w, 0) + reader.doc_frequency(INDEX_FIELD, w)
-            if not df:
+        for alts in parts:
+            words: list[str] = []
+            for kind, text in alts:
+                if kind == "term":
+                    if searcher.doc_frequency(INDEX_FIELD, text):
+                        idf[text] = float(searcher.idf(INDEX_FIELD, text))
+                        words.append(text)
+                    continue
+                df: dict[str, int] = {}
+                for reader, _seg, fp, _ in leaves:
+                    if fp is not None:
+                        for i in fp.prefix_range(text):
+                            w = fp.terms[i]
+                            df[w] = df.get(w, 0) + int(fp.starts[i + 1] - fp.starts[i])
+                    else:
+                        for bw in reader.expand_prefix(INDEX_FIELD, text):
+                            w = bw.decode("utf-8") if isinstance(bw, bytes) else str(bw)
+                            df[w] = df.get(w, 0) + reader.doc_frequency(INDEX_FIELD, w)
+                for w, n in df.items():
+                    idf[w] = math.log(ndocs / (n + 1)) + 1
+                words.extend(sorted(df))
+            if not words:
                 return [], 0
-            for w, n in df.items():
-                idf[w] = math.log(ndocs / (n + 1)) + 1
-            expansions.append(sorted(df))
+            # An Or sums its parts' scores: a word met twice (``mod OR mod*``
+            # both give ``mod``) counts twice, as in Whoosh's Or.
+            expansions.append(words)
         only = np.fromiter(sorted(flt), np.int64, len(flt)) if flt is not None else None
+        masked = np.fromiter(sorted(mask), np.int64, len(mask)) if mask else None
         found_docs: list[Any] = []
         found_scores: list[Any] = []
         k1, b = BM25_K1, BM25_B
@@ -1198,6 +1238,9 @@ class SearchIndex:
             docs = docs.astype(np.int64) + offset
             if only is not None:
                 keep = np.isin(docs, only)
+                docs, scores = docs[keep], scores[keep]
+            if masked is not None:
+                keep = ~np.isin(docs, masked)
                 docs, scores = docs[keep], scores[keep]
             found_docs.append(docs)
             found_scores.append(scores)

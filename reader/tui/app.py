@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -41,6 +41,9 @@ from reader.tui.themes import CYCLE, OUR_THEMES, initial_theme
 from reader.tui.widgets.sidebar import Sidebar
 from reader.undo import UndoLog
 from reader.wording import counted
+
+if TYPE_CHECKING:  # the engine loads Whoosh: not before the first screen
+    from reader.search.engine import Count
 
 STYLES = resource_dir("styles") / "app.tcss"
 #: The search box lists the best this many matches (the status line gives the
@@ -479,9 +482,9 @@ class DigestApp(App[int]):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, self._search_typed, text, current)
 
-    def count(self, query: str) -> int | None:
+    def count(self, query: str) -> Count | None:
         try:
-            return int(self.searcher.count(query))
+            return self.searcher.count(query)
         except Exception:
             return None
 

@@ -73,6 +73,8 @@ class View:
     ids: list[str] = field(default_factory=list)
     #: Search: how many papers match in all (the list holds the best of them).
     total: int = 0
+    #: False when that number is an estimate (shown as "about N").
+    exact: bool = True
     #: The order ``papers`` was built in (``reader.views`` names, or
     #: ``relevance`` for a search); the sort key cycles from it.
     natural: str = "newest"
@@ -227,10 +229,10 @@ class MainScreen(Screen[None]):
         elif view.searching:
             count, short = "searching…", "…"
         elif view.total > shown:
-            count = f"best {number(shown)} of {counted(view.total, 'paper')}"
-            short = f"{number(shown)}/{number(view.total)}"
+            count = f"best {number(shown)} of {counted(view.total, 'paper', exact=view.exact)}"
+            short = f"{number(shown)}/{number(view.total, view.exact)}"
         else:
-            count, short = counted(shown, "paper"), number(shown)
+            count, short = counted(shown, "paper", exact=view.exact), number(shown, view.exact)
         order = view.shown_order
         # Named when chosen, and for a day its source ranks by upvotes (the
         # order of any other day needs no name: newest first, then by title).
@@ -290,6 +292,7 @@ class MainScreen(Screen[None]):
                 entry.value,
                 list(result.terms),
                 natural=str(getattr(result, "sort", "relevance") or "relevance"),
+                exact=result.exact,
             )
             self.set_view(self.base)
 
@@ -335,7 +338,15 @@ class MainScreen(Screen[None]):
         papers = self.dapp.papers_for(result.hits)
         label = f"Search: {text.strip()}"
         natural = str(getattr(result, "sort", "relevance") or "relevance")
-        view = View("search", label, papers, text, list(result.terms), total=result.total)
+        view = View(
+            "search",
+            label,
+            papers,
+            text,
+            list(result.terms),
+            total=result.total,
+            exact=result.exact,
+        )
         view.natural = natural
         if self.view.kind == "search" and self.view.order:
             view = view.sorted(self.view.order)  # the order chosen stays while typing

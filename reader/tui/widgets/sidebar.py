@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -17,6 +17,9 @@ from textual.widgets.option_list import Option
 
 from reader.tui import text as tx
 from reader.wording import number
+
+if TYPE_CHECKING:  # the engine loads Whoosh: not before the first screen
+    from reader.search.engine import Count
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,8 @@ class Entry:
     count: int | None
     #: Days: how many of its papers are unread (None: not counted).
     unread: int | None = None
+    #: False when ``count`` is an estimate (shown as "about N").
+    exact: bool = True
 
 
 class Sidebar(OptionList):
@@ -65,7 +70,7 @@ class Sidebar(OptionList):
         starred: int,
         days: Iterable[tuple[str, int, int]],
         tags: Iterable[tuple[str, int]],
-        saved: Iterable[tuple[str, int | None]],
+        saved: Iterable[tuple[str, Count | None]],
         sources: Iterable[tuple[str, str, int | None]] = (),
     ) -> None:
         """Replace the choices, keeping the highlighted one when it still
@@ -81,7 +86,7 @@ class Sidebar(OptionList):
             self.entries[key] = entry
             label = Text(entry.label, no_wrap=True, overflow="ellipsis")
             if entry.count is not None:
-                label.append(f" {number(entry.count)}", style="dim")
+                label.append(f" {number(entry.count, entry.exact)}", style="dim")
             if entry.unread:
                 label.append(f" ●{number(entry.unread)}", style="bold")
             elif entry.unread == 0 and entry.count:
@@ -96,8 +101,9 @@ class Sidebar(OptionList):
         saved = list(saved)
         if saved:
             header("Saved searches")
-            for name, count in saved:
-                add(Entry("saved", name, "  " + tx.line(name), count))
+            for name, found in saved:
+                n, exact = (found.n, found.exact) if found is not None else (None, True)
+                add(Entry("saved", name, "  " + tx.line(name), n, exact=exact))
         tags = list(tags)
         if tags:
             header("Tags")
