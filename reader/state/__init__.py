@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from reader.state.records import (
     EPOCH,
+    FUTURE_SKEW,
+    LAST_TIME,
     MAX_ID,
     MAX_REPLACED,
     MAX_TAG,
@@ -30,11 +32,13 @@ from reader.state.records import (
     Stamp,
     State,
     format_time,
+    make_note,
     merge_notes,
     merge_records,
     merge_states,
     normalise_tag,
     parse_time,
+    split_future,
 )
 from reader.state.store import BACKUP_EVERY, LOCK_TIMEOUT, StateError, StateStore, open_state
 from reader.state.yaml_format import dump_state, parse_state, record_to_yaml
@@ -42,6 +46,8 @@ from reader.state.yaml_format import dump_state, parse_state, record_to_yaml
 __all__ = [
     "BACKUP_EVERY",
     "EPOCH",
+    "FUTURE_SKEW",
+    "LAST_TIME",
     "LOCK_TIMEOUT",
     "MAX_ID",
     "MAX_REPLACED",
@@ -58,6 +64,7 @@ __all__ = [
     "StateStore",
     "dump_state",
     "format_time",
+    "make_note",
     "merge_notes",
     "merge_records",
     "merge_states",
@@ -65,5 +72,6 @@ __all__ = [
     "open_state",
     "parse_state",
     "parse_time",
+    "split_future",
     "record_to_yaml",
 ]

@@ -32,10 +32,8 @@ from reader.fileio import (
     remove_leftovers,
 )
 from reader.state.records import (
-    MAX_REPLACED,
+    FUTURE_SKEW,
     MergeReport,
-    Note,
-    NoteVersion,
     PaperRecord,
     PaperState,
     Stamp,
@@ -46,6 +44,9 @@ from reader.state.records import (
     format_time,
     merge_records,
     normalise_tag,
+    shift_time,
+    split_future,
+    supersede,
     without_surrogates,
 )
 from reader.state.yaml_format import (
@@ -389,17 +390,11 @@ class StateStore:
         def change(papers: Mapping[str, PaperRecord], now: str) -> dict[str, PaperRecord]:
             rec = papers.get(pid, PaperRecord())
             old = rec.note
-            if old is None:
-                if not text:
-                    return {}
-                return {pid: replace(rec, note=Note(NoteVersion(now, text)))}
-            if text == old.text and not old.others:
+            if old is None and not text:
                 return {}
-            gone = {old.current.at, *(v.at for v in old.others), *old.replaced}
-            newest = max(v.at for v in (old.current, *old.others))
-            kept = tuple(sorted(gone, reverse=True)[:MAX_REPLACED])
-            note = Note(NoteVersion(after(now, newest), text), (), kept)
-            return {pid: replace(rec, note=note)}
+            if old is not None and text == old.text and not old.others:
+                return {}
+            return {pid: replace(rec, note=supersede(old, text, now))}
 
         self._mutate(change)
 
@@ -414,12 +409,17 @@ class StateStore:
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             why = _why(exc) if isinstance(exc, OSError) else str(exc)
             raise StateError(f"{other}: cannot merge it: {why}. Nothing was changed.") from None
-        report: list[MergeReport] = [MergeReport(papers_in_other=len(theirs.papers))]
+        in_other = len(theirs.papers)
+        report: list[MergeReport] = [MergeReport(papers_in_other=in_other)]
 
         def change(papers: Mapping[str, PaperRecord], now: str) -> dict[str, PaperRecord]:
+            # times from a clock that runs ahead are left out, never merged:
+            # one of them would win every later change of its field
+            limit = shift_time(self.clock(), FUTURE_SKEW)
+            usable, left_out = split_future(theirs, limit)
             out: dict[str, PaperRecord] = {}
             fields = added = conflicts = 0
-            for pid, rec in theirs.papers.items():
+            for pid, rec in usable.papers.items():
                 mine = papers.get(pid)
                 merged = rec if mine is None else merge_records(mine, rec)
                 if merged == mine:
@@ -427,9 +427,11 @@ class StateStore:
                 out[pid] = merged
                 added += mine is None
                 fields += count_fields(mine, merged)
-                before = len(mine.note.others) if mine and mine.note else 0
-                conflicts += bool(merged.note and len(merged.note.others) > before)
-            report[0] = MergeReport(len(out), added, fields, conflicts, len(theirs.papers))
+                before = len(mine.note.conflicts) if mine and mine.note else 0
+                conflicts += bool(merged.note and len(merged.note.conflicts) > before)
+            report[0] = MergeReport(
+                len(out), added, fields, conflicts, in_other, left_out, limit if left_out else ""
+            )
             return out
 
         self._mutate(change)

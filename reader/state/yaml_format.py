@@ -13,7 +13,6 @@ from typing import Any
 from reader.safeload import LoadError, load_yaml
 from reader.state.records import (
     EPOCH,
-    MAX_REPLACED,
     VERSION,
     Note,
     NoteVersion,
@@ -22,6 +21,7 @@ from reader.state.records import (
     State,
     check_id,
     format_time,
+    make_note,
     normalise_tag,
     parse_time,
 )
@@ -55,6 +55,8 @@ def record_to_yaml(rec: PaperRecord) -> dict[str, Any]:
             nd["conflicts"] = [{"at": v.at, "text": _text(v.text)} for v in n.others]
         if n.replaced:
             nd["replaced"] = list(n.replaced)
+        if n.replaced_through is not None:
+            nd["replaced_through"] = n.replaced_through
         d["note"] = nd
     return d
 
@@ -210,7 +212,7 @@ def _parse_version(value: Any, where: str) -> NoteVersion:
         return NoteVersion(EPOCH, value)
     if not isinstance(value, dict):
         raise _Bad(f"{where}: expected a note mapping (at, text)")
-    unknown = set(value) - {"at", "text", "conflicts", "replaced"}
+    unknown = set(value) - {"at", "text", "conflicts", "replaced", "replaced_through"}
     if unknown:
         raise _Bad(f"{where}: unknown field {sorted(unknown)[0]!r}")
     text = value.get("text", "")
@@ -230,11 +232,12 @@ def _parse_note(value: Any, where: str) -> Note:
         raise _Bad(f"{where}: 'conflicts' and 'replaced' must be lists")
     others = [_parse_version(v, f"{where}: conflicts") for v in raw_conf]
     for v in raw_conf:
-        if isinstance(v, dict) and ({"conflicts", "replaced"} & set(v)):
+        if isinstance(v, dict) and ({"conflicts", "replaced", "replaced_through"} & set(v)):
             raise _Bad(f"{where}: conflicts: unknown field")
     replaced = [_time(t, f"{where}: replaced") for t in raw_repl]
-    clean = tuple(sorted({v for v in others if v != current and v.text}))
-    return Note(current, clean, tuple(sorted(set(replaced), reverse=True)[:MAX_REPLACED]))
+    through = value.get("replaced_through")
+    floor = None if through in (None, "") else _time(through, f"{where}: replaced_through")
+    return make_note([current, *others], replaced, floor)
 
 
 def _parse_record(pid: str, value: Any) -> PaperRecord:
