@@ -40,7 +40,14 @@ from reader.state.records import (
     parse_time,
     split_future,
 )
-from reader.state.store import BACKUP_EVERY, LOCK_TIMEOUT, StateError, StateStore, open_state
+from reader.state.store import (
+    BACKUP_EVERY,
+    LOCK_TIMEOUT,
+    MAX_STATE_BYTES,
+    StateError,
+    StateStore,
+    open_state,
+)
 from reader.state.yaml_format import dump_state, parse_state, record_to_yaml
 
 __all__ = [
@@ -51,6 +58,7 @@ __all__ = [
     "LOCK_TIMEOUT",
     "MAX_ID",
     "MAX_REPLACED",
+    "MAX_STATE_BYTES",
     "MAX_TAG",
     "VERSION",
     "MergeReport",

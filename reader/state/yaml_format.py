@@ -25,6 +25,7 @@ from reader.state.records import (
     normalise_tag,
     parse_time,
 )
+from reader.state.regular import encode_regular, read_regular
 from reader.yamlwrite import Block, dump_yaml, strip_end_marker
 
 _TRUE = {"true", "yes", "on", "1"}
@@ -93,6 +94,16 @@ def encode_papers(papers: Mapping[str, PaperRecord]) -> dict[str, str]:
     :func:`verify_entries`."""
     if not papers:
         return {}
+    regular = {pid: encode_regular(pid, rec) for pid, rec in papers.items()}
+    rest = {pid: rec for pid, rec in papers.items() if regular[pid] is None}
+    out = _encode_yaml(rest)
+    return {pid: text if text is not None else out[pid] for pid, text in regular.items()}
+
+
+def _encode_yaml(papers: Mapping[str, PaperRecord]) -> dict[str, str]:
+    """Entries made by the YAML emitter (one dump for all)."""
+    if not papers:
+        return {}
     text = strip_end_marker(dump_yaml({pid: record_to_yaml(rec) for pid, rec in papers.items()}))
     chunks: list[list[str]] = []
     for line in _lines(text):
@@ -140,8 +151,8 @@ def verify_entries(entries: Mapping[str, str], papers: Mapping[str, PaperRecord]
         why = _layout_problem(entry)
         if why is not None:
             raise EncodeError(f"paper {pid}: {why}")
-    try:
-        back = parse_state("papers:\n" + "".join(entries.values())).papers
+    try:  # read back as a load reads them (the regular reader, with the full one behind it)
+        back = parse_state(f"version: {VERSION}\npapers:\n" + "".join(entries.values())).papers
     except ValueError as exc:
         raise EncodeError(f"the text written does not parse back: {exc}") from None
     want = {pid: papers[pid] for pid in entries if not papers[pid].is_empty()}
@@ -278,6 +289,22 @@ def _parse_record(pid: str, value: Any) -> PaperRecord:
 
 def parse_state(text: str) -> State:
     """Parse the text of a state file; :class:`ValueError` says what is wrong and where."""
+    return read_state(text)[0]
+
+
+def read_state(text: str) -> tuple[State, dict[str, str] | None]:
+    """The state in ``text`` and, when the file is laid out as written here,
+    the exact text of each entry read by the line-oriented reader
+    (:mod:`reader.state.regular`; None when the file was read whole as
+    YAML). :class:`ValueError` says what is wrong and where."""
+    fast = read_regular(text, _parse_yaml)
+    if fast is not None:
+        return fast
+    return _parse_yaml(text), None
+
+
+def _parse_yaml(text: str) -> State:
+    """The full reader: any YAML the format allows."""
     try:
         parsed = load_yaml(text)
     except LoadError as exc:
