@@ -175,3 +175,40 @@ def test_merging_a_file_over_the_limit_is_refused_and_changes_nothing(tmp_path: 
         " (see docs/state.md); it was not read. Nothing was changed."
     )
     assert store.path.read_bytes() == before
+
+
+# -- only what changed is encoded ------------------------------------------------------
+
+
+def test_a_change_encodes_only_the_papers_it_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import reader.state.store as store_module
+
+    path = tmp_path / "state.yaml"
+    ids = [f"2401.{i:05d}" for i in range(2000)]
+    first = open_state(path)
+    first.mark_read_many(ids)
+    first.set_starred(ids[::7], True)
+    first.add_tags(ids[::13], ["rl"])
+    first.set_note(ids[3], "a note\nof two lines")
+
+    encoded: list[int] = []
+    real = store_module.encode_papers
+
+    def counting(papers: dict[str, PaperRecord]) -> dict[str, str]:
+        encoded.append(len(papers))
+        return real(papers)
+
+    monkeypatch.setattr(store_module, "encode_papers", counting)
+    cli = open_state(path)  # a fresh process, as a CLI command is
+    cli.toggle_star(ids[1])
+    assert encoded == [2]  # the star and the note (read as YAML, so written anew)
+    cli.toggle_star(ids[2])
+    cli.add_tags([ids[5]], ["cv"])
+    cli.set_note(ids[4], "new")
+    assert encoded == [2, 1, 1, 1]
+    got = open_state(path)
+    assert got.starred_ids() == set(ids[::7]) ^ {ids[1], ids[2]}
+    assert got.get(ids[5]).tags == {"cv"} and got.get(ids[4]).note == "new"
+    assert got.get(ids[3]).note == "a note\nof two lines" and len(got.read_ids()) == 2000

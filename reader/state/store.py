@@ -13,6 +13,7 @@ it (see ``docs/state.md``).
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import errno
 import gc
@@ -21,7 +22,7 @@ import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,15 @@ def _why(exc: OSError) -> str:
     return f"{words} ({name})" if name else words
 
 
+@dataclass(frozen=True)
+class _Body:
+    """The papers of a file as written: their ids in order and each entry."""
+
+    papers: Mapping[str, PaperRecord]
+    order: list[str]
+    texts: list[str]
+
+
 class StateStore:
     """The state file of one user, shared safely by every process that opens it.
 
@@ -133,6 +143,8 @@ class StateStore:
         #: pid -> (record, its entry) as in the file last parsed
         self._proven: dict[str, tuple[PaperRecord, str]] = {}
         self._derived: dict[str, Any] = {}
+        #: the body of the file last written (for a save that changes a few papers)
+        self._body: _Body | None = None
         self._mutex = threading.RLock()
 
     # paths
@@ -277,15 +289,15 @@ class StateStore:
         self._set_state(state.papers, data, sig)
         # each paper's text in this file is proven to read back as its record
         # (the file was just parsed): a save that writes it again need not re-check it
-        if regular is None:
-            entries = entries_of(text, state.papers)
-        else:
-            # entries in the regular layout are written again as they stand
-            # (only what changed is encoded again)
-            entries = regular
-            self._chunks.update((pid, (state.papers[pid], e)) for pid, e in regular.items())
         with _collector_paused():
-            self._proven = {pid: (state.papers[pid], entry) for pid, entry in entries.items()}
+            if regular is None:
+                entries = entries_of(text, state.papers)
+                self._proven = {pid: (state.papers[pid], e) for pid, e in entries.items()}
+            else:
+                # entries in the regular layout are written again as they stand
+                # (only what changed is encoded again)
+                self._chunks = {pid: (state.papers[pid], e) for pid, e in regular.items()}
+                self._proven = {}
         self._clear_bad()
         return True
 
@@ -528,7 +540,7 @@ class StateStore:
                     return
                 papers = dict(self._papers)
                 papers.update(updates)
-                self._write(papers)
+                self._write(papers, updates)
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -547,14 +559,25 @@ class StateStore:
         finally:
             lock.release()  # closing releases the lock
 
-    def _render(self, papers: Mapping[str, PaperRecord]) -> str:
-        order = sorted(papers)
-        missing = {
-            pid: papers[pid]
-            for pid in order
-            if (c := self._chunks.get(pid)) is None
-            or (c[0] is not papers[pid] and c[0] != papers[pid])
-        }
+    def _render(
+        self, papers: Mapping[str, PaperRecord], changed: Iterable[str] = ()
+    ) -> tuple[str, _Body]:
+        """The text of the file holding ``papers``, and its body (pids and
+        entries in order). When ``papers`` is the state in memory plus the
+        papers ``changed``, only those are encoded and put in place in the
+        last body written (a save costs the changed papers, not the state)."""
+        last = self._body
+        if last is not None and last.papers is self._papers and changed:
+            wanted = dict.fromkeys(changed)
+            missing = {pid: papers[pid] for pid in wanted}
+        else:
+            last = None
+            missing = {
+                pid: papers[pid]
+                for pid in papers
+                if (c := self._chunks.get(pid)) is None
+                or (c[0] is not papers[pid] and c[0] != papers[pid])
+            }
         entries = encode_papers(missing)
         proven = self._proven
         verify_entries(
@@ -567,9 +590,22 @@ class StateStore:
         )  # EncodeError: the save is refused, nothing is cached
         for pid, text in entries.items():
             self._chunks[pid] = (missing[pid], text)
-        if len(self._chunks) > len(papers) * 2 + 100:
-            self._chunks = {pid: self._chunks[pid] for pid in order}
-        return assemble((self._chunks[pid][1] for pid in order), self.clock())
+        if last is not None:
+            order, texts = list(last.order), list(last.texts)
+            for pid in sorted(entries):
+                i = bisect.bisect_left(order, pid)
+                if i < len(order) and order[i] == pid:
+                    texts[i] = entries[pid]
+                else:
+                    order.insert(i, pid)
+                    texts.insert(i, entries[pid])
+        else:
+            order = sorted(papers)
+            if len(self._chunks) > len(papers) * 2 + 100:
+                self._chunks = {pid: self._chunks[pid] for pid in order}
+            texts = [self._chunks[pid][1] for pid in order]
+        body = _Body(papers, order, texts)
+        return assemble(texts, self.clock()), body
 
     def _write_failed(self, exc: OSError) -> str:
         bak = self.backup_path
@@ -579,10 +615,11 @@ class StateStore:
             f"The change was not made; {self.path} and {backup} are unchanged."
         )
 
-    def _write(self, papers: dict[str, PaperRecord]) -> None:
+    def _write(self, papers: dict[str, PaperRecord], changed: Iterable[str] = ()) -> None:
         """Write ``papers`` atomically; memory changes only when the file did."""
         try:
-            data = self._render(papers).encode("utf-8")
+            text, body = self._render(papers, changed)
+            data = text.encode("utf-8")
         except EncodeError as exc:
             message = (
                 f"Could not save your change to {self.path}: the text written for it "
@@ -607,6 +644,7 @@ class StateStore:
         if self.problem and not self.read_only:
             self.problem = None  # a failed save before; this one worked
         self._set_state(papers, data, (st.st_mtime_ns, st.st_size, st.st_ino))
+        self._body = body
         self._seen_sig = self._sig
 
     def _backup_due(self) -> bool:
