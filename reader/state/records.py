@@ -36,7 +36,7 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 # -- the data ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PaperState:
     """What the UI and the search engine need to know about one paper."""
 
@@ -49,7 +49,7 @@ class PaperState:
     note_conflicts: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Stamp:
     """A timestamped boolean: star, read mark, or one tag (on/off)."""
 
@@ -57,13 +57,13 @@ class Stamp:
     value: bool
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class NoteVersion:
     at: str
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Note:
     """A note as a multi-value register: the shown version, the other live
     versions (conflict copies) and the history of versions it replaced.
@@ -152,7 +152,7 @@ def supersede(old: Note | None, text: str, now: str) -> Note:
     return make_note([NoteVersion(at, text)], gone, floor if floor is None or floor < at else None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PaperRecord:
     """Everything stored for one paper; ``None`` means "never set"."""
 

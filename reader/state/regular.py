@@ -77,10 +77,11 @@ def _name(key: str) -> str | None:
 def read_regular(
     text: str, parse_yaml: Callable[[str], State]
 ) -> tuple[State, dict[str, str]] | None:
-    """The state in ``text`` and, per paper read by the expression, the exact
-    text of its entry; ``None`` when the file is not laid out as written here
-    (read it whole as YAML then). Entries the expression cannot read are
-    given to ``parse_yaml`` (the full reader) as one ``papers:`` document."""
+    """The state in ``text`` and, per paper, the exact text of its entry
+    (of every paper, unless the entries read as YAML could not be told
+    apart); ``None`` when the file is not laid out as written here (read it
+    whole as YAML then). Entries the expression cannot read are given to
+    ``parse_yaml`` (the full reader) as one ``papers:`` document."""
     head = _HEADER.match(text)
     if head is None or int(head["v"]) != VERSION or not text.endswith("\n"):
         return None
@@ -88,12 +89,15 @@ def read_regular(
     entries: dict[str, str] = {}
     hard: list[str] = []  # texts for the full reader, in order
     last: str | None = None  # the pid read last, while nothing came after it
-    stamps: dict[tuple[str, str], Stamp] = {}  # bulk changes share their stamps
+    stamps: dict[str, Stamp] = {}  # bulk changes share their stamps (and memory)
 
     def stamp(value: str, at: str) -> Stamp:
-        s = stamps.get((value, at))
+        key = value + at
+        s = stamps.get(key)
         if s is None:
-            s = stamps[(value, at)] = Stamp(at, value in ("true", "on"))
+            if len(stamps) > 4096:  # times all different: sharing saves nothing
+                stamps.clear()
+            s = stamps[key] = Stamp(at, value in ("true", "on"))
         return s
 
     def gap(chunk: str) -> None:
@@ -112,8 +116,9 @@ def read_regular(
         pos = m.end()
         last = None
         pid = _name(m["key"])
-        tags: dict[str, Stamp] = {}
+        tags: dict[str, Stamp] = _NO_TAGS
         if pid is not None and m["tags"]:
+            tags = {}
             for line in m["tags"].splitlines():
                 key, _, rest = line[6:].partition(": ")
                 name = _name(key)
@@ -145,8 +150,17 @@ def read_regular(
         if any(pid in papers for pid in theirs):
             return None  # a paper twice: the full reader says where
         papers.update(theirs)
-    return State({p: r for p, r in papers.items() if not r.is_empty()}, VERSION), entries
+        starts = [m.start() for m in _ENTRY_AT.finditer(rest)]
+        if len(starts) == len(theirs) and starts and starts[0] == 0:
+            # each of these entries' text, as it stands (it was just read)
+            ends = [*starts[1:], len(rest)]
+            for pid, a, b in zip(theirs, starts, ends, strict=True):
+                entries[pid] = rest[a:b]
+    return State(papers, VERSION), entries
 
 
 _STARTS_ENTRY = re.compile(r"  [^ \n\r\t#]")
+_ENTRY_AT = re.compile(r"^  [^ \n\r\t#:]", re.M)
+#: The tags of a paper without tags (shared: records are never changed in place).
+_NO_TAGS: dict[str, Stamp] = {}
 _TOP_LINE = re.compile(r"^[^ \n]", re.M)

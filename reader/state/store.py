@@ -296,8 +296,14 @@ class StateStore:
             else:
                 # entries in the regular layout are written again as they stand
                 # (only what changed is encoded again)
-                self._chunks = {pid: (state.papers[pid], e) for pid, e in regular.items()}
+                papers = state.papers
+                self._chunks = {
+                    pid: (papers[pid], e) for pid, e in regular.items() if pid in papers
+                }
                 self._proven = {}
+                if len(self._chunks) == len(papers):
+                    order = sorted(papers)
+                    self._body = _Body(papers, order, [self._chunks[pid][1] for pid in order])
         self._clear_bad()
         return True
 
