@@ -27,6 +27,7 @@ from reader.state.yaml_format import _parse_yaml, read_state
 
 HEAD = "# digest-reader state\nversion: 1\npapers:\n"
 AT = "2026-11-26T10:00:00.000000Z"
+_NOTE = "  a/1:\n    note:\n      at: '" + AT + "'\n      text: "
 
 
 def _both(text: str) -> tuple[State | str, State | str]:
@@ -104,6 +105,21 @@ def test_every_state_written_reads_back_the_same_by_both_readers(
         "  a/1:\n    starred: true 9999-12-31T23:30:00-01:00\n",
         "  a/1:\n    starred: true " + AT,  # no final line break
         "\tbad",
+        # notes as a hand might write them
+        _NOTE + "|\n          deeper first\n        x\n",
+        _NOTE + "|\n        \ttab first\n",
+        _NOTE + "|-\n        a\n\n        b\n\n",
+        _NOTE + "|\n        a\n\n\n",
+        _NOTE + "|\n\n        after a blank\n",
+        _NOTE + "|\n        line\u2028sep\n",
+        _NOTE + "|\n        a\n      more: x\n",
+        _NOTE + "|\n        a\n     odd\n",
+        _NOTE + "plain # a comment\n",
+        _NOTE + "plain text, with commas (and parens)\n",
+        _NOTE + "plain\n        continued\n",
+        _NOTE + "'it''s'\n",
+        _NOTE + "'two\n        lines'\n",
+        _NOTE + "|\n        x\n  b/1:\n    read: true " + AT + "\n",
     ],
 )
 def test_hand_edits_read_the_same_by_both_readers(body: str) -> None:
@@ -117,7 +133,10 @@ def test_the_regular_reader_takes_the_common_entries_itself() -> None:
         f"    tags:\n      rl: on {AT}\n"
         for i in range(50)
     )
-    body += "  '2401.99999':\n    note:\n      at: '" + AT + "'\n      text: hi\n"
+    body += "  '2401.99998':\n    note:\n      at: '" + AT + "'\n      text: |\n        hi\n"
+    hard = "  '2401.99999':\n    note:\n      at: '" + AT + "'\n      text: hi\n"
+    hard += "      replaced:\n      - '2026-11-25T10:00:00.000000Z'\n"
+    body += hard
     seen: list[str] = []
 
     def spy(text: str) -> State:
@@ -127,9 +146,11 @@ def test_the_regular_reader_takes_the_common_entries_itself() -> None:
     got = read_regular(HEAD + body, spy)
     assert got is not None
     state, entries = got
-    assert len(state.papers) == 51 and len(entries) == 51
-    assert entries["2401.99999"] == seen[0][len("papers:\n") :]  # the text as it stood
-    assert seen == ["papers:\n  '2401.99999':\n    note:\n      at: '" + AT + "'\n      text: hi\n"]
+    assert len(state.papers) == 52 and len(entries) == 52
+    assert seen == ["papers:\n" + hard]  # only the note with a history went to YAML
+    assert entries["2401.99999"] == hard  # its text, as it stood
+    assert state.papers["2401.99998"].note is not None
+    assert state.papers["2401.99998"].note.text == "hi\n"
 
 
 # -- a file too big is refused before it is read ------------------------------------

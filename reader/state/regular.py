@@ -10,10 +10,19 @@ file stays plain YAML that any YAML reader reads the same."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
-from reader.state.records import VERSION, PaperRecord, Stamp, State, normalise_tag
+from reader.state.records import (
+    VERSION,
+    Note,
+    NoteVersion,
+    PaperRecord,
+    Stamp,
+    State,
+    normalise_tag,
+)
 
 _TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z"
 #: YAML 1.1 words a plain scalar must not be (a full YAML reader would not
@@ -28,7 +37,16 @@ _ENTRY = re.compile(
     rf"(?:    starred: (?P<s>true|false) (?P<st>{_TIME})\n)?"
     rf"(?:    read: (?P<r>true|false) (?P<rt>{_TIME})\n)?"
     rf"(?:    tags:\n(?P<tags>(?:      {_KEY}: (?:on|off) {_TIME}\n)+))?"
+    # a note of one version (no copies, no history): a literal block, one
+    # single-quoted line, or one plain line of ordinary characters
+    rf"(?:    note:\n      at: '(?P<nt>{_TIME})'\n      text: (?:"
+    r"\|(?P<chomp>-?)\n(?P<block>(?:        [^\n]*\n|\n)+)"
+    r"|'(?P<sq>(?:[^'\n]|'')*)'\n"
+    r"|(?P<plain>[A-Za-z0-9](?:[^\n:#'\"]*[^\s:#'\"])?)\n))?"
 )
+#: Characters that YAML reads as line breaks, or refuses, or that a block
+#: cannot hold: a note holding one is read by the full reader.
+_ODD = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]")
 _HEADER = re.compile(r"(?:#[^\n]*\n|\n)*version: (?P<v>\d{1,9})\npapers:\n")
 
 
@@ -61,10 +79,36 @@ def encode_regular(pid: str, rec: PaperRecord) -> str | None:
         lines.append("    tags:\n")
         for tag, s in sorted(rec.tags.items()):
             name = _key(tag)
-            if name is None or normalise_tag(tag) != tag:
+            if name is None or not _is_tag(tag):
                 return None
             lines.append(f"      {name}: {'on' if s.value else 'off'} {s.at}\n")
     return "".join(lines) if len(lines) > 1 else None
+
+
+def _note_text(m: re.Match[str]) -> str | None:
+    """The text of the note matched by ``m`` as YAML reads it, or None when
+    in doubt."""
+    block = m["block"]
+    if block is not None:
+        if _ODD.search(block):
+            return None
+        lines = block.splitlines(keepends=True)
+        first = next((ln for ln in lines if ln != "\n"), None)
+        if first is None or first[8] == " " or first.startswith("        \t"):
+            return None  # YAML would take a deeper indentation, or none
+        body = "".join(ln if ln == "\n" else ln[8:] for ln in lines)
+        body = body.rstrip("\n")
+        return body if m["chomp"] else body + "\n"
+    text = m["sq"].replace("''", "'") if m["sq"] is not None else m["plain"]
+    if text is None or _ODD.search(text):
+        return None
+    return text
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_tag(name: str) -> bool:
+    """True when ``name`` is a tag as stored (a user has a few hundred at most)."""
+    return normalise_tag(name) == name
 
 
 def _name(key: str) -> str | None:
@@ -122,18 +166,26 @@ def read_regular(
             for line in m["tags"].splitlines():
                 key, _, rest = line[6:].partition(": ")
                 name = _name(key)
-                if name is None or name in tags or normalise_tag(name) != name:
+                if name is None or name in tags or not _is_tag(name):
                     pid = None
                     break
                 value, _, at = rest.partition(" ")
                 tags[name] = stamp(value, at)
-        if pid is None or pid in papers or not (m["s"] or m["r"] or m["tags"]):
+        note = None
+        if pid is not None and m["nt"]:
+            said = _note_text(m)
+            if said is None:
+                pid = None
+            else:
+                note = Note(NoteVersion(m["nt"], said))
+        if pid is None or pid in papers or not (m["s"] or m["r"] or m["tags"] or note):
             hard.append(m.group(0))  # in doubt, twice or empty: the full reader decides
             continue
         papers[pid] = PaperRecord(
             stamp(m["s"], m["st"]) if m["s"] else None,
             stamp(m["r"], m["rt"]) if m["r"] else None,
             tags,
+            note,
         )
         entries[pid] = m.group(0)
         last = pid
