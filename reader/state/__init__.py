@@ -1,12 +1,14 @@
 """The user's own state: stars, tags, read marks and notes, keyed by paper id.
 
 This is the only precious data the reader holds (see ``docs/state.md``). The
-package has three parts, each with one job:
+package has four parts, each with one job:
 
 * :mod:`reader.state.records`: the model (per-paper records with the time of
   every change) and the merge of two states;
 * :mod:`reader.state.yaml_format`: the file format, records to YAML and back,
   with a check that what is written reads back the same;
+* :mod:`reader.state.regular`: the format's regular layout written and read
+  line by line (the fast path of a large state; the YAML reader behind it);
 * :mod:`reader.state.store`: :class:`StateStore`, the file shared by every
   process: locking, atomic saves, backups, read-only on a bad file.
 

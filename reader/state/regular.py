@@ -44,6 +44,7 @@ _ENTRY = re.compile(
     r"|'(?P<sq>(?:[^'\n]|'')*)'\n"
     r"|(?P<plain>[A-Za-z0-9](?:[^\n:#'\"]*[^\s:#'\"])?)\n))?"
 )
+_TAG_LINE = re.compile(rf"      ({_KEY}): (on|off) ({_TIME})\n")
 #: Characters that YAML reads as line breaks, or refuses, or that a block
 #: cannot hold: a note holding one is read by the full reader.
 _ODD = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]")
@@ -136,12 +137,11 @@ def read_regular(
     stamps: dict[str, Stamp] = {}  # bulk changes share their stamps (and memory)
 
     def stamp(value: str, at: str) -> Stamp:
-        key = value + at
-        s = stamps.get(key)
+        s = stamps.get(value + at)
         if s is None:
             if len(stamps) > 4096:  # times all different: sharing saves nothing
                 stamps.clear()
-            s = stamps[key] = Stamp(at, value in ("true", "on"))
+            s = stamps[value + at] = Stamp(at, value == "true" or value == "on")
         return s
 
     def gap(chunk: str) -> None:
@@ -161,15 +161,14 @@ def read_regular(
         last = None
         pid = _name(m["key"])
         tags: dict[str, Stamp] = _NO_TAGS
-        if pid is not None and m["tags"]:
+        block = m["tags"]
+        if pid is not None and block:
             tags = {}
-            for line in m["tags"].splitlines():
-                key, _, rest = line[6:].partition(": ")
+            for key, value, at in _TAG_LINE.findall(block):
                 name = _name(key)
                 if name is None or name in tags or not _is_tag(name):
                     pid = None
                     break
-                value, _, at = rest.partition(" ")
                 tags[name] = stamp(value, at)
         note = None
         if pid is not None and m["nt"]:
