@@ -86,10 +86,11 @@ def encode_regular(pid: str, rec: PaperRecord) -> str | None:
     return "".join(lines) if len(lines) > 1 else None
 
 
-def _note_text(m: re.Match[str]) -> str | None:
-    """The text of the note matched by ``m`` as YAML reads it, or None when
-    in doubt."""
-    block = m["block"]
+def _note_text(
+    chomp: str | None, block: str | None, sq: str | None, plain: str | None
+) -> str | None:
+    """The text of a note matched by the expression (its groups ``chomp``,
+    ``block``, ``sq``, ``plain``) as YAML reads it, or None when in doubt."""
     if block is not None:
         if _ODD.search(block):
             return None
@@ -99,8 +100,8 @@ def _note_text(m: re.Match[str]) -> str | None:
             return None  # YAML would take a deeper indentation, or none
         body = "".join(ln if ln == "\n" else ln[8:] for ln in lines)
         body = body.rstrip("\n")
-        return body if m["chomp"] else body + "\n"
-    text = m["sq"].replace("''", "'") if m["sq"] is not None else m["plain"]
+        return body if chomp else body + "\n"
+    text = sq.replace("''", "'") if sq is not None else plain
     if text is None or _ODD.search(text):
         return None
     return text
@@ -155,38 +156,40 @@ def read_regular(
 
     pos = head.end()
     for m in _ENTRY.finditer(text, pos):
-        if m.start() != pos:
-            gap(text[pos : m.start()])
-        pos = m.end()
+        begin, stop = m.span()
+        if begin != pos:
+            gap(text[pos:begin])
+        pos = stop
         last = None
-        pid = _name(m["key"])
+        # one call for every group (looking them up by name is half the cost)
+        key, s, st, r, rt, block, nt, *said = m.groups()
+        pid = _name(key)
         tags: dict[str, Stamp] = _NO_TAGS
-        block = m["tags"]
         if pid is not None and block:
             tags = {}
-            for key, value, at in _TAG_LINE.findall(block):
-                name = _name(key)
+            for tag, value, at in _TAG_LINE.findall(block):
+                name = _name(tag)
                 if name is None or name in tags or not _is_tag(name):
                     pid = None
                     break
                 tags[name] = stamp(value, at)
         note = None
-        if pid is not None and m["nt"]:
-            said = _note_text(m)
-            if said is None:
+        if pid is not None and nt:
+            words = _note_text(*said)
+            if words is None:
                 pid = None
             else:
-                note = Note(NoteVersion(m["nt"], said))
-        if pid is None or pid in papers or not (m["s"] or m["r"] or m["tags"] or note):
-            hard.append(m.group(0))  # in doubt, twice or empty: the full reader decides
+                note = Note(NoteVersion(nt, words))
+        if pid is None or pid in papers or not (s or r or block or note):
+            hard.append(text[begin:stop])  # in doubt, twice or empty: the full reader decides
             continue
         papers[pid] = PaperRecord(
-            stamp(m["s"], m["st"]) if m["s"] else None,
-            stamp(m["r"], m["rt"]) if m["r"] else None,
+            stamp(s, st) if s else None,
+            stamp(r, rt) if r else None,
             tags,
             note,
         )
-        entries[pid] = m.group(0)
+        entries[pid] = text[begin:stop]
         last = pid
     if pos != len(text):
         gap(text[pos:])

@@ -297,13 +297,14 @@ class StateStore:
                 # entries in the regular layout are written again as they stand
                 # (only what changed is encoded again)
                 papers = state.papers
-                self._chunks = {
-                    pid: (papers[pid], e) for pid, e in regular.items() if pid in papers
-                }
                 self._proven = {}
-                if len(self._chunks) == len(papers):
+                if len(regular) == len(papers) and regular.keys() == papers.keys():
+                    # the body of the file is known whole: changes go into it
                     order = sorted(papers)
-                    self._body = _Body(papers, order, [self._chunks[pid][1] for pid in order])
+                    self._body = _Body(papers, order, [regular[pid] for pid in order])
+                    self._chunks = {}
+                else:
+                    self._chunks = {p: (papers[p], e) for p, e in regular.items() if p in papers}
         self._clear_bad()
         return True
 
