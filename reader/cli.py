@@ -700,16 +700,9 @@ def cmd_completion(args: argparse.Namespace) -> int:
 
 
 def merge_summary(report: MergeReport) -> str:
-    """What ``state merge`` did, in words that agree with their numbers."""
-    if not report.papers_changed:
-        return f"nothing to merge ({counted(report.papers_in_other, 'paper')} already up to date)"
-    s = (
-        f"{counted(report.papers_changed, 'paper')} changed ({number(report.papers_added)} new),"
-        f" {counted(report.fields_changed, 'field')}"
-    )
-    if report.note_conflicts:
-        s += f", {counted(report.note_conflicts, 'note')} with a conflict copy"
-    return s
+    """What ``state merge`` did, in words that agree with their numbers (the
+    report's own wording, which also says what was left out and why)."""
+    return str(report)
 
 
 def cmd_sources(args: argparse.Namespace) -> int:

@@ -494,3 +494,12 @@ def test_the_state_package_keeps_its_walls() -> None:
     assert not {m for m in every if m.split(".")[0] == "textual"}
     assert not imports("records.py") & {"yaml", "os", "reader.fileio", "reader.state.store"}
     assert not imports("yaml_format.py") & {"reader.fileio", "reader.state.store"}
+    # the regular layout: text in, records out; the YAML reader is handed to it
+    assert not imports("regular.py") & {
+        "yaml",
+        "os",
+        "reader.fileio",
+        "reader.safeload",
+        "reader.state.store",
+        "reader.state.yaml_format",
+    }

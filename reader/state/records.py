@@ -4,19 +4,25 @@ states merge (see ``docs/state.md``). Pure data: no files, no YAML."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from reader.sanitize import clean_line
-from reader.wording import counted
+from reader.wording import counted, number
 
 #: The format version written in the file (``version: 1``).
 VERSION = 1
 #: The time of a change whose time is unknown (hand-written shorthand).
 EPOCH = "1970-01-01T00:00:00.000000Z"
-#: A note keeps the times of at most this many versions it replaced.
+#: A note keeps the times of at most this many versions it replaced; older
+#: ones are summed up by :attr:`Note.replaced_through`.
 MAX_REPLACED = 32
+#: How far ahead of this machine's clock a merged change may be stamped: a
+#: later one comes from a clock that is wrong and is left out of the merge.
+FUTURE_SKEW = 600.0
+#: The latest time a state can hold (the end of year 9999, UTC).
+LAST_TIME = "9999-12-31T23:59:59.999999Z"
 #: Longest paper id or tag accepted.
 MAX_ID = 200
 MAX_TAG = 100
@@ -30,7 +36,7 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 # -- the data ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PaperState:
     """What the UI and the search engine need to know about one paper."""
 
@@ -43,7 +49,7 @@ class PaperState:
     note_conflicts: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Stamp:
     """A timestamped boolean: star, read mark, or one tag (on/off)."""
 
@@ -51,40 +57,102 @@ class Stamp:
     value: bool
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class NoteVersion:
     at: str
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Note:
     """A note as a multi-value register: the shown version, the other live
-    versions (conflict copies) and the times of versions it replaced."""
+    versions (conflict copies) and the history of versions it replaced.
+
+    Build one with :func:`make_note`, which puts it in its one canonical
+    form; merging (:func:`merge_notes`) is then a join: commutative,
+    associative and idempotent, whatever the history holds."""
 
     current: NoteVersion
-    #: Live versions written without knowing ``current``; sorted.
+    #: The other versions kept (sorted): those written without knowing
+    #: ``current``, and, only when every version was replaced, the newest one.
     others: tuple[NoteVersion, ...] = ()
     #: Times of versions known to be replaced; newest first, at most MAX_REPLACED.
     replaced: tuple[str, ...] = ()
+    #: Every version at or before this time is replaced too: the history
+    #: beyond MAX_REPLACED, summed up so that a note edited any number of
+    #: times still replaces the version it started from. None: no such bound.
+    replaced_through: str | None = None
 
     @property
     def text(self) -> str:
         return self.current.text
 
+    def is_replaced(self, at: str) -> bool:
+        """True when the version stamped ``at`` is known to be replaced."""
+        floor = self.replaced_through
+        return at in self.replaced or (floor is not None and at <= floor)
+
     @property
     def conflicts(self) -> tuple[str, ...]:
-        """Texts of the other versions worth showing (non-empty, distinct)."""
+        """Texts of the other live versions worth showing (non-empty, distinct)."""
         seen = {self.current.text}
         out: list[str] = []
         for v in sorted(self.others, reverse=True):
-            if v.text and v.text not in seen:
+            if v.text and v.text not in seen and not self.is_replaced(v.at):
                 seen.add(v.text)
                 out.append(v.text)
         return tuple(out)
 
+    def times(self) -> tuple[str, ...]:
+        """Every time the note holds (versions, history)."""
+        floor = () if self.replaced_through is None else (self.replaced_through,)
+        return (self.current.at, *(v.at for v in self.others), *self.replaced, *floor)
 
-@dataclass(frozen=True)
+
+def make_note(
+    versions: Iterable[NoteVersion], replaced: Iterable[str], replaced_through: str | None = None
+) -> Note:
+    """The canonical note holding ``versions`` with that history.
+
+    The history is closed: times at or before ``replaced_through`` are
+    dropped from ``replaced``, and beyond :data:`MAX_REPLACED` times the
+    bound moves up to the newest time dropped. A version is live unless the
+    history replaces it; the shown one is the newest live version (the
+    newest of all when every one was replaced, which only a hand edit or a
+    broken clock can make; that newest version is then kept too, so that
+    the result does not depend on the order of merges)."""
+    pool = set(versions)
+    if not pool:
+        raise ValueError("a note needs at least one version")
+    floor = replaced_through
+    times = set(replaced) if floor is None else {t for t in replaced if t > floor}
+    if len(times) > MAX_REPLACED:
+        ordered = sorted(times, reverse=True)
+        floor = ordered[MAX_REPLACED]
+        times = set(ordered[:MAX_REPLACED])
+    probe = Note(NoteVersion("", ""), (), tuple(times), floor)
+    live = {v for v in pool if not probe.is_replaced(v.at)}
+    top = max(pool)
+    current = max(live) if live else top
+    kept = live | {top}
+    kept.discard(current)
+    return Note(current, tuple(sorted(kept)), tuple(sorted(times, reverse=True)), floor)
+
+
+def supersede(old: Note | None, text: str, now: str) -> Note:
+    """The note after the user saved ``text`` at ``now``: it replaces the
+    note and every copy it carried, on every machine it is merged into."""
+    if old is None:
+        return Note(NoteVersion(now, text))
+    at = after(now, max(old.times()))
+    # a history stamped after ``at`` came from a broken clock (see after()):
+    # it must not make the new version look replaced
+    gone = [t for t in (*(v.at for v in (old.current, *old.others)), *old.replaced) if t < at]
+    floor = old.replaced_through
+    return make_note([NoteVersion(at, text)], gone, floor if floor is None or floor < at else None)
+
+
+@dataclass(frozen=True, slots=True)
 class PaperRecord:
     """Everything stored for one paper; ``None`` means "never set"."""
 
@@ -127,48 +195,89 @@ class MergeReport:
     note_conflicts: int = 0
     #: Papers in the other file.
     papers_in_other: int = 0
+    #: Changes in the other file stamped after :attr:`future_limit` (more than
+    #: FUTURE_SKEW ahead of this clock): left out, not merged.
+    left_out: int = 0
+    future_limit: str = ""
 
     def __str__(self) -> str:
         if not self.papers_changed:
-            return f"nothing to merge ({counted(self.papers_in_other, 'paper')} already up to date)"
-        s = (
-            f"{counted(self.papers_changed, 'paper')} changed ({self.papers_added:,} new), "
-            f"{counted(self.fields_changed, 'field')}"
-        )
-        if self.note_conflicts:
-            s += f", {counted(self.note_conflicts, 'note')} with a conflict copy"
+            s = f"nothing to merge ({counted(self.papers_in_other, 'paper')} already up to date)"
+        else:
+            s = (
+                f"{counted(self.papers_changed, 'paper')} changed ({number(self.papers_added)} new), "
+                f"{counted(self.fields_changed, 'field')}"
+            )
+            if self.note_conflicts:
+                s += f", {counted(self.note_conflicts, 'note')} with a conflict copy"
+        if self.left_out:
+            s += (
+                f"; {counted(self.left_out, 'change')} left out: stamped after "
+                f"{self.future_limit}, more than {FUTURE_SKEW / 60:.0f} minutes ahead of this"
+                " clock (is the other machine's clock wrong?); they merge once this clock"
+                " reaches them"
+            )
         return s
 
 
 # -- times ---------------------------------------------------------------------
 
 
+def _text_of(dt: datetime) -> str:
+    """A UTC datetime in the canonical form, fixed width also before year 1000
+    (``strftime("%Y")`` writes year 1 as ``1``, which would not sort as text)."""
+    return (
+        f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T"
+        f"{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}.{dt.microsecond:06d}Z"
+    )
+
+
 def format_time(t: float) -> str:
     """A clock value as canonical UTC ISO-8601 with microseconds."""
-    dt = datetime.fromtimestamp(t, tz=timezone.utc)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return _text_of(datetime.fromtimestamp(t, tz=timezone.utc))
 
 
 def parse_time(s: str) -> str:
-    """Canonical form of an ISO-8601 time (naive = UTC); ValueError when not one."""
+    """Canonical form of an ISO-8601 time (naive = UTC); ValueError when not
+    one, or when it is not in the years 1-9999 once turned into UTC."""
     s = s.strip()
     if _TIME_RE.match(s):
         return s
     dt = datetime.fromisoformat(s)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    try:
+        utc = dt.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(f"{s} is outside the years 1-9999 in UTC") from None
+    return _text_of(utc)
+
+
+def shift_time(t: float, seconds: float) -> str:
+    """``format_time(t + seconds)``, held within the years 1-9999."""
+    try:
+        return format_time(t + seconds)
+    except (OverflowError, OSError, ValueError):
+        return LAST_TIME if seconds > 0 else EPOCH
 
 
 def after(now: str, prev: str | None) -> str:
-    """``now``, or just after ``prev``: a change always wins over what it replaces."""
+    """The time of a change made ``now`` to a value stamped ``prev``: ``now``,
+    or just after ``prev`` when the clock stood still or went back a little,
+    so that a change always wins over what it replaces. A ``prev`` further
+    ahead than FUTURE_SKEW came from a broken clock: the change gets ``now``
+    (it replaces that value here; merges leave such times out, see
+    :func:`split_future`)."""
     if prev is None or now > prev:
         return now
+    t = datetime.strptime(now, "%Y-%m-%dT%H:%M:%S.%fZ")
+    p = datetime.strptime(prev, "%Y-%m-%dT%H:%M:%S.%fZ")
+    if p - t > timedelta(seconds=FUTURE_SKEW):
+        return now
     try:
-        dt = datetime.strptime(prev, "%Y-%m-%dT%H:%M:%S.%fZ") + timedelta(microseconds=1)
-    except OverflowError:  # prev is the last representable time: nothing is later
-        return prev
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return _text_of(p + timedelta(microseconds=1))
+    except OverflowError:  # only a clock at the very end of year 9999 gets here
+        return now
 
 
 # -- ids and tags --------------------------------------------------------------
@@ -202,20 +311,25 @@ def _max_stamp(a: Stamp | None, b: Stamp | None) -> Stamp | None:
     return max(a, b)
 
 
+def _max_time(a: str | None, b: str | None) -> str | None:
+    if a is None:
+        return b
+    return a if b is None or a >= b else b
+
+
 def merge_notes(a: Note | None, b: Note | None) -> Note | None:
     """The later version wins; a version written without knowing the other is
-    kept as a conflict copy. Commutative and idempotent."""
+    kept as a conflict copy. A join (:func:`make_note` of the union of both
+    notes' versions and histories): commutative, associative, idempotent."""
     if a is None:
         return b
     if b is None or a == b:
         return a
-    replaced = set(a.replaced) | set(b.replaced)
-    versions = {a.current, *a.others, b.current, *b.others}
-    live = {v for v in versions if v.at not in replaced} or versions
-    current = max(live)
-    others = tuple(sorted(v for v in live if v != current and v.text and v.text != current.text))
-    kept = tuple(sorted(replaced, reverse=True)[:MAX_REPLACED])
-    return Note(current, others, kept)
+    return make_note(
+        (a.current, *a.others, b.current, *b.others),
+        (*a.replaced, *b.replaced),
+        _max_time(a.replaced_through, b.replaced_through),
+    )
 
 
 def merge_records(a: PaperRecord, b: PaperRecord) -> PaperRecord:
@@ -241,6 +355,30 @@ def merge_states(a: State, b: State) -> State:
         mine = papers.get(pid)
         papers[pid] = rec if mine is None else merge_records(mine, rec)
     return State(dict(sorted(papers.items())), max(a.version, b.version))
+
+
+def split_future(state: State, limit: str) -> tuple[State, int]:
+    """``state`` without the changes stamped after ``limit`` (a note counts as
+    one change, left out whole when any of its times is), and how many were
+    left out. Used on the way in: a merge never takes a time from a clock
+    that runs ahead, so no such time can freeze a field."""
+    papers: dict[str, PaperRecord] = {}
+    left = 0
+    for pid, rec in state.papers.items():
+        starred = rec.starred if rec.starred is None or rec.starred.at <= limit else None
+        read = rec.read if rec.read is None or rec.read.at <= limit else None
+        tags = {t: s for t, s in rec.tags.items() if s.at <= limit}
+        note = rec.note if rec.note is None or max(rec.note.times()) <= limit else None
+        n = (starred is not rec.starred) + (read is not rec.read) + (note is not rec.note)
+        n += len(rec.tags) - len(tags)
+        if not n:
+            papers[pid] = rec
+            continue
+        left += n
+        kept = PaperRecord(starred, read, tags, note)
+        if not kept.is_empty():
+            papers[pid] = kept
+    return State(papers, state.version), left
 
 
 def count_fields(old: PaperRecord | None, new: PaperRecord) -> int:

@@ -13,7 +13,6 @@ from typing import Any
 from reader.safeload import LoadError, load_yaml
 from reader.state.records import (
     EPOCH,
-    MAX_REPLACED,
     VERSION,
     Note,
     NoteVersion,
@@ -22,9 +21,11 @@ from reader.state.records import (
     State,
     check_id,
     format_time,
+    make_note,
     normalise_tag,
     parse_time,
 )
+from reader.state.regular import encode_regular, read_regular
 from reader.yamlwrite import Block, dump_yaml, strip_end_marker
 
 _TRUE = {"true", "yes", "on", "1"}
@@ -55,6 +56,8 @@ def record_to_yaml(rec: PaperRecord) -> dict[str, Any]:
             nd["conflicts"] = [{"at": v.at, "text": _text(v.text)} for v in n.others]
         if n.replaced:
             nd["replaced"] = list(n.replaced)
+        if n.replaced_through is not None:
+            nd["replaced_through"] = n.replaced_through
         d["note"] = nd
     return d
 
@@ -89,6 +92,16 @@ def encode_papers(papers: Mapping[str, PaperRecord]) -> dict[str, str]:
     """pid -> the entry of that paper as written under ``papers:`` (its lines,
     indented by two). One dump for all; each entry is checked later by
     :func:`verify_entries`."""
+    if not papers:
+        return {}
+    regular = {pid: encode_regular(pid, rec) for pid, rec in papers.items()}
+    rest = {pid: rec for pid, rec in papers.items() if regular[pid] is None}
+    out = _encode_yaml(rest)
+    return {pid: text if text is not None else out[pid] for pid, text in regular.items()}
+
+
+def _encode_yaml(papers: Mapping[str, PaperRecord]) -> dict[str, str]:
+    """Entries made by the YAML emitter (one dump for all)."""
     if not papers:
         return {}
     text = strip_end_marker(dump_yaml({pid: record_to_yaml(rec) for pid, rec in papers.items()}))
@@ -138,8 +151,8 @@ def verify_entries(entries: Mapping[str, str], papers: Mapping[str, PaperRecord]
         why = _layout_problem(entry)
         if why is not None:
             raise EncodeError(f"paper {pid}: {why}")
-    try:
-        back = parse_state("papers:\n" + "".join(entries.values())).papers
+    try:  # read back as a load reads them (the regular reader, with the full one behind it)
+        back = parse_state(f"version: {VERSION}\npapers:\n" + "".join(entries.values())).papers
     except ValueError as exc:
         raise EncodeError(f"the text written does not parse back: {exc}") from None
     want = {pid: papers[pid] for pid in entries if not papers[pid].is_empty()}
@@ -210,7 +223,7 @@ def _parse_version(value: Any, where: str) -> NoteVersion:
         return NoteVersion(EPOCH, value)
     if not isinstance(value, dict):
         raise _Bad(f"{where}: expected a note mapping (at, text)")
-    unknown = set(value) - {"at", "text", "conflicts", "replaced"}
+    unknown = set(value) - {"at", "text", "conflicts", "replaced", "replaced_through"}
     if unknown:
         raise _Bad(f"{where}: unknown field {sorted(unknown)[0]!r}")
     text = value.get("text", "")
@@ -230,11 +243,12 @@ def _parse_note(value: Any, where: str) -> Note:
         raise _Bad(f"{where}: 'conflicts' and 'replaced' must be lists")
     others = [_parse_version(v, f"{where}: conflicts") for v in raw_conf]
     for v in raw_conf:
-        if isinstance(v, dict) and ({"conflicts", "replaced"} & set(v)):
+        if isinstance(v, dict) and ({"conflicts", "replaced", "replaced_through"} & set(v)):
             raise _Bad(f"{where}: conflicts: unknown field")
     replaced = [_time(t, f"{where}: replaced") for t in raw_repl]
-    clean = tuple(sorted({v for v in others if v != current and v.text}))
-    return Note(current, clean, tuple(sorted(set(replaced), reverse=True)[:MAX_REPLACED]))
+    through = value.get("replaced_through")
+    floor = None if through in (None, "") else _time(through, f"{where}: replaced_through")
+    return make_note([current, *others], replaced, floor)
 
 
 def _parse_record(pid: str, value: Any) -> PaperRecord:
@@ -275,6 +289,22 @@ def _parse_record(pid: str, value: Any) -> PaperRecord:
 
 def parse_state(text: str) -> State:
     """Parse the text of a state file; :class:`ValueError` says what is wrong and where."""
+    return read_state(text)[0]
+
+
+def read_state(text: str) -> tuple[State, dict[str, str] | None]:
+    """The state in ``text`` and, when the file is laid out as written here,
+    the exact text of each entry read by the line-oriented reader
+    (:mod:`reader.state.regular`; None when the file was read whole as
+    YAML). :class:`ValueError` says what is wrong and where."""
+    fast = read_regular(text, _parse_yaml)
+    if fast is not None:
+        return fast
+    return _parse_yaml(text), None
+
+
+def _parse_yaml(text: str) -> State:
+    """The full reader: any YAML the format allows."""
     try:
         parsed = load_yaml(text)
     except LoadError as exc:
