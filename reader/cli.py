@@ -825,6 +825,11 @@ def _library_paths(
             metavar="PATH",
             help="extra digest files or folders, read with the library (as --path)",
         )
+    _path_option(p, "an extra digest file or folder, read with the library (repeatable)")
+
+
+def _path_option(p: argparse.ArgumentParser, help_: str) -> None:
+    """``--path PATH`` (repeatable), gathered in ``more_paths``."""
     p.add_argument(
         "--path",
         dest="more_paths",
@@ -832,7 +837,7 @@ def _library_paths(
         type=existing_path,
         default=[],
         metavar="PATH",
-        help="an extra digest file or folder, read with the library (repeatable)",
+        help=help_,
     )
 
 
@@ -912,15 +917,7 @@ def _args_check(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "paths", nargs="*", type=existing_path, metavar="PATH", help="digest files or folders"
     )
-    p.add_argument(
-        "--path",
-        dest="more_paths",
-        action="append",
-        type=existing_path,
-        default=[],
-        metavar="PATH",
-        help="a digest file or folder (as PATH; repeatable)",
-    )
+    _path_option(p, "a digest file or folder (as PATH; repeatable)")
     _json_flag(p, "a JSON list of files with their problems")
     p.add_argument(
         "--quiet", "-q", action="store_true", help="print only the problems (no summary)"

@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from reader.fetch.http import Answer, FetchError, Http
-from reader.formats.xmlsafe import XmlError, child_text, local, parse_xml
+from reader.formats.xmlsafe import child_text, local
 from reader.text import date_part, one_line
 
 #: Entries asked for per page (the API allows 2,000; smaller pages fail less).
@@ -91,17 +91,7 @@ def fetch(
 
 
 def _parse(answer: Answer) -> ET.Element:
-    if answer.looks_like_html():
-        raise FetchError(answer.url, "an HTML page came back, not the Atom feed")
-    try:
-        root = parse_xml(answer.text).root
-    except XmlError as exc:
-        where = f" at line {exc.line}" if exc.line else ""
-        raise FetchError(
-            answer.url, f"not a readable feed, or cut off{where}: {exc.message}"
-        ) from None
-    if local(root.tag) != "feed":
-        raise FetchError(answer.url, f"expected an Atom feed, found <{local(root.tag)}>")
+    root = answer.xml_root("feed", "Atom feed")
     for el in root:
         if local(el.tag) == "entry" and "arxiv.org/api/errors" in child_text(el, "id"):
             message = one_line(child_text(el, "summary")) or "no reason given"

@@ -18,7 +18,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from reader.fetch.http import FetchError, Http
-from reader.formats.xmlsafe import XmlError, child, child_text, local, parse_xml
+from reader.formats.xmlsafe import child, child_text, local
 from reader.text import date_part
 
 
@@ -35,17 +35,7 @@ def url_for(base: str, categories: tuple[str, ...]) -> str:
 
 def fetch(http: Http, base: str, categories: tuple[str, ...], today: str) -> Feed:
     answer = http.get(url_for(base, categories), arxiv=True)
-    if answer.looks_like_html():
-        raise FetchError(answer.url, "an HTML page came back, not the RSS feed")
-    try:
-        root = parse_xml(answer.text).root
-    except XmlError as exc:
-        where = f" at line {exc.line}" if exc.line else ""
-        raise FetchError(
-            answer.url, f"not a readable feed, or cut off{where}: {exc.message}"
-        ) from None
-    if local(root.tag) != "rss":
-        raise FetchError(answer.url, f"expected an RSS feed, found <{local(root.tag)}>")
+    root = answer.xml_root("rss", "RSS feed")
     channel = child(root, "channel")
     if channel is None:
         raise FetchError(answer.url, "an RSS feed without a <channel>")

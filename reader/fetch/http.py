@@ -24,6 +24,7 @@ import email.utils
 import hashlib
 import json
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ from reader import __version__
 from reader.fetch.ratelock import RateLock, Sleep
 from reader.fetch.sources import FetchConfig, arxiv_delay
 from reader.fileio import atomic_write_text
+from reader.formats.xmlsafe import XmlError, local, parse_xml
 from reader.wording import counted
 
 PROJECT_URL = "https://github.com/digest-reader/digest-reader"
@@ -81,6 +83,23 @@ class Answer:
     def looks_like_html(self) -> bool:
         head = self.text[:512].lstrip().lower()
         return "html" in self.content_type or head.startswith(("<!doctype html", "<html"))
+
+    def xml_root(self, root_tag: str, what: str) -> ET.Element:
+        """The answer parsed as XML whose root is ``<root_tag>`` (``what``: the
+        feed's name for messages); :class:`FetchError` for an HTML page, text
+        that is not XML or was cut off, or another root."""
+        if self.looks_like_html():
+            raise FetchError(self.url, f"an HTML page came back, not the {what}")
+        try:
+            root = parse_xml(self.text).root
+        except XmlError as exc:
+            where = f" at line {exc.line}" if exc.line else ""
+            raise FetchError(
+                self.url, f"not a readable feed, or cut off{where}: {exc.message}"
+            ) from None
+        if local(root.tag) != root_tag:
+            raise FetchError(self.url, f"expected an {what}, found <{local(root.tag)}>")
+        return root
 
 
 class Http:
