@@ -101,7 +101,7 @@ async def test_f_fetches_and_the_new_papers_appear_with_progress_and_are_searcha
 
     def route(seen: Seen) -> Reply:
         # The first answer takes a moment, so the progress can be seen.
-        stall = 0.8 if len(server.requests(HF_PATH)) == 1 else 0.0
+        stall = 1.5 if len(server.requests(HF_PATH)) == 1 else 0.0
         return Reply(
             json.dumps(records if seen.query.get("date") == "2026-12-01" else []), stall=stall
         )
@@ -115,6 +115,11 @@ async def test_f_fetches_and_the_new_papers_appear_with_progress_and_are_searcha
         await pilot.press("F")
         await until(pilot, lambda: "fetching hf" in status(app), "the status shows the fetch")
         assert "fetch 1/1" in status(app)
+        # the app stays usable meanwhile: the cursor moves while the server thinks
+        first = app.main.papers.cursor
+        await pilot.press("j")
+        assert app.main.papers.cursor == first + 1 and "fetching hf" in status(app)
+        await pilot.press("k")
         await until(pilot, lambda: NEW_TITLES[0] in list_text(app), "the new papers are listed")
         assert len(app.library.papers) == before + 3
         await until(pilot, lambda: "3 new papers" in toasts(app), "the fetch says what is new")
@@ -161,6 +166,8 @@ async def test_an_erroring_server_is_a_notification_and_the_list_stays(
         await pilot.press("F")
         await until(pilot, lambda: "Fetch failed" in toasts(app), "the failure is told")
         assert "HTTP 500" in toasts(app) and server.url in toasts(app)
+        # one notification for the source, not one per day asked
+        assert toasts(app).count("Fetch failed") == 1 and "(and 1 other day)" in toasts(app)
         await pilot.pause()
         assert list_text(app) == shown and len(app.library.papers) == count
         assert "offline" not in status(app)

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -250,8 +251,10 @@ class FetchingMixin:
             time.sleep(0.05)
         base = app.library
         try:
-            with self._fetch_lock:  # a fetch's reload and Ctrl+R: one at a time
+            with self._fetch_lock, _no_collection():  # one reload at a time
                 library = open_library(app.paths, app.config, extra=self.library_extra)
+                # Sorted here, not on the event loop (0.2-0.4 s at 100k papers).
+                library.ordered()
         except Exception as exc:
             app.post_message(Reloaded(None, base, set(), results, f"{type(exc).__name__}: {exc}"))
             return
@@ -307,13 +310,40 @@ class FetchingMixin:
         """The fetch's summary, and each failed day as an error."""
         app: Any = self
         failed = [r for r in results if not r.ok]
+        by_source: dict[str, list[DayResult]] = {}
         for r in failed:
-            app.notify(r.line(), title="Fetch failed", severity="error", markup=False, timeout=10)
+            by_source.setdefault(r.source, []).append(r)
+        for source, days in by_source.items():
+            # One notification per source: a week of catch-up is not seven toasts.
+            text = days[0].line()
+            if len(days) > 1:
+                text += f" (and {counted(len(days) - 1, 'other day')})"
+            title = f"Fetch failed: {source}"
+            app.notify(text, title=title, severity="error", markup=False, timeout=10)
         if new:
             text = f"{counted(new, 'new paper')} ({_keys(app, 'new-papers')} lists them)"
             app.notify(text, title="Fetched", markup=False)
         elif not failed:
             app.notify(summary(results), title="Fetched", markup=False, timeout=4)
+
+
+@contextlib.contextmanager
+def _no_collection() -> Iterator[None]:
+    """No cyclic collection while a library is built, and none over it later.
+
+    A re-read 100k-paper library is a few million new objects (none in a
+    cycle); left to the collector, the next full collection scans them all,
+    about a second holding the GIL, wherever it strikes: measured as a 1.05 s
+    freeze of the cursor just after the new papers were listed. Frozen, they
+    are still freed by reference counting when the library is replaced."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 def _keys(app: Any, command: str) -> str:
