@@ -264,6 +264,9 @@ async def test_a_reload_with_nothing_new_says_so(xdg: dict[str, Path]) -> None:
         await pilot.press("ctrl+r")
         await until(pilot, lambda: "nothing new" in toasts(app), "the reload is told")
         assert list_text(app) == shown
+        await pilot.press("w")
+        await until(pilot, lambda: "No new papers yet (F fetches" in toasts(app), "w says why")
+        assert list_text(app) == shown
 
 
 def test_new_ids_of_a_partly_read_library_count_only_new_files() -> None:

@@ -184,7 +184,9 @@ class FetchingMixin:
     def action_new_papers(self) -> None:
         app: Any = self
         if not self.new_paper_ids:
-            app.notify("No new papers since the app opened.", markup=False, timeout=3)
+            fetch, reload = _keys(app, "fetch"), _keys(app, "reload")
+            text = f"No new papers yet ({fetch} fetches, {reload} reads the library again)."
+            app.notify(text, markup=False, timeout=4)
             return
         main = app.main
         main.clear_search(restore=False)
