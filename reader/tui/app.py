@@ -35,6 +35,7 @@ from reader.paths import Paths, resource_dir
 from reader.state import StateError
 from reader.tui import commands
 from reader.tui import text as tx
+from reader.tui.fetching import FetchingMixin
 from reader.tui.prefs import UiPrefs
 from reader.tui.screens.main import MainScreen
 from reader.tui.themes import CYCLE, OUR_THEMES, initial_theme
@@ -124,7 +125,7 @@ class IndexDone(Message):
     cancelled: bool = False
 
 
-class DigestApp(App[int]):
+class DigestApp(FetchingMixin, App[int]):
     """The reader. Give it the core objects; :func:`run_app` builds them."""
 
     TITLE = "digest-reader"
@@ -168,6 +169,7 @@ class DigestApp(App[int]):
         self._own_searcher = searcher is None
         self._searcher = searcher
         super().__init__()
+        self.init_fetching()
         for theme in OUR_THEMES:
             self.register_theme(theme)
         self.theme = initial_theme(self.prefs.theme, self.config.theme, set(self.available_themes))
@@ -191,6 +193,7 @@ class DigestApp(App[int]):
             self.set_timer(0.3, self.load_rest)
         elif self._want_index:
             self.set_timer(0.3, self.build_index)  # after the first paint
+        self.fetch_on_start()
         if not self.is_headless:
             exit_on_signals(asyncio.get_running_loop(), self.exit)
 
@@ -666,7 +669,9 @@ def build_app(
     )
     state = StateStore(paths.state_file)
     state.load()
-    return DigestApp(library, state, config=config, paths=paths, index_folder=paths.index_dir)
+    app = DigestApp(library, state, config=config, paths=paths, index_folder=paths.index_dir)
+    app.library_extra = list(library_paths)
+    return app
 
 
 def run_app(

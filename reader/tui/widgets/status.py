@@ -101,6 +101,7 @@ class StatusLine(Horizontal):
         self._notes: list[str] = []
         self._library: list[tuple[str, str]] = []
         self._pending = ""
+        self._activity = ""
 
     def compose(self) -> Any:
         yield Static(id="status-view")
@@ -128,6 +129,13 @@ class StatusLine(Horizontal):
             self._pending = text
             self._fit()
 
+    def set_activity(self, text: str) -> None:
+        """Work going on in the background (a fetch's progress), or what it
+        left to know ("offline: last fetch 2 days ago"); "" clears it."""
+        if text != self._activity:
+            self._activity = text
+            self._fit()
+
     def on_resize(self) -> None:
         self._fit()
 
@@ -141,6 +149,9 @@ class StatusLine(Horizontal):
         if self._pending:
             count = f"{count}{SEP}{self._pending}"
             short = f"{short or self._count}{SEP}{self._pending}"
+        if self._activity:
+            count = f"{count}{SEP}{self._activity}"
+            short = f"{short or self._count}{SEP}{self._activity}"
         fit = fit_status(width or 200, self._label, count, short, self._notes, self._library)
         view = Text(no_wrap=True, overflow="ellipsis")
         view.append(fit.label, "bold")

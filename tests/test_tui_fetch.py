@@ -1,0 +1,286 @@
+"""Fetching from inside the app (``F``), reloading (``Ctrl+R``) and the new
+papers (``w``), against the local replay server: no test reaches the network."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reader.config import load_config
+from reader.library import open_library
+from reader.paths import Paths
+from reader.state import StateStore
+from reader.tui.app import DigestApp
+from reader.tui.fetching import ago, new_ids, offline_text
+from tests.fetch_server import ReplayServer, Reply, Seen
+from tests.test_tui import FIXTURE, FROZEN, rows, screen_text, searched, until
+
+HF_PATH = "/api/daily_papers"
+TODAY = dt.date(2026, 12, 1)
+SIZE = (120, 40)
+
+#: A made-up Hugging Face day (our own words), in the API's shape.
+NEW_TITLES = [
+    "Quokka Attention for Tiny Recurrent Models",
+    "Marmot: Burrowing Through Long Contexts",
+    "Pangolin Scales for Sparse Experts",
+]
+
+
+def hf_records(day: str = "2026-12-01") -> list[dict[str, Any]]:
+    out = []
+    for n, title in enumerate(NEW_TITLES, 1):
+        paper = {
+            "id": f"2612.0{n:04d}",
+            "title": title,
+            "summary": f"An abstract written for the app's fetch test, number {n}.",
+            "authors": [{"name": "Test Author", "hidden": False}],
+            "publishedAt": f"{day}T00:00:00.000Z",
+            "submittedOnDailyAt": f"{day}T08:00:00.000Z",
+            "upvotes": 10 * n,
+        }
+        out.append({"paper": paper, "title": title, "publishedAt": f"{day}T08:00:00.000Z"})
+    return out
+
+
+@pytest.fixture
+def server() -> Iterator[ReplayServer]:
+    s = ReplayServer().start()
+    yield s
+    s.stop()
+
+
+def write_config(xdg: dict[str, Path], hf: str, extra: str = "") -> None:
+    folder = xdg["config"] / "digest-reader"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.yaml").write_text(
+        "fetch:\n  sources:\n    hf: {kind: hf-daily}\n"
+        f"  endpoints:\n    hf: {hf}\n"
+        "  timeout_seconds: 2\n  catch_up_days: 0\n" + extra,
+        encoding="utf-8",
+    )
+
+
+def make_app() -> DigestApp:
+    paths = Paths.from_env()
+    config = load_config(paths.config_file)
+    library = open_library(paths, config, extra=[FIXTURE])
+    state = StateStore(paths.state_file, clock=lambda: FROZEN)
+    state.load()
+    app = DigestApp(library, state, config=config, paths=paths, clock=lambda: FROZEN)
+    app.library_extra = [FIXTURE]
+    app.fetch_hooks.sleep = lambda _s: None  # retries without their waits
+    app.fetch_hooks.today = TODAY
+    return app
+
+
+def status(app: DigestApp) -> str:
+    return str(app.main.query_one("#status-view").render())
+
+
+def toasts(app: DigestApp) -> str:
+    return "\n".join(str(n.message) + " " + str(n.title) for n in app._notifications)
+
+
+def list_text(app: DigestApp) -> str:
+    return "\n".join(rows(app))
+
+
+# --------------------------------------------------------------------------- F
+
+
+async def test_f_fetches_and_the_new_papers_appear_with_progress_and_are_searchable(
+    xdg: dict[str, Path], server: ReplayServer
+) -> None:
+    records = hf_records()
+
+    def route(seen: Seen) -> Reply:
+        # The first answer takes a moment, so the progress can be seen.
+        stall = 1.5 if len(server.requests(HF_PATH)) == 1 else 0.0
+        return Reply(
+            json.dumps(records if seen.query.get("date") == "2026-12-01" else []), stall=stall
+        )
+
+    server.routes[HF_PATH] = route
+    write_config(xdg, server.url)
+    app = make_app()
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        before = len(app.library.papers)
+        assert NEW_TITLES[0] not in list_text(app)
+        await pilot.press("F")
+        await until(pilot, lambda: "fetching hf" in status(app), "the status shows the fetch")
+        assert "fetch 1/1" in status(app)
+        # the app stays usable meanwhile: the cursor moves while the server thinks
+        first = app.main.papers.cursor
+        await pilot.press("j")
+        assert app.main.papers.cursor == first + 1 and "fetching hf" in status(app)
+        await pilot.press("k")
+        await until(pilot, lambda: NEW_TITLES[0] in list_text(app), "the new papers are listed")
+        assert len(app.library.papers) == before + 3
+        await until(pilot, lambda: "3 new papers" in toasts(app), "the fetch says what is new")
+        assert "w lists them" in toasts(app)
+        assert "fetch" not in status(app)  # the progress is gone once done
+        # w: just the new papers
+        await pilot.press("w")
+        await pilot.pause()
+        shown = list_text(app)
+        assert all(t in shown for t in NEW_TITLES)
+        assert len(app.main.view.papers) == 3 and "New: 3 papers" in status(app)
+        # and the search finds them
+        await pilot.press("a", "slash", *"pangolin")
+        await searched(pilot, app)
+        assert [p.title for p in app.main.view.papers] == [NEW_TITLES[2]]
+    # stored where the CLI finds them too
+    assert (Paths.from_env().library_dir / "hf" / "2026-12-01.json").is_file()
+
+
+async def test_fetch_is_in_the_palette(xdg: dict[str, Path], server: ReplayServer) -> None:
+    server.routes[HF_PATH] = lambda seen: Reply(
+        json.dumps(hf_records() if seen.query.get("date") == "2026-12-01" else [])
+    )
+    write_config(xdg, server.url)
+    app = make_app()
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Fetch")
+        await until(pilot, lambda: "Fetch today" in screen_text(app), "the palette offers Fetch")
+        await pilot.press("enter")
+        await until(pilot, lambda: NEW_TITLES[1] in list_text(app), "the palette fetched")
+
+
+async def test_an_erroring_server_is_a_notification_and_the_list_stays(
+    xdg: dict[str, Path], server: ReplayServer
+) -> None:
+    server.routes[HF_PATH] = [Reply("oops", 500, content_type="text/plain")]
+    write_config(xdg, server.url)
+    app = make_app()
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        shown = list_text(app)
+        count = len(app.library.papers)
+        await pilot.press("F")
+        await until(pilot, lambda: "Fetch failed" in toasts(app), "the failure is told")
+        assert "HTTP 500" in toasts(app) and server.url in toasts(app)
+        # one notification for the source, not one per day asked
+        assert toasts(app).count("Fetch failed") == 1 and "(and 1 other day)" in toasts(app)
+        await pilot.pause()
+        assert list_text(app) == shown and len(app.library.papers) == count
+        assert "offline" not in status(app)
+
+
+async def test_an_unreachable_server_says_offline_with_the_last_fetch(
+    xdg: dict[str, Path],
+) -> None:
+    write_config(xdg, "http://127.0.0.1:9")  # the discard port: nothing listens
+    last = Paths.from_env().cache_dir / "fetch" / "last.json"
+    last.parent.mkdir(parents=True, exist_ok=True)
+    when = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=2, hours=1)
+    last.write_text(json.dumps({"hf": when.isoformat(timespec="seconds")}), encoding="utf-8")
+    app = make_app()
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        shown = list_text(app)
+        await pilot.press("F")
+        await until(pilot, lambda: "offline" in status(app), "the status says offline")
+        assert "offline: last fetch 2 days ago" in status(app)
+        assert "offline: last fetch 2 days ago" in toasts(app)
+        assert "Fetch failed" not in toasts(app)
+        assert list_text(app) == shown
+
+
+def test_offline_wording() -> None:
+    now = dt.datetime(2026, 12, 3, 12, tzinfo=dt.timezone.utc)
+    assert ago(now - dt.timedelta(days=1, hours=3), now) == "1 day ago"
+    assert ago(now - dt.timedelta(hours=5), now) == "5 hours ago"
+    assert ago(now - dt.timedelta(seconds=30), now) == "just now"
+    last = {"hf": "2026-12-01T06:00:00+00:00", "nlp": "2026-11-20T06:00:00+00:00"}
+    assert offline_text(last, ["hf", "nlp"], now) == "offline: last fetch 2 days ago"
+    assert offline_text({}, ["hf"], now) == "offline: never fetched"
+
+
+# --------------------------------------------------------------------------- on_start
+
+
+async def test_on_start_fetches_in_the_background(
+    xdg: dict[str, Path], server: ReplayServer
+) -> None:
+    server.routes[HF_PATH] = lambda seen: Reply(
+        json.dumps(hf_records() if seen.query.get("date") == "2026-12-01" else [])
+    )
+    write_config(xdg, server.url, "  on_start: true\n")
+    app = make_app()
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await until(pilot, lambda: NEW_TITLES[0] in list_text(app), "the app fetched by itself")
+
+
+async def test_without_on_start_the_app_asks_no_server(
+    xdg: dict[str, Path], server: ReplayServer
+) -> None:
+    server.routes[HF_PATH] = [Reply("[]")]
+    write_config(xdg, server.url)
+    app = make_app()
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.press("j", "k")
+        await pilot.pause(0.8)  # past the moment on_start would fetch
+    assert server.seen == []
+
+
+# --------------------------------------------------------------------------- reload
+
+BEHIND = """\
+title: Added behind the app's back
+date: 2026-11-30
+papers:
+  - id: 2611.09999
+    title: Wombat Gradients Arrive Without a Restart
+    authors: [Test Author]
+    abstract: Written for the reload test.
+"""
+
+
+async def test_reload_takes_in_a_file_added_behind_the_apps_back(xdg: dict[str, Path]) -> None:
+    app = make_app()
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.press("j")
+        folder = Paths.from_env().library_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "2026-11-30.yaml").write_text(BEHIND, encoding="utf-8")
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: "Wombat Gradients" in list_text(app), "the new file is read")
+        await until(pilot, lambda: "1 new paper" in toasts(app), "the reload says what is new")
+        await pilot.press("w")
+        await pilot.pause()
+        assert [p.id for p in app.main.view.papers] == ["2611.09999"]
+
+
+async def test_a_reload_with_nothing_new_says_so(xdg: dict[str, Path]) -> None:
+    app = make_app()
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        shown = list_text(app)
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: "nothing new" in toasts(app), "the reload is told")
+        assert list_text(app) == shown
+        await pilot.press("w")
+        await until(pilot, lambda: "No new papers yet (F fetches" in toasts(app), "w says why")
+        assert list_text(app) == shown
+
+
+def test_new_ids_of_a_partly_read_library_count_only_new_files() -> None:
+    from reader.library import Library
+    from reader.model import Paper
+
+    old = Library(papers={"a": Paper("a", "A")}, files=[Path("one.yaml")])
+    old._rest = lambda: old  # still partly read: "b" is an older paper not read yet
+    new = Library(files=[Path("one.yaml"), Path("two.yaml")])
+    new.papers = {
+        "a": Paper("a", "A", sources=["one.yaml"]),
+        "b": Paper("b", "B", sources=["one.yaml"]),
+        "c": Paper("c", "C", sources=["two.yaml"]),
+    }
+    assert new_ids(old, new) == {"c"}
+    old._rest = None
+    assert new_ids(old, new) == {"b", "c"}
