@@ -23,6 +23,7 @@ import os
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -86,6 +87,9 @@ class Library:
     #: True when some digest gave a paper known only by its title (``t:`` id):
     #: then an update must also look for papers of the same title.
     _titled: bool = field(default=False, repr=False)
+    #: The snapshot rows of ``_ordered`` (papers, abstracts), when read from
+    #: or made for the snapshot: an update writes them again as they are.
+    _rows: tuple[list[_PaperRow], list[str]] | None = field(default=None, repr=False)
 
     @property
     def complete(self) -> bool:
@@ -103,7 +107,8 @@ class Library:
         if self._ordered is None:
             # The id breaks ties, so the order does not depend on how the
             # library was put together (from scratch or by an update).
-            by_title = sorted(self.papers.values(), key=lambda p: (p.title.casefold(), p.id))
+            by_id = sorted(self.papers.values(), key=attrgetter("id"))
+            by_title = sorted(by_id, key=lambda p: p.title.casefold())
             self._ordered = sorted(by_title, key=lambda p: p.date, reverse=True)
         return self._ordered
 
@@ -388,7 +393,9 @@ def _update_snapshot(
         if added is not None:
             papers = {pid: p for pid, p in old.papers.items() if pid not in added}
             papers.update(added)
-            return _updated(papers, now, fresh, before, stats, titled)
+            lib = _updated(papers, now, fresh, before, stats, titled)
+            _reorder(lib, old, set(added))
+            return lib
     titles: set[str] = set()
     reparsed: set[str] = set()
 
@@ -441,7 +448,9 @@ def _update_snapshot(
     papers = {pid: p for pid, p in old.papers.items() if pid not in group}
     papers.update(merged.papers)
     stats.parsed += len(reparsed)
-    return _updated(papers, now, fresh, before, stats, titled or merged._titled)
+    lib = _updated(papers, now, fresh, before, stats, titled or merged._titled)
+    _reorder(lib, old, group | set(merged.papers))
+    return lib
 
 
 def _added_at_an_end(
@@ -519,6 +528,48 @@ def _updated(
     stats.cached = stats.files - stats.parsed
     lib.stats = stats
     return lib
+
+
+def _reorder(lib: Library, old: Library, touched: set[str]) -> None:
+    """``lib``'s list order (and the snapshot rows of its papers) from
+    ``old``'s: the untouched papers keep their place and rows, the touched
+    ones are sorted and merged in, so 100k papers are not sorted again."""
+    new = Library(papers={pid: lib.papers[pid] for pid in touched if pid in lib.papers})
+    incoming = new.ordered()
+    rows = old._rows
+    if rows is None or len(rows[0]) != len(old.ordered()):
+        rows = None
+    out: list[Paper] = []
+    out_rows: list[_PaperRow] = []
+    out_abstracts: list[str] = []
+    i = 0
+    for n, p in enumerate(old.ordered()):
+        if p.id in touched:
+            continue
+        while i < len(incoming) and _before(incoming[i], p):
+            out.append(incoming[i])
+            if rows is not None:
+                out_rows.append(_paper_row(incoming[i]))
+                out_abstracts.append(incoming[i].abstract)
+            i += 1
+        out.append(p)
+        if rows is not None:
+            out_rows.append(rows[0][n])
+            out_abstracts.append(rows[1][n])
+    for p in incoming[i:]:
+        out.append(p)
+        if rows is not None:
+            out_rows.append(_paper_row(p))
+            out_abstracts.append(p.abstract)
+    lib._ordered = out
+    lib._rows = None if rows is None else (out_rows, out_abstracts)
+
+
+def _before(a: Paper, b: Paper) -> bool:
+    """``a`` comes before ``b`` in :meth:`Library.ordered`."""
+    if a.date != b.date:
+        return a.date > b.date
+    return (a.title.casefold(), a.id) < (b.title.casefold(), b.id)
 
 
 def _same_titles(papers: dict[str, Paper], titles: set[str]) -> list[str]:
@@ -795,9 +846,11 @@ class _Cache:
                                  for a, s, d, p in meta]  # fmt: skip
                 lib.digests = [DigestInfo(*d) for d in header["digests"]]
                 lib.problems = [Problem(*p) for p in header["problems"]]
-                head = _papers_from_chunk(_read_chunk(fh))
+                head_rows = _load(_read_chunk(fh))
+                head = _papers_from_rows(*head_rows)
                 tail_at = fh.tell()
-                tail = None if partial else _papers_from_chunk(_read_chunk(fh))
+                tail_rows = None if partial else _load(_read_chunk(fh))
+                tail = None if tail_rows is None else _papers_from_rows(*tail_rows)
         except (OSError, KeyError, TypeError, ValueError, IndexError, EOFError):
             return None  # missing or damaged: rebuilt from the digests
 
@@ -824,7 +877,13 @@ class _Cache:
                 return fallback()
 
         if tail is not None:
-            return whole(tail)
+            full = whole(tail)
+            if key is None and tail_rows is not None:  # an update writes them again
+                full._rows = (
+                    list(head_rows[0]) + list(tail_rows[0]),
+                    list(head_rows[1]) + list(tail_rows[1]),
+                )
+            return full
         lib.papers = {p.id: p for p in head}
         lib._ordered = list(head)
         lib._rest = rest
@@ -842,26 +901,29 @@ class _Cache:
             "files": lib._meta,
             "titled": lib._titled,
         }
-        head, tail = ordered[:SNAPSHOT_HEAD], ordered[SNAPSHOT_HEAD:]
+        if lib._rows is not None and len(lib._rows[0]) == len(ordered):
+            rows, abstracts = lib._rows
+        else:
+            rows, abstracts = [_paper_row(p) for p in ordered], [p.abstract for p in ordered]
+        at = SNAPSHOT_HEAD
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            data = _pack(header, _papers_chunk(head), _papers_chunk(tail))
+            data = _pack(header, (rows[:at], abstracts[:at]), (rows[at:], abstracts[at:]))
         except (OSError, ValueError):
             return
         self._write_bytes(self._snapshot_file, data)
 
 
-def _papers_chunk(papers: list[Paper]) -> tuple[list[_PaperRow], list[str]]:
-    return [_paper_row(p) for p in papers], [p.abstract for p in papers]
-
-
 def _papers_from_chunk(chunk: memoryview) -> list[Paper]:
+    return _papers_from_rows(*_load(chunk))
+
+
+def _papers_from_rows(rows: list[_PaperRow], abstracts: list[str]) -> list[Paper]:
     # Building ~100k objects triggers the cyclic collector dozens of times for
     # nothing (none of them form cycles): pause it meanwhile.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        rows, abstracts = _load(chunk)
         return [_paper_from_row(r, a) for r, a in zip(rows, abstracts, strict=True)]
     finally:
         if enabled:
