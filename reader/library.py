@@ -90,6 +90,8 @@ class Library:
     #: The snapshot rows of ``_ordered`` (papers, abstracts), when read from
     #: or made for the snapshot: an update writes them again as they are.
     _rows: tuple[list[_PaperRow], list[str]] | None = field(default=None, repr=False)
+    #: After an update: (files, papers) that differ from the snapshot on disk.
+    _pending: tuple[int, int] = field(default=(0, 0), repr=False)
 
     @property
     def complete(self) -> bool:
@@ -309,7 +311,13 @@ def open_library(
             lib = _update_snapshot(old, files, stamps, config, cache, progress)
             if lib is not None:
                 lib.files, lib.is_sample = files, is_sample
-                cache.put_snapshot(key, lib)
+                # Writing 100k papers again (0.8 s) costs more than updating
+                # the snapshot by a few files (0.1 s, their parse caches read):
+                # a CLI command leaves it for later. The app (``partial``)
+                # writes it, for its newest papers first at the next start.
+                files_off, papers_off = lib._pending
+                if partial or files_off > SNAPSHOT_SLACK_FILES or papers_off > SNAPSHOT_SLACK:
+                    cache.put_snapshot(key, lib)
                 return lib
     lib = Library(files=files, is_sample=is_sample, _meta=[])
     total = len(files)
@@ -395,6 +403,7 @@ def _update_snapshot(
             papers.update(added)
             lib = _updated(papers, now, fresh, before, stats, titled)
             _reorder(lib, old, set(added))
+            lib._pending = (len(fresh), len(added))
             return lib
     titles: set[str] = set()
     reparsed: set[str] = set()
@@ -450,6 +459,7 @@ def _update_snapshot(
     stats.parsed += len(reparsed)
     lib = _updated(papers, now, fresh, before, stats, titled or merged._titled)
     _reorder(lib, old, group | set(merged.papers))
+    lib._pending = (len(fresh) + len(gone), len(group))
     return lib
 
 
@@ -628,6 +638,10 @@ def _snapshot_key(files: list[Path], stamps: list[list[object] | None]) -> str:
 _MAGIC = b"DRCACHE2"
 #: The snapshot's first chunk: what a partial open reads before the first paint.
 SNAPSHOT_HEAD = 300
+#: A CLI command writes an updated snapshot only when it is more than this
+#: many files, or papers merged again, away from the one on disk.
+SNAPSHOT_SLACK_FILES = 8
+SNAPSHOT_SLACK = 2000
 
 _PaperRow = tuple[Any, ...]
 

@@ -338,14 +338,21 @@ def _generated_day(rng: random.Random, day: str, titled: bool) -> str:
     return yaml.safe_dump({"title": f"Day {day}", "date": day, "papers": papers})
 
 
-def _check_update(paths: Paths, folder: Path, parsed: int) -> None:
-    """Opened with the snapshot of the step before, the library is the one a
-    read from scratch gives, and only the changed files were parsed."""
+def _check_update(paths: Paths, folder: Path, parsed: int, app: bool = True) -> None:
+    """Opened from the snapshot of some step before (a command leaves it a few
+    files behind), the library is the one a read from scratch gives, and only
+    the changed files were parsed; then the app writes the updated snapshot,
+    and it reads back as the same library."""
     updated = open_library(paths, Config(), [folder])
     scratch = open_library(paths, Config(), [folder], use_cache=False)
     assert _view(updated) == _view(scratch)
     assert updated.stats.parsed == parsed
-    again = open_library(paths, Config(), [folder])  # the snapshot written by the update
+    if not app:
+        return
+    assert _view(open_library(paths, Config(), [folder], partial=True).load_rest()) == _view(
+        scratch
+    )
+    again = open_library(paths, Config(), [folder])  # the snapshot the app wrote
     assert again.stats.parsed == 0
     assert _view(again) == _view(scratch)
 
@@ -379,7 +386,7 @@ def test_an_updated_snapshot_is_the_library_read_from_scratch(
             os.utime(victim, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
         else:
             rng.choice(existing).unlink()
-        _check_update(paths, folder, parsed=0 if what == "remove" else 1)
+        _check_update(paths, folder, parsed=0 if what == "remove" else 1, app=step % 3 == 2)
 
 
 def test_a_new_file_is_parsed_alone_and_a_removed_one_takes_only_its_papers(
@@ -467,3 +474,32 @@ def test_a_new_first_source_whose_title_may_give_way_is_merged_whole(tmp_path: P
     assert open_library(paths, Config(), [folder]).papers["2509.00001"].title == (
         "Sparse Attention at Scale"
     )
+
+
+def test_the_app_writes_an_updated_snapshot_a_command_may_leave_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import reader.library as library
+
+    monkeypatch.setattr(library, "SNAPSHOT_HEAD", 1)
+    folder = tmp_path / "digests"
+    _write(folder, "2025-08-20.yaml", DAY1)
+    paths = Paths.from_env()
+    open_library(paths, Config(), [folder])
+    snap = paths.library_cache / "library.snapshot"
+    written = snap.read_bytes()
+    _write(folder, "2025-08-21.yaml", DAY2)
+    # a command: one file away from the snapshot, which it leaves as it was
+    assert sorted(open_library(paths, Config(), [folder]).papers) == [
+        "2508.00001",
+        "2508.00002",
+        "2508.00003",
+    ]
+    assert snap.read_bytes() == written
+    # the app brings it up to date, so its next start paints the newest first
+    assert open_library(paths, Config(), [folder], partial=True).complete
+    assert snap.read_bytes() != written
+    part = open_library(paths, Config(), [folder], partial=True)
+    assert not part.complete
+    assert [p.title for p in part.ordered()] == ["Only On Day Two"]
+    assert len(part.load_rest().papers) == 3
