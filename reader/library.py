@@ -21,7 +21,7 @@ import hashlib
 import marshal
 import os
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
@@ -308,13 +308,15 @@ def open_library(
             return lib
         old = cache.get_snapshot(None)
         if old is not None:
-            lib = _update_snapshot(old, files, stamps, config, cache, progress)
+            with _gc_paused():
+                lib = _update_snapshot(old, files, stamps, config, cache, progress)
             if lib is not None:
                 lib.files, lib.is_sample = files, is_sample
                 # Writing 100k papers again (0.8 s) costs more than updating
-                # the snapshot by a few files (0.1 s, their parse caches read):
-                # a CLI command leaves it for later. The app (``partial``)
-                # writes it, for its newest papers first at the next start.
+                # the snapshot by a few files (0.1 s, their parse caches read,
+                # no other file's): a CLI command leaves it for later. The app
+                # (``partial``) writes it, for its newest papers first at the
+                # next start.
                 files_off, papers_off = lib._pending
                 if partial or files_off > SNAPSHOT_SLACK_FILES or papers_off > SNAPSHOT_SLACK:
                     cache.put_snapshot(key, lib)
@@ -407,6 +409,7 @@ def _update_snapshot(
             return lib
     titles: set[str] = set()
     reparsed: set[str] = set()
+    others = False  # whether other files' parse caches had to be read
 
     def keep(pid: str, title: str) -> bool:
         return pid in group or (
@@ -431,6 +434,7 @@ def _update_snapshot(
             if have is not None:
                 needed.update(owner[s] for s in have.sources if s in owner)
         needed -= gone
+        others = others or not needed <= set(fresh)
 
         merged = Library()
         for f, ap, st in now:
@@ -459,7 +463,9 @@ def _update_snapshot(
     stats.parsed += len(reparsed)
     lib = _updated(papers, now, fresh, before, stats, titled or merged._titled)
     _reorder(lib, old, group | set(merged.papers))
-    lib._pending = (len(fresh) + len(gone), len(group))
+    # Another update would read those other files again: better write it.
+    files_off = SNAPSHOT_SLACK_FILES + 1 if others else len(fresh) + len(gone)
+    lib._pending = (files_off, len(group))
     return lib
 
 
@@ -847,7 +853,7 @@ class _Cache:
         library from the digests, so it is never half-read."""
         path = self._snapshot_file
         try:
-            with open(path, "rb") as fh:
+            with _gc_paused(), open(path, "rb") as fh:  # ~1M tuples unmarshalled
                 if fh.read(len(_MAGIC)) != _MAGIC:
                     return None
                 header = _load(_read_chunk(fh))
@@ -881,7 +887,7 @@ class _Cache:
 
         def rest() -> Library:
             try:
-                with open(path, "rb") as fh:
+                with _gc_paused(), open(path, "rb") as fh:
                     fh.seek(tail_at)
                     return whole(_papers_from_chunk(_read_chunk(fh)))
             except (OSError, TypeError, ValueError, IndexError, EOFError):
@@ -933,12 +939,19 @@ def _papers_from_chunk(chunk: memoryview) -> list[Paper]:
 
 
 def _papers_from_rows(rows: list[_PaperRow], abstracts: list[str]) -> list[Paper]:
-    # Building ~100k objects triggers the cyclic collector dozens of times for
-    # nothing (none of them form cycles): pause it meanwhile.
+    with _gc_paused():
+        return [_paper_from_row(r, a) for r, a in zip(rows, abstracts, strict=True)]
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Building or sorting ~100k papers triggers the cyclic collector dozens
+    of times for nothing (papers form no cycles), and a full collection over
+    them took 0.5-2 s in an update: pause it meanwhile."""
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return [_paper_from_row(r, a) for r, a in zip(rows, abstracts, strict=True)]
+        yield
     finally:
         if enabled:
             gc.enable()
