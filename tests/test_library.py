@@ -503,3 +503,20 @@ def test_the_app_writes_an_updated_snapshot_a_command_may_leave_it(
     assert not part.complete
     assert [p.title for p in part.ordered()] == ["Only On Day Two"]
     assert len(part.load_rest().papers) == 3
+
+
+def test_an_update_that_read_other_files_is_written_at_once(tmp_path: Path) -> None:
+    folder = tmp_path / "digests"
+    _write(folder, "2025-08-20.yaml", DAY1)
+    day2 = _write(folder, "2025-08-21.yaml", DAY2)
+    paths = Paths.from_env()
+    open_library(paths, Config(), [folder])
+    snap = paths.library_cache / "library.snapshot"
+    written = snap.read_bytes()
+    # DAY2 changes; its paper 2508.00001 is merged again with DAY1's, read
+    # from DAY1's parse cache: the next command should not have to again
+    day2.write_text(DAY2.replace("upvotes: 10", "upvotes: 12"), encoding="utf-8")
+    lib = open_library(paths, Config(), [folder])
+    assert lib.papers["2508.00001"].upvotes == 12
+    assert lib.papers["2508.00001"].dates == ["2025-08-20", "2025-08-21"]
+    assert snap.read_bytes() != written
