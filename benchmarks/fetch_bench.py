@@ -14,7 +14,14 @@ the index is built once first (not timed). Then, for each of three real
 a local HTTP server: ``digest-reader fetch hf --date D`` and then
 ``digest-reader search ID --json`` (each a new process, as a user types them)
 until a paper of that day is found with that day. Printed: each step's wall
-time, and the network part (the server's time from each request's arrival to its answer).
+time, the network part (the server's time from each request's arrival to its
+answer), and the time a new process takes to open the library right after the
+fetch (measured on a hard-linked copy of the library cache, so the search
+that follows still finds the cache as the fetch left it).
+
+``--template DIR`` keeps the prepared library and its index in DIR (made on
+the first run, copied on the next ones), so a before/after comparison pays
+for the 100k-paper index build once.
 """
 
 from __future__ import annotations
@@ -70,6 +77,40 @@ def write_generated(folder: Path, n: int) -> int:
     return len(new)
 
 
+OPEN = """
+import sys, time
+from reader.config import load_config
+from reader.library import open_library
+from reader.paths import Paths
+paths = Paths.from_env()
+t = time.perf_counter()
+lib = open_library(paths, load_config(paths.config_file))
+took = time.perf_counter() - t
+print(f"{took:.3f} {lib.stats.parsed} {len(lib.papers)}")
+"""
+
+
+def open_time(env: dict[str, str], work: Path) -> tuple[float, int]:
+    """Seconds a new process takes to open the library (and files parsed),
+    on a hard-linked copy of the library cache: the real one stays as it was."""
+    scratch = work / "k-open"
+    shutil.rmtree(scratch, ignore_errors=True)
+    (scratch / "digest-reader").mkdir(parents=True)
+    lib_cache = work / "k" / "digest-reader" / "library"
+    if lib_cache.is_dir():
+        subprocess.run(["cp", "-al", str(lib_cache), str(scratch / "digest-reader")], check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", OPEN],
+        env={**env, "XDG_CACHE_HOME": str(scratch)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    took, parsed, _ = done.stdout.split()
+    shutil.rmtree(scratch, ignore_errors=True)
+    return float(took), int(parsed)
+
+
 def run(env: dict[str, str], *args: str) -> tuple[float, str]:
     t = time.perf_counter()
     done = subprocess.run([EXE, *args], env=env, capture_output=True, text=True, check=False)
@@ -83,11 +124,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--papers", type=int, default=100_000)
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    ap.add_argument("--template", type=Path, help="keep/reuse the prepared library here")
     args = ap.parse_args()
     if not HF_ARCHIVE.is_file():
         raise SystemExit(f"the recorded HF days are not at {HF_ARCHIVE}")
     days = recorded_days()
-    work = Path(tempfile.mkdtemp(prefix="fetch-bench-"))
+    tpl = args.template
+    if tpl is None:
+        work = Path(tempfile.mkdtemp(prefix="fetch-bench-"))
+    else:  # always the same folder: the caches are keyed by absolute paths
+        work = tpl / "run"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+    saved = None if tpl is None else tpl / "saved"
     server = ReplayServer().start()
     served: list[float] = []
 
@@ -111,27 +160,57 @@ def main() -> None:
         ):
             env[var] = str(work / name)
         gen = work / "generated"
-        t = time.perf_counter()
-        n_gen = write_generated(gen, args.papers)
-        library = [str(BULK), str(gen)] if BULK.is_file() else [str(gen)]
+        if saved is not None and (saved / "ready").is_file():
+            for name in ("c", "d", "k", "generated"):
+                if (saved / name).exists():
+                    subprocess.run(["cp", "-a", str(saved / name), str(work / name)], check=True)
+            # the library as it was prepared (the caches are keyed by its paths)
+            cfg_text = (work / "c" / "digest-reader" / "config.yaml").read_text(encoding="utf-8")
+            library = json.loads(cfg_text.splitlines()[0].partition(":")[2])
+            print(f"library: as prepared earlier in {saved}")
+        else:
+            t = time.perf_counter()
+            n_gen = write_generated(gen, args.papers)
+            library = [str(BULK), str(gen)] if BULK.is_file() else [str(gen)]
+            cfg = work / "c" / "digest-reader" / "config.yaml"
+            cfg.parent.mkdir(parents=True)
+            cfg.write_text(
+                f"library: {json.dumps(library)}\n"
+                f"fetch:\n  sources: {{hf: {{kind: hf-daily}}}}\n  endpoints: {{hf: {server.url}}}\n",
+                encoding="utf-8",
+            )
+            print(
+                f"library: bulk corpus + {n_gen:,} generated papers (written in {time.perf_counter() - t:.1f} s)"
+            )
+            took, out = run(env, "index")
+            print(f"warm-up: digest-reader index: {took:.1f} s: {out.strip()}")
+            if saved is not None:
+                shutil.rmtree(saved, ignore_errors=True)
+                saved.mkdir(parents=True)
+                for name in ("c", "d", "k", "generated"):
+                    if (work / name).exists():
+                        subprocess.run(
+                            ["cp", "-a", str(work / name), str(saved / name)], check=True
+                        )
+                (saved / "ready").write_text("", encoding="utf-8")
         cfg = work / "c" / "digest-reader" / "config.yaml"
-        cfg.parent.mkdir(parents=True)
         cfg.write_text(
             f"library: {json.dumps(library)}\n"
             f"fetch:\n  sources: {{hf: {{kind: hf-daily}}}}\n  endpoints: {{hf: {server.url}}}\n",
             encoding="utf-8",
         )
-        print(
-            f"library: bulk corpus + {n_gen:,} generated papers (written in {time.perf_counter() - t:.1f} s)"
-        )
-        took, out = run(env, "index")
-        print(f"warm-up: digest-reader index: {took:.1f} s: {out.strip()}")
+        if saved is not None:
+            # the snapshot as this version writes it, from the parse caches
+            (work / "k" / "digest-reader" / "library" / "library.snapshot").unlink(missing_ok=True)
+            took, out = run(env, "index")
+            print(f"warm-up: digest-reader index: {took:.1f} s: {out.strip()}")
         print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print()
         print(
-            "| day | fetch (process) | of which the server | search until found (process) | total |"
+            "| day | fetch (process) | of which the server | open library after it "
+            "| search until found (process) | total |"
         )
-        print("|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|")
         for day in DAYS:
             records = json.loads(days[day])
             pid = records[-1]["paper"]["id"]
@@ -140,13 +219,16 @@ def main() -> None:
             fetch_s, out = run(env, "fetch", "hf", "--date", day, "--json")
             result = json.loads(out)
             network = sum(s.done - s.at for s in server.seen[before:])
+            t_open = time.perf_counter()
+            open_s, parsed = open_time(env, work)
+            t0 += time.perf_counter() - t_open  # not part of the user's wait
             search_s, out = run(env, "search", pid, "--json")
             hits = json.loads(out)
             total = time.perf_counter() - t0
             found = any(h["id"] == pid and day in h["dates"] for h in hits)
             print(
                 f"| {day} ({result[0]['new']} new of {result[0]['papers']}) | {fetch_s:.2f} s "
-                f"| {network * 1000:.0f} ms | {search_s:.2f} s{'' if found else ' NOT FOUND'} "
+                f"| {network * 1000:.0f} ms | {open_s:.2f} s ({parsed} parsed) | {search_s:.2f} s{'' if found else ' NOT FOUND'} "
                 f"| {total:.2f} s |"
             )
         print()
@@ -154,7 +236,7 @@ def main() -> None:
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         server.stop()
-        if args.keep:
+        if args.keep or tpl is not None:
             print(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)

@@ -6,8 +6,11 @@ folders or archives). With none of these, the bundled sample digests open.
 
 Parsing is the slow part, so each file's digests are cached (in the cache
 folder, keyed by the file's path, size and mtime and the reader's version):
-a second start reads only the files that changed. The cache, like the index,
-can be deleted at any time.
+a second start reads only the files that changed. On top of that, a snapshot
+of the whole merged library is kept; when files are added, changed or removed
+the snapshot is brought up to date (:func:`_update_snapshot`): only the new and
+changed files are parsed, and only the papers they touch are merged again,
+from their own sources. The cache, like the index, can be deleted at any time.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ import hashlib
 import marshal
 import os
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import quote_from_bytes, unquote_to_bytes
@@ -83,6 +87,17 @@ class Library:
     expected: int = 0
     _ordered: list[Paper] | None = field(default=None, repr=False)
     _rest: Callable[[], Library] | None = field(default=None, repr=False)
+    #: Per file, in order: (absolute path, stamp, how many of ``digests`` and of
+    #: ``problems`` it gave); what the snapshot needs to be updated in place.
+    _meta: list[_FileMeta] | None = field(default=None, repr=False)
+    #: True when some digest gave a paper known only by its title (``t:`` id):
+    #: then an update must also look for papers of the same title.
+    _titled: bool = field(default=False, repr=False)
+    #: The snapshot rows of ``_ordered`` (papers, abstracts), when read from
+    #: or made for the snapshot: an update writes them again as they are.
+    _rows: tuple[list[_PaperRow], list[str]] | None = field(default=None, repr=False)
+    #: After an update: (files, papers) that differ from the snapshot on disk.
+    _pending: tuple[int, int] = field(default=(0, 0), repr=False)
 
     @property
     def complete(self) -> bool:
@@ -98,7 +113,10 @@ class Library:
     def ordered(self) -> list[Paper]:
         """Every paper, newest digest day first, then by title."""
         if self._ordered is None:
-            by_title = sorted(self.papers.values(), key=lambda p: p.title.casefold())
+            # The id breaks ties, so the order does not depend on how the
+            # library was put together (from scratch or by an update).
+            by_id = sorted(self.papers.values(), key=attrgetter("id"))
+            by_title = sorted(by_id, key=lambda p: p.title.casefold())
             self._ordered = sorted(by_title, key=lambda p: p.date, reverse=True)
         return self._ordered
 
@@ -115,23 +133,16 @@ class Library:
 
     def add_digest(self, digest: Digest) -> None:
         """Merge one digest's papers into the library."""
-        self._ordered = None
         self.problems.extend(digest.problems)
-        self.digests.append(
-            DigestInfo(
-                path=digest.path,
-                format=digest.format,
-                title=digest.title,
-                date=digest.date,
-                count=len(digest.papers),
-                problems=sum(1 for p in digest.problems if p.severity == "error"),
-            )
-        )
-        for paper in digest.papers:
-            if digest.date and not paper.dates:
-                paper.dates = [digest.date]
-            if digest.path not in paper.sources:
-                paper.sources.append(digest.path)
+        self.digests.append(_digest_info(digest))
+        self.add_papers(digest)
+
+    def add_papers(self, digest: Digest) -> None:
+        """Merge one digest's papers (only) into the library."""
+        self._ordered = None
+        for paper in _as_read(digest):
+            if paper.id.startswith("t:"):
+                self._titled = True
             have = self.papers.get(paper.id)
             if have is None:
                 self.papers[paper.id] = paper
@@ -173,6 +184,31 @@ MAX_SOURCES_BYTES = 4 * 1024 * 1024
 class SourcesError(Exception):
     """``sources.yaml`` exists but could not be read or understood: it is then
     never overwritten (the user may mend it), and the message names it."""
+
+
+def _as_read(digest: Digest) -> list[Paper]:
+    """The digest's papers, each with its day and its source."""
+    for paper in digest.papers:
+        if digest.date and not paper.dates:
+            paper.dates = [digest.date]
+        if digest.path not in paper.sources:
+            paper.sources.append(digest.path)
+    return digest.papers
+
+
+def _digest_info(digest: Digest) -> DigestInfo:
+    return DigestInfo(
+        path=digest.path,
+        format=digest.format,
+        title=digest.title,
+        date=digest.date,
+        count=len(digest.papers),
+        problems=sum(1 for p in digest.problems if p.severity == "error"),
+    )
+
+
+#: (absolute path, stamp, digests, problems): see ``Library._meta``.
+_FileMeta = tuple[str, tuple[object, ...] | None, int, int]
 
 
 def library_roots(paths: Paths, config: Config) -> list[Path]:
@@ -383,13 +419,31 @@ def open_library(
             lib.files, lib.is_sample = files, is_sample
             lib.stats = LoadStats(files=len(files), cached=len(files))
             return _with_faults(lib, faults)
-    lib = Library(files=files, is_sample=is_sample)
+        old = cache.get_snapshot(None)
+        if old is not None:
+            with _gc_paused():
+                lib = _update_snapshot(old, files, stamps, config, cache, progress)
+            if lib is not None:
+                lib.files, lib.is_sample = files, is_sample
+                # Writing 100k papers again (0.8 s) costs more than updating
+                # the snapshot by a few files (0.1 s, their parse caches read,
+                # no other file's): a CLI command leaves it for later. The app
+                # (``partial``) writes it, for its newest papers first at the
+                # next start.
+                files_off, papers_off = lib._pending
+                if partial or files_off > SNAPSHOT_SLACK_FILES or papers_off > SNAPSHOT_SLACK:
+                    cache.put_snapshot(key, lib)
+                return _with_faults(lib, faults)
+    lib = Library(files=files, is_sample=is_sample, _meta=[])
     total = len(files)
     for n, (f, stamp) in enumerate(zip(files, stamps, strict=True)):
         if progress is not None:
             progress(n, total, str(f))
-        for digest in _load_file(f, stamp, config, cache, lib.stats):
+        digests = _load_file(f, stamp, config, cache, lib.stats)
+        for digest in digests:
             lib.add_digest(digest)
+        assert lib._meta is not None
+        lib._meta.append(_file_meta(f, stamp, digests))
     if progress is not None:
         progress(total, total, "")
     lib.merge_title_ids()
@@ -406,6 +460,263 @@ def _with_faults(lib: Library, faults: list[Problem]) -> Library:
     lib.faults = faults
     lib.problems = [*faults, *lib.problems]
     return lib
+
+
+def _file_meta(path: Path, stamp: list[object] | None, digests: list[Digest]) -> _FileMeta:
+    return (
+        os.path.abspath(path),
+        None if stamp is None else tuple(stamp),
+        len(digests),
+        sum(len(d.problems) for d in digests),
+    )
+
+
+def _update_snapshot(
+    old: Library,
+    files: list[Path],
+    stamps: list[list[object] | None],
+    config: Config,
+    cache: _Cache,
+    progress: Progress | None = None,
+) -> Library | None:
+    """The library for ``files``, made from ``old`` (the last snapshot, for
+    other stamps) rather than from every file: only new and changed files are
+    parsed; the papers they give, and those the changed or removed files gave
+    before, are merged again from all their sources (read from the parse cache,
+    only those papers), in file order, exactly as a whole read would; every
+    other paper is taken from ``old`` as it is. None when ``old`` cannot be
+    updated (a snapshot from before this existed): read everything then."""
+    if old._meta is None or len(old._meta) != len({m[0] for m in old._meta}):
+        return None
+    # What each file of the snapshot gave: its digests and problems, in order.
+    before: dict[str, tuple[_FileMeta, list[DigestInfo], list[Problem]]] = {}
+    di = pi = 0
+    for m in old._meta:
+        before[m[0]] = (m, old.digests[di : di + m[2]], old.problems[pi : pi + m[3]])
+        di, pi = di + m[2], pi + m[3]
+    if di != len(old.digests) or pi != len(old.problems):
+        return None
+    now = [(f, os.path.abspath(f), st) for f, st in zip(files, stamps, strict=True)]
+    changed = [
+        (f, ap, st)
+        for f, ap, st in now
+        if st is None or ap not in before or before[ap][0][1] != tuple(st)
+    ]
+    gone = set(before) - {ap for _, ap, _ in now}
+    stats = LoadStats(files=len(files))
+    fresh: dict[str, list[Digest]] = {}
+    for n, (f, ap, st) in enumerate(changed):
+        if progress is not None:
+            progress(n, len(changed), str(f))
+        fresh[ap] = _load_file(f, st, config, cache, stats)
+    if progress is not None:
+        progress(len(changed), len(changed), "")
+    # The papers to merge again: those of the changed files, now and before.
+    dirty = {info.path for ap in [*fresh, *gone] if ap in before for info in before[ap][1]}
+    group = {p.id for ds in fresh.values() for d in ds for p in d.papers}
+    if dirty:
+        group.update(pid for pid, p in old.papers.items() if not dirty.isdisjoint(p.sources))
+    titled = old._titled or any(pid.startswith("t:") for pid in group)
+    owner = {info.path: ap for ap, (_, infos, _) in before.items() for info in infos}
+    fresh_rows = {ap: [_digest_row(d) for d in ds] for ap, ds in fresh.items()}
+    if not titled and not gone and not any(ap in before for ap in fresh):
+        added = _added_at_an_end(old.papers, now, fresh_rows, owner)
+        if added is not None:
+            papers = {pid: p for pid, p in old.papers.items() if pid not in added}
+            papers.update(added)
+            lib = _updated(papers, now, fresh, before, stats, titled)
+            _reorder(lib, old, set(added))
+            lib._pending = (len(fresh), len(added))
+            return lib
+    titles: set[str] = set()
+    reparsed: set[str] = set()
+    others = False  # whether other files' parse caches had to be read
+
+    def keep(pid: str, title: str) -> bool:
+        return pid in group or (
+            titled and pid.startswith("t:") and normalise_title(title) in titles
+        )
+
+    while True:
+        if titled:
+            # A paper known by its title folds into one with the same title
+            # (merge_title_ids): papers of a touched title are touched too.
+            found = {
+                normalise_title(p.title) for ds in fresh.values() for d in ds for p in d.papers
+            }
+            found.update(
+                normalise_title(old.papers[pid].title) for pid in group if pid in old.papers
+            )
+            titles.update(found)
+            group.update(_same_titles(old.papers, titles))
+        needed = set(fresh)
+        for pid in group:
+            have = old.papers.get(pid)
+            if have is not None:
+                needed.update(owner[s] for s in have.sources if s in owner)
+        needed -= gone
+        others = others or not needed <= set(fresh)
+
+        merged = Library()
+        for f, ap, st in now:
+            if ap not in needed:
+                continue
+            if ap in fresh_rows:
+                digests = [_digest_from_row(r) for r in fresh_rows[ap]]
+            else:
+                hit = cache.get(f, st, keep) if st is not None else None
+                if hit is None:  # no parse cache: the file itself, then
+                    hit = _load_file(f, st, config, cache, LoadStats())
+                    reparsed.add(ap)
+                digests = hit
+            for d in digests:
+                d.papers = [p for p in d.papers if keep(p.id, p.title)]
+                merged.add_papers(d)
+        merged.merge_title_ids()
+        if not titled:
+            break
+        after = {normalise_title(p.title) for p in merged.papers.values()}
+        if after <= titles:
+            break
+        titles.update(after)  # a title changed in the merge: look again, wider
+    papers = {pid: p for pid, p in old.papers.items() if pid not in group}
+    papers.update(merged.papers)
+    stats.parsed += len(reparsed)
+    lib = _updated(papers, now, fresh, before, stats, titled or merged._titled)
+    _reorder(lib, old, group | set(merged.papers))
+    # Another update would read those other files again: better write it.
+    files_off = SNAPSHOT_SLACK_FILES + 1 if others else len(fresh) + len(gone)
+    lib._pending = (files_off, len(group))
+    return lib
+
+
+def _added_at_an_end(
+    papers: dict[str, Paper],
+    now: list[tuple[Path, str, list[object] | None]],
+    fresh_rows: dict[str, list[tuple[Any, ...]]],
+    owner: dict[str, str],
+) -> dict[str, Paper] | None:
+    """The papers of files only added (no ``t:`` ids anywhere), merged with
+    what ``papers`` holds of them without reading any other file: a new file
+    that comes after every other source of a paper merges last, as a whole
+    read would; one that comes before all of them merges first, which gives
+    the same paper because :func:`merge_papers` is associative, but for its
+    title rule (a title ending in "..." gives way to a longer one), so a
+    paper whose new title could give way is left to the whole merge. None
+    when some paper is not at either end (or its title could give way)."""
+    place = {ap: i for i, (_, ap, _) in enumerate(now)}
+    records: dict[str, list[tuple[int, Paper]]] = {}
+    for _, ap, _ in now:
+        for row in fresh_rows.get(ap, ()):
+            for p in _as_read(_digest_from_row(row)):
+                records.setdefault(p.id, []).append((place[ap], p))
+    out: dict[str, Paper] = {}
+    for pid, found in records.items():
+        have = papers.get(pid)
+        first = min(at for at, _ in found)
+        if have is not None:
+            theirs = [place.get(owner.get(s, ""), -1) for s in have.sources]
+            if not theirs or min(theirs) < 0:
+                return None
+            if first > max(theirs):  # after every other source: merged last
+                found = [(0, _copy_paper(have)), *found]
+            elif max(at for at, _ in found) > min(theirs):
+                return None  # some source on each side of it
+        merged = found[0][1]
+        for _, p in found[1:]:
+            merge_papers(merged, p)
+        if have is not None and first < min(theirs):  # before every other source
+            if not merged.title or merged.title.endswith("..."):
+                return None
+            merge_papers(merged, have)
+        out[pid] = merged
+    return out
+
+
+def _copy_paper(p: Paper) -> Paper:
+    return _paper_from_row(_paper_row(p), p.abstract)
+
+
+def _updated(
+    papers: dict[str, Paper],
+    now: list[tuple[Path, str, list[object] | None]],
+    fresh: dict[str, list[Digest]],
+    before: dict[str, tuple[_FileMeta, list[DigestInfo], list[Problem]]],
+    stats: LoadStats,
+    titled: bool,
+) -> Library:
+    """The updated library: ``papers``, and the digests and problems of every
+    file in order (the new ones', the others' as they were)."""
+    meta: list[_FileMeta] = []
+    lib = Library(papers=papers, _meta=meta, _titled=titled)
+    for f, ap, st in now:
+        if ap in fresh:
+            ds = fresh[ap]
+            lib.digests.extend(_digest_info(d) for d in ds)
+            lib.problems.extend(pr for d in ds for pr in d.problems)
+            meta.append(_file_meta(f, st, ds))
+        else:
+            m, infos, problems = before[ap]
+            lib.digests.extend(infos)
+            lib.problems.extend(problems)
+            meta.append(m)
+    lib.expected = len(lib.papers)
+    stats.parsed = min(stats.parsed, stats.files)
+    stats.cached = stats.files - stats.parsed
+    lib.stats = stats
+    return lib
+
+
+def _reorder(lib: Library, old: Library, touched: set[str]) -> None:
+    """``lib``'s list order (and the snapshot rows of its papers) from
+    ``old``'s: the untouched papers keep their place and rows, the touched
+    ones are sorted and merged in, so 100k papers are not sorted again."""
+    new = Library(papers={pid: lib.papers[pid] for pid in touched if pid in lib.papers})
+    incoming = new.ordered()
+    rows = old._rows
+    if rows is None or len(rows[0]) != len(old.ordered()):
+        rows = None
+    out: list[Paper] = []
+    out_rows: list[_PaperRow] = []
+    out_abstracts: list[str] = []
+    i = 0
+    for n, p in enumerate(old.ordered()):
+        if p.id in touched:
+            continue
+        while i < len(incoming) and _before(incoming[i], p):
+            out.append(incoming[i])
+            if rows is not None:
+                out_rows.append(_paper_row(incoming[i]))
+                out_abstracts.append(incoming[i].abstract)
+            i += 1
+        out.append(p)
+        if rows is not None:
+            out_rows.append(rows[0][n])
+            out_abstracts.append(rows[1][n])
+    for p in incoming[i:]:
+        out.append(p)
+        if rows is not None:
+            out_rows.append(_paper_row(p))
+            out_abstracts.append(p.abstract)
+    lib._ordered = out
+    lib._rows = None if rows is None else (out_rows, out_abstracts)
+
+
+def _before(a: Paper, b: Paper) -> bool:
+    """``a`` comes before ``b`` in :meth:`Library.ordered`."""
+    if a.date != b.date:
+        return a.date > b.date
+    return (a.title.casefold(), a.id) < (b.title.casefold(), b.id)
+
+
+def _same_titles(papers: dict[str, Paper], titles: set[str]) -> list[str]:
+    """The ids of ``papers`` whose normalised title is one of ``titles``."""
+    keys = {title_key(t) for t in titles}
+    return [
+        pid
+        for pid, p in papers.items()
+        if title_key(p.title) in keys and normalise_title(p.title) in titles
+    ]
 
 
 def _load_file(
@@ -454,6 +765,10 @@ def _snapshot_key(files: list[Path], stamps: list[list[object] | None]) -> str:
 _MAGIC = b"DRCACHE2"
 #: The snapshot's first chunk: what a partial open reads before the first paint.
 SNAPSHOT_HEAD = 300
+#: A CLI command writes an updated snapshot only when it is more than this
+#: many files, or papers merged again, away from the one on disk.
+SNAPSHOT_SLACK_FILES = 8
+SNAPSHOT_SLACK = 2000
 
 _PaperRow = tuple[Any, ...]
 
@@ -523,10 +838,16 @@ def _digest_row(d: Digest) -> tuple[Any, ...]:
     )
 
 
-def _digest_from_row(r: tuple[Any, ...]) -> Digest:
+def _digest_from_row(r: tuple[Any, ...], keep: Callable[[str, str], bool] | None = None) -> Digest:
+    """A digest from its cache row; with ``keep(id, title)``, only the papers
+    it keeps are built (an update wants a few papers of a big file)."""
     path, fmt, title, date, source, rows, abstracts, problems = r
     digest = Digest(path=path, format=fmt, title=title, date=date, source=source)
-    digest.papers = [_paper_from_row(row, ab) for row, ab in zip(rows, abstracts, strict=True)]
+    digest.papers = [
+        _paper_from_row(row, ab)
+        for row, ab in zip(rows, abstracts, strict=True)
+        if keep is None or keep(row[0], row[1])
+    ]
     digest.problems = [Problem(path, m, ln, rec, sev) for m, ln, rec, sev in problems]
     return digest
 
@@ -614,7 +935,9 @@ class _Cache:
         with contextlib.suppress(OSError):  # a cache that cannot be written is only slower
             atomic_write(path, data, durable=False)
 
-    def get(self, path: Path, stamp: list[object]) -> list[Digest] | None:
+    def get(
+        self, path: Path, stamp: list[object], keep: Callable[[str, str], bool] | None = None
+    ) -> list[Digest] | None:
         data = self._read(self._file(os.path.abspath(path)))
         try:
             if not isinstance(data, dict) or data.get("stamp") != (
@@ -623,7 +946,7 @@ class _Cache:
                 __version__,
             ):
                 return None
-            return [_digest_from_row(r) for r in data["digests"]]
+            return [_digest_from_row(r, keep) for r in data["digests"]]
         except (KeyError, TypeError, ValueError, IndexError):
             return None
 
@@ -641,27 +964,34 @@ class _Cache:
         return self.folder / "library.snapshot"
 
     def get_snapshot(
-        self, key: str, partial: bool = False, fallback: Callable[[], Library] | None = None
+        self, key: str | None, partial: bool = False, fallback: Callable[[], Library] | None = None
     ) -> Library | None:
-        """The whole library as last merged, when ``key`` still matches. With
+        """The whole library as last merged, when ``key`` still matches (any
+        key when None: the starting point of an update). With
         ``partial``, only the header and the newest papers are read (0.03 s
         instead of 0.2 s for a 150 MB snapshot) and ``load_rest`` reads the
         others; should they prove damaged then, ``fallback`` rebuilds the
         library from the digests, so it is never half-read."""
         path = self._snapshot_file
         try:
-            with open(path, "rb") as fh:
+            with _gc_paused(), open(path, "rb") as fh:  # ~1M tuples unmarshalled
                 if fh.read(len(_MAGIC)) != _MAGIC:
                     return None
                 header = _load(_read_chunk(fh))
-                if not isinstance(header, dict) or header.get("key") != key:
+                if not isinstance(header, dict) or key not in (None, header.get("key")):
                     return None
-                lib = Library(expected=int(header["count"]))
+                lib = Library(expected=int(header["count"]), _titled=bool(header.get("titled")))
+                meta = header.get("files")  # None: a snapshot from before updates
+                if meta is not None:
+                    lib._meta = [(str(a), None if s is None else tuple(s), int(d), int(p))
+                                 for a, s, d, p in meta]  # fmt: skip
                 lib.digests = [DigestInfo(*d) for d in header["digests"]]
                 lib.problems = [Problem(*p) for p in header["problems"]]
-                head = _papers_from_chunk(_read_chunk(fh))
+                head_rows = _load(_read_chunk(fh))
+                head = _papers_from_rows(*head_rows)
                 tail_at = fh.tell()
-                tail = None if partial else _papers_from_chunk(_read_chunk(fh))
+                tail_rows = None if partial else _load(_read_chunk(fh))
+                tail = None if tail_rows is None else _papers_from_rows(*tail_rows)
         except (OSError, KeyError, TypeError, ValueError, IndexError, EOFError):
             return None  # missing or damaged: rebuilt from the digests
 
@@ -670,6 +1000,7 @@ class _Cache:
                 digests=lib.digests, problems=lib.problems, files=lib.files, stats=lib.stats
             )
             full.is_sample, full.expected, full.faults = lib.is_sample, lib.expected, lib.faults
+            full._meta, full._titled = lib._meta, lib._titled
             ordered = head + tail
             full.papers = {p.id: p for p in ordered}
             full._ordered = ordered
@@ -677,7 +1008,7 @@ class _Cache:
 
         def rest() -> Library:
             try:
-                with open(path, "rb") as fh:
+                with _gc_paused(), open(path, "rb") as fh:
                     fh.seek(tail_at)
                     return whole(_papers_from_chunk(_read_chunk(fh)))
             except (OSError, TypeError, ValueError, IndexError, EOFError):
@@ -688,7 +1019,13 @@ class _Cache:
                 return fallback()
 
         if tail is not None:
-            return whole(tail)
+            full = whole(tail)
+            if key is None and tail_rows is not None:  # an update writes them again
+                full._rows = (
+                    list(head_rows[0]) + list(tail_rows[0]),
+                    list(head_rows[1]) + list(tail_rows[1]),
+                )
+            return full
         lib.papers = {p.id: p for p in head}
         lib._ordered = list(head)
         lib._rest = rest
@@ -703,28 +1040,40 @@ class _Cache:
                 (d.path, d.format, d.title, d.date, d.count, d.problems) for d in lib.digests
             ],
             "problems": [(p.path, p.message, p.line, p.record, p.severity) for p in lib.problems],
+            "files": lib._meta,
+            "titled": lib._titled,
         }
-        head, tail = ordered[:SNAPSHOT_HEAD], ordered[SNAPSHOT_HEAD:]
+        if lib._rows is not None and len(lib._rows[0]) == len(ordered):
+            rows, abstracts = lib._rows
+        else:
+            rows, abstracts = [_paper_row(p) for p in ordered], [p.abstract for p in ordered]
+        at = SNAPSHOT_HEAD
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            data = _pack(header, _papers_chunk(head), _papers_chunk(tail))
+            data = _pack(header, (rows[:at], abstracts[:at]), (rows[at:], abstracts[at:]))
         except (OSError, ValueError):
             return
         self._write_bytes(self._snapshot_file, data)
 
 
-def _papers_chunk(papers: list[Paper]) -> tuple[list[_PaperRow], list[str]]:
-    return [_paper_row(p) for p in papers], [p.abstract for p in papers]
-
-
 def _papers_from_chunk(chunk: memoryview) -> list[Paper]:
-    # Building ~100k objects triggers the cyclic collector dozens of times for
-    # nothing (none of them form cycles): pause it meanwhile.
+    return _papers_from_rows(*_load(chunk))
+
+
+def _papers_from_rows(rows: list[_PaperRow], abstracts: list[str]) -> list[Paper]:
+    with _gc_paused():
+        return [_paper_from_row(r, a) for r, a in zip(rows, abstracts, strict=True)]
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Building or sorting ~100k papers triggers the cyclic collector dozens
+    of times for nothing (papers form no cycles), and a full collection over
+    them took 0.5-2 s in an update: pause it meanwhile."""
     enabled = gc.isenabled()
     gc.disable()
     try:
-        rows, abstracts = _load(chunk)
-        return [_paper_from_row(r, a) for r, a in zip(rows, abstracts, strict=True)]
+        yield
     finally:
         if enabled:
             gc.enable()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import random
 from pathlib import Path
 
 import pytest
+import yaml
 
 from reader.config import Config
-from reader.library import open_library, remember_sources
+from reader.library import Library, open_library, remember_sources
 from reader.paths import Paths
 
 DAY1 = """\
@@ -280,3 +283,240 @@ def test_a_title_with_typographic_punctuation_is_the_same_paper(
     lib = open_library(Paths.from_env(), Config(), [folder])
     assert list(lib.papers) == ["2501.14249"]
     assert lib.papers["2501.14249"].dates == ["2025-01-24", "2025-01-25"]
+
+
+# --- the snapshot brought up to date: new, changed and removed files ---------------------
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_digests"
+
+TITLES = [
+    "Agents That Plan",
+    "Agents That Plan...",
+    "Sparse Attention at Scale",
+    "A Study of Retrieval",
+    "a study of retrieval",
+    "Diffusion for Text",
+    "Small Models, Big Plans",
+    "Small Models – Big Plans",
+]
+
+
+def _view(lib: Library) -> tuple[object, ...]:
+    """Everything a user sees of a library: the list, every merged field, the
+    digests and the problems."""
+    papers = {
+        pid: {**p.to_dict(), "abstract_rank": p.abstract_rank} for pid, p in lib.papers.items()
+    }
+    return (
+        [p.id for p in lib.ordered()],
+        papers,
+        [dataclasses.astuple(d) for d in lib.digests],
+        list(lib.problems),
+    )
+
+
+def _generated_day(rng: random.Random, day: str, titled: bool) -> str:
+    """A digest whose papers overlap other days': shared ids, and (``titled``)
+    papers known only by a title that another paper has with an id."""
+    papers = []
+    for _ in range(rng.randint(0, 7)):
+        paper: dict[str, object] = {"title": rng.choice(TITLES)}
+        if not titled or rng.random() < 0.7:
+            paper["id"] = f"2508.{rng.randint(1, 12):05d}"
+        if rng.random() < 0.6:
+            paper["abstract"] = "Words " * rng.randint(1, 6)
+        paper["authors"] = [f"Author {i}" for i in range(rng.randint(0, 3))]
+        if rng.random() < 0.5:
+            paper["upvotes"] = rng.randint(0, 50)
+        if rng.random() < 0.5:
+            paper["tags"] = rng.sample(["cs.CL", "cs.LG", "cs.AI", "agents"], rng.randint(1, 3))
+        if rng.random() < 0.4:
+            paper["links"] = {"code": f"https://github.com/x/{rng.randint(1, 3)}"}
+        if rng.random() < 0.3:
+            paper["ai_summary"] = "Sum " * rng.randint(1, 4)
+        papers.append(paper)
+    return yaml.safe_dump({"title": f"Day {day}", "date": day, "papers": papers})
+
+
+def _check_update(paths: Paths, folder: Path, parsed: int, app: bool = True) -> None:
+    """Opened from the snapshot of some step before (a command leaves it a few
+    files behind), the library is the one a read from scratch gives, and only
+    the changed files were parsed; then the app writes the updated snapshot,
+    and it reads back as the same library."""
+    updated = open_library(paths, Config(), [folder])
+    scratch = open_library(paths, Config(), [folder], use_cache=False)
+    assert _view(updated) == _view(scratch)
+    assert updated.stats.parsed == parsed
+    if not app:
+        return
+    assert _view(open_library(paths, Config(), [folder], partial=True).load_rest()) == _view(
+        scratch
+    )
+    again = open_library(paths, Config(), [folder])  # the snapshot the app wrote
+    assert again.stats.parsed == 0
+    assert _view(again) == _view(scratch)
+
+
+@pytest.mark.parametrize("titled", [True, False], ids=["title-ids", "ids-only"])
+@pytest.mark.parametrize("seed", range(10))
+def test_an_updated_snapshot_is_the_library_read_from_scratch(
+    tmp_path: Path, seed: int, titled: bool
+) -> None:
+    rng = random.Random(seed)
+    folder = tmp_path / "digests"
+    for sample in SAMPLES.iterdir() if titled else ():  # the samples have title ids
+        if sample.is_file() and sample.name != "README.md":
+            _write(folder, sample.name, sample.read_text(encoding="utf-8"))
+    days = [f"2025-09-{d:02d}" for d in rng.sample(range(1, 29), 4 if titled else 8)]
+    for day in days:
+        _write(folder, f"{day}.yaml", _generated_day(rng, day, titled))
+    paths = Paths.from_env()
+    open_library(paths, Config(), [folder])
+    for step in range(8):
+        existing = sorted(p for p in folder.iterdir() if p.suffix == ".yaml")
+        what = rng.choice(["add", "add", "change", "remove"])
+        if what == "add":
+            day = f"2025-09-{rng.randint(1, 28):02d}"
+            name = f"{day}-{step}.yaml"  # anywhere in the file order, not only at the end
+            _write(folder, name, _generated_day(rng, day, titled))
+        elif what == "change":
+            victim = rng.choice(existing)
+            victim.write_text(_generated_day(rng, victim.stem[:10], titled), encoding="utf-8")
+            st = victim.stat()
+            os.utime(victim, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+        else:
+            rng.choice(existing).unlink()
+        _check_update(paths, folder, parsed=0 if what == "remove" else 1, app=step % 3 == 2)
+
+
+def test_a_new_file_is_parsed_alone_and_a_removed_one_takes_only_its_papers(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "digests"
+    _write(folder, "2025-08-20.yaml", DAY1)
+    paths = Paths.from_env()
+    open_library(paths, Config(), [folder])
+    # The parse cache of the file already read is gone: were it read again it
+    # would have to be parsed, and the count would say so.
+    for f in paths.library_cache.glob("*.bin"):
+        f.unlink()
+    _write(folder, "2025-08-21.yaml", DAY2.replace("2508.00001v2", "2508.00009"))
+    lib = open_library(paths, Config(), [folder])
+    assert lib.stats.parsed == 1
+    assert sorted(lib.papers) == ["2508.00001", "2508.00002", "2508.00003", "2508.00009"]
+    # DAY2 as it is shares 2508.00001 with DAY1: both merge into one paper
+    _write(folder, "2025-08-21.yaml", DAY2)
+    lib = open_library(paths, Config(), [folder])
+    shared = lib.papers["2508.00001"]
+    assert shared.dates == ["2025-08-20", "2025-08-21"] and shared.upvotes == 10
+    # removing DAY1 removes what only it gave, and its part of the shared paper
+    (folder / "2025-08-20.yaml").unlink()
+    lib = open_library(paths, Config(), [folder])
+    assert sorted(lib.papers) == ["2508.00001", "2508.00003"]
+    assert lib.papers["2508.00001"].dates == ["2025-08-21"]
+    assert lib.stats.parsed == 0
+    assert [d.path for d in lib.digests] == [str(folder / "2025-08-21.yaml")]
+
+
+def test_updates_over_real_digests_equal_a_read_from_scratch(tmp_path: Path, real: Path) -> None:
+    """Real files (linked, never copied) that share papers: the arXiv listing of
+    a day and the same papers with Chinese summaries; HF days of several schema
+    generations; YAML papers with LaTeX titles; a Markdown index."""
+    folder = tmp_path / "digests"
+    folder.mkdir()
+
+    def link(name: str, target: str) -> Path:
+        dst = folder / name
+        dst.unlink(missing_ok=True)
+        dst.symlink_to(real / target)
+        return dst
+
+    link("a-2024-05-27.json", "hf_daily_json/2024-05-27.json")
+    link("b-2025-10-03.json", "hf_daily_json/2025-10-03.json")
+    link("c-arxiv.json", "arxiv_daily_json/shiyibihua_2025-12-18_arxiv.json")
+    link("d-nabla.yaml", "hf_daily_yaml/" + next(
+        p.name for p in (real / "hf_daily_yaml").glob("2024-06-21+*.yaml")))  # fmt: skip
+    link("e-index.md", "arxiv_daily_markdown/shiyibihua_cs-AI_2023-12-01_index.md")
+    paths = Paths.from_env()
+    open_library(paths, Config(), [folder])
+    # add: the same papers with summaries, early in the file order
+    link("c-arxiv-summary.json", "arxiv_daily_json/shiyibihua_2025-12-18_ai_summary.json")
+    _check_update(paths, folder, parsed=1)
+    # change: a day becomes another day of another schema
+    link("b-2025-10-03.json", "hf_daily_json/2026-08-21.json")
+    _check_update(paths, folder, parsed=1)
+    # remove: the listing goes, its papers stay through the summaries
+    (folder / "c-arxiv.json").unlink()
+    _check_update(paths, folder, parsed=0)
+    # remove the last source of those papers, and add a YAML paper
+    (folder / "c-arxiv-summary.json").unlink()
+    link("f-l2.yaml", "hf_daily_yaml/" + next(
+        p.name for p in (real / "hf_daily_yaml").glob("2024-06-18+*.yaml")))  # fmt: skip
+    _check_update(paths, folder, parsed=1)
+
+
+def test_a_new_first_source_whose_title_may_give_way_is_merged_whole(tmp_path: Path) -> None:
+    """The one rule that makes merging depend on grouping: a title ending in
+    "..." gives way to a longer one, but not to a shorter one met first."""
+    folder = tmp_path / "digests"
+
+    def day(name: str, title: str) -> None:
+        _write(
+            folder, name, f'date: 2025-09-01\npapers:\n  - {{id: "2509.00001", title: "{title}"}}\n'
+        )
+
+    day("b.yaml", "Diffusion for Text")
+    day("c.yaml", "Sparse Attention at Scale")
+    paths = Paths.from_env()
+    open_library(paths, Config(), [folder])
+    day("a.yaml", "Agents That Plan...")  # a new first source
+    _check_update(paths, folder, parsed=1)
+    assert open_library(paths, Config(), [folder]).papers["2509.00001"].title == (
+        "Sparse Attention at Scale"
+    )
+
+
+def test_the_app_writes_an_updated_snapshot_a_command_may_leave_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import reader.library as library
+
+    monkeypatch.setattr(library, "SNAPSHOT_HEAD", 1)
+    folder = tmp_path / "digests"
+    _write(folder, "2025-08-20.yaml", DAY1)
+    paths = Paths.from_env()
+    open_library(paths, Config(), [folder])
+    snap = paths.library_cache / "library.snapshot"
+    written = snap.read_bytes()
+    _write(folder, "2025-08-21.yaml", DAY2)
+    # a command: one file away from the snapshot, which it leaves as it was
+    assert sorted(open_library(paths, Config(), [folder]).papers) == [
+        "2508.00001",
+        "2508.00002",
+        "2508.00003",
+    ]
+    assert snap.read_bytes() == written
+    # the app brings it up to date, so its next start paints the newest first
+    assert open_library(paths, Config(), [folder], partial=True).complete
+    assert snap.read_bytes() != written
+    part = open_library(paths, Config(), [folder], partial=True)
+    assert not part.complete
+    assert [p.title for p in part.ordered()] == ["Only On Day Two"]
+    assert len(part.load_rest().papers) == 3
+
+
+def test_an_update_that_read_other_files_is_written_at_once(tmp_path: Path) -> None:
+    folder = tmp_path / "digests"
+    _write(folder, "2025-08-20.yaml", DAY1)
+    day2 = _write(folder, "2025-08-21.yaml", DAY2)
+    paths = Paths.from_env()
+    open_library(paths, Config(), [folder])
+    snap = paths.library_cache / "library.snapshot"
+    written = snap.read_bytes()
+    # DAY2 changes; its paper 2508.00001 is merged again with DAY1's, read
+    # from DAY1's parse cache: the next command should not have to again
+    day2.write_text(DAY2.replace("upvotes: 10", "upvotes: 12"), encoding="utf-8")
+    lib = open_library(paths, Config(), [folder])
+    assert lib.papers["2508.00001"].upvotes == 12
+    assert lib.papers["2508.00001"].dates == ["2025-08-20", "2025-08-21"]
+    assert snap.read_bytes() != written
