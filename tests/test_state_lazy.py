@@ -263,3 +263,40 @@ def test_every_state_changes_lazily_as_when_read_whole(
         _apply(StateStore(lazy_file, _clock(), lazy=True), ops)
         _apply(StateStore(whole_file, _clock()), ops)
         assert _body(lazy_file) == _body(whole_file)
+
+
+def test_the_cli_changes_and_shows_a_large_state_lazily(
+    tmp_path: Path, parsed: list[int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reader.cli import main
+    from reader.paths import Paths
+
+    digest = tmp_path / "2025-08-21.yaml"
+    digest.write_text(
+        'title: t\ndate: 2025-08-21\npapers:\n  - id: "2300.00008"\n    title: A paper\n',
+        encoding="utf-8",
+    )
+    path = _write(Paths.from_env().state_file, _many(3_000))
+    assert main(["star", "2300.00008", "--path", str(digest)]) == 0
+    assert main(["tag", "2300.00008", "rl", "--path", str(digest)]) == 0
+    assert main(["note", "2300.00008", "seen in the CLI", "--path", str(digest)]) == 0
+    capsys.readouterr()
+    assert main(["note", "2300.00008", "--path", str(digest)]) == 0
+    assert capsys.readouterr().out == "seen in the CLI\n"
+    assert sum(parsed) < 1_000  # one entry, read once per command
+    rec = StateStore(path).get("2300.00008")
+    assert rec.starred and rec.tags == {"rl"} and rec.note == "seen in the CLI"
+
+
+def test_an_id_the_bisection_cannot_read_reads_the_file_whole(tmp_path: Path) -> None:
+    at = "2026-11-26T10:00:00.000000Z"
+    papers = {f"x{i}": PaperRecord(read=Stamp(at, True)) for i in range(40)}
+    papers["a'b"] = papers["é1"] = PaperRecord(starred=Stamp(at, True))  # written plain by YAML
+    path = _write(tmp_path / "state.yaml", State(papers))
+    whole = _write(tmp_path / "whole" / "state.yaml", State(papers))
+    for file, lazy in ((path, True), (whole, False)):
+        store = StateStore(file, _clock(), lazy=lazy)
+        store.toggle_star("é2")
+        store.toggle_star("a'b")
+    assert _body(path) == _body(whole)
+    assert StateStore(path).starred_ids() == {"é1", "é2"}
