@@ -2,6 +2,7 @@
 the CLI, one save from the app, a merge, and the size limit.
 
     python benchmarks/state_bench.py [--papers 100000] [--shape heavy|dense|both]
+                                     [--cli]        # only the load and the CLI's figures
                                      [--code PATH]  # another checkout's reader/, for "before"
 
 Two generated states (ids and times are made up; no real data is needed):
@@ -168,7 +169,7 @@ def star_command(path: Path, work: Path, runs: int = 3) -> float:
     return sorted(times)[len(times) // 2]
 
 
-def bench(n: int, shape: str, work: Path) -> None:
+def bench(n: int, shape: str, work: Path, cli_only: bool = False) -> None:
     from dataclasses import replace
 
     from reader.state import Stamp, State, dump_state, format_time
@@ -191,6 +192,8 @@ def bench(n: int, shape: str, work: Path) -> None:
         f" (load {r['load'] * 1000:.0f} ms, {r['rss_mb']:.0f} MB)"
     )
     print(f"  whole `star` command:           {star_command(path, work) * 1000:7.0f} ms")
+    if cli_only:
+        return
     r = child(path, "save")
     print(
         f"  app save, one star:             {r['save_median'] * 1000:7.0f} ms median,"
@@ -229,6 +232,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--papers", type=int, default=100_000)
     ap.add_argument("--shape", choices=["heavy", "dense", "both"], default="both")
+    ap.add_argument("--cli", action="store_true", help="only the load and the CLI's figures")
     ap.add_argument("--code", type=Path, default=REPO, help="the checkout to measure")
     args = ap.parse_args()
     global CODE
@@ -236,7 +240,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="dr-state-") as tmp:
         work = Path(tmp)
         for shape in ("heavy", "dense") if args.shape == "both" else (args.shape,):
-            bench(args.papers, shape, work)
+            bench(args.papers, shape, work, args.cli)
         bench_limit(work)
     os.sync()
     return 0

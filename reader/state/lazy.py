@@ -136,19 +136,13 @@ class LazyFile:
             parts += [old[pos:start], new]
             pos = stop
         parts.append(old[pos : self.end])
-        body = b"".join(parts)
-        out, at, pos = memoryview(body), 0, self.start
-        for start, stop, new in cuts:
-            kept = start - pos
-            if (
-                out[at : at + kept] != old[pos:start]
-                or out[at + kept : at + kept + len(new)] != new
-            ):
+        data = assemble_bytes(parts, clock_value)
+        at = len(data) - sum(len(p) for p in parts)
+        for part in parts:  # each slice kept is the bytes read, each new entry whole
+            if not data.startswith(part, at):
                 raise EncodeError("the entries kept would not be the bytes read")
-            at, pos = at + kept + len(new), stop
-        if out[at:] != old[pos : self.end]:
-            raise EncodeError("the entries kept would not be the bytes read")
-        return assemble_bytes(body, clock_value)
+            at += len(part)
+        return data
 
 
 class LazyPapers(Mapping[str, PaperRecord]):

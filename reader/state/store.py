@@ -272,18 +272,16 @@ class StateStore:
             if big is not None:
                 self._set_bad(f"cannot be read: {big}")
                 raise StateError(self.problem)
-            chunks: list[bytes] = []
-            while True:
-                b = os.read(fd, 1 << 20)
-                if not b:
-                    break
-                chunks.append(b)
+            # one read of the size stat gives (no copy to join), then to the end
+            chunks: list[bytes] = [os.read(fd, st.st_size + 1)]
+            while chunks[-1]:
+                chunks.append(os.read(fd, 1 << 20))
         except OSError as exc:
             self._set_bad(f"cannot be read: {_why(exc)}")
             raise StateError(self.problem) from None
         finally:
             os.close(fd)
-        data = b"".join(chunks)
+        data = chunks[0] if len(chunks) == 2 else b"".join(chunks)
         sig = (st.st_mtime_ns, st.st_size, st.st_ino)
         self._seen_sig = sig
         if data == self._bytes and not self._bad_file:
@@ -679,7 +677,7 @@ class StateStore:
                 self._chunks = {pid: self._chunks[pid] for pid in order}
             texts = [self._chunks[pid][1] for pid in order]
         body = _Body(papers, order, texts)
-        return assemble_bytes("".join(texts).encode("utf-8"), self.clock()), body
+        return assemble_bytes(["".join(texts).encode("utf-8")], self.clock()), body
 
     def _write_failed(self, exc: OSError) -> str:
         bak = self.backup_path

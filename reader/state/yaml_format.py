@@ -8,7 +8,7 @@ import re
 import secrets
 import time
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from reader.safeload import LoadError, load_yaml
@@ -389,15 +389,18 @@ def dump_state(state: State, clock_value: float | None = None) -> str:
 def assemble(entries: Iterable[str], clock_value: float) -> str:
     """The whole file: the header, the version and the papers' entries (from
     :func:`encode_papers`, in the order given)."""
-    return assemble_bytes("".join(entries).encode("utf-8"), clock_value).decode("utf-8")
+    return assemble_bytes(["".join(entries).encode("utf-8")], clock_value).decode("utf-8")
 
 
-def assemble_bytes(entries: bytes, clock_value: float) -> bytes:
-    """The whole file as written, from the papers' entries put together
-    (UTF-8): the header with its check line, the version, the papers."""
-    head = f"version: {VERSION}\n".encode() + (b"papers:\n" if entries else b"papers: {}\n")
-    crc = zlib.crc32(entries, zlib.crc32(head))
-    return b"".join([_header(clock_value, len(head) + len(entries), crc).encode(), head, entries])
+def assemble_bytes(entries: Sequence[bytes | memoryview], clock_value: float) -> bytes:
+    """The whole file as written, from the papers' entries (UTF-8, in pieces
+    put together once): the header with its check line, the version, the papers."""
+    size = sum(len(e) for e in entries)
+    head = f"version: {VERSION}\n".encode() + (b"papers:\n" if size else b"papers: {}\n")
+    crc = zlib.crc32(head)
+    for e in entries:
+        crc = zlib.crc32(e, crc)
+    return b"".join([_header(clock_value, len(head) + size, crc).encode(), head, *entries])
 
 
 def entries_of(text: str, order: Iterable[str]) -> dict[str, str]:
