@@ -239,6 +239,10 @@ def main() -> int:
     CODE = args.code.resolve()
     with tempfile.TemporaryDirectory(prefix="dr-state-") as tmp:
         work = Path(tmp)
+        empty = work / "empty.yaml"
+        empty.write_text("version: 1\npapers: {}\n", encoding="utf-8")
+        took = star_command(empty, work / "empty") * 1000
+        print(f"whole `star` command with an empty state: {took:.0f} ms (Python, imports, library)")
         for shape in ("heavy", "dense") if args.shape == "both" else (args.shape,):
             bench(args.papers, shape, work, args.cli)
         bench_limit(work)
