@@ -2,6 +2,8 @@
 the CLI, one save from the app, a merge, and the size limit.
 
     python benchmarks/state_bench.py [--papers 100000] [--shape heavy|dense|both]
+                                     [--cli]        # only the load and the CLI's figures
+                                     [--code PATH]  # another checkout's reader/, for "before"
 
 Two generated states (ids and times are made up; no real data is needed):
 
@@ -14,6 +16,11 @@ Two generated states (ids and times are made up; no real data is needed):
 
 Each figure is the median of three fresh processes (as a CLI command is), the load's
 peak memory too (``VmHWM`` of that process minus that before the import).
+"CLI change" is the state part of ``digest-reader star ID`` (a fresh process's
+load and one star, after the imports), read whole as the app reads it and
+lazily as the CLI does; "whole ``star`` command" is the real process,
+``digest-reader star ID --path <one sample digest>`` with this state, Python's
+start, the imports and the library included.
 Nothing is asserted: it prints figures. Targets: a CLI change <= 200 ms, a
 save from the app <= 50 ms, load <= 1 s and <= 200 MB, a file over the size
 limit refused at once.
@@ -32,6 +39,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+#: The checkout whose reader/ is measured (``--code``; this one by default).
+CODE = REPO
 
 T0 = 1_795_687_200.0  # 2026-11-26 10:00 UTC
 
@@ -80,11 +89,16 @@ from reader.state import StateStore
 import reader.state.store
 path, what = sys.argv[2], sys.argv[3]
 t0 = time.perf_counter()
-store = StateStore(__import__("pathlib").Path(path))
+try:
+    store = StateStore(__import__("pathlib").Path(path), lazy=what == "lazy")
+except TypeError:  # a checkout before the lazy read (--code): read whole
+    store = StateStore(__import__("pathlib").Path(path))
 store.load()
 t_load = time.perf_counter() - t0
-out = {"load": t_load, "problem": store.problem, "papers": len(store.ids())}
-if what == "change":
+out = {"load": t_load, "problem": store.problem}
+if what != "lazy":  # the ids are every record: a lazy store would build them all
+    out["papers"] = len(store.ids())
+if what in ("change", "lazy"):
     t1 = time.perf_counter()
     store.toggle_star("2300.00007")
     out["change"] = time.perf_counter() - t1
@@ -115,7 +129,7 @@ def child(path: Path, what: str, *extra: str, runs: int = 3) -> dict[str, object
     results = []
     for _ in range(1 if what == "merge" else runs):
         out = subprocess.run(
-            [sys.executable, "-c", _CHILD, str(REPO), str(path), what, *extra],
+            [sys.executable, "-c", _CHILD, str(CODE), str(path), what, *extra],
             check=True,
             capture_output=True,
             text=True,
@@ -131,7 +145,31 @@ def child(path: Path, what: str, *extra: str, runs: int = 3) -> dict[str, object
     return merged
 
 
-def bench(n: int, shape: str, work: Path) -> None:
+def star_command(path: Path, work: Path, runs: int = 3) -> float:
+    """The median time of ``digest-reader star|unstar ID --path DIGEST`` as
+    a fresh process (each run changes the file) with ``path`` as the state."""
+    home = work / "home"
+    data = home / "data" / "digest-reader"
+    data.mkdir(parents=True, exist_ok=True)
+    (data / "state.yaml").write_bytes(path.read_bytes())
+    env = dict(os.environ)
+    env.update(
+        XDG_CONFIG_HOME=str(home / "config"),
+        XDG_DATA_HOME=str(home / "data"),
+        XDG_CACHE_HOME=str(home / "cache"),
+    )
+    digest = REPO / "sample_digests" / "2025-08-19.yaml"
+    code = "import sys; sys.path.insert(0, sys.argv.pop(1)); from reader.entry import main; sys.exit(main())"
+    times = []
+    for i in range(runs):
+        cmd = ["star" if i % 2 == 0 else "unstar", "2508.13009", "--path", str(digest)]
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code, str(CODE), *cmd], check=True, env=env)
+        times.append(time.perf_counter() - t0)
+    return sorted(times)[len(times) // 2]
+
+
+def bench(n: int, shape: str, work: Path, cli_only: bool = False) -> None:
     from dataclasses import replace
 
     from reader.state import Stamp, State, dump_state, format_time
@@ -147,7 +185,15 @@ def bench(n: int, shape: str, work: Path) -> None:
     r = child(path, "load")
     print(f"  load (fresh process):           {r['load'] * 1000:7.0f} ms, {r['rss_mb']:.0f} MB")
     r = child(path, "change")
-    print(f"  CLI change (load + one star):   {r['load+change'] * 1000:7.0f} ms")
+    print(f"  CLI change, file read whole:    {r['load+change'] * 1000:7.0f} ms")
+    r = child(path, "lazy")
+    print(
+        f"  CLI change, read lazily:        {r['load+change'] * 1000:7.0f} ms"
+        f" (load {r['load'] * 1000:.0f} ms, {r['rss_mb']:.0f} MB)"
+    )
+    print(f"  whole `star` command:           {star_command(path, work) * 1000:7.0f} ms")
+    if cli_only:
+        return
     r = child(path, "save")
     print(
         f"  app save, one star:             {r['save_median'] * 1000:7.0f} ms median,"
@@ -162,7 +208,9 @@ def bench(n: int, shape: str, work: Path) -> None:
     r = child(path, "merge", str(other))
     print(f"  merge a copy (half the marks changed): {r['merge'] * 1000:.0f} ms: {r['report']}")
     r = child(path, "change")
-    print(f"  CLI change after the merge:     {r['load+change'] * 1000:7.0f} ms")
+    print(f"  CLI change after the merge:     {r['load+change'] * 1000:7.0f} ms (read whole)")
+    r = child(path, "lazy")
+    print(f"  CLI change after the merge:     {r['load+change'] * 1000:7.0f} ms (lazily)")
 
 
 def bench_limit(work: Path) -> None:
@@ -184,11 +232,19 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--papers", type=int, default=100_000)
     ap.add_argument("--shape", choices=["heavy", "dense", "both"], default="both")
+    ap.add_argument("--cli", action="store_true", help="only the load and the CLI's figures")
+    ap.add_argument("--code", type=Path, default=REPO, help="the checkout to measure")
     args = ap.parse_args()
+    global CODE
+    CODE = args.code.resolve()
     with tempfile.TemporaryDirectory(prefix="dr-state-") as tmp:
         work = Path(tmp)
+        empty = work / "empty.yaml"
+        empty.write_text("version: 1\npapers: {}\n", encoding="utf-8")
+        took = star_command(empty, work / "empty") * 1000
+        print(f"whole `star` command with an empty state: {took:.0f} ms (Python, imports, library)")
         for shape in ("heavy", "dense") if args.shape == "both" else (args.shape,):
-            bench(args.papers, shape, work)
+            bench(args.papers, shape, work, args.cli)
         bench_limit(work)
     os.sync()
     return 0

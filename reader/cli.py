@@ -157,7 +157,8 @@ class Context:
         if self._state is None:
             from reader.state import StateStore
 
-            self._state = StateStore(self.paths.state_file)
+            # a command reads only the papers it shows or changes (docs/state.md)
+            self._state = StateStore(self.paths.state_file, lazy=True)
             self._state.load()
         return self._state
 

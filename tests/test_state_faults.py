@@ -111,18 +111,22 @@ def test_kill_9_at_random_moments_never_loses_a_saved_change(path: Path) -> None
 # -- two processes at once -----------------------------------------------------
 
 
-def test_two_processes_making_200_changes_each_keep_all_400(path: Path) -> None:
+@pytest.mark.parametrize("how", [("whole", "whole"), ("lazy", "whole"), ("lazy", "lazy")])
+def test_two_processes_making_200_changes_each_keep_all_400(
+    path: Path, how: tuple[str, str]
+) -> None:
+    # the app and the CLI (lazy: reading only what each change needs) at once
     open_state(path).toggle_star("2400.00001")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     procs = [
         subprocess.Popen(
-            [sys.executable, str(WORKER), str(path), name, "200"],
+            [sys.executable, str(WORKER), str(path), name, "200", mode],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             env=env,
         )
-        for name in ("a", "b")
+        for name, mode in zip(("a", "b"), how, strict=True)
     ]
     outs = [p.communicate(timeout=120) for p in procs]
     for p, (out, err) in zip(procs, outs, strict=True):

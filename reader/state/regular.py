@@ -86,6 +86,16 @@ def encode_regular(pid: str, rec: PaperRecord) -> str | None:
     return "".join(lines) if len(lines) > 1 else None
 
 
+_KEY_LINE = re.compile(rf"  ({_KEY}):\n")
+
+
+def key_of(line: str) -> str | None:
+    """The paper id of an entry's first line (``  'id':``) when it is
+    written as the regular layout writes ids, else None (in doubt)."""
+    m = _KEY_LINE.fullmatch(line)
+    return None if m is None else _name(m[1])
+
+
 def _note_text(
     chomp: str | None, block: str | None, sq: str | None, plain: str | None
 ) -> str | None:

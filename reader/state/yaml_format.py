@@ -7,7 +7,8 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Iterable, Mapping
+import zlib
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from reader.safeload import LoadError, load_yaml
@@ -161,12 +162,39 @@ def verify_entries(entries: Mapping[str, str], papers: Mapping[str, PaperRecord]
         raise EncodeError(f"paper {pid}: the text written reads back differently")
 
 
-def _header(clock_value: float) -> str:
+def _header(clock_value: float, size: int, crc: int) -> str:
+    """The comment lines of a file; the last one sums up the ``size`` bytes
+    after it (their CRC-32 ``crc``; :func:`checked_body` reads it back)."""
     return (
         "# digest-reader state: your stars, tags, read marks and notes (docs/state.md).\n"
         f"# Saved {format_time(clock_value)} by pid {os.getpid()} ({secrets.token_hex(4)}).\n"
         "# Times are UTC. Edit with care: a file that cannot be read is never overwritten.\n"
+        f"# Check: {size} bytes below, crc32 {crc:08x}"
+        " (a file that matches is read only as far as a change needs).\n"
     )
+
+
+#: The comment lines, the last one the check of the rest (see :func:`_header`).
+_CHECKED = re.compile(
+    rb"(?:#[^\n]*\n){0,8}?# Check: (\d{1,10}) bytes below, crc32 ([0-9a-f]{8})[^\n]*\n"
+)
+
+
+def checked_body(data: bytes) -> int | None:
+    """Where the covered part of ``data`` starts (``version: 1``) when the
+    file is as :func:`assemble_bytes` wrote it: its check line matches the
+    bytes after it, which start with this version and ``papers:``. None for
+    any other file (hand-edited, written before the check line, damaged):
+    that one is read whole."""
+    m = _CHECKED.match(data)
+    if m is None:
+        return None
+    start = m.end()
+    if len(data) - start != int(m[1]) or zlib.crc32(memoryview(data)[start:]) != int(m[2], 16):
+        return None
+    if not data.startswith(f"version: {VERSION}\npapers:".encode(), start):
+        return None
+    return start
 
 
 class _Bad(Exception):
@@ -361,11 +389,18 @@ def dump_state(state: State, clock_value: float | None = None) -> str:
 def assemble(entries: Iterable[str], clock_value: float) -> str:
     """The whole file: the header, the version and the papers' entries (from
     :func:`encode_papers`, in the order given)."""
-    body = list(entries)
-    parts = [_header(clock_value), f"version: {VERSION}\n"]
-    parts.append("papers:\n" if body else "papers: {}\n")
-    parts.extend(body)
-    return "".join(parts)
+    return assemble_bytes(["".join(entries).encode("utf-8")], clock_value).decode("utf-8")
+
+
+def assemble_bytes(entries: Sequence[bytes | memoryview], clock_value: float) -> bytes:
+    """The whole file as written, from the papers' entries (UTF-8, in pieces
+    put together once): the header with its check line, the version, the papers."""
+    size = sum(len(e) for e in entries)
+    head = f"version: {VERSION}\n".encode() + (b"papers:\n" if size else b"papers: {}\n")
+    crc = zlib.crc32(head)
+    for e in entries:
+        crc = zlib.crc32(e, crc)
+    return b"".join([_header(clock_value, len(head) + size, crc).encode(), head, *entries])
 
 
 def entries_of(text: str, order: Iterable[str]) -> dict[str, str]:

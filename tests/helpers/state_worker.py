@@ -1,4 +1,5 @@
-"""A second process changing the state: ``state_worker.py STATE NAME COUNT``.
+"""A second process changing the state: ``state_worker.py STATE NAME COUNT [lazy]``
+(``lazy``: reading the file as the CLI does).
 
 Makes COUNT changes (a tag on a paper shared with other workers, a star on its
 own paper, a note on its own paper, in turn), each one a separate locked save,
@@ -15,7 +16,7 @@ from reader.state import StateStore
 
 def main() -> int:
     path, name, count = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-    store = StateStore(path)
+    store = StateStore(path, lazy=sys.argv[4:] == ["lazy"])
     store.load()
     if store.read_only:
         print(store.problem, flush=True)
