@@ -255,7 +255,7 @@ def bench_shapes(
     recounting Whoosh's matches, and for the typed shapes the Whoosh matchers
     path they took before (fast postings off, no recount: its count was an
     estimate)."""
-    import reader.search.index as ix
+    import reader.search.index.store as ix
 
     real_count = ix._count_matches
     spent: list[float] = []

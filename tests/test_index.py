@@ -352,3 +352,26 @@ def test_fast_path_ranks_like_whoosh(folder: Path) -> None:
         assert text == "neural (gra OR gra*)" or len(slow[1][0]) > 3  # beyond the limit
     assert ids(index, "graph").count("2501.00002") == 1  # updated: once
     index.close()
+
+
+def test_whoosh_private_names_exist() -> None:
+    """Every private Whoosh name the index relies on is still there (an upgrade
+    of the pinned whoosh-reloaded that drops one fails here, not in a build)."""
+    import importlib
+
+    from reader.search.whoosh_private import USED
+
+    for owner, names in USED.items():
+        obj: object = None
+        parts = owner.split(".")
+        for i in range(len(parts), 0, -1):
+            try:
+                obj = importlib.import_module(".".join(parts[:i]))
+            except ImportError:
+                continue
+            for attr in parts[i:]:
+                obj = getattr(obj, attr)
+            break
+        assert obj is not None, owner
+        for name in names:
+            assert hasattr(obj, name), f"{owner}.{name} is gone"

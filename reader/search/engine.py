@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from reader.model import Paper
+from reader.search.analysis import within_edits
 from reader.search.index import IndexUnavailable, SearchIndex
 from reader.search.query import (
     FIELD_BOOSTS,
@@ -44,8 +45,8 @@ from reader.search.query import (
     parse_query,
     searchable,
     stem,
-    to_whoosh,
 )
+from reader.search.whoosh_query import to_whoosh
 
 #: Extra hits asked of Whoosh beyond ``limit`` so ties can be ordered newest first.
 TIE_MARGIN = 20
@@ -579,22 +580,6 @@ def _prefilter(term: str) -> str:
     return term[:-1] if term.endswith("y") and len(term) > 1 else term
 
 
-def _edits_within(a: str, b: str, k: int) -> bool:
-    if abs(len(a) - len(b)) > k:
-        return False
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i] + [0] * len(b)
-        best = cur[0]
-        for j, cb in enumerate(b, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
-            best = min(best, cur[j])
-        if best > k:
-            return False
-        prev = cur
-    return prev[-1] <= k
-
-
 def _match_text(node: Text, text: str) -> float:
     """How many times ``node`` matches in ``text`` (0: no match)."""
     if not text:
@@ -612,7 +597,7 @@ def _match_text(node: Text, text: str) -> float:
     if node.kind == "fuzzy":
         t = node.terms[0]
         return float(
-            sum(1 for w in words if w[:1] == t[:1] and _edits_within(w, t, node.distance or 1))
+            sum(1 for w in words if w[:1] == t[:1] and within_edits(w, t, node.distance or 1))
         )
     terms = node.terms
     n = len(terms)

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 
+from reader.search.analysis import MIN_PREFIX
+
 _TEXT_FIELDS = ("title", "author", "authors", "abstract", "tag")
 _LAST_WORD = re.compile(
     r"(?P<lead>^|[\s(])(?P<neg>-?)(?:(?P<field>[A-Za-z]+):)?(?P<word>[^\W\d_][\w\-]*)$"
 )
 _OPERATORS = {"OR", "AND", "NOT"}
-MIN_PREFIX = 2
 
 
 def expand_last_word(text: str) -> str:
