@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from reader.ids import arxiv_id  # noqa: E402
 from reader.model import Paper, merge_papers  # noqa: E402
-from reader.search.engine import Searcher  # noqa: E402
+from reader.search.engine import SearchEngine  # noqa: E402
 from reader.search.incremental import expand_last_word  # noqa: E402
 from reader.search.index import SearchIndex  # noqa: E402
 from reader.search.query import QueryError, parse_query  # noqa: E402
@@ -249,7 +249,7 @@ def shape_queries(queries: list[str], n: int) -> dict[str, list[str]]:
 
 
 def bench_shapes(
-    searcher: Searcher, index: SearchIndex, queries: list[str], n: int, before: bool = True
+    searcher: SearchEngine, index: SearchIndex, queries: list[str], n: int, before: bool = True
 ) -> None:
     """Engine time per query shape with exact counts, the share of it spent
     recounting Whoosh's matches, and for the typed shapes the Whoosh matchers
@@ -361,7 +361,7 @@ def main() -> None:
              f"{build_s / fts_build_s:.1f}x", "<= 90 s")
         )  # fmt: skip
 
-        searcher = Searcher(_Lib(base), None, index)
+        searcher = SearchEngine(_Lib(base), None, index)
         for q in queries[:20]:  # warm up
             searcher.search(q, limit=50)
             fts_query(con, q)
@@ -407,7 +407,7 @@ def main() -> None:
             ("add a 50-paper digest (sync, incl. hashing all)", f"{add_s * 1000:.0f} ms",
              f"{fts_add_s * 1000:.0f} ms", f"{add_s / max(fts_add_s, 1e-6):.0f}x", "<= 1 s")
         )  # fmt: skip
-        searcher = Searcher(_Lib(full), None, index)
+        searcher = SearchEngine(_Lib(full), None, index)
         t = time.perf_counter()
         searcher.search(queries[0], limit=50)
         rows.append(
@@ -432,7 +432,7 @@ def main() -> None:
         fresh = SearchIndex(work / "index")
         assert fresh.usable
         open_ms = (time.perf_counter() - t) * 1000
-        searcher = Searcher(_Lib(full), None, fresh)
+        searcher = SearchEngine(_Lib(full), None, fresh)
         t = time.perf_counter()
         searcher.search(queries[1], limit=50)
         first_ms = (time.perf_counter() - t) * 1000

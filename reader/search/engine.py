@@ -104,7 +104,7 @@ class SearchResult:
 
 @dataclass(frozen=True)
 class Count:
-    """How many papers match a query (:meth:`Searcher.count`)."""
+    """How many papers match a query (:meth:`SearchEngine.count`)."""
 
     n: int
     #: False when ``n`` is an estimate (see :attr:`SearchResult.exact`).
@@ -140,7 +140,7 @@ def _paper_days(p: Paper) -> list[str]:
     return [p.published[:10]] if p.published else []
 
 
-class Searcher:
+class SearchEngine:
     """Runs queries (see ``docs/search.md``) over ``library.papers``."""
 
     def __init__(
@@ -277,7 +277,10 @@ class Searcher:
         want = limit + TIE_MARGIN if (limit is not None and sort == "relevance") else None
         scores, total = self._text_scores(tnode, want, allowed, tally)
         if sort == "relevance":
-            ranked = sorted(scores.items(), key=lambda kv: _date_key(papers[kv[0]]), reverse=True)
+            # Equal scores: newer first, then by id; the same order on every
+            # build (the index's own order of documents differs between builds).
+            ranked = sorted(scores.items())
+            ranked.sort(key=lambda kv: _date_key(papers[kv[0]]), reverse=True)
             ranked.sort(key=lambda kv: -round(kv[1], 6))
             hits = [Hit(i, s) for i, s in ranked]
         else:
@@ -338,7 +341,7 @@ class Searcher:
         papers = self.library.papers
         key = (id(papers), len(papers))
         if key != self._order_key:
-            by_title = sorted(papers.values(), key=lambda p: p.title.lower())
+            by_title = sorted(papers.values(), key=lambda p: (p.title.lower(), p.id))
             by_title.sort(key=_date_key, reverse=True)
             self._order = [p.id for p in by_title]
             self._order_key = key
@@ -350,7 +353,7 @@ class Searcher:
         papers = self.library.papers
         key = (id(papers), len(papers))
         if key != self._oldest_key:
-            by_title = sorted(papers.values(), key=lambda p: p.title.lower())
+            by_title = sorted(papers.values(), key=lambda p: (p.title.lower(), p.id))
             by_title.sort(key=_date_key)
             dated = [p.id for p in by_title if p.date]
             self._oldest = dated + [p.id for p in by_title if not p.date]
@@ -619,3 +622,7 @@ def _match_text(node: Text, text: str) -> float:
         if ok:
             count += 1
     return float(count) if n else 0.0
+
+
+#: The former name (it was Whoosh's too); kept for callers not yet moved.
+Searcher = SearchEngine

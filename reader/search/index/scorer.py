@@ -15,6 +15,8 @@ from reader.search.index.fast import FastPostings
 #: BM25F parameters (Whoosh's defaults, used by the fast path too).
 BM25_K1 = 1.2
 BM25_B = 0.75
+#: Scores closer than this (relative) are equal (the engine rounds to 6 places).
+TIE_EPSILON = 1e-7
 
 
 def _plain_terms(q: wq.Query) -> list[list[tuple[str, str]]] | None:
@@ -241,7 +243,11 @@ def fast_search(
         if limit <= 0:
             return [], total
         if total > limit:
-            top = np.argpartition(-all_scores, limit - 1)[:limit]
+            # Every document tied with the last one kept comes too: which of
+            # them rank is decided by the engine (newer first, then id), not
+            # by document numbers, which differ from build to build.
+            cut = float(np.partition(-all_scores, limit - 1)[limit - 1])
+            top = np.flatnonzero(-all_scores <= cut + TIE_EPSILON * max(1.0, abs(cut)))
             all_docs, all_scores = all_docs[top], all_scores[top]
     order = np.lexsort((all_docs, -all_scores))
     return [(float(all_scores[i]), int(all_docs[i])) for i in order], total

@@ -66,7 +66,7 @@ from reader.search.index.generations import (
     _stamp_ok,
 )
 from reader.search.index.schema import content_hash, doc_fields, make_codec, make_schema
-from reader.search.index.scorer import _count_matches, _plain_terms, fast_search
+from reader.search.index.scorer import TIE_EPSILON, _count_matches, _plain_terms, fast_search
 
 #: Papers per commit during :meth:`SearchIndex.sync`.
 BATCH = 5000
@@ -421,14 +421,14 @@ class SearchIndex:
                 else:
                     results = searcher.search(q, limit=limit, terms=False, filter=flt, mask=mask)
                     docs = results.top_n
-                    if limit is None or len(docs) < limit:
-                        total = len(docs)
-                    else:
-                        # Not len(results): even when Whoosh says that count is
-                        # exact, its collector has replaced matchers by leaner
-                        # ones that drop documents which cannot rank
-                        # (``title:graph*`` at limit 25: 333 of 564).
-                        total = _count_matches(searcher, q, flt, mask)
+                    full = limit is not None and len(docs) >= limit
+                    if full and limit:
+                        docs = self._with_ties(searcher, q, docs, limit, flt, mask)
+                    # Not len(results) when full: even when Whoosh says that count
+                    # is exact, its collector has replaced matchers by leaner ones
+                    # that drop documents which cannot rank (``title:graph*`` at
+                    # limit 25: 333 of 564).
+                    total = _count_matches(searcher, q, flt, mask) if full else len(docs)
                 if len(docs) > 200 or self._ids_by_docnum is not None:
                     ids, _ = self._id_maps(searcher)
                     hits = [(ids[d] or "", float(s)) for s, d in docs if ids[d]]
@@ -441,6 +441,23 @@ class SearchIndex:
             except Exception as exc:
                 self._mark_damaged()
                 raise IndexUnavailable("damaged") from exc
+
+    @staticmethod
+    def _with_ties(
+        searcher: Any, q: wq.Query, docs: list[Any], limit: int, flt: Any, mask: Any
+    ) -> list[Any]:
+        """``docs`` (Whoosh's best ``limit``) plus every document tied with the
+        last of them: Whoosh breaks ties by document number, which differs from
+        build to build; the engine orders them (newer first, then id)."""
+        cut = min(float(s) for s, _ in docs)
+        eps = TIE_EPSILON * max(1.0, abs(cut))
+        grow = limit
+        while len(docs) >= grow:
+            grow *= 2
+            docs = searcher.search(q, limit=grow, terms=False, filter=flt, mask=mask).top_n
+            if float(docs[-1][0]) < cut - eps:
+                break
+        return [(s, d) for s, d in docs if float(s) >= cut - eps]
 
     def matching(self, q: wq.Query) -> set[str]:
         """Every id matching ``q`` (unscored)."""
