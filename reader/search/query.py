@@ -76,6 +76,12 @@ _FIELD_ALIASES = {
 }
 
 
+#: Every name of a text field (``ti:`` as well as ``title:``).
+TEXT_FIELD_NAMES = frozenset(
+    name for name, f in _FIELD_ALIASES.items() if f in ("title", "authors", "abstract", "tag")
+)
+
+
 class QueryError(ValueError):
     """A query that cannot be run; ``str()`` is a short message for the user."""
 
