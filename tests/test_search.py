@@ -570,3 +570,63 @@ def test_equal_scores_come_in_one_order_on_every_build(tmp_path: Path) -> None:
         assert got[0] == want[:5], query
         assert got[1] == want, query
         assert all(g == got[n % 2] for n, g in enumerate(got)), query
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["ti:zep", "title:zep", "au:zepp", "author:zep", "authors:zep", "abs:zep",
+     "abstract:zep", "tag:zep", "tags:zep", "TI:zep"],
+)  # fmt: skip
+def test_every_name_of_a_field_matches_the_word_being_typed(typed: str, tmp_path: Path) -> None:
+    lib = Lib([
+        P("2508.00001", "Zeppelin routing", "Zeppelins fly.", authors=("Zeppo Marx",),
+          tags=["zeppelin"]),
+        P("2508.00002", "Model merging", "Nothing here."),
+    ])  # fmt: skip
+    index = SearchIndex(tmp_path / "ix")
+    index.sync(lib.papers)
+    for s in (SearchEngine(lib, None, index), SearchEngine(lib, None, None)):
+        assert ids(s, expand_last_word(typed)) == ["2508.00001"], typed
+
+
+def test_a_new_library_of_the_same_size_is_searched_not_the_old_one() -> None:
+    """Caches follow the papers, not the address of the old mapping: a new
+    mapping may be given the address of one just freed."""
+    import gc
+
+    lib = Lib([P("2508.00001", "Old paper", date="2025-08-01")])
+    s = SearchEngine(lib, None, None)
+    assert ids(s, "") == ["2508.00001"]
+    for n in range(20):
+        lib.papers = None  # type: ignore[assignment]
+        gc.collect()
+        lib.papers = {f"2508.1{n:04d}": P(f"2508.1{n:04d}", "New paper", date="2025-08-02")}
+        assert ids(s, "") == [f"2508.1{n:04d}"]
+        assert ids(s, "date:2025-08-02") == [f"2508.1{n:04d}"]
+
+
+def test_word_tilde_means_the_same_in_the_index_the_scan_and_the_highlight(
+    tmp_path: Path,
+) -> None:
+    """One meaning of "within N edits": an index of one segment, one of two
+    segments, the scan of papers not indexed yet, and the highlighter agree."""
+    papers = [
+        P("2508.00001", "Graph networks"),  # grpah~: a swap is two edits
+        P("2508.00002", "Grapes harvest"),  # graps~: one edit
+        P("2508.00003", "Transformer models"),  # trnsfrmer~2: two edits
+    ]
+    lib = Lib(papers[:2])
+    index = SearchIndex(tmp_path / "ix")
+    index.sync(lib.papers)
+    lib.papers = {p.id: p for p in papers}
+    index.sync(lib.papers)  # a second segment
+    one = SearchIndex(tmp_path / "one")
+    one.rebuild(lib.papers)
+    engines = [SearchEngine(lib, None, i) for i in (index, one, None)]
+    for query, want in [("grpah~", []), ("grpah~2", ["2508.00001"]), ("grapz~", ["2508.00001", "2508.00002"]),
+                        ("trnsfrmer~2", ["2508.00003"]), ("trnsfrmer~", [])]:  # fmt: skip
+        for s in engines:
+            assert sorted(ids(s, query)) == want, (query, s.index)
+    terms = parse_query("trnsfrmer~2").terms
+    assert spans("Transformer models", terms) == [(0, 11)]
+    assert spans("Graph networks", parse_query("grpah~").terms) == []

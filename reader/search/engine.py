@@ -149,12 +149,17 @@ class SearchEngine:
         self.library = library
         self.state = state
         self.index = index
-        self._order_key: tuple[int, int] | None = None
+        #: The papers mapping the caches below were built from (held, so its
+        #: id cannot be reused by another mapping) and its version.
+        self._seen_papers: Mapping[str, Paper] | None = None
+        self._seen_len = -1
+        self._version = 0
+        self._order_key: int | None = None
         self._order: list[str] = []
-        self._oldest_key: tuple[int, int] | None = None
+        self._oldest_key: int | None = None
         self._oldest: list[str] = []
         self._pending_key: object = None
-        self._days_key: tuple[int, int] | None = None
+        self._days_key: int | None = None
         self._days: tuple[list[str], list[str]] = ([], [])
         self._pending: set[str] = set()
         self._gone: set[str] = set()
@@ -201,7 +206,7 @@ class SearchEngine:
             return set(papers)
         try:
             hashes = self.index.indexed_hashes()
-            key = (id(papers), len(papers), self.index.generation, len(hashes))
+            key = (self._papers_version(), self.index.generation, len(hashes))
         except Exception:
             return set(papers)
         if key != self._pending_key:
@@ -221,6 +226,17 @@ class SearchEngine:
             if not self._pending:
                 self._fold_cache.clear()  # everything is indexed: no more scans
         return self._pending
+
+    def _papers_version(self) -> int:
+        """A counter that moves whenever ``library.papers`` is another mapping
+        or changed size: the key of every cache derived from the papers (an
+        ``id()`` can be reused by a new mapping once the old one is freed)."""
+        papers = self.library.papers
+        if papers is not self._seen_papers or len(papers) != self._seen_len:
+            self._seen_papers = papers
+            self._seen_len = len(papers)
+            self._version += 1
+        return self._version
 
     # -------------------------------------------------------------- running
 
@@ -339,7 +355,7 @@ class SearchEngine:
 
     def _newest_order(self) -> list[str]:
         papers = self.library.papers
-        key = (id(papers), len(papers))
+        key = self._papers_version()
         if key != self._order_key:
             by_title = sorted(papers.values(), key=lambda p: (p.title.lower(), p.id))
             by_title.sort(key=_date_key, reverse=True)
@@ -351,7 +367,7 @@ class SearchEngine:
         """Oldest first, papers without a date last (as in newest first; the
         newest order read backwards would put them first)."""
         papers = self.library.papers
-        key = (id(papers), len(papers))
+        key = self._papers_version()
         if key != self._oldest_key:
             by_title = sorted(papers.values(), key=lambda p: (p.title.lower(), p.id))
             by_title.sort(key=_date_key)
@@ -364,7 +380,7 @@ class SearchEngine:
         """Every (day, paper id), sorted by day: a date filter is two bisections
         instead of a look at every paper."""
         papers = self.library.papers
-        key = (id(papers), len(papers))
+        key = self._papers_version()
         if key != self._days_key:
             pairs = sorted((d[:10], pid) for pid, p in papers.items() for d in set(_paper_days(p)))
             self._days = ([d for d, _ in pairs], [pid for _, pid in pairs])
