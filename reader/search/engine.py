@@ -46,7 +46,6 @@ from reader.search.query import (
     searchable,
     stem,
 )
-from reader.search.whoosh_query import to_whoosh
 
 #: Extra hits asked of Whoosh beyond ``limit`` so ties can be ordered newest first.
 TIE_MARGIN = 20
@@ -324,9 +323,7 @@ class SearchEngine:
             if allowed is not None:
                 only = allowed - pending if pending else allowed
             try:
-                hits, total = self.index.search_counted(
-                    to_whoosh(tnode), want, only, exclude=self._gone
-                )
+                hits, total = self.index.search_counted(tnode, want, only, exclude=self._gone)
             except IndexUnavailable:
                 pending = set(papers)
                 hits = []

@@ -143,6 +143,17 @@ def fuzzy_term(fieldname: str, text: str, maxdist: int) -> Query:
 _FUZZY: Any = None
 
 
+def fuzzy_words(reader: Any, text: str, maxdist: int) -> list[str]:
+    """The words of a segment ``reader`` that ``text~maxdist`` expands to, as
+    :func:`fuzzy_term` finds them."""
+    out: list[str] = []
+    for word in reader.terms_within(INDEX_FIELD, text, maxdist, prefix=1):
+        w = word.decode("utf-8") if isinstance(word, bytes) else str(word)
+        if within_edits(w, text, maxdist):
+            out.append(w)
+    return out
+
+
 def span_within() -> type:
     """``SpanWithin(q, field)``: ``q`` with a match at a position in the range
     of ``field`` (:data:`FIELD_SPANS`)

@@ -24,10 +24,11 @@ Cancelled = Callable[[], bool]
 class _TermPostings:
     """The postings of one term in a segment being built (compact arrays)."""
 
-    __slots__ = ("docs", "weights", "ends", "values")
+    __slots__ = ("docs", "weights", "freqs", "ends", "values")
 
     def __init__(self) -> None:
         self.docs = array("I")
+        self.freqs = array("I")
         self.weights = array("f")
         self.ends = array("I")
         self.values = bytearray()
@@ -56,12 +57,13 @@ def write_segment(ix: Any, papers: list[Paper], tick: Callable[[int], None] | No
             pdw.add_field(INDEX_FIELD, text_field, None, length)
             pdw.finish_doc()
             lengths.append(length)
-            for term, _freq, weight, value in posts:
+            for term, freq, weight, value in posts:
                 tp = terms.get(term)
                 if tp is None:
                     tp = terms[term] = _TermPostings()
                 tp.docs.append(docnum)
                 tp.weights.append(weight)
+                tp.freqs.append(freq)
                 tp.values += value
                 tp.ends.append(len(tp.values))
             if tick is not None and docnum % 500 == 499:
@@ -82,10 +84,14 @@ def write_segment(ix: Any, papers: list[Paper], tick: Callable[[int], None] | No
         fast_starts = array("Q", [0])
         fast_docs = array("I")
         fast_weights = array("f")
+        fast_freqs = array("I")
+        fast_values = bytearray()
         for btext, tp in sorted((t.encode("utf-8"), tp) for t, tp in terms.items()):
             fast_terms.append(btext.decode("utf-8"))
             fast_docs += tp.docs
             fast_weights += tp.weights
+            fast_freqs += tp.freqs
+            fast_values += tp.values
             fast_starts.append(len(fast_docs))
             whoosh_private.write_term_blocks(
                 fw, btext, tp.docs, tp.weights, tp.ends, tp.values, lengths
@@ -105,6 +111,8 @@ def write_segment(ix: Any, papers: list[Paper], tick: Callable[[int], None] | No
             fast_weights,
             quantized,
             [p.id for p in papers],
+            fast_freqs,
+            fast_values,
         )
         return segment
     except BaseException:

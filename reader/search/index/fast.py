@@ -11,8 +11,9 @@ from array import array
 from pathlib import Path
 from typing import Any
 
-FAST_MAGIC = b"DRFAST02"
-_FAST_HEADER = struct.Struct("<8sQQQQQ")
+FAST_MAGIC = b"DRFAST03"
+#: magic, terms, postings, documents, term blob, id blob, positions (0: none)
+_FAST_HEADER = struct.Struct("<8sQQQQQQ")
 
 
 def fast_name(segment_id: str) -> str:
@@ -28,11 +29,18 @@ def _write_fast(
     weights: array[float],
     lengths: array[float],
     ids: list[str],
+    freqs: array[int] | None = None,
+    values: bytearray | None = None,
 ) -> None:
+    """Write a fast postings file. ``freqs`` and ``values`` (every posting's
+    frequency and encoded positions, as in the segment, in posting order) add
+    the positions: then phrases and fields are answered from this file too."""
     blob = "\n".join(terms).encode("utf-8")
     idblob = "\n".join(ids).encode("utf-8", "surrogatepass")
+    pos = _positions(freqs, values) if freqs is not None and values is not None else None
+    npos = 0 if pos is None else len(pos[1])
     header = _FAST_HEADER.pack(
-        FAST_MAGIC, len(terms), len(docs), len(lengths), len(blob), len(idblob)
+        FAST_MAGIC, len(terms), len(docs), len(lengths), len(blob), len(idblob), npos
     )
     with open(path, "wb") as fh:
         fh.write(header)
@@ -40,8 +48,37 @@ def _write_fast(
         fh.write(docs.tobytes())
         fh.write(weights.tobytes())
         fh.write(lengths.tobytes())
+        if pos is not None:
+            fh.write(pos[0].tobytes())
+            fh.write(pos[1].tobytes())
         fh.write(blob)
         fh.write(idblob)
+
+
+def _positions(freqs: array[int], values: bytearray) -> tuple[Any, Any] | None:
+    """(start of each posting's positions, +1 at the end; every position),
+    uint32, from the encoded values (a big-endian count, then native uint32
+    deltas: :func:`reader.search.index.schema._encode_positions`). None
+    without numpy or when there are too many positions for uint32."""
+    try:
+        import numpy as np
+    except ImportError:
+        return None
+    counts = np.frombuffer(freqs, np.uint32).astype(np.int64)
+    words = np.frombuffer(bytes(values), np.uint32)
+    if len(words) != int(counts.sum()) + len(counts) or len(words) >= 1 << 32:
+        return None
+    heads = np.cumsum(counts + 1) - (counts + 1)  # where each count word is
+    keep = np.ones(len(words), bool)
+    keep[heads] = False
+    cs = np.cumsum(words[keep].astype(np.int64))
+    pstarts = np.zeros(len(counts) + 1, np.int64)
+    np.cumsum(counts, out=pstarts[1:])
+    base = np.zeros(len(counts), np.int64)
+    nz = pstarts[:-1] > 0
+    base[nz] = cs[pstarts[:-1][nz] - 1]
+    absolute = cs - np.repeat(base, counts)
+    return pstarts.astype(np.uint32), absolute.astype(np.uint32)
 
 
 class FastPostings:
@@ -54,9 +91,11 @@ class FastPostings:
 
         with open(path, "rb") as fh:
             self._mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        magic, nterms, nposts, ndocs, nblob, nids = _FAST_HEADER.unpack_from(self._mm, 0)
+        magic, nterms, nposts, ndocs, nblob, nids, npos = _FAST_HEADER.unpack_from(self._mm, 0)
         off = _FAST_HEADER.size
         need = off + 8 * (nterms + 1) + 8 * nposts + 4 * ndocs + nblob + nids
+        if npos:
+            need += 4 * (nposts + 1) + 4 * npos
         if magic != FAST_MAGIC or len(self._mm) != need:
             raise ValueError(f"bad fast postings file {path.name}")
         self.starts = np.frombuffer(self._mm, np.uint64, nterms + 1, off)
@@ -67,6 +106,15 @@ class FastPostings:
         off += 4 * nposts
         self.lengths = np.frombuffer(self._mm, np.float32, ndocs, off)
         off += 4 * ndocs
+        #: Where each posting's positions start in :attr:`positions` (None:
+        #: this file has no positions).
+        self.pstarts: Any = None
+        self.positions: Any = None
+        if npos:
+            self.pstarts = np.frombuffer(self._mm, np.uint32, nposts + 1, off)
+            off += 4 * (nposts + 1)
+            self.positions = np.frombuffer(self._mm, np.uint32, npos, off)
+            off += 4 * npos
         self.terms = self._mm[off : off + nblob].decode("utf-8").split("\n") if nterms else []
         self._ids_at = (off + nblob, nids, ndocs)
         if len(self.terms) != nterms:
@@ -87,10 +135,24 @@ class FastPostings:
             hi += 1
         return range(lo, hi)
 
-    def postings(self, term: str) -> tuple[Any, Any] | None:
+    def term_index(self, term: str) -> int | None:
         terms = self.terms
         i = bisect.bisect_left(terms, term)
         if i >= len(terms) or terms[i] != term:
             return None
+        return i
+
+    def postings(self, term: str) -> tuple[Any, Any] | None:
+        i = self.term_index(term)
+        if i is None:
+            return None
         a, b = int(self.starts[i]), int(self.starts[i + 1])
         return self.docs[a:b], self.weights[a:b]
+
+    def postings_at(self, i: int) -> tuple[Any, Any, Any, Any]:
+        """Docnums, weights, position starts (+1 at the end) and the positions
+        of the ``i``-th term (the positions relative to the returned starts)."""
+        a, b = int(self.starts[i]), int(self.starts[i + 1])
+        ps = self.pstarts[a : b + 1]
+        lo, hi = int(ps[0]), int(ps[-1])
+        return self.docs[a:b], self.weights[a:b], ps - lo, self.positions[lo:hi]

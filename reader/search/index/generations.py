@@ -11,7 +11,8 @@ from typing import Any
 
 #: Bump when the schema, the analyzer or the sidecar changes: older indexes are rebuilt.
 #: 5: text indexed as shown (LaTeX rendered), Greek letters and scripts as words.
-INDEX_VERSION = 5
+#: 6: fast postings hold positions (phrases and fields answered with numpy).
+INDEX_VERSION = 6
 STAMP_NAME = "digest-reader-index.json"
 SIDECAR_NAME = "hashes.json"
 STAMP_FORMAT = "digest-reader-index"

@@ -1,5 +1,7 @@
-"""Scoring: Whoosh's BM25F (its formula, statistics and quantised lengths)
-computed with numpy over whole posting lists, and the exact count of matches."""
+"""Scoring: one BM25F for every text shape (:class:`TreeScorer`), Whoosh's
+formula, statistics and quantised lengths computed with numpy over whole
+posting lists (positions for phrases and fields), and the exact count of
+matches of a Whoosh query (:func:`_count_matches`)."""
 
 from __future__ import annotations
 
@@ -9,90 +11,15 @@ from typing import Any
 
 from whoosh import query as wq
 
-from reader.search.analysis import INDEX_FIELD
+from reader.search.analysis import FIELD_BOOSTS, FIELD_SPANS, INDEX_FIELD, SPAN_WIDTH
 from reader.search.index.fast import FastPostings
+from reader.search.whoosh_private import fuzzy_words
 
 #: BM25F parameters (Whoosh's defaults, used by the fast path too).
 BM25_K1 = 1.2
 BM25_B = 0.75
 #: Scores closer than this (relative) are equal (the engine rounds to 6 places).
 TIE_EPSILON = 1e-7
-
-
-def _plain_terms(q: wq.Query) -> list[list[tuple[str, str]]] | None:
-    """The parts of a words-only query, else None: an And (or a single part)
-    whose parts are words, ``prefix*`` or an Or of those (what search as you
-    type sends: ``language (mod OR mod*)``), on the indexed field, no boosts,
-    as ``[[("term" | "prefix", text), ...], ...]`` (the inner lists are Ors)."""
-    parts = q.subqueries if type(q) is wq.And and q.boost == 1.0 else [q]
-    out: list[list[tuple[str, str]]] = []
-    for part in parts:
-        alts = part.subqueries if type(part) is wq.Or else [part]
-        if type(part) is wq.Or and (part.boost != 1.0 or part.scale is not None or not alts):
-            return None
-        got: list[tuple[str, str]] = []
-        for t in alts:
-            kind = {wq.Term: "term", wq.Prefix: "prefix"}.get(type(t))
-            if kind is None or t.fieldname != INDEX_FIELD or t.boost != 1.0:
-                return None
-            got.append((kind, str(t.text)))
-        out.append(got)
-    return out or None
-
-
-def _part_scores(
-    reader: Any, fp: FastPostings | None, words: list[str], idf: dict[str, float], avgfl: float
-) -> tuple[Any, Any] | None:
-    """Sorted docnums of a segment having any of ``words``, and the sum of
-    their BM25F scores (None: none has any)."""
-    import numpy as np
-
-    k1, b = BM25_K1, BM25_B
-    docs_l: list[Any] = []
-    weights_l: list[Any] = []
-    idfs_l: list[Any] = []
-    for w in words:
-        got = fp.postings(w) if fp is not None else _whoosh_postings(reader, w)
-        if got is None:
-            continue
-        docs_l.append(got[0])
-        weights_l.append(got[1])
-        idfs_l.append(np.full(len(got[0]), idf[w]))
-    if not docs_l:
-        return None
-    docs = np.concatenate(docs_l) if len(docs_l) > 1 else docs_l[0]
-    tf = (np.concatenate(weights_l) if len(weights_l) > 1 else weights_l[0]).astype(np.float64)
-    idfs = np.concatenate(idfs_l) if len(idfs_l) > 1 else idfs_l[0]
-    if fp is not None:
-        lengths = fp.lengths[docs].astype(np.float64)
-    else:
-        lengths = np.array(
-            [reader.doc_field_length(int(d), INDEX_FIELD, 1) for d in docs], np.float64
-        )
-    scores = idfs * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / avgfl)))
-    if len(docs_l) > 1:
-        docs, inverse = np.unique(docs, return_inverse=True)
-        scores = np.bincount(inverse, weights=scores, minlength=len(docs))
-    return docs, scores
-
-
-def _whoosh_postings(reader: Any, word: str) -> tuple[Any, Any] | None:
-    """(docnums, weights) of ``word`` in a segment without fast postings
-    (one written by an incremental sync: small), as numpy arrays."""
-    import numpy as np
-
-    if (INDEX_FIELD, word) not in reader:
-        return None
-    m = reader.postings(INDEX_FIELD, word)
-    ids: list[int] = []
-    weights: list[float] = []
-    while m.is_active():
-        ids.append(m.id())
-        weights.append(m.weight())
-        m.next()
-    if not ids:
-        return None
-    return np.array(ids, np.uint32), np.array(weights, np.float32)
 
 
 def _count_matches(
@@ -108,124 +35,336 @@ def _count_matches(
     return n
 
 
-def fast_search(
+# --------------------------------------------------------------------------
+# Every text shape: one BM25F over the postings (with positions)
+
+
+class _Leaf:
+    """One segment as the tree scorer reads it."""
+
+    def __init__(self, reader: Any, fp: FastPostings | None, offset: int) -> None:
+        self.reader = reader
+        self.fp = fp if fp is not None and fp.pstarts is not None else None
+        self.offset = offset
+        self.ndocs = int(reader.doc_count_all())
+        self._lengths: Any = None
+        self._cache: dict[str, Any] = {}
+
+    def lengths(self, docs: Any) -> Any:
+        import numpy as np
+
+        if self.fp is not None:
+            return self.fp.lengths[docs].astype(np.float64)
+        if self._lengths is None:
+            self._lengths = np.array(
+                [self.reader.doc_field_length(d, INDEX_FIELD, 1) for d in range(self.ndocs)],
+                np.float64,
+            )
+        return self._lengths[docs]
+
+    def postings(self, word: str) -> tuple[Any, Any, Any, Any] | None:
+        """(docnums, weights, position starts, positions) of ``word``."""
+        got = self._cache.get(word, False)
+        if got is not False:
+            return got  # type: ignore[no-any-return]
+        got = self._read(word)
+        self._cache[word] = got
+        return got
+
+    def _read(self, word: str) -> tuple[Any, Any, Any, Any] | None:
+        import numpy as np
+
+        if self.fp is not None:
+            i = self.fp.term_index(word)
+            return None if i is None else self.fp.postings_at(i)
+        reader = self.reader
+        if (INDEX_FIELD, word) not in reader:
+            return None
+        decode = reader.schema[INDEX_FIELD].format.decode_positions
+        docs: list[int] = []
+        weights: list[float] = []
+        starts = [0]
+        positions: list[int] = []
+        m = reader.postings(INDEX_FIELD, word)
+        while m.is_active():
+            docs.append(m.id())
+            weights.append(m.weight())
+            positions.extend(decode(m.value()))
+            starts.append(len(positions))
+            m.next()
+        if not docs:
+            return None
+        return (
+            np.array(docs, np.uint32),
+            np.array(weights, np.float32),
+            np.array(starts, np.int64),
+            np.array(positions, np.uint32),
+        )
+
+    def words(self, kind: str, text: str, distance: int) -> list[str]:
+        """The words of this segment a ``prefix`` or ``fuzzy`` term expands to."""
+        if kind == "prefix" and self.fp is not None:
+            fp = self.fp
+            return [fp.terms[i] for i in fp.prefix_range(text)]
+        if kind == "prefix":
+            got = self.reader.expand_prefix(INDEX_FIELD, text)
+        else:
+            got = fuzzy_words(self.reader, text, distance)
+        return [w.decode("utf-8") if isinstance(w, bytes) else str(w) for w in got]
+
+
+def _in_range(ps: Any, pos: Any, lo: int, hi: int) -> Any:
+    """How many positions of each posting are in ``lo..hi-1``."""
+    import numpy as np
+
+    inside = ((pos >= lo) & (pos < hi)).astype(np.int64)
+    csum = np.zeros(len(inside) + 1, np.int64)
+    np.cumsum(inside, out=csum[1:])
+    return csum[ps[1:]] - csum[ps[:-1]]
+
+
+class TreeScorer:
+    """Scores a text tree (:mod:`reader.search.query` nodes: words, phrases,
+    ``prefix*``, ``word~``, fields, ``And``/``Or``/``Not``) over one segment
+    at a time with numpy: BM25F with Whoosh's formula and statistics (idf over
+    all segments, quantised lengths). A word's weight is its field-weighted
+    frequency; in a field (``title:x``) its frequency there times that field's
+    boost; a phrase scores as one word whose frequency is the number of times
+    it occurs (weighted by the field it starts in) and whose idf is the sum of
+    its words'. An ``Or`` sums the scores of its parts, an ``And`` too; a
+    ``prefix*`` or ``word~`` is the ``Or`` of the words it expands to."""
+
+    def __init__(self, searcher: Any, leaves: list[_Leaf]) -> None:
+        self.searcher = searcher
+        self.leaves = leaves
+        self.ndocs = int(searcher.doc_count_all())
+        self.avgfl = float(searcher.avg_field_length(INDEX_FIELD) or 1)
+        self._idf: dict[str, float] = {}
+        self._expanded: dict[tuple[str, str, int], list[str]] = {}
+
+    def idf(self, word: str) -> float:
+        got = self._idf.get(word)
+        if got is None:
+            df = sum(int(leaf.reader.doc_frequency(INDEX_FIELD, word)) for leaf in self.leaves)
+            got = self._idf[word] = math.log(self.ndocs / (df + 1)) + 1
+        return got
+
+    def expand(self, kind: str, text: str, distance: int) -> list[str]:
+        key = (kind, text, distance)
+        got = self._expanded.get(key)
+        if got is None:
+            words: set[str] = set()
+            for leaf in self.leaves:
+                words.update(leaf.words(kind, text, distance))
+            got = self._expanded[key] = sorted(words)
+        return got
+
+    # Each method returns (sorted unique docnums int64, scores float64) of a leaf.
+
+    def run(self, leaf: _Leaf, node: Any) -> tuple[Any, Any]:
+        from reader.search.query import And, Not, Or, Text
+
+        if isinstance(node, Text):
+            return self._text(leaf, node)
+        if isinstance(node, And):
+            pos = [c for c in node.children if not isinstance(c, Not)]
+            neg = [c.child for c in node.children if isinstance(c, Not)]
+            if not pos:
+                docs, scores = self._all(leaf)
+            else:
+                docs, scores = self.run(leaf, pos[0])
+                for c in pos[1:]:
+                    if not len(docs):
+                        break
+                    d2, s2 = self.run(leaf, c)
+                    docs, scores = _and(docs, scores, d2, s2)
+            for n in neg:
+                if not len(docs):
+                    break
+                d2, _ = self.run(leaf, n)
+                docs, scores = _minus(docs, scores, d2)
+            return docs, scores
+        if isinstance(node, Or):
+            parts = [self.run(leaf, c) for c in node.children]
+            return _or(parts)
+        if isinstance(node, Not):
+            docs, scores = self._all(leaf)
+            d2, _ = self.run(leaf, node.child)
+            return _minus(docs, scores, d2)
+        raise TypeError(f"not a text node: {node!r}")
+
+    @staticmethod
+    def _all(leaf: _Leaf) -> tuple[Any, Any]:
+        import numpy as np
+
+        return np.arange(leaf.ndocs, dtype=np.int64), np.zeros(leaf.ndocs, np.float64)
+
+    def _bm25(self, leaf: _Leaf, docs: Any, tf: Any, idf: Any) -> Any:
+        k1, b = BM25_K1, BM25_B
+        norm = k1 * ((1 - b) + b * leaf.lengths(docs) / self.avgfl)
+        return idf * ((tf * (k1 + 1)) / (tf + norm))
+
+    def _text(self, leaf: _Leaf, node: Any) -> tuple[Any, Any]:
+        import numpy as np
+
+        empty = (np.zeros(0, np.int64), np.zeros(0, np.float64))
+        if node.kind == "phrase":
+            return self._phrase(leaf, node)
+        if node.kind == "term":
+            words = [node.terms[0]]
+        else:
+            words = self.expand(node.kind, node.terms[0], node.distance or 1)
+        docs_l: list[Any] = []
+        scores_l: list[Any] = []
+        for w in words:
+            got = leaf.postings(w)
+            if got is None:
+                continue
+            docs, weights, ps, pos = got
+            docs = docs.astype(np.int64)
+            if node.field is None:
+                tf = weights.astype(np.float64)
+            else:
+                lo, hi = FIELD_SPANS[node.field]
+                n = _in_range(ps, pos, lo, hi)
+                keep = n > 0
+                docs = docs[keep]
+                tf = n[keep].astype(np.float64) * FIELD_BOOSTS[node.field]
+            if not len(docs):
+                continue
+            docs_l.append(docs)
+            scores_l.append(self._bm25(leaf, docs, tf, self.idf(w)))
+        if not docs_l:
+            return empty
+        if len(docs_l) == 1:
+            return docs_l[0], scores_l[0]
+        return _sum_by_doc(np.concatenate(docs_l), np.concatenate(scores_l))
+
+    def _phrase(self, leaf: _Leaf, node: Any) -> tuple[Any, Any]:
+        """Candidates by intersecting the words' postings, then checked by
+        positions: each next word within ``slop`` positions after the last."""
+        import numpy as np
+
+        empty = (np.zeros(0, np.int64), np.zeros(0, np.float64))
+        got = []
+        for w in node.terms:
+            g = leaf.postings(w)
+            if g is None:
+                return empty
+            got.append(g)
+        cand = got[0][0]
+        for g in got[1:]:
+            cand = np.intersect1d(cand, g[0], assume_unique=True)
+            if not len(cand):
+                return empty
+        slop = max(1, node.distance)
+        keys = None
+        for docs, _w, ps, pos in got:
+            sel = np.isin(docs, cand, assume_unique=True)
+            idx = np.flatnonzero(sel)
+            counts = (ps[idx + 1] - ps[idx]).astype(np.int64)
+            starts = ps[idx].astype(np.int64)
+            # every position of the selected postings, keyed doc << 32 | pos
+            offs = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+            k = (np.repeat(docs[idx].astype(np.int64), counts) << 32) | pos[offs].astype(np.int64)
+            if keys is None:
+                first = k  # where each match starts
+                keys = k
+                continue
+            j = np.searchsorted(k, keys, side="right")
+            ok = j < len(k)
+            j2 = np.where(ok, j, 0)
+            ok &= (k[j2] - keys) <= slop
+            first, keys = first[ok], k[j2[ok]]
+            if not len(keys):
+                return empty
+        if keys is None or not len(keys):
+            return empty
+        starts_pos = first & 0xFFFFFFFF
+        docs_m = first >> 32
+        if node.field is not None:
+            lo, hi = FIELD_SPANS[node.field]
+            inside = (starts_pos >= lo) & (starts_pos < hi)
+            docs_m, starts_pos = docs_m[inside], starts_pos[inside]
+            if not len(docs_m):
+                return empty
+        boosts = np.array([FIELD_BOOSTS[f] for f in _SPAN_ORDER], np.float64)
+        w = boosts[np.minimum(starts_pos // SPAN_WIDTH, len(boosts) - 1)]
+        docs, tf = _sum_by_doc(docs_m, w)
+        idf = sum(self.idf(t) for t in node.terms)
+        return docs, self._bm25(leaf, docs, tf, idf)
+
+
+#: The fields in the order of their position ranges (FIELD_SPANS).
+_SPAN_ORDER = sorted(FIELD_SPANS, key=lambda f: FIELD_SPANS[f][0])
+
+
+def _sum_by_doc(docs: Any, values: Any) -> tuple[Any, Any]:
+    import numpy as np
+
+    u, inverse = np.unique(docs, return_inverse=True)
+    return u, np.bincount(inverse, weights=values, minlength=len(u))
+
+
+def _and(d1: Any, s1: Any, d2: Any, s2: Any) -> tuple[Any, Any]:
+    import numpy as np
+
+    common, i1, i2 = np.intersect1d(d1, d2, assume_unique=True, return_indices=True)
+    return common, s1[i1] + s2[i2]
+
+
+def _minus(d1: Any, s1: Any, d2: Any) -> tuple[Any, Any]:
+    import numpy as np
+
+    keep = ~np.isin(d1, d2, assume_unique=True)
+    return d1[keep], s1[keep]
+
+
+def _or(parts: list[tuple[Any, Any]]) -> tuple[Any, Any]:
+    import numpy as np
+
+    parts = [p for p in parts if len(p[0])]
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0, np.float64)
+    if len(parts) == 1:
+        return parts[0]
+    return _sum_by_doc(np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+
+
+def tree_search(
     searcher: Any,
     fast: Mapping[str, FastPostings] | None,
-    parts: list[list[tuple[str, str]]],
+    node: Any,
     limit: int | None,
     flt: set[int] | None,
     mask: set[int] | None = None,
 ) -> tuple[list[tuple[float, int]], int]:
-    """Top ``(score, docnum)`` of an And of words, prefixes and Ors of
-    those (see :func:`_plain_terms`), and exactly how many match
-    (``flt``: only these docnums; ``mask``: not these): Whoosh's BM25F (same formula, statistics and quantised lengths)
-    computed with numpy over whole posting lists, which beats Whoosh's
-    matchers (a Python call per posting) when words are common. A prefix
-    scores as the sum over the words it expands to (an Or)."""
+    """Top ``(score, docnum)`` of a text tree and exactly how many match
+    (see :class:`TreeScorer`); ties at the cut are all kept (see
+    :func:`fast_search`)."""
     import numpy as np
 
-    avgfl = searcher.avg_field_length(INDEX_FIELD) or 1
-    ndocs = searcher.doc_count_all()
     fast = fast or {}
-    leaves = []
+    leaves: list[_Leaf] = []
     for sub, offset in searcher.leaf_searchers():
         reader = sub.reader()
         seg = reader.segment()
         fp = fast.get(seg.segment_id()) if seg is not None else None
-        leaves.append((reader, seg, fp, offset))
-    # idf of every word, over all segments (as Whoosh: log(N / (df + 1)) + 1)
-    idf: dict[str, float] = {}
-    expansions: list[list[str]] = []
-    for alts in parts:
-        words: list[str] = []
-        for kind, text in alts:
-            if kind == "term":
-                if searcher.doc_frequency(INDEX_FIELD, text):
-                    idf[text] = float(searcher.idf(INDEX_FIELD, text))
-                    words.append(text)
-                continue
-            df: dict[str, int] = {}
-            for reader, _seg, fp, _ in leaves:
-                if fp is not None:
-                    for i in fp.prefix_range(text):
-                        w = fp.terms[i]
-                        df[w] = df.get(w, 0) + int(fp.starts[i + 1] - fp.starts[i])
-                else:
-                    for bw in reader.expand_prefix(INDEX_FIELD, text):
-                        w = bw.decode("utf-8") if isinstance(bw, bytes) else str(bw)
-                        df[w] = df.get(w, 0) + reader.doc_frequency(INDEX_FIELD, w)
-            for w, n in df.items():
-                idf[w] = math.log(ndocs / (n + 1)) + 1
-            words.extend(sorted(df))
-        if not words:
-            return [], 0
-        # An Or sums its parts' scores: a word met twice (``mod OR mod*``
-        # both give ``mod``) counts twice, as in Whoosh's Or.
-        expansions.append(words)
+        leaves.append(_Leaf(reader, fp, offset))
+    scorer = TreeScorer(searcher, leaves)
     only = np.fromiter(sorted(flt), np.int64, len(flt)) if flt is not None else None
     masked = np.fromiter(sorted(mask), np.int64, len(mask)) if mask else None
     found_docs: list[Any] = []
     found_scores: list[Any] = []
-    k1, b = BM25_K1, BM25_B
-    for reader, seg, fp, offset in leaves:
-        # Intersect first, score the survivors: [docs, values, idf or None]
-        # (values: weights of a word to score, or scores of a prefix).
-        cur: list[list[Any]] = []
-        docs: Any = None
-        for words in expansions:
-            if len(words) == 1:
-                got = fp.postings(words[0]) if fp is not None else None
-                if fp is None:
-                    got = _whoosh_postings(reader, words[0])
-                part: list[Any] | None = None if got is None else [*got, idf[words[0]]]
-            else:
-                summed = _part_scores(reader, fp, words, idf, avgfl)
-                part = None if summed is None else [*summed, None]
-            if part is None:
-                docs = None
-                break
-            if docs is None:
-                docs = part[0]
-                cur = [part]
-                continue
-            d2 = part[0]
-            if len(d2) < len(docs):  # probe the longer list with the shorter
-                idx = np.searchsorted(docs, d2)
-                idx[idx >= len(docs)] = 0
-                hit = docs[idx] == d2
-                keep, newkeep = idx[hit], hit
-                docs = d2[hit]
-            else:
-                idx = np.searchsorted(d2, docs)
-                idx[idx >= len(d2)] = 0
-                hit = d2[idx] == docs
-                keep, newkeep = hit, idx[hit]
-                docs = docs[hit]
-            for c in cur:
-                c[1] = c[1][keep]
-            cur.append([docs, part[1][newkeep], part[2]])
-            if not len(docs):
-                break
-        if docs is None or not len(docs):
+    for leaf in leaves:
+        docs, scores = scorer.run(leaf, node)
+        if not len(docs):
             continue
-        if fp is not None:
-            lengths = fp.lengths[docs].astype(np.float64)
-        else:
-            lengths = np.array(
-                [reader.doc_field_length(int(d), INDEX_FIELD, 1) for d in docs], np.float64
-            )
-        norm = k1 * ((1 - b) + b * lengths / avgfl)
-        scores = np.zeros(len(docs), np.float64)
-        for _, values, part_idf in cur:
-            if part_idf is None:
-                scores += values
-            else:
-                tf = values.astype(np.float64)
-                scores += part_idf * ((tf * (k1 + 1)) / (tf + norm))
+        seg = leaf.reader.segment()
         if seg is not None and seg.has_deletions():
             keep = ~np.isin(docs, np.fromiter(seg.deleted_docs(), np.int64))
             docs, scores = docs[keep], scores[keep]
-        docs = docs.astype(np.int64) + offset
+        docs = docs + leaf.offset
         if only is not None:
             keep = np.isin(docs, only)
             docs, scores = docs[keep], scores[keep]
@@ -236,16 +375,17 @@ def fast_search(
         found_scores.append(scores)
     if not found_docs:
         return [], 0
-    all_docs = np.concatenate(found_docs)
-    all_scores = np.concatenate(found_scores)
+    return _top(np.concatenate(found_docs), np.concatenate(found_scores), limit)
+
+
+def _top(all_docs: Any, all_scores: Any, limit: int | None) -> tuple[list[tuple[float, int]], int]:
+    import numpy as np
+
     total = len(all_docs)
     if limit is not None:
         if limit <= 0:
             return [], total
         if total > limit:
-            # Every document tied with the last one kept comes too: which of
-            # them rank is decided by the engine (newer first, then id), not
-            # by document numbers, which differ from build to build.
             cut = float(np.partition(-all_scores, limit - 1)[limit - 1])
             top = np.flatnonzero(-all_scores <= cut + TIE_EPSILON * max(1.0, abs(cut)))
             all_docs, all_scores = all_docs[top], all_scores[top]

@@ -66,7 +66,13 @@ from reader.search.index.generations import (
     _stamp_ok,
 )
 from reader.search.index.schema import content_hash, doc_fields, make_codec, make_schema
-from reader.search.index.scorer import TIE_EPSILON, _count_matches, _plain_terms, fast_search
+from reader.search.index.scorer import (
+    TIE_EPSILON,
+    _count_matches,
+    tree_search,
+)
+from reader.search.query import Node
+from reader.search.whoosh_query import to_whoosh
 
 #: Papers per commit during :meth:`SearchIndex.sync`.
 BATCH = 5000
@@ -380,7 +386,7 @@ class SearchIndex:
         return self._ids_by_docnum, self._docnum_by_id
 
     def search(
-        self, q: wq.Query, limit: int | None = 50, only: Collection[str] | None = None
+        self, q: Node | wq.Query, limit: int | None = 50, only: Collection[str] | None = None
     ) -> list[tuple[str, float]]:
         """Ranked ``(id, score)``; ``only`` restricts to those ids. Raises
         :class:`IndexUnavailable` when the index cannot answer."""
@@ -388,7 +394,7 @@ class SearchIndex:
 
     def search_counted(
         self,
-        q: wq.Query,
+        q: Node | wq.Query,
         limit: int | None = 50,
         only: Collection[str] | None = None,
         exclude: Collection[str] = (),
@@ -396,9 +402,12 @@ class SearchIndex:
         """:meth:`search`, plus the exact number of matches. ``exclude``: ids
         left out of both (papers still indexed that the library no longer has).
 
-        With a ``limit``, Whoosh's matchers skip what cannot rank, so they do
-        not know how many documents match (``len()`` of their results is an
-        upper estimate, ``a OR a*`` counts ``a`` twice, or too low); the
+        ``q`` is a text tree (:mod:`reader.search.query`): scored with numpy
+        over the postings by :func:`~reader.search.index.scorer.tree_search`
+        (without numpy: by Whoosh's matchers, through
+        :func:`~reader.search.whoosh_query.to_whoosh`). A ``whoosh.query``
+        object runs in Whoosh's matchers: with a ``limit`` they skip what
+        cannot rank, so they do not know how many documents match; the
         matches are then counted in a second pass over the matching ids."""
         with self._lock:
             searcher = self._get_searcher()
@@ -415,20 +424,11 @@ class SearchIndex:
                     if flt is not None and mask:
                         flt -= mask
                         mask = None
-                words = _plain_terms(q) if self._fast is not None else None
-                if words is not None:
-                    docs, total = fast_search(searcher, self._fast, words, limit, flt, mask)
+                if not isinstance(q, wq.Query) and self._fast is not None:
+                    docs, total = tree_search(searcher, self._fast, q, limit, flt, mask)
                 else:
-                    results = searcher.search(q, limit=limit, terms=False, filter=flt, mask=mask)
-                    docs = results.top_n
-                    full = limit is not None and len(docs) >= limit
-                    if full and limit:
-                        docs = self._with_ties(searcher, q, docs, limit, flt, mask)
-                    # Not len(results) when full: even when Whoosh says that count
-                    # is exact, its collector has replaced matchers by leaner ones
-                    # that drop documents which cannot rank (``title:graph*`` at
-                    # limit 25: 333 of 564).
-                    total = _count_matches(searcher, q, flt, mask) if full else len(docs)
+                    wquery = q if isinstance(q, wq.Query) else to_whoosh(q)
+                    docs, total = self._whoosh_search(searcher, wquery, limit, flt, mask)
                 if len(docs) > 200 or self._ids_by_docnum is not None:
                     ids, _ = self._id_maps(searcher)
                     hits = [(ids[d] or "", float(s)) for s, d in docs if ids[d]]
@@ -441,6 +441,20 @@ class SearchIndex:
             except Exception as exc:
                 self._mark_damaged()
                 raise IndexUnavailable("damaged") from exc
+
+    def _whoosh_search(
+        self, searcher: Any, q: wq.Query, limit: int | None, flt: Any, mask: Any
+    ) -> tuple[list[Any], int]:
+        results = searcher.search(q, limit=limit, terms=False, filter=flt, mask=mask)
+        docs = results.top_n
+        full = limit is not None and len(docs) >= limit
+        if full and limit:
+            docs = self._with_ties(searcher, q, docs, limit, flt, mask)
+        # Not len(results) when full: even when Whoosh says that count is exact,
+        # its collector has replaced matchers by leaner ones that drop documents
+        # which cannot rank (``title:graph*`` at limit 25: 333 of 564).
+        total = _count_matches(searcher, q, flt, mask) if full else len(docs)
+        return docs, total
 
     @staticmethod
     def _with_ties(
