@@ -130,9 +130,7 @@ class FastPostings:
         """Indexes in :attr:`terms` of the words starting with ``prefix``."""
         terms = self.terms
         lo = bisect.bisect_left(terms, prefix)
-        hi = lo
-        while hi < len(terms) and terms[hi].startswith(prefix):
-            hi += 1
+        hi = bisect.bisect_left(terms, prefix + "\U0010ffff", lo)
         return range(lo, hi)
 
     def term_index(self, term: str) -> int | None:
@@ -148,6 +146,20 @@ class FastPostings:
             return None
         a, b = int(self.starts[i]), int(self.starts[i + 1])
         return self.docs[a:b], self.weights[a:b]
+
+    def slice_at(self, lo: int, hi: int) -> tuple[Any, Any, Any, Any, Any]:
+        """The postings of terms ``lo..hi-1`` at once: docnums, weights, the
+        index of the term (``0..hi-lo-1``) of each posting, position starts
+        (+1 at the end, relative) and the positions (None without them)."""
+        import numpy as np
+
+        a, b = int(self.starts[lo]), int(self.starts[hi])
+        word = np.repeat(np.arange(hi - lo), np.diff(self.starts[lo : hi + 1]).astype(np.int64))
+        if self.pstarts is None:
+            return self.docs[a:b], self.weights[a:b], word, None, None
+        ps = self.pstarts[a : b + 1]
+        p0, p1 = int(ps[0]), int(ps[-1])
+        return self.docs[a:b], self.weights[a:b], word, ps - p0, self.positions[p0:p1]
 
     def postings_at(self, i: int) -> tuple[Any, Any, Any, Any]:
         """Docnums, weights, position starts (+1 at the end) and the positions

@@ -5,6 +5,7 @@ matches of a Whoosh query (:func:`_count_matches`)."""
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Collection, Mapping
 from typing import Any
@@ -13,7 +14,7 @@ from whoosh import query as wq
 
 from reader.search.analysis import FIELD_BOOSTS, FIELD_SPANS, INDEX_FIELD, SPAN_WIDTH
 from reader.search.index.fast import FastPostings
-from reader.search.whoosh_private import fuzzy_words
+from reader.search.whoosh_private import dfa_words, fuzzy_words, levenshtein_dfa
 
 #: BM25F parameters (Whoosh's defaults, used by the fast path too).
 BM25_K1 = 1.2
@@ -101,11 +102,14 @@ class _Leaf:
             np.array(positions, np.uint32),
         )
 
-    def words(self, kind: str, text: str, distance: int) -> list[str]:
+    def words(self, kind: str, text: str, distance: int, dfa: Any) -> list[str]:
         """The words of this segment a ``prefix`` or ``fuzzy`` term expands to."""
-        if kind == "prefix" and self.fp is not None:
+        if self.fp is not None:
             fp = self.fp
-            return [fp.terms[i] for i in fp.prefix_range(text)]
+            if kind == "prefix":
+                r = fp.prefix_range(text)
+                return fp.terms[r.start : r.stop]
+            return dfa_words(dfa, fp.terms, text, distance)
         if kind == "prefix":
             got = self.reader.expand_prefix(INDEX_FIELD, text)
         else:
@@ -142,6 +146,34 @@ class TreeScorer:
         self._idf: dict[str, float] = {}
         self._expanded: dict[tuple[str, str, int], list[str]] = {}
 
+    def idfs(self, words: list[str]) -> Any:
+        """idf of each of ``words`` (numpy), over all segments; the document
+        frequencies of a segment with fast postings are read from its arrays."""
+        import numpy as np
+
+        missing = [w for w in words if w not in self._idf]
+        if missing:
+            df = np.zeros(len(missing), np.int64)
+            for leaf in self.leaves:
+                fp = leaf.fp
+                if fp is None:
+                    df += np.array(
+                        [leaf.reader.doc_frequency(INDEX_FIELD, w) for w in missing], np.int64
+                    )
+                    continue
+                terms = fp.terms
+                at = [bisect.bisect_left(terms, w) for w in missing]
+                hit = np.array(
+                    [i < len(terms) and terms[i] == w for i, w in zip(at, missing, strict=True)],
+                    bool,
+                )
+                idx = np.array(at, np.int64)[hit]
+                counts = (fp.starts[idx + 1] - fp.starts[idx]).astype(np.int64)
+                df[hit] += counts
+            vals = np.log(self.ndocs / (df + 1)) + 1
+            self._idf.update(zip(missing, vals.tolist(), strict=True))
+        return np.array([self._idf[w] for w in words], np.float64)
+
     def idf(self, word: str) -> float:
         got = self._idf.get(word)
         if got is None:
@@ -153,15 +185,17 @@ class TreeScorer:
         key = (kind, text, distance)
         got = self._expanded.get(key)
         if got is None:
+            dfa = levenshtein_dfa(text, distance) if kind == "fuzzy" else None
             words: set[str] = set()
             for leaf in self.leaves:
-                words.update(leaf.words(kind, text, distance))
+                words.update(leaf.words(kind, text, distance, dfa))
             got = self._expanded[key] = sorted(words)
         return got
 
     # Each method returns (sorted unique docnums int64, scores float64) of a leaf.
 
     def run(self, leaf: _Leaf, node: Any) -> tuple[Any, Any]:
+        """(sorted docnums, scores) of ``node`` in ``leaf``."""
         from reader.search.query import And, Not, Or, Text
 
         if isinstance(node, Text):
@@ -186,7 +220,7 @@ class TreeScorer:
             return docs, scores
         if isinstance(node, Or):
             parts = [self.run(leaf, c) for c in node.children]
-            return _or(parts)
+            return _or(parts, leaf.ndocs)
         if isinstance(node, Not):
             docs, scores = self._all(leaf)
             d2, _ = self.run(leaf, node.child)
@@ -210,6 +244,8 @@ class TreeScorer:
         empty = (np.zeros(0, np.int64), np.zeros(0, np.float64))
         if node.kind == "phrase":
             return self._phrase(leaf, node)
+        if node.kind == "prefix" and leaf.fp is not None:
+            return self._prefix_slice(leaf, node)
         if node.kind == "term":
             words = [node.terms[0]]
         else:
@@ -238,7 +274,30 @@ class TreeScorer:
             return empty
         if len(docs_l) == 1:
             return docs_l[0], scores_l[0]
-        return _sum_by_doc(np.concatenate(docs_l), np.concatenate(scores_l))
+        return _sum_by_doc(np.concatenate(docs_l), np.concatenate(scores_l), leaf.ndocs)
+
+    def _prefix_slice(self, leaf: _Leaf, node: Any) -> tuple[Any, Any]:
+        """``prefix*`` in a segment with fast postings: the words it expands to
+        are one run of the sorted word list, their postings one slice."""
+        import numpy as np
+
+        fp = leaf.fp
+        assert fp is not None
+        r = fp.prefix_range(node.terms[0])
+        if not len(r):
+            return np.zeros(0, np.int64), np.zeros(0, np.float64)
+        docs, weights, word, ps, pos = fp.slice_at(r.start, r.stop)
+        docs = docs.astype(np.int64)
+        idf = self.idfs(fp.terms[r.start : r.stop])[word]
+        if node.field is None:
+            tf = weights.astype(np.float64)
+        else:
+            lo, hi = FIELD_SPANS[node.field]
+            n = _in_range(ps, pos, lo, hi)
+            keep = n > 0
+            docs, idf = docs[keep], idf[keep]
+            tf = n[keep].astype(np.float64) * FIELD_BOOSTS[node.field]
+        return _sum_by_doc(docs, self._bm25(leaf, docs, tf, idf), leaf.ndocs)
 
     def _phrase(self, leaf: _Leaf, node: Any) -> tuple[Any, Any]:
         """Candidates by intersecting the words' postings, then checked by
@@ -290,7 +349,7 @@ class TreeScorer:
                 return empty
         boosts = np.array([FIELD_BOOSTS[f] for f in _SPAN_ORDER], np.float64)
         w = boosts[np.minimum(starts_pos // SPAN_WIDTH, len(boosts) - 1)]
-        docs, tf = _sum_by_doc(docs_m, w)
+        docs, tf = _sum_by_doc(docs_m, w, leaf.ndocs)
         idf = sum(self.idf(t) for t in node.terms)
         return docs, self._bm25(leaf, docs, tf, idf)
 
@@ -299,11 +358,12 @@ class TreeScorer:
 _SPAN_ORDER = sorted(FIELD_SPANS, key=lambda f: FIELD_SPANS[f][0])
 
 
-def _sum_by_doc(docs: Any, values: Any) -> tuple[Any, Any]:
+def _sum_by_doc(docs: Any, values: Any, n: int) -> tuple[Any, Any]:
+    """The distinct ``docs`` (all below ``n``), sorted, and the sum of their values."""
     import numpy as np
 
-    u, inverse = np.unique(docs, return_inverse=True)
-    return u, np.bincount(inverse, weights=values, minlength=len(u))
+    present = np.flatnonzero(np.bincount(docs, minlength=n))
+    return present, np.bincount(docs, weights=values, minlength=n)[present]
 
 
 def _and(d1: Any, s1: Any, d2: Any, s2: Any) -> tuple[Any, Any]:
@@ -320,7 +380,7 @@ def _minus(d1: Any, s1: Any, d2: Any) -> tuple[Any, Any]:
     return d1[keep], s1[keep]
 
 
-def _or(parts: list[tuple[Any, Any]]) -> tuple[Any, Any]:
+def _or(parts: list[tuple[Any, Any]], n: int) -> tuple[Any, Any]:
     import numpy as np
 
     parts = [p for p in parts if len(p[0])]
@@ -328,7 +388,9 @@ def _or(parts: list[tuple[Any, Any]]) -> tuple[Any, Any]:
         return np.zeros(0, np.int64), np.zeros(0, np.float64)
     if len(parts) == 1:
         return parts[0]
-    return _sum_by_doc(np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+    return _sum_by_doc(
+        np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), n
+    )
 
 
 def tree_search(
