@@ -16,7 +16,7 @@ import bisect
 import datetime as dt
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, KeysView, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -300,6 +300,8 @@ class SearchEngine:
             hits = [Hit(i, s) for i, s in ranked]
         else:
             ids = self._ordered(scores.keys(), sort)
+            if limit is not None:
+                ids = ids[:limit]
             hits = [Hit(i, scores[i]) for i in ids]
         if limit is not None:
             hits = hits[:limit]
@@ -328,9 +330,12 @@ class SearchEngine:
                 pending = set(papers)
                 hits = []
                 total = 0
-            for pid, score in hits:
-                if pid in papers and pid not in scores and pid not in pending:
-                    scores[pid] = score
+            if pending:
+                for pid, score in hits:
+                    if pid in papers and pid not in scores and pid not in pending:
+                        scores[pid] = score
+            else:
+                scores = {pid: score for pid, score in hits if pid in papers}
         else:
             pending = set(papers)
         scan_ids: Iterable[str] = pending if allowed is None else (pending & allowed)
@@ -386,7 +391,7 @@ class SearchEngine:
 
     def _ordered(self, ids: Iterable[str], sort: str) -> list[str]:
         papers = self.library.papers
-        wanted = ids if isinstance(ids, (set, frozenset)) else set(ids)
+        wanted = ids if isinstance(ids, (set, frozenset, KeysView)) else set(ids)
         order = self._oldest_order() if sort == "oldest" else self._newest_order()
         out = [pid for pid in order if pid in wanted] if len(wanted) < len(order) else list(order)
         if sort == "upvotes":

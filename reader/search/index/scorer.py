@@ -400,10 +400,12 @@ def tree_search(
     limit: int | None,
     flt: set[int] | None,
     mask: set[int] | None = None,
-) -> tuple[list[tuple[float, int]], int]:
-    """Top ``(score, docnum)`` of a text tree and exactly how many match
-    (see :class:`TreeScorer`); ties at the cut are all kept (see
-    :func:`fast_search`)."""
+) -> tuple[Any, Any, int]:
+    """The best ``limit`` docnums and scores of a text tree (numpy arrays,
+    best first; every match when ``limit`` is None)
+    and exactly how many match (see :class:`TreeScorer`); every document tied
+    with the last one kept comes too (which of them rank is decided by the
+    engine: newer first, then id; document numbers differ between builds)."""
     import numpy as np
 
     fast = fast or {}
@@ -436,20 +438,23 @@ def tree_search(
         found_docs.append(docs)
         found_scores.append(scores)
     if not found_docs:
-        return [], 0
+        return np.zeros(0, np.int64), np.zeros(0, np.float64), 0
     return _top(np.concatenate(found_docs), np.concatenate(found_scores), limit)
 
 
-def _top(all_docs: Any, all_scores: Any, limit: int | None) -> tuple[list[tuple[float, int]], int]:
+def _top(all_docs: Any, all_scores: Any, limit: int | None) -> tuple[Any, Any, int]:
+    """The best ``limit`` (all when None) as (docnums, scores) arrays, best
+    first (then by docnum), with every document tied with the last; and how
+    many there were."""
     import numpy as np
 
     total = len(all_docs)
     if limit is not None:
         if limit <= 0:
-            return [], total
+            return all_docs[:0], all_scores[:0], total
         if total > limit:
             cut = float(np.partition(-all_scores, limit - 1)[limit - 1])
             top = np.flatnonzero(-all_scores <= cut + TIE_EPSILON * max(1.0, abs(cut)))
             all_docs, all_scores = all_docs[top], all_scores[top]
     order = np.lexsort((all_docs, -all_scores))
-    return [(float(all_scores[i]), int(all_docs[i])) for i in order], total
+    return all_docs[order], all_scores[order], total

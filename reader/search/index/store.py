@@ -139,6 +139,8 @@ class SearchIndex:
         self._searcher: Any = None
         self._hashes: dict[str, str] = {}
         self._ids_by_docnum: list[str | None] | None = None
+        #: The same as a numpy object array (ids of many docnums at once).
+        self._id_array: Any = None
         self._docnum_by_id: dict[str, int] | None = None
         self._opened = False
         self._checked_at = 0.0
@@ -284,6 +286,7 @@ class SearchIndex:
         self._load_fast(searcher)
         self._searcher = searcher
         self._ids_by_docnum = None
+        self._id_array = None
         self._docnum_by_id = None
         if old is not None:
             for r, _ in old.ixreader.leaf_readers():
@@ -324,6 +327,7 @@ class SearchIndex:
         self._fast = None
         self._stale = False
         self._ids_by_docnum = None
+        self._id_array = None
         self._docnum_by_id = None
 
     def _mark_damaged(self) -> None:
@@ -425,7 +429,8 @@ class SearchIndex:
                         flt -= mask
                         mask = None
                 if not isinstance(q, wq.Query) and self._fast is not None:
-                    docs, total = tree_search(searcher, self._fast, q, limit, flt, mask)
+                    found, scores, total = tree_search(searcher, self._fast, q, limit, flt, mask)
+                    return self._hits(searcher, found, scores), total
                 else:
                     wquery = q if isinstance(q, wq.Query) else to_whoosh(q)
                     docs, total = self._whoosh_search(searcher, wquery, limit, flt, mask)
@@ -441,6 +446,21 @@ class SearchIndex:
             except Exception as exc:
                 self._mark_damaged()
                 raise IndexUnavailable("damaged") from exc
+
+    def _hits(self, searcher: Any, docs: Any, scores: Any) -> list[tuple[str, float]]:
+        """``(id, score)`` of numpy docnums and scores, in their order."""
+        if len(docs) <= 200 and self._ids_by_docnum is None:
+            stored = searcher.stored_fields
+            return [
+                (stored(d)["id"], s) for d, s in zip(docs.tolist(), scores.tolist(), strict=True)
+            ]
+        if self._id_array is None:
+            import numpy as np
+
+            ids, _ = self._id_maps(searcher)
+            self._id_array = np.array(ids, dtype=object)
+        pids = self._id_array[docs].tolist()
+        return [(p, s) for p, s in zip(pids, scores.tolist(), strict=True) if p]
 
     def _whoosh_search(
         self, searcher: Any, q: wq.Query, limit: int | None, flt: Any, mask: Any
