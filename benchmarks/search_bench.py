@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import sqlite3
 import statistics
@@ -33,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from reader.ids import arxiv_id  # noqa: E402
 from reader.model import Paper, merge_papers  # noqa: E402
-from reader.search.engine import Searcher  # noqa: E402
+from reader.search.engine import SearchEngine  # noqa: E402
 from reader.search.incremental import expand_last_word  # noqa: E402
 from reader.search.index import SearchIndex  # noqa: E402
 from reader.search.query import QueryError, parse_query  # noqa: E402
@@ -232,80 +233,154 @@ def _typed(text: str) -> str:
     return expanded
 
 
+_FTS_FIELDS = {"ti": "title", "title": "title", "au": "authors", "author": "authors",
+               "abs": "abstract", "abstract": "abstract"}  # fmt: skip
+
+
+def fts_text(ours: str) -> str | None:
+    """The FTS5 MATCH string for one of our query strings (prefix as ``w*``,
+    ``-w`` as ``NOT w``, fields as FTS5 columns); None when FTS5 has no such
+    query (``word~``, filters)."""
+    if "~" in ours or any(k in ours for k in ("is:", "has:", "upvotes:", "date:", "sort:")):
+        return None
+    out: list[str] = []
+    for tok in re.findall(r'-?\w+:"[^"]*"|"[^"]*"|[()]|[^\s()]+', ours):
+        neg = tok.startswith("-")
+        tok = tok.lstrip("-")
+        if ":" in tok:
+            name, _, value = tok.partition(":")
+            col = _FTS_FIELDS.get(name.lower())
+            if col is None:
+                return None
+            tok = f"{col}:{value}"
+        if neg:
+            if not out:
+                return None  # FTS5 has no NOT alone
+            out.append("NOT")
+        out.append(tok)
+    return " ".join(out) or None
+
+
 def shape_queries(queries: list[str], n: int) -> dict[str, list[str]]:
-    """The same title words in the shapes the app and the CLI send."""
+    """The same title words in every shape the app and the CLI send."""
     multi = [q for q in queries if " " in q][:n]
     words = [q.split() for q in queries[:n]]
+    half = [w[-1][: max(2, len(w[-1]) // 2)] for w in words]
     return {
+        "plain words": queries[:n],
         "typed, last word whole: w (w2 OR w2*)": [_typed(q) for q in queries[:n]],
         "typed, last word half: w (wo OR wo*)": [
-            _typed(" ".join([*w[:-1], w[-1][: max(2, len(w[-1]) // 2)]])) for w in words
+            _typed(" ".join([*w[:-1], h])) for w, h in zip(words, half, strict=True)
         ],
         '"phrase"': [f'"{q}"' for q in multi],
+        '"phrase"~3': [f'"{q}"~3' for q in multi],
         "a OR b": [" OR ".join(q.split()) for q in multi],
+        "a -b": [f"{q.split()[0]} -{q.split()[-1]}" for q in multi],
+        "a (b OR c) -d": [f"{w[0]} ({w[-1]} OR model) -survey" for w in words],
         "title:w": [f"title:{w[0]}" for w in words],
-        "typed title:wo": [_typed(f"title:{w[0][:3]}") for w in words],
+        "ti:w au:x abs:y": [
+            f"ti:{w[0]}" if i % 3 == 0 else f"au:{w[0]}" if i % 3 == 1 else f"abs:{w[0]}"
+            for i, w in enumerate(words)
+        ],
+        'title:"a b"': [f'title:"{q}"' for q in multi],
+        "typed ti:wo": [_typed(f"ti:{w[0][:3]}") for w in words],
+        "typed au:wo / abs:wo": [
+            _typed(f"au:{w[0][:3]}" if i % 2 else f"abs:{w[0][:3]}") for i, w in enumerate(words)
+        ],
+        "short prefix a* la*": [f"{w[0][:2]}*" for w in words],
+        "word~": [f"{w[0]}~" for w in words],
+        "word~2": [f"{w[0]}~2" for w in words],
+        "filters alone": [
+            [
+                "is:unread",
+                "has:code",
+                "upvotes:>10",
+                "date:2025-08",
+                "date:>2026-01-01",
+                "upvotes:5..50 has:code",
+            ][i % 6]
+            for i in range(len(words))
+        ],  # fmt: skip
+        "words + filter + sort:": [
+            f"{q} {['upvotes:>2', 'date:2025', 'has:code'][i % 3]} sort:"
+            f"{['newest', 'oldest', 'upvotes'][i % 3]}"
+            for i, q in enumerate(queries[:n])
+        ],
     }
 
 
+def fts_time(con: sqlite3.Connection, match: str, limit: int = 50) -> float | None:
+    """ms for the top ``limit`` by bm25 and the count (as we give both)."""
+    t = time.perf_counter()
+    try:
+        con.execute(
+            "SELECT pid FROM docs WHERE docs MATCH ? ORDER BY bm25(docs, 0, 4.0, 2.5, 1.0, 1.5)"
+            " LIMIT ?",
+            (match, limit),
+        ).fetchall()
+        con.execute("SELECT count(*) FROM docs WHERE docs MATCH ?", (match,)).fetchone()
+    except sqlite3.Error:
+        return None
+    return (time.perf_counter() - t) * 1000
+
+
 def bench_shapes(
-    searcher: Searcher, index: SearchIndex, queries: list[str], n: int, before: bool = True
+    searcher: SearchEngine, con: sqlite3.Connection, queries: list[str], n: int
 ) -> None:
-    """Engine time per query shape with exact counts, the share of it spent
-    recounting Whoosh's matches, and for the typed shapes the Whoosh matchers
-    path they took before (fast postings off, no recount: its count was an
-    estimate)."""
-    import reader.search.index as ix
-
-    real_count = ix._count_matches
-    spent: list[float] = []
-
-    def timed_count(*a: object) -> int:
-        t = time.perf_counter()
-        try:
-            return real_count(*a)  # type: ignore[arg-type]
-        finally:
-            spent.append((time.perf_counter() - t) * 1000)
-
+    """Engine time per query shape (top 50 with the exact count), and FTS5
+    on the same query strings (top 50 by bm25 plus a count)."""
     print()
-    print(f"query shapes, top 50 with the exact count, {n} queries each (engine ms)")
+    print(f"query shapes, top 50 with the exact count, {n} queries each (ms)")
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(
-        f"{'shape':40} {'p50':>7} {'p95':>7} {'max':>7}   recount p50/p95/max (n)   before: p50/p95/max"
+        f"{'shape':40} {'p50':>6} {'p95':>6} {'max':>6}   {'fts5 p50':>8} {'p95':>6}"
+        f" {'max':>6}   ratio p50/p95"
     )
     for shape, texts in shape_queries(queries, n).items():
         lat: list[float] = []
-        spent.clear()
-        ix._count_matches = timed_count
-        try:
-            for q in texts:
-                t = time.perf_counter()
-                searcher.search(q, limit=50)
-                lat.append((time.perf_counter() - t) * 1000)
-        finally:
-            ix._count_matches = real_count
-        rc = (
-            f"{pct(spent, 0.5):.1f}/{pct(spent, 0.95):.1f}/{max(spent):.1f} ({len(spent)})"
-            if spent
-            else "none"
-        )
-        before = ""
-        if before and shape.startswith("typed") and "title:" not in shape:
-            old: list[float] = []
-            saved = index._fast
-            index._fast = None
-            ix._count_matches = lambda *a: 0
+        fts: list[float] = []
+        for q in texts:
+            t = time.perf_counter()
             try:
-                for q in texts:
-                    t = time.perf_counter()
-                    searcher.search(q, limit=50)
-                    old.append((time.perf_counter() - t) * 1000)
-            finally:
-                index._fast = saved
-                ix._count_matches = real_count
-            before = f"{pct(old, 0.5):.1f}/{pct(old, 0.95):.1f}/{max(old):.1f}"
-        print(
-            f"{shape:40} {pct(lat, 0.5):7.1f} {pct(lat, 0.95):7.1f} {max(lat):7.1f}   {rc:25} {before}"
-        )
+                searcher.search(q, limit=50)
+            except QueryError:
+                continue
+            lat.append((time.perf_counter() - t) * 1000)
+            m = fts_text(q)
+            got = fts_time(con, m) if m else None
+            if got is not None:
+                fts.append(got)
+        if not lat:
+            continue
+        ours = f"{pct(lat, 0.5):6.1f} {pct(lat, 0.95):6.1f} {max(lat):6.1f}"
+        if fts:
+            theirs = f"{pct(fts, 0.5):8.1f} {pct(fts, 0.95):6.1f} {max(fts):6.1f}"
+            ratio = (
+                f"{pct(lat, 0.5) / max(pct(fts, 0.5), 1e-3):.1f}x/"
+                f"{pct(lat, 0.95) / max(pct(fts, 0.95), 1e-3):.1f}x"
+            )
+        else:
+            theirs, ratio = f"{'n/a':>8} {'':6} {'':6}", ""
+        print(f"{shape:40} {ours}   {theirs}   {ratio}")
+
+
+def bm25_overlap(index: SearchIndex, queries: list[str]) -> float | None:
+    """Mean top-10 overlap of our ranking with Whoosh's own BM25F scorer
+    (its matchers over the same index) on ``queries``."""
+    overlaps: list[float] = []
+    for text in queries:
+        parsed = parse_query(text)
+        q = parsed.whoosh_query()
+        if q is None or parsed.node is None:
+            continue
+        try:
+            ours = [i for i, _ in index.search(parsed.node, limit=10)]
+        except Exception:  # an older SearchIndex: Whoosh queries only
+            return None
+        theirs = [i for i, _ in index.search(q, limit=10)]
+        if theirs:
+            overlaps.append(len(set(ours) & set(theirs)) / len(theirs))
+    return statistics.mean(overlaps) if overlaps else None
 
 
 def main() -> None:
@@ -316,11 +391,6 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
     ap.add_argument(
         "--shape-queries", type=int, default=30, help="queries per shape (0: skip the shapes)"
-    )
-    ap.add_argument(
-        "--no-before",
-        action="store_true",
-        help="skip the Whoosh path the typed shapes took before (up to minutes a query)",
     )
     args = ap.parse_args()
 
@@ -361,7 +431,7 @@ def main() -> None:
              f"{build_s / fts_build_s:.1f}x", "<= 90 s")
         )  # fmt: skip
 
-        searcher = Searcher(_Lib(base), None, index)
+        searcher = SearchEngine(_Lib(base), None, index)
         for q in queries[:20]:  # warm up
             searcher.search(q, limit=50)
             fts_query(con, q)
@@ -386,8 +456,11 @@ def main() -> None:
              f"{statistics.mean(lat) / statistics.mean(fts_lat):.1f}x", "")
         )  # fmt: skip
 
+        overlap = bm25_overlap(index, queries)
+        if overlap is not None:
+            print(f"top-10 overlap with Whoosh's own BM25F, {len(queries)} queries: {overlap:.3f}")
         if args.shape_queries:
-            bench_shapes(searcher, index, queries, args.shape_queries, not args.no_before)
+            bench_shapes(searcher, con, queries, args.shape_queries)
 
         full = dict(base)
         full.update(digest)
@@ -407,7 +480,7 @@ def main() -> None:
             ("add a 50-paper digest (sync, incl. hashing all)", f"{add_s * 1000:.0f} ms",
              f"{fts_add_s * 1000:.0f} ms", f"{add_s / max(fts_add_s, 1e-6):.0f}x", "<= 1 s")
         )  # fmt: skip
-        searcher = Searcher(_Lib(full), None, index)
+        searcher = SearchEngine(_Lib(full), None, index)
         t = time.perf_counter()
         searcher.search(queries[0], limit=50)
         rows.append(
@@ -432,7 +505,7 @@ def main() -> None:
         fresh = SearchIndex(work / "index")
         assert fresh.usable
         open_ms = (time.perf_counter() - t) * 1000
-        searcher = Searcher(_Lib(full), None, fresh)
+        searcher = SearchEngine(_Lib(full), None, fresh)
         t = time.perf_counter()
         searcher.search(queries[1], limit=50)
         first_ms = (time.perf_counter() - t) * 1000

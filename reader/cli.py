@@ -53,7 +53,7 @@ from reader.sanitize import clean, clean_line, escape_unsafe
 from reader.wording import counted, number
 
 if TYPE_CHECKING:
-    from reader.search.engine import Searcher
+    from reader.search.engine import SearchEngine
     from reader.state import MergeReport, StateStore
 
 
@@ -169,8 +169,8 @@ class Context:
             raise CliError(state.problem or f"{self.paths.state_file}: cannot be changed")
         return state
 
-    def searcher(self, with_index: bool = True) -> Searcher:
-        from reader.search.engine import Searcher
+    def searcher(self, with_index: bool = True) -> SearchEngine:
+        from reader.search.engine import SearchEngine
 
         index = None
         if with_index:
@@ -195,7 +195,7 @@ class Context:
                     _err(f"digest-reader: warning: {report}")
             finally:
                 bar.close()
-        return Searcher(self.library, self.state, index)
+        return SearchEngine(self.library, self.state, index)
 
     def searched(self) -> str:
         """Where the library's papers came from, for a message: a few paths."""

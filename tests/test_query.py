@@ -25,8 +25,8 @@ from reader.search.query import (
     Upvotes,
     analyze,
     parse_query,
-    to_whoosh,
 )
+from reader.search.whoosh_query import to_whoosh
 
 TODAY = dt.date(2025, 8, 21)
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from reader.model import Link, Paper
 from reader.paths import Paths
-from reader.search.engine import Count, Searcher
+from reader.search.engine import Count, SearchEngine
 from reader.search.highlight import spans
 from reader.search.incremental import expand_last_word
 from reader.search.index import SearchIndex
@@ -49,7 +49,7 @@ PAPERS = [
 
 
 @pytest.fixture(params=["index", "scan"])
-def searcher(request: pytest.FixtureRequest) -> Searcher:
+def searcher(request: pytest.FixtureRequest) -> SearchEngine:
     """A searcher over PAPERS with the Whoosh index, and one with no index (scan)."""
     state = StateStore(Paths.from_env().state_file)
     state.load()
@@ -58,21 +58,21 @@ def searcher(request: pytest.FixtureRequest) -> Searcher:
     if request.param == "index":
         index = SearchIndex(Paths.from_env().index_dir)
         index.sync(lib.papers)
-    return Searcher(lib, state, index)
+    return SearchEngine(lib, state, index)
 
 
-def ids(s: Searcher, text: str, limit: int | None = None) -> list[str]:
+def ids(s: SearchEngine, text: str, limit: int | None = None) -> list[str]:
     return s.search(text, limit=limit, today=TODAY).ids
 
 
-def test_empty_query_lists_all_newest_first(searcher: Searcher) -> None:
+def test_empty_query_lists_all_newest_first(searcher: SearchEngine) -> None:
     r = searcher.search("", today=TODAY)
     assert r.ids == ["2508.00001", "2508.00003", "2508.00002", "2508.00005", "2508.00004"]
     assert r.sort == "newest" and r.total == 5
     assert len(searcher.search("", limit=2).hits) == 2
 
 
-def test_title_above_author_above_abstract(searcher: Searcher) -> None:
+def test_title_above_author_above_abstract(searcher: SearchEngine) -> None:
     r = searcher.search("diffusion", today=TODAY)
     assert r.ids == ["2508.00001", "2508.00003", "2508.00002"]
     assert r.sort == "relevance" and r.terms == ["diffusion"]
@@ -83,11 +83,11 @@ def test_newer_first_among_equals() -> None:
     lib = Lib(papers)
     index = SearchIndex(Paths.from_env().index_dir)
     index.sync(lib.papers)
-    for s in (Searcher(lib, None, index), Searcher(lib, None, None)):
+    for s in (SearchEngine(lib, None, index), SearchEngine(lib, None, None)):
         assert ids(s, "same title", limit=3) == ["2501.00005", "2501.00004", "2501.00003"]
 
 
-def test_star_shows_at_once_in_is_starred(searcher: Searcher) -> None:
+def test_star_shows_at_once_in_is_starred(searcher: SearchEngine) -> None:
     state = searcher.state
     assert isinstance(state, StateStore)
     assert ids(searcher, "is:starred") == []
@@ -110,13 +110,13 @@ def test_star_shows_at_once_in_is_starred(searcher: Searcher) -> None:
     assert ids(searcher, "has:note") == ["2508.00005"]
 
 
-def test_id_lookup(searcher: Searcher) -> None:
+def test_id_lookup(searcher: SearchEngine) -> None:
     assert ids(searcher, "id:2508.00003") == ["2508.00003"]
     assert ids(searcher, "2508.00003v2") == ["2508.00003"]
     assert ids(searcher, "2508.99999") == []
 
 
-def test_dates(searcher: Searcher) -> None:
+def test_dates(searcher: SearchEngine) -> None:
     assert ids(searcher, "date:today") == ["2508.00001"]
     assert ids(searcher, "date:7d") == ["2508.00001", "2508.00003", "2508.00002"]
     assert ids(searcher, "date:2025-07") == ["2508.00004"]
@@ -128,12 +128,12 @@ def test_dates(searcher: Searcher) -> None:
 def test_any_of_a_papers_days_matches() -> None:
     p = P("2501.00001", "Old paper", date="2025-01-01")
     p.dates = ["2025-01-01", "2025-08-21"]
-    s = Searcher(Lib([p]), None, None)
+    s = SearchEngine(Lib([p]), None, None)
     assert ids(s, "date:today") == ["2501.00001"]
     assert ids(s, "date:2025-01-01") == ["2501.00001"]
 
 
-def test_signals_and_sorts(searcher: Searcher) -> None:
+def test_signals_and_sorts(searcher: SearchEngine) -> None:
     assert ids(searcher, "has:code") == ["2508.00001"]
     assert ids(searcher, "upvotes:>10") == ["2508.00001", "2508.00002"]
     assert ids(searcher, "upvotes:5..12") == ["2508.00003", "2508.00002"]
@@ -143,7 +143,7 @@ def test_signals_and_sorts(searcher: Searcher) -> None:
     assert ids(searcher, "diffusion sort:oldest") == ["2508.00002", "2508.00003", "2508.00001"]
 
 
-def test_boolean_mixes_text_and_filters(searcher: Searcher) -> None:
+def test_boolean_mixes_text_and_filters(searcher: SearchEngine) -> None:
     assert ids(searcher, "sparse OR has:code") == ["2508.00001", "2508.00004"]
     assert ids(searcher, "diffusion -robot*") == ["2508.00003", "2508.00002"]
     assert ids(searcher, "-diffusion") == ["2508.00005", "2508.00004"]
@@ -156,7 +156,7 @@ def test_boolean_mixes_text_and_filters(searcher: Searcher) -> None:
     assert ids(searcher, "autoencoder") == ["2508.00004"]
 
 
-def test_counts_and_bad_queries(searcher: Searcher) -> None:
+def test_counts_and_bad_queries(searcher: SearchEngine) -> None:
     assert searcher.count("diffusion").n == 3
     assert searcher.count("").n == 5
     with pytest.raises(QueryError):
@@ -165,7 +165,7 @@ def test_counts_and_bad_queries(searcher: Searcher) -> None:
         searcher.count('"open')
 
 
-def test_similar(searcher: Searcher) -> None:
+def test_similar(searcher: SearchEngine) -> None:
     lib = Lib(
         PAPERS
         + [
@@ -177,7 +177,7 @@ def test_similar(searcher: Searcher) -> None:
     index = searcher.index
     if index is not None:
         index.sync(lib.papers)
-    s = Searcher(lib, None, index)
+    s = SearchEngine(lib, None, index)
     like = [h.id for h in s.similar("2508.00001", limit=3)]
     assert like[0] == "2508.00010" and "2508.00001" not in like
     assert s.similar("nope") == []
@@ -190,7 +190,7 @@ def test_papers_not_indexed_yet_are_found_by_scanning() -> None:
     index.sync(lib.papers)
     new = P("2508.00099", "Diffusion transformers", date="2025-08-20")
     lib.papers[new.id] = new  # added to the library, index not synced yet
-    s = Searcher(lib, None, index)
+    s = SearchEngine(lib, None, index)
     r = s.search("transformer*", today=TODAY)
     assert r.ids == ["2508.00099"] and r.scanned == 1
     assert "2508.00099" in ids(s, "diffusion")
@@ -226,7 +226,7 @@ _Q = st.lists(
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(_Q)
-def test_fuzz_search_raises_only_query_errors(searcher: Searcher, text: str) -> None:
+def test_fuzz_search_raises_only_query_errors(searcher: SearchEngine, text: str) -> None:
     try:
         r = searcher.search(text, limit=10, today=TODAY)
     except QueryError:
@@ -250,7 +250,7 @@ def test_seed_page_influence_functions(seed: Path) -> None:
     lib.papers = papers
     index = SearchIndex(Paths.from_env().index_dir)
     index.sync(papers)
-    for s in (Searcher(lib, None, index), Searcher(lib, None, None)):
+    for s in (SearchEngine(lib, None, index), SearchEngine(lib, None, None)):
         top = [papers[h.id].title for h in s.search("influence functions", limit=2).hits]
         assert sorted(top) == [
             "InfFeed: Influence Functions as a Feedback to Improve the Performance of "
@@ -312,7 +312,7 @@ def brute_count(papers: dict[str, Paper], text: str) -> int:
     return sum(1 for p in papers.values() if _brute(node, p))
 
 
-def assert_counts(s: Searcher, queries: list[str], at_least: int = 0) -> None:
+def assert_counts(s: SearchEngine, queries: list[str], at_least: int = 0) -> None:
     """Every query, as typed (the last word also a prefix) and as submitted,
     with the app's kind of limit: total and count() equal the brute force."""
     papers = dict(s.library.papers)
@@ -384,7 +384,7 @@ def test_counts_are_exact_for_every_shape_on_a_generated_library() -> None:
     lib.papers = papers
     index = SearchIndex(Paths.from_env().index_dir)
     index.sync(papers)
-    s = Searcher(lib, None, index)
+    s = SearchEngine(lib, None, index)
     assert_counts(s, _SHAPES, at_least=len(_SHAPES))
     # Later syncs (segments without fast postings, deleted documents), then
     # papers gone from the library before the index hears of it.
@@ -411,7 +411,7 @@ def test_counts_are_exact_on_the_sample_digests() -> None:
     assert len(library.papers) > 50
     index = SearchIndex(paths.index_dir)
     index.sync(library.papers)
-    s = Searcher(library, None, index)
+    s = SearchEngine(library, None, index)
     queries = ["model", "language models", "la", "diffusion OR agent", '"language model"',
                "title:lan", "learn -model", "re"]  # fmt: skip
     assert_counts(s, queries, at_least=3)
@@ -428,10 +428,10 @@ def test_counts_while_papers_are_not_indexed_yet() -> None:
     for pid, p in _generated(40, seed=4).items():
         lib.papers["n" + pid] = P("n" + pid, p.title, p.abstract, date="2025-08-20")
     lib.papers["n1"] = P("n1", "Graph robots", date="2025-08-20")
-    s = Searcher(lib, None, index)
+    s = SearchEngine(lib, None, index)
     assert_counts(s, _SHAPES, at_least=10)
     assert s.search("(gra OR gra*)", limit=5, today=TODAY).scanned > 10
-    assert_counts(Searcher(lib, None, None), _SHAPES, at_least=10)  # no index at all
+    assert_counts(SearchEngine(lib, None, None), _SHAPES, at_least=10)  # no index at all
     r = s.search("grap~", limit=5, today=TODAY)
     assert r.scanned and not r.exact and s.count("grap~") == Count(r.total, False)
     index.sync(lib.papers)
@@ -450,7 +450,7 @@ def test_transformer_count_on_real_digests(real: Path) -> None:
     lib.papers = papers
     index = SearchIndex(Paths.from_env().index_dir)
     index.sync(papers)
-    s = Searcher(lib, None, index)
+    s = SearchEngine(lib, None, index)
     want = brute_count(papers, "transformer*")
     assert want > 500
     typed = s.search(expand_last_word("transformer"), limit=100, today=TODAY)
@@ -471,7 +471,7 @@ def test_a_field_prefix_leaves_the_index_usable() -> None:
     lib.papers = papers
     index = SearchIndex(Paths.from_env().index_dir)
     index.sync(papers)
-    s = Searcher(lib, None, index)
+    s = SearchEngine(lib, None, index)
     for text in ("(title:lan OR title:lan*)", "title:wo*", "title:lanter~", "abstract:wo*"):
         r = s.search(text, limit=5, today=TODAY)
         assert (text, r.total, r.exact, index.problem) == (
@@ -499,7 +499,7 @@ def test_tex_accents_are_found_as_shown(indexed: bool) -> None:
     if indexed:
         index = SearchIndex(Paths.from_env().index_dir)
         index.sync(lib.papers)
-    s = Searcher(lib, None, index)
+    s = SearchEngine(lib, None, index)
     both = ["2509.00001", "2509.00003"]
     for text, want in [
         ("poincare", both), ("poincaré", both), ("Poincaré", both), (r"Poincar\'e", both),
@@ -537,7 +537,7 @@ def test_undated_papers_sort_last_oldest_and_newest(indexed: bool) -> None:
     if indexed:
         index = SearchIndex(Paths.from_env().index_dir)
         index.sync(lib.papers)
-    s = Searcher(lib, None, index)
+    s = SearchEngine(lib, None, index)
     oldest = ["2508.00003", "2508.00002", "2508.00001", "2508.00004", "t:undated2", "t:undated1"]
     newest = ["2508.00004", "2508.00002", "2508.00001", "2508.00003", "t:undated2", "t:undated1"]
     for text in ("sort:oldest", "graph sort:oldest", "(graph OR gr*) sort:oldest"):
@@ -545,3 +545,88 @@ def test_undated_papers_sort_last_oldest_and_newest(indexed: bool) -> None:
         assert (text, ids(s, text, limit=4)) == (text, oldest[:4])
     for text in ("", "sort:newest", "graph sort:newest"):
         assert (text, ids(s, text)) == (text, newest)
+
+
+def test_equal_scores_come_in_one_order_on_every_build(tmp_path: Path) -> None:
+    """Two builds of the same papers (met in another order) rank tied papers
+    alike: newer first, then by id; also when more are tied than are shown."""
+    papers = [
+        P(f"2508.{i:05d}", "Tied words here", "Same abstract for all.",
+          date="2025-08-21" if i % 3 else "2025-08-20")
+        for i in range(60)
+    ]  # fmt: skip
+    want_all = sorted(papers, key=lambda p: p.id)
+    want_all.sort(key=lambda p: p.date, reverse=True)
+    want = [p.id for p in want_all]
+    for query in ("tied", "tied word", "ti:tied", '"tied words"', "tied OR here", "tie*"):
+        got = []
+        for n, order in enumerate((papers, papers[::-1], papers[7:] + papers[:7])):
+            lib = Lib(order)
+            index = SearchIndex(tmp_path / f"ix{n}")
+            index.sync(lib.papers)
+            got.append(ids(SearchEngine(lib, None, index), query, limit=5))
+            got.append(ids(SearchEngine(lib, None, index), query))
+            index.close()
+        assert got[0] == want[:5], query
+        assert got[1] == want, query
+        assert all(g == got[n % 2] for n, g in enumerate(got)), query
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["ti:zep", "title:zep", "au:zepp", "author:zep", "authors:zep", "abs:zep",
+     "abstract:zep", "tag:zep", "tags:zep", "TI:zep"],
+)  # fmt: skip
+def test_every_name_of_a_field_matches_the_word_being_typed(typed: str, tmp_path: Path) -> None:
+    lib = Lib([
+        P("2508.00001", "Zeppelin routing", "Zeppelins fly.", authors=("Zeppo Marx",),
+          tags=["zeppelin"]),
+        P("2508.00002", "Model merging", "Nothing here."),
+    ])  # fmt: skip
+    index = SearchIndex(tmp_path / "ix")
+    index.sync(lib.papers)
+    for s in (SearchEngine(lib, None, index), SearchEngine(lib, None, None)):
+        assert ids(s, expand_last_word(typed)) == ["2508.00001"], typed
+
+
+def test_a_new_library_of_the_same_size_is_searched_not_the_old_one() -> None:
+    """Caches follow the papers, not the address of the old mapping: a new
+    mapping may be given the address of one just freed."""
+    import gc
+
+    lib = Lib([P("2508.00001", "Old paper", date="2025-08-01")])
+    s = SearchEngine(lib, None, None)
+    assert ids(s, "") == ["2508.00001"]
+    for n in range(20):
+        lib.papers = None  # type: ignore[assignment]
+        gc.collect()
+        lib.papers = {f"2508.1{n:04d}": P(f"2508.1{n:04d}", "New paper", date="2025-08-02")}
+        assert ids(s, "") == [f"2508.1{n:04d}"]
+        assert ids(s, "date:2025-08-02") == [f"2508.1{n:04d}"]
+
+
+def test_word_tilde_means_the_same_in_the_index_the_scan_and_the_highlight(
+    tmp_path: Path,
+) -> None:
+    """One meaning of "within N edits": an index of one segment, one of two
+    segments, the scan of papers not indexed yet, and the highlighter agree."""
+    papers = [
+        P("2508.00001", "Graph networks"),  # grpah~: a swap is two edits
+        P("2508.00002", "Grapes harvest"),  # graps~: one edit
+        P("2508.00003", "Transformer models"),  # trnsfrmer~2: two edits
+    ]
+    lib = Lib(papers[:2])
+    index = SearchIndex(tmp_path / "ix")
+    index.sync(lib.papers)
+    lib.papers = {p.id: p for p in papers}
+    index.sync(lib.papers)  # a second segment
+    one = SearchIndex(tmp_path / "one")
+    one.rebuild(lib.papers)
+    engines = [SearchEngine(lib, None, i) for i in (index, one, None)]
+    for query, want in [("grpah~", []), ("grpah~2", ["2508.00001"]), ("grapz~", ["2508.00001", "2508.00002"]),
+                        ("trnsfrmer~2", ["2508.00003"]), ("trnsfrmer~", [])]:  # fmt: skip
+        for s in engines:
+            assert sorted(ids(s, query)) == want, (query, s.index)
+    terms = parse_query("trnsfrmer~2").terms
+    assert spans("Transformer models", terms) == [(0, 11)]
+    assert spans("Graph networks", parse_query("grpah~").terms) == []

@@ -16,11 +16,12 @@ import bisect
 import datetime as dt
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, KeysView, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from reader.model import Paper
+from reader.search.analysis import within_edits
 from reader.search.index import IndexUnavailable, SearchIndex
 from reader.search.query import (
     FIELD_BOOSTS,
@@ -44,7 +45,6 @@ from reader.search.query import (
     parse_query,
     searchable,
     stem,
-    to_whoosh,
 )
 
 #: Extra hits asked of Whoosh beyond ``limit`` so ties can be ordered newest first.
@@ -103,7 +103,7 @@ class SearchResult:
 
 @dataclass(frozen=True)
 class Count:
-    """How many papers match a query (:meth:`Searcher.count`)."""
+    """How many papers match a query (:meth:`SearchEngine.count`)."""
 
     n: int
     #: False when ``n`` is an estimate (see :attr:`SearchResult.exact`).
@@ -139,7 +139,7 @@ def _paper_days(p: Paper) -> list[str]:
     return [p.published[:10]] if p.published else []
 
 
-class Searcher:
+class SearchEngine:
     """Runs queries (see ``docs/search.md``) over ``library.papers``."""
 
     def __init__(
@@ -148,12 +148,17 @@ class Searcher:
         self.library = library
         self.state = state
         self.index = index
-        self._order_key: tuple[int, int] | None = None
+        #: The papers mapping the caches below were built from (held, so its
+        #: id cannot be reused by another mapping) and its version.
+        self._seen_papers: Mapping[str, Paper] | None = None
+        self._seen_len = -1
+        self._version = 0
+        self._order_key: int | None = None
         self._order: list[str] = []
-        self._oldest_key: tuple[int, int] | None = None
+        self._oldest_key: int | None = None
         self._oldest: list[str] = []
         self._pending_key: object = None
-        self._days_key: tuple[int, int] | None = None
+        self._days_key: int | None = None
         self._days: tuple[list[str], list[str]] = ([], [])
         self._pending: set[str] = set()
         self._gone: set[str] = set()
@@ -200,7 +205,7 @@ class Searcher:
             return set(papers)
         try:
             hashes = self.index.indexed_hashes()
-            key = (id(papers), len(papers), self.index.generation, len(hashes))
+            key = (self._papers_version(), self.index.generation, len(hashes))
         except Exception:
             return set(papers)
         if key != self._pending_key:
@@ -220,6 +225,17 @@ class Searcher:
             if not self._pending:
                 self._fold_cache.clear()  # everything is indexed: no more scans
         return self._pending
+
+    def _papers_version(self) -> int:
+        """A counter that moves whenever ``library.papers`` is another mapping
+        or changed size: the key of every cache derived from the papers (an
+        ``id()`` can be reused by a new mapping once the old one is freed)."""
+        papers = self.library.papers
+        if papers is not self._seen_papers or len(papers) != self._seen_len:
+            self._seen_papers = papers
+            self._seen_len = len(papers)
+            self._version += 1
+        return self._version
 
     # -------------------------------------------------------------- running
 
@@ -276,11 +292,16 @@ class Searcher:
         want = limit + TIE_MARGIN if (limit is not None and sort == "relevance") else None
         scores, total = self._text_scores(tnode, want, allowed, tally)
         if sort == "relevance":
-            ranked = sorted(scores.items(), key=lambda kv: _date_key(papers[kv[0]]), reverse=True)
+            # Equal scores: newer first, then by id; the same order on every
+            # build (the index's own order of documents differs between builds).
+            ranked = sorted(scores.items())
+            ranked.sort(key=lambda kv: _date_key(papers[kv[0]]), reverse=True)
             ranked.sort(key=lambda kv: -round(kv[1], 6))
             hits = [Hit(i, s) for i, s in ranked]
         else:
             ids = self._ordered(scores.keys(), sort)
+            if limit is not None:
+                ids = ids[:limit]
             hits = [Hit(i, scores[i]) for i in ids]
         if limit is not None:
             hits = hits[:limit]
@@ -304,16 +325,17 @@ class Searcher:
             if allowed is not None:
                 only = allowed - pending if pending else allowed
             try:
-                hits, total = self.index.search_counted(
-                    to_whoosh(tnode), want, only, exclude=self._gone
-                )
+                hits, total = self.index.search_counted(tnode, want, only, exclude=self._gone)
             except IndexUnavailable:
                 pending = set(papers)
                 hits = []
                 total = 0
-            for pid, score in hits:
-                if pid in papers and pid not in scores and pid not in pending:
-                    scores[pid] = score
+            if pending:
+                for pid, score in hits:
+                    if pid in papers and pid not in scores and pid not in pending:
+                        scores[pid] = score
+            else:
+                scores = {pid: score for pid, score in hits if pid in papers}
         else:
             pending = set(papers)
         scan_ids: Iterable[str] = pending if allowed is None else (pending & allowed)
@@ -335,9 +357,9 @@ class Searcher:
 
     def _newest_order(self) -> list[str]:
         papers = self.library.papers
-        key = (id(papers), len(papers))
+        key = self._papers_version()
         if key != self._order_key:
-            by_title = sorted(papers.values(), key=lambda p: p.title.lower())
+            by_title = sorted(papers.values(), key=lambda p: (p.title.lower(), p.id))
             by_title.sort(key=_date_key, reverse=True)
             self._order = [p.id for p in by_title]
             self._order_key = key
@@ -347,9 +369,9 @@ class Searcher:
         """Oldest first, papers without a date last (as in newest first; the
         newest order read backwards would put them first)."""
         papers = self.library.papers
-        key = (id(papers), len(papers))
+        key = self._papers_version()
         if key != self._oldest_key:
-            by_title = sorted(papers.values(), key=lambda p: p.title.lower())
+            by_title = sorted(papers.values(), key=lambda p: (p.title.lower(), p.id))
             by_title.sort(key=_date_key)
             dated = [p.id for p in by_title if p.date]
             self._oldest = dated + [p.id for p in by_title if not p.date]
@@ -360,7 +382,7 @@ class Searcher:
         """Every (day, paper id), sorted by day: a date filter is two bisections
         instead of a look at every paper."""
         papers = self.library.papers
-        key = (id(papers), len(papers))
+        key = self._papers_version()
         if key != self._days_key:
             pairs = sorted((d[:10], pid) for pid, p in papers.items() for d in set(_paper_days(p)))
             self._days = ([d for d, _ in pairs], [pid for _, pid in pairs])
@@ -369,7 +391,7 @@ class Searcher:
 
     def _ordered(self, ids: Iterable[str], sort: str) -> list[str]:
         papers = self.library.papers
-        wanted = ids if isinstance(ids, (set, frozenset)) else set(ids)
+        wanted = ids if isinstance(ids, (set, frozenset, KeysView)) else set(ids)
         order = self._oldest_order() if sort == "oldest" else self._newest_order()
         out = [pid for pid in order if pid in wanted] if len(wanted) < len(order) else list(order)
         if sort == "upvotes":
@@ -579,22 +601,6 @@ def _prefilter(term: str) -> str:
     return term[:-1] if term.endswith("y") and len(term) > 1 else term
 
 
-def _edits_within(a: str, b: str, k: int) -> bool:
-    if abs(len(a) - len(b)) > k:
-        return False
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i] + [0] * len(b)
-        best = cur[0]
-        for j, cb in enumerate(b, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
-            best = min(best, cur[j])
-        if best > k:
-            return False
-        prev = cur
-    return prev[-1] <= k
-
-
 def _match_text(node: Text, text: str) -> float:
     """How many times ``node`` matches in ``text`` (0: no match)."""
     if not text:
@@ -612,7 +618,7 @@ def _match_text(node: Text, text: str) -> float:
     if node.kind == "fuzzy":
         t = node.terms[0]
         return float(
-            sum(1 for w in words if w[:1] == t[:1] and _edits_within(w, t, node.distance or 1))
+            sum(1 for w in words if w[:1] == t[:1] and within_edits(w, t, node.distance or 1))
         )
     terms = node.terms
     n = len(terms)
@@ -634,3 +640,7 @@ def _match_text(node: Text, text: str) -> float:
         if ok:
             count += 1
     return float(count) if n else 0.0
+
+
+#: The former name (it was Whoosh's too); kept for callers not yet moved.
+Searcher = SearchEngine

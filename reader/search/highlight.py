@@ -4,7 +4,8 @@ Runs on the text as shown (LaTeX rendered) with the same analysis as the
 index (:func:`reader.search.query.analyze`), so ``Poincaré`` highlights for
 ``poincare``, ``functions`` for ``function``, ``studies`` for ``study``; a
 term ending in ``*`` highlights words starting with it, one ending in ``~``
-words within one edit.
+(``~2``) words within one (two) edits, as :func:`~reader.search.analysis.within_edits`
+counts them for the search itself.
 """
 
 from __future__ import annotations
@@ -12,31 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from reader.search.query import STOP_WORDS, fold, stem
+from reader.search.analysis import STOP_WORDS, fold, stem, within_edits
 
 _WORD = re.compile(r"\w+")
-
-
-def _within_one(a: str, b: str) -> bool:
-    if a == b:
-        return True
-    la, lb = len(a), len(b)
-    if abs(la - lb) > 1:
-        return False
-    if la == lb:
-        diff = [i for i in range(la) if a[i] != b[i]]
-        return len(diff) == 1 or (
-            len(diff) == 2
-            and diff[1] == diff[0] + 1
-            and a[diff[0]] == b[diff[1]]
-            and a[diff[1]] == b[diff[0]]
-        )
-    if la > lb:
-        a, b = b, a
-    i = 0
-    while i < len(a) and a[i] == b[i]:
-        i += 1
-    return a[i:] == b[i + 1 :]
 
 
 def spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
@@ -46,17 +25,17 @@ def spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
         return []
     exact: set[str] = set()
     prefixes: list[str] = []
-    fuzzy: list[str] = []
+    fuzzy: list[tuple[str, int]] = []
     for t in terms:
         t = fold(t)
         if t.endswith("*"):
             base = t.rstrip("*")
             if base:
                 prefixes.append(base)
-        elif t.endswith("~"):
-            base = t.rstrip("~")
+        elif "~" in t:
+            base, _, dist = t.rpartition("~")
             if base:
-                fuzzy.append(stem(base))
+                fuzzy.append((stem(base), int(dist) if dist.isdigit() else 1))
         elif t:
             exact.add(stem(t))
 
@@ -67,7 +46,7 @@ def spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
         return (
             s in exact
             or any(s.startswith(p) or word.startswith(p) for p in prefixes)
-            or any(_within_one(s, f) for f in fuzzy)
+            or any(s[:1] == f[:1] and within_edits(s, f, k) for f, k in fuzzy)
         )
 
     out: list[tuple[int, int]] = []

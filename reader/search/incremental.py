@@ -3,7 +3,7 @@
 ``diffusion mod`` finds "diffusion models" before the word is finished:
 the last word becomes ``(mod OR mod*)`` (the exact word keeps its relevance
 score; the prefix widens the match). Only a plain word, or a text field's
-value (``title:zep``), at the very end of the box is touched: not a word
+value (``title:zep``, ``ti:zep``, any name of a text field), at the very end of the box is touched: not a word
 followed by a space, a phrase, an operator, or a value such as
 ``date:2025-08``.
 """
@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 
-_TEXT_FIELDS = ("title", "author", "authors", "abstract", "tag")
+from reader.search.analysis import MIN_PREFIX
+from reader.search.query import TEXT_FIELD_NAMES
+
 _LAST_WORD = re.compile(
     r"(?P<lead>^|[\s(])(?P<neg>-?)(?:(?P<field>[A-Za-z]+):)?(?P<word>[^\W\d_][\w\-]*)$"
 )
 _OPERATORS = {"OR", "AND", "NOT"}
-MIN_PREFIX = 2
 
 
 def expand_last_word(text: str) -> str:
@@ -30,7 +31,7 @@ def expand_last_word(text: str) -> str:
     word, field = m.group("word"), m.group("field")
     if len(word) < MIN_PREFIX or word in _OPERATORS or word.endswith("-"):
         return text
-    if field is not None and field.lower() not in _TEXT_FIELDS:
+    if field is not None and field.lower() not in TEXT_FIELD_NAMES:
         return text
     prefix = f"{field}:" if field else ""
     start = m.start("neg")

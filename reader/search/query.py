@@ -4,30 +4,34 @@
 tree of nodes (text nodes, filters, ``And``/``Or``/``Not``), the sort order and
 the words to highlight. The parser is a tokenizer plus a recursive descent
 with a depth limit; every bad query is a :class:`QueryError` with a short
-message, never another exception. :func:`to_whoosh` turns a text-only tree
-into ``whoosh.query`` objects; filters are applied by the engine, outside
-Whoosh (see :mod:`reader.search.engine` and ``docs/search.md``).
-
-The text analysis shared by the index, the queries and the highlighter lives
-here too (:func:`analyze`, :func:`stem`): ``\\w+`` words of the text as shown
-(LaTeX rendered, :func:`searchable`), lower-cased, accents folded, a small
-stop list, and a light plural stemmer (``functions`` ->
-``function``, ``studies`` -> ``study``) that keeps words whole enough for
-``prefix*`` to work on the stems.
+message, never another exception. Text nodes become Whoosh queries in
+:mod:`reader.search.whoosh_query`; filters are applied by the engine, outside
+Whoosh (see :mod:`reader.search.engine` and ``docs/search.md``). The words
+are analysed by :mod:`reader.search.analysis` (re-exported here).
 """
 
 from __future__ import annotations
 
-import bisect
 import calendar
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Union
 
 from reader.ids import arxiv_id, is_arxiv_id
-from reader.latex import SUBSCRIPTS, SUPERSCRIPTS, render
+from reader.search.analysis import (
+    FIELD_BOOSTS,
+    FIELD_SPANS,
+    INDEX_FIELD,
+    MIN_PREFIX,
+    SPAN_WIDTH,
+    STOP_WORDS,
+    TEXT_FIELDS,
+    analyze,
+    fold,
+    searchable,
+    stem,
+)
 
 if TYPE_CHECKING:
     from whoosh.query import Query
@@ -48,11 +52,6 @@ empty query: everything, newest first"""
 MAX_QUERY_CHARS = 2000
 MAX_DEPTH = 40
 MAX_TERMS = 64
-MIN_PREFIX = 2
-
-#: Field weights for BM25F (query-time boosts): title > authors > tags > abstract.
-FIELD_BOOSTS: dict[str, float] = {"title": 4.0, "authors": 2.5, "tags": 1.5, "abstract": 1.0}
-TEXT_FIELDS = ("title", "authors", "abstract", "tags")
 SORTS = ("relevance", "newest", "oldest", "upvotes")
 
 _FIELD_ALIASES = {
@@ -77,223 +76,14 @@ _FIELD_ALIASES = {
 }
 
 
+#: Every name of a text field (``ti:`` as well as ``title:``).
+TEXT_FIELD_NAMES = frozenset(
+    name for name, f in _FIELD_ALIASES.items() if f in ("title", "authors", "abstract", "tag")
+)
+
+
 class QueryError(ValueError):
     """A query that cannot be run; ``str()`` is a short message for the user."""
-
-
-# --------------------------------------------------------------------------
-# Text analysis (shared by the index, the queries and the highlighter)
-
-#: English function words only (never a domain word): fewer postings, faster builds.
-STOP_WORDS = frozenset(
-    [
-        "a",
-        "about",
-        "above",
-        "after",
-        "again",
-        "against",
-        "all",
-        "also",
-        "am",
-        "an",
-        "and",
-        "any",
-        "are",
-        "as",
-        "at",
-        "be",
-        "because",
-        "been",
-        "before",
-        "being",
-        "below",
-        "between",
-        "both",
-        "but",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "doing",
-        "down",
-        "during",
-        "each",
-        "few",
-        "for",
-        "from",
-        "further",
-        "had",
-        "has",
-        "have",
-        "having",
-        "he",
-        "her",
-        "here",
-        "hers",
-        "herself",
-        "him",
-        "himself",
-        "his",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "itself",
-        "just",
-        "me",
-        "more",
-        "most",
-        "my",
-        "myself",
-        "no",
-        "nor",
-        "not",
-        "of",
-        "off",
-        "on",
-        "once",
-        "only",
-        "or",
-        "other",
-        "our",
-        "ours",
-        "ourselves",
-        "out",
-        "over",
-        "own",
-        "same",
-        "she",
-        "should",
-        "so",
-        "some",
-        "such",
-        "than",
-        "that",
-        "the",
-        "their",
-        "theirs",
-        "them",
-        "themselves",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "to",
-        "too",
-        "under",
-        "until",
-        "up",
-        "us",
-        "very",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "yours",
-        "yourself",
-        "yourselves",
-    ]
-)
-_WORD = re.compile(r"\w+")
-_STEMS: dict[str, str] = {}
-_MAX_STEMS = 500_000
-
-
-def _stem_uncached(word: str) -> str:
-    n = len(word)
-    if n <= 3 or not word.endswith("s") or word[-1].isdigit():
-        return word
-    if word.endswith("ies") and n > 4 and word[-4] not in "ae":
-        return word[:-3] + "y"
-    if word.endswith("es") and word[-3] not in "aeo" and word[-3:] not in ("ses", "xes"):
-        return word[:-1]
-    if word.endswith(("ss", "us", "is")):
-        return word
-    return word[:-1]
-
-
-def stem(word: str) -> str:
-    """The light stem of a lower-case word: plurals to singular, nothing else."""
-    got = _STEMS.get(word)
-    if got is None:
-        got = _stem_uncached(word)
-        if len(_STEMS) < _MAX_STEMS:
-            _STEMS[word] = got
-    return got
-
-
-#: Greek letters as words (what ``$\\alpha$`` gave before LaTeX was rendered):
-#: ``α-stable`` is found by ``alpha`` and by ``α``; ``ΛCDM`` is ``lambda cdm``.
-_GREEK = {
-    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ϵ": "epsilon",
-    "ζ": "zeta", "η": "eta", "θ": "theta", "ϑ": "theta", "ι": "iota", "κ": "kappa",
-    "λ": "lambda", "μ": "mu", "µ": "mu", "ν": "nu", "ξ": "xi", "ο": "omicron", "π": "pi",
-    "ϖ": "pi", "ρ": "rho", "ϱ": "rho", "σ": "sigma", "ς": "sigma", "τ": "tau",
-    "υ": "upsilon", "φ": "phi", "ϕ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega",
-}  # fmt: skip
-_BEFORE_NFKD = str.maketrans(
-    # Super- and subscripts are words of their own (``∇²DFT``: ``2``, ``dft``),
-    # as ``$\\nabla^2$DFT`` was before LaTeX was rendered.
-    {c: f" {unicodedata.normalize('NFKD', c)} " for c in {*SUPERSCRIPTS.values(), *SUBSCRIPTS.values()}
-     if unicodedata.normalize("NFKD", c).isalnum()}
-    | {c: f" {name} " for c, name in _GREEK.items()}
-)  # fmt: skip
-
-
-def fold(text: str) -> str:
-    """Lower-case, with accents removed (``Balázs`` -> ``balazs``), Greek
-    letters spelled out (``α`` -> `` alpha ``) and super- and subscripts made
-    words (``x²`` -> ``x 2 ``)."""
-    s = text.lower()
-    if s.isascii():
-        return s
-    s = unicodedata.normalize("NFKD", s.translate(_BEFORE_NFKD))
-    return "".join(ch for ch in s if not unicodedata.combining(ch))
-
-
-def searchable(text: str) -> str:
-    """The text search matches for a digest's ``text``: what the reader shows
-    (its LaTeX rendered by :func:`reader.latex.render`: ``Poincar\\'e`` is
-    ``Poincaré``), folded (``poincare``)."""
-    return fold(render(text))
-
-
-def analyze(text: str) -> list[str]:
-    """The index terms of ``text``, in order (stop words dropped): the words
-    of :func:`searchable`, stemmed."""
-    stems = _STEMS
-    out: list[str] = []
-    append = out.append
-    for w in _WORD.findall(searchable(text)):
-        if w in STOP_WORDS:
-            continue
-        s = stems.get(w)
-        if s is None:
-            s = stem(w)
-        append(s)
-    return out
 
 
 # --------------------------------------------------------------------------
@@ -409,6 +199,8 @@ class ParsedQuery:
         """The Whoosh query for a text-only tree, else None."""
         if self.node is None or not is_text(self.node):
             return None
+        from reader.search.whoosh_query import to_whoosh
+
         return to_whoosh(self.node)
 
 
@@ -753,9 +545,10 @@ class _Parser:
         if fuzzy is not None:
             words = analyze(fuzzy.group(1))
             if len(words) == 1:
+                dist = int(fuzzy.group(2) or 1)
                 if not negated:
-                    self.terms.append(words[0] + "~")
-                return Text(fieldname, "fuzzy", (words[0],), distance=int(fuzzy.group(2) or 1))
+                    self.terms.append(words[0] + ("~" if dist == 1 else f"~{dist}"))
+                return Text(fieldname, "fuzzy", (words[0],), distance=dist)
         if "*" in raw:
             raise QueryError(f"'*' works only at the end of a word (at {pos + 1})")
         words = analyze(raw)
@@ -923,163 +716,16 @@ def _simplify(node: Node) -> Node:
     return node
 
 
-# --------------------------------------------------------------------------
-# To Whoosh
-
-#: The one indexed text field: title, authors, tags and abstract together.
-INDEX_FIELD = "text"
-#: Position range of each field's words inside :data:`INDEX_FIELD` (``title:x``
-#: is ``x`` at a position in the title's range; phrases never cross fields).
-SPAN_WIDTH = 1 << 20
-FIELD_SPANS: dict[str, tuple[int, int]] = {
-    "title": (0, SPAN_WIDTH),
-    "authors": (SPAN_WIDTH, 2 * SPAN_WIDTH),
-    "tags": (2 * SPAN_WIDTH, 3 * SPAN_WIDTH),
-    "abstract": (3 * SPAN_WIDTH, 4 * SPAN_WIDTH),
-}
-
-
-def _span_within() -> type:
-    """``SpanWithin(q, field)``: ``q`` with a match at a position in the range
-    of ``field`` (:data:`FIELD_SPANS`)
-    (built on first use: this module does not import Whoosh at import time)."""
-    global _SPAN_WITHIN
-    if _SPAN_WITHIN is not None:
-        return _SPAN_WITHIN
-    from whoosh.matching import ListMatcher
-    from whoosh.query.spans import SpanFirst
-
-    class SpanWithin(SpanFirst):  # type: ignore[misc]
-        def __init__(self, q: Query, name: str) -> None:
-            self.q = q
-            self.name = name
-            self.lo, self.limit = FIELD_SPANS[name]
-            #: Segment reader id -> (reader, docnums, weights) of a prefix or ``~``.
-            self._found: dict[int, tuple[Any, list[int], list[float]]] = {}
-
-        def __repr__(self) -> str:
-            return f"SpanWithin({self.q!r}, {self.name!r})"
-
-        def __eq__(self, other: object) -> bool:
-            return (
-                isinstance(other, SpanWithin)
-                and self.q == other.q
-                and (self.lo, self.limit) == (other.lo, other.limit)
-            )
-
-        def __hash__(self) -> int:
-            return hash((self.q, self.lo, self.limit))
-
-        def estimate_size(self, ixreader: object) -> int:
-            return int(self.q.estimate_size(ixreader))
-
-        def estimate_min_size(self, ixreader: object) -> int:
-            return 0
-
-        def matcher(self, searcher: Any, context: object = None) -> object:
-            from whoosh.matching import NullMatcher
-            from whoosh.query import MultiTerm
-
-            q = self.q
-            if not isinstance(q, MultiTerm):
-                return _Matcher(self._subm(searcher, context), self.lo, self.limit)
-            # A prefix or ``~``: Whoosh answers with an Or of its words, whose
-            # matchers have no spans (they raise), and a union of span matchers
-            # over thousands of words takes seconds. Each word's postings are
-            # read once instead, keeping the papers with a position in range;
-            # the score is how many times the field has such a word.
-            reader = searcher.reader()
-            got = self._found.get(id(reader))
-            if got is not None and got[0] is reader:
-                # the same query again on the same segment: the exact count
-                # after a limited search (SearchIndex.search_counted)
-                ids, weights = got[1], got[2]
-                return _Found(ids, weights) if ids else NullMatcher()
-            field = searcher.schema[INDEX_FIELD]
-            decode = field.format.decode_positions
-            lo, hi = self.lo, self.limit
-            found: dict[int, float] = {}
-            for name, word in q.expanded_terms(reader):
-                text = word if isinstance(word, str) else field.from_bytes(word)
-                for docnum, value in reader.postings(name, text).all_items():
-                    positions = decode(value)
-                    i = bisect.bisect_left(positions, lo)
-                    if i < len(positions) and positions[i] < hi:
-                        n = bisect.bisect_left(positions, hi, i) - i
-                        found[docnum] = found.get(docnum, 0.0) + n
-            ids = sorted(found)
-            weights = [found[d] * q.boost for d in ids]
-            self._found[id(reader)] = (reader, ids, weights)
-            return _Found(ids, weights) if ids else NullMatcher()
-
-    class _Found(ListMatcher):  # type: ignore[misc]
-        """Papers and scores known in advance. Whoosh's ListMatcher takes the
-        max of all weights each time a collector asks for it (every 10 hits):
-        quadratic on 70k papers (15 s for abstract:mod*)."""
-
-        def __init__(self, ids: list[int], weights: list[float]) -> None:
-            super().__init__(ids, weights=weights)
-            self._max = max(weights)
-
-        def block_max_weight(self) -> float:
-            return self._max
-
-    class _Matcher(SpanFirst.SpanFirstMatcher):  # type: ignore[misc]
-        def __init__(self, child: object, lo: int, hi: int) -> None:
-            self.lo = lo
-            super().__init__(child, limit=hi)
-
-        def copy(self) -> _Matcher:
-            return _Matcher(self.child.copy(), self.lo, self.limit)
-
-        def _replacement(self, newchild: object) -> _Matcher:
-            return _Matcher(newchild, self.lo, self.limit)
-
-        def supports_block_quality(self) -> bool:
-            return False  # skipping by quality would bypass the span check
-
-        def _get_spans(self) -> list[object]:
-            lo, hi = self.lo, self.limit
-            return [s for s in self.child.spans() if lo <= s.start and s.end < hi]
-
-    _SPAN_WITHIN = SpanWithin
-    return SpanWithin
-
-
-_SPAN_WITHIN: type | None = None
-
-
-def _text_query(node: Text) -> Query:
-    from whoosh import query as wq
-
-    f = INDEX_FIELD
-    if node.kind == "term":
-        q: Query = wq.Term(f, node.terms[0])
-    elif node.kind == "prefix":
-        q = wq.Prefix(f, node.terms[0])
-    elif node.kind == "fuzzy":
-        q = wq.FuzzyTerm(f, node.terms[0], maxdist=node.distance or 1, prefixlength=1)
-    else:
-        q = wq.Phrase(f, list(node.terms), slop=max(1, node.distance))
-    if node.field is not None:
-        q = _span_within()(q, node.field)
-    return q
-
-
-def to_whoosh(node: Node) -> Query:
-    """The Whoosh query for a text-only tree (see :func:`is_text`).
-
-    Every word is one query on :data:`INDEX_FIELD`, whose postings carry the
-    field boosts in their weights (see :mod:`reader.search.index`); a field
-    restriction keeps the matches at positions in that field's range."""
-    from whoosh import query as wq
-
-    if isinstance(node, Text):
-        return _text_query(node)
-    if isinstance(node, And):
-        return wq.And([to_whoosh(c) for c in node.children])
-    if isinstance(node, Or):
-        return wq.Or([to_whoosh(c) for c in node.children])
-    if isinstance(node, Not):
-        return wq.Not(to_whoosh(node.child))
-    raise TypeError(f"not a text node: {node!r}")
+__all__ = [
+    "FIELD_BOOSTS",
+    "FIELD_SPANS",
+    "INDEX_FIELD",
+    "MIN_PREFIX",
+    "SPAN_WIDTH",
+    "STOP_WORDS",
+    "TEXT_FIELDS",
+    "analyze",
+    "fold",
+    "searchable",
+    "stem",
+]

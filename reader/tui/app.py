@@ -646,9 +646,9 @@ def _short_path(path: Path, width: int = 10) -> str:
 
 
 def _make_searcher(library: Any, state: Any, index: Any) -> Any:
-    from reader.search.engine import Searcher
+    from reader.search.engine import SearchEngine
 
-    return Searcher(library, state, index)
+    return SearchEngine(library, state, index)
 
 
 def build_app(

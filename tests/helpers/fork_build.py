@@ -26,7 +26,8 @@ import time
 from typing import Any
 
 from reader.model import Paper
-from reader.search import index as ix_mod
+from reader.search.index import bulk as ix_mod
+from reader.search.index.schema import make_schema
 from reader.tui.app import exit_on_signals
 
 
@@ -63,7 +64,7 @@ def main() -> None:
             folder = tempfile.mkdtemp(prefix="fork-build-")
             from whoosh import index as windex
 
-            ix = windex.create_in(folder, ix_mod.make_schema())
+            ix = windex.create_in(folder, make_schema())
             try:
                 got = ix_mod._build_segments(ix, papers, 2, None, cancelled)
             except RuntimeError as exc:

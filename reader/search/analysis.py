@@ -1,0 +1,270 @@
+"""Text analysis shared by the index, the queries, the engine's scan and the
+highlighter: what a word is and when two words match.
+
+``\\w+`` words of the text as shown (LaTeX rendered, :func:`searchable`),
+lower-cased, accents folded, a small stop list, and a light plural stemmer
+(``functions`` -> ``function``, ``studies`` -> ``study``) that keeps words
+whole enough for ``prefix*`` to work on the stems. Also the layout of the one
+indexed field (:data:`INDEX_FIELD`, :data:`FIELD_SPANS`), the field boosts,
+and the one definition of "within N edits" (:func:`within_edits`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from reader.latex import SUBSCRIPTS, SUPERSCRIPTS, render
+
+#: Letters a ``prefix*`` (and the word being typed) needs before its star.
+MIN_PREFIX = 2
+
+#: Field weights for BM25F (query-time boosts): title > authors > tags > abstract.
+FIELD_BOOSTS: dict[str, float] = {"title": 4.0, "authors": 2.5, "tags": 1.5, "abstract": 1.0}
+TEXT_FIELDS = ("title", "authors", "abstract", "tags")
+
+#: The one indexed text field: title, authors, tags and abstract together.
+INDEX_FIELD = "text"
+#: Position range of each field's words inside :data:`INDEX_FIELD` (``title:x``
+#: is ``x`` at a position in the title's range; phrases never cross fields).
+SPAN_WIDTH = 1 << 20
+FIELD_SPANS: dict[str, tuple[int, int]] = {
+    "title": (0, SPAN_WIDTH),
+    "authors": (SPAN_WIDTH, 2 * SPAN_WIDTH),
+    "tags": (2 * SPAN_WIDTH, 3 * SPAN_WIDTH),
+    "abstract": (3 * SPAN_WIDTH, 4 * SPAN_WIDTH),
+}
+
+
+#: English function words only (never a domain word): fewer postings, faster builds.
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "us",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+    ]
+)
+_WORD = re.compile(r"\w+")
+_STEMS: dict[str, str] = {}
+_MAX_STEMS = 500_000
+
+
+def _stem_uncached(word: str) -> str:
+    n = len(word)
+    if n <= 3 or not word.endswith("s") or word[-1].isdigit():
+        return word
+    if word.endswith("ies") and n > 4 and word[-4] not in "ae":
+        return word[:-3] + "y"
+    if word.endswith("es") and word[-3] not in "aeo" and word[-3:] not in ("ses", "xes"):
+        return word[:-1]
+    if word.endswith(("ss", "us", "is")):
+        return word
+    return word[:-1]
+
+
+def stem(word: str) -> str:
+    """The light stem of a lower-case word: plurals to singular, nothing else."""
+    got = _STEMS.get(word)
+    if got is None:
+        got = _stem_uncached(word)
+        if len(_STEMS) < _MAX_STEMS:
+            _STEMS[word] = got
+    return got
+
+
+#: Greek letters as words (what ``$\\alpha$`` gave before LaTeX was rendered):
+#: ``α-stable`` is found by ``alpha`` and by ``α``; ``ΛCDM`` is ``lambda cdm``.
+_GREEK = {
+    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ϵ": "epsilon",
+    "ζ": "zeta", "η": "eta", "θ": "theta", "ϑ": "theta", "ι": "iota", "κ": "kappa",
+    "λ": "lambda", "μ": "mu", "µ": "mu", "ν": "nu", "ξ": "xi", "ο": "omicron", "π": "pi",
+    "ϖ": "pi", "ρ": "rho", "ϱ": "rho", "σ": "sigma", "ς": "sigma", "τ": "tau",
+    "υ": "upsilon", "φ": "phi", "ϕ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega",
+}  # fmt: skip
+_BEFORE_NFKD = str.maketrans(
+    # Super- and subscripts are words of their own (``∇²DFT``: ``2``, ``dft``),
+    # as ``$\\nabla^2$DFT`` was before LaTeX was rendered.
+    {c: f" {unicodedata.normalize('NFKD', c)} " for c in {*SUPERSCRIPTS.values(), *SUBSCRIPTS.values()}
+     if unicodedata.normalize("NFKD", c).isalnum()}
+    | {c: f" {name} " for c, name in _GREEK.items()}
+)  # fmt: skip
+
+
+def fold(text: str) -> str:
+    """Lower-case, with accents removed (``Balázs`` -> ``balazs``), Greek
+    letters spelled out (``α`` -> `` alpha ``) and super- and subscripts made
+    words (``x²`` -> ``x 2 ``)."""
+    s = text.lower()
+    if s.isascii():
+        return s
+    s = unicodedata.normalize("NFKD", s.translate(_BEFORE_NFKD))
+    return "".join(ch for ch in s if not unicodedata.combining(ch))
+
+
+def searchable(text: str) -> str:
+    """The text search matches for a digest's ``text``: what the reader shows
+    (its LaTeX rendered by :func:`reader.latex.render`: ``Poincar\\'e`` is
+    ``Poincaré``), folded (``poincare``)."""
+    return fold(render(text))
+
+
+def analyze(text: str) -> list[str]:
+    """The index terms of ``text``, in order (stop words dropped): the words
+    of :func:`searchable`, stemmed."""
+    stems = _STEMS
+    out: list[str] = []
+    append = out.append
+    for w in _WORD.findall(searchable(text)):
+        if w in STOP_WORDS:
+            continue
+        s = stems.get(w)
+        if s is None:
+            s = stem(w)
+        append(s)
+    return out
+
+
+def within_edits(a: str, b: str, k: int) -> bool:
+    """True when ``a`` becomes ``b`` in at most ``k`` single-letter insertions,
+    deletions or substitutions (Levenshtein distance, as Whoosh's automaton in
+    one segment). The one definition of ``word~`` used by the index (its
+    automaton's words are checked with it), the scan and the highlighter."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > k:
+        return False
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        best = cur[0]
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            best = min(best, cur[j])
+        if best > k:
+            return False
+        prev = cur
+    return prev[-1] <= k

@@ -1,0 +1,62 @@
+"""Generations on disk: the stamp that says a folder is ours, names of
+generations and builds, and small file helpers."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+#: Bump when the schema, the analyzer or the sidecar changes: older indexes are rebuilt.
+#: 5: text indexed as shown (LaTeX rendered), Greek letters and scripts as words.
+#: 6: fast postings hold positions (phrases and fields answered with numpy).
+INDEX_VERSION = 6
+STAMP_NAME = "digest-reader-index.json"
+SIDECAR_NAME = "hashes.json"
+STAMP_FORMAT = "digest-reader-index"
+#: tmp-* builds older than this are removed even if their owner seems alive.
+STALE_BUILD_SECONDS = 6 * 3600
+_GEN_RE = re.compile(r"^ix-[0-9a-f]{16}$")
+_TMP_RE = re.compile(r"^tmp-[0-9a-f]{16}$")
+_FAST_RE = re.compile(r"^fast-\w+\.bin$")
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except (OSError, ValueError, RecursionError):
+        return None
+
+
+def _stamp(token: str) -> dict[str, Any]:
+    import whoosh
+
+    return {
+        "format": STAMP_FORMAT,
+        "version": INDEX_VERSION,
+        "token": token,
+        "whoosh": whoosh.versionstring(),
+    }
+
+
+def _stamp_ok(folder: Path, token: str) -> bool:
+    data = _read_json(folder / STAMP_NAME)
+    return isinstance(data, dict) and data == _stamp(token)
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+# --------------------------------------------------------------------------

@@ -1,0 +1,855 @@
+"""The Whoosh index: a rebuildable cache in the cache folder.
+
+Layout of ``folder`` (``Paths.index_dir``)::
+
+    CURRENT                 name of the live generation ("ix-<token>")
+    ix-<token>/             a Whoosh index we wrote, with
+        digest-reader-index.json   our stamp (format, version, token)
+        hashes.json                sidecar: paper id -> content hash, same token
+        fast-<segment>.bin         fast postings of a segment of the full build
+    tmp-<token>/            a build in progress (holds "owner" = pid)
+    write.lock              our flock: one writer (sync/rebuild) at a time
+
+* A full build goes into ``tmp-<token>`` and is renamed to ``ix-<token>``, then
+  ``CURRENT`` is replaced atomically: searches use the old generation (or none)
+  until the swap.
+* :meth:`SearchIndex.sync` compares content hashes with the sidecar and
+  re-indexes only what differs, committing in batches of :data:`BATCH` papers
+  (each batch is visible to searches once committed).
+* A folder is opened only when its stamp matches (Whoosh stores its schema with
+  pickle: a folder we did not write is never opened). Any exception while
+  opening or reading marks the index damaged; the next :meth:`sync` rebuilds.
+* Under our lock, leftovers of a killed process are cleaned: Whoosh's
+  ``MAIN_WRITELOCK``, its ``*.tmp`` pools, ``tmp-*`` builds whose owner died,
+  fast postings of segments Whoosh merged away.
+* One indexed field, ``text`` (title, authors, tags, abstract in separate
+  position ranges, field boosts folded into the posting weights); a full build
+  writes segments directly through Whoosh's codec (:func:`write_segment`), in
+  2 forked processes for big libraries; queries of words and ``prefix*`` are
+  scored with numpy from the fast postings (:func:`reader.search.index.scorer.fast_search`).
+  See ``docs/search.md``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import threading
+import time
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as windex
+from whoosh import query as wq
+
+from reader.fileio import FileLock, atomic_write_text, is_temp
+from reader.model import Paper
+from reader.search import whoosh_private
+from reader.search.analysis import INDEX_FIELD, analyze
+from reader.search.index.bulk import Cancelled, Progress, _build_segments, _commit_segments
+from reader.search.index.fast import FastPostings, fast_name
+from reader.search.index.generations import (
+    _FAST_RE,
+    _GEN_RE,
+    _TMP_RE,
+    SIDECAR_NAME,
+    STALE_BUILD_SECONDS,
+    STAMP_NAME,
+    _pid_alive,
+    _read_json,
+    _stamp,
+    _stamp_ok,
+)
+from reader.search.index.schema import content_hash, doc_fields, make_codec, make_schema
+from reader.search.index.scorer import (
+    TIE_EPSILON,
+    _count_matches,
+    tree_search,
+)
+from reader.search.query import Node
+from reader.search.whoosh_query import to_whoosh
+
+#: Papers per commit during :meth:`SearchIndex.sync`.
+BATCH = 5000
+#: Above this many changed papers (and half the index), sync rebuilds instead.
+REBUILD_OVER = 20000
+#: A full build of more papers than this uses 2 processes (when there are 2 cores).
+PARALLEL_OVER = 20000
+
+
+class IndexUnavailable(Exception):
+    """The index cannot answer (missing, damaged, or being built)."""
+
+
+@dataclass
+class SyncReport:
+    """What :meth:`SearchIndex.sync` or :meth:`SearchIndex.rebuild` did."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    total: int = 0
+    rebuilt: bool = False
+    cancelled: bool = False
+    busy: bool = False
+    seconds: float = 0.0
+    #: Why a rebuild happened ("" when none): "missing", "damaged", "version", ...
+    reason: str = ""
+    error: str = ""
+
+    @property
+    def changed(self) -> int:
+        return self.added + self.updated + self.removed
+
+    def __str__(self) -> str:
+        if self.busy:
+            return "another process is updating the index; searched what is indexed"
+        if self.error:
+            return f"index not updated: {self.error}"
+        what = "rebuilt" if self.rebuilt else "updated"
+        why = f" ({self.reason})" if self.reason else ""
+        done = "cancelled" if self.cancelled else f"{what}{why}"
+        return (
+            f"index {done}: {self.added} added, {self.updated} changed, "
+            f"{self.removed} removed, {self.total} indexed"
+        )
+
+
+class SearchIndex:
+    """The full-text index over title, authors, abstract and tags.
+
+    Thread use: one thread may :meth:`sync` while others :meth:`search`; a
+    search uses the last committed state. Across processes, one writer at a
+    time (``write.lock``); a busy sync returns ``SyncReport(busy=True)``.
+    """
+
+    def __init__(self, folder: Path, procs: int | None = None) -> None:
+        self.folder = Path(folder)
+        #: Processes for a full build (None: 2 when the machine has 2+ cores).
+        self.procs = procs
+        self._lock = threading.RLock()
+        self._write_lock = threading.Lock()
+        self._ix: Any = None
+        self._gen: str | None = None
+        self._searcher: Any = None
+        self._hashes: dict[str, str] = {}
+        self._ids_by_docnum: list[str | None] | None = None
+        #: The same as a numpy object array (ids of many docnums at once).
+        self._id_array: Any = None
+        self._docnum_by_id: dict[str, int] | None = None
+        self._opened = False
+        self._checked_at = 0.0
+        self._current_stat: tuple[int, int] | None = None
+        #: Why the index cannot be used ("" when it can): missing, damaged, version...
+        self.problem = ""
+        self._papers: Mapping[str, Paper] | None = None
+        #: paper id -> (the Paper object hashed, its text lengths, the hash)
+        self._hash_cache: dict[str, tuple[Paper, tuple[int, int, int, int], str]] = {}
+        #: Fast postings by segment id (None: numpy missing or index closed).
+        self._fast: dict[str, FastPostings] | None = None
+        #: True after our own commit: the next search opens a new searcher.
+        self._stale = False
+
+    # ---------------------------------------------------------------- opening
+
+    def _current_name(self) -> str | None:
+        try:
+            name = (self.folder / "CURRENT").read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return name if _GEN_RE.match(name) else None
+
+    def _stat_current(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.folder / "CURRENT")
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_ino)
+
+    def _open(self) -> None:
+        """Open the live generation if it is ours and sound; else set ``problem``."""
+        self._close_searcher()
+        self._ix = None
+        self._gen = None
+        self._hashes = {}
+        self._opened = True
+        self._current_stat = self._stat_current()
+        name = self._current_name()
+        if name is None:
+            self.problem = "missing"
+            return
+        path = self.folder / name
+        token = name[3:]
+        if not _stamp_ok(path, token):
+            # Not stamped by us (or another version): never handed to Whoosh.
+            self.problem = "version"
+            return
+        side = _read_json(path / SIDECAR_NAME)
+        if (
+            not isinstance(side, dict)
+            or side.get("token") != token
+            or not isinstance(side.get("hashes"), dict)
+        ):
+            self.problem = "damaged"
+            return
+        try:
+            ix = windex.open_dir(str(path), schema=None)
+            self._ix = ix
+            searcher = ix.searcher()
+            searcher.doc_count_all()
+            self._load_fast(searcher)
+        except Exception:
+            self._ix = None
+            self.problem = "damaged"
+            return
+        self._ix = ix
+        self._searcher = searcher
+        self._gen = name
+        self._hashes = side["hashes"]  # str -> str: json gives strings, hashes compare
+        self.problem = ""
+
+    def _ensure_open(self) -> None:
+        if not self._opened:
+            self._open()
+            return
+        if self._stale and self._searcher is not None:
+            # We committed: open the new state now, without re-reading the sidecar.
+            self._stale = False
+            try:
+                self._new_searcher()
+            except Exception:
+                self._mark_damaged()
+            return
+        now = time.monotonic()
+        if now - self._checked_at < 1.0:
+            return
+        self._checked_at = now
+        if self._stat_current() != self._current_stat:
+            self._open()  # another process swapped in a new generation
+            return
+        if self._searcher is not None:
+            try:
+                self._refresh_searcher()
+            except Exception:
+                self._mark_damaged()
+
+    def _refresh_searcher(self) -> None:
+        """Follow another process's commits (and re-read its sidecar)."""
+        if self._searcher.up_to_date():
+            return
+        self._new_searcher()
+        side = _read_json(self.folder / (self._gen or "") / SIDECAR_NAME)
+        if isinstance(side, dict) and isinstance(side.get("hashes"), dict):
+            self._hashes = {str(k): str(v) for k, v in side["hashes"].items()}
+
+    def _new_searcher(self) -> None:
+        """A searcher on the last commit, reusing the open readers of segments
+        that did not change. Not Searcher.refresh(): whoosh-reloaded 2.7.5
+        reuses readers there with their old deletions (updated papers show
+        twice) and can bring back merged segments."""
+        from whoosh.reading import EmptyReader, MultiReader, SegmentReader
+        from whoosh.searching import Searcher as WSearcher
+
+        old = self._searcher
+        info = whoosh_private.read_toc(self._ix)
+        reusable: dict[str, Any] = {}
+        if old is not None:
+            for r, _ in old.ixreader.leaf_readers():
+                seg = r.segment()
+                if seg is not None:
+                    reusable[seg.segment_id()] = r
+        kept: set[int] = set()
+        readers: list[Any] = []
+        for seg in info.segments:
+            r = reusable.get(seg.segment_id())
+            if (
+                r is not None
+                and len(info.segments) > 1
+                and r.segment().deleted_count() == seg.deleted_count()
+            ):
+                kept.add(id(r))
+            else:
+                r = SegmentReader(self._ix.storage, info.schema, seg, generation=info.generation)
+            readers.append(r)
+        if not readers:
+            reader: Any = EmptyReader(info.schema)
+        elif len(readers) == 1:
+            reader = readers[0]
+        else:
+            reader = MultiReader(readers, generation=info.generation)
+        searcher = WSearcher(reader, fromindex=self._ix)
+        self._load_fast(searcher)
+        self._searcher = searcher
+        self._ids_by_docnum = None
+        self._id_array = None
+        self._docnum_by_id = None
+        if old is not None:
+            for r, _ in old.ixreader.leaf_readers():
+                if id(r) not in kept:
+                    with contextlib.suppress(Exception):
+                        r.close()
+
+    def _load_fast(self, searcher: Any) -> None:
+        """Map the fast postings files of ``searcher``'s segments (when numpy
+        is there; without it every query runs in Whoosh)."""
+        try:
+            import numpy  # noqa: F401
+        except ImportError:
+            self._fast = None
+            return
+        folder = Path(self._ix.storage.folder)
+        old = self._fast or {}
+        fast: dict[str, FastPostings] = {}
+        for sub, _ in searcher.leaf_searchers():
+            seg = sub.reader().segment()
+            if seg is None:
+                continue
+            sid = seg.segment_id()
+            got = old.get(sid)
+            if got is None:
+                path = folder / fast_name(sid)
+                if path.exists():
+                    got = FastPostings(path)
+            if got is not None:
+                fast[sid] = got
+        self._fast = fast
+
+    def _close_searcher(self) -> None:
+        if self._searcher is not None:
+            with contextlib.suppress(Exception):
+                self._searcher.close()
+        self._searcher = None
+        self._fast = None
+        self._stale = False
+        self._ids_by_docnum = None
+        self._id_array = None
+        self._docnum_by_id = None
+
+    def _mark_damaged(self) -> None:
+        self._close_searcher()
+        self._ix = None
+        self.problem = "damaged"
+
+    @property
+    def usable(self) -> bool:
+        """True when searches can use the index now."""
+        with self._lock:
+            self._ensure_open()
+            return self._searcher is not None
+
+    def indexed_hashes(self) -> Mapping[str, str]:
+        """Paper id -> content hash of what is committed (empty when unusable)."""
+        with self._lock:
+            self._ensure_open()
+            return self._hashes if self._searcher is not None else {}
+
+    @property
+    def generation(self) -> tuple[str | None, int]:
+        """Changes whenever what searches see changes."""
+        s = self._searcher
+        return (self._gen, id(s) if s is not None else 0)
+
+    def close(self) -> None:
+        with self._lock:
+            self._close_searcher()
+            self._ix = None
+            self._opened = False
+
+    # -------------------------------------------------------------- searching
+
+    def _get_searcher(self) -> Any:
+        self._ensure_open()
+        if self._searcher is None:
+            raise IndexUnavailable(self.problem or "missing")
+        return self._searcher
+
+    def _id_maps(self, searcher: Any) -> tuple[list[str | None], dict[str, int]]:
+        if self._ids_by_docnum is None or self._docnum_by_id is None:
+            ids: list[str | None] = [None] * searcher.doc_count_all()
+            fast = self._fast or {}
+            for sub, offset in searcher.leaf_searchers():
+                reader = sub.reader()
+                seg = reader.segment()
+                fp = fast.get(seg.segment_id()) if seg is not None else None
+                got = fp.ids() if fp is not None else None
+                if got is not None and len(got) == reader.doc_count_all():
+                    ids[offset : offset + len(got)] = got
+                    if seg.has_deletions():
+                        for d in seg.deleted_docs():
+                            ids[offset + d] = None
+                else:
+                    for docnum, fields in reader.iter_docs():
+                        ids[offset + docnum] = fields.get("id")
+            self._ids_by_docnum = ids
+            self._docnum_by_id = {pid: n for n, pid in enumerate(ids) if pid is not None}
+        return self._ids_by_docnum, self._docnum_by_id
+
+    def search(
+        self, q: Node | wq.Query, limit: int | None = 50, only: Collection[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """Ranked ``(id, score)``; ``only`` restricts to those ids. Raises
+        :class:`IndexUnavailable` when the index cannot answer."""
+        return self.search_counted(q, limit, only)[0]
+
+    def search_counted(
+        self,
+        q: Node | wq.Query,
+        limit: int | None = 50,
+        only: Collection[str] | None = None,
+        exclude: Collection[str] = (),
+    ) -> tuple[list[tuple[str, float]], int]:
+        """:meth:`search`, plus the exact number of matches. ``exclude``: ids
+        left out of both (papers still indexed that the library no longer has).
+
+        ``q`` is a text tree (:mod:`reader.search.query`): scored with numpy
+        over the postings by :func:`~reader.search.index.scorer.tree_search`
+        (without numpy: by Whoosh's matchers, through
+        :func:`~reader.search.whoosh_query.to_whoosh`). A ``whoosh.query``
+        object runs in Whoosh's matchers: with a ``limit`` they skip what
+        cannot rank, so they do not know how many documents match; the
+        matches are then counted in a second pass over the matching ids."""
+        with self._lock:
+            searcher = self._get_searcher()
+            try:
+                flt = None
+                mask: set[int] | None = None
+                if only is not None or exclude:
+                    _, by_id = self._id_maps(searcher)
+                    if only is not None:
+                        flt = {by_id[p] for p in only if p in by_id}
+                        if not flt:
+                            return [], 0
+                    mask = {by_id[p] for p in exclude if p in by_id} or None
+                    if flt is not None and mask:
+                        flt -= mask
+                        mask = None
+                if not isinstance(q, wq.Query) and self._fast is not None:
+                    found, scores, total = tree_search(searcher, self._fast, q, limit, flt, mask)
+                    return self._hits(searcher, found, scores), total
+                else:
+                    wquery = q if isinstance(q, wq.Query) else to_whoosh(q)
+                    docs, total = self._whoosh_search(searcher, wquery, limit, flt, mask)
+                if len(docs) > 200 or self._ids_by_docnum is not None:
+                    ids, _ = self._id_maps(searcher)
+                    hits = [(ids[d] or "", float(s)) for s, d in docs if ids[d]]
+                else:
+                    stored = searcher.stored_fields
+                    hits = [(stored(d)["id"], float(s)) for s, d in docs]
+                return hits, total
+            except IndexUnavailable:
+                raise
+            except Exception as exc:
+                self._mark_damaged()
+                raise IndexUnavailable("damaged") from exc
+
+    def _hits(self, searcher: Any, docs: Any, scores: Any) -> list[tuple[str, float]]:
+        """``(id, score)`` of numpy docnums and scores, in their order."""
+        if len(docs) <= 200 and self._ids_by_docnum is None:
+            stored = searcher.stored_fields
+            return [
+                (stored(d)["id"], s) for d, s in zip(docs.tolist(), scores.tolist(), strict=True)
+            ]
+        if self._id_array is None:
+            import numpy as np
+
+            ids, _ = self._id_maps(searcher)
+            self._id_array = np.array(ids, dtype=object)
+        pids = self._id_array[docs].tolist()
+        return [(p, s) for p, s in zip(pids, scores.tolist(), strict=True) if p]
+
+    def _whoosh_search(
+        self, searcher: Any, q: wq.Query, limit: int | None, flt: Any, mask: Any
+    ) -> tuple[list[Any], int]:
+        results = searcher.search(q, limit=limit, terms=False, filter=flt, mask=mask)
+        docs = results.top_n
+        full = limit is not None and len(docs) >= limit
+        if full and limit:
+            docs = self._with_ties(searcher, q, docs, limit, flt, mask)
+        # Not len(results) when full: even when Whoosh says that count is exact,
+        # its collector has replaced matchers by leaner ones that drop documents
+        # which cannot rank (``title:graph*`` at limit 25: 333 of 564).
+        total = _count_matches(searcher, q, flt, mask) if full else len(docs)
+        return docs, total
+
+    @staticmethod
+    def _with_ties(
+        searcher: Any, q: wq.Query, docs: list[Any], limit: int, flt: Any, mask: Any
+    ) -> list[Any]:
+        """``docs`` (Whoosh's best ``limit``) plus every document tied with the
+        last of them: Whoosh breaks ties by document number, which differs from
+        build to build; the engine orders them (newer first, then id)."""
+        cut = min(float(s) for s, _ in docs)
+        eps = TIE_EPSILON * max(1.0, abs(cut))
+        grow = limit
+        while len(docs) >= grow:
+            grow *= 2
+            docs = searcher.search(q, limit=grow, terms=False, filter=flt, mask=mask).top_n
+            if float(docs[-1][0]) < cut - eps:
+                break
+        return [(s, d) for s, d in docs if float(s) >= cut - eps]
+
+    def matching(self, q: wq.Query) -> set[str]:
+        """Every id matching ``q`` (unscored)."""
+        with self._lock:
+            searcher = self._get_searcher()
+            try:
+                ids, _ = self._id_maps(searcher)
+                matcher = q.matcher(searcher)
+                out: set[str] = set()
+                for d in matcher.all_ids():
+                    pid = ids[d] if d < len(ids) else None
+                    if pid:
+                        out.add(pid)
+                return out
+            except Exception as exc:
+                self._mark_damaged()
+                raise IndexUnavailable("damaged") from exc
+
+    def more_like(
+        self, pid: str, limit: int = 20, paper: Paper | None = None
+    ) -> list[tuple[str, float]]:
+        """Papers like ``pid``: its key terms (title and abstract, re-analysed
+        from ``paper`` or the last synced papers, weighted by idf) as an Or query."""
+        if paper is None and self._papers is not None:
+            paper = self._papers.get(pid)
+        if paper is None:
+            return []
+        with self._lock:
+            searcher = self._get_searcher()
+            try:
+                q = self._like_query(searcher, paper)
+                if q is None:
+                    return []
+                results = searcher.search(q, limit=limit + 1, terms=False, mask=wq.Term("id", pid))
+                stored = searcher.stored_fields
+                out = [(stored(d)["id"], float(s)) for s, d in results.top_n]
+                return [(i, s) for i, s in out if i != pid][:limit]
+            except Exception as exc:
+                self._mark_damaged()
+                raise IndexUnavailable("damaged") from exc
+
+    @staticmethod
+    def _like_query(searcher: Any, paper: Paper, numterms: int = 14) -> wq.Query | None:
+        counts: dict[str, float] = {}
+        for w in analyze(paper.title):
+            counts[w] = counts.get(w, 0.0) + 2.0
+        for w in analyze(paper.abstract):
+            counts[w] = counts.get(w, 0.0) + 1.0
+        scored: list[tuple[float, str]] = []
+        for w, tf in counts.items():
+            if len(w) < 3 or w.isdigit():
+                continue
+            df = searcher.doc_frequency(INDEX_FIELD, w)
+            if df <= 1:
+                continue  # only this paper has it
+            scored.append((tf * searcher.idf(INDEX_FIELD, w), w))
+        scored.sort(reverse=True)
+        top = scored[:numterms]
+        if not top:
+            return None
+        best = top[0][0] or 1.0
+        parts: list[wq.Query] = [wq.Term(INDEX_FIELD, w, boost=weight / best) for weight, w in top]
+        return wq.Or(parts)
+
+    # ---------------------------------------------------------------- writing
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[bool]:
+        """Hold our in-process and on-disk write locks (yields False when busy)."""
+        if not self._write_lock.acquire(blocking=False):
+            yield False
+            return
+        lock: FileLock | None = None
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            lock = FileLock(self.folder / "write.lock")
+            if not lock.acquire():
+                yield False
+                return
+            self._clean_leftovers()
+            yield True
+        finally:
+            if lock is not None:
+                lock.release()
+            self._write_lock.release()
+
+    def _clean_leftovers(self) -> None:
+        """Under the write lock: remove what a killed writer left behind."""
+        current = self._current_name()
+        now = time.time()
+        try:
+            entries = list(os.scandir(self.folder))
+        except OSError:
+            return
+        for entry in entries:
+            path = Path(entry.path)
+            if _TMP_RE.match(entry.name):
+                owner = _read_json(path / "owner")
+                alive = isinstance(owner, int) and owner != os.getpid() and _pid_alive(owner)
+                try:
+                    age = now - entry.stat().st_mtime
+                except OSError:
+                    age = 0
+                if not alive or age > STALE_BUILD_SECONDS:
+                    shutil.rmtree(path, ignore_errors=True)
+            elif _GEN_RE.match(entry.name) and entry.name != current:
+                shutil.rmtree(path, ignore_errors=True)
+            elif is_temp(entry.name) or (
+                entry.name.startswith(".CURRENT.") and entry.name.endswith(".tmp")
+            ):
+                with contextlib.suppress(OSError):
+                    path.unlink()
+        if current is not None:
+            self._clean_generation(self.folder / current)
+
+    def _clean_generation(self, path: Path) -> None:
+        with contextlib.suppress(OSError):
+            (path / "MAIN_WRITELOCK").unlink()
+        try:
+            entries = list(os.scandir(path))
+        except OSError:
+            return
+        live: set[str] | None = None
+        if self._ix is not None and self._gen == path.name:
+            with contextlib.suppress(Exception):
+                live = {fast_name(seg.segment_id()) for seg in whoosh_private.segments(self._ix)}
+        for entry in entries:
+            if live is not None and _FAST_RE.match(entry.name) and entry.name not in live:
+                # the fast postings of a segment Whoosh merged away
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+            elif entry.name.endswith(".tmp") or is_temp(entry.name):
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
+
+    def sync(
+        self,
+        papers: Mapping[str, Paper],
+        progress: Progress | None = None,
+        cancelled: Cancelled | None = None,
+    ) -> SyncReport:
+        """Bring the index in line with ``papers``: add, update and remove only
+        what differs (by content hash). A missing, damaged or foreign index is
+        rebuilt. Never raises for index trouble (see ``SyncReport.error``)."""
+        start = time.monotonic()
+        self._papers = papers
+        with self._writing() as ok:
+            if not ok:
+                return SyncReport(busy=True, total=len(self._hashes))
+            with self._lock:
+                if not self._opened or self._searcher is None:
+                    self._open()
+                else:
+                    self._checked_at = 0.0  # look for another process's commits now
+                    self._ensure_open()
+                problem = self.problem
+                old = dict(self._hashes)
+            if problem:
+                report = self._build(papers, progress, cancelled)
+                report.reason = problem
+                report.seconds = time.monotonic() - start
+                return report
+            new, changed, removed = self._changes(papers, old)
+            if len(changed) + len(removed) > max(REBUILD_OVER, len(old) // 2):
+                report = self._build(papers, progress, cancelled)
+                report.reason = "many changes"
+                report.seconds = time.monotonic() - start
+                return report
+            report = self._update(papers, new, old, changed, removed, progress, cancelled)
+            report.seconds = time.monotonic() - start
+            return report
+
+    def _changes(
+        self, papers: Mapping[str, Paper], old: Mapping[str, str]
+    ) -> tuple[dict[str, str], list[str], list[str]]:
+        """(new hashes of the changed papers, changed ids, removed ids). A hash
+        is re-computed only for a paper object not seen at the last sync or
+        whose text lengths changed (hashing 100k abstracts takes ~0.5 s; this
+        loop ~0.1 s)."""
+        cache = self._hash_cache
+        get = cache.get
+        old_get = old.get
+        new: dict[str, str] = {}
+        for pid, p in papers.items():
+            c = get(pid)
+            key = (len(p.title), len(p.abstract), len(p.authors), len(p.tags))
+            if c is None or c[0] is not p or c[1] != key:
+                h = content_hash(p)
+                cache[pid] = (p, key, h)
+            else:
+                h = c[2]
+            if old_get(pid) != h:
+                new[pid] = h
+        removed = [pid for pid in old if pid not in papers]
+        if len(cache) > len(papers) + 1000:
+            self._hash_cache = {pid: c for pid, c in cache.items() if pid in papers}
+        return new, list(new), removed
+
+    def rebuild(
+        self,
+        papers: Mapping[str, Paper],
+        progress: Progress | None = None,
+        cancelled: Cancelled | None = None,
+    ) -> SyncReport:
+        """Build a new index of ``papers`` from scratch and swap it in."""
+        start = time.monotonic()
+        self._papers = papers
+        with self._writing() as ok:
+            if not ok:
+                return SyncReport(busy=True, total=len(self._hashes))
+            report = self._build(papers, progress, cancelled)
+            report.reason = report.reason or "asked"
+            report.seconds = time.monotonic() - start
+            return report
+
+    def _update(
+        self,
+        papers: Mapping[str, Paper],
+        new: dict[str, str],
+        old: dict[str, str],
+        changed: list[str],
+        removed: list[str],
+        progress: Progress | None,
+        cancelled: Cancelled | None,
+    ) -> SyncReport:
+        report = SyncReport(total=len(old))
+        work: list[tuple[str, bool]] = [(pid, True) for pid in removed]
+        work += [(pid, False) for pid in changed]
+        if not work:
+            return report
+        assert self._gen is not None
+        gen_path = self.folder / self._gen
+        token = self._gen[3:]
+        hashes = dict(old)
+        done = 0
+        total = len(work)
+        try:
+            for first in range(0, total, BATCH):
+                batch = work[first : first + BATCH]
+                writer = self._ix.writer(limitmb=128, codec=make_codec(), compound=False)
+                # Deletions look ids up with our open searcher when it shows the
+                # generation this writer starts from (the writer's own searcher
+                # would open every segment again: ~0.1 s at 100k papers).
+                with self._lock:
+                    known = self._searcher
+                    if known is not None and (
+                        self._stale or known.ixreader.generation() != writer.generation - 1
+                    ):
+                        known = None
+                try:
+                    for pid, is_removal in batch:
+                        if cancelled is not None and cancelled():
+                            writer.cancel()
+                            report.cancelled = True
+                            return report
+                        if is_removal:
+                            writer.delete_by_term("id", pid, searcher=known)
+                            hashes.pop(pid, None)
+                            report.removed += 1
+                        else:
+                            # delete first even for new ids: a crash between a commit
+                            # and the sidecar write must not duplicate papers.
+                            writer.delete_by_term("id", pid, searcher=known)
+                            writer.add_document(**doc_fields(papers[pid]))
+                            if pid in old:
+                                report.updated += 1
+                            else:
+                                report.added += 1
+                            hashes[pid] = new[pid]
+                        done += 1
+                        if progress is not None and done % 500 == 0:
+                            progress(done, total)
+                except BaseException:
+                    with contextlib.suppress(Exception):
+                        writer.cancel()
+                    raise
+                small = len(batch) < 1000 and self._segment_count() < 12
+                writer.commit(merge=not small)
+                atomic_write_text(
+                    gen_path / SIDECAR_NAME,
+                    json.dumps({"token": token, "hashes": hashes}, separators=(",", ":")),
+                )
+                with self._lock:
+                    self._hashes = dict(hashes)
+                    self._stale = True  # the next search opens a new searcher
+                if progress is not None:
+                    progress(done, total)
+        except Exception as exc:
+            report.error = f"{type(exc).__name__}: {exc}"
+            with self._lock:
+                self._mark_damaged()
+            return report
+        report.total = len(hashes)
+        return report
+
+    def _segment_count(self) -> int:
+        try:
+            return len(whoosh_private.segments(self._ix))
+        except Exception:
+            return 0
+
+    def _build(
+        self,
+        papers: Mapping[str, Paper],
+        progress: Progress | None,
+        cancelled: Cancelled | None,
+    ) -> SyncReport:
+        report = SyncReport(rebuilt=True)
+        token = secrets.token_hex(8)
+        tmp = self.folder / f"tmp-{token}"
+        final = self.folder / f"ix-{token}"
+        total = len(papers)
+        try:
+            tmp.mkdir(parents=True)
+            (tmp / "owner").write_text(str(os.getpid()), encoding="utf-8")
+            ix = windex.create_in(str(tmp), make_schema())
+            procs = self.procs
+            if procs is None:
+                procs = 2 if (os.cpu_count() or 1) >= 2 and total >= PARALLEL_OVER else 1
+            items = list(papers.values())
+            segments = _build_segments(ix, items, max(1, procs), progress, cancelled)
+            if segments is None:
+                report.cancelled = True
+                ix.close()
+                shutil.rmtree(tmp, ignore_errors=True)
+                return report
+            hashes: dict[str, str] = {}
+            for pid, paper in papers.items():
+                h = content_hash(paper)
+                hashes[pid] = h
+                key = (len(paper.title), len(paper.abstract), len(paper.authors), len(paper.tags))
+                self._hash_cache[pid] = (paper, key, h)
+            _commit_segments(ix, segments)
+            ix.close()
+            atomic_write_text(
+                tmp / SIDECAR_NAME,
+                json.dumps({"token": token, "hashes": hashes}, separators=(",", ":")),
+            )
+            atomic_write_text(tmp / STAMP_NAME, json.dumps(_stamp(token)))
+            with contextlib.suppress(OSError):
+                (tmp / "owner").unlink()
+            previous = self._current_name()
+            os.rename(tmp, final)
+            atomic_write_text(self.folder / "CURRENT", final.name)
+        except Exception as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            report.error = f"{type(exc).__name__}: {exc}"
+            return report
+        with self._lock:
+            self._open()
+        if previous and previous != final.name:
+            # Searchers still open on it keep working (open files survive unlink).
+            shutil.rmtree(self.folder / previous, ignore_errors=True)
+        if progress is not None:
+            progress(total, total)
+        report.added = total
+        report.total = total
+        return report
