@@ -7,6 +7,7 @@ objects (library, state, searcher) belong to the app.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shlex
 import subprocess
@@ -57,6 +58,10 @@ DEBOUNCE = 0.15
 FOLLOW_REPEAT = 0.035
 #: While a key repeats, the abstract pane follows this long after the last move.
 FOLLOW_DELAY = 0.05
+#: When set, names a file that gets one line each time a search's outcome is
+#: painted: ``[time.monotonic(), text, what, total, exact]`` in JSON, ``what``
+#: being results, error or cleared (``benchmarks/typing_bench.py`` reads it).
+SHOWN_LOG_VAR = "DIGEST_READER_SHOWN_LOG"
 
 
 @dataclass
@@ -118,6 +123,7 @@ class MainScreen(Screen[None]):
         """The last star/tag change, for ``.``."""
         self._read_timer: Any = None
         self._search_generation = 0
+        self._shown_log = os.environ.get(SHOWN_LOG_VAR) or None
 
     @property
     def dapp(self) -> DigestApp:
@@ -326,11 +332,13 @@ class MainScreen(Screen[None]):
         if error is not None:
             if generation == self._search_generation:
                 self.search_bar.show_error(f"Invalid query: {error}")
+                self._log_shown(text, "error")
             return False
         if not text.strip():
             self.search_bar.show_error(None)
             if self.view.kind == "search":
                 self.set_view(self.base, keep=self._current_id())
+            self._log_shown(text, "cleared")
             return True
         if generation != self._search_generation or self.search_bar.value != text:
             return True  # the box moved on: these results are stale
@@ -351,7 +359,22 @@ class MainScreen(Screen[None]):
         if self.view.kind == "search" and self.view.order:
             view = view.sorted(self.view.order)  # the order chosen stays while typing
         self.set_view(view)
+        self._log_shown(text, "results")
         return True
+
+    def _log_shown(self, text: str, what: str) -> None:
+        """Once the screen has painted it, note a search's outcome in the
+        file named by ``$DIGEST_READER_SHOWN_LOG`` (see ``SHOWN_LOG_VAR``)."""
+        if self._shown_log is None:
+            return
+        log, view = self._shown_log, self.view
+
+        def write() -> None:
+            line = json.dumps([time.monotonic(), text, what, view.total, view.exact])
+            with open(log, "a", encoding="utf-8") as fh:
+                fh.write(line + "\n")
+
+        self.call_after_refresh(write)
 
     def submit_search(self, text: str) -> None:
         """Enter in the box: show the results and move to the first one."""
