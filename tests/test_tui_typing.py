@@ -28,11 +28,16 @@ class HeldEngine:
         self.holds = holds
         self.started = threading.Event()
         self.release = threading.Event()
+        self.finished = threading.Event()
 
     def search(self, text: str, *args: Any, **kw: Any) -> Any:
         if self.holds(text) and not self.started.is_set():
             self.started.set()
             self.release.wait(HOLD_LIMIT)
+            try:
+                return self.inner.search(text, *args, **kw)
+            finally:
+                self.finished.set()
         return self.inner.search(text, *args, **kw)
 
     def __getattr__(self, name: str) -> Any:
@@ -122,3 +127,26 @@ async def test_a_slow_search_after_enter_never_replaces_what_was_typed_next(log:
         assert [p.title for p in app.main.papers.papers] == [
             "Diffusion Transformers for Video Generation at Scale"
         ]
+
+
+async def test_a_slow_search_after_enter_leaves_the_cursor_of_the_list_shown_since(
+    log: Path,
+) -> None:
+    app, engine = held_app(only_diffusion)
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"diffusion", "enter")
+        await until(pilot, engine.started.is_set, "the slow search started")
+        await until(pilot, lambda: "searching" in screen_text(app), "Enter said it is searching")
+        await pilot.press("escape", "a", "j", "j", "j")  # every paper, three down
+        await pilot.pause()
+        where = app.main.papers.current
+        assert app.main.papers.cursor == 3 and where is not None
+        before = shown(log)
+        engine.release.set()
+        await until(pilot, engine.finished.is_set, "the slow search ended")
+        await searched(pilot, app)
+        await pilot.pause(0.3)
+        assert app.main.papers.current is where
+        assert "All papers" in screen_text(app)
+        assert shown(log) == before

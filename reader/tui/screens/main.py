@@ -415,6 +415,8 @@ class MainScreen(Screen[None]):
             return
         except Exception:
             return  # a stale search that was skipped
+        if generation != self._search_generation:
+            return  # the box or the list moved on: the cursor stays where it is
         self._present(text, generation, result, None)
         self.papers.move_to(0)
 
