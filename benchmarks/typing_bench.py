@@ -384,10 +384,10 @@ async def _headless(
     return done, info
 
 
-#: Headless runs: (text, seconds) of each query the app ran in its search
+#: Headless runs: (text, seconds, when it ended) of each query the app ran in its search
 #: thread (expansion of the word being typed, engine, ranking), to tell the
 #: engine's share from the screen's.
-ENGINE: list[tuple[str, float]] = []
+ENGINE: list[tuple[str, float, float]] = []
 
 
 def _timed(search: Any) -> Any:
@@ -395,7 +395,8 @@ def _timed(search: Any) -> Any:
         t = time.monotonic()
         got = search(self, text, current)
         if got is not None:  # None: skipped, the box had moved on
-            ENGINE.append((text, time.monotonic() - t))
+            now = time.monotonic()
+            ENGINE.append((text, now - t, now))
         return got
 
     timed.timed = True  # type: ignore[attr-defined]
@@ -519,7 +520,7 @@ def report(runs: dict[float, list[Typed]], engine: list[tuple[str, float]], cold
     print(
         f"    {'shape':30} {'keys':>5} {'p50':>6} {'p95':>6} {'max':>6} {'own':>5}"
         + "".join(f" {f'last@{r:g}/s p50/p95/max':>24}" for r in sorted(runs))
-        + "  engine p50/p95/max, count shown"
+        + "  engine p50/p95/max, paint p50/max, count shown"
     )
     for shape in SHAPES:
         typed = [t for t in runs[slow] if t.shape == shape]
@@ -553,9 +554,19 @@ def report(runs: dict[float, list[Typed]], engine: list[tuple[str, float]], cold
                 else f" {'-':>24}"
             )
         texts = {text for t in typed for _, text in t.keys}
-        eng = [d for text, d in engine if text in texts]
+        eng = [d for text, d, _ in engine if text in texts]
         if eng:
             line += f"  engine {ms(statistics.median(eng))}/{ms(pct(eng, 0.95))}/{ms(max(eng))}"
+        # From the engine's answer to the paint of the same text.
+        paint = [
+            min(x.at for x in hit) - end
+            for text, _, end in engine
+            if text in texts
+            for hit in [[x for t in typed for x in t.shown if x.text == text and x.at >= end]]
+            if hit
+        ]
+        if paint:
+            line += f", paint {ms(statistics.median(paint))}/{ms(max(paint))}"
         results = [t.last_result() for t in typed]
         about = sum(1 for s in results if s is not None and not s.exact)
         errors = sum(1 for s in results if s is not None and s.what == "error")
@@ -568,12 +579,11 @@ def report(runs: dict[float, list[Typed]], engine: list[tuple[str, float]], cold
             f" {ms(pct(every, 0.95)):>6} {ms(max(every)):>6}"
         )
     target = (
-        f"    targets at {slow:g} keys/s: p95 <= {TARGET_P95:.0f} ms, max <= {TARGET_MAX:.0f} ms"
+        f"    targets: every key at 10 keys/s p95 <= {TARGET_P95:.0f} ms, max <= {TARGET_MAX:.0f}"
+        f" ms; the last key at 30 keys/s <= {TARGET_LAST30:.0f} ms"
     )
-    if len(runs) > 1:
-        target += f"; at 30 keys/s the last key <= {TARGET_LAST30:.0f} ms"
     if cold:
-        target += " (issue 12 item 5 during the first build: p95 <= 200 ms, count 'about')"
+        target += "; during the first build (item 5) p95 <= 200 ms, the count 'about'"
     print(target + "  (own: keys whose own results were painted before the next key)")
 
 
@@ -630,7 +640,7 @@ def main(argv: list[str]) -> int:
             warm_index(kind, home, None, path)
             corpus = open_library(paths_in(home), Config(), extra=[REAL]).papers
             print(f"  {len(corpus):,} papers")
-        elif not args.cold or args.tmux:
+        elif not args.cold and not args.tmux:
             warm_index(kind, home, papers, None)
         if args.tmux and papers is not None:
             path = write_bulk_digests(papers, home / "digests")
@@ -641,7 +651,7 @@ def main(argv: list[str]) -> int:
         if args.cold:
             rates = rates[:1]
         runs: dict[float, list[Typed]] = {}
-        engine: list[tuple[str, float]] = []
+        engine: list[tuple[str, float, float]] = []
         for rate in rates:
             if args.cold:
                 shutil.rmtree(paths_in(home).index_dir, ignore_errors=True)
