@@ -150,3 +150,20 @@ async def test_a_slow_search_after_enter_leaves_the_cursor_of_the_list_shown_sin
         assert app.main.papers.current is where
         assert "All papers" in screen_text(app)
         assert shown(log) == before
+
+
+async def test_a_search_on_screen_runs_again_when_the_index_is_built(log: Path) -> None:
+    from reader.tui.app import IndexDone
+
+    app = make_app()
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"diffusion", "enter", "j")
+        await until(pilot, lambda: len(shown(log)) == 1, "the results were shown")
+        where = app.main.papers.current
+        assert app.main.papers.cursor == 1 and where is not None
+        app.post_message(IndexDone())
+        await until(pilot, lambda: len(shown(log)) == 2, "the search ran again", timeout=15)
+        assert shown(log)[-1][1:3] == ("diffusion", "results")
+        assert app.main.papers.current is where  # the cursor stayed on its paper
+        assert "Search: diffusion · 2 papers" in screen_text(app)

@@ -185,9 +185,8 @@ class MainScreen(Screen[None]):
                 self.base = self.base.sorted(order)
         if self.view.kind == "all":
             self.set_view(self.base, keep=self._current_id())
-        elif self.view.kind == "search" and self.search_bar.value:
-            self._search_generation += 1
-            self.run_search(self.search_bar.value, self._search_generation)
+        else:
+            self.rerun_search()
         if self.sidebar.display:
             self.fill_sidebar()
 
@@ -304,6 +303,18 @@ class MainScreen(Screen[None]):
 
     # -- search ---------------------------------------------------------------
 
+    def rerun_search(self) -> None:
+        """Run the search in the box again (the library or the index changed
+        under it: exact scores, counts no longer "about"), the cursor staying
+        on its paper."""
+        if self.view.kind == "search" and self.search_bar.value:
+            self._search_generation += 1
+            self._rerun = (self._search_generation, self._current_id())
+            self.run_search(self.search_bar.value, self._search_generation)
+
+    #: (generation, paper id) of a search run again: its results keep the cursor.
+    _rerun: tuple[int, str | None] = (-1, None)
+
     @on(Input.Changed, "#search")
     def search_changed(self, event: Input.Changed) -> None:
         self._search_generation += 1
@@ -358,7 +369,7 @@ class MainScreen(Screen[None]):
         view.natural = natural
         if self.view.kind == "search" and self.view.order:
             view = view.sorted(self.view.order)  # the order chosen stays while typing
-        self.set_view(view)
+        self.set_view(view, keep=self._rerun[1] if self._rerun[0] == generation else None)
         self._log_shown(text, "results")
         return True
 
