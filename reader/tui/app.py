@@ -301,6 +301,8 @@ class DigestApp(FetchingMixin, App[int]):
     def on_index_done(self, message: IndexDone) -> None:
         with contextlib.suppress(LookupError):
             self.main.status.set_progress(1, 1)
+            if not message.error and not message.cancelled:
+                self.main.rerun_search()  # scanned papers now have their index scores
         if message.error:
             self.notify(
                 f"{tx.line(message.error)}. Search still works: it scans every paper "

@@ -7,6 +7,7 @@ objects (library, state, searcher) belong to the app.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shlex
 import subprocess
@@ -57,6 +58,10 @@ DEBOUNCE = 0.15
 FOLLOW_REPEAT = 0.035
 #: While a key repeats, the abstract pane follows this long after the last move.
 FOLLOW_DELAY = 0.05
+#: When set, names a file that gets one line each time a search's outcome is
+#: painted: ``[time.monotonic(), text, what, total, exact]`` in JSON, ``what``
+#: being results, error or cleared (``benchmarks/typing_bench.py`` reads it).
+SHOWN_LOG_VAR = "DIGEST_READER_SHOWN_LOG"
 
 
 @dataclass
@@ -118,6 +123,7 @@ class MainScreen(Screen[None]):
         """The last star/tag change, for ``.``."""
         self._read_timer: Any = None
         self._search_generation = 0
+        self._shown_log = os.environ.get(SHOWN_LOG_VAR) or None
 
     @property
     def dapp(self) -> DigestApp:
@@ -179,9 +185,8 @@ class MainScreen(Screen[None]):
                 self.base = self.base.sorted(order)
         if self.view.kind == "all":
             self.set_view(self.base, keep=self._current_id())
-        elif self.view.kind == "search" and self.search_bar.value:
-            self._search_generation += 1
-            self.run_search(self.search_bar.value, self._search_generation)
+        else:
+            self.rerun_search()
         if self.sidebar.display:
             self.fill_sidebar()
 
@@ -298,6 +303,18 @@ class MainScreen(Screen[None]):
 
     # -- search ---------------------------------------------------------------
 
+    def rerun_search(self) -> None:
+        """Run the search in the box again (the library or the index changed
+        under it: exact scores, counts no longer "about"), the cursor staying
+        on its paper."""
+        if self.view.kind == "search" and self.search_bar.value:
+            self._search_generation += 1
+            self._rerun = (self._search_generation, self._current_id())
+            self.run_search(self.search_bar.value, self._search_generation)
+
+    #: (generation, paper id) of a search run again: its results keep the cursor.
+    _rerun: tuple[int, str | None] = (-1, None)
+
     @on(Input.Changed, "#search")
     def search_changed(self, event: Input.Changed) -> None:
         self._search_generation += 1
@@ -326,11 +343,13 @@ class MainScreen(Screen[None]):
         if error is not None:
             if generation == self._search_generation:
                 self.search_bar.show_error(f"Invalid query: {error}")
+                self._log_shown(text, "error")
             return False
         if not text.strip():
             self.search_bar.show_error(None)
             if self.view.kind == "search":
                 self.set_view(self.base, keep=self._current_id())
+            self._log_shown(text, "cleared")
             return True
         if generation != self._search_generation or self.search_bar.value != text:
             return True  # the box moved on: these results are stale
@@ -350,8 +369,23 @@ class MainScreen(Screen[None]):
         view.natural = natural
         if self.view.kind == "search" and self.view.order:
             view = view.sorted(self.view.order)  # the order chosen stays while typing
-        self.set_view(view)
+        self.set_view(view, keep=self._rerun[1] if self._rerun[0] == generation else None)
+        self._log_shown(text, "results")
         return True
+
+    def _log_shown(self, text: str, what: str) -> None:
+        """Once the screen has painted it, note a search's outcome in the
+        file named by ``$DIGEST_READER_SHOWN_LOG`` (see ``SHOWN_LOG_VAR``)."""
+        if self._shown_log is None:
+            return
+        log, view = self._shown_log, self.view
+
+        def write() -> None:
+            line = json.dumps([time.monotonic(), text, what, view.total, view.exact])
+            with open(log, "a", encoding="utf-8") as fh:
+                fh.write(line + "\n")
+
+        self.call_after_refresh(write)
 
     def submit_search(self, text: str) -> None:
         """Enter in the box: show the results and move to the first one."""
@@ -392,6 +426,8 @@ class MainScreen(Screen[None]):
             return
         except Exception:
             return  # a stale search that was skipped
+        if generation != self._search_generation:
+            return  # the box or the list moved on: the cursor stays where it is
         self._present(text, generation, result, None)
         self.papers.move_to(0)
 

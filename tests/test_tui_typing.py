@@ -1,0 +1,169 @@
+"""Search as you type, key by key: the newest text's results are the ones that
+stay on screen, and the benchmark's hook notes each outcome painted."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reader.tui.app import DigestApp, _make_searcher
+from reader.tui.screens.main import SHOWN_LOG_VAR
+from tests.test_tui import SIZE, make_app, screen_text, searched, until
+
+#: How long a held search waits for the test at most (a failing test must end).
+HOLD_LIMIT = 30.0
+
+
+class HeldEngine:
+    """The real engine, except that the first search whose query satisfies
+    ``holds`` waits until the test releases it: an old, slow search."""
+
+    def __init__(self, inner: Any, holds: Any) -> None:
+        self.inner = inner
+        self.holds = holds
+        self.started = threading.Event()
+        self.release = threading.Event()
+        self.finished = threading.Event()
+
+    def search(self, text: str, *args: Any, **kw: Any) -> Any:
+        if self.holds(text) and not self.started.is_set():
+            self.started.set()
+            self.release.wait(HOLD_LIMIT)
+            try:
+                return self.inner.search(text, *args, **kw)
+            finally:
+                self.finished.set()
+        return self.inner.search(text, *args, **kw)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def held_app(holds: Any) -> tuple[DigestApp, HeldEngine]:
+    plain = make_app()
+    engine = HeldEngine(_make_searcher(plain.library, plain.state, None), holds)
+    app = DigestApp(
+        plain.library,
+        plain.state,
+        config=plain.config,
+        paths=plain.paths,
+        clock=plain.clock,
+        searcher=engine,
+    )
+    return app, engine
+
+
+def shown(log: Path) -> list[tuple[float, str, str, int, bool]]:
+    if not log.exists():
+        return []
+    return [tuple(json.loads(line)) for line in log.read_text(encoding="utf-8").splitlines()]  # type: ignore[misc]
+
+
+def only_diffusion(query: str) -> bool:
+    return "diffusion" in query and "video" not in query
+
+
+@pytest.fixture
+def log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "shown.log"
+    monkeypatch.setenv(SHOWN_LOG_VAR, str(path))
+    return path
+
+
+async def test_the_hook_notes_each_search_painted(log: Path) -> None:
+    app = make_app()
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        before = time.monotonic()
+        await pilot.press("slash", *"tokeni")
+        await searched(pilot, app)
+        await until(pilot, lambda: bool(shown(log)), "the hook wrote a line")
+        ((at, text, what, total, exact),) = shown(log)
+        assert (text, what, total, exact) == ("tokeni", "results", 1, True)
+        assert before < at <= time.monotonic()
+        await pilot.press(*"zz(")
+        await until(pilot, lambda: len(shown(log)) == 2, "the error was noted")
+        assert shown(log)[-1][1:3] == ("tokenizz(", "error")
+
+
+async def test_a_slow_older_search_never_replaces_the_newer_results(log: Path) -> None:
+    app, engine = held_app(only_diffusion)
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"diffusion")
+        await until(pilot, engine.started.is_set, "the slow search started")
+        await pilot.press(*" video")  # typed while "diffusion" is still searching
+        engine.release.set()
+        await until(pilot, lambda: "Search: diffusion video" in screen_text(app), "newer shown")
+        await searched(pilot, app)
+        await pilot.pause(0.1)
+        assert [t for _, t, what, *_ in shown(log) if what == "results"][-1] == "diffusion video"
+        assert all(t != "diffusion" for _, t, *_ in shown(log))
+        assert [p.title for p in app.main.papers.papers] == [
+            "Diffusion Transformers for Video Generation at Scale"
+        ]
+        assert "Search: diffusion video · 1 paper" in screen_text(app)
+
+
+async def test_a_slow_search_after_enter_never_replaces_what_was_typed_next(log: Path) -> None:
+    app, engine = held_app(only_diffusion)
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"diffusion", "enter")
+        await until(pilot, engine.started.is_set, "the slow search started")
+        await until(pilot, lambda: "searching" in screen_text(app), "Enter said it is searching")
+        await pilot.press("slash", *" video")
+        engine.release.set()
+        await until(pilot, lambda: "Search: diffusion video" in screen_text(app), "newer shown")
+        await searched(pilot, app)
+        await pilot.pause(0.1)
+        assert all(t != "diffusion" for _, t, *_ in shown(log))
+        assert "Search: diffusion video · 1 paper" in screen_text(app)
+        assert [p.title for p in app.main.papers.papers] == [
+            "Diffusion Transformers for Video Generation at Scale"
+        ]
+
+
+async def test_a_slow_search_after_enter_leaves_the_cursor_of_the_list_shown_since(
+    log: Path,
+) -> None:
+    app, engine = held_app(only_diffusion)
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"diffusion", "enter")
+        await until(pilot, engine.started.is_set, "the slow search started")
+        await until(pilot, lambda: "searching" in screen_text(app), "Enter said it is searching")
+        await pilot.press("escape", "a", "j", "j", "j")  # every paper, three down
+        await pilot.pause()
+        where = app.main.papers.current
+        assert app.main.papers.cursor == 3 and where is not None
+        before = shown(log)
+        engine.release.set()
+        await until(pilot, engine.finished.is_set, "the slow search ended")
+        await searched(pilot, app)
+        await pilot.pause(0.3)
+        assert app.main.papers.current is where
+        assert "All papers" in screen_text(app)
+        assert shown(log) == before
+
+
+async def test_a_search_on_screen_runs_again_when_the_index_is_built(log: Path) -> None:
+    from reader.tui.app import IndexDone
+
+    app = make_app()
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"diffusion", "enter", "j")
+        await until(pilot, lambda: len(shown(log)) == 1, "the results were shown")
+        where = app.main.papers.current
+        assert app.main.papers.cursor == 1 and where is not None
+        app.post_message(IndexDone())
+        await until(pilot, lambda: len(shown(log)) == 2, "the search ran again", timeout=15)
+        assert shown(log)[-1][1:3] == ("diffusion", "results")
+        assert app.main.papers.current is where  # the cursor stayed on its paper
+        assert "Search: diffusion · 2 papers" in screen_text(app)
