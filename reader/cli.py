@@ -297,7 +297,7 @@ def paper_text(paper: Paper, state: StateStore, raw: bool = False) -> str:
     if ps.tags:
         lines.append("Tags:    " + clean_line(", ".join(sorted(ps.tags))))
     if paper.tags:
-        lines.append("Source:  " + clean_line(", ".join(paper.tags)))
+        lines.append("Keywords: " + clean_line(", ".join(paper.tags)))
     for n, link in enumerate(paper.links, 1):
         lines.append(f"[{n}] {link.label}: {clean_line(link.url)}")
     if paper.abstract:
@@ -455,14 +455,26 @@ def cmd_note(args: argparse.Namespace) -> int:
 EXPORT_FORMATS = ("bibtex", "markdown", "json", "csv", "yaml")
 
 
-def _output_file(given: str) -> Path:
+#: The file name ``export -o FOLDER`` suggests, by format.
+EXPORT_SUGGESTED = {
+    "bibtex": "papers.bib",
+    "markdown": "papers.md",
+    "json": "papers.json",
+    "csv": "papers.csv",
+    "yaml": "papers.yaml",
+}
+
+
+def _output_file(given: str, fmt: str) -> Path:
     """``-o FILE`` checked before any work: a file in a folder that exists."""
     try:
         out = user_path(given)
     except PathError as exc:
         raise CliError(str(exc), 2) from None
     if out.is_dir():
-        raise CliError(f"{given}: is a folder; give a file name, such as {out / 'papers'}", 2)
+        raise CliError(
+            f"{given}: is a folder; give a file name, such as {out / EXPORT_SUGGESTED[fmt]}", 2
+        )
     if not out.parent.is_dir():
         raise CliError(f"{out.parent}: no such folder (for -o {given})", 2)
     return out
@@ -477,7 +489,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     fmt = {"bib": "bibtex", "md": "markdown", "yml": "yaml"}.get(given, given)
     if fmt not in FORMATS:
         raise CliError(f"unknown format {args.format!r}; choose from {', '.join(FORMATS)}", 2)
-    out = _output_file(args.output) if args.output and args.output != "-" else None
+    out = _output_file(args.output, fmt) if args.output and args.output != "-" else None
     ctx = Context(_extra(args))
     try:
         result = ctx.searcher().search(args.query or "", limit=None)
@@ -742,10 +754,23 @@ def cmd_sources(args: argparse.Namespace) -> int:
     rows += [(p, "config") for p in config.library]
     rows += [(p, "remembered") for p in remembered]
     for path, kind in rows:
-        _out("\t".join([clean_line(str(path)), kind, _where(path)]))
+        where = _where(path)
+        if kind == "added" and where in ("missing", "ok"):
+            # the folder `add` copies into: not there yet, or empty, is no problem
+            where = "not created yet" if where == "missing" else _empty_or_ok(path)
+        _out("\t".join([clean_line(str(path)), kind, where]))
     if fault:
         raise CliError(f"{fault}; it is left as it is, mend or remove it")
     return 0
+
+
+def _empty_or_ok(folder: Path) -> str:
+    """``empty`` for a folder with nothing in it, else ``ok``."""
+    try:
+        with os.scandir(folder) as entries:
+            return "ok" if next(entries, None) is not None else "empty"
+    except OSError:
+        return "unreadable"
 
 
 def _where(path: Path) -> str:
@@ -822,6 +847,7 @@ def _library_paths(
         p.add_argument(
             "paths",
             nargs="*",
+            default=[],  # without it argparse calls an empty PATH... "required"
             type=_query_path if after_query else existing_path,
             metavar="PATH",
             help="extra digest files or folders, read with the library (as --path)",
@@ -842,6 +868,18 @@ def _path_option(p: argparse.ArgumentParser, help_: str) -> None:
     )
 
 
+def _limit_option(p: argparse.ArgumentParser, default: int | None) -> None:
+    """``--limit N``, the same words for every command that has it."""
+    shown = f"; default {default}" if default is not None else "; default: all"
+    p.add_argument(
+        "--limit",
+        type=positive_int,
+        default=default,
+        metavar="N",
+        help=f"at most N papers (1 or more{shown})",
+    )
+
+
 def _json_flag(p: argparse.ArgumentParser, what: str = "a JSON list of papers") -> None:
     p.add_argument("--json", action="store_true", help=f"print {what} (stored text, as is)")
 
@@ -857,9 +895,7 @@ def _args_search(p: argparse.ArgumentParser) -> None:
     _library_paths(p, positional=True, after_query=True)
     _json_flag(p)
     _raw_flag(p)
-    p.add_argument(
-        "--limit", type=positive_int, default=None, metavar="N", help="at most N papers (1 or more)"
-    )
+    _limit_option(p, None)
     complete_with(
         p.add_argument("--saved", metavar="NAME", help="run the saved search NAME from the config"),
         SAVED_SEARCHES,
@@ -878,7 +914,7 @@ def _args_similar(p: argparse.ArgumentParser) -> None:
     _library_paths(p, positional=True)
     _json_flag(p)
     _raw_flag(p)
-    p.add_argument("--limit", type=positive_int, default=20, metavar="N", help="at most N papers")
+    _limit_option(p, 20)
 
 
 def _args_ids(p: argparse.ArgumentParser) -> None:
@@ -916,7 +952,12 @@ def _args_export(p: argparse.ArgumentParser) -> None:
 
 def _args_check(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "paths", nargs="*", type=existing_path, metavar="PATH", help="digest files or folders"
+        "paths",
+        nargs="*",
+        default=[],
+        type=existing_path,
+        metavar="PATH",
+        help="digest files or folders",
     )
     _path_option(p, "a digest file or folder (as PATH; repeatable)")
     _json_flag(p, "a JSON list of files with their problems")

@@ -25,7 +25,11 @@ class UsageError(Exception):
 def args_fetch(p: argparse.ArgumentParser) -> None:
     """The arguments of ``digest-reader fetch``."""
     p.add_argument(
-        "names", nargs="*", metavar="NAME", help="sources to fetch (default: all configured)"
+        "names",
+        nargs="*",
+        default=[],
+        metavar="NAME",
+        help="sources to fetch (default: all configured)",
     )
     when = p.add_mutually_exclusive_group()
     when.add_argument("--date", metavar="YYYY-MM-DD", help="fetch this one day")

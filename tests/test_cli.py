@@ -348,7 +348,7 @@ def test_export_into_a_folder_says_so_from_a_real_process(tmp_path: Path, digest
     )
     assert proc.returncode == 2
     assert proc.stderr == (
-        f"digest-reader: {tmp_path}: is a folder; give a file name, such as {tmp_path}/papers\n"
+        f"digest-reader: {tmp_path}: is a folder; give a file name, such as {tmp_path}/papers.json\n"
     )
 
 
@@ -520,7 +520,7 @@ def test_sources_lists_where_papers_come_from_and_forgets_one(
     code, out, _ = run(capsys, "sources")
     assert code == 0
     assert out.splitlines() == [
-        f"{paths.library_dir}\tadded\tmissing",
+        f"{paths.library_dir}\tadded\tnot created yet",
         f"{tmp_path / 'configured'}\tconfig\tmissing",
         f"{digests.resolve()}\tremembered\tok",
         f"{other.resolve()}\tremembered\tok",

@@ -1,0 +1,113 @@
+"""The CLI as a new user meets it in the first hour (issue 10's trial): what
+each command says when nothing changed, when an argument is missing, when a
+file cannot be read; every number grouped, every count said for what it counts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reader.cli import build_parser, main
+
+DIGEST = """\
+title: Trial digest
+date: 2025-08-21
+papers:
+  - id: "2508.10001"
+    title: Sparse Attention for Long Documents
+    authors: [Grace Hopper]
+    abstract: We make attention sparse so long documents fit.
+    tags: [SFM, NeRF, cs.CV]
+"""
+
+
+@pytest.fixture
+def digests(tmp_path: Path) -> Path:
+    folder = tmp_path / "digests"
+    folder.mkdir()
+    (folder / "2025-08-21.yaml").write_text(DIGEST, encoding="utf-8")
+    return folder
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    try:
+        code = main([*args])
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# --------------------------------------------------------------------------- arguments
+
+
+@pytest.mark.parametrize("command", ["show", "similar"])
+def test_a_missing_id_is_named_alone_not_the_optional_paths(
+    capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    code, _, err = run(capsys, command)
+    assert code == 2
+    assert "the following arguments are required: id (" in err
+    assert "PATH" not in err
+
+
+def test_no_optional_positional_is_reported_as_required() -> None:
+    _, commands = build_parser()
+    for name, p in commands.items():
+        for action in p._actions:
+            if not action.option_strings and action.nargs in ("*", "?"):
+                assert not action.required, f"{name} {action.dest}"
+
+
+def test_every_limit_has_the_same_help(capsys: pytest.CaptureFixture[str]) -> None:
+    _, commands = build_parser()
+    helps = {
+        name: a.help
+        for name, p in commands.items()
+        for a in p._actions
+        if "--limit" in a.option_strings
+    }
+    assert set(helps) >= {"search", "similar"}
+    assert all(
+        h is not None and h.startswith("at most N papers (1 or more") for h in helps.values()
+    )
+
+
+# --------------------------------------------------------------------------- show, export, sources
+
+
+def test_show_labels_the_source_keywords_as_keywords(
+    capsys: pytest.CaptureFixture[str], digests: Path
+) -> None:
+    code, out, _ = run(capsys, "show", "2508.10001", str(digests))
+    assert code == 0
+    assert "Keywords: SFM, NeRF, cs.CV" in out.splitlines()
+    assert "Source:" not in out
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name"),
+    [("bibtex", "papers.bib"), ("bib", "papers.bib"), ("markdown", "papers.md"),
+     ("csv", "papers.csv"), ("yaml", "papers.yaml")],
+)  # fmt: skip
+def test_export_into_a_folder_suggests_the_formats_extension(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, fmt: str, name: str
+) -> None:
+    code, _, err = run(capsys, "export", "-f", fmt, "-o", str(tmp_path))
+    assert code == 2
+    assert err.strip().endswith(f"such as {tmp_path / name}")
+
+
+def test_sources_says_the_library_folder_is_empty_not_missing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from reader.paths import Paths
+
+    library = Paths.from_env().library_dir
+    code, out, _ = run(capsys, "sources")
+    assert code == 0 and out == f"{library}\tadded\tnot created yet\n"
+    library.mkdir(parents=True)
+    assert run(capsys, "sources")[1] == f"{library}\tadded\tempty\n"
+    (library / "2025-08-21.yaml").write_text(DIGEST, encoding="utf-8")
+    assert run(capsys, "sources")[1] == f"{library}\tadded\tok\n"
