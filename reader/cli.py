@@ -330,6 +330,13 @@ def cmd_search(args: argparse.Namespace) -> int:
         query = ""
     ctx = Context(_extra(args))
     if args.saved:
+        refused = ctx.config.refused_searches.get(args.saved)
+        if refused is not None:
+            raise CliError(
+                f"the saved search {args.saved!r} does not parse ({refused});"
+                f" mend it in {ctx.config.path}",
+                2,
+            )
         if args.saved not in ctx.config.saved_searches:
             names = ", ".join(sorted(ctx.config.saved_searches)) or "none"
             raise CliError(f"no saved search named {args.saved!r} (saved: {names})", 2)

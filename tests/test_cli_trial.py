@@ -111,3 +111,25 @@ def test_sources_says_the_library_folder_is_empty_not_missing(
     assert run(capsys, "sources")[1] == f"{library}\tadded\tempty\n"
     (library / "2025-08-21.yaml").write_text(DIGEST, encoding="utf-8")
     assert run(capsys, "sources")[1] == f"{library}\tadded\tok\n"
+
+
+# --------------------------------------------------------------------------- saved searches
+
+
+def test_a_saved_search_that_does_not_parse_is_said_to_exist(
+    capsys: pytest.CaptureFixture[str], digests: Path
+) -> None:
+    from reader.paths import Paths
+
+    config = Paths.from_env().config_file
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        'saved_searches:\n  good: "sparse"\n  broken: "title:(sparse"\n', encoding="utf-8"
+    )
+    code, out, err = run(capsys, "search", "--saved", "broken", str(digests))
+    assert code == 2 and out == ""
+    last = err.splitlines()[-1]
+    assert "'broken' does not parse" in last and "invalid query 'title:(sparse'" in last
+    assert "no saved search" not in err
+    code, out, err = run(capsys, "search", "--saved", "nosuch", str(digests))
+    assert code == 2 and "no saved search named 'nosuch' (saved: good)" in err
