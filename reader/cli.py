@@ -402,31 +402,95 @@ def _ids(ctx: Context, given: Sequence[str]) -> list[str]:
     return [ctx.paper(g).id for g in given]
 
 
+def _dedup(ids: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(ids))
+
+
+def _papers_said(ids: Sequence[str]) -> str:
+    """One id as itself, more as a count."""
+    return ids[0] if len(ids) == 1 else counted(len(ids), "paper")
+
+
+#: ``command`` -> (the mark, its value, what a change is called, what an
+#: unchanged paper already was): the words of ``star`` ... ``unread``.
+_MARKS = {
+    "star": ("starred", True, "starred {}", "already starred"),
+    "unstar": ("starred", False, "unstarred {}", "not starred"),
+    "read": ("read", True, "marked {} read", "already read"),
+    "unread": ("read", False, "marked {} unread", "not read"),
+}
+
+
+def _said_changed(done: str, changed: Sequence[str], unchanged: Sequence[str], was: str) -> str:
+    """What a change did, in one line for stderr (stdout stays a script's):
+    ``starred 2 papers (2508.10001 already starred)`` or ``nothing changed: ...``."""
+    if not changed:
+        verb = "was" if len(unchanged) == 1 else "were"
+        return f"nothing changed: {_papers_said(unchanged)} {verb} {was}"
+    line = done.format(_papers_said(changed))
+    if unchanged:
+        line += f" ({_papers_said(unchanged)} {was})"
+    return line
+
+
 def cmd_star(args: argparse.Namespace) -> int:
+    """``star``, ``unstar``, ``read``, ``unread``: one line on stderr says what changed."""
     ctx = Context(_extra(args))
-    ids = _ids(ctx, args.ids)
-    ctx.writable_state().set_starred(ids, args.command == "star")
+    ids = _dedup(_ids(ctx, args.ids))
+    mark, on, done, was = _MARKS[args.command]
+    state = ctx.writable_state()
+    changed = [pid for pid in ids if getattr(state.get(pid), mark) != on]
+    if mark == "starred":
+        state.set_starred(ids, on)
+    else:
+        state.set_read(ids, on)
+    _err(_said_changed(done, changed, [pid for pid in ids if pid not in changed], was))
     return 0
 
 
-def cmd_read(args: argparse.Namespace) -> int:
-    ctx = Context(_extra(args))
-    ids = _ids(ctx, args.ids)
-    ctx.writable_state().set_read(ids, args.command == "read")
-    return 0
+def _tags_given(given: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The tags as they will be stored, and what to say of a tag changed on the
+    way (spaces made ``-``) or left out (nothing left once trimmed)."""
+    from reader.state import normalise_tag
+
+    tags: list[str] = []
+    said: list[str] = []
+    for t in given:
+        stored = normalise_tag(t)
+        if not stored:
+            said.append(f"{t!r} is not a tag (nothing left once trimmed); left out")
+        elif stored != t:
+            said.append(f"tag {t!r} is stored as {stored!r} (a tag is one word)")
+        if stored and stored not in tags:
+            tags.append(stored)
+    return tags, said
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
-    tags = [t.strip() for t in args.tags if t.strip()]
+    """``tag`` and ``untag``: one line on stderr says what changed."""
+    tags, said = _tags_given(args.tags)
     if not tags:
-        raise CliError("give at least one tag", 2)
+        empty = ", ".join(repr(t) for t in args.tags)
+        raise CliError(f"give at least one tag ({empty}: nothing left once trimmed)", 2)
+    for line in said:
+        _err(line)
     ctx = Context(_extra(args))
-    ids = _ids(ctx, [args.id])
+    [pid] = _ids(ctx, [args.id])
     state = ctx.writable_state()
+    had = state.get(pid).tags
     if args.command == "tag":
-        state.add_tags(ids, tags)
+        state.add_tags([pid], tags)
+        changed, unchanged = [t for t in tags if t not in had], [t for t in tags if t in had]
+        done, was = f"tagged {pid}:", f"{pid} already has"
     else:
-        state.remove_tags(ids, tags)
+        state.remove_tags([pid], tags)
+        changed, unchanged = [t for t in tags if t in had], [t for t in tags if t not in had]
+        done, was = f"untagged {pid}:", f"{pid} has no tag"
+    line = f"{done} {', '.join(changed)}" if changed else "nothing changed:"
+    if unchanged:
+        rest = f"{was} {', '.join(unchanged)}"
+        line = f"{line} {rest}" if not changed else f"{line} ({rest})"
+    _err(line)
     return 0
 
 
@@ -436,7 +500,7 @@ def cmd_note(args: argparse.Namespace) -> int:
     ctx = Context(_extra(args))
     paper = ctx.paper(args.id)
     if args.clear:
-        ctx.writable_state().set_note(paper.id, "")
+        _set_note(ctx, paper.id, "")
         return 0
     if args.text is None:
         note = ctx.state.get(paper.id).note
@@ -453,8 +517,21 @@ def cmd_note(args: argparse.Namespace) -> int:
     why = note_too_long(text)
     if why is not None:
         raise CliError(f"{why}; nothing was changed", 2)
-    ctx.writable_state().set_note(paper.id, text)
+    _set_note(ctx, paper.id, text)
     return 0
+
+
+def _set_note(ctx: Context, pid: str, text: str) -> None:
+    """Set (or with "" remove) a note; one line on stderr says what changed."""
+    state = ctx.writable_state()
+    old = state.get(pid)
+    state.set_note(pid, text)
+    if not text:
+        _err(f"removed the note of {pid}" if old.note else f"nothing changed: {pid} has no note")
+    elif text == old.note and not old.note_conflicts:
+        _err(f"nothing changed: the note of {pid} is already that text")
+    else:
+        _err(f"saved the note of {pid}")
 
 
 #: The names ``export --format`` completes to (``reader.export.FORMATS``, which
@@ -1041,9 +1118,9 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "star", cmd_star, "star papers", "digest-reader star 2406.14347 2401.10000", _args_ids
     ),
     Subcommand("unstar", cmd_star, "remove stars", "digest-reader unstar 2406.14347", _args_ids),
-    Subcommand("read", cmd_read, "mark papers read", "digest-reader read 2406.14347", _args_ids),
+    Subcommand("read", cmd_star, "mark papers read", "digest-reader read 2406.14347", _args_ids),
     Subcommand(
-        "unread", cmd_read, "mark papers unread", "digest-reader unread 2406.14347", _args_ids
+        "unread", cmd_star, "mark papers unread", "digest-reader unread 2406.14347", _args_ids
     ),
     Subcommand(
         "tag",

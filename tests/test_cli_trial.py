@@ -133,3 +133,63 @@ def test_a_saved_search_that_does_not_parse_is_said_to_exist(
     assert "no saved search" not in err
     code, out, err = run(capsys, "search", "--saved", "nosuch", str(digests))
     assert code == 2 and "no saved search named 'nosuch' (saved: good)" in err
+
+
+# --------------------------------------------------------------------------- what changed
+
+
+def test_marks_say_what_changed_on_stderr(
+    capsys: pytest.CaptureFixture[str], digests: Path
+) -> None:
+    more = ("--path", str(digests))
+    assert run(capsys, "star", "2508.10001", *more) == (0, "", "starred 2508.10001\n")
+    assert run(capsys, "star", "2508.10001", *more) == (
+        0,
+        "",
+        "nothing changed: 2508.10001 was already starred\n",
+    )
+    assert run(capsys, "unstar", "2508.10001", *more)[2] == "unstarred 2508.10001\n"
+    assert run(capsys, "read", "2508.10001", *more)[2] == "marked 2508.10001 read\n"
+    assert run(capsys, "unread", "2508.10001", *more)[2] == "marked 2508.10001 unread\n"
+    assert run(capsys, "unread", "2508.10001", *more)[2] == (
+        "nothing changed: 2508.10001 was not read\n"
+    )
+
+
+def test_tags_say_what_changed_and_how_a_tag_was_stored(
+    capsys: pytest.CaptureFixture[str], digests: Path
+) -> None:
+    more = ("--path", str(digests))
+    code, out, err = run(capsys, "tag", "2508.10001", "a b", "", *more)
+    assert (code, out) == (0, "")
+    assert err.splitlines() == [
+        "tag 'a b' is stored as 'a-b' (a tag is one word)",
+        "'' is not a tag (nothing left once trimmed); left out",
+        "tagged 2508.10001: a-b",
+    ]
+    assert run(capsys, "tag", "2508.10001", "a-b", *more)[2] == (
+        "nothing changed: 2508.10001 already has a-b\n"
+    )
+    assert run(capsys, "untag", "2508.10001", "never", *more)[2] == (
+        "nothing changed: 2508.10001 has no tag never\n"
+    )
+    assert run(capsys, "untag", "2508.10001", "a-b", "never", *more)[2] == (
+        "untagged 2508.10001: a-b (2508.10001 has no tag never)\n"
+    )
+
+
+def test_notes_say_what_changed(capsys: pytest.CaptureFixture[str], digests: Path) -> None:
+    more = ("--path", str(digests))
+    assert run(capsys, "note", "2508.10001", "see section 3", *more)[2] == (
+        "saved the note of 2508.10001\n"
+    )
+    assert run(capsys, "note", "2508.10001", "see section 3", *more)[2] == (
+        "nothing changed: the note of 2508.10001 is already that text\n"
+    )
+    assert run(capsys, "note", "2508.10001", *more)[1] == "see section 3\n"
+    assert run(capsys, "note", "2508.10001", "--clear", *more)[2] == (
+        "removed the note of 2508.10001\n"
+    )
+    assert run(capsys, "note", "2508.10001", "--clear", *more)[2] == (
+        "nothing changed: 2508.10001 has no note\n"
+    )
