@@ -141,6 +141,7 @@ class Context:
                 raise CliError(f"{p}: no such file or folder", 2)
         self._library: Library | None = None
         self._state: StateStore | None = None
+        self._writing = False
 
     @property
     def library(self) -> Library:
@@ -160,10 +161,18 @@ class Context:
             # a command reads only the papers it shows or changes (docs/state.md)
             self._state = StateStore(self.paths.state_file, lazy=True)
             self._state.load()
+            if self._state.problem and not self._writing:
+                # a command that only reads goes on, without the user's marks,
+                # and says so (a command that changes the state stops with it)
+                _err(
+                    f"digest-reader: warning: {self._state.problem} Papers are shown"
+                    " without your stars, tags, read marks and notes."
+                )
         return self._state
 
     def writable_state(self) -> StateStore:
         """The state, or a CliError saying why it cannot be changed."""
+        self._writing = True
         state = self.state
         if state.read_only:
             raise CliError(state.problem or f"{self.paths.state_file}: cannot be changed")

@@ -193,3 +193,36 @@ def test_notes_say_what_changed(capsys: pytest.CaptureFixture[str], digests: Pat
     assert run(capsys, "note", "2508.10001", "--clear", *more)[2] == (
         "nothing changed: 2508.10001 has no note\n"
     )
+
+
+# --------------------------------------------------------------------------- a broken state
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["search", "sparse"],
+        ["show", "2508.10001"],
+        ["similar", "2508.10001"],
+        ["note", "2508.10001"],
+        ["export", "sparse", "-f", "json"],
+    ],
+)
+def test_a_command_that_reads_an_unreadable_state_warns_once_and_goes_on(
+    capsys: pytest.CaptureFixture[str], digests: Path, argv: list[str]
+) -> None:
+    from reader.paths import Paths
+
+    state = Paths.from_env().state_file
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.write_text("papers: [\n", encoding="utf-8")
+    code, out, err = run(capsys, *argv, "--path", str(digests))
+    assert code == 0
+    if argv[0] in ("search", "show", "export"):
+        assert "Sparse Attention" in out
+    [line] = err.splitlines()
+    assert line.startswith(f"digest-reader: warning: {state} cannot be read")
+    assert "without your stars" in line
+    # a change stops with the one error, not a warning as well
+    code, _, err = run(capsys, "star", "2508.10001", "--path", str(digests))
+    assert code == 1 and len(err.splitlines()) == 1 and "warning" not in err
