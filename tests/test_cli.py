@@ -465,7 +465,7 @@ def test_counts_agree_with_their_number(
     capsys: pytest.CaptureFixture[str], digests: Path, tmp_path: Path
 ) -> None:
     _, out, _ = run(capsys, "check", str(digests / "2025-08-20.yaml"))
-    assert "yaml, 1 paper, ok" in out and "1 file, 1 paper, 0 problems" in out
+    assert "yaml, 1 paper, ok" in out and "1 file, 1 paper read, 0 problems" in out
     _, out, _ = run(capsys, "add", str(digests / "2025-08-20.yaml"))
     assert "1 paper added" in out
     _, _, err = run(capsys, "export", "retrieval", "-o", str(tmp_path / "x.bib"))
@@ -496,7 +496,10 @@ def test_check_sums_up_a_folder_and_quiet_prints_only_problems(
     (digests / "bad.yaml").write_text("papers: [unclosed\n", encoding="utf-8")
     code, out, _ = run(capsys, "check", str(digests))
     assert code == 1
-    assert out.splitlines()[-1] == "3 files, 3 papers, 1 problem"
+    assert (
+        out.splitlines()[-1]
+        == "3 files, 3 papers read (a paper in two files counts twice), 1 problem"
+    )
     code, out, _ = run(capsys, "check", str(digests), "--quiet")
     assert code == 1
     lines = out.splitlines()

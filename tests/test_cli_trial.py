@@ -226,3 +226,31 @@ def test_a_command_that_reads_an_unreadable_state_warns_once_and_goes_on(
     # a change stops with the one error, not a warning as well
     code, _, err = run(capsys, "star", "2508.10001", "--path", str(digests))
     assert code == 1 and len(err.splitlines()) == 1 and "warning" not in err
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def test_index_groups_every_number(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    rows = "".join(
+        f'  - id: "2508.{10000 + i}"\n    title: Paper number {i} on sparse attention\n'
+        for i in range(1001)
+    )
+    big = tmp_path / "2025-08-22.yaml"
+    big.write_text(f"title: Big\ndate: 2025-08-22\npapers:\n{rows}", encoding="utf-8")
+    code, out, _ = run(capsys, "index", str(big))
+    assert code == 0
+    head, report, _took = out.strip().split("; ")
+    assert head == "1,001 papers from 1 file"
+    assert report.endswith(": 1,001 added, 0 changed, 0 removed, 1,001 indexed")
+
+
+def test_check_of_a_folder_says_papers_are_counted_per_file(
+    capsys: pytest.CaptureFixture[str], digests: Path
+) -> None:
+    (digests / "2025-08-22.yaml").write_text(DIGEST.replace("2025-08-21", "2025-08-22"))
+    code, out, _ = run(capsys, "check", str(digests))
+    assert code == 0
+    assert out.splitlines()[-1] == (
+        "2 files, 2 papers read (a paper in two files counts twice), 0 problems"
+    )
