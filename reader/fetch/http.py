@@ -135,10 +135,11 @@ class Http:
         )
         #: Every request sent (URL), for reports and tests.
         self.requests = 0
-        #: Host -> why it could not be connected to (after the retries): later
+        #: Host -> (the reason, the same without the URL) it could not be
+        #: connected to (after the retries): later
         #: requests to it fail at once with that error, never the retries
         #: again (offline, a fetch of 8 days would wait 8 times as long).
-        self.unreachable: dict[str, str] = {}
+        self.unreachable: dict[str, tuple[str, str]] = {}
 
     def close(self) -> None:
         self.client.close()
@@ -159,8 +160,8 @@ class Http:
         full = str(httpx.URL(url, params=dict(params or {})))
         host = httpx.URL(full).host
         if host in self.unreachable:
-            why = self.unreachable[host]
-            raise FetchError(full, f"{why}; not tried again", unreachable=why)
+            reason, why = self.unreachable[host]
+            raise FetchError(full, f"{reason}; not tried again", unreachable=why)
         kept = self._kept(full)
         headers: dict[str, str] = {}
         if kept is not None:
@@ -222,7 +223,7 @@ class Http:
         tries = f" (after {counted(self.retries, 'retry')})" if self.retries else ""
         if refused:
             why = f"cannot connect to {host} ({refused}){tries}"
-            self.unreachable[host] = why
+            self.unreachable[host] = (reason + tries, why)
             raise FetchError(full, reason + tries, unreachable=why)
         raise FetchError(full, reason + tries)
 
