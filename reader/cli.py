@@ -54,6 +54,7 @@ from reader.wording import counted, number
 
 if TYPE_CHECKING:
     from reader.search.engine import SearchEngine
+    from reader.search.index import SyncReport
     from reader.state import MergeReport, StateStore
 
 
@@ -141,6 +142,7 @@ class Context:
                 raise CliError(f"{p}: no such file or folder", 2)
         self._library: Library | None = None
         self._state: StateStore | None = None
+        self._writing = False
 
     @property
     def library(self) -> Library:
@@ -160,10 +162,18 @@ class Context:
             # a command reads only the papers it shows or changes (docs/state.md)
             self._state = StateStore(self.paths.state_file, lazy=True)
             self._state.load()
+            if self._state.problem and not self._writing:
+                # a command that only reads goes on, without the user's marks,
+                # and says so (a command that changes the state stops with it)
+                _err(
+                    f"digest-reader: warning: {self._state.problem} Papers are shown"
+                    " without your stars, tags, read marks and notes."
+                )
         return self._state
 
     def writable_state(self) -> StateStore:
         """The state, or a CliError saying why it cannot be changed."""
+        self._writing = True
         state = self.state
         if state.read_only:
             raise CliError(state.problem or f"{self.paths.state_file}: cannot be changed")
@@ -192,7 +202,7 @@ class Context:
                 )
             else:
                 if report.error:
-                    _err(f"digest-reader: warning: {report}")
+                    _err(f"digest-reader: warning: {index_said(report)}")
             finally:
                 bar.close()
         return SearchEngine(self.library, self.state, index)
@@ -297,7 +307,7 @@ def paper_text(paper: Paper, state: StateStore, raw: bool = False) -> str:
     if ps.tags:
         lines.append("Tags:    " + clean_line(", ".join(sorted(ps.tags))))
     if paper.tags:
-        lines.append("Source:  " + clean_line(", ".join(paper.tags)))
+        lines.append("Keywords: " + clean_line(", ".join(paper.tags)))
     for n, link in enumerate(paper.links, 1):
         lines.append(f"[{n}] {link.label}: {clean_line(link.url)}")
     if paper.abstract:
@@ -330,6 +340,13 @@ def cmd_search(args: argparse.Namespace) -> int:
         query = ""
     ctx = Context(_extra(args))
     if args.saved:
+        refused = ctx.config.refused_searches.get(args.saved)
+        if refused is not None:
+            raise CliError(
+                f"the saved search {args.saved!r} does not parse ({refused});"
+                f" mend it in {ctx.config.path}",
+                2,
+            )
         if args.saved not in ctx.config.saved_searches:
             names = ", ".join(sorted(ctx.config.saved_searches)) or "none"
             raise CliError(f"no saved search named {args.saved!r} (saved: {names})", 2)
@@ -395,31 +412,95 @@ def _ids(ctx: Context, given: Sequence[str]) -> list[str]:
     return [ctx.paper(g).id for g in given]
 
 
+def _dedup(ids: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(ids))
+
+
+def _papers_said(ids: Sequence[str]) -> str:
+    """One id as itself, more as a count."""
+    return ids[0] if len(ids) == 1 else counted(len(ids), "paper")
+
+
+#: ``command`` -> (the mark, its value, what a change is called, what an
+#: unchanged paper already was): the words of ``star`` ... ``unread``.
+_MARKS = {
+    "star": ("starred", True, "starred {}", "already starred"),
+    "unstar": ("starred", False, "unstarred {}", "not starred"),
+    "read": ("read", True, "marked {} read", "already read"),
+    "unread": ("read", False, "marked {} unread", "not read"),
+}
+
+
+def _said_changed(done: str, changed: Sequence[str], unchanged: Sequence[str], was: str) -> str:
+    """What a change did, in one line for stderr (stdout stays a script's):
+    ``starred 2 papers (2508.10001 already starred)`` or ``nothing changed: ...``."""
+    if not changed:
+        verb = "was" if len(unchanged) == 1 else "were"
+        return f"nothing changed: {_papers_said(unchanged)} {verb} {was}"
+    line = done.format(_papers_said(changed))
+    if unchanged:
+        line += f" ({_papers_said(unchanged)} {was})"
+    return line
+
+
 def cmd_star(args: argparse.Namespace) -> int:
+    """``star``, ``unstar``, ``read``, ``unread``: one line on stderr says what changed."""
     ctx = Context(_extra(args))
-    ids = _ids(ctx, args.ids)
-    ctx.writable_state().set_starred(ids, args.command == "star")
+    ids = _dedup(_ids(ctx, args.ids))
+    mark, on, done, was = _MARKS[args.command]
+    state = ctx.writable_state()
+    changed = [pid for pid in ids if getattr(state.get(pid), mark) != on]
+    if mark == "starred":
+        state.set_starred(ids, on)
+    else:
+        state.set_read(ids, on)
+    _err(_said_changed(done, changed, [pid for pid in ids if pid not in changed], was))
     return 0
 
 
-def cmd_read(args: argparse.Namespace) -> int:
-    ctx = Context(_extra(args))
-    ids = _ids(ctx, args.ids)
-    ctx.writable_state().set_read(ids, args.command == "read")
-    return 0
+def _tags_given(given: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The tags as they will be stored, and what to say of a tag changed on the
+    way (spaces made ``-``) or left out (nothing left once trimmed)."""
+    from reader.state import normalise_tag
+
+    tags: list[str] = []
+    said: list[str] = []
+    for t in given:
+        stored = normalise_tag(t)
+        if not stored:
+            said.append(f"{t!r} is not a tag (nothing left once trimmed); left out")
+        elif stored != t:
+            said.append(f"tag {t!r} is stored as {stored!r} (a tag is one word)")
+        if stored and stored not in tags:
+            tags.append(stored)
+    return tags, said
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
-    tags = [t.strip() for t in args.tags if t.strip()]
+    """``tag`` and ``untag``: one line on stderr says what changed."""
+    tags, said = _tags_given(args.tags)
     if not tags:
-        raise CliError("give at least one tag", 2)
+        empty = ", ".join(repr(t) for t in args.tags)
+        raise CliError(f"give at least one tag ({empty}: nothing left once trimmed)", 2)
+    for line in said:
+        _err(line)
     ctx = Context(_extra(args))
-    ids = _ids(ctx, [args.id])
+    [pid] = _ids(ctx, [args.id])
     state = ctx.writable_state()
+    had = state.get(pid).tags
     if args.command == "tag":
-        state.add_tags(ids, tags)
+        state.add_tags([pid], tags)
+        changed, unchanged = [t for t in tags if t not in had], [t for t in tags if t in had]
+        done, was = f"tagged {pid}:", f"{pid} already has"
     else:
-        state.remove_tags(ids, tags)
+        state.remove_tags([pid], tags)
+        changed, unchanged = [t for t in tags if t in had], [t for t in tags if t not in had]
+        done, was = f"untagged {pid}:", f"{pid} has no tag"
+    line = f"{done} {', '.join(changed)}" if changed else "nothing changed:"
+    if unchanged:
+        rest = f"{was} {', '.join(unchanged)}"
+        line = f"{line} {rest}" if not changed else f"{line} ({rest})"
+    _err(line)
     return 0
 
 
@@ -429,7 +510,7 @@ def cmd_note(args: argparse.Namespace) -> int:
     ctx = Context(_extra(args))
     paper = ctx.paper(args.id)
     if args.clear:
-        ctx.writable_state().set_note(paper.id, "")
+        _set_note(ctx, paper.id, "")
         return 0
     if args.text is None:
         note = ctx.state.get(paper.id).note
@@ -446,8 +527,21 @@ def cmd_note(args: argparse.Namespace) -> int:
     why = note_too_long(text)
     if why is not None:
         raise CliError(f"{why}; nothing was changed", 2)
-    ctx.writable_state().set_note(paper.id, text)
+    _set_note(ctx, paper.id, text)
     return 0
+
+
+def _set_note(ctx: Context, pid: str, text: str) -> None:
+    """Set (or with "" remove) a note; one line on stderr says what changed."""
+    state = ctx.writable_state()
+    old = state.get(pid)
+    state.set_note(pid, text)
+    if not text:
+        _err(f"removed the note of {pid}" if old.note else f"nothing changed: {pid} has no note")
+    elif text == old.note and not old.note_conflicts:
+        _err(f"nothing changed: the note of {pid} is already that text")
+    else:
+        _err(f"saved the note of {pid}")
 
 
 #: The names ``export --format`` completes to (``reader.export.FORMATS``, which
@@ -455,14 +549,26 @@ def cmd_note(args: argparse.Namespace) -> int:
 EXPORT_FORMATS = ("bibtex", "markdown", "json", "csv", "yaml")
 
 
-def _output_file(given: str) -> Path:
+#: The file name ``export -o FOLDER`` suggests, by format.
+EXPORT_SUGGESTED = {
+    "bibtex": "papers.bib",
+    "markdown": "papers.md",
+    "json": "papers.json",
+    "csv": "papers.csv",
+    "yaml": "papers.yaml",
+}
+
+
+def _output_file(given: str, fmt: str) -> Path:
     """``-o FILE`` checked before any work: a file in a folder that exists."""
     try:
         out = user_path(given)
     except PathError as exc:
         raise CliError(str(exc), 2) from None
     if out.is_dir():
-        raise CliError(f"{given}: is a folder; give a file name, such as {out / 'papers'}", 2)
+        raise CliError(
+            f"{given}: is a folder; give a file name, such as {out / EXPORT_SUGGESTED[fmt]}", 2
+        )
     if not out.parent.is_dir():
         raise CliError(f"{out.parent}: no such folder (for -o {given})", 2)
     return out
@@ -477,7 +583,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     fmt = {"bib": "bibtex", "md": "markdown", "yml": "yaml"}.get(given, given)
     if fmt not in FORMATS:
         raise CliError(f"unknown format {args.format!r}; choose from {', '.join(FORMATS)}", 2)
-    out = _output_file(args.output) if args.output and args.output != "-" else None
+    out = _output_file(args.output, fmt) if args.output and args.output != "-" else None
     ctx = Context(_extra(args))
     try:
         result = ctx.searcher().search(args.query or "", limit=None)
@@ -564,7 +670,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         _json(report)
     elif not quiet:
         summary = (
-            f"{counted(n_files, 'file')}, {counted(n_papers, 'paper')},"
+            f"{counted(n_files, 'file')}, {counted(n_papers, 'paper')} read"
+            f"{' (a paper in two files counts twice)' if n_files > 1 else ''},"
             f" {counted(errors, 'problem')}"
         )
         if warnings:
@@ -663,12 +770,28 @@ def cmd_index(args: argparse.Namespace) -> int:
     took = time.monotonic() - started
     _out(
         f"{counted(len(lib.papers), 'paper')} from {counted(lib.stats.files, 'file')};"
-        f" {report}; {took:.1f} s"
+        f" {index_said(report)}; {took:.1f} s"
     )
     for p in lib.problems:
         if p.severity == "error":
             _err(str(p))
     return 0
+
+
+def index_said(report: SyncReport) -> str:
+    """What an index sync or rebuild did, every number grouped:
+    ``index updated: 1,204 added, 0 changed, 0 removed, 91,713 indexed``."""
+    if report.busy:
+        return "another process is updating the index; searched what is indexed"
+    if report.error:
+        return f"index not updated: {report.error}"
+    what = "rebuilt" if report.rebuilt else "updated"
+    why = f" ({report.reason})" if report.reason else ""
+    done = "cancelled" if report.cancelled else f"{what}{why}"
+    return (
+        f"index {done}: {number(report.added)} added, {number(report.updated)} changed,"
+        f" {number(report.removed)} removed, {number(report.total)} indexed"
+    )
 
 
 def cmd_state(args: argparse.Namespace) -> int:
@@ -742,10 +865,23 @@ def cmd_sources(args: argparse.Namespace) -> int:
     rows += [(p, "config") for p in config.library]
     rows += [(p, "remembered") for p in remembered]
     for path, kind in rows:
-        _out("\t".join([clean_line(str(path)), kind, _where(path)]))
+        where = _where(path)
+        if kind == "added" and where in ("missing", "ok"):
+            # the folder `add` copies into: not there yet, or empty, is no problem
+            where = "not created yet" if where == "missing" else _empty_or_ok(path)
+        _out("\t".join([clean_line(str(path)), kind, where]))
     if fault:
         raise CliError(f"{fault}; it is left as it is, mend or remove it")
     return 0
+
+
+def _empty_or_ok(folder: Path) -> str:
+    """``empty`` for a folder with nothing in it, else ``ok``."""
+    try:
+        with os.scandir(folder) as entries:
+            return "ok" if next(entries, None) is not None else "empty"
+    except OSError:
+        return "unreadable"
 
 
 def _where(path: Path) -> str:
@@ -822,6 +958,7 @@ def _library_paths(
         p.add_argument(
             "paths",
             nargs="*",
+            default=[],  # without it argparse calls an empty PATH... "required"
             type=_query_path if after_query else existing_path,
             metavar="PATH",
             help="extra digest files or folders, read with the library (as --path)",
@@ -842,6 +979,18 @@ def _path_option(p: argparse.ArgumentParser, help_: str) -> None:
     )
 
 
+def _limit_option(p: argparse.ArgumentParser, default: int | None) -> None:
+    """``--limit N``, the same words for every command that has it."""
+    shown = f"; default {default}" if default is not None else "; default: all"
+    p.add_argument(
+        "--limit",
+        type=positive_int,
+        default=default,
+        metavar="N",
+        help=f"at most N papers (1 or more{shown})",
+    )
+
+
 def _json_flag(p: argparse.ArgumentParser, what: str = "a JSON list of papers") -> None:
     p.add_argument("--json", action="store_true", help=f"print {what} (stored text, as is)")
 
@@ -857,9 +1006,7 @@ def _args_search(p: argparse.ArgumentParser) -> None:
     _library_paths(p, positional=True, after_query=True)
     _json_flag(p)
     _raw_flag(p)
-    p.add_argument(
-        "--limit", type=positive_int, default=None, metavar="N", help="at most N papers (1 or more)"
-    )
+    _limit_option(p, None)
     complete_with(
         p.add_argument("--saved", metavar="NAME", help="run the saved search NAME from the config"),
         SAVED_SEARCHES,
@@ -878,7 +1025,7 @@ def _args_similar(p: argparse.ArgumentParser) -> None:
     _library_paths(p, positional=True)
     _json_flag(p)
     _raw_flag(p)
-    p.add_argument("--limit", type=positive_int, default=20, metavar="N", help="at most N papers")
+    _limit_option(p, 20)
 
 
 def _args_ids(p: argparse.ArgumentParser) -> None:
@@ -916,7 +1063,12 @@ def _args_export(p: argparse.ArgumentParser) -> None:
 
 def _args_check(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "paths", nargs="*", type=existing_path, metavar="PATH", help="digest files or folders"
+        "paths",
+        nargs="*",
+        default=[],
+        type=existing_path,
+        metavar="PATH",
+        help="digest files or folders",
     )
     _path_option(p, "a digest file or folder (as PATH; repeatable)")
     _json_flag(p, "a JSON list of files with their problems")
@@ -993,9 +1145,9 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "star", cmd_star, "star papers", "digest-reader star 2406.14347 2401.10000", _args_ids
     ),
     Subcommand("unstar", cmd_star, "remove stars", "digest-reader unstar 2406.14347", _args_ids),
-    Subcommand("read", cmd_read, "mark papers read", "digest-reader read 2406.14347", _args_ids),
+    Subcommand("read", cmd_star, "mark papers read", "digest-reader read 2406.14347", _args_ids),
     Subcommand(
-        "unread", cmd_read, "mark papers unread", "digest-reader unread 2406.14347", _args_ids
+        "unread", cmd_star, "mark papers unread", "digest-reader unread 2406.14347", _args_ids
     ),
     Subcommand(
         "tag",

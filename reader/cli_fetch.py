@@ -25,7 +25,11 @@ class UsageError(Exception):
 def args_fetch(p: argparse.ArgumentParser) -> None:
     """The arguments of ``digest-reader fetch``."""
     p.add_argument(
-        "names", nargs="*", metavar="NAME", help="sources to fetch (default: all configured)"
+        "names",
+        nargs="*",
+        default=[],
+        metavar="NAME",
+        help="sources to fetch (default: all configured)",
     )
     when = p.add_mutually_exclusive_group()
     when.add_argument("--date", metavar="YYYY-MM-DD", help="fetch this one day")
@@ -76,11 +80,13 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         json.dump([r.to_json() for r in results], sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
-        for r in results:
-            if r.ok and not args.quiet:
-                _write(r.line())
-            elif not r.ok:
-                _write(r.line(), sys.stderr if args.quiet else sys.stdout)
+        from reader.fetch.result import report_lines
+
+        for ok, line in report_lines(results):
+            if ok and not args.quiet:
+                _write(line)
+            elif not ok:
+                _write(line, sys.stderr if args.quiet else sys.stdout)
     return 0 if all(r.ok for r in results) else 1
 
 

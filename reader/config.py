@@ -71,6 +71,9 @@ class Config:
     read_after_seconds: float = 3.0
     max_file_mb: float = 40.0
     saved_searches: dict[str, str] = field(default_factory=dict)
+    refused_searches: dict[str, str] = field(default_factory=dict)
+    """Saved searches that do not parse: name -> the parse error (so a command
+    naming one says it exists but does not parse)."""
     keymap: dict[str, str] = field(default_factory=dict)
     """Binding id -> keys in Textual's names, checked (see :mod:`reader.keymap`)."""
     opener: str | None = None
@@ -205,6 +208,7 @@ class _Reader:
                 parse_query(query)
             except QueryError as exc:
                 self.warn(f"saved_searches.{name}", f"invalid query {query!r}: {exc}; ignored")
+                self.cfg.refused_searches[name] = f"invalid query {query!r}: {exc}"
                 continue
             self.cfg.saved_searches[name] = query
 

@@ -71,29 +71,43 @@ def _last_name(author: str) -> str:
     return _ascii(name)
 
 
-def _year(paper: Paper) -> str:
-    for s in (paper.published or "", *reversed(paper.dates)):
-        if re.match(r"^\d{4}", s):
-            return s[:4]
-    aid = paper.arxiv_id or arxiv_id(paper.id)
-    if aid:
-        m = re.search(r"(\d{2})(\d{2})[.\d]", aid.split("/")[-1])
+#: An arXiv id's first version's year and month: ``2006.11239`` (new style,
+#: from April 2007) and ``cond-mat/0412498`` (old style, from 1991).
+_NEW_STYLE_ID = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}$")
+_OLD_STYLE_ID = re.compile(r"^[a-z\-]+(?:\.[A-Za-z\-]+)?/(\d{2})(\d{2})\d{3}$")
+_ISO_MONTH = re.compile(r"^(\d{4})(?:-(\d{2}))?")
+
+
+def paper_year_month(paper: Paper) -> tuple[str, str]:
+    """The year and month (``"2020", "6"``; ``""`` when unknown) of the paper
+    itself, not of the digest that listed it: its published date when the
+    digest gives one, else its arXiv id (the first version's month), else the
+    first digest day it was listed on (the nearest a digest knows)."""
+    m = _ISO_MONTH.match(paper.published or "")
+    if m:
+        return m.group(1), _month_number(m.group(2))
+    aid = paper.arxiv_id or arxiv_id(paper.id) or ""
+    m = _NEW_STYLE_ID.match(aid) or _OLD_STYLE_ID.match(aid)
+    if m and 1 <= int(m.group(2)) <= 12:
+        yy = int(m.group(1))
+        return str(2000 + yy if yy < 91 else 1900 + yy), str(int(m.group(2)))
+    for day in sorted(paper.dates):
+        m = _ISO_MONTH.match(day)
         if m:
-            yy = int(m.group(1))
-            return f"{2000 + yy if yy < 91 else 1900 + yy}"
-    return ""
+            return m.group(1), _month_number(m.group(2))
+    return "", ""
 
 
-def _month(paper: Paper) -> str:
+def _month_number(mm: str | None) -> str:
     """The month as a number, ``6``: biblatex reads ``month = {6}`` as June and
     prints it in the style's language, classic BibTeX styles print it as
     given; a bare macro (``month = jun``) is a BibTeX-only idiom that
     bibtexparser and others read as an undefined string."""
-    for s in (paper.published or "", *reversed(paper.dates)):
-        m = re.match(r"^\d{4}-(\d{2})", s)
-        if m and 1 <= int(m.group(1)) <= 12:
-            return str(int(m.group(1)))
-    return ""
+    return str(int(mm)) if mm and 1 <= int(mm) <= 12 else ""
+
+
+def _year(paper: Paper) -> str:
+    return paper_year_month(paper)[0]
 
 
 def _title_word(title: str) -> str:
@@ -200,10 +214,9 @@ def bibtex_entry(
     fields: list[tuple[str, str]] = [("title", "{" + bib_escape(paper.title) + "}")]
     if paper.authors:
         fields.append(("author", " and ".join(_bib_name(a) for a in paper.authors)))
-    year = _year(paper)
+    year, month = paper_year_month(paper)
     if year:
         fields.append(("year", year))
-    month = _month(paper)
     if month:
         fields.append(("month", month))
     if aid:

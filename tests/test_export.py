@@ -238,3 +238,28 @@ def test_real_titles_export_to_bibtex_that_parses_back(real: Path) -> None:
     assert len(lib.entries) == len(papers) > 9000
     titles = {e["eprint"]: e["title"] for e in lib.entries if "eprint" in e.fields_dict}
     assert titles["2406.14347"].startswith("{$\\nabla^2$DFT: A Universal Quantum Chemistry")
+
+
+@pytest.mark.parametrize(
+    ("paper", "year", "month"),
+    [
+        # DDPM, listed in a digest five years after it appeared
+        (Paper(id="2006.11239", title="Denoising Diffusion Probabilistic Models",
+               authors=["Jonathan Ho"], dates=["2025-08-21"]), "2020", "6"),
+        (Paper(id="cond-mat/0412498", title="Old", authors=["A B"], dates=["2025-08-21"]),
+         "2004", "12"),
+        (Paper(id="2006.11239", title="T", authors=["A B"], dates=["2025-08-21"],
+               published="2020-06-19"), "2020", "6"),
+        # the digest's published date wins over the id (a replaced id, a typo)
+        (Paper(id="2406.14347", title="T", authors=["A B"], dates=["2025-08-21"],
+               published="2024-07-02"), "2024", "7"),
+        # nothing known but the digest days: the first of them
+        (Paper(id="t:some-blog-post", title="T", authors=["A B"],
+               dates=["2025-08-21", "2025-03-02"]), "2025", "3"),
+    ],
+)  # fmt: skip
+def test_year_and_month_are_the_papers_own(paper: Paper, year: str, month: str) -> None:
+    entry = bibtex_entry(paper, None)
+    fields = _bib_fields(entry)
+    assert (fields["year"], fields["month"]) == (year, month)
+    assert year in next(iter(citation_keys([paper]).values()))

@@ -159,3 +159,54 @@ def test_two_processes_share_the_arxiv_spacing(xdg, server):
     assert len(times) == 6
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     assert min(gaps) >= delay, gaps
+
+
+def _offline(xdg: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """hf configured on a port where nothing listens, the clock at 2026-12-01
+    and the retry waits recorded, not slept."""
+    import datetime as dt
+    import functools
+
+    import reader.fetch.run as run_module
+
+    folder = xdg["config"] / "digest-reader"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.yaml").write_text(
+        "fetch:\n  sources:\n    hf: {kind: hf-daily}\n"
+        "  endpoints: {hf: 'http://127.0.0.1:9'}\n  timeout_seconds: 2\n",
+        encoding="utf-8",
+    )
+    waits: list[float] = []
+    monkeypatch.setattr(
+        run_module,
+        "fetch_sources",
+        functools.partial(run_module.fetch_sources, today=dt.date(2026, 12, 1), sleep=waits.append),
+    )
+    return waits
+
+
+def test_offline_every_day_failing_alike_is_one_line_and_tried_once(xdg, capsys, monkeypatch):
+    waits = _offline(xdg, monkeypatch)
+    code, out, err = run(capsys, "fetch", "hf", "--since", "2026-11-24")
+    assert code == 1 and err == ""
+    [line] = out.splitlines()
+    assert line.startswith("hf: cannot connect to 127.0.0.1 (")
+    assert line.endswith("(after 3 retries): 8 days not fetched, 2026-11-24 to 2026-12-01")
+    # the retries (2 + 4 + 8 s) were waited for once, on the first day, not on each of the 8
+    assert sum(waits) == 14
+    code, out, _ = run(capsys, "fetch", "hf", "--since", "2026-11-24", "--quiet")
+    assert code == 1 and out == ""
+    code, out, _ = run(capsys, "fetch", "hf", "--since", "2026-11-24", "--json")
+    days = json.loads(out)
+    assert [d["date"] for d in days] == [f"2026-11-{d}" for d in range(24, 31)] + ["2026-12-01"]
+    # every day still reads as offline to the app (reader/tui/fetching.py)
+    assert all(d["status"] == "error" and ": cannot connect (" in d["error"] for d in days)
+    assert "not tried again" in days[1]["error"] and "not tried again" not in days[0]["error"]
+
+
+def test_one_unreachable_day_keeps_its_own_line(xdg, capsys, monkeypatch):
+    _offline(xdg, monkeypatch)
+    code, out, _ = run(capsys, "fetch", "hf", "--date", "2026-11-30")
+    assert code == 1
+    [line] = out.splitlines()
+    assert line.startswith("hf 2026-11-30: error: http://127.0.0.1:9/api/daily_papers")

@@ -57,10 +57,14 @@ class _TooBig(Exception):
 class FetchError(Exception):
     """A request that failed for good: names the URL and the reason."""
 
-    def __init__(self, url: str, reason: str) -> None:
+    def __init__(self, url: str, reason: str, unreachable: str = "") -> None:
         super().__init__(f"{url}: {reason}")
         self.url = url
         self.reason = reason
+        #: For a host that could not be connected to: ``cannot connect to
+        #: huggingface.co (...) (after 3 retries)``, the same for every request
+        #: to that host (so a report can say it once); "" otherwise.
+        self.unreachable = unreachable
 
 
 class Cancelled(Exception):
@@ -131,6 +135,11 @@ class Http:
         )
         #: Every request sent (URL), for reports and tests.
         self.requests = 0
+        #: Host -> (the reason, the same without the URL) it could not be
+        #: connected to (after the retries): later
+        #: requests to it fail at once with that error, never the retries
+        #: again (offline, a fetch of 8 days would wait 8 times as long).
+        self.unreachable: dict[str, tuple[str, str]] = {}
 
     def close(self) -> None:
         self.client.close()
@@ -149,6 +158,10 @@ class Http:
         """GET ``url`` with ``params``; an :class:`Answer` with status 200 (or a
         304 served from the kept body), else :class:`FetchError`."""
         full = str(httpx.URL(url, params=dict(params or {})))
+        host = httpx.URL(full).host
+        if host in self.unreachable:
+            reason, why = self.unreachable[host]
+            raise FetchError(full, f"{reason}; not tried again", unreachable=why)
         kept = self._kept(full)
         headers: dict[str, str] = {}
         if kept is not None:
@@ -157,14 +170,19 @@ class Http:
             if kept.get("last_modified"):
                 headers["If-Modified-Since"] = str(kept["last_modified"])
         reason = ""
+        refused = ""  # the last failure was a connection that could not be made
         for attempt in range(self.retries + 1):
             if self.cancel():
                 raise Cancelled()
             wait: float | None = None
+            refused = ""
             try:
                 response, elapsed = self._send(full, headers, arxiv)
             except _TooBig as exc:
                 raise FetchError(full, str(exc)) from None
+            except httpx.ConnectTimeout as exc:
+                reason = f"cannot connect ({_short(exc)})"
+                refused = _short(exc)
             except httpx.TimeoutException:
                 reason = f"no answer within {self.config.timeout_seconds:g} s (timed out)"
             except httpx.DecodingError as exc:
@@ -173,6 +191,8 @@ class Http:
                 reason = f"the answer was cut off ({_short(exc)})"
             except httpx.TransportError as exc:
                 reason = f"cannot connect ({_short(exc)})"
+                if isinstance(exc, httpx.ConnectError):  # not a reset mid-answer
+                    refused = _short(exc)
             else:
                 status = response.status_code
                 if status == 304 and kept is not None:
@@ -201,6 +221,10 @@ class Http:
                 break
             self._pause(wait if wait is not None else 2.0 ** (attempt + 1))
         tries = f" (after {counted(self.retries, 'retry')})" if self.retries else ""
+        if refused:
+            why = f"cannot connect to {host} ({refused}){tries}"
+            self.unreachable[host] = (reason + tries, why)
+            raise FetchError(full, reason + tries, unreachable=why)
         raise FetchError(full, reason + tries)
 
     def _send(self, url: str, headers: dict[str, str], arxiv: bool) -> tuple[httpx.Response, float]:

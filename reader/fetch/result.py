@@ -32,6 +32,10 @@ class DayResult:
     path: str | None = None
     #: Why a day is empty, for the line (not in ``to_json``).
     note: str = ""
+    #: For an error because the host could not be connected to: that reason
+    #: without the URL (``cannot connect to huggingface.co (...)``), the same
+    #: for every day of it, so :func:`report_lines` says it once.
+    unreachable: str = ""
 
     @property
     def ok(self) -> bool:
@@ -57,6 +61,36 @@ class DayResult:
         if self.status == UNCHANGED:
             return f"{head}, {counted(self.papers, 'paper')}"
         return f"{head}, {counted(self.papers, 'paper')}, {self.new:,} new"
+
+
+def report_lines(results: list[DayResult]) -> list[tuple[bool, str]]:
+    """The lines of a fetch, each with whether it is good news: one per day,
+    but one for a source whose every day (two or more) failed because its host
+    could not be connected to: ``hf: cannot connect to huggingface.co (...)
+    (after 3 retries): 8 days not fetched, 2026-11-24 to 2026-12-01``."""
+    by_source: dict[str, list[DayResult]] = {}
+    for r in results:
+        by_source.setdefault(r.source, []).append(r)
+    lines: list[tuple[bool, str]] = []
+    said: set[str] = set()
+    for r in results:
+        days = by_source[r.source]
+        why = {d.unreachable for d in days}
+        if len(days) < 2 or len(why) != 1 or not r.unreachable:
+            lines.append((r.ok, r.line()))
+            continue
+        if r.source in said:
+            continue
+        said.add(r.source)
+        dates = sorted(d.date for d in days)
+        lines.append(
+            (
+                False,
+                f"{r.source}: {r.unreachable}: {counted(len(days), 'day')} not fetched,"
+                f" {dates[0]} to {dates[-1]}",
+            )
+        )
+    return lines
 
 
 def summary(results: list[DayResult]) -> str:

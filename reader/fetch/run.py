@@ -192,7 +192,8 @@ def fetch_sources(
 
 
 def _error(spec: SourceSpec, day: str, exc: Exception) -> DayResult:
-    return DayResult(spec.name, day, ERROR, error=str(exc))
+    unreachable = exc.unreachable if isinstance(exc, FetchError) else ""
+    return DayResult(spec.name, day, ERROR, error=str(exc), unreachable=unreachable)
 
 
 def _hf(
