@@ -453,3 +453,24 @@ async def test_l_and_digits_are_plain_characters_in_the_search_box() -> None:
         await pilot.pause()
         assert app.main.search_bar.value == "llm 2025"
         assert "link 1-9?" not in status_line(app)
+
+
+@pytest.mark.parametrize(
+    ("burst", "cursor"),
+    [(("g", "5", "j"), 5), (("G", "3", "k"), -4), (("j", "j", "g", "2", "j"), 2)],
+)
+async def test_a_count_typed_right_after_a_plain_key_is_kept(
+    tmp_path: Path, burst: tuple[str, ...], cursor: int
+) -> None:
+    """``g5j`` in one burst (tmux send-keys, a fast typist): g runs first, then 5j."""
+    from textual import events
+
+    app = make_app(write_days(tmp_path / "days"))  # 45 + 8 papers
+    async with app.run_test(notifications=True, size=(80, 24)) as pilot:
+        await pilot.pause()
+        expected = cursor if cursor >= 0 else len(app.main.papers.papers) + cursor
+        for key in burst:
+            app.post_message(events.Key(key, key))
+        await pilot.pause()
+        await pilot.pause()
+        assert app.main.papers.cursor == expected

@@ -508,11 +508,12 @@ class MainScreen(Screen[None]):
         """Digits before a key are its count, as in vim; after ``l`` a digit
         is a link number.
 
-        A key with a count runs its binding here, with the count, rather
-        than through the binding lookup that follows this handler: keys
-        typed in one burst (``5j6k``) reach this handler one after another
-        before any binding runs, so a count kept for later would be taken by
-        the wrong key."""
+        A key of this screen runs its binding here (with its count, if one
+        was typed) rather than through the binding lookup that follows this
+        handler: keys typed in one burst (``5j6k``, ``g5j``) reach this
+        handler one after another before any binding runs, so a count kept
+        for later would be taken by the wrong key, and a key left to the
+        lookup would run after the keys typed behind it."""
         char = event.character or ""
         if self._number_action:
             action, self._number_action = self._number_action, ""
@@ -531,15 +532,22 @@ class MainScreen(Screen[None]):
             self._count_typed = (self._count_typed + char)[-6:]
             self.status.set_pending(self._count_typed)
             return
+        active = self.active_bindings.get(event.key)
+        ours = active is not None and active.node is self and event.key != "escape"
         if not self._count_typed:
+            if ours and active is not None:
+                # Run here too, not where the key ends its bubbling at the app:
+                # by then the keys typed after it ("g5j") have already run here.
+                event.stop()
+                event.prevent_default()
+                await self.run_action(active.binding.action)
             return
         count, self._count_typed = int(self._count_typed), ""
         self.status.set_pending("")
-        active = self.active_bindings.get(event.key)
-        if event.key == "escape" or (active is not None and active.node is self):
+        if event.key == "escape" or ours:
             event.stop()  # Esc drops the count, and only the count
             event.prevent_default()
-        if active is None or active.node is not self or event.key == "escape":
+        if not ours or active is None:
             return  # a key of another widget, or no key: the count is dropped
         self._count = count
         try:
