@@ -77,7 +77,7 @@ class DigestCommands(Provider):
             if not cmd.palette:
                 continue
             keys = cmd.shown_keys(keymap) if cmd.keys else ""
-            help_text = f"{cmd.help} (key: {keys})" if keys else cmd.help
+            help_text = f"{cmd.help} (key: {keys})" if keys and keys != "no key" else cmd.help
             out.append((cmd.title, help_text, partial(app.run_main_action, cmd.action)))
         for name in app.config.saved_searches:
             out.append(

@@ -3,9 +3,11 @@ the query language."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -30,6 +32,28 @@ def help_table(keymap: Mapping[str, str] | None = None) -> Table:
             group = grp
         table.add_row(Text(keys), Text(text))
     return table
+
+
+#: Where a line of the query help has its second column: three spaces or more.
+_COLUMN = re.compile(r"^(\S.*?\S)( {3,})(\S.*)$")
+
+
+def query_help(text: str) -> RenderableType:
+    """The query help, each line wrapped under its own second column (at
+    80 columns "word~  typo-tolerant" goes to the next line under "words in
+    this order", not under the first column)."""
+    lines: list[RenderableType] = [Text("Search", style="bold underline")]
+    for line in text.splitlines():
+        found = _COLUMN.match(line)
+        if not found:
+            lines.append(Text(line))
+            continue
+        row = Table.grid()
+        row.add_column(no_wrap=True, width=len(found[1]) + len(found[2]))
+        row.add_column(ratio=1)
+        row.add_row(Text(found[1]), Text(found[3]))
+        lines.append(row)
+    return Group(*lines)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -58,10 +82,7 @@ class HelpScreen(ModalScreen[None]):
             body.border_title = "Help: keys (Esc closes)"
             yield Static(help_table(self.keymap), id="help-keys")
             if QUERY_HELP:
-                yield Static(
-                    Text.assemble(("Search\n", "bold underline"), QUERY_HELP.rstrip()),
-                    id="help-query",
-                )
+                yield Static(query_help(QUERY_HELP.rstrip()), id="help-query")
 
     def on_mount(self) -> None:
         self.query_one("#help-body").focus()
