@@ -184,8 +184,7 @@ class DigestApp(FetchingMixin, App[int]):
         self.prefs.save(self.paths.ui_file)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self.push_screen(MainScreen())
-        for warning in self.config_warnings():
-            self.notify(warning, title="Config", severity="warning", markup=False, timeout=12)
+        self.notify_config_warnings()
         if not getattr(self.library, "complete", True):
             # After the first paint: reading the rest holds the GIL for most
             # of a second, which would delay the very frame it exists to speed up.
@@ -356,6 +355,26 @@ class DigestApp(FetchingMixin, App[int]):
             return [tx.line(str(w)) for w in warnings]
         except TypeError:
             return []
+
+    def notify_config_warnings(self) -> None:
+        """One notification for the config's warnings, however many: the
+        first, and how to list the rest (five toasts would cover half an
+        80x24 screen)."""
+        warnings = self.config_warnings()
+        if not warnings:
+            return
+        message = warnings[0]
+        if len(warnings) > 1:
+            key = commands.BY_ID["problems"].shown_keys(self.config.keymap)
+            more = f"and {counted(len(warnings) - 1, 'more warning')}"
+            how = (
+                f"press {key} to see them"
+                if key != "no key"
+                else "the palette's Problems lists them"
+            )
+            message += f"\n{more}: {how}"
+        title = f"Config: {counted(len(warnings), 'warning')}"
+        self.notify(message, title=title, severity="warning", markup=False, timeout=12)
 
     def problem_label(self) -> str:
         """``1 problem`` for the status line ("" when everything was read);
