@@ -474,3 +474,23 @@ async def test_a_count_typed_right_after_a_plain_key_is_kept(
         await pilot.pause()
         await pilot.pause()
         assert app.main.papers.cursor == expected
+
+
+async def test_the_paper_shown_is_not_marked_read_while_a_dialog_asks(tmp_path: Path) -> None:
+    """Under "Mark N papers read?" the auto-read waits: the answer marks those N."""
+    import re
+
+    config = Config(read_after_seconds=0.2)
+    app = make_app(write_days(tmp_path / "days", days=1, per_day=60), config=config)
+    async with app.run_test(notifications=True, size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("G", "R")  # the last paper is on the 60-paper day
+        await pilot.pause()
+        asked = re.search(r"Mark ([\d,]+) papers", screen_text(app))
+        assert asked, screen_text(app)
+        first = current_id(app)
+        await pilot.pause(0.6)  # three times the read delay, under the dialog
+        assert first not in app.read_ids()
+        await pilot.press("y")
+        await pilot.pause()
+        assert f"Marked {asked[1]} papers" in screen_text(app)

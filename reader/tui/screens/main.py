@@ -455,17 +455,35 @@ class MainScreen(Screen[None]):
         self.abstract.show(paper, state, self.view.terms)
 
     def start_read_timer(self, paper: Paper | None) -> None:
-        if self._read_timer is not None:
-            self._read_timer.stop()
-            self._read_timer = None
+        self.stop_read_timer()
+        if not self.is_current:
+            return  # under a dialog: on_screen_resume starts it
         delay = self.dapp.config.read_after_seconds
         if paper is None or delay <= 0 or self.dapp.state_of(paper.id).read:
             return
         self._read_timer = self.set_timer(delay, lambda: self.auto_read(paper.id))
 
+    def on_screen_suspend(self) -> None:
+        """A dialog, the help or the palette covers the list: no paper is
+        being read meanwhile (a paper marked read under "Mark 68 papers
+        read?" would leave the answer marking 67)."""
+        self.stop_read_timer()
+
+    def on_screen_resume(self) -> None:
+        """Back from a dialog: the paper shown starts its full wait again."""
+        if self._read_timer is None and not self._follow_pending:
+            self.start_read_timer(self.papers.current)
+
+    def stop_read_timer(self) -> None:
+        if self._read_timer is not None:
+            self._read_timer.stop()
+            self._read_timer = None
+
     def auto_read(self, pid: str) -> None:
         self._read_timer = None
         current = self.papers.current
+        if not self.is_current:
+            return
         if current is None or current.id != pid or self.dapp.state_of(pid).read:
             return
         if self.dapp.state.read_only:
@@ -774,9 +792,7 @@ class MainScreen(Screen[None]):
         if paper is None:
             return
         on = not self.dapp.state_of(paper.id).read
-        if self._read_timer is not None:
-            self._read_timer.stop()
-            self._read_timer = None
+        self.stop_read_timer()
         what = f"marked {_short(paper)} {'read' if on else 'unread'}"
 
         def mark() -> None:
