@@ -494,3 +494,23 @@ async def test_the_paper_shown_is_not_marked_read_while_a_dialog_asks(tmp_path: 
         await pilot.press("y")
         await pilot.pause()
         assert f"Marked {asked[1]} papers" in screen_text(app)
+
+
+async def test_a_pasted_page_day_is_listed_in_the_pages_order(tmp_path: Path) -> None:
+    page = tmp_path / "page"
+    page.mkdir()
+    sample = FIXTURE.parent.parent.parent / "sample_digests" / "2025-08-22-daily-papers.txt"
+    (page / sample.name).write_text(sample.read_text(encoding="utf-8"), encoding="utf-8")
+    app = make_app(page)
+    async with app.run_test(notifications=True, size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("b")
+        await pilot.pause()
+        sidebar = app.main.sidebar
+        sidebar.focus()
+        sidebar.highlighted = sidebar.get_option_index("day:2025-08-22")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "Day 2025-08-22" in status_line(app)
+        assert "Deep Think with Confidence" in rows(app)[0]
+        assert "Intern-S1" in rows(app)[1]
