@@ -178,6 +178,28 @@ def day_counts(papers: Iterable[Paper], read: Collection[str]) -> dict[str, tupl
     return {day: (c[0], c[1]) for day, c in counts.items()}
 
 
+def day_sizes(papers: Iterable[Paper]) -> dict[str, int]:
+    """For every digest day: how many papers appeared on it (the sidebar's
+    and the day view's count)."""
+    return {day: n for day, (n, _unread) in day_counts(papers, ()).items()}
+
+
+def day_heading(day: str, count: int, size: int | None = None) -> str:
+    """The words of the row above a day's run: ``count`` papers listed below
+    it. ``size``: the day's own count (a list of every paper); when papers
+    of that day are listed under a later day they also appeared on, it says
+    so, so the row and the sidebar's count agree:
+    ``2025-08-21 · 21 of 22 papers (1 more under a later day)``."""
+    day = day or "no date"
+    if size is None or size <= count:
+        return f"{day} · {counted(count, 'paper')}"
+    later = size - count
+    where = "a later day" if later == 1 else "later days"
+    return (
+        f"{day} · {number(count)} of {counted(size, 'paper')} ({number(later)} more under {where})"
+    )
+
+
 # -- the library in a few words -------------------------------------------------
 
 

@@ -514,3 +514,26 @@ async def test_a_pasted_page_day_is_listed_in_the_pages_order(tmp_path: Path) ->
         assert "Day 2025-08-22" in status_line(app)
         assert "Deep Think with Confidence" in rows(app)[0]
         assert "Intern-S1" in rows(app)[1]
+
+
+async def test_a_days_separator_agrees_with_the_sidebar_on_its_count(tmp_path: Path) -> None:
+    """2508.09001 appeared on 2025-08-19 and again on 2025-08-21: every paper's
+    list shows it under 2025-08-21, and the row of 2025-08-19 says where the
+    third paper of that day went; the sidebar and the day view count 3."""
+    again = tmp_path / "again"
+    again.mkdir()
+    (again / "2025-08-21.yaml").write_text(
+        "title: Again\ndate: 2025-08-21\npapers:\n"
+        '  - id: "2508.09001"\n    title: "Seen twice"\n    abstract: Words.\n',
+        encoding="utf-8",
+    )
+    app = make_app(again)
+    async with app.run_test(notifications=True, size=(80, 24)) as pilot:
+        await pilot.pause()
+        heads = [r for r in rows(app) if r.startswith("──")]
+        assert heads[0].startswith("── 2025-08-21 · 1 paper ")
+        assert heads[2].startswith("── 2025-08-19 · 2 of 3 papers (1 more under a later day) ─")
+        assert heads[1].startswith("── 2025-08-20 · 3 papers ─")
+        await pilot.press("b")
+        await pilot.pause()
+        assert "2025-08-19 3" in screen_text(app)

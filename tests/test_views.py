@@ -139,3 +139,20 @@ def test_a_paper_on_two_pages_keeps_its_place_on_each_day() -> None:
 
     merge_papers(a, later)
     assert a.ranks == {"2025-08-21": 0, "2025-08-22": 5}
+
+
+def test_a_day_heading_counts_the_rows_below_it_and_says_where_the_rest_are() -> None:
+    assert views.day_heading("2025-08-21", 22) == "2025-08-21 · 22 papers"
+    assert views.day_heading("2025-08-21", 22, 22) == "2025-08-21 · 22 papers"
+    assert views.day_heading("2025-08-21", 21, 22) == (
+        "2025-08-21 · 21 of 22 papers (1 more under a later day)"
+    )
+    assert views.day_heading("", 1, 1_204) == (
+        "no date · 1 of 1,204 papers (1,203 more under later days)"
+    )
+    a = paper("a", "A", "2025-08-19")
+    a.dates = ["2025-08-19", "2025-08-21"]
+    assert views.day_sizes([a, paper("b", "B", "2025-08-19")]) == {
+        "2025-08-19": 2,
+        "2025-08-21": 1,
+    }

@@ -87,6 +87,9 @@ class View:
     found: list[Paper] | None = None
     #: A search still running (its count is not known yet).
     searching: bool = False
+    #: Every paper's list: each day's own count (its separator says how many
+    #: of the day are listed under a later day).
+    day_sizes: dict[str, int] | None = None
 
     @property
     def shown_order(self) -> str:
@@ -99,6 +102,12 @@ class View:
             return replace(self, papers=papers, order="")
         found = self.found if self.found is not None else self.papers
         return replace(self, papers=views.sort_papers(found, order), order=order, found=found)
+
+
+def all_papers(papers: list[Paper]) -> View:
+    """The list of every paper (``library.ordered()``), with each day's own
+    count for its separators."""
+    return View("all", "All papers", papers, day_sizes=views.day_sizes(papers))
 
 
 class MainScreen(Screen[None]):
@@ -162,7 +171,7 @@ class MainScreen(Screen[None]):
         box.on_submit, box.on_leave = self.submit_search, self.leave_box
         self.show_banner()
         self.status.set_library(app.status_parts())
-        self.set_view(View("all", "All papers", app.library.ordered()))
+        self.set_view(all_papers(app.library.ordered()))
         self.base = self.view
         self.set_interval(3.0, self.refresh_state)
 
@@ -174,7 +183,7 @@ class MainScreen(Screen[None]):
         self.status.set_library(app.status_parts())
         if self.base.kind == "all":
             order = self.base.order
-            self.base = View("all", "All papers", app.library.ordered())
+            self.base = all_papers(app.library.ordered())
             if order:
                 self.base = self.base.sorted(order)
         if self.view.kind == "all":
@@ -209,6 +218,7 @@ class MainScreen(Screen[None]):
             cursor=cursor,
             order=order,
             separators=view.kind != "day" and views.by_day(order),
+            day_sizes=view.day_sizes,
         )
         self.update_status()
         paper = self.papers.current
@@ -241,7 +251,7 @@ class MainScreen(Screen[None]):
         self.status.set_view(tx.line(view.label), count, short, notes)
 
     def show_all(self) -> None:
-        self.base = View("all", "All papers", self.dapp.library.ordered())
+        self.base = all_papers(self.dapp.library.ordered())
         self.set_view(self.base, keep=self._current_id())
 
     def _current_id(self) -> str | None:
