@@ -537,3 +537,17 @@ async def test_a_days_separator_agrees_with_the_sidebar_on_its_count(tmp_path: P
         await pilot.press("b")
         await pilot.pause()
         assert "2025-08-19 3" in screen_text(app)
+
+
+async def test_hints_name_the_keys_the_keymap_gave(tmp_path: Path) -> None:
+    config = Config(read_after_seconds=0, keymap={"search": "f", "undo": "z"})
+    app = make_app(write_days(tmp_path / "days", days=1, per_day=60), config=config)
+    async with app.run_test(notifications=True, size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "f to search:" in screen_text(app) and "/ to search" not in screen_text(app)
+        await pilot.press("G", "R")
+        await pilot.pause()
+        assert "z undoes it afterwards." in screen_text(app)
+        await pilot.press("y")
+        await pilot.pause()
+        assert "(z undoes)." in screen_text(app)

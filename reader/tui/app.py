@@ -356,6 +356,11 @@ class DigestApp(FetchingMixin, App[int]):
         except TypeError:
             return []
 
+    def keys_of(self, command: str) -> str:
+        """The keys of ``command`` (a :class:`Command` id) as the user set
+        them, for a hint ("u undoes"): never a key the keymap moved."""
+        return commands.BY_ID[command].shown_keys(self.config.keymap)
+
     def notify_config_warnings(self) -> None:
         """One notification for the config's warnings, however many: the
         first, and how to list the rest (five toasts would cover half an
@@ -365,7 +370,7 @@ class DigestApp(FetchingMixin, App[int]):
             return
         message = warnings[0]
         if len(warnings) > 1:
-            key = commands.BY_ID["problems"].shown_keys(self.config.keymap)
+            key = self.keys_of("problems")
             more = f"and {counted(len(warnings) - 1, 'more warning')}"
             how = (
                 f"press {key} to see them"

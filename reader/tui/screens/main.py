@@ -169,6 +169,9 @@ class MainScreen(Screen[None]):
         app = self.dapp
         box = self.search_bar.input
         box.on_submit, box.on_leave = self.submit_search, self.leave_box
+        search = app.keys_of("search")
+        if not box.placeholder.startswith(f"{search} "):
+            box.placeholder = f"{search} {box.placeholder.partition(' ')[2]}"
         self.show_banner()
         self.status.set_library(app.status_parts())
         self.set_view(all_papers(app.library.ordered()))
@@ -848,7 +851,8 @@ class MainScreen(Screen[None]):
                 state.set_read(ids, True)
 
             if self.dapp.mutate_undoable(undo.marked_read, "read", ids, change):
-                self.notify(f"Marked {counted(len(ids), 'paper')} {where} read (u undoes).")
+                undoes = f" ({self.dapp.keys_of('undo')} undoes)"
+                self.notify(f"Marked {counted(len(ids), 'paper')} {where} read{undoes}.")
                 self.state_changed()
 
         count = len(unread())
@@ -856,7 +860,7 @@ class MainScreen(Screen[None]):
             self.notify(f"All {counted(len(papers), 'paper')} {where} are read already.")
         elif count > undo.ASK_OVER:
             question = f"Mark {counted(count, 'paper')} {where} read?"
-            detail = "u undoes it afterwards."
+            detail = f"{self.dapp.keys_of('undo')} undoes it afterwards."
             if self.view.total > len(self.view.papers) and self.view.kind == "search":
                 detail = (
                     f"Only the papers listed: the search matches {self.view.total:,}. " + detail
