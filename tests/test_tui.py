@@ -736,6 +736,7 @@ async def test_help_and_palette_show_the_keys_an_action_lost_to_the_keymap() -> 
         assert row("The first paper").split()[-1] == "Home"  # g too
         assert row("Star or unstar").split()[-2:] == ["j,", "g"]
         assert row("Export the current list").strip().endswith("Ctrl+P → Export")
+        assert row("Switch to the next theme").strip().endswith("Ctrl+T")
         await pilot.press("escape", "ctrl+p")
         await pilot.pause()
         await pilot.press(*"First")

@@ -64,7 +64,16 @@ class Command:
             default = [k.strip() for k in self.keys.split(",")]
             if keys == default:
                 return self.key_display
-        return ", ".join(KEY_NAMES.get(k, k) for k in keys)
+        return ", ".join(key_shown(k) for k in keys)
+
+
+def key_shown(key: str) -> str:
+    """One key as the help shows it: ``[`` for ``left_square_bracket``,
+    ``Ctrl+T`` for ``ctrl+t`` (the palette's own key reads ``Ctrl+P``)."""
+    if key.startswith("ctrl+"):
+        rest = key.removeprefix("ctrl+")
+        return f"Ctrl+{rest.upper() if len(rest) == 1 else KEY_NAMES.get(rest, rest)}"
+    return KEY_NAMES.get(key, key)
 
 
 #: Textual key names shown as the character typed.
