@@ -42,7 +42,8 @@ from reader.yamlwrite import dump_yaml
 #: Bump when what a format produces changes, so cached digests are read again.
 #: 4: abstract ranks, newsletter summaries, arXiv comments and journal refs as
 #: fields, canonical https arXiv links, table rows on their own publish dates.
-CACHE_VERSION = 4
+#: 5: each paper's place in its digest per day (``Paper.ranks``).
+CACHE_VERSION = 5
 
 #: ``progress(done, total, label)``
 Progress = Callable[[int, int, str], None]
@@ -187,10 +188,13 @@ class SourcesError(Exception):
 
 
 def _as_read(digest: Digest) -> list[Paper]:
-    """The digest's papers, each with its day and its source."""
-    for paper in digest.papers:
+    """The digest's papers, each with its day, its place in the digest on
+    that day (the source's order) and its source."""
+    for place, paper in enumerate(digest.papers):
         if digest.date and not paper.dates:
             paper.dates = [digest.date]
+        for day in paper.dates:
+            paper.ranks.setdefault(day, place)
         if digest.path not in paper.sources:
             paper.sources.append(digest.path)
     return digest.papers
@@ -795,6 +799,7 @@ def _paper_row(p: Paper) -> _PaperRow:
         p.journal_ref,
         p.abstract_rank,
         tuple(tuple(sm) for sm in p.summaries),
+        tuple(p.ranks.items()),
     )
 
 
@@ -822,6 +827,7 @@ def _paper_from_row(r: _PaperRow, abstract: str) -> Paper:
         r[17],
         r[18],
         [Summary(a, b) for a, b in r[19]] if r[19] else [],
+        dict(r[20]) if r[20] else {},
     )
 
 

@@ -75,6 +75,9 @@ class Paper:
     abstract_rank: int = 0
     #: Newsletters' own words about the paper, one per newsletter.
     summaries: list[Summary] = field(default_factory=list)
+    #: Digest day -> the paper's position in that day's digest (0: first):
+    #: the order the source lists the day in (a pasted page's order).
+    ranks: dict[str, int] = field(default_factory=dict)
 
     @property
     def date(self) -> str:
@@ -178,8 +181,8 @@ def merge_papers(a: Paper, b: Paper) -> Paper:
     The abstract of the most authoritative source wins (``abstract_rank``;
     the longest among equals), the longest title that is not just a wrapped
     copy wins, links (one per :func:`link_key`), tags, dates, sources and
-    newsletter summaries are unions in first-seen order, and numeric signals
-    keep the highest value seen.
+    newsletter summaries are unions in first-seen order, numeric signals
+    keep the highest value seen, and a day's rank the highest place.
     """
     rank_a, rank_b = abstract_rank(a), abstract_rank(b)
     if rank_b > rank_a or (rank_b == rank_a and len(b.abstract) > len(a.abstract)):
@@ -218,6 +221,8 @@ def merge_papers(a: Paper, b: Paper) -> Paper:
     for sm in b.summaries:
         if sm not in a.summaries:
             a.summaries.append(sm)
+    for day, rank in b.ranks.items():
+        a.ranks[day] = min(rank, a.ranks.get(day, rank))
     return a
 
 

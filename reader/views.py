@@ -37,12 +37,15 @@ def sort_papers(papers: Iterable[Paper], how: str) -> list[Paper]:
 
     Every order ends on the title, so equal keys never shuffle: ``newest`` is
     the latest digest day first (undated papers last; within a day, the
-    latest published first), ``upvotes`` the most upvoted first (papers
-    without upvotes last, newest day first among equals).
+    latest published first, then the digest's own order: a pasted page
+    lists its papers as the page did), ``upvotes`` the most upvoted first
+    (papers without upvotes last, newest day first among equals, then the
+    digest's order).
     """
     by_title = sorted(papers, key=lambda p: p.title.casefold())
     if how == "title":
         return by_title
+    by_title.sort(key=_place)
     if how == "oldest":
         dated = [p for p in by_title if p.date]
         dated.sort(key=lambda p: p.date)
@@ -58,10 +61,16 @@ def sort_papers(papers: Iterable[Paper], how: str) -> list[Paper]:
     return by_title
 
 
+def _place(paper: Paper) -> int:
+    """The paper's place in the digest of its (latest) day; unranked last."""
+    return paper.ranks.get(paper.date, 1 << 30)
+
+
 def day_ranking(papers: Iterable[Paper]) -> str:
     """The order a digest day's own source ranks it in: Hugging Face Daily
     Papers rank by upvotes, so a day whose papers carry upvotes is sorted by
-    them; any other day lists its papers newest first (then by title)."""
+    them; any other day lists its papers newest first (then in the order
+    its digest lists them)."""
     return "upvotes" if any(p.upvotes is not None for p in papers) else "newest"
 
 
@@ -167,6 +176,28 @@ def day_counts(papers: Iterable[Paper], read: Collection[str]) -> dict[str, tupl
                 c[0] += 1
                 c[1] += unread
     return {day: (c[0], c[1]) for day, c in counts.items()}
+
+
+def day_sizes(papers: Iterable[Paper]) -> dict[str, int]:
+    """For every digest day: how many papers appeared on it (the sidebar's
+    and the day view's count)."""
+    return {day: n for day, (n, _unread) in day_counts(papers, ()).items()}
+
+
+def day_heading(day: str, count: int, size: int | None = None) -> str:
+    """The words of the row above a day's run: ``count`` papers listed below
+    it. ``size``: the day's own count (a list of every paper); when papers
+    of that day are listed under a later day they also appeared on, it says
+    so, so the row and the sidebar's count agree:
+    ``2025-08-21 · 21 of 22 papers (1 more under a later day)``."""
+    day = day or "no date"
+    if size is None or size <= count:
+        return f"{day} · {counted(count, 'paper')}"
+    later = size - count
+    where = "a later day" if later == 1 else "later days"
+    return (
+        f"{day} · {number(count)} of {counted(size, 'paper')} ({number(later)} more under {where})"
+    )
 
 
 # -- the library in a few words -------------------------------------------------

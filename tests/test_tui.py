@@ -719,3 +719,44 @@ async def test_counts_that_are_estimates_say_about() -> None:
         await pilot.press("escape", "escape", "b")
         await until(pilot, lambda: "typo about 2" in screen_text(app), "the sidebar's saved counts")
         assert "plain 2" in screen_text(app)
+
+
+async def test_help_and_palette_show_the_keys_an_action_lost_to_the_keymap() -> None:
+    app = make_app(Config(keymap={"star": "j,g"}))
+    async with app.run_test(notifications=True, size=(100, 80)) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        lines = screen_text(app).splitlines()
+
+        def row(words: str) -> str:
+            return next(line for line in lines if words in line).split(words)[0]
+
+        assert row("Next paper").split()[-1] == "↓"  # j went to Star
+        assert row("The first paper").split()[-1] == "Home"  # g too
+        assert row("Star or unstar").split()[-2:] == ["j,", "g"]
+        assert row("Export the current list").strip().endswith("Ctrl+P → Export")
+        assert row("Switch to the next theme").strip().endswith("Ctrl+T")
+        await pilot.press("escape", "ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"First")
+        await pilot.pause()
+        await pilot.pause()
+        text = screen_text(app)
+        assert "(key: Home)" in text and "(key: g, Home)" not in text
+
+
+async def test_query_help_wraps_under_its_own_column_at_80_columns() -> None:
+    app = make_app()
+    async with app.run_test(notifications=True, size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        await pilot.press("end")
+        await pilot.pause()
+        lines = screen_text(app).splitlines()
+        at = next(i for i, line in enumerate(lines) if '"exact phrase"' in line)
+        column = lines[at].index("words in this order")
+        follow = lines[at + 1]
+        assert follow[:column].strip(" │") == ""  # the wrapped part starts under its column
+        assert follow[column:].startswith("word~  typo-tolerant")  # an item is kept whole

@@ -333,6 +333,28 @@ async def test_config_warnings_are_notifications_and_listed() -> None:
         assert "Problems: 1 warning" in screen_text(app)
 
 
+async def test_many_config_warnings_are_one_notification_at_80x24(tmp_path: Path) -> None:
+    from reader.config import load_config
+
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "colour: red\nfont: big\nsize: 3\nread_after_seconds: -5\nkeymap: {stra: x}\n",
+        encoding="utf-8",
+    )
+    app = make_app(load_config(path))
+    async with app.run_test(notifications=True, size=(80, 24)) as pilot:
+        await pilot.pause()
+        text = seen(app)
+        assert text.count("Config: 5 warnings") == 1
+        assert "colour: unknown setting" in text
+        assert "and 4 more warnings: press ! to see them" in text
+        assert "font" not in text and "read_after_seconds" not in text
+        await pilot.press("exclamation_mark")
+        await pilot.pause()
+        listed = seen(app)
+        assert "font" in listed and "read_after_seconds" in listed and "stra" in listed
+
+
 # -- remembered sources in the sidebar -----------------------------------------------
 
 
@@ -408,7 +430,7 @@ async def test_a_config_mistake_is_a_notification_at_start(tmp_path: Path) -> No
     async with app.run_test(notifications=True, size=(160, 40)) as pilot:
         await pilot.pause()
         assert "colour: unknown setting" in seen(app)
-        assert "opener: must be a command" in seen(app)
+        assert "and 1 more warning: press ! to see them" in seen(app)
         assert "2 warnings" in screen_text(app)
         app.show_problems()
         await pilot.pause()

@@ -453,3 +453,101 @@ async def test_l_and_digits_are_plain_characters_in_the_search_box() -> None:
         await pilot.pause()
         assert app.main.search_bar.value == "llm 2025"
         assert "link 1-9?" not in status_line(app)
+
+
+@pytest.mark.parametrize(
+    ("burst", "cursor"),
+    [(("g", "5", "j"), 5), (("G", "3", "k"), -4), (("j", "j", "g", "2", "j"), 2)],
+)
+async def test_a_count_typed_right_after_a_plain_key_is_kept(
+    tmp_path: Path, burst: tuple[str, ...], cursor: int
+) -> None:
+    """``g5j`` in one burst (tmux send-keys, a fast typist): g runs first, then 5j."""
+    from textual import events
+
+    app = make_app(write_days(tmp_path / "days"))  # 45 + 8 papers
+    async with app.run_test(notifications=True, size=(80, 24)) as pilot:
+        await pilot.pause()
+        expected = cursor if cursor >= 0 else len(app.main.papers.papers) + cursor
+        for key in burst:
+            app.post_message(events.Key(key, key))
+        await pilot.pause()
+        await pilot.pause()
+        assert app.main.papers.cursor == expected
+
+
+async def test_the_paper_shown_is_not_marked_read_while_a_dialog_asks(tmp_path: Path) -> None:
+    """Under "Mark N papers read?" the auto-read waits: the answer marks those N."""
+    import re
+
+    config = Config(read_after_seconds=0.2)
+    app = make_app(write_days(tmp_path / "days", days=1, per_day=60), config=config)
+    async with app.run_test(notifications=True, size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("G", "R")  # the last paper is on the 60-paper day
+        await pilot.pause()
+        asked = re.search(r"Mark ([\d,]+) papers", screen_text(app))
+        assert asked, screen_text(app)
+        first = current_id(app)
+        await pilot.pause(0.6)  # three times the read delay, under the dialog
+        assert first not in app.read_ids()
+        await pilot.press("y")
+        await pilot.pause()
+        assert f"Marked {asked[1]} papers" in screen_text(app)
+
+
+async def test_a_pasted_page_day_is_listed_in_the_pages_order(tmp_path: Path) -> None:
+    page = tmp_path / "page"
+    page.mkdir()
+    sample = FIXTURE.parent.parent.parent / "sample_digests" / "2025-08-22-daily-papers.txt"
+    (page / sample.name).write_text(sample.read_text(encoding="utf-8"), encoding="utf-8")
+    app = make_app(page)
+    async with app.run_test(notifications=True, size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("b")
+        await pilot.pause()
+        sidebar = app.main.sidebar
+        sidebar.focus()
+        sidebar.highlighted = sidebar.get_option_index("day:2025-08-22")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "Day 2025-08-22" in status_line(app)
+        assert "Deep Think with Confidence" in rows(app)[0]
+        assert "Intern-S1" in rows(app)[1]
+
+
+async def test_a_days_separator_agrees_with_the_sidebar_on_its_count(tmp_path: Path) -> None:
+    """2508.09001 appeared on 2025-08-19 and again on 2025-08-21: every paper's
+    list shows it under 2025-08-21, and the row of 2025-08-19 says where the
+    third paper of that day went; the sidebar and the day view count 3."""
+    again = tmp_path / "again"
+    again.mkdir()
+    (again / "2025-08-21.yaml").write_text(
+        "title: Again\ndate: 2025-08-21\npapers:\n"
+        '  - id: "2508.09001"\n    title: "Seen twice"\n    abstract: Words.\n',
+        encoding="utf-8",
+    )
+    app = make_app(again)
+    async with app.run_test(notifications=True, size=(80, 24)) as pilot:
+        await pilot.pause()
+        heads = [r for r in rows(app) if r.startswith("──")]
+        assert heads[0].startswith("── 2025-08-21 · 1 paper ")
+        assert heads[2].startswith("── 2025-08-19 · 2 of 3 papers (1 more under a later day) ─")
+        assert heads[1].startswith("── 2025-08-20 · 3 papers ─")
+        await pilot.press("b")
+        await pilot.pause()
+        assert "2025-08-19 3" in screen_text(app)
+
+
+async def test_hints_name_the_keys_the_keymap_gave(tmp_path: Path) -> None:
+    config = Config(read_after_seconds=0, keymap={"search": "f", "undo": "z"})
+    app = make_app(write_days(tmp_path / "days", days=1, per_day=60), config=config)
+    async with app.run_test(notifications=True, size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "f to search:" in screen_text(app) and "/ to search" not in screen_text(app)
+        await pilot.press("G", "R")
+        await pilot.pause()
+        assert "z undoes it afterwards." in screen_text(app)
+        await pilot.press("y")
+        await pilot.pause()
+        assert "(z undoes)." in screen_text(app)

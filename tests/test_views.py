@@ -102,3 +102,57 @@ def test_library_parts_agree_in_number_and_group_digits() -> None:
     assert views.library_parts(one)[1] == ("days", "1 day")
     lib.papers.update({f"x{i}": paper(f"x{i}", "t", "2025-08-18") for i in range(91706)})
     assert views.library_parts(lib)[0] == ("papers", "91,714 papers")
+
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_digests"
+
+
+@pytest.mark.parametrize("warm", [False, True])
+def test_a_pasted_daily_papers_day_keeps_the_pages_order(tmp_path: Path, warm: bool) -> None:
+    """The page lists "Deep Think with Confidence" first on Aug 22; sorted by
+    title the day began with AgentFly. A warm start (the library cache) too."""
+    page = tmp_path / "page"
+    page.mkdir()
+    text = (SAMPLES / "2025-08-22-daily-papers.txt").read_text(encoding="utf-8")
+    (page / "2025-08-22-daily-papers.txt").write_text(text, encoding="utf-8")
+    paths = Paths.from_env()
+    if warm:
+        open_library(paths, Config(), extra=[page])
+    library = open_library(paths, Config(), extra=[page], use_cache=warm)
+    day = library.on_day("2025-08-22")
+    shown = views.sort_papers(day, views.day_ranking(day))
+    assert [p.title for p in shown[:3]] == [
+        "Deep Think with Confidence",
+        "Intern-S1: A Scientific Multimodal Foundation Model",
+        "Mobile-Agent-v3: Foundamental Agents for GUI Automation",
+    ]
+    assert views.sort_papers(day, "title")[0].title.startswith("AgentFly")
+
+
+def test_a_paper_on_two_pages_keeps_its_place_on_each_day() -> None:
+    a, b = paper("2508.00001", "Zebra", "2025-08-21"), paper("2508.00002", "Apple", "2025-08-21")
+    a.ranks, b.ranks = {"2025-08-21": 0}, {"2025-08-21": 1}
+    assert ids(views.sort_papers([b, a], "newest")) == ids([a, b])
+    later = paper("2508.00001", "Zebra", "2025-08-22")
+    later.ranks = {"2025-08-22": 5}
+    from reader.model import merge_papers
+
+    merge_papers(a, later)
+    assert a.ranks == {"2025-08-21": 0, "2025-08-22": 5}
+
+
+def test_a_day_heading_counts_the_rows_below_it_and_says_where_the_rest_are() -> None:
+    assert views.day_heading("2025-08-21", 22) == "2025-08-21 · 22 papers"
+    assert views.day_heading("2025-08-21", 22, 22) == "2025-08-21 · 22 papers"
+    assert views.day_heading("2025-08-21", 21, 22) == (
+        "2025-08-21 · 21 of 22 papers (1 more under a later day)"
+    )
+    assert views.day_heading("", 1, 1_204) == (
+        "no date · 1 of 1,204 papers (1,203 more under later days)"
+    )
+    a = paper("a", "A", "2025-08-19")
+    a.dates = ["2025-08-19", "2025-08-21"]
+    assert views.day_sizes([a, paper("b", "B", "2025-08-19")]) == {
+        "2025-08-19": 2,
+        "2025-08-21": 1,
+    }

@@ -77,7 +77,7 @@ class DigestCommands(Provider):
             if not cmd.palette:
                 continue
             keys = cmd.shown_keys(keymap) if cmd.keys else ""
-            help_text = f"{cmd.help} (key: {keys})" if keys else cmd.help
+            help_text = f"{cmd.help} (key: {keys})" if keys and keys != "no key" else cmd.help
             out.append((cmd.title, help_text, partial(app.run_main_action, cmd.action)))
         for name in app.config.saved_searches:
             out.append(
@@ -184,8 +184,7 @@ class DigestApp(FetchingMixin, App[int]):
         self.prefs.save(self.paths.ui_file)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self.push_screen(MainScreen())
-        for warning in self.config_warnings():
-            self.notify(warning, title="Config", severity="warning", markup=False, timeout=12)
+        self.notify_config_warnings()
         if not getattr(self.library, "complete", True):
             # After the first paint: reading the rest holds the GIL for most
             # of a second, which would delay the very frame it exists to speed up.
@@ -358,6 +357,31 @@ class DigestApp(FetchingMixin, App[int]):
             return [tx.line(str(w)) for w in warnings]
         except TypeError:
             return []
+
+    def keys_of(self, command: str) -> str:
+        """The keys of ``command`` (a :class:`Command` id) as the user set
+        them, for a hint ("u undoes"): never a key the keymap moved."""
+        return commands.BY_ID[command].shown_keys(self.config.keymap)
+
+    def notify_config_warnings(self) -> None:
+        """One notification for the config's warnings, however many: the
+        first, and how to list the rest (five toasts would cover half an
+        80x24 screen)."""
+        warnings = self.config_warnings()
+        if not warnings:
+            return
+        message = warnings[0]
+        if len(warnings) > 1:
+            key = self.keys_of("problems")
+            more = f"and {counted(len(warnings) - 1, 'more warning')}"
+            how = (
+                f"press {key} to see them"
+                if key != "no key"
+                else "the palette's Problems lists them"
+            )
+            message += f"\n{more}: {how}"
+        title = f"Config: {counted(len(warnings), 'warning')}"
+        self.notify(message, title=title, severity="warning", markup=False, timeout=12)
 
     def problem_label(self) -> str:
         """``1 problem`` for the status line ("" when everything was read);

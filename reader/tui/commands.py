@@ -52,11 +52,28 @@ class Command:
         )
 
     def shown_keys(self, keymap: Mapping[str, str] | None = None) -> str:
-        """The keys as the user types them, after the keymap."""
-        keys = (keymap or {}).get(self.id, self.keys)
+        """The keys as the user types them, after the keymap: without a key
+        another command took (Textual drops it from this one); "no key" when
+        none is left, "palette only" for a command that never had one."""
+        if not self.keys:
+            return "palette only"
+        keys = effective_keys(keymap).get(self.id, [])
+        if not keys:
+            return "no key"
         if self.key_display and self.id not in (keymap or {}):
-            return self.key_display
-        return ", ".join(KEY_NAMES.get(k.strip(), k.strip()) for k in keys.split(",") if k.strip())
+            default = [k.strip() for k in self.keys.split(",")]
+            if keys == default:
+                return self.key_display
+        return ", ".join(key_shown(k) for k in keys)
+
+
+def key_shown(key: str) -> str:
+    """One key as the help shows it: ``[`` for ``left_square_bracket``,
+    ``Ctrl+T`` for ``ctrl+t`` (the palette's own key reads ``Ctrl+P``)."""
+    if key.startswith("ctrl+"):
+        rest = key.removeprefix("ctrl+")
+        return f"Ctrl+{rest.upper() if len(rest) == 1 else KEY_NAMES.get(rest, rest)}"
+    return KEY_NAMES.get(key, key)
 
 
 #: Textual key names shown as the character typed.
@@ -298,8 +315,26 @@ def bindings() -> list[Binding]:
     return [cmd.binding() for cmd in COMMANDS if cmd.keys]
 
 
+def effective_keys(keymap: Mapping[str, str] | None = None) -> dict[str, list[str]]:
+    """Each main-screen command's keys after the keymap, as Textual applies
+    it: a remapped command has the keymap's keys, and a key it takes is gone
+    from every command the keymap leaves alone (``star: "j"``: cursor-down
+    keeps only ``down``)."""
+    keymap = keymap or {}
+    out = {
+        cmd.id: [k.strip() for k in keymap.get(cmd.id, cmd.keys).split(",") if k.strip()]
+        for cmd in COMMANDS
+        if cmd.keys
+    }
+    taken = {k for bid, keys in out.items() if bid in keymap for k in keys}
+    for bid, keys in out.items():
+        if bid not in keymap:
+            out[bid] = [k for k in keys if k not in taken]
+    return out
+
+
 def help_rows(keymap: Mapping[str, str] | None = None) -> Iterator[tuple[str, str, str]]:
     """``(group, keys, help)`` for every command, in definition order."""
     for cmd in COMMANDS:
-        keys = cmd.shown_keys(keymap) if cmd.keys else "palette"
+        keys = cmd.shown_keys(keymap) if cmd.keys else f"Ctrl+P → {cmd.title.rstrip('…')}"
         yield cmd.group, keys, cmd.help

@@ -350,6 +350,4 @@ def _no_collection() -> Iterator[None]:
 
 def _keys(app: Any, command: str) -> str:
     """The keys of ``command`` as the user set them."""
-    from reader.tui.commands import BY_ID
-
-    return BY_ID[command].shown_keys(app.config.keymap)
+    return str(app.keys_of(command))

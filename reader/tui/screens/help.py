@@ -3,9 +3,12 @@ the query language."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -30,6 +33,51 @@ def help_table(keymap: Mapping[str, str] | None = None) -> Table:
             group = grp
         table.add_row(Text(keys), Text(text))
     return table
+
+
+#: Where a line of the query help has its second column: three spaces or more.
+_COLUMN = re.compile(r"^(\S.*?\S)( {3,})(\S.*)$")
+
+
+class _Items:
+    """A column of ``;``-separated items wrapped between items where it can:
+    "word~  typo-tolerant" stays on one line."""
+
+    def __init__(self, text: str) -> None:
+        self.items = text.split(";  ")
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        lines: list[str] = []
+        for i, item in enumerate(self.items):
+            piece = item + (";" if i < len(self.items) - 1 else "")
+            if lines and len(lines[-1]) + 2 + len(piece) <= width:
+                lines[-1] += "  " + piece
+            else:
+                lines.append(piece)
+        yield Text("\n".join(lines))
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        longest = max(len(item) + 1 for item in self.items)
+        return Measurement(min(longest, options.max_width), options.max_width)
+
+
+def query_help(text: str) -> RenderableType:
+    """The query help, each line wrapped under its own second column (at
+    80 columns "word~  typo-tolerant" goes to the next line under "words in
+    this order", not under the first column)."""
+    lines: list[RenderableType] = [Text("Search", style="bold underline")]
+    for line in text.splitlines():
+        found = _COLUMN.match(line)
+        if not found:
+            lines.append(Text(line))
+            continue
+        row = Table.grid()
+        row.add_column(no_wrap=True, width=len(found[1]) + len(found[2]))
+        row.add_column(ratio=1)
+        row.add_row(Text(found[1]), _Items(found[3]))
+        lines.append(row)
+    return Group(*lines)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -58,10 +106,7 @@ class HelpScreen(ModalScreen[None]):
             body.border_title = "Help: keys (Esc closes)"
             yield Static(help_table(self.keymap), id="help-keys")
             if QUERY_HELP:
-                yield Static(
-                    Text.assemble(("Search\n", "bold underline"), QUERY_HELP.rstrip()),
-                    id="help-query",
-                )
+                yield Static(query_help(QUERY_HELP.rstrip()), id="help-query")
 
     def on_mount(self) -> None:
         self.query_one("#help-body").focus()

@@ -92,6 +92,9 @@ class View:
     found: list[Paper] | None = None
     #: A search still running (its count is not known yet).
     searching: bool = False
+    #: Every paper's list: each day's own count (its separator says how many
+    #: of the day are listed under a later day).
+    day_sizes: dict[str, int] | None = None
 
     @property
     def shown_order(self) -> str:
@@ -104,6 +107,12 @@ class View:
             return replace(self, papers=papers, order="")
         found = self.found if self.found is not None else self.papers
         return replace(self, papers=views.sort_papers(found, order), order=order, found=found)
+
+
+def all_papers(papers: list[Paper]) -> View:
+    """The list of every paper (``library.ordered()``), with each day's own
+    count for its separators."""
+    return View("all", "All papers", papers, day_sizes=views.day_sizes(papers))
 
 
 class MainScreen(Screen[None]):
@@ -166,9 +175,12 @@ class MainScreen(Screen[None]):
         app = self.dapp
         box = self.search_bar.input
         box.on_submit, box.on_leave = self.submit_search, self.leave_box
+        search = app.keys_of("search")
+        if not box.placeholder.startswith(f"{search} "):
+            box.placeholder = f"{search} {box.placeholder.partition(' ')[2]}"
         self.show_banner()
         self.status.set_library(app.status_parts())
-        self.set_view(View("all", "All papers", app.library.ordered()))
+        self.set_view(all_papers(app.library.ordered()))
         self.base = self.view
         self.set_interval(3.0, self.refresh_state)
 
@@ -180,7 +192,7 @@ class MainScreen(Screen[None]):
         self.status.set_library(app.status_parts())
         if self.base.kind == "all":
             order = self.base.order
-            self.base = View("all", "All papers", app.library.ordered())
+            self.base = all_papers(app.library.ordered())
             if order:
                 self.base = self.base.sorted(order)
         if self.view.kind == "all":
@@ -214,6 +226,7 @@ class MainScreen(Screen[None]):
             cursor=cursor,
             order=order,
             separators=view.kind != "day" and views.by_day(order),
+            day_sizes=view.day_sizes,
         )
         self.update_status()
         paper = self.papers.current
@@ -246,7 +259,7 @@ class MainScreen(Screen[None]):
         self.status.set_view(tx.line(view.label), count, short, notes)
 
     def show_all(self) -> None:
-        self.base = View("all", "All papers", self.dapp.library.ordered())
+        self.base = all_papers(self.dapp.library.ordered())
         self.set_view(self.base, keep=self._current_id())
 
     def _current_id(self) -> str | None:
@@ -491,17 +504,35 @@ class MainScreen(Screen[None]):
         self.abstract.show(paper, state, self.view.terms)
 
     def start_read_timer(self, paper: Paper | None) -> None:
-        if self._read_timer is not None:
-            self._read_timer.stop()
-            self._read_timer = None
+        self.stop_read_timer()
+        if not self.is_current:
+            return  # under a dialog: on_screen_resume starts it
         delay = self.dapp.config.read_after_seconds
         if paper is None or delay <= 0 or self.dapp.state_of(paper.id).read:
             return
         self._read_timer = self.set_timer(delay, lambda: self.auto_read(paper.id))
 
+    def on_screen_suspend(self) -> None:
+        """A dialog, the help or the palette covers the list: no paper is
+        being read meanwhile (a paper marked read under "Mark 68 papers
+        read?" would leave the answer marking 67)."""
+        self.stop_read_timer()
+
+    def on_screen_resume(self) -> None:
+        """Back from a dialog: the paper shown starts its full wait again."""
+        if self._read_timer is None and not self._follow_pending:
+            self.start_read_timer(self.papers.current)
+
+    def stop_read_timer(self) -> None:
+        if self._read_timer is not None:
+            self._read_timer.stop()
+            self._read_timer = None
+
     def auto_read(self, pid: str) -> None:
         self._read_timer = None
         current = self.papers.current
+        if not self.is_current:
+            return
         if current is None or current.id != pid or self.dapp.state_of(pid).read:
             return
         if self.dapp.state.read_only:
@@ -544,11 +575,12 @@ class MainScreen(Screen[None]):
         """Digits before a key are its count, as in vim; after ``l`` a digit
         is a link number.
 
-        A key with a count runs its binding here, with the count, rather
-        than through the binding lookup that follows this handler: keys
-        typed in one burst (``5j6k``) reach this handler one after another
-        before any binding runs, so a count kept for later would be taken by
-        the wrong key."""
+        A key of this screen runs its binding here (with its count, if one
+        was typed) rather than through the binding lookup that follows this
+        handler: keys typed in one burst (``5j6k``, ``g5j``) reach this
+        handler one after another before any binding runs, so a count kept
+        for later would be taken by the wrong key, and a key left to the
+        lookup would run after the keys typed behind it."""
         char = event.character or ""
         if self._number_action:
             action, self._number_action = self._number_action, ""
@@ -567,15 +599,22 @@ class MainScreen(Screen[None]):
             self._count_typed = (self._count_typed + char)[-6:]
             self.status.set_pending(self._count_typed)
             return
+        active = self.active_bindings.get(event.key)
+        ours = active is not None and active.node is self and event.key != "escape"
         if not self._count_typed:
+            if ours and active is not None:
+                # Run here too, not where the key ends its bubbling at the app:
+                # by then the keys typed after it ("g5j") have already run here.
+                event.stop()
+                event.prevent_default()
+                await self.run_action(active.binding.action)
             return
         count, self._count_typed = int(self._count_typed), ""
         self.status.set_pending("")
-        active = self.active_bindings.get(event.key)
-        if event.key == "escape" or (active is not None and active.node is self):
+        if event.key == "escape" or ours:
             event.stop()  # Esc drops the count, and only the count
             event.prevent_default()
-        if active is None or active.node is not self or event.key == "escape":
+        if not ours or active is None:
             return  # a key of another widget, or no key: the count is dropped
         self._count = count
         try:
@@ -802,9 +841,7 @@ class MainScreen(Screen[None]):
         if paper is None:
             return
         on = not self.dapp.state_of(paper.id).read
-        if self._read_timer is not None:
-            self._read_timer.stop()
-            self._read_timer = None
+        self.stop_read_timer()
         what = f"marked {_short(paper)} {'read' if on else 'unread'}"
 
         def mark() -> None:
@@ -850,7 +887,8 @@ class MainScreen(Screen[None]):
                 state.set_read(ids, True)
 
             if self.dapp.mutate_undoable(undo.marked_read, "read", ids, change):
-                self.notify(f"Marked {counted(len(ids), 'paper')} {where} read (u undoes).")
+                undoes = f" ({self.dapp.keys_of('undo')} undoes)"
+                self.notify(f"Marked {counted(len(ids), 'paper')} {where} read{undoes}.")
                 self.state_changed()
 
         count = len(unread())
@@ -858,7 +896,7 @@ class MainScreen(Screen[None]):
             self.notify(f"All {counted(len(papers), 'paper')} {where} are read already.")
         elif count > undo.ASK_OVER:
             question = f"Mark {counted(count, 'paper')} {where} read?"
-            detail = "u undoes it afterwards."
+            detail = f"{self.dapp.keys_of('undo')} undoes it afterwards."
             if self.view.total > len(self.view.papers) and self.view.kind == "search":
                 detail = (
                     f"Only the papers listed: the search matches {self.view.total:,}. " + detail

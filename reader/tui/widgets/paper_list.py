@@ -13,7 +13,7 @@ to row, row to paper or day) keep a move O(1) at any length.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from math import ceil
 from typing import Any, ClassVar
@@ -32,7 +32,6 @@ from textual.strip import Strip
 from reader import views
 from reader.model import Paper
 from reader.tui import text as tx
-from reader.wording import counted
 
 #: ``state_of(paper_id)`` -> an object with ``starred``, ``tags``, ``read``.
 StateOf = Callable[[str], Any]
@@ -111,6 +110,8 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         """The list's order (``reader.views`` names); its column is never dropped."""
         self.runs: list[views.DayRun] = []
         """The days of the list, in order (empty: no separators)."""
+        self.day_sizes: Mapping[str, int] = {}
+        """Each day's own count (a list of every paper), for the separators."""
         self._row_of: list[int] | None = None
         """Paper index -> row (None: no separators, the same number)."""
         self._at_row: list[int] | None = None
@@ -137,16 +138,19 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         cursor: int = 0,
         order: str = "",
         separators: bool = False,
+        day_sizes: Mapping[str, int] | None = None,
     ) -> None:
         """Show ``papers`` (in ``order``; ``separators``: a row above each
-        day); the cursor goes to paper id ``keep`` when present, else to index
-        ``cursor``."""
+        day; ``day_sizes``: each day's own count, for a list of every paper:
+        the row then says how many of the day are under a later day); the
+        cursor goes to paper id ``keep`` when present, else to index ``cursor``."""
         self.papers = papers
         self.terms = list(terms)
         self.order = order
         self.version += 1
         self._cache.clear()
         self.runs = views.day_runs(papers) if separators else []
+        self.day_sizes = day_sizes or {}
         if len(self.runs) > 1:
             row_of: list[int] = []
             at_row: list[int] = []
@@ -311,9 +315,8 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
     def _render_day(self, k: int, width: int) -> Strip:
         run = self.runs[k]
         style = self.rich_style + self.get_component_rich_style("paper-list--day")
-        text = Text(
-            f"── {tx.line(run.day) or 'no date'} · {counted(run.count, 'paper')} ", style=style
-        )
+        heading = views.day_heading(tx.line(run.day), run.count, self.day_sizes.get(run.day))
+        text = Text(f"── {heading} ", style=style)
         text.append("─" * max(0, width - text.cell_len), style)
         text.truncate(width, overflow="crop", pad=True)
         return Strip(list(text.render(self.app.console)), width).simplify()
