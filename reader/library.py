@@ -21,6 +21,7 @@ import gc
 import hashlib
 import marshal
 import os
+import stat
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from reader.ids import normalise_title, title_key
 from reader.model import Digest, Link, Paper, Problem, Summary, merge_papers
 from reader.paths import Paths, resource_dir
 from reader.safeload import LoadError, load_yaml
+from reader.wording import counted
 from reader.yamlwrite import dump_yaml
 
 #: Bump when what a format produces changes, so cached digests are read again.
@@ -422,7 +424,7 @@ def open_library(
         if lib is not None:
             lib.files, lib.is_sample = files, is_sample
             lib.stats = LoadStats(files=len(files), cached=len(files))
-            return _with_faults(lib, faults)
+            return _with_faults(lib, faults, cache)
         old = cache.get_snapshot(None)
         if old is not None:
             with _gc_paused():
@@ -437,7 +439,7 @@ def open_library(
                 files_off, papers_off = lib._pending
                 if partial or files_off > SNAPSHOT_SLACK_FILES or papers_off > SNAPSHOT_SLACK:
                     cache.put_snapshot(key, lib)
-                return _with_faults(lib, faults)
+                return _with_faults(lib, faults, cache)
     lib = Library(files=files, is_sample=is_sample, _meta=[])
     total = len(files)
     for n, (f, stamp) in enumerate(zip(files, stamps, strict=True)):
@@ -455,14 +457,16 @@ def open_library(
     lib.expected = len(lib.papers)
     if cache is not None and lib.stats.parsed + lib.stats.cached == total:
         cache.put_snapshot(key, lib)
-    return _with_faults(lib, faults)
+    return _with_faults(lib, faults, cache)
 
 
-def _with_faults(lib: Library, faults: list[Problem]) -> Library:
-    # After the snapshot is written: a folder unreadable today is not a
-    # problem of the digests to remember.
+def _with_faults(lib: Library, faults: list[Problem], cache: _Cache | None = None) -> Library:
+    # After the snapshot is written: a folder unreadable today, or a cache
+    # file found damaged (said once, then rebuilt), is not a problem of the
+    # digests to remember.
     lib.faults = faults
-    lib.problems = [*faults, *lib.problems]
+    damage = [] if cache is None else cache.warning()
+    lib.problems = [*faults, *damage, *lib.problems]
     return lib
 
 
@@ -743,12 +747,34 @@ def _unreadable(digests: list[Digest]) -> bool:
     return any(d.format == "unreadable" for d in digests)
 
 
+#: How much of each end of a digest file its fingerprint reads (all of a
+#: file up to twice this).
+FINGERPRINT_BYTES = 64 * 1024
+
+
 def _stamp(path: Path) -> list[object] | None:
+    """Size, time and a fingerprint of the content (a CRC32 of the first and
+    last 64 KB): a file restored from a backup, or after ``touch -r``, keeps
+    its size and time but not its fingerprint. None when it cannot be read."""
     try:
-        st = path.stat()
+        # Never blocks on a FIFO; only a regular file is read.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return None
-    return [st.st_size, st.st_mtime_ns]
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return [st.st_size, st.st_mtime_ns, None]
+        with open(fd, "rb", buffering=0, closefd=False) as fh:
+            crc = zlib.crc32(fh.read(FINGERPRINT_BYTES))
+            if st.st_size > FINGERPRINT_BYTES:
+                fh.seek(max(FINGERPRINT_BYTES, st.st_size - FINGERPRINT_BYTES))
+                crc = zlib.crc32(fh.read(FINGERPRINT_BYTES), crc)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return [st.st_size, st.st_mtime_ns, crc]
 
 
 def _snapshot_key(files: list[Path], stamps: list[list[object] | None]) -> str:
@@ -762,11 +788,17 @@ def _snapshot_key(files: list[Path], stamps: list[list[object] | None]) -> str:
 #
 # marshal, not JSON: a 100k-paper library loads in well under a second (JSON
 # took 3 s to parse and 1.5 s to rebuild the objects). marshal is not meant
-# for untrusted data, so every file carries a magic, a version and a CRC32,
-# lives only in the user's own cache folder, and anything that does not check
-# out is ignored and rebuilt from the digests.
+# for untrusted data, so every file carries a magic, its own size, and per
+# object a length and a CRC32, each checked before the object is used; it
+# holds the versions that wrote it and lives only in the user's own cache
+# folder. A file that does not check out is rebuilt from the digests, and the
+# library says so once (:data:`DAMAGED`).
 
-_MAGIC = b"DRCACHE2"
+_MAGIC = b"DRCACHE3"
+#: The magic and the file's size: what every cache file starts with.
+_HEAD = len(_MAGIC) + 8
+#: The warning a library carries when a cache file it found was damaged.
+DAMAGED = "was damaged: rebuilt"
 #: The snapshot's first chunk: what a partial open reads before the first paint.
 SNAPSHOT_HEAD = 300
 #: A CLI command writes an updated snapshot only when it is more than this
@@ -859,23 +891,40 @@ def _digest_from_row(r: tuple[Any, ...], keep: Callable[[str, str], bool] | None
 
 
 def _pack(*objs: object) -> bytes:
-    """A cache file: the magic, then per object its length, CRC32 and marshal."""
-    parts = [_MAGIC]
+    """A cache file: the magic, the file's size, then per object its length,
+    CRC32 and marshal."""
+    parts: list[bytes] = []
     for obj in objs:
         payload = marshal.dumps(obj)  # type: ignore[arg-type]
         parts.append(len(payload).to_bytes(8, "big") + zlib.crc32(payload).to_bytes(4, "big"))
         parts.append(payload)
-    return b"".join(parts)
+    size = _HEAD + sum(len(part) for part in parts)
+    return b"".join([_MAGIC, size.to_bytes(8, "big"), *parts])
+
+
+class _Stale(ValueError):
+    """A cache file of another format (an older reader's): not damage."""
+
+
+def _check_head(head: bytes, size: int) -> None:
+    """``head`` (the first :data:`_HEAD` bytes of a file of ``size`` bytes) is
+    ours and says that size: a truncated or lengthened file is refused before
+    any of it is read."""
+    if len(head) == _HEAD and head[:7] == _MAGIC[:7] and not head.startswith(_MAGIC):
+        raise _Stale("an older reader's cache file")
+    if len(head) != _HEAD or not head.startswith(_MAGIC):
+        raise ValueError("not a digest-reader cache file")
+    if int.from_bytes(head[len(_MAGIC) :], "big") != size:
+        raise ValueError("damaged cache file")
 
 
 def _chunks(data: bytes) -> list[memoryview]:
     """The marshal payload of each object in a cache file, every length and
     CRC checked first (0.05 s for 100 MB), so a damaged file is refused whole."""
-    if not data.startswith(_MAGIC):
-        raise ValueError("not a digest-reader cache file")
+    _check_head(data[:_HEAD], len(data))
     view = memoryview(data)
     out: list[memoryview] = []
-    at = len(_MAGIC)
+    at = _HEAD
     while at < len(data):
         if at + 12 > len(data):
             raise ValueError("damaged cache file")
@@ -896,12 +945,16 @@ def _load(chunk: memoryview) -> Any:
     return marshal.loads(chunk)
 
 
-def _read_chunk(fh: BinaryIO) -> memoryview:
-    """The next object's payload from an open cache file, its CRC checked."""
+def _read_chunk(fh: BinaryIO, end: int) -> memoryview:
+    """The next object's payload from an open cache file of ``end`` bytes,
+    its length checked before it is read (a damaged length would ask for
+    exabytes) and its CRC after."""
     head = fh.read(12)
     if len(head) != 12:
         raise ValueError("damaged cache file")
     size = int.from_bytes(head[:8], "big")
+    if size > end - fh.tell():
+        raise ValueError("damaged cache file")
     payload = fh.read(size)
     if len(payload) != size or zlib.crc32(payload) != int.from_bytes(head[8:], "big"):
         raise ValueError("damaged cache file")
@@ -918,6 +971,23 @@ class _Cache:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        #: The cache files found damaged (not missing, not merely stale).
+        self.damaged: set[Path] = set()
+
+    def _damaged(self, path: Path) -> None:
+        self.damaged.add(path)
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+    def warning(self) -> list[Problem]:
+        """The one line that says the cache was damaged, if it was."""
+        if not self.damaged:
+            return []
+        if len(self.damaged) == 1:
+            where, what = str(next(iter(self.damaged))), "cache file"
+        else:
+            where, what = str(self.folder), f"cache ({counted(len(self.damaged), 'file')})"
+        return [Problem(where, f"{what} {DAMAGED}", severity="warning")]
 
     def _file(self, key: str) -> Path:
         return self.folder / (
@@ -926,9 +996,16 @@ class _Cache:
 
     def _read(self, path: Path) -> Any:
         try:
-            return _unpack(path.read_bytes())
-        except (OSError, ValueError, EOFError, TypeError):
-            return None  # missing or damaged: rebuilt from the digests
+            data = path.read_bytes()
+        except OSError:
+            return None  # missing (or unreadable): rebuilt from the digests
+        try:
+            return _unpack(data)
+        except _Stale:
+            return None  # an older reader's: rebuilt, nothing to say
+        except (ValueError, EOFError, TypeError):
+            self._damaged(path)  # rebuilt from the digests, and said
+            return None
 
     def _write(self, path: Path, obj: object) -> None:
         try:
@@ -944,16 +1021,21 @@ class _Cache:
     def get(
         self, path: Path, stamp: list[object], keep: Callable[[str, str], bool] | None = None
     ) -> list[Digest] | None:
-        data = self._read(self._file(os.path.abspath(path)))
+        key = os.path.abspath(path)
+        file = self._file(key)
+        data = self._read(file)
+        if data is None:
+            return None
         try:
-            if not isinstance(data, dict) or data.get("stamp") != (
-                *stamp,
-                CACHE_VERSION,
-                __version__,
+            if (
+                not isinstance(data, dict)
+                or data.get("path") != key  # another file's (or library's) entry
+                or data.get("stamp") != (*stamp, CACHE_VERSION, __version__)
             ):
-                return None
+                return None  # stale: rebuilt, nothing to say
             return [_digest_from_row(r, keep) for r in data["digests"]]
         except (KeyError, TypeError, ValueError, IndexError):
+            self._damaged(file)
             return None
 
     def put(self, path: Path, stamp: list[object], digests: list[Digest]) -> None:
@@ -980,11 +1062,22 @@ class _Cache:
         library from the digests, so it is never half-read."""
         path = self._snapshot_file
         try:
-            with _gc_paused(), open(path, "rb") as fh:  # ~1M tuples unmarshalled
-                if fh.read(len(_MAGIC)) != _MAGIC:
+            fh = open(path, "rb")  # noqa: SIM115 (closed below)
+        except OSError:
+            return None  # missing: rebuilt from the digests
+        try:
+            with _gc_paused(), fh:  # ~1M tuples unmarshalled
+                end = os.fstat(fh.fileno()).st_size
+                try:
+                    _check_head(fh.read(_HEAD), end)
+                except _Stale:
                     return None
-                header = _load(_read_chunk(fh))
-                if not isinstance(header, dict) or key not in (None, header.get("key")):
+                header = _load(_read_chunk(fh, end))
+                if not isinstance(header, dict):
+                    raise TypeError("damaged cache file")
+                if header.get("version") != [CACHE_VERSION, __version__]:
+                    return None  # another version's: never used, even to update
+                if key not in (None, header.get("key")):
                     return None
                 lib = Library(expected=int(header["count"]), _titled=bool(header.get("titled")))
                 meta = header.get("files")  # None: a snapshot from before updates
@@ -993,13 +1086,16 @@ class _Cache:
                                  for a, s, d, p in meta]  # fmt: skip
                 lib.digests = [DigestInfo(*d) for d in header["digests"]]
                 lib.problems = [Problem(*p) for p in header["problems"]]
-                head_rows = _load(_read_chunk(fh))
+                head_rows = _load(_read_chunk(fh, end))
                 head = _papers_from_rows(*head_rows)
                 tail_at = fh.tell()
-                tail_rows = None if partial else _load(_read_chunk(fh))
+                tail_rows = None if partial else _load(_read_chunk(fh, end))
                 tail = None if tail_rows is None else _papers_from_rows(*tail_rows)
+                if tail_rows is not None and fh.tell() != end:
+                    raise ValueError("damaged cache file")
         except (OSError, KeyError, TypeError, ValueError, IndexError, EOFError):
-            return None  # missing or damaged: rebuilt from the digests
+            self._damaged(path)  # rebuilt from the digests, and said
+            return None
 
         def whole(tail: list[Paper]) -> Library:
             full = Library(
@@ -1016,13 +1112,17 @@ class _Cache:
             try:
                 with _gc_paused(), open(path, "rb") as fh:
                     fh.seek(tail_at)
-                    return whole(_papers_from_chunk(_read_chunk(fh)))
+                    tail = _papers_from_chunk(_read_chunk(fh, end))
+                    if fh.tell() != end:
+                        raise ValueError("damaged cache file")
+                    return whole(tail)
             except (OSError, TypeError, ValueError, IndexError, EOFError):
-                with contextlib.suppress(OSError):
-                    path.unlink()
+                self._damaged(path)
                 if fallback is None:
                     raise
-                return fallback()
+                again = fallback()
+                again.problems = [*self.warning(), *again.problems]
+                return again
 
         if tail is not None:
             full = whole(tail)
@@ -1041,6 +1141,7 @@ class _Cache:
         ordered = lib.ordered()
         header = {
             "key": key,
+            "version": [CACHE_VERSION, __version__],
             "count": len(ordered),
             "digests": [
                 (d.path, d.format, d.title, d.date, d.count, d.problems) for d in lib.digests

@@ -1,0 +1,334 @@
+"""A damaged, foreign or old parse cache or snapshot never gives wrong answers.
+
+Each cache file is damaged in turn (truncated, zeroed, bytes flipped in the
+middle or in a length, garbage, bytes added) and the library read again is
+compared with a clean read: the same papers with the same merged fields, the
+damage said once, and the cache good again afterwards."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import random
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import reader.library as library
+from reader.config import Config
+from reader.library import DAMAGED, Library, open_library
+from reader.paths import Paths
+
+DAY1 = """\
+title: Daily Papers
+date: 2025-08-20
+papers:
+  - id: "2508.00001"
+    title: Shared Paper About Agents
+    authors: [Ada Lovelace]
+    abstract: A short abstract.
+    links: {abs: https://arxiv.org/abs/2508.00001}
+    upvotes: 3
+  - id: "2508.00002"
+    title: Only On Day One
+    abstract: Day one only.
+"""
+
+DAY2 = """\
+title: Daily Papers
+date: 2025-08-21
+papers:
+  - id: "2508.00001v2"
+    title: Shared Paper About Agents
+    authors: [Ada Lovelace, Alan Turing]
+    abstract: A much longer abstract that says more about the shared paper.
+    links: {abs: https://arxiv.org/abs/2508.00001, code: https://github.com/x/y}
+    upvotes: 10
+  - id: "2508.00003"
+    title: Only On Day Two
+    abstract: Day two only.
+"""
+
+DAY3 = """\
+title: Newsletter
+date: 2025-08-22
+papers:
+  - title: A Paper Known Only By Its Title
+    abstract: No id at all.
+  - id: "2508.00002"
+    title: Only On Day One
+    tags: [agents]
+"""
+
+
+def _folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "digests"
+    folder.mkdir()
+    for name, text in (("a.yaml", DAY1), ("b.yaml", DAY2), ("c.yaml", DAY3)):
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def _open(folder: Path, partial: bool = False, use_cache: bool = True) -> Library:
+    lib = open_library(Paths.from_env(), Config(), [folder], partial=partial, use_cache=use_cache)
+    return lib.load_rest()
+
+
+def _seen(lib: Library) -> dict[str, Any]:
+    """What a user sees of a library: every paper with every merged field, in
+    order, the digests and the problems (the cache's own warning aside)."""
+    return {
+        "papers": [dataclasses.asdict(p) for p in lib.ordered()],
+        "ids": sorted(lib.papers),
+        "digests": [dataclasses.asdict(d) for d in lib.digests],
+        "problems": [str(p) for p in lib.problems if DAMAGED not in p.message],
+    }
+
+
+def _warnings(lib: Library) -> list[str]:
+    return [str(p) for p in lib.problems if DAMAGED in p.message]
+
+
+def _truncate(data: bytes) -> bytes:
+    return data[: len(data) // 2]
+
+
+def _zero(data: bytes) -> bytes:
+    return b"\0" * len(data)
+
+
+def _flip_middle(data: bytes) -> bytes:
+    out = bytearray(data)
+    for at in (len(out) // 2, len(out) // 2 + 7):
+        out[at] ^= 0xFF
+    return bytes(out)
+
+
+def _flip_length(data: bytes) -> bytes:
+    # the first object's length (after the magic and the file's size): once
+    # asked Python for exabytes, a MemoryError that ended the program
+    out = bytearray(data)
+    out[16] ^= 0x7F
+    return bytes(out)
+
+
+def _flip_size(data: bytes) -> bytes:
+    out = bytearray(data)
+    out[15] ^= 0x01
+    return bytes(out)
+
+
+def _garbage(data: bytes) -> bytes:
+    return random.Random(14).randbytes(len(data))
+
+
+def _appended(data: bytes) -> bytes:
+    return data + b"\0" * 40
+
+
+DAMAGES: list[Callable[[bytes], bytes]] = [
+    _truncate,
+    _zero,
+    _flip_middle,
+    _flip_length,
+    _flip_size,
+    _garbage,
+    _appended,
+]
+
+
+def _cache_files() -> list[Path]:
+    return sorted(Paths.from_env().library_cache.iterdir())
+
+
+@pytest.mark.parametrize("damage", DAMAGES, ids=lambda d: d.__name__.strip("_"))
+@pytest.mark.parametrize("partial", [False, True], ids=["cli", "app"])
+def test_each_damaged_snapshot_gives_the_clean_library_and_says_so_once(
+    tmp_path: Path, damage: Callable[[bytes], bytes], partial: bool
+) -> None:
+    folder = _folder(tmp_path)
+    clean = _seen(_open(folder, use_cache=False))
+    assert _seen(_open(folder)) == clean
+    snap = Paths.from_env().library_cache / "library.snapshot"
+    snap.write_bytes(damage(snap.read_bytes()))
+    lib = _open(folder, partial=partial)
+    assert _seen(lib) == clean
+    assert len(_warnings(lib)) == 1
+    assert "cache file was damaged: rebuilt" in _warnings(lib)[0]
+    again = _open(folder, partial=partial)  # mended: nothing more to say
+    assert _seen(again) == clean
+    assert _warnings(again) == []
+
+
+@pytest.mark.parametrize("damage", DAMAGES, ids=lambda d: d.__name__.strip("_"))
+def test_each_damaged_parse_cache_gives_the_clean_library_and_says_so_once(
+    tmp_path: Path, damage: Callable[[bytes], bytes]
+) -> None:
+    folder = _folder(tmp_path)
+    clean = _seen(_open(folder, use_cache=False))
+    _open(folder)
+    cache = Paths.from_env().library_cache
+    parse_caches = sorted(cache.glob("*.bin"))
+    assert len(parse_caches) == 3
+    good = {f: f.read_bytes() for f in parse_caches}
+    for f in parse_caches:
+        # without the snapshot every parse cache is read
+        (cache / "library.snapshot").unlink()
+        for g, data in good.items():
+            g.write_bytes(data)
+        f.write_bytes(damage(good[f]))
+        lib = _open(folder)
+        assert _seen(lib) == clean, f
+        assert len(_warnings(lib)) == 1
+        again = _open(folder)
+        assert _seen(again) == clean
+        assert _warnings(again) == []
+
+
+@pytest.mark.parametrize("damage", DAMAGES, ids=lambda d: d.__name__.strip("_"))
+def test_an_update_that_reads_a_damaged_parse_cache_reads_the_digest(
+    tmp_path: Path, damage: Callable[[bytes], bytes]
+) -> None:
+    """b.yaml changes: its shared paper is merged again with a.yaml's, read
+    from a.yaml's parse cache, which is damaged."""
+    folder = _folder(tmp_path)
+    _open(folder)
+    a_cache = Paths.from_env().library_cache / (
+        library._Cache(Path())._file(os.path.abspath(folder / "a.yaml")).name
+    )
+    a_cache.write_bytes(damage(a_cache.read_bytes()))
+    (folder / "b.yaml").write_text(DAY2.replace("upvotes: 10", "upvotes: 12"), encoding="utf-8")
+    clean = _seen(_open(folder, use_cache=False))
+    lib = _open(folder)
+    assert _seen(lib) == clean
+    assert lib.papers["2508.00001"].upvotes == 12
+    assert lib.papers["2508.00001"].authors == ["Ada Lovelace", "Alan Turing"]
+    assert len(_warnings(lib)) == 1
+
+
+def test_every_cache_file_damaged_at_once_is_said_in_one_line(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    clean = _seen(_open(folder, use_cache=False))
+    _open(folder)
+    files = _cache_files()
+    assert len(files) == 4
+    for f in files:
+        f.write_bytes(_zero(f.read_bytes()))
+    lib = _open(folder)
+    assert _seen(lib) == clean
+    assert _warnings(lib) == [f"{Paths.from_env().library_cache}: cache (4 files) {DAMAGED}"]
+
+
+def test_a_snapshot_of_another_version_is_never_used_even_to_update(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Written by another version whose formats read the same files otherwise
+    (here: every title in capitals), with the same stamps: not a paper of it
+    may stay, and that is no damage to report."""
+    folder = _folder(tmp_path)
+    clean = _seen(_open(folder, use_cache=False))
+    real_load = library.load_path
+
+    def other_format(path: Path, **kw: Any) -> Any:
+        digests = real_load(path, **kw)
+        for d in digests:
+            for p in d.papers:
+                p.title = p.title.upper()
+        return digests
+
+    with monkeypatch.context() as m:
+        m.setattr(library, "CACHE_VERSION", library.CACHE_VERSION - 1)
+        m.setattr(library, "load_path", other_format)
+        old = _open(folder)
+        assert old.papers["2508.00002"].title == "ONLY ON DAY ONE"
+    for partial in (False, True):
+        lib = _open(folder, partial=partial)
+        assert _seen(lib) == clean
+        assert _warnings(lib) == []
+
+
+def test_a_parse_cache_of_another_library_is_never_used(tmp_path: Path) -> None:
+    """The same file, byte for byte and to the nanosecond, in another folder
+    (a cache folder copied from another library): its entry names its path."""
+    mine, theirs = tmp_path / "mine", tmp_path / "theirs"
+    for folder in (mine, theirs):
+        folder.mkdir()
+        (folder / "a.yaml").write_text(DAY1, encoding="utf-8")
+        os.utime(folder / "a.yaml", ns=(1_700_000_000_000_000_000,) * 2)
+    _open(theirs)
+    cache = Paths.from_env().library_cache
+    name = library._Cache(cache)._file
+    shutil.copy(name(os.path.abspath(theirs / "a.yaml")), name(os.path.abspath(mine / "a.yaml")))
+    lib = _open(mine)
+    assert _seen(lib) == _seen(_open(mine, use_cache=False))
+    assert lib.papers["2508.00001"].sources == [str(mine / "a.yaml")]
+
+
+def _same_size_and_time(path: Path, text: str) -> None:
+    """``text`` written over ``path`` (as long as before), then ``touch -r``
+    with the old file: a file restored from a backup."""
+    before = path.stat()
+    assert len(text.encode()) == before.st_size
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_mtime_ns == before.st_mtime_ns
+
+
+@pytest.mark.parametrize("partial", [False, True], ids=["cli", "app"])
+def test_a_digest_changed_under_the_same_size_and_time_is_read_again(
+    tmp_path: Path, partial: bool
+) -> None:
+    folder = _folder(tmp_path)
+    assert _open(folder).papers["2508.00001"].upvotes == 10
+    _same_size_and_time(folder / "b.yaml", DAY2.replace("upvotes: 10", "upvotes: 99"))
+    lib = _open(folder, partial=partial)
+    assert lib.papers["2508.00001"].upvotes == 99
+    assert _seen(lib) == _seen(_open(folder, use_cache=False))
+    assert _warnings(lib) == []  # a changed digest is no damage
+
+
+def _big_day(title_first: str, title_last: str) -> str:
+    papers = [f'  - id: "2508.{n:05d}"\n    title: Paper number {n:05d} of a long day\n'
+              for n in range(10, 4010)]  # fmt: skip
+    papers[0] = f'  - id: "2508.00009"\n    title: {title_first}\n'
+    papers[-1] = f'  - id: "2508.09999"\n    title: {title_last}\n'
+    return "title: Daily Papers\ndate: 2025-08-23\npapers:\n" + "".join(papers)
+
+
+@pytest.mark.parametrize("where", ["first", "last"])
+def test_a_big_digest_changed_at_either_end_under_the_same_size_and_time_is_read_again(
+    tmp_path: Path, where: str
+) -> None:
+    """A file over twice the fingerprint's reach: its first and last 64 KB."""
+    folder = _folder(tmp_path)
+    big = folder / "d.yaml"
+    big.write_text(_big_day("The First Paper", "The Last Paper"), encoding="utf-8")
+    assert big.stat().st_size > 2 * library.FINGERPRINT_BYTES
+    _open(folder)
+    changed = (
+        _big_day("The Fir5t Paper", "The Last Paper")
+        if where == "first"
+        else _big_day("The First Paper", "The La5t Paper")
+    )
+    _same_size_and_time(big, changed)
+    lib = _open(folder)
+    assert _seen(lib) == _seen(_open(folder, use_cache=False))
+    assert {lib.papers["2508.00009"].title, lib.papers["2508.09999"].title} & {
+        "The Fir5t Paper",
+        "The La5t Paper",
+    }
+
+
+def test_an_older_readers_cache_is_rebuilt_without_a_word(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    clean = _seen(_open(folder, use_cache=False))
+    _open(folder)
+    for f in _cache_files():
+        data = f.read_bytes()
+        f.write_bytes(b"DRCACHE2" + data[16:])  # the format before sizes
+    lib = _open(folder)
+    assert _seen(lib) == clean
+    assert _warnings(lib) == []
