@@ -374,7 +374,7 @@ _SHAPES = [
     "graph*", '"neural network"', '"large language" model', "graph OR diffusion",
     "graph -neural", "-graph", "NOT neural", "title:graph", "title:(graph OR net*)",
     "author:graph", "abstract:net", "ti:ne", "graph date:2025-08", "diffusion OR date:2025-07",
-    "(graph OR robot) (policy OR sparse*)", "transformer",
+    "(graph OR robot) (policy OR sparse*)", "transformer", "l*", "a*", "ti:n*", "r* -graph",
 ]  # fmt: skip
 
 
