@@ -14,7 +14,9 @@ import pytest
 
 from reader.library import Library
 from reader.model import Digest, Link, Paper
+from reader.paths import Paths
 from reader.search.engine import SearchEngine
+from reader.search.index import SearchIndex
 from reader.search.query import DateIn, Upvotes, parse_query
 
 TODAY = dt.date(2026, 2, 10)
@@ -111,13 +113,25 @@ FILTERS = [
 SORTS = ["newest", "oldest", "upvotes"]
 
 
-@pytest.fixture(scope="module")
-def world() -> tuple[SearchEngine, list[Paper], State]:
+@pytest.fixture(params=["scan", "index", "index, some gone, some pending"])
+def world(request: pytest.FixtureRequest) -> tuple[SearchEngine, list[Paper], State]:
+    """The engine by scanning (no index), over a full index, and over an index
+    that still holds papers the library dropped and lacks some it gained."""
     papers = library()
     rnd = random.Random(3)
     ids = [p.id for p in papers]
     state = State(set(rnd.sample(ids, 40)), set(rnd.sample(ids, 150)))
-    return SearchEngine(Lib(papers), state, None), papers, state
+    lib = Lib(papers)
+    index = None
+    if request.param != "scan":
+        index = SearchIndex(Paths.from_env().index_dir)
+        index.sync(lib.papers)
+    if request.param.endswith("pending"):
+        gone = papers[::9]
+        papers = [p for p in papers if p not in gone]
+        papers += library(seed=8, n=460)[400:]  # ids 2501.00400.. never indexed
+        lib = Lib(papers)
+    return SearchEngine(lib, state, index), papers, state
 
 
 @pytest.mark.parametrize("flt", FILTERS)

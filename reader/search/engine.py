@@ -386,12 +386,9 @@ class SearchEngine:
                 parsed=parsed,
             )
 
-        allowed: set[str] | None = None
-        if allowed_mask is not None:
-            allowed = set(self._cols().id_array[allowed_mask].tolist())
         tnode: Node = text_nodes[0] if len(text_nodes) == 1 else And(tuple(text_nodes))
         want = limit + TIE_MARGIN if (limit is not None and sort == "relevance") else None
-        scores, total = self._text_scores(tnode, want, allowed, tally)
+        scores, total = self._text_scores(tnode, want, allowed_mask, tally)
         if sort == "relevance":
             # Equal scores: newer first, then by id; the same order on every
             # build (the index's own order of documents differs between builds).
@@ -409,9 +406,10 @@ class SearchEngine:
         )
 
     def _text_scores(
-        self, tnode: Node, want: int | None, allowed: set[str] | None, tally: _Tally
+        self, tnode: Node, want: int | None, allowed_mask: Any, tally: _Tally
     ) -> tuple[dict[str, float], int]:
-        """Scores of papers matching the text tree: the index for indexed
+        """Scores of papers matching the text tree, among ``allowed_mask``
+        (a mask over the columns; None: every paper): the index for indexed
         papers, a scan for the others (counted in ``tally``). Returns the
         scores (the best ``want`` from the index, every scanned match) and
         the number of matches in all."""
@@ -419,12 +417,24 @@ class SearchEngine:
         pending = self.pending_ids()
         scores: dict[str, float] = {}
         total = 0
+        allowed: set[str] | None = None
+        if allowed_mask is not None and (pending or self.index is None):
+            allowed = set(self._cols().id_array[allowed_mask].tolist())
         if self.index is not None and len(pending) < len(papers):
             only: set[str] | None = None
+            only_docs: Any = None
             if allowed is not None:
                 only = allowed - pending if pending else allowed
             try:
-                hits, total = self.index.search_counted(tnode, want, only, exclude=self._gone)
+                if allowed_mask is not None and allowed is None:
+                    # Everything is indexed: the filter's document numbers in
+                    # the index, by numpy, no set of ids.
+                    cols = self._cols()
+                    only_docs = self.index.docnums(cols.id_array)[allowed_mask]
+                    only_docs = np.sort(only_docs[only_docs >= 0])
+                hits, total = self.index.search_counted(
+                    tnode, want, only, exclude=self._gone, only_docs=only_docs
+                )
             except IndexUnavailable:
                 pending = set(papers)
                 hits = []
@@ -437,6 +447,8 @@ class SearchEngine:
                 scores = {pid: score for pid, score in hits if pid in papers}
         else:
             pending = set(papers)
+        if allowed_mask is not None and allowed is None and pending:
+            allowed = set(self._cols().id_array[allowed_mask].tolist())  # the index failed
         scan_ids: Iterable[str] = pending if allowed is None else (pending & allowed)
         scanned = 0
         for pid in scan_ids:

@@ -398,7 +398,7 @@ def tree_search(
     fast: Mapping[str, FastPostings] | None,
     node: Any,
     limit: int | None,
-    flt: set[int] | None,
+    flt: set[int] | Any | None,
     mask: set[int] | None = None,
 ) -> tuple[Any, Any, int]:
     """The best ``limit`` docnums and scores of a text tree (numpy arrays,
@@ -416,7 +416,10 @@ def tree_search(
         fp = fast.get(seg.segment_id()) if seg is not None else None
         leaves.append(_Leaf(reader, fp, offset))
     scorer = TreeScorer(searcher, leaves)
-    only = np.fromiter(sorted(flt), np.int64, len(flt)) if flt is not None else None
+    if flt is None or isinstance(flt, np.ndarray):  # a sorted array of docnums already
+        only = flt
+    else:
+        only = np.fromiter(sorted(flt), np.int64, len(flt))
     masked = np.fromiter(sorted(mask), np.int64, len(mask)) if mask else None
     found_docs: list[Any] = []
     found_scores: list[Any] = []
