@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from dataclasses import dataclass
 
 import pytest
 
@@ -17,7 +18,7 @@ from reader.model import Digest, Link, Paper
 from reader.paths import Paths
 from reader.search.engine import SearchEngine
 from reader.search.index import SearchIndex
-from reader.search.query import DateIn, Upvotes, parse_query
+from reader.search.query import DateIn, Tag, Upvotes, parse_query, searchable
 
 TODAY = dt.date(2026, 2, 10)
 WORDS = ["graph", "diffusion", "robot", "language", "model", "agent", "survey"]
@@ -29,12 +30,22 @@ class Lib:
         self.papers = {p.id: p for p in papers}
 
 
-class State:
-    def __init__(self, starred: set[str], read: set[str]) -> None:
-        self.starred, self.read = starred, read
+@dataclass
+class Mark:
+    note: str = ""
 
-    def get(self, pid: str) -> object:
-        raise AssertionError("not asked")
+
+class State:
+    def __init__(self, starred: set[str], read: set[str], ids: list[str]) -> None:
+        self.starred, self.read = starred, read
+        self.notes = {pid: "a note" for pid in ids[5::23]}
+        self.tags = {"To Read": set(ids[::17]), "robotics-later": set(ids[3::29])}
+
+    def get(self, pid: str) -> Mark:
+        return Mark(self.notes.get(pid, ""))
+
+    def ids(self) -> set[str]:
+        return self.starred | self.read | set(self.notes) | set().union(*self.tags.values())
 
     def starred_ids(self) -> set[str]:
         return set(self.starred)
@@ -43,10 +54,10 @@ class State:
         return set(self.read)
 
     def ids_with_tag(self, tag: str) -> set[str]:
-        return set()
+        return set(self.tags.get(tag, ()))
 
     def tag_counts(self) -> dict[str, int]:
-        return {}
+        return {t: len(s) for t, s in self.tags.items()}
 
 
 def library(seed: int = 7, n: int = 400) -> list[Paper]:
@@ -68,6 +79,7 @@ def library(seed: int = 7, n: int = 400) -> list[Paper]:
                 upvotes=rnd.choice([None, None, 0, 0, 1, 2, 3, 10, 10, 11, 50, 2**70]),
                 github_repo="https://github.com/a/b" if code < 0.2 else None,
                 links=[Link("code", "https://example.org/c")] if 0.2 <= code < 0.35 else [],
+                tags=rnd.sample(["cs.LG", "cs.CL", "Robotics", "robot-learning", "LLM"], i % 3),
             )
         )
     return out
@@ -85,11 +97,16 @@ def brute_filter(text: str, p: Paper, state: State) -> bool:
         return p.upvotes is not None and lo <= p.upvotes <= hi
     if isinstance(node, DateIn):
         return any(node.lo <= d[:10] <= node.hi + "\uffff" for d in days_of(p))
+    if isinstance(node, Tag):
+        tags = [*p.tags, *(t for t, ids in state.tags.items() if p.id in ids)]
+        folded = [searchable(t) for t in tags]
+        return any(t.startswith(node.tag) if node.prefix else t == node.tag for t in folded)
     return {
         "has:code": p.has_code,
         "is:starred": p.id in state.starred,
         "is:read": p.id in state.read,
         "is:unread": p.id not in state.read,
+        "has:note": p.id in state.notes,
     }[text]
 
 
@@ -108,7 +125,8 @@ FILTERS = [
     "has:code", "is:starred", "is:read", "is:unread", "upvotes:0", "upvotes:>10",
     "upvotes:>=10", "upvotes:<3", "upvotes:2..11", "upvotes:>1000000",
     "date:2025-08-01", "date:2025", "date:2025-08", "date:>2026-01-01", "date:<2025-06-01",
-    "date:2025-08-01..2026-01-01",
+    "date:2025-08-01..2026-01-01", "has:note", "tag:cs.lg", "tag:robot*", "tag:to-read",
+    "tag:\"to read\"", "tag:llm",
 ]  # fmt: skip
 SORTS = ["newest", "oldest", "upvotes"]
 
@@ -120,7 +138,7 @@ def world(request: pytest.FixtureRequest) -> tuple[SearchEngine, list[Paper], St
     papers = library()
     rnd = random.Random(3)
     ids = [p.id for p in papers]
-    state = State(set(rnd.sample(ids, 40)), set(rnd.sample(ids, 150)))
+    state = State(set(rnd.sample(ids, 40)), set(rnd.sample(ids, 150)), ids)
     lib = Lib(papers)
     index = None
     if request.param != "scan":
@@ -147,7 +165,9 @@ def test_a_filter_alone_in_each_order_is_the_brute_force(
     assert engine.count(flt, today=TODAY).n == len(want)
 
 
-@pytest.mark.parametrize("flt", ["has:code", "upvotes:>=10", "date:2025", "is:unread"])
+@pytest.mark.parametrize(
+    "flt", ["has:code", "upvotes:>=10", "date:2025", "is:unread", "tag:cs*", "has:note"]
+)
 @pytest.mark.parametrize("sort", SORTS)
 def test_words_with_filters_and_sorts_are_the_brute_force(
     world: tuple[SearchEngine, list[Paper], State], flt: str, sort: str
