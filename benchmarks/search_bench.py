@@ -287,7 +287,7 @@ def shape_queries(queries: list[str], n: int) -> dict[str, list[str]]:
         "typed au:wo / abs:wo": [
             _typed(f"au:{w[0][:3]}" if i % 2 else f"abs:{w[0][:3]}") for i, w in enumerate(words)
         ],
-        "short prefix a* la*": [f"{w[0][:2]}*" for w in words],
+        "short prefix a* la*": [f"{w[0][: 1 + i % 2]}*" for i, w in enumerate(words)],
         "word~": [f"{w[0]}~" for w in words],
         "word~2": [f"{w[0]}~2" for w in words],
         "filters alone": [

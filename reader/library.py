@@ -88,6 +88,10 @@ class Library:
     #: How many papers the library holds in all (more than ``papers`` until
     #: :meth:`load_rest` has run on a partial library).
     expected: int = 0
+    #: Moves whenever papers are added or changed in place (:func:`merge_papers`):
+    #: what the search engine keys its columns by (same mapping, same size,
+    #: other upvotes or days).
+    version: int = 0
     _ordered: list[Paper] | None = field(default=None, repr=False)
     _rest: Callable[[], Library] | None = field(default=None, repr=False)
     #: Per file, in order: (absolute path, stamp, how many of ``digests`` and of
@@ -143,6 +147,7 @@ class Library:
     def add_papers(self, digest: Digest) -> None:
         """Merge one digest's papers (only) into the library."""
         self._ordered = None
+        self.version += 1
         for paper in _as_read(digest):
             if paper.id.startswith("t:"):
                 self._titled = True
@@ -177,6 +182,7 @@ class Library:
                     folded += 1
         if folded:
             self._ordered = None
+            self.version += 1
         return folded
 
 

@@ -65,6 +65,11 @@ def test_phrases_prefix_fuzzy() -> None:
     assert node("tranformer~") == Text(None, "fuzzy", ("tranformer",), distance=1)
     assert node("tranformer~2") == Text(None, "fuzzy", ("tranformer",), distance=2)
     assert parse_query("transform*", TODAY).terms == ["transform*"]
+    # One letter is a prefix, a stop word too (its letters, not nothing).
+    assert node("a*") == Text(None, "prefix", ("a",))
+    assert node("ti:l*") == Text("title", "prefix", ("l",))
+    assert node("an*") == Text(None, "prefix", ("an",))
+    assert parse_query("a*", TODAY).terms == ["a*"]
     # a hyphenated word is a phrase of its parts
     assert node("self-supervised") == Text(None, "phrase", ("self", "supervised"))
 
@@ -162,7 +167,7 @@ def test_stop_words_alone_mean_everything() -> None:
         ("upvotes:50..10", "empty range"),
         ("sort:random", "unknown sort:random"),
         ("-sort:newest", "cannot be negated"),
-        ("*", "needs at least 2 letters"),
+        ("*", "needs a letter before it"),
         ("a*b", "only at the end"),
         ("tag:*", "needs a few letters"),
         (" ".join(f"w{i}" for i in range(100)), "too many words"),

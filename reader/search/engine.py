@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import math
 import re
-from collections.abc import Iterable, KeysView, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
+
+import numpy as np
 
 from reader.model import Paper
 from reader.search.analysis import within_edits
@@ -139,6 +140,120 @@ def _paper_days(p: Paper) -> list[str]:
     return [p.published[:10]] if p.published else []
 
 
+#: Upvotes kept in the int64 column are clamped to this (a vote count that
+#: does not fit 63 bits is a damaged digest, not a ranking question).
+_VOTES_CAP = 2**62
+
+
+def _clamp(n: int) -> int:
+    return max(-_VOTES_CAP, min(_VOTES_CAP, n))
+
+
+@dataclass
+class _Columns:
+    """The papers as columns indexed by a document number, built once per
+    version of the library (:meth:`SearchEngine._papers_version`): every
+    filter is a boolean mask over them and every order a permutation, so a
+    query does no Python work per paper. Document numbers follow the newest
+    order (newest first, then by title and id): the numbers of a mask, in
+    increasing order, are its papers newest first."""
+
+    key: int
+    #: Paper id by document number, as a list and as a numpy object array.
+    ids: list[str]
+    id_array: Any
+    docnum: dict[str, int]
+    #: Upvotes (None counted as -1 for the sort) and whether there are any.
+    votes: Any
+    voted: Any
+    has_code: Any
+    #: Document numbers oldest first (undated last), and most upvoted first
+    #: (ties newest first).
+    oldest: Any
+    by_votes: Any
+    #: Every (day, document number), sorted by day (a date filter is two
+    #: bisections and a slice).
+    days: list[str]
+    day_docs: Any
+    #: The papers the columns were made from.
+    source: Mapping[str, Paper]
+
+    @classmethod
+    def build(cls, key: int, papers: Mapping[str, Paper]) -> _Columns:
+        by_title = sorted(papers.values(), key=lambda p: (p.title.lower(), p.id))
+        by_title.sort(key=_date_key, reverse=True)
+        ids = [p.id for p in by_title]
+        n = len(ids)
+        docnum = {pid: i for i, pid in enumerate(ids)}
+        votes = np.fromiter((_clamp(_votes(p)) for p in by_title), np.int64, n)
+        voted = np.fromiter((p.upvotes is not None for p in by_title), np.bool_, n)
+        has_code = np.fromiter((p.has_code for p in by_title), np.bool_, n)
+        dated = np.fromiter((bool(p.date) for p in by_title), np.bool_, n)
+        # Oldest first: by date, ties in title order (as in the newest order).
+        oldest_dated = sorted(
+            (i for i in range(n) if dated[i]), key=lambda i: (by_title[i].date, i)
+        )
+        oldest = np.array(oldest_dated + np.flatnonzero(~dated).tolist(), np.int64)
+        by_votes = np.argsort(-votes, kind="stable")
+        pairs = sorted(
+            (d[:10], docnum[pid]) for pid, p in papers.items() for d in set(_paper_days(p))
+        )
+        return cls(
+            key,
+            ids,
+            np.array(ids, dtype=object),
+            docnum,
+            votes,
+            voted,
+            has_code,
+            oldest,
+            by_votes,
+            [d for d, _ in pairs],
+            np.array([i for _, i in pairs], np.int64),
+            papers,
+        )
+
+    #: The papers' own tags (as written) -> their document numbers; made on
+    #: the first ``tag:`` (see :meth:`tags`).
+    _tags: dict[str, Any] | None = None
+
+    def tags(self) -> dict[str, Any]:
+        """Each source tag of the papers -> its papers' document numbers: a
+        ``tag:`` tests each distinct tag once instead of every paper's."""
+        if self._tags is None:
+            acc: dict[str, list[int]] = {}
+            for i, pid in enumerate(self.ids):
+                for t in self.source[pid].tags:
+                    acc.setdefault(t, []).append(i)
+            self._tags = {t: np.array(d, np.int64) for t, d in acc.items()}
+        return self._tags
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+    def mask_of(self, ids: Iterable[str]) -> Any:
+        """The mask of ``ids`` (ids not in the library are left out)."""
+        get = self.docnum.get
+        nums = [i for i in (get(pid) for pid in ids) if i is not None]
+        mask = np.zeros(self.size, np.bool_)
+        mask[np.array(nums, np.int64)] = True
+        return mask
+
+    def ordered(self, mask: Any, sort: str, limit: int | None = None) -> list[str]:
+        """The ids of ``mask`` in the order of ``sort`` (newest for relevance)."""
+        if sort == "oldest":
+            nums = self.oldest[mask[self.oldest]]
+        elif sort == "upvotes":
+            nums = self.by_votes[mask[self.by_votes]]
+        else:
+            nums = np.flatnonzero(mask)
+        if limit is not None:
+            nums = nums[:limit]
+        out: list[str] = self.id_array[nums].tolist()
+        return out
+
+
 class SearchEngine:
     """Runs queries (see ``docs/search.md``) over ``library.papers``."""
 
@@ -152,14 +267,10 @@ class SearchEngine:
         #: id cannot be reused by another mapping) and its version.
         self._seen_papers: Mapping[str, Paper] | None = None
         self._seen_len = -1
+        self._seen_library_version: object = None
         self._version = 0
-        self._order_key: int | None = None
-        self._order: list[str] = []
-        self._oldest_key: int | None = None
-        self._oldest: list[str] = []
+        self._columns: _Columns | None = None
         self._pending_key: object = None
-        self._days_key: int | None = None
-        self._days: tuple[list[str], list[str]] = ([], [])
         self._pending: set[str] = set()
         self._gone: set[str] = set()
         self._fold_cache: dict[str, tuple[Paper, dict[str, str]]] = {}
@@ -180,7 +291,7 @@ class SearchEngine:
         if parsed.node is None:
             return Count(len(self.library.papers))
         tally = _Tally()
-        n = len(self._eval_set(parsed.node, tally))
+        n = int(self._eval_mask(parsed.node, tally).sum())
         return Count(n, tally.exact)
 
     def similar(self, pid: str, limit: int = 20) -> list[Hit]:
@@ -227,15 +338,30 @@ class SearchEngine:
         return self._pending
 
     def _papers_version(self) -> int:
-        """A counter that moves whenever ``library.papers`` is another mapping
-        or changed size: the key of every cache derived from the papers (an
-        ``id()`` can be reused by a new mapping once the old one is freed)."""
+        """A counter that moves whenever ``library.papers`` is another mapping,
+        changed size or the library's own ``version`` moved (papers merged in
+        place): the key of every cache derived from the papers (an ``id()``
+        can be reused by a new mapping once the old one is freed)."""
         papers = self.library.papers
-        if papers is not self._seen_papers or len(papers) != self._seen_len:
+        lib_version = getattr(self.library, "version", None)
+        if (
+            papers is not self._seen_papers
+            or len(papers) != self._seen_len
+            or lib_version != self._seen_library_version
+        ):
             self._seen_papers = papers
             self._seen_len = len(papers)
+            self._seen_library_version = lib_version
             self._version += 1
         return self._version
+
+    def _cols(self) -> _Columns:
+        """The columns of the papers (built again when they changed)."""
+        key = self._papers_version()
+        cols = self._columns
+        if cols is None or cols.key != key:
+            cols = self._columns = _Columns.build(key, self.library.papers)
+        return cols
 
     # -------------------------------------------------------------- running
 
@@ -244,40 +370,30 @@ class SearchEngine:
         sort = parsed.effective_sort
         node = parsed.node
         if node is None:
-            # Everything: no set of every id per keystroke, a slice of the order.
-            order = self._newest_order()
-            total = len(order)
-            if sort == "newest":
-                ids = order[:limit] if limit is not None else list(order)
-            elif sort == "oldest":
-                ids = self._oldest_order()
-            else:
-                ids = self._ordered(order, sort)
-            if limit is not None:
-                ids = ids[:limit]
+            # Everything: no set of every id per keystroke, a slice of an order.
+            cols = self._cols()
+            ids = cols.ordered(np.ones(cols.size, np.bool_), sort, limit)
             return SearchResult(
-                [Hit(i, 0.0) for i in ids], parsed.terms, sort, total, parsed=parsed
+                [Hit(i, 0.0) for i in ids], parsed.terms, sort, cols.size, parsed=parsed
             )
 
         children = list(node.children) if isinstance(node, And) else [node]
         text_nodes = [c for c in children if is_text(c)]
         filters = [c for c in children if not is_text(c)]
         tally = _Tally()
-        allowed: set[str] | None = None
+        allowed_mask: Any = None
         for f in filters:
-            got = self._eval_set(f, tally)
-            allowed = got if allowed is None else allowed & got
-            if not allowed:
+            got = self._eval_mask(f, tally)
+            allowed_mask = got if allowed_mask is None else allowed_mask & got
+            if not allowed_mask.any():
                 return SearchResult(
                     [], parsed.terms, sort, 0, tally.exact, tally.scanned, parsed=parsed
                 )
 
         if not text_nodes:
-            assert allowed is not None
-            ids = self._ordered(allowed, sort)
-            total = len(ids)
-            if limit is not None:
-                ids = ids[:limit]
+            assert allowed_mask is not None
+            total = int(allowed_mask.sum())
+            ids = self._cols().ordered(allowed_mask, sort, limit)
             return SearchResult(
                 [Hit(i, 0.0) for i in ids],
                 parsed.terms,
@@ -290,7 +406,7 @@ class SearchEngine:
 
         tnode: Node = text_nodes[0] if len(text_nodes) == 1 else And(tuple(text_nodes))
         want = limit + TIE_MARGIN if (limit is not None and sort == "relevance") else None
-        scores, total = self._text_scores(tnode, want, allowed, tally)
+        scores, total = self._text_scores(tnode, want, allowed_mask, tally)
         if sort == "relevance":
             # Equal scores: newer first, then by id; the same order on every
             # build (the index's own order of documents differs between builds).
@@ -299,9 +415,7 @@ class SearchEngine:
             ranked.sort(key=lambda kv: -round(kv[1], 6))
             hits = [Hit(i, s) for i, s in ranked]
         else:
-            ids = self._ordered(scores.keys(), sort)
-            if limit is not None:
-                ids = ids[:limit]
+            ids = self._cols().ordered(self._cols().mask_of(scores), sort, limit)
             hits = [Hit(i, scores[i]) for i in ids]
         if limit is not None:
             hits = hits[:limit]
@@ -310,9 +424,10 @@ class SearchEngine:
         )
 
     def _text_scores(
-        self, tnode: Node, want: int | None, allowed: set[str] | None, tally: _Tally
+        self, tnode: Node, want: int | None, allowed_mask: Any, tally: _Tally
     ) -> tuple[dict[str, float], int]:
-        """Scores of papers matching the text tree: the index for indexed
+        """Scores of papers matching the text tree, among ``allowed_mask``
+        (a mask over the columns; None: every paper): the index for indexed
         papers, a scan for the others (counted in ``tally``). Returns the
         scores (the best ``want`` from the index, every scanned match) and
         the number of matches in all."""
@@ -320,12 +435,24 @@ class SearchEngine:
         pending = self.pending_ids()
         scores: dict[str, float] = {}
         total = 0
+        allowed: set[str] | None = None
+        if allowed_mask is not None and (pending or self.index is None):
+            allowed = set(self._cols().id_array[allowed_mask].tolist())
         if self.index is not None and len(pending) < len(papers):
             only: set[str] | None = None
+            only_docs: Any = None
             if allowed is not None:
                 only = allowed - pending if pending else allowed
             try:
-                hits, total = self.index.search_counted(tnode, want, only, exclude=self._gone)
+                if allowed_mask is not None and allowed is None:
+                    # Everything is indexed: the filter's document numbers in
+                    # the index, by numpy, no set of ids.
+                    cols = self._cols()
+                    only_docs = self.index.docnums(cols.id_array)[allowed_mask]
+                    only_docs = np.sort(only_docs[only_docs >= 0])
+                hits, total = self.index.search_counted(
+                    tnode, want, only, exclude=self._gone, only_docs=only_docs
+                )
             except IndexUnavailable:
                 pending = set(papers)
                 hits = []
@@ -338,6 +465,8 @@ class SearchEngine:
                 scores = {pid: score for pid, score in hits if pid in papers}
         else:
             pending = set(papers)
+        if allowed_mask is not None and allowed is None and pending:
+            allowed = set(self._cols().id_array[allowed_mask].tolist())  # the index failed
         scan_ids: Iterable[str] = pending if allowed is None else (pending & allowed)
         scanned = 0
         for pid in scan_ids:
@@ -353,106 +482,70 @@ class SearchEngine:
             tally.approximate += scanned
         return scores, total + scanned
 
-    # --------------------------------------------------------------- orders
+    # ----------------------------------------------------------- filter eval
 
-    def _newest_order(self) -> list[str]:
-        papers = self.library.papers
-        key = self._papers_version()
-        if key != self._order_key:
-            by_title = sorted(papers.values(), key=lambda p: (p.title.lower(), p.id))
-            by_title.sort(key=_date_key, reverse=True)
-            self._order = [p.id for p in by_title]
-            self._order_key = key
-        return self._order
-
-    def _oldest_order(self) -> list[str]:
-        """Oldest first, papers without a date last (as in newest first; the
-        newest order read backwards would put them first)."""
-        papers = self.library.papers
-        key = self._papers_version()
-        if key != self._oldest_key:
-            by_title = sorted(papers.values(), key=lambda p: (p.title.lower(), p.id))
-            by_title.sort(key=_date_key)
-            dated = [p.id for p in by_title if p.date]
-            self._oldest = dated + [p.id for p in by_title if not p.date]
-            self._oldest_key = key
-        return self._oldest
-
-    def _day_index(self) -> tuple[list[str], list[str]]:
-        """Every (day, paper id), sorted by day: a date filter is two bisections
-        instead of a look at every paper."""
-        papers = self.library.papers
-        key = self._papers_version()
-        if key != self._days_key:
-            pairs = sorted((d[:10], pid) for pid, p in papers.items() for d in set(_paper_days(p)))
-            self._days = ([d for d, _ in pairs], [pid for _, pid in pairs])
-            self._days_key = key
-        return self._days
-
-    def _ordered(self, ids: Iterable[str], sort: str) -> list[str]:
-        papers = self.library.papers
-        wanted = ids if isinstance(ids, (set, frozenset, KeysView)) else set(ids)
-        order = self._oldest_order() if sort == "oldest" else self._newest_order()
-        out = [pid for pid in order if pid in wanted] if len(wanted) < len(order) else list(order)
-        if sort == "upvotes":
-            out.sort(key=lambda i: _votes(papers[i]), reverse=True)
-        return out
-
-    # ------------------------------------------------------------- set eval
-
-    def _all(self) -> set[str]:
-        return set(self.library.papers)
-
-    def _eval_set(self, node: Node, tally: _Tally) -> set[str]:
+    def _eval_mask(self, node: Node, tally: _Tally) -> Any:
+        """The papers matching ``node``, as a mask over the columns."""
+        cols = self._cols()
         papers = self.library.papers
         if is_text(node) and not isinstance(node, Not):
-            return set(self._text_scores(node, None, None, tally)[0])
+            return cols.mask_of(self._text_scores(node, None, None, tally)[0])
         if isinstance(node, And):
-            out: set[str] | None = None
+            out: Any = None
             for c in node.children:
-                got = self._eval_set(c, tally)
+                got = self._eval_mask(c, tally)
                 out = got if out is None else out & got
-                if not out:
-                    return set()
-            return out or set()
+                if not out.any():
+                    break
+            return out if out is not None else np.zeros(cols.size, np.bool_)
         if isinstance(node, Or):
-            acc: set[str] = set()
+            acc = np.zeros(cols.size, np.bool_)
             for c in node.children:
-                acc |= self._eval_set(c, tally)
+                acc |= self._eval_mask(c, tally)
             return acc
         if isinstance(node, Not):
-            return self._all() - self._eval_set(node.child, tally)
+            return ~self._eval_mask(node.child, tally)
         if isinstance(node, Everything):
-            return self._all()
+            return np.ones(cols.size, np.bool_)
         if isinstance(node, IdIs):
             if node.pid in papers:
-                return {node.pid}
+                return cols.mask_of((node.pid,))
             low = node.pid.lower()
-            return {
+            return cols.mask_of(
                 pid
                 for pid, p in papers.items()
                 if (p.doi or "").lower() == low.removeprefix("doi:")
-            }
+            )
         if isinstance(node, StateIs):
-            return self._state_set(node.what) & papers.keys()
+            return self._state_mask(node.what, cols)
         if isinstance(node, Tag):
-            return self._tag_set(node)
+            return self._tag_mask(node)
         if isinstance(node, HasCode):
-            return {pid for pid, p in papers.items() if p.has_code}
+            return cols.has_code.copy()
         if isinstance(node, Upvotes):
-            lo = node.lo if node.lo is not None else -math.inf
-            hi = node.hi if node.hi is not None else math.inf
-            return {
-                pid for pid, p in papers.items() if p.upvotes is not None and lo <= p.upvotes <= hi
-            }
+            mask = cols.voted.copy()
+            if node.lo is not None:
+                mask &= cols.votes >= _clamp(node.lo)
+            if node.hi is not None:
+                mask &= cols.votes <= _clamp(node.hi)
+            return mask
         if isinstance(node, DateIn):
-            days, day_ids = self._day_index()
-            lo = bisect.bisect_left(days, node.lo)
-            hi = bisect.bisect_right(days, node.hi + "\uffff")
-            return set(day_ids[lo:hi])
-        if isinstance(node, Text):  # pragma: no cover - handled by is_text above
-            return set(self._text_scores(node, None, None, tally)[0])
+            lo = bisect.bisect_left(cols.days, node.lo)
+            hi = bisect.bisect_right(cols.days, node.hi + "\uffff")
+            mask = np.zeros(cols.size, np.bool_)
+            mask[cols.day_docs[lo:hi]] = True
+            return mask
         raise TypeError(f"unknown node {node!r}")  # pragma: no cover
+
+    def _state_mask(self, what: str, cols: _Columns) -> Any:
+        """``is:``/``has:note`` as a mask: the state's id sets mapped to
+        document numbers (work in the size of the set, not of the library)."""
+        st = self.state
+        if what == "unread":
+            if st is None:
+                return np.ones(cols.size, np.bool_)
+            return ~cols.mask_of(st.read_ids())
+        return cols.mask_of(self._state_set(what))
 
     def _state_set(self, what: str) -> set[str]:
         st = self.state
@@ -470,22 +563,31 @@ class SearchEngine:
                 acc |= st.ids_with_tag(t)
             return acc
         if what == "note":
-            return {pid for pid in self.library.papers if st.get(pid).note}
+            # Only papers with some state can have a note (not every paper).
+            ids = getattr(st, "ids", None)
+            with_state = ids() if callable(ids) else self.library.papers
+            papers = self.library.papers
+            return {pid for pid in with_state if pid in papers and st.get(pid).note}
         return set()  # pragma: no cover
 
-    def _tag_set(self, node: Tag) -> set[str]:
+    def _tag_mask(self, node: Tag) -> Any:
+        """``tag:`` over the papers' own tags (folded) and the user's."""
         want = node.tag
 
         def ok(tag: str) -> bool:
             t = searchable(tag)
             return t.startswith(want) if node.prefix else t == want
 
-        out = {pid for pid, p in self.library.papers.items() if any(ok(t) for t in p.tags)}
+        cols = self._cols()
+        mask = np.zeros(cols.size, np.bool_)
+        for t, docs in cols.tags().items():
+            if ok(t):
+                mask[docs] = True
         if self.state is not None:
             for t in self.state.tag_counts():
                 if ok(t):
-                    out |= self.state.ids_with_tag(t)
-        return out & self.library.papers.keys()
+                    mask |= cols.mask_of(self.state.ids_with_tag(t))
+        return mask
 
     # ----------------------------------------------------------------- scan
 

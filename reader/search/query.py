@@ -526,18 +526,15 @@ class _Parser:
             base = raw.rstrip("*")
             if "*" in base or "?" in base:
                 raise QueryError(f"'*' works only at the end of a word (at {pos + 1})")
-            words = analyze(base)
-            if len(words) != 1 or len(fold(base).strip("_")) < MIN_PREFIX:
+            plain = _PLAIN_WORD.findall(searchable(base))
+            # A stop word before the star ("a*", "an*") is a prefix like any
+            # other: its letters, not nothing.
+            words = analyze(base) or [stem(w) for w in plain]
+            if len(words) != 1 or len(plain) != 1:
                 if not words:
-                    raise QueryError(
-                        f"'*' needs at least {MIN_PREFIX} letters before it (at {pos + 1})"
-                    )
+                    raise QueryError(f"'*' needs a letter before it (at {pos + 1})")
                 raise QueryError(f"'*' needs one plain word before it (at {pos + 1})")
             w = words[0]
-            if len(w) < MIN_PREFIX:
-                raise QueryError(
-                    f"'*' needs at least {MIN_PREFIX} letters before it (at {pos + 1})"
-                )
             if not negated:
                 self.terms.append(w + "*")
             return Text(fieldname, "prefix", (w,))
@@ -579,6 +576,8 @@ def _restrict(node: Node, name: str) -> Node:
     raise QueryError(f'only words go inside "{name}:( )"')
 
 
+#: The words of a folded text (stop words kept), as :func:`analyze` finds them.
+_PLAIN_WORD = re.compile(r"\w+")
 _NUM_RANGE = re.compile(r"^(\d{1,9})?\.\.(\d{1,9})?$")
 _NUM_CMP = re.compile(r"^(>=|<=|>|<|=)?(\d{1,9})$")
 

@@ -40,6 +40,11 @@ def _count_matches(
 # Every text shape: one BM25F over the postings (with positions)
 
 
+#: Beyond this many words, a segment without fast postings is asked about
+#: the ones it has (its word set), not about each word.
+_ASK_ONE_BY_ONE = 256
+
+
 class _Leaf:
     """One segment as the tree scorer reads it."""
 
@@ -50,6 +55,15 @@ class _Leaf:
         self.ndocs = int(reader.doc_count_all())
         self._lengths: Any = None
         self._cache: dict[str, Any] = {}
+        self._vocab: set[str] | None = None
+
+    def vocab(self) -> set[str]:
+        """Every word of this segment (for a segment without fast postings:
+        asking it about thousands of words one by one costs more)."""
+        if self._vocab is None:
+            words = self.reader.lexicon(INDEX_FIELD)
+            self._vocab = {w.decode("utf-8") if isinstance(w, bytes) else str(w) for w in words}
+        return self._vocab
 
     def lengths(self, docs: Any) -> Any:
         import numpy as np
@@ -157,8 +171,17 @@ class TreeScorer:
             for leaf in self.leaves:
                 fp = leaf.fp
                 if fp is None:
+                    # Many words (a short prefix* expanded in a big segment):
+                    # only those this segment has are asked about.
+                    have = leaf.vocab() if len(missing) > _ASK_ONE_BY_ONE else None
                     df += np.array(
-                        [leaf.reader.doc_frequency(INDEX_FIELD, w) for w in missing], np.int64
+                        [
+                            leaf.reader.doc_frequency(INDEX_FIELD, w)
+                            if have is None or w in have
+                            else 0
+                            for w in missing
+                        ],
+                        np.int64,
                     )
                     continue
                 terms = fp.terms
@@ -250,6 +273,9 @@ class TreeScorer:
             words = [node.terms[0]]
         else:
             words = self.expand(node.kind, node.terms[0], node.distance or 1)
+            if leaf.fp is None and len(words) > _ASK_ONE_BY_ONE:
+                have = leaf.vocab()  # the others have no postings here
+                words = [w for w in words if w in have]
         docs_l: list[Any] = []
         scores_l: list[Any] = []
         for w in words:
@@ -398,7 +424,7 @@ def tree_search(
     fast: Mapping[str, FastPostings] | None,
     node: Any,
     limit: int | None,
-    flt: set[int] | None,
+    flt: set[int] | Any | None,
     mask: set[int] | None = None,
 ) -> tuple[Any, Any, int]:
     """The best ``limit`` docnums and scores of a text tree (numpy arrays,
@@ -416,7 +442,10 @@ def tree_search(
         fp = fast.get(seg.segment_id()) if seg is not None else None
         leaves.append(_Leaf(reader, fp, offset))
     scorer = TreeScorer(searcher, leaves)
-    only = np.fromiter(sorted(flt), np.int64, len(flt)) if flt is not None else None
+    if flt is None or isinstance(flt, np.ndarray):  # a sorted array of docnums already
+        only = flt
+    else:
+        only = np.fromiter(sorted(flt), np.int64, len(flt))
     masked = np.fromiter(sorted(mask), np.int64, len(mask)) if mask else None
     found_docs: list[Any] = []
     found_scores: list[Any] = []

@@ -142,6 +142,8 @@ class SearchIndex:
         #: The same as a numpy object array (ids of many docnums at once).
         self._id_array: Any = None
         self._docnum_by_id: dict[str, int] | None = None
+        #: The last :meth:`docnums`: (its ids array, the searcher, the result).
+        self._docnums_of: tuple[Any, Any, Any] | None = None
         self._opened = False
         self._checked_at = 0.0
         self._current_stat: tuple[int, int] | None = None
@@ -402,9 +404,13 @@ class SearchIndex:
         limit: int | None = 50,
         only: Collection[str] | None = None,
         exclude: Collection[str] = (),
+        only_docs: Any = None,
     ) -> tuple[list[tuple[str, float]], int]:
         """:meth:`search`, plus the exact number of matches. ``exclude``: ids
         left out of both (papers still indexed that the library no longer has).
+        ``only_docs``: instead of ``only``, a sorted numpy array of document
+        numbers from :meth:`docnums` (a filter's papers without a Python loop
+        over them).
 
         ``q`` is a text tree (:mod:`reader.search.query`): scored with numpy
         over the postings by :func:`~reader.search.index.scorer.tree_search`
@@ -416,9 +422,19 @@ class SearchIndex:
         with self._lock:
             searcher = self._get_searcher()
             try:
-                flt = None
+                flt: Any = None
                 mask: set[int] | None = None
-                if only is not None or exclude:
+                if only_docs is not None:
+                    import numpy as np
+
+                    flt = only_docs
+                    if exclude:
+                        _, by_id = self._id_maps(searcher)
+                        gone = [by_id[p] for p in exclude if p in by_id]
+                        flt = flt[~np.isin(flt, np.array(gone, np.int64))]
+                    if not len(flt):
+                        return [], 0
+                elif only is not None or exclude:
                     _, by_id = self._id_maps(searcher)
                     if only is not None:
                         flt = {by_id[p] for p in only if p in by_id}
@@ -433,6 +449,8 @@ class SearchIndex:
                     return self._hits(searcher, found, scores), total
                 else:
                     wquery = q if isinstance(q, wq.Query) else to_whoosh(q)
+                    if only_docs is not None:
+                        flt = set(flt.tolist())
                     docs, total = self._whoosh_search(searcher, wquery, limit, flt, mask)
                 if len(docs) > 200 or self._ids_by_docnum is not None:
                     ids, _ = self._id_maps(searcher)
@@ -446,6 +464,24 @@ class SearchIndex:
             except Exception as exc:
                 self._mark_damaged()
                 raise IndexUnavailable("damaged") from exc
+
+    def docnums(self, ids: Any) -> Any:
+        """The document numbers of ``ids`` (a numpy object array of paper
+        ids), -1 for a paper not indexed, as a numpy int64 array. Kept for
+        the last ``ids`` object and searcher: a caller that keeps its array
+        (the engine's columns) converts once per library and index version.
+        Raises :class:`IndexUnavailable`."""
+        import numpy as np
+
+        with self._lock:
+            searcher = self._get_searcher()
+            got = self._docnums_of
+            if got is None or got[0] is not ids or got[1] is not searcher:
+                _, by_id = self._id_maps(searcher)
+                get = by_id.get
+                arr = np.fromiter((get(p, -1) for p in ids.tolist()), np.int64, len(ids))
+                got = self._docnums_of = (ids, searcher, arr)
+            return got[2]
 
     def _hits(self, searcher: Any, docs: Any, scores: Any) -> list[tuple[str, float]]:
         """``(id, score)`` of numpy docnums and scores, in their order."""
