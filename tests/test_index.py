@@ -602,3 +602,24 @@ def test_a_cancelled_sync_keeps_no_version(folder: Path, tmp_path: Path) -> None
     assert index.sync(lib.papers, version=lib.version, cancelled=lambda: True).cancelled
     report = SearchIndex(folder).sync(lib.papers, version=lib.version)
     assert report.added == 1 and ids(SearchIndex(folder), "quantum") == ["2501.00002"]
+
+
+def test_an_updated_library_leaves_the_collector_nothing_to_scan(tmp_path: Path) -> None:
+    """Made with the collector paused, the papers of an updated library are
+    frozen after it: else the first collection that follows (in the index
+    sync of a CLI ``search`` after a fetch) scans every one of them."""
+    import gc
+
+    days = tmp_path / "digests"
+    days.mkdir()
+    for n in range(30):
+        _write_day(days, f"2025-07-{n + 1:02d}.jsonl", [(f"2407.{n:05d}", f"Paper {n}", "Text.")])
+    _open(days)
+    _write_day(days, "2025-08-01.jsonl", [("2501.00001", "Diffusion models", "Robots.")])
+    gc.unfreeze()
+    try:
+        lib: Any = _open(days)
+        assert lib.version is not None and lib.version.base  # updated in place
+        assert gc.get_freeze_count() >= len(lib.papers) == 31
+    finally:
+        gc.unfreeze()
