@@ -623,3 +623,31 @@ def test_an_updated_library_leaves_the_collector_nothing_to_scan(tmp_path: Path)
         assert gc.get_freeze_count() >= len(lib.papers) == 31
     finally:
         gc.unfreeze()
+
+
+def test_another_process_s_sync_is_seen_before_trusting_the_version(
+    folder: Path, tmp_path: Path
+) -> None:
+    """The app (one SearchIndex) updated the index itself, then a CLI command
+    (another) synced a newer library: the app's next sync must start from
+    what is on disk, not from its own last commit."""
+    days = tmp_path / "digests"
+    days.mkdir()
+    _write_day(days, "2025-08-01.jsonl", [("2501.00001", "Diffusion models", "Robots.")])
+    lib: Any = _open(days)
+    app = SearchIndex(folder)
+    app.sync(lib.papers, version=lib.version)
+    _write_day(days, "2025-08-02.jsonl", [("2501.00002", "Quantum codes", "Qubits.")])
+    lib = _open(days)
+    assert app.sync(lib.papers, version=lib.version).added == 1  # the app's own commit
+    _write_day(days, "2025-08-03.jsonl", [("2501.00003", "Zebra finches", "Songs.")])
+    newer: Any = _open(days)
+    cli = SearchIndex(folder)
+    assert cli.sync(newer.papers, version=newer.version).added == 1
+    cli.close()
+    # the app syncs its library (without the third day) again: the index follows it
+    report = app.sync(lib.papers, version=lib.version)
+    assert report.removed == 1
+    fresh = SearchIndex(tmp_path / "fresh")
+    fresh.rebuild(lib.papers)
+    assert _answers(app) == _answers(fresh)

@@ -718,7 +718,10 @@ class SearchIndex:
                 if not self._opened or self._searcher is None:
                     self._open()
                 else:
-                    self._checked_at = 0.0  # look for another process's commits now
+                    # Look for another process's commits now, also after our own
+                    # (the sidecar and the version it holds are then read again).
+                    self._checked_at = 0.0
+                    self._stale = False
                     self._ensure_open()
                 problem = self.problem
                 old = self._hashes
