@@ -232,6 +232,12 @@ def main() -> None:
                 f"| {total:.2f} s |"
             )
         print()
+        run(env, "search", "x", "--json")  # the index in line with the library
+        noop = sorted(run(env, "search", "x", "--json")[0] for _ in range(3))
+        print(
+            "search x over the unchanged library (process): "
+            + ", ".join(f"{t:.2f} s" for t in noop)
+        )
         print(f"server time per answer: max {max(served) * 1000:.2f} ms")
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:

@@ -189,7 +189,7 @@ class Context:
             index = SearchIndex(self.paths.index_dir)
             bar = ProgressBar("indexing")
             try:
-                report = index.sync(self.library.papers, progress=bar)
+                report = index.sync(self.library.papers, progress=bar, version=self.library.version)
             except OSError as exc:
                 # The index is a cache: without a folder to keep it in, every
                 # paper is searched by scanning its text (slower, same answers).
@@ -754,9 +754,9 @@ def cmd_index(args: argparse.Namespace) -> int:
     bar = ProgressBar("indexing")
     try:
         report = (
-            index.rebuild(lib.papers, progress=bar)
+            index.rebuild(lib.papers, progress=bar, version=lib.version)
             if args.rebuild
-            else index.sync(lib.papers, progress=bar)
+            else index.sync(lib.papers, progress=bar, version=lib.version)
         )
     except OSError as exc:
         where = exc.filename or ctx.paths.index_dir

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -415,3 +416,232 @@ def test_every_shape_is_answered_by_one_scorer_as_whoosh_would(tmp_path: Path) -
         if text_ in ("graph", "large language", "graph OR robot"):
             want = dict(old)
             assert all(abs(s - want[i]) < 1e-4 * max(1.0, s) for i, s in new), text_
+
+
+# ------------------------------------------------ the library's version (no per-paper work)
+
+QUERIES = [
+    "robot",
+    "graph*",
+    "quantum",
+    "lee",
+    "attention",
+    "new",
+    "zebra",
+    "atention~",
+    "old",
+    '"error correction"',
+]
+
+
+def _write_day(folder: Path, name: str, rows: list[tuple[str, str, str]]) -> Path:
+    path = folder / name
+    with open(path, "w", encoding="utf-8") as fh:
+        for pid, title, abstract in rows:
+            rec = {"id": pid, "title": title, "summary": abstract, "authors": ["Ann Lee"]}
+            fh.write(json.dumps(rec) + "\n")
+    return path
+
+
+def _open(folder: Path) -> object:
+    from reader.config import Config
+    from reader.library import open_library
+
+    return open_library(Paths.from_env(), Config(), extra=[folder])
+
+
+def _answers(index: SearchIndex) -> dict[str, list[list[str]]]:
+    """Every query's hits in rank order, papers tied on score as one sorted
+    group (the index breaks exact ties by document number, which an update
+    moves; the engine orders them newest first). Not the scores themselves:
+    Whoosh counts a deleted document in its statistics until a merge, so
+    an updated index scores a little differently from a rebuilt one."""
+    out = {}
+    for q in QUERIES:
+        node = parse_query(q).node
+        assert node is not None
+        groups: list[list[str]] = []
+        last = None
+        for pid, score in index.search(node, limit=None):
+            if last is None or abs(score - last) > 1e-6 * max(1.0, abs(score)):
+                groups.append([])
+            groups[-1].append(pid)
+            last = score
+        out[q] = [sorted(g) for g in groups]
+    return out
+
+
+def _hashes_counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ids of the papers the index hashes from now on."""
+    from reader.search.index import store
+
+    seen: list[str] = []
+    real = store.content_hash
+
+    def counting(p: Paper) -> str:
+        seen.append(p.id)
+        return real(p)
+
+    monkeypatch.setattr(store, "content_hash", counting)
+    return seen
+
+
+def test_sync_by_library_version_answers_as_a_rebuild(folder: Path, tmp_path: Path) -> None:
+    days = tmp_path / "digests"
+    days.mkdir()
+    _write_day(days, "2025-08-01.jsonl", [
+        ("2501.00001", "Diffusion models for robots", "We train robots."),
+        ("2501.00002", "Graph neural networks", "Message passing on graphs."),
+    ])  # fmt: skip
+    _write_day(days, "2025-08-02.jsonl", [
+        ("2501.00003", "Influence functions", "Data attribution."),
+        ("2501.00002", "Graph neural networks", "Message passing on graphs, again."),
+    ])  # fmt: skip
+    for n in range(40):  # papers no step touches: never hashed again
+        _write_day(days, f"2025-07-{n % 28 + 1:02d}-{n}.jsonl", [
+            (f"2407.{n:05d}", f"Old paper {n} on graphs", "Nothing new."),
+        ])  # fmt: skip
+    lib: Any = _open(days)
+    SearchIndex(folder).sync(lib.papers, version=lib.version)
+
+    def mtime_later(path: Path) -> None:
+        st = path.stat()
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+
+    steps = [
+        # a fetch adds a day
+        lambda: _write_day(days, "2025-08-03.jsonl", [
+            ("2501.00004", "Quantum error correction", "New codes."),
+            ("2501.00001", "Diffusion models for robots", "We train robots. New version."),
+        ]),
+        # that day gone, another added, the snapshot still the first one: the
+        # library's update from it does not name the first day's papers
+        lambda: ((days / "2025-08-03.jsonl").unlink(), _write_day(days, "2025-08-04.jsonl", [
+            ("2501.00005", "Zebra finches", "Songs."),
+        ])),
+        # a day answered again, shorter and changed
+        lambda: (_write_day(days, "2025-08-02.jsonl", [
+            ("2501.00003", "Influence functions and attention", "Data attribution."),
+        ]), mtime_later(days / "2025-08-02.jsonl")),
+        # a day removed
+        lambda: (days / "2025-08-01.jsonl").unlink(),
+    ]  # fmt: skip
+    for n, step in enumerate(steps):
+        step()
+        lib = _open(days)
+        assert lib.version is not None and lib.version.base, "updated, not read again"
+        with pytest.MonkeyPatch.context() as mp:
+            seen = _hashes_counted(mp)
+            index = SearchIndex(folder)  # a new process, as the CLI is
+            report = index.sync(lib.papers, version=lib.version)
+        assert not report.rebuilt and not report.error
+        assert not any(pid.startswith("2407.") for pid in seen), (n, seen)
+        fresh = SearchIndex(tmp_path / f"fresh-{n}")
+        fresh.rebuild(lib.papers)
+        assert _answers(index) == _answers(fresh), n
+        index.close()
+        fresh.close()
+    assert ids(SearchIndex(folder), "zebra") == ["2501.00005"]
+
+
+def test_sync_over_the_same_files_hashes_nothing(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    days = tmp_path / "digests"
+    days.mkdir()
+    _write_day(days, "2025-08-01.jsonl", [("2501.00001", "Diffusion models", "Robots.")])
+    lib: Any = _open(days)
+    SearchIndex(folder).sync(lib.papers, version=lib.version)
+    seen = _hashes_counted(monkeypatch)
+    again: Any = _open(days)
+    index = SearchIndex(folder)
+    report = index.sync(again.papers, version=again.version)
+    assert seen == [] and report.changed == 0 and report.total == 1
+    assert ids(index, "diffusion") == ["2501.00001"]
+    # without a version (or an unknown one) every paper is compared, as before
+    assert index.sync(again.papers).changed == 0 and seen == ["2501.00001"]
+
+
+def test_a_file_rewritten_with_the_same_size_and_time_is_seen_by_both(
+    folder: Path, tmp_path: Path
+) -> None:
+    """The library notices a changed file by its size, its modification time
+    and a fingerprint of its content (a file restored from a backup, or
+    ``touch -r``, keeps the first two); the index follows the library."""
+    days = tmp_path / "digests"
+    days.mkdir()
+    path = _write_day(days, "2025-08-01.jsonl", [("2501.00001", "Diffusion models", "Robots.")])
+    lib: Any = _open(days)
+    SearchIndex(folder).sync(lib.papers, version=lib.version)
+    st = path.stat()
+    _write_day(days, "2025-08-01.jsonl", [("2501.00001", "Diffusion mod3ls", "Robots.")])
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size
+    lib = _open(days)
+    assert lib.papers["2501.00001"].title == "Diffusion mod3ls"  # the library's view
+    index = SearchIndex(folder)
+    report = index.sync(lib.papers, version=lib.version)
+    assert report.updated == 1 and ids(index, "mod3ls") == ["2501.00001"]
+
+
+def test_a_cancelled_sync_keeps_no_version(folder: Path, tmp_path: Path) -> None:
+    days = tmp_path / "digests"
+    days.mkdir()
+    _write_day(days, "2025-08-01.jsonl", [("2501.00001", "Diffusion models", "Robots.")])
+    lib: Any = _open(days)
+    SearchIndex(folder).sync(lib.papers, version=lib.version)
+    _write_day(days, "2025-08-02.jsonl", [("2501.00002", "Quantum codes", "Qubits.")])
+    lib = _open(days)
+    index = SearchIndex(folder)
+    assert index.sync(lib.papers, version=lib.version, cancelled=lambda: True).cancelled
+    report = SearchIndex(folder).sync(lib.papers, version=lib.version)
+    assert report.added == 1 and ids(SearchIndex(folder), "quantum") == ["2501.00002"]
+
+
+def test_an_updated_library_leaves_the_collector_nothing_to_scan(tmp_path: Path) -> None:
+    """Made with the collector paused, the papers of an updated library are
+    frozen after it: else the first collection that follows (in the index
+    sync of a CLI ``search`` after a fetch) scans every one of them."""
+    import gc
+
+    days = tmp_path / "digests"
+    days.mkdir()
+    for n in range(30):
+        _write_day(days, f"2025-07-{n + 1:02d}.jsonl", [(f"2407.{n:05d}", f"Paper {n}", "Text.")])
+    _open(days)
+    _write_day(days, "2025-08-01.jsonl", [("2501.00001", "Diffusion models", "Robots.")])
+    gc.unfreeze()
+    try:
+        lib: Any = _open(days)
+        assert lib.version is not None and lib.version.base  # updated in place
+        assert gc.get_freeze_count() >= len(lib.papers) == 31
+    finally:
+        gc.unfreeze()
+
+
+def test_another_process_s_sync_is_seen_before_trusting_the_version(
+    folder: Path, tmp_path: Path
+) -> None:
+    """The app (one SearchIndex) updated the index itself, then a CLI command
+    (another) synced a newer library: the app's next sync must start from
+    what is on disk, not from its own last commit."""
+    days = tmp_path / "digests"
+    days.mkdir()
+    _write_day(days, "2025-08-01.jsonl", [("2501.00001", "Diffusion models", "Robots.")])
+    lib: Any = _open(days)
+    app = SearchIndex(folder)
+    app.sync(lib.papers, version=lib.version)
+    _write_day(days, "2025-08-02.jsonl", [("2501.00002", "Quantum codes", "Qubits.")])
+    lib = _open(days)
+    assert app.sync(lib.papers, version=lib.version).added == 1  # the app's own commit
+    _write_day(days, "2025-08-03.jsonl", [("2501.00003", "Zebra finches", "Songs.")])
+    newer: Any = _open(days)
+    cli = SearchIndex(folder)
+    assert cli.sync(newer.papers, version=newer.version).added == 1
+    cli.close()
+    # the app syncs its library (without the third day) again: the index follows it
+    report = app.sync(lib.papers, version=lib.version)
+    assert report.removed == 1
+    fresh = SearchIndex(tmp_path / "fresh")
+    fresh.rebuild(lib.papers)
+    assert _answers(app) == _answers(fresh)

@@ -339,11 +339,11 @@ class SearchEngine:
 
     def _papers_version(self) -> int:
         """A counter that moves whenever ``library.papers`` is another mapping,
-        changed size or the library's own ``version`` moved (papers merged in
+        changed size or the library's own ``changes`` counter moved (papers merged in
         place): the key of every cache derived from the papers (an ``id()``
         can be reused by a new mapping once the old one is freed)."""
         papers = self.library.papers
-        lib_version = getattr(self.library, "version", None)
+        lib_version = getattr(self.library, "changes", None)
         if (
             papers is not self._seen_papers
             or len(papers) != self._seen_len

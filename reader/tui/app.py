@@ -283,7 +283,10 @@ class DigestApp(FetchingMixin, App[int]):
                 self.post_message(IndexProgress(done, total))
 
         try:
-            report = self.index.sync(self.library.papers, progress, lambda: worker.is_cancelled)
+            lib = self.library
+            report = self.index.sync(
+                lib.papers, progress, lambda: worker.is_cancelled, getattr(lib, "version", None)
+            )
         except Exception as exc:  # the index is a cache: never fatal
             self.post_message(IndexDone(error=f"{type(exc).__name__}: {exc}"))
             return

@@ -15,7 +15,10 @@ Layout of ``folder`` (``Paths.index_dir``)::
   until the swap.
 * :meth:`SearchIndex.sync` compares content hashes with the sidecar and
   re-indexes only what differs, committing in batches of :data:`BATCH` papers
-  (each batch is visible to searches once committed).
+  (each batch is visible to searches once committed). The sidecar also keeps
+  the library version synced to (:class:`Synced`): given the library's
+  version, a sync over the same files does nothing, and one after an update
+  of the library hashes only the papers the update touched.
 * A folder is opened only when its stamp matches (Whoosh stores its schema with
   pickle: a folder we did not write is never opened). Any exception while
   opening or reading marks the index damaged; the next :meth:`sync` rebuilds.
@@ -42,7 +45,7 @@ import time
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from whoosh import index as windex
 from whoosh import query as wq
@@ -80,6 +83,63 @@ BATCH = 5000
 REBUILD_OVER = 20000
 #: A full build of more papers than this uses 2 processes (when there are 2 cores).
 PARALLEL_OVER = 20000
+
+
+class LibraryVersion(Protocol):
+    """What :class:`reader.library.Version` offers (the core of the index
+    does not import the library)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def base(self) -> str: ...
+    @property
+    def touched(self) -> Collection[str]: ...
+
+
+@dataclass(frozen=True)
+class Synced:
+    """The library version the committed index holds exactly ("" key: not
+    known; every paper is hashed at the next sync). Kept in the sidecar."""
+
+    key: str = ""
+    base: str = ""
+    touched: frozenset[str] = frozenset()
+
+    @staticmethod
+    def of(version: LibraryVersion | None) -> Synced:
+        if version is None or not version.key:
+            return Synced()
+        return Synced(version.key, version.base, frozenset(version.touched))
+
+    def to_json(self) -> dict[str, Any] | None:
+        if not self.key:
+            return None
+        return {"key": self.key, "base": self.base, "touched": sorted(self.touched)}
+
+    @staticmethod
+    def from_json(data: object) -> Synced:
+        if not isinstance(data, dict):
+            return Synced()
+        key, base, touched = data.get("key"), data.get("base"), data.get("touched")
+        if not isinstance(key, str) or not isinstance(base, str) or not isinstance(touched, list):
+            return Synced()
+        return Synced(key, base, frozenset(str(t) for t in touched))
+
+    def suspects(self, version: LibraryVersion) -> set[str] | None:
+        """The ids of every paper that may differ between what the index holds
+        and ``version`` of the library; None when not known (hash them all)."""
+        if not self.key or not version.key:
+            return None
+        if version.key == self.key:
+            return set()
+        if not version.base:
+            return None
+        if version.base == self.key:  # the library was updated from what we hold
+            return set(version.touched)
+        if version.base == self.base:  # both updated from the same snapshot
+            return set(version.touched) | self.touched
+        return None
 
 
 class IndexUnavailable(Exception):
@@ -138,6 +198,8 @@ class SearchIndex:
         self._gen: str | None = None
         self._searcher: Any = None
         self._hashes: dict[str, str] = {}
+        #: The library version the committed index holds (from the sidecar).
+        self._synced = Synced()
         self._ids_by_docnum: list[str | None] | None = None
         #: The same as a numpy object array (ids of many docnums at once).
         self._id_array: Any = None
@@ -179,6 +241,7 @@ class SearchIndex:
         self._ix = None
         self._gen = None
         self._hashes = {}
+        self._synced = Synced()
         self._opened = True
         self._current_stat = self._stat_current()
         name = self._current_name()
@@ -213,6 +276,7 @@ class SearchIndex:
         self._searcher = searcher
         self._gen = name
         self._hashes = side["hashes"]  # str -> str: json gives strings, hashes compare
+        self._synced = Synced.from_json(side.get("library"))
         self.problem = ""
 
     def _ensure_open(self) -> None:
@@ -248,6 +312,7 @@ class SearchIndex:
         side = _read_json(self.folder / (self._gen or "") / SIDECAR_NAME)
         if isinstance(side, dict) and isinstance(side.get("hashes"), dict):
             self._hashes = {str(k): str(v) for k, v in side["hashes"].items()}
+            self._synced = Synced.from_json(side.get("library"))
 
     def _new_searcher(self) -> None:
         """A searcher on the last commit, reusing the open readers of segments
@@ -671,12 +736,17 @@ class SearchIndex:
         papers: Mapping[str, Paper],
         progress: Progress | None = None,
         cancelled: Cancelled | None = None,
+        version: LibraryVersion | None = None,
     ) -> SyncReport:
         """Bring the index in line with ``papers``: add, update and remove only
-        what differs (by content hash). A missing, damaged or foreign index is
+        what differs (by content hash). With the library's ``version``
+        (:attr:`reader.library.Library.version`), only the papers that may
+        differ from what the index holds are hashed: none when the files are
+        the same as at the last sync. A missing, damaged or foreign index is
         rebuilt. Never raises for index trouble (see ``SyncReport.error``)."""
         start = time.monotonic()
         self._papers = papers
+        synced = Synced.of(version)
         with self._writing() as ok:
             if not ok:
                 return SyncReport(busy=True, total=len(self._hashes))
@@ -684,24 +754,65 @@ class SearchIndex:
                 if not self._opened or self._searcher is None:
                     self._open()
                 else:
-                    self._checked_at = 0.0  # look for another process's commits now
+                    # Look for another process's commits now, also after our own
+                    # (the sidecar and the version it holds are then read again).
+                    self._checked_at = 0.0
+                    self._stale = False
                     self._ensure_open()
                 problem = self.problem
-                old = dict(self._hashes)
+                old = self._hashes
+                suspects = None if problem or version is None else self._synced.suspects(version)
             if problem:
-                report = self._build(papers, progress, cancelled)
+                report = self._build(papers, progress, cancelled, synced)
                 report.reason = problem
                 report.seconds = time.monotonic() - start
                 return report
-            new, changed, removed = self._changes(papers, old)
+            if suspects is not None and not suspects and len(old) == len(papers):
+                # The same files as at the last sync: nothing per paper.
+                return SyncReport(total=len(old), seconds=time.monotonic() - start)
+            old = dict(old)
+            got = None if suspects is None else self._changes_of(papers, old, suspects)
+            new, changed, removed = got if got is not None else self._changes(papers, old)
             if len(changed) + len(removed) > max(REBUILD_OVER, len(old) // 2):
-                report = self._build(papers, progress, cancelled)
+                report = self._build(papers, progress, cancelled, synced)
                 report.reason = "many changes"
                 report.seconds = time.monotonic() - start
                 return report
-            report = self._update(papers, new, old, changed, removed, progress, cancelled)
+            report = self._update(papers, new, old, changed, removed, progress, cancelled, synced)
             report.seconds = time.monotonic() - start
             return report
+
+    def _hash(self, pid: str, p: Paper) -> str:
+        c = self._hash_cache.get(pid)
+        key = (len(p.title), len(p.abstract), len(p.authors), len(p.tags))
+        if c is None or c[0] is not p or c[1] != key:
+            h = content_hash(p)
+            self._hash_cache[pid] = (p, key, h)
+            return h
+        return c[2]
+
+    def _changes_of(
+        self, papers: Mapping[str, Paper], old: Mapping[str, str], suspects: set[str]
+    ) -> tuple[dict[str, str], list[str], list[str]] | None:
+        """:meth:`_changes` looking only at ``suspects`` (the papers a library
+        update touched); None when the counts do not add up (then every paper
+        is compared)."""
+        new: dict[str, str] = {}
+        removed: list[str] = []
+        added = 0
+        for pid in suspects:
+            p = papers.get(pid)
+            if p is None:
+                if pid in old:
+                    removed.append(pid)
+                continue
+            h = self._hash(pid, p)
+            if old.get(pid) != h:
+                new[pid] = h
+                added += pid not in old
+        if len(old) + added - len(removed) != len(papers):
+            return None
+        return new, list(new), removed
 
     def _changes(
         self, papers: Mapping[str, Paper], old: Mapping[str, str]
@@ -734,6 +845,7 @@ class SearchIndex:
         papers: Mapping[str, Paper],
         progress: Progress | None = None,
         cancelled: Cancelled | None = None,
+        version: LibraryVersion | None = None,
     ) -> SyncReport:
         """Build a new index of ``papers`` from scratch and swap it in."""
         start = time.monotonic()
@@ -741,7 +853,7 @@ class SearchIndex:
         with self._writing() as ok:
             if not ok:
                 return SyncReport(busy=True, total=len(self._hashes))
-            report = self._build(papers, progress, cancelled)
+            report = self._build(papers, progress, cancelled, Synced.of(version))
             report.reason = report.reason or "asked"
             report.seconds = time.monotonic() - start
             return report
@@ -755,15 +867,25 @@ class SearchIndex:
         removed: list[str],
         progress: Progress | None,
         cancelled: Cancelled | None,
+        synced: Synced,
     ) -> SyncReport:
         report = SyncReport(total=len(old))
         work: list[tuple[str, bool]] = [(pid, True) for pid in removed]
         work += [(pid, False) for pid in changed]
-        if not work:
-            return report
         assert self._gen is not None
         gen_path = self.folder / self._gen
         token = self._gen[3:]
+        if not work:
+            if synced != self._synced:
+                # Nothing to index, but the next sync need not look again.
+                try:
+                    self._write_sidecar(gen_path, token, old, synced)
+                except OSError as exc:
+                    report.error = f"{type(exc).__name__}: {exc}"
+                    return report
+                with self._lock:
+                    self._synced = synced
+            return report
         hashes = dict(old)
         done = 0
         total = len(work)
@@ -809,12 +931,14 @@ class SearchIndex:
                     raise
                 small = len(batch) < 1000 and self._segment_count() < 12
                 writer.commit(merge=not small)
-                atomic_write_text(
-                    gen_path / SIDECAR_NAME,
-                    json.dumps({"token": token, "hashes": hashes}, separators=(",", ":")),
-                )
+                # The version only with the last batch: before, the index holds
+                # no version of the library.
+                last = first + BATCH >= total
+                now = synced if last else Synced()
+                self._write_sidecar(gen_path, token, hashes, now)
                 with self._lock:
                     self._hashes = dict(hashes)
+                    self._synced = now
                     self._stale = True  # the next search opens a new searcher
                 if progress is not None:
                     progress(done, total)
@@ -825,6 +949,13 @@ class SearchIndex:
             return report
         report.total = len(hashes)
         return report
+
+    @staticmethod
+    def _write_sidecar(folder: Path, token: str, hashes: Mapping[str, str], synced: Synced) -> None:
+        side: dict[str, Any] = {"token": token, "hashes": hashes}
+        if synced.key:
+            side["library"] = synced.to_json()
+        atomic_write_text(folder / SIDECAR_NAME, json.dumps(side, separators=(",", ":")))
 
     def _segment_count(self) -> int:
         try:
@@ -837,6 +968,7 @@ class SearchIndex:
         papers: Mapping[str, Paper],
         progress: Progress | None,
         cancelled: Cancelled | None,
+        synced: Synced = Synced(),
     ) -> SyncReport:
         report = SyncReport(rebuilt=True)
         token = secrets.token_hex(8)
@@ -865,10 +997,7 @@ class SearchIndex:
                 self._hash_cache[pid] = (paper, key, h)
             _commit_segments(ix, segments)
             ix.close()
-            atomic_write_text(
-                tmp / SIDECAR_NAME,
-                json.dumps({"token": token, "hashes": hashes}, separators=(",", ":")),
-            )
+            self._write_sidecar(tmp, token, hashes, synced)
             atomic_write_text(tmp / STAMP_NAME, json.dumps(_stamp(token)))
             with contextlib.suppress(OSError):
                 (tmp / "owner").unlink()
