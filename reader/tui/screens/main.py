@@ -50,8 +50,13 @@ if TYPE_CHECKING:
 
 #: Enter waits this long for its results before showing "Searching…".
 SUBMIT_WAIT = 0.4
-#: The search runs this long after the last key typed.
-DEBOUNCE = 0.15
+#: The search runs this long after the last key typed: shorter than the
+#: 100 ms between keys at 10 keys/s, so each key's results can show, long
+#: enough to fold a burst (30 keys/s) into one search. 150 ms, before the
+#: engine answered every shape in milliseconds, meant no search ran while one
+#: typed (benchmarks/typing_bench.py over the real digests: every key p50
+#: 985 ms at 150 ms, 79 ms at 50 ms; see README).
+DEBOUNCE = 0.05
 #: Cursor moves closer together than this are a held key (key repeat is
 #: 30-33 ms by default on GNOME, KDE, Windows and macOS' fast settings). Kept
 #: under 40 ms, the least a Pilot keypress waits, so tests see every paper.
