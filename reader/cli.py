@@ -54,8 +54,7 @@ from reader.wording import counted, number
 
 if TYPE_CHECKING:
     from reader.search.engine import SearchEngine
-    from reader.search.index import SyncReport
-    from reader.state import MergeReport, StateStore
+    from reader.state import StateStore
 
 
 class CliError(Exception):
@@ -202,7 +201,7 @@ class Context:
                 )
             else:
                 if report.error:
-                    _err(f"digest-reader: warning: {index_said(report)}")
+                    _err(f"digest-reader: warning: {report}")
             finally:
                 bar.close()
         return SearchEngine(self.library, self.state, index)
@@ -770,28 +769,12 @@ def cmd_index(args: argparse.Namespace) -> int:
     took = time.monotonic() - started
     _out(
         f"{counted(len(lib.papers), 'paper')} from {counted(lib.stats.files, 'file')};"
-        f" {index_said(report)}; {took:.1f} s"
+        f" {report}; {took:.1f} s"
     )
     for p in lib.problems:
         if p.severity == "error":
             _err(str(p))
     return 0
-
-
-def index_said(report: SyncReport) -> str:
-    """What an index sync or rebuild did, every number grouped:
-    ``index updated: 1,204 added, 0 changed, 0 removed, 91,713 indexed``."""
-    if report.busy:
-        return "another process is updating the index; searched what is indexed"
-    if report.error:
-        return f"index not updated: {report.error}"
-    what = "rebuilt" if report.rebuilt else "updated"
-    why = f" ({report.reason})" if report.reason else ""
-    done = "cancelled" if report.cancelled else f"{what}{why}"
-    return (
-        f"index {done}: {number(report.added)} added, {number(report.updated)} changed,"
-        f" {number(report.removed)} removed, {number(report.total)} indexed"
-    )
 
 
 def cmd_state(args: argparse.Namespace) -> int:
@@ -809,7 +792,7 @@ def cmd_state(args: argparse.Namespace) -> int:
         raise CliError(f"state {args.action} takes no file", 2)
     ctx = Context()
     if args.action == "merge":
-        _out(merge_summary(ctx.writable_state().merge_file(other)))
+        _out(str(ctx.writable_state().merge_file(other)))  # the report says what was left out
         return 0
     _out(str(ctx.paths.state_file))
     return 0
@@ -821,12 +804,6 @@ def cmd_completion(args: argparse.Namespace) -> int:
     parser, _ = build_parser()
     sys.stdout.write(script(args.shell, parser))
     return 0
-
-
-def merge_summary(report: MergeReport) -> str:
-    """What ``state merge`` did, in words that agree with their numbers (the
-    report's own wording, which also says what was left out and why)."""
-    return str(report)
 
 
 def cmd_sources(args: argparse.Namespace) -> int:

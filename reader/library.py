@@ -458,7 +458,7 @@ def open_library(
             return _with_faults(lib, faults, cache)
         old = cache.get_snapshot(None)
         if old is not None:
-            with _gc_paused():
+            with gc_paused():
                 lib = _update_snapshot(old, files, stamps, config, cache, progress)
             if lib is not None:
                 lib.files, lib.is_sample = files, is_sample
@@ -1103,7 +1103,7 @@ class _Cache:
         except OSError:
             return None  # missing: rebuilt from the digests
         try:
-            with _gc_paused(), fh:  # ~1M tuples unmarshalled
+            with gc_paused(), fh:  # ~1M tuples unmarshalled
                 end = os.fstat(fh.fileno()).st_size
                 try:
                     _check_head(fh.read(_HEAD), end)
@@ -1149,7 +1149,7 @@ class _Cache:
 
         def rest() -> Library:
             try:
-                with _gc_paused(), open(path, "rb") as fh:
+                with gc_paused(), open(path, "rb") as fh:
                     fh.seek(tail_at)
                     tail = _papers_from_chunk(_read_chunk(fh, end))
                     if fh.tell() != end:
@@ -1207,12 +1207,12 @@ def _papers_from_chunk(chunk: memoryview) -> list[Paper]:
 
 
 def _papers_from_rows(rows: list[_PaperRow], abstracts: list[str]) -> list[Paper]:
-    with _gc_paused():
+    with gc_paused():
         return [_paper_from_row(r, a) for r, a in zip(rows, abstracts, strict=True)]
 
 
 @contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Building or sorting ~100k papers triggers the cyclic collector dozens
     of times for nothing (papers form no cycles), and a full collection over
     them took 0.5-2 s in an update: pause it meanwhile. Then freeze what

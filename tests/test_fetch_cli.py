@@ -210,3 +210,20 @@ def test_one_unreachable_day_keeps_its_own_line(xdg, capsys, monkeypatch):
     assert code == 1
     [line] = out.splitlines()
     assert line.startswith("hf 2026-11-30: error: http://127.0.0.1:9/api/daily_papers")
+
+
+def test_a_servers_error_text_is_sanitised_before_it_is_said(xdg, server, capsys):
+    """An API's error string is the server's own words: escape sequences and
+    bidi overrides in it reach neither the terminal nor ``--json`` raw."""
+    hostile = "bad date \u202egnp.exe\u202c \x1b]52;c;cGF5bG9hZA==\x07\x1b[2J now"
+    server.routes["/api/daily_papers"] = [Reply(json.dumps({"error": hostile}), 400)] * 2
+    configure(xdg, server, "hf: {kind: hf-daily}\n")
+    code, out, _ = run(capsys, "fetch", "--date", "2026-11-30", "--json")
+    assert code == 1
+    [row] = json.loads(out)
+    assert "bad date" in row["error"] and "now" in row["error"]
+    for raw in ("\x1b", "\u202e", "\u202c", "\x07"):
+        assert raw not in row["error"], raw
+    code, out, err = run(capsys, "fetch", "--date", "2026-11-30")
+    assert code == 1 and "bad date" in out + err
+    assert not any(raw in out + err for raw in ("\x1b", "\u202e", "\x07"))

@@ -37,6 +37,7 @@ from reader.fetch.ratelock import RateLock, Sleep
 from reader.fetch.sources import FetchConfig, arxiv_delay
 from reader.fileio import atomic_write_text
 from reader.formats.xmlsafe import XmlError, local, parse_xml
+from reader.sanitize import clean_line
 from reader.wording import counted
 
 PROJECT_URL = "https://github.com/digest-reader/digest-reader"
@@ -55,9 +56,12 @@ class _TooBig(Exception):
 
 
 class FetchError(Exception):
-    """A request that failed for good: names the URL and the reason."""
+    """A request that failed for good: names the URL and the reason. Both may
+    hold a server's words (an API's error text, a feed's parse error), so they
+    are sanitised here, once, for the CLI, the app and ``--json`` alike."""
 
     def __init__(self, url: str, reason: str, unreachable: str = "") -> None:
+        url, reason = clean_line(url), clean_line(reason)
         super().__init__(f"{url}: {reason}")
         self.url = url
         self.reason = reason

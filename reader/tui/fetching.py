@@ -20,10 +20,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import gc
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from textual.message import Message
 from textual.worker import get_current_worker
 
 from reader.fetch.result import ERROR, NEW, UPDATED, DayResult, summary
+from reader.library import gc_paused
 from reader.wording import counted
 
 #: How long the fetch's reload waits for the rest of a partly read library
@@ -253,7 +253,7 @@ class FetchingMixin:
             time.sleep(0.05)
         base = app.library
         try:
-            with self._fetch_lock, _no_collection():  # one reload at a time
+            with self._fetch_lock, gc_paused():  # one reload at a time
                 library = open_library(app.paths, app.config, extra=self.library_extra)
                 # Sorted here, not on the event loop (0.2-0.4 s at 100k papers).
                 library.ordered()
@@ -327,25 +327,6 @@ class FetchingMixin:
             app.notify(text, title="Fetched", markup=False)
         elif not failed:
             app.notify(summary(results), title="Fetched", markup=False, timeout=4)
-
-
-@contextlib.contextmanager
-def _no_collection() -> Iterator[None]:
-    """No cyclic collection while a library is built, and none over it later.
-
-    A re-read 100k-paper library is a few million new objects (none in a
-    cycle); left to the collector, the next full collection scans them all,
-    about a second holding the GIL, wherever it strikes: measured as a 1.05 s
-    freeze of the cursor just after the new papers were listed. Frozen, they
-    are still freed by reference counting when the library is replaced."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
 
 
 def _keys(app: Any, command: str) -> str:

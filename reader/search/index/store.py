@@ -76,6 +76,7 @@ from reader.search.index.scorer import (
 )
 from reader.search.query import Node
 from reader.search.whoosh_query import to_whoosh
+from reader.wording import number
 
 #: Papers per commit during :meth:`SearchIndex.sync`.
 BATCH = 5000
@@ -175,8 +176,8 @@ class SyncReport:
         why = f" ({self.reason})" if self.reason else ""
         done = "cancelled" if self.cancelled else f"{what}{why}"
         return (
-            f"index {done}: {self.added} added, {self.updated} changed, "
-            f"{self.removed} removed, {self.total} indexed"
+            f"index {done}: {number(self.added)} added, {number(self.updated)} changed,"
+            f" {number(self.removed)} removed, {number(self.total)} indexed"
         )
 
 
