@@ -42,6 +42,8 @@ USED: dict[str, tuple[str, ...]] = {
     ),
     "whoosh.codec.whoosh3.W3PostingsWriter": ("_write_block",),
     "whoosh.index.FileIndex": ("_read_toc", "_segments"),
+    "whoosh.index": ("_DEF_INDEX_NAME",),
+    "whoosh.index.TOC": ("_latest_generation",),
     "whoosh.query.spans.SpanFirst.SpanFirstMatcher": ("_get_spans", "_replacement"),
     "whoosh.query.terms.FuzzyTerm": ("_btexts",),
 }
@@ -113,6 +115,15 @@ def read_toc(ix: Any) -> Any:
 def segments(ix: Any) -> list[Any]:
     """The segments of ``ix`` as on disk now."""
     return list(ix._segments())
+
+
+def latest_generation(folder: str) -> int:
+    """The generation of the newest table of contents in the index folder
+    ``folder`` (-1: none), from the file names alone: nothing is unpickled."""
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.index import _DEF_INDEX_NAME, TOC
+
+    return int(TOC._latest_generation(FileStorage(folder), _DEF_INDEX_NAME))
 
 
 # ---------------------------------------------------------------- queries

@@ -50,7 +50,7 @@ from typing import Any, Protocol
 from whoosh import index as windex
 from whoosh import query as wq
 
-from reader.fileio import FileLock, atomic_write_text, is_temp
+from reader.fileio import FileLock, atomic_write, atomic_write_text, is_temp
 from reader.model import Paper
 from reader.search import whoosh_private
 from reader.search.analysis import INDEX_FIELD, analyze
@@ -68,6 +68,7 @@ from reader.search.index.generations import (
     _stamp,
     _stamp_ok,
 )
+from reader.search.index.integrity import Listing, files_of, listing, read_sealed, seal, verify
 from reader.search.index.schema import content_hash, doc_fields, make_codec, make_schema
 from reader.search.index.scorer import (
     TIE_EPSILON,
@@ -147,6 +148,24 @@ class IndexUnavailable(Exception):
     """The index cannot answer (missing, damaged, or being built)."""
 
 
+class _NotYet(Exception):
+    """Another process committed and has not yet written the sidecar that
+    vouches for its files: look again in a moment."""
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """What :meth:`SearchIndex._check` found in a generation folder."""
+
+    #: The sidecar's body when the folder is sound (None otherwise).
+    side: dict[str, Any] | None
+    #: "damaged", or "updating" (another process is between its commit and
+    #: its sidecar: not damage), "" when sound.
+    problem: str = ""
+    #: Which file is wrong and how ("" when sound).
+    detail: str = ""
+
+
 @dataclass
 class SyncReport:
     """What :meth:`SearchIndex.sync` or :meth:`SearchIndex.rebuild` did."""
@@ -161,6 +180,8 @@ class SyncReport:
     seconds: float = 0.0
     #: Why a rebuild happened ("" when none): "missing", "damaged", "version", ...
     reason: str = ""
+    #: With reason "damaged": which file was wrong and how.
+    detail: str = ""
     error: str = ""
 
     @property
@@ -173,7 +194,8 @@ class SyncReport:
         if self.error:
             return f"index not updated: {self.error}"
         what = "rebuilt" if self.rebuilt else "updated"
-        why = f" ({self.reason})" if self.reason else ""
+        why = f" ({self.reason}: {self.detail})" if self.detail else ""
+        why = why or (f" ({self.reason})" if self.reason else "")
         done = "cancelled" if self.cancelled else f"{what}{why}"
         return (
             f"index {done}: {number(self.added)} added, {number(self.updated)} changed,"
@@ -210,8 +232,19 @@ class SearchIndex:
         self._opened = False
         self._checked_at = 0.0
         self._current_stat: tuple[int, int] | None = None
-        #: Why the index cannot be used ("" when it can): missing, damaged, version...
+        #: Why the index cannot be used ("" when it can): missing, damaged,
+        #: version, updating (another process is committing: not damage)...
         self.problem = ""
+        #: With problem "damaged": which file is wrong and how ("" when not known).
+        self.detail = ""
+        #: The files the open generation's sidecar vouches for, and the
+        #: generation of its table of contents.
+        self._files: Listing = {}
+        self._toc_gen = -1
+        #: True while this object holds the write lock: then a sidecar that
+        #: does not vouch for the files on disk is damage, not another
+        #: writer's commit in progress.
+        self._holding = False
         self._papers: Mapping[str, Paper] | None = None
         #: paper id -> (the Paper object hashed, its text lengths, the hash)
         self._hash_cache: dict[str, tuple[Paper, tuple[int, int, int, int], str]] = {}
@@ -242,8 +275,11 @@ class SearchIndex:
         self._ix = None
         self._gen = None
         self._hashes = {}
+        self._files = {}
+        self._toc_gen = -1
         self._synced = Synced()
         self._opened = True
+        self.detail = ""
         self._current_stat = self._stat_current()
         name = self._current_name()
         if name is None:
@@ -255,30 +291,72 @@ class SearchIndex:
             # Not stamped by us (or another version): never handed to Whoosh.
             self.problem = "version"
             return
-        side = _read_json(path / SIDECAR_NAME)
-        if (
-            not isinstance(side, dict)
-            or side.get("token") != token
-            or not isinstance(side.get("hashes"), dict)
-        ):
-            self.problem = "damaged"
+        for _ in range(3):
+            got = self._check(path, token)
+            if got.side is None:
+                self.problem, self.detail = got.problem, got.detail
+                return
+            side = got.side
+            try:
+                self._ix = windex.open_dir(str(path), schema=None)
+                self._new_searcher(expected=side["generation"])
+            except _NotYet:
+                # committed meanwhile: check the new sidecar and files
+                self._close_searcher()
+                self._ix = None
+                continue
+            except Exception as exc:
+                self._close_searcher()
+                self._ix = None
+                self.problem = "damaged"
+                self.detail = f"Whoosh could not read it ({type(exc).__name__})"
+                return
+            break
+        else:
+            self.problem = "damaged" if self._holding else "updating"
             return
-        try:
-            ix = windex.open_dir(str(path), schema=None)
-            self._ix = ix
-            searcher = ix.searcher()
-            searcher.doc_count_all()
-            self._load_fast(searcher)
-        except Exception:
-            self._ix = None
-            self.problem = "damaged"
-            return
-        self._ix = ix
-        self._searcher = searcher
         self._gen = name
         self._hashes = side["hashes"]  # str -> str: json gives strings, hashes compare
+        self._files = files_of(side) or {}
+        self._toc_gen = side["generation"]
         self._synced = Synced.from_json(side.get("library"))
         self.problem = ""
+
+    def _check(self, path: Path, token: str) -> _Checked:
+        """Whether the generation at ``path`` is sound: its sidecar unchanged
+        since written, and every file it lists of the size and checksum
+        written (:mod:`.integrity`), before anything reads them. A sidecar
+        replaced meanwhile is read again; one that does not vouch for the
+        table of contents on disk while another process may be committing is
+        "updating", not damage (that process writes it next)."""
+        for _ in range(3):
+            side, raw = read_sealed(path / SIDECAR_NAME)
+            files = files_of(side) if side is not None else None
+            gen = side.get("generation") if side is not None else None
+            if (
+                side is None
+                or files is None
+                or side.get("token") != token
+                or not isinstance(side.get("hashes"), dict)
+                or not isinstance(gen, int)
+            ):
+                return _Checked(None, "damaged", f"{SIDECAR_NAME} does not hold what was written")
+            bad = verify(path, files)
+            try:
+                on_disk = whoosh_private.latest_generation(str(path))
+            except OSError as exc:
+                return _Checked(None, "damaged", f"{path.name}: {exc.strerror or exc}")
+            if not bad and on_disk == gen:
+                return _Checked(side)
+            why = bad or f"its table of contents is number {on_disk}, not the {gen} written"
+            if self._holding:
+                return _Checked(None, "damaged", why)
+            if read_sealed(path / SIDECAR_NAME)[1] != raw:
+                continue  # a writer replaced the sidecar meanwhile
+            if on_disk > gen:
+                return _Checked(None, "updating")
+            return _Checked(None, "damaged", why)
+        return _Checked(None, "updating")
 
     def _ensure_open(self) -> None:
         if not self._opened:
@@ -288,43 +366,59 @@ class SearchIndex:
             # We committed: open the new state now, without re-reading the sidecar.
             self._stale = False
             try:
-                self._new_searcher()
-            except Exception:
-                self._mark_damaged()
+                self._new_searcher(expected=self._toc_gen)
+            except Exception as exc:
+                self._mark_damaged(f"Whoosh could not read it ({type(exc).__name__})")
             return
         now = time.monotonic()
         if now - self._checked_at < 1.0:
             return
         self._checked_at = now
-        if self._stat_current() != self._current_stat:
-            self._open()  # another process swapped in a new generation
+        if self.problem == "updating" or self._stat_current() != self._current_stat:
+            self._open()  # another process swapped in a new generation (or was committing)
             return
         if self._searcher is not None:
             try:
                 self._refresh_searcher()
-            except Exception:
-                self._mark_damaged()
+            except Exception as exc:
+                self._mark_damaged(f"Whoosh could not read it ({type(exc).__name__})")
 
     def _refresh_searcher(self) -> None:
-        """Follow another process's commits (and re-read its sidecar)."""
+        """Follow another process's commits (checking the files its sidecar
+        vouches for first)."""
         if self._searcher.up_to_date():
             return
-        self._new_searcher()
-        side = _read_json(self.folder / (self._gen or "") / SIDECAR_NAME)
-        if isinstance(side, dict) and isinstance(side.get("hashes"), dict):
-            self._hashes = {str(k): str(v) for k, v in side["hashes"].items()}
-            self._synced = Synced.from_json(side.get("library"))
+        assert self._gen is not None
+        got = self._check(self.folder / self._gen, self._gen[3:])
+        if got.problem == "updating":
+            return  # keep searching the last commit; look again in a second
+        if got.side is None:
+            self._mark_damaged(got.detail)
+            return
+        side = got.side
+        try:
+            self._new_searcher(expected=side["generation"])
+        except _NotYet:
+            return
+        self._hashes = {str(k): str(v) for k, v in side["hashes"].items()}
+        self._files = files_of(side) or {}
+        self._toc_gen = side["generation"]
+        self._synced = Synced.from_json(side.get("library"))
 
-    def _new_searcher(self) -> None:
+    def _new_searcher(self, expected: int | None = None) -> None:
         """A searcher on the last commit, reusing the open readers of segments
         that did not change. Not Searcher.refresh(): whoosh-reloaded 2.7.5
         reuses readers there with their old deletions (updated papers show
-        twice) and can bring back merged segments."""
+        twice) and can bring back merged segments. ``expected``: the
+        generation of the table of contents whose files were checked
+        (:class:`_NotYet` when the one on disk is another)."""
         from whoosh.reading import EmptyReader, MultiReader, SegmentReader
         from whoosh.searching import Searcher as WSearcher
 
         old = self._searcher
         info = whoosh_private.read_toc(self._ix)
+        if expected is not None and info.generation != expected:
+            raise _NotYet
         reusable: dict[str, Any] = {}
         if old is not None:
             for r, _ in old.ixreader.leaf_readers():
@@ -398,10 +492,11 @@ class SearchIndex:
         self._id_array = None
         self._docnum_by_id = None
 
-    def _mark_damaged(self) -> None:
+    def _mark_damaged(self, detail: str = "") -> None:
         self._close_searcher()
         self._ix = None
         self.problem = "damaged"
+        self.detail = detail or self.detail
 
     @property
     def usable(self) -> bool:
@@ -528,7 +623,7 @@ class SearchIndex:
             except IndexUnavailable:
                 raise
             except Exception as exc:
-                self._mark_damaged()
+                self._mark_damaged(f"a search could not read it ({type(exc).__name__})")
                 raise IndexUnavailable("damaged") from exc
 
     def docnums(self, ids: Any) -> Any:
@@ -609,7 +704,7 @@ class SearchIndex:
                         out.add(pid)
                 return out
             except Exception as exc:
-                self._mark_damaged()
+                self._mark_damaged(f"a search could not read it ({type(exc).__name__})")
                 raise IndexUnavailable("damaged") from exc
 
     def more_like(
@@ -632,7 +727,7 @@ class SearchIndex:
                 out = [(stored(d)["id"], float(s)) for s, d in results.top_n]
                 return [(i, s) for i, s in out if i != pid][:limit]
             except Exception as exc:
-                self._mark_damaged()
+                self._mark_damaged(f"a search could not read it ({type(exc).__name__})")
                 raise IndexUnavailable("damaged") from exc
 
     @staticmethod
@@ -674,8 +769,10 @@ class SearchIndex:
                 yield False
                 return
             self._clean_leftovers()
+            self._holding = True
             yield True
         finally:
+            self._holding = False
             if lock is not None:
                 lock.release()
             self._write_lock.release()
@@ -761,11 +858,13 @@ class SearchIndex:
                     self._stale = False
                     self._ensure_open()
                 problem = self.problem
+                detail = self.detail if problem == "damaged" else ""
                 old = self._hashes
                 suspects = None if problem or version is None else self._synced.suspects(version)
             if problem:
                 report = self._build(papers, progress, cancelled, synced)
                 report.reason = problem
+                report.detail = detail
                 report.seconds = time.monotonic() - start
                 return report
             if suspects is not None and not suspects and len(old) == len(papers):
@@ -880,7 +979,7 @@ class SearchIndex:
             if synced != self._synced:
                 # Nothing to index, but the next sync need not look again.
                 try:
-                    self._write_sidecar(gen_path, token, old, synced)
+                    self._write_sidecar(gen_path, token, old, synced, self._files, self._toc_gen)
                 except OSError as exc:
                     report.error = f"{type(exc).__name__}: {exc}"
                     return report
@@ -932,13 +1031,21 @@ class SearchIndex:
                     raise
                 small = len(batch) < 1000 and self._segment_count() < 12
                 writer.commit(merge=not small)
+                # The fast postings of segments merged away go before the files
+                # are listed; the files of this commit are hashed, the others
+                # keep the checksums they were opened with.
+                self._clean_generation(gen_path)
+                files = listing(gen_path, self._files)
+                toc_gen = whoosh_private.latest_generation(str(gen_path))
                 # The version only with the last batch: before, the index holds
                 # no version of the library.
                 last = first + BATCH >= total
                 now = synced if last else Synced()
-                self._write_sidecar(gen_path, token, hashes, now)
+                self._write_sidecar(gen_path, token, hashes, now, files, toc_gen)
                 with self._lock:
                     self._hashes = dict(hashes)
+                    self._files = files
+                    self._toc_gen = toc_gen
                     self._synced = now
                     self._stale = True  # the next search opens a new searcher
                 if progress is not None:
@@ -952,11 +1059,23 @@ class SearchIndex:
         return report
 
     @staticmethod
-    def _write_sidecar(folder: Path, token: str, hashes: Mapping[str, str], synced: Synced) -> None:
+    def _write_sidecar(
+        folder: Path,
+        token: str,
+        hashes: Mapping[str, str],
+        synced: Synced,
+        files: Listing,
+        toc_gen: int,
+    ) -> None:
+        """The sidecar: the papers' hashes, the library version, and the size
+        and checksum of every other file of the generation with the number of
+        the table of contents they make (sealed: it checks itself)."""
         side: dict[str, Any] = {"token": token, "hashes": hashes}
         if synced.key:
             side["library"] = synced.to_json()
-        atomic_write_text(folder / SIDECAR_NAME, json.dumps(side, separators=(",", ":")))
+        side["generation"] = toc_gen
+        side["files"] = {name: list(entry) for name, entry in files.items()}
+        atomic_write(folder / SIDECAR_NAME, seal(side))
 
     def _segment_count(self) -> int:
         try:
@@ -998,8 +1117,12 @@ class SearchIndex:
                 self._hash_cache[pid] = (paper, key, h)
             _commit_segments(ix, segments)
             ix.close()
-            self._write_sidecar(tmp, token, hashes, synced)
             atomic_write_text(tmp / STAMP_NAME, json.dumps(_stamp(token)))
+            with contextlib.suppress(OSError):
+                (tmp / "MAIN_WRITELOCK").unlink()
+            files = listing(tmp)
+            toc_gen = whoosh_private.latest_generation(str(tmp))
+            self._write_sidecar(tmp, token, hashes, synced, files, toc_gen)
             with contextlib.suppress(OSError):
                 (tmp / "owner").unlink()
             previous = self._current_name()
