@@ -1,0 +1,285 @@
+"""A damaged index never answers wrong, and does not stay damaged.
+
+A small index (a full build, then a sync that adds a second segment with
+deletions) is copied, one file of it damaged (truncated, a range zeroed,
+random bytes in the middle; its modification time put back, as ``touch -r``
+would), and a fixed set of queries run through the engine as the app runs
+them before its sync: every answer equals the clean one (the same papers in
+the same order from the index, or the same papers and count from the scan
+when the index refused itself). Then a sync, as the CLI runs before each
+search, rebuilds, and the next process answers from a sound index again.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reader.model import Paper
+from reader.search.engine import SearchEngine
+from reader.search.index import SIDECAR_NAME, SearchIndex, integrity
+
+WORDS = [
+    "diffusion",
+    "transformer",
+    "graph",
+    "neural",
+    "network",
+    "attention",
+    "robot",
+    "policy",
+    "reward",
+    "language",
+    "model",
+    "vision",
+    "token",
+    "sparse",
+    "quantum",
+    "error",
+    "correction",
+    "protein",
+    "fold",
+    "retrieval",
+    "agent",
+    "memory",
+    "planning",
+    "latent",
+    "video",
+    "audio",
+    "speech",
+    "benchmark",
+    "data",
+]
+
+QUERIES = [
+    "diffusion",
+    "graph network",
+    "transform*",
+    "atention~",
+    '"language model"',
+    "title:robot",
+    "abstract:quantum",
+    "policy OR reward",
+    "agent -memory",
+    "protein fold video",
+    "lee",
+    "benchmark*",
+]
+
+
+@dataclass
+class Lib:
+    papers: dict[str, Paper]
+
+
+def _papers(seed: int, n: int, first: int = 0) -> dict[str, Paper]:
+    rng = random.Random(seed)
+    out: dict[str, Paper] = {}
+    for i in range(first, first + n):
+        pid = f"2501.{i:05d}"
+        title = " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 7))).capitalize()
+        abstract = " ".join(rng.choice(WORDS) for _ in range(rng.randint(10, 40))) + "."
+        authors = [rng.choice(["Ann Lee", "Bo Chen", "Cy Diaz", "Di Evans"])]
+        day = f"2025-08-{1 + i % 28:02d}"
+        out[pid] = Paper(id=pid, title=title, abstract=abstract, authors=authors, dates=[day])
+    return out
+
+
+def _library() -> dict[str, Paper]:
+    papers = _papers(7, 120)
+    papers.update(_papers(8, 15, first=500))  # a second segment, by a sync
+    for pid in ("2501.00003", "2501.00040"):
+        del papers[pid]  # deletions recorded in the table of contents
+    papers["2501.00010"] = _papers(9, 1, first=10)["2501.00010"]  # changed
+    return papers
+
+
+def _answers(engine: SearchEngine) -> dict[str, tuple[list[str], int, int]]:
+    out = {}
+    for q in QUERIES:
+        r = engine.search(q)
+        out[q] = (r.ids, r.total, r.scanned)
+    return out
+
+
+def _same(got: tuple[list[str], int, int], clean: tuple[list[str], int, int]) -> bool:
+    ids, total, scanned = got
+    if scanned:  # found by the scan: the same papers (the scan's scores are approximate)
+        return sorted(ids) == sorted(clean[0]) and total == clean[1]
+    return ids == clean[0] and total == clean[1]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
+    folder = tmp_path_factory.mktemp("clean") / "index"
+    index = SearchIndex(folder, procs=1)
+    index.sync(_papers(7, 120))
+    papers = _library()
+    report = index.sync(papers)
+    assert not report.rebuilt and report.changed
+    clean = _answers(SearchEngine(Lib(papers), None, index))
+    assert all(not scanned and ids for ids, _, scanned in clean.values())
+    index.close()
+    # what a full build of the same papers answers (statistics without the
+    # deleted papers: scores, so ties and orders, may differ a little)
+    fresh_index = SearchIndex(tmp_path_factory.mktemp("fresh") / "index", procs=1)
+    fresh_index.sync(papers)
+    fresh = _answers(SearchEngine(Lib(papers), None, fresh_index))
+    fresh_index.close()
+    yield folder, {"clean": clean, "fresh": fresh}
+
+
+def _generation(folder: Path) -> Path:
+    return folder / (folder / "CURRENT").read_text().strip()
+
+
+def _damage(path: Path, how: str, rng: random.Random) -> None:
+    st = path.stat()
+    data = bytearray(path.read_bytes())
+    n = len(data)
+    if how == "truncate":
+        data = data[: n // 2]
+    elif how == "zero":
+        lo, hi = n // 3, max(n // 3 + 1, 2 * n // 3)
+        data[lo:hi] = bytes(hi - lo)
+    else:  # random bytes in the middle, never the same as before
+        lo = n // 2
+        size = max(1, min(64, n - lo))
+        old = bytes(data[lo : lo + size])
+        new = old
+        while new == old:
+            new = bytes(rng.randrange(256) for _ in range(size))
+        data[lo : lo + size] = new
+    with open(path, "r+b") as fh:  # in place: the same inode, as a bad write would
+        fh.write(data)
+        fh.truncate(len(data))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # the time put back
+
+
+def _roles(gen: Path) -> dict[str, str]:
+    """Each file of a generation by its role: segment ids (random per build)
+    replaced by ``built`` (the full build's segment, with fast postings) or
+    ``synced`` (the segment a sync added)."""
+    names = sorted(p.name for p in gen.iterdir())
+    built = {n[len("fast-") : -len(".bin")] for n in names if n.startswith("fast-")}
+    segs = {n.split(".")[0] for n in names if n.startswith("MAIN_")}
+    out = {}
+    for n in names:
+        role = n
+        for seg in segs:
+            role = role.replace(seg, "built" if seg in built else "synced")
+        out[role] = n
+    return out
+
+
+def _trials() -> list[tuple[str, str]]:
+    """Every file of the generation (whatever the build wrote), and CURRENT."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "index"
+        index = SearchIndex(folder, procs=1)
+        index.sync(_papers(7, 120))
+        index.sync(_library())
+        index.close()
+        names = sorted(_roles(_generation(folder)))
+    return [(name, how) for name in [*names, "CURRENT"] for how in ("truncate", "zero", "random")]
+
+
+def test_the_probe_covers_every_kind_of_file() -> None:
+    names = {name for name, _ in _trials()}
+    for suffix in (".pst", ".trm", "._stored.col", "._text_len.col", ".toc", ".bin"):
+        assert sum(n.endswith(suffix) for n in names) >= 1, suffix
+    assert {SIDECAR_NAME, "digest-reader-index.json", integrity.VERIFIED_NAME} <= names
+    assert {"built.pst", "synced.pst", "fast-built.bin"} <= {n.replace("MAIN_", "") for n in names}
+
+
+@pytest.mark.parametrize(("name", "how"), _trials())
+def test_a_damaged_file_never_gives_a_wrong_answer(
+    built: tuple[Path, dict[str, Any]], tmp_path: Path, name: str, how: str
+) -> None:
+    clean_folder, answers = built
+    clean = answers["clean"]
+    folder = tmp_path / "index"
+    shutil.copytree(clean_folder, folder, copy_function=shutil.copy2)
+    gen = _generation(folder)
+    target = folder / "CURRENT" if name == "CURRENT" else gen / _roles(gen)[name]
+    assert (gen / integrity.VERIFIED_NAME).exists()
+    _damage(target, how, random.Random(f"{name} {how}"))
+    papers = _library()
+
+    # A process that opens the damaged index searches before any sync.
+    index = SearchIndex(folder)
+    engine = SearchEngine(Lib(papers), None, index)
+    for q, want in clean.items():
+        got = engine.search(q)
+        assert _same((got.ids, got.total, got.scanned), want), (q, index.problem, index.detail)
+    marker_only = name == integrity.VERIFIED_NAME
+    assert index.usable == marker_only, index.problem
+    if not marker_only:
+        assert index.problem in ("damaged", "missing", "version"), index.problem
+        assert index.detail or index.problem in ("missing", "version")
+
+    # The next sync (the CLI's before a search; the app's in the background) mends it.
+    report = index.sync(papers)
+    assert report.rebuilt != marker_only
+    if not marker_only:
+        assert report.reason in ("damaged", "missing", "version")
+        assert str(report).startswith("index rebuilt")
+    index.close()
+
+    # and the run after that answers from the index, as the clean one did
+    again = SearchIndex(folder)
+    assert again.usable
+    engine = SearchEngine(Lib(papers), None, again)
+    assert _answers(engine) == (clean if marker_only else answers["fresh"])
+    assert again.sync(papers).changed == 0
+    again.close()
+
+
+def test_a_file_checked_once_is_not_hashed_again(
+    built: tuple[Path, dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "index"
+    shutil.copytree(built[0], folder, copy_function=shutil.copy2)
+    hashed: list[str] = []
+    real = integrity.crc_file
+
+    def counting(path: Path) -> tuple[int, os.stat_result]:
+        hashed.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(integrity, "crc_file", counting)
+    monkeypatch.setattr(integrity, "RACY_NS", 0)  # the copy is seconds old at most
+    gen = _generation(folder)
+    listed = {p.name for p in gen.iterdir() if integrity.listed(p.name)}
+    assert _usable(folder)
+    assert set(hashed) == listed  # copied: other inodes, so every file once
+    hashed.clear()
+    assert _usable(folder)
+    assert hashed == []  # then only stat-ed
+    # Bytes changed in place, the size and modification time put back (as
+    # ``touch -r`` does): its change time moved, so it is hashed and caught.
+    time.sleep(0.05)  # past the file system's clock tick, so the change time moves
+    pst = next(p for p in gen.iterdir() if p.suffix == ".pst")
+    _damage(pst, "random", random.Random(1))
+    index = SearchIndex(folder)
+    assert not index.usable and index.problem == "damaged"
+    assert pst.name in index.detail and "checksum" in index.detail
+    index.close()
+    assert hashed == [pst.name]
+
+
+def _usable(folder: Path) -> bool:
+    index = SearchIndex(folder)
+    try:
+        return index.usable
+    finally:
+        index.close()
