@@ -202,6 +202,9 @@ class Context:
             else:
                 if report.error:
                     _err(f"digest-reader: warning: {report}")
+                elif report.rebuilt and report.reason == "damaged":
+                    why = f" ({report.detail})" if report.detail else ""
+                    _err(f"digest-reader: the search index was damaged{why}; rebuilt it")
             finally:
                 bar.close()
         return SearchEngine(self.library, self.state, index)

@@ -283,3 +283,129 @@ def _usable(folder: Path) -> bool:
         return index.usable
     finally:
         index.close()
+
+
+# ------------------------------------------------------- the CLI and the app
+
+
+def _write_digests(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ["title: Damage probe\ndate: 2025-08-21\npapers:"]
+    for pid, p in sorted(_papers(7, 40).items()):
+        lines.append(f'  - id: "{pid}"\n    title: "{p.title}"\n    abstract: "{p.abstract}"')
+    (folder / "day.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+def _damage_postings(folder: Path) -> None:
+    gen = _generation(folder)
+    pst = next(p for p in sorted(gen.iterdir()) if p.suffix == ".pst")
+    _damage(pst, "zero", random.Random(0))
+
+
+def test_the_cli_says_once_that_it_rebuilt_a_damaged_index(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from reader.cli import main
+    from reader.paths import Paths
+
+    digests = str(_write_digests(tmp_path / "digests"))
+    assert main(["index", digests]) == 0
+    capsys.readouterr()
+    assert main(["search", "graph network", digests]) == 0
+    clean = capsys.readouterr().out
+    _damage_postings(Paths.from_env().index_dir)
+    assert main(["search", "graph network", digests]) == 0
+    out, err = capsys.readouterr()
+    assert out == clean
+    assert err.count("the search index was damaged") == 1
+    assert ".pst does not hold the bytes written" in err and "rebuilt it" in err
+    assert main(["search", "graph network", digests]) == 0
+    out, err = capsys.readouterr()
+    assert out == clean and "damaged" not in err  # mended: said once
+
+
+async def test_the_app_rebuilds_a_damaged_index_in_the_background(tmp_path: Path) -> None:
+    from reader.config import Config
+    from reader.library import open_library
+    from reader.paths import Paths
+    from reader.state import StateStore
+    from reader.tui.app import DigestApp
+    from tests.test_tui import screen_text, until
+
+    paths = Paths.from_env()
+    digests = _write_digests(tmp_path / "digests")
+    library = open_library(paths, Config(), extra=[digests], use_cache=False)
+    index = SearchIndex(paths.index_dir)
+    index.sync(library.papers)
+    clean = [h.id for h in SearchEngine(library, None, index).search("graph network").hits]
+    index.close()
+    _damage_postings(paths.index_dir)
+    state = StateStore(paths.state_file)
+    state.load()
+    app = DigestApp(library, state, paths=paths, index_folder=paths.index_dir)
+    async with app.run_test(notifications=True, size=(120, 40)) as pilot:
+        await until(pilot, lambda: "Search index damaged" in screen_text(app), "the notice")
+        assert "being rebuilt in the background" in screen_text(app)
+        # while it is rebuilt, and after, searches answer right
+        hits = [h.id for h in app.searcher.search("graph network").hits]
+        assert sorted(hits) == sorted(clean)
+        await until(pilot, lambda: app.index.usable, "the index was rebuilt")
+        assert [h.id for h in app.searcher.search("graph network").hits] == clean
+    shown = [n.message for n in app._notifications]
+    assert sum("Search index damaged" in n or "index is damaged" in n for n in shown) == 1
+
+
+# ------------------------------------- another library's or version's index
+
+
+def test_an_index_of_another_library_is_never_taken_at_its_word(tmp_path: Path) -> None:
+    """The same ids with other text (another library's index in the same
+    cache folder, or digests edited since the last sync): before any sync,
+    searches answer from these papers, not from what the index holds."""
+    folder = tmp_path / "index"
+    theirs = _papers(7, 30)
+    index = SearchIndex(folder)
+    index.sync(theirs)
+    index.close()
+    ours = dict(theirs)
+    for pid in list(ours)[:10]:
+        ours[pid] = Paper(id=pid, title=f"Zebra crossing {pid}", abstract="Striped.",
+                          authors=["Q Z"], dates=["2025-08-02"])  # fmt: skip
+    scan = _answers(SearchEngine(Lib(ours), None, None))
+    index = SearchIndex(folder)
+    engine = SearchEngine(Lib(ours), None, index)
+    for q in [*QUERIES, "zebra", "striped"]:
+        got = engine.search(q)
+        want = scan.get(q) or (SearchEngine(Lib(ours), None, None).search(q).ids, 0, 0)
+        assert sorted(got.ids) == sorted(want[0]), q
+        if q in scan:
+            assert got.total == want[1], q
+    assert engine.search("zebra").total == 10
+    # the sync then brings the index in line: 10 changed, not a rebuild
+    report = index.sync(ours)
+    assert (report.updated, report.rebuilt) == (10, False)
+    assert engine.search("zebra").scanned == 0 and engine.search("zebra").total == 10
+    index.close()
+
+
+def test_an_index_of_another_version_is_never_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reader.search.index import generations
+
+    folder = tmp_path / "index"
+    papers = _papers(7, 30)
+    index = SearchIndex(folder)
+    index.sync(papers)
+    index.close()
+    monkeypatch.setattr(generations, "INDEX_VERSION", generations.INDEX_VERSION + 1)
+    index = SearchIndex(folder)
+    assert not index.usable and index.problem == "version"
+    scan = _answers(SearchEngine(Lib(papers), None, None))
+    got = _answers(SearchEngine(Lib(papers), None, index))
+    assert {q: (sorted(a[0]), a[1]) for q, a in got.items()} == {
+        q: (sorted(a[0]), a[1]) for q, a in scan.items()
+    }
+    assert index.sync(papers).reason == "version"
+    index.close()

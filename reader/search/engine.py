@@ -332,6 +332,16 @@ class SearchEngine:
                     if len(hashes) + len(self._pending) != len(papers)
                     else set()
                 )
+                # Indexed with other content (another library's index, or
+                # digests changed since the last sync): scanned, and left out
+                # of the index's hits and counts like the papers gone.
+                try:
+                    stale = self.index.stale_ids(papers, getattr(self.library, "version", None))
+                except Exception:
+                    stale = set(papers)
+                if stale:
+                    self._pending |= stale
+                    self._gone |= stale
             self._pending_key = key
             if not self._pending:
                 self._fold_cache.clear()  # everything is indexed: no more scans

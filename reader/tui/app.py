@@ -118,6 +118,13 @@ class IndexProgress(Message):
 
 
 @dataclass
+class IndexDamaged(Message):
+    """The index failed its checks at start: it is rebuilt in the background."""
+
+    detail: str = ""
+
+
+@dataclass
 class IndexDone(Message):
     """The index is in line with the library (or could not be built)."""
 
@@ -284,7 +291,10 @@ class DigestApp(FetchingMixin, App[int]):
 
         try:
             lib = self.library
-            report = self.index.sync(
+            index = self.index
+            if not getattr(index, "usable", True) and getattr(index, "problem", "") == "damaged":
+                self.post_message(IndexDamaged(index.detail))
+            report = index.sync(
                 lib.papers, progress, lambda: worker.is_cancelled, getattr(lib, "version", None)
             )
         except Exception as exc:  # the index is a cache: never fatal
@@ -294,6 +304,17 @@ class DigestApp(FetchingMixin, App[int]):
             IndexDone(
                 error=getattr(report, "error", ""), cancelled=getattr(report, "cancelled", False)
             )
+        )
+
+    def on_index_damaged(self, message: IndexDamaged) -> None:
+        why = f" ({tx.line(message.detail)})" if message.detail else ""
+        self.notify(
+            f"The search index is damaged{why}: it is being rebuilt in the background."
+            " Searches scan every paper meanwhile (same answers, slower).",
+            title="Search index damaged",
+            severity="warning",
+            markup=False,
+            timeout=15,
         )
 
     def on_index_progress(self, message: IndexProgress) -> None:

@@ -511,6 +511,30 @@ class SearchIndex:
             self._ensure_open()
             return self._hashes if self._searcher is not None else {}
 
+    def stale_ids(
+        self, papers: Mapping[str, Paper], version: LibraryVersion | None = None
+    ) -> set[str]:
+        """The ids of ``papers`` that the index holds with other content (an
+        index synced to another library, or to these digests before they
+        changed): until a sync, searches must not take its word for them.
+        Given the library's ``version``, only the papers it says may differ
+        from what the index holds are hashed (none when it is the version
+        synced); without one, every paper (cached per paper object)."""
+        with self._lock:
+            self._ensure_open()
+            if self._searcher is None:
+                return set()
+            hashes, synced = self._hashes, self._synced
+        suspects = synced.suspects(version) if version is not None else None
+        ids: Collection[str] = papers.keys() if suspects is None else suspects
+        out: set[str] = set()
+        for pid in ids:
+            p = papers.get(pid)
+            held = hashes.get(pid)
+            if p is not None and held is not None and self._hash(pid, p) != held:
+                out.add(pid)
+        return out
+
     @property
     def generation(self) -> tuple[str | None, int]:
         """Changes whenever what searches see changes."""
