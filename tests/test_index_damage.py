@@ -409,3 +409,44 @@ def test_an_index_of_another_version_is_never_opened(
     }
     assert index.sync(papers).reason == "version"
     index.close()
+
+
+def test_a_search_during_our_own_commit_is_not_damage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app searches in one thread while its sync commits in another:
+    between a commit and its sidecar the files on disk are not yet vouched
+    for, which is not damage (the search keeps the last commit)."""
+    import threading
+
+    from reader.search.index import store
+
+    papers = _papers(7, 60)
+    index = SearchIndex(tmp_path / "index")
+    index.sync(papers)
+    engine = SearchEngine(Lib(papers), None, index)
+    before = engine.search("graph").ids
+    seen: list[list[str]] = []
+    real = store.listing
+
+    def search_meanwhile(*a: Any, **k: Any) -> Any:
+        def search() -> None:
+            index._checked_at = 0.0  # as a second later: look for new commits
+            seen.append(engine.search("graph").ids)
+
+        t = threading.Thread(target=search)
+        t.start()
+        t.join()
+        return real(*a, **k)
+
+    monkeypatch.setattr(store, "listing", search_meanwhile)
+    changed = dict(papers)
+    changed["2501.00900"] = Paper(id="2501.00900", title="Graph zebra", dates=["2025-08-01"])
+    report = index.sync(changed)
+    assert report.added == 1 and not report.rebuilt and not report.error
+    assert seen == [before]
+    monkeypatch.setattr(store, "listing", real)
+    assert index.usable, (index.problem, index.detail)
+    assert "2501.00900" in SearchEngine(Lib(changed), None, index).search("zebra").ids
+    assert not index.sync(changed).rebuilt
+    index.close()

@@ -5,8 +5,10 @@ Layout of ``folder`` (``Paths.index_dir``)::
     CURRENT                 name of the live generation ("ix-<token>")
     ix-<token>/             a Whoosh index we wrote, with
         digest-reader-index.json   our stamp (format, version, token)
-        hashes.json                sidecar: paper id -> content hash, same token
+        hashes.json                sidecar: paper id -> content hash, same token,
+                                   and every other file's size and CRC32 (sealed)
         fast-<segment>.bin         fast postings of a segment of the full build
+        verified.json              files that matched their checksums, by stat
     tmp-<token>/            a build in progress (holds "owner" = pid)
     write.lock              our flock: one writer (sync/rebuild) at a time
 
@@ -20,8 +22,11 @@ Layout of ``folder`` (``Paths.index_dir``)::
   version, a sync over the same files does nothing, and one after an update
   of the library hashes only the papers the update touched.
 * A folder is opened only when its stamp matches (Whoosh stores its schema with
-  pickle: a folder we did not write is never opened). Any exception while
-  opening or reading marks the index damaged; the next :meth:`sync` rebuilds.
+  pickle: a folder we did not write is never opened), and its files only when
+  each has the size and checksum its sidecar lists (:mod:`.integrity`). A
+  mismatch, or any exception while opening or reading, marks the index
+  damaged (:attr:`SearchIndex.detail` says which file); the next :meth:`sync`
+  rebuilds.
 * Under our lock, leftovers of a killed process are cleaned: Whoosh's
   ``MAIN_WRITELOCK``, its ``*.tmp`` pools, ``tmp-*`` builds whose owner died,
   fast postings of segments Whoosh merged away.
@@ -241,10 +246,10 @@ class SearchIndex:
         #: generation of its table of contents.
         self._files: Listing = {}
         self._toc_gen = -1
-        #: True while this object holds the write lock: then a sidecar that
-        #: does not vouch for the files on disk is damage, not another
-        #: writer's commit in progress.
-        self._holding = False
+        #: The thread that holds the write lock (None: none of ours). In that
+        #: thread a sidecar that does not vouch for the files on disk is
+        #: damage; in any other it may be a commit in progress.
+        self._holder: int | None = None
         self._papers: Mapping[str, Paper] | None = None
         #: paper id -> (the Paper object hashed, its text lengths, the hash)
         self._hash_cache: dict[str, tuple[Paper, tuple[int, int, int, int], str]] = {}
@@ -321,6 +326,11 @@ class SearchIndex:
         self._toc_gen = side["generation"]
         self._synced = Synced.from_json(side.get("library"))
         self.problem = ""
+
+    @property
+    def _holding(self) -> bool:
+        """True in the thread that holds the write lock (:meth:`_writing`)."""
+        return self._holder == threading.get_ident()
 
     def _check(self, path: Path, token: str) -> _Checked:
         """Whether the generation at ``path`` is sound: its sidecar unchanged
@@ -793,10 +803,10 @@ class SearchIndex:
                 yield False
                 return
             self._clean_leftovers()
-            self._holding = True
+            self._holder = threading.get_ident()
             yield True
         finally:
-            self._holding = False
+            self._holder = None
             if lock is not None:
                 lock.release()
             self._write_lock.release()
