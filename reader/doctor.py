@@ -173,6 +173,8 @@ def _index(paths: Paths, checks: list[Check]) -> None:
     try:
         usable = index.usable
         problem = index.problem
+        if index.detail:
+            problem = f"{problem}: {index.detail}"
     except Exception as exc:  # a damaged index must not break the doctor
         usable, problem = False, type(exc).__name__
     finally:

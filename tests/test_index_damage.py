@@ -315,6 +315,9 @@ def test_the_cli_says_once_that_it_rebuilt_a_damaged_index(
     assert main(["search", "graph network", digests]) == 0
     clean = capsys.readouterr().out
     _damage_postings(Paths.from_env().index_dir)
+    main(["doctor", "--offline"])
+    out = capsys.readouterr().out
+    assert "cannot be used (damaged: MAIN_" in out and ".pst does not hold the bytes" in out
     assert main(["search", "graph network", digests]) == 0
     out, err = capsys.readouterr()
     assert out == clean
