@@ -538,10 +538,21 @@ class SearchIndex:
         suspects = synced.suspects(version) if version is not None else None
         ids: Collection[str] = papers.keys() if suspects is None else suspects
         out: set[str] = set()
+        get, held_get, cache = papers.get, hashes.get, self._hash_cache
         for pid in ids:
-            p = papers.get(pid)
-            held = hashes.get(pid)
-            if p is not None and held is not None and self._hash(pid, p) != held:
+            held = held_get(pid)
+            p = get(pid)
+            if held is None or p is None:
+                continue
+            c = cache.get(pid)
+            if (
+                c is not None
+                and c[0] is p
+                and c[2] == held
+                and c[1] == (len(p.title), len(p.abstract), len(p.authors), len(p.tags))
+            ):
+                continue  # the paper object hashed before, to what the index holds
+            if self._hash(pid, p) != held:
                 out.add(pid)
         return out
 
