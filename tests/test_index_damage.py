@@ -349,7 +349,11 @@ async def test_the_app_rebuilds_a_damaged_index_in_the_background(tmp_path: Path
     app = DigestApp(library, state, paths=paths, index_folder=paths.index_dir)
     async with app.run_test(notifications=True, size=(120, 40)) as pilot:
         await until(pilot, lambda: "Search index damaged" in screen_text(app), "the notice")
-        assert "being rebuilt in the background" in screen_text(app)
+        # the toast: the right of each line, after its border
+        toast = " ".join(
+            line.rsplit("▌", 1)[1].strip() for line in screen_text(app).splitlines() if "▌" in line
+        )
+        assert "rebuilding it in the background" in toast and ".pst does not hold" in toast
         # while it is rebuilt, and after, searches answer right
         hits = [h.id for h in app.searcher.search("graph network").hits]
         assert sorted(hits) == sorted(clean)

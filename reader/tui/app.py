@@ -309,7 +309,7 @@ class DigestApp(FetchingMixin, App[int]):
     def on_index_damaged(self, message: IndexDamaged) -> None:
         why = f" ({tx.line(message.detail)})" if message.detail else ""
         self.notify(
-            f"The search index is damaged{why}: it is being rebuilt in the background."
+            f"The search index is damaged{why}: rebuilding it in the background."
             " Searches scan every paper meanwhile (same answers, slower).",
             title="Search index damaged",
             severity="warning",

@@ -126,7 +126,7 @@ def verify(folder: Path, files: Mapping[str, tuple[int, int]]) -> str:
         except OSError as exc:
             return f"{name}: {exc.strerror or exc}"
         if got != crc:
-            return f"{name} does not hold the bytes written (its checksum differs)"
+            return f"{name} does not hold the bytes written: its checksum differs"
         if now - max(st.st_ctime_ns, st.st_mtime_ns) > RACY_NS:
             seen[name] = _key(st, crc)
     if seen != marker:
