@@ -457,3 +457,32 @@ def test_a_search_during_our_own_commit_is_not_damage(
     assert "2501.00900" in SearchEngine(Lib(changed), None, index).search("zebra").ids
     assert not index.sync(changed).rebuilt
     index.close()
+
+
+def test_a_file_damaged_while_the_index_is_open_is_caught_before_a_sync_writes(
+    tmp_path: Path,
+) -> None:
+    """The app keeps its index open for hours: a segment damaged meanwhile is
+    not merged into a new, freshly vouched-for one by the next sync."""
+    papers = _papers(7, 60)
+    folder = tmp_path / "index"
+    index = SearchIndex(folder)
+    index.sync(papers)
+    assert index.usable
+    time.sleep(0.05)  # past the file system's clock tick, so the change time moves
+    gen = _generation(folder)
+    _damage(next(p for p in gen.iterdir() if p.suffix == ".trm"), "random", random.Random(2))
+    changed = dict(papers)
+    changed["2501.00900"] = Paper(id="2501.00900", title="Graph zebra", dates=["2025-08-01"])
+    report = index.sync(changed)
+    assert report.rebuilt and report.reason == "damaged" and ".trm" in report.detail
+    again = SearchIndex(folder)
+    assert again.usable
+    scan = _answers(SearchEngine(Lib(changed), None, None))
+    got = _answers(SearchEngine(Lib(changed), None, again))
+    assert {q: (sorted(a[0]), a[1]) for q, a in got.items()} == {
+        q: (sorted(a[0]), a[1]) for q, a in scan.items()
+    }
+    assert all(scanned == 0 for _, _, scanned in got.values())  # from the index
+    again.close()
+    index.close()

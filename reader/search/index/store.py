@@ -923,9 +923,33 @@ class SearchIndex:
                 report.reason = "many changes"
                 report.seconds = time.monotonic() - start
                 return report
+            if changed or removed:
+                # Whoosh's writer reads the segments it merges: they are checked
+                # again first (stat only, unless a file changed since it was opened).
+                bad = self._recheck()
+                if bad:
+                    with self._lock:
+                        self._mark_damaged(bad)
+                    report = self._build(papers, progress, cancelled, synced)
+                    report.reason, report.detail = "damaged", bad
+                    report.seconds = time.monotonic() - start
+                    return report
             report = self._update(papers, new, old, changed, removed, progress, cancelled, synced)
             report.seconds = time.monotonic() - start
             return report
+
+    def _recheck(self) -> str:
+        """Under the write lock: "" when the open generation's files still
+        have the sizes and checksums its sidecar lists, else what is wrong."""
+        assert self._gen is not None
+        path = self.folder / self._gen
+        bad = verify(path, self._files)
+        if bad:
+            return bad
+        on_disk = whoosh_private.latest_generation(str(path))
+        if on_disk != self._toc_gen:
+            return f"its table of contents is number {on_disk}, not the {self._toc_gen} written"
+        return ""
 
     def _hash(self, pid: str, p: Paper) -> str:
         c = self._hash_cache.get(pid)
