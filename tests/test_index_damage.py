@@ -486,3 +486,25 @@ def test_a_file_damaged_while_the_index_is_open_is_caught_before_a_sync_writes(
     assert all(scanned == 0 for _, _, scanned in got.values())  # from the index
     again.close()
     index.close()
+
+
+def test_an_index_of_the_version_before_the_checks_is_rebuilt_quietly(tmp_path: Path) -> None:
+    """An upgrade finds a sidecar without checksums: another version, not damage."""
+    import json
+
+    from reader.search.index import STAMP_NAME
+
+    folder = tmp_path / "index"
+    papers = _papers(7, 20)
+    index = SearchIndex(folder)
+    index.sync(papers)
+    index.close()
+    gen = _generation(folder)
+    stamp = json.loads((gen / STAMP_NAME).read_text())
+    stamp["version"] = 6
+    (gen / STAMP_NAME).write_text(json.dumps(stamp))
+    (gen / SIDECAR_NAME).write_text(json.dumps({"token": gen.name[3:], "hashes": {}}))
+    index = SearchIndex(folder)
+    report = index.sync(papers)
+    assert report.rebuilt and report.reason == "version" and "damaged" not in str(report)
+    index.close()
