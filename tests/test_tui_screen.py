@@ -13,6 +13,7 @@ import pytest
 from reader.config import Config
 from reader.library import open_library
 from reader.paths import Paths
+from reader.session import Session
 from reader.state import StateStore
 from reader.tui.app import DigestApp
 from reader.tui.widgets.status import fit_status
@@ -29,7 +30,7 @@ def make_app(*extra: Path, config: Config | None = None) -> DigestApp:
     library = open_library(paths, config, extra=[FIXTURE, *extra], use_cache=False)
     state = StateStore(paths.state_file, clock=lambda: FROZEN)
     state.load()
-    return DigestApp(library, state, config=config, paths=paths, clock=lambda: FROZEN)
+    return DigestApp(Session(paths, config, library=library, state=state), clock=lambda: FROZEN)
 
 
 def write_days(folder: Path, days: int = 3, per_day: int = 15) -> Path:

@@ -10,7 +10,6 @@ import contextlib
 import gc
 import os
 import signal
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +31,7 @@ from reader import clipboard, views
 from reader.config import Config, ConfigError, load_config
 from reader.model import Paper, Problem
 from reader.paths import Paths, resource_dir
+from reader.session import Session
 from reader.state import StateError
 from reader.tui import commands
 from reader.tui import text as tx
@@ -44,7 +44,9 @@ from reader.undo import UndoLog
 from reader.wording import counted
 
 if TYPE_CHECKING:  # the engine loads Whoosh: not before the first screen
-    from reader.search.engine import Count
+    from reader.library import Library
+    from reader.search.engine import Count, Hit, SearchEngine, SearchResult
+    from reader.state import StateStore
 
 STYLES = resource_dir("styles") / "app.tcss"
 #: The search box lists the best this many matches (the status line gives the
@@ -138,36 +140,21 @@ class DigestApp(FetchingMixin, App[int]):
 
     def __init__(
         self,
-        library: Any,
-        state: Any,
+        session: Session,
         *,
-        config: Config | None = None,
-        paths: Paths | None = None,
-        index: Any = None,
-        searcher: Any = None,
-        index_folder: Path | None = None,
         clock: Callable[[], float] = time.time,
         build_index: bool = True,
     ) -> None:
-        self.paths = paths or Paths.from_env()
-        self.config = config or Config()
-        self.library = library
-        self.state = state
+        #: The library, the state and search: everything the app shows.
+        self.session = session
         #: The user's star, tag and read changes, for ``u``.
-        self.undo_log = UndoLog(state)
-        self._index = index
-        #: Where to open the index when first needed (after the first paint:
-        #: opening it loads Whoosh and numpy).
-        self._index_folder = index_folder
-        self._search_lock = threading.Lock()
+        self.undo_log = UndoLog(session.state)
         self.clock = clock
         self.prefs = UiPrefs.load(self.paths.ui_file)
         #: When the previous session started (the catch-up view starts there).
         self.last_session = self.prefs.last_session
-        self._want_index = build_index and (index is not None or index_folder is not None)
+        self._want_index = build_index and session.wants_index
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search")
-        self._own_searcher = searcher is None
-        self._searcher = searcher
         super().__init__()
         self.init_fetching()
         for theme in OUR_THEMES:
@@ -224,28 +211,28 @@ class DigestApp(FetchingMixin, App[int]):
                 continue  # ours quit the same way; ? is the help
             yield cmd
 
-    # -- search objects, made when first needed ----------------------------------
+    # -- the session's objects -------------------------------------------------------
 
     @property
-    def index(self) -> Any:
-        """The search index (opened on first use, in whichever thread needs it)."""
-        if self._index is None and self._index_folder is not None:
-            with self._search_lock:
-                if self._index is None:
-                    from reader.search.index import SearchIndex
-
-                    self._index = SearchIndex(self._index_folder)
-        return self._index
+    def paths(self) -> Paths:
+        return self.session.paths
 
     @property
-    def searcher(self) -> Any:
+    def config(self) -> Config:
+        return self.session.config
+
+    @property
+    def library(self) -> Library:
+        return self.session.library
+
+    @property
+    def state(self) -> StateStore:
+        return self.session.state
+
+    @property
+    def searcher(self) -> SearchEngine:
         """The searcher over the current library (made on first use)."""
-        if self._searcher is None:
-            index = self.index
-            with self._search_lock:
-                if self._searcher is None:
-                    self._searcher = _make_searcher(self.library, self.state, index)
-        return self._searcher
+        return self.session.searcher
 
     # -- the rest of a partly read library -------------------------------------
 
@@ -263,10 +250,8 @@ class DigestApp(FetchingMixin, App[int]):
             return
         self.call_from_thread(self._library_loaded, full)
 
-    def _library_loaded(self, full: Any) -> None:
-        self.library = full
-        if self._own_searcher:
-            self._searcher = None  # made again over the whole library when needed
+    def _library_loaded(self, full: Library) -> None:
+        self.session.replace_library(full)  # its searcher is made again when needed
         with contextlib.suppress(LookupError):
             self.main.library_loaded()
         if self._want_index:
@@ -283,18 +268,14 @@ class DigestApp(FetchingMixin, App[int]):
                 self.post_message(IndexProgress(done, total))
 
         try:
-            lib = self.library
-            report = self.index.sync(
-                lib.papers, progress, lambda: worker.is_cancelled, getattr(lib, "version", None)
-            )
+            report = self.session.sync_index(progress, lambda: worker.is_cancelled)
         except Exception as exc:  # the index is a cache: never fatal
             self.post_message(IndexDone(error=f"{type(exc).__name__}: {exc}"))
             return
-        self.post_message(
-            IndexDone(
-                error=getattr(report, "error", ""), cancelled=getattr(report, "cancelled", False)
-            )
-        )
+        if report is not None:
+            self.post_message(IndexDone(error=report.error, cancelled=report.cancelled))
+        else:
+            self.post_message(IndexDone())
 
     def on_index_progress(self, message: IndexProgress) -> None:
         with contextlib.suppress(LookupError):
@@ -484,8 +465,8 @@ class DigestApp(FetchingMixin, App[int]):
     def error(self, message: str) -> None:
         self.notify(tx.line(message), title="Error", severity="error", markup=False, timeout=8)
 
-    def search(self, text: str) -> Any:
-        return self.searcher.search(text)
+    def search(self, text: str) -> SearchResult:
+        return self.session.search(text)
 
     def _search_typed(self, text: str, current: Callable[[], str] | None = None) -> Any:
         """A query from the search box: the word being typed is a prefix too.
@@ -516,26 +497,23 @@ class DigestApp(FetchingMixin, App[int]):
 
     def count(self, query: str) -> Count | None:
         try:
-            return self.searcher.count(query)
+            return self.session.count(query)
         except Exception:
             return None
 
-    def similar(self, pid: str) -> list[Any] | None:
+    def similar(self, pid: str) -> list[Hit] | None:
         try:
-            return list(self.searcher.similar(pid, 30))
+            return self.session.similar(pid, 30)
         except Exception as exc:
             self.error(f"Similar papers: {exc}")
             return None
 
-    def papers_for(self, hits: Iterable[Any]) -> list[Paper]:
-        papers = self.library.papers
-        return [papers[h.id] for h in hits if h.id in papers]
+    def papers_for(self, hits: Iterable[Hit]) -> list[Paper]:
+        return self.session.papers_for(hits)
 
     def bibtex(self, paper: Paper) -> str:
-        from reader.export import bibtex_entry
-
         try:
-            return str(bibtex_entry(paper, self.state))
+            return self.session.bibtex(paper)
         except Exception:
             return ""
 
@@ -545,17 +523,14 @@ class DigestApp(FetchingMixin, App[int]):
         return list(FORMATS)
 
     def export_to(self, papers: Sequence[Paper], fmt: str, path: Path) -> None:
-        from reader.export import export
-
         try:
-            text = export(list(papers), self.state, fmt)
+            text = self.session.export(list(papers), fmt)
             if path.is_dir():
                 from reader.tui.screens.export_dialog import default_path
 
                 path = default_path(fmt, path)
             path.parent.mkdir(parents=True, exist_ok=True)
-            data = text if isinstance(text, str) else str(text)
-            path.write_text(data, encoding="utf-8")
+            path.write_text(text, encoding="utf-8")
         except Exception as exc:
             self.error(f"Export failed: {exc}")
             return
@@ -674,12 +649,6 @@ def _short_path(path: Path, width: int = 10) -> str:
     return text if len(text) <= width else "…" + text[-(width - 1) :]
 
 
-def _make_searcher(library: Any, state: Any, index: Any) -> Any:
-    from reader.search.engine import SearchEngine
-
-    return SearchEngine(library, state, index)
-
-
 def build_app(
     library_paths: Sequence[Path] = (),
     *,
@@ -688,17 +657,17 @@ def build_app(
     progress: Callable[[int, int, str], None] | None = None,
 ) -> DigestApp:
     """Open the library, the state and the index, and make the app (not run)."""
-    from reader.library import open_library
-    from reader.state import StateStore
-
     paths = paths or Paths.from_env()
-    config = config or load_config(paths.config_file)
-    library = open_library(
-        paths, config, extra=list(library_paths), progress=progress, partial=True
+    session = Session(
+        paths,
+        config or load_config(paths.config_file),
+        extra=list(library_paths),
+        index_folder=paths.index_dir,
+        partial=True,
     )
-    state = StateStore(paths.state_file)
-    state.load()
-    app = DigestApp(library, state, config=config, paths=paths, index_folder=paths.index_dir)
+    session.read_library(progress=progress)
+    _ = session.state  # loaded before the screen opens
+    app = DigestApp(session)
     app.library_extra = list(library_paths)
     return app
 
