@@ -227,6 +227,19 @@ class Session:
 
         return export(papers, self.state, fmt, with_notes=with_notes, terminal=terminal)
 
+    def export_file(self, papers: Sequence[Paper], fmt: str, path: Path) -> Path:
+        """Write ``papers`` in format ``fmt`` to ``path`` (a folder: its
+        ``digest-export.EXT``), its folder made if need be; returns the file
+        written. OSError or ValueError when it cannot be."""
+        from reader.export import default_path
+
+        text = self.export(papers, fmt)
+        if path.is_dir():
+            path = default_path(fmt, path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
     def bibtex(self, paper: Paper) -> str:
         """One paper's BibTeX entry."""
         from reader.export import bibtex_entry

@@ -36,6 +36,7 @@ from reader.library import (
 )
 from reader.paths import PathError, Paths, user_path
 from reader.session import Session
+from reader.tui.textual_private import screen_strips
 
 DIGEST = """\
 title: Daily Papers 2025-08-21
@@ -517,7 +518,7 @@ def make_app(config: Config | None = None) -> Any:
 
 
 def screen_text(app: Any) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+    return "\n".join(strip.text for strip in screen_strips(app.screen))
 
 
 def fresh_state() -> Any:

@@ -32,6 +32,7 @@ from reader.formats import load_path
 from reader.model import Digest, Paper
 from reader.sanitize import clean, clean_line, has_unsafe, is_control_free
 from reader.session import Session
+from reader.tui.textual_private import screen_strips
 
 REPO = Path(__file__).resolve().parent.parent
 FORMAT_SAMPLES = REPO / "sample_digests" / "formats"
@@ -575,7 +576,7 @@ async def test_pathological_abstracts_show_as_text_without_blocking(tmp_path: Pa
             await pilot.pause()
             paper = app.main.papers.current
             assert paper is not None
-            text = "\n".join(s.text for s in app.screen._compositor.render_strips())
+            text = "\n".join(s.text for s in screen_strips(app.screen))
             seen.append((paper.title, time.monotonic() - started, text))
         assert app.is_running
     slow = [(title, round(took, 1)) for title, took, _ in seen if took > SHOW_WITHIN]

@@ -16,6 +16,7 @@ from reader.paths import Paths
 from reader.session import Session
 from reader.state import StateStore
 from reader.tui.app import DigestApp
+from reader.tui.textual_private import screen_strips
 from reader.tui.widgets.paper_list import PaperList
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "tui"
@@ -74,7 +75,7 @@ def fresh_state() -> StateStore:
 
 def screen_text(app: DigestApp) -> str:
     """The whole screen as plain text, toasts included."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+    return "\n".join(strip.text for strip in screen_strips(app.screen))
 
 
 def rows(app: DigestApp) -> list[str]:

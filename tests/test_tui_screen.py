@@ -16,6 +16,7 @@ from reader.paths import Paths
 from reader.session import Session
 from reader.state import StateStore
 from reader.tui.app import DigestApp
+from reader.tui.textual_private import screen_strips
 from reader.tui.widgets.status import fit_status
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "tui"
@@ -52,11 +53,11 @@ def write_days(folder: Path, days: int = 3, per_day: int = 15) -> Path:
 
 
 def screen_text(app: DigestApp) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+    return "\n".join(strip.text for strip in screen_strips(app.screen))
 
 
 def status_line(app: DigestApp) -> str:
-    return app.screen._compositor.render_strips()[0].text
+    return screen_strips(app.screen)[0].text
 
 
 def rows(app: DigestApp) -> list[str]:

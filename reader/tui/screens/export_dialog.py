@@ -13,24 +13,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from reader.export import default_path
 from reader.paths import PathError, user_path
 from reader.wording import counted
-
-EXTENSIONS = {
-    "bibtex": "bib",
-    "markdown": "md",
-    "json": "json",
-    "csv": "csv",
-    "ris": "ris",
-    "yaml": "yaml",
-    "csl-json": "json",
-    "jsonl": "jsonl",
-    "txt": "txt",
-}
-
-
-def default_path(fmt: str, folder: Path | None = None) -> Path:
-    return (folder or Path.cwd()) / f"digest-export.{EXTENSIONS.get(fmt, fmt)}"
 
 
 class ExportDialog(ModalScreen[tuple[str, Path] | None]):
