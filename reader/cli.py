@@ -136,13 +136,14 @@ class Context:
 
     def __init__(self, extra: Sequence[Path] = ()) -> None:
         paths = Paths.from_env()
+        config = _config(paths)  # its warnings first, as every command says them
         extra = [Path(p) for p in extra]
         for p in extra:
             if not p.exists():
                 raise CliError(f"{p}: no such file or folder", 2)
         # a command reads only the papers it shows or changes (docs/state.md)
         self.session = Session(
-            paths, _config(paths), extra=extra, index_folder=paths.index_dir, lazy_state=True
+            paths, config, extra=extra, index_folder=paths.index_dir, lazy_state=True
         )
         self._writing = False
 

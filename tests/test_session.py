@@ -112,3 +112,16 @@ def test_reading_a_paper_loads_neither_the_index_nor_textual() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
     ).stdout.split("\n")
     assert out[:2] == ["True False", "[]"]
+
+
+def test_export_file_into_a_folder_or_a_named_file(tmp_path: Path) -> None:
+    s = session()
+    papers = s.papers_for([Hit("2508.09001", 1.0), Hit("2508.10001", 1.0)])
+    written = s.export_file(papers, "bibtex", tmp_path)
+    assert written == tmp_path / "digest-export.bib"
+    assert written.read_text(encoding="utf-8").count("@misc{") == 2
+    named = s.export_file(papers, "md", tmp_path / "new" / "week.md")
+    assert named == tmp_path / "new" / "week.md" and "Sparse Attention" in named.read_text()
+    with pytest.raises(ValueError):
+        s.export_file(papers, "docx", tmp_path / "x.docx")
+    assert not (tmp_path / "x.docx").exists()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -41,7 +42,7 @@ class ExportDialog(ModalScreen[tuple[str, Path] | None]):
         self.count = count
         self.folder = folder
 
-    def compose(self) -> Any:
+    def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Export"
             yield Static(Text(f"Export the {counted(self.count, 'paper')} of the current list as:"))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from rich.text import Text
 from textual import events
+from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
@@ -48,7 +48,7 @@ class SearchBar(Vertical):
     SearchBar.-error > #search-error { display: block; }
     """
 
-    def compose(self) -> Any:
+    def compose(self) -> ComposeResult:
         yield SearchInput(
             placeholder='/ to search: words, "phrases", title: author: tag: is:starred -is:read',
             id="search",
