@@ -145,6 +145,42 @@ async def test_write_to_terminal_needs_a_terminal() -> None:
         assert tp.write_to_terminal(app, "\x1b]52;c;eA==\x07") is False  # headless
 
 
+def _textual_private_names() -> set[str]:
+    """The private names (``_x``, not dunders) of the Textual classes the
+    reader builds on, on the classes and on fresh instances."""
+    from textual.command import Provider
+    from textual.message import Message
+    from textual.screen import ModalScreen, Screen
+    from textual.widgets import Footer, OptionList, Static
+
+    classes: list[type] = [App, Screen, ModalScreen, ScrollView, Input, OptionList, Static]
+    classes += [Footer, Widget, Provider, Message, StylesCache]
+    names = {n for cls in classes for n in dir(cls)}
+    for instance in (App(), Widget(), Input(), OptionList(), ScrollView(), Static()):
+        names.update(vars(instance))
+    return {n for n in names if n.startswith("_") and not n.startswith("__")}
+
+
+def test_no_ui_module_uses_or_shadows_a_textual_private_name() -> None:
+    """Reaching a Textual internal (``x._driver``) or defining one in a
+    subclass (``def _on_key``, ``self._styles_cache = ...``) happens in
+    textual_private.py only: elsewhere such a name would break, or silently
+    override Textual, on an upgrade."""
+    private = _textual_private_names()
+    assert {"_driver", "_styles_cache", "_scroll_update", "_on_key"} <= private
+    used = re.compile(r"\.(_[a-z]\w*)|\bdef (_[a-z]\w*)")
+    offenders = [
+        f"{path.relative_to(REPO)}:{n}: {name}"
+        for path in sorted((REPO / "reader" / "tui").rglob("*.py"))
+        if path.name != "textual_private.py"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        for match in used.finditer(line)
+        for name in match.groups()
+        if name in private
+    ]
+    assert offenders == []
+
+
 def test_no_other_module_reaches_a_private_textual_api() -> None:
     """The fence holds: Textual's private names appear in textual_private.py only."""
     private = re.compile(

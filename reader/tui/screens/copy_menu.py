@@ -62,10 +62,10 @@ class CopyMenu(ModalScreen[CopyChoice | None]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = self.title
-            yield OptionList(*self._options(), id="copy-options")
+            yield OptionList(*self._choice_options(), id="copy-options")
             yield Static(Text(self.hint), id="copy-hint")
 
-    def _options(self) -> list[Option]:
+    def _choice_options(self) -> list[Option]:
         out = []
         for c in self.choices:
             preview = " ".join(c.text.split())
