@@ -149,6 +149,44 @@ class View:
         return replace(self, papers=sort_papers(found, order), order=order, found=found)
 
 
+@dataclass(frozen=True)
+class ViewCount:
+    """How the status line counts a list: ``text`` (``best 50 of 1,204
+    papers``), ``short`` for a narrow screen (``50/1,204``), and notes
+    (``all caught up``, the order when it is not the list's own)."""
+
+    text: str
+    short: str
+    notes: tuple[str, ...] = ()
+
+
+def view_count(view: View, read: Callable[[], Collection[str]]) -> ViewCount:
+    """The count of ``view`` for the status line; ``read`` gives the read
+    ids (asked only for the catch-up, which counts what is read of it)."""
+    shown = len(view.papers)
+    notes: list[str] = []
+    if view.kind == "catchup":
+        done_ids = read()
+        done = sum(1 for pid in view.ids if pid in done_ids)
+        text = f"{number(done)} of {number(len(view.ids))} read"
+        short = f"{number(done)}/{number(len(view.ids))}"
+        if done == len(view.ids):
+            notes.append("all caught up")
+    elif view.searching:
+        text, short = "searching…", "…"
+    elif view.total > shown:
+        text = f"best {number(shown)} of {counted(view.total, 'paper', exact=view.exact)}"
+        short = f"{number(shown)}/{number(view.total, view.exact)}"
+    else:
+        text, short = counted(shown, "paper", exact=view.exact), number(shown, view.exact)
+    order = view.shown_order
+    # Named when chosen, and for a day its source ranks by upvotes (the
+    # order of any other day needs no name: newest first, then by title).
+    if order in SORT_NAMES and (view.order or (view.kind == "day" and order != "newest")):
+        notes.append(SORT_NAMES[order])
+    return ViewCount(text, short, tuple(notes))
+
+
 def all_papers(papers: list[Paper]) -> View:
     """The list of every paper (``library.ordered()``), with each day's own
     count for its separators."""

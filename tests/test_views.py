@@ -3,6 +3,7 @@ per-day counts, and what the status line says about the library."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -221,3 +222,25 @@ def test_a_view_sorted_and_back_to_its_own_order() -> None:
     back = by_votes.sorted("relevance")
     assert ids(back.papers) == "cab" and back.order == "" and back.shown_order == "relevance"
     assert views.all_papers([A, B, C]).day_sizes == {"2025-08-20": 2, "2025-08-19": 1}
+
+
+def test_the_status_line_counts_each_kind_of_list() -> None:
+    def no_reads() -> set[str]:
+        raise AssertionError("only the catch-up asks what is read")
+
+    plain = views.view_count(views.View("tag", "#x", [A, B]), no_reads)
+    assert (plain.text, plain.short, plain.notes) == ("2 papers", "2", ())
+    best = views.View("search", "Search: x", [A, B], "x", total=1204, exact=False)
+    count = views.view_count(best, no_reads)
+    assert (count.text, count.short) == ("best 2 of about 1,200 papers", "2/about 1,200")
+    assert views.view_count(replace(best, searching=True), no_reads).text == "searching…"
+    catch = views.catch_up(DAYS, {"2025-08-20": [A, B]}.get, None, read=()).view()
+    half = views.view_count(catch, lambda: {"a"})
+    assert (half.text, half.short, half.notes) == ("1 of 2 read", "1/2", ())
+    assert views.view_count(catch, lambda: {"a", "b"}).notes == ("all caught up",)
+    # an order is named when chosen, and for a day its source ranks by upvotes
+    day = views.View("day", "Day 2025-08-20", [B, A], "2025-08-20", natural="upvotes")
+    assert views.view_count(day, no_reads).notes == ("by upvotes",)
+    assert views.view_count(day.sorted("title"), no_reads).notes == ("by title",)
+    newest = views.View("day", "Day 2025-08-19", [C, D], "2025-08-19")
+    assert views.view_count(newest, no_reads).notes == ()

@@ -46,7 +46,7 @@ from reader.tui.widgets.search_bar import SearchBar
 from reader.tui.widgets.sidebar import Entry, Sidebar
 from reader.tui.widgets.status import StatusLine
 from reader.views import View, ViewKind, all_papers
-from reader.wording import counted, number
+from reader.wording import counted
 
 if TYPE_CHECKING:
     from reader.search.engine import SearchResult
@@ -190,29 +190,8 @@ class MainScreen(Screen[None]):
         self.start_read_timer(paper)
 
     def update_status(self) -> None:
-        view = self.view
-        shown = len(view.papers)
-        notes: list[str] = []
-        if view.kind == "catchup":
-            read = self.dapp.read_ids()
-            done = sum(1 for pid in view.ids if pid in read)
-            count = f"{number(done)} of {number(len(view.ids))} read"
-            short = f"{number(done)}/{number(len(view.ids))}"
-            if done == len(view.ids):
-                notes.append("all caught up")
-        elif view.searching:
-            count, short = "searching…", "…"
-        elif view.total > shown:
-            count = f"best {number(shown)} of {counted(view.total, 'paper', exact=view.exact)}"
-            short = f"{number(shown)}/{number(view.total, view.exact)}"
-        else:
-            count, short = counted(shown, "paper", exact=view.exact), number(shown, view.exact)
-        order = view.shown_order
-        # Named when chosen, and for a day its source ranks by upvotes (the
-        # order of any other day needs no name: newest first, then by title).
-        if order in views.SORT_NAMES and (view.order or (view.kind == "day" and order != "newest")):
-            notes.append(views.SORT_NAMES[order])
-        self.status.set_view(tx.line(view.label), count, short, notes)
+        count = views.view_count(self.view, self.dapp.read_ids)
+        self.status.set_view(tx.line(self.view.label), count.text, count.short, list(count.notes))
 
     def show_all(self) -> None:
         self.base = all_papers(self.dapp.library.ordered())
