@@ -1,4 +1,7 @@
-"""The Textual app: core objects, themes, clipboard, index worker, palette.
+"""The Textual app over one :class:`~reader.session.Session`: themes, the
+exit on SIGTERM/SIGHUP, the workers (index, the rest of a partial library,
+fetch), the search thread, notifications, undo and the palette. It is the
+main screen's :class:`~reader.tui.services.MainServices`.
 
 :func:`run_app` is the entry point the CLI calls when no subcommand is given.
 """
@@ -123,7 +126,8 @@ class IndexDone(Message):
 
 
 class DigestApp(FetchingMixin, App[int]):
-    """The reader. Give it the core objects; :func:`run_app` builds them."""
+    """The reader over ``session`` (:func:`build_app` makes one for the
+    user's library). ``build_index``: False keeps the index as it is (tests)."""
 
     TITLE = "digest-reader"
     CSS_PATH = STYLES
