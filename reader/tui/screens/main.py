@@ -301,10 +301,10 @@ class MainScreen(Screen[None]):
                 self.set_view(self.base, keep=self._current_id())
             self._log_shown(text, "cleared")
             return True
-        if result is None or generation != self._search_generation:
-            return True  # skipped, or the box moved on: these results are stale
-        if self.search_bar.value != text:
-            return True
+        if generation != self._search_generation or self.search_bar.value != text:
+            return True  # the box moved on: these results are stale
+        if result is None:
+            return True  # skipped before it ran
         self.search_bar.show_error(None)
         papers = self.dapp.papers_for(result.hits)
         label = f"Search: {text.strip()}"
