@@ -108,9 +108,9 @@ class Session:
     def replace_library(self, library: Library) -> None:
         """Take in a library read again (the rest of a partial one, a reload
         after a fetch); the search engine made here follows it."""
-        self._library = library
-        if self._own_searcher:
-            with self._lock:
+        with self._lock:  # with the engine, so no search thread makes one over the old
+            self._library = library
+            if self._own_searcher:
                 self._searcher = None
 
     def paper(self, pid: str) -> Paper | None:
@@ -189,13 +189,14 @@ class Session:
     def searcher(self) -> SearchEngine:
         """The search engine over the library, the state and the index."""
         if self._searcher is None:
-            index = self.index
-            library, state = self.library, self.state
+            index, state = self.index, self.state
+            library = self.library  # read (if need be) outside the lock
             with self._lock:
                 if self._searcher is None:
                     from reader.search.engine import SearchEngine
 
-                    self._searcher = SearchEngine(library, state, index)
+                    # the library taken in meanwhile, if one was
+                    self._searcher = SearchEngine(self._library or library, state, index)
         return self._searcher
 
     def search(self, text: str, limit: int | None = None) -> SearchResult:
