@@ -437,6 +437,7 @@ def run_headless(
 ) -> tuple[list[Typed], dict[str, float]]:
     """One app over the library, in this process; the keys of ``plan`` at ``rate``."""
     from reader.config import Config
+    from reader.session import Session
     from reader.state import StateStore
     from reader.tui.app import DigestApp, build_app
 
@@ -450,13 +451,14 @@ def run_headless(
     if papers is not None:
         state = StateStore(paths.state_file)
         state.load()
-        app = DigestApp(
-            bulk_library(papers),
-            state,
-            config=Config(read_after_seconds=0),
-            paths=paths,
+        session = Session(
+            paths,
+            Config(read_after_seconds=0),
+            library=bulk_library(papers),
+            state=state,
             index_folder=paths.index_dir,
         )
+        app = DigestApp(session)
     else:
         assert path is not None
         app = build_app([path], paths=paths)

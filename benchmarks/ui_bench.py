@@ -135,6 +135,7 @@ def child(n: int, size: tuple[int, int] = SIZE) -> dict[str, float]:
 
     from textual import events
 
+    from reader.session import Session
     from reader.tui.app import DigestApp
 
     t_imports = time.perf_counter() - T0
@@ -150,7 +151,7 @@ def child(n: int, size: tuple[int, int] = SIZE) -> dict[str, float]:
     paths = Paths(tmp / "config", tmp / "data", tmp / "cache")
     state = StateStore(paths.state_file)
     state.load()
-    app = DigestApp(library, state, config=Config(read_after_seconds=0), paths=paths)
+    app = DigestApp(Session(paths, Config(read_after_seconds=0), library=library, state=state))
     out: dict[str, float] = {"papers": float(n), "imports_s": t_imports, "generate_s": gen}
 
     async def run() -> None:

@@ -43,13 +43,13 @@ from reader.library import (
     find_files,
     forget_source,
     library_roots,
-    open_library,
     read_sources,
 )
 from reader.limits import note_too_long
 from reader.model import Paper
 from reader.paths import PathError, Paths, user_path
 from reader.sanitize import clean, clean_line, escape_unsafe
+from reader.session import Session
 from reader.wording import counted, number
 
 if TYPE_CHECKING:
@@ -129,46 +129,58 @@ def _config(paths: Paths) -> Config:
 
 
 class Context:
-    """What every command shares: paths, config, and the core objects, made
-    lazily so a command pays only for what it uses."""
+    """What every command shares: a :class:`~reader.session.Session` (paths,
+    config and the core objects, made lazily so a command pays only for what
+    it uses), with what the command line adds: progress bars and warnings on
+    stderr, and errors as :class:`CliError`."""
 
     def __init__(self, extra: Sequence[Path] = ()) -> None:
-        self.paths = Paths.from_env()
-        self.config = _config(self.paths)
-        self.extra = [Path(p) for p in extra]
-        for p in self.extra:
+        paths = Paths.from_env()
+        config = _config(paths)  # its warnings first, as every command says them
+        extra = [Path(p) for p in extra]
+        for p in extra:
             if not p.exists():
                 raise CliError(f"{p}: no such file or folder", 2)
-        self._library: Library | None = None
-        self._state: StateStore | None = None
+        # a command reads only the papers it shows or changes (docs/state.md)
+        self.session = Session(
+            paths, config, extra=extra, index_folder=paths.index_dir, lazy_state=True
+        )
         self._writing = False
 
     @property
+    def paths(self) -> Paths:
+        return self.session.paths
+
+    @property
+    def config(self) -> Config:
+        return self.session.config
+
+    @property
+    def extra(self) -> list[Path]:
+        return self.session.extra
+
+    @property
     def library(self) -> Library:
-        if self._library is None:
+        if not self.session.has_library:
             bar = ProgressBar("reading digests")
-            self._library = open_library(self.paths, self.config, self.extra, progress=bar)
+            library = self.session.read_library(progress=bar)
             bar.close()
-            for fault in self._library.faults:
+            for fault in library.faults:
                 _err(f"digest-reader: warning: {fault} (its digests are left out)")
-        return self._library
+        return self.session.library
 
     @property
     def state(self) -> StateStore:
-        if self._state is None:
-            from reader.state import StateStore
-
-            # a command reads only the papers it shows or changes (docs/state.md)
-            self._state = StateStore(self.paths.state_file, lazy=True)
-            self._state.load()
-            if self._state.problem and not self._writing:
+        if not self.session.has_state:
+            state = self.session.state
+            if state.problem and not self._writing:
                 # a command that only reads goes on, without the user's marks,
                 # and says so (a command that changes the state stops with it)
                 _err(
-                    f"digest-reader: warning: {self._state.problem} Papers are shown"
+                    f"digest-reader: warning: {state.problem} Papers are shown"
                     " without your stars, tags, read marks and notes."
                 )
-        return self._state
+        return self.session.state
 
     def writable_state(self) -> StateStore:
         """The state, or a CliError saying why it cannot be changed."""
@@ -178,36 +190,36 @@ class Context:
             raise CliError(state.problem or f"{self.paths.state_file}: cannot be changed")
         return state
 
-    def searcher(self, with_index: bool = True) -> SearchEngine:
-        from reader.search.engine import SearchEngine
-
-        index = None
-        if with_index:
-            from reader.search.index import SearchIndex
-
-            index = SearchIndex(self.paths.index_dir)
+    def searcher(self) -> SearchEngine:
+        """The search engine, its index brought in line with the library
+        first (a progress bar while it works; a warning when it cannot)."""
+        session = self.session
+        if session.wants_index:
+            _ = self.library  # read first: it has its own progress bar and warnings
             bar = ProgressBar("indexing")
             try:
-                report = index.sync(self.library.papers, progress=bar, version=self.library.version)
+                report = session.sync_index(progress=bar)
             except OSError as exc:
                 # The index is a cache: without a folder to keep it in, every
                 # paper is searched by scanning its text (slower, same answers).
-                index.close()
-                index = None
                 where = exc.filename or self.paths.index_dir
+                session.drop_index()
                 _err(
                     f"digest-reader: warning: {where}: {exc.strerror or exc}: the search"
                     " index cannot be kept there; searching without it (slower)"
                 )
             else:
-                if report.error:
+                if report is None:
+                    pass
+                elif report.error:
                     _err(f"digest-reader: warning: {report}")
                 elif report.rebuilt and report.reason == "damaged":
                     why = f" ({report.detail})" if report.detail else ""
                     _err(f"digest-reader: the search index was damaged{why}; rebuilt it")
             finally:
                 bar.close()
-        return SearchEngine(self.library, self.state, index)
+        _ = self.state  # read here: its warning comes before the results
+        return session.searcher
 
     def searched(self) -> str:
         """Where the library's papers came from, for a message: a few paths."""
@@ -747,12 +759,11 @@ def _free_name(target: Path, src: Path) -> Path | None:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from reader.search.index import SearchIndex
-
     ctx = Context(_extra(args))
     started = time.monotonic()
     lib = ctx.library
-    index = SearchIndex(ctx.paths.index_dir)
+    index = ctx.session.index
+    assert index is not None  # a command's session keeps its index in the cache folder
     bar = ProgressBar("indexing")
     try:
         report = (

@@ -16,6 +16,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -26,6 +27,25 @@ from reader.state import PaperState, StateStore
 from reader.yamlwrite import dump_yaml
 
 FORMATS = ("bibtex", "markdown", "json", "csv", "yaml")
+#: The file name extension of each format (and of a few other common ones).
+EXTENSIONS = {
+    "bibtex": "bib",
+    "markdown": "md",
+    "json": "json",
+    "csv": "csv",
+    "ris": "ris",
+    "yaml": "yaml",
+    "csl-json": "json",
+    "jsonl": "jsonl",
+    "txt": "txt",
+}
+
+
+def default_path(fmt: str, folder: Path | None = None) -> Path:
+    """Where an export in ``fmt`` goes when only a folder is named
+    (``digest-export.bib`` in ``folder``, else the current folder)."""
+    return (folder or Path.cwd()) / f"digest-export.{EXTENSIONS.get(fmt, fmt)}"
+
 
 _STOP = {
     "a", "an", "the", "on", "of", "in", "for", "to", "and", "with", "via", "is",

@@ -1,18 +1,21 @@
 """What a list of papers means, as plain rules the app's screens ask.
 
-The order of a list (and the order a digest day is ranked in by its source),
-where its days begin, the next unread paper, and the counts the sidebar and
-the status line show. No Textual here: the rules have plain tests
+What a list shows (:class:`View` and its kinds), the order of a list (and
+the order a digest day is ranked in by its source), where its days begin,
+the day before or after, the next unread paper and the next day with one,
+the catch-up since the last session, and the counts the sidebar and the
+status line show. No Textual here: the rules have plain tests
 (``tests/test_views.py``) and the screen only calls them.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from itertools import groupby
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from reader.model import Paper
 from reader.wording import counted, number
@@ -89,6 +92,107 @@ def by_day(order: str) -> bool:
     return order in ("newest", "oldest")
 
 
+# -- what a list shows ----------------------------------------------------------
+
+#: What a list can show: every paper, one digest day, a tag of the user's,
+#: the starred papers, a saved search, a search typed in the box, papers
+#: similar to one, the catch-up, one remembered source, the papers new since
+#: the last fetch or reload.
+ViewKind = Literal[
+    "all", "day", "tag", "starred", "saved", "search", "similar", "catchup", "source", "new"
+]
+
+
+@dataclass
+class View:
+    """What the list shows: its kind, its label on the status line and its
+    papers, with what it needs to be shown again or in another order."""
+
+    kind: ViewKind
+    label: str
+    papers: list[Paper]
+    #: The day, tag, saved-search name, source path, query or paper id.
+    value: str = ""
+    terms: list[str] = field(default_factory=list)
+    #: Catch-up: the ids it started with (for "N of M read").
+    ids: list[str] = field(default_factory=list)
+    #: Search: how many papers match in all (the list holds the best of them).
+    total: int = 0
+    #: False when that number is an estimate (shown as "about N").
+    exact: bool = True
+    #: The order ``papers`` was built in (:data:`SORTS` names, ``oldest``, or
+    #: ``relevance`` for a search); the sort key cycles from it.
+    natural: str = "newest"
+    #: The order shown ("" = ``natural``).
+    order: str = ""
+    #: Similar papers: the view and the paper it was opened from, and the
+    #: view the search bar returned to then (``Esc`` goes back to them).
+    origin: tuple[View, str, View] | None = None
+    #: The papers as first built, once another order is shown.
+    found: list[Paper] | None = None
+    #: A search still running (its count is not known yet).
+    searching: bool = False
+    #: Every paper's list: each day's own count (its separator says how many
+    #: of the day are listed under a later day).
+    day_sizes: dict[str, int] | None = None
+
+    @property
+    def shown_order(self) -> str:
+        return self.order or self.natural
+
+    def sorted(self, order: str) -> View:
+        """This view in ``order`` (``natural``: as first built)."""
+        if order == self.natural:
+            papers = self.found if self.found is not None else self.papers
+            return replace(self, papers=papers, order="")
+        found = self.found if self.found is not None else self.papers
+        return replace(self, papers=sort_papers(found, order), order=order, found=found)
+
+
+@dataclass(frozen=True)
+class ViewCount:
+    """How the status line counts a list: ``text`` (``best 50 of 1,204
+    papers``), ``short`` for a narrow screen (``50/1,204``), and notes
+    (``all caught up``, the order when it is not the list's own)."""
+
+    text: str
+    short: str
+    notes: tuple[str, ...] = ()
+
+
+def view_count(view: View, read: Callable[[], Collection[str]]) -> ViewCount:
+    """The count of ``view`` for the status line; ``read`` gives the read
+    ids (asked only for the catch-up, which counts what is read of it)."""
+    shown = len(view.papers)
+    notes: list[str] = []
+    if view.kind == "catchup":
+        done_ids = read()
+        done = sum(1 for pid in view.ids if pid in done_ids)
+        text = f"{number(done)} of {number(len(view.ids))} read"
+        short = f"{number(done)}/{number(len(view.ids))}"
+        if done == len(view.ids):
+            notes.append("all caught up")
+    elif view.searching:
+        text, short = "searching…", "…"
+    elif view.total > shown:
+        text = f"best {number(shown)} of {counted(view.total, 'paper', exact=view.exact)}"
+        short = f"{number(shown)}/{number(view.total, view.exact)}"
+    else:
+        text, short = counted(shown, "paper", exact=view.exact), number(shown, view.exact)
+    order = view.shown_order
+    # Named when chosen, and for a day its source ranks by upvotes (the
+    # order of any other day needs no name: newest first, then by title).
+    if order in SORT_NAMES and (view.order or (view.kind == "day" and order != "newest")):
+        notes.append(SORT_NAMES[order])
+    return ViewCount(text, short, tuple(notes))
+
+
+def all_papers(papers: list[Paper]) -> View:
+    """The list of every paper (``library.ordered()``), with each day's own
+    count for its separators."""
+    return View("all", "All papers", papers, day_sizes=day_sizes(papers))
+
+
 # -- days in a list -----------------------------------------------------------
 
 
@@ -148,6 +252,71 @@ def step_day(runs: Sequence[DayRun], index: int, older: bool) -> int | None:
     return runs[0].start if index > runs[0].start else None
 
 
+def adjacent_day(days: Sequence[str], here: str, older: bool) -> str | None:
+    """The digest day before (``older``) or after ``here`` among ``days``
+    (newest first, as :meth:`Library.days` gives them); a ``here`` that is
+    no digest day (an undated paper) steps onto the newest or the oldest
+    day. None: there is no such day."""
+    i = days.index(here) if here in days else (-1 if older else len(days))
+    j = i + 1 if older else i - 1
+    return days[j] if 0 <= j < len(days) else None
+
+
+def next_day_with_unread(
+    days: Sequence[str], done: str, counts: Mapping[str, tuple[int, int]]
+) -> str | None:
+    """The day to go on to once day ``done`` is all read: the next older
+    day with an unread paper (the way ``[`` goes), else the nearest newer
+    one. ``counts``: :func:`day_counts`. None: every day is read."""
+    at = days.index(done) if done in days else 0
+    for day in [*days[at + 1 :], *days[:at][::-1]]:
+        if counts.get(day, (0, 0))[1]:
+            return day
+    return None
+
+
+@dataclass(frozen=True)
+class CatchUp:
+    """The catch-up: the unread papers of every day since ``start``, the
+    oldest day first, each paper once."""
+
+    start: str
+    papers: list[Paper]
+
+    @property
+    def label(self) -> str:
+        return f"Catch-up since {self.start}" if self.start else "Catch-up"
+
+    def view(self) -> View:
+        ids = [p.id for p in self.papers]
+        return View("catchup", self.label, self.papers, self.start, ids=ids, natural="oldest")
+
+
+def catch_up(
+    days: Sequence[str],
+    on_day: Callable[[str], Iterable[Paper]],
+    since: float | None,
+    read: Collection[str],
+) -> CatchUp:
+    """What is unread since the last session began (``since``, a Unix time;
+    None: never, so from the newest day). Days are UTC dates; a library
+    whose newest day is older than ``since`` starts on that newest day, so
+    the last digest read is never skipped."""
+    if since is None:
+        start = days[0] if days else ""
+    else:
+        start = datetime.fromtimestamp(since, tz=timezone.utc).strftime("%Y-%m-%d")
+        start = min(start, days[0]) if days else start
+    chosen: list[Paper] = []
+    seen: set[str] = set()
+    for day in sorted(d for d in days if d >= start):
+        for p in on_day(day):
+            if p.id not in seen and p.id not in read:
+                seen.add(p.id)
+                chosen.append(p)
+    return CatchUp(start, chosen)
+
+
 def next_unread(papers: Sequence[Paper], after: int, read: Collection[str]) -> int | None:
     """The index of the first unread paper after ``after``, going round to the
     top of the list; None when every paper of the list is read."""
@@ -176,6 +345,15 @@ def day_counts(papers: Iterable[Paper], read: Collection[str]) -> dict[str, tupl
                 c[0] += 1
                 c[1] += unread
     return {day: (c[0], c[1]) for day, c in counts.items()}
+
+
+def sidebar_days(
+    days: Iterable[str], papers: Iterable[Paper], read: Collection[str]
+) -> list[tuple[str, int, int]]:
+    """The sidebar's days, in the order of ``days``: ``(day, papers that
+    appeared on it, of them unread)``; a day no paper is on counts 0."""
+    counts = day_counts(papers, read)
+    return [(d, *counts.get(d, (0, 0))) for d in days]
 
 
 def day_sizes(papers: Iterable[Paper]) -> dict[str, int]:

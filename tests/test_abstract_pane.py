@@ -11,6 +11,7 @@ import yaml
 from reader.config import Config
 from reader.library import open_library
 from reader.paths import Paths
+from reader.session import Session
 from reader.state import StateStore
 from reader.tui.app import DigestApp
 
@@ -58,7 +59,7 @@ def _app(tmp_path: Path, note: str = "") -> DigestApp:
     state.load()
     if note:
         state.set_note("2506.19851", note)
-    return DigestApp(library, state, config=Config(), paths=paths, clock=lambda: FROZEN)
+    return DigestApp(Session(paths, Config(), library=library, state=state), clock=lambda: FROZEN)
 
 
 def _pane_lines(app: DigestApp) -> list[str]:
@@ -105,7 +106,7 @@ async def test_a_paper_with_a_note_is_marked_in_the_pane_header(tmp_path: Path) 
     library = open_library(Paths.from_env(), Config(), extra=[folder], use_cache=False)
     state = StateStore(Paths.from_env().state_file)
     state.load()
-    other = DigestApp(library, state, config=Config(), paths=Paths.from_env())
+    other = DigestApp(Session(Paths.from_env(), Config(), library=library, state=state))
     assert not any("✎ note" in ln for ln in await _show(other, "2506.00002"))
 
 

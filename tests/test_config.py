@@ -14,6 +14,7 @@ from reader.cli import main
 from reader.config import KNOWN_KEYS, Config, ConfigError, load_config
 from reader.keymap import MAIN_KEYS, OTHER_IDS, PALETTE_ONLY, check_keymap, key_name
 from reader.paths import Paths
+from reader.session import Session
 
 
 def _load(tmp_path: Path, text: str) -> Config:
@@ -173,7 +174,7 @@ async def test_the_app_applies_a_keymap_that_takes_a_key(tmp_path: Path) -> None
     library = open_library(paths, cfg, extra=[fixture], use_cache=False)
     state = StateStore(paths.state_file)
     state.load()
-    app = DigestApp(library, state, config=cfg, paths=paths, clock=lambda: 1755604800.0)
+    app = DigestApp(Session(paths, cfg, library=library, state=state), clock=lambda: 1755604800.0)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         first = app.main.papers.current

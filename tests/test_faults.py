@@ -35,6 +35,8 @@ from reader.library import (
     remember_sources,
 )
 from reader.paths import PathError, Paths, user_path
+from reader.session import Session
+from reader.tui.textual_private import screen_strips
 
 DIGEST = """\
 title: Daily Papers 2025-08-21
@@ -512,11 +514,11 @@ def make_app(config: Config | None = None) -> Any:
     library = open_library(paths, config, extra=[TUI_FIXTURE], use_cache=False)
     state = StateStore(paths.state_file)
     state.load()
-    return DigestApp(library, state, config=config, paths=paths, build_index=False)
+    return DigestApp(Session(paths, config, library=library, state=state), build_index=False)
 
 
 def screen_text(app: Any) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+    return "\n".join(strip.text for strip in screen_strips(app.screen))
 
 
 def fresh_state() -> Any:

@@ -31,6 +31,8 @@ from helpers.hostile_payloads import (
 from reader.formats import load_path
 from reader.model import Digest, Paper
 from reader.sanitize import clean, clean_line, has_unsafe, is_control_free
+from reader.session import Session
+from reader.tui.textual_private import screen_strips
 
 REPO = Path(__file__).resolve().parent.parent
 FORMAT_SAMPLES = REPO / "sample_digests" / "formats"
@@ -563,7 +565,7 @@ async def test_pathological_abstracts_show_as_text_without_blocking(tmp_path: Pa
     assert len(library.papers) == 4, problems
     state = StateStore(paths.state_file)
     state.load()
-    app = DigestApp(library, state, config=Config(), paths=paths, build_index=False)
+    app = DigestApp(Session(paths, Config(), library=library, state=state), build_index=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         seen = []
@@ -574,7 +576,7 @@ async def test_pathological_abstracts_show_as_text_without_blocking(tmp_path: Pa
             await pilot.pause()
             paper = app.main.papers.current
             assert paper is not None
-            text = "\n".join(s.text for s in app.screen._compositor.render_strips())
+            text = "\n".join(s.text for s in screen_strips(app.screen))
             seen.append((paper.title, time.monotonic() - started, text))
         assert app.is_running
     slow = [(title, round(took, 1)) for title, took, _ in seen if took > SHOW_WITHIN]

@@ -336,6 +336,7 @@ async def test_the_app_rebuilds_a_damaged_index_in_the_background(tmp_path: Path
     from reader.config import Config
     from reader.library import open_library
     from reader.paths import Paths
+    from reader.session import Session
     from reader.state import StateStore
     from reader.tui.app import DigestApp
     from tests.test_tui import screen_text, until
@@ -350,7 +351,9 @@ async def test_the_app_rebuilds_a_damaged_index_in_the_background(tmp_path: Path
     _damage_postings(paths.index_dir)
     state = StateStore(paths.state_file)
     state.load()
-    app = DigestApp(library, state, paths=paths, index_folder=paths.index_dir)
+    app = DigestApp(
+        Session(paths, Config(), library=library, state=state, index_folder=paths.index_dir)
+    )
     async with app.run_test(notifications=True, size=(120, 40)) as pilot:
         await until(pilot, lambda: "Search index damaged" in screen_text(app), "the notice")
         # the toast: the right of each line, after its border
@@ -361,7 +364,11 @@ async def test_the_app_rebuilds_a_damaged_index_in_the_background(tmp_path: Path
         # while it is rebuilt, and after, searches answer right
         hits = [h.id for h in app.searcher.search("graph network").hits]
         assert sorted(hits) == sorted(clean)
-        await until(pilot, lambda: app.index.usable, "the index was rebuilt")
+        await until(
+            pilot,
+            lambda: app.session.index is not None and app.session.index.usable,
+            "the index was rebuilt",
+        )
         assert [h.id for h in app.searcher.search("graph network").hits] == clean
     shown = [n.message for n in app._notifications]
     assert sum("Search index damaged" in n or "index is damaged" in n for n in shown) == 1

@@ -26,6 +26,16 @@ CONTRACTS = [
         "the user's state is keyed by paper id: it needs no index, library or format",
     ),
     (
+        "reader.session",
+        ("reader.cli", "reader.tui"),
+        "the session is the core the CLI and the app share: it knows neither of them",
+    ),
+    (
+        "reader.views",
+        ("reader.cli", "reader.tui", "reader.search", "reader.state"),
+        "what a list means is plain rules over papers: no UI, no index, no state store",
+    ),
+    (
         "reader.model",
         ("reader.library", "reader.state", "reader.search", "reader.formats", "reader.tui"),
         "the model is the bottom layer",

@@ -13,8 +13,10 @@ import pytest
 from reader.config import Config
 from reader.library import open_library
 from reader.paths import Paths
+from reader.session import Session
 from reader.state import StateStore
 from reader.tui.app import DigestApp
+from reader.tui.textual_private import screen_strips
 from reader.tui.widgets.paper_list import PaperList
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "tui"
@@ -36,7 +38,8 @@ def make_app(
         state = StateStore(paths.state_file, clock=lambda: FROZEN)
         state.load()
     kw.setdefault("clock", lambda: FROZEN)
-    return DigestApp(library, state, config=config, paths=paths, **kw)
+    session = Session(paths, config, library=library, state=state, index=kw.pop("index", None))
+    return DigestApp(session, **kw)
 
 
 async def until(pilot: Any, done: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
@@ -72,7 +75,7 @@ def fresh_state() -> StateStore:
 
 def screen_text(app: DigestApp) -> str:
     """The whole screen as plain text, toasts included."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+    return "\n".join(strip.text for strip in screen_strips(app.screen))
 
 
 def rows(app: DigestApp) -> list[str]:
@@ -693,7 +696,7 @@ async def test_a_large_library_paints_its_newest_papers_first_then_the_rest(
     assert len(partial.papers) == 2
     state = StateStore(paths.state_file, clock=lambda: FROZEN)
     state.load()
-    app = DigestApp(partial, state, config=Config(), paths=paths, clock=lambda: FROZEN)
+    app = DigestApp(Session(paths, Config(), library=partial, state=state), clock=lambda: FROZEN)
     async with app.run_test(notifications=True, size=SIZE) as pilot:
         await pilot.pause()
         first = current_id(app)

@@ -15,6 +15,7 @@ import pytest
 from reader.config import Config
 from reader.library import open_library
 from reader.paths import Paths
+from reader.session import Session
 from reader.state import StateStore
 from reader.tui.app import DigestApp
 from tests.test_tui import FIXTURE, FROZEN, SIZE, copies, fresh_state, make_app, row_of, screen_text
@@ -127,7 +128,7 @@ def app_with(*extra: Path, config: Config | None = None) -> DigestApp:
     library = open_library(paths, config, extra=[FIXTURE, *extra], use_cache=False)
     state = StateStore(paths.state_file, clock=lambda: FROZEN)
     state.load()
-    return DigestApp(library, state, config=config, paths=paths, clock=lambda: FROZEN)
+    return DigestApp(Session(paths, config, library=library, state=state), clock=lambda: FROZEN)
 
 
 async def test_u_undoes_star_tag_and_read_several_steps() -> None:
@@ -414,7 +415,7 @@ async def test_a_failing_read_of_the_older_papers_keeps_the_app(
     partial.load_rest = broken  # type: ignore[method-assign]
     state = StateStore(paths.state_file, clock=lambda: FROZEN)
     state.load()
-    app = DigestApp(partial, state, config=Config(), paths=paths, clock=lambda: FROZEN)
+    app = DigestApp(Session(paths, Config(), library=partial, state=state), clock=lambda: FROZEN)
     async with app.run_test(notifications=True, size=(160, 40)) as pilot:
         await until(pilot, lambda: "could not be read" in screen_text(app))
         assert "the cache file vanished" in seen(app)

@@ -14,6 +14,7 @@ import pytest
 from reader.config import load_config
 from reader.library import open_library
 from reader.paths import Paths
+from reader.session import Session
 from reader.state import StateStore
 from reader.tui.app import DigestApp
 from reader.tui.fetching import ago, new_ids, offline_text
@@ -72,7 +73,7 @@ def make_app() -> DigestApp:
     library = open_library(paths, config, extra=[FIXTURE])
     state = StateStore(paths.state_file, clock=lambda: FROZEN)
     state.load()
-    app = DigestApp(library, state, config=config, paths=paths, clock=lambda: FROZEN)
+    app = DigestApp(Session(paths, config, library=library, state=state), clock=lambda: FROZEN)
     app.library_extra = [FIXTURE]
     app.fetch_hooks.sleep = lambda _s: None  # retries without their waits
     app.fetch_hooks.today = TODAY

@@ -13,8 +13,10 @@ import pytest
 from reader.config import Config
 from reader.library import open_library
 from reader.paths import Paths
+from reader.session import Session
 from reader.state import StateStore
 from reader.tui.app import DigestApp
+from reader.tui.textual_private import screen_strips
 from reader.tui.widgets.status import fit_status
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "tui"
@@ -29,7 +31,7 @@ def make_app(*extra: Path, config: Config | None = None) -> DigestApp:
     library = open_library(paths, config, extra=[FIXTURE, *extra], use_cache=False)
     state = StateStore(paths.state_file, clock=lambda: FROZEN)
     state.load()
-    return DigestApp(library, state, config=config, paths=paths, clock=lambda: FROZEN)
+    return DigestApp(Session(paths, config, library=library, state=state), clock=lambda: FROZEN)
 
 
 def write_days(folder: Path, days: int = 3, per_day: int = 15) -> Path:
@@ -51,11 +53,11 @@ def write_days(folder: Path, days: int = 3, per_day: int = 15) -> Path:
 
 
 def screen_text(app: DigestApp) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+    return "\n".join(strip.text for strip in screen_strips(app.screen))
 
 
 def status_line(app: DigestApp) -> str:
-    return app.screen._compositor.render_strips()[0].text
+    return screen_strips(app.screen)[0].text
 
 
 def rows(app: DigestApp) -> list[str]:

@@ -17,6 +17,7 @@ from textual.widgets import Input
 from reader.config import Config
 from reader.library import open_library
 from reader.paths import Paths
+from reader.session import Session
 from reader.state import StateStore
 from reader.tui.app import DigestApp
 
@@ -35,7 +36,7 @@ def make_app(theme: str) -> DigestApp:
     state.add_tags(["2508.10001"], ["video", "to-read"])
     state.set_read(["2508.10002", "2508.09002"], True)
     state.set_note("2508.10001", "Compare with the [/] Sora report.")
-    return DigestApp(library, state, config=config, paths=paths, clock=lambda: FROZEN)
+    return DigestApp(Session(paths, config, library=library, state=state), clock=lambda: FROZEN)
 
 
 async def no_blink(pilot: Pilot[Any]) -> None:

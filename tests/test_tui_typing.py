@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
-from reader.tui.app import DigestApp, _make_searcher
+from reader.search.engine import SearchEngine
+from reader.session import Session
+from reader.tui.app import DigestApp
 from reader.tui.screens.main import SHOWN_LOG_VAR
 from tests.test_tui import SIZE, make_app, screen_text, searched, until
 
@@ -46,15 +48,11 @@ class HeldEngine:
 
 def held_app(holds: Any) -> tuple[DigestApp, HeldEngine]:
     plain = make_app()
-    engine = HeldEngine(_make_searcher(plain.library, plain.state, None), holds)
-    app = DigestApp(
-        plain.library,
-        plain.state,
-        config=plain.config,
-        paths=plain.paths,
-        clock=plain.clock,
-        searcher=engine,
+    engine = HeldEngine(SearchEngine(plain.library, plain.state, None), holds)
+    session = Session(
+        plain.paths, plain.config, library=plain.library, state=plain.state, searcher=engine
     )
+    app = DigestApp(session, clock=plain.clock)
     return app, engine
 
 

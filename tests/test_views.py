@@ -3,6 +3,7 @@ per-day counts, and what the status line says about the library."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -156,3 +157,90 @@ def test_a_day_heading_counts_the_rows_below_it_and_says_where_the_rest_are() ->
         "2025-08-19": 2,
         "2025-08-21": 1,
     }
+
+
+# -- rules that used to live in the main screen ----------------------------------
+
+DAYS = ["2025-08-20", "2025-08-19", "2025-08-18"]  # newest first, as Library.days()
+
+
+def test_the_day_before_and_after() -> None:
+    assert views.adjacent_day(DAYS, "2025-08-19", older=True) == "2025-08-18"
+    assert views.adjacent_day(DAYS, "2025-08-19", older=False) == "2025-08-20"
+    assert views.adjacent_day(DAYS, "2025-08-18", older=True) is None
+    assert views.adjacent_day(DAYS, "2025-08-20", older=False) is None
+    # an undated paper: [ goes to the newest day, ] to the oldest
+    assert views.adjacent_day(DAYS, "", older=True) == "2025-08-20"
+    assert views.adjacent_day(DAYS, "", older=False) == "2025-08-18"
+    assert views.adjacent_day([], "", older=True) is None
+
+
+def test_a_day_all_read_goes_on_to_an_older_day_then_a_newer_one() -> None:
+    counts = {"2025-08-20": (3, 1), "2025-08-19": (2, 0), "2025-08-18": (2, 2)}
+    assert views.next_day_with_unread(DAYS, "2025-08-19", counts) == "2025-08-18"
+    counts["2025-08-18"] = (2, 0)
+    assert views.next_day_with_unread(DAYS, "2025-08-19", counts) == "2025-08-20"
+    counts["2025-08-20"] = (3, 0)
+    assert views.next_day_with_unread(DAYS, "2025-08-19", counts) is None
+
+
+def test_catch_up_lists_what_is_unread_since_the_last_session_oldest_day_first() -> None:
+    papers = {
+        "2025-08-20": [A, B],
+        "2025-08-19": [C, D, B],  # B appeared on both days: listed once
+        "2025-08-18": [U],
+    }
+    start_of_19th = 1755561600.0  # 2025-08-19 00:00 UTC
+    found = views.catch_up(DAYS, papers.__getitem__, start_of_19th + 3600, read={"d"})
+    assert found.start == "2025-08-19"
+    assert ids(found.papers) == "cba"
+    view = found.view()
+    assert view.kind == "catchup" and view.label == "Catch-up since 2025-08-19"
+    assert view.ids == ["c", "b", "a"] and view.natural == "oldest"
+    # a first session starts on the newest day
+    assert ids(views.catch_up(DAYS, papers.__getitem__, None, read=()).papers) == "ab"
+    # a last session after the newest digest: the newest day still counts
+    later = views.catch_up(DAYS, papers.__getitem__, start_of_19th + 10 * 86400, read=())
+    assert later.start == "2025-08-20" and ids(later.papers) == "ab"
+    assert views.catch_up([], papers.__getitem__, None, read=()).label == "Catch-up"
+
+
+def test_the_sidebar_counts_each_day_with_its_unread_papers() -> None:
+    rows = views.sidebar_days(["2025-08-21", *DAYS], [A, B, C, D, U], read={"a", "c"})
+    assert rows == [
+        ("2025-08-21", 0, 0),
+        ("2025-08-20", 2, 1),
+        ("2025-08-19", 2, 1),
+        ("2025-08-18", 0, 0),
+    ]
+
+
+def test_a_view_sorted_and_back_to_its_own_order() -> None:
+    view = views.View("search", "Search: x", [C, A, B], "x", natural="relevance")
+    by_votes = view.sorted("upvotes")
+    assert ids(by_votes.papers) == "bac" and by_votes.shown_order == "upvotes"
+    back = by_votes.sorted("relevance")
+    assert ids(back.papers) == "cab" and back.order == "" and back.shown_order == "relevance"
+    assert views.all_papers([A, B, C]).day_sizes == {"2025-08-20": 2, "2025-08-19": 1}
+
+
+def test_the_status_line_counts_each_kind_of_list() -> None:
+    def no_reads() -> set[str]:
+        raise AssertionError("only the catch-up asks what is read")
+
+    plain = views.view_count(views.View("tag", "#x", [A, B]), no_reads)
+    assert (plain.text, plain.short, plain.notes) == ("2 papers", "2", ())
+    best = views.View("search", "Search: x", [A, B], "x", total=1204, exact=False)
+    count = views.view_count(best, no_reads)
+    assert (count.text, count.short) == ("best 2 of about 1,200 papers", "2/about 1,200")
+    assert views.view_count(replace(best, searching=True), no_reads).text == "searching…"
+    catch = views.catch_up(DAYS, {"2025-08-20": [A, B]}.get, None, read=()).view()
+    half = views.view_count(catch, lambda: {"a"})
+    assert (half.text, half.short, half.notes) == ("1 of 2 read", "1/2", ())
+    assert views.view_count(catch, lambda: {"a", "b"}).notes == ("all caught up",)
+    # an order is named when chosen, and for a day its source ranks by upvotes
+    day = views.View("day", "Day 2025-08-20", [B, A], "2025-08-20", natural="upvotes")
+    assert views.view_count(day, no_reads).notes == ("by upvotes",)
+    assert views.view_count(day.sorted("title"), no_reads).notes == ("by title",)
+    newest = views.View("day", "Day 2025-08-19", [C, D], "2025-08-19")
+    assert views.view_count(newest, no_reads).notes == ()

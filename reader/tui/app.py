@@ -1,4 +1,7 @@
-"""The Textual app: core objects, themes, clipboard, index worker, palette.
+"""The Textual app over one :class:`~reader.session.Session`: themes, the
+exit on SIGTERM/SIGHUP, the workers (index, the rest of a partial library,
+fetch), the search thread, notifications, undo and the palette. It is the
+main screen's :class:`~reader.tui.services.MainServices`.
 
 :func:`run_app` is the entry point the CLI calls when no subcommand is given.
 """
@@ -10,14 +13,13 @@ import contextlib
 import gc
 import os
 import signal
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -26,16 +28,19 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
+from textual.theme import Theme
 from textual.worker import get_current_worker
 
-from reader import clipboard, views
+from reader import views
 from reader.config import Config, ConfigError, load_config
 from reader.model import Paper, Problem
 from reader.paths import Paths, resource_dir
-from reader.state import StateError
+from reader.session import Session
+from reader.state import PaperState, StateError
 from reader.tui import commands
 from reader.tui import text as tx
 from reader.tui.fetching import FetchingMixin
+from reader.tui.links import Links, notify_error
 from reader.tui.prefs import UiPrefs
 from reader.tui.screens.main import MainScreen
 from reader.tui.themes import CYCLE, OUR_THEMES, initial_theme
@@ -44,35 +49,30 @@ from reader.undo import UndoLog
 from reader.wording import counted
 
 if TYPE_CHECKING:  # the engine loads Whoosh: not before the first screen
-    from reader.search.engine import Count
+    from reader.library import Library
+    from reader.search.engine import Count, SearchEngine, SearchResult
+    from reader.search.engine import Hit as Found
+    from reader.state import StateStore
 
 STYLES = resource_dir("styles") / "app.tcss"
 #: The search box lists the best this many matches (the status line gives the
 #: total): 70k hits for "models" cost 3 s to rank in full, 75 ms for the best 1000.
 TYPED_LIMIT = 1000
-#: How long an opener gets to report failure (``xdg-open`` answers in well
-#: under a second); one still running then is a browser starting.
-OPEN_WAIT = 3.0
 
 
-class _Blank:
-    """The state of a paper when the state store cannot answer."""
-
-    starred = False
-    read = False
-    tags: frozenset[str] = frozenset()
-    note = ""
+#: The state of a paper when the state store cannot answer.
+BLANK = PaperState()
 
 
 class DigestCommands(Provider):
     """The reader's commands in the palette (one entry per :class:`Command`),
     plus saved searches. Titles and help reach the palette as plain text."""
 
-    def _entries(self) -> list[tuple[str, str, Callable[[], Any]]]:
+    def _entries(self) -> list[tuple[str, str, Callable[[], None]]]:
         app = self.app
         assert isinstance(app, DigestApp)
         keymap = app.config.keymap
-        out: list[tuple[str, str, Callable[[], Any]]] = []
+        out: list[tuple[str, str, Callable[[], None]]] = []
         for cmd in commands.COMMANDS:
             if not cmd.palette:
                 continue
@@ -133,11 +133,14 @@ class IndexDone(Message):
 
 
 class DigestApp(FetchingMixin, App[int]):
-    """The reader. Give it the core objects; :func:`run_app` builds them."""
+    """The reader over ``session`` (:func:`build_app` makes one for the
+    user's library). ``build_index``: False keeps the index as it is (tests)."""
 
     TITLE = "digest-reader"
-    CSS_PATH: ClassVar[Any] = STYLES
-    COMMANDS: ClassVar[set[Any]] = App.COMMANDS | {DigestCommands}
+    CSS_PATH = STYLES
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = App.COMMANDS | {
+        DigestCommands
+    }
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="quit-ctrl-c"),
     ]
@@ -145,36 +148,23 @@ class DigestApp(FetchingMixin, App[int]):
 
     def __init__(
         self,
-        library: Any,
-        state: Any,
+        session: Session,
         *,
-        config: Config | None = None,
-        paths: Paths | None = None,
-        index: Any = None,
-        searcher: Any = None,
-        index_folder: Path | None = None,
         clock: Callable[[], float] = time.time,
         build_index: bool = True,
     ) -> None:
-        self.paths = paths or Paths.from_env()
-        self.config = config or Config()
-        self.library = library
-        self.state = state
+        #: The library, the state and search: everything the app shows.
+        self.session = session
         #: The user's star, tag and read changes, for ``u``.
-        self.undo_log = UndoLog(state)
-        self._index = index
-        #: Where to open the index when first needed (after the first paint:
-        #: opening it loads Whoosh and numpy).
-        self._index_folder = index_folder
-        self._search_lock = threading.Lock()
+        self.undo_log = UndoLog(session.state)
         self.clock = clock
         self.prefs = UiPrefs.load(self.paths.ui_file)
         #: When the previous session started (the catch-up view starts there).
         self.last_session = self.prefs.last_session
-        self._want_index = build_index and (index is not None or index_folder is not None)
+        self._want_index = build_index and session.wants_index
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search")
-        self._own_searcher = searcher is None
-        self._searcher = searcher
+        #: Copying and opening, with what the user is told.
+        self.links = Links(self, session.config.opener)
         super().__init__()
         self.init_fetching()
         for theme in OUR_THEMES:
@@ -190,9 +180,9 @@ class DigestApp(FetchingMixin, App[int]):
         self.prefs.theme = self.theme
         self.prefs.save(self.paths.ui_file)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
-        self.push_screen(MainScreen())
+        self.push_screen(MainScreen(self))
         self.notify_config_warnings()
-        if not getattr(self.library, "complete", True):
+        if not self.library.complete:
             # After the first paint: reading the rest holds the GIL for most
             # of a second, which would delay the very frame it exists to speed up.
             # The index waits for the whole library.
@@ -206,7 +196,7 @@ class DigestApp(FetchingMixin, App[int]):
     def on_unmount(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def _theme_changed(self, theme: Any) -> None:
+    def _theme_changed(self, theme: Theme) -> None:
         self.prefs.theme = theme.name
         self.prefs.save(self.paths.ui_file)
 
@@ -225,34 +215,34 @@ class DigestApp(FetchingMixin, App[int]):
 
         self.main.apply_entry(Entry("saved", name, name, None))
 
-    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         for cmd in super().get_system_commands(screen):
             if cmd.title in ("Quit", "Keys"):
                 continue  # ours quit the same way; ? is the help
             yield cmd
 
-    # -- search objects, made when first needed ----------------------------------
+    # -- the session's objects -------------------------------------------------------
 
     @property
-    def index(self) -> Any:
-        """The search index (opened on first use, in whichever thread needs it)."""
-        if self._index is None and self._index_folder is not None:
-            with self._search_lock:
-                if self._index is None:
-                    from reader.search.index import SearchIndex
-
-                    self._index = SearchIndex(self._index_folder)
-        return self._index
+    def paths(self) -> Paths:
+        return self.session.paths
 
     @property
-    def searcher(self) -> Any:
+    def config(self) -> Config:
+        return self.session.config
+
+    @property
+    def library(self) -> Library:
+        return self.session.library
+
+    @property
+    def state(self) -> StateStore:
+        return self.session.state
+
+    @property
+    def searcher(self) -> SearchEngine:
         """The searcher over the current library (made on first use)."""
-        if self._searcher is None:
-            index = self.index
-            with self._search_lock:
-                if self._searcher is None:
-                    self._searcher = _make_searcher(self.library, self.state, index)
-        return self._searcher
+        return self.session.searcher
 
     # -- the rest of a partly read library -------------------------------------
 
@@ -268,12 +258,13 @@ class DigestApp(FetchingMixin, App[int]):
                 self.error, f"The older papers could not be read: {type(exc).__name__}: {exc}"
             )
             return
-        self.call_from_thread(self._library_loaded, full)
+        self.call_from_thread(self.take_library, full)
 
-    def _library_loaded(self, full: Any) -> None:
-        self.library = full
-        if self._own_searcher:
-            self._searcher = None  # made again over the whole library when needed
+    def take_library(self, full: Library) -> None:
+        """Show ``full``, read again off the event loop (the rest of a
+        partial library, a reload): the list keeps its cursor, the index
+        syncs what changed."""
+        self.session.replace_library(full)  # its searcher is made again when needed
         with contextlib.suppress(LookupError):
             self.main.library_loaded()
         if self._want_index:
@@ -290,21 +281,17 @@ class DigestApp(FetchingMixin, App[int]):
                 self.post_message(IndexProgress(done, total))
 
         try:
-            lib = self.library
-            index = self.index
-            if not getattr(index, "usable", True) and getattr(index, "problem", "") == "damaged":
+            index = self.session.index
+            if index is not None and not index.usable and index.problem == "damaged":
                 self.post_message(IndexDamaged(index.detail))
-            report = index.sync(
-                lib.papers, progress, lambda: worker.is_cancelled, getattr(lib, "version", None)
-            )
+            report = self.session.sync_index(progress, lambda: worker.is_cancelled)
         except Exception as exc:  # the index is a cache: never fatal
             self.post_message(IndexDone(error=f"{type(exc).__name__}: {exc}"))
             return
-        self.post_message(
-            IndexDone(
-                error=getattr(report, "error", ""), cancelled=getattr(report, "cancelled", False)
-            )
-        )
+        if report is not None:
+            self.post_message(IndexDone(error=report.error, cancelled=report.cancelled))
+        else:
+            self.post_message(IndexDone())
 
     def on_index_damaged(self, message: IndexDamaged) -> None:
         why = f" ({tx.line(message.detail)})" if message.detail else ""
@@ -338,11 +325,11 @@ class DigestApp(FetchingMixin, App[int]):
 
     # -- core access -------------------------------------------------------------
 
-    def state_of(self, pid: str) -> Any:
+    def state_of(self, pid: str) -> PaperState:
         try:
             return self.state.get(pid)
         except Exception:
-            return _Blank()
+            return BLANK
 
     def read_ids(self) -> set[str]:
         try:
@@ -357,7 +344,7 @@ class DigestApp(FetchingMixin, App[int]):
         """The library's parts for the status line (``views.library_parts``),
         with "N problems" counting the config's warnings too."""
         parts = [(k, t) for k, t in views.library_parts(self.library) if k != "problems"]
-        label = self.problem_label() if getattr(self.library, "complete", True) else ""
+        label = self.problem_label() if self.library.complete else ""
         if label:
             parts.insert(2, ("problems", label))
         return parts
@@ -365,7 +352,7 @@ class DigestApp(FetchingMixin, App[int]):
     def problems(self) -> list[Problem]:
         """What could not be read: the digests' problems, then the config's
         warnings (as warnings of the config file)."""
-        found = list(getattr(self.library, "problems", []))
+        found = list(self.library.problems)
         where = str(self.config.path or self.paths.config_file)
         for warning in self.config_warnings():
             # "config.yaml: colour: unknown setting": the file is its own column
@@ -374,13 +361,8 @@ class DigestApp(FetchingMixin, App[int]):
         return found
 
     def config_warnings(self) -> list[str]:
-        """The config's warnings (unknown key, bad value...), as text. Read
-        defensively: a config that has none, or none yet, gives []."""
-        warnings = getattr(self.config, "warnings", None) or []
-        try:
-            return [tx.line(str(w)) for w in warnings]
-        except TypeError:
-            return []
+        """The config's warnings (unknown key, bad value...), as text."""
+        return [tx.line(w) for w in self.config.warnings]
 
     def keys_of(self, command: str) -> str:
         """The keys of ``command`` (a :class:`Command` id) as the user set
@@ -476,10 +458,10 @@ class DigestApp(FetchingMixin, App[int]):
         with contextlib.suppress(LookupError):
             self.main.fill_sidebar()
 
-    def mutate(self, change: Callable[[], Any]) -> bool:
+    def mutate(self, change: Callable[[], object]) -> bool:
         """Run a state change; a :class:`StateError` becomes an error notification."""
-        if getattr(self.state, "read_only", False):
-            problem = getattr(self.state, "problem", None) or "the state file is read-only"
+        if self.state.read_only:
+            problem = self.state.problem or "the state file is read-only"
             self.error(f"Not saved: {problem}")
             return False
         try:
@@ -497,18 +479,20 @@ class DigestApp(FetchingMixin, App[int]):
         what: str | Callable[[int], str],
         field: str,
         ids: Sequence[str],
-        change: Callable[[], Any],
+        change: Callable[[], object],
     ) -> bool:
         """:meth:`mutate`, recorded in the undo log (see :class:`UndoLog`)."""
         return self.mutate(lambda: self.undo_log.change(what, field, ids, change))
 
     def error(self, message: str) -> None:
-        self.notify(tx.line(message), title="Error", severity="error", markup=False, timeout=8)
+        notify_error(self, message)
 
-    def search(self, text: str) -> Any:
-        return self.searcher.search(text)
+    def search(self, text: str) -> SearchResult:
+        return self.session.search(text)
 
-    def _search_typed(self, text: str, current: Callable[[], str] | None = None) -> Any:
+    def _search_typed(
+        self, text: str, current: Callable[[], str] | None = None
+    ) -> SearchResult | None:
         """A query from the search box: the word being typed is a prefix too.
         When that expansion is not a valid query, the text as typed runs, so an
         error message points at what the user wrote. Returns None, without
@@ -525,11 +509,13 @@ class DigestApp(FetchingMixin, App[int]):
                 return self.searcher.search(expanded, limit=TYPED_LIMIT)
         return self.searcher.search(text, limit=TYPED_LIMIT)
 
-    def search_future(self, text: str) -> Any:
+    def search_future(self, text: str) -> Future[SearchResult | None]:
         """Start a box query in the search thread (Enter); a Future."""
         return self._pool.submit(self._search_typed, text)
 
-    async def search_async(self, text: str, current: Callable[[], str] | None = None) -> Any:
+    async def search_async(
+        self, text: str, current: Callable[[], str] | None = None
+    ) -> SearchResult | None:
         """Run a box query in the one search thread (one Whoosh searcher,
         reused); None when it was skipped as stale (see ``_search_typed``)."""
         loop = asyncio.get_running_loop()
@@ -537,26 +523,23 @@ class DigestApp(FetchingMixin, App[int]):
 
     def count(self, query: str) -> Count | None:
         try:
-            return self.searcher.count(query)
+            return self.session.count(query)
         except Exception:
             return None
 
-    def similar(self, pid: str) -> list[Any] | None:
+    def similar(self, pid: str) -> list[Found] | None:
         try:
-            return list(self.searcher.similar(pid, 30))
+            return self.session.similar(pid, 30)
         except Exception as exc:
             self.error(f"Similar papers: {exc}")
             return None
 
-    def papers_for(self, hits: Iterable[Any]) -> list[Paper]:
-        papers = self.library.papers
-        return [papers[h.id] for h in hits if h.id in papers]
+    def papers_for(self, hits: Iterable[Found]) -> list[Paper]:
+        return self.session.papers_for(hits)
 
     def bibtex(self, paper: Paper) -> str:
-        from reader.export import bibtex_entry
-
         try:
-            return str(bibtex_entry(paper, self.state))
+            return self.session.bibtex(paper)
         except Exception:
             return ""
 
@@ -566,17 +549,8 @@ class DigestApp(FetchingMixin, App[int]):
         return list(FORMATS)
 
     def export_to(self, papers: Sequence[Paper], fmt: str, path: Path) -> None:
-        from reader.export import export
-
         try:
-            text = export(list(papers), self.state, fmt)
-            if path.is_dir():
-                from reader.tui.screens.export_dialog import default_path
-
-                path = default_path(fmt, path)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            data = text if isinstance(text, str) else str(text)
-            path.write_text(data, encoding="utf-8")
+            path = self.session.export_file(list(papers), fmt, path)
         except Exception as exc:
             self.error(f"Export failed: {exc}")
             return
@@ -586,73 +560,12 @@ class DigestApp(FetchingMixin, App[int]):
             markup=False,
         )
 
-    # -- clipboard and opener ------------------------------------------------------
-
-    def write_terminal(self, data: str) -> None:
-        """Raw bytes to the terminal (OSC 52 and its tmux/screen wrappers)."""
-        driver = self._driver
-        if driver is not None and not self.is_headless:
-            driver.write(data)
-            driver.flush()
-
-    def copy(self, text: str, what: str) -> Any:
-        """Copy ``text``; the notification says which way it went and shows it."""
-        result = clipboard.copy(text, write_terminal=self.write_terminal)
-        shown = tx.block(result.text or text)
-        if len(shown) > 600:
-            shown = shown[:600] + "…"
-        if result.ok:
-            self.notify(shown, title=f"Copied {what}: {tx.line(result.message)}", markup=False)
-        else:
-            self.notify(
-                shown,
-                title=f"Could not copy {what}: {tx.line(result.message)}",
-                severity="warning",
-                markup=False,
-                timeout=10,
-            )
-        return result
-
-    def open_link(self, url: str, what: str = "link") -> None:
-        """Open ``url`` through the reader's opener (the config's ``opener:``,
-        else ``$BROWSER`` or the desktop's launcher), in a thread: the
-        notification comes once the opener has answered. When it cannot open
-        (SSH, no display, the opener failed) the link is copied and shown."""
-        if not url:
-            self.notify(f"This paper has no {what}.", severity="warning")
-            return
-        self._open_in_thread(url)
-
-    @work(thread=True, exit_on_error=False, group="open", description="Opening a link")
-    def _open_in_thread(self, url: str) -> None:
-        from reader import opener
-
-        result = opener.open_url(url, command=self.config.opener, wait=OPEN_WAIT)
-        self.call_from_thread(self._opened, url, result)
-
-    def _opened(self, url: str, result: Any) -> None:
-        from reader import opener
-
-        if result.opened:
-            self.notify(tx.line(result.url or url), title=tx.line(result.message), markup=False)
-            return
-        if result.url and opener.check_url(result.url) is None:
-            copied = self.copy_quiet(result.url)
-            title = f"{tx.line(result.message)} {copied}"
-            self.notify(
-                tx.line(result.url), title=title, severity="warning", markup=False, timeout=10
-            )
-        else:
-            self.error(result.message)
-
-    def copy_quiet(self, text: str) -> str:
-        result = clipboard.copy(text, write_terminal=self.write_terminal)
-        return f"The link was copied instead: {result.message}" if result.ok else result.message
+    # -- links -----------------------------------------------------------------------
 
     def open_url(self, url: str, *, new_tab: bool = True) -> None:
         """Links clicked anywhere go through the reader's opener (http(s) only;
         copied over SSH), never straight to a browser."""
-        self.open_link(url)
+        self.links.open(url)
 
     # -- themes ----------------------------------------------------------------------
 
@@ -667,7 +580,7 @@ class DigestApp(FetchingMixin, App[int]):
 EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
-def exit_on_signals(loop: asyncio.AbstractEventLoop, end: Callable[[], Any]) -> None:
+def exit_on_signals(loop: asyncio.AbstractEventLoop, end: Callable[[], object]) -> None:
     """SIGTERM and SIGHUP run ``end`` (the app's exit: the terminal is
     restored; every change is already on disk, the state store writes each
     one as it is made) in the process that called this, and only there.
@@ -695,12 +608,6 @@ def _short_path(path: Path, width: int = 10) -> str:
     return text if len(text) <= width else "…" + text[-(width - 1) :]
 
 
-def _make_searcher(library: Any, state: Any, index: Any) -> Any:
-    from reader.search.engine import SearchEngine
-
-    return SearchEngine(library, state, index)
-
-
 def build_app(
     library_paths: Sequence[Path] = (),
     *,
@@ -709,17 +616,17 @@ def build_app(
     progress: Callable[[int, int, str], None] | None = None,
 ) -> DigestApp:
     """Open the library, the state and the index, and make the app (not run)."""
-    from reader.library import open_library
-    from reader.state import StateStore
-
     paths = paths or Paths.from_env()
-    config = config or load_config(paths.config_file)
-    library = open_library(
-        paths, config, extra=list(library_paths), progress=progress, partial=True
+    session = Session(
+        paths,
+        config or load_config(paths.config_file),
+        extra=list(library_paths),
+        index_folder=paths.index_dir,
+        partial=True,
     )
-    state = StateStore(paths.state_file)
-    state.load()
-    app = DigestApp(library, state, config=config, paths=paths, index_folder=paths.index_dir)
+    session.read_library(progress=progress)
+    _ = session.state  # loaded before the screen opens
+    app = DigestApp(session)
     app.library_extra = list(library_paths)
     return app
 

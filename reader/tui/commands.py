@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 
 @dataclass(frozen=True)
@@ -308,7 +308,7 @@ COMMANDS: tuple[Command, ...] = (
 BY_ID = {c.id: c for c in COMMANDS}
 
 
-def bindings() -> list[Binding]:
+def bindings() -> list[BindingType]:
     """The main screen's ``BINDINGS``. Digits are not bound: typed before a
     move they are its count (``5j``), and after ``l`` the link number; the
     main screen reads them as they come."""

@@ -25,15 +25,20 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from textual import work
 from textual.message import Message
 from textual.worker import get_current_worker
 
 from reader.fetch.result import ERROR, NEW, UPDATED, DayResult, summary
-from reader.library import gc_paused
+from reader.library import Library, gc_paused
 from reader.wording import counted
+
+if TYPE_CHECKING:
+    import httpx
+
+    from reader.tui.app import DigestApp
 
 #: How long the fetch's reload waits for the rest of a partly read library
 #: (its worker would otherwise swap in the older library after ours).
@@ -80,16 +85,14 @@ def changed_files(results: Sequence[DayResult]) -> list[str]:
     return [r.path for r in results if r.status in (NEW, UPDATED) and r.path]
 
 
-def new_ids(old: Any, new: Any, touched: Iterable[str] = ()) -> set[str]:
+def new_ids(old: Library, new: Library, touched: Iterable[str] = ()) -> set[str]:
     """Papers of ``new`` that ``old`` did not hold. When ``old`` was still
     partly read, its unread papers are not new: only papers from ``touched``
     files, or from files ``old`` did not have, count."""
     fresh = set(new.papers).difference(old.papers)
-    if getattr(old, "complete", True) or not fresh:
+    if old.complete or not fresh:
         return fresh
-    files = {str(f) for f in touched} | (
-        {str(f) for f in new.files} - {str(f) for f in getattr(old, "files", ())}
-    )
+    files = {str(f) for f in touched} | ({str(f) for f in new.files} - {str(f) for f in old.files})
     return {pid for pid in fresh if files.intersection(new.papers[pid].sources)}
 
 
@@ -110,9 +113,9 @@ class FetchStep(Message):
 class Reloaded(Message):
     """A library re-read off the event loop, ready to take in."""
 
-    library: Any
+    library: Library | None
     #: The library it was compared with (taken in only if still current).
-    base: Any
+    base: Library
     new: set[str]
     #: The fetch's results (None for a reload alone).
     results: list[DayResult] | None = None
@@ -138,7 +141,7 @@ class FetchHooks:
 
     sleep: Callable[[float], None] = time.sleep
     today: dt.date | None = None
-    transport: Any = None
+    transport: httpx.BaseTransport | None = None
     now: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.timezone.utc))
 
 
@@ -152,6 +155,10 @@ class FetchingMixin:
     #: The papers new since the last fetch or reload began (``w``).
     new_paper_ids: set[str]
 
+    def _digest_app(self) -> DigestApp:
+        """This object, as the app it is mixed into."""
+        return cast("DigestApp", self)
+
     def init_fetching(self, extra: Sequence[Path] = ()) -> None:
         self.library_extra = list(extra)
         self.fetch_hooks = FetchHooks()
@@ -160,14 +167,14 @@ class FetchingMixin:
 
     def fetch_on_start(self) -> None:
         """``fetch.on_start: true``: a fetch in the background once the list is up."""
-        app: Any = self
+        app = self._digest_app()
         if app.config.fetch.on_start and not app.config.fetch_error:
             app.set_timer(0.5, self.action_fetch)
 
     # -- actions -------------------------------------------------------------
 
     def action_fetch(self) -> None:
-        app: Any = self
+        app = self._digest_app()
         if app.config.fetch_error:
             app.error(f"Fetch: {app.config.fetch_error}")
             return
@@ -182,7 +189,7 @@ class FetchingMixin:
         self.reload_worker()
 
     def action_new_papers(self) -> None:
-        app: Any = self
+        app = self._digest_app()
         if not self.new_paper_ids:
             fetch, reload = _keys(app, "fetch"), _keys(app, "reload")
             text = f"No new papers yet ({fetch} fetches, {reload} reads the library again)."
@@ -200,7 +207,7 @@ class FetchingMixin:
     def fetch_worker(self) -> None:
         from reader.fetch.run import FetchProgress, fetch_sources, last_success
 
-        app: Any = self
+        app = self._digest_app()
         worker = get_current_worker()
         hooks = self.fetch_hooks
 
@@ -244,10 +251,10 @@ class FetchingMixin:
         """Re-open the library (in the worker's thread) and post it."""
         from reader.library import open_library
 
-        app: Any = self
+        app = self._digest_app()
         worker = get_current_worker()
         deadline = time.monotonic() + REST_WAIT
-        while not getattr(app.library, "complete", True) and time.monotonic() < deadline:
+        while not app.library.complete and time.monotonic() < deadline:
             if worker.is_cancelled:
                 return
             time.sleep(0.05)
@@ -267,7 +274,7 @@ class FetchingMixin:
     # -- messages ------------------------------------------------------------
 
     def _step(self, text: str) -> None:
-        app: Any = self
+        app = self._digest_app()
         with contextlib.suppress(LookupError):
             app.main.status.set_activity(text)
 
@@ -275,7 +282,7 @@ class FetchingMixin:
         self._step(message.text)
 
     def on_fetch_ended(self, message: FetchEnded) -> None:
-        app: Any = self
+        app = self._digest_app()
         self._step("")
         if message.error:
             app.error(f"Fetch failed: {message.error}")
@@ -288,7 +295,7 @@ class FetchingMixin:
             self._tell(message.results, 0)
 
     def on_reloaded(self, message: Reloaded) -> None:
-        app: Any = self
+        app = self._digest_app()
         self._step("")
         if message.library is None:
             app.error(f"Reading the library failed: {message.error}")
@@ -299,7 +306,7 @@ class FetchingMixin:
             # Another library was taken in meanwhile: what is new is counted again.
             message.new = new_ids(app.library, message.library)
         self.new_paper_ids = set(message.new)
-        app._library_loaded(message.library)
+        app.take_library(message.library)
         if message.results is not None:
             self._tell(message.results, len(message.new))
         else:
@@ -310,7 +317,7 @@ class FetchingMixin:
 
     def _tell(self, results: list[DayResult], new: int) -> None:
         """The fetch's summary, and each failed day as an error."""
-        app: Any = self
+        app = self._digest_app()
         failed = [r for r in results if not r.ok]
         by_source: dict[str, list[DayResult]] = {}
         for r in failed:
@@ -329,6 +336,6 @@ class FetchingMixin:
             app.notify(summary(results), title="Fetched", markup=False, timeout=4)
 
 
-def _keys(app: Any, command: str) -> str:
+def _keys(app: DigestApp, command: str) -> str:
     """The keys of ``command`` as the user set them."""
-    return str(app.keys_of(command))
+    return app.keys_of(command)

@@ -43,8 +43,9 @@ class UiPrefs:
         theme = data.get("theme")
         if isinstance(theme, str) and theme.strip():
             prefs.theme = theme.strip()
-        with contextlib.suppress(TypeError, ValueError):
-            when = float(data.get("last_session"))  # type: ignore[arg-type]
+        stored = data.get("last_session")
+        with contextlib.suppress(ValueError):
+            when = float(stored) if isinstance(stored, (str, int, float)) else -1.0
             # a time a date can hold (inf, nan or 1e300 overflowed the catch-up view)
             if 0 <= when <= LATEST_SESSION:
                 prefs.last_session = when

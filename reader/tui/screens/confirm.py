@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -34,7 +35,7 @@ class ConfirmDialog(ModalScreen[bool]):
         self.question = question
         self.detail = detail
 
-    def compose(self) -> Any:
+    def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Confirm"
             yield Static(Text(self.question, style="bold"), id="confirm-question")

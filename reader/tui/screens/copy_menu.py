@@ -4,9 +4,11 @@ menu (``O``) is the same menu over the paper's links."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -57,13 +59,13 @@ class CopyMenu(ModalScreen[CopyChoice | None]):
         self.title = title
         self.hint = hint
 
-    def compose(self) -> Any:
+    def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = self.title
-            yield OptionList(*self._options(), id="copy-options")
+            yield OptionList(*self._choice_options(), id="copy-options")
             yield Static(Text(self.hint), id="copy-hint")
 
-    def _options(self) -> list[Option]:
+    def _choice_options(self) -> list[Option]:
         out = []
         for c in self.choices:
             preview = " ".join(c.text.split())
@@ -86,7 +88,7 @@ class CopyMenu(ModalScreen[CopyChoice | None]):
         else:
             options.action_cursor_up()
 
-    def on_key(self, event: Any) -> None:
+    def on_key(self, event: events.Key) -> None:
         for c in self.choices:
             if event.character == c.key and c.text:
                 event.stop()

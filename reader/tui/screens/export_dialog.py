@@ -4,33 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from reader.export import default_path
 from reader.paths import PathError, user_path
 from reader.wording import counted
-
-EXTENSIONS = {
-    "bibtex": "bib",
-    "markdown": "md",
-    "json": "json",
-    "csv": "csv",
-    "ris": "ris",
-    "yaml": "yaml",
-    "csl-json": "json",
-    "jsonl": "jsonl",
-    "txt": "txt",
-}
-
-
-def default_path(fmt: str, folder: Path | None = None) -> Path:
-    return (folder or Path.cwd()) / f"digest-export.{EXTENSIONS.get(fmt, fmt)}"
 
 
 class ExportDialog(ModalScreen[tuple[str, Path] | None]):
@@ -56,7 +42,7 @@ class ExportDialog(ModalScreen[tuple[str, Path] | None]):
         self.count = count
         self.folder = folder
 
-    def compose(self) -> Any:
+    def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Export"
             yield Static(Text(f"Export the {counted(self.count, 'paper')} of the current list as:"))

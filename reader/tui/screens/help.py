@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
@@ -101,7 +102,7 @@ class HelpScreen(ModalScreen[None]):
         super().__init__()
         self.keymap = dict(keymap or {})
 
-    def compose(self) -> Any:
+    def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body") as body:
             body.border_title = "Help: keys (Esc closes)"
             yield Static(help_table(self.keymap), id="help-keys")

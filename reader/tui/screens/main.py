@@ -1,7 +1,9 @@
 """The main screen: status line, search bar, sidebar, paper list and abstract.
 
-Every action here is bound through :mod:`reader.tui.commands`; the core
-objects (library, state, searcher) belong to the app.
+Every action here is bound through :mod:`reader.tui.commands`. What the
+screen needs of the app comes in as one typed object
+(:class:`reader.tui.services.MainServices`); the rules of what a list means
+(views, days, catch-up, counts) are the core's, in :mod:`reader.views`.
 """
 
 from __future__ import annotations
@@ -13,18 +15,18 @@ import shlex
 import subprocess
 import tempfile
 import time
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import events, on, work
-from textual.app import SuspendNotSupported
+from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import BindingType
 from textual.containers import Container, Horizontal
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
 from reader import undo, views
@@ -43,10 +45,12 @@ from reader.tui.widgets.paper_list import PaperList
 from reader.tui.widgets.search_bar import SearchBar
 from reader.tui.widgets.sidebar import Entry, Sidebar
 from reader.tui.widgets.status import StatusLine
-from reader.wording import counted, number
+from reader.views import View, ViewKind, all_papers
+from reader.wording import counted
 
 if TYPE_CHECKING:
-    from reader.tui.app import DigestApp
+    from reader.search.engine import SearchResult
+    from reader.tui.services import MainServices
 
 #: Enter waits this long for its results before showing "Searching…".
 SUBMIT_WAIT = 0.4
@@ -69,83 +73,30 @@ FOLLOW_DELAY = 0.05
 SHOWN_LOG_VAR = "DIGEST_READER_SHOWN_LOG"
 
 
-@dataclass
-class View:
-    """What the list shows: ``kind`` is all, day, tag, starred, saved, search,
-    similar or catchup."""
-
-    kind: str
-    label: str
-    papers: list[Paper]
-    value: str = ""
-    terms: list[str] = field(default_factory=list)
-    #: Catch-up: the ids it started with (for "N of M read").
-    ids: list[str] = field(default_factory=list)
-    #: Search: how many papers match in all (the list holds the best of them).
-    total: int = 0
-    #: False when that number is an estimate (shown as "about N").
-    exact: bool = True
-    #: The order ``papers`` was built in (``reader.views`` names, or
-    #: ``relevance`` for a search); the sort key cycles from it.
-    natural: str = "newest"
-    #: The order shown ("" = ``natural``).
-    order: str = ""
-    #: Similar papers: the view and the paper it was opened from, and the
-    #: view the search bar returned to then (``Esc`` goes back to them).
-    origin: tuple[View, str, View] | None = None
-    #: The papers as first built, once another order is shown.
-    found: list[Paper] | None = None
-    #: A search still running (its count is not known yet).
-    searching: bool = False
-    #: Every paper's list: each day's own count (its separator says how many
-    #: of the day are listed under a later day).
-    day_sizes: dict[str, int] | None = None
-
-    @property
-    def shown_order(self) -> str:
-        return self.order or self.natural
-
-    def sorted(self, order: str) -> View:
-        """This view in ``order`` (``natural``: as first built)."""
-        if order == self.natural:
-            papers = self.found if self.found is not None else self.papers
-            return replace(self, papers=papers, order="")
-        found = self.found if self.found is not None else self.papers
-        return replace(self, papers=views.sort_papers(found, order), order=order, found=found)
-
-
-def all_papers(papers: list[Paper]) -> View:
-    """The list of every paper (``library.ordered()``), with each day's own
-    count for its separators."""
-    return View("all", "All papers", papers, day_sizes=views.day_sizes(papers))
-
-
 class MainScreen(Screen[None]):
     """The reader's one main screen."""
 
     BINDINGS: ClassVar[list[BindingType]] = commands.bindings()
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     AUTO_FOCUS = "#papers"
 
-    def __init__(self) -> None:
+    def __init__(self, services: MainServices) -> None:
         super().__init__(id="main")
+        self.dapp = services
+        """What the screen asks of the app (the session, search, undo, links)."""
         self.view = View("all", "All papers", [])
         """What the list shows now."""
         self.base = self.view
         """The view the search bar returns to when cleared."""
-        self.last_edit: tuple[str, Any] | None = None
-        """The last star/tag change, for ``.``."""
-        self._read_timer: Any = None
+        self.last_edit: bool | TagEdit | None = None
+        """The last star (True: starred) or tag change, for ``.``."""
+        self._read_timer: Timer | None = None
         self._search_generation = 0
         self._shown_log = os.environ.get(SHOWN_LOG_VAR) or None
 
-    @property
-    def dapp(self) -> DigestApp:
-        return self.app  # type: ignore[return-value]
-
     # -- layout ---------------------------------------------------------------
 
-    def compose(self) -> Any:
+    def compose(self) -> ComposeResult:
         yield Static(id="banner")
         yield StatusLine(id="status")
         yield SearchBar(id="search-bar")
@@ -210,8 +161,8 @@ class MainScreen(Screen[None]):
     def show_banner(self) -> None:
         state = self.dapp.state
         banner = self.query_one("#banner", Static)
-        problem = getattr(state, "problem", None)
-        if getattr(state, "read_only", False) or problem:
+        problem = state.problem
+        if state.read_only or problem:
             text = "Your stars, tags and notes cannot be saved: " if state.read_only else ""
             banner.update(Text(text + tx.line(problem or "the state file is read-only.")))
             banner.display = True
@@ -239,29 +190,8 @@ class MainScreen(Screen[None]):
         self.start_read_timer(paper)
 
     def update_status(self) -> None:
-        view = self.view
-        shown = len(view.papers)
-        notes: list[str] = []
-        if view.kind == "catchup":
-            read = self.dapp.read_ids()
-            done = sum(1 for pid in view.ids if pid in read)
-            count = f"{number(done)} of {number(len(view.ids))} read"
-            short = f"{number(done)}/{number(len(view.ids))}"
-            if done == len(view.ids):
-                notes.append("all caught up")
-        elif view.searching:
-            count, short = "searching…", "…"
-        elif view.total > shown:
-            count = f"best {number(shown)} of {counted(view.total, 'paper', exact=view.exact)}"
-            short = f"{number(shown)}/{number(view.total, view.exact)}"
-        else:
-            count, short = counted(shown, "paper", exact=view.exact), number(shown, view.exact)
-        order = view.shown_order
-        # Named when chosen, and for a day its source ranks by upvotes (the
-        # order of any other day needs no name: newest first, then by title).
-        if order in views.SORT_NAMES and (view.order or (view.kind == "day" and order != "newest")):
-            notes.append(views.SORT_NAMES[order])
-        self.status.set_view(tx.line(view.label), count, short, notes)
+        count = views.view_count(self.view, self.dapp.read_ids)
+        self.status.set_view(tx.line(self.view.label), count.text, count.short, list(count.notes))
 
     def show_all(self) -> None:
         self.base = all_papers(self.dapp.library.ordered())
@@ -280,7 +210,7 @@ class MainScreen(Screen[None]):
         self.base = View("day", f"Day {day}", papers, value=day, natural=ranking)
         self.set_view(self.base, keep=None if first else self._current_id())
 
-    def show_ids(self, kind: str, label: str, ids: set[str], value: str = "") -> None:
+    def show_ids(self, kind: ViewKind, label: str, ids: set[str], value: str = "") -> None:
         papers = [p for p in self.dapp.library.ordered() if p.id in ids]
         self.base = View(kind, label, papers, value=value)
         self.set_view(self.base, keep=self._current_id())
@@ -314,7 +244,7 @@ class MainScreen(Screen[None]):
                 papers,
                 entry.value,
                 list(result.terms),
-                natural=str(getattr(result, "sort", "relevance") or "relevance"),
+                natural=result.sort or "relevance",
                 exact=result.exact,
             )
             self.set_view(self.base)
@@ -356,7 +286,9 @@ class MainScreen(Screen[None]):
             return True  # skipped: the box had moved on before it ran
         return self._present(text, generation, result, None)
 
-    def _present(self, text: str, generation: int, result: Any, error: Exception | None) -> bool:
+    def _present(
+        self, text: str, generation: int, result: SearchResult | None, error: Exception | None
+    ) -> bool:
         """Show a search's outcome (an empty box restores the list)."""
         if error is not None:
             if generation == self._search_generation:
@@ -371,10 +303,12 @@ class MainScreen(Screen[None]):
             return True
         if generation != self._search_generation or self.search_bar.value != text:
             return True  # the box moved on: these results are stale
+        if result is None:
+            return True  # skipped before it ran
         self.search_bar.show_error(None)
         papers = self.dapp.papers_for(result.hits)
         label = f"Search: {text.strip()}"
-        natural = str(getattr(result, "sort", "relevance") or "relevance")
+        natural = result.sort or "relevance"
         view = View(
             "search",
             label,
@@ -436,7 +370,9 @@ class MainScreen(Screen[None]):
         self.papers.move_to(0)
         self.app.set_focus(self.papers)
 
-    def _submitted_late(self, text: str, generation: int, future: Any) -> None:
+    def _submitted_late(
+        self, text: str, generation: int, future: Future[SearchResult | None]
+    ) -> None:
         try:
             result = future.result()
         except QueryError as exc:
@@ -686,20 +622,17 @@ class MainScreen(Screen[None]):
             self.follow_cursor()
             return
         if self.view.kind == "day":
-            counts = views.day_counts(self.dapp.library.papers.values(), read)
-            days = self.dapp.library.days()
-            done = self.view.value
-            at = days.index(done) if done in days else 0
-            # older days first (the way [ goes), then the newer ones
-            for day in days[at + 1 :] + days[:at][::-1]:
-                if counts.get(day, (0, 0))[1]:
-                    self.show_day(day, first=True)
-                    j = views.next_unread(self.papers.papers, -1, read)
-                    self.papers.move_to(j or 0)
-                    self.follow_cursor()
-                    self.notify(f"Day {done} is all read: on to {day}.", timeout=3)
-                    return
-            self.notify("All caught up: every paper of every day is read.")
+            library, done = self.dapp.library, self.view.value
+            counts = views.day_counts(library.papers.values(), read)
+            day = views.next_day_with_unread(library.days(), done, counts)
+            if day is None:
+                self.notify("All caught up: every paper of every day is read.")
+                return
+            self.show_day(day, first=True)
+            j = views.next_unread(self.papers.papers, -1, read)
+            self.papers.move_to(j or 0)
+            self.follow_cursor()
+            self.notify(f"Day {done} is all read: on to {day}.", timeout=3)
             return
         self.notify("All caught up: every paper in this list is read.")
 
@@ -724,11 +657,10 @@ class MainScreen(Screen[None]):
             paper is not None and not views.by_day(self.view.shown_order)
         ):
             here = self.view.value if self.view.kind == "day" else paper.date if paper else ""
-            i = days.index(here) if here in days else (-1 if older else len(days))
-            j = i + 1 if older else i - 1
-            if 0 <= j < len(days):
+            day = views.adjacent_day(days, here, older)
+            if day is not None:
                 self.clear_search(restore=False)
-                self.show_day(days[j], first=True)
+                self.show_day(day, first=True)
                 return True
             self.notify("No older digest day." if older else "No newer digest day.")
             return False
@@ -780,7 +712,7 @@ class MainScreen(Screen[None]):
             result.append(state.toggle_star(paper.id))
 
         if self.dapp.mutate_undoable(what, "starred", [paper.id], toggle):
-            self.last_edit = ("star", result[0])
+            self.last_edit = result[0]
             self.state_changed()
 
     def action_tag(self) -> None:
@@ -802,7 +734,7 @@ class MainScreen(Screen[None]):
         change = edit.against(before)
         message = edit.describe(before)
         if not change:
-            self.last_edit = ("tag", edit)
+            self.last_edit = edit
             self.notify(
                 message[:1].upper() + message[1:] + ": nothing changed.", title="Tags", markup=False
             )
@@ -816,7 +748,7 @@ class MainScreen(Screen[None]):
 
         what = f"{message} on {_short(paper)}"
         if self.dapp.mutate_undoable(what, "tags", [paper.id], apply):
-            self.last_edit = ("tag", edit)
+            self.last_edit = edit
             self.notify(message, title="Tags saved", markup=False)
             self.state_changed()
             return True
@@ -829,8 +761,8 @@ class MainScreen(Screen[None]):
         if self.last_edit is None:
             self.notify("Nothing to repeat yet: star (s) or tag (t) a paper first.")
             return
-        kind, value = self.last_edit
-        if kind == "star":
+        value = self.last_edit
+        if isinstance(value, bool):
             what = f"{'starred' if value else 'unstarred'} {_short(paper)}"
 
             def star() -> None:
@@ -1001,7 +933,7 @@ class MainScreen(Screen[None]):
         paper = self._paper()
         if paper is not None:
             if paper.url:
-                self.dapp.copy(paper.url, "link")
+                self.dapp.links.copy(paper.url, "link")
             else:
                 self.notify("This paper has no link.", severity="warning")
 
@@ -1026,7 +958,7 @@ class MainScreen(Screen[None]):
 
         def done(choice: CopyChoice | None) -> None:
             if choice is not None:
-                self.dapp.copy(choice.text, choice.label.lower())
+                self.dapp.links.copy(choice.text, choice.label.lower())
 
         self.app.push_screen(CopyMenu(self.copy_choices(paper)), done)
 
@@ -1037,17 +969,17 @@ class MainScreen(Screen[None]):
             self.notify(f"There is no link {n} on this paper ({have}).", severity="warning")
             return
         label, url = links[n - 1]
-        self.dapp.copy(url, f"link {n} ({label})")
+        self.dapp.links.copy(url, f"link {n} ({label})")
 
     def action_open(self) -> None:
         paper = self._paper()
         if paper is not None:
-            self.dapp.open_link(paper.url)
+            self.dapp.links.open(paper.url)
 
     def action_open_pdf(self) -> None:
         paper = self._paper()
         if paper is not None:
-            self.dapp.open_link(paper.link("pdf") or "", "PDF link")
+            self.dapp.links.open(paper.link("pdf") or "", "PDF link")
 
     def open_choices(self, paper: Paper) -> list[CopyChoice]:
         """The open menu: the PDF, then the numbered links of the pane."""
@@ -1063,7 +995,7 @@ class MainScreen(Screen[None]):
 
         def done(choice: CopyChoice | None) -> None:
             if choice is not None:
-                self.dapp.open_link(choice.text)
+                self.dapp.links.open(choice.text)
 
         hint = "letter, number or Enter opens · j/k move · Esc cancels"
         self.app.push_screen(CopyMenu(self.open_choices(paper), title="Open", hint=hint), done)
@@ -1104,8 +1036,7 @@ class MainScreen(Screen[None]):
 
     def fill_sidebar(self) -> None:
         app = self.dapp
-        counts = views.day_counts(app.library.papers.values(), app.read_ids())
-        days = [(d, *counts.get(d, (0, 0))) for d in app.library.days()]
+        days = views.sidebar_days(app.library.days(), app.library.papers.values(), app.read_ids())
         tags = sorted(app.state.tag_counts().items())
         saved = [(name, app.count(q)) for name, q in app.config.saved_searches.items()]
         self.sidebar.fill(
@@ -1119,28 +1050,12 @@ class MainScreen(Screen[None]):
 
     def action_catch_up(self) -> None:
         app = self.dapp
-        since = app.last_session
-        days = app.library.days()
-        if since is None:
-            start = days[0] if days else ""
-        else:
-            start = datetime.fromtimestamp(since, tz=timezone.utc).strftime("%Y-%m-%d")
-            start = min(start, days[0]) if days else start
-        read = app.read_ids()
-        chosen: list[Paper] = []
-        seen: set[str] = set()
-        for day in sorted(d for d in days if d >= start):
-            for p in app.library.on_day(day):
-                if p.id not in seen and p.id not in read:
-                    seen.add(p.id)
-                    chosen.append(p)
+        library = app.library
+        found = views.catch_up(library.days(), library.on_day, app.last_session, app.read_ids())
         self.clear_search(restore=False)
-        label = f"Catch-up since {start}" if start else "Catch-up"
-        self.base = View(
-            "catchup", label, chosen, start, ids=[p.id for p in chosen], natural="oldest"
-        )
+        self.base = found.view()
         self.set_view(self.base)
-        if not chosen:
+        if not found.papers:
             self.notify("All caught up: nothing unread since the last session.")
 
     def action_zoom(self) -> None:

@@ -10,10 +10,11 @@ re-wrapping it on every key is what made a 10 MB note take seconds a key.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import events, on
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -77,7 +78,7 @@ class NoteDialog(ModalScreen[str | None]):
         #: A note over the cap is shown cut and cannot be saved from here.
         self.too_long = len(note) > MAX_NOTE_CHARS
 
-    def compose(self) -> Any:
+    def compose(self) -> ComposeResult:
         shown = self.note[:MAX_NOTE_CHARS] if self.too_long else self.note
         wrap = longest_line(shown) <= WRAP_MAX_LINE
         with Vertical() as box:

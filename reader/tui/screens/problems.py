@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -86,7 +87,7 @@ class ProblemsScreen(ModalScreen[None]):
         super().__init__()
         self.problems = list(problems)
 
-    def compose(self) -> Any:
+    def compose(self) -> ComposeResult:
         rows = problem_rows(self.problems)
         under = common_folder([path for _s, path, _l, _m in rows])
         inner = max(40, self.app.size.width * 9 // 10 - 4)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -115,7 +116,7 @@ class TagDialog(ModalScreen[TagEdit | None]):
         self.current = list(current)
         self.known = known
 
-    def compose(self) -> Any:
+    def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Tags"
             yield Static(Text(tx.line(self.paper_title), no_wrap=True, overflow="ellipsis"))

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import ClassVar
 
+from markdown_it.token import Token
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
-from rich.markdown import Markdown, Paragraph
+from rich.markdown import Markdown, MarkdownElement, Paragraph
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
@@ -27,7 +29,9 @@ from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
 from reader.model import Paper
+from reader.state import PaperState
 from reader.tui import text as tx
+from reader.tui.textual_private import scroll_update
 from reader.tui.widgets.paper_list import scrollbar_thumb
 from reader.wording import counted
 from reader.wording import number as grouped
@@ -64,7 +68,7 @@ class Clamped:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = max(1, options.max_width)
-        lines = self.text.wrap(console, width)
+        lines = list(self.text.wrap(console, width))
         if len(lines) > self.max_lines:
             lines = lines[: self.max_lines]
             last = lines[-1]
@@ -117,28 +121,29 @@ class _HighlightParagraph(Paragraph):
     """A paragraph that marks the search terms."""
 
     terms: Sequence[str] = ()
-    style_hl: Any = "bold underline"
+    style_hl: Style | str = "bold underline"
 
     @classmethod
-    def create(cls, markdown: Markdown, token: Any) -> Paragraph:
+    def create(cls, markdown: Markdown, token: Token) -> Paragraph:
         para = cls(justify=markdown.justify or "left")
-        para.terms = getattr(markdown, "terms", ())
-        para.style_hl = getattr(markdown, "highlight_style", "bold underline")
+        if isinstance(markdown, _AbstractMarkdown):
+            para.terms = markdown.terms
+            para.style_hl = markdown.highlight_style
         return para
 
-    def __rich_console__(self, console: Any, options: Any) -> Any:
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         if self.terms:
             tx.highlight(self.text, self.terms, self.style_hl)
         yield from super().__rich_console__(console, options)
 
 
 class _AbstractMarkdown(Markdown):
-    elements: ClassVar[dict[str, Any]] = {
+    elements: ClassVar[dict[str, type[MarkdownElement]]] = {
         **Markdown.elements,
         "paragraph_open": _HighlightParagraph,
     }
 
-    def __init__(self, text: str, terms: Sequence[str], highlight_style: Any) -> None:
+    def __init__(self, text: str, terms: Sequence[str], highlight_style: Style | str) -> None:
         super().__init__(text, hyperlinks=False, code_theme="ansi_dark")
         self.terms = list(terms)
         self.highlight_style = highlight_style
@@ -169,7 +174,9 @@ def number_links(abstract: str, links: list[tuple[str, str]]) -> str:
     return _AUTOLINK.sub(auto, _MD_LINK.sub(md, _BARE.sub(bare, abstract)))
 
 
-def render_abstract(abstract: str, terms: Sequence[str], highlight_style: Any) -> RenderableType:
+def render_abstract(
+    abstract: str, terms: Sequence[str], highlight_style: Style | str
+) -> RenderableType:
     """The abstract as a renderable: Markdown, or plain text when too big."""
     if not abstract.strip():
         return Text("(no abstract)", style="italic")
@@ -228,9 +235,9 @@ class AbstractPane(ScrollView, can_focus=True):
         self._parts: list[RenderableType] = [Text("")]
         self._strips: list[Strip] = []
         self._width = -1
-        self._styles: dict[str, Any] = {}
+        self._styles: dict[str, Style] = {}
 
-    def _style(self, name: str) -> Any:
+    def _style(self, name: str) -> Style:
         # Looked up for every paper shown; the lookup resolves CSS each time.
         style = self._styles.get(name)
         if style is None:
@@ -270,7 +277,7 @@ class AbstractPane(ScrollView, can_focus=True):
                 # fits): skip its repaint, a third of this pane's cost.
                 bar.set_reactive(ScrollBar.window_virtual_size, size.height)
             else:
-                self._scroll_update(size)
+                scroll_update(self, size)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -291,7 +298,9 @@ class AbstractPane(ScrollView, can_focus=True):
 
     # -- content ---------------------------------------------------------------
 
-    def show(self, paper: Paper | None, state: Any, terms: Sequence[str] = ()) -> None:
+    def show(
+        self, paper: Paper | None, state: PaperState | None, terms: Sequence[str] = ()
+    ) -> None:
         """Show ``paper`` (None: an empty pane) with the user's ``state``."""
         self.paper = paper
         self._parts = self._build(paper, state, terms)
@@ -308,10 +317,14 @@ class AbstractPane(ScrollView, can_focus=True):
         else:
             self.refresh()
 
-    def _build(self, paper: Paper | None, state: Any, terms: Sequence[str]) -> list[RenderableType]:
+    def _build(
+        self, paper: Paper | None, state: PaperState | None, terms: Sequence[str]
+    ) -> list[RenderableType]:
         if paper is None:
             self.links = []
             return [Text("Nothing selected.", style="italic")]
+        if state is None:
+            state = PaperState()  # no state known: no marks
         match = self._style("abstract--match")
         meta = self._style("abstract--meta")
         self.links = collect_links(paper)
@@ -363,14 +376,14 @@ class AbstractPane(ScrollView, can_focus=True):
                     overflow="ellipsis",
                 )
             )
-        label = self._style("abstract--label")
+        heading = self._style("abstract--label")
         ai_summary = tx.block(paper.ai_summary or "")
         raw = paper.abstract if paper.abstract.strip() else ai_summary
         if ai_summary and paper.abstract.strip() and ai_summary != paper.abstract:
             # a one-sentence machine summary: a short labelled paragraph
             parts.append(Text(" "))
             parts.append(
-                tx.highlight(Text.assemble(("AI summary: ", label), ai_summary), terms, match)
+                tx.highlight(Text.assemble(("AI summary: ", heading), ai_summary), terms, match)
             )
         rest = len(raw) - DISPLAY_MAX_CHARS
         abstract = tx.block(raw[:DISPLAY_MAX_CHARS])
@@ -378,7 +391,7 @@ class AbstractPane(ScrollView, can_focus=True):
         stands_in = next((sm for sm in paper.summaries if sm.text == paper.abstract), None)
         if stands_in is not None:
             # no abstract of the paper's own in the digests: say whose words these are
-            parts.append(Text(f"Summary · {tx.line(stands_in.source)}", style=label))
+            parts.append(Text(f"Summary · {tx.line(stands_in.source)}", style=heading))
         parts.append(render_abstract(number_links(abstract, self.links), terms, match))
         if rest > 0:
             parts.append(
@@ -391,12 +404,12 @@ class AbstractPane(ScrollView, can_focus=True):
         arxiv_notes = (("Comments", paper.arxiv_comments), ("Journal ref", paper.journal_ref))
         for name, value in arxiv_notes:
             if value:
-                parts.append(Text.assemble((f"{name}: ", label), (tx.line(value), meta)))
+                parts.append(Text.assemble((f"{name}: ", heading), (tx.line(value), meta)))
         for summary in paper.summaries:
             if summary is stands_in:
                 continue
             parts.append(Text(" "))
-            parts.append(Text(f"Summary · {tx.line(summary.source)}", style=label))
+            parts.append(Text(f"Summary · {tx.line(summary.source)}", style=heading))
             text = tx.block(summary.text[:DISPLAY_MAX_CHARS])
             parts.append(render_abstract(number_links(text, self.links), terms, match))
         if state.note:

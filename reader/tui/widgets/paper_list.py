@@ -16,11 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from math import ceil
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import events
-from textual._styles_cache import StylesCache
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -31,10 +30,12 @@ from textual.strip import Strip
 
 from reader import views
 from reader.model import Paper
+from reader.state import PaperState
 from reader.tui import text as tx
+from reader.tui.textual_private import clear_row_styles, use_row_styles_cache
 
-#: ``state_of(paper_id)`` -> an object with ``starred``, ``tags``, ``read``.
-StateOf = Callable[[str], Any]
+#: ``state_of(paper_id)``: the user's stars, tags, read mark and note of a paper.
+StateOf = Callable[[str], PaperState]
 
 
 class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
@@ -118,7 +119,7 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         """Row -> paper index, or ``-1 - k`` for the separator of run ``k``."""
         self._cache: LRUCache[tuple[int, int, bool, bool, int], Strip] = LRUCache(1024)
         self._titles: LRUCache[str, str] = LRUCache(4096)
-        self._styles_cache = _RowStylesCache()
+        use_row_styles_cache(self)
 
     # -- data ---------------------------------------------------------------
 
@@ -285,8 +286,7 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._cache.clear()
-        if isinstance(self._styles_cache, _RowStylesCache):
-            self._styles_cache.rows.clear()
+        clear_row_styles(self)
 
     # -- drawing ------------------------------------------------------------
 
@@ -417,65 +417,3 @@ def scrollbar_thumb(
     thumb = max(1, window / (virtual / size))
     start = int((size - thumb) * (position / (virtual - window)) * 8)
     return start, start + ceil(thumb * 8)
-
-
-class _RowStylesCache(StylesCache):
-    """Textual's per-widget cache of styled lines (border, padding, background
-    added to what ``render_line`` returns) is keyed by the line's place on
-    screen, so a one-row scroll styles every visible row again: about 5 ms
-    of the 16 ms budget at 45 rows. This one also remembers the styled line
-    of each row strip (the list's own cached strips, compared by identity),
-    so a scroll styles only the row that came into view; the unchanged
-    strips then hit Textual's later caches too (filters, cuts, escape codes).
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: LRUCache[tuple[Any, ...], tuple[Strip, Strip]] = LRUCache(256)
-        """(row strip id, geometry, colours) -> (row strip, styled line)."""
-
-    def render_line(  # type: ignore[override]
-        self,
-        styles: Any,
-        y: int,
-        size: Size,
-        content_size: Size,
-        padding: Any,
-        base_background: Any,
-        background: Any,
-        render_content_line: Callable[[int], Strip],
-        *rest: Any,
-    ) -> Strip:
-        gutter = styles.gutter
-        content_y = y - gutter.top
-        if not (0 <= content_y < content_size.height and y < size.height - gutter.bottom):
-            return super().render_line(
-                styles,
-                y,
-                size,
-                content_size,
-                padding,
-                base_background,
-                background,
-                render_content_line,
-                *rest,
-            )
-        content = render_content_line(content_y)
-        key = (id(content), size, content_size, padding, base_background, background)
-        key += (styles.border, styles.outline, rest[2])  # rest[2]: opacity
-        hit = self.rows.get(key)
-        if hit is not None and hit[0] is content:
-            return hit[1]
-        line = super().render_line(
-            styles,
-            y,
-            size,
-            content_size,
-            padding,
-            base_background,
-            background,
-            lambda _y: content,
-            *rest,
-        )
-        self.rows[key] = (content, line)
-        return line

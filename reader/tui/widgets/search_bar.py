@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from rich.text import Text
 from textual import events
+from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Input, Static
+from textual.widgets import Static
+
+from reader.tui.textual_private import KeyFirstInput
 
 
-class SearchInput(Input):
+class SearchInput(KeyFirstInput):
     """The query input. Textual queues each key on the widget focused when the
     key was read, so the keys typed with Enter or Escape (``word``, Enter,
     ``s`` in one read, as a fast typist, a paste or tmux sends them) are all
@@ -22,22 +24,17 @@ class SearchInput(Input):
     on_submit: Callable[[str], None] | None = None
     on_leave: Callable[[], None] | None = None
 
-    async def _on_key(self, event: events.Key) -> None:
+    async def key_first(self, event: events.Key) -> bool:
         if self.app.focused is not self:
-            event.stop()
-            event.prevent_default()
             self.app.post_message(events.Key(event.key, event.character))
-            return
-        handler = {"enter": self.on_submit, "escape": self.on_leave}.get(event.key)
-        if handler is not None:
-            event.stop()
-            event.prevent_default()
-            if event.key == "enter":
-                self.on_submit(self.value)  # type: ignore[misc]
-            else:
-                self.on_leave()  # type: ignore[misc]
-            return
-        await super()._on_key(event)
+            return True
+        if event.key == "enter" and self.on_submit is not None:
+            self.on_submit(self.value)
+            return True
+        if event.key == "escape" and self.on_leave is not None:
+            self.on_leave()
+            return True
+        return False
 
 
 class SearchBar(Vertical):
@@ -51,7 +48,7 @@ class SearchBar(Vertical):
     SearchBar.-error > #search-error { display: block; }
     """
 
-    def compose(self) -> Any:
+    def compose(self) -> ComposeResult:
         yield SearchInput(
             placeholder='/ to search: words, "phrases", title: author: tag: is:starred -is:read',
             id="search",

@@ -112,8 +112,8 @@ class Sidebar(OptionList):
         sources = list(sources)
         if sources:
             header("Sources (x forgets)")
-            for path, label, count in sources:
-                add(Entry("source", path, "  " + tx.line(label), count))
+            for path, label, papers in sources:
+                add(Entry("source", path, "  " + tx.line(label), papers))
         header("Days")
         for day, count, unread in days:
             add(Entry("day", day, "  " + tx.line(day), count, unread))

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label, ProgressBar, Static
 
@@ -103,7 +103,7 @@ class StatusLine(Horizontal):
         self._pending = ""
         self._activity = ""
 
-    def compose(self) -> Any:
+    def compose(self) -> ComposeResult:
         yield Static(id="status-view")
         yield ProgressBar(id="status-progress", show_eta=False, show_percentage=True)
         yield Label(id="status-library")

@@ -1,0 +1,197 @@
+"""The private Textual APIs of ``reader/tui/textual_private.py``: this file
+fails loudly, naming what moved, when a Textual upgrade changes what the
+reader relies on (the version, the signatures, the attributes, and what
+they do on screen). Mend the module, then move the pin and
+``TEXTUAL_VERSION`` together."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from importlib.metadata import version
+from pathlib import Path
+
+from textual import events
+from textual._styles_cache import StylesCache
+from textual.app import App, ComposeResult
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.widget import Widget
+from textual.widgets import Input
+
+from reader.model import Paper
+from reader.state import PaperState
+from reader.tui import textual_private as tp
+from reader.tui.widgets.abstract import AbstractPane
+from reader.tui.widgets.paper_list import PaperList
+
+REPO = Path(__file__).resolve().parent.parent
+UPGRADE = "Textual changed under reader/tui/textual_private.py: "
+
+
+def _params(func: object) -> list[str]:
+    return list(inspect.signature(func).parameters)  # type: ignore[arg-type]
+
+
+def test_the_installed_textual_is_the_one_checked_and_pinned() -> None:
+    installed = version("textual")
+    assert installed == tp.TEXTUAL_VERSION, (
+        f"Textual {installed} is installed; textual_private.py was checked against "
+        f"{tp.TEXTUAL_VERSION}. Run this file, mend the module, then update "
+        "TEXTUAL_VERSION and the pin in pyproject.toml."
+    )
+    pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    assert f'"textual=={tp.TEXTUAL_VERSION}"' in pyproject, "pyproject pins another Textual"
+
+
+def test_styles_cache_render_line_takes_what_row_styles_cache_takes() -> None:
+    """``render_widget`` calls ``render_line`` positionally: our override must
+    take the same parameters in the same order, or every row is garbled."""
+    theirs = _params(StylesCache.render_line)
+    ours = _params(tp.RowStylesCache.render_line)
+    assert ours == theirs, UPGRADE + f"StylesCache.render_line is now {theirs}"
+    source = inspect.getsource(StylesCache.render)
+    assert "self.render_line" in source, UPGRADE + "render no longer goes through render_line"
+
+
+def test_widgets_keep_their_styles_cache_where_we_replace_it() -> None:
+    widget = Widget()
+    assert isinstance(widget._styles_cache, StylesCache), UPGRADE + "Widget._styles_cache moved"
+    cache = tp.use_row_styles_cache(widget)
+    assert widget._styles_cache is cache
+    assert "self._styles_cache.render_widget(" in inspect.getsource(Widget), (
+        UPGRADE + "a widget no longer paints through _styles_cache"
+    )
+
+
+def test_scroll_update_input_on_key_and_app_driver_are_there() -> None:
+    assert _params(ScrollView._scroll_update) == ["self", "virtual_size"], (
+        UPGRADE + f"ScrollView._scroll_update is now {_params(ScrollView._scroll_update)}"
+    )
+    assert inspect.iscoroutinefunction(Input._on_key), UPGRADE + "Input._on_key is not async"
+    assert _params(Input._on_key) == ["self", "event"], UPGRADE + "Input._on_key changed"
+    assert "_driver" in inspect.getsource(App.__init__), UPGRADE + "App._driver is gone"
+
+
+def _papers(n: int) -> list[Paper]:
+    return [Paper(f"2508.{i:05d}", f"Paper number {i}", dates=["2025-08-20"]) for i in range(n)]
+
+
+class _ListApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield PaperList(lambda _pid: PaperState(), id="papers")
+        yield tp.KeyFirstInput(id="box")
+        yield AbstractPane(id="abstract")
+
+
+async def test_a_one_row_scroll_styles_only_the_row_that_came_into_view() -> None:
+    app = _ListApp()
+    async with app.run_test(size=(60, 30)) as pilot:
+        plist = app.query_one(PaperList)
+        plist.set_papers(_papers(200))
+        await pilot.pause()
+        cache = plist._styles_cache
+        assert isinstance(cache, tp.RowStylesCache)
+        shown = len(cache.rows)
+        assert shown >= 5, UPGRADE + "the list's rows no longer reach RowStylesCache"
+        first = [s.text for s in tp.screen_strips(app.screen)]
+        assert any("Paper number 0" in line for line in first)
+        plist.scroll_to(y=1, animate=False, immediate=True)
+        await pilot.pause()
+        assert len(cache.rows) == shown + 1, "a one-row scroll styled more than one row"
+        after = [s.text for s in tp.screen_strips(app.screen)]
+        assert not any("Paper number 0 " in line for line in after)
+        assert any("Paper number 1 " in line for line in after)
+
+
+async def test_the_abstract_panes_scrollbar_follows_a_long_text() -> None:
+    app = _ListApp()
+    async with app.run_test(size=(60, 30)) as pilot:
+        pane = app.query_one(AbstractPane)
+        long = Paper("2508.00001", "Long", abstract="\n\n".join(f"Part {i}." for i in range(80)))
+        pane.show(long, PaperState())
+        await pilot.pause()
+        height = pane.virtual_size.height
+        assert height > pane.size.height and pane.max_scroll_y > 0
+        bar = pane.vertical_scrollbar
+        assert bar.window_virtual_size == height, UPGRADE + "_scroll_update left the bar behind"
+        tp.scroll_update(pane, Size(0, 3))
+        assert bar.window_virtual_size == 3, UPGRADE + "_scroll_update no longer sizes the bar"
+
+
+async def test_key_first_sees_each_key_before_the_input_does() -> None:
+    seen: list[str] = []
+
+    class Box(tp.KeyFirstInput):
+        async def key_first(self, event: events.Key) -> bool:
+            seen.append(event.key)
+            return event.key == "x"  # x is ours; every other key types
+
+    class BoxApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Box(id="box")
+
+    app = BoxApp()
+    async with app.run_test() as pilot:
+        await pilot.press("a", "x", "b")
+        assert seen == ["a", "x", "b"]
+        assert app.query_one(Box).value == "ab"
+
+
+async def test_write_to_terminal_needs_a_terminal() -> None:
+    app = _ListApp()
+    async with app.run_test():
+        assert app._driver is not None, UPGRADE + "App._driver is not set while running"
+        assert tp.write_to_terminal(app, "\x1b]52;c;eA==\x07") is False  # headless
+
+
+def _textual_private_names() -> set[str]:
+    """The private names (``_x``, not dunders) of the Textual classes the
+    reader builds on, on the classes and on fresh instances."""
+    from textual.command import Provider
+    from textual.message import Message
+    from textual.screen import ModalScreen, Screen
+    from textual.widgets import Footer, OptionList, Static
+
+    classes: list[type] = [App, Screen, ModalScreen, ScrollView, Input, OptionList, Static]
+    classes += [Footer, Widget, Provider, Message, StylesCache]
+    names = {n for cls in classes for n in dir(cls)}
+    for instance in (App(), Widget(), Input(), OptionList(), ScrollView(), Static()):
+        names.update(vars(instance))
+    return {n for n in names if n.startswith("_") and not n.startswith("__")}
+
+
+def test_no_ui_module_uses_or_shadows_a_textual_private_name() -> None:
+    """Reaching a Textual internal (``x._driver``) or defining one in a
+    subclass (``def _on_key``, ``self._styles_cache = ...``) happens in
+    textual_private.py only: elsewhere such a name would break, or silently
+    override Textual, on an upgrade."""
+    private = _textual_private_names()
+    assert {"_driver", "_styles_cache", "_scroll_update", "_on_key"} <= private
+    used = re.compile(r"\.(_[a-z]\w*)|\bdef (_[a-z]\w*)")
+    offenders = [
+        f"{path.relative_to(REPO)}:{n}: {name}"
+        for path in sorted((REPO / "reader" / "tui").rglob("*.py"))
+        if path.name != "textual_private.py"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        for match in used.finditer(line)
+        for name in match.groups()
+        if name in private
+    ]
+    assert offenders == []
+
+
+def test_no_other_module_reaches_a_private_textual_api() -> None:
+    """The fence holds: Textual's private names appear in textual_private.py only."""
+    private = re.compile(
+        r"from textual\._|import textual\._|\._styles_cache\b|\._scroll_update\b"
+        r"|\._on_key\b|\._driver\b|\._compositor\b"
+    )
+    offenders = [
+        f"{path.relative_to(REPO)}:{n}: {line.strip()}"
+        for path in sorted((REPO / "reader").rglob("*.py"))
+        if path.name != "textual_private.py"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if private.search(line)
+    ]
+    assert offenders == []
