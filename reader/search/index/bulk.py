@@ -14,105 +14,124 @@ from whoosh import index as windex
 from reader.model import Paper
 from reader.search import whoosh_private
 from reader.search.analysis import INDEX_FIELD
-from reader.search.index.fast import _write_fast, fast_name
-from reader.search.index.schema import make_codec, paper_postings
+from reader.search.index.fast import fast_name, write_fast
+from reader.search.index.schema import make_bulk_codec, make_codec, paper_terms
 
 Progress = Callable[[int, int], None]
 Cancelled = Callable[[], bool]
 
 
-class _TermPostings:
-    """The postings of one term in a segment being built (compact arrays)."""
-
-    __slots__ = ("docs", "weights", "freqs", "ends", "values")
-
-    def __init__(self) -> None:
-        self.docs = array("I")
-        self.freqs = array("I")
-        self.weights = array("f")
-        self.ends = array("I")
-        self.values = bytearray()
-
-
 def write_segment(ix: Any, papers: list[Paper], tick: Callable[[int], None] | None = None) -> Any:
     """Write ``papers`` as one new segment of ``ix`` (not yet in its TOC) and
     return the segment. Skips Whoosh's posting pool (a sort of every posting
-    through temporary files) and its per-posting checks: postings are grouped
-    by term in memory and written block by block."""
-    from whoosh.util.numeric import byte_to_length, length_to_byte
+    through temporary files) and its per-posting checks: every posting of the
+    segment goes into flat arrays, grouped by term with numpy. The text
+    postings and their positions are written once, to the fast postings file
+    (Whoosh reads them there through :class:`~reader.search.index.codec.FastCodec`);
+    Whoosh's files get the term dictionary, the ids and the field lengths."""
+    import numpy as np
+    from whoosh.util.numeric import length_to_byte
     from whoosh.writing import SegmentWriter
 
-    w = SegmentWriter(ix, _lk=False, codec=make_codec(), compound=False)
+    w = SegmentWriter(ix, _lk=False, codec=make_bulk_codec(), compound=False)
     try:
         schema = w.schema
         id_field = schema["id"]
         text_field = schema[INDEX_FIELD]
         pdw = w.perdocwriter
-        terms: dict[str, _TermPostings] = {}
+        term_of: dict[str, int] = {}
+        p_term = array("I")
+        p_count = array("I")  # postings of each document
+        p_weight = array("f")
+        p_freq = array("I")
+        positions = array("I")
         lengths = array("I")
         for docnum, paper in enumerate(papers):
-            posts, length = paper_postings(paper)
+            poses, weights, length = paper_terms(paper)
             pdw.start_doc(docnum)
             pdw.add_field("id", id_field, paper.id, 0)
             pdw.add_field(INDEX_FIELD, text_field, None, length)
             pdw.finish_doc()
             lengths.append(length)
-            for term, freq, weight, value in posts:
-                tp = terms.get(term)
-                if tp is None:
-                    tp = terms[term] = _TermPostings()
-                tp.docs.append(docnum)
-                tp.weights.append(weight)
-                tp.freqs.append(freq)
-                tp.values += value
-                tp.ends.append(len(tp.values))
+            p_count.append(len(poses))
+            for term, plist in poses.items():
+                t = term_of.get(term)
+                if t is None:
+                    t = term_of[term] = len(term_of)
+                p_term.append(t)
+                p_freq.append(len(plist))
+                positions.extend(plist)
+            p_weight.extend(weights.values())
             if tick is not None and docnum % 500 == 499:
                 tick(500)
         w.docnum = len(papers)
         pdw.close()
 
         fw = w.fieldwriter
-        # id: one posting per paper, no values
+        # id: one posting per paper, no values, inlined in the term dictionary
         fw.start_field("id", id_field)
-        for docnum, paper in sorted(enumerate(papers), key=lambda dp: dp[1].id.encode("utf-8")):
-            fw.start_term(paper.id.encode("utf-8"))
-            fw.add(docnum, 1.0, b"", None)
-            fw.finish_term()
+        by_id = sorted((p.id.encode("utf-8"), d) for d, p in enumerate(papers))
+        whoosh_private.write_inlined_ids(fw, [b for b, _ in by_id], [d for _, d in by_id])
+        del by_id
         fw.finish_field()
+
+        # text: the postings grouped by term (terms in Whoosh's byte order,
+        # which is code point order), documents ascending within a term
+        terms = sorted(term_of)
+        rank = np.empty(len(terms), np.int64)
+        rank[np.fromiter((term_of[t] for t in terms), np.int64, len(terms))] = np.arange(len(terms))
+        del term_of
+        key = rank[np.frombuffer(p_term, np.uint32)]
+        del p_term
+        order = np.argsort(key, kind="stable")
+        counts = np.frombuffer(p_count, np.uint32)
+        docs = np.repeat(np.arange(len(papers), dtype=np.int64), counts)[order]
+        weights_a = np.frombuffer(p_weight, np.float32)[order]
+        freqs0 = np.frombuffer(p_freq, np.uint32).astype(np.int64)
+        pstart0 = np.cumsum(freqs0) - freqs0
+        freqs = freqs0[order]
+        del freqs0
+        starts = np.zeros(len(terms) + 1, np.int64)
+        np.cumsum(np.bincount(key, minlength=len(terms)), out=starts[1:])
+        del key
+        npos = int(freqs.sum())
+        new_start = np.cumsum(freqs) - freqs
+        gather = np.repeat(pstart0[order] - new_start, freqs) + np.arange(npos, dtype=np.int64)
+        del pstart0, new_start, order
+        pos_a = np.frombuffer(positions, np.uint32)[gather]
+        del gather
+
         fw.start_field(INDEX_FIELD, text_field)
-        fast_terms: list[str] = []
-        fast_starts = array("Q", [0])
-        fast_docs = array("I")
-        fast_weights = array("f")
-        fast_freqs = array("I")
-        fast_values = bytearray()
-        for btext, tp in sorted((t.encode("utf-8"), tp) for t, tp in terms.items()):
-            fast_terms.append(btext.decode("utf-8"))
-            fast_docs += tp.docs
-            fast_weights += tp.weights
-            fast_freqs += tp.freqs
-            fast_values += tp.values
-            fast_starts.append(len(fast_docs))
-            whoosh_private.write_term_blocks(
-                fw, btext, tp.docs, tp.weights, tp.ends, tp.values, lengths
+        if len(terms):
+            firsts = starts[:-1]
+            doc_lengths = np.frombuffer(lengths, np.uint32)[docs]
+            whoosh_private.write_term_infos(
+                fw,
+                [t.encode("utf-8") for t in terms],
+                np.add.reduceat(weights_a.astype(np.float64), firsts),
+                np.diff(starts),
+                np.minimum.reduceat(doc_lengths, firsts),
+                np.maximum.reduceat(doc_lengths, firsts),
+                np.maximum.reduceat(weights_a, firsts),
+                docs[firsts],
+                docs[starts[1:] - 1],
             )
-            del tp
+            del doc_lengths
         fw.finish_field()
-        terms.clear()
         fw.close()
         whoosh_private.finish_segment(w)
         segment = w.get_segment()
-        quantized = array("f", (byte_to_length(length_to_byte(n)) for n in lengths))
-        _write_fast(
+        length_bytes = np.array([length_to_byte(n) for n in lengths], np.uint8)
+        write_fast(
             Path(ix.storage.folder) / fast_name(segment.segment_id()),
-            fast_terms,
-            fast_starts,
-            fast_docs,
-            fast_weights,
-            quantized,
+            terms,
+            starts,
+            docs,
+            weights_a,
+            freqs,
+            pos_a,
+            length_bytes,
             [p.id for p in papers],
-            fast_freqs,
-            fast_values,
         )
         return segment
     except BaseException:

@@ -12,7 +12,9 @@ from typing import Any
 #: Bump when the schema, the analyzer or the sidecar changes: older indexes are rebuilt.
 #: 5: text indexed as shown (LaTeX rendered), Greek letters and scripts as words.
 #: 6: fast postings hold positions (phrases and fields answered with numpy).
-INDEX_VERSION = 6
+#: 7: text postings stored once, compactly, in the fast postings (Whoosh reads
+#:    them there): no positions in a bulk segment's .pst.
+INDEX_VERSION = 7
 STAMP_NAME = "digest-reader-index.json"
 SIDECAR_NAME = "hashes.json"
 STAMP_FORMAT = "digest-reader-index"
