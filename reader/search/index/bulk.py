@@ -4,6 +4,7 @@ processes for big libraries, then committed together."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 from array import array
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,9 +14,9 @@ from whoosh import index as windex
 
 from reader.model import Paper
 from reader.search import whoosh_private
-from reader.search.analysis import INDEX_FIELD
+from reader.search.analysis import FIELD_BOOSTS, FIELD_SPANS, INDEX_FIELD, SPAN_WIDTH
 from reader.search.index.fast import fast_name, write_fast
-from reader.search.index.schema import make_bulk_codec, make_codec, paper_terms
+from reader.search.index.schema import make_bulk_codec, make_codec, paper_fields
 
 Progress = Callable[[int, int], None]
 Cancelled = Callable[[], bool]
@@ -39,29 +40,27 @@ def write_segment(ix: Any, papers: list[Paper], tick: Callable[[int], None] | No
         id_field = schema["id"]
         text_field = schema[INDEX_FIELD]
         pdw = w.perdocwriter
+        # Every word occurrence of the segment, in document then position
+        # order: its term (the number of the term's first occurrence) and its
+        # position. Filled by C loops (map, range), no Python per word.
         term_of: dict[str, int] = {}
-        p_term = array("I")
-        p_count = array("I")  # postings of each document
-        p_weight = array("f")
-        p_freq = array("I")
-        positions = array("I")
+        numbering = term_of.setdefault
+        first_seen = itertools.count()
+        occ_term = array("I")
+        occ_pos = array("I")
         lengths = array("I")
         for docnum, paper in enumerate(papers):
-            poses, weights, length = paper_terms(paper)
+            length = 0
+            for name, words in paper_fields(paper):
+                occ_term.extend(map(numbering, words, first_seen))
+                base = FIELD_SPANS[name][0]
+                occ_pos.extend(range(base, base + len(words)))
+                length += len(words)
             pdw.start_doc(docnum)
             pdw.add_field("id", id_field, paper.id, 0)
             pdw.add_field(INDEX_FIELD, text_field, None, length)
             pdw.finish_doc()
             lengths.append(length)
-            p_count.append(len(poses))
-            for term, plist in poses.items():
-                t = term_of.get(term)
-                if t is None:
-                    t = term_of[term] = len(term_of)
-                p_term.append(t)
-                p_freq.append(len(plist))
-                positions.extend(plist)
-            p_weight.extend(weights.values())
             if tick is not None and docnum % 500 == 499:
                 tick(500)
         w.docnum = len(papers)
@@ -75,31 +74,41 @@ def write_segment(ix: Any, papers: list[Paper], tick: Callable[[int], None] | No
         del by_id
         fw.finish_field()
 
-        # text: the postings grouped by term (terms in Whoosh's byte order,
-        # which is code point order), documents ascending within a term
+        # text: the occurrences sorted by term (terms in Whoosh's byte order,
+        # which is code point order; a stable sort keeps documents and
+        # positions ascending), then one posting per (term, document)
         terms = sorted(term_of)
-        rank = np.empty(len(terms), np.int64)
-        rank[np.fromiter((term_of[t] for t in terms), np.int64, len(terms))] = np.arange(len(terms))
+        nocc = len(occ_term)
+        rank = np.zeros(max(1, nocc), np.int32)
+        rank[np.fromiter((term_of[t] for t in terms), np.int64, len(terms))] = np.arange(
+            len(terms), dtype=np.int32
+        )
         del term_of
-        key = rank[np.frombuffer(p_term, np.uint32)]
-        del p_term
+        key = rank[np.frombuffer(occ_term, np.uint32)] if nocc else np.zeros(0, np.int32)
+        del rank, occ_term
         order = np.argsort(key, kind="stable")
-        counts = np.frombuffer(p_count, np.uint32)
-        docs = np.repeat(np.arange(len(papers), dtype=np.int64), counts)[order]
-        weights_a = np.frombuffer(p_weight, np.float32)[order]
-        freqs0 = np.frombuffer(p_freq, np.uint32).astype(np.int64)
-        pstart0 = np.cumsum(freqs0) - freqs0
-        freqs = freqs0[order]
-        del freqs0
+        key = key[order]
+        occ_doc = np.repeat(np.arange(len(papers), dtype=np.int32), _per_doc(lengths))[order]
+        pos_a = np.frombuffer(occ_pos, np.uint32)[order]
+        del order, occ_pos
+        change = np.ones(nocc, bool)
+        if nocc:
+            change[1:] = (key[1:] != key[:-1]) | (occ_doc[1:] != occ_doc[:-1])
+        firsts_occ = np.flatnonzero(change)
+        del change
+        freqs = np.diff(np.append(firsts_occ, nocc))
+        docs = occ_doc[firsts_occ]
+        boosts = np.array([FIELD_BOOSTS[f] for f in _SPAN_ORDER], np.float64)
+        field_of = np.minimum(pos_a >> _FIELD_SHIFT, len(boosts) - 1)
+        weights_a = (
+            np.add.reduceat(boosts[field_of], firsts_occ).astype(np.float32)
+            if nocc
+            else np.zeros(0, np.float32)
+        )
+        del field_of, occ_doc
         starts = np.zeros(len(terms) + 1, np.int64)
-        np.cumsum(np.bincount(key, minlength=len(terms)), out=starts[1:])
-        del key
-        npos = int(freqs.sum())
-        new_start = np.cumsum(freqs) - freqs
-        gather = np.repeat(pstart0[order] - new_start, freqs) + np.arange(npos, dtype=np.int64)
-        del pstart0, new_start, order
-        pos_a = np.frombuffer(positions, np.uint32)[gather]
-        del gather
+        np.cumsum(np.bincount(key[firsts_occ], minlength=len(terms)), out=starts[1:])
+        del key, firsts_occ
 
         fw.start_field(INDEX_FIELD, text_field)
         if len(terms):
@@ -138,6 +147,18 @@ def write_segment(ix: Any, papers: list[Paper], tick: Callable[[int], None] | No
         with contextlib.suppress(Exception):
             whoosh_private.abandon_segment(w)
         raise
+
+
+#: The fields in the order of their position ranges, and the shift that gives
+#: the field of a position.
+_SPAN_ORDER = sorted(FIELD_SPANS, key=lambda f: FIELD_SPANS[f][0])
+_FIELD_SHIFT = SPAN_WIDTH.bit_length() - 1
+
+
+def _per_doc(lengths: array[int]) -> Any:
+    import numpy as np
+
+    return np.frombuffer(lengths, np.uint32).astype(np.int64)
 
 
 def _commit_segments(ix: Any, segments: list[Any]) -> None:

@@ -69,16 +69,9 @@ def _encode_positions(poslist: list[int]) -> bytes:
     return count + deltas.tobytes()
 
 
-def paper_terms(paper: Paper) -> tuple[dict[str, list[int]], dict[str, float], int]:
-    """The words of ``paper`` in the one indexed field: each word's positions,
-    its weight, and the field's length.
-
-    Each field's words sit at positions in its range (:data:`FIELD_SPANS`);
-    a word's weight is its frequency in each field times the field's boost
-    (BM25F: weighted frequencies summed before saturation)."""
-    poses: dict[str, list[int]] = {}
-    weights: dict[str, float] = {}
-    length = 0
+def paper_fields(paper: Paper) -> Iterator[tuple[str, list[str]]]:
+    """Each non-empty field of ``paper`` and its index terms, in order (at
+    most what fits the field's position range, :data:`FIELD_SPANS`)."""
     for name, text in (
         ("title", paper.title),
         ("authors", " ; ".join(paper.authors)),
@@ -90,6 +83,20 @@ def paper_terms(paper: Paper) -> tuple[dict[str, list[int]], dict[str, float], i
         words = analyze(text)
         if len(words) >= SPAN_WIDTH:
             words = words[: SPAN_WIDTH - 1]
+        yield name, words
+
+
+def paper_terms(paper: Paper) -> tuple[dict[str, list[int]], dict[str, float], int]:
+    """The words of ``paper`` in the one indexed field: each word's positions,
+    its weight, and the field's length.
+
+    Each field's words sit at positions in its range (:data:`FIELD_SPANS`);
+    a word's weight is its frequency in each field times the field's boost
+    (BM25F: weighted frequencies summed before saturation)."""
+    poses: dict[str, list[int]] = {}
+    weights: dict[str, float] = {}
+    length = 0
+    for name, words in paper_fields(paper):
         length += len(words)
         base = FIELD_SPANS[name][0]
         boost = FIELD_BOOSTS[name]
