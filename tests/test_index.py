@@ -790,3 +790,68 @@ def test_fast_postings_round_trip_every_item_type(tmp_path: Path) -> None:
         d, w, word, ps, pos = fp.slice_at(1, 3)
         assert d.tolist() == np.concatenate(docs_l[1:]).tolist() and word.tolist()[39:41] == [0, 1]
         assert pos.tolist() == positions[int(f_l[0].sum()) :].tolist()
+
+
+def test_whoosh_reads_a_full_build_as_it_reads_its_own_segments(tmp_path: Path) -> None:
+    """A full build's segment, read by Whoosh through our codec (its words,
+    statistics and postings from the fast file), shows Whoosh what a segment
+    of the same papers written by Whoosh's own writer shows: the same word
+    list, document frequencies, term infos, postings with their positions,
+    ``prefix*`` and ``word~`` expansions."""
+    from whoosh import index as windex
+
+    from reader.search.analysis import INDEX_FIELD
+    from reader.search.index.schema import doc_fields, make_codec, make_schema
+
+    papers = _vocab_papers(150, seed=9)
+    papers["2502.99999"] = paper("2502.99999", "Graph graph graph", "graph " * 300)
+    ours = SearchIndex(tmp_path / "ours")
+    ours.rebuild(papers)
+    gen = next(p for p in (tmp_path / "ours").iterdir() if p.name.startswith("ix-"))
+    theirs_dir = tmp_path / "theirs"
+    theirs_dir.mkdir()
+    wix = windex.create_in(str(theirs_dir), make_schema())
+    w = wix.writer(codec=make_codec())
+    for p in papers.values():
+        w.add_document(**doc_fields(p))
+    w.commit()
+    a = windex.open_dir(str(gen), schema=None).reader()
+    b = wix.reader()
+    words = list(a.lexicon(INDEX_FIELD))
+    assert words == list(b.lexicon(INDEX_FIELD)) and len(words) > 50
+    assert list(a.expand_prefix(INDEX_FIELD, "gra")) == list(b.expand_prefix(INDEX_FIELD, "gra"))
+    for text in ("graph", "modle", "term1"):
+        assert sorted(a.terms_within(INDEX_FIELD, text, 1, prefix=1)) == sorted(
+            b.terms_within(INDEX_FIELD, text, 1, prefix=1)
+        )
+    assert ("text", b"nothing") not in a and ("text", b"graph") in a
+    assert a.doc_frequency(INDEX_FIELD, "nothing") == 0
+    for word in words:
+        ta, tb = a.term_info(INDEX_FIELD, word), b.term_info(INDEX_FIELD, word)
+        assert (ta.doc_frequency(), ta.max_weight(), ta.min_length(), ta.max_length(),
+                ta.min_id(), ta.max_id()) == (tb.doc_frequency(), tb.max_weight(),
+                tb.min_length(), tb.max_length(), tb.min_id(), tb.max_id()), word  # fmt: skip
+        assert a.frequency(INDEX_FIELD, word) == pytest.approx(b.frequency(INDEX_FIELD, word))
+        ma, mb = a.postings(INDEX_FIELD, word), b.postings(INDEX_FIELD, word)
+        got_a, got_b = [], []
+        while ma.is_active():
+            got_a.append((ma.id(), ma.weight(), ma.value()))
+            ma.next()
+        while mb.is_active():
+            got_b.append((mb.id(), mb.weight(), mb.value()))
+            mb.next()
+        assert got_a == got_b, word
+    # Whoosh's collector (block quality, skipping) and its phrase matcher alike
+    from whoosh import query as wq
+    from whoosh.searching import Searcher as WSearcher
+
+    for q in (wq.Or([wq.Term(INDEX_FIELD, "graph"), wq.Term(INDEX_FIELD, "model")]),
+              wq.And([wq.Term(INDEX_FIELD, "agent"), wq.Term(INDEX_FIELD, "term3")]),
+              wq.Phrase(INDEX_FIELD, ["large", "language"]), wq.Prefix(INDEX_FIELD, "term")):  # fmt: skip
+        for limit in (3, None):
+            ra = [(d, round(s, 5)) for s, d in WSearcher(a).search(q, limit=limit).top_n]
+            rb = [(d, round(s, 5)) for s, d in WSearcher(b).search(q, limit=limit).top_n]
+            assert ra == rb and ra, q
+    a.close()
+    b.close()
+    ours.close()

@@ -1,7 +1,7 @@
 """Every use of a private name of Whoosh, in one place.
 
 Pinned: ``whoosh-reloaded==2.7.5`` (pyproject.toml). These reach under
-Whoosh's public API for speed (writing a segment's posting blocks directly,
+Whoosh's public API for speed (writing a segment's term dictionary directly,
 span checks inside a field's position range, reading the table of contents
 without opening a new index) or to make ``word~`` mean what
 :func:`reader.search.analysis.within_edits` says. An upgrade of Whoosh must be
@@ -44,45 +44,6 @@ USED: dict[str, tuple[str, ...]] = {
 
 
 # ---------------------------------------------------------------- writing
-
-
-def write_term_infos(
-    fw: Any,
-    terms: list[bytes],
-    weight: Any,
-    df: Any,
-    minlength: Any,
-    maxlength: Any,
-    maxweight: Any,
-    minid: Any,
-    maxid: Any,
-) -> None:
-    """The term dictionary of the field ``fw`` (a W3 field writer) is
-    writing, without postings in ``.pst``: term ``i``'s info (its statistics,
-    as Whoosh's postings writer would have gathered them) points at ``i``, the
-    term's index in the segment's fast postings file
-    (:class:`reader.search.index.codec.FastTermsReader` reads it back)."""
-    from whoosh.codec.whoosh3 import W3TermInfo
-    from whoosh.system import pack_ushort
-
-    prefix = pack_ushort(fw._fieldid)
-    add = fw._tindex.add
-    for i, (btext, w, n, lo, hi, mw, first, last) in enumerate(
-        zip(
-            terms,
-            weight.tolist(),
-            df.tolist(),
-            minlength.tolist(),
-            maxlength.tolist(),
-            maxweight.tolist(),
-            minid.tolist(),
-            maxid.tolist(),
-            strict=True,
-        )
-    ):
-        ti = W3TermInfo(w, n, lo, hi, mw, first, last)
-        ti.set_extent(i, 0)
-        add(prefix + btext, ti.to_bytes())
 
 
 def write_inlined_ids(fw: Any, ids: list[bytes], docnums: list[int]) -> None:

@@ -110,22 +110,8 @@ def write_segment(ix: Any, papers: list[Paper], tick: Callable[[int], None] | No
         np.cumsum(np.bincount(key[firsts_occ], minlength=len(terms)), out=starts[1:])
         del key, firsts_occ
 
+        # the text field's words and postings are in the fast file only
         fw.start_field(INDEX_FIELD, text_field)
-        if len(terms):
-            firsts = starts[:-1]
-            doc_lengths = np.frombuffer(lengths, np.uint32)[docs]
-            whoosh_private.write_term_infos(
-                fw,
-                [t.encode("utf-8") for t in terms],
-                np.add.reduceat(weights_a.astype(np.float64), firsts),
-                np.diff(starts),
-                np.minimum.reduceat(doc_lengths, firsts),
-                np.maximum.reduceat(doc_lengths, firsts),
-                np.maximum.reduceat(weights_a, firsts),
-                docs[firsts],
-                docs[starts[1:] - 1],
-            )
-            del doc_lengths
         fw.finish_field()
         fw.close()
         whoosh_private.finish_segment(w)

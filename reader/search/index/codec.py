@@ -1,9 +1,17 @@
-"""Whoosh's codec for a segment of the full build: its term dictionary
-(``.trm``) is Whoosh's own, but the text field's postings and positions live
-only in the segment's fast postings file (:mod:`reader.search.index.fast`),
-which Whoosh then reads through :class:`FastLeafMatcher`. Each posting is
-stored once: the numpy scorer and Whoosh's matchers (``more_like``, counts of
-a ``whoosh.query``, merges of segments by a later sync) read the same bytes.
+"""Whoosh's codec for a segment of the full build: the text field's words,
+postings and positions live only in the segment's fast postings file
+(:mod:`reader.search.index.fast`), which Whoosh reads through
+:class:`FastTermsReader` (its word list, each word's statistics: ``prefix*``
+and ``word~`` expand over it) and :class:`FastLeafMatcher` (its postings).
+Whoosh's own files keep the ids (``.trm``, inlined), stored ids and field
+lengths. Each word and posting is stored once: the numpy scorer and Whoosh's
+matchers (``more_like``, counts of a ``whoosh.query``, merges of segments by
+a later sync) read the same bytes.
+
+Only public names of Whoosh are used here (the pinned ``whoosh-reloaded``'s
+W3 codec classes, subclassed); ``tests/test_index.py`` checks that Whoosh
+reads a full build as it reads a segment its own writer wrote
+(``test_whoosh_reads_a_full_build_as_it_reads_its_own_segments``).
 
 The class names here are part of the index on disk (Whoosh pickles each
 segment with its codec in the table of contents): renaming one is a change of
@@ -12,13 +20,16 @@ segment with its codec in the table of contents): renaming one is a change of
 
 from __future__ import annotations
 
+import bisect
 from array import array
 from pathlib import Path
 from typing import Any
 
-from whoosh.codec.whoosh3 import W3Codec, W3TermsReader
+from whoosh.codec.whoosh3 import W3Codec, W3TermInfo, W3TermsReader
 from whoosh.matching import LeafMatcher, ReadTooFar
+from whoosh.reading import TermNotFound
 from whoosh.system import pack_uint
+from whoosh.util.numeric import byte_to_length
 
 from reader.search.analysis import INDEX_FIELD
 from reader.search.index.fast import FastPostings, fast_name, open_fast
@@ -43,19 +54,148 @@ class FastCodec(W3Codec):  # type: ignore[misc]
 
 
 class FastTermsReader(W3TermsReader):  # type: ignore[misc]
-    """Whoosh's term dictionary; a text term's term info points at its index
-    in the fast postings file instead of an extent of ``.pst``."""
+    """Whoosh's term dictionary (``.trm``) for the other fields; the text
+    field's words, their statistics and postings from the fast postings file
+    (its sorted word list: no second copy of it in ``.trm``)."""
 
     def __init__(self, codec: Any, dbfile: Any, length: int, postfile: Any, fp: FastPostings):
         super().__init__(codec, dbfile, length, postfile)
         self.fast = fp
 
+    def _index(self, tbytes: bytes) -> int | None:
+        return self.fast.term_index(tbytes.decode("utf-8"))
+
+    def __contains__(self, term: Any) -> bool:
+        fieldname, tbytes = term
+        if fieldname != INDEX_FIELD:
+            return bool(super().__contains__(term))
+        return self._index(tbytes) is not None
+
+    def indexed_field_names(self) -> Any:
+        return [*super().indexed_field_names(), INDEX_FIELD]
+
+    def cursor(self, fieldname: str, fieldobj: Any) -> Any:
+        if fieldname != INDEX_FIELD:
+            return super().cursor(fieldname, fieldobj)
+        return FastFieldCursor(self.fast)
+
+    def _text_terms(self, start: int = 0) -> Any:
+        terms = self.fast.terms
+        return ((INDEX_FIELD, terms[i].encode("utf-8")) for i in range(start, len(terms)))
+
+    def terms(self) -> Any:
+        yield from super().terms()
+        yield from self._text_terms()
+
+    def terms_from(self, fieldname: str, prefix: bytes) -> Any:
+        if fieldname != INDEX_FIELD:
+            yield from super().terms_from(fieldname, prefix)
+            return
+        yield from self._text_terms(bisect.bisect_left(self.fast.terms, prefix.decode("utf-8")))
+
+    def items(self) -> Any:
+        yield from super().items()
+        for i, key in enumerate(self._text_terms()):
+            yield key, term_info_at(self.fast, i)
+
+    def items_from(self, fieldname: str, prefix: bytes) -> Any:
+        if fieldname != INDEX_FIELD:
+            yield from super().items_from(fieldname, prefix)
+            return
+        start = bisect.bisect_left(self.fast.terms, prefix.decode("utf-8"))
+        for i, key in enumerate(self._text_terms(start), start):
+            yield key, term_info_at(self.fast, i)
+
+    def term_info(self, fieldname: str, tbytes: bytes) -> Any:
+        if fieldname != INDEX_FIELD:
+            return super().term_info(fieldname, tbytes)
+        i = self._index(tbytes)
+        if i is None:
+            raise TermNotFound(f"No term {fieldname}:{tbytes!r}")
+        return term_info_at(self.fast, i)
+
+    def frequency(self, fieldname: str, tbytes: bytes) -> float:
+        if fieldname != INDEX_FIELD:
+            return float(super().frequency(fieldname, tbytes))
+        i = self._index(tbytes)
+        if i is None:
+            raise KeyError(tbytes)
+        a, b, _ = self.fast.term_span(i)
+        return float(self.fast.weights_at(a, b).sum(dtype="float64"))
+
+    def doc_frequency(self, fieldname: str, tbytes: bytes) -> int:
+        if fieldname != INDEX_FIELD:
+            return int(super().doc_frequency(fieldname, tbytes))
+        i = self._index(tbytes)
+        if i is None:
+            raise KeyError(tbytes)
+        a, b, _ = self.fast.term_span(i)
+        return b - a
+
     def matcher(self, fieldname: str, tbytes: bytes, format_: Any, scorer: Any = None) -> Any:
         if fieldname != INDEX_FIELD:
             return super().matcher(fieldname, tbytes, format_, scorer)
-        terminfo = self.term_info(fieldname, tbytes)
-        index, _ = terminfo.extent()
-        return FastLeafMatcher(self.fast, int(index), format_, (fieldname, tbytes), scorer)
+        i = self._index(tbytes)
+        if i is None:
+            raise TermNotFound(f"No term {fieldname}:{tbytes!r}")
+        return FastLeafMatcher(self.fast, i, format_, (fieldname, tbytes), scorer)
+
+
+def term_info_at(fp: FastPostings, i: int) -> Any:
+    """Whoosh's term info of the ``i``-th word of ``fp``: what its postings
+    writer would have gathered (total weight, documents, shortest and longest
+    document, highest weight, first and last document)."""
+    a, b, _ = fp.term_span(i)
+    docs = fp.docs_at(a, b)
+    weights = fp.weights_at(a, b)
+    lens = fp.length_bytes[docs]
+    return W3TermInfo(
+        float(weights.sum(dtype="float64")),
+        b - a,
+        byte_to_length(int(lens.min())),
+        byte_to_length(int(lens.max())),
+        float(weights.max()),
+        int(docs[0]),
+        int(docs[-1]),
+    )
+
+
+class FastFieldCursor:
+    """A cursor over the text field's sorted words (as Whoosh's automata walk
+    a field: ``first``, ``find``, ``next``, ``text``, ``term_info``)."""
+
+    def __init__(self, fp: FastPostings) -> None:
+        self.fp = fp
+        self._cur: int | None = None
+        self._next = 0
+        self.next()
+
+    def first(self) -> str | None:
+        self._next = 0
+        return self.next()
+
+    def find(self, term: str | bytes) -> str | None:
+        if isinstance(term, bytes):
+            term = term.decode("utf-8")
+        self._next = bisect.bisect_left(self.fp.terms, term)
+        return self.next()
+
+    def next(self) -> str | None:
+        if self._next < len(self.fp.terms):
+            self._cur = self._next
+            self._next += 1
+            return self.fp.terms[self._cur]
+        self._cur = None
+        return None
+
+    def text(self) -> str | None:
+        return None if self._cur is None else self.fp.terms[self._cur]
+
+    def term_info(self) -> Any:
+        return None if self._cur is None else term_info_at(self.fp, self._cur)
+
+    def is_valid(self) -> bool:
+        return self._cur is not None
 
 
 def encode_value(positions: Any) -> bytes:
@@ -86,6 +226,9 @@ class FastLeafMatcher(LeafMatcher):  # type: ignore[misc]
 
     def __repr__(self) -> str:
         return f"FastLeafMatcher({self._term!r}, {self.is_active()})"
+
+    def term(self) -> Any:
+        return self._term
 
     def copy(self) -> FastLeafMatcher:
         m = FastLeafMatcher(self.fp, self._index, self.format, self._term, self.scorer)

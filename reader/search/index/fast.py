@@ -182,6 +182,8 @@ class FastPostings:
         self._positions = views[6]
         self._weight_unit = 1.0 if kinds[3].kind == "f" else WEIGHT_UNIT
         table = np.array([byte_to_length(b) for b in range(256)], np.float32)
+        #: Each document's length byte (Whoosh's quantised field length).
+        self.length_bytes = views[5]
         #: Each document's field length, quantised as Whoosh stores it.
         self.lengths = table[views[5]]
         self.terms = self._mm[off : off + nblob].decode("utf-8").split("\n") if nterms else []
