@@ -99,7 +99,7 @@ def write_segment(ix: Any, papers: list[Paper], tick: Callable[[int], None] | No
         freqs = np.diff(np.append(firsts_occ, nocc))
         docs = occ_doc[firsts_occ]
         boosts = np.array([FIELD_BOOSTS[f] for f in _SPAN_ORDER], np.float64)
-        field_of = np.minimum(pos_a >> _FIELD_SHIFT, len(boosts) - 1)
+        field_of = np.minimum(pos_a >> _FIELD_SHIFT, len(boosts) - 1).astype(np.uint8)
         weights_a = (
             np.add.reduceat(boosts[field_of], firsts_occ).astype(np.float32)
             if nocc

@@ -72,7 +72,8 @@ class FastTermsReader(W3TermsReader):  # type: ignore[misc]
         return self._index(tbytes) is not None
 
     def indexed_field_names(self) -> Any:
-        return [*super().indexed_field_names(), INDEX_FIELD]
+        names = list(super().indexed_field_names())
+        return names if INDEX_FIELD in names else [*names, INDEX_FIELD]
 
     def cursor(self, fieldname: str, fieldobj: Any) -> Any:
         if fieldname != INDEX_FIELD:
