@@ -421,11 +421,13 @@ def main() -> None:
         report = index.rebuild(base)
         build_s = time.perf_counter() - t
         assert not report.error, report.error
+        print(f"load average after the build: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
         con_path = work / "fts.db"
         t = time.perf_counter()
         con = fts_build(con_path, base)
         fts_build_s = time.perf_counter() - t
+        print(f"load average after FTS5's build: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         rows.append(
             (f"full build ({len(base)} papers)", f"{build_s:.1f} s", f"{fts_build_s:.1f} s",
              f"{build_s / fts_build_s:.1f}x", "<= 90 s")

@@ -651,3 +651,223 @@ def test_another_process_s_sync_is_seen_before_trusting_the_version(
     fresh = SearchIndex(tmp_path / "fresh")
     fresh.rebuild(lib.papers)
     assert _answers(app) == _answers(fresh)
+
+
+# ------------------------------------------------ each posting stored once, compactly
+
+
+def _vocab_papers(n: int, seed: int = 5) -> dict[str, Paper]:
+    import random
+
+    rng = random.Random(seed)
+    vocab = ["graph", "model", "language", "large", "robot", "policy", "diffusion", "agent",
+             "planning", "survey", "learning", "sparse", "vision", "attention"]  # fmt: skip
+    vocab += [f"term{i}" for i in range(40)]
+
+    def text(k: int) -> str:
+        return " ".join(rng.choice(vocab) for _ in range(k))
+
+    return {
+        f"2502.{i:05d}": Paper(id=f"2502.{i:05d}", title=text(6), abstract=text(80),
+                               authors=["Ann Lee", rng.choice(["Bo Wang", "Cy Graph"])],
+                               tags=[rng.choice(["cs.LG", "robots"])], dates=["2025-08-01"])
+        for i in range(n)
+    }  # fmt: skip
+
+
+def test_a_full_build_stores_each_posting_once(tmp_path: Path) -> None:
+    """The postings and positions of a full build are written once, to the
+    fast postings file: Whoosh's postings file of the segment is empty (it was
+    twice the fast file's size, positions and all), and the index folder is
+    small next to the text it indexes."""
+    papers = _vocab_papers(600)
+    index = SearchIndex(tmp_path / "ix")
+    assert index.rebuild(papers).added == 600
+    gen = next(p for p in (tmp_path / "ix").iterdir() if p.name.startswith("ix-"))
+    pst = sum(f.stat().st_size for f in gen.glob("*.pst"))
+    fast = sum(f.stat().st_size for f in gen.glob("fast-*.bin"))
+    assert fast > 0 and pst == 0
+    # about 8 bytes a posting in the fast file (it was 17, and 40 more in .pst)
+    postings = sum(len(set(analyze_paper(p))) for p in papers.values())
+    assert fast < 10 * postings
+    # every shape still answered, by the numpy scorer and by Whoosh's matchers alike
+    assert len(ids(index, '"large language"')) == len(_phrase_brute(papers, "large", "language"))
+    index.close()
+
+
+def analyze_paper(p: Paper) -> list[str]:
+    from reader.search.analysis import analyze
+
+    return [w for t in (p.title, " ; ".join(p.authors), " ; ".join(p.tags), p.abstract)
+            for w in analyze(t)]  # fmt: skip
+
+
+def _phrase_brute(papers: dict[str, Paper], a: str, b: str) -> set[str]:
+    from reader.search.analysis import analyze
+
+    out = set()
+    for pid, p in papers.items():
+        for t in (p.title, " ; ".join(p.authors), " ; ".join(p.tags), p.abstract):
+            words = analyze(t)
+            if any(x == a and y == b for x, y in zip(words, words[1:], strict=False)):
+                out.add(pid)
+    return out
+
+
+def test_segments_merged_by_whoosh_keep_every_position(tmp_path: Path) -> None:
+    """Whoosh reads a full build's postings from the fast file (through its
+    codec) when it merges that segment with one a sync wrote: the merged
+    segment (Whoosh's own format) answers every shape as before."""
+    from whoosh import index as windex
+
+    from reader.search.index.schema import make_codec
+
+    papers = _vocab_papers(300)
+    index = SearchIndex(tmp_path / "ix")
+    index.rebuild(dict(list(papers.items())[:200]))
+    index.sync(papers)  # a second segment, written by Whoosh's writer
+    queries = ['"large language"', '"graph model"~3', "title:graph", "ti:(graph OR robot)",
+               "au:wang", "abs:mod*", 'title:"language model"', "la*", "grapj~", "agent -survey",
+               "robots", "cy graph"]  # fmt: skip
+    before = {q: sorted(ids(index, q)) for q in queries}
+    assert [q for q, v in before.items() if not v] == []
+    gen = next(p for p in (tmp_path / "ix").iterdir() if p.name.startswith("ix-"))
+    ix = windex.open_dir(str(gen), schema=None)
+    w = ix.writer(codec=make_codec(), compound=False)
+    w.commit(optimize=True)  # one segment, in Whoosh's format, positions in .pst
+    ix.close()
+    # vouch for what that commit wrote, as our own sync does after a merge
+    from reader.search import whoosh_private
+    from reader.search.index import integrity
+    from reader.search.index.generations import SIDECAR_NAME
+
+    body, _ = integrity.read_sealed(gen / SIDECAR_NAME)
+    assert body is not None
+    body["files"] = {name: list(entry) for name, entry in integrity.listing(gen).items()}
+    body["generation"] = whoosh_private.latest_generation(str(gen))
+    (gen / SIDECAR_NAME).write_bytes(integrity.seal(body))
+    assert len(list(gen.glob("*.pst"))) == 1 and next(gen.glob("*.pst")).stat().st_size > 0
+    reopened = SearchIndex(tmp_path / "ix")
+    assert {q: sorted(ids(reopened, q)) for q in queries} == before
+    assert reopened.problem == ""
+    reopened.close()
+    index.close()
+
+
+def test_fast_postings_round_trip_every_item_type(tmp_path: Path) -> None:
+    """The fast postings file picks the narrowest item type for each array and
+    reads back what was written: document numbers past 65,535, weights that
+    are not half units or past 8 bits, positions past 16,384 words in a field."""
+    import numpy as np
+    from whoosh.util.numeric import byte_to_length
+
+    from reader.search.analysis import SPAN_WIDTH
+    from reader.search.index.fast import FastPostings, write_fast
+
+    rng = np.random.default_rng(3)
+    cases = [
+        (100, lambda n: rng.integers(1, 9, n) * 0.5, 300),  # narrow everything
+        (70_000, lambda n: rng.integers(1, 9, n) * 0.5, 300),  # docs need 32 bits
+        (100, lambda n: rng.integers(200, 900, n) * 0.5, 300),  # weights: 16 bits
+        (100, lambda n: rng.random(n) * 3, 300),  # weights: float
+        (100, lambda n: rng.integers(1, 9, n) * 0.5, 20_000),  # positions: 32 bits
+    ]
+    for ndocs, weights_of, field_len in cases:
+        terms = ["alpha", "beta", "gamma"]
+        docs_l, w_l, f_l, pos_l, starts = [], [], [], [], [0]
+        for _t in terms:
+            d = np.sort(rng.choice(ndocs, 40, replace=False))
+            docs_l.append(d)
+            w_l.append(weights_of(40))
+            f = rng.integers(1, 4, 40)
+            f_l.append(f)
+            for k in f:
+                field = int(rng.integers(0, 4))
+                pos_l.append(np.sort(rng.choice(field_len, k, replace=False)) + field * SPAN_WIDTH)
+            starts.append(starts[-1] + 40)
+        lb = rng.integers(0, 256, ndocs).astype(np.uint8)
+        path = tmp_path / f"fast-{ndocs}-{field_len}.bin"
+        weights = np.concatenate(w_l).astype(np.float32)
+        positions = np.concatenate(pos_l)
+        write_fast(path, terms, np.array(starts), np.concatenate(docs_l), weights,
+                   np.concatenate(f_l), positions, lb, [f"id{i}" for i in range(ndocs)])  # fmt: skip
+        fp = FastPostings(path)
+        assert fp.terms == terms and fp.ids() == [f"id{i}" for i in range(ndocs)]
+        assert fp.lengths[7] == np.float32(byte_to_length(int(lb[7])))
+        at = 0
+        for i in range(3):
+            d, w, ps, pos = fp.postings_at(i)
+            assert d.tolist() == docs_l[i].tolist()
+            assert w.tolist() == pytest.approx(w_l[i].astype(np.float32).tolist())
+            want = positions[at : at + int(f_l[i].sum())]
+            assert ps.tolist() == [0, *np.cumsum(f_l[i]).tolist()]
+            assert pos.tolist() == want.tolist()
+            at += int(f_l[i].sum())
+        d, w, word, ps, pos = fp.slice_at(1, 3)
+        assert d.tolist() == np.concatenate(docs_l[1:]).tolist() and word.tolist()[39:41] == [0, 1]
+        assert pos.tolist() == positions[int(f_l[0].sum()) :].tolist()
+
+
+def test_whoosh_reads_a_full_build_as_it_reads_its_own_segments(tmp_path: Path) -> None:
+    """A full build's segment, read by Whoosh through our codec (its words,
+    statistics and postings from the fast file), shows Whoosh what a segment
+    of the same papers written by Whoosh's own writer shows: the same word
+    list, document frequencies, term infos, postings with their positions,
+    ``prefix*`` and ``word~`` expansions."""
+    from whoosh import index as windex
+
+    from reader.search.analysis import INDEX_FIELD
+    from reader.search.index.schema import doc_fields, make_codec, make_schema
+
+    papers = _vocab_papers(150, seed=9)
+    papers["2502.99999"] = paper("2502.99999", "Graph graph graph", "graph " * 300)
+    ours = SearchIndex(tmp_path / "ours")
+    ours.rebuild(papers)
+    gen = next(p for p in (tmp_path / "ours").iterdir() if p.name.startswith("ix-"))
+    theirs_dir = tmp_path / "theirs"
+    theirs_dir.mkdir()
+    wix = windex.create_in(str(theirs_dir), make_schema())
+    w = wix.writer(codec=make_codec())
+    for p in papers.values():
+        w.add_document(**doc_fields(p))
+    w.commit()
+    a = windex.open_dir(str(gen), schema=None).reader()
+    b = wix.reader()
+    words = list(a.lexicon(INDEX_FIELD))
+    assert words == list(b.lexicon(INDEX_FIELD)) and len(words) > 50
+    assert list(a.expand_prefix(INDEX_FIELD, "gra")) == list(b.expand_prefix(INDEX_FIELD, "gra"))
+    for text in ("graph", "modle", "term1"):
+        assert sorted(a.terms_within(INDEX_FIELD, text, 1, prefix=1)) == sorted(
+            b.terms_within(INDEX_FIELD, text, 1, prefix=1)
+        )
+    assert ("text", b"nothing") not in a and ("text", b"graph") in a
+    assert a.doc_frequency(INDEX_FIELD, "nothing") == 0
+    for word in words:
+        ta, tb = a.term_info(INDEX_FIELD, word), b.term_info(INDEX_FIELD, word)
+        assert (ta.doc_frequency(), ta.max_weight(), ta.min_length(), ta.max_length(),
+                ta.min_id(), ta.max_id()) == (tb.doc_frequency(), tb.max_weight(),
+                tb.min_length(), tb.max_length(), tb.min_id(), tb.max_id()), word  # fmt: skip
+        assert a.frequency(INDEX_FIELD, word) == pytest.approx(b.frequency(INDEX_FIELD, word))
+        ma, mb = a.postings(INDEX_FIELD, word), b.postings(INDEX_FIELD, word)
+        got_a, got_b = [], []
+        while ma.is_active():
+            got_a.append((ma.id(), ma.weight(), ma.value()))
+            ma.next()
+        while mb.is_active():
+            got_b.append((mb.id(), mb.weight(), mb.value()))
+            mb.next()
+        assert got_a == got_b, word
+    # Whoosh's collector (block quality, skipping) and its phrase matcher alike
+    from whoosh import query as wq
+    from whoosh.searching import Searcher as WSearcher
+
+    for q in (wq.Or([wq.Term(INDEX_FIELD, "graph"), wq.Term(INDEX_FIELD, "model")]),
+              wq.And([wq.Term(INDEX_FIELD, "agent"), wq.Term(INDEX_FIELD, "term3")]),
+              wq.Phrase(INDEX_FIELD, ["large", "language"]), wq.Prefix(INDEX_FIELD, "term")):  # fmt: skip
+        for limit in (3, None):
+            ra = [(d, round(s, 5)) for s, d in WSearcher(a).search(q, limit=limit).top_n]
+            rb = [(d, round(s, 5)) for s, d in WSearcher(b).search(q, limit=limit).top_n]
+            assert ra == rb and ra, q
+    a.close()
+    b.close()
+    ours.close()

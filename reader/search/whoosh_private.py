@@ -1,7 +1,7 @@
 """Every use of a private name of Whoosh, in one place.
 
 Pinned: ``whoosh-reloaded==2.7.5`` (pyproject.toml). These reach under
-Whoosh's public API for speed (writing a segment's posting blocks directly,
+Whoosh's public API for speed (writing a segment's term dictionary directly,
 span checks inside a field's position range, reading the table of contents
 without opening a new index) or to make ``word~`` mean what
 :func:`reader.search.analysis.within_edits` says. An upgrade of Whoosh must be
@@ -22,17 +22,14 @@ from whoosh.system import _INT_SIZE
 from reader.search.analysis import FIELD_SPANS, INDEX_FIELD, within_edits
 
 if TYPE_CHECKING:
-    from array import array
-
     from whoosh.query import Query
 
 #: Bytes of the count before a posting's packed positions (Whoosh's uint).
 INT_SIZE: int = _INT_SIZE
 
 #: The private methods used here, by owner (checked by a test). Also used: the
-#: instance attributes ``_postwriter`` of a field writer and ``_blocklimit``,
-#: ``_ids``, ``_weights``, ``_values``, ``_minlength``, ``_maxlength``,
-#: ``_maxweight`` of its postings writer (guarded by every bulk build test).
+#: instance attributes ``_fieldid`` and ``_tindex`` of a W3 field writer
+#: (guarded by every bulk build test).
 USED: dict[str, tuple[str, ...]] = {
     "whoosh.writing.SegmentWriter": (
         "_close_segment",
@@ -40,7 +37,6 @@ USED: dict[str, tuple[str, ...]] = {
         "_commit_toc",
         "_finish",
     ),
-    "whoosh.codec.whoosh3.W3PostingsWriter": ("_write_block",),
     "whoosh.index.FileIndex": ("_read_toc", "_segments"),
     "whoosh.index": ("_DEF_INDEX_NAME",),
     "whoosh.index.TOC": ("_latest_generation",),
@@ -52,40 +48,19 @@ USED: dict[str, tuple[str, ...]] = {
 # ---------------------------------------------------------------- writing
 
 
-def write_term_blocks(
-    fw: Any,
-    btext: bytes,
-    docs: array[int],
-    weights: array[float],
-    ends: array[int],
-    values: bytearray,
-    lengths: array[int],
-) -> None:
-    """One term's postings written block by block through Whoosh's field
-    writer ``fw``, skipping its per-posting checks: ``values[ends[i-1]:ends[i]]``
-    is the encoded value of posting ``i``; ``lengths`` every document's length."""
-    fw.start_term(btext)
-    pw = fw._postwriter
-    limit = pw._blocklimit
-    n = len(docs)
-    for first in range(0, n, limit):
-        last = min(n, first + limit)
-        if pw._ids:
-            pw._write_block()
-        block_docs = docs[first:last]
-        block_lens = [lengths[d] for d in block_docs]
-        start = ends[first - 1] if first else 0
-        vals = []
-        for e in ends[first:last]:
-            vals.append(bytes(values[start:e]))
-            start = e
-        pw._ids = block_docs
-        pw._weights = weights[first:last]
-        pw._values = vals
-        pw._minlength = min(block_lens)
-        pw._maxlength = max(block_lens)
-        pw._maxweight = max(pw._weights)
-    fw.finish_term()
+def write_inlined_ids(fw: Any, ids: list[bytes], docnums: list[int]) -> None:
+    """The ``id`` field ``fw`` (a W3 field writer) is writing: one posting per
+    id (sorted), inlined in the term dictionary as Whoosh would inline a
+    posting list that short, so ``.pst`` stays empty."""
+    from whoosh.codec.whoosh3 import W3TermInfo
+    from whoosh.system import pack_ushort
+
+    prefix = pack_ushort(fw._fieldid)
+    add = fw._tindex.add
+    for btext, d in zip(ids, docnums, strict=True):
+        ti = W3TermInfo(1.0, 1, None, 0, 1.0, d, d)
+        ti.set_inlined((d,), (1.0,), (None,))  # None: what a merge expects
+        add(prefix + btext, ti.to_bytes())
 
 
 def finish_segment(w: Any) -> None:

@@ -4,7 +4,9 @@
 * :mod:`.store`: :class:`SearchIndex`, the public face (open, search, sync, rebuild).
 * :mod:`.schema`: the one indexed field and its postings (BM25F weights).
 * :mod:`.bulk`: the full build, segments written through Whoosh's codec.
-* :mod:`.fast`: the fast postings files read with numpy.
+* :mod:`.fast`: the fast postings files: the one copy of a full build's
+  text postings, read with numpy.
+* :mod:`.codec`: Whoosh's codec for those segments (Whoosh reads the same files).
 * :mod:`.scorer`: BM25F over those postings, exact counts.
 * :mod:`.generations`: stamps and names of the generations on disk.
 

@@ -4,6 +4,7 @@ processes for big libraries, then committed together."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 from array import array
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,112 +14,137 @@ from whoosh import index as windex
 
 from reader.model import Paper
 from reader.search import whoosh_private
-from reader.search.analysis import INDEX_FIELD
-from reader.search.index.fast import _write_fast, fast_name
-from reader.search.index.schema import make_codec, paper_postings
+from reader.search.analysis import FIELD_BOOSTS, FIELD_SPANS, INDEX_FIELD, SPAN_WIDTH
+from reader.search.index.fast import fast_name, write_fast
+from reader.search.index.schema import make_bulk_codec, make_codec, paper_fields
 
 Progress = Callable[[int, int], None]
 Cancelled = Callable[[], bool]
 
 
-class _TermPostings:
-    """The postings of one term in a segment being built (compact arrays)."""
-
-    __slots__ = ("docs", "weights", "freqs", "ends", "values")
-
-    def __init__(self) -> None:
-        self.docs = array("I")
-        self.freqs = array("I")
-        self.weights = array("f")
-        self.ends = array("I")
-        self.values = bytearray()
-
-
 def write_segment(ix: Any, papers: list[Paper], tick: Callable[[int], None] | None = None) -> Any:
     """Write ``papers`` as one new segment of ``ix`` (not yet in its TOC) and
     return the segment. Skips Whoosh's posting pool (a sort of every posting
-    through temporary files) and its per-posting checks: postings are grouped
-    by term in memory and written block by block."""
-    from whoosh.util.numeric import byte_to_length, length_to_byte
+    through temporary files) and its per-posting checks: every posting of the
+    segment goes into flat arrays, grouped by term with numpy. The text
+    postings and their positions are written once, to the fast postings file
+    (Whoosh reads them there through :class:`~reader.search.index.codec.FastCodec`);
+    Whoosh's files get the term dictionary, the ids and the field lengths."""
+    import numpy as np
+    from whoosh.util.numeric import length_to_byte
     from whoosh.writing import SegmentWriter
 
-    w = SegmentWriter(ix, _lk=False, codec=make_codec(), compound=False)
+    w = SegmentWriter(ix, _lk=False, codec=make_bulk_codec(), compound=False)
     try:
         schema = w.schema
         id_field = schema["id"]
         text_field = schema[INDEX_FIELD]
         pdw = w.perdocwriter
-        terms: dict[str, _TermPostings] = {}
+        # Every word occurrence of the segment, in document then position
+        # order: its term (the number of the term's first occurrence) and its
+        # position. Filled by C loops (map, range), no Python per word.
+        term_of: dict[str, int] = {}
+        numbering = term_of.setdefault
+        first_seen = itertools.count()
+        occ_term = array("I")
+        occ_pos = array("I")
         lengths = array("I")
         for docnum, paper in enumerate(papers):
-            posts, length = paper_postings(paper)
+            length = 0
+            for name, words in paper_fields(paper):
+                occ_term.extend(map(numbering, words, first_seen))
+                base = FIELD_SPANS[name][0]
+                occ_pos.extend(range(base, base + len(words)))
+                length += len(words)
             pdw.start_doc(docnum)
             pdw.add_field("id", id_field, paper.id, 0)
             pdw.add_field(INDEX_FIELD, text_field, None, length)
             pdw.finish_doc()
             lengths.append(length)
-            for term, freq, weight, value in posts:
-                tp = terms.get(term)
-                if tp is None:
-                    tp = terms[term] = _TermPostings()
-                tp.docs.append(docnum)
-                tp.weights.append(weight)
-                tp.freqs.append(freq)
-                tp.values += value
-                tp.ends.append(len(tp.values))
             if tick is not None and docnum % 500 == 499:
                 tick(500)
         w.docnum = len(papers)
         pdw.close()
 
         fw = w.fieldwriter
-        # id: one posting per paper, no values
+        # id: one posting per paper, no values, inlined in the term dictionary
         fw.start_field("id", id_field)
-        for docnum, paper in sorted(enumerate(papers), key=lambda dp: dp[1].id.encode("utf-8")):
-            fw.start_term(paper.id.encode("utf-8"))
-            fw.add(docnum, 1.0, b"", None)
-            fw.finish_term()
+        by_id = sorted((p.id.encode("utf-8"), d) for d, p in enumerate(papers))
+        whoosh_private.write_inlined_ids(fw, [b for b, _ in by_id], [d for _, d in by_id])
+        del by_id
         fw.finish_field()
+
+        # text: the occurrences sorted by term (terms in Whoosh's byte order,
+        # which is code point order; a stable sort keeps documents and
+        # positions ascending), then one posting per (term, document)
+        terms = sorted(term_of)
+        nocc = len(occ_term)
+        rank = np.zeros(max(1, nocc), np.int32)
+        rank[np.fromiter((term_of[t] for t in terms), np.int64, len(terms))] = np.arange(
+            len(terms), dtype=np.int32
+        )
+        del term_of
+        key = rank[np.frombuffer(occ_term, np.uint32)] if nocc else np.zeros(0, np.int32)
+        del rank, occ_term
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        occ_doc = np.repeat(np.arange(len(papers), dtype=np.int32), _per_doc(lengths))[order]
+        pos_a = np.frombuffer(occ_pos, np.uint32)[order]
+        del order, occ_pos
+        change = np.ones(nocc, bool)
+        if nocc:
+            change[1:] = (key[1:] != key[:-1]) | (occ_doc[1:] != occ_doc[:-1])
+        firsts_occ = np.flatnonzero(change)
+        del change
+        freqs = np.diff(np.append(firsts_occ, nocc))
+        docs = occ_doc[firsts_occ]
+        boosts = np.array([FIELD_BOOSTS[f] for f in _SPAN_ORDER], np.float64)
+        field_of = np.minimum(pos_a >> _FIELD_SHIFT, len(boosts) - 1).astype(np.uint8)
+        weights_a = (
+            np.add.reduceat(boosts[field_of], firsts_occ).astype(np.float32)
+            if nocc
+            else np.zeros(0, np.float32)
+        )
+        del field_of, occ_doc
+        starts = np.zeros(len(terms) + 1, np.int64)
+        np.cumsum(np.bincount(key[firsts_occ], minlength=len(terms)), out=starts[1:])
+        del key, firsts_occ
+
+        # the text field's words and postings are in the fast file only
         fw.start_field(INDEX_FIELD, text_field)
-        fast_terms: list[str] = []
-        fast_starts = array("Q", [0])
-        fast_docs = array("I")
-        fast_weights = array("f")
-        fast_freqs = array("I")
-        fast_values = bytearray()
-        for btext, tp in sorted((t.encode("utf-8"), tp) for t, tp in terms.items()):
-            fast_terms.append(btext.decode("utf-8"))
-            fast_docs += tp.docs
-            fast_weights += tp.weights
-            fast_freqs += tp.freqs
-            fast_values += tp.values
-            fast_starts.append(len(fast_docs))
-            whoosh_private.write_term_blocks(
-                fw, btext, tp.docs, tp.weights, tp.ends, tp.values, lengths
-            )
-            del tp
         fw.finish_field()
-        terms.clear()
         fw.close()
         whoosh_private.finish_segment(w)
         segment = w.get_segment()
-        quantized = array("f", (byte_to_length(length_to_byte(n)) for n in lengths))
-        _write_fast(
+        length_bytes = np.array([length_to_byte(n) for n in lengths], np.uint8)
+        write_fast(
             Path(ix.storage.folder) / fast_name(segment.segment_id()),
-            fast_terms,
-            fast_starts,
-            fast_docs,
-            fast_weights,
-            quantized,
+            terms,
+            starts,
+            docs,
+            weights_a,
+            freqs,
+            pos_a,
+            length_bytes,
             [p.id for p in papers],
-            fast_freqs,
-            fast_values,
         )
         return segment
     except BaseException:
         with contextlib.suppress(Exception):
             whoosh_private.abandon_segment(w)
         raise
+
+
+#: The fields in the order of their position ranges, and the shift that gives
+#: the field of a position.
+_SPAN_ORDER = sorted(FIELD_SPANS, key=lambda f: FIELD_SPANS[f][0])
+_FIELD_SHIFT = SPAN_WIDTH.bit_length() - 1
+
+
+def _per_doc(lengths: array[int]) -> Any:
+    import numpy as np
+
+    return np.frombuffer(lengths, np.uint32).astype(np.int64)
 
 
 def _commit_segments(ix: Any, segments: list[Any]) -> None:

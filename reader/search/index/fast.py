@@ -1,19 +1,44 @@
-"""Fast postings: a plain copy of a bulk segment's (docnum, weight) postings,
-the quantised field lengths and the ids, memory-mapped and read with numpy
-(see ``docs/search.md``)."""
+"""Fast postings: the one copy of a bulk segment's text postings (document
+numbers, field-weighted frequencies, positions), its quantised field lengths
+and its ids, memory-mapped and read with numpy (see ``docs/search.md``).
+
+Whoosh reads the same file through :mod:`reader.search.index.codec`: a bulk
+segment's ``.pst`` holds no text postings, so each posting and its positions
+are stored once.
+
+Layout (little-endian; every array starts at a multiple of 8 bytes):
+the header (:data:`_FAST_HEADER`), then ``starts`` (each term's first
+posting, +1 at the end), ``pos_starts`` (each term's first position, +1 at
+the end), ``docs``, ``weights``, ``freqs`` (positions per posting),
+``lengths`` (Whoosh's length byte of each document), ``positions``, the
+sorted terms (one a line) and the ids by docnum (one a line). The header
+names the item type of each array, the narrowest that holds its values:
+document numbers in 16 bits when the segment has at most 65,536 documents,
+weights in half units (every field boost is a multiple of 0.5) in 8 or 16
+bits, a position as its field (2 bits) and its place in the field (14 bits)
+when every field is shorter than 16,384 words.
+"""
 
 from __future__ import annotations
 
 import bisect
 import mmap
 import struct
-from array import array
 from pathlib import Path
 from typing import Any
 
-FAST_MAGIC = b"DRFAST03"
-#: magic, terms, postings, documents, term blob, id blob, positions (0: none)
-_FAST_HEADER = struct.Struct("<8sQQQQQQ")
+from reader.search.analysis import SPAN_WIDTH
+
+FAST_MAGIC = b"DRFAST04"
+#: magic, terms, postings, documents, positions, term blob, id blob, then
+#: the item types of starts, pos_starts, docs, weights, freqs, positions
+#: (a numpy type character each, two spare).
+_FAST_HEADER = struct.Struct("<8sQQQQQQ8s")
+#: Bits of the place of a word in its field, in a compact (16-bit) position.
+_PLACE_BITS = 14
+_FIELD_SHIFT = SPAN_WIDTH.bit_length() - 1
+#: Weights are stored as multiples of this (every field boost is one).
+WEIGHT_UNIT = 0.5
 
 
 def fast_name(segment_id: str) -> str:
@@ -21,104 +46,154 @@ def fast_name(segment_id: str) -> str:
     return f"fast-{segment_id}.bin"
 
 
-def _write_fast(
+def _narrowest(values: Any, choices: str) -> str:
+    """The first of the numpy unsigned type characters ``choices`` that holds
+    every one of ``values`` (the last when none is known to)."""
+    import numpy as np
+
+    top = int(values.max()) if len(values) else 0
+    for ch in choices:
+        if top <= np.iinfo(np.dtype(ch)).max:
+            return ch
+    return choices[-1]
+
+
+def write_fast(
     path: Path,
     terms: list[str],
-    starts: array[int],
-    docs: array[int],
-    weights: array[float],
-    lengths: array[float],
+    starts: Any,
+    docs: Any,
+    weights: Any,
+    freqs: Any,
+    positions: Any,
+    length_bytes: Any,
     ids: list[str],
-    freqs: array[int] | None = None,
-    values: bytearray | None = None,
 ) -> None:
-    """Write a fast postings file. ``freqs`` and ``values`` (every posting's
-    frequency and encoded positions, as in the segment, in posting order) add
-    the positions: then phrases and fields are answered from this file too."""
+    """Write a fast postings file: ``terms`` sorted, the postings of term ``i``
+    at ``starts[i]:starts[i+1]`` of ``docs`` (ascending within a term),
+    ``weights`` and ``freqs``; each posting's ``freqs`` positions (absolute,
+    ascending) one after another in ``positions``, in posting order;
+    ``length_bytes`` Whoosh's length byte of each document (numpy arrays)."""
+    import numpy as np
+
+    starts = np.asarray(starts, np.int64)
+    freqs = np.asarray(freqs, np.int64)
+    positions = np.asarray(positions, np.int64)
+    pos_starts = np.zeros(len(freqs) + 1, np.int64)
+    np.cumsum(freqs, out=pos_starts[1:])
+    term_pos = pos_starts[starts]
+    halves = np.asarray(weights, np.float64) / WEIGHT_UNIT
+    if len(halves) and np.all(halves == np.round(halves)) and halves.min() >= 0:
+        wtype = _narrowest(halves, "BH")
+        if halves.max() > np.iinfo(np.dtype(wtype)).max:
+            wtype = "f"
+    else:
+        wtype = "f"
+    wvals = np.asarray(weights, np.float32) if wtype == "f" else halves.astype(wtype)
+    places = positions & (SPAN_WIDTH - 1)
+    fields = positions >> _FIELD_SHIFT
+    if not len(positions) or (places.max() < 1 << _PLACE_BITS and fields.max() < 4):
+        ptype = "H"
+        pvals = ((fields << _PLACE_BITS) | places).astype(np.uint16)
+    else:
+        ptype = "I"
+        pvals = positions.astype(np.uint32)
+    arrays: list[tuple[str, Any]] = [
+        (_narrowest(starts, "IQ"), starts),
+        (_narrowest(term_pos, "IQ"), term_pos),
+        (_narrowest(np.asarray(docs), "HI"), docs),
+        (wtype, wvals),
+        (_narrowest(freqs, "BHI"), freqs),
+        ("B", length_bytes),
+        (ptype, pvals),
+    ]
     blob = "\n".join(terms).encode("utf-8")
     idblob = "\n".join(ids).encode("utf-8", "surrogatepass")
-    pos = _positions(freqs, values) if freqs is not None and values is not None else None
-    npos = 0 if pos is None else len(pos[1])
+    types = "".join(ch for ch, _ in arrays[:5]) + ptype
     header = _FAST_HEADER.pack(
-        FAST_MAGIC, len(terms), len(docs), len(lengths), len(blob), len(idblob), npos
+        FAST_MAGIC,
+        len(terms),
+        len(freqs),
+        len(length_bytes),
+        len(positions),
+        len(blob),
+        len(idblob),
+        types.encode("ascii").ljust(8, b"\0"),
     )
     with open(path, "wb") as fh:
         fh.write(header)
-        fh.write(starts.tobytes())
-        fh.write(docs.tobytes())
-        fh.write(weights.tobytes())
-        fh.write(lengths.tobytes())
-        if pos is not None:
-            fh.write(pos[0].tobytes())
-            fh.write(pos[1].tobytes())
+        at = len(header)
+        for ch, values in arrays:
+            at = _pad(fh, at)
+            data = np.asarray(values).astype(np.dtype(ch).newbyteorder("<"), copy=False).tobytes()
+            fh.write(data)
+            at += len(data)
         fh.write(blob)
         fh.write(idblob)
 
 
-def _positions(freqs: array[int], values: bytearray) -> tuple[Any, Any] | None:
-    """(start of each posting's positions, +1 at the end; every position),
-    uint32, from the encoded values (a big-endian count, then native uint32
-    deltas: :func:`reader.search.index.schema._encode_positions`). None
-    without numpy or when there are too many positions for uint32."""
-    try:
-        import numpy as np
-    except ImportError:
-        return None
-    counts = np.frombuffer(freqs, np.uint32).astype(np.int64)
-    words = np.frombuffer(bytes(values), np.uint32)
-    if len(words) != int(counts.sum()) + len(counts) or len(words) >= 1 << 32:
-        return None
-    heads = np.cumsum(counts + 1) - (counts + 1)  # where each count word is
-    keep = np.ones(len(words), bool)
-    keep[heads] = False
-    cs = np.cumsum(words[keep].astype(np.int64))
-    pstarts = np.zeros(len(counts) + 1, np.int64)
-    np.cumsum(counts, out=pstarts[1:])
-    base = np.zeros(len(counts), np.int64)
-    nz = pstarts[:-1] > 0
-    base[nz] = cs[pstarts[:-1][nz] - 1]
-    absolute = cs - np.repeat(base, counts)
-    return pstarts.astype(np.uint32), absolute.astype(np.uint32)
+def _pad(fh: Any, at: int) -> int:
+    extra = -at % 8
+    if extra:
+        fh.write(b"\0" * extra)
+    return at + extra
 
 
 class FastPostings:
-    """A fast postings file, memory-mapped: ``postings(term)`` gives numpy
-    views of the segment's docnums and weights; ``lengths`` the field lengths
-    (quantised like Whoosh's, so scores are the same as Whoosh's BM25F)."""
+    """A fast postings file, memory-mapped. ``postings_at(i)`` and
+    ``slice_at(lo, hi)`` give numpy arrays of a term's (or a run of terms')
+    docnums, weights and positions; ``lengths`` the field lengths (quantised
+    like Whoosh's, so scores are the same as Whoosh's BM25F)."""
 
     def __init__(self, path: Path) -> None:
         import numpy as np
+        from whoosh.util.numeric import byte_to_length
 
         with open(path, "rb") as fh:
             self._mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        magic, nterms, nposts, ndocs, nblob, nids, npos = _FAST_HEADER.unpack_from(self._mm, 0)
+        bad = ValueError(f"bad fast postings file {path.name}")
+        if len(self._mm) < _FAST_HEADER.size:
+            raise bad
+        magic, nterms, nposts, ndocs, npos, nblob, nids, types = _FAST_HEADER.unpack_from(
+            self._mm, 0
+        )
+        if magic != FAST_MAGIC:
+            raise bad
+        try:
+            kinds = [np.dtype(ch).newbyteorder("<") for ch in types.rstrip(b"\0").decode("ascii")]
+        except (TypeError, UnicodeDecodeError):
+            raise bad from None
+        if len(kinds) != 6:
+            raise bad
+        counts = [nterms + 1, nterms + 1, nposts, nposts, nposts, ndocs, npos]
+        kinds.insert(5, np.dtype(np.uint8))
+        views: list[Any] = []
         off = _FAST_HEADER.size
-        need = off + 8 * (nterms + 1) + 8 * nposts + 4 * ndocs + nblob + nids
-        if npos:
-            need += 4 * (nposts + 1) + 4 * npos
-        if magic != FAST_MAGIC or len(self._mm) != need:
-            raise ValueError(f"bad fast postings file {path.name}")
-        self.starts = np.frombuffer(self._mm, np.uint64, nterms + 1, off)
-        off += 8 * (nterms + 1)
-        self.docs = np.frombuffer(self._mm, np.uint32, nposts, off)
-        off += 4 * nposts
-        self.weights = np.frombuffer(self._mm, np.float32, nposts, off)
-        off += 4 * nposts
-        self.lengths = np.frombuffer(self._mm, np.float32, ndocs, off)
-        off += 4 * ndocs
-        #: Where each posting's positions start in :attr:`positions` (None:
-        #: this file has no positions).
-        self.pstarts: Any = None
-        self.positions: Any = None
-        if npos:
-            self.pstarts = np.frombuffer(self._mm, np.uint32, nposts + 1, off)
-            off += 4 * (nposts + 1)
-            self.positions = np.frombuffer(self._mm, np.uint32, npos, off)
-            off += 4 * npos
+        for kind, n in zip(kinds, counts, strict=True):
+            off += -off % 8
+            if off + kind.itemsize * n > len(self._mm):
+                raise bad
+            views.append(np.frombuffer(self._mm, kind, n, off))
+            off += kind.itemsize * n
+        if off + nblob + nids != len(self._mm):
+            raise bad
+        self.starts, self._term_pos, self._docs, self._weights, self._freqs = views[:5]
+        self._compact = kinds[6].itemsize == 2
+        self._positions = views[6]
+        self._weight_unit = 1.0 if kinds[3].kind == "f" else WEIGHT_UNIT
+        table = np.array([byte_to_length(b) for b in range(256)], np.float32)
+        #: Each document's length byte (Whoosh's quantised field length).
+        self.length_bytes = views[5]
+        #: Each document's field length, quantised as Whoosh stores it.
+        self.lengths = table[views[5]]
         self.terms = self._mm[off : off + nblob].decode("utf-8").split("\n") if nterms else []
         self._ids_at = (off + nblob, nids, ndocs)
-        if len(self.terms) != nterms:
-            raise ValueError(f"bad fast postings file {path.name}")
+        if len(self.terms) != nterms or (nterms and int(self.starts[-1]) != nposts):
+            raise bad
+
+    @property
+    def ndocs(self) -> int:
+        return len(self.lengths)
 
     def ids(self) -> list[str] | None:
         """Paper ids by docnum (None: an id with a line break; use stored fields)."""
@@ -140,31 +215,85 @@ class FastPostings:
             return None
         return i
 
-    def postings(self, term: str) -> tuple[Any, Any] | None:
-        i = self.term_index(term)
-        if i is None:
-            return None
-        a, b = int(self.starts[i]), int(self.starts[i + 1])
-        return self.docs[a:b], self.weights[a:b]
+    def term_span(self, i: int) -> tuple[int, int, int]:
+        """Where the ``i``-th term's postings start and end, and where its
+        positions start."""
+        return int(self.starts[i]), int(self.starts[i + 1]), int(self._term_pos[i])
 
-    def slice_at(self, lo: int, hi: int) -> tuple[Any, Any, Any, Any, Any]:
+    def docs_at(self, a: int, b: int) -> Any:
+        """Docnums of postings ``a..b-1`` (the file's narrow type)."""
+        return self._docs[a:b]
+
+    def weights_at(self, a: int, b: int) -> Any:
+        """Weights (field-weighted frequencies) of postings ``a..b-1``, float32."""
+        import numpy as np
+
+        w = self._weights[a:b]
+        if self._weight_unit == 1.0:
+            return w
+        return w.astype(np.float32) * np.float32(self._weight_unit)
+
+    def freqs_at(self, a: int, b: int) -> Any:
+        """How many positions each of postings ``a..b-1`` has."""
+        return self._freqs[a:b]
+
+    def positions_at(self, p0: int, p1: int) -> Any:
+        """Positions ``p0..p1-1`` (of :attr:`_positions`), absolute, uint32."""
+        import numpy as np
+
+        p = self._positions[p0:p1]
+        if not self._compact:
+            return p
+        p = p.astype(np.uint32)
+        return ((p >> _PLACE_BITS) << _FIELD_SHIFT) | (p & ((1 << _PLACE_BITS) - 1))
+
+    def _pos_span(self, lo: int, hi: int, a: int, b: int) -> tuple[Any, Any]:
+        """Position starts (relative, +1 at the end) and positions of the
+        postings ``a..b-1`` of terms ``lo..hi-1``."""
+        import numpy as np
+
+        ps = np.zeros(b - a + 1, np.int64)
+        np.cumsum(self._freqs[a:b], out=ps[1:])
+        p0 = int(self._term_pos[lo])
+        return ps, self.positions_at(p0, p0 + int(ps[-1]))
+
+    def slice_at(self, lo: int, hi: int, positions: bool = True) -> tuple[Any, Any, Any, Any, Any]:
         """The postings of terms ``lo..hi-1`` at once: docnums, weights, the
         index of the term (``0..hi-lo-1``) of each posting, position starts
-        (+1 at the end, relative) and the positions (None without them)."""
+        (+1 at the end, relative) and the positions (both None without
+        ``positions``: decoding them is most of the cost of a long list)."""
         import numpy as np
 
         a, b = int(self.starts[lo]), int(self.starts[hi])
         word = np.repeat(np.arange(hi - lo), np.diff(self.starts[lo : hi + 1]).astype(np.int64))
-        if self.pstarts is None:
-            return self.docs[a:b], self.weights[a:b], word, None, None
-        ps = self.pstarts[a : b + 1]
-        p0, p1 = int(ps[0]), int(ps[-1])
-        return self.docs[a:b], self.weights[a:b], word, ps - p0, self.positions[p0:p1]
+        ps, pos = self._pos_span(lo, hi, a, b) if positions else (None, None)
+        return self.docs_at(a, b), self.weights_at(a, b), word, ps, pos
 
-    def postings_at(self, i: int) -> tuple[Any, Any, Any, Any]:
+    def postings_at(self, i: int, positions: bool = True) -> tuple[Any, Any, Any, Any]:
         """Docnums, weights, position starts (+1 at the end) and the positions
-        of the ``i``-th term (the positions relative to the returned starts)."""
+        of the ``i``-th term (the positions relative to the returned starts;
+        both None without ``positions``)."""
         a, b = int(self.starts[i]), int(self.starts[i + 1])
-        ps = self.pstarts[a : b + 1]
-        lo, hi = int(ps[0]), int(ps[-1])
-        return self.docs[a:b], self.weights[a:b], ps - lo, self.positions[lo:hi]
+        ps, pos = self._pos_span(i, i + 1, a, b) if positions else (None, None)
+        return self.docs_at(a, b), self.weights_at(a, b), ps, pos
+
+
+_OPEN: Any = None
+
+
+def open_fast(path: Path) -> FastPostings:
+    """The fast postings file at ``path``, mapped once per process while in
+    use (the search's numpy scorer and Whoosh's codec share one mapping)."""
+    import os
+    import weakref
+
+    global _OPEN  # noqa: PLW0603
+    if _OPEN is None:
+        _OPEN = weakref.WeakValueDictionary()
+    st = os.stat(path)
+    key = (str(path), st.st_ino, st.st_size, st.st_mtime_ns)
+    got: FastPostings | None = _OPEN.get(key)
+    if got is None:
+        got = FastPostings(path)
+        _OPEN[key] = got
+    return got

@@ -13,7 +13,9 @@ from typing import Any
 #: 5: text indexed as shown (LaTeX rendered), Greek letters and scripts as words.
 #: 6: fast postings hold positions (phrases and fields answered with numpy).
 #: 7: the sidecar is sealed and lists every file's size and CRC32 (:mod:`.integrity`).
-INDEX_VERSION = 7
+#: 8: text postings stored once, compactly, in the fast postings (Whoosh reads
+#:    them there): no positions in a bulk segment's .pst.
+INDEX_VERSION = 8
 STAMP_NAME = "digest-reader-index.json"
 SIDECAR_NAME = "hashes.json"
 STAMP_FORMAT = "digest-reader-index"

@@ -69,15 +69,9 @@ def _encode_positions(poslist: list[int]) -> bytes:
     return count + deltas.tobytes()
 
 
-def paper_postings(paper: Paper) -> tuple[list[Posting], int]:
-    """The postings of ``paper`` in the one indexed field, and its length.
-
-    Each field's words sit at positions in its range (:data:`FIELD_SPANS`);
-    a word's weight is its frequency in each field times the field's boost
-    (BM25F: weighted frequencies summed before saturation)."""
-    poses: dict[str, list[int]] = {}
-    weights: dict[str, float] = {}
-    length = 0
+def paper_fields(paper: Paper) -> Iterator[tuple[str, list[str]]]:
+    """Each non-empty field of ``paper`` and its index terms, in order (at
+    most what fits the field's position range, :data:`FIELD_SPANS`)."""
     for name, text in (
         ("title", paper.title),
         ("authors", " ; ".join(paper.authors)),
@@ -89,6 +83,20 @@ def paper_postings(paper: Paper) -> tuple[list[Posting], int]:
         words = analyze(text)
         if len(words) >= SPAN_WIDTH:
             words = words[: SPAN_WIDTH - 1]
+        yield name, words
+
+
+def paper_terms(paper: Paper) -> tuple[dict[str, list[int]], dict[str, float], int]:
+    """The words of ``paper`` in the one indexed field: each word's positions,
+    its weight, and the field's length.
+
+    Each field's words sit at positions in its range (:data:`FIELD_SPANS`);
+    a word's weight is its frequency in each field times the field's boost
+    (BM25F: weighted frequencies summed before saturation)."""
+    poses: dict[str, list[int]] = {}
+    weights: dict[str, float] = {}
+    length = 0
+    for name, words in paper_fields(paper):
         length += len(words)
         base = FIELD_SPANS[name][0]
         boost = FIELD_BOOSTS[name]
@@ -100,6 +108,13 @@ def paper_postings(paper: Paper) -> tuple[list[Posting], int]:
             else:
                 got.append(i)
                 weights[w] += boost
+    return poses, weights, length
+
+
+def paper_postings(paper: Paper) -> tuple[list[Posting], int]:
+    """The postings of ``paper`` in the one indexed field (as Whoosh's writer
+    takes them: :class:`PaperPositions`), and its length."""
+    poses, weights, length = paper_terms(paper)
     out = [(w, len(p), weights[w], _encode_positions(p)) for w, p in poses.items()]
     return out, length
 
@@ -136,9 +151,19 @@ def make_schema() -> Schema:
 
 
 def make_codec() -> W3Codec:
-    """Whoosh's codec without zlib on posting blocks (about 15% faster builds,
-    a little faster reads, a slightly bigger index)."""
+    """Whoosh's codec for segments written by Whoosh's writer (``sync``), with
+    their positions in ``.pst``: without zlib on posting blocks (about 15%
+    faster builds, a little faster reads, a slightly bigger index)."""
     return W3Codec(compression=0)
+
+
+def make_bulk_codec() -> W3Codec:
+    """The codec of a full build's segments: the text postings live only in
+    the segment's fast postings file (:mod:`reader.search.index.codec`)."""
+    from reader.search.index.codec import FastCodec
+
+    codec: W3Codec = FastCodec(compression=0)
+    return codec
 
 
 def doc_fields(paper: Paper) -> dict[str, Any]:

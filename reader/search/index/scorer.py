@@ -50,7 +50,7 @@ class _Leaf:
 
     def __init__(self, reader: Any, fp: FastPostings | None, offset: int) -> None:
         self.reader = reader
-        self.fp = fp if fp is not None and fp.pstarts is not None else None
+        self.fp = fp
         self.offset = offset
         self.ndocs = int(reader.doc_count_all())
         self._lengths: Any = None
@@ -77,11 +77,15 @@ class _Leaf:
             )
         return self._lengths[docs]
 
-    def postings(self, word: str) -> tuple[Any, Any, Any, Any] | None:
-        """(docnums, weights, position starts, positions) of ``word``."""
+    def postings(self, word: str, positions: bool = True) -> tuple[Any, Any, Any, Any] | None:
+        """(docnums, weights, position starts, positions) of ``word`` (from
+        fast postings without ``positions``: the last two are None)."""
         got = self._cache.get(word, False)
         if got is not False:
             return got  # type: ignore[no-any-return]
+        if not positions and self.fp is not None:
+            i = self.fp.term_index(word)
+            return None if i is None else self.fp.postings_at(i, positions=False)
         got = self._read(word)
         self._cache[word] = got
         return got
@@ -279,7 +283,7 @@ class TreeScorer:
         docs_l: list[Any] = []
         scores_l: list[Any] = []
         for w in words:
-            got = leaf.postings(w)
+            got = leaf.postings(w, positions=node.field is not None)
             if got is None:
                 continue
             docs, weights, ps, pos = got
@@ -312,7 +316,7 @@ class TreeScorer:
         r = fp.prefix_range(node.terms[0])
         if not len(r):
             return np.zeros(0, np.int64), np.zeros(0, np.float64)
-        docs, weights, word, ps, pos = fp.slice_at(r.start, r.stop)
+        docs, weights, word, ps, pos = fp.slice_at(r.start, r.stop, node.field is not None)
         docs = docs.astype(np.int64)
         idf = self.idfs(fp.terms[r.start : r.stop])[word]
         if node.field is None:

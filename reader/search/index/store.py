@@ -60,7 +60,7 @@ from reader.model import Paper
 from reader.search import whoosh_private
 from reader.search.analysis import INDEX_FIELD, analyze
 from reader.search.index.bulk import Cancelled, Progress, _build_segments, _commit_segments
-from reader.search.index.fast import FastPostings, fast_name
+from reader.search.index.fast import FastPostings, fast_name, open_fast
 from reader.search.index.generations import (
     _FAST_RE,
     _GEN_RE,
@@ -486,7 +486,7 @@ class SearchIndex:
             if got is None:
                 path = folder / fast_name(sid)
                 if path.exists():
-                    got = FastPostings(path)
+                    got = open_fast(path)
             if got is not None:
                 fast[sid] = got
         self._fast = fast
