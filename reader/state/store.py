@@ -585,6 +585,13 @@ class StateStore:
 
         self._mutate(change)
 
+    def hold_for_exit(self, timeout: float) -> bool:
+        """The process is about to end (a signal: ``reader/tui/signals.py``):
+        wait up to ``timeout`` seconds for a change being saved by another
+        thread, and keep every later one from starting. True when no save was
+        cut short. The store is of no use afterwards."""
+        return self._mutex.acquire(timeout=timeout)
+
     # the locked read-modify-write
 
     def _mutate(
