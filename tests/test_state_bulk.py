@@ -6,11 +6,14 @@ CLI's lazy one), and a file of the older version is read and compacted."""
 from __future__ import annotations
 
 import itertools
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from reader.state import PaperRecord, Stamp, State, StateStore, dump_state, parse_state
 from reader.state.yaml_format import _parse_yaml, read_state
@@ -155,3 +158,54 @@ def test_changes_read_lazily_keep_every_listed_paper(tmp_path: Path) -> None:
         assert again.read_ids() == set(DAY[:300])
     assert _store(path).starred_ids() == {DAY[8], DAY[299]}
     assert cli.starred_ids() == {DAY[8], DAY[299]}
+
+
+_few = st.lists(
+    st.sampled_from([*DAY[:6], "cond-mat/0412498", "a'b", "x#y"]), min_size=1, max_size=5
+)
+_bulk_ops = st.lists(
+    st.tuples(st.sampled_from(["read", "unread", "star", "tag", "untag"]), _few),
+    min_size=1,
+    max_size=6,
+)
+
+
+@st.composite
+def _start(draw: st.DrawFn) -> State:
+    marks = [Stamp(AT, True), Stamp(AT, False), Stamp("2026-11-27T10:00:00.000000Z", True)]
+    papers = {}
+    for pid in draw(st.lists(st.sampled_from([*DAY[:8], "cond-mat/0412498", "a'b"]), max_size=8)):
+        star = draw(st.none() | st.sampled_from(marks))
+        papers[pid] = PaperRecord(star, draw(st.sampled_from(marks)))
+    return State(papers)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_start(), _bulk_ops)
+def test_bulk_changes_give_the_same_file_lazily_and_whole_and_read_back(
+    start: State, ops: list[tuple[str, list[str]]]
+) -> None:
+    """Several ids at once (``R``, undo of ``R``), into lists, out of them,
+    between them: the CLI's lazy store writes the same file as the app's, and
+    every reader reads back what the store holds."""
+    with tempfile.TemporaryDirectory() as tmp:
+        files = []
+        for name, lazy in (("lazy", True), ("whole", False)):
+            path = Path(tmp) / name / "state.yaml"
+            path.parent.mkdir()
+            path.write_text(dump_state(start, T0), "utf-8")
+            store = StateStore(path, _clock(), lazy=lazy)
+            for op, ids in ops:
+                if op in ("read", "unread"):
+                    store.set_read(ids, op == "read")
+                elif op == "star":
+                    store.set_starred(ids, True)
+                elif op == "tag":
+                    store.add_tags(ids, ["rl"])
+                else:
+                    store.remove_tags(ids, ["rl"])
+            files.append(path)
+            text = path.read_text("utf-8")
+            assert parse_state(text).papers == _parse_yaml(text).papers == store.state.papers
+        lazy_text, whole_text = (f.read_text("utf-8") for f in files)
+        assert lazy_text.split("\nversion: ")[1] == whole_text.split("\nversion: ")[1]
