@@ -71,6 +71,9 @@ from reader.wording import counted
 #: :meth:`StateStore.get` before it reads the whole file (a command that
 #: shows many papers: each lookup bisects the file, ~0.1 ms).
 LAZY_GETS = 64
+#: The first bytes of the file compared with those this process last read
+#: or wrote (with its inode, size and time) to know it unchanged.
+SAME_HEAD = 4096
 #: The backup is refreshed at the first save of a session, then at most this often.
 BACKUP_EVERY = 600.0
 #: How long a change waits for another process holding the lock.
@@ -125,6 +128,11 @@ class _Body:
     texts: list[str]
     lists: dict[Mark, list[str]]
     list_texts: dict[Mark, str] | None = None
+    #: The entries as UTF-8 in blocks (block k: the ids from ``bounds[k]``
+    #: up to ``bounds[k + 1]``), so that a save joins the blocks and encodes
+    #: only the blocks changed, not 100k entries (None: not made yet).
+    bounds: list[str] | None = None
+    blocks: list[bytes] | None = None
 
 
 class StateStore:
@@ -279,6 +287,20 @@ class StateStore:
             if big is not None:
                 self._set_bad(f"cannot be read: {big}")
                 raise StateError(self.problem)
+            sig = (st.st_mtime_ns, st.st_size, st.st_ino)
+            known = self._bytes
+            if (
+                known is not None
+                and sig == self._sig
+                and not self._bad_file
+                and len(known) == st.st_size
+                and os.pread(fd, SAME_HEAD, 0) == known[:SAME_HEAD]
+            ):
+                # the file this process last read or wrote: the same inode,
+                # size and time, and the same first lines (a save writes its
+                # time, pid and a random token there), not 20 MB read again
+                self._seen_sig = sig
+                return False
             # one read of the size stat gives (no copy to join), then to the end
             chunks: list[bytes] = [os.read(fd, st.st_size + 1)]
             while chunks[-1]:
@@ -708,9 +730,11 @@ class StateStore:
             if len(self._chunks) > len(papers) * 2 + 100:
                 self._chunks = {pid: self._chunks[pid] for pid in order}
             texts = [self._chunks[pid][1] for pid in order]
-        body = _Body(papers, order, texts, lists, list_texts)
+        changed_ids = [*entries, *removed] if last is not None else None
+        bounds, blocks = _blocks(last, order, texts, changed_ids)
+        body = _Body(papers, order, texts, lists, list_texts, bounds, blocks)
         section = "".join(list_texts[mark] for mark in sorted(list_texts)).encode("ascii")
-        return assemble_bytes(["".join(texts).encode("utf-8")], self.clock(), section), body
+        return assemble_bytes(blocks, self.clock(), section), body
 
     def _write_failed(self, exc: OSError) -> str:
         bak = self.backup_path
@@ -831,6 +855,45 @@ def _body_of(
     for ids in own.values():
         ids.sort()
     return _Body(papers, order, texts, own)
+
+
+#: Entries in a block of the body (see :class:`_Body`); one is made again
+#: whole past four times this.
+BLOCK = 512
+
+
+def _blocks(
+    last: _Body | None, order: list[str], texts: list[str], changed: list[str] | None
+) -> tuple[list[str], list[bytes]]:
+    """The blocks of the entries ``texts`` (ids ``order``): those holding a
+    ``changed`` id encoded again, the others as in ``last``; all of them
+    when there is no last body or ``changed`` is None."""
+
+    def span(bounds: list[str], k: int) -> tuple[int, int]:
+        a = 0 if k == 0 else bisect.bisect_left(order, bounds[k])
+        b = len(order) if k + 1 == len(bounds) else bisect.bisect_left(order, bounds[k + 1])
+        return a, b
+
+    if (
+        last is not None
+        and last.bounds is not None
+        and last.blocks is not None
+        and changed is not None
+    ):
+        bounds, blocks = last.bounds, list(last.blocks)
+        for k in {bisect.bisect_right(bounds, pid) - 1 for pid in changed}:
+            a, b = span(bounds, k)
+            if b - a > 4 * BLOCK:
+                break  # a block grew too big: make them all again
+            blocks[k] = "".join(texts[a:b]).encode("utf-8")
+        else:
+            return bounds, blocks
+    bounds = ["", *order[BLOCK::BLOCK]]
+    blocks = []
+    for k in range(len(bounds)):
+        a, b = span(bounds, k)
+        blocks.append("".join(texts[a:b]).encode("utf-8"))
+    return bounds, blocks
 
 
 def _relist(
