@@ -181,7 +181,10 @@ def bench(n: int, shape: str, work: Path, cli_only: bool = False) -> None:
     path.parent.mkdir(parents=True)
     path.write_text(text, encoding="utf-8")
     size = path.stat().st_size / 1e6
-    print(f"\n{shape}: {n:,} papers, {size:.1f} MB, {text.count(chr(10)):,} lines")
+    print(
+        f"\n{shape}: {n:,} papers, {size:.1f} MB, {text.count(chr(10)):,} lines"
+        f" (load average {_load()})"
+    )
     r = child(path, "load")
     print(f"  load (fresh process):           {r['load'] * 1000:7.0f} ms, {r['rss_mb']:.0f} MB")
     r = child(path, "change")
@@ -211,6 +214,10 @@ def bench(n: int, shape: str, work: Path, cli_only: bool = False) -> None:
     print(f"  CLI change after the merge:     {r['load+change'] * 1000:7.0f} ms (read whole)")
     r = child(path, "lazy")
     print(f"  CLI change after the merge:     {r['load+change'] * 1000:7.0f} ms (lazily)")
+
+
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def bench_limit(work: Path) -> None:
@@ -253,5 +260,5 @@ def main() -> int:
 if __name__ == "__main__":
     started = time.perf_counter()
     code = main()
-    print(f"\n(took {time.perf_counter() - started:.0f} s)")
+    print(f"\n(took {time.perf_counter() - started:.0f} s; load average {_load()})")
     raise SystemExit(code)

@@ -47,15 +47,15 @@ def _require_app() -> None:
 
 
 class Pty:
-    """The installed command running in a pseudo-terminal of COLS x ROWS;
-    every byte it writes is kept in :attr:`raw`."""
+    """The installed command (or ``program``) running in a pseudo-terminal
+    of COLS x ROWS; every byte it writes is kept in :attr:`raw`."""
 
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+    def __init__(self, args: list[str], env: dict[str, str], program: Path = COMMAND) -> None:
         pid, fd = pty.fork()
         if pid == 0:  # the child: size the terminal, then become the reader
             try:
                 fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
-                os.execve(str(COMMAND), [str(COMMAND), *args], env)
+                os.execve(str(program), [str(program), *args], env)
             finally:
                 os._exit(127)
         self.pid = pid

@@ -145,7 +145,7 @@ def test_the_regular_reader_takes_the_common_entries_itself() -> None:
 
     got = read_regular(HEAD + body, spy)
     assert got is not None
-    state, entries = got
+    state, entries, _lists = got
     assert len(state.papers) == 52 and len(entries) == 52
     assert seen == ["papers:\n" + hard]  # only the note with a history went to YAML
     assert entries["2401.99999"] == hard  # its text, as it stood

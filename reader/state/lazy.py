@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from reader.state.records import VERSION, PaperRecord
+from reader.state.bulk import Mark, record_of, section_spans
+from reader.state.records import PLAIN_VERSION, VERSION, PaperRecord
 from reader.state.regular import key_of
 from reader.state.yaml_format import EncodeError, assemble_bytes, parse_state
 
@@ -30,11 +31,48 @@ class LazyFile:
     """The entries of a checked state file (see :func:`checked_body`), found
     on demand. ``covered`` is where the checked part (``version: 1``) starts."""
 
-    def __init__(self, data: bytes, covered: int) -> None:
+    def __init__(
+        self,
+        data: bytes,
+        covered: int,
+        known: tuple[dict[Mark, list[str]], dict[Mark, bytes], dict[str, Mark]] | None = None,
+    ) -> None:
+        """``known``: the lists, their texts and each listed id's mark, when
+        the caller just wrote them in ``data`` (they are not read again)."""
         self.data = data
-        version = f"version: {VERSION}\n".encode()
-        at = covered + len(version)
-        if not data.startswith(version, covered):
+        plain = f"version: {PLAIN_VERSION}\n".encode()
+        bulk = f"version: {VERSION}\nread:\n".encode()
+        #: the read marks in bulk: each list's ids, and each id's mark
+        self.lists: dict[Mark, list[str]] = {}
+        self.listed: dict[str, Mark] = {}
+        #: each list's text as read (proven when it was written)
+        self.list_bytes: dict[Mark, bytes] = {}
+        if data.startswith(plain, covered):
+            at = covered + len(plain)
+        elif data.startswith(bulk, covered):
+            begin = covered + len(bulk)
+            at = data.find(b"\npapers:", begin - 1) + 1
+            if at <= 0:
+                raise NotLazy("no papers line")
+            spans: dict[Mark, tuple[list[str], int, int]] | None = {}
+            if known is not None:
+                self.lists, self.list_bytes, self.listed = known
+            else:
+                try:
+                    spans = section_spans(data[begin:at].decode("ascii"))
+                except UnicodeDecodeError:
+                    spans = None
+            if spans is None:
+                raise NotLazy("read marks not laid out as written here")
+            count = 0
+            for mark, (ids, a, b) in spans.items():
+                self.lists[mark] = ids
+                self.list_bytes[mark] = data[begin + a : begin + b]
+                self.listed.update(dict.fromkeys(ids, mark))
+                count += len(ids)
+            if spans and len(self.listed) != count:
+                raise NotLazy("an id listed twice")
+        else:
             raise NotLazy("not this version")
         if data.startswith(b"papers: {}\n", at):
             self.start = at + len(b"papers: {}\n")
@@ -93,7 +131,10 @@ class LazyFile:
 
     def record(self, pid: str) -> PaperRecord | None:
         """The record of ``pid`` in the file (None: not there), built from
-        its entry alone."""
+        its entry alone or its read mark in bulk."""
+        mark = self.listed.get(pid)
+        if mark is not None:
+            return record_of(mark)
         seen = self._seen.get(pid)
         if seen is None:
             self.looked_up += 1
@@ -113,21 +154,35 @@ class LazyFile:
         return seen[2]
 
     def pids(self) -> Iterator[str]:
-        """Every id in the file, in order (reads every id line)."""
+        """Every id in the file: those of the entries in order (reads every
+        id line), then those listed under their read marks."""
         pos = self.start
         while pos < self.end:
-            yield self._pid_at(pos)
+            pid = self._pid_at(pos)
+            if pid in self.listed:
+                raise NotLazy(f"{pid} is both listed and an entry")
+            yield pid
             pos = self._next(pos + 1)
+        yield from self.listed
 
-    def splice(self, entries: Mapping[str, str], clock_value: float) -> bytes:
+    def splice(self, entries: Mapping[str, str], clock_value: float, section: bytes) -> bytes:
         """The file with ``entries`` (pid -> its new entry, proven by the
-        caller) in place of the old ones or where they belong, every other
-        byte of the body as read. Checked: each unchanged slice is the bytes
-        read, each new entry stands whole (:class:`EncodeError` otherwise)."""
+        caller; "" removes it) in place of the old ones or where they belong,
+        every other byte of the body as read, and ``section`` (the lists of
+        read marks in bulk, proven by the caller). Checked: each unchanged
+        slice is the bytes read, each new entry stands whole
+        (:class:`EncodeError` otherwise)."""
         cuts = []
         for pid in sorted(entries):
-            self.record(pid)  # located (and the old entry read as that paper)
-            start, stop, _ = self._seen[pid]
+            if pid in self.listed:
+                start, stop = self._locate(pid)
+                if stop > start:
+                    raise NotLazy(f"{pid} is both listed and an entry")
+            else:
+                self.record(pid)  # located (and the old entry read as that paper)
+                start, stop, _ = self._seen[pid]
+            if start == stop and not entries[pid]:
+                continue
             cuts.append((start, stop, entries[pid].encode("utf-8")))
         old = memoryview(self.data)
         parts: list[bytes | memoryview] = []
@@ -136,7 +191,7 @@ class LazyFile:
             parts += [old[pos:start], new]
             pos = stop
         parts.append(old[pos : self.end])
-        data = assemble_bytes(parts, clock_value)
+        data = assemble_bytes(parts, clock_value, section)
         at = len(data) - sum(len(p) for p in parts)
         for part in parts:  # each slice kept is the bytes read, each new entry whole
             if not data.startswith(part, at):
@@ -163,6 +218,9 @@ class LazyPapers(Mapping[str, PaperRecord]):
 
     def __len__(self) -> int:
         return sum(1 for _ in self.file.pids())
+
+    def __contains__(self, pid: object) -> bool:
+        return isinstance(pid, str) and self.file.record(pid) is not None
 
 
 def covered_start(data: bytes) -> int:

@@ -11,8 +11,12 @@ from datetime import datetime, timedelta, timezone
 from reader.sanitize import clean_line
 from reader.wording import counted, number
 
-#: The format version written in the file (``version: 1``).
-VERSION = 1
+#: The newest format version read and written: 2 holds read marks in bulk
+#: (``reader/state/bulk.py``). A file without them is written as version 1,
+#: which older readers read.
+VERSION = 2
+#: The version of a file without read marks in bulk.
+PLAIN_VERSION = 1
 #: The time of a change whose time is unknown (hand-written shorthand).
 EPOCH = "1970-01-01T00:00:00.000000Z"
 #: A note keeps the times of at most this many versions it replaced; older

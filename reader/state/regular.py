@@ -14,7 +14,10 @@ import functools
 import re
 from collections.abc import Callable
 
+from reader.state.bulk import Mark, read_section, record_of
 from reader.state.records import (
+    MAX_ID,
+    PLAIN_VERSION,
     VERSION,
     Note,
     NoteVersion,
@@ -48,7 +51,9 @@ _TAG_LINE = re.compile(rf"      ({_KEY}): (on|off) ({_TIME})\n")
 #: Characters that YAML reads as line breaks, or refuses, or that a block
 #: cannot hold: a note holding one is read by the full reader.
 _ODD = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]")
-_HEADER = re.compile(r"(?:#[^\n]*\n|\n)*version: (?P<v>\d{1,9})\npapers:\n")
+_HEADER = re.compile(
+    r"(?:#[^\n]*\n|\n)*version: (?P<v>\d{1,9})\n(?:read:\n(?P<read>(?: [^\n]*\n)*))?papers:\n"
+)
 
 
 _PLAIN_RE = re.compile(_PLAIN)
@@ -132,14 +137,26 @@ def _name(key: str) -> str | None:
 
 def read_regular(
     text: str, parse_yaml: Callable[[str], State]
-) -> tuple[State, dict[str, str]] | None:
-    """The state in ``text`` and, per paper, the exact text of its entry
-    (of every paper, unless the entries read as YAML could not be told
-    apart); ``None`` when the file is not laid out as written here (read it
-    whole as YAML then). Entries the expression cannot read are given to
-    ``parse_yaml`` (the full reader) as one ``papers:`` document."""
+) -> tuple[State, dict[str, str], dict[Mark, list[str]]] | None:
+    """The state in ``text``, per paper the exact text of its entry (of
+    every paper written as an entry, unless the entries read as YAML could
+    not be told apart) and the lists of read marks in bulk; ``None`` when
+    the file is not laid out as written here (read it whole as YAML then).
+    Entries the expression cannot read are given to ``parse_yaml`` (the
+    full reader) as one ``papers:`` document."""
     head = _HEADER.match(text)
-    if head is None or int(head["v"]) != VERSION or not text.endswith("\n"):
+    if head is None or not text.endswith("\n"):
+        return None
+    version = int(head["v"])
+    lists: dict[Mark, list[str]] = {}
+    if head["read"] is not None:
+        if version != VERSION:
+            return None  # the full reader says what is wrong
+        got = read_section(head["read"])
+        if got is None:
+            return None
+        lists = got
+    elif version not in (PLAIN_VERSION, VERSION):
         return None
     papers: dict[str, PaperRecord] = {}
     entries: dict[str, str] = {}
@@ -220,7 +237,13 @@ def read_regular(
             ends = [*starts[1:], len(rest)]
             for pid, a, b in zip(theirs, starts, ends, strict=True):
                 entries[pid] = rest[a:b]
-    return State(papers, VERSION), entries
+    for mark, ids in lists.items():
+        rec = record_of(mark)
+        for pid in ids:
+            if pid in papers or len(pid) > MAX_ID:
+                return None  # twice, or not an id: the full reader merges or says so
+            papers[pid] = rec
+    return State(papers, VERSION), entries, lists
 
 
 _STARTS_ENTRY = re.compile(r"  [^ \n\r\t#]")

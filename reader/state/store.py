@@ -33,6 +33,7 @@ from reader.fileio import (
     locked,
     remove_leftovers,
 )
+from reader.state.bulk import Mark, encode_list, mark_of
 from reader.state.lazy import LazyFile, LazyPapers, NotLazy, covered_start
 from reader.state.records import (
     FUTURE_SKEW,
@@ -60,7 +61,9 @@ from reader.state.yaml_format import (
     entries_of,
     parse_state,
     read_state,
+    split_bulk,
     verify_entries,
+    verify_lists,
 )
 from reader.wording import counted
 
@@ -68,13 +71,16 @@ from reader.wording import counted
 #: :meth:`StateStore.get` before it reads the whole file (a command that
 #: shows many papers: each lookup bisects the file, ~0.1 ms).
 LAZY_GETS = 64
+#: The first bytes of the file compared with those this process last read
+#: or wrote (with its inode, size and time) to know it unchanged.
+SAME_HEAD = 4096
 #: The backup is refreshed at the first save of a session, then at most this often.
 BACKUP_EVERY = 600.0
 #: How long a change waits for another process holding the lock.
 LOCK_TIMEOUT = 10.0
 #: The largest state file read (or merged); a bigger one is refused before it
 #: is read, at once. 100k papers, each starred, read and with two tags, take
-#: ~20 MB; read marks in bulk take ~15 bytes a paper (docs/state.md).
+#: ~20 MB; read marks in bulk take ~11 bytes a paper (docs/state.md).
 MAX_STATE_BYTES = 64_000_000
 
 
@@ -113,11 +119,20 @@ def _why(exc: OSError) -> str:
 
 @dataclass(frozen=True)
 class _Body:
-    """The papers of a file as written: their ids in order and each entry."""
+    """The papers of a file as written: the ids of the entries in order and
+    each entry, and the lists of read marks in bulk (ids sorted) with their
+    texts (None: not made yet)."""
 
     papers: Mapping[str, PaperRecord]
     order: list[str]
     texts: list[str]
+    lists: dict[Mark, list[str]]
+    list_texts: dict[Mark, str] | None = None
+    #: The entries as UTF-8 in blocks (block k: the ids from ``bounds[k]``
+    #: up to ``bounds[k + 1]``), so that a save joins the blocks and encodes
+    #: only the blocks changed, not 100k entries (None: not made yet).
+    bounds: list[str] | None = None
+    blocks: list[bytes] | None = None
 
 
 class StateStore:
@@ -272,6 +287,20 @@ class StateStore:
             if big is not None:
                 self._set_bad(f"cannot be read: {big}")
                 raise StateError(self.problem)
+            sig = (st.st_mtime_ns, st.st_size, st.st_ino)
+            known = self._bytes
+            if (
+                known is not None
+                and sig == self._sig
+                and not self._bad_file
+                and len(known) == st.st_size
+                and os.pread(fd, SAME_HEAD, 0) == known[:SAME_HEAD]
+            ):
+                # the file this process last read or wrote: the same inode,
+                # size and time, and the same first lines (a save writes its
+                # time, pid and a random token there), not 20 MB read again
+                self._seen_sig = sig
+                return False
             # one read of the size stat gives (no copy to join), then to the end
             chunks: list[bytes] = [os.read(fd, st.st_size + 1)]
             while chunks[-1]:
@@ -292,7 +321,7 @@ class StateStore:
         try:
             text = data.decode("utf-8-sig")
             with _collector_paused():
-                state, regular = read_state(text)
+                state, regular, lists = read_state(text)
         except UnicodeDecodeError as exc:
             self._set_bad(f"cannot be read: not UTF-8 text (byte {exc.start})")
             raise StateError(self.problem) from None
@@ -311,10 +340,10 @@ class StateStore:
                 # (only what changed is encoded again)
                 papers = state.papers
                 self._proven = {}
-                if len(regular) == len(papers) and regular.keys() == papers.keys():
+                listed = sum(len(ids) for ids in lists.values())
+                if len(regular) + listed == len(papers) and all(p in papers for p in regular):
                     # the body of the file is known whole: changes go into it
-                    order = sorted(papers)
-                    self._body = _Body(papers, order, [regular[pid] for pid in order])
+                    self._body = _body_of(papers, regular, lists)
                     self._chunks = {}
                 else:
                     self._chunks = {p: (papers[p], e) for p, e in regular.items() if p in papers}
@@ -328,7 +357,8 @@ class StateStore:
         if covered is None:
             return False
         try:
-            lazy = LazyFile(data, covered)
+            with _collector_paused():
+                lazy = LazyFile(data, covered)
         except NotLazy:
             return False
         self._set_state({}, data, sig)
@@ -585,6 +615,13 @@ class StateStore:
 
         self._mutate(change)
 
+    def hold_for_exit(self, timeout: float) -> bool:
+        """The process is about to end (a signal: ``reader/tui/signals.py``):
+        wait up to ``timeout`` seconds for a change being saved by another
+        thread, and keep every later one from starting. True when no save was
+        cut short. The store is of no use afterwards."""
+        return self._mutex.acquire(timeout=timeout)
+
     # the locked read-modify-write
 
     def _mutate(
@@ -639,17 +676,31 @@ class StateStore:
         papers ``changed``, only those are encoded and put in place in the
         last body written (a save costs the changed papers, not the state)."""
         last = self._body
+        removed: list[str] = []  # entries that became read marks in bulk
         if last is not None and last.papers is self._papers and changed:
-            wanted = dict.fromkeys(changed)
-            missing = {pid: papers[pid] for pid in wanted}
+            missing = {}
+            moves: list[tuple[str, Mark | None, Mark | None]] = []
+            for pid in dict.fromkeys(changed):
+                rec = papers[pid]
+                old = self._papers.get(pid)
+                was = None if old is None else mark_of(pid, old)
+                now = mark_of(pid, rec)
+                moves.append((pid, was, now))
+                if now is None:
+                    missing[pid] = rec
+                elif old is not None and was is None:
+                    removed.append(pid)
+            lists, touched = _relist(last.lists, moves)
+            list_texts = _list_texts(last, lists, touched)
         else:
             last = None
+            rest, lists = split_bulk({pid: papers[pid] for pid in sorted(papers)})
             missing = {
-                pid: papers[pid]
-                for pid in papers
-                if (c := self._chunks.get(pid)) is None
-                or (c[0] is not papers[pid] and c[0] != papers[pid])
+                pid: rec
+                for pid, rec in rest.items()
+                if (c := self._chunks.get(pid)) is None or (c[0] is not rec and c[0] != rec)
             }
+            list_texts = _list_texts(None, lists, set(lists))
         entries = encode_papers(missing)
         proven = self._proven
         verify_entries(
@@ -664,6 +715,9 @@ class StateStore:
             self._chunks[pid] = (missing[pid], text)
         if last is not None:
             order, texts = list(last.order), list(last.texts)
+            for pid in removed:
+                i = bisect.bisect_left(order, pid)
+                del order[i], texts[i]
             for pid in sorted(entries):
                 i = bisect.bisect_left(order, pid)
                 if i < len(order) and order[i] == pid:
@@ -672,12 +726,15 @@ class StateStore:
                     order.insert(i, pid)
                     texts.insert(i, entries[pid])
         else:
-            order = sorted(papers)
+            order = sorted(rest)
             if len(self._chunks) > len(papers) * 2 + 100:
                 self._chunks = {pid: self._chunks[pid] for pid in order}
             texts = [self._chunks[pid][1] for pid in order]
-        body = _Body(papers, order, texts)
-        return assemble_bytes(["".join(texts).encode("utf-8")], self.clock()), body
+        changed_ids = [*entries, *removed] if last is not None else None
+        bounds, blocks = _blocks(last, order, texts, changed_ids)
+        body = _Body(papers, order, texts, lists, list_texts, bounds, blocks)
+        section = "".join(list_texts[mark] for mark in sorted(list_texts)).encode("ascii")
+        return assemble_bytes(blocks, self.clock(), section), body
 
     def _write_failed(self, exc: OSError) -> str:
         bak = self.backup_path
@@ -701,14 +758,44 @@ class StateStore:
         """Write the lazily read file with ``updates`` in it: only those are
         encoded and proven; every other entry is written as the bytes read."""
         try:
-            entries = encode_papers(updates)
-            verify_entries(entries, updates)
-            data = lazy.splice(entries, self.clock())
+            plain: dict[str, PaperRecord] = {}
+            gone: dict[str, str] = {}  # entries that become read marks in bulk
+            moves: list[tuple[str, Mark | None, Mark | None]] = []
+            for pid, rec in updates.items():
+                was = lazy.listed.get(pid)
+                now = mark_of(pid, rec)
+                moves.append((pid, was, now))
+                if now is None:
+                    plain[pid] = rec
+                elif was is None and lazy.record(pid) is not None:
+                    gone[pid] = ""
+            lists, touched = _relist(lazy.lists, moves)
+            entries = encode_papers(plain)
+            verify_entries(entries, plain)
+            texts = {mark: encode_list(mark, lists[mark]) for mark in touched if mark in lists}
+            verify_lists(texts, lists)
+            list_bytes = {
+                mark: texts[mark].encode("ascii") if mark in texts else lazy.list_bytes[mark]
+                for mark in sorted(lists)
+            }
+            data = lazy.splice({**entries, **gone}, self.clock(), b"".join(list_bytes.values()))
+            listed = dict(lazy.listed)
+            for pid, was, now in moves:
+                if now is not None:
+                    listed[pid] = now
+                elif was is not None:
+                    del listed[pid]
         except EncodeError as exc:
             raise StateError(self._encode_failed(exc)) from None
         self._save(data)
         self._set_state({}, data, self._sig)
-        self._lazy = LazyFile(data, covered_start(data))
+        try:
+            self._lazy = LazyFile(data, covered_start(data), (lists, list_bytes, listed))
+        except NotLazy:  # never for a file just written; if so, read it whole
+            self._lazy_ok = False
+            self._bytes = None
+            with contextlib.suppress(StateError):  # read-only, problem says why
+                self._read_file()
 
     def _encode_failed(self, exc: EncodeError) -> str:
         message = (
@@ -748,6 +835,107 @@ class StateStore:
         """Keep the current (good, just parsed) file as the backup."""
         if atomic_snapshot(self.path, self.backup_path):
             self._last_backup = self.clock()
+
+
+def _body_of(
+    papers: Mapping[str, PaperRecord], entries: Mapping[str, str], lists: Mapping[Mark, list[str]]
+) -> _Body:
+    """The body of a file just read: its entries in order, its lists; an
+    entry that the writer would list (a file of version 1) goes to its list."""
+    order: list[str] = []
+    texts: list[str] = []
+    own = {mark: list(ids) for mark, ids in lists.items()}
+    for pid in sorted(entries):
+        mark = mark_of(pid, papers[pid])
+        if mark is None:
+            order.append(pid)
+            texts.append(entries[pid])
+        else:
+            own.setdefault(mark, []).append(pid)
+    for ids in own.values():
+        ids.sort()
+    return _Body(papers, order, texts, own)
+
+
+#: Entries in a block of the body (see :class:`_Body`); one is made again
+#: whole past four times this.
+BLOCK = 512
+
+
+def _blocks(
+    last: _Body | None, order: list[str], texts: list[str], changed: list[str] | None
+) -> tuple[list[str], list[bytes]]:
+    """The blocks of the entries ``texts`` (ids ``order``): those holding a
+    ``changed`` id encoded again, the others as in ``last``; all of them
+    when there is no last body or ``changed`` is None."""
+
+    def span(bounds: list[str], k: int) -> tuple[int, int]:
+        a = 0 if k == 0 else bisect.bisect_left(order, bounds[k])
+        b = len(order) if k + 1 == len(bounds) else bisect.bisect_left(order, bounds[k + 1])
+        return a, b
+
+    if (
+        last is not None
+        and last.bounds is not None
+        and last.blocks is not None
+        and changed is not None
+    ):
+        bounds, blocks = last.bounds, list(last.blocks)
+        for k in {bisect.bisect_right(bounds, pid) - 1 for pid in changed}:
+            a, b = span(bounds, k)
+            if b - a > 4 * BLOCK:
+                break  # a block grew too big: make them all again
+            blocks[k] = "".join(texts[a:b]).encode("utf-8")
+        else:
+            return bounds, blocks
+    bounds = ["", *order[BLOCK::BLOCK]]
+    blocks = []
+    for k in range(len(bounds)):
+        a, b = span(bounds, k)
+        blocks.append("".join(texts[a:b]).encode("utf-8"))
+    return bounds, blocks
+
+
+def _relist(
+    lists: Mapping[Mark, list[str]], moves: Iterable[tuple[str, Mark | None, Mark | None]]
+) -> tuple[dict[Mark, list[str]], set[Mark]]:
+    """The lists after each (pid, the mark it was listed under, the mark it
+    is listed under now; None: an entry), and the marks whose lists changed.
+    Each list changed is made once (an undo of ``R`` moves thousands)."""
+    drop: dict[Mark, set[str]] = {}
+    add: dict[Mark, list[str]] = {}
+    for pid, was, now in moves:
+        if was == now:
+            continue
+        if was is not None:
+            drop.setdefault(was, set()).add(pid)
+        if now is not None:
+            add.setdefault(now, []).append(pid)
+    out = dict(lists)
+    touched = drop.keys() | add.keys()
+    for mark in touched:
+        gone = drop.get(mark, set())
+        ids = [p for p in lists.get(mark, ()) if p not in gone] + add.get(mark, [])
+        ids.sort()
+        if ids:
+            out[mark] = ids
+        else:
+            out.pop(mark, None)
+    return out, set(touched)
+
+
+def _list_texts(
+    last: _Body | None, lists: Mapping[Mark, list[str]], touched: set[Mark]
+) -> dict[Mark, str]:
+    """The text of every list: those ``touched`` (and all, the first time)
+    encoded and proven, the others as the last body wrote them."""
+    known = None if last is None else last.list_texts
+    if known is None:
+        touched = set(lists)
+        known = {}
+    texts = {mark: encode_list(mark, lists[mark]) for mark in touched if mark in lists}
+    verify_lists(texts, lists)  # EncodeError: the save is refused
+    return {mark: texts[mark] if mark in texts else known[mark] for mark in lists}
 
 
 @contextlib.contextmanager

@@ -12,8 +12,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from reader.safeload import LoadError, load_yaml
+from reader.state.bulk import Mark, encode_list, mark_of, read_section
 from reader.state.records import (
     EPOCH,
+    PLAIN_VERSION,
     VERSION,
     Note,
     NoteVersion,
@@ -23,6 +25,7 @@ from reader.state.records import (
     check_id,
     format_time,
     make_note,
+    merge_records,
     normalise_tag,
     parse_time,
 )
@@ -162,6 +165,32 @@ def verify_entries(entries: Mapping[str, str], papers: Mapping[str, PaperRecord]
         raise EncodeError(f"paper {pid}: the text written reads back differently")
 
 
+def split_bulk(
+    papers: Mapping[str, PaperRecord],
+) -> tuple[dict[str, PaperRecord], dict[Mark, list[str]]]:
+    """The papers written as entries, and the lists of those held in bulk
+    (``reader/state/bulk.py``: each id under its read mark, in ``papers``' order)."""
+    entries: dict[str, PaperRecord] = {}
+    lists: dict[Mark, list[str]] = {}
+    for pid, rec in papers.items():
+        mark = mark_of(pid, rec)
+        if mark is None:
+            entries[pid] = rec
+        else:
+            lists.setdefault(mark, []).append(pid)
+    return entries, lists
+
+
+def verify_lists(texts: Mapping[Mark, str], lists: Mapping[Mark, Sequence[str]]) -> None:
+    """Prove that each list's text (from :func:`reader.state.bulk.encode_list`)
+    reads back as its ids; :class:`EncodeError` otherwise."""
+    for mark, text in texts.items():
+        if read_section(text) != {mark: list(lists[mark])}:
+            raise EncodeError(
+                f"the read marks of {mark[0]}: the text written reads back differently"
+            )
+
+
 def _header(clock_value: float, size: int, crc: int) -> str:
     """The comment lines of a file; the last one sums up the ``size`` bytes
     after it (their CRC-32 ``crc``; :func:`checked_body` reads it back)."""
@@ -192,7 +221,10 @@ def checked_body(data: bytes) -> int | None:
     start = m.end()
     if len(data) - start != int(m[1]) or zlib.crc32(memoryview(data)[start:]) != int(m[2], 16):
         return None
-    if not data.startswith(f"version: {VERSION}\npapers:".encode(), start):
+    if not (
+        data.startswith(f"version: {PLAIN_VERSION}\npapers:".encode(), start)
+        or data.startswith(f"version: {VERSION}\nread:\n".encode(), start)
+    ):
         return None
     return start
 
@@ -320,15 +352,18 @@ def parse_state(text: str) -> State:
     return read_state(text)[0]
 
 
-def read_state(text: str) -> tuple[State, dict[str, str] | None]:
-    """The state in ``text`` and, when the file is laid out as written here,
-    the exact text of each entry read by the line-oriented reader
+def read_state(
+    text: str,
+) -> tuple[State, dict[str, str] | None, dict[Mark, list[str]]]:
+    """The state in ``text``; when the file is laid out as written here, the
+    exact text of each entry read by the line-oriented reader
     (:mod:`reader.state.regular`; None when the file was read whole as
-    YAML). :class:`ValueError` says what is wrong and where."""
+    YAML); and the lists of read marks in bulk as the file holds them.
+    :class:`ValueError` says what is wrong and where."""
     fast = read_regular(text, _parse_yaml)
     if fast is not None:
         return fast
-    return _parse_yaml(text), None
+    return _parse_yaml(text), None, {}
 
 
 def _parse_yaml(text: str) -> State:
@@ -346,7 +381,7 @@ def _parse_yaml(text: str) -> State:
         return State()
     if not isinstance(data, dict):
         raise ValueError("not a digest-reader state file (expected 'version' and 'papers')")
-    unknown = set(data) - {"version", "papers"}
+    unknown = set(data) - {"version", "papers", "read"}
     if unknown:
         raise ValueError(f"unknown top-level field {sorted(unknown)[0]!r}")
     raw_version = data.get("version", "1")
@@ -359,6 +394,8 @@ def _parse_yaml(text: str) -> State:
             f"written by a newer digest-reader (format version {version}; "
             f"this one reads version {VERSION}): upgrade to use it"
         )
+    if "read" in data and version < VERSION:
+        raise ValueError(f"'read' is a field of format version {VERSION}, not {version}")
     raw = data.get("papers") or {}
     if not isinstance(raw, dict):
         raise ValueError("'papers' must be a mapping of paper ids")
@@ -372,31 +409,70 @@ def _parse_yaml(text: str) -> State:
             rec = _parse_record(pid, value)
             if not rec.is_empty():
                 papers[pid] = rec
+        for pid, rec in _parse_bulk(data.get("read")).items():
+            mine = papers.get(pid)
+            papers[pid] = rec if mine is None else merge_records(mine, rec)
     except _Bad as exc:
         raise ValueError(str(exc)) from None
     return State(papers, VERSION)
 
 
+def _parse_bulk(raw: Any) -> dict[str, PaperRecord]:
+    """The records of a ``read:`` section: ``'true <time>': 'id id ...'``."""
+    if raw is None or raw == "":
+        return {}
+    if not isinstance(raw, dict):
+        raise _Bad("'read' must be a mapping of read marks to paper ids")
+    out: dict[str, PaperRecord] = {}
+    for key, value in raw.items():
+        where = f"read: {key}"
+        stamp = _parse_stamp(key, where, "value")
+        if not isinstance(value, str):
+            raise _Bad(f"{where}: expected paper ids separated by spaces")
+        rec = PaperRecord(read=stamp)
+        for pid in value.split():
+            try:
+                check_id(pid)
+            except ValueError:
+                raise _Bad(f"{where}: not a paper id: {pid!r}") from None
+            mine = out.get(pid)
+            out[pid] = rec if mine is None else merge_records(mine, rec)
+    return out
+
+
 def dump_state(state: State, clock_value: float | None = None) -> str:
     """The text of a state file (papers sorted by id), checked to read back as
     ``state`` (:class:`EncodeError` otherwise)."""
-    papers = {pid: state.papers[pid] for pid in sorted(state.papers)}
+    papers, lists = split_bulk({pid: state.papers[pid] for pid in sorted(state.papers)})
     entries = encode_papers(papers)
     verify_entries(entries, papers)
-    return assemble(entries.values(), time.time() if clock_value is None else clock_value)
+    texts = {mark: encode_list(mark, ids) for mark, ids in lists.items()}
+    verify_lists(texts, lists)
+    section = "".join(texts[mark] for mark in sorted(texts))
+    clock = time.time() if clock_value is None else clock_value
+    return assemble(entries.values(), clock, section)
 
 
-def assemble(entries: Iterable[str], clock_value: float) -> str:
-    """The whole file: the header, the version and the papers' entries (from
-    :func:`encode_papers`, in the order given)."""
-    return assemble_bytes(["".join(entries).encode("utf-8")], clock_value).decode("utf-8")
+def assemble(entries: Iterable[str], clock_value: float, section: str = "") -> str:
+    """The whole file: the header, the version, the read marks in bulk (the
+    lists' lines) and the papers' entries (from :func:`encode_papers`, in the
+    order given)."""
+    body = ["".join(entries).encode("utf-8")]
+    return assemble_bytes(body, clock_value, section.encode("utf-8")).decode("utf-8")
 
 
-def assemble_bytes(entries: Sequence[bytes | memoryview], clock_value: float) -> bytes:
+def assemble_bytes(
+    entries: Sequence[bytes | memoryview], clock_value: float, section: bytes = b""
+) -> bytes:
     """The whole file as written, from the papers' entries (UTF-8, in pieces
-    put together once): the header with its check line, the version, the papers."""
+    put together once): the header with its check line, the version, the
+    read marks in bulk when there are any (version 2), the papers."""
     size = sum(len(e) for e in entries)
-    head = f"version: {VERSION}\n".encode() + (b"papers:\n" if size else b"papers: {}\n")
+    if section:
+        version = f"version: {VERSION}\nread:\n".encode() + section
+    else:
+        version = f"version: {PLAIN_VERSION}\n".encode()
+    head = version + (b"papers:\n" if size else b"papers: {}\n")
     crc = zlib.crc32(head)
     for e in entries:
         crc = zlib.crc32(e, crc)

@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import os
-import signal
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -43,6 +41,7 @@ from reader.tui.fetching import FetchingMixin
 from reader.tui.links import Links, notify_error
 from reader.tui.prefs import UiPrefs
 from reader.tui.screens.main import MainScreen
+from reader.tui.signals import SignalExit
 from reader.tui.themes import CYCLE, OUR_THEMES, initial_theme
 from reader.tui.widgets.sidebar import Sidebar
 from reader.undo import UndoLog
@@ -165,6 +164,8 @@ class DigestApp(FetchingMixin, App[int]):
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search")
         #: Copying and opening, with what the user is told.
         self.links = Links(self, session.config.opener)
+        #: SIGTERM and SIGHUP end the app within 2 s, whatever it is doing.
+        self.signal_exit: SignalExit | None = None
         super().__init__()
         self.init_fetching()
         for theme in OUR_THEMES:
@@ -191,7 +192,14 @@ class DigestApp(FetchingMixin, App[int]):
             self.set_timer(0.3, self.build_index)  # after the first paint
         self.fetch_on_start()
         if not self.is_headless:
-            exit_on_signals(asyncio.get_running_loop(), self.exit)
+            if self.signal_exit is None:  # not started by run_app: handled from now
+                self.signal_exit = SignalExit()
+                self.signal_exit.install()
+            hold = getattr(self.state, "hold_for_exit", None)
+            self.signal_exit.attach(asyncio.get_running_loop(), self._end_on_signal, hold)
+
+    def _end_on_signal(self, signum: int) -> None:
+        self.exit(return_code=128 + signum)
 
     def on_unmount(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -576,31 +584,6 @@ class DigestApp(FetchingMixin, App[int]):
         self.notify(f"Theme: {self.theme}", markup=False, timeout=2)
 
 
-#: Signals that end the app the normal way (SIGHUP: an SSH connection dropped).
-EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
-
-
-def exit_on_signals(loop: asyncio.AbstractEventLoop, end: Callable[[], object]) -> None:
-    """SIGTERM and SIGHUP run ``end`` (the app's exit: the terminal is
-    restored; every change is already on disk, the state store writes each
-    one as it is made) in the process that called this, and only there.
-
-    The handler checks the pid it runs in: a forked helper that kept a copy
-    of it must never end the app, nor itself run the app's exit. (Forked
-    index workers also drop the inherited handlers and wake-up fd first
-    thing: see ``reader.search.index._detach_signals``.)"""
-    owner = os.getpid()
-
-    def on_signal(sig: int) -> None:
-        if os.getpid() != owner:
-            return
-        end()
-
-    for sig in EXIT_SIGNALS:
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, on_signal, sig)
-
-
 def _short_path(path: Path, width: int = 10) -> str:
     """A source's name for the narrow sidebar: its last part, cut from the
     left to ``width`` (the confirm dialog shows the whole path)."""
@@ -648,7 +631,11 @@ def run_app(
     except ConfigError as exc:
         print(f"digest-reader: {exc}", file=sys.stderr)
         return 2
+    # SIGTERM and SIGHUP are handled before the app takes the terminal
+    app.signal_exit = SignalExit()
+    app.signal_exit.install()
     result = app.run()
+    app.signal_exit.given_back()
     # The screen is restored and every change is on disk. What is left is the
     # interpreter's last garbage collections over millions of objects (the
     # library, the index): 2.8-6.1 s after q on the real digests. Frozen

@@ -2,7 +2,7 @@
 process is still there and what it saw.
 
 The process installs the app's own exit-on-signal handling
-(:func:`reader.tui.app.exit_on_signals`) on a running asyncio loop, runs a
+(:class:`reader.tui.signals.SignalExit`) on a running asyncio loop, runs a
 2-process build in a thread (as the app's worker does), and then, depending
 on ``sys.argv[1]``:
 
@@ -28,7 +28,7 @@ from typing import Any
 from reader.model import Paper
 from reader.search.index import bulk as ix_mod
 from reader.search.index.schema import make_schema
-from reader.tui.app import exit_on_signals
+from reader.tui.signals import SignalExit
 
 
 def main() -> None:
@@ -53,7 +53,9 @@ def main() -> None:
     async def run() -> dict[str, Any]:
         loop = asyncio.get_running_loop()
         ended: list[int] = []
-        exit_on_signals(loop, lambda: ended.append(1))
+        ending = SignalExit()
+        ending.install()
+        ending.attach(loop, lambda _sig: ended.append(1))
         calls = {"n": 0}
 
         def cancelled() -> bool:

@@ -79,6 +79,8 @@ class CopyMenu(ModalScreen[CopyChoice | None]):
         return out
 
     def on_mount(self) -> None:
+        if not self.is_attached:  # the app is ending (a signal as it opened): its widgets are gone
+            return
         self.query_one(OptionList).focus()
 
     def action_move(self, step: int) -> None:

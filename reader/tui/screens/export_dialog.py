@@ -54,6 +54,8 @@ class ExportDialog(ModalScreen[tuple[str, Path] | None]):
             yield Static(Text("↑↓ format · Enter on the path writes · Esc cancels"), classes="hint")
 
     def on_mount(self) -> None:
+        if not self.is_attached:  # the app is ending (a signal as it opened): its widgets are gone
+            return
         self.query_one(OptionList).focus()
 
     @property

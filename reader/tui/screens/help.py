@@ -110,4 +110,6 @@ class HelpScreen(ModalScreen[None]):
                 yield Static(query_help(QUERY_HELP.rstrip()), id="help-query")
 
     def on_mount(self) -> None:
+        if not self.is_attached:  # the app is ending (a signal as it opened): its widgets are gone
+            return
         self.query_one("#help-body").focus()

@@ -103,6 +103,8 @@ class NoteDialog(ModalScreen[str | None]):
             yield Static(Text(hint), classes="hint")
 
     def on_mount(self) -> None:
+        if not self.is_attached:  # the app is ending (a signal as it opened): its widgets are gone
+            return
         area = self.query_one(TextArea)
         area.focus()
         area.move_cursor(area.document.end)

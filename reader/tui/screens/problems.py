@@ -121,6 +121,8 @@ class ProblemsScreen(ModalScreen[None]):
             yield Static(Text(" · ".join(hints)), id="problems-hint")
 
     def on_mount(self) -> None:
+        if not self.is_attached:  # the app is ending (a signal as it opened): its widgets are gone
+            return
         self.query_one(DataTable).focus()
 
     def action_cursor(self, direction: str) -> None:

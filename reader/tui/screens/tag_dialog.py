@@ -134,6 +134,8 @@ class TagDialog(ModalScreen[TagEdit | None]):
             yield Static(Text("Enter applies · → completes · Esc cancels"), classes="hint")
 
     def on_mount(self) -> None:
+        if not self.is_attached:  # the app is ending (a signal as it opened): its widgets are gone
+            return
         self.query_one(Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
