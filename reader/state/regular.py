@@ -162,14 +162,19 @@ def read_regular(
     entries: dict[str, str] = {}
     hard: list[str] = []  # texts for the full reader, in order
     last: str | None = None  # the pid read last, while nothing came after it
-    stamps: dict[str, Stamp] = {}  # bulk changes share their stamps (and memory)
+    stamps: dict[str, Stamp] | None = {}  # bulk changes share their stamps (and memory)
 
     def stamp(value: str, at: str) -> Stamp:
+        nonlocal stamps
+        if stamps is None:  # times all different: sharing saves nothing
+            return Stamp(at, value == "true" or value == "on")
         s = stamps.get(value + at)
         if s is None:
-            if len(stamps) > 4096:  # times all different: sharing saves nothing
-                stamps.clear()
-            s = stamps[value + at] = Stamp(at, value == "true" or value == "on")
+            if len(stamps) > 4096:
+                stamps = None if len(papers) < 2 * 4096 else {}
+            s = Stamp(at, value == "true" or value == "on")
+            if stamps is not None:
+                stamps[value + at] = s
         return s
 
     def gap(chunk: str) -> None:
