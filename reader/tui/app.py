@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -35,6 +35,8 @@ from reader.paths import Paths, resource_dir
 from reader.state import StateError
 from reader.tui import commands
 from reader.tui import text as tx
+from reader.tui.collector import TICK as COLLECT_TICK
+from reader.tui.collector import IdleCollector
 from reader.tui.fetching import FetchingMixin
 from reader.tui.prefs import UiPrefs
 from reader.tui.screens.main import MainScreen
@@ -168,6 +170,8 @@ class DigestApp(FetchingMixin, App[int]):
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search")
         self._own_searcher = searcher is None
         self._searcher = searcher
+        #: Full garbage collections when no key is coming (``collector``).
+        self.collector = IdleCollector()
         super().__init__()
         self.init_fetching()
         for theme in OUR_THEMES:
@@ -183,6 +187,8 @@ class DigestApp(FetchingMixin, App[int]):
         self.prefs.theme = self.theme
         self.prefs.save(self.paths.ui_file)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self.collector.start()
+        self.set_interval(COLLECT_TICK, self.collector.tick)
         self.push_screen(MainScreen())
         self.notify_config_warnings()
         if not getattr(self.library, "complete", True):
@@ -198,6 +204,12 @@ class DigestApp(FetchingMixin, App[int]):
 
     def on_unmount(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self.collector.stop()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self.collector.key()
+        await super().on_event(event)
 
     def _theme_changed(self, theme: Any) -> None:
         self.prefs.theme = theme.name
@@ -256,19 +268,22 @@ class DigestApp(FetchingMixin, App[int]):
         papers on screen and says so: it never ends the app."""
         try:
             full = self.library.load_rest()
+            prepared = prepare_list(full)
         except Exception as exc:
             self.call_from_thread(
                 self.error, f"The older papers could not be read: {type(exc).__name__}: {exc}"
             )
             return
-        self.call_from_thread(self._library_loaded, full)
+        self.call_from_thread(self._library_loaded, full, prepared)
 
-    def _library_loaded(self, full: Any) -> None:
+    def _library_loaded(self, full: Any, prepared: Any = None) -> None:
+        """Take in a library read in a worker; ``prepared``: its list of
+        every paper, made there too (``prepare_list``)."""
         self.library = full
         if self._own_searcher:
             self._searcher = None  # made again over the whole library when needed
         with contextlib.suppress(LookupError):
-            self.main.library_loaded()
+            self.main.library_loaded(prepared)
         if self._want_index:
             self.build_index()
 
@@ -514,6 +529,11 @@ class DigestApp(FetchingMixin, App[int]):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, self._search_typed, text, current)
 
+    async def in_search_thread(self, work: Callable[[], Any]) -> Any:
+        """Run ``work`` in the search thread (after the searches queued there)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, work)
+
     def count(self, query: str) -> Count | None:
         try:
             return self.searcher.count(query)
@@ -665,6 +685,20 @@ def exit_on_signals(loop: asyncio.AbstractEventLoop, end: Callable[[], Any]) -> 
     for sig in EXIT_SIGNALS:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, on_signal, sig)
+
+
+def prepare_list(library: Any) -> Any:
+    """In a worker thread: the library's list of every paper, sorted, with
+    its day counts and separator rows (``screens.main.all_papers``: O(n),
+    0.2-0.4 s at 100k papers, which on the event loop would stop every key
+    meanwhile). Then what was made is frozen (``gc_paused``): left young,
+    the next full collection would walk it all, on whichever thread, the
+    event loop's included."""
+    from reader.library import gc_paused
+    from reader.tui.screens.main import all_papers
+
+    with gc_paused():
+        return all_papers(library.ordered())
 
 
 def _short_path(path: Path, width: int = 10) -> str:

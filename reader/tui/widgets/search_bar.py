@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import events
 from textual.containers import Vertical
+from textual.geometry import Region
 from textual.widgets import Input, Static
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
 class SearchInput(Input):
@@ -21,6 +25,15 @@ class SearchInput(Input):
 
     on_submit: Callable[[str], None] | None = None
     on_leave: Callable[[], None] | None = None
+
+    def refresh(
+        self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False
+    ) -> Self:
+        # Input asks for a layout at every key (the text's width is its
+        # virtual size), and a layout arranges the whole screen again
+        # (10-40 ms a key over the real digests). This box is one line as
+        # wide as the bar whatever is typed in it: a repaint is enough.
+        return super().refresh(*regions, repaint=repaint, layout=False, recompose=recompose)
 
     async def _on_key(self, event: events.Key) -> None:
         if self.app.focused is not self:
@@ -68,7 +81,14 @@ class SearchBar(Vertical):
     def value(self) -> str:
         return self.input.value
 
+    _error: str = ""
+
     def show_error(self, message: str | None) -> None:
-        """Show ``message`` under the bar (None hides the line)."""
-        self.query_one("#search-error", Static).update(Text(message or ""))
+        """Show ``message`` under the bar (None hides the line). Only a
+        change is drawn: each search clears the line, and an update of a
+        line that can grow means a layout pass of the whole screen."""
+        if (message or "") == self._error:
+            return
+        self._error = message or ""
+        self.query_one("#search-error", Static).update(Text(self._error))
         self.set_class(bool(message), "-error")
