@@ -89,36 +89,71 @@ async def test_a_list_shown_again_is_not_laid_out_again(monkeypatch: Any) -> Non
         assert rows is not None and plist.runs == rows.runs
 
 
-def test_the_full_collection_waits_for_a_pause_in_the_keys(monkeypatch: Any) -> None:
-    now = [100.0]
-    runs: list[float] = []
-    young = [0]
-    c = IdleCollector(clock=lambda: now[0], collect=lambda: runs.append(now[0]))
-    monkeypatch.setattr(c, "young", lambda: young[0])
-    # typing: a key every 0.1 s for 20 s, garbage made all along
-    t = 0.0
-    while t < 20.0:
-        now[0] = 100.0 + t
-        young[0] += 1
-        c.key()
-        c.tick()
-        t += 0.1
-    assert runs == []
-    # the keys stop: one full collection, once the pause is long enough
-    now[0] += collector.IDLE / 2
+class FakeGc:
+    """What the collector asks of ``gc``, noted: no real collection runs."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.done: list[str] = []
+        self.frozen = 0
+        self.young = 0
+
+    def collector(self) -> IdleCollector:
+        c = IdleCollector(
+            clock=lambda: self.now,
+            collect=lambda: self.done.append("collect"),
+            freeze=lambda: self.done.append("freeze"),
+            thaw=lambda: self.done.append("thaw"),
+            frozen=lambda: self.frozen,
+        )
+        c.young = lambda: self.young  # type: ignore[method-assign]
+        return c
+
+    def type_for(self, c: IdleCollector, seconds: float, every: float = 0.1) -> None:
+        """Keys ``every`` seconds apart for ``seconds``, garbage made all along."""
+        end = self.now + seconds
+        while self.now < end:
+            self.now += every
+            self.young += 1
+            c.key()
+            c.tick()
+
+
+def test_the_full_collection_waits_for_a_pause_in_the_keys() -> None:
+    g = FakeGc()
+    c = g.collector()
+    g.type_for(c, collector.LATEST - 1)  # typing at 10 keys a second
+    assert g.done == []
+    # the keys stop: one full collection once the pause is long enough,
+    # and what is alive then is frozen
+    g.now += collector.IDLE / 2
     assert not c.tick()
-    now[0] += collector.IDLE
-    assert c.tick() and len(runs) == 1
-    now[0] += collector.IDLE * 2
+    g.now += collector.IDLE
+    assert c.tick() and g.done == ["collect", "freeze"]
+    g.now += collector.IDLE * 2
     assert not c.tick()  # nothing made since: nothing to collect
-    # typing for longer than LATEST: one collection at the latest then
-    start = now[0]
-    while now[0] - start < collector.LATEST + 1:
-        now[0] += 0.1
-        young[0] += 1
-        c.key()
-        c.tick()
-    assert len(runs) == 2
+    # typing for longer than LATEST: a collection at the latest then
+    g.done.clear()
+    g.type_for(c, collector.LATEST + 0.5)
+    assert g.done == ["collect", "freeze"]
+
+
+def test_what_was_frozen_is_thawed_and_collected_once_the_user_is_away() -> None:
+    g = FakeGc()
+    c = g.collector()
+    g.frozen = collector.THAW + 1  # many objects frozen since
+    g.young += 1
+    g.now += collector.IDLE
+    c.tick()
+    assert g.done == ["collect", "freeze"]  # a short pause: no thaw (it takes a second)
+    g.done.clear()
+    g.young += 1
+    g.now += collector.AWAY
+    assert c.tick() and g.done == ["thaw", "collect", "freeze"]
+    g.done.clear()
+    g.young += 1
+    g.now += collector.AWAY
+    assert c.tick() and g.done == ["collect", "freeze"]  # once until THAW more
 
 
 def test_the_collector_gives_the_thresholds_back() -> None:
