@@ -257,7 +257,10 @@ class FetchingMixin:
         base = app.library
         try:
             with self._fetch_lock, gc_paused():  # one reload at a time
-                library = open_library(app.paths, app.config, extra=self.library_extra)
+                # Updated from the library in memory, not the snapshot on disk.
+                library = open_library(
+                    app.paths, app.config, extra=self.library_extra, current=base
+                )
                 # The list, sorted, its day counts and rows: here, not on the
                 # event loop (0.2-0.4 s at 100k papers).
                 prepared = prepare_list(library)
