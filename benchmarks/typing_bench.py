@@ -62,6 +62,15 @@ digests, load 3.5-3.7): every key 0.08/2.83/4.56, 17-96 % of keys painted
 their own results, the last key at 30 keys/s p50 0.09-0.88 by shape. At
 2,000 papers with no debounce the engine takes ~1 ms and the paint p50
 30-145 ms: the screen, not the engine, is then the cost.
+
+After the paint work (no debounce: a key searched at once, the keys typed
+meanwhile folded into one search; full garbage collections at pauses, what
+is alive frozen; no layout pass per key; see README), 5 queries a shape,
+load 5.8-10: every key at 10 keys/s p50/p95/max 94/320/2700 ms (bulk) and
+93/292/1703 ms (real); the maxima are the engine's (1.6-2.6 s for a
+``title:`` or words query, alone in the search thread). Each headless run
+also prints the collector's pauses over 5 ms by generation, wall and CPU
+(the CPU time tells the machine's load from the app's work).
 """
 
 from __future__ import annotations
