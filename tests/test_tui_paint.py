@@ -166,3 +166,44 @@ def test_the_collector_gives_the_thresholds_back() -> None:
     assert gc.get_threshold()[:2] == before[:2]
     c.stop()
     assert gc.get_threshold() == before
+
+
+async def test_the_open_sidebar_counts_its_days_again_off_the_event_loop(
+    monkeypatch: Any,
+) -> None:
+    """A paper marked read with the sidebar open: its day's unread count
+    follows, counted in a worker thread (a pass over every paper), not on
+    the event loop at every paper read."""
+    import threading
+
+    from tests.test_tui import SIZE, make_app, screen_text, until
+
+    counted_on: list[str] = []
+    day_counts = views.day_counts
+
+    def watched(papers: Any, read: Any) -> Any:
+        counted_on.append(threading.current_thread().name)
+        return day_counts(papers, read)
+
+    monkeypatch.setattr(views, "day_counts", watched)
+    app = make_app()
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("b")
+        await pilot.pause()
+        assert "2025-08-19 3 ●3" in screen_text(app)
+        await pilot.press("b")  # back to the list, the sidebar stays open
+        app.main.sidebar.display = True
+        app.main.papers.focus()
+        await pilot.pause()
+        day = app.main.papers.current.date if app.main.papers.current else ""
+        before = [line for line in screen_text(app).splitlines() if f"  {day} " in line]
+        assert before
+        counted_on.clear()
+        await pilot.press("r")  # read
+        await until(
+            pilot,
+            lambda: [ln for ln in screen_text(app).splitlines() if f"  {day} " in ln] != before,
+            "the day's unread count follows",
+        )
+        assert counted_on and "MainThread" not in counted_on
