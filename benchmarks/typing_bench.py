@@ -62,6 +62,15 @@ digests, load 3.5-3.7): every key 0.08/2.83/4.56, 17-96 % of keys painted
 their own results, the last key at 30 keys/s p50 0.09-0.88 by shape. At
 2,000 papers with no debounce the engine takes ~1 ms and the paint p50
 30-145 ms: the screen, not the engine, is then the cost.
+
+After the paint work (no debounce: a key searched at once, the keys typed
+meanwhile folded into one search; full garbage collections at pauses, what
+is alive frozen; no layout pass per key; see README), 5 queries a shape,
+load 5.8-10: every key at 10 keys/s p50/p95/max 94/320/2700 ms (bulk) and
+93/292/1703 ms (real); the maxima are the engine's (1.6-2.6 s for a
+``title:`` or words query, alone in the search thread). Each headless run
+also prints the collector's pauses over 5 ms by generation, wall and CPU
+(the CPU time tells the machine's load from the app's work).
 """
 
 from __future__ import annotations
@@ -364,6 +373,7 @@ async def _headless(
                 break
             await asyncio.sleep(0.05)
         info["settle_s"] = time.monotonic() - start
+        PAUSES.clear()
         warm = [("warm-up", "model")] if not cold else []
         queue = list(warm + plan)
         built_at: float | None = None
@@ -404,6 +414,36 @@ async def _headless(
                 await asyncio.sleep(0.2)
             info["build_done_s"] = (built_at or time.monotonic()) - start
     return done, info
+
+
+#: Headless runs: (generation, seconds, CPU seconds of its thread) of each
+#: garbage collection over 5 ms while the queries were typed (any thread: the
+#: collector stops them all; the CPU time tells the machine's load apart).
+PAUSES: list[tuple[int, float, float]] = []
+_GC_START: list[float] = []
+
+
+def _gc_watch(phase: str, info: dict[str, Any]) -> None:
+    if phase == "start":
+        _GC_START[:] = [time.perf_counter(), time.thread_time()]
+    elif _GC_START:
+        took = time.perf_counter() - _GC_START[0]
+        if took > 0.005:
+            PAUSES.append((int(info["generation"]), took, time.thread_time() - _GC_START[1]))
+
+
+def pauses_line() -> str:
+    """The collector's pauses of the run, by generation (wall, then CPU)."""
+    parts = []
+    for gen in (0, 1, 2):
+        got = sorted(t for g, t, _ in PAUSES if g == gen)
+        cpu = sorted(c for g, _, c in PAUSES if g == gen)
+        if got:
+            parts.append(
+                f"gen{gen} {len(got)} over 5 ms (p50 {ms(statistics.median(got))}, max"
+                f" {ms(got[-1])}; CPU p50 {ms(statistics.median(cpu))}, max {ms(cpu[-1])})"
+            )
+    return "collector pauses: " + ("; ".join(parts) if parts else "none over 5 ms")
 
 
 #: Headless runs: (text, seconds, when it ended) of each query the app ran in its search
@@ -462,7 +502,13 @@ def run_headless(
     else:
         assert path is not None
         app = build_app([path], paths=paths)
-    return asyncio.run(_headless(app, plan, rate, LogReader(log_path), size, cold))
+    import gc
+
+    gc.callbacks.append(_gc_watch)
+    try:
+        return asyncio.run(_headless(app, plan, rate, LogReader(log_path), size, cold))
+    finally:
+        gc.callbacks.remove(_gc_watch)
 
 
 # ----------------------------------------------------------------------------- tmux
@@ -695,6 +741,8 @@ def main(argv: list[str]) -> int:
                 engine = list(ENGINE)
             extra = ", ".join(f"{k} {v:.1f}" for k, v in info.items())
             print(f"    ran {time.monotonic() - started:.0f} s ({extra}); load average {loadavg()}")
+            if not args.tmux:
+                print(f"    {pauses_line()}")
         if args.cold and runs:
             print(f"    first build done after {info.get('build_done_s', 0):.0f} s; "
                   f"{len(runs[rates[0]])} queries typed meanwhile")  # fmt: skip

@@ -427,12 +427,16 @@ def open_library(
     progress: Progress | None = None,
     use_cache: bool = True,
     partial: bool = False,
+    current: Library | None = None,
 ) -> Library:
     """Load every digest (see module docs); never raises on bad digests.
 
     With ``partial`` and nothing changed since the last start, only the newest
     papers are read and :meth:`Library.load_rest` reads the others: a 100k
-    library paints in a fraction of a second."""
+    library paints in a fraction of a second. ``current``: a library of these
+    folders already in memory (the app's, read again after a fetch), updated
+    by the changed files instead of the last snapshot read from disk (0.6 s
+    at 100k papers); it is read, never changed."""
     faults: list[Problem] = []
     roots = [*_roots(paths, config, faults), *extra]
     files = find_files(roots, faults)
@@ -456,7 +460,7 @@ def open_library(
             lib.stats = LoadStats(files=len(files), cached=len(files))
             lib._version = Version(key)
             return _with_faults(lib, faults, cache)
-        old = cache.get_snapshot(None)
+        old = current if _updatable(current) else cache.get_snapshot(None)
         if old is not None:
             with gc_paused():
                 lib = _update_snapshot(old, files, stamps, config, cache, progress)
@@ -493,6 +497,17 @@ def open_library(
         if lib.stats.parsed + lib.stats.cached == total:
             cache.put_snapshot(key, lib)
     return _with_faults(lib, faults, cache)
+
+
+def _updatable(lib: Library | None) -> bool:
+    """Whether ``lib`` can stand for the last snapshot in an update: read
+    whole, its file table known, and its problems those of its files only
+    (no fault or cache damage added in front when it was opened)."""
+    if lib is None or not lib.complete or lib._meta is None or lib.faults:
+        return False
+    return len(lib.problems) == sum(m[3] for m in lib._meta) and len(lib.digests) == sum(
+        m[2] for m in lib._meta
+    )
 
 
 def _with_faults(lib: Library, faults: list[Problem], cache: _Cache | None = None) -> Library:

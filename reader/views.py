@@ -10,6 +10,7 @@ status line show. No Textual here: the rules have plain tests
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -135,6 +136,9 @@ class View:
     #: Every paper's list: each day's own count (its separator says how many
     #: of the day are listed under a later day).
     day_sizes: dict[str, int] | None = None
+    #: The list's day separators, when made beforehand (:func:`day_rows`,
+    #: off the event loop); they fit ``papers`` only (the list checks).
+    rows: DayRows | None = None
 
     @property
     def shown_order(self) -> str:
@@ -189,8 +193,9 @@ def view_count(view: View, read: Callable[[], Collection[str]]) -> ViewCount:
 
 def all_papers(papers: list[Paper]) -> View:
     """The list of every paper (``library.ordered()``), with each day's own
-    count for its separators."""
-    return View("all", "All papers", papers, day_sizes=day_sizes(papers))
+    count and the rows for its separators: O(n), so a worker thread makes it
+    for a library read in the background (``prepared``)."""
+    return View("all", "All papers", papers, day_sizes=day_sizes(papers), rows=day_rows(papers))
 
 
 # -- days in a list -----------------------------------------------------------
@@ -216,6 +221,38 @@ def day_runs(papers: Sequence[Paper]) -> list[DayRun]:
         runs.append(DayRun(day, start, count))
         start += count
     return runs
+
+
+@dataclass(frozen=True)
+class DayRows:
+    """The rows of ``papers`` drawn with a separator row above each day's
+    run: made once per list (O(n), off the event loop where it can be), so
+    drawing and moving are O(1) at any length. The tables are arrays, not
+    lists: no object per row for the garbage collector to walk."""
+
+    #: The list these rows are of (they fit no other).
+    papers: Sequence[Paper]
+    runs: list[DayRun]
+    #: Paper index -> row.
+    row_of: array[int]
+    #: Row -> paper index, or ``-1 - k`` for the separator of run ``k``.
+    at_row: array[int]
+
+
+def day_rows(papers: Sequence[Paper]) -> DayRows | None:
+    """The rows of ``papers`` with day separators (None: one day or none,
+    no separators)."""
+    runs = day_runs(papers)
+    if len(runs) <= 1:
+        return None
+    row_of: array[int] = array("l")
+    at_row: array[int] = array("l")
+    for k, run in enumerate(runs):
+        at_row.append(-1 - k)
+        first = len(at_row)
+        at_row.extend(range(run.start, run.start + run.count))
+        row_of.extend(range(first, first + run.count))
+    return DayRows(papers, runs, row_of, at_row)
 
 
 def run_at(runs: Sequence[DayRun], index: int) -> int:

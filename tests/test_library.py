@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from reader import library as library_module
 from reader.config import Config
 from reader.library import Library, open_library, remember_sources
 from reader.paths import Paths
@@ -387,6 +388,46 @@ def test_an_updated_snapshot_is_the_library_read_from_scratch(
         else:
             rng.choice(existing).unlink()
         _check_update(paths, folder, parsed=0 if what == "remove" else 1, app=step % 3 == 2)
+
+
+@pytest.mark.parametrize("titled", [True, False], ids=["title-ids", "ids-only"])
+@pytest.mark.parametrize("seed", range(6))
+def test_a_library_updated_from_the_one_in_memory_is_the_library_read_from_scratch(
+    tmp_path: Path, seed: int, titled: bool
+) -> None:
+    """The app reads the library again after a fetch from the one it holds
+    (``current``), not from the snapshot on disk: the same library as a read
+    from scratch, and the one it held is left as it was."""
+    rng = random.Random(100 + seed)
+    folder = tmp_path / "digests"
+    for sample in SAMPLES.iterdir() if titled else ():
+        if sample.is_file() and sample.name != "README.md":
+            _write(folder, sample.name, sample.read_text(encoding="utf-8"))
+    for day in [f"2025-09-{d:02d}" for d in rng.sample(range(1, 29), 4 if titled else 8)]:
+        _write(folder, f"{day}.yaml", _generated_day(rng, day, titled))
+    paths = Paths.from_env()
+    held = open_library(paths, Config(), [folder])
+    for step in range(6):
+        existing = sorted(p for p in folder.iterdir() if p.suffix == ".yaml")
+        what = rng.choice(["add", "add", "change", "remove"])
+        if what == "add":
+            day = f"2025-09-{rng.randint(1, 28):02d}"
+            _write(folder, f"{day}-{step}.yaml", _generated_day(rng, day, titled))
+        elif what == "change":
+            victim = rng.choice(existing)
+            victim.write_text(_generated_day(rng, victim.stem[:10], titled), encoding="utf-8")
+            st = victim.stat()
+            os.utime(victim, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+        else:
+            rng.choice(existing).unlink()
+        if step % 2:  # the snapshot on disk is elsewhere: another process moved on
+            open_library(paths, Config(), [folder], partial=True)
+        before = _view(held)
+        assert library_module._updatable(held)  # the one in memory is used
+        updated = open_library(paths, Config(), [folder], current=held)
+        assert _view(held) == before
+        assert _view(updated) == _view(open_library(paths, Config(), [folder], use_cache=False))
+        held = updated
 
 
 def test_a_new_file_is_parsed_alone_and_a_removed_one_takes_only_its_papers(

@@ -285,3 +285,59 @@ def test_new_ids_of_a_partly_read_library_count_only_new_files() -> None:
     assert new_ids(old, new) == {"c"}
     old._rest = None
     assert new_ids(old, new) == {"b", "c"}
+
+
+def many_papers(n: int) -> str:
+    """A digest day of ``n`` made-up papers (longer than the screen)."""
+    lines = ["title: A long day", "date: 2026-11-20", "papers:"]
+    for i in range(n):
+        lines += [
+            f"  - id: 2611.{i:05d}",
+            f"    title: Made-up Paper Number {i:03d} About Long Lists",
+            "    authors: [Test Author]",
+            "    abstract: Written for the reload test.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+async def test_a_reload_under_a_reader_keeps_the_paper_on_its_line_and_the_loop_free(
+    xdg: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A library read again (a fetch's, Ctrl+R's) comes in without moving the
+    list under the reader: the paper under the cursor stays on its line of the
+    screen, though a newer paper now sorts above it; and the list's day rows
+    (O(n): 0.1 s at 91k papers) are made in the worker, not on the event loop."""
+    import threading
+
+    from reader import views
+
+    folder = Paths.from_env().library_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "2026-11-20.yaml").write_text(many_papers(80), encoding="utf-8")
+    made_on: list[str] = []
+    day_rows = views.day_rows
+
+    def watched(papers: Any) -> Any:
+        made_on.append(threading.current_thread().name)
+        return day_rows(papers)
+
+    monkeypatch.setattr(views, "day_rows", watched)
+    app = make_app()
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        plist = app.main.papers
+        await pilot.press(*["j"] * 45)
+        await pilot.pause()
+        paper = plist.current
+        assert paper is not None
+        line = plist.row(plist.cursor) - round(plist.scroll_y)
+        assert line > plist.scrollable_content_region.height // 2  # moved down the screen
+        made_on.clear()
+        (folder / "2026-11-30.yaml").write_text(BEHIND, encoding="utf-8")  # a newer day
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: "1 new paper" in toasts(app), "the reload is taken in")
+        await pilot.pause()
+        assert plist.current is not None and plist.current.id == paper.id
+        assert plist.row(plist.cursor) - round(plist.scroll_y) == line
+        assert paper.title in rows(app)[line]
+        assert made_on and "MainThread" not in made_on

@@ -170,3 +170,44 @@ async def test_a_search_on_screen_runs_again_when_the_index_is_built(log: Path) 
         assert shown(log)[-1][1:3] == ("diffusion", "results")
         assert app.main.papers.current is where  # the cursor stayed on its paper
         assert "Search: diffusion · 2 papers" in screen_text(app)
+
+
+class CountingEngine(HeldEngine):
+    """HeldEngine that also notes every query the engine was asked."""
+
+    def __init__(self, inner: Any, holds: Any) -> None:
+        super().__init__(inner, holds)
+        self.asked: list[str] = []
+
+    def search(self, text: str, *args: Any, **kw: Any) -> Any:
+        self.asked.append(text)
+        return super().search(text, *args, **kw)
+
+
+async def test_keys_typed_while_a_search_runs_fold_into_one_search_of_the_newest_text(
+    log: Path,
+) -> None:
+    """The first key searches at once; the keys typed while that search runs
+    make one more search, of the text as it is then, not one per key; the
+    older results are never shown over the newer ones."""
+    plain = make_app()
+    engine = CountingEngine(SearchEngine(plain.library, plain.state, None), lambda q: "diff" in q)
+    session = Session(
+        plain.paths, plain.config, library=plain.library, state=plain.state, searcher=engine
+    )
+    app = DigestApp(session, clock=plain.clock)
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"diff")
+        await until(pilot, engine.started.is_set, "the first search started")
+        first = list(engine.asked)
+        await pilot.press(*"usion video")  # eleven keys while it runs
+        engine.release.set()
+        await until(pilot, lambda: "Search: diffusion video" in screen_text(app), "newest shown")
+        await searched(pilot, app)
+        await pilot.pause(0.1)
+        later = engine.asked[len(first) :]
+        assert len(later) == 1 and "video" in later[0]
+        painted = [t for _, t, what, *_ in shown(log) if what == "results"]
+        assert painted[-1] == "diffusion video"
+        assert "Search: diffusion video · 1 paper" in screen_text(app)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from reader.config import Config
@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from reader.state import PaperState, StateStore
     from reader.tui.links import Links
     from reader.undo import UndoLog
+
+
+T = TypeVar("T")
 
 
 class MainServices(Protocol):
@@ -83,6 +86,8 @@ class MainServices(Protocol):
     ) -> SearchResult | None: ...
 
     def count(self, query: str) -> Count | None: ...
+
+    async def in_search_thread(self, work: Callable[[], T]) -> T: ...
 
     def similar(self, pid: str) -> list[Hit] | None: ...
 

@@ -67,13 +67,13 @@ class SignalExit:
         self.owner = os.getpid()
         #: The first signal received (None: none yet).
         self.signum: int | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._event_loop: asyncio.AbstractEventLoop | None = None
         self._end: Callable[[int], Any] | None = None
         #: Waits for a save in progress and keeps others from starting.
         self._hold: Callable[[float], Any] | None = None
         self._restored = False
         self._tty: int | None = None
-        self._modes: list[Any] | None = None
+        self._tty_modes: list[Any] | None = None
 
     def install(self) -> None:
         """Handle the signals from now on, and note the terminal's modes
@@ -82,7 +82,7 @@ class SignalExit:
             with contextlib.suppress(AttributeError, OSError, ValueError, termios.error):
                 fd = stream.fileno() if stream is not None else -1
                 if os.isatty(fd):
-                    self._modes = termios.tcgetattr(fd)
+                    self._tty_modes = termios.tcgetattr(fd)
                     self._tty = fd
                     break
         for sig in EXIT_SIGNALS:
@@ -98,7 +98,7 @@ class SignalExit:
         """``end(signum)`` is the app's exit, run in ``loop``; ``hold(timeout)``
         waits for a state save in progress and keeps any other from starting.
         A signal that came before runs ``end`` now."""
-        self._loop, self._end, self._hold = loop, end, hold
+        self._event_loop, self._end, self._hold = loop, end, hold
         if self.signum is not None:
             loop.call_soon(end, self.signum)
 
@@ -112,9 +112,9 @@ class SignalExit:
         if self.signum is not None:
             return  # the end is on its way
         self.signum = sig
-        if self._loop is not None and self._end is not None:
+        if self._event_loop is not None and self._end is not None:
             with contextlib.suppress(RuntimeError):  # the loop has closed
-                self._loop.call_soon_threadsafe(self._end, sig)
+                self._event_loop.call_soon_threadsafe(self._end, sig)
         threading.Thread(target=self._watch, name="signal-exit", daemon=True).start()
 
     def _watch(self) -> None:
@@ -129,8 +129,8 @@ class SignalExit:
                 self._hold(SAVE_WAIT)
         if not self._restored and self._tty is not None:
             with contextlib.suppress(OSError, termios.error):
-                if self._modes is not None:
-                    termios.tcsetattr(self._tty, termios.TCSANOW, self._modes)
+                if self._tty_modes is not None:
+                    termios.tcsetattr(self._tty, termios.TCSANOW, self._tty_modes)
             # in a thread: a terminal that reads nothing must not keep the process
             writer = threading.Thread(target=_write, args=(self._tty, RESTORE), daemon=True)
             writer.start()

@@ -28,6 +28,7 @@ from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
+from textual.worker import get_current_worker
 
 from reader import undo, views
 from reader.model import Paper
@@ -49,18 +50,22 @@ from reader.views import View, ViewKind, all_papers
 from reader.wording import counted
 
 if TYPE_CHECKING:
-    from reader.search.engine import SearchResult
+    from textual.worker import Worker
+
+    from reader.search.engine import Count, SearchResult
     from reader.tui.services import MainServices
 
 #: Enter waits this long for its results before showing "Searching…".
 SUBMIT_WAIT = 0.4
-#: The search runs this long after the last key typed: shorter than the
-#: 100 ms between keys at 10 keys/s, so each key's results can show, long
-#: enough to fold a burst (30 keys/s) into one search. 150 ms, before the
-#: engine answered every shape in milliseconds, meant no search ran while one
-#: typed (benchmarks/typing_bench.py over the real digests: every key p50
-#: 985 ms at 150 ms, 79 ms at 50 ms; see README).
-DEBOUNCE = 0.05
+#: A key's search waits this long before it starts (0: at once). There is no
+#: debounce: a key typed while the search thread is free is searched at once,
+#: and keys typed while it is busy fold into one search of the newest text,
+#: run as soon as it is free (``MainScreen.run_search``). A fixed wait after
+#: each key only added to every key's time: 150 ms meant no search ran while
+#: one typed, 50 ms put every key at 10 keys/s over the 50 ms target
+#: (benchmarks/typing_bench.py, see README). Kept for the benchmark's
+#: ``--debounce``, to tell a wait's share.
+DEBOUNCE = 0.0
 #: Cursor moves closer together than this are a held key (key repeat is
 #: 30-33 ms by default on GNOME, KDE, Windows and macOS' fast settings). Kept
 #: under 40 ms, the least a Pilot keypress waits, so tests see every paper.
@@ -136,27 +141,29 @@ class MainScreen(Screen[None]):
             box.placeholder = f"{search} {box.placeholder.partition(' ')[2]}"
         self.show_banner()
         self.status.set_library(app.status_parts())
-        self.set_view(all_papers(app.library.ordered()))
+        self.set_view(self.every_paper())
         self.base = self.view
         self.set_interval(3.0, self.refresh_state)
 
-    def library_loaded(self) -> None:
+    def library_loaded(self, prepared: View | None = None) -> None:
         """The whole library is read (the first paint had its newest papers
-        only): the full list replaces the partial one, the cursor stays on its
-        paper, and a search in the box runs again over everything."""
+        only), or read again after a fetch: the full list replaces the one
+        shown, the cursor stays on its paper and on its line, and a search in
+        the box runs again over everything. ``prepared``: the list of every
+        paper, made in the worker that read the library (else made here)."""
         app = self.dapp
         self.status.set_library(app.status_parts())
         if self.base.kind == "all":
             order = self.base.order
-            self.base = all_papers(app.library.ordered())
+            self.base = self.every_paper(prepared)
             if order:
                 self.base = self.base.sorted(order)
         if self.view.kind == "all":
-            self.set_view(self.base, keep=self._current_id())
+            self.set_view(self.base, keep=self._current_id(), stay=True)
         else:
             self.rerun_search()
         if self.sidebar.display:
-            self.fill_sidebar()
+            self.fill_sidebar(later=True)
 
     def show_banner(self) -> None:
         state = self.dapp.state
@@ -171,7 +178,11 @@ class MainScreen(Screen[None]):
 
     # -- views ----------------------------------------------------------------
 
-    def set_view(self, view: View, *, keep: str | None = None, cursor: int = 0) -> None:
+    def set_view(
+        self, view: View, *, keep: str | None = None, cursor: int = 0, stay: bool = False
+    ) -> None:
+        """Show ``view``, the cursor on paper ``keep`` (else at ``cursor``);
+        ``stay``: on the same line of the screen as before."""
         self.view = view
         self.papers.empty_text = "No papers match." if view.kind == "search" else "No papers here."
         order = view.shown_order
@@ -183,6 +194,8 @@ class MainScreen(Screen[None]):
             order=order,
             separators=view.kind != "day" and views.by_day(order),
             day_sizes=view.day_sizes,
+            rows=view.rows,
+            stay=stay,
         )
         self.update_status()
         paper = self.papers.current
@@ -193,8 +206,22 @@ class MainScreen(Screen[None]):
         count = views.view_count(self.view, self.dapp.read_ids)
         self.status.set_view(tx.line(self.view.label), count.text, count.short, list(count.notes))
 
+    def every_paper(self, prepared: View | None = None) -> View:
+        """The list of every paper of the library now: ``prepared`` or the
+        one made last when it is of the same list, else made (O(n))."""
+        papers = self.dapp.library.ordered()
+        for view in (prepared, self._every):
+            if view is not None and view.papers is papers:
+                self._every = view
+                return view
+        self._every = all_papers(papers)
+        return self._every
+
+    #: The list of every paper made last (``every_paper``).
+    _every: View | None = None
+
     def show_all(self) -> None:
-        self.base = all_papers(self.dapp.library.ordered())
+        self.base = self.every_paper()
         self.set_view(self.base, keep=self._current_id())
 
     def _current_id(self) -> str | None:
@@ -268,10 +295,31 @@ class MainScreen(Screen[None]):
         self._search_generation += 1
         self.run_search(event.value, self._search_generation)
 
+    #: The newest text waiting for a search, with its generation (None: none).
+    _wanted: tuple[str, int] | None = None
+    #: The worker running searches one after another (None: none yet).
+    _search_worker: Worker[None] | None = None
+
+    def run_search(self, text: str, generation: int) -> None:
+        """Search ``text``: at once when no search is running, else as soon as
+        the running one is shown (or dropped as stale). Only the newest text
+        waits: the keys typed meanwhile fold into its one search, so the
+        last key's results come at most one search after it."""
+        self._wanted = (text, generation)
+        worker = self._search_worker
+        if worker is None or worker.is_finished or worker.is_cancelled:
+            self._search_worker = self._search_queue()
+
     @work(exclusive=True, group="search", exit_on_error=False)
-    async def run_search(self, text: str, generation: int) -> None:
-        await asyncio.sleep(DEBOUNCE)
-        await self.apply_search(text, generation)
+    async def _search_queue(self) -> None:
+        while self._wanted is not None:
+            text, generation = self._wanted
+            self._wanted = None
+            if DEBOUNCE:
+                await asyncio.sleep(DEBOUNCE)
+                if self._wanted is not None:
+                    continue  # a newer key came meanwhile
+            await self.apply_search(text, generation)
 
     async def apply_search(self, text: str, generation: int) -> bool:
         """Run ``text`` and show the results unless the box changed meanwhile.
@@ -492,7 +540,7 @@ class MainScreen(Screen[None]):
         self.show_paper(self.papers.current)
         self.update_status()
         if self.sidebar.display:
-            self.fill_sidebar()
+            self.fill_sidebar(later=True)
 
     def refresh_state(self) -> None:
         try:
@@ -1034,18 +1082,76 @@ class MainScreen(Screen[None]):
             sidebar.display = True
             sidebar.focus()
 
-    def fill_sidebar(self) -> None:
+    def fill_sidebar(self, *, later: bool = False) -> None:
+        """Fill the sidebar. ``later``: a refresh of the open sidebar (the
+        user's state changed, the library was read again): its days are
+        counted again in a worker thread, a pass over every paper (50 ms at
+        91k papers; with the fill, 60-150 ms on the event loop at every paper
+        read), and it shows the counts it has until then. The saved
+        searches' counts come from the search thread (each runs a query) and
+        are shown when they are known, the last known ones until then."""
         app = self.dapp
-        days = views.sidebar_days(app.library.days(), app.library.papers.values(), app.read_ids())
+        if later:
+            self._count_days(app.read_ids())
+        else:
+            self._days = self._day_counts(app.read_ids())
+            self._fill_sidebar()
+        if app.config.saved_searches:
+            self._count_saved()
+
+    #: The saved searches' counts last made, by name.
+    _saved_counts: dict[str, Count | None] = {}  # replaced whole, never changed in place
+    #: The days (day, papers, unread) and the remembered sources last counted.
+    _days: tuple[list[tuple[str, int, int]], list[tuple[str, str, int | None]]] = ([], [])
+
+    def _day_counts(
+        self, read: set[str]
+    ) -> tuple[list[tuple[str, int, int]], list[tuple[str, str, int | None]]]:
+        """Every day with its papers and unread ones, and the remembered
+        sources with theirs (O(n): passes over the library; any thread)."""
+        app = self.dapp
+        library = app.library
+        days = views.sidebar_days(library.days(), library.papers.values(), read)
+        return days, app.sources()
+
+    @work(thread=True, exclusive=True, group="sidebar-days", exit_on_error=False)
+    def _count_days(self, read: set[str]) -> None:
+        counted_days = self._day_counts(read)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._days_counted, counted_days)
+
+    def _days_counted(
+        self, counted_days: tuple[list[tuple[str, int, int]], list[tuple[str, str, int | None]]]
+    ) -> None:
+        self._days = counted_days
+        if self.sidebar.display:
+            self._fill_sidebar()
+
+    @work(exclusive=True, group="sidebar", exit_on_error=False)
+    async def _count_saved(self) -> None:
+        app = self.dapp
+        searches = dict(app.config.saved_searches)
+        counts = await app.in_search_thread(
+            lambda: {name: app.count(q) for name, q in searches.items()}
+        )
+        if counts != self._saved_counts:
+            self._saved_counts = counts
+            if self.sidebar.display:
+                self._fill_sidebar()
+
+    def _fill_sidebar(self) -> None:
+        app = self.dapp
+        days, sources = self._days
         tags = sorted(app.state.tag_counts().items())
-        saved = [(name, app.count(q)) for name, q in app.config.saved_searches.items()]
+        known = self._saved_counts
+        saved = [(name, known.get(name)) for name in app.config.saved_searches]
         self.sidebar.fill(
             len(app.library.papers),
             len(app.state.starred_ids()),
             days,
             tags,
             saved,
-            app.sources(),
+            sources,
         )
 
     def action_catch_up(self) -> None:

@@ -113,13 +113,16 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         """The days of the list, in order (empty: no separators)."""
         self.day_sizes: Mapping[str, int] = {}
         """Each day's own count (a list of every paper), for the separators."""
-        self._row_of: list[int] | None = None
+        self._row_of: Sequence[int] | None = None
         """Paper index -> row (None: no separators, the same number)."""
-        self._at_row: list[int] | None = None
+        self._at_row: Sequence[int] | None = None
         """Row -> paper index, or ``-1 - k`` for the separator of run ``k``."""
         self._cache: LRUCache[tuple[int, int, bool, bool, int], Strip] = LRUCache(1024)
         self._titles: LRUCache[str, str] = LRUCache(4096)
         use_row_styles_cache(self)
+        self._known_rows: list[tuple[Sequence[Paper], views.DayRows | None]] = []
+        """The separator tables of the last lists shown, by list (identity)."""
+        self._known_positions: tuple[Sequence[Paper], dict[str, int]] | None = None
 
     # -- data ---------------------------------------------------------------
 
@@ -140,44 +143,72 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         order: str = "",
         separators: bool = False,
         day_sizes: Mapping[str, int] | None = None,
+        rows: views.DayRows | None = None,
+        stay: bool = False,
     ) -> None:
         """Show ``papers`` (in ``order``; ``separators``: a row above each
         day; ``day_sizes``: each day's own count, for a list of every paper:
         the row then says how many of the day are under a later day); the
-        cursor goes to paper id ``keep`` when present, else to index ``cursor``."""
+        cursor goes to paper id ``keep`` when present, else to index ``cursor``.
+
+        Nothing here is done per paper beyond the window, except the day
+        separators' tables: ``rows`` (``views.day_rows(papers)``, made off the
+        event loop) or the ones made for this same list before are used, else
+        they are made once (a list of every paper: ~0.1 s at 91k papers).
+        ``stay``: the cursor's paper keeps its line on screen (a list taken in
+        again under a reader, after a fetch), rather than a third down."""
+        line = self.row(self.cursor) - round(self.scroll_y)
         self.papers = papers
         self.terms = list(terms)
         self.order = order
         self.version += 1
         self._cache.clear()
-        self.runs = views.day_runs(papers) if separators else []
+        layout = self._rows_for(papers, rows) if separators else None
+        self.runs = layout.runs if layout is not None else []
         self.day_sizes = day_sizes or {}
-        if len(self.runs) > 1:
-            row_of: list[int] = []
-            at_row: list[int] = []
-            for k, run in enumerate(self.runs):
-                at_row.append(-1 - k)
-                first = len(at_row)
-                at_row.extend(range(run.start, run.start + run.count))
-                row_of.extend(range(first, first + run.count))
-            self._row_of, self._at_row = row_of, at_row
+        if layout is not None:
+            self._row_of, self._at_row = layout.row_of, layout.at_row
         else:
-            self.runs = []
             self._row_of = self._at_row = None
         index = cursor
         if keep is not None:
-            for i, p in enumerate(papers):
-                if p.id == keep:
-                    index = i
-                    break
+            found_at = _near(papers, keep, self.cursor)
+            if found_at is None:
+                found_at = self._positions(papers).get(keep)
+            index = cursor if found_at is None else found_at
         self.virtual_size = Size(0, self.row_count)
         self.cursor = max(0, min(index, len(papers) - 1))
-        self.scroll_to(
-            y=max(0, self.row(self.cursor) - self.scrollable_content_region.height // 3),
-            animate=False,
-            immediate=True,
-        )
+        height = self.scrollable_content_region.height
+        if not (stay and 0 <= line < height):
+            line = height // 3
+        self.scroll_to(y=max(0, self.row(self.cursor) - line), animate=False, immediate=True)
         self.refresh()
+
+    def _rows_for(
+        self, papers: Sequence[Paper], rows: views.DayRows | None
+    ) -> views.DayRows | None:
+        """The separator tables of ``papers``: given, made before for the
+        same list (the list of every paper, shown again after a search), or
+        made now."""
+        if rows is not None and rows.papers is papers:
+            found: views.DayRows | None = rows
+        else:
+            known = [(r, k) for r, k in self._known_rows if r is papers]
+            found = known[0][1] if known else views.day_rows(papers)
+        # Held by the list itself (never an id() that a new list could reuse).
+        self._known_rows = [(papers, found), *[e for e in self._known_rows if e[0] is not papers]]
+        del self._known_rows[KNOWN_ROWS:]
+        return found
+
+    def _positions(self, papers: Sequence[Paper]) -> Mapping[str, int]:
+        """Paper id -> index in ``papers``, made once per list (the list of
+        every paper: back to it after a search, the cursor on the same paper)."""
+        known = self._known_positions
+        if known is not None and known[0] is papers:
+            return known[1]
+        positions = {p.id: i for i, p in enumerate(papers)}
+        self._known_positions = (papers, positions)
+        return positions
 
     @property
     def row_count(self) -> int:
@@ -391,6 +422,25 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         text.stylize_before(base)
         segments = list(text.render(self.app.console))
         return Strip(segments, width).simplify()
+
+
+#: How many lists' separator tables the list keeps (every paper's, and one more).
+KNOWN_ROWS = 2
+
+
+def _near(papers: Sequence[Paper], pid: str, near: int) -> int | None:
+    """The index of paper ``pid`` in ``papers`` when it is within ``NEAR`` of
+    index ``near`` (a list taken in again moves a paper by the few papers
+    added above it): a few looks rather than one per paper."""
+    n = len(papers)
+    for i in range(max(0, near - NEAR), min(n, near + NEAR + 1)):
+        if papers[i].id == pid:
+            return i
+    return None
+
+
+#: How far from its old index ``_near`` looks for the cursor's paper.
+NEAR = 600
 
 
 #: The mark of a paper with a note (between the star and the title).

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.geometry import Region
 from textual.widgets import Static
 
 from reader.tui.textual_private import KeyFirstInput
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
 class SearchInput(KeyFirstInput):
@@ -23,6 +28,15 @@ class SearchInput(KeyFirstInput):
 
     on_submit: Callable[[str], None] | None = None
     on_leave: Callable[[], None] | None = None
+
+    def refresh(
+        self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False
+    ) -> Self:
+        # Input asks for a layout at every key (the text's width is its
+        # virtual size), and a layout arranges the whole screen again
+        # (10-40 ms a key over the real digests). This box is one line as
+        # wide as the bar whatever is typed in it: a repaint is enough.
+        return super().refresh(*regions, repaint=repaint, layout=False, recompose=recompose)
 
     async def key_first(self, event: events.Key) -> bool:
         if self.app.focused is not self:
@@ -65,7 +79,14 @@ class SearchBar(Vertical):
     def value(self) -> str:
         return self.input.value
 
+    _error: str = ""
+
     def show_error(self, message: str | None) -> None:
-        """Show ``message`` under the bar (None hides the line)."""
-        self.query_one("#search-error", Static).update(Text(message or ""))
+        """Show ``message`` under the bar (None hides the line). Only a
+        change is drawn: each search clears the line, and an update of a
+        line that can grow means a layout pass of the whole screen."""
+        if (message or "") == self._error:
+            return
+        self._error = message or ""
+        self.query_one("#search-error", Static).update(Text(self._error))
         self.set_class(bool(message), "-error")

@@ -102,6 +102,7 @@ class StatusLine(Horizontal):
         self._library: list[tuple[str, str]] = []
         self._pending = ""
         self._activity = ""
+        self._library_shown: tuple[tuple[str, ...], tuple[tuple[str, str], ...]] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="status-view")
@@ -157,8 +158,14 @@ class StatusLine(Horizontal):
         view.append(fit.label, "bold")
         for part in fit.view:
             view.append(SEP + part)
-        self.query_one("#status-view", Static).update(view)
-        self.query_one("#status-library", Label).update(self._library_text(fit.library))
+        # One line whatever it says (width 1fr, no wrap): no layout pass,
+        # which would arrange the whole screen again on every search.
+        self.query_one("#status-view", Static).update(view, layout=False)
+        shown = (tuple(fit.library), tuple(self._library))
+        if shown != self._library_shown:
+            # Its width follows its text: a layout, but only when it changes.
+            self._library_shown = shown
+            self.query_one("#status-library", Label).update(self._library_text(fit.library))
 
     def _library_text(self, shown: Sequence[str]) -> Text:
         """The kept library parts; the problems part a link to their list."""

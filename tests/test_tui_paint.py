@@ -1,0 +1,209 @@
+"""What the screen does per key or per list, counted rather than timed: the
+list draws the rows in its window and no others, whatever its length; a list
+shown again is not laid out again; the cyclic collector waits for a pause."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import App
+
+from reader import views
+from reader.model import Paper
+from reader.tui import collector
+from reader.tui.collector import IdleCollector
+from reader.tui.widgets.paper_list import PaperList
+
+N = 100_000
+
+
+class Blank:
+    starred = False
+    read = False
+    tags: frozenset[str] = frozenset()
+    note = ""
+
+
+def made_up(n: int) -> list[Paper]:
+    """``n`` made-up papers over 100 days, newest first."""
+    return [
+        Paper(id=f"x{i:06d}", title=f"Made-up paper {i}", dates=[f"2025-{1 + i * 12 // n:02d}-01"])
+        for i in range(n)
+    ]
+
+
+class ListApp(App[None]):
+    def compose(self) -> Any:
+        yield PaperList(lambda _pid: Blank(), id="papers")
+
+
+async def test_the_list_draws_only_the_rows_in_its_window(monkeypatch: Any) -> None:
+    drawn: list[int] = []
+    render_row = PaperList._render_row
+
+    def counted(self: PaperList, row: int, width: int) -> Any:
+        drawn.append(row)
+        return render_row(self, row, width)
+
+    monkeypatch.setattr(PaperList, "_render_row", counted)
+    papers = made_up(N)
+    app = ListApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        plist = app.query_one(PaperList)
+        plist.set_papers(papers, separators=True)
+        await pilot.pause()
+        height = plist.scrollable_content_region.height
+        assert 0 < len(set(drawn)) <= height
+        drawn.clear()
+        plist.move_to(N // 2)  # far down: one window drawn there, nothing between
+        await pilot.pause()
+        assert 0 < len(set(drawn)) <= height
+        assert all(abs(r - N // 2) <= height for r in drawn)
+        assert f"Made-up paper {N // 2}" in "".join(
+            plist.render_line(y).text for y in range(height)
+        )
+
+
+async def test_a_list_shown_again_is_not_laid_out_again(monkeypatch: Any) -> None:
+    """The list of every paper, shown again after a search (Esc), keeps the
+    day rows it was given: no pass over its 100k papers."""
+    made: list[int] = []
+    day_rows = views.day_rows
+
+    def watched(papers: Any) -> Any:
+        made.append(len(papers))
+        return day_rows(papers)
+
+    monkeypatch.setattr(views, "day_rows", watched)
+    papers = made_up(N)
+    rows = day_rows(papers)
+    app = ListApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        plist = app.query_one(PaperList)
+        plist.set_papers(papers, separators=True, rows=rows)
+        plist.set_papers(papers[:40], separators=True)  # a search's results
+        plist.set_papers(papers, separators=True, keep=papers[5000].id)  # back
+        await pilot.pause()
+        assert made == [40]
+        assert plist.current is papers[5000]
+        assert rows is not None and plist.runs == rows.runs
+
+
+class FakeGc:
+    """What the collector asks of ``gc``, noted: no real collection runs."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.done: list[str] = []
+        self.frozen = 0
+        self.young = 0
+
+    def collector(self) -> IdleCollector:
+        c = IdleCollector(
+            clock=lambda: self.now,
+            collect=lambda: self.done.append("collect"),
+            freeze=lambda: self.done.append("freeze"),
+            thaw=lambda: self.done.append("thaw"),
+            frozen=lambda: self.frozen,
+        )
+        c.young = lambda: self.young  # type: ignore[method-assign]
+        return c
+
+    def type_for(self, c: IdleCollector, seconds: float, every: float = 0.1) -> None:
+        """Keys ``every`` seconds apart for ``seconds``, garbage made all along."""
+        end = self.now + seconds
+        while self.now < end:
+            self.now += every
+            self.young += 1
+            c.key()
+            c.tick()
+
+
+def test_the_full_collection_waits_for_a_pause_in_the_keys() -> None:
+    g = FakeGc()
+    c = g.collector()
+    g.type_for(c, collector.LATEST - 1)  # typing at 10 keys a second
+    assert g.done == []
+    # the keys stop: one full collection once the pause is long enough,
+    # and what is alive then is frozen
+    g.now += collector.IDLE / 2
+    assert not c.tick()
+    g.now += collector.IDLE
+    assert c.tick() and g.done == ["collect", "freeze"]
+    g.now += collector.IDLE * 2
+    assert not c.tick()  # nothing made since: nothing to collect
+    # typing for longer than LATEST: a collection at the latest then
+    g.done.clear()
+    g.type_for(c, collector.LATEST + 0.5)
+    assert g.done == ["collect", "freeze"]
+
+
+def test_what_was_frozen_is_thawed_and_collected_once_the_user_is_away() -> None:
+    g = FakeGc()
+    c = g.collector()
+    g.frozen = collector.THAW + 1  # many objects frozen since
+    g.young += 1
+    g.now += collector.IDLE
+    c.tick()
+    assert g.done == ["collect", "freeze"]  # a short pause: no thaw (it takes a second)
+    g.done.clear()
+    g.young += 1
+    g.now += collector.AWAY
+    assert c.tick() and g.done == ["thaw", "collect", "freeze"]
+    g.done.clear()
+    g.young += 1
+    g.now += collector.AWAY
+    assert c.tick() and g.done == ["collect", "freeze"]  # once until THAW more
+
+
+def test_the_collector_gives_the_thresholds_back() -> None:
+    import gc
+
+    before = gc.get_threshold()
+    c = IdleCollector()
+    c.start()
+    assert gc.get_threshold()[2] == collector.NEVER
+    assert gc.get_threshold()[:2] == before[:2]
+    c.stop()
+    assert gc.get_threshold() == before
+
+
+async def test_the_open_sidebar_counts_its_days_again_off_the_event_loop(
+    monkeypatch: Any,
+) -> None:
+    """A paper marked read with the sidebar open: its day's unread count
+    follows, counted in a worker thread (a pass over every paper), not on
+    the event loop at every paper read."""
+    import threading
+
+    from tests.test_tui import SIZE, make_app, screen_text, until
+
+    counted_on: list[str] = []
+    day_counts = views.day_counts
+
+    def watched(papers: Any, read: Any) -> Any:
+        counted_on.append(threading.current_thread().name)
+        return day_counts(papers, read)
+
+    monkeypatch.setattr(views, "day_counts", watched)
+    app = make_app()
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("b")
+        await pilot.pause()
+        assert "2025-08-19 3 ●3" in screen_text(app)
+        await pilot.press("b")  # back to the list, the sidebar stays open
+        app.main.sidebar.display = True
+        app.main.papers.focus()
+        await pilot.pause()
+        day = app.main.papers.current.date if app.main.papers.current else ""
+        before = [line for line in screen_text(app).splitlines() if f"  {day} " in line]
+        assert before
+        counted_on.clear()
+        await pilot.press("r")  # read
+        await until(
+            pilot,
+            lambda: [ln for ln in screen_text(app).splitlines() if f"  {day} " in ln] != before,
+            "the day's unread count follows",
+        )
+        assert counted_on and "MainThread" not in counted_on
