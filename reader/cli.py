@@ -147,7 +147,11 @@ class Context:
     def library(self) -> Library:
         if self._library is None:
             bar = ProgressBar("reading digests")
-            self._library = open_library(self.paths, self.config, self.extra, progress=bar)
+            # lazy: over an unchanged library, papers are read from the catalog
+            # as a command asks for them (docs/scale.md)
+            self._library = open_library(
+                self.paths, self.config, self.extra, progress=bar, lazy=True
+            )
             bar.close()
             for fault in self._library.faults:
                 _err(f"digest-reader: warning: {fault} (its digests are left out)")
