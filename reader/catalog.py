@@ -303,8 +303,8 @@ class Catalog:
         return bool(self._query("SELECT 1 FROM papers WHERE id = ?", (_b(pid),)))
 
     def ids(self) -> list[str]:
-        """Every paper id, in list order."""
-        return [_s(r[0]) for r in self._query(f"SELECT id FROM papers {_ORDER}")]
+        """Every paper id (in no particular order: the id index, scanned)."""
+        return [_s(r[0]) for r in self._query("SELECT id FROM papers")]
 
     def columns(self) -> tuple[list[str], list[str], list[int | None], list[int]]:
         """(ids, latest days, upvotes, has code) of every paper, in list
@@ -422,6 +422,7 @@ class CatalogPapers(Mapping[str, Paper]):
         self._whole: Mapping[str, Paper] | None = None
         self._got: dict[str, Paper] = {}
         self._ids: list[str] | None = None
+        self._idset: set[str] | None = None
         self._all: list[Paper] | None = None
 
     def _rescued(self) -> Mapping[str, Paper]:
@@ -461,6 +462,10 @@ class CatalogPapers(Mapping[str, Paper]):
             return False
         if pid in self._got:
             return True
+        if self._ids is not None:  # every id read once already: no query per id
+            if self._idset is None:
+                self._idset = set(self._ids)
+            return pid in self._idset
         try:
             return self.catalog.has(pid)
         except CatalogDamaged:

@@ -66,8 +66,13 @@ class _Counted:
         def no_parse(path: Path, **kw: object) -> object:
             raise AssertionError(f"{path} parsed")
 
+        def no_ids(self: catalog.Catalog) -> list[str]:
+            raise AssertionError("every id read")
+
         monkeypatch.setattr(catalog, "paper_from_row", counted)
         monkeypatch.setattr(library, "load_path", no_parse)
+        # the index holds this very library: no id compared with it
+        monkeypatch.setattr(catalog.Catalog, "ids", no_ids)
 
 
 QUERIES = [

@@ -364,7 +364,19 @@ class SearchEngine:
         except Exception:
             return set(papers)
         if key != self._pending_key:
-            if not hashes:
+            version = getattr(self.library, "version", None)
+            holds = getattr(self.index, "holds", None)
+            if (
+                version is not None
+                and getattr(self.library, "changes", None) == 0  # not changed since read
+                and len(hashes) == len(papers)
+                and callable(holds)
+                and holds(version.key)
+            ):
+                # The index holds this very library (same files, same stamps):
+                # nothing to compare, and no id read (a command over the catalog).
+                self._pending, self._gone = set(), set()
+            elif not hashes:
                 self._pending = set(papers)
                 self._gone = set()
             else:
