@@ -45,17 +45,21 @@ RUNS = 7
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """(seconds, peak RSS in MB, stdout) of one process."""
-    with tempfile.TemporaryFile() as out:
+    """(seconds, peak RSS in MB, stdout) of one process. The RSS is read by
+    ``/usr/bin/time`` (a small process that forks the command): a child forked
+    from this big process would report this one's peak as its own."""
+    with tempfile.NamedTemporaryFile() as stats, tempfile.TemporaryFile() as out:
         t = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
+        done = subprocess.run(
+            ["/usr/bin/time", "-f", "%M", "-o", stats.name, *cmd],
+            env=env, stdout=out, stderr=subprocess.DEVNULL, check=False,
+        )  # fmt: skip
         took = time.perf_counter() - t
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
-            raise SystemExit(f"{' '.join(cmd)}: exit {proc.returncode}")
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd)}: exit {done.returncode}")
+        rss = int(Path(stats.name).read_text().split()[-1]) / 1024
         out.seek(0)
-        return took, usage.ru_maxrss / 1024, out.read().decode("utf-8", "replace")
+        return took, rss, out.read().decode("utf-8", "replace")
 
 
 def series(cmds: list[list[str]], env: dict[str, str]) -> tuple[list[float], float, str]:
@@ -130,7 +134,10 @@ def main() -> None:
     args = ap.parse_args()
     work = args.template or Path(tempfile.mkdtemp(prefix="cli-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # as installed: byte code cached (PYTHONDONTWRITEBYTECODE would compile
+    # every module at every start)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = str(ROOT)
     for var, name in (("XDG_CONFIG_HOME", "c"), ("XDG_DATA_HOME", "d"), ("XDG_CACHE_HOME", "k")):
         env[var] = str(work / name)
     cfg = work / "c" / "digest-reader" / "config.yaml"

@@ -185,3 +185,20 @@ def test_a_changed_added_and_removed_digest_is_seen_by_the_next_command(
     # each change wrote only the touched papers' rows, never the catalog whole
     assert len(written) == 3 and None not in written
     assert written[0] == 4  # three new papers and the one seen every day
+
+
+def test_any_string_python_holds_is_kept_and_found(tmp_path: Path) -> None:
+    """Ids and days are stored as UTF-8 with ``surrogatepass``: a lone
+    surrogate (which the loaders refuse, so never from a digest) still reads
+    back, through the slower way."""
+    from reader.model import Paper
+
+    cat = catalog.Catalog(tmp_path / "c.sqlite", "v")
+    odd = Paper(id="t:odd\ud800", title="Odd \udcff", dates=["2025-08-20"], upvotes=2**70)
+    plain = Paper(id="2508.00001", title="Plain", dates=["2025-08-21"])
+    cat.write({"key": "k", "count": 2}, lambda: [plain, odd])
+    assert sorted(cat.ids()) == sorted([odd.id, plain.id])
+    assert cat.columns()[0] == [plain.id, odd.id]  # newest first
+    assert cat.columns()[2] == [-1, catalog.VOTES_CAP]  # clamped in the column only
+    assert cat.get([odd.id])[odd.id] == odd
+    assert cat.on_days("2025-08-20", "2025-08-20") == [odd.id]

@@ -207,21 +207,22 @@ class _Columns:
         key: int,
         papers: Mapping[str, Paper],
         ids: list[str],
-        dates: list[str],
-        upvotes: list[int | None],
+        dates: list[bytes],
+        upvotes: list[int],
+        voted_: list[int],
         code: list[int],
     ) -> _Columns:
         """The columns from the catalog's (:mod:`reader.catalog`): already in
-        the newest order, no paper read."""
-        n = len(ids)
-        votes = np.fromiter((-1 if v is None else v for v in upvotes), np.int64, n)
-        voted = np.fromiter((v is not None for v in upvotes), np.bool_, n)
-        has_code = np.array(code, np.bool_) if n else np.zeros(0, np.bool_)
+        the newest order (upvotes clamped, -1 for none), no paper read."""
+        votes = np.array(upvotes, np.int64)
+        voted = np.array(voted_, np.bool_)
+        has_code = np.array(code, np.bool_)
         day = np.array(dates, dtype=object)
-        dated = np.flatnonzero(day != "")
-        # Oldest first: by date, ties in the newest order's (stable sort).
-        order = np.argsort(day[dated].astype(str), kind="stable") if len(dated) else dated
-        oldest = np.concatenate([dated[order], np.flatnonzero(day == "")]).astype(np.int64)
+        dated = np.flatnonzero(day != b"")
+        # Oldest first: by date (UTF-8 bytes sort as the text does), ties in
+        # the newest order's (a stable sort).
+        order = np.argsort(day[dated].astype(bytes), kind="stable") if len(dated) else dated
+        oldest = np.concatenate([dated[order], np.flatnonzero(day == b"")]).astype(np.int64)
         by_votes = np.argsort(-votes, kind="stable")
         docnum = {pid: i for i, pid in enumerate(ids)}
         return cls(
@@ -232,6 +233,21 @@ class _Columns:
     #: Every (day, document number), sorted by day (a date filter is two
     #: bisections and a slice); made on the first ``date:`` (see :meth:`by_day`).
     _days: tuple[list[str], Any] | None = None
+
+    def on_days(self, lo: str, hi: str) -> Any:
+        """The mask of the papers with a day in ``lo..hi`` (``date:``): from
+        the catalog's index of days when the papers come from it (a command
+        reads the days asked for), else by bisecting :meth:`by_day`."""
+        from_catalog = getattr(self.source, "on_days", None)
+        got = from_catalog(lo, hi) if callable(from_catalog) and self._days is None else None
+        if got is not None:
+            return self.mask_of(got)
+        days, day_docs = self.by_day()
+        first = bisect.bisect_left(days, lo)
+        last = bisect.bisect_right(days, hi + "\uffff")
+        mask = np.zeros(self.size, np.bool_)
+        mask[day_docs[first:last]] = True
+        return mask
 
     def by_day(self) -> tuple[list[str], Any]:
         """(days, document numbers): every day of every paper, sorted."""
@@ -589,12 +605,7 @@ class SearchEngine:
                 mask &= cols.votes <= _clamp(node.hi)
             return mask
         if isinstance(node, DateIn):
-            days, day_docs = cols.by_day()
-            lo = bisect.bisect_left(days, node.lo)
-            hi = bisect.bisect_right(days, node.hi + "\uffff")
-            mask = np.zeros(cols.size, np.bool_)
-            mask[day_docs[lo:hi]] = True
-            return mask
+            return cols.on_days(node.lo, node.hi)
         raise TypeError(f"unknown node {node!r}")  # pragma: no cover
 
     def _state_mask(self, what: str, cols: _Columns) -> Any:
