@@ -368,16 +368,17 @@ class Catalog:
     def write(
         self,
         header: dict[str, Any],
-        everything: Callable[[], Iterable[Paper]],
+        everything: Callable[[], Iterable[Paper]] | None,
         papers: Iterable[Paper] | None = None,
         touched: Iterable[str] | None = None,
         base: str | None = None,
-    ) -> None:
+    ) -> bool:
         """Store ``header`` and the papers in one transaction: with
         ``touched``, only those ids' rows change (removed, then ``papers``,
         the touched papers still in the library, written), provided the
         catalog still holds the library of key ``base`` (another process may
-        have written since); else every row of ``everything()`` again."""
+        have written since); else every row of ``everything()`` again, or
+        (``everything`` None) nothing: False."""
         db = self._connect(create=True)
         assert db is not None
         head = marshal.dumps(header)
@@ -388,6 +389,9 @@ class Catalog:
                 db.executemany("DELETE FROM papers WHERE id = ?", gone)
                 db.executemany("DELETE FROM days WHERE id = ?", gone)
                 rows: Iterable[Paper] = papers
+            elif everything is None:
+                db.execute("ROLLBACK")
+                return False
             else:
                 db.execute("DELETE FROM papers")
                 db.execute("DELETE FROM days")
@@ -408,6 +412,7 @@ class Catalog:
                 [("format", str(FORMAT)), ("versions", self.versions), ("header", head)],
             )
             db.execute("COMMIT")
+            return True
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
                 db.execute("ROLLBACK")

@@ -127,6 +127,9 @@ class Library:
     _version: Version | None = field(default=None, repr=False)
     #: After an update: the ids of the papers that may differ from the snapshot's.
     _touched: set[str] | None = field(default=None, repr=False)
+    #: After an update of a library read on demand: how many papers it holds
+    #: (``papers`` holds only the touched ones, to be written to the catalog).
+    _count: int | None = field(default=None, repr=False)
 
     @property
     def version(self) -> Version | None:
@@ -472,11 +475,26 @@ def open_library(
             lib.stats = LoadStats(files=len(files), cached=len(files))
             lib._version = Version(key)
             return _with_faults(lib, faults, cache)
-        old = cache.get_snapshot(None)
+        # A command starts an update from the catalog's rows as asked: files
+        # only added (a fetch) then read no other paper (see _update_snapshot).
+        old = cache.get_snapshot(None, fallback=fallback, lazy=lazy)
         if old is not None:
             with gc_paused():
                 lib = _update_snapshot(old, files, stamps, config, cache, progress)
-            if lib is not None:
+            if lib is not None and lib._count is not None:
+                base = old._version.key if old._version is not None else ""
+                if cache.put_snapshot(key, lib, base, lib._touched, strict=True):
+                    lib.papers = CatalogPapers(cache.catalog, lib._count, lambda: fallback().papers)
+                    lib.files, lib.is_sample = files, is_sample
+                    lib._version = Version(key, base, frozenset(lib._touched or ()))
+                    lib._count = None
+                    return _with_faults(lib, faults, cache)
+                old = cache.get_snapshot(None)  # not written: every paper, then
+                lib = None
+                if old is not None:
+                    with gc_paused():
+                        lib = _update_snapshot(old, files, stamps, config, cache, progress)
+            if lib is not None and old is not None:
                 lib.files, lib.is_sample = files, is_sample
                 base = old._version.key if old._version is not None else ""
                 lib._version = Version(key, base, frozenset(lib._touched or ()))
@@ -576,6 +594,15 @@ def _update_snapshot(
     fresh_rows = {ap: [_digest_row(d) for d in ds] for ap, ds in fresh.items()}
     if not titled and not gone and not any(ap in before for ap in fresh):
         added = _added_at_an_end(old.papers, now, fresh_rows, owner)
+        if added is not None and isinstance(old.papers, CatalogPapers):
+            # Read on demand: only the added papers, to be written in place;
+            # the caller reads the updated catalog as asked (``_count``).
+            known = sum(1 for pid in added if pid in old.papers)
+            lib = _updated(dict(added), now, fresh, before, stats, titled)
+            lib._count = len(old.papers) + len(added) - known
+            lib.expected = lib._count
+            lib._touched = set(added)
+            return lib
         if added is not None:
             papers = {pid: p for pid, p in old.papers.items() if pid not in added}
             papers.update(added)
@@ -1051,7 +1078,7 @@ class _Cache:
                          for a, s, d, p in header["files"]]  # fmt: skip
             lib.digests = [DigestInfo(*d) for d in header["digests"]]
             lib.problems = [Problem(*p) for p in header["problems"]]
-            if lazy and key is not None and fallback is not None:
+            if lazy and fallback is not None:
                 whole = fallback
                 lib.papers = CatalogPapers(cat, lib.expected, lambda: whole().papers)
                 return lib
@@ -1098,13 +1125,20 @@ class _Cache:
         return lib
 
     def put_snapshot(
-        self, key: str, lib: Library, base: str | None = None, touched: set[str] | None = None
-    ) -> None:
+        self,
+        key: str,
+        lib: Library,
+        base: str | None = None,
+        touched: set[str] | None = None,
+        strict: bool = False,
+    ) -> bool:
         """Write ``lib`` to the catalog: with ``touched`` (and the catalog
-        still at ``base``), only those papers' rows; else every row."""
+        still at ``base``), only those papers' rows; else every row. With
+        ``strict``, only the touched rows or nothing (``lib`` holds only
+        them: see ``Library._count``). True when written."""
         header = {
             "key": key,
-            "count": len(lib.papers),
+            "count": len(lib.papers) if lib._count is None else lib._count,
             "digests": [
                 (d.path, d.format, d.title, d.date, d.count, d.problems) for d in lib.digests
             ],
@@ -1116,17 +1150,18 @@ class _Cache:
         with contextlib.suppress(OSError):  # the snapshot file that the catalog replaced
             (self.folder / "library.snapshot").unlink(missing_ok=True)
         try:
-            self.catalog.write(
+            return self.catalog.write(
                 header,
-                lib.ordered,
+                None if strict else lib.ordered,
                 None if touched is None else [papers[pid] for pid in touched if pid in papers],
                 touched,
                 base,
             )
         except (sqlite3.OperationalError, OSError, ValueError):
-            pass  # a cache that cannot be written is only slower
+            return False  # a cache that cannot be written is only slower
         except sqlite3.DatabaseError:
             self.catalog.remove()  # damaged: written again next time
+            return False
 
 
 @contextlib.contextmanager

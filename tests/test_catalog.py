@@ -202,3 +202,32 @@ def test_any_string_python_holds_is_kept_and_found(tmp_path: Path) -> None:
     assert cat.columns()[2] == [-1, catalog.VOTES_CAP]  # clamped in the column only
     assert cat.get([odd.id])[odd.id] == odd
     assert cat.on_days("2025-08-20", "2025-08-20") == [odd.id]
+
+
+def test_a_new_day_is_merged_without_reading_the_other_papers(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fetch case: a file only added, its papers merged with their rows
+    in the catalog; no other paper is read, and the rows are written in place."""
+    paths = Paths.from_env()
+    open_library(paths, Config())
+    (folder / "2025-08-23.yaml").write_text(_day("2025-08-23", 500, 3), encoding="utf-8")
+    counted = _Counted(monkeypatch)
+    monkeypatch.setattr(library, "load_path", _real_load_path)
+    lib = open_library(paths, Config(), lazy=True)
+    assert isinstance(lib.papers, catalog.CatalogPapers)
+    assert lib.stats.parsed == 1
+    assert counted.built <= 1  # 2508.99999, met before: its row, merged with the new day's
+    assert len(lib.papers) == 124
+    assert lib.papers["2508.99999"].dates[-1] == "2025-08-23"
+    assert lib.version is not None and lib.version.touched == {
+        "2508.00500", "2508.00501", "2508.00502", "2508.99999",
+    }  # fmt: skip
+    scratch = open_library(paths, Config(), use_cache=False)
+    assert {pid: p.to_dict() for pid, p in lib.papers.items()} == {
+        pid: p.to_dict() for pid, p in scratch.papers.items()
+    }
+    assert [p.id for p in lib.ordered()] == [p.id for p in scratch.ordered()]
+
+
+_real_load_path = library.load_path
