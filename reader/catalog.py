@@ -33,11 +33,14 @@ from typing import Any
 from reader.model import Link, Paper, Summary
 
 #: Bump when the tables change: a catalog of another format is rebuilt.
-FORMAT = 1
+FORMAT = 2
 #: The file's name in the library cache folder.
 FILE_NAME = "catalog.sqlite"
 #: Rows whose marshalled fields are longer than this are compressed.
 COMPRESS_OVER = 160
+#: The rows' preset dictionary (zlib's ``zdict``), and their window.
+ZDICT_BYTES = 8 * 1024
+_WBITS = 14
 #: Upvotes in the column are clamped to this (the row keeps the true value).
 VOTES_CAP = 2**62
 #: Ids per ``IN (...)`` query (SQLite's default limit of variables is 32766).
@@ -116,19 +119,39 @@ def _s(data: bytes) -> str:
     return bytes(data).decode("utf-8", "surrogatepass")
 
 
-def _blob(p: Paper) -> bytes:
-    raw = marshal.dumps((paper_row(p), p.abstract))
+def _raw(p: Paper) -> bytes:
+    return marshal.dumps((paper_row(p), p.abstract))
+
+
+def _blob(p: Paper, zdict: bytes) -> bytes:
+    raw = _raw(p)
     if len(raw) > COMPRESS_OVER:
-        packed = zlib.compress(raw, 1)
+        # A 16 KB window (the dictionary and a row) and a small hash: half
+        # the set-up cost of zlib's defaults (measured: 122 against 232 us a
+        # row at load 7), 2 % bigger.
+        z = zlib.compressobj(1, zlib.DEFLATED, _WBITS, 5, zdict=zdict or b"\0")
+        packed = z.compress(raw) + z.flush()
         if len(packed) < len(raw):
-            return b"z" + packed
+            return b"d" + packed
     return b"m" + raw
 
 
-def _paper(blob: bytes) -> Paper:
+def make_zdict(papers: Sequence[Paper]) -> bytes:
+    """A preset dictionary for the rows (zlib's ``zdict``): some rows of the
+    library itself, so that what they share (field layouts, links, the words
+    of abstracts) need not be said again in each small row: 1,079 bytes a
+    row of the 100k library at level 1 without, 858 with 8 KB."""
+    step = max(1, len(papers) // 48)
+    return b"".join(_raw(p) for p in papers[::step])[-ZDICT_BYTES:]
+
+
+def _paper(blob: bytes, zdict: bytes = b"") -> Paper:
     kind, body = blob[:1], blob[1:]
-    if kind == b"z":
-        body = zlib.decompress(body)
+    if kind == b"d":
+        z = zlib.decompressobj(_WBITS, zdict=zdict or b"\0")
+        body = z.decompress(body)
+        if not z.eof:
+            raise ValueError("damaged catalog row")
     elif kind != b"m":
         raise ValueError("damaged catalog row")
     row, abstract = marshal.loads(body)
@@ -143,7 +166,7 @@ def _votes(p: Paper) -> int | None:
     return max(-VOTES_CAP, min(VOTES_CAP, p.upvotes))
 
 
-def _paper_values(p: Paper) -> tuple[object, ...]:
+def _paper_values(p: Paper, zdict: bytes) -> tuple[object, ...]:
     return (
         _b(p.id),
         _b(p.date),
@@ -151,7 +174,7 @@ def _paper_values(p: Paper) -> tuple[object, ...]:
         _votes(p),
         int(p.has_code),
         _b("\x1f".join(p.tags)),
-        _blob(p),
+        _blob(p, zdict),
     )
 
 
@@ -187,6 +210,8 @@ class Catalog:
         #: What must match for the catalog to be used (the reader's versions).
         self.versions = versions
         self._db: sqlite3.Connection | None = None
+        #: The rows' preset dictionary (see :func:`make_zdict`).
+        self._zdict = b""
 
     # ------------------------------------------------------------ opening
 
@@ -207,6 +232,8 @@ class Catalog:
                 raise
             return None
         try:
+            # Rows of ~1 KB fill 8 KB pages better than 4 KB ones (a new file only).
+            db.execute("PRAGMA page_size=8192")
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             if create:
@@ -254,12 +281,14 @@ class Catalog:
                 return None  # some other SQLite file: ours to replace
             raise CatalogDamaged(str(exc)) from exc
         if meta.get("format") != str(FORMAT) or meta.get("versions") != self.versions:
+            self.remove()  # made again with this version's tables and page size
             return None
         try:
             head = marshal.loads(meta["header"])
             if not isinstance(head, dict):
                 raise TypeError("damaged catalog header")
             head["count"] = int(head["count"])
+            self._zdict = bytes(meta.get("zdict") or b"")
             return head
         except (KeyError, *DAMAGE) as exc:
             raise CatalogDamaged(str(exc)) from exc
@@ -279,7 +308,7 @@ class Catalog:
         """Papers in list order (newest day first, then title, then id)."""
         rows = self._query(f"SELECT row FROM papers {_ORDER} LIMIT ? OFFSET ?", (limit, offset))
         try:
-            return [_paper(r[0]) for r in rows]
+            return [_paper(r[0], self._zdict) for r in rows]
         except DAMAGE as exc:
             raise CatalogDamaged(str(exc)) from exc
 
@@ -293,7 +322,7 @@ class Catalog:
             rows = self._query(f"SELECT row FROM papers WHERE id IN ({marks})", part)
             try:
                 for (blob,) in rows:
-                    p = _paper(blob)
+                    p = _paper(blob, self._zdict)
                     out[p.id] = p
             except DAMAGE as exc:
                 raise CatalogDamaged(str(exc)) from exc
@@ -356,7 +385,7 @@ class Catalog:
         found: list[str] = []
         for (blob,) in self._query("SELECT row FROM papers"):
             try:
-                p = _paper(blob)
+                p = _paper(blob, self._zdict)
             except DAMAGE as exc:
                 raise CatalogDamaged(str(exc)) from exc
             if (p.doi or "").lower() == doi:
@@ -385,6 +414,8 @@ class Catalog:
         db.execute("BEGIN IMMEDIATE")
         try:
             if touched is not None and papers is not None and self._key(db) == base:
+                got = db.execute("SELECT v FROM meta WHERE k = 'zdict'").fetchone()
+                zdict = bytes(got[0]) if got else b""
                 gone = [(_b(pid),) for pid in touched]
                 db.executemany("DELETE FROM papers WHERE id = ?", gone)
                 db.executemany("DELETE FROM days WHERE id = ?", gone)
@@ -395,11 +426,12 @@ class Catalog:
             else:
                 db.execute("DELETE FROM papers")
                 db.execute("DELETE FROM days")
-                rows = everything()
+                rows = list(everything())
+                zdict = make_zdict(rows)
             batch: list[tuple[object, ...]] = []
             days: list[tuple[object, ...]] = []
             for p in rows:
-                batch.append(_paper_values(p))
+                batch.append(_paper_values(p, zdict))
                 days.extend(_day_values(p))
                 if len(batch) >= 5000:
                     db.executemany("INSERT INTO papers VALUES (?,?,?,?,?,?,?)", batch)
@@ -409,9 +441,11 @@ class Catalog:
             db.executemany("INSERT OR REPLACE INTO days VALUES (?,?,?)", days)
             db.executemany(
                 "INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                [("format", str(FORMAT)), ("versions", self.versions), ("header", head)],
-            )
+                [("format", str(FORMAT)), ("versions", self.versions), ("header", head),
+                 ("zdict", zdict)],
+            )  # fmt: skip
             db.execute("COMMIT")
+            self._zdict = zdict
             return True
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
