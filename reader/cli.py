@@ -26,7 +26,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
@@ -220,6 +220,15 @@ class Context:
             shown += f" and {number(len(roots) - 3)} more"
         return shown
 
+    def papers_of(self, ids: Iterable[str]) -> Mapping[str, Paper]:
+        """The library's papers, those of ``ids`` read first (from the
+        catalog, a few queries for them all rather than one per paper)."""
+        papers = self.library.papers
+        load = getattr(papers, "load", None)
+        if callable(load):
+            load(ids)
+        return papers
+
     def paper(self, given: str) -> Paper:
         """The paper with id ``given`` (an arXiv id may carry a version)."""
         pid = resolve_id(given)
@@ -361,7 +370,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         result = searcher.search(query, limit=args.limit)
     except QueryError as exc:
         raise CliError(f"invalid query: {exc}", 2) from None
-    papers = ctx.library.papers
+    papers = ctx.papers_of(result.ids)
     if args.json:
         _json([paper_json(papers[h.id], ctx.state, h.score) for h in result.hits])
     else:
@@ -401,7 +410,7 @@ def cmd_similar(args: argparse.Namespace) -> int:
     ctx = Context(_extra(args))
     paper = ctx.paper(args.id)
     hits = ctx.searcher().similar(paper.id, limit=args.limit)
-    papers = ctx.library.papers
+    papers = ctx.papers_of(h.id for h in hits)
     if args.json:
         _json([paper_json(papers[h.id], ctx.state, h.score) for h in hits if h.id in papers])
     else:
@@ -592,7 +601,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         result = ctx.searcher().search(args.query or "", limit=None)
     except QueryError as exc:
         raise CliError(f"invalid query: {exc}", 2) from None
-    papers = [ctx.library.papers[h.id] for h in result.hits]
+    found = ctx.papers_of(result.ids)
+    papers = [found[h.id] for h in result.hits]
     # standard output may be a terminal (now, or when the file is shown):
     # made safe there; a file named with -o keeps the text exact
     text = export(papers, ctx.state, fmt, with_notes=args.with_notes, terminal=out is None)

@@ -231,3 +231,24 @@ def test_a_new_day_is_merged_without_reading_the_other_papers(
 
 
 _real_load_path = library.load_path
+
+
+def test_a_command_reads_the_rows_it_prints_in_a_few_queries(
+    folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _cli(capsys, "index")
+    calls: list[int] = []
+    real_get = catalog.Catalog.get
+
+    def get(self: catalog.Catalog, ids: object) -> object:
+        want = list(ids)  # type: ignore[call-overload]
+        calls.append(len(want))
+        return real_get(self, want)
+
+    monkeypatch.setattr(catalog.Catalog, "get", get)
+    out = _cli(capsys, "export", "date:2025-08-21 sort:newest", "--format", "json")
+    assert len(json.loads(out)) == 41
+    assert calls == [41]  # one query for the 41 papers, not one each
+    calls.clear()
+    assert len(_cli(capsys, "search", "tag:cs.cl sort:oldest").splitlines()) == 30
+    assert calls == [30]
