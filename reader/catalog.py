@@ -33,7 +33,7 @@ from typing import Any
 from reader.model import Link, Paper, Summary
 
 #: Bump when the tables change: a catalog of another format is rebuilt.
-FORMAT = 2
+FORMAT = 3
 #: The file's name in the library cache folder.
 FILE_NAME = "catalog.sqlite"
 #: Rows whose marshalled fields are longer than this are compressed.

@@ -130,6 +130,21 @@ class Library:
     #: After an update of a library read on demand: how many papers it holds
     #: (``papers`` holds only the touched ones, to be written to the catalog).
     _count: int | None = field(default=None, repr=False)
+    #: The catalog's marshalled digests of a library opened lazy: ``digests``
+    #: is made from them when first asked for.
+    _digest_rows: bytes | None = field(default=None, repr=False)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only for an attribute not set: ``digests`` of a lazy library.
+        rows = self.__dict__.get("_digest_rows")
+        if name == "digests" and rows is not None:
+            try:
+                self.digests = _digest_infos(rows)
+            except (ValueError, EOFError, TypeError):
+                self.digests = []  # damaged: the papers (checked apart) still stand
+            self._digest_rows = None
+            return self.digests
+        raise AttributeError(name)
 
     @property
     def version(self) -> Version | None:
@@ -246,6 +261,10 @@ def _as_read(digest: Digest) -> list[Paper]:
         if digest.path not in paper.sources:
             paper.sources.append(digest.path)
     return digest.papers
+
+
+def _digest_infos(rows: bytes) -> list[DigestInfo]:
+    return [DigestInfo(*d) for d in marshal.loads(rows)]
 
 
 def _digest_info(digest: Digest) -> DigestInfo:
@@ -1076,12 +1095,19 @@ class _Cache:
             lib._version = Version(str(header["key"]))
             lib._meta = [(str(a), None if s is None else tuple(s), int(d), int(p))
                          for a, s, d, p in header["files"]]  # fmt: skip
-            lib.digests = [DigestInfo(*d) for d in header["digests"]]
             lib.problems = [Problem(*p) for p in header["problems"]]
+            digests = header["digests"]
+            if not isinstance(digests, bytes):
+                raise TypeError("damaged catalog header")
             if lazy and fallback is not None:
                 whole = fallback
                 lib.papers = CatalogPapers(cat, lib.expected, lambda: whole().papers)
+                # 10,076 archive members in the real digests: 30-50 ms a command
+                # would spend on them for nothing; read when asked for.
+                del lib.digests
+                lib._digest_rows = digests
                 return lib
+            lib.digests = _digest_infos(digests)
             with gc_paused():
                 head = cat.papers(SNAPSHOT_HEAD if partial else -1)
             if len(head) > lib.expected or (not partial and len(head) != lib.expected):
@@ -1139,9 +1165,9 @@ class _Cache:
         header = {
             "key": key,
             "count": len(lib.papers) if lib._count is None else lib._count,
-            "digests": [
-                (d.path, d.format, d.title, d.date, d.count, d.problems) for d in lib.digests
-            ],
+            "digests": marshal.dumps(
+                [(d.path, d.format, d.title, d.date, d.count, d.problems) for d in lib.digests]
+            ),
             "problems": [(p.path, p.message, p.line, p.record, p.severity) for p in lib.problems],
             "files": lib._meta,
             "titled": lib._titled,

@@ -123,6 +123,7 @@ def test_answers_are_those_of_the_library_read_whole(
         got, want = b.search(q, limit=30), a.search(q, limit=30)
         assert (got.ids, got.total) == (want.ids, want.total), q
     assert [p.id for p in lazy.ordered()] == [p.id for p in whole.ordered()]
+    assert lazy.digests == whole.digests and len(lazy.digests) == 3  # read when asked for
     assert {pid: p.to_dict() for pid, p in lazy.papers.items()} == {
         pid: p.to_dict() for pid, p in whole.papers.items()
     }
