@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 from urllib.parse import quote_from_bytes, unquote_to_bytes
 
 from reader import __version__
@@ -956,22 +956,6 @@ def _chunks(data: bytes) -> list[memoryview]:
 
 def _load(chunk: memoryview) -> Any:
     return marshal.loads(chunk)
-
-
-def _read_chunk(fh: BinaryIO, end: int) -> memoryview:
-    """The next object's payload from an open cache file of ``end`` bytes,
-    its length checked before it is read (a damaged length would ask for
-    exabytes) and its CRC after."""
-    head = fh.read(12)
-    if len(head) != 12:
-        raise ValueError("damaged cache file")
-    size = int.from_bytes(head[:8], "big")
-    if size > end - fh.tell():
-        raise ValueError("damaged cache file")
-    payload = fh.read(size)
-    if len(payload) != size or zlib.crc32(payload) != int.from_bytes(head[8:], "big"):
-        raise ValueError("damaged cache file")
-    return memoryview(payload)
 
 
 def _unpack(data: bytes) -> Any:
