@@ -84,7 +84,7 @@ from reader.library import open_library
 from reader.paths import Paths
 paths = Paths.from_env()
 t = time.perf_counter()
-lib = open_library(paths, load_config(paths.config_file))
+lib = open_library(paths, load_config(paths.config_file), lazy=True)
 took = time.perf_counter() - t
 print(f"{took:.3f} {lib.stats.parsed} {len(lib.papers)}")
 """
@@ -99,6 +99,13 @@ def open_time(env: dict[str, str], work: Path) -> tuple[float, int]:
     lib_cache = work / "k" / "digest-reader" / "library"
     if lib_cache.is_dir():
         subprocess.run(["cp", "-al", str(lib_cache), str(scratch / "digest-reader")], check=True)
+        # the parse caches are replaced whole when written (a link is safe);
+        # the catalog is written in place: a copy of its own
+        for name in ("catalog.sqlite", "catalog.sqlite-wal"):
+            copy = scratch / "digest-reader" / "library" / name
+            if copy.exists():
+                copy.unlink()
+                shutil.copy2(lib_cache / name, copy)
     done = subprocess.run(
         [sys.executable, "-c", OPEN],
         env={**env, "XDG_CACHE_HOME": str(scratch)},
@@ -200,8 +207,9 @@ def main() -> None:
             encoding="utf-8",
         )
         if saved is not None:
-            # the snapshot as this version writes it, from the parse caches
-            (work / "k" / "digest-reader" / "library" / "library.snapshot").unlink(missing_ok=True)
+            # the catalog as this version writes it, from the parse caches
+            for name in ("library.snapshot", "catalog.sqlite", "catalog.sqlite-wal"):
+                (work / "k" / "digest-reader" / "library" / name).unlink(missing_ok=True)
             took, out = run(env, "index")
             print(f"warm-up: digest-reader index: {took:.1f} s: {out.strip()}")
         print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -26,7 +26,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
@@ -143,7 +143,14 @@ class Context:
                 raise CliError(f"{p}: no such file or folder", 2)
         # a command reads only the papers it shows or changes (docs/state.md)
         self.session = Session(
-            paths, config, extra=extra, index_folder=paths.index_dir, lazy_state=True
+            paths,
+            config,
+            extra=extra,
+            index_folder=paths.index_dir,
+            lazy_state=True,
+            # over an unchanged library, papers are read from the catalog as a
+            # command asks for them (docs/scale.md)
+            lazy_library=True,
         )
         self._writing = False
 
@@ -230,6 +237,12 @@ class Context:
         if len(roots) > 3:
             shown += f" and {number(len(roots) - 3)} more"
         return shown
+
+    def papers_of(self, ids: Iterable[str]) -> Mapping[str, Paper]:
+        """The library's papers, those of ``ids`` read first (from the
+        catalog, a few queries for them all rather than one per paper)."""
+        _ = self.library  # read here: its progress bar and warnings are the CLI's
+        return self.session.papers_of(ids)
 
     def paper(self, given: str) -> Paper:
         """The paper with id ``given`` (an arXiv id may carry a version)."""
@@ -372,7 +385,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         result = searcher.search(query, limit=args.limit)
     except QueryError as exc:
         raise CliError(f"invalid query: {exc}", 2) from None
-    papers = ctx.library.papers
+    papers = ctx.papers_of(result.ids)
     if args.json:
         _json([paper_json(papers[h.id], ctx.state, h.score) for h in result.hits])
     else:
@@ -412,7 +425,7 @@ def cmd_similar(args: argparse.Namespace) -> int:
     ctx = Context(_extra(args))
     paper = ctx.paper(args.id)
     hits = ctx.searcher().similar(paper.id, limit=args.limit)
-    papers = ctx.library.papers
+    papers = ctx.papers_of(h.id for h in hits)
     if args.json:
         _json([paper_json(papers[h.id], ctx.state, h.score) for h in hits if h.id in papers])
     else:
@@ -603,7 +616,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         result = ctx.searcher().search(args.query or "", limit=None)
     except QueryError as exc:
         raise CliError(f"invalid query: {exc}", 2) from None
-    papers = [ctx.library.papers[h.id] for h in result.hits]
+    found = ctx.papers_of(result.ids)
+    papers = [found[h.id] for h in result.hits]
     # standard output may be a terminal (now, or when the file is shown):
     # made safe there; a file named with -o keeps the text exact
     text = export(papers, ctx.state, fmt, with_notes=args.with_notes, terminal=out is None)

@@ -6,11 +6,14 @@ folders or archives). With none of these, the bundled sample digests open.
 
 Parsing is the slow part, so each file's digests are cached (in the cache
 folder, keyed by the file's path, size and mtime and the reader's version):
-a second start reads only the files that changed. On top of that, a snapshot
-of the whole merged library is kept; when files are added, changed or removed
-the snapshot is brought up to date (:func:`_update_snapshot`): only the new and
-changed files are parsed, and only the papers they touch are merged again,
-from their own sources. The cache, like the index, can be deleted at any time.
+a second start reads only the files that changed. On top of that, the whole
+merged library is kept in the catalog (:mod:`reader.catalog`, one SQLite
+file); when files are added, changed or removed it is brought up to date in
+place (:func:`_update_snapshot`): only the new and changed files are parsed,
+only the papers they touch are merged again, from their own sources, and only
+their rows are written. Over an unchanged library a command (``lazy``) reads
+the catalog's header and then only the rows it asks for. The cache, like the
+index, can be deleted at any time.
 """
 
 from __future__ import annotations
@@ -21,21 +24,25 @@ import gc
 import hashlib
 import marshal
 import os
+import sqlite3
 import stat
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 from urllib.parse import quote_from_bytes, unquote_to_bytes
 
 from reader import __version__
+from reader.catalog import FILE_NAME, Catalog, CatalogDamaged, CatalogPapers
+from reader.catalog import paper_from_row as _paper_from_row
+from reader.catalog import paper_row as _paper_row
 from reader.config import Config
 from reader.fileio import atomic_write, atomic_write_text, read_regular
 from reader.formats import load_path, looks_like_digest
 from reader.ids import normalise_title, title_key
-from reader.model import Digest, Link, Paper, Problem, Summary, merge_papers
+from reader.model import Digest, Paper, Problem, merge_papers
 from reader.paths import Paths, resource_dir
 from reader.safeload import LoadError, load_yaml
 from reader.wording import counted
@@ -89,7 +96,9 @@ class Version:
 class Library:
     """Papers merged by id, with the digests they came from."""
 
-    papers: dict[str, Paper] = field(default_factory=dict)
+    #: A dict, or (a library opened ``lazy`` from the catalog) a
+    #: :class:`~reader.catalog.CatalogPapers` that reads rows as asked.
+    papers: Mapping[str, Paper] = field(default_factory=dict)
     digests: list[DigestInfo] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
@@ -115,14 +124,27 @@ class Library:
     #: True when some digest gave a paper known only by its title (``t:`` id):
     #: then an update must also look for papers of the same title.
     _titled: bool = field(default=False, repr=False)
-    #: The snapshot rows of ``_ordered`` (papers, abstracts), when read from
-    #: or made for the snapshot: an update writes them again as they are.
-    _rows: tuple[list[_PaperRow], list[str]] | None = field(default=None, repr=False)
-    #: After an update: (files, papers) that differ from the snapshot on disk.
-    _pending: tuple[int, int] = field(default=(0, 0), repr=False)
     _version: Version | None = field(default=None, repr=False)
     #: After an update: the ids of the papers that may differ from the snapshot's.
     _touched: set[str] | None = field(default=None, repr=False)
+    #: After an update of a library read on demand: how many papers it holds
+    #: (``papers`` holds only the touched ones, to be written to the catalog).
+    _count: int | None = field(default=None, repr=False)
+    #: The catalog's marshalled digests of a library opened lazy: ``digests``
+    #: is made from them when first asked for.
+    _digest_rows: bytes | None = field(default=None, repr=False)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only for an attribute not set: ``digests`` of a lazy library.
+        rows = self.__dict__.get("_digest_rows")
+        if name == "digests" and rows is not None:
+            try:
+                self.digests = _digest_infos(rows)
+            except (ValueError, EOFError, TypeError):
+                self.digests = []  # damaged: the papers (checked apart) still stand
+            self._digest_rows = None
+            return self.digests
+        raise AttributeError(name)
 
     @property
     def version(self) -> Version | None:
@@ -143,6 +165,8 @@ class Library:
 
     def ordered(self) -> list[Paper]:
         """Every paper, newest digest day first, then by title."""
+        if self._ordered is None and isinstance(self.papers, CatalogPapers):
+            self._ordered = self.papers.ordered()  # in the catalog's order already
         if self._ordered is None:
             # The id breaks ties, so the order does not depend on how the
             # library was put together (from scratch or by an update).
@@ -168,16 +192,23 @@ class Library:
         self.digests.append(_digest_info(digest))
         self.add_papers(digest)
 
+    def _dict(self) -> dict[str, Paper]:
+        """The papers as a dict, to change them (a lazy library is read whole)."""
+        if not isinstance(self.papers, dict):
+            self.papers = dict(self.papers.items())
+        return self.papers
+
     def add_papers(self, digest: Digest) -> None:
         """Merge one digest's papers (only) into the library."""
         self._ordered = None
         self.changes += 1
+        papers = self._dict()
         for paper in _as_read(digest):
             if paper.id.startswith("t:"):
                 self._titled = True
-            have = self.papers.get(paper.id)
+            have = papers.get(paper.id)
             if have is None:
-                self.papers[paper.id] = paper
+                papers[paper.id] = paper
             else:
                 merge_papers(have, paper)
 
@@ -202,7 +233,7 @@ class Library:
             for other in candidates:
                 if other.id in self.papers and normalise_title(other.title) == norm:
                     merge_papers(paper, other)
-                    del self.papers[other.id]
+                    del self._dict()[other.id]
                     folded += 1
         if folded:
             self._ordered = None
@@ -230,6 +261,10 @@ def _as_read(digest: Digest) -> list[Paper]:
         if digest.path not in paper.sources:
             paper.sources.append(digest.path)
     return digest.papers
+
+
+def _digest_infos(rows: bytes) -> list[DigestInfo]:
+    return [DigestInfo(*d) for d in marshal.loads(rows)]
 
 
 def _digest_info(digest: Digest) -> DigestInfo:
@@ -428,6 +463,7 @@ def open_library(
     use_cache: bool = True,
     partial: bool = False,
     current: Library | None = None,
+    lazy: bool = False,
 ) -> Library:
     """Load every digest (see module docs); never raises on bad digests.
 
@@ -436,7 +472,9 @@ def open_library(
     library paints in a fraction of a second. ``current``: a library of these
     folders already in memory (the app's, read again after a fetch), updated
     by the changed files instead of the last snapshot read from disk (0.6 s
-    at 100k papers); it is read, never changed."""
+    at 100k papers); it is read, never changed. With ``lazy`` (a CLI command)
+    and nothing changed, no paper is read: ``papers`` reads the catalog's rows
+    as they are asked for (:class:`~reader.catalog.CatalogPapers`)."""
     faults: list[Problem] = []
     roots = [*_roots(paths, config, faults), *extra]
     files = find_files(roots, faults)
@@ -454,28 +492,41 @@ def open_library(
         def fallback() -> Library:
             return open_library(paths, config, extra, progress, use_cache)
 
-        lib = cache.get_snapshot(key, partial, fallback)
+        lib = cache.get_snapshot(key, partial, fallback, lazy)
         if lib is not None:
             lib.files, lib.is_sample = files, is_sample
             lib.stats = LoadStats(files=len(files), cached=len(files))
             lib._version = Version(key)
             return _with_faults(lib, faults, cache)
-        old = current if _updatable(current) else cache.get_snapshot(None)
+        # A command starts an update from the catalog's rows as asked: files
+        # only added (a fetch) then read no other paper (see _update_snapshot).
+        old = (
+            current
+            if _updatable(current)
+            else cache.get_snapshot(None, fallback=fallback, lazy=lazy)
+        )
         if old is not None:
             with gc_paused():
                 lib = _update_snapshot(old, files, stamps, config, cache, progress)
-            if lib is not None:
+            if lib is not None and lib._count is not None:
+                base = old._version.key if old._version is not None else ""
+                if cache.put_snapshot(key, lib, base, lib._touched, strict=True):
+                    lib.papers = CatalogPapers(cache.catalog, lib._count, lambda: fallback().papers)
+                    lib.files, lib.is_sample = files, is_sample
+                    lib._version = Version(key, base, frozenset(lib._touched or ()))
+                    lib._count = None
+                    return _with_faults(lib, faults, cache)
+                old = cache.get_snapshot(None)  # not written: every paper, then
+                lib = None
+                if old is not None:
+                    with gc_paused():
+                        lib = _update_snapshot(old, files, stamps, config, cache, progress)
+            if lib is not None and old is not None:
                 lib.files, lib.is_sample = files, is_sample
                 base = old._version.key if old._version is not None else ""
                 lib._version = Version(key, base, frozenset(lib._touched or ()))
-                # Writing 100k papers again (0.8 s) costs more than updating
-                # the snapshot by a few files (0.1 s, their parse caches read,
-                # no other file's): a CLI command leaves it for later. The app
-                # (``partial``) writes it, for its newest papers first at the
-                # next start.
-                files_off, papers_off = lib._pending
-                if partial or files_off > SNAPSHOT_SLACK_FILES or papers_off > SNAPSHOT_SLACK:
-                    cache.put_snapshot(key, lib)
+                # Only the touched papers' rows are written again.
+                cache.put_snapshot(key, lib, base, lib._touched)
                 return _with_faults(lib, faults, cache)
     lib = Library(files=files, is_sample=is_sample, _meta=[])
     total = len(files)
@@ -511,9 +562,11 @@ def _updatable(lib: Library | None) -> bool:
 
 
 def _with_faults(lib: Library, faults: list[Problem], cache: _Cache | None = None) -> Library:
-    # After the snapshot is written: a folder unreadable today, or a cache
+    # After the catalog is written: a folder unreadable today, or a cache
     # file found damaged (said once, then rebuilt), is not a problem of the
     # digests to remember.
+    if cache is not None and not isinstance(lib.papers, CatalogPapers):
+        cache.catalog.close()  # opened again should the rest be read (``partial``)
     lib.faults = faults
     damage = [] if cache is None else cache.warning()
     lib.problems = [*faults, *damage, *lib.problems]
@@ -579,17 +632,24 @@ def _update_snapshot(
     fresh_rows = {ap: [_digest_row(d) for d in ds] for ap, ds in fresh.items()}
     if not titled and not gone and not any(ap in before for ap in fresh):
         added = _added_at_an_end(old.papers, now, fresh_rows, owner)
+        if added is not None and isinstance(old.papers, CatalogPapers):
+            # Read on demand: only the added papers, to be written in place;
+            # the caller reads the updated catalog as asked (``_count``).
+            known = sum(1 for pid in added if pid in old.papers)
+            lib = _updated(dict(added), now, fresh, before, stats, titled)
+            lib._count = len(old.papers) + len(added) - known
+            lib.expected = lib._count
+            lib._touched = set(added)
+            return lib
         if added is not None:
             papers = {pid: p for pid, p in old.papers.items() if pid not in added}
             papers.update(added)
             lib = _updated(papers, now, fresh, before, stats, titled)
             _reorder(lib, old, set(added))
-            lib._pending = (len(fresh), len(added))
             lib._touched = set(added)
             return lib
     titles: set[str] = set()
     reparsed: set[str] = set()
-    others = False  # whether other files' parse caches had to be read
 
     def keep(pid: str, title: str) -> bool:
         return pid in group or (
@@ -614,7 +674,6 @@ def _update_snapshot(
             if have is not None:
                 needed.update(owner[s] for s in have.sources if s in owner)
         needed -= gone
-        others = others or not needed <= set(fresh)
 
         merged = Library()
         for f, ap, st in now:
@@ -644,14 +703,11 @@ def _update_snapshot(
     lib = _updated(papers, now, fresh, before, stats, titled or merged._titled)
     lib._touched = group | set(merged.papers)
     _reorder(lib, old, lib._touched)
-    # Another update would read those other files again: better write it.
-    files_off = SNAPSHOT_SLACK_FILES + 1 if others else len(fresh) + len(gone)
-    lib._pending = (files_off, len(group))
     return lib
 
 
 def _added_at_an_end(
-    papers: dict[str, Paper],
+    papers: Mapping[str, Paper],
     now: list[tuple[Path, str, list[object] | None]],
     fresh_rows: dict[str, list[tuple[Any, ...]]],
     owner: dict[str, str],
@@ -698,7 +754,7 @@ def _copy_paper(p: Paper) -> Paper:
 
 
 def _updated(
-    papers: dict[str, Paper],
+    papers: Mapping[str, Paper],
     now: list[tuple[Path, str, list[object] | None]],
     fresh: dict[str, list[Digest]],
     before: dict[str, tuple[_FileMeta, list[DigestInfo], list[Problem]]],
@@ -728,38 +784,22 @@ def _updated(
 
 
 def _reorder(lib: Library, old: Library, touched: set[str]) -> None:
-    """``lib``'s list order (and the snapshot rows of its papers) from
-    ``old``'s: the untouched papers keep their place and rows, the touched
-    ones are sorted and merged in, so 100k papers are not sorted again."""
+    """``lib``'s list order from ``old``'s: the untouched papers keep their
+    place, the touched ones are sorted and merged in, so 100k papers are not
+    sorted again."""
     new = Library(papers={pid: lib.papers[pid] for pid in touched if pid in lib.papers})
     incoming = new.ordered()
-    rows = old._rows
-    if rows is None or len(rows[0]) != len(old.ordered()):
-        rows = None
     out: list[Paper] = []
-    out_rows: list[_PaperRow] = []
-    out_abstracts: list[str] = []
     i = 0
-    for n, p in enumerate(old.ordered()):
+    for p in old.ordered():
         if p.id in touched:
             continue
         while i < len(incoming) and _before(incoming[i], p):
             out.append(incoming[i])
-            if rows is not None:
-                out_rows.append(_paper_row(incoming[i]))
-                out_abstracts.append(incoming[i].abstract)
             i += 1
         out.append(p)
-        if rows is not None:
-            out_rows.append(rows[0][n])
-            out_abstracts.append(rows[1][n])
-    for p in incoming[i:]:
-        out.append(p)
-        if rows is not None:
-            out_rows.append(_paper_row(p))
-            out_abstracts.append(p.abstract)
+    out.extend(incoming[i:])
     lib._ordered = out
-    lib._rows = None if rows is None else (out_rows, out_abstracts)
 
 
 def _before(a: Paper, b: Paper) -> bool:
@@ -769,7 +809,7 @@ def _before(a: Paper, b: Paper) -> bool:
     return (a.title.casefold(), a.id) < (b.title.casefold(), b.id)
 
 
-def _same_titles(papers: dict[str, Paper], titles: set[str]) -> list[str]:
+def _same_titles(papers: Mapping[str, Paper], titles: set[str]) -> list[str]:
     """The ids of ``papers`` whose normalised title is one of ``titles``."""
     keys = {title_key(t) for t in titles}
     return [
@@ -851,68 +891,8 @@ _MAGIC = b"DRCACHE3"
 _HEAD = len(_MAGIC) + 8
 #: The warning a library carries when a cache file it found was damaged.
 DAMAGED = "was damaged: rebuilt"
-#: The snapshot's first chunk: what a partial open reads before the first paint.
+#: The catalog's first rows: what a partial open reads before the first paint.
 SNAPSHOT_HEAD = 300
-#: A CLI command writes an updated snapshot only when it is more than this
-#: many files, or papers merged again, away from the one on disk.
-SNAPSHOT_SLACK_FILES = 8
-SNAPSHOT_SLACK = 2000
-
-_PaperRow = tuple[Any, ...]
-
-
-def _paper_row(p: Paper) -> _PaperRow:
-    return (
-        p.id,
-        p.title,
-        tuple(p.authors),
-        tuple((lk.label, lk.url) for lk in p.links),
-        tuple(p.tags),
-        tuple(p.dates),
-        tuple(p.sources),
-        p.arxiv_id,
-        p.doi,
-        p.upvotes,
-        p.comments,
-        p.github_repo,
-        p.github_stars,
-        p.project_page,
-        p.ai_summary,
-        p.published,
-        p.arxiv_comments,
-        p.journal_ref,
-        p.abstract_rank,
-        tuple(tuple(sm) for sm in p.summaries),
-        tuple(p.ranks.items()),
-    )
-
-
-def _paper_from_row(r: _PaperRow, abstract: str) -> Paper:
-    # Positional and without keyword lookups: this runs once per paper at start.
-    return Paper(
-        r[0],
-        r[1],
-        list(r[2]),
-        abstract,
-        [Link(a, b) for a, b in r[3]] if r[3] else [],
-        list(r[4]),
-        list(r[5]),
-        list(r[6]),
-        r[7],
-        r[8],
-        r[9],
-        r[10],
-        r[11],
-        r[12],
-        r[13],
-        r[14],
-        r[15],
-        r[16],
-        r[17],
-        r[18],
-        [Summary(a, b) for a, b in r[19]] if r[19] else [],
-        dict(r[20]) if r[20] else {},
-    )
 
 
 def _digest_row(d: Digest) -> tuple[Any, ...]:
@@ -997,22 +977,6 @@ def _load(chunk: memoryview) -> Any:
     return marshal.loads(chunk)
 
 
-def _read_chunk(fh: BinaryIO, end: int) -> memoryview:
-    """The next object's payload from an open cache file of ``end`` bytes,
-    its length checked before it is read (a damaged length would ask for
-    exabytes) and its CRC after."""
-    head = fh.read(12)
-    if len(head) != 12:
-        raise ValueError("damaged cache file")
-    size = int.from_bytes(head[:8], "big")
-    if size > end - fh.tell():
-        raise ValueError("damaged cache file")
-    payload = fh.read(size)
-    if len(payload) != size or zlib.crc32(payload) != int.from_bytes(head[8:], "big"):
-        raise ValueError("damaged cache file")
-    return memoryview(payload)
-
-
 def _unpack(data: bytes) -> Any:
     return _load(_chunks(data)[0])
 
@@ -1025,6 +989,7 @@ class _Cache:
         self.folder = folder
         #: The cache files found damaged (not missing, not merely stale).
         self.damaged: set[Path] = set()
+        self._catalog: Catalog | None = None
 
     def _damaged(self, path: Path) -> None:
         self.damaged.add(path)
@@ -1100,57 +1065,61 @@ class _Cache:
         self._write(self._file(key), data)
 
     @property
-    def _snapshot_file(self) -> Path:
-        return self.folder / "library.snapshot"
+    def catalog(self) -> Catalog:
+        """The catalog file (:mod:`reader.catalog`), made when first needed."""
+        if self._catalog is None:
+            self._catalog = Catalog(self.folder / FILE_NAME, f"{CACHE_VERSION} {__version__}")
+        return self._catalog
+
+    def _catalog_damaged(self) -> None:
+        self.damaged.add(self.catalog.path)
+        self.catalog.remove()
 
     def get_snapshot(
-        self, key: str | None, partial: bool = False, fallback: Callable[[], Library] | None = None
+        self,
+        key: str | None,
+        partial: bool = False,
+        fallback: Callable[[], Library] | None = None,
+        lazy: bool = False,
     ) -> Library | None:
-        """The whole library as last merged, when ``key`` still matches (any
-        key when None: the starting point of an update). With
-        ``partial``, only the header and the newest papers are read (0.03 s
-        instead of 0.2 s for a 150 MB snapshot) and ``load_rest`` reads the
-        others; should they prove damaged then, ``fallback`` rebuilds the
-        library from the digests, so it is never half-read."""
-        path = self._snapshot_file
+        """The whole library as last merged, from the catalog, when ``key``
+        still matches (any key when None: the starting point of an update).
+        With ``partial``, only the newest papers are read (the first
+        :data:`SNAPSHOT_HEAD` rows) and ``load_rest`` reads the others; with
+        ``lazy``, none (rows are read as asked). Should rows prove damaged
+        then, ``fallback`` rebuilds the library from the digests, so it is
+        never half-read."""
+        cat = self.catalog
         try:
-            fh = open(path, "rb")  # noqa: SIM115 (closed below)
-        except OSError:
-            return None  # missing: rebuilt from the digests
-        try:
-            with gc_paused(), fh:  # ~1M tuples unmarshalled
-                end = os.fstat(fh.fileno()).st_size
-                try:
-                    _check_head(fh.read(_HEAD), end)
-                except _Stale:
-                    return None
-                header = _load(_read_chunk(fh, end))
-                if not isinstance(header, dict):
-                    raise TypeError("damaged cache file")
-                if header.get("version") != [CACHE_VERSION, __version__]:
-                    return None  # another version's: never used, even to update
-                if key not in (None, header.get("key")):
-                    return None
-                lib = Library(expected=int(header["count"]), _titled=bool(header.get("titled")))
-                lib._version = Version(str(header["key"]))
-                meta = header.get("files")  # None: a snapshot from before updates
-                if meta is not None:
-                    lib._meta = [(str(a), None if s is None else tuple(s), int(d), int(p))
-                                 for a, s, d, p in meta]  # fmt: skip
-                lib.digests = [DigestInfo(*d) for d in header["digests"]]
-                lib.problems = [Problem(*p) for p in header["problems"]]
-                head_rows = _load(_read_chunk(fh, end))
-                head = _papers_from_rows(*head_rows)
-                tail_at = fh.tell()
-                tail_rows = None if partial else _load(_read_chunk(fh, end))
-                tail = None if tail_rows is None else _papers_from_rows(*tail_rows)
-                if tail_rows is not None and fh.tell() != end:
-                    raise ValueError("damaged cache file")
-        except (OSError, KeyError, TypeError, ValueError, IndexError, EOFError):
-            self._damaged(path)  # rebuilt from the digests, and said
+            header = cat.header()
+            if header is None or key not in (None, header.get("key")):
+                return None
+            lib = Library(expected=header["count"], _titled=bool(header.get("titled")))
+            lib._version = Version(str(header["key"]))
+            lib._meta = [(str(a), None if s is None else tuple(s), int(d), int(p))
+                         for a, s, d, p in header["files"]]  # fmt: skip
+            lib.problems = [Problem(*p) for p in header["problems"]]
+            digests = header["digests"]
+            if not isinstance(digests, bytes):
+                raise TypeError("damaged catalog header")
+            if lazy and fallback is not None:
+                whole = fallback
+                lib.papers = CatalogPapers(cat, lib.expected, lambda: whole().papers)
+                # 10,076 archive members in the real digests: 30-50 ms a command
+                # would spend on them for nothing; read when asked for.
+                del lib.digests
+                lib._digest_rows = digests
+                return lib
+            lib.digests = _digest_infos(digests)
+            with gc_paused():
+                head = cat.papers(SNAPSHOT_HEAD if partial else -1)
+            if len(head) > lib.expected or (not partial and len(head) != lib.expected):
+                raise CatalogDamaged("rows missing")
+        except (CatalogDamaged, KeyError, TypeError, ValueError):
+            self._catalog_damaged()  # rebuilt from the digests, and said
             return None
 
-        def whole(tail: list[Paper]) -> Library:
+        def whole_library(tail: list[Paper]) -> Library:
             full = Library(
                 digests=lib.digests, problems=lib.problems, files=lib.files, stats=lib.stats
             )
@@ -1164,66 +1133,64 @@ class _Cache:
 
         def rest() -> Library:
             try:
-                with gc_paused(), open(path, "rb") as fh:
-                    fh.seek(tail_at)
-                    tail = _papers_from_chunk(_read_chunk(fh, end))
-                    if fh.tell() != end:
-                        raise ValueError("damaged cache file")
-                    return whole(tail)
-            except (OSError, TypeError, ValueError, IndexError, EOFError):
-                self._damaged(path)
+                with gc_paused():
+                    tail = cat.papers(offset=len(head))
+                if len(head) + len(tail) != lib.expected:
+                    raise CatalogDamaged("rows missing")
+                return whole_library(tail)
+            except CatalogDamaged:
+                self._catalog_damaged()
                 if fallback is None:
                     raise
                 again = fallback()
                 again.problems = [*self.warning(), *again.problems]
                 return again
 
-        if tail is not None:
-            full = whole(tail)
-            if key is None and tail_rows is not None:  # an update writes them again
-                full._rows = (
-                    list(head_rows[0]) + list(tail_rows[0]),
-                    list(head_rows[1]) + list(tail_rows[1]),
-                )
-            return full
+        if not partial or len(head) == lib.expected:
+            return whole_library([])
         lib.papers = {p.id: p for p in head}
         lib._ordered = list(head)
         lib._rest = rest
         return lib
 
-    def put_snapshot(self, key: str, lib: Library) -> None:
-        ordered = lib.ordered()
+    def put_snapshot(
+        self,
+        key: str,
+        lib: Library,
+        base: str | None = None,
+        touched: set[str] | None = None,
+        strict: bool = False,
+    ) -> bool:
+        """Write ``lib`` to the catalog: with ``touched`` (and the catalog
+        still at ``base``), only those papers' rows; else every row. With
+        ``strict``, only the touched rows or nothing (``lib`` holds only
+        them: see ``Library._count``). True when written."""
         header = {
             "key": key,
-            "version": [CACHE_VERSION, __version__],
-            "count": len(ordered),
-            "digests": [
-                (d.path, d.format, d.title, d.date, d.count, d.problems) for d in lib.digests
-            ],
+            "count": len(lib.papers) if lib._count is None else lib._count,
+            "digests": marshal.dumps(
+                [(d.path, d.format, d.title, d.date, d.count, d.problems) for d in lib.digests]
+            ),
             "problems": [(p.path, p.message, p.line, p.record, p.severity) for p in lib.problems],
             "files": lib._meta,
             "titled": lib._titled,
         }
-        if lib._rows is not None and len(lib._rows[0]) == len(ordered):
-            rows, abstracts = lib._rows
-        else:
-            rows, abstracts = [_paper_row(p) for p in ordered], [p.abstract for p in ordered]
-        at = SNAPSHOT_HEAD
+        papers = lib.papers
+        with contextlib.suppress(OSError):  # the snapshot file that the catalog replaced
+            (self.folder / "library.snapshot").unlink(missing_ok=True)
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            data = _pack(header, (rows[:at], abstracts[:at]), (rows[at:], abstracts[at:]))
-        except (OSError, ValueError):
-            return
-        self._write_bytes(self._snapshot_file, data)
-
-
-def _papers_from_chunk(chunk: memoryview) -> list[Paper]:
-    return _papers_from_rows(*_load(chunk))
-
-
-def _papers_from_rows(rows: list[_PaperRow], abstracts: list[str]) -> list[Paper]:
-    with gc_paused():
-        return [_paper_from_row(r, a) for r, a in zip(rows, abstracts, strict=True)]
+            return self.catalog.write(
+                header,
+                None if strict else lib.ordered,
+                None if touched is None else [papers[pid] for pid in touched if pid in papers],
+                touched,
+                base,
+            )
+        except (sqlite3.OperationalError, OSError, ValueError):
+            return False  # a cache that cannot be written is only slower
+        except sqlite3.DatabaseError:
+            self.catalog.remove()  # damaged: written again next time
+            return False
 
 
 @contextlib.contextmanager

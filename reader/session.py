@@ -17,10 +17,11 @@ a fixture library.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reader.catalog import CatalogPapers
 from reader.config import Config, load_config
 from reader.library import Library, Progress, open_library
 from reader.model import Paper
@@ -56,12 +57,16 @@ class Session:
         index_folder: Path | None = None,
         partial: bool = False,
         lazy_state: bool = False,
+        lazy_library: bool = False,
     ) -> None:
         self.paths = paths or Paths.from_env()
         self._config = config
         self.extra = [Path(p) for p in extra]
         self.partial = partial
         self.lazy_state = lazy_state
+        #: Papers read from the catalog as they are asked for (the CLI: a
+        #: command over an unchanged library reads only what it shows).
+        self.lazy_library = lazy_library
         self.index_folder = index_folder
         self._library = library
         self._state = state
@@ -101,7 +106,12 @@ class Session:
         reading of each file). The one place a session opens it."""
         if self._library is None:
             self._library = open_library(
-                self.paths, self.config, self.extra, progress=progress, partial=self.partial
+                self.paths,
+                self.config,
+                self.extra,
+                progress=progress,
+                partial=self.partial,
+                lazy=self.lazy_library,
             )
         return self._library
 
@@ -120,8 +130,17 @@ class Session:
     def papers_for(self, hits: Iterable[Hit]) -> list[Paper]:
         """The papers of ``hits``, in their order (a hit whose paper left
         the library meanwhile is skipped)."""
-        papers = self.library.papers
+        hits = list(hits)
+        papers = self.papers_of(h.id for h in hits)
         return [papers[h.id] for h in hits if h.id in papers]
+
+    def papers_of(self, ids: Iterable[str]) -> Mapping[str, Paper]:
+        """The library's papers, those of ``ids`` read first (from the
+        catalog, a few queries for them all rather than one per paper)."""
+        papers = self.library.papers
+        if isinstance(papers, CatalogPapers):
+            papers.load(ids)
+        return papers
 
     # -- the user's state --------------------------------------------------------
 

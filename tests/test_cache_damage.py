@@ -7,10 +7,13 @@ damage said once, and the cache good again afterwards."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import random
 import shutil
+import sqlite3
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -144,23 +147,72 @@ def _cache_files() -> list[Path]:
     return sorted(Paths.from_env().library_cache.iterdir())
 
 
-@pytest.mark.parametrize("damage", DAMAGES, ids=lambda d: d.__name__.strip("_"))
-@pytest.mark.parametrize("partial", [False, True], ids=["cli", "app"])
-def test_each_damaged_snapshot_gives_the_clean_library_and_says_so_once(
-    tmp_path: Path, damage: Callable[[bytes], bytes], partial: bool
+def _catalog() -> Path:
+    return Paths.from_env().library_cache / "catalog.sqlite"
+
+
+def _flip_in_a_row(data: bytes) -> bytes:
+    """A byte flipped inside a stored paper (a compressed row)."""
+    z = zlib.compressobj(1, zlib.DEFLATED, 14, 5, zdict=b"x" * 200)
+    start = (z.compress(b"x") + z.flush())[:2]  # zlib's header with a preset dictionary
+    at = data.index(b"d" + start)  # a compressed row starts so
+    out = bytearray(data)
+    out[at + 12] ^= 0xFF
+    return bytes(out)
+
+
+def _header_page_size(data: bytes) -> bytes:
+    out = bytearray(data)
+    out[16] ^= 0x7F  # SQLite's page size
+    return bytes(out)
+
+
+#: What SQLite or the rows' own checks find out. (A byte flipped anywhere in a
+#: SQLite file is not always found: SQLite keeps no checksums of its pages.)
+CATALOG_DAMAGES: list[Callable[[bytes], bytes]] = [
+    _truncate,
+    _zero,
+    _flip_size,
+    _header_page_size,
+    _garbage,
+    _flip_in_a_row,
+]
+
+
+@pytest.mark.parametrize("damage", CATALOG_DAMAGES, ids=lambda d: d.__name__.strip("_"))
+@pytest.mark.parametrize("how", ["cli", "app", "lazy"])
+def test_each_damaged_catalog_gives_the_clean_library_and_says_so_once(
+    tmp_path: Path, damage: Callable[[bytes], bytes], how: str
 ) -> None:
     folder = _folder(tmp_path)
     clean = _seen(_open(folder, use_cache=False))
     assert _seen(_open(folder)) == clean
-    snap = Paths.from_env().library_cache / "library.snapshot"
-    snap.write_bytes(damage(snap.read_bytes()))
-    lib = _open(folder, partial=partial)
-    assert _seen(lib) == clean
-    assert len(_warnings(lib)) == 1
-    assert "cache file was damaged: rebuilt" in _warnings(lib)[0]
-    again = _open(folder, partial=partial)  # mended: nothing more to say
+    big = _catalog()
+    assert not Path(f"{big}-wal").exists()  # every write checkpointed: one file
+    big.write_bytes(damage(big.read_bytes()))
+    if how == "lazy":
+        # found on opening, or in a row: then every row comes from the digests
+        lib = open_library(Paths.from_env(), Config(), [folder], lazy=True)
+        assert _seen(lib) == clean
+    else:
+        lib = _open(folder, partial=how == "app")
+        assert _seen(lib) == clean
+        assert len(_warnings(lib)) == 1
+        assert "cache file was damaged: rebuilt" in _warnings(lib)[0]
+    again = _open(folder, partial=how == "app")
     assert _seen(again) == clean
     assert _warnings(again) == []
+    assert again.stats.parsed == 0
+
+
+def test_bytes_appended_to_the_catalog_change_nothing(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    clean = _seen(_open(folder, use_cache=False))
+    _open(folder)
+    _catalog().write_bytes(_appended(_catalog().read_bytes()))
+    lib = _open(folder)
+    assert _seen(lib) == clean
+    assert lib.stats.parsed == 0
 
 
 @pytest.mark.parametrize("damage", DAMAGES, ids=lambda d: d.__name__.strip("_"))
@@ -175,8 +227,8 @@ def test_each_damaged_parse_cache_gives_the_clean_library_and_says_so_once(
     assert len(parse_caches) == 3
     good = {f: f.read_bytes() for f in parse_caches}
     for f in parse_caches:
-        # without the snapshot every parse cache is read
-        (cache / "library.snapshot").unlink()
+        # without the catalog every parse cache is read
+        (cache / "catalog.sqlite").unlink()
         for g, data in good.items():
             g.write_bytes(data)
         f.write_bytes(damage(good[f]))
@@ -327,8 +379,22 @@ def test_an_older_readers_cache_is_rebuilt_without_a_word(tmp_path: Path) -> Non
     clean = _seen(_open(folder, use_cache=False))
     _open(folder)
     for f in _cache_files():
-        data = f.read_bytes()
-        f.write_bytes(b"DRCACHE2" + data[16:])  # the format before sizes
+        if f.suffix == ".bin":
+            data = f.read_bytes()
+            f.write_bytes(b"DRCACHE2" + data[16:])  # the format before sizes
+    with contextlib.closing(sqlite3.connect(_catalog())) as db:
+        db.execute("UPDATE meta SET v = '0' WHERE k = 'format'")  # a catalog of before
+        db.commit()
     lib = _open(folder)
     assert _seen(lib) == clean
     assert _warnings(lib) == []
+    assert lib.stats.parsed == 3
+
+
+def test_the_snapshot_file_of_readers_before_the_catalog_is_removed(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    old = Paths.from_env().library_cache / "library.snapshot"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"DRCACHE3" + bytes(100))
+    _open(folder)
+    assert not old.exists()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import random
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -183,21 +185,45 @@ def test_a_partial_open_paints_from_the_newest_papers_then_reads_the_rest(
     assert rest.papers["2508.00001"].dates == ["2025-08-20", "2025-08-21"]
 
 
-def test_a_damaged_snapshot_is_rebuilt_never_half_read(tmp_path: Path) -> None:
+def _catalog_rows(paths: Paths) -> dict[str, tuple[int, bytes]]:
+    """Paper id -> (SQLite rowid, stored row) in the catalog."""
+    with contextlib.closing(sqlite3.connect(paths.library_cache / "catalog.sqlite")) as db:
+        rows = db.execute("SELECT id, rowid, row FROM papers").fetchall()
+    return {bytes(i).decode(): (n, bytes(r)) for i, n, r in rows}
+
+
+def _damage_row(paths: Paths, pid: str) -> None:
+    with contextlib.closing(sqlite3.connect(paths.library_cache / "catalog.sqlite")) as db:
+        (row,) = db.execute("SELECT row FROM papers WHERE id = ?", (pid.encode(),)).fetchone()
+        bad = bytearray(row)
+        bad[len(bad) // 2] ^= 0xFF
+        db.execute("UPDATE papers SET row = ? WHERE id = ?", (bytes(bad), pid.encode()))
+        db.commit()
+
+
+@pytest.mark.parametrize("how", ["partial", "lazy"])
+def test_a_damaged_catalog_row_is_rebuilt_never_half_read(tmp_path: Path, how: str) -> None:
     folder = tmp_path / "digests"
     _write(folder, "2025-08-20.yaml", DAY1)
     paths = Paths.from_env()
     open_library(paths, Config(), [folder])
-    snap = paths.library_cache / "library.snapshot"
-    good = snap.read_bytes()
-    for where in (-5, 20):  # one flipped byte in the last chunk, then in the header
-        data = bytearray(good)
-        data[where] ^= 0xFF
-        snap.write_bytes(bytes(data))
+    good = _catalog_rows(paths)
+    _damage_row(paths, "2508.00002")
+    if how == "partial":
         lib = open_library(paths, Config(), [folder], partial=True).load_rest()
         assert lib.complete
         assert sorted(lib.papers) == ["2508.00001", "2508.00002"]
-        assert snap.read_bytes() == good  # a good snapshot is written again
+    else:
+        lib = open_library(paths, Config(), [folder], lazy=True)
+        assert lib.papers["2508.00001"].upvotes == 3
+        # the damaged row: read from the digests instead, and so is every other
+        assert lib.papers["2508.00002"].title == "Only On Day One"
+        assert sorted(lib.papers) == ["2508.00001", "2508.00002"]
+    # a good catalog is written again
+    assert {pid: r for pid, (_, r) in _catalog_rows(paths).items()} == {
+        pid: r for pid, (_, r) in good.items()
+    }
+    assert open_library(paths, Config(), [folder]).stats.parsed == 0
 
 
 # --- one paper from several sources: the right abstract, links and ids ---------------
@@ -339,12 +365,14 @@ def _generated_day(rng: random.Random, day: str, titled: bool) -> str:
     return yaml.safe_dump({"title": f"Day {day}", "date": day, "papers": papers})
 
 
-def _check_update(paths: Paths, folder: Path, parsed: int, app: bool = True) -> None:
-    """Opened from the snapshot of some step before (a command leaves it a few
-    files behind), the library is the one a read from scratch gives, and only
-    the changed files were parsed; then the app writes the updated snapshot,
-    and it reads back as the same library."""
-    updated = open_library(paths, Config(), [folder])
+def _check_update(
+    paths: Paths, folder: Path, parsed: int, app: bool = True, lazy: bool = False
+) -> None:
+    """Opened from the catalog of the step before, the library is the one a
+    read from scratch gives, and only the changed files were parsed (``lazy``:
+    a command's update, which reads only the rows it needs); then the app
+    opens it, and it reads back as the same library."""
+    updated = open_library(paths, Config(), [folder], lazy=lazy)
     scratch = open_library(paths, Config(), [folder], use_cache=False)
     assert _view(updated) == _view(scratch)
     assert updated.stats.parsed == parsed
@@ -387,7 +415,13 @@ def test_an_updated_snapshot_is_the_library_read_from_scratch(
             os.utime(victim, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
         else:
             rng.choice(existing).unlink()
-        _check_update(paths, folder, parsed=0 if what == "remove" else 1, app=step % 3 == 2)
+        _check_update(
+            paths,
+            folder,
+            parsed=0 if what == "remove" else 1,
+            app=step % 3 == 2,
+            lazy=step % 2 == 1,
+        )
 
 
 @pytest.mark.parametrize("titled", [True, False], ids=["title-ids", "ids-only"])
@@ -517,33 +551,24 @@ def test_a_new_first_source_whose_title_may_give_way_is_merged_whole(tmp_path: P
     )
 
 
-def test_the_app_writes_an_updated_snapshot_a_command_may_leave_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import reader.library as library
-
-    monkeypatch.setattr(library, "SNAPSHOT_HEAD", 1)
+def test_an_update_writes_only_the_rows_it_touched(tmp_path: Path) -> None:
     folder = tmp_path / "digests"
     _write(folder, "2025-08-20.yaml", DAY1)
     paths = Paths.from_env()
     open_library(paths, Config(), [folder])
-    snap = paths.library_cache / "library.snapshot"
-    written = snap.read_bytes()
+    before = _catalog_rows(paths)
     _write(folder, "2025-08-21.yaml", DAY2)
-    # a command: one file away from the snapshot, which it leaves as it was
-    assert sorted(open_library(paths, Config(), [folder]).papers) == [
-        "2508.00001",
-        "2508.00002",
-        "2508.00003",
-    ]
-    assert snap.read_bytes() == written
-    # the app brings it up to date, so its next start paints the newest first
-    assert open_library(paths, Config(), [folder], partial=True).complete
-    assert snap.read_bytes() != written
-    part = open_library(paths, Config(), [folder], partial=True)
-    assert not part.complete
-    assert [p.title for p in part.ordered()] == ["Only On Day Two"]
-    assert len(part.load_rest().papers) == 3
+    lib = open_library(paths, Config(), [folder])
+    assert lib.stats.parsed == 1
+    after = _catalog_rows(paths)
+    assert sorted(after) == ["2508.00001", "2508.00002", "2508.00003"]
+    assert after["2508.00002"] == before["2508.00002"]  # untouched: the same row, not rewritten
+    assert after["2508.00001"][1] != before["2508.00001"][1]  # merged again: written again
+    # the next command reads the catalog only, and only what it asks for
+    again = open_library(paths, Config(), [folder], lazy=True)
+    assert again.stats.parsed == 0
+    assert again.papers["2508.00001"].upvotes == 10
+    assert _view(again) == _view(open_library(paths, Config(), [folder], use_cache=False))
 
 
 def test_an_update_that_read_other_files_is_written_at_once(tmp_path: Path) -> None:
@@ -552,12 +577,14 @@ def test_an_update_that_read_other_files_is_written_at_once(tmp_path: Path) -> N
     day2 = _write(folder, "2025-08-21.yaml", DAY2)
     paths = Paths.from_env()
     open_library(paths, Config(), [folder])
-    snap = paths.library_cache / "library.snapshot"
-    written = snap.read_bytes()
     # DAY2 changes; its paper 2508.00001 is merged again with DAY1's, read
     # from DAY1's parse cache: the next command should not have to again
     day2.write_text(DAY2.replace("upvotes: 10", "upvotes: 12"), encoding="utf-8")
     lib = open_library(paths, Config(), [folder])
     assert lib.papers["2508.00001"].upvotes == 12
     assert lib.papers["2508.00001"].dates == ["2025-08-20", "2025-08-21"]
-    assert snap.read_bytes() != written
+    for f in paths.library_cache.glob("*.bin"):
+        f.unlink()  # were a parse cache read again, the file would be parsed
+    again = open_library(paths, Config(), [folder], lazy=True)
+    assert again.stats.parsed == 0
+    assert again.papers["2508.00001"].upvotes == 12

@@ -171,16 +171,17 @@ class _Columns:
     #: (ties newest first).
     oldest: Any
     by_votes: Any
-    #: Every (day, document number), sorted by day (a date filter is two
-    #: bisections and a slice).
-    days: list[str]
-    day_docs: Any
     #: The papers the columns were made from.
     source: Mapping[str, Paper]
 
     @classmethod
     def build(cls, key: int, papers: Mapping[str, Paper]) -> _Columns:
-        by_title = sorted(papers.values(), key=lambda p: (p.title.lower(), p.id))
+        from_catalog = getattr(papers, "columns", None)
+        got = from_catalog() if callable(from_catalog) else None
+        if got is not None:
+            return cls._of_catalog(key, papers, *got)
+        # casefold, as Library.ordered and the catalog's order: one order
+        by_title = sorted(papers.values(), key=lambda p: (p.title.casefold(), p.id))
         by_title.sort(key=_date_key, reverse=True)
         ids = [p.id for p in by_title]
         n = len(ids)
@@ -195,23 +196,75 @@ class _Columns:
         )
         oldest = np.array(oldest_dated + np.flatnonzero(~dated).tolist(), np.int64)
         by_votes = np.argsort(-votes, kind="stable")
-        pairs = sorted(
-            (d[:10], docnum[pid]) for pid, p in papers.items() for d in set(_paper_days(p))
-        )
         return cls(
-            key,
-            ids,
-            np.array(ids, dtype=object),
-            docnum,
-            votes,
-            voted,
-            has_code,
-            oldest,
-            by_votes,
-            [d for d, _ in pairs],
-            np.array([i for _, i in pairs], np.int64),
-            papers,
-        )
+            key, ids, np.array(ids, dtype=object), docnum, votes, voted, has_code, oldest,
+            by_votes, papers,
+        )  # fmt: skip
+
+    @classmethod
+    def _of_catalog(
+        cls,
+        key: int,
+        papers: Mapping[str, Paper],
+        ids: list[str],
+        dates: list[bytes],
+        upvotes: list[int],
+        voted_: list[int],
+        code: list[int],
+    ) -> _Columns:
+        """The columns from the catalog's (:mod:`reader.catalog`): already in
+        the newest order (upvotes clamped, -1 for none), no paper read."""
+        votes = np.array(upvotes, np.int64)
+        voted = np.array(voted_, np.bool_)
+        has_code = np.array(code, np.bool_)
+        day = np.array(dates, dtype=object)
+        dated = np.flatnonzero(day != b"")
+        # Oldest first: by date (UTF-8 bytes sort as the text does), ties in
+        # the newest order's (a stable sort).
+        order = np.argsort(day[dated].astype(bytes), kind="stable") if len(dated) else dated
+        oldest = np.concatenate([dated[order], np.flatnonzero(day == b"")]).astype(np.int64)
+        by_votes = np.argsort(-votes, kind="stable")
+        docnum = {pid: i for i, pid in enumerate(ids)}
+        return cls(
+            key, ids, np.array(ids, dtype=object), docnum, votes, voted, has_code, oldest,
+            by_votes, papers,
+        )  # fmt: skip
+
+    #: Every (day, document number), sorted by day (a date filter is two
+    #: bisections and a slice); made on the first ``date:`` (see :meth:`by_day`).
+    _days: tuple[list[str], Any] | None = None
+
+    def on_days(self, lo: str, hi: str) -> Any:
+        """The mask of the papers with a day in ``lo..hi`` (``date:``): from
+        the catalog's index of days when the papers come from it (a command
+        reads the days asked for), else by bisecting :meth:`by_day`."""
+        from_catalog = getattr(self.source, "on_days", None)
+        got = from_catalog(lo, hi) if callable(from_catalog) and self._days is None else None
+        if got is not None:
+            return self.mask_of(got)
+        days, day_docs = self.by_day()
+        first = bisect.bisect_left(days, lo)
+        last = bisect.bisect_right(days, hi + "\uffff")
+        mask = np.zeros(self.size, np.bool_)
+        mask[day_docs[first:last]] = True
+        return mask
+
+    def by_day(self) -> tuple[list[str], Any]:
+        """(days, document numbers): every day of every paper, sorted."""
+        if self._days is None:
+            from_catalog = getattr(self.source, "days", None)
+            got = from_catalog() if callable(from_catalog) else None
+            docnum = self.docnum
+            if got is not None:
+                pairs = sorted((d[:10], docnum[pid]) for d, pid in got if pid in docnum)
+            else:
+                pairs = sorted(
+                    (d[:10], docnum[pid])
+                    for pid, p in self.source.items()
+                    for d in set(_paper_days(p))
+                )
+            self._days = ([d for d, _ in pairs], np.array([i for _, i in pairs], np.int64))
+        return self._days
 
     #: The papers' own tags (as written) -> their document numbers; made on
     #: the first ``tag:`` (see :meth:`tags`).
@@ -222,9 +275,16 @@ class _Columns:
         ``tag:`` tests each distinct tag once instead of every paper's."""
         if self._tags is None:
             acc: dict[str, list[int]] = {}
-            for i, pid in enumerate(self.ids):
-                for t in self.source[pid].tags:
-                    acc.setdefault(t, []).append(i)
+            from_catalog = getattr(self.source, "source_tags", None)
+            got = from_catalog() if callable(from_catalog) else None
+            if got is not None:
+                for num, tags in sorted((self.docnum[pid], tags) for pid, tags in got):
+                    for t in tags:
+                        acc.setdefault(t, []).append(num)
+            else:
+                for i, pid in enumerate(self.ids):
+                    for t in self.source[pid].tags:
+                        acc.setdefault(t, []).append(i)
             self._tags = {t: np.array(d, np.int64) for t, d in acc.items()}
         return self._tags
 
@@ -320,7 +380,19 @@ class SearchEngine:
         except Exception:
             return set(papers)
         if key != self._pending_key:
-            if not hashes:
+            version = getattr(self.library, "version", None)
+            holds = getattr(self.index, "holds", None)
+            if (
+                version is not None
+                and getattr(self.library, "changes", None) == 0  # not changed since read
+                and len(hashes) == len(papers)
+                and callable(holds)
+                and holds(version.key)
+            ):
+                # The index holds this very library (same files, same stamps):
+                # nothing to compare, and no id read (a command over the catalog).
+                self._pending, self._gone = set(), set()
+            elif not hashes:
                 self._pending = set(papers)
                 self._gone = set()
             else:
@@ -420,6 +492,9 @@ class SearchEngine:
         if sort == "relevance":
             # Equal scores: newer first, then by id; the same order on every
             # build (the index's own order of documents differs between builds).
+            load = getattr(papers, "load", None)
+            if callable(load):
+                load(scores)  # rows read on demand: in a few queries, not one per hit
             ranked = sorted(scores.items())
             ranked.sort(key=lambda kv: _date_key(papers[kv[0]]), reverse=True)
             ranked.sort(key=lambda kv: -round(kv[1], 6))
@@ -540,11 +615,7 @@ class SearchEngine:
                 mask &= cols.votes <= _clamp(node.hi)
             return mask
         if isinstance(node, DateIn):
-            lo = bisect.bisect_left(cols.days, node.lo)
-            hi = bisect.bisect_right(cols.days, node.hi + "\uffff")
-            mask = np.zeros(cols.size, np.bool_)
-            mask[cols.day_docs[lo:hi]] = True
-            return mask
+            return cols.on_days(node.lo, node.hi)
         raise TypeError(f"unknown node {node!r}")  # pragma: no cover
 
     def _state_mask(self, what: str, cols: _Columns) -> Any:

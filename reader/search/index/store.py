@@ -556,6 +556,14 @@ class SearchIndex:
                 out.add(pid)
         return out
 
+    def holds(self, key: str) -> bool:
+        """True when the committed index holds exactly the library of
+        version ``key`` (:attr:`reader.library.Version.key`): then every
+        paper of that library is indexed, and no other."""
+        with self._lock:
+            self._ensure_open()
+            return bool(key) and self._searcher is not None and self._synced.key == key
+
     @property
     def generation(self) -> tuple[str | None, int]:
         """Changes whenever what searches see changes."""

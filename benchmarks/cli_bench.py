@@ -1,0 +1,258 @@
+"""CLI benchmark: ``search``, ``show`` and ``star`` as whole processes over an
+unchanged library (issue 13, point 3), next to SQLite FTS5 alone.
+
+Run by hand (not in CI)::
+
+    .venv/bin/python benchmarks/cli_bench.py                       # 100k papers
+    .venv/bin/python benchmarks/cli_bench.py --real                # the real digests
+    .venv/bin/python benchmarks/cli_bench.py --papers 1000000      # 1M generated
+    .venv/bin/python benchmarks/cli_bench.py --template /tmp/tpl   # keep the library
+
+Library: the real bulk arXiv corpus (the archive read in place, 74,728
+papers) topped up to ``--papers`` with generated papers, as
+``benchmarks/fetch_bench.py`` makes it; or (``--real``) every real digest in
+``../shared/real_digests``. ``digest-reader index`` runs first (catalog and
+index made: not timed). Then each command runs 7 times as a new process, as
+a user types it; printed: the median and the spread of the wall time, and the
+peak RSS of the process (``wait4``). The baseline does the same work with
+SQLite FTS5 alone, also as a new Python process each time: the same papers in
+one FTS5 table (bm25 with the index's weights), ``MATCH`` the same words (top
+20, and every match), a row by id, a star written to a table in the same file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.fetch_bench import write_generated  # noqa: E402
+from benchmarks.search_bench import BULK  # noqa: E402
+
+REAL = BULK.parents[1]
+EXE = str(Path(sys.executable).with_name("digest-reader"))
+RUNS = 7
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """(seconds, peak RSS in MB, stdout) of one process. The RSS is read by
+    ``/usr/bin/time`` (a small process that forks the command): a child forked
+    from this big process would report this one's peak as its own."""
+    with tempfile.NamedTemporaryFile() as stats, tempfile.TemporaryFile() as out:
+        t = time.perf_counter()
+        done = subprocess.run(
+            ["/usr/bin/time", "-f", "%M", "-o", stats.name, *cmd],
+            env=env, stdout=out, stderr=subprocess.DEVNULL, check=False,
+        )  # fmt: skip
+        took = time.perf_counter() - t
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd)}: exit {done.returncode}")
+        rss = int(Path(stats.name).read_text().split()[-1]) / 1024
+        out.seek(0)
+        return took, rss, out.read().decode("utf-8", "replace")
+
+
+def series(cmds: list[list[str]], env: dict[str, str]) -> tuple[list[float], float, str]:
+    """Each of ``cmds`` in turn until :data:`RUNS` runs: times, peak RSS, last output."""
+    times: list[float] = []
+    peak = 0.0
+    text = ""
+    for n in range(RUNS):
+        took, rss, text = timed(cmds[n % len(cmds)], env)
+        times.append(took)
+        peak = max(peak, rss)
+    return times, peak, text
+
+
+FTS_BUILD = """
+import sqlite3, sys, json
+from reader.config import load_config
+from reader.library import open_library
+from reader.paths import Paths
+paths = Paths.from_env()
+lib = open_library(paths, load_config(paths.config_file))
+db = sqlite3.connect(sys.argv[1])
+db.execute("CREATE VIRTUAL TABLE papers USING fts5(id UNINDEXED, title, authors, abstract, "
+           "tags, date UNINDEXED, url UNINDEXED, tokenize='porter unicode61')")
+db.execute("CREATE TABLE byid (id TEXT PRIMARY KEY, rid INTEGER)")
+db.execute("CREATE TABLE stars (id TEXT PRIMARY KEY, at REAL)")
+rows = ((p.id, p.title, '; '.join(p.authors), p.abstract, ' '.join(p.tags), p.date, p.url)
+        for p in lib.ordered())
+db.executemany("INSERT INTO papers VALUES (?,?,?,?,?,?,?)", rows)
+db.execute("INSERT INTO byid SELECT id, rowid FROM papers")
+db.commit()
+print(len(lib.papers))
+"""
+
+FTS_SEARCH = """
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+limit = int(sys.argv[3])
+for r in db.execute("SELECT id, date, title, url FROM papers WHERE papers MATCH ? "
+                    "ORDER BY bm25(papers, 0, 5.0, 1.5, 1.0, 2.0) LIMIT ?", (sys.argv[2], limit)):
+    print("\\t".join(str(c) for c in r))
+"""
+
+FTS_SHOW = """
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+for r in db.execute("SELECT p.* FROM byid b JOIN papers p ON p.rowid = b.rid WHERE b.id = ?",
+                    (sys.argv[2],)):
+    print("\\n".join(str(c) for c in r))
+"""
+
+FTS_STAR = """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1])
+if db.execute("SELECT 1 FROM byid WHERE id = ?", (sys.argv[2],)).fetchone():
+    db.execute("INSERT OR REPLACE INTO stars VALUES (?, ?)", (sys.argv[2], time.time()))
+    db.commit()
+    print("starred", sys.argv[2])
+"""
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--papers", type=int, default=100_000)
+    ap.add_argument("--real", action="store_true", help="the real digests, whole")
+    ap.add_argument("--template", type=Path, help="keep/reuse the prepared library here")
+    ap.add_argument("--word", default="transformer")
+    ap.add_argument(
+        "--no-search",
+        action="store_true",
+        help="show and star only: no index built (a 1M-paper index takes long here)",
+    )
+    args = ap.parse_args()
+    work = args.template or Path(tempfile.mkdtemp(prefix="cli-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    # as installed: byte code cached (PYTHONDONTWRITEBYTECODE would compile
+    # every module at every start)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = str(ROOT)
+    for var, name in (("XDG_CONFIG_HOME", "c"), ("XDG_DATA_HOME", "d"), ("XDG_CACHE_HOME", "k")):
+        env[var] = str(work / name)
+    cfg = work / "c" / "digest-reader" / "config.yaml"
+    fts = work / "fts.sqlite"
+    try:
+        if not cfg.is_file():
+            t = time.perf_counter()
+            if args.real:
+                library = [str(REAL)]
+                what = f"the real digests ({REAL})"
+            else:
+                gen = work / "generated"
+                n_gen = write_generated(gen, args.papers)
+                library = [str(BULK), str(gen)] if BULK.is_file() else [str(gen)]
+                what = f"bulk corpus + {n_gen:,} generated papers"
+            cfg.parent.mkdir(parents=True)
+            cfg.write_text(f"library: {json.dumps(library)}\n", encoding="utf-8")
+            print(f"library: {what} (written in {time.perf_counter() - t:.1f} s)")
+            t = time.perf_counter()
+            warm = ["show", "0"] if args.no_search else ["index"]  # catalog (and index) made
+            subprocess.run([EXE, *warm], env=env, check=False, capture_output=True)
+            print(
+                f"warm-up: digest-reader {warm[0]}: {time.perf_counter() - t:.1f} s (not timed below)"
+            )
+        if not fts.is_file():
+            t = time.perf_counter()
+            built = subprocess.run(
+                [sys.executable, "-c", FTS_BUILD, str(fts)],
+                env=env, check=True, capture_output=True, text=True,
+            )  # fmt: skip
+            print(f"FTS5 baseline built: {int(built.stdout):,} papers, "
+                  f"{time.perf_counter() - t:.1f} s")  # fmt: skip
+        if args.no_search:
+            pid = _some_id(fts, args.word)
+        else:
+            subprocess.run(
+                [EXE, "search", "x", "--limit", "1"], env=env, check=True, capture_output=True
+            )  # the index in line with the library
+            first = timed([EXE, "search", args.word, "--limit", "1"], env)[2].split("\t")[0]
+            pid = first.strip() or "2401.00001"
+        cache = work / "k" / "digest-reader"
+        sizes = {
+            p.name: sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
+            for p in cache.iterdir()
+        }
+        digests = _digest_bytes(cfg)
+        print(f"load average: {load()}")
+        print(
+            "cache: "
+            + ", ".join(f"{k} {v / 2**20:.0f} MB" for k, v in sorted(sizes.items()))
+            + f" (digests {digests / 2**20:.0f} MB; cache {sum(sizes.values()) / digests:.1f}x)"
+        )
+        print()
+        print(f"| command ({RUNS} processes each) | median | min-max | peak RSS | "
+              "FTS5 alone: median | FTS5 RSS |")  # fmt: skip
+        print("|---|---|---|---|---|---|")
+        py = sys.executable
+        rows = [
+            (f"search {args.word} --limit 20",
+             [[EXE, "search", args.word, "--limit", "20"]],
+             [[py, "-c", FTS_SEARCH, str(fts), args.word, "20"]]),
+            (f"search {args.word} (every match)",
+             [[EXE, "search", args.word]],
+             [[py, "-c", FTS_SEARCH, str(fts), args.word, "-1"]]),
+            (f"search {args.word} date:2025 sort:newest --limit 20",
+             [[EXE, "search", f"{args.word} date:2025 sort:newest", "--limit", "20"]],
+             [[py, "-c", FTS_SEARCH, str(fts), args.word, "20"]]),
+            (f"show {pid}", [[EXE, "show", pid]], [[py, "-c", FTS_SHOW, str(fts), pid]]),
+            (f"star / unstar {pid}", [[EXE, "star", pid], [EXE, "unstar", pid]],
+             [[py, "-c", FTS_STAR, str(fts), pid]]),
+        ]  # fmt: skip
+        if args.no_search:
+            rows = rows[3:]
+        for label, ours, theirs in rows:
+            t_ours, rss_ours, out = series(ours, env)
+            t_fts, rss_fts, _ = series(theirs, env)
+            lines = len(out.splitlines())
+            print(
+                f"| {label} ({lines} lines) | {statistics.median(t_ours) * 1000:.0f} ms "
+                f"| {min(t_ours) * 1000:.0f}-{max(t_ours) * 1000:.0f} ms | {rss_ours:.0f} MB "
+                f"| {statistics.median(t_fts) * 1000:.0f} ms | {rss_fts:.0f} MB |"
+            )
+        t_py, rss_py, _ = series([[py, "-c", "pass"]], env)
+        print(f"| python -c pass (the floor) | {statistics.median(t_py) * 1000:.0f} ms "
+              f"| {min(t_py) * 1000:.0f}-{max(t_py) * 1000:.0f} ms | {rss_py:.0f} MB | | |")  # fmt: skip
+        print()
+        print(f"load average after: {load()}")
+    finally:
+        if args.template is None:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print(f"kept {work}")
+
+
+def _some_id(fts: Path, word: str) -> str:
+    import sqlite3
+
+    with sqlite3.connect(fts) as db:
+        got = db.execute("SELECT id FROM papers WHERE papers MATCH ? LIMIT 1", (word,)).fetchone()
+    return str(got[0]) if got else "2401.00001"
+
+
+def _digest_bytes(cfg: Path) -> int:
+    library = json.loads(cfg.read_text(encoding="utf-8").splitlines()[0].partition(":")[2])
+    total = 0
+    for root in map(Path, library):
+        files = [root] if root.is_file() else [f for f in root.rglob("*") if f.is_file()]
+        total += sum(f.stat().st_size for f in files)
+    return total
+
+
+if __name__ == "__main__":
+    main()

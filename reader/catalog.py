@@ -1,0 +1,624 @@
+"""The catalog: the merged library on disk, in one SQLite file, read on demand.
+
+One row per paper (its fields marshalled, compressed when that pays), with
+the columns the list order and the search filters need beside it (latest day,
+folded title, upvotes, has code, source tags), one row per (day, paper) with
+the paper's place in that day's digest, and a header: which files (with their
+stamps), digests and problems the library was read from. A command reads the
+header and the rows it shows; the app reads every row (newest first, in
+chunks). The catalog is a cache like the index: missing, damaged (SQLite's
+own errors, a row that does not decompress or unmarshal) or of another
+version, it is rebuilt from the digests (:mod:`reader.library` says so once).
+
+Text key columns are stored as UTF-8 BLOBs (``surrogatepass``, so any string
+Python holds fits), which SQLite compares byte by byte: the same order as
+Python's ``str`` comparison, so ``ORDER BY`` gives :meth:`Library.ordered`.
+
+marshal, as in the parse caches, lives only in the user's own cache folder
+and every row read is checked (zlib's checksum when compressed; marshal's
+own structure otherwise, and the type of what it gives).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+import os
+import sqlite3
+import zlib
+from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, Sequence, ValuesView
+from pathlib import Path
+from typing import Any
+
+from reader.model import Link, Paper, Summary
+
+#: Bump when the tables change: a catalog of another format is rebuilt.
+FORMAT = 3
+#: The file's name in the library cache folder.
+FILE_NAME = "catalog.sqlite"
+#: Rows whose marshalled fields are longer than this are compressed.
+COMPRESS_OVER = 160
+#: The rows' preset dictionary (zlib's ``zdict``), and their window.
+ZDICT_BYTES = 8 * 1024
+_WBITS = 14
+#: Upvotes in the column are clamped to this (the row keeps the true value).
+VOTES_CAP = 2**62
+#: Ids per ``IN (...)`` query (SQLite's default limit of variables is 32766).
+_CHUNK = 900
+
+_PaperRow = tuple[Any, ...]
+
+#: The SQLite errors, and what a damaged row gives when it is decoded.
+DAMAGE = (sqlite3.DatabaseError, zlib.error, ValueError, EOFError, TypeError, IndexError)
+
+
+class CatalogDamaged(Exception):
+    """The catalog file cannot be trusted: rebuild it from the digests."""
+
+
+def paper_row(p: Paper) -> _PaperRow:
+    """Every field of ``p`` but its abstract, as marshal-able tuples."""
+    return (
+        p.id,
+        p.title,
+        tuple(p.authors),
+        tuple((lk.label, lk.url) for lk in p.links),
+        tuple(p.tags),
+        tuple(p.dates),
+        tuple(p.sources),
+        p.arxiv_id,
+        p.doi,
+        p.upvotes,
+        p.comments,
+        p.github_repo,
+        p.github_stars,
+        p.project_page,
+        p.ai_summary,
+        p.published,
+        p.arxiv_comments,
+        p.journal_ref,
+        p.abstract_rank,
+        tuple(tuple(sm) for sm in p.summaries),
+        tuple(p.ranks.items()),
+    )
+
+
+def paper_from_row(r: _PaperRow, abstract: str) -> Paper:
+    """The paper of :func:`paper_row` (positional: this runs once per paper)."""
+    return Paper(
+        r[0],
+        r[1],
+        list(r[2]),
+        abstract,
+        [Link(a, b) for a, b in r[3]] if r[3] else [],
+        list(r[4]),
+        list(r[5]),
+        list(r[6]),
+        r[7],
+        r[8],
+        r[9],
+        r[10],
+        r[11],
+        r[12],
+        r[13],
+        r[14],
+        r[15],
+        r[16],
+        r[17],
+        r[18],
+        [Summary(a, b) for a, b in r[19]] if r[19] else [],
+        dict(r[20]) if r[20] else {},
+    )
+
+
+def _b(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _s(data: bytes) -> str:
+    return bytes(data).decode("utf-8", "surrogatepass")
+
+
+def _raw(p: Paper) -> bytes:
+    return marshal.dumps((paper_row(p), p.abstract))
+
+
+def _blob(p: Paper, zdict: bytes) -> bytes:
+    raw = _raw(p)
+    if len(raw) > COMPRESS_OVER:
+        # A 16 KB window (the dictionary and a row) and a small hash: half
+        # the set-up cost of zlib's defaults (measured: 122 against 232 us a
+        # row at load 7), 2 % bigger.
+        z = zlib.compressobj(1, zlib.DEFLATED, _WBITS, 5, zdict=zdict or b"\0")
+        packed = z.compress(raw) + z.flush()
+        if len(packed) < len(raw):
+            return b"d" + packed
+    return b"m" + raw
+
+
+def make_zdict(papers: Sequence[Paper]) -> bytes:
+    """A preset dictionary for the rows (zlib's ``zdict``): some rows of the
+    library itself, so that what they share (field layouts, links, the words
+    of abstracts) need not be said again in each small row: 1,079 bytes a
+    row of the 100k library at level 1 without, 858 with 8 KB."""
+    step = max(1, len(papers) // 48)
+    return b"".join(_raw(p) for p in papers[::step])[-ZDICT_BYTES:]
+
+
+def _paper(blob: bytes, zdict: bytes = b"") -> Paper:
+    kind, body = blob[:1], blob[1:]
+    if kind == b"d":
+        z = zlib.decompressobj(_WBITS, zdict=zdict or b"\0")
+        body = z.decompress(body)
+        if not z.eof:
+            raise ValueError("damaged catalog row")
+    elif kind != b"m":
+        raise ValueError("damaged catalog row")
+    row, abstract = marshal.loads(body)
+    if not isinstance(row, tuple) or not isinstance(abstract, str):
+        raise TypeError("damaged catalog row")
+    return paper_from_row(row, abstract)
+
+
+def _votes(p: Paper) -> int | None:
+    if p.upvotes is None:
+        return None
+    return max(-VOTES_CAP, min(VOTES_CAP, p.upvotes))
+
+
+def _paper_values(p: Paper, zdict: bytes) -> tuple[object, ...]:
+    return (
+        _b(p.id),
+        _b(p.date),
+        _b(p.title.casefold()),
+        _votes(p),
+        int(p.has_code),
+        _b("\x1f".join(p.tags)),
+        _blob(p, zdict),
+    )
+
+
+def _day_values(p: Paper) -> Iterator[tuple[object, ...]]:
+    pid = _b(p.id)
+    days = p.dates or ([p.published[:10]] if p.published else [])
+    for day in dict.fromkeys(days):
+        yield (_b(day), pid, p.ranks.get(day))
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v BLOB) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS papers (
+    id BLOB PRIMARY KEY, date BLOB, tkey BLOB, upvotes INTEGER, code INTEGER,
+    tags BLOB, row BLOB
+);
+CREATE INDEX IF NOT EXISTS papers_order ON papers (date DESC, tkey, id, upvotes, code);
+CREATE TABLE IF NOT EXISTS days (
+    day BLOB, id BLOB, rank INTEGER, PRIMARY KEY (day, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS days_by_id ON days (id);
+"""
+
+_ORDER = "ORDER BY date DESC, tkey, id"
+
+
+class Catalog:
+    """One catalog file, opened lazily; every SQLite or row error raises
+    :class:`CatalogDamaged`."""
+
+    def __init__(self, path: Path, versions: str) -> None:
+        self.path = path
+        #: What must match for the catalog to be used (the reader's versions).
+        self.versions = versions
+        self._db: sqlite3.Connection | None = None
+        #: The rows' preset dictionary (see :func:`make_zdict`).
+        self._zdict = b""
+
+    # ------------------------------------------------------------ opening
+
+    def _connect(self, create: bool) -> sqlite3.Connection | None:
+        if self._db is not None:
+            return self._db
+        if not create and not self.path.exists():
+            return None
+        try:
+            if create:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            uri = self.path.resolve().as_uri() + ("" if create else "?mode=rw")
+            db = sqlite3.connect(
+                uri, uri=True, timeout=10, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.OperationalError:
+            if create:
+                raise
+            return None
+        try:
+            # Rows of ~1 KB fill 8 KB pages better than 4 KB ones (a new file only).
+            db.execute("PRAGMA page_size=8192")
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            if create:
+                db.executescript(_SCHEMA)
+            self._check_size(db)
+        except BaseException:
+            db.close()
+            raise
+        self._db = db
+        return db
+
+    def _check_size(self, db: sqlite3.Connection) -> None:
+        """A file shorter than its own header says (a cut-off copy) is
+        damaged: SQLite would only find out on the missing pages."""
+        pages = db.execute("PRAGMA page_count").fetchone()[0]
+        size = db.execute("PRAGMA page_size").fetchone()[0]
+        with contextlib.suppress(OSError):
+            if self.path.stat().st_size < pages * size and not _has_wal(self.path):
+                raise CatalogDamaged("cut off")
+
+    def close(self) -> None:
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+            self._db = None
+
+    def remove(self) -> None:
+        """Delete the file (and its WAL): rebuilt at the next write."""
+        self.close()
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                os.unlink(str(self.path) + suffix)
+
+    def header(self) -> dict[str, Any] | None:
+        """The header (``key``, ``count``, ``titled``, ``files``, ``digests``,
+        ``problems``), or None when there is no catalog or it is of another
+        format or version (not damage: rebuilt without a word)."""
+        try:
+            db = self._connect(create=False)
+            if db is None:
+                return None
+            meta = dict(db.execute("SELECT k, v FROM meta").fetchall())
+        except sqlite3.DatabaseError as exc:
+            if "no such table" in str(exc):
+                return None  # some other SQLite file: ours to replace
+            raise CatalogDamaged(str(exc)) from exc
+        if meta.get("format") != str(FORMAT) or meta.get("versions") != self.versions:
+            self.remove()  # made again with this version's tables and page size
+            return None
+        try:
+            head = marshal.loads(meta["header"])
+            if not isinstance(head, dict):
+                raise TypeError("damaged catalog header")
+            head["count"] = int(head["count"])
+            self._zdict = bytes(meta.get("zdict") or b"")
+            return head
+        except (KeyError, *DAMAGE) as exc:
+            raise CatalogDamaged(str(exc)) from exc
+
+    # ------------------------------------------------------------ reading
+
+    def _query(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
+        try:
+            db = self._connect(create=False)
+            if db is None:
+                raise CatalogDamaged("gone")
+            return db.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise CatalogDamaged(str(exc)) from exc
+
+    def papers(self, limit: int = -1, offset: int = 0) -> list[Paper]:
+        """Papers in list order (newest day first, then title, then id)."""
+        rows = self._query(f"SELECT row FROM papers {_ORDER} LIMIT ? OFFSET ?", (limit, offset))
+        try:
+            return [_paper(r[0], self._zdict) for r in rows]
+        except DAMAGE as exc:
+            raise CatalogDamaged(str(exc)) from exc
+
+    def get(self, ids: Iterable[str]) -> dict[str, Paper]:
+        """The papers of ``ids`` that the catalog holds, by id."""
+        want = list(dict.fromkeys(ids))
+        out: dict[str, Paper] = {}
+        for at in range(0, len(want), _CHUNK):
+            part = [_b(pid) for pid in want[at : at + _CHUNK]]
+            marks = ",".join("?" * len(part))
+            rows = self._query(f"SELECT row FROM papers WHERE id IN ({marks})", part)
+            try:
+                for (blob,) in rows:
+                    p = _paper(blob, self._zdict)
+                    out[p.id] = p
+            except DAMAGE as exc:
+                raise CatalogDamaged(str(exc)) from exc
+        return out
+
+    def has(self, pid: str) -> bool:
+        return bool(self._query("SELECT 1 FROM papers WHERE id = ?", (_b(pid),)))
+
+    def _texts(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
+        """Rows of ``sql`` whose first column is ``CAST(id AS TEXT)``: decoded
+        by SQLite (3x faster than bytes.decode per row); should some id hold
+        a lone surrogate (never from a digest: the loaders refuse them), the
+        same query with the BLOB decoded here."""
+        try:
+            return self._query(sql, params)
+        except CatalogDamaged as exc:
+            if not isinstance(exc.__cause__, sqlite3.OperationalError):
+                raise
+        rows = self._query(sql.replace("CAST(id AS TEXT)", "id", 1), params)
+        return [(_s(r[0]), *r[1:]) for r in rows]
+
+    def ids(self) -> list[str]:
+        """Every paper id (in no particular order: the id index, scanned)."""
+        return [r[0] for r in self._texts("SELECT CAST(id AS TEXT) FROM papers")]
+
+    def columns(self) -> tuple[list[str], list[bytes], list[int], list[int], list[int]]:
+        """(ids, latest days as UTF-8, upvotes (-1: none), whether voted, has
+        code) of every paper, in list order: one query over the order index,
+        nothing unmarshalled."""
+        rows = self._texts(
+            "SELECT CAST(id AS TEXT), date, coalesce(upvotes, -1), upvotes IS NOT NULL, code"
+            f" FROM papers {_ORDER}"
+        )
+        if not rows:
+            return [], [], [], [], []
+        ids, dates, votes, voted, code = zip(*rows, strict=True)
+        return list(ids), list(dates), list(votes), list(voted), list(code)
+
+    def tags(self) -> list[tuple[str, list[str]]]:
+        """(id, source tags) of every paper that has some."""
+        rows = self._query("SELECT id, tags FROM papers WHERE tags != x''")
+        return [(_s(i), _s(t).split("\x1f")) for i, t in rows]
+
+    def days(self) -> list[tuple[str, str]]:
+        """Every (day, paper id), sorted by day."""
+        return [(_s(d), _s(i)) for d, i in self._query("SELECT day, id FROM days ORDER BY day")]
+
+    def on_days(self, lo: str, hi: str) -> list[str]:
+        """Ids of the papers with a day from ``lo`` to ``hi`` (inclusive; a
+        day that starts with ``hi`` counts): a range of the days index."""
+        rows = self._texts(
+            "SELECT DISTINCT CAST(id AS TEXT) FROM days WHERE day >= ? AND day <= ?",
+            (_b(lo), _b(hi + "\uffff")),
+        )
+        return [r[0] for r in rows]
+
+    def doi_ids(self, doi: str) -> list[str]:
+        """Ids of the papers whose DOI is ``doi`` (any case): read from the
+        rows, so only when a query names a DOI."""
+        found: list[str] = []
+        for (blob,) in self._query("SELECT row FROM papers"):
+            try:
+                p = _paper(blob, self._zdict)
+            except DAMAGE as exc:
+                raise CatalogDamaged(str(exc)) from exc
+            if (p.doi or "").lower() == doi:
+                found.append(p.id)
+        return found
+
+    # ------------------------------------------------------------ writing
+
+    def write(
+        self,
+        header: dict[str, Any],
+        everything: Callable[[], Iterable[Paper]] | None,
+        papers: Iterable[Paper] | None = None,
+        touched: Iterable[str] | None = None,
+        base: str | None = None,
+    ) -> bool:
+        """Store ``header`` and the papers in one transaction: with
+        ``touched``, only those ids' rows change (removed, then ``papers``,
+        the touched papers still in the library, written), provided the
+        catalog still holds the library of key ``base`` (another process may
+        have written since); else every row of ``everything()`` again, or
+        (``everything`` None) nothing: False."""
+        db = self._connect(create=True)
+        assert db is not None
+        head = marshal.dumps(header)
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if touched is not None and papers is not None and self._key(db) == base:
+                got = db.execute("SELECT v FROM meta WHERE k = 'zdict'").fetchone()
+                zdict = bytes(got[0]) if got else b""
+                gone = [(_b(pid),) for pid in touched]
+                db.executemany("DELETE FROM papers WHERE id = ?", gone)
+                db.executemany("DELETE FROM days WHERE id = ?", gone)
+                rows: Iterable[Paper] = papers
+            elif everything is None:
+                db.execute("ROLLBACK")
+                return False
+            else:
+                db.execute("DELETE FROM papers")
+                db.execute("DELETE FROM days")
+                rows = list(everything())
+                zdict = make_zdict(rows)
+            batch: list[tuple[object, ...]] = []
+            days: list[tuple[object, ...]] = []
+            for p in rows:
+                batch.append(_paper_values(p, zdict))
+                days.extend(_day_values(p))
+                if len(batch) >= 5000:
+                    db.executemany("INSERT INTO papers VALUES (?,?,?,?,?,?,?)", batch)
+                    db.executemany("INSERT OR REPLACE INTO days VALUES (?,?,?)", days)
+                    batch, days = [], []
+            db.executemany("INSERT INTO papers VALUES (?,?,?,?,?,?,?)", batch)
+            db.executemany("INSERT OR REPLACE INTO days VALUES (?,?,?)", days)
+            db.executemany(
+                "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                [("format", str(FORMAT)), ("versions", self.versions), ("header", head),
+                 ("zdict", zdict)],
+            )  # fmt: skip
+            db.execute("COMMIT")
+            self._zdict = zdict
+            return True
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+            raise
+
+    def _key(self, db: sqlite3.Connection) -> str | None:
+        """The key of the library the catalog holds (None: not ours, or none)."""
+        meta = dict(db.execute("SELECT k, v FROM meta").fetchall())
+        if meta.get("format") != str(FORMAT) or meta.get("versions") != self.versions:
+            return None
+        try:
+            head = marshal.loads(meta["header"])
+        except (KeyError, *DAMAGE):
+            return None
+        return str(head.get("key")) if isinstance(head, dict) else None
+
+
+def _has_wal(path: Path) -> bool:
+    try:
+        return os.path.getsize(str(path) + "-wal") > 0
+    except OSError:
+        return False
+
+
+class CatalogPapers(Mapping[str, Paper]):
+    """The library's papers by id, read from the catalog as they are asked
+    for (and kept). Iterating the ids is one query over an index; ``values``
+    and ``items`` read every row once. Should the catalog prove damaged
+    midway, ``fallback`` gives the papers read from the digests, and every
+    answer comes from them from then on: never half from each."""
+
+    def __init__(
+        self, catalog: Catalog, count: int, fallback: Callable[[], Mapping[str, Paper]]
+    ) -> None:
+        self.catalog = catalog
+        self._count = count
+        self._fallback = fallback
+        self._whole: Mapping[str, Paper] | None = None
+        self._got: dict[str, Paper] = {}
+        self._ids: list[str] | None = None
+        self._idset: set[str] | None = None
+        self._all: list[Paper] | None = None
+
+    def _rescued(self) -> Mapping[str, Paper]:
+        if self._whole is None:
+            self.catalog.remove()
+            self._whole = self._fallback()
+        return self._whole
+
+    def load(self, ids: Iterable[str]) -> None:
+        """Read the rows of ``ids`` in a few queries (not one per id)."""
+        if self._whole is not None or self._all is not None:
+            return
+        want = [pid for pid in ids if pid not in self._got]
+        if want:
+            try:
+                self._got.update(self.catalog.get(want))
+            except CatalogDamaged:
+                self._rescued()
+
+    def __getitem__(self, pid: str) -> Paper:
+        if self._whole is not None:
+            return self._whole[pid]
+        got = self._got.get(pid)
+        if got is None:
+            self.load((pid,))
+            if self._whole is not None:
+                return self._whole[pid]
+            got = self._got.get(pid)
+            if got is None:
+                raise KeyError(pid)
+        return got
+
+    def __contains__(self, pid: object) -> bool:
+        if self._whole is not None:
+            return pid in self._whole
+        if not isinstance(pid, str):
+            return False
+        if pid in self._got:
+            return True
+        if self._ids is not None:  # every id read once already: no query per id
+            if self._idset is None:
+                self._idset = set(self._ids)
+            return pid in self._idset
+        try:
+            return self.catalog.has(pid)
+        except CatalogDamaged:
+            return pid in self._rescued()
+
+    def __len__(self) -> int:
+        return len(self._whole) if self._whole is not None else self._count
+
+    def __iter__(self) -> Iterator[str]:
+        if self._whole is not None:
+            return iter(self._whole)
+        if self._ids is None:
+            try:
+                self._ids = self.catalog.ids()
+            except CatalogDamaged:
+                return iter(self._rescued())
+        return iter(self._ids)
+
+    def ordered(self) -> list[Paper] | None:
+        """Every paper in list order (every row read, once); None once
+        rescued (then sort the papers)."""
+        if self._whole is not None:
+            return None
+        if self._all is None:
+            try:
+                papers = self.catalog.papers()
+            except CatalogDamaged:
+                self._rescued()
+                return None
+            # the papers already handed out stay the same objects
+            self._all = [self._got.get(p.id, p) for p in papers]
+            self._got = {p.id: p for p in self._all}
+        return self._all
+
+    def values(self) -> ValuesView[Paper]:
+        self._read_all()
+        return self._mapping().values()
+
+    def items(self) -> ItemsView[str, Paper]:
+        self._read_all()
+        return self._mapping().items()
+
+    def _read_all(self) -> None:
+        if self._whole is None and self._all is None:
+            self.ordered()
+
+    def _mapping(self) -> Mapping[str, Paper]:
+        return self._whole if self._whole is not None else self._got
+
+    # ------------------------------------------------------------ columns
+
+    def columns(self) -> tuple[list[str], list[bytes], list[int], list[int], list[int]] | None:
+        """See :meth:`Catalog.columns`; None once rescued (walk the papers)."""
+        if self._whole is not None or self._all is not None:
+            return None
+        try:
+            got = self.catalog.columns()
+        except CatalogDamaged:
+            self._rescued()
+            return None
+        if self._ids is None:
+            self._ids = got[0]  # so that "in" needs no query
+        return got
+
+    def on_days(self, lo: str, hi: str) -> list[str] | None:
+        """See :meth:`Catalog.on_days`; None once rescued."""
+        if self._whole is not None or self._all is not None:
+            return None
+        try:
+            return self.catalog.on_days(lo, hi)
+        except CatalogDamaged:
+            self._rescued()
+            return None
+
+    def days(self) -> list[tuple[str, str]] | None:
+        if self._whole is not None or self._all is not None:
+            return None
+        try:
+            return self.catalog.days()
+        except CatalogDamaged:
+            self._rescued()
+            return None
+
+    def source_tags(self) -> list[tuple[str, list[str]]] | None:
+        if self._whole is not None or self._all is not None:
+            return None
+        try:
+            return self.catalog.tags()
+        except CatalogDamaged:
+            self._rescued()
+            return None

@@ -1,0 +1,255 @@
+"""The catalog read on demand: a command over an unchanged library parses no
+digest and reads only the papers it shows; its answers are the same as over
+the library read whole."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+import reader.catalog as catalog
+import reader.library as library
+from reader.cli import main
+from reader.config import Config
+from reader.library import open_library
+from reader.paths import Paths
+from reader.search.engine import SearchEngine
+
+
+def _day(day: str, first: int, n: int) -> str:
+    papers = []
+    for i in range(first, first + n):
+        paper: dict[str, object] = {
+            "id": f"2508.{i:05d}",
+            "title": f"{'Agents' if i % 3 == 0 else 'Diffusion'} paper number {i}",
+            "authors": [f"Author {i % 7}"],
+            "abstract": f"Words about {'planning' if i % 2 else 'sampling'} and more words {i}.",
+            "upvotes": i % 11,
+            "tags": ["cs.CL"] if i % 4 == 0 else ["cs.LG"],
+        }
+        if i % 5 == 0:
+            paper["links"] = {"code": f"https://github.com/x/{i}"}
+        papers.append(paper)
+    # a paper seen on two days
+    papers.append({"id": "2508.99999", "title": "Seen Every Day", "abstract": "Agents daily."})
+    return yaml.safe_dump({"title": f"Day {day}", "date": day, "papers": papers})
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    folder = Paths.from_env().library_dir
+    folder.mkdir(parents=True)
+    for n, day in enumerate(["2025-08-20", "2025-08-21", "2025-08-22"]):
+        (folder / f"{day}.yaml").write_text(_day(day, n * 40, 40), encoding="utf-8")
+    return folder
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    assert main([*args]) == 0
+    return capsys.readouterr().out
+
+
+class _Counted:
+    """Counts the papers built from catalog rows; fails any digest parse."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.built = 0
+        real = catalog.paper_from_row
+
+        def counted(*a: object) -> object:
+            self.built += 1
+            return real(*a)  # type: ignore[arg-type]
+
+        def no_parse(path: Path, **kw: object) -> object:
+            raise AssertionError(f"{path} parsed")
+
+        def no_ids(self: catalog.Catalog) -> list[str]:
+            raise AssertionError("every id read")
+
+        monkeypatch.setattr(catalog, "paper_from_row", counted)
+        monkeypatch.setattr(library, "load_path", no_parse)
+        # the index holds this very library: no id compared with it
+        monkeypatch.setattr(catalog.Catalog, "ids", no_ids)
+
+
+QUERIES = [
+    "agents",
+    "planning",
+    "agents date:2025-08-21",
+    "diffusion upvotes:>5 sort:newest",
+    "tag:cs.cl sort:oldest",
+    "has:code sort:upvotes",
+    "date:2025-08-20..2025-08-21 -agents",
+    "",
+]
+
+
+def test_a_command_over_an_unchanged_library_reads_only_what_it_prints(
+    folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _cli(capsys, "index")  # the catalog and the index, made once
+    counted = _Counted(monkeypatch)
+    out = _cli(capsys, "search", "agents", "--limit", "5")
+    assert len(out.splitlines()) == 5
+    # the hits the index gave (ties at the limit's edge included), not 121 papers
+    assert 5 <= counted.built <= 41
+    counted.built = 0
+    out = _cli(capsys, "show", "2508.00042")
+    assert "Agents paper number 42" in out
+    assert counted.built == 1
+    counted.built = 0
+    _cli(capsys, "star", "2508.00042")
+    assert counted.built == 1
+    counted.built = 0
+    out = _cli(capsys, "search", "is:starred date:2025-08-21 sort:newest")
+    assert out.split("\t")[0] == "2508.00042"
+    assert counted.built == 1  # filters and orders from the catalog's columns
+
+
+def test_answers_are_those_of_the_library_read_whole(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths = Paths.from_env()
+    _cli(capsys, "index")
+    whole = open_library(paths, Config())
+    lazy = open_library(paths, Config(), lazy=True)
+    assert isinstance(lazy.papers, catalog.CatalogPapers)
+    assert len(lazy.papers) == len(whole.papers) == 121
+    a, b = SearchEngine(whole, None, None), SearchEngine(lazy, None, None)
+    for q in QUERIES:
+        got, want = b.search(q, limit=30), a.search(q, limit=30)
+        assert (got.ids, got.total) == (want.ids, want.total), q
+    assert [p.id for p in lazy.ordered()] == [p.id for p in whole.ordered()]
+    assert lazy.digests == whole.digests and len(lazy.digests) == 3  # read when asked for
+    assert {pid: p.to_dict() for pid, p in lazy.papers.items()} == {
+        pid: p.to_dict() for pid, p in whole.papers.items()
+    }
+
+
+def test_show_search_and_export_print_what_a_whole_read_prints(
+    folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def outputs() -> list[str]:
+        return [
+            _cli(capsys, "show", "2508.99999", "--json"),
+            _cli(capsys, "show", "2508.00005"),
+            _cli(capsys, "search", "agents upvotes:>3 sort:newest"),
+            _cli(capsys, "search", "date:2025-08-21 tag:cs.lg", "--json"),
+            _cli(capsys, "export", "diffusion", "--format", "json"),
+        ]
+
+    lazy_first = outputs()  # the first builds the catalog, the rest read it
+    _cli(capsys, "show", "2508.00005")
+    with monkeypatch.context() as m:
+        m.setattr(library, "CatalogPapers", _NeverLazy)
+        whole = outputs()
+    assert lazy_first == whole
+    assert json.loads(lazy_first[0])["dates"] == ["2025-08-20", "2025-08-21", "2025-08-22"]
+
+
+class _NeverLazy:
+    """Stands in for CatalogPapers: a lazy open reads the rows whole."""
+
+    def __new__(cls, cat: catalog.Catalog, count: int, fallback: object) -> dict[str, object]:  # type: ignore[misc]
+        return {p.id: p for p in cat.papers()}
+
+
+def test_a_changed_added_and_removed_digest_is_seen_by_the_next_command(
+    folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _cli(capsys, "search", "agents")
+    written: list[int | None] = []
+    real_write = catalog.Catalog.write
+
+    def write(self: catalog.Catalog, header: object, everything: object, papers: object = None,
+              touched: object = None, base: object = None) -> None:  # fmt: skip
+        written.append(None if papers is None else len(list(papers)))  # type: ignore[call-overload]
+        return real_write(self, header, everything, papers, touched, base)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(catalog.Catalog, "write", write)
+    (folder / "2025-08-23.yaml").write_text(_day("2025-08-23", 500, 3), encoding="utf-8")
+    assert "2508.00501" in _cli(capsys, "search", "date:2025-08-23")
+    changed = folder / "2025-08-20.yaml"
+    changed.write_text(
+        changed.read_text(encoding="utf-8").replace("paper number 3\n", "paper renamed 3\n"),
+        encoding="utf-8",
+    )
+    assert "renamed" in _cli(capsys, "show", "2508.00003")
+    (folder / "2025-08-22.yaml").unlink()
+    assert _cli(capsys, "search", "date:2025-08-22") == ""
+    with pytest.raises(SystemExit):
+        main(["show", "2508.00081"])  # it was only on the removed day
+    assert "no paper with id '2508.00081' in 84 papers" in capsys.readouterr().err
+    # each change wrote only the touched papers' rows, never the catalog whole
+    assert len(written) == 3 and None not in written
+    assert written[0] == 4  # three new papers and the one seen every day
+
+
+def test_any_string_python_holds_is_kept_and_found(tmp_path: Path) -> None:
+    """Ids and days are stored as UTF-8 with ``surrogatepass``: a lone
+    surrogate (which the loaders refuse, so never from a digest) still reads
+    back, through the slower way."""
+    from reader.model import Paper
+
+    cat = catalog.Catalog(tmp_path / "c.sqlite", "v")
+    odd = Paper(id="t:odd\ud800", title="Odd \udcff", dates=["2025-08-20"], upvotes=2**70)
+    plain = Paper(id="2508.00001", title="Plain", dates=["2025-08-21"])
+    cat.write({"key": "k", "count": 2}, lambda: [plain, odd])
+    assert sorted(cat.ids()) == sorted([odd.id, plain.id])
+    assert cat.columns()[0] == [plain.id, odd.id]  # newest first
+    assert cat.columns()[2] == [-1, catalog.VOTES_CAP]  # clamped in the column only
+    assert cat.get([odd.id])[odd.id] == odd
+    assert cat.on_days("2025-08-20", "2025-08-20") == [odd.id]
+
+
+def test_a_new_day_is_merged_without_reading_the_other_papers(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fetch case: a file only added, its papers merged with their rows
+    in the catalog; no other paper is read, and the rows are written in place."""
+    paths = Paths.from_env()
+    open_library(paths, Config())
+    (folder / "2025-08-23.yaml").write_text(_day("2025-08-23", 500, 3), encoding="utf-8")
+    counted = _Counted(monkeypatch)
+    monkeypatch.setattr(library, "load_path", _real_load_path)
+    lib = open_library(paths, Config(), lazy=True)
+    assert isinstance(lib.papers, catalog.CatalogPapers)
+    assert lib.stats.parsed == 1
+    assert counted.built <= 1  # 2508.99999, met before: its row, merged with the new day's
+    assert len(lib.papers) == 124
+    assert lib.papers["2508.99999"].dates[-1] == "2025-08-23"
+    assert lib.version is not None and lib.version.touched == {
+        "2508.00500", "2508.00501", "2508.00502", "2508.99999",
+    }  # fmt: skip
+    scratch = open_library(paths, Config(), use_cache=False)
+    assert {pid: p.to_dict() for pid, p in lib.papers.items()} == {
+        pid: p.to_dict() for pid, p in scratch.papers.items()
+    }
+    assert [p.id for p in lib.ordered()] == [p.id for p in scratch.ordered()]
+
+
+_real_load_path = library.load_path
+
+
+def test_a_command_reads_the_rows_it_prints_in_a_few_queries(
+    folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _cli(capsys, "index")
+    calls: list[int] = []
+    real_get = catalog.Catalog.get
+
+    def get(self: catalog.Catalog, ids: object) -> object:
+        want = list(ids)  # type: ignore[call-overload]
+        calls.append(len(want))
+        return real_get(self, want)
+
+    monkeypatch.setattr(catalog.Catalog, "get", get)
+    out = _cli(capsys, "export", "date:2025-08-21 sort:newest", "--format", "json")
+    assert len(json.loads(out)) == 41
+    assert calls == [41]  # one query for the 41 papers, not one each
+    calls.clear()
+    assert len(_cli(capsys, "search", "tag:cs.cl sort:oldest").splitlines()) == 30
+    assert calls == [30]
