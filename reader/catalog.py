@@ -320,9 +320,12 @@ class Catalog:
             part = [_b(pid) for pid in want[at : at + _CHUNK]]
             marks = ",".join("?" * len(part))
             rows = self._query(f"SELECT row FROM papers WHERE id IN ({marks})", part)
+            asked = set(want[at : at + _CHUNK])
             try:
                 for (blob,) in rows:
                     p = _paper(blob, self._zdict)
+                    if p.id not in asked:  # a key that leads to another paper's row
+                        raise CatalogDamaged(f"the row asked for holds paper {p.id!r}")
                     out[p.id] = p
             except DAMAGE as exc:
                 raise CatalogDamaged(str(exc)) from exc

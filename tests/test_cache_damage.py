@@ -205,6 +205,25 @@ def test_each_damaged_catalog_gives_the_clean_library_and_says_so_once(
     assert again.stats.parsed == 0
 
 
+def test_a_catalog_key_leading_to_another_papers_row_is_damage(tmp_path: Path) -> None:
+    """A damaged page of keys can lead an id to another paper's row (a valid
+    row, its checksum intact): the paper asked for is never answered with
+    another one, nor said to be missing."""
+    import sqlite3
+
+    folder = _folder(tmp_path)
+    clean = open_library(Paths.from_env(), Config(), [folder], use_cache=False)
+    _open(folder)
+    first, second = sorted(clean.papers)[:2]
+    with sqlite3.connect(_catalog()) as db:
+        (row,) = db.execute("SELECT row FROM papers WHERE id = ?", (second.encode(),)).fetchone()
+        db.execute("UPDATE papers SET row = ? WHERE id = ?", (row, first.encode()))
+    db.close()
+    lib = open_library(Paths.from_env(), Config(), [folder], lazy=True)
+    got = lib.papers.get(first)
+    assert got is not None and got.title == clean.papers[first].title
+
+
 def test_bytes_appended_to_the_catalog_change_nothing(tmp_path: Path) -> None:
     folder = _folder(tmp_path)
     clean = _seen(_open(folder, use_cache=False))
