@@ -172,3 +172,66 @@ async def test_a_search_on_screen_runs_again_when_the_index_is_built(log: Path) 
         assert shown(log)[-1][1:3] == ("diffusion", "results")
         assert app.main.papers.current is where  # the cursor stayed on its paper
         assert "Search: diffusion · 2 papers" in screen_text(app)
+
+
+class StoppedEngine(HeldEngine):
+    """:class:`HeldEngine` noting each search stopped for a newer one."""
+
+    def __init__(self, inner: Any, holds: Any) -> None:
+        super().__init__(inner, holds)
+        self.stopped: list[str] = []
+
+    def search(self, text: str, *args: Any, **kw: Any) -> Any:
+        from reader.search.scan import Cancelled
+
+        try:
+            return super().search(text, *args, **kw)
+        except Cancelled:
+            self.stopped.append(text)
+            raise
+
+
+async def test_a_scan_during_the_first_build_stops_for_a_newer_query(log: Path) -> None:
+    """No index yet: every search scans. The older search's scan stops when
+    the box moves on, and only the newer results are ever shown."""
+    plain = make_app()
+    engine = StoppedEngine(_make_searcher(plain.library, plain.state, None), only_diffusion)
+    app = DigestApp(plain.library, plain.state, config=plain.config, paths=plain.paths,
+                    clock=plain.clock, searcher=engine)  # fmt: skip
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"diffusion")
+        await until(pilot, engine.started.is_set, "the older search started")
+        await pilot.press(*" video")  # typed while "diffusion" is still scanning
+        engine.release.set()
+        await until(pilot, engine.finished.is_set, "the older search ended")
+        await until(pilot, lambda: "Search: diffusion video" in screen_text(app), "newer shown")
+        await searched(pilot, app)
+        await pilot.pause(0.1)
+        assert engine.stopped == ["(diffusion OR diffusion*)"]
+        assert all(t != "diffusion" for _, t, *_ in shown(log))
+        assert "Search: diffusion video · 1 paper" in screen_text(app)
+
+
+async def test_the_count_says_about_while_the_scan_is_cut_short(
+    log: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reader.search import scan
+
+    monkeypatch.setattr(scan, "CHUNK", 2)  # 8 papers: 4 chunks
+    plain = make_app()
+    engine = _make_searcher(plain.library, plain.state, None)
+    engine.scan_budget = 0.0  # out of time after the first chunk, as in a first build
+    app = DigestApp(plain.library, plain.state, config=plain.config, paths=plain.paths,
+                    clock=plain.clock, searcher=engine)  # fmt: skip
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"diffusion", "enter")
+        await until(pilot, lambda: "Search: diffusion" in screen_text(app), "results shown")
+        await searched(pilot, app)
+        assert "of about 4 papers" in screen_text(app)  # 1 of the newest 2, of 8
+        engine.scan_budget = None  # the index is built: the search runs again, exact
+        from reader.tui.app import IndexDone
+
+        app.post_message(IndexDone())
+        await until(pilot, lambda: "Search: diffusion · 2 papers" in screen_text(app), "exact")

@@ -379,9 +379,8 @@ class SearchEngine:
         parsed = parse_query(text, today)
         if parsed.node is None:
             return Count(len(self.library.papers))
-        tally = self._tally(None)
-        n = int(self._eval_mask(parsed.node, tally).sum())
-        return Count(n, tally.exact)
+        got = self.run(parsed, 0)  # no hits to rank: the count alone
+        return Count(got.total, got.exact)
 
     def similar(self, pid: str, limit: int = 20) -> list[Hit]:
         """Papers like ``pid`` (title and abstract), best first."""

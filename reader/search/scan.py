@@ -318,7 +318,7 @@ class ScanCorpus:
         for i in range(len(self._chunks)):
             if cancelled is not None and cancelled():
                 raise Cancelled
-            if deadline is not None and seen and time.monotonic() > deadline:
+            if deadline is not None and seen and time.monotonic() >= deadline:
                 complete = False
                 break
             ch = self.chunk(i, wait=deadline is None or not seen)

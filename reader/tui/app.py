@@ -50,6 +50,9 @@ STYLES = resource_dir("styles") / "app.tcss"
 #: The search box lists the best this many matches (the status line gives the
 #: total): 70k hits for "models" cost 3 s to rank in full, 75 ms for the best 1000.
 TYPED_LIMIT = 1000
+#: Seconds a search may spend scanning papers the index does not hold yet
+#: (a first build): then it shows what it found, the count "about".
+SCAN_BUDGET = 0.12
 #: How long an opener gets to report failure (``xdg-open`` answers in well
 #: under a second); one still running then is a browser starting.
 OPEN_WAIT = 3.0
@@ -284,6 +287,8 @@ class DigestApp(FetchingMixin, App[int]):
 
         try:
             lib = self.library
+            if not self.index.usable:  # a first build: searches scan meanwhile
+                self.call_from_thread(self.prepare_scan)
             report = self.index.sync(
                 lib.papers, progress, lambda: worker.is_cancelled, getattr(lib, "version", None)
             )
@@ -295,6 +300,15 @@ class DigestApp(FetchingMixin, App[int]):
                 error=getattr(report, "error", ""), cancelled=getattr(report, "cancelled", False)
             )
         )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="scan", description="Scan")
+    def prepare_scan(self) -> None:
+        """Fold the papers' text for the searches' scan while the index builds."""
+        worker = get_current_worker()
+        prepare = getattr(self.searcher, "prepare_scan", None)
+        if prepare is not None:
+            with contextlib.suppress(Exception):  # the scan folds on demand then
+                prepare(lambda: worker.is_cancelled)
 
     def on_index_progress(self, message: IndexProgress) -> None:
         with contextlib.suppress(LookupError):
@@ -492,17 +506,24 @@ class DigestApp(FetchingMixin, App[int]):
         When that expansion is not a valid query, the text as typed runs, so an
         error message points at what the user wrote. Returns None, without
         searching, when ``current()`` shows the box has moved on since (the
-        search thread runs one query at a time; stale ones must not queue)."""
+        search thread runs one query at a time; stale ones must not queue),
+        and when it moved on during the scan of papers not indexed yet."""
         from reader.search.incremental import expand_last_word
         from reader.search.query import QueryError
+        from reader.search.scan import Cancelled
 
         if current is not None and current() != text:
             return None
+        # A scan of papers not indexed yet stops as soon as the box moves on.
+        kw = {} if current is None else {"cancelled": lambda: current() != text}
         expanded = expand_last_word(text)
-        if expanded != text:
-            with contextlib.suppress(QueryError):
-                return self.searcher.search(expanded, limit=TYPED_LIMIT)
-        return self.searcher.search(text, limit=TYPED_LIMIT)
+        try:
+            if expanded != text:
+                with contextlib.suppress(QueryError):
+                    return self.searcher.search(expanded, limit=TYPED_LIMIT, **kw)
+            return self.searcher.search(text, limit=TYPED_LIMIT, **kw)
+        except Cancelled:
+            return None
 
     def search_future(self, text: str) -> Any:
         """Start a box query in the search thread (Enter); a Future."""
@@ -677,7 +698,9 @@ def _short_path(path: Path, width: int = 10) -> str:
 def _make_searcher(library: Any, state: Any, index: Any) -> Any:
     from reader.search.engine import SearchEngine
 
-    return SearchEngine(library, state, index)
+    engine = SearchEngine(library, state, index)
+    engine.scan_budget = SCAN_BUDGET
+    return engine
 
 
 def build_app(
