@@ -257,6 +257,9 @@ class ScanCorpus:
         self._chunks: list[_Chunk | None] = [None] * ((self.size + CHUNK - 1) // CHUNK)
         self._lock = threading.Lock()
         self._busy: dict[int, threading.Event] = {}
+        #: About how long folding a chunk takes (a scan with a deadline folds
+        #: one only when there is time).
+        self._fold_seconds = 0.05
 
     @property
     def folded(self) -> bool:
@@ -283,7 +286,9 @@ class ScanCorpus:
             return self._chunks[i]
         try:
             lo, hi = i * CHUNK, min(self.size, (i + 1) * CHUNK)
+            t = time.monotonic()
             got = _fold_chunk(self.papers[lo:hi], self.docs[lo:hi], self.folds)
+            self._fold_seconds = 0.7 * self._fold_seconds + 0.3 * (time.monotonic() - t)
             self._chunks[i] = got
         finally:
             with self._lock:
@@ -309,7 +314,8 @@ class ScanCorpus:
         """The papers matching the text tree ``node`` among ``allowed`` (a
         boolean mask over the engine's columns; None: all). Raises
         :class:`Cancelled` when ``cancelled()`` turns true; stops at
-        ``deadline`` (``time.monotonic()``) after the first chunk."""
+        ``deadline`` (``time.monotonic()``) after the first chunk, and folds
+        no chunk it would not have the time to."""
         found_docs: list[Any] = []
         found_scores: list[Any] = []
         considered = self.size if allowed is None else int(allowed[self.docs].sum())
@@ -321,6 +327,14 @@ class ScanCorpus:
             if deadline is not None and seen and time.monotonic() >= deadline:
                 complete = False
                 break
+            if (
+                deadline is not None
+                and seen
+                and self._chunks[i] is None
+                and time.monotonic() + self._fold_seconds > deadline
+            ):
+                complete = False  # no time to fold it: left for later
+                continue
             ch = self.chunk(i, wait=deadline is None or not seen)
             if ch is None:  # folded by another thread right now: left for later
                 complete = False
