@@ -151,3 +151,21 @@ _WORDS = st.text(alphabet="abcdeé", max_size=7)
 def test_words_within_edits_is_within_edits(words: list[str], b: str, k: int) -> None:
     got: Any = words_within_edits(words, b, k)
     assert got.tolist() == [within_edits(w, b, k) for w in words]
+
+
+def test_the_scan_matches_phrases_as_the_index_does() -> None:
+    """Phrases with a slop, with stop words inside and around, in a field:
+    the same papers as the index's positions give."""
+    papers = _generated(800, seed=16)
+    papers["s1"] = P("s1", "Graph of the network", "the network of graphs")
+    papers["s2"] = P("s2", "Graph", "network")  # one word per field: no phrase
+    index = SearchIndex(Paths.from_env().index_dir)
+    index.sync(papers)
+    indexed, scanned = SearchEngine(Lib(papers), None, index), SearchEngine(Lib(papers), None, None)
+    for text in ['"graph network"~3', '"large model"~2', '"graph of network"', '"the graph"',
+                 'title:"graph network"', '"network graph" -"graph network"', '"neural net"~5',
+                 'abstract:"latent layer label"~4', '"graph network"']:  # fmt: skip
+        a, b = indexed.search(text, limit=1000), scanned.search(text, limit=1000)
+        assert (text, sorted(b.ids), b.total) == (text, sorted(a.ids), a.total)
+    assert "s1" in scanned.search('title:"graph network"', limit=50).ids
+    assert "s2" not in scanned.search('"graph network"', limit=1000).ids

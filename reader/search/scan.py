@@ -6,7 +6,7 @@ index matches them.
   rendered, lower-case, accents folded; the rendering is most of the cost,
   ~0.3 ms for each of the ~12k abstracts with LaTeX in the real digests) into
   chunks of :data:`CHUNK` papers, newest first: one string per field and
-  chunk, the papers' texts separated by a newline, and a numpy array of
+  chunk, each paper's text ended by a NUL, and a numpy array of
   where each paper's text starts. The folded text of a paper with LaTeX or
   accents is kept per paper object (:class:`FoldCache`), so a new set of
   papers to scan folds again only the cheap ones.
@@ -19,8 +19,9 @@ index matches them.
   whose stem starts with it, a ``word~`` the words within the edits
   (:func:`within_edits`, first letter fixed). ``w OR w*`` (the word being
   typed) is one pass. In an ``AND`` the later parts, and every ``NOT``, look
-  only at the papers matched so far. A phrase looks at the papers holding all
-  of its words, word by word.
+  only at the papers matched so far. A phrase is one pattern too (its words'
+  forms, stop words between them skipped, as the index skips them), over
+  the papers holding all of its words.
 * **Scores** are the scan's stand-in until the index holds the papers: how
   often the text matches, times the field's boost; ``AND`` and ``OR`` sum.
 * **Bounded and cancellable.** Chunks are scanned newest first. Between
@@ -59,7 +60,8 @@ CHUNK = 1024
 #: Below this share of a chunk's papers, a word is looked for paper by paper.
 _NARROW = 8
 
-_WORD = re.compile(r"\w+")
+#: Ends each paper's text in a chunk (never inside a folded text).
+_END = "\x00"
 _FIELD_AT = {f: i for i, f in enumerate(TEXT_FIELDS)}
 
 
@@ -91,33 +93,6 @@ def forms(term: str) -> list[str]:
     if term.endswith("y"):
         got.add(term[:-1] + "ies")
     return sorted(w for w in got if w not in STOP_WORDS and stem(w) == term)
-
-
-def phrase_count(words: Sequence[str], terms: Sequence[str], slop: int) -> int:
-    """How many times ``terms`` occur in ``words`` (stems), each next term
-    within ``slop`` words after the one before."""
-    count = 0
-    n = len(words)
-    for i, w in enumerate(words):
-        if w != terms[0]:
-            continue
-        pos = i
-        ok = True
-        for t in terms[1:]:
-            nxt = next((j for j in range(pos + 1, min(n, pos + slop + 1)) if words[j] == t), None)
-            if nxt is None:
-                ok = False
-                break
-            pos = nxt
-        if ok:
-            count += 1
-    return count
-
-
-def stems(text: str) -> list[str]:
-    """The index terms of an already folded text (:func:`analyze` after
-    :func:`searchable`)."""
-    return [stem(w) for w in _WORD.findall(text) if w not in STOP_WORDS]
 
 
 # ----------------------------------------------------------------- patterns
@@ -188,7 +163,8 @@ class FoldCache:
             text = field_text(p, name)
             if "$" in text or "\\" in text or not text.isascii():
                 costly = True
-            out.append(searchable(text))
+            folded_text = searchable(text)
+            out.append(folded_text.replace(_END, " ") if _END in folded_text else folded_text)
         folded = tuple(out)
         if costly:
             self._kept[p.id] = (p, folded)
@@ -203,7 +179,7 @@ class FoldCache:
 class _Chunk:
     #: The papers' document numbers (the engine's columns), in order.
     docs: Any
-    #: Per field (TEXT_FIELDS order): the folded texts joined by newlines.
+    #: Per field (TEXT_FIELDS order): the folded texts, each ended by ``_END``.
     texts: tuple[str, ...]
     #: Per field: where each paper's text starts (+1 entry: the end).
     starts: tuple[Any, ...]
@@ -225,7 +201,7 @@ def _fold_chunk(papers: Sequence[Paper], docs: Any, folds: FoldCache) -> _Chunk:
         lens = np.fromiter(map(len, parts), np.int64, n)
         at = np.zeros(n + 1, np.int64)
         np.cumsum(lens + 1, out=at[1:])
-        texts.append("\n".join(parts) + "\n")
+        texts.append(_END.join(parts) + _END)
         starts.append(at)
     return _Chunk(docs, tuple(texts), tuple(starts))
 
@@ -507,19 +483,46 @@ class _Match:
         return counts
 
     def _phrase(self, at: int, node: Text, cand: Any) -> Any:
-        """Papers holding every word of the phrase, then checked word by word."""
+        """Papers holding every word of the phrase, then the phrase's own
+        pattern (:func:`_phrase_re`) over them."""
         have = np.ones(self.n, np.bool_) if cand is None else cand.copy()
         for t in sorted(set(node.terms), key=len, reverse=True):
             have &= self._forms(at, t, have) > 0
             if not have.any():
                 return np.zeros(self.n, np.float64)
-        text, starts = self.ch.texts[at], self.ch.starts[at]
-        out = np.zeros(self.n, np.float64)
-        slop = max(1, node.distance)
-        for j in np.flatnonzero(have).tolist():
-            words = stems(text[int(starts[j]) : int(starts[j + 1]) - 1])
-            out[j] = phrase_count(words, node.terms, slop)
+        pat = _phrase_re(node.terms, max(1, node.distance))
+        if pat is None:
+            return np.zeros(self.n, np.float64)
+        return self._count(at, pat, None, have)
+
+
+def _phrase_re(terms: Sequence[str], slop: int) -> re.Pattern[str] | None:
+    """A phrase as one pattern over folded text: each word in one of its
+    forms (:func:`forms`), the next one after at most ``slop - 1`` other
+    words, stop words not counted (the index drops them: positions are
+    those of the other words). A match where the index has one."""
+    alts: list[str] = []
+    for t in terms:
+        words = forms(t)
+        if not words:
+            return None
+        alts.append("(?:" + "|".join(map(re.escape, sorted(words, key=len, reverse=True))) + ")")
+
+    def build() -> str:
+        stop = "(?:" + "|".join(map(re.escape, sorted(STOP_WORDS, key=len, reverse=True))) + ")"
+        # Between words: no word character, and never a paper's end.
+        sep = f"[^\\w{_END}]+"
+        stops = rf"(?:{sep}{stop}(?!\w))*"
+        gap = stops if slop <= 1 else stops + rf"(?:{sep}\w+{stops}){{0,{slop - 1}}}"
+        first = forms(terms[0])
+        lead = os.path.commonprefix(first)
+        rest = sorted((w[len(lead) :] for w in first), key=len, reverse=True)
+        out = _at_word_start(lead) + "(?:" + "|".join(map(re.escape, rest)) + r")(?!\w)"
+        for alt in alts[1:]:
+            out += gap + sep + alt + r"(?!\w)"
         return out
+
+    return _pattern("phrase", f"{' '.join(terms)}~{slop}", build)
 
 
 def _cost(node: Node) -> tuple[int, int]:
