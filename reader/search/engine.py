@@ -292,12 +292,19 @@ class _Pending:
     library and of the index."""
 
     ids: set[str]
-    #: The same as a mask over the columns, and how many.
-    mask: Any
+    #: How many (all: every paper of the library).
     count: int
+    everything: bool
     #: Indexed, but no longer in the library (until the next sync): left out
     #: of the index's hits and counts.
     gone: set[str]
+    #: ``ids`` as a mask over the columns (made when a scan needs it).
+    _mask: Any = None
+
+    def mask(self, cols: _Columns) -> Any:
+        if self._mask is None or len(self._mask) != cols.size:
+            self._mask = np.ones(cols.size, np.bool_) if self.everything else cols.mask_of(self.ids)
+        return self._mask
 
 
 @dataclass
@@ -407,28 +414,31 @@ class SearchEngine:
         thread while a first build runs). True when done, False when
         ``cancelled()`` turned true first."""
         corpus, _ = self._scan_corpus(False)
-        return corpus is None or corpus.fold_all(cancelled)
+        if corpus is None:
+            return True
+        self._cols().tie_rank  # noqa: B018 - made now, not by the first query
+        return corpus.fold_all(cancelled)
 
     # ------------------------------------------------------------ versions
 
     def _pending_state(self) -> _Pending:
         papers = self.library.papers
         with self._lock:
-            cols = self._cols()
+            version = self._papers_version()
             if self.index is None:
-                key: object = ("none", cols.key)
+                key: object = ("none", version)
                 hashes: Mapping[str, str] = {}
             else:
                 try:
                     hashes = self.index.indexed_hashes()
-                    key = (cols.key, self.index.generation, len(hashes))
+                    key = (version, self.index.generation, len(hashes))
                 except Exception:
                     hashes = {}
-                    key = ("unusable", cols.key)
+                    key = ("unusable", version)
             if key == self._pending_key and self._pending is not None:
                 return self._pending
             if not hashes:
-                pend = _Pending(set(papers), np.ones(cols.size, np.bool_), cols.size, set())
+                pend = _Pending(set(papers), len(papers), True, set())
             else:
                 ids = {pid for pid in papers if pid not in hashes}
                 gone = (
@@ -436,7 +446,7 @@ class SearchEngine:
                     if len(hashes) + len(ids) != len(papers)
                     else set()
                 )
-                pend = _Pending(ids, cols.mask_of(ids), len(ids), gone)
+                pend = _Pending(ids, len(ids), len(ids) == len(papers), gone)
             self._pending, self._pending_key = pend, key
             if not pend.count:
                 self._drop_corpus()  # everything is indexed: no more scans
@@ -457,7 +467,7 @@ class SearchEngine:
         with self._lock:
             cols = self._cols()
             pend = self._pending_state()
-            want = np.ones(cols.size, np.bool_) if everything else pend.mask
+            want = np.ones(cols.size, np.bool_) if everything else pend.mask(cols)
             if not everything and not pend.count:
                 return None, None
             corpus = self._corpus
@@ -513,12 +523,14 @@ class SearchEngine:
         return self._version
 
     def _cols(self) -> _Columns:
-        """The columns of the papers (built again when they changed)."""
-        key = self._papers_version()
-        cols = self._columns
-        if cols is None or cols.key != key:
-            cols = self._columns = _Columns.build(key, self.library.papers)
-        return cols
+        """The columns of the papers (built again when they changed; by one
+        thread at a time: the search thread waits for ``prepare_scan``'s)."""
+        with self._lock:
+            key = self._papers_version()
+            cols = self._columns
+            if cols is None or cols.key != key:
+                cols = self._columns = _Columns.build(key, self.library.papers)
+            return cols
 
     def _tally(self, cancelled: Callable[[], bool] | None) -> _Tally:
         budget = self.scan_budget
@@ -535,9 +547,9 @@ class SearchEngine:
     ) -> SearchResult:
         sort = parsed.effective_sort
         node = parsed.node
-        cols = self._cols()
         if node is None:
             # Everything: no set of every id per keystroke, a slice of an order.
+            cols = self._cols()
             ids = cols.ordered(np.ones(cols.size, np.bool_), sort, limit)
             return SearchResult(
                 [Hit(i, 0.0) for i in ids], parsed.terms, sort, cols.size, parsed=parsed
@@ -547,6 +559,11 @@ class SearchEngine:
         text_nodes = [c for c in children if is_text(c)]
         filters = [c for c in children if not is_text(c)]
         tally = self._tally(cancelled)
+        if not filters and sort == "relevance" and limit is not None:
+            quick = self._indexed_only(text_nodes, limit)
+            if quick is not None:
+                return SearchResult(quick[0], parsed.terms, sort, quick[1], parsed=parsed)
+        cols = self._cols()
         allowed_mask: Any = None
         for f in filters:
             got = self._eval_mask(f, tally)
@@ -587,6 +604,50 @@ class SearchEngine:
             hits, parsed.terms, sort, total, tally.exact, tally.scanned, parsed=parsed
         )
 
+    def _indexed_only(
+        self, text_nodes: list[Node], limit: int | None
+    ) -> tuple[list[Hit], int] | None:
+        """Text alone, by relevance, every paper indexed: the index's best
+        ``limit`` ranked here, without the columns (a CLI search makes none).
+        None when this does not apply."""
+        if self.index is None:
+            return None
+        pend = self._pending_state()
+        if pend.count:
+            return None
+        tnode = text_nodes[0] if len(text_nodes) == 1 else And(tuple(text_nodes))
+        try:
+            found, total = self.index.search_counted(
+                tnode, limit, exclude=pend.gone, tiekey=self._tie_ranks
+            )
+        except IndexUnavailable:
+            return None
+        papers = self.library.papers
+        found = [(i, sc) for i, sc in found if i in papers]
+        # The rule of scorer.best_first: scores to 6 decimals, then newer
+        # first, then by id (the index returned every tie it did not order).
+        rounded = np.round(np.array([sc for _, sc in found], np.float64), 6).tolist()
+        order = sorted(range(len(found)), key=lambda j: found[j][0])
+        order.sort(key=lambda j: _date_key(papers[found[j][0]]), reverse=True)
+        order.sort(key=lambda j: -rounded[j])
+        if limit is not None:
+            order = order[:limit]
+        return [Hit(*found[j]) for j in order], total
+
+    def _tie_ranks(self, ids: Any) -> Any:
+        """The tie rank (:attr:`_Columns.tie_rank`) of each of ``ids`` (a
+        numpy object array; None or an unknown id: last): asked by the index
+        only when many documents tie at its cut."""
+        cols = self._cols()
+        get = cols.docnum.get
+        nums = np.fromiter(
+            (-1 if p is None else get(p, -1) for p in ids.tolist()), np.int64, len(ids)
+        )
+        out = np.full(len(ids), np.iinfo(np.int64).max, np.int64)
+        ok = nums >= 0
+        out[ok] = cols.tie_rank[nums[ok]]
+        return out
+
     def _text_scores(
         self, tnode: Node, want: int | None, allowed_mask: Any, tally: _Tally
     ) -> tuple[Any, Any, int]:
@@ -600,7 +661,7 @@ class SearchEngine:
         docs_l: list[Any] = []
         scores_l: list[Any] = []
         total = 0
-        everything = self.index is None or pend.count == cols.size
+        everything = self.index is None or pend.everything
         if not everything:
             assert self.index is not None
             try:

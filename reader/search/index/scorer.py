@@ -96,6 +96,9 @@ class _Leaf:
 
         fp = self.fp
         if fp is None:
+            if self._dfs is None and len(words) <= 64:  # a few: asked one by one
+                ask = self.reader.doc_frequency
+                return np.fromiter((ask(INDEX_FIELD, w) for w in words), np.int64, len(words))
             get = self.dfs().get
             return np.fromiter((get(w, 0) for w in words), np.int64, len(words))
         terms = fp.terms
@@ -586,9 +589,10 @@ def tree_search(
     and exactly how many match (see :class:`TreeScorer`). ``flt``: only these
     documents (a set, a sorted array, or a boolean mask over docnums).
     Equal scores: with ``tiekey`` (each docnum's place among equal scores,
-    smaller first: the engine's newer first, then id) exactly ``limit``, in
-    that order; without, every document tied with the last one kept comes too
-    (document numbers differ between builds). ``state``: what was kept of
+    smaller first: the engine's newer first, then id; an array, or a function
+    giving it, called only when more than :data:`TIE_SPILL` tie at the cut)
+    exactly ``limit``, in that order; without, every document tied with the
+    last one kept comes too (document numbers differ between builds). ``state``: what was kept of
     earlier queries on this searcher (:class:`ScorerState`)."""
     import numpy as np
 
@@ -624,10 +628,28 @@ def tree_search(
     if not found_docs:
         return np.zeros(0, np.int64), np.zeros(0, np.float64), 0
     all_docs, all_scores = np.concatenate(found_docs), np.concatenate(found_scores)
+    if callable(tiekey) and (limit is None or _spill(all_scores, limit) <= TIE_SPILL):
+        tiekey = None  # few ties at the cut: all returned, the engine orders them
     if tiekey is not None:
-        order = best_first(all_scores, keys_of(tiekey, all_docs), limit)
+        keys = keys_of(tiekey() if callable(tiekey) else tiekey, all_docs)
+        order = best_first(all_scores, keys, limit)
         return all_docs[order], all_scores[order], len(all_docs)
     return _top(all_docs, all_scores, limit)
+
+
+#: Ties at the cut beyond the limit that are returned rather than ordered.
+TIE_SPILL = 256
+
+
+def _spill(scores: Any, limit: int) -> int:
+    """How many documents beyond ``limit`` tie with the last one kept."""
+    import numpy as np
+
+    if len(scores) <= limit or limit <= 0:
+        return 0
+    r = -np.round(scores, 6)
+    cut = np.partition(r, limit - 1)[limit - 1]
+    return int((r <= cut).sum()) - limit
 
 
 def keys_of(tiekey: Any, docs: Any) -> Any:
@@ -675,8 +697,9 @@ def _top(all_docs: Any, all_scores: Any, limit: int | None) -> tuple[Any, Any, i
         if limit <= 0:
             return all_docs[:0], all_scores[:0], total
         if total > limit:
-            cut = float(np.partition(-all_scores, limit - 1)[limit - 1])
-            top = np.flatnonzero(-all_scores <= cut + TIE_EPSILON * max(1.0, abs(cut)))
+            r = -np.round(all_scores, 6)  # equal as the engine sees them
+            cut = np.partition(r, limit - 1)[limit - 1]
+            top = np.flatnonzero(r <= cut)
             all_docs, all_scores = all_docs[top], all_scores[top]
     order = np.lexsort((all_docs, -all_scores))
     return all_docs[order], all_scores[order], total

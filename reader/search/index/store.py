@@ -222,6 +222,8 @@ class SearchIndex:
         self._stale = False
         #: What the scorer keeps between queries on the current searcher.
         self._scorer: ScorerState | None = None
+        #: (searcher, rank function, the tie keys it gave) of :meth:`_tie_keys`.
+        self._tiekeys: tuple[Any, Any, Any] | None = None
 
     # ---------------------------------------------------------------- opening
 
@@ -476,12 +478,16 @@ class SearchIndex:
         only: Collection[str] | None = None,
         exclude: Collection[str] = (),
         only_docs: Any = None,
+        tiekey: Any = None,
     ) -> tuple[list[tuple[str, float]], int]:
         """:meth:`search`, plus the exact number of matches. ``exclude``: ids
         left out of both (papers still indexed that the library no longer has).
         ``only_docs``: instead of ``only``, a sorted numpy array of document
         numbers from :meth:`docnums` (a filter's papers without a Python loop
-        over them).
+        over them). ``tiekey``: how to order equal scores at the cut, a
+        function of the ids by document number (a numpy object array) giving
+        each one's place (see :func:`~reader.search.index.scorer.tree_search`);
+        asked only when more than a few documents tie there.
 
         ``q`` is a text tree (:mod:`reader.search.query`): scored with numpy
         over the postings by :func:`~reader.search.index.scorer.tree_search`
@@ -517,8 +523,15 @@ class SearchIndex:
                         mask = None
                 if not isinstance(q, wq.Query) and self._fast is not None:
                     state = self._state_of(searcher)
+                    keys = None
+                    if tiekey is not None:
+                        rank = tiekey
+
+                        def keys() -> Any:
+                            return self._tie_keys(searcher, rank)
+
                     found, scores, total = tree_search(
-                        searcher, self._fast, q, limit, flt, mask, state=state
+                        searcher, self._fast, q, limit, flt, mask, keys, state
                     )
                     return self._hits(searcher, found, scores), total
                 else:
@@ -538,6 +551,19 @@ class SearchIndex:
             except Exception as exc:
                 self._mark_damaged()
                 raise IndexUnavailable("damaged") from exc
+
+    def _tie_keys(self, searcher: Any, rank: Any) -> Any:
+        """``rank`` of the ids by document number of ``searcher``, kept for
+        it and that function."""
+        got = self._tiekeys
+        if got is None or got[0] is not searcher or got[1] != rank:
+            if self._id_array is None:
+                import numpy as np
+
+                ids, _ = self._id_maps(searcher)
+                self._id_array = np.array(ids, dtype=object)
+            got = self._tiekeys = (searcher, rank, rank(self._id_array))
+        return got[2]
 
     def _state_of(self, searcher: Any) -> ScorerState:
         """What the scorer keeps between queries on ``searcher``."""
