@@ -228,15 +228,37 @@ class _Columns:
     _tags: dict[str, Any] | None = None
 
     def tags(self) -> dict[str, Any]:
-        """Each source tag of the papers -> its papers' document numbers: a
-        ``tag:`` tests each distinct tag once instead of every paper's."""
+        """Each source tag of the papers, folded (:func:`searchable`) -> its
+        papers' document numbers: a ``tag:`` looks the folded tag up (or,
+        as a prefix, bisects the sorted names) instead of testing every
+        paper's tags, or folding every distinct tag (the real digests' tens
+        of thousands of keywords) on each query."""
         if self._tags is None:
             acc: dict[str, list[int]] = {}
+            folded: dict[str, str] = {}
             for i, pid in enumerate(self.ids):
                 for t in self.source[pid].tags:
-                    acc.setdefault(t, []).append(i)
-            self._tags = {t: np.array(d, np.int64) for t, d in acc.items()}
+                    f = folded.get(t)
+                    if f is None:
+                        f = folded[t] = searchable(t)
+                    acc.setdefault(f, []).append(i)
+            self._tags = {t: np.unique(np.array(d, np.int64)) for t, d in acc.items()}
+            self._tag_names = sorted(self._tags)
         return self._tags
+
+    _tag_names: list[str] | None = None
+
+    def tag_docs(self, want: str, prefix: bool) -> list[Any]:
+        """The document numbers of the papers with a source tag ``want``
+        (folded; ``prefix``: starting with it), one array per tag."""
+        tags = self.tags()
+        if not prefix:
+            got = tags.get(want)
+            return [] if got is None else [got]
+        names = self._tag_names or []
+        lo = bisect.bisect_left(names, want)
+        hi = bisect.bisect_left(names, want + "\U0010ffff", lo)
+        return [tags[n] for n in names[lo:hi]]
 
     @property
     def size(self) -> int:
@@ -638,14 +660,25 @@ class SearchEngine:
         """The tie rank (:attr:`_Columns.tie_rank`) of each of ``ids`` (a
         numpy object array; None or an unknown id: last): asked by the index
         only when many documents tie at its cut."""
-        cols = self._cols()
-        get = cols.docnum.get
-        nums = np.fromiter(
-            (-1 if p is None else get(p, -1) for p in ids.tolist()), np.int64, len(ids)
-        )
         out = np.full(len(ids), np.iinfo(np.int64).max, np.int64)
-        ok = nums >= 0
-        out[ok] = cols.tie_rank[nums[ok]]
+        cols = self._columns
+        if cols is not None and cols.key == self._papers_version():
+            get = cols.docnum.get
+            nums = np.fromiter(
+                (-1 if p is None else get(p, -1) for p in ids.tolist()), np.int64, len(ids)
+            )
+            ok = nums >= 0
+            out[ok] = cols.tie_rank[nums[ok]]
+            return out
+        # No columns yet (a CLI search): the same order from the ids alone.
+        papers = self.library.papers
+        listed = ids.tolist()
+        order = sorted(
+            (i for i, p in enumerate(listed) if p is not None and p in papers),
+            key=listed.__getitem__,
+        )
+        order.sort(key=lambda i: _date_key(papers[listed[i]]), reverse=True)
+        out[np.array(order, np.int64)] = np.arange(len(order), dtype=np.int64)
         return out
 
     def _text_scores(
@@ -817,9 +850,8 @@ class SearchEngine:
 
         cols = self._cols()
         mask = np.zeros(cols.size, np.bool_)
-        for t, docs in cols.tags().items():
-            if ok(t):
-                mask[docs] = True
+        for docs in cols.tag_docs(want, node.prefix):
+            mask[docs] = True
         if self.state is not None:
             for t in self.state.tag_counts():
                 if ok(t):
