@@ -104,10 +104,13 @@ def main() -> None:
     engine.scan_budget = SCAN_BUDGET
 
     built: dict[str, float] = {}
+    forked = threading.Event()
 
     def build() -> None:
         t0 = time.monotonic()
-        report = index.sync(papers)
+        # As the app: the folding starts at the first progress, once the
+        # build's processes are forked.
+        report = index.sync(papers, lambda done, total: forked.set())
         built["seconds"] = time.monotonic() - t0
         built["error"] = bool(report.error)
 
@@ -115,6 +118,7 @@ def main() -> None:
 
     def fold() -> None:
         t0 = time.monotonic()
+        forked.wait()
         engine.prepare_scan()
         folded["seconds"] = time.monotonic() - t0
 

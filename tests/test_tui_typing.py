@@ -235,3 +235,57 @@ async def test_the_count_says_about_while_the_scan_is_cut_short(
 
         app.post_message(IndexDone())
         await until(pilot, lambda: "Search: diffusion · 2 papers" in screen_text(app), "exact")
+
+
+class FirstBuild:
+    """An index that is built for the first time: ``sync`` reports progress
+    as the real one does once its processes are forked, then waits until the
+    scan's folding has started (or gives up)."""
+
+    usable = False
+    problem = "missing"
+
+    def __init__(self, events: list[str]) -> None:
+        self.events = events
+        self.shown = threading.Event()  # the screen is up: progress can be shown
+
+    def sync(
+        self, papers: Any, progress: Any = None, cancelled: Any = None, version: Any = None
+    ) -> Any:
+        from reader.search.index import SyncReport
+
+        self.events.append("sync")
+        self.shown.wait(HOLD_LIMIT)
+        progress(1, 2)
+        self.events.append("progress")
+        deadline = time.monotonic() + HOLD_LIMIT
+        while "fold" not in self.events and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return SyncReport(cancelled=True)
+
+    def indexed_hashes(self) -> dict[str, str]:
+        return {}
+
+
+async def test_a_first_build_folds_for_the_scan_only_once_its_processes_are_forked(
+    log: Path,
+) -> None:
+    """Folding in a thread while the build forks could leave a module half
+    imported in the children (they hang on it): the fold starts after."""
+    events: list[str] = []
+    plain = make_app()
+    engine = _make_searcher(plain.library, plain.state, None)
+
+    def prepare(cancelled: Any = None) -> bool:
+        events.append("fold")
+        return True
+
+    engine.prepare_scan = prepare
+    index = FirstBuild(events)
+    app = DigestApp(plain.library, plain.state, config=plain.config, paths=plain.paths,
+                    clock=plain.clock, searcher=engine, index=index)  # fmt: skip
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        index.shown.set()
+        await until(pilot, lambda: "fold" in events, "the scan's folding started")
+        assert events[:3] == ["sync", "progress", "fold"]

@@ -169,6 +169,9 @@ class DigestApp(FetchingMixin, App[int]):
         self.last_session = self.prefs.last_session
         self._want_index = build_index and (index is not None or index_folder is not None)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search")
+        #: A first build runs: fold the papers' text for the scan once its
+        #: processes are forked (see ``build_index``).
+        self._fold_when_forked = False
         self._own_searcher = searcher is None
         self._searcher = searcher
         super().__init__()
@@ -288,7 +291,13 @@ class DigestApp(FetchingMixin, App[int]):
         try:
             lib = self.library
             if not self.index.usable:  # a first build: searches scan meanwhile
-                self.call_from_thread(self.prepare_scan)
+                # The engine is made (its modules imported) here, in the thread
+                # that forks the build's processes, and the scan's folding
+                # starts only at the first progress, once they are forked: a
+                # module half imported by another thread at a fork stays
+                # locked in the child, which then hangs on its first import.
+                self.searcher  # noqa: B018
+                self._fold_when_forked = True
             report = self.index.sync(
                 lib.papers, progress, lambda: worker.is_cancelled, getattr(lib, "version", None)
             )
@@ -311,6 +320,9 @@ class DigestApp(FetchingMixin, App[int]):
                 prepare(lambda: worker.is_cancelled)
 
     def on_index_progress(self, message: IndexProgress) -> None:
+        if self._fold_when_forked:
+            self._fold_when_forked = False
+            self.prepare_scan()
         with contextlib.suppress(LookupError):
             self.main.status.set_progress(message.done, message.total)
 
