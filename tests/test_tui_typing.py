@@ -256,8 +256,8 @@ class FirstBuild:
 
         self.events.append("sync")
         self.shown.wait(HOLD_LIMIT)
-        progress(1, 2)
         self.events.append("progress")
+        progress(1, 2)
         deadline = time.monotonic() + HOLD_LIMIT
         while "fold" not in self.events and time.monotonic() < deadline:
             time.sleep(0.01)
