@@ -670,15 +670,18 @@ class SearchEngine:
             ok = nums >= 0
             out[ok] = cols.tie_rank[nums[ok]]
             return out
-        # No columns yet (a CLI search): the same order from the ids alone.
+        # No columns yet (a CLI search): the same order from the ids and
+        # dates alone, sorted by numpy (newer first, then by id).
         papers = self.library.papers
         listed = ids.tolist()
-        order = sorted(
-            (i for i, p in enumerate(listed) if p is not None and p in papers),
-            key=listed.__getitem__,
-        )
-        order.sort(key=lambda i: _date_key(papers[listed[i]]), reverse=True)
-        out[np.array(order, np.int64)] = np.arange(len(order), dtype=np.int64)
+        known = [i for i, p in enumerate(listed) if p is not None and p in papers]
+        if not known:
+            return out
+        names = np.array([listed[i] for i in known])
+        days = np.array([_date_key(papers[listed[i]]) for i in known])
+        _, day_code = np.unique(days, return_inverse=True)
+        order = np.lexsort((names, -day_code.astype(np.int64)))
+        out[np.array(known, np.int64)[order]] = np.arange(len(order), dtype=np.int64)
         return out
 
     def _text_scores(
