@@ -287,6 +287,10 @@ def shape_queries(queries: list[str], n: int) -> dict[str, list[str]]:
         "typed au:wo / abs:wo": [
             _typed(f"au:{w[0][:3]}" if i % 2 else f"abs:{w[0][:3]}") for i, w in enumerate(words)
         ],
+        "typed tags:wo": [
+            _typed("tags:" + ["cs", "stat", "math", "eess", "quant", "phys"][i % 6])
+            for i in range(len(words))
+        ],
         "short prefix a* la*": [f"{w[0][: 1 + i % 2]}*" for i, w in enumerate(words)],
         "word~": [f"{w[0]}~" for w in words],
         "word~2": [f"{w[0]}~2" for w in words],

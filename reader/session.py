@@ -67,6 +67,9 @@ class Session:
         #: Papers read from the catalog as they are asked for (the CLI: a
         #: command over an unchanged library reads only what it shows).
         self.lazy_library = lazy_library
+        #: Seconds a query may scan papers the index does not hold yet (None:
+        #: as long as it takes, the count exact; the app sets one).
+        self.scan_budget: float | None = None
         self.index_folder = index_folder
         self._library = library
         self._state = state
@@ -215,7 +218,9 @@ class Session:
                     from reader.search.engine import SearchEngine
 
                     # the library taken in meanwhile, if one was
-                    self._searcher = SearchEngine(self._library or library, state, index)
+                    engine = SearchEngine(self._library or library, state, index)
+                    engine.scan_budget = self.scan_budget
+                    self._searcher = engine
         return self._searcher
 
     def search(self, text: str, limit: int | None = None) -> SearchResult:

@@ -211,3 +211,138 @@ async def test_keys_typed_while_a_search_runs_fold_into_one_search_of_the_newest
         painted = [t for _, t, what, *_ in shown(log) if what == "results"]
         assert painted[-1] == "diffusion video"
         assert "Search: diffusion video · 1 paper" in screen_text(app)
+
+
+def _app_engine(plain: DigestApp) -> SearchEngine:
+    """A search engine as the app makes one (its scans within the app's budget)."""
+    from reader.tui.app import SCAN_BUDGET
+
+    engine = SearchEngine(plain.library, plain.state, None)
+    engine.scan_budget = SCAN_BUDGET
+    return engine
+
+
+class StoppedEngine(HeldEngine):
+    """:class:`HeldEngine` noting each search stopped for a newer one."""
+
+    def __init__(self, inner: Any, holds: Any) -> None:
+        super().__init__(inner, holds)
+        self.stopped: list[str] = []
+
+    def search(self, text: str, *args: Any, **kw: Any) -> Any:
+        from reader.search.scan import Cancelled
+
+        try:
+            return super().search(text, *args, **kw)
+        except Cancelled:
+            self.stopped.append(text)
+            raise
+
+
+async def test_a_scan_during_the_first_build_stops_for_a_newer_query(log: Path) -> None:
+    """No index yet: every search scans. The older search's scan stops when
+    the box moves on, and only the newer results are ever shown."""
+    plain = make_app()
+    engine = StoppedEngine(_app_engine(plain), only_diffusion)
+    app = DigestApp(
+        Session(
+            plain.paths, plain.config, library=plain.library, state=plain.state, searcher=engine
+        ),
+        clock=plain.clock,
+    )
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"diffusion")
+        await until(pilot, engine.started.is_set, "the older search started")
+        await pilot.press(*" video")  # typed while "diffusion" is still scanning
+        engine.release.set()
+        await until(pilot, engine.finished.is_set, "the older search ended")
+        await until(pilot, lambda: "Search: diffusion video" in screen_text(app), "newer shown")
+        await searched(pilot, app)
+        await pilot.pause(0.1)
+        assert engine.stopped == ["(diffusion OR diffusion*)"]
+        assert all(t != "diffusion" for _, t, *_ in shown(log))
+        assert "Search: diffusion video · 1 paper" in screen_text(app)
+
+
+async def test_the_count_says_about_while_the_scan_is_cut_short(
+    log: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reader.search import scan
+
+    monkeypatch.setattr(scan, "CHUNK", 2)  # 8 papers: 4 chunks
+    plain = make_app()
+    engine = _app_engine(plain)
+    engine.scan_budget = 0.0  # out of time after the first chunk, as in a first build
+    app = DigestApp(
+        Session(
+            plain.paths, plain.config, library=plain.library, state=plain.state, searcher=engine
+        ),
+        clock=plain.clock,
+    )
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"diffusion", "enter")
+        await until(pilot, lambda: "Search: diffusion" in screen_text(app), "results shown")
+        await searched(pilot, app)
+        assert "of about 4 papers" in screen_text(app)  # 1 of the newest 2, of 8
+        engine.scan_budget = None  # the index is built: the search runs again, exact
+        from reader.tui.app import IndexDone
+
+        app.post_message(IndexDone())
+        await until(pilot, lambda: "Search: diffusion · 2 papers" in screen_text(app), "exact")
+
+
+class FirstBuild:
+    """An index that is built for the first time: ``sync`` reports progress
+    as the real one does once its processes are forked, then waits until the
+    scan's folding has started (or gives up)."""
+
+    usable = False
+    problem = "missing"
+
+    def __init__(self, events: list[str]) -> None:
+        self.events = events
+        self.shown = threading.Event()  # the screen is up: progress can be shown
+
+    def sync(
+        self, papers: Any, progress: Any = None, cancelled: Any = None, version: Any = None
+    ) -> Any:
+        from reader.search.index import SyncReport
+
+        self.events.append("sync")
+        self.shown.wait(HOLD_LIMIT)
+        self.events.append("progress")
+        progress(1, 2)
+        deadline = time.monotonic() + HOLD_LIMIT
+        while "fold" not in self.events and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return SyncReport(cancelled=True)
+
+    def indexed_hashes(self) -> dict[str, str]:
+        return {}
+
+
+async def test_a_first_build_folds_for_the_scan_only_once_its_processes_are_forked(
+    log: Path,
+) -> None:
+    """Folding in a thread while the build forks could leave a module half
+    imported in the children (they hang on it): the fold starts after."""
+    events: list[str] = []
+    plain = make_app()
+    engine = _app_engine(plain)
+
+    def prepare(cancelled: Any = None) -> bool:
+        events.append("fold")
+        return True
+
+    engine.prepare_scan = prepare
+    index = FirstBuild(events)
+    session = Session(plain.paths, plain.config, library=plain.library, state=plain.state,
+                      searcher=engine, index=index)  # type: ignore[arg-type]  # fmt: skip
+    app = DigestApp(session, clock=plain.clock)
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        index.shown.set()
+        await until(pilot, lambda: "fold" in events, "the scan's folding started")
+        assert events[:3] == ["sync", "progress", "fold"]

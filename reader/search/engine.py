@@ -6,28 +6,33 @@
   here, at query time, over the library and the state store's sets: a star
   made a moment ago shows in ``is:starred`` at once; nothing is re-indexed.
 * Papers the index does not hold yet (a first build in progress, a digest just
-  added, no index at all) are matched by a plain scan of their text, so search
-  always covers every paper; their scores are approximate until indexed.
+  added, no index at all) are matched by a scan of their text
+  (:mod:`reader.search.scan`), so search always covers every paper; their
+  scores are approximate until indexed. With a :attr:`SearchEngine.scan_budget`
+  (the app's) a scan stops when its time is spent and the count says "about";
+  a query given ``cancelled`` stops when it turns true (:class:`Cancelled`).
+* Every step works on numpy arrays of document numbers (the columns' own
+  numbering): the index's matches are mapped to it, merged with the scan's,
+  ranked (equal scores newer first, then by id) and sorted without a Python
+  object per match.
 """
 
 from __future__ import annotations
 
 import bisect
 import datetime as dt
-import re
-from collections.abc import Iterable, Mapping
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
 from reader.model import Paper
-from reader.search.analysis import within_edits
 from reader.search.index import IndexUnavailable, SearchIndex
+from reader.search.index.scorer import best_first
 from reader.search.query import (
-    FIELD_BOOSTS,
-    STOP_WORDS,
-    TEXT_FIELDS,
     And,
     DateIn,
     Everything,
@@ -45,11 +50,10 @@ from reader.search.query import (
     is_text,
     parse_query,
     searchable,
-    stem,
 )
+from reader.search.scan import Cancelled, FoldCache, ScanCorpus, prefilter
 
-#: Extra hits asked of Whoosh beyond ``limit`` so ties can be ordered newest first.
-TIE_MARGIN = 20
+__all__ = ["Cancelled", "Count", "Hit", "SearchEngine", "SearchResult"]
 
 
 class LibraryLike(Protocol):
@@ -90,8 +94,9 @@ class SearchResult:
     #: How many papers match in all, also beyond ``hits`` (see ``exact``).
     total: int
     #: False when ``total`` is an estimate (say "about"): the scan of papers
-    #: not indexed yet matched a ``word~`` in some (see :class:`_Tally`). The
-    #: scan matches words and phrases exactly as the index does.
+    #: not indexed yet stopped at the engine's ``scan_budget`` before every
+    #: paper, or matched a ``word~`` in some (see :class:`_Tally`). The scan
+    #: matches words and phrases exactly as the index does.
     exact: bool = True
     #: How many matching papers were found by scanning (not indexed yet).
     scanned: int = 0
@@ -113,13 +118,18 @@ class Count:
 
 @dataclass
 class _Tally:
-    """What one query's evaluation met on its way."""
+    """What one query's evaluation met on its way, and its limits."""
 
     #: Matches found by scanning papers not indexed yet.
     scanned: int = 0
-    #: Of those, matches of a ``word~``: the scan's edit distance is not
-    #: always Whoosh's (Levenshtein in a segment, Damerau across segments).
+    #: Of those, matches of a ``word~`` (the scan's edit distance is not
+    #: always Whoosh's: Levenshtein in a segment, Damerau across segments),
+    #: plus one for each scan stopped by the deadline (its count estimated).
     approximate: int = 0
+    #: When the scan must stop (``time.monotonic()``; None: never).
+    deadline: float | None = None
+    #: True when a newer query has come (the scan raises :class:`Cancelled`).
+    cancelled: Callable[[], bool] | None = None
 
     @property
     def exact(self) -> bool:
@@ -225,10 +235,12 @@ class _Columns:
         oldest = np.concatenate([dated[order], np.flatnonzero(day == b"")]).astype(np.int64)
         by_votes = np.argsort(-votes, kind="stable")
         docnum = {pid: i for i, pid in enumerate(ids)}
-        return cls(
+        cols = cls(
             key, ids, np.array(ids, dtype=object), docnum, votes, voted, has_code, oldest,
             by_votes, papers,
         )  # fmt: skip
+        cols._dates = dates
+        return cols
 
     #: Every (day, document number), sorted by day (a date filter is two
     #: bisections and a slice); made on the first ``date:`` (see :meth:`by_day`).
@@ -271,22 +283,44 @@ class _Columns:
     _tags: dict[str, Any] | None = None
 
     def tags(self) -> dict[str, Any]:
-        """Each source tag of the papers -> its papers' document numbers: a
-        ``tag:`` tests each distinct tag once instead of every paper's."""
+        """Each source tag of the papers, folded (:func:`searchable`) -> its
+        papers' document numbers: a ``tag:`` looks the folded tag up (or,
+        as a prefix, bisects the sorted names) instead of testing every
+        paper's tags, or folding every distinct tag (the real digests' tens
+        of thousands of keywords) on each query."""
         if self._tags is None:
             acc: dict[str, list[int]] = {}
+            folded: dict[str, str] = {}
             from_catalog = getattr(self.source, "source_tags", None)
             got = from_catalog() if callable(from_catalog) else None
-            if got is not None:
-                for num, tags in sorted((self.docnum[pid], tags) for pid, tags in got):
-                    for t in tags:
-                        acc.setdefault(t, []).append(num)
-            else:
-                for i, pid in enumerate(self.ids):
-                    for t in self.source[pid].tags:
-                        acc.setdefault(t, []).append(i)
-            self._tags = {t: np.array(d, np.int64) for t, d in acc.items()}
+            pairs: Iterable[tuple[int, Iterable[str]]] = (
+                ((self.docnum[pid], tags) for pid, tags in got)
+                if got is not None
+                else ((i, self.source[pid].tags) for i, pid in enumerate(self.ids))
+            )
+            for num, tags in pairs:
+                for t in tags:
+                    f = folded.get(t)
+                    if f is None:
+                        f = folded[t] = searchable(t)
+                    acc.setdefault(f, []).append(num)
+            self._tags = {t: np.unique(np.array(d, np.int64)) for t, d in acc.items()}
+            self._tag_names = sorted(self._tags)
         return self._tags
+
+    _tag_names: list[str] | None = None
+
+    def tag_docs(self, want: str, prefix: bool) -> list[Any]:
+        """The document numbers of the papers with a source tag ``want``
+        (folded; ``prefix``: starting with it), one array per tag."""
+        tags = self.tags()
+        if not prefix:
+            got = tags.get(want)
+            return [] if got is None else [got]
+        names = self._tag_names or []
+        lo = bisect.bisect_left(names, want)
+        hi = bisect.bisect_left(names, want + "\U0010ffff", lo)
+        return [tags[n] for n in names[lo:hi]]
 
     @property
     def size(self) -> int:
@@ -300,18 +334,93 @@ class _Columns:
         mask[np.array(nums, np.int64)] = True
         return mask
 
-    def ordered(self, mask: Any, sort: str, limit: int | None = None) -> list[str]:
-        """The ids of ``mask`` in the order of ``sort`` (newest for relevance)."""
+    def ordered_nums(self, mask: Any, sort: str, limit: int | None = None) -> Any:
+        """The document numbers of ``mask`` in the order of ``sort`` (newest
+        for relevance)."""
         if sort == "oldest":
             nums = self.oldest[mask[self.oldest]]
         elif sort == "upvotes":
             nums = self.by_votes[mask[self.by_votes]]
         else:
             nums = np.flatnonzero(mask)
-        if limit is not None:
-            nums = nums[:limit]
-        out: list[str] = self.id_array[nums].tolist()
+        return nums if limit is None else nums[:limit]
+
+    def ordered(self, mask: Any, sort: str, limit: int | None = None) -> list[str]:
+        """The ids of ``mask`` in the order of ``sort`` (newest for relevance)."""
+        out: list[str] = self.id_array[self.ordered_nums(mask, sort, limit)].tolist()
         return out
+
+    _tie_rank: Any = None
+    #: Each document's date (as text, or as the catalog's UTF-8 bytes: the
+    #: same order), when known without reading the papers.
+    _dates: list[Any] | None = None
+
+    @property
+    def tie_rank(self) -> Any:
+        """Each document's place among equal scores: newer first, then by id
+        (the same on every build and in the CLI and the app)."""
+        if self._tie_rank is None:
+            dates = self._dates
+            if dates is None:
+                dates = [_date_key(self.source[pid]) for pid in self.ids]
+            order = sorted(range(self.size), key=self.ids.__getitem__)
+            order.sort(key=dates.__getitem__, reverse=True)
+            rank = np.empty(self.size, np.int64)
+            rank[np.array(order, np.int64)] = np.arange(self.size, dtype=np.int64)
+            self._tie_rank = rank
+        return self._tie_rank
+
+    def mask_of_nums(self, nums: Any) -> Any:
+        mask = np.zeros(self.size, np.bool_)
+        mask[nums] = True
+        return mask
+
+
+@dataclass
+class _Pending:
+    """The papers the index does not hold (scanned), for one version of the
+    library and of the index."""
+
+    ids: set[str]
+    #: How many (all: every paper of the library).
+    count: int
+    everything: bool
+    #: Indexed, but no longer in the library (until the next sync): left out
+    #: of the index's hits and counts.
+    gone: set[str]
+    #: ``ids`` as a mask over the columns (made when a scan needs it).
+    _mask: Any = None
+
+    def mask(self, cols: _Columns) -> Any:
+        if self._mask is None or len(self._mask) != cols.size:
+            self._mask = np.ones(cols.size, np.bool_) if self.everything else cols.mask_of(self.ids)
+        return self._mask
+
+
+@dataclass
+class _IndexMaps:
+    """The index's document numbers and the columns' (for one version of each)."""
+
+    key: object
+    #: Column -> index document number (-1: not indexed).
+    to_index: Any
+    #: Index document number -> column (-1: not in the library).
+    to_col: Any
+    #: Index document number -> the column's tie rank (:attr:`_Columns.tie_rank`).
+    tiekey: Any
+
+    def cols_of(self, docs: Any) -> Any:
+        out = np.full(len(docs), -1, np.int64)
+        inside = docs < len(self.to_col)
+        out[inside] = self.to_col[docs[inside]]
+        return out
+
+    def index_mask(self, mask: Any) -> Any:
+        """A mask over the columns as a mask over the index's documents."""
+        got = np.zeros(len(self.to_col), np.bool_)
+        d = self.to_index[mask]
+        got[d[d >= 0]] = True
+        return got
 
 
 class SearchEngine:
@@ -323,6 +432,10 @@ class SearchEngine:
         self.library = library
         self.state = state
         self.index = index
+        #: Seconds a query's scan of papers not indexed yet may take (None:
+        #: as long as it needs, the count exact). The app sets one: while a
+        #: first build runs, a query answers in time, its count "about".
+        self.scan_budget: float | None = None
         #: The papers mapping the caches below were built from (held, so its
         #: id cannot be reused by another mapping) and its version.
         self._seen_papers: Mapping[str, Paper] | None = None
@@ -331,18 +444,31 @@ class SearchEngine:
         self._version = 0
         self._columns: _Columns | None = None
         self._pending_key: object = None
-        self._pending: set[str] = set()
-        self._gone: set[str] = set()
-        self._fold_cache: dict[str, tuple[Paper, dict[str, str]]] = {}
+        self._pending: _Pending | None = None
+        self._maps: _IndexMaps | None = None
+        self._corpus: ScanCorpus | None = None
+        #: (papers version, whether the corpus is every paper) of ``_corpus``,
+        #: and its papers as a mask over the columns.
+        self._corpus_key: object = None
+        self._corpus_mask: Any = None
+        self._folds = FoldCache()
+        #: The search thread and a thread folding for the scan share the caches.
+        self._lock = threading.RLock()
 
     # ------------------------------------------------------------ public API
 
     def search(
-        self, text: str, limit: int | None = None, today: dt.date | None = None
+        self,
+        text: str,
+        limit: int | None = None,
+        today: dt.date | None = None,
+        cancelled: Callable[[], bool] | None = None,
     ) -> SearchResult:
-        """Run ``text``; raises :class:`~reader.search.query.QueryError` on a bad query."""
+        """Run ``text``; raises :class:`~reader.search.query.QueryError` on a
+        bad query, :class:`Cancelled` when ``cancelled()`` turned true before
+        a scan of papers not indexed yet was done."""
         parsed = parse_query(text, today)
-        return self.run(parsed, limit)
+        return self.run(parsed, limit, cancelled)
 
     def count(self, text: str, today: dt.date | None = None) -> Count:
         """How many papers match ``text`` (for sidebars; saved searches): the
@@ -350,9 +476,8 @@ class SearchEngine:
         parsed = parse_query(text, today)
         if parsed.node is None:
             return Count(len(self.library.papers))
-        tally = _Tally()
-        n = int(self._eval_mask(parsed.node, tally).sum())
-        return Count(n, tally.exact)
+        got = self.run(parsed, 0)  # no hits to rank: the count alone
+        return Count(got.total, got.exact)
 
     def similar(self, pid: str, limit: int = 20) -> list[Hit]:
         """Papers like ``pid`` (title and abstract), best first."""
@@ -371,53 +496,124 @@ class SearchEngine:
 
     def pending_ids(self) -> set[str]:
         """Papers the index does not hold (searched by scanning)."""
+        return self._pending_state().ids
+
+    def prepare_scan(self, cancelled: Callable[[], bool] | None = None) -> bool:
+        """Fold the text of every paper the index does not hold yet, so that
+        the scans of the queries to come only match (the app runs this in a
+        thread while a first build runs). True when done, False when
+        ``cancelled()`` turned true first."""
+        corpus, _ = self._scan_corpus(False)
+        if corpus is None:
+            return True
+        self._cols().tie_rank  # noqa: B018 - made now, not by the first query
+        return corpus.fold_all(cancelled)
+
+    # ------------------------------------------------------------ versions
+
+    def _pending_state(self) -> _Pending:
         papers = self.library.papers
-        if self.index is None:
-            return set(papers)
-        try:
-            hashes = self.index.indexed_hashes()
-            key = (self._papers_version(), self.index.generation, len(hashes))
-        except Exception:
-            return set(papers)
-        if key != self._pending_key:
-            version = getattr(self.library, "version", None)
-            holds = getattr(self.index, "holds", None)
+        with self._lock:
+            version = self._papers_version()
+            if self.index is None:
+                key: object = ("none", version)
+                hashes: Mapping[str, str] = {}
+            else:
+                try:
+                    hashes = self.index.indexed_hashes()
+                    key = (version, self.index.generation, len(hashes))
+                except Exception:
+                    hashes = {}
+                    key = ("unusable", version)
+            if key == self._pending_key and self._pending is not None:
+                return self._pending
+            lib_version = getattr(self.library, "version", None)
             if (
-                version is not None
+                self.index is not None
+                and lib_version is not None
                 and getattr(self.library, "changes", None) == 0  # not changed since read
                 and len(hashes) == len(papers)
-                and callable(holds)
-                and holds(version.key)
+                and self.index.holds(lib_version.key)
             ):
                 # The index holds this very library (same files, same stamps):
                 # nothing to compare, and no id read (a command over the catalog).
-                self._pending, self._gone = set(), set()
-            elif not hashes:
-                self._pending = set(papers)
-                self._gone = set()
+                pend = _Pending(set(), 0, False, set())
+            elif not hashes or self.index is None:
+                pend = _Pending(set(papers), len(papers), True, set())
             else:
-                self._pending = {pid for pid in papers if pid not in hashes}
-                # Indexed, but no longer in the library (until the next sync):
-                # left out of the index's hits and counts.
-                self._gone = (
+                ids = {pid for pid in papers if pid not in hashes}
+                gone = (
                     {pid for pid in hashes if pid not in papers}
-                    if len(hashes) + len(self._pending) != len(papers)
+                    if len(hashes) + len(ids) != len(papers)
                     else set()
                 )
                 # Indexed with other content (another library's index, or
                 # digests changed since the last sync): scanned, and left out
                 # of the index's hits and counts like the papers gone.
                 try:
-                    stale = self.index.stale_ids(papers, getattr(self.library, "version", None))
+                    stale = self.index.stale_ids(papers, lib_version)
                 except Exception:
                     stale = set(papers)
                 if stale:
-                    self._pending |= stale
-                    self._gone |= stale
-            self._pending_key = key
-            if not self._pending:
-                self._fold_cache.clear()  # everything is indexed: no more scans
-        return self._pending
+                    ids |= stale
+                    gone |= stale
+                pend = _Pending(ids, len(ids), len(ids) == len(papers), gone)
+            self._pending, self._pending_key = pend, key
+            if not pend.count:
+                self._drop_corpus()  # everything is indexed: no more scans
+            return pend
+
+    def _drop_corpus(self) -> None:
+        self._corpus = None
+        self._corpus_key = None
+        self._corpus_mask = None
+        self._folds = FoldCache()
+
+    def _scan_corpus(self, everything: bool) -> tuple[ScanCorpus | None, Any]:
+        """The corpus to scan (the papers not indexed, or ``everything`` when
+        the index failed) and, when it holds more papers than those, the mask
+        of the ones to scan. A corpus is kept while the papers are the same
+        and what is to be scanned is among its papers (a sync that indexed
+        some leaves the rest folded)."""
+        with self._lock:
+            cols = self._cols()
+            pend = self._pending_state()
+            want = np.ones(cols.size, np.bool_) if everything else pend.mask(cols)
+            if not everything and not pend.count:
+                return None, None
+            corpus = self._corpus
+            if corpus is not None and self._corpus_key == cols.key:
+                if bool((want & ~self._corpus_mask).any()):
+                    corpus = None  # papers to scan it does not hold
+                else:
+                    same = int(want.sum()) == corpus.size
+                    return corpus, (None if same else want)
+            nums = np.flatnonzero(want)
+            papers = self.library.papers
+            chosen = [papers[pid] for pid in cols.id_array[nums].tolist()]
+            self._folds.keep_only({p.id for p in chosen})
+            corpus = ScanCorpus(chosen, nums, self._folds)
+            self._corpus, self._corpus_key, self._corpus_mask = corpus, cols.key, want
+            return corpus, None
+
+    def _index_maps(self, cols: _Columns) -> _IndexMaps:
+        """Raises :class:`IndexUnavailable`."""
+        assert self.index is not None
+        key = (cols.key, self.index.generation)
+        got = self._maps
+        if got is not None and got.key == key:
+            return got
+        to_index = self.index.docnums(cols.id_array)
+        key = (cols.key, self.index.generation)  # docnums() may have opened the index
+        size = int(to_index.max()) + 1 if len(to_index) else 0
+        size = max(size, self.index.doc_count())
+        ok = to_index >= 0
+        to_col = np.full(size, -1, np.int64)
+        to_col[to_index[ok]] = np.flatnonzero(ok)
+        tiekey = np.full(size, np.iinfo(np.int64).max, np.int64)
+        tiekey[to_index[ok]] = cols.tie_rank[ok]
+        got = self._maps = _IndexMaps(key, to_index, to_col, tiekey)
+        return got
 
     def _papers_version(self) -> int:
         """A counter that moves whenever ``library.papers`` is another mapping,
@@ -438,17 +634,28 @@ class SearchEngine:
         return self._version
 
     def _cols(self) -> _Columns:
-        """The columns of the papers (built again when they changed)."""
-        key = self._papers_version()
-        cols = self._columns
-        if cols is None or cols.key != key:
-            cols = self._columns = _Columns.build(key, self.library.papers)
-        return cols
+        """The columns of the papers (built again when they changed; by one
+        thread at a time: the search thread waits for ``prepare_scan``'s)."""
+        with self._lock:
+            key = self._papers_version()
+            cols = self._columns
+            if cols is None or cols.key != key:
+                cols = self._columns = _Columns.build(key, self.library.papers)
+            return cols
+
+    def _tally(self, cancelled: Callable[[], bool] | None) -> _Tally:
+        budget = self.scan_budget
+        deadline = None if budget is None else time.monotonic() + budget
+        return _Tally(deadline=deadline, cancelled=cancelled)
 
     # -------------------------------------------------------------- running
 
-    def run(self, parsed: ParsedQuery, limit: int | None = None) -> SearchResult:
-        papers = self.library.papers
+    def run(
+        self,
+        parsed: ParsedQuery,
+        limit: int | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> SearchResult:
         sort = parsed.effective_sort
         node = parsed.node
         if node is None:
@@ -462,7 +669,12 @@ class SearchEngine:
         children = list(node.children) if isinstance(node, And) else [node]
         text_nodes = [c for c in children if is_text(c)]
         filters = [c for c in children if not is_text(c)]
-        tally = _Tally()
+        tally = self._tally(cancelled)
+        if not filters and sort == "relevance" and limit is not None:
+            quick = self._indexed_only(text_nodes, limit)
+            if quick is not None:
+                return SearchResult(quick[0], parsed.terms, sort, quick[1], parsed=parsed)
+        cols = self._cols()
         allowed_mask: Any = None
         for f in filters:
             got = self._eval_mask(f, tally)
@@ -475,7 +687,7 @@ class SearchEngine:
         if not text_nodes:
             assert allowed_mask is not None
             total = int(allowed_mask.sum())
-            ids = self._cols().ordered(allowed_mask, sort, limit)
+            ids = cols.ordered(allowed_mask, sort, limit)
             return SearchResult(
                 [Hit(i, 0.0) for i in ids],
                 parsed.terms,
@@ -487,85 +699,150 @@ class SearchEngine:
             )
 
         tnode: Node = text_nodes[0] if len(text_nodes) == 1 else And(tuple(text_nodes))
-        want = limit + TIE_MARGIN if (limit is not None and sort == "relevance") else None
-        scores, total = self._text_scores(tnode, want, allowed_mask, tally)
+        want = limit if sort == "relevance" else None
+        docs, scores, total = self._text_scores(tnode, want, allowed_mask, tally)
         if sort == "relevance":
-            # Equal scores: newer first, then by id; the same order on every
-            # build (the index's own order of documents differs between builds).
-            load = getattr(papers, "load", None)
-            if callable(load):
-                load(scores)  # rows read on demand: in a few queries, not one per hit
-            ranked = sorted(scores.items())
-            ranked.sort(key=lambda kv: _date_key(papers[kv[0]]), reverse=True)
-            ranked.sort(key=lambda kv: -round(kv[1], 6))
-            hits = [Hit(i, s) for i, s in ranked]
+            order = best_first(scores, cols.tie_rank[docs], limit)
+            nums, got = docs[order], scores[order]
         else:
-            ids = self._cols().ordered(self._cols().mask_of(scores), sort, limit)
-            hits = [Hit(i, scores[i]) for i in ids]
-        if limit is not None:
-            hits = hits[:limit]
+            nums = cols.ordered_nums(cols.mask_of_nums(docs), sort, limit)
+            dense = np.zeros(cols.size, np.float64)
+            dense[docs] = scores
+            got = dense[nums]
+        found: list[str] = cols.id_array[nums].tolist()
+        hits = [Hit(i, s) for i, s in zip(found, got.tolist(), strict=True)]
         return SearchResult(
             hits, parsed.terms, sort, total, tally.exact, tally.scanned, parsed=parsed
         )
 
+    def _indexed_only(
+        self, text_nodes: list[Node], limit: int | None
+    ) -> tuple[list[Hit], int] | None:
+        """Text alone, by relevance, every paper indexed: the index's best
+        ``limit`` ranked here, without the columns (a CLI search makes none).
+        None when this does not apply."""
+        if self.index is None:
+            return None
+        pend = self._pending_state()
+        if pend.count:
+            return None
+        tnode = text_nodes[0] if len(text_nodes) == 1 else And(tuple(text_nodes))
+        try:
+            found, total = self.index.search_counted(
+                tnode, limit, exclude=pend.gone, tiekey=self._tie_ranks
+            )
+        except IndexUnavailable:
+            return None
+        papers = self.library.papers
+        found = [(i, sc) for i, sc in found if i in papers]
+        # The rule of scorer.best_first: scores to 6 decimals, then newer
+        # first, then by id (the index returned every tie it did not order).
+        rounded = np.round(np.array([sc for _, sc in found], np.float64), 6).tolist()
+        order = sorted(range(len(found)), key=lambda j: found[j][0])
+        order.sort(key=lambda j: _date_key(papers[found[j][0]]), reverse=True)
+        order.sort(key=lambda j: -rounded[j])
+        if limit is not None:
+            order = order[:limit]
+        return [Hit(*found[j]) for j in order], total
+
+    def _tie_ranks(self, ids: Any) -> Any:
+        """The tie rank (:attr:`_Columns.tie_rank`) of each of ``ids`` (a
+        numpy object array; None or an unknown id: last): asked by the index
+        only when many documents tie at its cut."""
+        out = np.full(len(ids), np.iinfo(np.int64).max, np.int64)
+        cols = self._columns
+        if cols is not None and cols.key == self._papers_version():
+            get = cols.docnum.get
+            nums = np.fromiter(
+                (-1 if p is None else get(p, -1) for p in ids.tolist()), np.int64, len(ids)
+            )
+            ok = nums >= 0
+            out[ok] = cols.tie_rank[nums[ok]]
+            return out
+        # No columns yet (a CLI search): the same order from the ids and
+        # dates alone, sorted by numpy (newer first, then by id).
+        papers = self.library.papers
+        listed = ids.tolist()
+        known = [i for i, p in enumerate(listed) if p is not None and p in papers]
+        if not known:
+            return out
+        names = np.array([listed[i] for i in known])
+        days = np.array([_date_key(papers[listed[i]]) for i in known])
+        _, day_code = np.unique(days, return_inverse=True)
+        order = np.lexsort((names, -day_code.astype(np.int64)))
+        out[np.array(known, np.int64)[order]] = np.arange(len(order), dtype=np.int64)
+        return out
+
     def _text_scores(
         self, tnode: Node, want: int | None, allowed_mask: Any, tally: _Tally
-    ) -> tuple[dict[str, float], int]:
-        """Scores of papers matching the text tree, among ``allowed_mask``
-        (a mask over the columns; None: every paper): the index for indexed
-        papers, a scan for the others (counted in ``tally``). Returns the
-        scores (the best ``want`` from the index, every scanned match) and
-        the number of matches in all."""
-        papers = self.library.papers
-        pending = self.pending_ids()
-        scores: dict[str, float] = {}
+    ) -> tuple[Any, Any, int]:
+        """The papers matching the text tree among ``allowed_mask`` (a mask
+        over the columns; None: every paper): (document numbers, scores,
+        how many match in all). The index answers for the papers it holds
+        (its best ``want`` by score then tie rank, or all when None), a scan
+        for the others (every match it finds; counted in ``tally``)."""
+        cols = self._cols()
+        pend = self._pending_state()
+        docs_l: list[Any] = []
+        scores_l: list[Any] = []
         total = 0
-        allowed: set[str] | None = None
-        if allowed_mask is not None and (pending or self.index is None):
-            allowed = set(self._cols().id_array[allowed_mask].tolist())
-        if self.index is not None and len(pending) < len(papers):
-            only: set[str] | None = None
-            only_docs: Any = None
-            if allowed is not None:
-                only = allowed - pending if pending else allowed
+        everything = self.index is None or pend.everything
+        if not everything:
+            assert self.index is not None
             try:
-                if allowed_mask is not None and allowed is None:
-                    # Everything is indexed: the filter's document numbers in
-                    # the index, by numpy, no set of ids.
-                    cols = self._cols()
-                    only_docs = self.index.docnums(cols.id_array)[allowed_mask]
-                    only_docs = np.sort(only_docs[only_docs >= 0])
-                hits, total = self.index.search_counted(
-                    tnode, want, only, exclude=self._gone, only_docs=only_docs
-                )
+                got = self._index_part(cols, tnode, want, allowed_mask, pend)
             except IndexUnavailable:
-                pending = set(papers)
-                hits = []
-                total = 0
-            if pending:
-                for pid, score in hits:
-                    if pid in papers and pid not in scores and pid not in pending:
-                        scores[pid] = score
+                everything = True
             else:
-                scores = {pid: score for pid, score in hits if pid in papers}
-        else:
-            pending = set(papers)
-        if allowed_mask is not None and allowed is None and pending:
-            allowed = set(self._cols().id_array[allowed_mask].tolist())  # the index failed
-        scan_ids: Iterable[str] = pending if allowed is None else (pending & allowed)
-        scanned = 0
-        for pid in scan_ids:
-            p = papers.get(pid)
-            if p is None:
-                continue
-            s = self._scan(tnode, p)
-            if s is not None:
-                scores[pid] = s
-                scanned += 1
-        tally.scanned += scanned
-        if scanned and _has_fuzzy(tnode):
-            tally.approximate += scanned
-        return scores, total + scanned
+                if got is not None:
+                    docs_l.append(got[0])
+                    scores_l.append(got[1])
+                    total += got[2]
+        if everything or pend.count:
+            corpus, only = self._scan_corpus(everything)
+            if corpus is not None:
+                allowed = only
+                if allowed_mask is not None:
+                    allowed = allowed_mask if allowed is None else allowed & allowed_mask
+                found = corpus.scan(tnode, allowed, tally.deadline, tally.cancelled)
+                docs_l.append(found.docs)
+                scores_l.append(found.scores)
+                total += found.total
+                tally.scanned += len(found.docs)
+                if not found.complete:
+                    tally.approximate += 1
+                if len(found.docs) and _has_fuzzy(tnode):
+                    tally.approximate += len(found.docs)
+        if not docs_l:
+            return np.zeros(0, np.int64), np.zeros(0, np.float64), 0
+        if len(docs_l) == 1:
+            return docs_l[0], scores_l[0], total
+        return np.concatenate(docs_l), np.concatenate(scores_l), total
+
+    def _index_part(
+        self, cols: _Columns, tnode: Node, want: int | None, allowed_mask: Any, pend: _Pending
+    ) -> tuple[Any, Any, int] | None:
+        """The index's matches of ``tnode`` in column numbers; None when the
+        filter leaves no indexed paper. Raises :class:`IndexUnavailable`."""
+        assert self.index is not None
+        for _ in range(3):
+            maps = self._index_maps(cols)
+            only: Any = None
+            if allowed_mask is not None:
+                only = maps.index_mask(allowed_mask)
+                if not only.any():
+                    return None
+            idocs, iscores, total, generation = self.index.search_docs(
+                tnode, want, only_mask=only, exclude=pend.gone, tiekey=maps.tiekey
+            )
+            if (cols.key, generation) != maps.key:
+                continue  # the index changed meanwhile: its numbers too
+            cdocs = maps.cols_of(idocs)
+            ok = cdocs >= 0
+            if not ok.all():
+                cdocs, iscores = cdocs[ok], iscores[ok]
+            return cdocs, iscores, total
+        raise IndexUnavailable("the index kept changing")
 
     # ----------------------------------------------------------- filter eval
 
@@ -574,7 +851,7 @@ class SearchEngine:
         cols = self._cols()
         papers = self.library.papers
         if is_text(node) and not isinstance(node, Not):
-            return cols.mask_of(self._text_scores(node, None, None, tally)[0])
+            return cols.mask_of_nums(self._text_scores(node, None, None, tally)[0])
         if isinstance(node, And):
             out: Any = None
             for c in node.children:
@@ -661,9 +938,8 @@ class SearchEngine:
 
         cols = self._cols()
         mask = np.zeros(cols.size, np.bool_)
-        for t, docs in cols.tags().items():
-            if ok(t):
-                mask[docs] = True
+        for docs in cols.tag_docs(want, node.prefix):
+            mask[docs] = True
         if self.state is not None:
             for t in self.state.tag_counts():
                 if ok(t):
@@ -671,56 +947,6 @@ class SearchEngine:
         return mask
 
     # ----------------------------------------------------------------- scan
-
-    @staticmethod
-    def _field_text(p: Paper, name: str) -> str:
-        if name == "title":
-            return p.title
-        if name == "authors":
-            return " ; ".join(p.authors)
-        if name == "abstract":
-            return p.abstract
-        return " ; ".join(p.tags)
-
-    def _folded(self, p: Paper, name: str) -> str:
-        """``searchable`` of a field of ``p``, computed once per paper object: a scan
-        runs on every keystroke while a first index build is under way."""
-        entry = self._fold_cache.get(p.id)
-        if entry is None or entry[0] is not p:
-            entry = (p, {})
-            self._fold_cache[p.id] = entry
-        got = entry[1].get(name)
-        if got is None:
-            got = entry[1][name] = searchable(self._field_text(p, name))
-        return got
-
-    def _scan(self, node: Node, p: Paper) -> float | None:
-        """Score of ``p`` for a text tree by plain matching (None: no match)."""
-        if isinstance(node, Text):
-            fields = (node.field,) if node.field else TEXT_FIELDS
-            total = 0.0
-            for f in fields:
-                if node.kind in ("term", "prefix"):
-                    got = _count_words(node.terms[0], self._folded(p, f), node.kind == "prefix")
-                else:
-                    got = _match_text(node, self._field_text(p, f))
-                if got:
-                    total += got * (FIELD_BOOSTS[f] if node.field is None else 1.0)
-            return total or None
-        if isinstance(node, And):
-            acc = 0.0
-            for c in node.children:
-                s = self._scan(c, p)
-                if s is None:
-                    return None
-                acc += s
-            return acc
-        if isinstance(node, Or):
-            found = [s for s in (self._scan(c, p) for c in node.children) if s is not None]
-            return sum(found) if found else None
-        if isinstance(node, Not):
-            return None if self._scan(node.child, p) is not None else 0.0
-        return None  # pragma: no cover - filters never reach the scan
 
     def _scan_similar(self, paper: Paper, limit: int) -> list[Hit]:
         counts: dict[str, int] = {}
@@ -735,14 +961,11 @@ class SearchEngine:
             if pid == paper.id:
                 continue
             text = searchable(p.title + " " + p.abstract)
-            score = sum(n for w, n in key if _prefilter(w) in text)
+            score = sum(n for w, n in key if prefilter(w) in text)
             if score:
                 hits.append(Hit(pid, float(score)))
         hits.sort(key=lambda h: -h.score)
         return hits[:limit]
-
-
-_WORD_START: dict[str, re.Pattern[str]] = {}
 
 
 def _has_fuzzy(node: Node) -> bool:
@@ -753,76 +976,6 @@ def _has_fuzzy(node: Node) -> bool:
     if isinstance(node, Not):
         return _has_fuzzy(node.child)
     return False
-
-
-def _count_words(term: str, folded: str, prefix: bool) -> float:
-    """How many words of ``folded`` (a :func:`searchable` text) the index
-    would match for ``term`` (a stem; ``prefix``: the start of one): the
-    scan's exact stand-in for the index, without analysing the whole text.
-    A substring test first; then only the words that start like ``term``
-    are stemmed, as :func:`analyze` does."""
-    start = _prefilter(term)
-    if not start or start not in folded:
-        return 0.0
-    pattern = _WORD_START.get(start)
-    if pattern is None:
-        if len(_WORD_START) > 1000:
-            _WORD_START.clear()
-        pattern = _WORD_START[start] = re.compile(r"(?<!\w)" + re.escape(start) + r"\w*")
-    n = 0
-    for w in pattern.findall(folded):
-        if w in STOP_WORDS:
-            continue
-        s = stem(w)
-        if s.startswith(term) if prefix else s == term:
-            n += 1
-    return float(n)
-
-
-def _prefilter(term: str) -> str:
-    """A substring every word with stem ``term`` contains (``study`` <- ``studies``)."""
-    return term[:-1] if term.endswith("y") and len(term) > 1 else term
-
-
-def _match_text(node: Text, text: str) -> float:
-    """How many times ``node`` matches in ``text`` (0: no match)."""
-    if not text:
-        return 0.0
-    if node.kind != "fuzzy":
-        folded = searchable(text)
-        for t in node.terms:
-            if _prefilter(t) not in folded:
-                return 0.0
-    words = analyze(text)
-    if node.kind == "term":
-        return float(words.count(node.terms[0]))
-    if node.kind == "prefix":
-        return float(sum(1 for w in words if w.startswith(node.terms[0])))
-    if node.kind == "fuzzy":
-        t = node.terms[0]
-        return float(
-            sum(1 for w in words if w[:1] == t[:1] and within_edits(w, t, node.distance or 1))
-        )
-    terms = node.terms
-    n = len(terms)
-    slop = max(1, node.distance)
-    count = 0
-    for i, w in enumerate(words):
-        if w != terms[0]:
-            continue
-        pos = i
-        ok = True
-        for t in terms[1:]:
-            nxt = next(
-                (j for j in range(pos + 1, min(len(words), pos + slop + 1)) if words[j] == t), None
-            )
-            if nxt is None:
-                ok = False
-                break
-            pos = nxt
-        if ok:
-            count += 1
-    return float(count) if n else 0.0
 
 
 #: The former name (it was Whoosh's too); kept for callers not yet moved.

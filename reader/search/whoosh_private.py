@@ -129,47 +129,6 @@ def fuzzy_term(fieldname: str, text: str, maxdist: int) -> Query:
 _FUZZY: Any = None
 
 
-def levenshtein_dfa(text: str, maxdist: int) -> Any:
-    """Whoosh's automaton of the words within ``maxdist`` edits of ``text``
-    (first letter fixed), as its segment readers build it."""
-    from whoosh.automata import lev
-
-    return lev.levenshtein_automaton(text, maxdist, 1).to_dfa()
-
-
-def dfa_words(dfa: Any, terms: list[str], text: str, maxdist: int) -> list[str]:
-    """The words of a sorted in-memory word list that ``dfa`` accepts (Whoosh's
-    ``find_matches``, walking a list with bisect instead of a file cursor),
-    checked with :func:`within_edits`."""
-    out: list[str] = []
-    if not terms:
-        return out
-    term: str | None = terms[0]
-    match = dfa.next_valid_string(term)
-    while match:
-        i = bisect.bisect_left(terms, match)
-        if i >= len(terms):
-            break
-        term = terms[i]
-        if match == term:
-            if within_edits(term, text, maxdist):
-                out.append(term)
-            term += "\0"
-        match = dfa.next_valid_string(term)
-    return out
-
-
-def fuzzy_words(reader: Any, text: str, maxdist: int) -> list[str]:
-    """The words of a segment ``reader`` that ``text~maxdist`` expands to, as
-    :func:`fuzzy_term` finds them."""
-    out: list[str] = []
-    for word in reader.terms_within(INDEX_FIELD, text, maxdist, prefix=1):
-        w = word.decode("utf-8") if isinstance(word, bytes) else str(word)
-        if within_edits(w, text, maxdist):
-            out.append(w)
-    return out
-
-
 def span_within() -> type:
     """``SpanWithin(q, field)``: ``q`` with a match at a position in the range
     of ``field`` (:data:`FIELD_SPANS`)

@@ -60,6 +60,9 @@ STYLES = resource_dir("styles") / "app.tcss"
 #: The search box lists the best this many matches (the status line gives the
 #: total): 70k hits for "models" cost 3 s to rank in full, 75 ms for the best 1000.
 TYPED_LIMIT = 1000
+#: Seconds a search may spend scanning papers the index does not hold yet
+#: (a first build): then it shows what it found, the count "about".
+SCAN_BUDGET = 0.12
 
 
 #: The state of a paper when the state store cannot answer.
@@ -174,6 +177,10 @@ class DigestApp(FetchingMixin, App[int]):
         self.signal_exit: SignalExit | None = None
         #: Full garbage collections when no key is coming (``collector``).
         self.collector = IdleCollector()
+        #: A first build runs: fold the papers' text for the scan once its
+        #: processes are forked (see ``build_index``).
+        self._fold_when_forked = False
+        session.scan_budget = SCAN_BUDGET
         super().__init__()
         self.init_fetching()
         for theme in OUR_THEMES:
@@ -310,6 +317,14 @@ class DigestApp(FetchingMixin, App[int]):
             index = self.session.index
             if index is not None and not index.usable and index.problem == "damaged":
                 self.post_message(IndexDamaged(index.detail))
+            if index is not None and not index.usable:  # a first build: searches scan meanwhile
+                # The engine is made (its modules imported) here, in the thread
+                # that forks the build's processes, and the scan's folding
+                # starts only at the first progress, once they are forked: a
+                # module half imported by another thread at a fork stays
+                # locked in the child, which then hangs on its first import.
+                self.searcher  # noqa: B018
+                self._fold_when_forked = True
             report = self.session.sync_index(progress, lambda: worker.is_cancelled)
         except Exception as exc:  # the index is a cache: never fatal
             self.post_message(IndexDone(error=f"{type(exc).__name__}: {exc}"))
@@ -330,7 +345,19 @@ class DigestApp(FetchingMixin, App[int]):
             timeout=15,
         )
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="scan", description="Scan")
+    def prepare_scan(self) -> None:
+        """Fold the papers' text for the searches' scan while the index builds."""
+        worker = get_current_worker()
+        prepare = getattr(self.searcher, "prepare_scan", None)
+        if prepare is not None:
+            with contextlib.suppress(Exception):  # the scan folds on demand then
+                prepare(lambda: worker.is_cancelled)
+
     def on_index_progress(self, message: IndexProgress) -> None:
+        if self._fold_when_forked:
+            self._fold_when_forked = False
+            self.prepare_scan()
         with contextlib.suppress(LookupError):
             self.main.status.set_progress(message.done, message.total)
 
@@ -523,17 +550,24 @@ class DigestApp(FetchingMixin, App[int]):
         When that expansion is not a valid query, the text as typed runs, so an
         error message points at what the user wrote. Returns None, without
         searching, when ``current()`` shows the box has moved on since (the
-        search thread runs one query at a time; stale ones must not queue)."""
+        search thread runs one query at a time; stale ones must not queue),
+        and when it moved on during the scan of papers not indexed yet."""
         from reader.search.incremental import expand_last_word
         from reader.search.query import QueryError
+        from reader.search.scan import Cancelled
 
         if current is not None and current() != text:
             return None
+        # A scan of papers not indexed yet stops as soon as the box moves on.
+        cancelled = None if current is None else (lambda: current() != text)
         expanded = expand_last_word(text)
-        if expanded != text:
-            with contextlib.suppress(QueryError):
-                return self.searcher.search(expanded, limit=TYPED_LIMIT)
-        return self.searcher.search(text, limit=TYPED_LIMIT)
+        try:
+            if expanded != text:
+                with contextlib.suppress(QueryError):
+                    return self.searcher.search(expanded, limit=TYPED_LIMIT, cancelled=cancelled)
+            return self.searcher.search(text, limit=TYPED_LIMIT, cancelled=cancelled)
+        except Cancelled:
+            return None
 
     def search_future(self, text: str) -> Future[SearchResult | None]:
         """Start a box query in the search thread (Enter); a Future."""

@@ -226,9 +226,19 @@ class FastPostings:
 
     def weights_at(self, a: int, b: int) -> Any:
         """Weights (field-weighted frequencies) of postings ``a..b-1``, float32."""
+        return self._decoded(self._weights[a:b])
+
+    def docs_of(self, at: Any) -> Any:
+        """Docnums of the postings numbered ``at`` (an array of indexes)."""
+        return self._docs[at]
+
+    def weights_of(self, at: Any) -> Any:
+        """Weights of the postings numbered ``at`` (an array of indexes), float32."""
+        return self._decoded(self._weights[at])
+
+    def _decoded(self, w: Any) -> Any:
         import numpy as np
 
-        w = self._weights[a:b]
         if self._weight_unit == 1.0:
             return w
         return w.astype(np.float32) * np.float32(self._weight_unit)

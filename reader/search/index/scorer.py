@@ -6,15 +6,19 @@ matches of a Whoosh query (:func:`_count_matches`)."""
 from __future__ import annotations
 
 import bisect
-import math
 from collections.abc import Collection, Mapping
 from typing import Any
 
 from whoosh import query as wq
 
-from reader.search.analysis import FIELD_BOOSTS, FIELD_SPANS, INDEX_FIELD, SPAN_WIDTH
+from reader.search.analysis import (
+    FIELD_BOOSTS,
+    FIELD_SPANS,
+    INDEX_FIELD,
+    SPAN_WIDTH,
+    words_within_edits,
+)
 from reader.search.index.fast import FastPostings
-from reader.search.whoosh_private import dfa_words, fuzzy_words, levenshtein_dfa
 
 #: BM25F parameters (Whoosh's defaults, used by the fast path too).
 BM25_K1 = 1.2
@@ -40,13 +44,15 @@ def _count_matches(
 # Every text shape: one BM25F over the postings (with positions)
 
 
-#: Beyond this many words, a segment without fast postings is asked about
-#: the ones it has (its word set), not about each word.
-_ASK_ONE_BY_ONE = 256
+#: Postings kept per segment between queries (then forgotten, and read again).
+_KEEP_POSTINGS = 4096
+#: Expansions (``prefix*``, ``word~``) and prefix idfs kept per searcher.
+_KEEP_EXPANSIONS = 512
 
 
 class _Leaf:
-    """One segment as the tree scorer reads it."""
+    """One segment as the tree scorer reads it (kept for the searcher's life:
+    its lengths, word list and the postings read so far)."""
 
     def __init__(self, reader: Any, fp: FastPostings | None, offset: int) -> None:
         self.reader = reader
@@ -55,15 +61,65 @@ class _Leaf:
         self.ndocs = int(reader.doc_count_all())
         self._lengths: Any = None
         self._cache: dict[str, Any] = {}
-        self._vocab: set[str] | None = None
+        self._dfs: dict[str, int] | None = None
+        self._sorted: list[str] | None = None
+        self._term_lengths: Any = None
+        #: Its position among the searcher's segments.
+        self.at = 0
 
-    def vocab(self) -> set[str]:
-        """Every word of this segment (for a segment without fast postings:
-        asking it about thousands of words one by one costs more)."""
-        if self._vocab is None:
-            words = self.reader.lexicon(INDEX_FIELD)
-            self._vocab = {w.decode("utf-8") if isinstance(w, bytes) else str(w) for w in words}
-        return self._vocab
+    def dfs(self) -> dict[str, int]:
+        """Every word of this segment and its document frequency (for a
+        segment without fast postings, read once: asking it about thousands
+        of words one by one costs more)."""
+        if self._dfs is None:
+            got: dict[str, int] = {}
+            for w, info in self.reader.iter_field(INDEX_FIELD):
+                got[w.decode("utf-8") if isinstance(w, bytes) else str(w)] = int(
+                    info.doc_frequency()
+                )
+            self._dfs = got
+        return self._dfs
+
+    def prefix_words(self, text: str) -> list[str]:
+        """The words here starting with ``text`` (a segment without fast
+        postings: its word list sorted once)."""
+        if self._sorted is None:
+            self._sorted = sorted(self.dfs())
+        words = self._sorted
+        lo = bisect.bisect_left(words, text)
+        hi = bisect.bisect_left(words, text + "\U0010ffff", lo)
+        return words[lo:hi]
+
+    def df_of(self, words: list[str]) -> Any:
+        """The document frequency of each of ``words`` here (numpy int64)."""
+        import numpy as np
+
+        fp = self.fp
+        if fp is None:
+            if self._dfs is None and len(words) <= 64:  # a few: asked one by one
+                ask = self.reader.doc_frequency
+                return np.fromiter((ask(INDEX_FIELD, w) for w in words), np.int64, len(words))
+            get = self.dfs().get
+            return np.fromiter((get(w, 0) for w in words), np.int64, len(words))
+        terms = fp.terms
+        at = [bisect.bisect_left(terms, w) for w in words]
+        hit = np.array(
+            [i < len(terms) and terms[i] == w for i, w in zip(at, words, strict=True)], bool
+        )
+        out = np.zeros(len(words), np.int64)
+        idx = np.array(at, np.int64)[hit]
+        out[hit] = (fp.starts[idx + 1] - fp.starts[idx]).astype(np.int64)
+        return out
+
+    def prefix_dfs(self, text: str) -> dict[str, int]:
+        """The words here starting with ``text`` and their document frequencies."""
+        fp = self.fp
+        if fp is None:
+            dfs = self.dfs()
+            return {w: dfs[w] for w in self.prefix_words(text)}
+        r = fp.prefix_range(text)
+        counts = (fp.starts[r.start + 1 : r.stop + 1] - fp.starts[r.start : r.stop]).tolist()
+        return dict(zip(fp.terms[r.start : r.stop], counts, strict=True))
 
     def lengths(self, docs: Any) -> Any:
         import numpy as np
@@ -87,6 +143,8 @@ class _Leaf:
             i = self.fp.term_index(word)
             return None if i is None else self.fp.postings_at(i, positions=False)
         got = self._read(word)
+        if len(self._cache) >= _KEEP_POSTINGS:
+            self._cache.clear()
         self._cache[word] = got
         return got
 
@@ -120,19 +178,80 @@ class _Leaf:
             np.array(positions, np.uint32),
         )
 
-    def words(self, kind: str, text: str, distance: int, dfa: Any) -> list[str]:
-        """The words of this segment a ``prefix`` or ``fuzzy`` term expands to."""
-        if self.fp is not None:
-            fp = self.fp
-            if kind == "prefix":
-                r = fp.prefix_range(text)
-                return fp.terms[r.start : r.stop]
-            return dfa_words(dfa, fp.terms, text, distance)
+    def words(self, kind: str, text: str, distance: int) -> list[str]:
+        """The words of this segment a ``prefix`` or ``fuzzy`` term expands
+        to. ``word~``: the words with its first letter and a length within
+        the edits, checked at once by :func:`words_within_edits` (the same
+        words as Whoosh's automaton then :func:`within_edits` find)."""
+        import numpy as np
+
+        fp = self.fp
         if kind == "prefix":
-            got = self.reader.expand_prefix(INDEX_FIELD, text)
+            if fp is None:
+                return self.prefix_words(text)
+            r = fp.prefix_range(text)
+            return fp.terms[r.start : r.stop]
+        lo, hi = len(text) - distance, len(text) + distance
+        if fp is None:
+            cands = [w for w in self.prefix_words(text[:1]) if lo <= len(w) <= hi]
         else:
-            got = fuzzy_words(self.reader, text, distance)
-        return [w.decode("utf-8") if isinstance(w, bytes) else str(w) for w in got]
+            if self._term_lengths is None:
+                self._term_lengths = np.fromiter(map(len, fp.terms), np.int64, len(fp.terms))
+            r = fp.prefix_range(text[:1])
+            lens = self._term_lengths[r.start : r.stop]
+            idx = (r.start + np.flatnonzero((lens >= lo) & (lens <= hi))).tolist()
+            terms = fp.terms
+            cands = [terms[i] for i in idx]
+        ok = words_within_edits(cands, text, distance).tolist()
+        return [w for w, y in zip(cands, ok, strict=True) if y]
+
+
+class ScorerState:
+    """What :class:`TreeScorer` keeps for one searcher (one generation of
+    the index), from query to query: the segments with what was read of
+    them, the idfs, the words a ``prefix*`` or ``word~`` expands to."""
+
+    def __init__(self, searcher: Any, fast: Mapping[str, FastPostings] | None) -> None:
+        fast = fast or {}
+        self.searcher = searcher
+        self.leaves: list[_Leaf] = []
+        for sub, offset in searcher.leaf_searchers():
+            reader = sub.reader()
+            seg = reader.segment()
+            fp = fast.get(seg.segment_id()) if seg is not None else None
+            leaf = _Leaf(reader, fp, offset)
+            leaf.at = len(self.leaves)
+            self.leaves.append(leaf)
+        self.ndocs = int(searcher.doc_count_all())
+        self.avgfl = float(searcher.avg_field_length(INDEX_FIELD) or 1)
+        self.idf: dict[str, float] = {}
+        self.expanded: dict[tuple[str, str, int], list[str]] = {}
+        #: (segment position, prefix) -> idf of each word of the prefix's run.
+        self.prefix_idf: dict[tuple[int, str], Any] = {}
+        #: Per segment: the BM25 length part of every document.
+        self.norms: dict[int, Any] = {}
+        self._deleted: dict[int, Any] = {}
+
+    def deleted(self, leaf: _Leaf) -> Any:
+        """A mask of the segment's deleted documents (None: none)."""
+        if leaf.at not in self._deleted:
+            import numpy as np
+
+            seg = leaf.reader.segment()
+            got = None
+            if seg is not None and seg.has_deletions():
+                got = np.zeros(leaf.ndocs, np.bool_)
+                got[np.fromiter(seg.deleted_docs(), np.int64)] = True
+            self._deleted[leaf.at] = got
+        return self._deleted[leaf.at]
+
+    def forget_some(self) -> None:
+        if len(self.expanded) > _KEEP_EXPANSIONS:
+            self.expanded.clear()
+        if len(self.prefix_idf) > _KEEP_EXPANSIONS:
+            self.prefix_idf.clear()
+        if len(self.idf) > 200_000:
+            self.idf.clear()
 
 
 def _in_range(ps: Any, pos: Any, lo: int, hi: int) -> Any:
@@ -156,47 +275,24 @@ class TreeScorer:
     its words'. An ``Or`` sums the scores of its parts, an ``And`` too; a
     ``prefix*`` or ``word~`` is the ``Or`` of the words it expands to."""
 
-    def __init__(self, searcher: Any, leaves: list[_Leaf]) -> None:
-        self.searcher = searcher
-        self.leaves = leaves
-        self.ndocs = int(searcher.doc_count_all())
-        self.avgfl = float(searcher.avg_field_length(INDEX_FIELD) or 1)
-        self._idf: dict[str, float] = {}
-        self._expanded: dict[tuple[str, str, int], list[str]] = {}
+    def __init__(self, state: ScorerState) -> None:
+        self.state = state
+        self.searcher = state.searcher
+        self.leaves = state.leaves
+        self.ndocs = state.ndocs
+        self.avgfl = state.avgfl
+        self._idf = state.idf
+        self._expanded = state.expanded
 
     def idfs(self, words: list[str]) -> Any:
-        """idf of each of ``words`` (numpy), over all segments; the document
-        frequencies of a segment with fast postings are read from its arrays."""
+        """idf of each of ``words`` (numpy), over all segments."""
         import numpy as np
 
-        missing = [w for w in words if w not in self._idf]
+        missing = [w for w in dict.fromkeys(words) if w not in self._idf]
         if missing:
             df = np.zeros(len(missing), np.int64)
             for leaf in self.leaves:
-                fp = leaf.fp
-                if fp is None:
-                    # Many words (a short prefix* expanded in a big segment):
-                    # only those this segment has are asked about.
-                    have = leaf.vocab() if len(missing) > _ASK_ONE_BY_ONE else None
-                    df += np.array(
-                        [
-                            leaf.reader.doc_frequency(INDEX_FIELD, w)
-                            if have is None or w in have
-                            else 0
-                            for w in missing
-                        ],
-                        np.int64,
-                    )
-                    continue
-                terms = fp.terms
-                at = [bisect.bisect_left(terms, w) for w in missing]
-                hit = np.array(
-                    [i < len(terms) and terms[i] == w for i, w in zip(at, missing, strict=True)],
-                    bool,
-                )
-                idx = np.array(at, np.int64)[hit]
-                counts = (fp.starts[idx + 1] - fp.starts[idx]).astype(np.int64)
-                df[hit] += counts
+                df += leaf.df_of(missing)
             vals = np.log(self.ndocs / (df + 1)) + 1
             self._idf.update(zip(missing, vals.tolist(), strict=True))
         return np.array([self._idf[w] for w in words], np.float64)
@@ -204,18 +300,42 @@ class TreeScorer:
     def idf(self, word: str) -> float:
         got = self._idf.get(word)
         if got is None:
-            df = sum(int(leaf.reader.doc_frequency(INDEX_FIELD, word)) for leaf in self.leaves)
-            got = self._idf[word] = math.log(self.ndocs / (df + 1)) + 1
+            got = float(self.idfs([word])[0])
+        return got
+
+    def prefix_idfs(self, at: int, text: str) -> Any:
+        """idf of each word of segment ``at``'s run of words starting with
+        ``text`` (its fast postings' order), over all segments."""
+        import numpy as np
+
+        key = (at, text)
+        got = self.state.prefix_idf.get(key)
+        if got is not None:
+            return got
+        leaf = self.leaves[at]
+        assert leaf.fp is not None
+        fp = leaf.fp
+        r = fp.prefix_range(text)
+        df = (fp.starts[r.start + 1 : r.stop + 1] - fp.starts[r.start : r.stop]).astype(np.int64)
+        words = fp.terms[r.start : r.stop]
+        for j, other in enumerate(self.leaves):
+            if j == at:
+                continue
+            theirs = other.prefix_dfs(text)
+            if theirs:
+                get = theirs.get
+                df += np.fromiter((get(w, 0) for w in words), np.int64, len(words))
+        got = np.log(self.ndocs / (df + 1)) + 1
+        self.state.prefix_idf[key] = got
         return got
 
     def expand(self, kind: str, text: str, distance: int) -> list[str]:
         key = (kind, text, distance)
         got = self._expanded.get(key)
         if got is None:
-            dfa = levenshtein_dfa(text, distance) if kind == "fuzzy" else None
             words: set[str] = set()
             for leaf in self.leaves:
-                words.update(leaf.words(kind, text, distance, dfa))
+                words.update(leaf.words(kind, text, distance))
             got = self._expanded[key] = sorted(words)
         return got
 
@@ -262,8 +382,13 @@ class TreeScorer:
 
     def _bm25(self, leaf: _Leaf, docs: Any, tf: Any, idf: Any) -> Any:
         k1, b = BM25_K1, BM25_B
-        norm = k1 * ((1 - b) + b * leaf.lengths(docs) / self.avgfl)
-        return idf * ((tf * (k1 + 1)) / (tf + norm))
+        norms = self.state.norms.get(leaf.at)
+        if norms is None:
+            import numpy as np
+
+            every = leaf.lengths(np.arange(leaf.ndocs))
+            norms = self.state.norms[leaf.at] = k1 * ((1 - b) + b * every / self.avgfl)
+        return idf * ((tf * (k1 + 1)) / (tf + norms[docs]))
 
     def _text(self, leaf: _Leaf, node: Any) -> tuple[Any, Any]:
         import numpy as np
@@ -275,21 +400,25 @@ class TreeScorer:
             return self._prefix_slice(leaf, node)
         if node.kind == "term":
             words = [node.terms[0]]
+        elif leaf.fp is None and node.kind == "prefix":
+            words = leaf.prefix_words(node.terms[0])
         else:
             words = self.expand(node.kind, node.terms[0], node.distance or 1)
-            if leaf.fp is None and len(words) > _ASK_ONE_BY_ONE:
-                have = leaf.vocab()  # the others have no postings here
+            if leaf.fp is None:
+                have = leaf.dfs()  # the others have no postings here
                 words = [w for w in words if w in have]
+            elif node.field is None and len(words) > 1:
+                return self._words_at_once(leaf, words)
         docs_l: list[Any] = []
-        scores_l: list[Any] = []
+        tf_l: list[Any] = []
+        idf_l: list[Any] = []
         for w in words:
             got = leaf.postings(w, positions=node.field is not None)
             if got is None:
                 continue
             docs, weights, ps, pos = got
-            docs = docs.astype(np.int64)
             if node.field is None:
-                tf = weights.astype(np.float64)
+                tf = weights
             else:
                 lo, hi = FIELD_SPANS[node.field]
                 n = _in_range(ps, pos, lo, hi)
@@ -299,12 +428,38 @@ class TreeScorer:
             if not len(docs):
                 continue
             docs_l.append(docs)
-            scores_l.append(self._bm25(leaf, docs, tf, self.idf(w)))
+            tf_l.append(tf)
+            idf_l.append(self.idf(w))
         if not docs_l:
             return empty
+        # Every word's postings scored in one numpy pass.
+        counts = np.fromiter(map(len, docs_l), np.int64, len(docs_l))
+        all_docs = np.concatenate(docs_l).astype(np.int64)
+        tf_all = np.concatenate(tf_l).astype(np.float64)
+        idf_all = np.repeat(np.array(idf_l, np.float64), counts)
+        scores = self._bm25(leaf, all_docs, tf_all, idf_all)
         if len(docs_l) == 1:
-            return docs_l[0], scores_l[0]
-        return _sum_by_doc(np.concatenate(docs_l), np.concatenate(scores_l), leaf.ndocs)
+            return all_docs, scores
+        return _sum_by_doc(all_docs, scores, leaf.ndocs)
+
+    def _words_at_once(self, leaf: _Leaf, words: list[str]) -> tuple[Any, Any]:
+        """The ``OR`` of many words (a ``word~``) in a segment with fast
+        postings, in one numpy pass: their postings gathered, scored at once."""
+        import numpy as np
+
+        fp = leaf.fp
+        assert fp is not None
+        found = [(w, i) for w, i in ((w, fp.term_index(w)) for w in words) if i is not None]
+        if not found:
+            return np.zeros(0, np.int64), np.zeros(0, np.float64)
+        idx = np.array([i for _, i in found], np.int64)
+        lo = fp.starts[idx].astype(np.int64)
+        counts = fp.starts[idx + 1].astype(np.int64) - lo
+        at = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+        docs = fp.docs_of(at).astype(np.int64)
+        tf = fp.weights_of(at).astype(np.float64)
+        idf = self.idfs([w for w, _ in found])[np.repeat(np.arange(len(found)), counts)]
+        return _sum_by_doc(docs, self._bm25(leaf, docs, tf, idf), leaf.ndocs)
 
     def _prefix_slice(self, leaf: _Leaf, node: Any) -> tuple[Any, Any]:
         """``prefix*`` in a segment with fast postings: the words it expands to
@@ -318,7 +473,7 @@ class TreeScorer:
             return np.zeros(0, np.int64), np.zeros(0, np.float64)
         docs, weights, word, ps, pos = fp.slice_at(r.start, r.stop, node.field is not None)
         docs = docs.astype(np.int64)
-        idf = self.idfs(fp.terms[r.start : r.stop])[word]
+        idf = self.prefix_idfs(leaf.at, node.terms[0])[word]
         if node.field is None:
             tf = weights.astype(np.float64)
         else:
@@ -430,22 +585,26 @@ def tree_search(
     limit: int | None,
     flt: set[int] | Any | None,
     mask: set[int] | None = None,
+    tiekey: Any = None,
+    state: ScorerState | None = None,
 ) -> tuple[Any, Any, int]:
     """The best ``limit`` docnums and scores of a text tree (numpy arrays,
     best first; every match when ``limit`` is None)
-    and exactly how many match (see :class:`TreeScorer`); every document tied
-    with the last one kept comes too (which of them rank is decided by the
-    engine: newer first, then id; document numbers differ between builds)."""
+    and exactly how many match (see :class:`TreeScorer`). ``flt``: only these
+    documents (a set, a sorted array, or a boolean mask over docnums).
+    Equal scores: with ``tiekey`` (each docnum's place among equal scores,
+    smaller first: the engine's newer first, then id; an array, or a function
+    giving it, called only when more than :data:`TIE_SPILL` tie at the cut)
+    exactly ``limit``, in that order; without, every document tied with the
+    last one kept comes too (document numbers differ between builds). ``state``: what was kept of
+    earlier queries on this searcher (:class:`ScorerState`)."""
     import numpy as np
 
-    fast = fast or {}
-    leaves: list[_Leaf] = []
-    for sub, offset in searcher.leaf_searchers():
-        reader = sub.reader()
-        seg = reader.segment()
-        fp = fast.get(seg.segment_id()) if seg is not None else None
-        leaves.append(_Leaf(reader, fp, offset))
-    scorer = TreeScorer(searcher, leaves)
+    if state is None or state.searcher is not searcher:
+        state = ScorerState(searcher, fast)
+    state.forget_some()
+    leaves = state.leaves
+    scorer = TreeScorer(state)
     if flt is None or isinstance(flt, np.ndarray):  # a sorted array of docnums already
         only = flt
     else:
@@ -457,13 +616,13 @@ def tree_search(
         docs, scores = scorer.run(leaf, node)
         if not len(docs):
             continue
-        seg = leaf.reader.segment()
-        if seg is not None and seg.has_deletions():
-            keep = ~np.isin(docs, np.fromiter(seg.deleted_docs(), np.int64))
+        deleted = state.deleted(leaf)
+        if deleted is not None:
+            keep = ~deleted[docs]
             docs, scores = docs[keep], scores[keep]
         docs = docs + leaf.offset
         if only is not None:
-            keep = np.isin(docs, only)
+            keep = only[docs] if only.dtype == np.bool_ else np.isin(docs, only)
             docs, scores = docs[keep], scores[keep]
         if masked is not None:
             keep = ~np.isin(docs, masked)
@@ -472,7 +631,63 @@ def tree_search(
         found_scores.append(scores)
     if not found_docs:
         return np.zeros(0, np.int64), np.zeros(0, np.float64), 0
-    return _top(np.concatenate(found_docs), np.concatenate(found_scores), limit)
+    all_docs, all_scores = np.concatenate(found_docs), np.concatenate(found_scores)
+    if callable(tiekey) and (limit is None or _spill(all_scores, limit) <= TIE_SPILL):
+        tiekey = None  # few ties at the cut: all returned, the engine orders them
+    if tiekey is not None:
+        keys = keys_of(tiekey() if callable(tiekey) else tiekey, all_docs)
+        order = best_first(all_scores, keys, limit)
+        return all_docs[order], all_scores[order], len(all_docs)
+    return _top(all_docs, all_scores, limit)
+
+
+#: Ties at the cut beyond the limit that are returned rather than ordered.
+TIE_SPILL = 256
+
+
+def _spill(scores: Any, limit: int) -> int:
+    """How many documents beyond ``limit`` tie with the last one kept."""
+    import numpy as np
+
+    if len(scores) <= limit or limit <= 0:
+        return 0
+    r = -np.round(scores, 6)
+    cut = np.partition(r, limit - 1)[limit - 1]
+    return int((r <= cut).sum()) - limit
+
+
+def keys_of(tiekey: Any, docs: Any) -> Any:
+    """``tiekey[docs]``, the largest key for a docnum beyond it."""
+    import numpy as np
+
+    out = np.full(len(docs), np.iinfo(np.int64).max, np.int64)
+    inside = docs < len(tiekey)
+    out[inside] = tiekey[docs[inside]]
+    return out
+
+
+def best_first(scores: Any, keys: Any, limit: int | None) -> Any:
+    """The positions of the best ``limit`` of ``scores`` (all when None),
+    best first; scores equal to 6 decimals in the order of ``keys`` (smaller
+    first). The one ranking rule of the index and the engine: a partition,
+    then a sort of only what is kept."""
+    import numpy as np
+
+    r = -np.round(scores, 6)
+    n = len(r)
+    if limit is not None and n > limit:
+        if limit <= 0:
+            return np.zeros(0, np.int64)
+        cut = np.partition(r, limit - 1)[limit - 1]
+        above = np.flatnonzero(r < cut)
+        at = np.flatnonzero(r == cut)
+        need = limit - len(above)
+        if len(at) > need:
+            at = at[np.argpartition(keys[at], need - 1)[:need]]
+        idx = np.concatenate([above, at])
+    else:
+        idx = np.arange(n)
+    return idx[np.lexsort((keys[idx], r[idx]))]
 
 
 def _top(all_docs: Any, all_scores: Any, limit: int | None) -> tuple[Any, Any, int]:
@@ -486,8 +701,9 @@ def _top(all_docs: Any, all_scores: Any, limit: int | None) -> tuple[Any, Any, i
         if limit <= 0:
             return all_docs[:0], all_scores[:0], total
         if total > limit:
-            cut = float(np.partition(-all_scores, limit - 1)[limit - 1])
-            top = np.flatnonzero(-all_scores <= cut + TIE_EPSILON * max(1.0, abs(cut)))
+            r = -np.round(all_scores, 6)  # equal as the engine sees them
+            cut = np.partition(r, limit - 1)[limit - 1]
+            top = np.flatnonzero(r <= cut)
             all_docs, all_scores = all_docs[top], all_scores[top]
     order = np.lexsort((all_docs, -all_scores))
     return all_docs[order], all_scores[order], total

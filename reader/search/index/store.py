@@ -77,6 +77,7 @@ from reader.search.index.integrity import Listing, files_of, listing, read_seale
 from reader.search.index.schema import content_hash, doc_fields, make_codec, make_schema
 from reader.search.index.scorer import (
     TIE_EPSILON,
+    ScorerState,
     _count_matches,
     tree_search,
 )
@@ -257,6 +258,10 @@ class SearchIndex:
         self._fast: dict[str, FastPostings] | None = None
         #: True after our own commit: the next search opens a new searcher.
         self._stale = False
+        #: What the scorer keeps between queries on the current searcher.
+        self._scorer: ScorerState | None = None
+        #: (searcher, rank function, the tie keys it gave) of :meth:`_tie_keys`.
+        self._tiekeys: tuple[Any, Any, Any] | None = None
 
     # ---------------------------------------------------------------- opening
 
@@ -457,6 +462,7 @@ class SearchIndex:
         searcher = WSearcher(reader, fromindex=self._ix)
         self._load_fast(searcher)
         self._searcher = searcher
+        self._scorer = None
         self._ids_by_docnum = None
         self._id_array = None
         self._docnum_by_id = None
@@ -496,6 +502,7 @@ class SearchIndex:
             with contextlib.suppress(Exception):
                 self._searcher.close()
         self._searcher = None
+        self._scorer = None
         self._fast = None
         self._stale = False
         self._ids_by_docnum = None
@@ -619,12 +626,16 @@ class SearchIndex:
         only: Collection[str] | None = None,
         exclude: Collection[str] = (),
         only_docs: Any = None,
+        tiekey: Any = None,
     ) -> tuple[list[tuple[str, float]], int]:
         """:meth:`search`, plus the exact number of matches. ``exclude``: ids
         left out of both (papers still indexed that the library no longer has).
         ``only_docs``: instead of ``only``, a sorted numpy array of document
         numbers from :meth:`docnums` (a filter's papers without a Python loop
-        over them).
+        over them). ``tiekey``: how to order equal scores at the cut, a
+        function of the ids by document number (a numpy object array) giving
+        each one's place (see :func:`~reader.search.index.scorer.tree_search`);
+        asked only when more than a few documents tie there.
 
         ``q`` is a text tree (:mod:`reader.search.query`): scored with numpy
         over the postings by :func:`~reader.search.index.scorer.tree_search`
@@ -659,7 +670,17 @@ class SearchIndex:
                         flt -= mask
                         mask = None
                 if not isinstance(q, wq.Query) and self._fast is not None:
-                    found, scores, total = tree_search(searcher, self._fast, q, limit, flt, mask)
+                    state = self._state_of(searcher)
+                    keys = None
+                    if tiekey is not None:
+                        rank = tiekey
+
+                        def keys() -> Any:
+                            return self._tie_keys(searcher, rank)
+
+                    found, scores, total = tree_search(
+                        searcher, self._fast, q, limit, flt, mask, keys, state
+                    )
                     return self._hits(searcher, found, scores), total
                 else:
                     wquery = q if isinstance(q, wq.Query) else to_whoosh(q)
@@ -677,6 +698,83 @@ class SearchIndex:
                 raise
             except Exception as exc:
                 self._mark_damaged(f"a search could not read it ({type(exc).__name__})")
+                raise IndexUnavailable("damaged") from exc
+
+    def _tie_keys(self, searcher: Any, rank: Any) -> Any:
+        """``rank`` of the ids by document number of ``searcher``, kept for
+        it and that function."""
+        got = self._tiekeys
+        if got is None or got[0] is not searcher or got[1] != rank:
+            if self._id_array is None:
+                import numpy as np
+
+                ids, _ = self._id_maps(searcher)
+                self._id_array = np.array(ids, dtype=object)
+            got = self._tiekeys = (searcher, rank, rank(self._id_array))
+        return got[2]
+
+    def _state_of(self, searcher: Any) -> ScorerState:
+        """What the scorer keeps between queries on ``searcher``."""
+        got = self._scorer
+        if got is None or got.searcher is not searcher:
+            got = self._scorer = ScorerState(searcher, self._fast)
+        return got
+
+    def doc_count(self) -> int:
+        """How many document numbers the index's searcher has (deleted ones
+        too; 0 when the index is unusable)."""
+        with self._lock:
+            self._ensure_open()
+            s = self._searcher
+            return int(s.doc_count_all()) if s is not None else 0
+
+    def search_docs(
+        self,
+        q: Node,
+        limit: int | None = 50,
+        only_mask: Any = None,
+        exclude: Collection[str] = (),
+        tiekey: Any = None,
+    ) -> tuple[Any, Any, int, tuple[str | None, int]]:
+        """:meth:`search_counted` in document numbers, for the engine:
+        (docnums, scores, the exact number of matches, the :attr:`generation`
+        the numbers belong to). ``only_mask``: a boolean numpy mask over the
+        document numbers (:meth:`docnums`); ``tiekey``: each document's place
+        among equal scores (see
+        :func:`~reader.search.index.scorer.tree_search`). Raises
+        :class:`IndexUnavailable`."""
+        import numpy as np
+
+        with self._lock:
+            searcher = self._get_searcher()
+            generation = self.generation
+            try:
+                flt = only_mask
+                mask: set[int] | None = None
+                if flt is not None and len(flt) < searcher.doc_count_all():
+                    flt = np.concatenate([flt, np.zeros(searcher.doc_count_all() - len(flt), bool)])
+                if exclude:
+                    _, by_id = self._id_maps(searcher)
+                    gone = [by_id[p] for p in exclude if p in by_id]
+                    if gone and flt is None:
+                        mask = set(gone)
+                    elif gone:
+                        flt = flt.copy()
+                        flt[np.array(gone, np.int64)] = False
+                if self._fast is not None:
+                    docs, scores, total = tree_search(
+                        searcher, self._fast, q, limit, flt, mask, tiekey, self._state_of(searcher)
+                    )
+                    return docs, scores, total, generation
+                wflt = None if flt is None else set(np.flatnonzero(flt).tolist())
+                found, total = self._whoosh_search(searcher, to_whoosh(q), limit, wflt, mask)
+                docs = np.array([d for _, d in found], np.int64)
+                scores = np.array([float(sc) for sc, _ in found], np.float64)
+                return docs, scores, total, generation
+            except IndexUnavailable:
+                raise
+            except Exception as exc:
+                self._mark_damaged()
                 raise IndexUnavailable("damaged") from exc
 
     def docnums(self, ids: Any) -> Any:
