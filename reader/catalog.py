@@ -17,19 +17,39 @@ Python's ``str`` comparison, so ``ORDER BY`` gives :meth:`Library.ordered`.
 marshal, as in the parse caches, lives only in the user's own cache folder
 and every row read is checked (zlib's checksum when compressed; marshal's
 own structure otherwise, and the type of what it gives).
+
+SQLite keeps no checksums of its pages, so a byte changed in a key, in the
+order index's columns, in the ``days`` table or in the header could give a
+wrong answer (a paper said missing, another order, a filter that leaves
+papers out) with no error at all. So every write ends with the file's seal
+(:data:`SEAL_SUFFIX`, beside it): its size, modification time, change time,
+inode and CRC32, taken after the write is checkpointed into the file. A
+process that opens the catalog ``stat``s it: the same as the seal, the
+file is used (the change time cannot be set back, so a file written to in
+place, restored or copied is not the same); else it is hashed (about 0.1 s
+for 100 MB) and used only when its CRC32 is the seal's. A catalog without a
+seal (a reader's before seals, or a write cut short) is rebuilt without a
+word; one that does not match is damaged (rebuilt, and said once). The seal
+is written and checked under a lock (:data:`LOCK_SUFFIX`), so that a process
+that opens the catalog while another writes it waits for the seal instead of
+calling the new file damaged.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import marshal
 import os
 import sqlite3
+import stat
+import time
 import zlib
 from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, Sequence, ValuesView
 from pathlib import Path
 from typing import Any
 
+from reader.fileio import FileLock, atomic_write
 from reader.model import Link, Paper, Summary
 
 #: Bump when the tables change: a catalog of another format is rebuilt.
@@ -43,6 +63,16 @@ ZDICT_BYTES = 8 * 1024
 _WBITS = 14
 #: Upvotes in the column are clamped to this (the row keeps the true value).
 VOTES_CAP = 2**62
+#: The seal beside the file (see the module's docstring), and the lock its
+#: writers and checkers hold.
+SEAL_SUFFIX = ".seal"
+LOCK_SUFFIX = ".lock"
+#: How long to wait for another process writing the catalog.
+LOCK_WAIT = 10.0
+#: A file changed less than this long ago is not sealed anew by a reader that
+#: found its CRC32 right (its times may not have moved yet for a write in the
+#: same tick); the writer seals its own write at once.
+RACY_NS = 2_000_000_000
 #: Ids per ``IN (...)`` query (SQLite's default limit of variables is 32766).
 _CHUNK = 900
 
@@ -215,10 +245,19 @@ class Catalog:
 
     # ------------------------------------------------------------ opening
 
-    def _connect(self, create: bool) -> sqlite3.Connection | None:
+    def _connect(self, create: bool, held: bool = False) -> sqlite3.Connection | None:
+        """The connection; None (``create`` False) when there is no catalog
+        to use. An existing file is used only when it checks out against its
+        seal (:meth:`_check_seal`); ``held``: the caller holds the lock."""
         if self._db is not None:
             return self._db
-        if not create and not self.path.exists():
+        if self.path.exists() or _has_wal(self.path):
+            state = self._check_seal(held)
+            if state == "damaged" and not create:
+                raise CatalogDamaged("the file does not match its seal")
+            if state == "busy" and not create:
+                return None  # being written: read from the digests this time
+        elif not create:
             return None
         try:
             if create:
@@ -254,6 +293,97 @@ class Catalog:
             if self.path.stat().st_size < pages * size and not _has_wal(self.path):
                 raise CatalogDamaged("cut off")
 
+    # ------------------------------------------------------------ the seal
+
+    @property
+    def seal_path(self) -> Path:
+        return Path(str(self.path) + SEAL_SUFFIX)
+
+    def _lock(self) -> FileLock:
+        return FileLock(Path(str(self.path) + LOCK_SUFFIX))
+
+    def _read_seal(self) -> list[int] | None:
+        """The seal's [size, mtime, ctime, inode, CRC32]; None when there is
+        none; ValueError when it cannot be read as one."""
+        try:
+            raw = self.seal_path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise ValueError("unreadable seal") from exc
+        try:
+            got = json.loads(raw)
+        except (ValueError, RecursionError) as exc:
+            raise ValueError("damaged seal") from exc
+        if not (isinstance(got, list) and len(got) == 5 and all(type(n) is int for n in got)):
+            raise ValueError("damaged seal")
+        return got
+
+    def _write_seal(self, key: list[int]) -> None:
+        # A cache of a cache: not durable (a seal lost with a crash only
+        # means the catalog is rebuilt), and a folder we cannot write only
+        # means the same.
+        with contextlib.suppress(OSError):
+            atomic_write(self.seal_path, json.dumps(key), durable=False)
+
+    def _seal(self) -> None:
+        """Record the file as it is now (right after our own write)."""
+        try:
+            crc, st = _crc_file(self.path)
+        except OSError:
+            self.seal_path.unlink(missing_ok=True)
+            return
+        self._write_seal(_seal_key(st, crc))
+
+    def _check_seal(self, held: bool) -> str:
+        """ "ok", "damaged" (the file removed), "gone" (no seal, or a write
+        cut short: the file removed, rebuilt without a word) or "busy"
+        (another process kept the lock: not used, not removed). The usual
+        case, a file as the seal says, costs two ``stat`` calls and a small
+        read; only another file is hashed, under the lock."""
+        try:
+            seal = self._read_seal()
+            if seal is not None and _matches(self.path, seal):
+                return "ok"
+        except (ValueError, OSError):
+            pass
+        lock = self._lock()
+        try:
+            if not held and not lock.acquire(LOCK_WAIT):
+                return "busy"
+        except OSError:
+            return "busy"  # a cache folder we cannot write: not ours to judge
+        try:
+            state = self._check_held()
+            if state != "ok":
+                self.remove()
+            return state
+        finally:
+            lock.release()
+
+    def _check_held(self) -> str:
+        try:
+            seal = self._read_seal()
+        except ValueError:
+            return "damaged"
+        if seal is None:
+            return "gone"
+        if _matches(self.path, seal):
+            return "ok"  # written meanwhile by another process
+        try:
+            crc, st = _crc_file(self.path)
+        except FileNotFoundError:
+            return "gone"
+        except OSError:
+            return "damaged"
+        if crc == seal[4] and st.st_size == seal[0] and not _has_wal(self.path):
+            if time.time_ns() - max(st.st_ctime_ns, st.st_mtime_ns) > RACY_NS:
+                self._write_seal(_seal_key(st, crc))  # touched or copied: the same bytes
+            return "ok"
+        if _has_wal(self.path):
+            return "gone"  # a write cut short before its seal: not damage
+        return "damaged"
+
     def close(self) -> None:
         if self._db is not None:
             with contextlib.suppress(sqlite3.Error):
@@ -261,9 +391,9 @@ class Catalog:
             self._db = None
 
     def remove(self) -> None:
-        """Delete the file (and its WAL): rebuilt at the next write."""
+        """Delete the file (and its WAL and seal): rebuilt at the next write."""
         self.close()
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm", SEAL_SUFFIX):
             with contextlib.suppress(OSError):
                 os.unlink(str(self.path) + suffix)
 
@@ -345,7 +475,10 @@ class Catalog:
             if not isinstance(exc.__cause__, sqlite3.OperationalError):
                 raise
         rows = self._query(sql.replace("CAST(id AS TEXT)", "id", 1), params)
-        return [(_s(r[0]), *r[1:]) for r in rows]
+        try:
+            return [(_s(r[0]), *r[1:]) for r in rows]
+        except DAMAGE as exc:
+            raise CatalogDamaged(str(exc)) from exc
 
     def ids(self) -> list[str]:
         """Every paper id (in no particular order: the id index, scanned)."""
@@ -367,11 +500,18 @@ class Catalog:
     def tags(self) -> list[tuple[str, list[str]]]:
         """(id, source tags) of every paper that has some."""
         rows = self._query("SELECT id, tags FROM papers WHERE tags != x''")
-        return [(_s(i), _s(t).split("\x1f")) for i, t in rows]
+        try:
+            return [(_s(i), _s(t).split("\x1f")) for i, t in rows]
+        except DAMAGE as exc:
+            raise CatalogDamaged(str(exc)) from exc
 
     def days(self) -> list[tuple[str, str]]:
         """Every (day, paper id), sorted by day."""
-        return [(_s(d), _s(i)) for d, i in self._query("SELECT day, id FROM days ORDER BY day")]
+        rows = self._query("SELECT day, id FROM days ORDER BY day")
+        try:
+            return [(_s(d), _s(i)) for d, i in rows]
+        except DAMAGE as exc:
+            raise CatalogDamaged(str(exc)) from exc
 
     def on_days(self, lo: str, hi: str) -> list[str]:
         """Ids of the papers with a day from ``lo`` to ``hi`` (inclusive; a
@@ -410,8 +550,30 @@ class Catalog:
         the touched papers still in the library, written), provided the
         catalog still holds the library of key ``base`` (another process may
         have written since); else every row of ``everything()`` again, or
-        (``everything`` None) nothing: False."""
-        db = self._connect(create=True)
+        (``everything`` None) nothing: False. The file is sealed after."""
+        lock = self._lock()
+        try:
+            if not lock.acquire(LOCK_WAIT):
+                return False  # another process is writing it: only slower
+        except OSError:
+            return False
+        try:
+            written = self._write(header, everything, papers, touched, base)
+            if written and self._checkpointed():
+                self._seal()
+            return written
+        finally:
+            lock.release()
+
+    def _write(
+        self,
+        header: dict[str, Any],
+        everything: Callable[[], Iterable[Paper]] | None,
+        papers: Iterable[Paper] | None,
+        touched: Iterable[str] | None,
+        base: str | None,
+    ) -> bool:
+        db = self._connect(create=True, held=True)
         assert db is not None
         head = marshal.dumps(header)
         db.execute("BEGIN IMMEDIATE")
@@ -431,6 +593,7 @@ class Catalog:
                 db.execute("DELETE FROM days")
                 rows = list(everything())
                 zdict = make_zdict(rows)
+            self.seal_path.unlink(missing_ok=True)  # cut short, the file is not used
             batch: list[tuple[object, ...]] = []
             days: list[tuple[object, ...]] = []
             for p in rows:
@@ -449,11 +612,22 @@ class Catalog:
             )  # fmt: skip
             db.execute("COMMIT")
             self._zdict = zdict
-            return True
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
             raise
+        return True
+
+    def _checkpointed(self) -> bool:
+        """Whether the last write is in the file itself (the WAL emptied), so
+        that the seal covers what is read. A reader of another process still
+        on an older snapshot keeps it in the WAL: the file is left unsealed
+        then (rebuilt without a word by the next process)."""
+        assert self._db is not None
+        try:
+            return not self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        except sqlite3.Error:
+            return False
 
     def _key(self, db: sqlite3.Connection) -> str | None:
         """The key of the library the catalog holds (None: not ours, or none)."""
@@ -465,6 +639,37 @@ class Catalog:
         except (KeyError, *DAMAGE):
             return None
         return str(head.get("key")) if isinstance(head, dict) else None
+
+
+def _crc_file(path: Path) -> tuple[int, os.stat_result]:
+    """The CRC32 of the regular file at ``path`` and its ``stat`` taken
+    before reading (opened without blocking: a FIFO in its place is refused,
+    never waited on)."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(f"{path.name} is not a regular file")
+        os.set_blocking(fd, True)
+        crc = 0
+        while chunk := os.read(fd, 1 << 20):
+            crc = zlib.crc32(chunk, crc)
+        return crc, st
+    finally:
+        os.close(fd)
+
+
+def _seal_key(st: os.stat_result, crc: int) -> list[int]:
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, crc]
+
+
+def _matches(path: Path, seal: list[int]) -> bool:
+    """Whether the file's size, times and inode are the seal's."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return _seal_key(st, seal[4]) == seal
 
 
 def _has_wal(path: Path) -> bool:

@@ -284,8 +284,8 @@ def test_every_cache_file_damaged_at_once_is_said_in_one_line(tmp_path: Path) ->
     folder = _folder(tmp_path)
     clean = _seen(_open(folder, use_cache=False))
     _open(folder)
-    files = _cache_files()
-    assert len(files) == 4
+    files = _cache_files()  # the catalog's seal and lock beside them
+    assert len([f for f in files if f.suffix in (".bin", ".sqlite")]) == 4
     for f in files:
         f.write_bytes(_zero(f.read_bytes()))
     lib = _open(folder)
@@ -404,6 +404,7 @@ def test_an_older_readers_cache_is_rebuilt_without_a_word(tmp_path: Path) -> Non
     with contextlib.closing(sqlite3.connect(_catalog())) as db:
         db.execute("UPDATE meta SET v = '0' WHERE k = 'format'")  # a catalog of before
         db.commit()
+    Path(f"{_catalog()}.seal").unlink()  # the readers before seals wrote none
     lib = _open(folder)
     assert _seen(lib) == clean
     assert _warnings(lib) == []
