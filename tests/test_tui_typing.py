@@ -346,3 +346,29 @@ async def test_a_first_build_folds_for_the_scan_only_once_its_processes_are_fork
         index.shown.set()
         await until(pilot, lambda: "fold" in events, "the scan's folding started")
         assert events[:3] == ["sync", "progress", "fold"]
+
+
+async def test_once_the_index_is_synced_the_first_query_of_each_kind_waits_for_nothing(
+    log: Path,
+) -> None:
+    """The columns, their tie ranks, the days of ``date:`` and the folded tags
+    of ``tag:`` are made in the search thread once the index is synced, not
+    by the first query that needs them (which waited 0.1-0.3 s for them)."""
+    from reader.tui.app import IndexDone
+
+    app = make_app()
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        engine = app.searcher
+        app.post_message(IndexDone())
+
+        def made() -> bool:
+            cols = engine._columns
+            return (
+                cols is not None
+                and cols._tie_rank is not None
+                and cols._days is not None
+                and cols._tags is not None
+            )
+
+        await until(pilot, made, "the search thread made them")

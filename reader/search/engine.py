@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as dt
 import threading
 import time
@@ -508,6 +509,21 @@ class SearchEngine:
             return True
         self._cols().tie_rank  # noqa: B018 - made now, not by the first query
         return corpus.fold_all(cancelled)
+
+    def warm(self) -> None:
+        """Make now what the first query of each kind would make on its way
+        (the columns and their tie ranks, the days for ``date:``, the folded
+        tags for ``tag:``, the map to the index's documents), so that no
+        query typed later waits for it: the app runs this in its search
+        thread once the index is synced (0.1-0.3 s at 100k papers)."""
+        with self._lock:
+            cols = self._cols()
+            cols.tie_rank  # noqa: B018
+            cols.by_day()
+            cols.tags()
+            if self.index is not None:
+                with contextlib.suppress(IndexUnavailable):
+                    self._index_maps(cols)
 
     # ------------------------------------------------------------ versions
 

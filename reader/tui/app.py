@@ -354,6 +354,12 @@ class DigestApp(FetchingMixin, App[int]):
             with contextlib.suppress(Exception):  # the scan folds on demand then
                 prepare(lambda: worker.is_cancelled)
 
+    def _warm_searcher(self) -> None:
+        """What the first query of each kind would make (columns, days, tags),
+        made now in the search thread, so no typed query waits for it."""
+        with contextlib.suppress(Exception):  # then the first such query makes it
+            self.searcher.warm()
+
     def on_index_progress(self, message: IndexProgress) -> None:
         if self._fold_when_forked:
             self._fold_when_forked = False
@@ -366,6 +372,9 @@ class DigestApp(FetchingMixin, App[int]):
             self.main.status.set_progress(1, 1)
             if not message.error and not message.cancelled:
                 self.main.rerun_search()  # scanned papers now have their index scores
+        if not message.error and not message.cancelled:
+            # in the search thread, after the searches queued there
+            self._pool.submit(self._warm_searcher)
         if message.error:
             self.notify(
                 f"{tx.line(message.error)}. Search still works: it scans every paper "
