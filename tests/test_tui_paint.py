@@ -89,6 +89,38 @@ async def test_a_list_shown_again_is_not_laid_out_again(monkeypatch: Any) -> Non
         assert rows is not None and plist.runs == rows.runs
 
 
+async def test_a_new_count_of_results_does_not_lay_out_the_screen(monkeypatch: Any) -> None:
+    """A search whose results are another number of rows changes the list's
+    height without laying out the whole screen (10-40 ms a key over the real
+    digests), unless the scrollbar comes or goes; the scrollbar follows."""
+    laid_out: list[int] = []
+    refresh = PaperList.refresh
+
+    def watched(self: PaperList, *a: Any, **kw: Any) -> Any:
+        if kw.get("layout"):
+            laid_out.append(self.row_count)
+        return refresh(self, *a, **kw)
+
+    monkeypatch.setattr(PaperList, "refresh", watched)
+    papers = made_up(2_000)
+    app = ListApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        plist = app.query_one(PaperList)
+        plist.set_papers(papers)
+        await pilot.pause()
+        laid_out.clear()
+        plist.set_papers(papers[:700])  # another count, still more than fit
+        await pilot.pause()
+        assert laid_out == []
+        assert plist.virtual_size.height == 700
+        assert plist.vertical_scrollbar.window_virtual_size == 700
+        assert plist.show_vertical_scrollbar
+        plist.set_papers(papers[:3])  # they fit: the scrollbar goes, a layout
+        await pilot.pause()
+        assert laid_out and set(laid_out) == {3}
+        assert not plist.show_vertical_scrollbar
+
+
 class FakeGc:
     """What the collector asks of ``gc``, noted: no real collection runs."""
 

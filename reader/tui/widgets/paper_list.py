@@ -32,7 +32,7 @@ from reader import views
 from reader.model import Paper
 from reader.state import PaperState
 from reader.tui import text as tx
-from reader.tui.textual_private import clear_row_styles, use_row_styles_cache
+from reader.tui.textual_private import clear_row_styles, scroll_update, use_row_styles_cache
 
 #: ``state_of(paper_id)``: the user's stars, tags, read mark and note of a paper.
 StateOf = Callable[[str], PaperState]
@@ -176,13 +176,31 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
             if found_at is None:
                 found_at = self._positions(papers).get(keep)
             index = cursor if found_at is None else found_at
-        self.virtual_size = Size(0, self.row_count)
+        self._set_rows(Size(0, self.row_count))
         self.cursor = max(0, min(index, len(papers) - 1))
         height = self.scrollable_content_region.height
         if not (stay and 0 <= line < height):
             line = height // 3
         self.scroll_to(y=max(0, self.row(self.cursor) - line), animate=False, immediate=True)
         self.refresh()
+
+    def _set_rows(self, size: Size) -> None:
+        """The list's height in rows. Through the reactive only when the
+        scrollbar comes or goes (the list is then narrower or wider: a layout);
+        otherwise set quietly, the scrollbar updated: the reactive lays out
+        the whole screen (10-40 ms) at each search that changes the count."""
+        if size == self.virtual_size:
+            return
+        height = self.container_size.height
+        if (
+            self.is_mounted
+            and height
+            and (size.height > height) == (self.virtual_size.height > height)
+        ):
+            self.set_reactive(ScrollView.virtual_size, size)
+            scroll_update(self, size)
+        else:
+            self.virtual_size = size
 
     def _rows_for(
         self, papers: Sequence[Paper], rows: views.DayRows | None
