@@ -457,3 +457,25 @@ def test_after_the_app_ends_its_objects_are_left_to_the_os(
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+async def test_index_progress_before_the_main_screen_is_composed_is_not_an_error() -> None:
+    """A worker's progress can arrive between the main screen's push and its
+    compose: it is shown once the screen is there, never an exception."""
+    from reader.tui.app import DigestApp, IndexProgress
+    from reader.tui.screens.main import MainScreen
+    from tests.test_tui import make_app
+
+    class EarlyProgress(DigestApp):
+        def push_screen(self, screen: Any, *args: Any, **kw: Any) -> Any:
+            pushed = super().push_screen(screen, *args, **kw)
+            if isinstance(screen, MainScreen):  # pushed, not composed yet
+                self.on_index_progress(IndexProgress(1, 2))
+            return pushed
+
+    plain = make_app()
+    app = EarlyProgress(plain.session, clock=plain.clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.main.papers.row_count > 0
+    assert app.return_code in (None, 0)

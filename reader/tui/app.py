@@ -233,8 +233,10 @@ class DigestApp(FetchingMixin, App[int]):
 
     @property
     def main(self) -> MainScreen:
+        """The main screen, once its widgets exist (LookupError before: a
+        message from a worker can come between its push and its compose)."""
         for screen in self.screen_stack:
-            if isinstance(screen, MainScreen):
+            if isinstance(screen, MainScreen) and screen.is_mounted:
                 return screen
         raise LookupError("no main screen")
 
