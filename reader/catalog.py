@@ -42,7 +42,6 @@ import json
 import marshal
 import os
 import sqlite3
-import stat
 import time
 import zlib
 from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, Sequence, ValuesView
@@ -50,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from reader.fileio import FileLock, atomic_write
+from reader.fileio import crc_file as _crc_file
 from reader.model import Link, Paper, Summary
 
 #: Bump when the tables change: a catalog of another format is rebuilt.
@@ -639,24 +639,6 @@ class Catalog:
         except (KeyError, *DAMAGE):
             return None
         return str(head.get("key")) if isinstance(head, dict) else None
-
-
-def _crc_file(path: Path) -> tuple[int, os.stat_result]:
-    """The CRC32 of the regular file at ``path`` and its ``stat`` taken
-    before reading (opened without blocking: a FIFO in its place is refused,
-    never waited on)."""
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise OSError(f"{path.name} is not a regular file")
-        os.set_blocking(fd, True)
-        crc = 0
-        while chunk := os.read(fd, 1 << 20):
-            crc = zlib.crc32(chunk, crc)
-        return crc, st
-    finally:
-        os.close(fd)
 
 
 def _seal_key(st: os.stat_result, crc: int) -> list[int]:

@@ -13,6 +13,7 @@ import secrets
 import shutil
 import stat
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -258,3 +259,22 @@ def locked(path: Path, timeout: float | None = 0.0) -> Iterator[bool]:
         yield got
     finally:
         lock.release()
+
+
+def crc_file(path: Path) -> tuple[int, os.stat_result]:
+    """The CRC32 of the regular file at ``path`` and its ``stat`` taken before
+    reading (a change while it is read moves its times past what is
+    remembered). Raises ``OSError`` (also for a FIFO or device in its place:
+    opened without blocking, never waited on)."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(f"{path.name} is not a regular file")
+        os.set_blocking(fd, True)
+        crc = 0
+        while chunk := os.read(fd, 1 << 20):
+            crc = zlib.crc32(chunk, crc)
+        return crc, st
+    finally:
+        os.close(fd)

@@ -23,14 +23,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import stat
 import time
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from reader.fileio import atomic_write, is_temp
+from reader.fileio import atomic_write, crc_file, is_temp
 from reader.search.index.generations import SIDECAR_NAME, _read_json
 from reader.wording import number
 
@@ -43,7 +42,6 @@ UNLISTED = frozenset({"MAIN_WRITELOCK", SIDECAR_NAME, VERIFIED_NAME, "owner"})
 #: A file changed less than this long ago is not remembered as checked by a
 #: reader (its times may not have moved yet for a write in the same tick).
 RACY_NS = 2_000_000_000
-_CHUNK = 1 << 20
 
 #: name -> (size, CRC32)
 Listing = dict[str, tuple[int, int]]
@@ -52,25 +50,6 @@ Listing = dict[str, tuple[int, int]]
 def listed(name: str) -> bool:
     """Whether the file ``name`` of a generation is covered by the list."""
     return name not in UNLISTED and not name.endswith(".tmp") and not is_temp(name)
-
-
-def crc_file(path: Path) -> tuple[int, os.stat_result]:
-    """The CRC32 of the regular file at ``path`` and its ``stat`` taken before
-    reading (a change while it is read moves its times past what is
-    remembered). Raises ``OSError`` (also for a FIFO or device in its place:
-    opened without blocking, never waited on)."""
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise OSError(f"{path.name} is not a regular file")
-        os.set_blocking(fd, True)
-        crc = 0
-        while chunk := os.read(fd, _CHUNK):
-            crc = zlib.crc32(chunk, crc)
-        return crc, st
-    finally:
-        os.close(fd)
 
 
 def listing(folder: Path, known: Mapping[str, tuple[int, int]] | None = None) -> Listing:
