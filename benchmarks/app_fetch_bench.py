@@ -66,6 +66,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ui_bench import WORDS  # the same made-up vocabulary as the cursor benchmark
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 APP = "digest-reader"
@@ -73,34 +75,6 @@ PER_FILE = 1000
 NEW = 500
 WORD = "xylophonic"  # only the fetched papers have it
 TODAY = "2026-12-01"
-WORDS = [
-    "diffusion",
-    "transformer",
-    "attention",
-    "sparse",
-    "graph",
-    "neural",
-    "network",
-    "language",
-    "model",
-    "retrieval",
-    "video",
-    "robot",
-    "policy",
-    "reinforcement",
-    "learning",
-    "scaling",
-    "law",
-    "token",
-    "benchmark",
-    "dataset",
-    "reasoning",
-    "agent",
-    "vision",
-    "multimodal",
-    "efficient",
-    "training",
-]
 
 
 def record(pid: str, title: str, day: str, rnd: random.Random) -> dict[str, Any]:

@@ -576,16 +576,6 @@ def _set_note(ctx: Context, pid: str, text: str) -> None:
 EXPORT_FORMATS = ("bibtex", "markdown", "json", "csv", "yaml")
 
 
-#: The file name ``export -o FOLDER`` suggests, by format.
-EXPORT_SUGGESTED = {
-    "bibtex": "papers.bib",
-    "markdown": "papers.md",
-    "json": "papers.json",
-    "csv": "papers.csv",
-    "yaml": "papers.yaml",
-}
-
-
 def _output_file(given: str, fmt: str) -> Path:
     """``-o FILE`` checked before any work: a file in a folder that exists."""
     try:
@@ -593,9 +583,10 @@ def _output_file(given: str, fmt: str) -> Path:
     except PathError as exc:
         raise CliError(str(exc), 2) from None
     if out.is_dir():
-        raise CliError(
-            f"{given}: is a folder; give a file name, such as {out / EXPORT_SUGGESTED[fmt]}", 2
-        )
+        from reader.export import EXTENSIONS
+
+        suggested = out / f"papers.{EXTENSIONS.get(fmt, fmt)}"
+        raise CliError(f"{given}: is a folder; give a file name, such as {suggested}", 2)
     if not out.parent.is_dir():
         raise CliError(f"{out.parent}: no such folder (for -o {given})", 2)
     return out
