@@ -70,6 +70,9 @@ class Session:
         #: Seconds a query may scan papers the index does not hold yet (None:
         #: as long as it takes, the count exact; the app sets one).
         self.scan_budget: float | None = None
+        #: The index's syncs write in a child process (the app: its cursor
+        #: keeps the GIL; see :mod:`reader.search.index.apart`).
+        self._sync_apart = False
         self.index_folder = index_folder
         self._library = library
         self._state = state
@@ -174,8 +177,19 @@ class Session:
                 if self._index is None:
                     from reader.search.index import SearchIndex
 
-                    self._index = SearchIndex(self.index_folder)
+                    self._index = SearchIndex(self.index_folder, sync_apart=self._sync_apart)
         return self._index
+
+    @property
+    def sync_apart(self) -> bool:
+        """True when the index's syncs write in a child process."""
+        return self._sync_apart
+
+    @sync_apart.setter
+    def sync_apart(self, value: bool) -> None:
+        self._sync_apart = value
+        if self._index is not None:
+            self._index.sync_apart = value
 
     @property
     def wants_index(self) -> bool:

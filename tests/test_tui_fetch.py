@@ -341,3 +341,52 @@ async def test_a_reload_under_a_reader_keeps_the_paper_on_its_line_and_the_loop_
         assert plist.row(plist.cursor) - round(plist.scroll_y) == line
         assert paper.title in rows(app)[line]
         assert made_on and "MainThread" not in made_on
+
+
+async def test_the_index_takes_in_a_reload_in_a_child_process_while_the_cursor_moves(
+    xdg: dict[str, Path],
+) -> None:
+    """The sync of what a fetch or a reload brought runs in a child process
+    (not a thread holding the GIL): a key pressed while it writes is handled
+    before it ends, and once it has, the index holds the new paper."""
+    import asyncio
+    import os
+
+    from reader.search.index import SearchIndex, apart
+
+    paths = Paths.from_env()
+    config = load_config(paths.config_file)
+    library = open_library(paths, config, extra=[FIXTURE])
+    state = StateStore(paths.state_file, clock=lambda: FROZEN)
+    state.load()
+    index = SearchIndex(paths.index_dir)
+    app = DigestApp(
+        Session(paths, config, library=library, state=state, index=index), clock=lambda: FROZEN
+    )
+    app.library_extra = [FIXTURE]
+
+    def indexing() -> bool:
+        return any(w.group == "index" and not w.is_finished for w in app.workers)
+
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await until(pilot, lambda: index.usable and not indexing(), "the first build")
+        folder = paths.library_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "2026-11-30.yaml").write_text(BEHIND, encoding="utf-8")
+        await pilot.press("ctrl+r")
+        for _ in range(2000):  # the child's start takes a moment: it is seen
+            if apart._RUNNING:
+                break
+            await asyncio.sleep(0.005)
+        assert apart._RUNNING, "the sync runs in a child process"
+        before = app.main.papers.cursor
+        await pilot.press("j")
+        moved = app.main.papers.cursor
+        assert apart._RUNNING and indexing()  # handled while the child still writes
+        assert moved == before + 1
+        await until(pilot, lambda: not indexing(), "the sync ends")
+        assert index.last_writer_pid not in (None, os.getpid())
+        assert app.searcher.pending_ids() == set()  # the index holds the new paper
+        await pilot.press("slash", *"wombat")
+        await searched(pilot, app)
+        assert [p.id for p in app.main.view.papers] == ["2611.09999"]

@@ -138,6 +138,10 @@ class SignalExit:
         for child in multiprocessing.active_children():
             with contextlib.suppress(Exception):
                 child.terminate()
+        apart = sys.modules.get("reader.search.index.apart")  # an index sync's child
+        if apart is not None:
+            with contextlib.suppress(Exception):
+                apart.stop_all()
         os._exit(128 + (self.signum or signal.SIGTERM))
 
 

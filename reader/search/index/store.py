@@ -91,6 +91,8 @@ BATCH = 5000
 REBUILD_OVER = 20000
 #: A full build of more papers than this uses 2 processes (when there are 2 cores).
 PARALLEL_OVER = 20000
+#: Seconds a sync waits for another thread of this process to finish writing.
+OWN_WAIT = 10.0
 
 
 class LibraryVersion(Protocol):
@@ -217,10 +219,18 @@ class SearchIndex:
     time (``write.lock``); a busy sync returns ``SyncReport(busy=True)``.
     """
 
-    def __init__(self, folder: Path, procs: int | None = None) -> None:
+    def __init__(self, folder: Path, procs: int | None = None, *, sync_apart: bool = False) -> None:
         self.folder = Path(folder)
         #: Processes for a full build (None: 2 when the machine has 2+ cores).
         self.procs = procs
+        #: A sync's writing (analysis, commit, sidecar) runs in a spawned child
+        #: process (:mod:`.apart`): the app's threads keep the GIL meanwhile.
+        self.sync_apart = sync_apart
+        #: The write lock's descriptor while this process holds it (handed to
+        #: the child of :attr:`sync_apart`).
+        self._lock_fd: int | None = None
+        #: The process id of the last :attr:`sync_apart` child (None: none yet).
+        self.last_writer_pid: int | None = None
         self._lock = threading.RLock()
         self._write_lock = threading.Lock()
         self._ix: Any = None
@@ -908,8 +918,11 @@ class SearchIndex:
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[bool]:
-        """Hold our in-process and on-disk write locks (yields False when busy)."""
-        if not self._write_lock.acquire(blocking=False):
+        """Hold our in-process and on-disk write locks (yields False when busy).
+        Another thread of this process holding them is waited for a while: it
+        is a sync being cancelled for this one (the app's index worker is
+        exclusive), whose changes this one must not skip as "busy"."""
+        if not self._write_lock.acquire(timeout=OWN_WAIT):
             yield False
             return
         lock: FileLock | None = None
@@ -921,9 +934,11 @@ class SearchIndex:
                 return
             self._clean_leftovers()
             self._holder = threading.get_ident()
+            self._lock_fd = lock.fd
             yield True
         finally:
             self._holder = None
+            self._lock_fd = None
             if lock is not None:
                 lock.release()
             self._write_lock.release()
@@ -1040,9 +1055,69 @@ class SearchIndex:
                     report.reason, report.detail = "damaged", bad
                     report.seconds = time.monotonic() - start
                     return report
-            report = self._update(papers, new, old, changed, removed, progress, cancelled, synced)
+            if self.sync_apart and (changed or removed or synced != self._synced):
+                report = self._update_apart(
+                    papers, new, old, changed, removed, progress, cancelled, synced
+                )
+            else:
+                report = self._update(
+                    papers, new, old, changed, removed, progress, cancelled, synced
+                )
             report.seconds = time.monotonic() - start
             return report
+
+    def _update_apart(
+        self,
+        papers: Mapping[str, Paper],
+        new: dict[str, str],
+        old: dict[str, str],
+        changed: list[str],
+        removed: list[str],
+        progress: Progress | None,
+        cancelled: Cancelled | None,
+        synced: Synced,
+    ) -> SyncReport:
+        """:meth:`_update` in a spawned child (:mod:`.apart`), then this
+        object follows its commit: ``old`` becomes the committed hashes
+        without reading the sidecar back."""
+        from reader.search.index.apart import Job, write_apart
+
+        assert self._gen is not None
+        job = Job(
+            self._gen,
+            self._toc_gen,
+            {pid: papers[pid] for pid in changed},
+            new,
+            changed,
+            removed,
+            synced,
+        )
+        got = write_apart(self.folder, job, self._lock_fd, progress, cancelled)
+        self.last_writer_pid = got.pid
+        report = got.report
+        if got.files is None or got.toc_gen is None:
+            # Stopped or died: what is on disk decides (the last generation,
+            # or a commit without its sidecar: damaged for the next sync).
+            with self._lock:
+                self._close_searcher()
+                self._opened = False
+            if got.failure and not report.cancelled:
+                report.error = got.failure
+            return report
+        if report.error:
+            with self._lock:
+                self._mark_damaged()
+            return report
+        for pid in removed:
+            old.pop(pid, None)
+        old.update(new)
+        with self._lock:
+            self._hashes = old
+            self._files = got.files
+            self._toc_gen = got.toc_gen
+            self._synced = synced
+            self._stale = True  # the next search opens a new searcher
+        return report
 
     def _recheck(self) -> str:
         """Under the write lock: "" when the open generation's files still
