@@ -121,14 +121,38 @@ def build(root: Path, n: int) -> None:
     print(f"  index built in {time.perf_counter() - t:.1f} s", flush=True)
 
 
-def write_config(root: Path, url: str) -> None:
+#: ``--real``: the real digests, read where they are (never copied).
+REAL = Path(__file__).resolve().parent.parent.parent / "shared" / "real_digests"
+
+
+def write_config(root: Path, url: str, real: bool = False) -> None:
     folder = root / "config" / APP
     folder.mkdir(parents=True, exist_ok=True)
+    extra = f"library: [{json.dumps(str(REAL))}]\n" if real else ""
     (folder / "config.yaml").write_text(
-        "read_after_seconds: 0\nfetch:\n  sources:\n    hf: {kind: hf-daily}\n"
+        extra + "read_after_seconds: 0\nfetch:\n  sources:\n    hf: {kind: hf-daily}\n"
         f"  endpoints:\n    hf: {url}\n  timeout_seconds: 10\n  catch_up_days: 0\n",
         encoding="utf-8",
     )
+
+
+def build_real(root: Path) -> None:
+    """The real digests as the library (read once, indexed)."""
+    from reader.config import load_config
+    from reader.library import open_library
+    from reader.paths import Paths
+    from reader.search.index import SearchIndex
+
+    write_config(root, "http://127.0.0.1:9", real=True)
+    paths = Paths.from_env()
+    t = time.perf_counter()
+    lib = open_library(paths, load_config(paths.config_file))
+    print(
+        f"  first read: {len(lib.papers):,} papers in {time.perf_counter() - t:.1f} s", flush=True
+    )
+    t = time.perf_counter()
+    SearchIndex(paths.index_dir).sync(lib.papers, version=lib.version)
+    print(f"  index built in {time.perf_counter() - t:.1f} s", flush=True)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -138,7 +162,7 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(q * len(s)))]
 
 
-async def measure(root: Path) -> dict[str, Any]:
+async def measure(root: Path, real: bool = False) -> dict[str, Any]:
     from textual import events
     from textual.worker import WorkerState
 
@@ -161,7 +185,7 @@ async def measure(root: Path) -> dict[str, Any]:
     server = ReplayServer()
     server.routes["/api/daily_papers"] = route
     server.start()
-    write_config(root, server.url)
+    write_config(root, server.url, real)
     # The fetched day is new every run.
     hf = Paths.from_env().library_dir / "hf"
     hf.mkdir(parents=True, exist_ok=True)
@@ -287,6 +311,7 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("papers", nargs="?", type=int, default=100_000)
     ap.add_argument("--keep", type=Path, help="build the library here once and reuse it")
+    ap.add_argument("--real", action="store_true", help="the real digests (../shared) instead")
     args = ap.parse_args(argv)
     root = args.keep or Path(tempfile.mkdtemp(prefix="app-fetch-bench-"))
     os.environ.update(
@@ -294,12 +319,13 @@ def main(argv: list[str]) -> int:
         XDG_DATA_HOME=str(root / "data"),
         XDG_CACHE_HOME=str(root / "cache"),
     )
-    marker = root / f"built-{args.papers}"
-    print(f"{args.papers:,} papers in {root}; load average {os.getloadavg()[0]:.2f}", flush=True)
+    marker = root / ("built-real" if args.real else f"built-{args.papers}")
+    what = "the real digests" if args.real else f"{args.papers:,} papers"
+    print(f"{what} in {root}; load average {os.getloadavg()[0]:.2f}", flush=True)
     if not marker.exists():
-        build(root, args.papers)
+        build_real(root) if args.real else build(root, args.papers)
         marker.write_text("ok")
-    r = asyncio.run(measure(root))
+    r = asyncio.run(measure(root, args.real))
     print(f"papers: {r['papers_before']:,} -> {r['papers_after']:,}")
     print(f"{'phase':>10} {'moves':>6} {'p50':>8} {'p95':>8} {'max':>8}   loop stall p99 / max")
     for name, lat in r["phases"].items():

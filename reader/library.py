@@ -117,6 +117,8 @@ class Library:
     #: other upvotes or days). Not :attr:`version`, which names the files read.
     changes: int = 0
     _ordered: list[Paper] | None = field(default=None, repr=False)
+    #: :meth:`days`, with the papers mapping, its size and ``changes`` it was made for.
+    _days: tuple[Mapping[str, Paper], int, int, list[str]] | None = field(default=None, repr=False)
     _rest: Callable[[], Library] | None = field(default=None, repr=False)
     #: Per file, in order: (absolute path, stamp, how many of ``digests`` and of
     #: ``problems`` it gave); what the snapshot needs to be updated in place.
@@ -176,11 +178,14 @@ class Library:
         return self._ordered
 
     def days(self) -> list[str]:
-        """Every digest day, newest first."""
-        found: set[str] = set()
-        for p in self.papers.values():
-            found.update(p.dates)
-        return sorted(found, reverse=True)
+        """Every digest day, newest first (kept until the papers change: the
+        app's status line asks on the event loop, the O(n) walk is 50 ms at
+        100k papers; the worker that read the library asks first)."""
+        papers, size, changes = self.papers, len(self.papers), self.changes
+        got = self._days
+        if got is None or got[0] is not papers or got[1:3] != (size, changes):
+            got = self._days = (papers, size, changes, days_of(papers))
+        return list(got[3])
 
     def on_day(self, day: str) -> list[Paper]:
         """The papers that appeared on ``day``, in list order."""
@@ -248,6 +253,14 @@ MAX_SOURCES_BYTES = 4 * 1024 * 1024
 class SourcesError(Exception):
     """``sources.yaml`` exists but could not be read or understood: it is then
     never overwritten (the user may mend it), and the message names it."""
+
+
+def days_of(papers: Mapping[str, Paper]) -> list[str]:
+    """Every day of ``papers``, newest first (O(n): :meth:`Library.days` keeps it)."""
+    found: set[str] = set()
+    for p in papers.values():
+        found.update(p.dates)
+    return sorted(found, reverse=True)
 
 
 def _as_read(digest: Digest) -> list[Paper]:

@@ -306,7 +306,8 @@ async def test_a_reload_under_a_reader_keeps_the_paper_on_its_line_and_the_loop_
     """A library read again (a fetch's, Ctrl+R's) comes in without moving the
     list under the reader: the paper under the cursor stays on its line of the
     screen, though a newer paper now sorts above it; and the list's day rows
-    (O(n): 0.1 s at 91k papers) are made in the worker, not on the event loop."""
+    (O(n): 0.1 s at 91k papers) and its days (for the status line) are made
+    in the worker, not on the event loop."""
     import threading
 
     from reader import views
@@ -322,6 +323,16 @@ async def test_a_reload_under_a_reader_keeps_the_paper_on_its_line_and_the_loop_
         return day_rows(papers)
 
     monkeypatch.setattr(views, "day_rows", watched)
+    import reader.library as library_mod
+
+    days_of = library_mod.days_of
+    days_on: list[str] = []
+
+    def watched_days(papers: Any) -> Any:
+        days_on.append(threading.current_thread().name)
+        return days_of(papers)
+
+    monkeypatch.setattr(library_mod, "days_of", watched_days)
     app = make_app()
     async with app.run_test(notifications=True, size=SIZE) as pilot:
         await pilot.pause()
@@ -333,6 +344,7 @@ async def test_a_reload_under_a_reader_keeps_the_paper_on_its_line_and_the_loop_
         line = plist.row(plist.cursor) - round(plist.scroll_y)
         assert line > plist.scrollable_content_region.height // 2  # moved down the screen
         made_on.clear()
+        days_on.clear()
         (folder / "2026-11-30.yaml").write_text(BEHIND, encoding="utf-8")  # a newer day
         await pilot.press("ctrl+r")
         await until(pilot, lambda: "1 new paper" in toasts(app), "the reload is taken in")
@@ -341,6 +353,8 @@ async def test_a_reload_under_a_reader_keeps_the_paper_on_its_line_and_the_loop_
         assert plist.row(plist.cursor) - round(plist.scroll_y) == line
         assert paper.title in rows(app)[line]
         assert made_on and "MainThread" not in made_on
+        # the status line's day count too (O(n): 50 ms at 100k papers)
+        assert days_on and "MainThread" not in days_on
 
 
 async def test_the_index_takes_in_a_reload_in_a_child_process_while_the_cursor_moves(
