@@ -404,3 +404,27 @@ async def test_the_index_takes_in_a_reload_in_a_child_process_while_the_cursor_m
         await pilot.press("slash", *"wombat")
         await searched(pilot, app)
         assert [p.id for p in app.main.view.papers] == ["2611.09999"]
+
+
+def test_new_ids_of_a_library_updated_from_the_last_look_at_only_what_it_touched() -> None:
+    """After a fetch the library is updated from the one the app holds: its
+    version names what the update touched, and only those can be new (no
+    set of every id made while the cursor waits for the GIL)."""
+    from reader.library import Library, Version
+    from reader.model import Paper
+
+    class Unwalkable(dict[str, Paper]):
+        def __iter__(self) -> Any:
+            raise AssertionError("every paper was walked")
+
+        def keys(self) -> Any:
+            raise AssertionError("every paper was walked")
+
+    old_papers = {f"2501.{i:05d}": Paper(id=f"2501.{i:05d}", title=f"P{i}") for i in range(5)}
+    new_papers = Unwalkable(old_papers)
+    for pid in ("2612.00001", "2612.00002"):
+        dict.__setitem__(new_papers, pid, Paper(id=pid, title=pid))
+    old = Library(papers=old_papers, _version=Version("k1"))
+    touched = frozenset({"2612.00001", "2612.00002", "2501.00003"})
+    new = Library(papers=new_papers, _version=Version("k2", "k1", touched))
+    assert new_ids(old, new) == {"2612.00001", "2612.00002"}

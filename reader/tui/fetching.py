@@ -90,7 +90,13 @@ def new_ids(old: Library, new: Library, touched: Iterable[str] = ()) -> set[str]
     """Papers of ``new`` that ``old`` did not hold. When ``old`` was still
     partly read, its unread papers are not new: only papers from ``touched``
     files, or from files ``old`` did not have, count."""
-    fresh = set(new.papers).difference(old.papers)
+    version, was = new.version, old.version
+    if version is not None and was is not None and version.base and version.base == was.key:
+        # Updated from ``old``: only the papers it touched can be new (not a
+        # set of 100k ids made and compared while the cursor waits for the GIL).
+        fresh = {pid for pid in version.touched if pid in new.papers and pid not in old.papers}
+    else:
+        fresh = set(new.papers).difference(old.papers)
     if old.complete or not fresh:
         return fresh
     files = {str(f) for f in touched} | ({str(f) for f in new.files} - {str(f) for f in old.files})
