@@ -162,7 +162,7 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(q * len(s)))]
 
 
-async def measure(root: Path, real: bool = False) -> dict[str, Any]:
+async def measure(root: Path, real: bool = False, apart: bool = True) -> dict[str, Any]:
     from textual import events
     from textual.worker import WorkerState
 
@@ -204,6 +204,8 @@ async def measure(root: Path, real: bool = False) -> dict[str, Any]:
 
     run_mod.fetch_sources = timed_fetch  # type: ignore[assignment]
     app = build_app()
+    # The baseline: the index's sync in the app's own index thread, as before.
+    app.session.sync_apart = apart
     import datetime as dt
 
     app.fetch_hooks.today = dt.date.fromisoformat(TODAY)
@@ -307,25 +309,7 @@ async def measure(root: Path, real: bool = False) -> dict[str, Any]:
     return out
 
 
-def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    ap.add_argument("papers", nargs="?", type=int, default=100_000)
-    ap.add_argument("--keep", type=Path, help="build the library here once and reuse it")
-    ap.add_argument("--real", action="store_true", help="the real digests (../shared) instead")
-    args = ap.parse_args(argv)
-    root = args.keep or Path(tempfile.mkdtemp(prefix="app-fetch-bench-"))
-    os.environ.update(
-        XDG_CONFIG_HOME=str(root / "config"),
-        XDG_DATA_HOME=str(root / "data"),
-        XDG_CACHE_HOME=str(root / "cache"),
-    )
-    marker = root / ("built-real" if args.real else f"built-{args.papers}")
-    what = "the real digests" if args.real else f"{args.papers:,} papers"
-    print(f"{what} in {root}; load average {os.getloadavg()[0]:.2f}", flush=True)
-    if not marker.exists():
-        build_real(root) if args.real else build(root, args.papers)
-        marker.write_text("ok")
-    r = asyncio.run(measure(root, args.real))
+def report(r: dict[str, Any]) -> None:
     print(f"papers: {r['papers_before']:,} -> {r['papers_after']:,}")
     print(f"{'phase':>10} {'moves':>6} {'p50':>8} {'p95':>8} {'max':>8}   loop stall p99 / max")
     for name, lat in r["phases"].items():
@@ -342,6 +326,37 @@ def main(argv: list[str]) -> int:
     print(f"listed after the fetch ended:     {r['listed_after_fetch_s']:.2f} s")
     print(f"searchable after the fetch ended: {r['searchable_after_fetch_s']:.2f} s")
     print(f"index sync of the new papers:     {r['index_sync_s']:.2f} s (written by {r['writer']})")
+    print(f"load average: {os.getloadavg()[0]:.2f}", flush=True)
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("papers", nargs="?", type=int, default=100_000)
+    ap.add_argument("--keep", type=Path, help="build the library here once and reuse it")
+    ap.add_argument("--real", action="store_true", help="the real digests (../shared) instead")
+    ap.add_argument(
+        "--no-baseline",
+        dest="baseline",
+        action="store_false",
+        help="skip the second run with the index's sync in the app's thread",
+    )
+    args = ap.parse_args(argv)
+    root = args.keep or Path(tempfile.mkdtemp(prefix="app-fetch-bench-"))
+    os.environ.update(
+        XDG_CONFIG_HOME=str(root / "config"),
+        XDG_DATA_HOME=str(root / "data"),
+        XDG_CACHE_HOME=str(root / "cache"),
+    )
+    marker = root / ("built-real" if args.real else f"built-{args.papers}")
+    what = "the real digests" if args.real else f"{args.papers:,} papers"
+    print(f"{what} in {root}; load average {os.getloadavg()[0]:.2f}", flush=True)
+    if not marker.exists():
+        build_real(root) if args.real else build(root, args.papers)
+        marker.write_text("ok")
+    for apart in (True, False) if args.baseline else (True,):
+        how = "in a child process" if apart else "in the app's thread (baseline)"
+        print(f"-- the index's sync {how}; load average {os.getloadavg()[0]:.2f}", flush=True)
+        report(asyncio.run(measure(root, args.real, apart)))
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0
 
