@@ -335,10 +335,11 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--keep", type=Path, help="build the library here once and reuse it")
     ap.add_argument("--real", action="store_true", help="the real digests (../shared) instead")
     ap.add_argument(
-        "--no-baseline",
-        dest="baseline",
-        action="store_false",
-        help="skip the second run with the index's sync in the app's thread",
+        "--sync",
+        choices=["both", "child", "thread", "thread-first"],
+        default="both",
+        help="where the index's sync runs: the app's child process, the app's thread"
+        " (the baseline, as before), both in one process (child first, or thread first)",
     )
     args = ap.parse_args(argv)
     root = args.keep or Path(tempfile.mkdtemp(prefix="app-fetch-bench-"))
@@ -353,7 +354,8 @@ def main(argv: list[str]) -> int:
     if not marker.exists():
         build_real(root) if args.real else build(root, args.papers)
         marker.write_text("ok")
-    for apart in (True, False) if args.baseline else (True,):
+    runs = {"both": (True, False), "child": (True,), "thread": (False,)}
+    for apart in runs.get(args.sync, (False, True)):
         how = "in a child process" if apart else "in the app's thread (baseline)"
         print(f"-- the index's sync {how}; load average {os.getloadavg()[0]:.2f}", flush=True)
         report(asyncio.run(measure(root, args.real, apart)))

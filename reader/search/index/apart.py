@@ -29,6 +29,9 @@ own, and the parent's thread only waits on a pipe.
   the last generation (its leftovers are cleaned under the next lock); one
   killed between the commit and the sidecar leaves a generation that the
   next sync finds damaged and rebuilds; searches scan meanwhile.
+* It runs niced (:data:`NICE`): on a machine with a core to spare it takes
+  that core; on a busy one it yields to the app, whose cursor and searches
+  (which scan the new papers until the sync is done) come first.
 * Cancelling (the app quitting) terminates the child, so does SIGTERM's
   watchdog (:func:`stop_all`); a child whose parent vanished anyway stops
   before its commit.
@@ -59,6 +62,8 @@ Cancelled = Callable[[], bool]
 
 #: How often the waiting thread looks at ``cancelled`` (seconds).
 POLL = 0.1
+#: The child's niceness, added to the app's: it yields the CPU to the app.
+NICE = 10
 
 
 @dataclass
@@ -248,6 +253,10 @@ def main(argv: list[str]) -> int:
     """``python -m reader.search.index.apart CONN_FD LOCK_FD PARENT_PID``."""
     from multiprocessing.connection import Connection
 
+    with contextlib.suppress(OSError):
+        # Background work: on a busy machine the app's own threads (the
+        # cursor, the searches, which scan the papers meanwhile) come first.
+        os.nice(NICE)
     conn = Connection(int(argv[1]))
     lock = int(argv[2])
     folder, job = conn.recv()
