@@ -24,8 +24,29 @@ papers), after. Reported: p50 / p95 / max per phase; the time from the end
 of ``fetch_sources`` to (a) the new papers listed and (b) a search for a
 word only they have returning all 500; and the index sync time.
 
+Each run is made twice in one process (``--sync both``): the index's sync
+written by the app's niced child process (as the app does), then in the
+app's own index thread (the baseline, as before); ``--sync thread-first``
+swaps them, ``child`` / ``thread`` run one. Beside the moves, a 2 ms timer on
+the event loop gives the loop's own stalls per phase. ``--real``: the real
+digests (``../shared/real_digests``, read where they are) instead.
+
 Target (issue 11): moves < 16 ms throughout; searchable <= 2 s after the
 fetch ends.
+
+Figures with the child (and the other fixes of that session: the status
+line's days, the engine's columns from the library's order, new_ids from the
+touched papers), 100,000 papers, p50 / p95 / max of a move while the index
+takes the papers in, child vs thread in one process::
+
+    load 5.3 / 4.9     12.2 / 104.5 / 104.5 ms  vs  56.0 / 191.5 / 191.5 ms
+    load 9.6 / 9.9     19.7 /  82.6 / 152.3 ms  vs  37.5 /  76.2 /  76.2 ms
+    idle moves at those loads: 14.6-19.8 ms p50
+    searchable after the fetch ended: 1.61, 2.33 s vs 2.27, 1.08 s
+    real digests, load 9.7: 43.0 / 279.8 / 391.1 vs 58.4 / 131.5 / 131.5 ms,
+    searchable 3.31 vs 1.64 s
+
+Earlier figures (the sync in the app's thread):
 
 Figures at 100,000 papers (2 shared cores, load 3.5-4.7; three runs)::
 
