@@ -9,6 +9,7 @@
 * :mod:`.codec`: Whoosh's codec for those segments (Whoosh reads the same files).
 * :mod:`.scorer`: BM25F over those postings, exact counts.
 * :mod:`.generations`: stamps and names of the generations on disk.
+* :mod:`.apart`: a sync's writing in a child process (the app's way).
 
 Private names of Whoosh are used only in :mod:`reader.search.whoosh_private`.
 """
