@@ -659,9 +659,9 @@ def prepare_list(library: Library) -> View:
     """In a worker thread: the library's list of every paper, sorted, with
     its day counts and separator rows (``screens.main.all_papers``: O(n),
     0.2-0.4 s at 100k papers, which on the event loop would stop every key
-    meanwhile), and its days for the status line (50 ms). Then what was made is frozen (``gc_paused``): left young,
-    the next full collection would walk it all, on whichever thread, the
-    event loop's included."""
+    meanwhile), and its days for the status line (50 ms). Then what was
+    made is frozen (``gc_paused``): left young, the next full collection
+    would walk it all, on whichever thread, the event loop's included."""
     from reader.library import gc_paused
 
     with gc_paused():
