@@ -53,7 +53,7 @@ from reader.fileio import crc_file as _crc_file
 from reader.model import Link, Paper, Summary
 
 #: Bump when the tables change: a catalog of another format is rebuilt.
-FORMAT = 3
+FORMAT = 4
 #: The file's name in the library cache folder.
 FILE_NAME = "catalog.sqlite"
 #: Rows whose marshalled fields are longer than this are compressed.
@@ -149,12 +149,41 @@ def _s(data: bytes) -> str:
     return bytes(data).decode("utf-8", "surrogatepass")
 
 
-def _raw(p: Paper) -> bytes:
-    return marshal.dumps((paper_row(p), p.abstract))
+#: A record of a paper (see ``reader.library._Part``): the absolute path of
+#: the file it came from, and the paper as that file gave it.
+Part = tuple[str, Paper]
 
 
-def _blob(p: Paper, zdict: bytes) -> bytes:
-    raw = _raw(p)
+def _parts_row(p: Paper, parts: Sequence[Part] | None) -> tuple[Any, ...] | None:
+    """``parts`` as marshal-able tuples, each field equal to the merged
+    paper's said as ``...`` (most are: the same abstract, authors, title)."""
+    if not parts:
+        return None
+    base = (*paper_row(p), p.abstract)
+    out = []
+    for origin, q in parts:
+        mine = (*paper_row(q), q.abstract)
+        out.append((origin, tuple(... if a == b else a for a, b in zip(mine, base, strict=True))))
+    return tuple(out)
+
+
+def _parts_from_row(p: Paper, rows: tuple[Any, ...]) -> list[Part]:
+    base = (*paper_row(p), p.abstract)
+    out: list[Part] = []
+    for origin, fields in rows:
+        if not isinstance(origin, str) or len(fields) != len(base):
+            raise TypeError("damaged catalog row")
+        full = tuple(b if a is ... else a for a, b in zip(fields, base, strict=True))
+        out.append((origin, paper_from_row(full[:-1], full[-1])))
+    return out
+
+
+def _raw(p: Paper, parts: Sequence[Part] | None = None) -> bytes:
+    return marshal.dumps((paper_row(p), p.abstract, _parts_row(p, parts)))
+
+
+def _blob(p: Paper, zdict: bytes, parts: Sequence[Part] | None = None) -> bytes:
+    raw = _raw(p, parts)
     if len(raw) > COMPRESS_OVER:
         # A 16 KB window (the dictionary and a row) and a small hash: half
         # the set-up cost of zlib's defaults (measured: 122 against 232 us a
@@ -176,6 +205,12 @@ def make_zdict(papers: Sequence[Paper]) -> bytes:
 
 
 def _paper(blob: bytes, zdict: bytes = b"") -> Paper:
+    row, abstract, _ = _fields(blob, zdict)
+    return paper_from_row(row, abstract)
+
+
+def _fields(blob: bytes, zdict: bytes = b"") -> tuple[_PaperRow, str, tuple[Any, ...] | None]:
+    """A row's stored fields: the paper's, its abstract, its parts (:func:`_parts_row`)."""
     kind, body = blob[:1], blob[1:]
     if kind == b"d":
         z = zlib.decompressobj(_WBITS, zdict=zdict or b"\0")
@@ -184,10 +219,14 @@ def _paper(blob: bytes, zdict: bytes = b"") -> Paper:
             raise ValueError("damaged catalog row")
     elif kind != b"m":
         raise ValueError("damaged catalog row")
-    row, abstract = marshal.loads(body)
-    if not isinstance(row, tuple) or not isinstance(abstract, str):
+    row, abstract, parts = marshal.loads(body)
+    if (
+        not isinstance(row, tuple)
+        or not isinstance(abstract, str)
+        or not (parts is None or isinstance(parts, tuple))
+    ):
         raise TypeError("damaged catalog row")
-    return paper_from_row(row, abstract)
+    return row, abstract, parts
 
 
 def _votes(p: Paper) -> int | None:
@@ -196,7 +235,9 @@ def _votes(p: Paper) -> int | None:
     return max(-VOTES_CAP, min(VOTES_CAP, p.upvotes))
 
 
-def _paper_values(p: Paper, zdict: bytes) -> tuple[object, ...]:
+def _paper_values(
+    p: Paper, zdict: bytes, parts: Sequence[Part] | None = None
+) -> tuple[object, ...]:
     return (
         _b(p.id),
         _b(p.date),
@@ -204,7 +245,7 @@ def _paper_values(p: Paper, zdict: bytes) -> tuple[object, ...]:
         _votes(p),
         int(p.has_code),
         _b("\x1f".join(p.tags)),
-        _blob(p, zdict),
+        _blob(p, zdict, parts),
     )
 
 
@@ -461,6 +502,28 @@ class Catalog:
                 raise CatalogDamaged(str(exc)) from exc
         return out
 
+    def parts(self, ids: Iterable[str]) -> dict[str, list[Part]]:
+        """The records kept of each of ``ids`` merged from several (see
+        ``reader.library._kept_parts``); an id the catalog keeps none of (a
+        paper that is one file's records) is left out."""
+        want = list(dict.fromkeys(ids))
+        out: dict[str, list[Part]] = {}
+        for at in range(0, len(want), _CHUNK):
+            part = [_b(pid) for pid in want[at : at + _CHUNK]]
+            marks = ",".join("?" * len(part))
+            rows = self._query(f"SELECT row FROM papers WHERE id IN ({marks})", part)
+            asked = set(want[at : at + _CHUNK])
+            try:
+                for (blob,) in rows:
+                    row, abstract, kept = _fields(blob, self._zdict)
+                    if row[0] not in asked:
+                        raise CatalogDamaged(f"the row asked for holds paper {row[0]!r}")
+                    if kept:
+                        out[row[0]] = _parts_from_row(paper_from_row(row, abstract), kept)
+            except DAMAGE as exc:
+                raise CatalogDamaged(str(exc)) from exc
+        return out
+
     def has(self, pid: str) -> bool:
         return bool(self._query("SELECT 1 FROM papers WHERE id = ?", (_b(pid),)))
 
@@ -544,8 +607,10 @@ class Catalog:
         papers: Iterable[Paper] | None = None,
         touched: Iterable[str] | None = None,
         base: str | None = None,
+        parts: Mapping[str, Sequence[Part]] | None = None,
     ) -> bool:
-        """Store ``header`` and the papers in one transaction: with
+        """Store ``header`` and the papers (each with its ``parts``, when it
+        has some) in one transaction: with
         ``touched``, only those ids' rows change (removed, then ``papers``,
         the touched papers still in the library, written), provided the
         catalog still holds the library of key ``base`` (another process may
@@ -558,7 +623,7 @@ class Catalog:
         except OSError:
             return False
         try:
-            written = self._write(header, everything, papers, touched, base)
+            written = self._write(header, everything, papers, touched, base, parts or {})
             if written and self._checkpointed():
                 self._seal()
             return written
@@ -572,6 +637,7 @@ class Catalog:
         papers: Iterable[Paper] | None,
         touched: Iterable[str] | None,
         base: str | None,
+        parts: Mapping[str, Sequence[Part]],
     ) -> bool:
         db = self._connect(create=True, held=True)
         assert db is not None
@@ -597,7 +663,7 @@ class Catalog:
             batch: list[tuple[object, ...]] = []
             days: list[tuple[object, ...]] = []
             for p in rows:
-                batch.append(_paper_values(p, zdict))
+                batch.append(_paper_values(p, zdict, parts.get(p.id)))
                 days.extend(_day_values(p))
                 if len(batch) >= 5000:
                     db.executemany("INSERT INTO papers VALUES (?,?,?,?,?,?,?)", batch)
