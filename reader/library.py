@@ -132,7 +132,7 @@ class Library:
     _count: int | None = field(default=None, repr=False)
     #: The catalog's marshalled digests of a library opened lazy: ``digests``
     #: is made from them when first asked for.
-    _digest_rows: bytes | None = field(default=None, repr=False)
+    _digest_rows: Callable[[], bytes] | None = field(default=None, repr=False)
     #: Every record of each paper that an update cannot take as one record
     #: of one file (see :data:`_Part` and :func:`_kept_parts`), when known for
     #: the whole library (read from the digests); None: the catalog keeps
@@ -150,8 +150,8 @@ class Library:
         rows = self.__dict__.get("_digest_rows")
         if name == "digests" and rows is not None:
             try:
-                self.digests = _digest_infos(rows)
-            except (ValueError, EOFError, TypeError):
+                self.digests = _digest_infos(rows())
+            except (CatalogDamaged, ValueError, EOFError, TypeError):
                 self.digests = []  # damaged: the papers (checked apart) still stand
             self._digest_rows = None
             return self.digests
@@ -1119,18 +1119,15 @@ class _Cache:
                          for a, s, d, p in header["files"]]  # fmt: skip
             lib.problems = [Problem(*p) for p in header["problems"]]
             lib._folded = {str(t): str(h) for t, h in header.get("folded", {}).items()}
-            digests = header["digests"]
-            if not isinstance(digests, bytes):
-                raise TypeError("damaged catalog header")
             if lazy and fallback is not None:
                 whole = fallback
                 lib.papers = CatalogPapers(cat, lib.expected, lambda: whole().papers)
                 # 10,076 archive members in the real digests: 30-50 ms a command
                 # would spend on them for nothing; read when asked for.
                 del lib.digests
-                lib._digest_rows = digests
+                lib._digest_rows = cat.digest_rows
                 return lib
-            lib.digests = _digest_infos(digests)
+            lib.digests = _digest_infos(cat.digest_rows())
             with gc_paused():
                 head = cat.papers(SNAPSHOT_HEAD if partial else -1)
             if len(head) > lib.expected or (not partial and len(head) != lib.expected):

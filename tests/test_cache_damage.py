@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 import reader.library as library
+from reader import catalog
 from reader.config import Config
 from reader.library import DAMAGED, Library, open_library
 from reader.paths import Paths
@@ -152,10 +153,9 @@ def _catalog() -> Path:
 
 
 def _flip_in_a_row(data: bytes) -> bytes:
-    """A byte flipped inside a stored paper (a compressed row)."""
-    z = zlib.compressobj(1, zlib.DEFLATED, 14, 5, zdict=b"x" * 200)
-    start = (z.compress(b"x") + z.flush())[:2]  # zlib's header with a preset dictionary
-    at = data.index(b"d" + start)  # a compressed row starts so
+    """A byte flipped inside the stored papers (a compressed block of rows)."""
+    start = zlib.compress(b"x", catalog._LEVEL)[:2]  # zlib's header at the catalog's level
+    at = data.index(start)  # a block starts so
     out = bytearray(data)
     out[at + 12] ^= 0xFF
     return bytes(out)
@@ -216,13 +216,13 @@ def test_a_catalog_key_leading_to_another_papers_row_is_damage(tmp_path: Path) -
     _open(folder)
     first, second = sorted(clean.papers)[:2]
     with sqlite3.connect(_catalog()) as db:
-        (row,) = db.execute("SELECT row FROM papers WHERE id = ?", (second.encode(),)).fetchone()
-        db.execute("UPDATE papers SET row = ? WHERE id = ?", (row, first.encode()))
+        key = db.execute("SELECT block, slot FROM papers WHERE id = ?", (second.encode(),))
+        db.execute(
+            "UPDATE papers SET block = ?, slot = ? WHERE id = ?", (*key.fetchone(), first.encode())
+        )
     db.close()
     # the bytes changed under the same stat (the seal cannot see it): the row
     # check is what must catch it
-    from reader import catalog
-
     catalog.Catalog(_catalog(), "")._seal()
     lib = open_library(Paths.from_env(), Config(), [folder], lazy=True)
     got = lib.papers.get(first)
