@@ -10,6 +10,7 @@ import os
 import random
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -535,6 +536,39 @@ def test_updates_over_real_digests_equal_a_read_from_scratch(tmp_path: Path, rea
     link("f-l2.yaml", "hf_daily_yaml/" + next(
         p.name for p in (real / "hf_daily_yaml").glob("2024-06-18+*.yaml")))  # fmt: skip
     _check_update(paths, folder, parsed=1)
+
+
+def test_updates_beside_a_big_archive_parse_only_the_changed_file(
+    tmp_path: Path, real: Path
+) -> None:
+    """The Hugging Face archive (580 days, 9,881 records, papers on several
+    days) stays; a day it also holds comes, changes and goes. Its papers are
+    merged again with the archive's records as the catalog keeps them: no
+    parse cache, and the archive is never parsed again."""
+    folder = tmp_path / "digests"
+    folder.mkdir()
+    (folder / "b-archive.tar.gz").symlink_to(
+        real / "hf_daily_json/hf_daily_papers_2024-05-27_to_2026-08-21.tar.gz"
+    )
+    day = folder / "a-day.json"
+    paths = Paths.from_env()
+    open_library(paths, Config(), [folder])
+    assert list(paths.library_cache.glob("*.bin")) == []
+    day.symlink_to(real / "hf_daily_json/2025-10-03.json")  # before the archive in file order
+    _check_update(paths, folder, parsed=1, lazy=True)
+    shared = open_library(paths, Config(), [folder], lazy=True).papers
+    assert any(len(shared[p.id].sources) > 1 for p in _first_digest(day))
+    day.unlink()
+    day.symlink_to(real / "hf_daily_json/2026-08-21.json")
+    _check_update(paths, folder, parsed=1)
+    day.unlink()
+    _check_update(paths, folder, parsed=0, app=False)
+
+
+def _first_digest(path: Path) -> list[Any]:
+    from reader.formats import load_path
+
+    return load_path(path)[0].papers
 
 
 def test_a_new_first_source_whose_title_may_give_way_is_merged_whole(tmp_path: Path) -> None:
