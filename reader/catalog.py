@@ -48,6 +48,7 @@ import time
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, Sequence, ValuesView
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -691,27 +692,31 @@ class Catalog:
                 rows = everything()
             self.seal_path.unlink(missing_ok=True)  # cut short, the file is not used
             block = db.execute("SELECT coalesce(max(n), -1) + 1 FROM blocks").fetchone()[0]
-            batch: list[tuple[object, ...]] = []
+            keys: list[tuple[object, ...]] = []
             days: list[tuple[object, ...]] = []
             raws: list[bytes] = []
 
             def flush() -> None:
-                nonlocal block, batch, days, raws
+                nonlocal block, raws
                 if raws:
                     db.execute("INSERT INTO blocks VALUES (?, ?, ?)",
                                (block, len(raws), _pack_block(raws)))  # fmt: skip
                     block += 1
-                db.executemany("INSERT INTO papers VALUES (?,?,?,?,?,?,?,?)", batch)
-                db.executemany("INSERT OR REPLACE INTO days VALUES (?,?,?)", days)
-                batch, days, raws = [], [], []
+                raws = []
 
             for p in rows:
-                batch.append(_paper_values(p, block, len(raws)))
+                keys.append(_paper_values(p, block, len(raws)))
                 raws.append(_raw(p, parts.get(p.id)))
                 days.extend(_day_values(p))
                 if len(raws) >= BLOCK_ROWS:
                     flush()
             flush()
+            # In key order, so that SQLite fills its pages (in list order the
+            # papers and days tables took 24 MB for the real digests, not 16).
+            keys.sort(key=itemgetter(0))
+            days.sort(key=itemgetter(0, 1))
+            db.executemany("INSERT INTO papers VALUES (?,?,?,?,?,?,?,?)", keys)
+            db.executemany("INSERT OR REPLACE INTO days VALUES (?,?,?)", days)
             db.executemany(
                 "INSERT OR REPLACE INTO meta VALUES (?, ?)",
                 [("format", str(FORMAT)), ("versions", self.versions), ("header", head),
