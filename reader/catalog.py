@@ -1,10 +1,13 @@
 """The catalog: the merged library on disk, in one SQLite file, read on demand.
 
-One row per paper (its fields marshalled, compressed when that pays), with
-the columns the list order and the search filters need beside it (latest day,
-folded title, upvotes, has code, source tags), one row per (day, paper) with
-the paper's place in that day's digest, and a header: which files (with their
-stamps), digests and problems the library was read from. A command reads the
+One key row per paper with the columns the list order and the search filters
+need (latest day, folded title, upvotes, has code, source tags) and where its
+fields are: a slot of a block, :data:`BLOCK_ROWS` papers' fields marshalled
+and compressed together in list order (with, for a paper merged from several
+files, its records as each file gave them: what an update merges again);
+one row per (day, paper) with the paper's place in that day's digest; and a
+header: which files (with their stamps) and problems the library was read
+from, and apart, its digests. A command reads the
 header and the rows it shows; the app reads every row (newest first, in
 chunks). The catalog is a cache like the index: missing, damaged (SQLite's
 own errors, a row that does not decompress or unmarshal) or of another
@@ -14,9 +17,10 @@ Text key columns are stored as UTF-8 BLOBs (``surrogatepass``, so any string
 Python holds fits), which SQLite compares byte by byte: the same order as
 Python's ``str`` comparison, so ``ORDER BY`` gives :meth:`Library.ordered`.
 
-marshal, as in the parse caches, lives only in the user's own cache folder
-and every row read is checked (zlib's checksum when compressed; marshal's
-own structure otherwise, and the type of what it gives).
+marshal lives only in the user's own cache folder, and every row read is
+checked: zlib's checksum of its block, the block's own row ends, marshal's
+structure and the type of what it gives, and the paper it holds is the one
+its key names.
 
 SQLite keeps no checksums of its pages, so a byte changed in a key, in the
 order index's columns, in the ``days`` table or in the header could give a

@@ -4,16 +4,17 @@ Digest files come from the library folder (``digest-reader add`` copies there),
 the folders named in the config, and paths given on the command line (files,
 folders or archives). With none of these, the bundled sample digests open.
 
-Parsing is the slow part, so each file's digests are cached (in the cache
-folder, keyed by the file's path, size and mtime and the reader's version):
-a second start reads only the files that changed. On top of that, the whole
-merged library is kept in the catalog (:mod:`reader.catalog`, one SQLite
-file); when files are added, changed or removed it is brought up to date in
-place (:func:`_update_snapshot`): only the new and changed files are parsed,
-only the papers they touch are merged again, from their own sources, and only
-their rows are written. Over an unchanged library a command (``lazy``) reads
-the catalog's header and then only the rows it asks for. The cache, like the
-index, can be deleted at any time.
+Parsing is the slow part, so the whole merged library is kept in the catalog
+(:mod:`reader.catalog`, one SQLite file, keyed by every file's path, size,
+time and fingerprint and the reader's version); when files are added,
+changed or removed it is brought up to date in place
+(:func:`_update_snapshot`): only the new and changed files are parsed, only
+the papers they touch are merged again, from all their records (the other
+files' as the catalog keeps them beside each paper: :data:`_Part`), and only
+their rows are written. No parse of a digest file is kept apart: that took
+more room than the digests themselves. Over an unchanged library a command
+(``lazy``) reads the catalog's header and then only the rows it asks for.
+The cache, like the index, can be deleted at any time.
 """
 
 from __future__ import annotations
