@@ -223,6 +223,7 @@ class Library:
         self.changes += 1
         papers = self._dict()
         first = self._first
+        grown: set[str] = set()
         for paper in records:
             if paper.id.startswith("t:"):
                 self._titled = True
@@ -234,7 +235,16 @@ class Library:
             else:
                 if first is not None:
                     self._records(have).append((origin, paper))
+                    grown.add(paper.id)
                 merge_papers(have, paper)
+        if grown and self._parts is not None:
+            # Records of one file under one title: the merged paper stands for
+            # them (a copy of it is taken should another file bring the paper),
+            # so they are not held while the rest is read.
+            for pid in grown:
+                recs = self._parts[pid]
+                if all(ap == origin for ap, _ in recs) and not _kept_parts({pid: recs}):
+                    del self._parts[pid]
 
     def _records(self, paper: Paper) -> list[_Part]:
         """The records of ``paper`` gathered so far: a copy of it as it is
