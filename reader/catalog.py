@@ -517,15 +517,17 @@ class Catalog:
         except DAMAGE as exc:
             raise CatalogDamaged(str(exc)) from exc
 
-    def _keys(self, ids: Iterable[str]) -> Iterator[tuple[Any, int, int]]:
-        """(id, block, slot) of each of ``ids`` the catalog holds, by block."""
+    def _keys(self, ids: Iterable[str]) -> list[tuple[Any, int, int]]:
+        """(id, block, slot) of each of ``ids`` the catalog holds, by block
+        (so that each block is read once)."""
         want = list(dict.fromkeys(ids))
+        keys: list[tuple[Any, int, int]] = []
         for at in range(0, len(want), _CHUNK):
             part = [_b(pid) for pid in want[at : at + _CHUNK]]
             marks = ",".join("?" * len(part))
-            yield from self._query(
-                f"SELECT id, block, slot FROM papers WHERE id IN ({marks}) ORDER BY block", part
-            )
+            keys += self._query(f"SELECT id, block, slot FROM papers WHERE id IN ({marks})", part)
+        keys.sort(key=itemgetter(1, 2))
+        return keys
 
     def papers(self, limit: int = -1, offset: int = 0) -> list[Paper]:
         """Papers in list order (newest day first, then title, then id)."""

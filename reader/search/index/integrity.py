@@ -229,7 +229,7 @@ def hashes_of(body: Mapping[str, Any]) -> dict[str, str] | None:
     if len(raw) != 8 * len(ids):
         return None
     text = raw.hex()
-    return {pid: text[16 * n : 16 * n + 16] for n, pid in enumerate(ids)}
+    return dict(zip(ids, [text[at : at + 16] for at in range(0, len(text), 16)], strict=True))
 
 
 def files_of(body: Mapping[str, Any]) -> Listing | None:
