@@ -4,16 +4,17 @@ Digest files come from the library folder (``digest-reader add`` copies there),
 the folders named in the config, and paths given on the command line (files,
 folders or archives). With none of these, the bundled sample digests open.
 
-Parsing is the slow part, so each file's digests are cached (in the cache
-folder, keyed by the file's path, size and mtime and the reader's version):
-a second start reads only the files that changed. On top of that, the whole
-merged library is kept in the catalog (:mod:`reader.catalog`, one SQLite
-file); when files are added, changed or removed it is brought up to date in
-place (:func:`_update_snapshot`): only the new and changed files are parsed,
-only the papers they touch are merged again, from their own sources, and only
-their rows are written. Over an unchanged library a command (``lazy``) reads
-the catalog's header and then only the rows it asks for. The cache, like the
-index, can be deleted at any time.
+Parsing is the slow part, so the whole merged library is kept in the catalog
+(:mod:`reader.catalog`, one SQLite file, keyed by every file's path, size,
+time and fingerprint and the reader's version); when files are added,
+changed or removed it is brought up to date in place
+(:func:`_update_snapshot`): only the new and changed files are parsed, only
+the papers they touch are merged again, from all their records (the other
+files' as the catalog keeps them beside each paper: :data:`_Part`), and only
+their rows are written. No parse of a digest file is kept apart: that took
+more room than the digests themselves. Over an unchanged library a command
+(``lazy``) reads the catalog's header and then only the rows it asks for.
+The cache, like the index, can be deleted at any time.
 """
 
 from __future__ import annotations
@@ -35,11 +36,11 @@ from typing import Any
 from urllib.parse import quote_from_bytes, unquote_to_bytes
 
 from reader import __version__
-from reader.catalog import FILE_NAME, Catalog, CatalogDamaged, CatalogPapers
+from reader.catalog import FILE_NAME, Catalog, CatalogDamaged, CatalogPapers, Part
 from reader.catalog import paper_from_row as _paper_from_row
 from reader.catalog import paper_row as _paper_row
 from reader.config import Config
-from reader.fileio import atomic_write, atomic_write_text, read_regular
+from reader.fileio import atomic_write_text, read_regular
 from reader.formats import load_path, looks_like_digest
 from reader.ids import normalise_title, title_key
 from reader.model import Digest, Paper, Problem, merge_papers
@@ -134,15 +135,26 @@ class Library:
     _count: int | None = field(default=None, repr=False)
     #: The catalog's marshalled digests of a library opened lazy: ``digests``
     #: is made from them when first asked for.
-    _digest_rows: bytes | None = field(default=None, repr=False)
+    _digest_rows: Callable[[], bytes] | None = field(default=None, repr=False)
+    #: Every record of each paper that an update cannot take as one record
+    #: of one file (see :data:`_Part` and :func:`_kept_parts`), when known for
+    #: the whole library (read from the digests); None: the catalog keeps
+    #: them (a library read from it, or updated).
+    _parts: dict[str, list[_Part]] | None = field(default=None, repr=False)
+    #: While parts are gathered: the file each paper's first record came from.
+    _first: dict[str, str] | None = field(default=None, repr=False)
+    #: ``t:`` id -> the id of the paper it was folded into (merge_title_ids).
+    _folded: dict[str, str] = field(default_factory=dict, repr=False)
+    #: After an update: the parts of the touched papers, to be written.
+    _new_parts: dict[str, list[_Part]] | None = field(default=None, repr=False)
 
     def __getattr__(self, name: str) -> Any:
         # Only for an attribute not set: ``digests`` of a lazy library.
         rows = self.__dict__.get("_digest_rows")
         if name == "digests" and rows is not None:
             try:
-                self.digests = _digest_infos(rows)
-            except (ValueError, EOFError, TypeError):
+                self.digests = _digest_infos(rows())
+            except (CatalogDamaged, ValueError, EOFError, TypeError):
                 self.digests = []  # damaged: the papers (checked apart) still stand
             self._digest_rows = None
             return self.digests
@@ -191,11 +203,12 @@ class Library:
         """The papers that appeared on ``day``, in list order."""
         return [p for p in self.ordered() if day in p.dates]
 
-    def add_digest(self, digest: Digest) -> None:
-        """Merge one digest's papers into the library."""
+    def add_digest(self, digest: Digest, origin: str = "") -> None:
+        """Merge one digest's papers into the library (``origin``: the
+        absolute path of the file it came from, while parts are gathered)."""
         self.problems.extend(digest.problems)
         self.digests.append(_digest_info(digest))
-        self.add_papers(digest)
+        self.add_papers(digest, origin)
 
     def _dict(self) -> dict[str, Paper]:
         """The papers as a dict, to change them (a lazy library is read whole)."""
@@ -203,19 +216,51 @@ class Library:
             self.papers = dict(self.papers.items())
         return self.papers
 
-    def add_papers(self, digest: Digest) -> None:
+    def add_papers(self, digest: Digest, origin: str = "") -> None:
         """Merge one digest's papers (only) into the library."""
+        self.add_records(_as_read(digest), origin)
+
+    def add_records(self, records: Iterable[Paper], origin: str = "") -> None:
+        """Merge papers as read (:func:`_as_read`) from the file ``origin``;
+        while parts are gathered (``_first`` set), every record of a paper
+        met more than once is kept apart, before any merge changes it."""
         self._ordered = None
         self.changes += 1
         papers = self._dict()
-        for paper in _as_read(digest):
+        first = self._first
+        grown: set[str] = set()
+        for paper in records:
             if paper.id.startswith("t:"):
                 self._titled = True
             have = papers.get(paper.id)
             if have is None:
                 papers[paper.id] = paper
+                if first is not None:
+                    first[paper.id] = origin
             else:
+                if first is not None:
+                    self._records(have).append((origin, paper))
+                    grown.add(paper.id)
                 merge_papers(have, paper)
+        if grown and self._parts is not None:
+            # Records of one file under one title: the merged paper stands for
+            # them (a copy of it is taken should another file bring the paper),
+            # so they are not held while the rest is read.
+            for pid in grown:
+                recs = self._parts[pid]
+                if all(ap == origin for ap, _ in recs) and not _kept_parts({pid: recs}):
+                    del self._parts[pid]
+
+    def _records(self, paper: Paper) -> list[_Part]:
+        """The records of ``paper`` gathered so far: a copy of it as it is
+        (its first record, not yet merged into) when it has no other yet."""
+        assert self._first is not None
+        if self._parts is None:
+            self._parts = {}
+        got = self._parts.get(paper.id)
+        if got is None:
+            got = self._parts[paper.id] = [(self._first[paper.id], _copy_paper(paper))]
+        return got
 
     def merge_title_ids(self) -> int:
         """Fold each paper known only by its title (``t:`` id: the source gave
@@ -228,15 +273,23 @@ class Library:
         if not by_key:
             return 0
         folded = 0
-        for pid, paper in list(self.papers.items()):
-            if pid.startswith("t:"):
-                continue
-            candidates = by_key.get(title_key(paper.title))
-            if not candidates:
-                continue
+        # By id, not in the order the papers came: an update merges a few
+        # papers again without the order of every file, and must fold alike.
+        hosts = sorted(
+            (pid, paper)
+            for pid, paper in self.papers.items()
+            if not pid.startswith("t:") and title_key(paper.title) in by_key
+        )
+        for pid, paper in hosts:
+            candidates = by_key[title_key(paper.title)]
             norm = normalise_title(paper.title)
             for other in candidates:
                 if other.id in self.papers and normalise_title(other.title) == norm:
+                    if self._first is not None:
+                        theirs = (self._parts or {}).pop(other.id, None)
+                        mine = self._records(paper)
+                        mine.extend(theirs or [(self._first[other.id], other)])
+                        self._folded[other.id] = pid
                     merge_papers(paper, other)
                     del self._dict()[other.id]
                     folded += 1
@@ -293,6 +346,27 @@ def _digest_info(digest: Digest) -> DigestInfo:
 
 #: (absolute path, stamp, digests, problems): see ``Library._meta``.
 _FileMeta = tuple[str, tuple[object, ...] | None, int, int]
+
+#: One record of a paper, as read (before any merge), and the absolute path
+#: of the file it came from: what an update merges again when another file
+#: brings the same paper. Kept (in the catalog, beside the merged paper) only
+#: for a paper that is not one file's records under one title
+#: (:func:`_kept_parts`): for any other, the merged paper stands for them.
+_Part = Part
+
+
+def _kept_parts(parts: Mapping[str, list[_Part]]) -> dict[str, list[_Part]]:
+    """The parts an update needs: those of papers read from several files,
+    or under several titles (the title rule alone is not associative, so one
+    file's records merged first could give another title than merged one by
+    one with a new file's), or that took in a paper known by its title."""
+    return {
+        pid: recs
+        for pid, recs in parts.items()
+        if len({ap for ap, _ in recs}) > 1
+        or len({p.title for _, p in recs}) > 1
+        or any(p.id != pid for _, p in recs)
+    }
 
 
 def library_roots(paths: Paths, config: Config) -> list[Path]:
@@ -515,7 +589,7 @@ def open_library(
         # only added (a fetch) then read no other paper (see _update_snapshot).
         old = (
             current
-            if _updatable(current)
+            if current is not None and _updatable(current) and _records_at_hand(current, cache)
             else cache.get_snapshot(None, fallback=fallback, lazy=lazy)
         )
         if old is not None:
@@ -541,25 +615,28 @@ def open_library(
                 # Only the touched papers' rows are written again.
                 cache.put_snapshot(key, lib, base, lib._touched)
                 return _with_faults(lib, faults, cache)
-    lib = Library(files=files, is_sample=is_sample, _meta=[])
+    lib = Library(files=files, is_sample=is_sample, _meta=[], _parts={}, _first={})
     total = len(files)
     for n, (f, stamp) in enumerate(zip(files, stamps, strict=True)):
         if progress is not None:
             progress(n, total, str(f))
-        digests = _load_file(f, stamp, config, cache, lib.stats)
+        digests = _load_file(f, config, lib.stats)
+        origin = os.path.abspath(f)
         for digest in digests:
-            lib.add_digest(digest)
+            lib.add_digest(digest, origin)
         assert lib._meta is not None
         lib._meta.append(_file_meta(f, stamp, digests))
     if progress is not None:
         progress(total, total, "")
     lib.merge_title_ids()
+    lib._parts = _kept_parts(lib._parts or {})
+    lib._first = None
     lib.stats.files = total
     lib.expected = len(lib.papers)
     if cache is not None:
         lib._version = Version(key)
-        if lib.stats.parsed + lib.stats.cached == total:
-            cache.put_snapshot(key, lib)
+        cache.put_snapshot(key, lib)
+    lib._parts = None  # the catalog keeps them (tens of MB in memory)
     return _with_faults(lib, faults, cache)
 
 
@@ -572,6 +649,18 @@ def _updatable(lib: Library | None) -> bool:
     return len(lib.problems) == sum(m[3] for m in lib._meta) and len(lib.digests) == sum(
         m[2] for m in lib._meta
     )
+
+
+def _records_at_hand(lib: Library, cache: _Cache) -> bool:
+    """Whether an update of ``lib`` can have its papers' records: the catalog
+    holds that very library (another process may have moved it on)."""
+    if lib._parts is not None:
+        return True
+    try:
+        header = cache.catalog.header()
+    except CatalogDamaged:
+        return False
+    return header is not None and lib._version is not None and header["key"] == lib._version.key
 
 
 def _with_faults(lib: Library, faults: list[Problem], cache: _Cache | None = None) -> Library:
@@ -606,10 +695,11 @@ def _update_snapshot(
     """The library for ``files``, made from ``old`` (the last snapshot, for
     other stamps) rather than from every file: only new and changed files are
     parsed; the papers they give, and those the changed or removed files gave
-    before, are merged again from all their sources (read from the parse cache,
-    only those papers), in file order, exactly as a whole read would; every
-    other paper is taken from ``old`` as it is. None when ``old`` cannot be
-    updated (a snapshot from before this existed): read everything then."""
+    before, are merged again from all their records (the new files', and the
+    others' as the catalog keeps them: :data:`_Part`), in file order, exactly
+    as a whole read would; every other paper is taken from ``old`` as it is.
+    None when ``old`` cannot be updated (a snapshot from before this existed,
+    or records the catalog cannot give): read everything then."""
     if old._meta is None or len(old._meta) != len({m[0] for m in old._meta}):
         return None
     # What each file of the snapshot gave: its digests and problems, in order.
@@ -629,10 +719,10 @@ def _update_snapshot(
     gone = set(before) - {ap for _, ap, _ in now}
     stats = LoadStats(files=len(files))
     fresh: dict[str, list[Digest]] = {}
-    for n, (f, ap, st) in enumerate(changed):
+    for n, (f, ap, _) in enumerate(changed):
         if progress is not None:
             progress(n, len(changed), str(f))
-        fresh[ap] = _load_file(f, st, config, cache, stats)
+        fresh[ap] = _load_file(f, config, stats)
     if progress is not None:
         progress(len(changed), len(changed), "")
     # The papers to merge again: those of the changed files, now and before.
@@ -643,8 +733,14 @@ def _update_snapshot(
     titled = old._titled or any(pid.startswith("t:") for pid in group)
     owner = {info.path: ap for ap, (_, infos, _) in before.items() for info in infos}
     fresh_rows = {ap: [_digest_row(d) for d in ds] for ap, ds in fresh.items()}
+    records = _Records(old, owner, cache)
     if not titled and not gone and not any(ap in before for ap in fresh):
         added = _added_at_an_end(old.papers, now, fresh_rows, owner)
+        if added is not None:
+            try:
+                parts = records.parts_after(added, now, fresh_rows)
+            except _NoRecords:
+                return None
         if added is not None and isinstance(old.papers, CatalogPapers):
             # Read on demand: only the added papers, to be written in place;
             # the caller reads the updated catalog as asked (``_count``).
@@ -653,6 +749,8 @@ def _update_snapshot(
             lib._count = len(old.papers) + len(added) - known
             lib.expected = lib._count
             lib._touched = set(added)
+            lib._new_parts = parts
+            lib._folded = dict(old._folded)
             return lib
         if added is not None:
             papers = {pid: p for pid, p in old.papers.items() if pid not in added}
@@ -660,19 +758,18 @@ def _update_snapshot(
             lib = _updated(papers, now, fresh, before, stats, titled)
             _reorder(lib, old, set(added))
             lib._touched = set(added)
+            lib._new_parts = parts
+            lib._folded = dict(old._folded)
             return lib
     titles: set[str] = set()
-    reparsed: set[str] = set()
-
-    def keep(pid: str, title: str) -> bool:
-        return pid in group or (
-            titled and pid.startswith("t:") and normalise_title(title) in titles
-        )
+    place = {ap: i for i, (_, ap, _) in enumerate(now)}
+    kept = {ap for ap in place if ap not in fresh}  # files whose records stand
 
     while True:
         if titled:
             # A paper known by its title folds into one with the same title
-            # (merge_title_ids): papers of a touched title are touched too.
+            # (merge_title_ids): papers of a touched title are touched too,
+            # and the papers such a one was folded into.
             found = {
                 normalise_title(p.title) for ds in fresh.values() for d in ds for p in d.papers
             }
@@ -681,28 +778,22 @@ def _update_snapshot(
             )
             titles.update(found)
             group.update(_same_titles(old.papers, titles))
-        needed = set(fresh)
-        for pid in group:
-            have = old.papers.get(pid)
-            if have is not None:
-                needed.update(owner[s] for s in have.sources if s in owner)
-        needed -= gone
-
-        merged = Library()
-        for f, ap, st in now:
-            if ap not in needed:
-                continue
-            if ap in fresh_rows:
-                digests = [_digest_from_row(r) for r in fresh_rows[ap]]
-            else:
-                hit = cache.get(f, st, keep) if st is not None else None
-                if hit is None:  # no parse cache: the file itself, then
-                    hit = _load_file(f, st, config, cache, LoadStats())
-                    reparsed.add(ap)
-                digests = hit
-            for d in digests:
-                d.papers = [p for p in d.papers if keep(p.id, p.title)]
-                merged.add_papers(d)
+            group.update(old._folded[tid] for tid in map(_title_id, titles) if tid in old._folded)
+        try:
+            feed = [
+                (place[ap], ap, p)
+                for recs in records.of(group).values()
+                for ap, p in recs
+                if ap in kept
+            ]
+        except _NoRecords:
+            return None
+        for ap, rows in fresh_rows.items():
+            feed.extend((place[ap], ap, p) for r in rows for p in _as_read(_digest_from_row(r)))
+        feed.sort(key=lambda rec: rec[0])  # stable: each file's records in their order
+        merged = Library(_parts={}, _first={})
+        for _, ap, p in feed:
+            merged.add_records((p,), ap)
         merged.merge_title_ids()
         if not titled:
             break
@@ -712,11 +803,88 @@ def _update_snapshot(
         titles.update(after)  # a title changed in the merge: look again, wider
     papers = {pid: p for pid, p in old.papers.items() if pid not in group}
     papers.update(merged.papers)
-    stats.parsed += len(reparsed)
     lib = _updated(papers, now, fresh, before, stats, titled or merged._titled)
     lib._touched = group | set(merged.papers)
+    touched = lib._touched
+    lib._new_parts = _kept_parts({k: v for k, v in (merged._parts or {}).items() if k in touched})
+    lib._folded = {t: h for t, h in old._folded.items() if t not in touched and h not in touched}
+    lib._folded.update(merged._folded)
     _reorder(lib, old, lib._touched)
     return lib
+
+
+def _title_id(normalised: str) -> str:
+    """The ``t:`` id of a paper known only by this (normalised) title."""
+    return "t:" + hashlib.sha1(normalised.encode("utf-8")).hexdigest()[:16]
+
+
+class _NoRecords(Exception):
+    """The records an update needs cannot be had (the catalog holds another
+    library than the one updated, or is damaged): read every file then."""
+
+
+class _Records:
+    """The records (:data:`_Part`) of the papers of ``old``: from the library
+    itself when it holds them all (read from the digests), else from the
+    catalog, which must then hold that same library. A paper with no parts
+    kept is one file's records: the merged paper stands for them."""
+
+    def __init__(self, old: Library, owner: Mapping[str, str], cache: _Cache) -> None:
+        self.old, self.owner, self.cache = old, owner, cache
+
+    def _kept(self, ids: Sequence[str]) -> Mapping[str, list[_Part]]:
+        if self.old._parts is not None:
+            return self.old._parts
+        cat = self.cache.catalog
+        want = self.old._version.key if self.old._version is not None else None
+        try:
+            header = cat.header()
+            if header is None or want is None or header.get("key") != want:
+                raise _NoRecords("the catalog holds another library")
+            return cat.parts(ids)
+        except CatalogDamaged as exc:
+            self.cache._catalog_damaged()  # rebuilt from the digests, and said
+            raise _NoRecords(str(exc)) from exc
+
+    def of(self, ids: Iterable[str]) -> dict[str, list[_Part]]:
+        """Copies of the records of each of ``ids`` that ``old`` holds."""
+        papers = self.old.papers
+        have = [pid for pid in ids if pid in papers]
+        kept = self._kept(have)
+        out: dict[str, list[_Part]] = {}
+        for pid in have:
+            recs = kept.get(pid)
+            if recs is None:
+                paper = papers[pid]
+                ap = next((self.owner[s] for s in paper.sources if s in self.owner), None)
+                if ap is None:
+                    raise _NoRecords(f"no file gave {pid}")
+                recs = [(ap, paper)]
+            out[pid] = [(ap, _copy_paper(p)) for ap, p in recs]
+        return out
+
+    def parts_after(
+        self,
+        added: Mapping[str, Paper],
+        now: list[tuple[Path, str, list[object] | None]],
+        fresh_rows: dict[str, list[tuple[Any, ...]]],
+    ) -> dict[str, list[_Part]]:
+        """The parts to keep of the papers files only added gave (merged by
+        :func:`_added_at_an_end`): their records before, and the new ones."""
+        place = {ap: i for i, (_, ap, _) in enumerate(now)}
+        feed = [(place[ap], ap, p) for recs in self.of(added).values() for ap, p in recs]
+        for ap, rows in fresh_rows.items():
+            feed.extend(
+                (place[ap], ap, p)
+                for r in rows
+                for p in _as_read(_digest_from_row(r))
+                if p.id in added
+            )
+        feed.sort(key=lambda rec: rec[0])
+        by_id: dict[str, list[_Part]] = {}
+        for _, ap, p in feed:
+            by_id.setdefault(p.id, []).append((ap, p))
+        return _kept_parts({pid: recs for pid, recs in by_id.items() if len(recs) > 1})
 
 
 def _added_at_an_end(
@@ -832,24 +1000,10 @@ def _same_titles(papers: Mapping[str, Paper], titles: set[str]) -> list[str]:
     ]
 
 
-def _load_file(
-    path: Path, stamp: list[object] | None, config: Config, cache: _Cache | None, stats: LoadStats
-) -> list[Digest]:
-    if cache is not None and stamp is not None:
-        hit = cache.get(path, stamp)
-        if hit is not None:
-            stats.cached += 1
-            return hit
+def _load_file(path: Path, config: Config, stats: LoadStats) -> list[Digest]:
     digests = load_path(path, max_bytes=config.max_file_bytes)
     stats.parsed += 1
-    if cache is not None and stamp is not None and not _unreadable(digests):
-        cache.put(path, stamp, digests)
     return digests
-
-
-def _unreadable(digests: list[Digest]) -> bool:
-    # A file that could not be read at all is tried again next time.
-    return any(d.format == "unreadable" for d in digests)
 
 
 #: How much of each end of a digest file its fingerprint reads (all of a
@@ -891,21 +1045,18 @@ def _snapshot_key(files: list[Path], stamps: list[list[object] | None]) -> str:
 
 # --------------------------------------------------------------------------- cache
 #
-# marshal, not JSON: a 100k-paper library loads in well under a second (JSON
-# took 3 s to parse and 1.5 s to rebuild the objects). marshal is not meant
-# for untrusted data, so every file carries a magic, its own size, and per
-# object a length and a CRC32, each checked before the object is used; it
-# holds the versions that wrote it and lives only in the user's own cache
-# folder. A file that does not check out is rebuilt from the digests, and the
-# library says so once (:data:`DAMAGED`).
+# The merged library is kept in the catalog (:mod:`reader.catalog`); the
+# digests' own parse is not kept (it took more room than the digests): an
+# update parses only the files that changed, and takes every other file's
+# records of the papers it merges again from the catalog (``_Part``).
 
-_MAGIC = b"DRCACHE3"
-#: The magic and the file's size: what every cache file starts with.
-_HEAD = len(_MAGIC) + 8
 #: The warning a library carries when a cache file it found was damaged.
 DAMAGED = "was damaged: rebuilt"
 #: The catalog's first rows: what a partial open reads before the first paint.
 SNAPSHOT_HEAD = 300
+#: What the readers before this one kept beside the catalog: one parse cache
+#: per digest file (``<sha1>.bin``) and the snapshot before the catalog.
+_OLD_CACHES = ("*.bin", "library.snapshot")
 
 
 def _digest_row(d: Digest) -> tuple[Any, ...]:
@@ -921,93 +1072,23 @@ def _digest_row(d: Digest) -> tuple[Any, ...]:
     )
 
 
-def _digest_from_row(r: tuple[Any, ...], keep: Callable[[str, str], bool] | None = None) -> Digest:
-    """A digest from its cache row; with ``keep(id, title)``, only the papers
-    it keeps are built (an update wants a few papers of a big file)."""
+def _digest_from_row(r: tuple[Any, ...]) -> Digest:
+    """A digest from its :func:`_digest_row` (fresh papers, to merge)."""
     path, fmt, title, date, source, rows, abstracts, problems = r
     digest = Digest(path=path, format=fmt, title=title, date=date, source=source)
-    digest.papers = [
-        _paper_from_row(row, ab)
-        for row, ab in zip(rows, abstracts, strict=True)
-        if keep is None or keep(row[0], row[1])
-    ]
+    digest.papers = [_paper_from_row(row, ab) for row, ab in zip(rows, abstracts, strict=True)]
     digest.problems = [Problem(path, m, ln, rec, sev) for m, ln, rec, sev in problems]
     return digest
 
 
-def _pack(*objs: object) -> bytes:
-    """A cache file: the magic, the file's size, then per object its length,
-    CRC32 and marshal."""
-    parts: list[bytes] = []
-    for obj in objs:
-        payload = marshal.dumps(obj)  # type: ignore[arg-type]
-        parts.append(len(payload).to_bytes(8, "big") + zlib.crc32(payload).to_bytes(4, "big"))
-        parts.append(payload)
-    size = _HEAD + sum(len(part) for part in parts)
-    return b"".join([_MAGIC, size.to_bytes(8, "big"), *parts])
-
-
-class _Stale(ValueError):
-    """A cache file of another format (an older reader's): not damage."""
-
-
-def _check_head(head: bytes, size: int) -> None:
-    """``head`` (the first :data:`_HEAD` bytes of a file of ``size`` bytes) is
-    ours and says that size: a truncated or lengthened file is refused before
-    any of it is read."""
-    if len(head) == _HEAD and head[:7] == _MAGIC[:7] and not head.startswith(_MAGIC):
-        raise _Stale("an older reader's cache file")
-    if len(head) != _HEAD or not head.startswith(_MAGIC):
-        raise ValueError("not a digest-reader cache file")
-    if int.from_bytes(head[len(_MAGIC) :], "big") != size:
-        raise ValueError("damaged cache file")
-
-
-def _chunks(data: bytes) -> list[memoryview]:
-    """The marshal payload of each object in a cache file, every length and
-    CRC checked first (0.05 s for 100 MB), so a damaged file is refused whole."""
-    _check_head(data[:_HEAD], len(data))
-    view = memoryview(data)
-    out: list[memoryview] = []
-    at = _HEAD
-    while at < len(data):
-        if at + 12 > len(data):
-            raise ValueError("damaged cache file")
-        size = int.from_bytes(view[at : at + 8], "big")
-        crc = int.from_bytes(view[at + 8 : at + 12], "big")
-        at += 12
-        if at + size > len(data):
-            raise ValueError("damaged cache file")
-        payload = view[at : at + size]
-        if zlib.crc32(payload) != crc:
-            raise ValueError("damaged cache file")
-        out.append(payload)
-        at += size
-    return out
-
-
-def _load(chunk: memoryview) -> Any:
-    return marshal.loads(chunk)
-
-
-def _unpack(data: bytes) -> Any:
-    return _load(_chunks(data)[0])
-
-
 class _Cache:
-    """One file per digest file (named by the hash of its absolute path), and a
-    snapshot of the whole merged library keyed by every file's stamp."""
+    """The library cache folder: the catalog of the whole merged library."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         #: The cache files found damaged (not missing, not merely stale).
         self.damaged: set[Path] = set()
         self._catalog: Catalog | None = None
-
-    def _damaged(self, path: Path) -> None:
-        self.damaged.add(path)
-        with contextlib.suppress(OSError):
-            path.unlink()
 
     def warning(self) -> list[Problem]:
         """The one line that says the cache was damaged, if it was."""
@@ -1019,63 +1100,12 @@ class _Cache:
             where, what = str(self.folder), f"cache ({counted(len(self.damaged), 'file')})"
         return [Problem(where, f"{what} {DAMAGED}", severity="warning")]
 
-    def _file(self, key: str) -> Path:
-        return self.folder / (
-            hashlib.sha1(key.encode("utf-8", "surrogateescape")).hexdigest() + ".bin"
-        )
-
-    def _read(self, path: Path) -> Any:
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return None  # missing (or unreadable): rebuilt from the digests
-        try:
-            return _unpack(data)
-        except _Stale:
-            return None  # an older reader's: rebuilt, nothing to say
-        except (ValueError, EOFError, TypeError):
-            self._damaged(path)  # rebuilt from the digests, and said
-            return None
-
-    def _write(self, path: Path, obj: object) -> None:
-        try:
-            data = _pack(obj)
-        except ValueError:
-            return
-        self._write_bytes(path, data)
-
-    def _write_bytes(self, path: Path, data: bytes) -> None:
-        with contextlib.suppress(OSError):  # a cache that cannot be written is only slower
-            atomic_write(path, data, durable=False)
-
-    def get(
-        self, path: Path, stamp: list[object], keep: Callable[[str, str], bool] | None = None
-    ) -> list[Digest] | None:
-        key = os.path.abspath(path)
-        file = self._file(key)
-        data = self._read(file)
-        if data is None:
-            return None
-        try:
-            if (
-                not isinstance(data, dict)
-                or data.get("path") != key  # another file's (or library's) entry
-                or data.get("stamp") != (*stamp, CACHE_VERSION, __version__)
-            ):
-                return None  # stale: rebuilt, nothing to say
-            return [_digest_from_row(r, keep) for r in data["digests"]]
-        except (KeyError, TypeError, ValueError, IndexError):
-            self._damaged(file)
-            return None
-
-    def put(self, path: Path, stamp: list[object], digests: list[Digest]) -> None:
-        key = os.path.abspath(path)
-        data = {
-            "path": key,
-            "stamp": (*stamp, CACHE_VERSION, __version__),
-            "digests": [_digest_row(d) for d in digests],
-        }
-        self._write(self._file(key), data)
+    def remove_old(self) -> None:
+        """Remove what readers before this one kept here (see :data:`_OLD_CACHES`)."""
+        for pattern in _OLD_CACHES:
+            for path in self.folder.glob(pattern):
+                with contextlib.suppress(OSError):
+                    path.unlink()
 
     @property
     def catalog(self) -> Catalog:
@@ -1112,18 +1142,16 @@ class _Cache:
             lib._meta = [(str(a), None if s is None else tuple(s), int(d), int(p))
                          for a, s, d, p in header["files"]]  # fmt: skip
             lib.problems = [Problem(*p) for p in header["problems"]]
-            digests = header["digests"]
-            if not isinstance(digests, bytes):
-                raise TypeError("damaged catalog header")
+            lib._folded = {str(t): str(h) for t, h in header.get("folded", {}).items()}
             if lazy and fallback is not None:
                 whole = fallback
                 lib.papers = CatalogPapers(cat, lib.expected, lambda: whole().papers)
                 # 10,076 archive members in the real digests: 30-50 ms a command
                 # would spend on them for nothing; read when asked for.
                 del lib.digests
-                lib._digest_rows = digests
+                lib._digest_rows = cat.digest_rows
                 return lib
-            lib.digests = _digest_infos(digests)
+            lib.digests = _digest_infos(cat.digest_rows())
             with gc_paused():
                 head = cat.papers(SNAPSHOT_HEAD if partial else -1)
             if len(head) > lib.expected or (not partial and len(head) != lib.expected):
@@ -1138,7 +1166,7 @@ class _Cache:
             )
             full.is_sample, full.expected, full.faults = lib.is_sample, lib.expected, lib.faults
             full._meta, full._titled = lib._meta, lib._titled
-            full._version = lib._version
+            full._version, full._folded = lib._version, lib._folded
             ordered = head + tail
             full.papers = {p.id: p for p in ordered}
             full._ordered = ordered
@@ -1187,17 +1215,23 @@ class _Cache:
             "problems": [(p.path, p.message, p.line, p.record, p.severity) for p in lib.problems],
             "files": lib._meta,
             "titled": lib._titled,
+            "folded": lib._folded,
         }
         papers = lib.papers
-        with contextlib.suppress(OSError):  # the snapshot file that the catalog replaced
-            (self.folder / "library.snapshot").unlink(missing_ok=True)
+        # Every row again needs every paper's parts: only a library read
+        # from the digests knows them all.
+        whole = None if strict or lib._parts is None else lib.ordered
+        parts = lib._parts if touched is None else lib._new_parts
+        self.remove_old()
         try:
+            self.folder.mkdir(parents=True, exist_ok=True)
             return self.catalog.write(
                 header,
-                None if strict else lib.ordered,
+                whole,
                 None if touched is None else [papers[pid] for pid in touched if pid in papers],
                 touched,
                 base,
+                parts or {},
             )
         except (sqlite3.OperationalError, OSError, ValueError):
             return False  # a cache that cannot be written is only slower

@@ -86,6 +86,36 @@ def test_incremental_add_change_remove(folder: Path) -> None:
     other.close()
 
 
+def test_the_papers_hashes_are_packed_and_read_back_as_written(folder: Path) -> None:
+    """The sidecar keeps a content hash per paper: as a JSON object, 32
+    bytes a paper; packed, the ids compressed and the hashes as bytes. A new
+    process reads them back: nothing to sync. A sidecar of the object form
+    (the readers before) still reads."""
+    from reader.search.index.generations import SIDECAR_NAME
+    from reader.search.index.integrity import PACKED_KEY, hashes_of, read_sealed, seal
+
+    papers = {f"2501.{n:05d}": paper(f"2501.{n:05d}", f"Paper {n}") for n in range(2000)}
+    index = SearchIndex(folder)
+    index.sync(papers)
+    gen = folder / index.generation[0]
+    index.close()
+    side, raw = read_sealed(gen / SIDECAR_NAME)
+    assert side is not None and side["hashes"] == {}
+    hashes = hashes_of(side)
+    assert hashes is not None and sorted(hashes) == sorted(papers)
+    assert len(raw) < 32 * len(papers) // 2  # the object form: 32 bytes a paper
+    again = SearchIndex(folder)
+    report = again.sync(papers)
+    assert report.changed == 0 and not report.rebuilt
+    assert ids(again, "paper") and len(again.indexed_hashes()) == len(papers)
+    again.close()
+    plain = {k: v for k, v in side.items() if k != PACKED_KEY}
+    (gen / SIDECAR_NAME).write_bytes(seal({**plain, "hashes": hashes}))
+    old_form = SearchIndex(folder)
+    assert old_form.sync(papers).changed == 0
+    old_form.close()
+
+
 def test_a_crash_between_commit_and_sidecar_rebuilds(folder: Path) -> None:
     papers = library()
     index = SearchIndex(folder)

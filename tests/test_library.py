@@ -5,14 +5,17 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import marshal
 import os
 import random
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
+from reader import catalog
 from reader import library as library_module
 from reader.config import Config
 from reader.library import Library, open_library, remember_sources
@@ -185,19 +188,24 @@ def test_a_partial_open_paints_from_the_newest_papers_then_reads_the_rest(
     assert rest.papers["2508.00001"].dates == ["2025-08-20", "2025-08-21"]
 
 
-def _catalog_rows(paths: Paths) -> dict[str, tuple[int, bytes]]:
-    """Paper id -> (SQLite rowid, stored row) in the catalog."""
+def _catalog_rows(paths: Paths) -> dict[str, tuple[tuple[int, int], bytes]]:
+    """Paper id -> ((block, slot), its stored row) in the catalog."""
     with contextlib.closing(sqlite3.connect(paths.library_cache / "catalog.sqlite")) as db:
-        rows = db.execute("SELECT id, rowid, row FROM papers").fetchall()
-    return {bytes(i).decode(): (n, bytes(r)) for i, n, r in rows}
+        keys = db.execute("SELECT id, block, slot FROM papers").fetchall()
+        blocks = {n: catalog._Block(d) for n, d in db.execute("SELECT n, data FROM blocks")}
+    return {
+        bytes(i).decode(): ((n, slot), marshal.dumps(blocks[n].fields(slot))) for i, n, slot in keys
+    }
 
 
 def _damage_row(paths: Paths, pid: str) -> None:
+    """A byte flipped in the middle of the block that holds ``pid``'s row."""
     with contextlib.closing(sqlite3.connect(paths.library_cache / "catalog.sqlite")) as db:
-        (row,) = db.execute("SELECT row FROM papers WHERE id = ?", (pid.encode(),)).fetchone()
-        bad = bytearray(row)
+        (n,) = db.execute("SELECT block FROM papers WHERE id = ?", (pid.encode(),)).fetchone()
+        (data,) = db.execute("SELECT data FROM blocks WHERE n = ?", (n,)).fetchone()
+        bad = bytearray(data)
         bad[len(bad) // 2] ^= 0xFF
-        db.execute("UPDATE papers SET row = ? WHERE id = ?", (bytes(bad), pid.encode()))
+        db.execute("UPDATE blocks SET data = ? WHERE n = ?", (bytes(bad), n))
         db.commit()
 
 
@@ -530,6 +538,39 @@ def test_updates_over_real_digests_equal_a_read_from_scratch(tmp_path: Path, rea
     _check_update(paths, folder, parsed=1)
 
 
+def test_updates_beside_a_big_archive_parse_only_the_changed_file(
+    tmp_path: Path, real: Path
+) -> None:
+    """The Hugging Face archive (580 days, 9,881 records, papers on several
+    days) stays; a day it also holds comes, changes and goes. Its papers are
+    merged again with the archive's records as the catalog keeps them: no
+    parse cache, and the archive is never parsed again."""
+    folder = tmp_path / "digests"
+    folder.mkdir()
+    (folder / "b-archive.tar.gz").symlink_to(
+        real / "hf_daily_json/hf_daily_papers_2024-05-27_to_2026-08-21.tar.gz"
+    )
+    day = folder / "a-day.json"
+    paths = Paths.from_env()
+    open_library(paths, Config(), [folder])
+    assert list(paths.library_cache.glob("*.bin")) == []
+    day.symlink_to(real / "hf_daily_json/2025-10-03.json")  # before the archive in file order
+    _check_update(paths, folder, parsed=1, lazy=True)
+    shared = open_library(paths, Config(), [folder], lazy=True).papers
+    assert any(len(shared[p.id].sources) > 1 for p in _first_digest(day))
+    day.unlink()
+    day.symlink_to(real / "hf_daily_json/2026-08-21.json")
+    _check_update(paths, folder, parsed=1)
+    day.unlink()
+    _check_update(paths, folder, parsed=0, app=False)
+
+
+def _first_digest(path: Path) -> list[Any]:
+    from reader.formats import load_path
+
+    return load_path(path)[0].papers
+
+
 def test_a_new_first_source_whose_title_may_give_way_is_merged_whole(tmp_path: Path) -> None:
     """The one rule that makes merging depend on grouping: a title ending in
     "..." gives way to a longer one, but not to a shorter one met first."""
@@ -563,7 +604,8 @@ def test_an_update_writes_only_the_rows_it_touched(tmp_path: Path) -> None:
     after = _catalog_rows(paths)
     assert sorted(after) == ["2508.00001", "2508.00002", "2508.00003"]
     assert after["2508.00002"] == before["2508.00002"]  # untouched: the same row, not rewritten
-    assert after["2508.00001"][1] != before["2508.00001"][1]  # merged again: written again
+    assert after["2508.00001"][0] != before["2508.00001"][0]  # merged again: in a new block
+    assert after["2508.00001"][1] != before["2508.00001"][1]
     # the next command reads the catalog only, and only what it asks for
     again = open_library(paths, Config(), [folder], lazy=True)
     assert again.stats.parsed == 0

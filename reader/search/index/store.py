@@ -73,7 +73,17 @@ from reader.search.index.generations import (
     _stamp,
     _stamp_ok,
 )
-from reader.search.index.integrity import Listing, files_of, listing, read_sealed, seal, verify
+from reader.search.index.integrity import (
+    PACKED_KEY,
+    Listing,
+    files_of,
+    hashes_of,
+    listing,
+    pack_hashes,
+    read_sealed,
+    seal,
+    verify,
+)
 from reader.search.index.schema import content_hash, doc_fields, make_codec, make_schema
 from reader.search.index.scorer import (
     TIE_EPSILON,
@@ -336,7 +346,7 @@ class SearchIndex:
             self.problem = "damaged" if self._holding else "updating"
             return
         self._gen = name
-        self._hashes = side["hashes"]  # str -> str: json gives strings, hashes compare
+        self._hashes = hashes_of(side) or {}
         self._files = files_of(side) or {}
         self._toc_gen = side["generation"]
         self._synced = Synced.from_json(side.get("library"))
@@ -362,7 +372,7 @@ class SearchIndex:
                 side is None
                 or files is None
                 or side.get("token") != token
-                or not isinstance(side.get("hashes"), dict)
+                or not isinstance(side.get(PACKED_KEY, side.get("hashes")), dict)
                 or not isinstance(gen, int)
             ):
                 return _Checked(None, "damaged", f"{SIDECAR_NAME} does not hold what was written")
@@ -431,7 +441,7 @@ class SearchIndex:
             self._new_searcher(expected=side["generation"])
         except _NotYet:
             return
-        self._hashes = {str(k): str(v) for k, v in side["hashes"].items()}
+        self._hashes = hashes_of(side) or {}
         self._files = files_of(side) or {}
         self._toc_gen = side["generation"]
         self._synced = Synced.from_json(side.get("library"))
@@ -1326,7 +1336,10 @@ class SearchIndex:
         """The sidecar: the papers' hashes, the library version, and the size
         and checksum of every other file of the generation with the number of
         the table of contents they make (sealed: it checks itself)."""
-        side: dict[str, Any] = {"token": token, "hashes": hashes}
+        packed = pack_hashes(hashes)
+        side: dict[str, Any] = {"token": token, "hashes": {} if packed else hashes}
+        if packed:
+            side[PACKED_KEY] = packed
         if synced.key:
             side["library"] = synced.to_json()
         side["generation"] = toc_gen
