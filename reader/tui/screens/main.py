@@ -159,7 +159,7 @@ class MainScreen(Screen[None]):
             if order:
                 self.base = self.base.sorted(order)
         if self.view.kind == "all":
-            self.set_view(self.base, keep=self._current_id(), stay=True)
+            self.set_view(self.base, keep=self._current_id(), stay=True, settle=True)
         else:
             self.rerun_search()
         if self.sidebar.display:
@@ -179,10 +179,20 @@ class MainScreen(Screen[None]):
     # -- views ----------------------------------------------------------------
 
     def set_view(
-        self, view: View, *, keep: str | None = None, cursor: int = 0, stay: bool = False
+        self,
+        view: View,
+        *,
+        keep: str | None = None,
+        cursor: int = 0,
+        stay: bool = False,
+        settle: bool = False,
     ) -> None:
         """Show ``view``, the cursor on paper ``keep`` (else at ``cursor``);
-        ``stay``: on the same line of the screen as before."""
+        ``stay``: on the same line of the screen as before. ``settle``: the
+        same list, more of it (the library read further): the paper being
+        read keeps its pane as scrolled, unless its text changed, and its
+        read timer goes on."""
+        shown = self.abstract.paper
         self.view = view
         self.papers.empty_text = "No papers match." if view.kind == "search" else "No papers here."
         order = view.shown_order
@@ -199,6 +209,14 @@ class MainScreen(Screen[None]):
         )
         self.update_status()
         paper = self.papers.current
+        if settle and paper is not None and shown is not None and paper.id == shown.id:
+            if paper == shown:
+                self.abstract.paper = paper  # the same text: left as scrolled
+            else:
+                self.show_paper(paper)
+            if self._read_timer is None and not self.dapp.state_of(paper.id).read:
+                self.start_read_timer(paper)
+            return
         self.show_paper(paper)  # again even for the same paper: the terms changed
         self.start_read_timer(paper)
 
