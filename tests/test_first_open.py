@@ -17,7 +17,7 @@ import pytest
 
 import reader.library as library
 from reader.config import Config
-from reader.library import needs_first_read, open_library
+from reader.library import Library, needs_first_read, open_library
 from reader.model import Digest
 from reader.paths import Paths
 from reader.reading import SoFar
@@ -149,8 +149,8 @@ async def test_a_search_during_the_read_answers_over_what_is_read(folder: Path, 
         gate.open()
         # the same search, run again over the whole library: found, exact
         await until(pilot, lambda: "Held Back Paper Number 7" in screen_text(app))
-        status = screen_text(app).split("\n")[0]
-        assert "1 paper" in status and "about" not in status
+        await until(pilot, lambda: "reading" not in screen_text(app).split("\n")[0])
+        await until(pilot, lambda: "Search: lattice · 1 paper" in screen_text(app))
 
 
 async def test_quitting_during_the_read_writes_no_cache(
@@ -247,3 +247,28 @@ def test_a_status_line_of_a_first_read_says_how_far(folder: Path) -> None:
     so_far.at(39, 40, str(big))
     parts = library_parts(so_far.library())
     assert parts[1] == ("file", "a-very-long-name-of-a-big-a…")
+
+
+def test_the_lists_of_a_read_so_far_are_in_the_library_order(folder: Path) -> None:
+    """Each list is the last one with the new papers merged in: the same
+    order as sorting them all."""
+    so_far = SoFar()
+    for f in sorted(folder.iterdir()):
+        for digest in library.load_path(f):
+            so_far.add(digest)
+            got = so_far.library()
+            assert got.ordered() == Library(papers=dict(got.papers)).ordered()
+
+
+async def test_the_main_screen_is_gone_once_the_app_ends() -> None:
+    """A worker's message as the app ends (the index built) finds no main
+    screen, rather than one whose widgets are being taken down."""
+    from tests.test_tui import make_app
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.main.status is not None
+        app.exit()
+        with pytest.raises(LookupError):
+            app.main  # noqa: B018

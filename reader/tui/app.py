@@ -64,10 +64,8 @@ TYPED_LIMIT = 1000
 #: (a first build): then it shows what it found, the count "about".
 SCAN_BUDGET = 0.12
 #: During a first read the list takes in the papers read so far at most this
-#: often (seconds), and at most once per this many times what making the
-#: last list cost (0.3 s at 75k papers: the read itself goes on meanwhile).
+#: often (seconds; see ``reading.SoFar.due``).
 READ_REFRESH = 0.5
-READ_REFRESH_SHARE = 4.0
 
 
 #: The state of a paper when the state store cannot answer.
@@ -263,10 +261,11 @@ class DigestApp(FetchingMixin, App[int]):
 
     @property
     def main(self) -> MainScreen:
-        """The main screen, once its widgets exist (LookupError before: a
-        message from a worker can come between its push and its compose)."""
+        """The main screen, while its widgets exist (LookupError before: a
+        message from a worker can come between its push and its compose;
+        and once the app is ending, its widgets being taken down)."""
         for screen in self.screen_stack:
-            if isinstance(screen, MainScreen) and screen.is_mounted:
+            if isinstance(screen, MainScreen) and screen.is_mounted and screen.is_attached:
                 return screen
         raise LookupError("no main screen")
 
@@ -321,16 +320,14 @@ class DigestApp(FetchingMixin, App[int]):
 
         worker = get_current_worker()
         so_far = SoFar()
-        last = [0.0, 0.0]  # when the last list was posted, what making it cost
 
         def show(now: bool = False) -> None:
-            start = time.monotonic()
-            wait = self.read_refresh and max(self.read_refresh, READ_REFRESH_SHARE * last[1])
-            if not now and start - last[0] < wait:
+            if not now and not so_far.due(self.read_refresh):
                 return
+            start = time.monotonic()
             library = so_far.library()
             prepared = prepare_list(library)
-            last[:] = [time.monotonic(), time.monotonic() - start]
+            so_far.made(time.monotonic() - start)
             if not worker.is_cancelled:
                 self.post_message(ReadSoFar(library, prepared))
 
