@@ -272,3 +272,17 @@ async def test_the_main_screen_is_gone_once_the_app_ends() -> None:
         app.exit()
         with pytest.raises(LookupError):
             app.main  # noqa: B018
+
+
+async def test_untouched_the_cursor_stays_on_the_newest_paper(folder: Path, gate: Gate) -> None:
+    """The big file is the oldest day here, and the small days arrive one by
+    one: with no key pressed, the cursor is on the newest paper throughout."""
+    app = first_app(folder)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(app.main.papers.papers) == 8)
+        gate.open()
+        await until(pilot, lambda: app.library.complete and len(app.main.papers.papers) == 38)
+        current = app.main.papers.current
+        assert current is not None and current.date == "2025-08-20"
+        assert app.main.abstract.paper is not None
+        assert app.main.abstract.paper.id == current.id

@@ -253,6 +253,7 @@ class DigestApp(FetchingMixin, App[int]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
             self.collector.key()
+            self._keyed = True
         await super().on_event(event)
 
     def _theme_changed(self, theme: Theme) -> None:
@@ -359,17 +360,20 @@ class DigestApp(FetchingMixin, App[int]):
 
     #: Seconds between two lists of a first read (tests set 0: every digest).
     read_refresh = READ_REFRESH
+    #: True once a key was pressed (a first read's list then keeps the
+    #: cursor on its paper; until then it stays on the newest).
+    _keyed = False
 
     def on_read_so_far(self, message: ReadSoFar) -> None:
         if self.library.reading is None:
             return  # the read has ended meanwhile
         self.session.replace_library(message.library)
         with contextlib.suppress(LookupError):
-            self.main.library_loaded(message.prepared)
+            self.main.library_loaded(message.prepared, top=not self._keyed)
 
     def on_first_read_done(self, message: FirstReadDone) -> None:
         if message.library is not None:
-            self.take_library(message.library, message.prepared)
+            self.take_library(message.library, message.prepared, top=not self._keyed)
             return
         self.error(f"The digests could not be read: {message.error}")
         so_far = self.library
@@ -394,14 +398,16 @@ class DigestApp(FetchingMixin, App[int]):
             return
         self.call_from_thread(self.take_library, full, prepared)
 
-    def take_library(self, full: Library, prepared: View | None = None) -> None:
+    def take_library(
+        self, full: Library, prepared: View | None = None, *, top: bool = False
+    ) -> None:
         """Show ``full``, read again off the event loop (the rest of a
-        partial library, a reload): the list keeps its cursor, the index
-        syncs what changed. ``prepared``: its list of every paper, made in
-        the worker too (:func:`prepare_list`)."""
+        partial library, a reload): the list keeps its cursor (``top``: on
+        the first paper), the index syncs what changed. ``prepared``: its
+        list of every paper, made in the worker too (:func:`prepare_list`)."""
         self.session.replace_library(full)  # its searcher is made again when needed
         with contextlib.suppress(LookupError):
-            self.main.library_loaded(prepared)
+            self.main.library_loaded(prepared, top=top)
         if self._want_index:
             self.build_index()
 

@@ -145,12 +145,14 @@ class MainScreen(Screen[None]):
         self.base = self.view
         self.set_interval(3.0, self.refresh_state)
 
-    def library_loaded(self, prepared: View | None = None) -> None:
+    def library_loaded(self, prepared: View | None = None, *, top: bool = False) -> None:
         """The whole library is read (the first paint had its newest papers
         only), or read again after a fetch: the full list replaces the one
         shown, the cursor stays on its paper and on its line, and a search in
         the box runs again over everything. ``prepared``: the list of every
-        paper, made in the worker that read the library (else made here)."""
+        paper, made in the worker that read the library (else made here).
+        ``top``: the cursor on the first paper instead (a first read that
+        no key has touched yet: the newest papers come in at the top)."""
         app = self.dapp
         self.status.set_library(app.status_parts())
         if self.base.kind == "all":
@@ -159,7 +161,8 @@ class MainScreen(Screen[None]):
             if order:
                 self.base = self.base.sorted(order)
         if self.view.kind == "all":
-            self.set_view(self.base, keep=self._current_id(), stay=True, settle=True)
+            keep = None if top else self._current_id()
+            self.set_view(self.base, keep=keep, stay=not top, settle=True)
         else:
             self.rerun_search()
         if self.sidebar.display:
