@@ -425,8 +425,13 @@ def library_parts(library: Library) -> list[tuple[str, str]]:
     n = len(library.papers)
     if library.reading is not None:  # a first read: what is read so far
         done, total, large = library.reading
-        parts = [("reading", f"reading digests {number(done)}/{number(total)}" if total
-                  else "reading digests…"), ("papers", counted(n, "paper"))]  # fmt: skip
+        if not total:
+            step = "reading digests…"
+        elif done < total:
+            step = f"reading digests {number(done)}/{number(total)}"
+        else:  # every file read: the catalog is written, the library opened again
+            step = f"{counted(total, 'digest')} read, storing them…"
+        parts = [("reading", step), ("papers", counted(n, "paper"))]
         if large:
             parts.insert(1, ("file", large))
         return parts

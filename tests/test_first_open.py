@@ -247,6 +247,8 @@ def test_a_status_line_of_a_first_read_says_how_far(folder: Path) -> None:
     so_far.at(39, 40, str(big))
     parts = library_parts(so_far.library())
     assert parts[1] == ("file", "a-very-long-name-of-a-big-a…")
+    so_far.at(40, 40, "")
+    assert library_parts(so_far.library())[0] == ("reading", "40 digests read, storing them…")
 
 
 def test_the_lists_of_a_read_so_far_are_in_the_library_order(folder: Path) -> None:
