@@ -80,7 +80,7 @@ def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gate]:
 
 
 def first_app(folder: Path) -> DigestApp:
-    app = build_app(paths=Paths.from_env(), config=Config(library=[folder]))
+    app = build_app(paths=Paths.from_env(), config=Config(library=[folder]), build_index=False)
     app.read_refresh = 0.0  # every digest posts its list: no timing in the tests
     return app
 

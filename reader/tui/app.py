@@ -793,8 +793,11 @@ def build_app(
     paths: Paths | None = None,
     config: Config | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    build_index: bool = True,
 ) -> DigestApp:
-    """Open the library, the state and the index, and make the app (not run)."""
+    """Open the library (or, with nothing in the cache, get ready to read it
+    in the app) and the state, and make the app (not run). ``build_index``:
+    False leaves the index as it is (tests)."""
     paths = paths or Paths.from_env()
     session = Session(
         paths,
@@ -812,7 +815,7 @@ def build_app(
     else:
         session.read_library(progress=progress)
     _ = session.state  # loaded before the screen opens
-    app = DigestApp(session)
+    app = DigestApp(session, build_index=build_index)
     app.library_extra = list(library_paths)
     return app
 
