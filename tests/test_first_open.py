@@ -288,3 +288,57 @@ async def test_untouched_the_cursor_stays_on_the_newest_paper(folder: Path, gate
         assert current is not None and current.date == "2025-08-20"
         assert app.main.abstract.paper is not None
         assert app.main.abstract.paper.id == current.id
+
+
+async def test_quitting_while_the_catalog_is_written_reads_nothing_more(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every file is read and the catalog being written when the user
+    quits: the write ends (one transaction), the library is not opened again."""
+    from reader.catalog import Catalog
+
+    writing, release, ended = threading.Event(), threading.Event(), threading.Event()
+    real_write = Catalog.write
+    opened: list[bool] = []
+
+    def slow_write(self: Catalog, *args: Any, **kwargs: Any) -> bool:
+        writing.set()
+        assert release.wait(30), "the test never let the write go on"
+        return bool(real_write(self, *args, **kwargs))
+
+    real_open = library.open_library
+
+    def counted_open(*args: Any, **kwargs: Any) -> Any:
+        opened.append(True)
+        return real_open(*args, **kwargs)
+
+    real_read = Session.read_first
+
+    def read_first(self: Session, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return real_read(self, *args, **kwargs)
+        finally:
+            ended.set()
+
+    monkeypatch.setattr(Catalog, "write", slow_write)
+    monkeypatch.setattr("reader.session.open_library", counted_open)
+    monkeypatch.setattr(Session, "read_first", read_first)
+    app = first_app(folder)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, writing.is_set)
+            await until(pilot, lambda: "4 digests read, storing them…" in screen_text(app))
+            worker = next(w for w in app.workers if w.group == "library")
+
+            def go_on() -> None:  # once the quit has cancelled the read
+                while not worker.is_cancelled:
+                    threading.Event().wait(0.01)
+                release.set()
+
+            threading.Thread(target=go_on, daemon=True).start()
+            await pilot.press("q")
+    finally:
+        release.set()  # a failed test leaves no thread waiting
+    assert ended.wait(30)
+    assert opened == [True]  # read once, not opened again
+    assert not needs_first_read(Paths.from_env())  # the catalog's write ended whole

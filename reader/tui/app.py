@@ -315,7 +315,9 @@ class DigestApp(FetchingMixin, App[int]):
         papers read so far are posted as they come (:class:`ReadSoFar`, the
         small files first); then the library opened again as a warm start
         opens it, read whole (:class:`FirstReadDone`). Quitting stops the read
-        at the next digest, and nothing is written to the cache then."""
+        at the next digest, and nothing is written to the cache then; once
+        every file is read, it lets the catalog's write end (one SQLite
+        transaction) and reads no more."""
         from reader.library import ReadStopped
         from reader.reading import SoFar
 
@@ -346,7 +348,9 @@ class DigestApp(FetchingMixin, App[int]):
             show(now=done in (0, total) or bool(so_far.large))
 
         try:
-            library = self.session.read_first(sink, progress)
+            library = self.session.read_first(sink, progress, lambda: worker.is_cancelled)
+            if worker.is_cancelled:
+                return  # quitting while the catalog was written: nothing more to read
             full = library.load_rest()
             prepared = prepare_list(full)
         except ReadStopped:
