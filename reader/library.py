@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import gc
 import hashlib
 import marshal
@@ -57,6 +58,14 @@ CACHE_VERSION = 5
 
 #: ``progress(done, total, label)``
 Progress = Callable[[int, int, str], None]
+#: ``sink(file, digest)``: each digest of a first read as soon as it is read
+#: (see :func:`open_library`); what it raises stops the read, nothing written.
+Sink = Callable[[Path, Digest], None]
+
+
+class ReadStopped(Exception):
+    """Raised by a sink (or a progress callback) to stop a read: the app is
+    quitting. Nothing is written to the cache then."""
 
 
 @dataclass
@@ -147,6 +156,10 @@ class Library:
     _folded: dict[str, str] = field(default_factory=dict, repr=False)
     #: After an update: the parts of the touched papers, to be written.
     _new_parts: dict[str, list[_Part]] | None = field(default=None, repr=False)
+    #: While a first read goes on (the papers read so far, see
+    #: :mod:`reader.reading`): (files read, files in all, the large file
+    #: being read or ""). None for a library read whole or in part as usual.
+    reading: tuple[int, int, str] | None = None
 
     def __getattr__(self, name: str) -> Any:
         # Only for an attribute not set: ``digests`` of a lazy library.
@@ -164,13 +177,14 @@ class Library:
     def version(self) -> Version | None:
         """What this library was read from (see :class:`Version`); None while
         it is partial or when not known."""
-        return None if self._rest is not None else self._version
+        return self._version if self.complete else None
 
     @property
     def complete(self) -> bool:
         """False for a library opened with ``partial=True`` whose older papers
-        are still to be read (:meth:`load_rest`)."""
-        return self._rest is None
+        are still to be read (:meth:`load_rest`), and for the papers of a
+        first read so far (:attr:`reading`)."""
+        return self._rest is None and self.reading is None
 
     def load_rest(self) -> Library:
         """The whole library: the same Paper objects for what is loaded, plus
@@ -542,6 +556,20 @@ def find_files(roots: Iterable[Path], faults: list[Problem] | None = None) -> li
     return out
 
 
+def needs_first_read(paths: Paths) -> bool:
+    """True when the cache holds no library to start from (no catalog, one
+    of another version, or damaged): opening then parses every digest file,
+    which the app shows as it goes (a ``sink`` to :func:`open_library`).
+    Costs a look at the catalog's header."""
+    catalog = _Cache(paths.library_cache).catalog
+    try:
+        return catalog.header() is None
+    except (CatalogDamaged, sqlite3.Error, OSError, KeyError, TypeError, ValueError):
+        return True  # opening removes it and says so
+    finally:
+        catalog.close()
+
+
 def open_library(
     paths: Paths,
     config: Config,
@@ -551,6 +579,7 @@ def open_library(
     partial: bool = False,
     current: Library | None = None,
     lazy: bool = False,
+    sink: Sink | None = None,
 ) -> Library:
     """Load every digest (see module docs); never raises on bad digests.
 
@@ -561,7 +590,11 @@ def open_library(
     by the changed files instead of the last snapshot read from disk (0.6 s
     at 100k papers); it is read, never changed. With ``lazy`` (a CLI command)
     and nothing changed, no paper is read: ``papers`` reads the catalog's rows
-    as they are asked for (:class:`~reader.catalog.CatalogPapers`)."""
+    as they are asked for (:class:`~reader.catalog.CatalogPapers`). When
+    every file is parsed (a first open), ``sink`` gets each digest as soon as
+    it is read, the smallest files first (the daily files before a big
+    archive), and may stop the read by raising; the library is merged in
+    file order all the same."""
     faults: list[Problem] = []
     roots = [*_roots(paths, config, faults), *extra]
     files = find_files(roots, faults)
@@ -617,15 +650,25 @@ def open_library(
                 return _with_faults(lib, faults, cache)
     lib = Library(files=files, is_sample=is_sample, _meta=[], _parts={}, _first={})
     total = len(files)
-    for n, (f, stamp) in enumerate(zip(files, stamps, strict=True)):
+    order = list(range(total))
+    if sink is not None:
+        order.sort(key=lambda i: _size_of(stamps[i]))
+    read: dict[int, list[Digest]] = {}
+    merged = 0  # files merged so far: always in file order, as each can be
+    for n, i in enumerate(order):
+        f = files[i]
         if progress is not None:
             progress(n, total, str(f))
-        digests = _load_file(f, config, lib.stats)
-        origin = os.path.abspath(f)
-        for digest in digests:
-            lib.add_digest(digest, origin)
-        assert lib._meta is not None
-        lib._meta.append(_file_meta(f, stamp, digests))
+        each = None if sink is None else functools.partial(sink, f)
+        read[i] = _load_file(f, config, lib.stats, each)
+        while merged in read:
+            digests = read.pop(merged)
+            origin = os.path.abspath(files[merged])
+            for digest in digests:
+                lib.add_digest(digest, origin)
+            assert lib._meta is not None
+            lib._meta.append(_file_meta(files[merged], stamps[merged], digests))
+            merged += 1
     if progress is not None:
         progress(total, total, "")
     lib.merge_title_ids()
@@ -1000,8 +1043,19 @@ def _same_titles(papers: Mapping[str, Paper], titles: set[str]) -> list[str]:
     ]
 
 
-def _load_file(path: Path, config: Config, stats: LoadStats) -> list[Digest]:
-    digests = load_path(path, max_bytes=config.max_file_bytes)
+def _size_of(stamp: list[object] | None) -> int:
+    size = stamp[0] if stamp else 0
+    return size if isinstance(size, int) else 0
+
+
+def _load_file(
+    path: Path,
+    config: Config,
+    stats: LoadStats,
+    each: Callable[[Digest], None] | None = None,
+) -> list[Digest]:
+    """One file's digests; ``each`` gets every digest as soon as it is read."""
+    digests = load_path(path, max_bytes=config.max_file_bytes, each=each)
     stats.parsed += 1
     return digests
 

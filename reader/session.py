@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from reader.catalog import CatalogPapers
 from reader.config import Config, load_config
-from reader.library import Library, Progress, open_library
+from reader.library import Library, Progress, Sink, needs_first_read, open_library
 from reader.model import Paper
 from reader.paths import Paths
 
@@ -120,6 +120,38 @@ class Session:
                 lazy=self.lazy_library,
             )
         return self._library
+
+    def needs_first_read(self) -> bool:
+        """True when the library is not read yet and the cache holds none
+        to start from: opening it parses every digest file (the app shows
+        itself first and reads meanwhile, :meth:`read_first`)."""
+        return self._library is None and needs_first_read(self.paths)
+
+    def read_first(
+        self,
+        sink: Sink,
+        progress: Progress | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> Library:
+        """Read every digest (a first read, in the caller's thread), giving
+        each to ``sink`` as soon as it is read (the smallest files first;
+        ``sink`` may stop the read by raising: nothing is written then).
+        Then the library is opened again from the catalog just written,
+        exactly as a warm start opens it, and returned (the caller takes
+        it in, :meth:`replace_library`, when it is ready to show it); not
+        when ``cancelled()`` says so by then (the app is quitting: the
+        library read is returned as it is)."""
+        whole = open_library(
+            self.paths, self.config, self.extra, progress=progress, partial=False, sink=sink
+        )
+        library = whole
+        if cancelled is not None and cancelled():
+            return whole
+        if not needs_first_read(self.paths):  # the catalog was written
+            library = open_library(
+                self.paths, self.config, self.extra, partial=self.partial, lazy=self.lazy_library
+            )
+        return library
 
     def replace_library(self, library: Library) -> None:
         """Take in a library read again (the rest of a partial one, a reload

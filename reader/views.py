@@ -420,9 +420,21 @@ def day_heading(day: str, count: int, size: int | None = None) -> str:
 
 def library_parts(library: Library) -> list[tuple[str, str]]:
     """What the status line says about ``library``, as ``(kind, text)`` parts
-    (kinds: papers, days, problems, sample, reading), so a narrow screen can
-    drop the least useful part first."""
+    (kinds: papers, days, problems, sample, reading, file: the large file a
+    first read is at), so a narrow screen can drop the least useful part first."""
     n = len(library.papers)
+    if library.reading is not None:  # a first read: what is read so far
+        done, total, large = library.reading
+        if not total:
+            step = "reading digests…"
+        elif done < total:
+            step = f"reading digests {number(done)}/{number(total)}"
+        else:  # every file read: the catalog is written, the library opened again
+            step = f"{counted(total, 'digest')} read, storing them…"
+        parts = [("reading", step), ("papers", counted(n, "paper"))]
+        if large:
+            parts.insert(1, ("file", large))
+        return parts
     if not library.complete:
         return [
             ("papers", counted(n, "newest paper")),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib import import_module
 from pathlib import Path
 
@@ -135,11 +135,18 @@ def load_path(
     path: str | os.PathLike[str],
     max_bytes: int = DEFAULT_MAX_BYTES,
     limits: ArchiveLimits | None = None,
+    each: Callable[[Digest], None] | None = None,
 ) -> list[Digest]:
-    """Every digest in a file or archive; never raises on bad input."""
+    """Every digest in a file or archive; never raises on bad input.
+    ``each`` is given every digest as soon as it is read (an archive's
+    members one by one: a first open shows them as they come); what it
+    raises stops the reading."""
     out: list[Digest] = []
     for item in read_sources(path, max_bytes, limits):
-        out.append(item if isinstance(item, Digest) else load_source(item))
+        digest = item if isinstance(item, Digest) else load_source(item)
+        out.append(digest)
+        if each is not None:
+            each(digest)
     return out
 
 

@@ -14,7 +14,7 @@ import gc
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, TypeVar
@@ -31,7 +31,7 @@ from textual.worker import get_current_worker
 
 from reader import views
 from reader.config import Config, ConfigError, load_config
-from reader.model import Paper, Problem
+from reader.model import Digest, Paper, Problem
 from reader.paths import Paths, resource_dir
 from reader.session import Session
 from reader.state import PaperState, StateError
@@ -63,6 +63,9 @@ TYPED_LIMIT = 1000
 #: Seconds a search may spend scanning papers the index does not hold yet
 #: (a first build): then it shows what it found, the count "about".
 SCAN_BUDGET = 0.12
+#: During a first read the list takes in the papers read so far at most this
+#: often (seconds; see ``reading.SoFar.due``).
+READ_REFRESH = 0.5
 
 
 #: The state of a paper when the state store cannot answer.
@@ -130,6 +133,27 @@ class IndexDamaged(Message):
     """The index failed its checks at start: it is rebuilt in the background."""
 
     detail: str = ""
+
+
+@dataclass
+class ReadSoFar(Message):
+    """A first read's papers so far, with their list made in the worker (the
+    newest replaces one not yet taken)."""
+
+    library: Library
+    prepared: View
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ReadSoFar)
+
+
+@dataclass
+class FirstReadDone(Message):
+    """A first read has ended: ``library`` read whole (None: it failed)."""
+
+    library: Library | None
+    prepared: View | None = None
+    error: str = ""
 
 
 @dataclass
@@ -203,7 +227,11 @@ class DigestApp(FetchingMixin, App[int]):
         self.set_interval(COLLECT_TICK, self.collector.tick)
         self.push_screen(MainScreen(self))
         self.notify_config_warnings()
-        if not self.library.complete:
+        if self.library.reading is not None:
+            # No library to start from (a first open): the screen is up at
+            # once and the digests are read meanwhile, the list filling in.
+            self.set_timer(0.05, self.first_read)
+        elif not self.library.complete:
             # After the first paint: reading the rest holds the GIL for most
             # of a second, which would delay the very frame it exists to speed up.
             # The index waits for the whole library.
@@ -228,6 +256,7 @@ class DigestApp(FetchingMixin, App[int]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
             self.collector.key()
+            self._keyed = True
         await super().on_event(event)
 
     def _theme_changed(self, theme: Theme) -> None:
@@ -236,10 +265,11 @@ class DigestApp(FetchingMixin, App[int]):
 
     @property
     def main(self) -> MainScreen:
-        """The main screen, once its widgets exist (LookupError before: a
-        message from a worker can come between its push and its compose)."""
+        """The main screen, while its widgets exist (LookupError before: a
+        message from a worker can come between its push and its compose;
+        and once the app is ending, its widgets being taken down)."""
         for screen in self.screen_stack:
-            if isinstance(screen, MainScreen) and screen.is_mounted:
+            if isinstance(screen, MainScreen) and screen.is_mounted and screen.is_attached:
                 return screen
         raise LookupError("no main screen")
 
@@ -280,6 +310,84 @@ class DigestApp(FetchingMixin, App[int]):
         """The searcher over the current library (made on first use)."""
         return self.session.searcher
 
+    # -- a first read --------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="library")
+    def first_read(self) -> None:
+        """Read every digest (no library in the cache to start from): the
+        papers read so far are posted as they come (:class:`ReadSoFar`, the
+        small files first); then the library opened again as a warm start
+        opens it, read whole (:class:`FirstReadDone`). Quitting stops the read
+        at the next digest, and nothing is written to the cache then; once
+        every file is read, it lets the catalog's write end (one SQLite
+        transaction) and reads no more."""
+        from reader.library import ReadStopped
+        from reader.reading import SoFar
+
+        worker = get_current_worker()
+        so_far = SoFar()
+
+        def show(now: bool = False) -> None:
+            if not now and not so_far.due(self.read_refresh):
+                return
+            start = time.monotonic()
+            library = so_far.library()
+            prepared = prepare_list(library)
+            so_far.made(time.monotonic() - start)
+            if not worker.is_cancelled:
+                self.post_message(ReadSoFar(library, prepared))
+
+        def sink(_path: Path, digest: Digest) -> None:
+            if worker.is_cancelled:
+                raise ReadStopped
+            so_far.add(digest)
+            show()
+
+        def progress(done: int, total: int, label: str) -> None:
+            if worker.is_cancelled:
+                raise ReadStopped
+            so_far.at(done, total, label)
+            # the start, the end, and a large file (read for a while) named at once
+            show(now=done in (0, total) or bool(so_far.large))
+
+        try:
+            library = self.session.read_first(sink, progress, lambda: worker.is_cancelled)
+            if worker.is_cancelled:
+                return  # quitting while the catalog was written: nothing more to read
+            full = library.load_rest()
+            prepared = prepare_list(full)
+        except ReadStopped:
+            return
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            self.post_message(FirstReadDone(None, error=error))
+            return
+        if not worker.is_cancelled:
+            self.post_message(FirstReadDone(full, prepared))
+
+    #: Seconds between two lists of a first read (tests set 0: every digest).
+    read_refresh = READ_REFRESH
+    #: True once a key was pressed (a first read's list then keeps the
+    #: cursor on its paper; until then it stays on the newest).
+    _keyed = False
+
+    def on_read_so_far(self, message: ReadSoFar) -> None:
+        if self.library.reading is None:
+            return  # the read has ended meanwhile
+        self.session.replace_library(message.library)
+        with contextlib.suppress(LookupError):
+            self.main.library_loaded(message.prepared, top=not self._keyed)
+
+    def on_first_read_done(self, message: FirstReadDone) -> None:
+        if message.library is not None:
+            self.take_library(message.library, message.prepared, top=not self._keyed)
+            return
+        self.error(f"The digests could not be read: {message.error}")
+        so_far = self.library
+        so_far.reading = None  # what was read stays on screen, the index as it is
+        with contextlib.suppress(LookupError):
+            self.main.library_loaded()
+
     # -- the rest of a partly read library -------------------------------------
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="library")
@@ -297,14 +405,16 @@ class DigestApp(FetchingMixin, App[int]):
             return
         self.call_from_thread(self.take_library, full, prepared)
 
-    def take_library(self, full: Library, prepared: View | None = None) -> None:
+    def take_library(
+        self, full: Library, prepared: View | None = None, *, top: bool = False
+    ) -> None:
         """Show ``full``, read again off the event loop (the rest of a
-        partial library, a reload): the list keeps its cursor, the index
-        syncs what changed. ``prepared``: its list of every paper, made in
-        the worker too (:func:`prepare_list`)."""
+        partial library, a reload): the list keeps its cursor (``top``: on
+        the first paper), the index syncs what changed. ``prepared``: its
+        list of every paper, made in the worker too (:func:`prepare_list`)."""
         self.session.replace_library(full)  # its searcher is made again when needed
         with contextlib.suppress(LookupError):
-            self.main.library_loaded(prepared)
+            self.main.library_loaded(prepared, top=top)
         if self._want_index:
             self.build_index()
 
@@ -555,7 +665,14 @@ class DigestApp(FetchingMixin, App[int]):
         notify_error(self, message)
 
     def search(self, text: str) -> SearchResult:
-        return self.session.search(text)
+        return self._so_far(self.session.search(text))
+
+    def _so_far(self, result: SearchResult) -> SearchResult:
+        """``result``, its count "about" while the library is not whole (a
+        first read goes on, the older papers are still to come)."""
+        if not self.library.complete:
+            result.exact = False
+        return result
 
     def _search_typed(
         self, text: str, current: Callable[[], str] | None = None
@@ -578,8 +695,9 @@ class DigestApp(FetchingMixin, App[int]):
         try:
             if expanded != text:
                 with contextlib.suppress(QueryError):
-                    return self.searcher.search(expanded, limit=TYPED_LIMIT, cancelled=cancelled)
-            return self.searcher.search(text, limit=TYPED_LIMIT, cancelled=cancelled)
+                    found = self.searcher.search(expanded, limit=TYPED_LIMIT, cancelled=cancelled)
+                    return self._so_far(found)
+            return self._so_far(self.searcher.search(text, limit=TYPED_LIMIT, cancelled=cancelled))
         except Cancelled:
             return None
 
@@ -602,9 +720,10 @@ class DigestApp(FetchingMixin, App[int]):
 
     def count(self, query: str) -> Count | None:
         try:
-            return self.session.count(query)
+            found = self.session.count(query)
         except Exception:
             return None
+        return replace(found, exact=False) if not self.library.complete else found
 
     def similar(self, pid: str) -> list[Found] | None:
         try:
@@ -682,8 +801,11 @@ def build_app(
     paths: Paths | None = None,
     config: Config | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    build_index: bool = True,
 ) -> DigestApp:
-    """Open the library, the state and the index, and make the app (not run)."""
+    """Open the library (or, with nothing in the cache, get ready to read it
+    in the app) and the state, and make the app (not run). ``build_index``:
+    False leaves the index as it is (tests)."""
     paths = paths or Paths.from_env()
     session = Session(
         paths,
@@ -692,9 +814,16 @@ def build_app(
         index_folder=paths.index_dir,
         partial=True,
     )
-    session.read_library(progress=progress)
+    if session.needs_first_read():
+        from reader.reading import reading_library
+
+        # Nothing in the cache to start from: the app opens at once and
+        # reads the digests meanwhile (``DigestApp.first_read``).
+        session.replace_library(reading_library())
+    else:
+        session.read_library(progress=progress)
     _ = session.state  # loaded before the screen opens
-    app = DigestApp(session)
+    app = DigestApp(session, build_index=build_index)
     app.library_extra = list(library_paths)
     return app
 
@@ -705,7 +834,8 @@ def run_app(
 ) -> int:
     """Run the reader on the library (plus ``library_paths``, which are
     remembered so they stay searchable); returns the exit code. ``progress``
-    reports the reading of the digests, before the screen opens."""
+    reports the reading of the digests before the screen opens (an update
+    of the cached library; a first read is shown in the app's status line)."""
     import sys
 
     from reader.library import remember_sources

@@ -264,7 +264,11 @@ class FetchingMixin:
         app = self._digest_app()
         worker = get_current_worker()
         deadline = time.monotonic() + REST_WAIT
-        while not app.library.complete and time.monotonic() < deadline:
+        # A first read is waited for however long it takes (reading the
+        # library beside it would parse every digest twice).
+        while not app.library.complete and (
+            app.library.reading is not None or time.monotonic() < deadline
+        ):
             if worker.is_cancelled:
                 return
             time.sleep(0.05)

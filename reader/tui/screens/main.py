@@ -145,12 +145,14 @@ class MainScreen(Screen[None]):
         self.base = self.view
         self.set_interval(3.0, self.refresh_state)
 
-    def library_loaded(self, prepared: View | None = None) -> None:
+    def library_loaded(self, prepared: View | None = None, *, top: bool = False) -> None:
         """The whole library is read (the first paint had its newest papers
         only), or read again after a fetch: the full list replaces the one
         shown, the cursor stays on its paper and on its line, and a search in
         the box runs again over everything. ``prepared``: the list of every
-        paper, made in the worker that read the library (else made here)."""
+        paper, made in the worker that read the library (else made here).
+        ``top``: the cursor on the first paper instead (a first read that
+        no key has touched yet: the newest papers come in at the top)."""
         app = self.dapp
         self.status.set_library(app.status_parts())
         if self.base.kind == "all":
@@ -159,7 +161,8 @@ class MainScreen(Screen[None]):
             if order:
                 self.base = self.base.sorted(order)
         if self.view.kind == "all":
-            self.set_view(self.base, keep=self._current_id(), stay=True)
+            keep = None if top else self._current_id()
+            self.set_view(self.base, keep=keep, stay=not top, settle=True)
         else:
             self.rerun_search()
         if self.sidebar.display:
@@ -179,10 +182,20 @@ class MainScreen(Screen[None]):
     # -- views ----------------------------------------------------------------
 
     def set_view(
-        self, view: View, *, keep: str | None = None, cursor: int = 0, stay: bool = False
+        self,
+        view: View,
+        *,
+        keep: str | None = None,
+        cursor: int = 0,
+        stay: bool = False,
+        settle: bool = False,
     ) -> None:
         """Show ``view``, the cursor on paper ``keep`` (else at ``cursor``);
-        ``stay``: on the same line of the screen as before."""
+        ``stay``: on the same line of the screen as before. ``settle``: the
+        same list, more of it (the library read further): the paper being
+        read keeps its pane as scrolled, unless its text changed, and its
+        read timer goes on."""
+        shown = self.abstract.paper
         self.view = view
         self.papers.empty_text = "No papers match." if view.kind == "search" else "No papers here."
         order = view.shown_order
@@ -199,6 +212,14 @@ class MainScreen(Screen[None]):
         )
         self.update_status()
         paper = self.papers.current
+        if settle and paper is not None and shown is not None and paper.id == shown.id:
+            if paper == shown:
+                self.abstract.paper = paper  # the same text: left as scrolled
+            else:
+                self.show_paper(paper)
+            if self._read_timer is None and not self.dapp.state_of(paper.id).read:
+                self.start_read_timer(paper)
+            return
         self.show_paper(paper)  # again even for the same paper: the terms changed
         self.start_read_timer(paper)
 

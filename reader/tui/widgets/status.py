@@ -21,7 +21,7 @@ from textual.widgets import Label, ProgressBar, Static
 
 #: Library parts dropped first when the line is too narrow (kinds from
 #: ``reader.views.library_parts``); what a user can act on (problems) last.
-DROP_FIRST = ("days", "sample", "reading", "papers", "problems")
+DROP_FIRST = ("file", "days", "sample", "reading", "papers", "problems")
 #: The view's label keeps at least this many cells while anything else is left to drop.
 LABEL_MIN = 16
 #: Padding of the two statics (``padding: 0 1`` each) and the separator " · ".
