@@ -44,6 +44,7 @@ import os
 import sqlite3
 import time
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, Sequence, ValuesView
 from pathlib import Path
 from typing import Any
@@ -495,7 +496,11 @@ class Catalog:
         if not rows:
             return [], [], [], [], []
         ids, dates, votes, voted, code = zip(*rows, strict=True)
-        return list(ids), list(dates), list(votes), list(voted), list(code)
+        # A few thousand days for 100k papers: one bytes object per day, not
+        # per paper (8 MB less at 100k, held as long as the search engine).
+        same: dict[bytes, bytes] = {}
+        days = [same.setdefault(d, d) for d in dates]
+        return list(ids), days, list(votes), list(voted), list(code)
 
     def tags(self) -> list[tuple[str, list[str]]]:
         """(id, source tags) of every paper that has some."""
@@ -521,6 +526,63 @@ class Catalog:
             (_b(lo), _b(hi + "\uffff")),
         )
         return [r[0] for r in rows]
+
+    def day_sizes(self) -> dict[str, int]:
+        """How many papers each day holds (a paper without a digest day counts
+        on its published day, as :meth:`on_days` finds it): one pass over the
+        days table's key, no row read."""
+        rows = self._query("SELECT day, count(*) FROM days GROUP BY day")
+        try:
+            return {_s(d): n for d, n in rows}
+        except DAMAGE as exc:
+            raise CatalogDamaged(str(exc)) from exc
+
+    def day_sizes_of(self, ids: Iterable[str]) -> dict[str, int]:
+        """How many of ``ids`` each day holds (the sidebar's read papers per
+        day): work in the number of ids, not of papers."""
+        want = list(dict.fromkeys(ids))
+        out: dict[str, int] = {}
+        for at in range(0, len(want), _CHUNK):
+            part = [_b(pid) for pid in want[at : at + _CHUNK]]
+            marks = ",".join("?" * len(part))
+            rows = self._query(
+                f"SELECT day, count(*) FROM days WHERE id IN ({marks}) GROUP BY day", part
+            )
+            try:
+                for d, n in rows:
+                    day = _s(d)
+                    out[day] = out.get(day, 0) + n
+            except DAMAGE as exc:
+                raise CatalogDamaged(str(exc)) from exc
+        return out
+
+    def day_ids(self, day: str) -> list[str]:
+        """Ids of the papers of ``day``, in list order (a range of the days
+        index, each looked up in the order index)."""
+        rows = self._texts(
+            "SELECT CAST(id AS TEXT) FROM papers WHERE id IN"
+            f" (SELECT id FROM days WHERE day = ?) {_ORDER}",
+            (_b(day),),
+        )
+        return [r[0] for r in rows]
+
+    def stream(self, chunk: int = 2000) -> Iterator[Paper]:
+        """Every paper, in no particular order, a chunk of rows at a time
+        (by rowid: each chunk one seek), so that walking them holds one chunk."""
+        last = -1
+        while True:
+            rows = self._query(
+                "SELECT rowid, row FROM papers WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                (last, chunk),
+            )
+            if not rows:
+                return
+            try:
+                papers = [_paper(blob, self._zdict) for _, blob in rows]
+            except DAMAGE as exc:
+                raise CatalogDamaged(str(exc)) from exc
+            last = rows[-1][0]
+            yield from papers
 
     def doi_ids(self, doi: str) -> list[str]:
         """Ids of the papers whose DOI is ``doi`` (any case): read from the
@@ -663,10 +725,14 @@ def _has_wal(path: Path) -> bool:
 
 class CatalogPapers(Mapping[str, Paper]):
     """The library's papers by id, read from the catalog as they are asked
-    for (and kept). Iterating the ids is one query over an index; ``values``
-    and ``items`` read every row once. Should the catalog prove damaged
-    midway, ``fallback`` gives the papers read from the digests, and every
-    answer comes from them from then on: never half from each."""
+    for: the last :data:`KEPT` papers read are kept (an LRU: the list's
+    window and its neighbours), no more, so that holding the library costs
+    its columns, not its papers. Iterating the ids is one query over an
+    index; ``values`` and ``items`` stream every row a chunk at a time,
+    keeping none. Should the catalog prove damaged midway, ``fallback``
+    gives the papers read from the digests, and every answer comes from
+    them from then on (a walk of ``values`` under way goes on with the
+    papers it has not given yet)."""
 
     def __init__(
         self, catalog: Catalog, count: int, fallback: Callable[[], Mapping[str, Paper]]
@@ -675,27 +741,74 @@ class CatalogPapers(Mapping[str, Paper]):
         self._count = count
         self._fallback = fallback
         self._whole: Mapping[str, Paper] | None = None
-        self._got: dict[str, Paper] = {}
+        self._got: OrderedDict[str, Paper] = OrderedDict()
         self._ids: list[str] | None = None
         self._idset: set[str] | None = None
-        self._all: list[Paper] | None = None
+        self._columns: tuple[list[str], list[bytes], list[int], list[int], list[int]] | None = None
+        self._dates: list[str] | None = None
+        self._sizes: dict[str, int] | None = None
+        #: How many rows were read from the catalog (tests: what a view costs).
+        self.rows_read = 0
 
     def _rescued(self) -> Mapping[str, Paper]:
         if self._whole is None:
             self.catalog.remove()
             self._whole = self._fallback()
+            self._got.clear()
         return self._whole
 
+    def _keep(self, papers: Mapping[str, Paper]) -> None:
+        got = self._got
+        got.update(papers)
+        for pid in papers:
+            got.move_to_end(pid)
+        while len(got) > KEPT:
+            got.popitem(last=False)
+
     def load(self, ids: Iterable[str]) -> None:
-        """Read the rows of ``ids`` in a few queries (not one per id)."""
-        if self._whole is not None or self._all is not None:
+        """Read the rows of ``ids`` in a few queries (not one per id); they
+        are kept (the least recently read go beyond :data:`KEPT`)."""
+        if self._whole is not None:
             return
-        want = [pid for pid in ids if pid not in self._got]
+        got = self._got
+        want = []
+        for pid in ids:
+            if pid in got:
+                got.move_to_end(pid)
+            else:
+                want.append(pid)
         if want:
             try:
-                self._got.update(self.catalog.get(want))
+                found = self.catalog.get(want)
             except CatalogDamaged:
                 self._rescued()
+                return
+            self.rows_read += len(found)
+            self._keep(found)
+
+    def take(self, ids: Iterable[str]) -> dict[str, Paper]:
+        """The papers of ``ids`` that the library holds, by id, read in a few
+        queries; however many, every one is in the answer (the kept papers
+        are only those read last)."""
+        want = list(dict.fromkeys(ids))
+        if self._whole is not None:
+            return {pid: self._whole[pid] for pid in want if pid in self._whole}
+        out = {pid: self._got[pid] for pid in want if pid in self._got}
+        missing = [pid for pid in want if pid not in out]
+        if missing:
+            try:
+                found = self.catalog.get(missing)
+            except CatalogDamaged:
+                self._rescued()
+                return self.take(want)
+            self.rows_read += len(found)
+            out.update(found)
+            self._keep({pid: found[pid] for pid in missing[-KEPT:] if pid in found})
+        return out
+
+    def kept(self, pid: str) -> bool:
+        """Whether ``pid`` is answered without a query (kept, or rescued)."""
+        return self._whole is not None or pid in self._got
 
     def __getitem__(self, pid: str) -> Paper:
         if self._whole is not None:
@@ -739,76 +852,121 @@ class CatalogPapers(Mapping[str, Paper]):
                 return iter(self._rescued())
         return iter(self._ids)
 
-    def ordered(self) -> list[Paper] | None:
-        """Every paper in list order (every row read, once); None once
-        rescued (then sort the papers)."""
+    @property
+    def rescued(self) -> bool:
+        """True once the papers come from the digests (the catalog failed)."""
+        return self._whole is not None
+
+    def stream(self) -> Iterator[Paper]:
+        """Every paper once, in no particular order, a chunk at a time."""
         if self._whole is not None:
-            return None
-        if self._all is None:
-            try:
-                papers = self.catalog.papers()
-            except CatalogDamaged:
-                self._rescued()
-                return None
-            # the papers already handed out stay the same objects
-            self._all = [self._got.get(p.id, p) for p in papers]
-            self._got = {p.id: p for p in self._all}
-        return self._all
+            yield from self._whole.values()
+            return
+        given: set[str] = set()
+        try:
+            for p in self.catalog.stream():
+                given.add(p.id)
+                yield p
+        except CatalogDamaged:
+            whole = self._rescued()
+            for pid, p in whole.items():
+                if pid not in given:
+                    yield p
+        else:
+            self.rows_read += len(given)
 
     def values(self) -> ValuesView[Paper]:
-        self._read_all()
-        return self._mapping().values()
+        return _Streamed(self)
 
     def items(self) -> ItemsView[str, Paper]:
-        self._read_all()
-        return self._mapping().items()
-
-    def _read_all(self) -> None:
-        if self._whole is None and self._all is None:
-            self.ordered()
-
-    def _mapping(self) -> Mapping[str, Paper]:
-        return self._whole if self._whole is not None else self._got
+        return _StreamedItems(self)
 
     # ------------------------------------------------------------ columns
 
     def columns(self) -> tuple[list[str], list[bytes], list[int], list[int], list[int]] | None:
-        """See :meth:`Catalog.columns`; None once rescued (walk the papers)."""
-        if self._whole is not None or self._all is not None:
+        """See :meth:`Catalog.columns` (read once, then kept: the list and
+        the search engine share them); None once rescued (walk the papers)."""
+        if self._whole is not None:
+            return None
+        if self._columns is None:
+            try:
+                got = self.catalog.columns()
+            except CatalogDamaged:
+                self._rescued()
+                return None
+            if self._ids is None:
+                self._ids = got[0]  # so that "in" needs no query
+            self._columns = got
+        return self._columns
+
+    def dates(self) -> list[str] | None:
+        """Each paper's latest day, in list order (see :meth:`columns`)."""
+        if self._dates is None:
+            got = self.columns()
+            if got is None:
+                return None
+            text: dict[bytes, str] = {}
+            self._dates = [text.get(d) or text.setdefault(d, _s(d)) for d in got[1]]
+        return self._dates
+
+    def _ask(self, ask: Callable[[], Any]) -> Any:
+        if self._whole is not None:
             return None
         try:
-            got = self.catalog.columns()
+            return ask()
         except CatalogDamaged:
             self._rescued()
             return None
-        if self._ids is None:
-            self._ids = got[0]  # so that "in" needs no query
-        return got
 
     def on_days(self, lo: str, hi: str) -> list[str] | None:
         """See :meth:`Catalog.on_days`; None once rescued."""
-        if self._whole is not None or self._all is not None:
-            return None
-        try:
-            return self.catalog.on_days(lo, hi)
-        except CatalogDamaged:
-            self._rescued()
-            return None
+        got: list[str] | None = self._ask(lambda: self.catalog.on_days(lo, hi))
+        return got
 
     def days(self) -> list[tuple[str, str]] | None:
-        if self._whole is not None or self._all is not None:
-            return None
-        try:
-            return self.catalog.days()
-        except CatalogDamaged:
-            self._rescued()
-            return None
+        got: list[tuple[str, str]] | None = self._ask(self.catalog.days)
+        return got
 
     def source_tags(self) -> list[tuple[str, list[str]]] | None:
-        if self._whole is not None or self._all is not None:
-            return None
-        try:
-            return self.catalog.tags()
-        except CatalogDamaged:
-            self._rescued()
-            return None
+        got: list[tuple[str, list[str]]] | None = self._ask(self.catalog.tags)
+        return got
+
+    def day_sizes(self) -> dict[str, int] | None:
+        """See :meth:`Catalog.day_sizes` (kept); None once rescued."""
+        if self._sizes is None:
+            self._sizes = self._ask(self.catalog.day_sizes)
+        return self._sizes
+
+    def day_sizes_of(self, ids: Iterable[str]) -> dict[str, int] | None:
+        """See :meth:`Catalog.day_sizes_of`; None once rescued."""
+        got: dict[str, int] | None = self._ask(lambda: self.catalog.day_sizes_of(ids))
+        return got
+
+    def day_ids(self, day: str) -> list[str] | None:
+        """See :meth:`Catalog.day_ids`; None once rescued."""
+        got: list[str] | None = self._ask(lambda: self.catalog.day_ids(day))
+        return got
+
+
+#: How many papers :class:`CatalogPapers` keeps once read: a screen's window
+#: and its neighbours many times over, a search's best 1,000, a few days.
+KEPT = 4096
+
+
+class _Streamed(ValuesView[Paper]):
+    """``CatalogPapers.values()``: every paper, streamed."""
+
+    _mapping: CatalogPapers
+
+    def __iter__(self) -> Iterator[Paper]:
+        return self._mapping.stream()
+
+
+class _StreamedItems(ItemsView[str, Paper]):
+    """``CatalogPapers.items()``: every (id, paper), streamed."""
+
+    _mapping: CatalogPapers
+
+    def __iter__(self) -> Iterator[tuple[str, Paper]]:
+        for p in self._mapping.stream():
+            yield p.id, p

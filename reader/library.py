@@ -27,7 +27,7 @@ import os
 import sqlite3
 import stat
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
@@ -43,6 +43,7 @@ from reader.fileio import atomic_write, atomic_write_text, read_regular
 from reader.formats import load_path, looks_like_digest
 from reader.ids import normalise_title, title_key
 from reader.model import Digest, Paper, Problem, merge_papers
+from reader.paper_rows import PaperRows
 from reader.paths import Paths, resource_dir
 from reader.safeload import LoadError, load_yaml
 from reader.wording import counted
@@ -116,7 +117,7 @@ class Library:
     #: what the search engine keys its columns by (same mapping, same size,
     #: other upvotes or days). Not :attr:`version`, which names the files read.
     changes: int = 0
-    _ordered: list[Paper] | None = field(default=None, repr=False)
+    _ordered: Sequence[Paper] | None = field(default=None, repr=False)
     _rest: Callable[[], Library] | None = field(default=None, repr=False)
     #: Per file, in order: (absolute path, stamp, how many of ``digests`` and of
     #: ``problems`` it gave); what the snapshot needs to be updated in place.
@@ -163,10 +164,15 @@ class Library:
         the rest. A complete library returns itself."""
         return self if self._rest is None else self._rest()
 
-    def ordered(self) -> list[Paper]:
-        """Every paper, newest digest day first, then by title."""
+    def ordered(self) -> Sequence[Paper]:
+        """Every paper, newest digest day first, then by title. Over the
+        catalog, a :class:`~reader.paper_rows.PaperRows` of the ids in the
+        catalog's order: rows are read as they are asked for."""
         if self._ordered is None and isinstance(self.papers, CatalogPapers):
-            self._ordered = self.papers.ordered()  # in the catalog's order already
+            got = self.papers.columns()
+            dates = self.papers.dates()
+            if got is not None and dates is not None:
+                self._ordered = PaperRows(got[0], self.papers, dates)
         if self._ordered is None:
             # The id breaks ties, so the order does not depend on how the
             # library was put together (from scratch or by an update).
@@ -175,15 +181,44 @@ class Library:
             self._ordered = sorted(by_title, key=lambda p: p.date, reverse=True)
         return self._ordered
 
+    def day_sizes(self) -> dict[str, int]:
+        """For every digest day: how many papers appeared on it (the
+        catalog's days table, or one pass over the papers)."""
+        if isinstance(self.papers, CatalogPapers):
+            got = self.papers.day_sizes()
+            if got is not None:
+                return dict(got)
+        sizes: dict[str, int] = {}
+        for p in self.papers.values():
+            for day in p.dates:
+                sizes[day] = sizes.get(day, 0) + 1
+        return sizes
+
+    def day_sizes_of(self, ids: Collection[str]) -> dict[str, int]:
+        """For every digest day: how many of ``ids`` appeared on it (the
+        sidebar's read papers per day: no paper read over the catalog)."""
+        if isinstance(self.papers, CatalogPapers):
+            got = self.papers.day_sizes_of(ids)
+            if got is not None:
+                return got
+        sizes: dict[str, int] = {}
+        papers = self.papers
+        for pid in ids:
+            p = papers.get(pid)
+            for day in p.dates if p is not None else ():
+                sizes[day] = sizes.get(day, 0) + 1
+        return sizes
+
     def days(self) -> list[str]:
         """Every digest day, newest first."""
-        found: set[str] = set()
-        for p in self.papers.values():
-            found.update(p.dates)
-        return sorted(found, reverse=True)
+        return sorted(self.day_sizes(), reverse=True)
 
-    def on_day(self, day: str) -> list[Paper]:
+    def on_day(self, day: str) -> Sequence[Paper]:
         """The papers that appeared on ``day``, in list order."""
+        if isinstance(self.papers, CatalogPapers):
+            ids = self.papers.day_ids(day)
+            if ids is not None:
+                return PaperRows(ids, self.papers)
         return [p for p in self.ordered() if day in p.dates]
 
     def add_digest(self, digest: Digest) -> None:
@@ -526,7 +561,8 @@ def open_library(
                 base = old._version.key if old._version is not None else ""
                 lib._version = Version(key, base, frozenset(lib._touched or ()))
                 # Only the touched papers' rows are written again.
-                cache.put_snapshot(key, lib, base, lib._touched)
+                if cache.put_snapshot(key, lib, base, lib._touched) and lazy:
+                    _read_on_demand(lib, cache, fallback)
                 return _with_faults(lib, faults, cache)
     lib = Library(files=files, is_sample=is_sample, _meta=[])
     total = len(files)
@@ -545,9 +581,17 @@ def open_library(
     lib.expected = len(lib.papers)
     if cache is not None:
         lib._version = Version(key)
-        if lib.stats.parsed + lib.stats.cached == total:
-            cache.put_snapshot(key, lib)
+        if lib.stats.parsed + lib.stats.cached == total and cache.put_snapshot(key, lib) and lazy:
+            _read_on_demand(lib, cache, lambda: open_library(paths, config, extra, use_cache=False))
     return _with_faults(lib, faults, cache)
+
+
+def _read_on_demand(lib: Library, cache: _Cache, fallback: Callable[[], Library]) -> None:
+    """``lib`` just written to the catalog, read from it as asked from now
+    on (``lazy``): the papers read to write it are let go."""
+    lib.papers = CatalogPapers(cache.catalog, len(lib.papers), lambda: fallback().papers)
+    lib._ordered = None
+    lib.changes += 1
 
 
 def _updatable(lib: Library | None) -> bool:

@@ -610,8 +610,8 @@ class DigestApp(FetchingMixin, App[int]):
             self.error(f"Similar papers: {exc}")
             return None
 
-    def papers_for(self, hits: Iterable[Found]) -> list[Paper]:
-        return self.session.papers_for(hits)
+    def papers_for(self, hits: Iterable[Found]) -> Sequence[Paper]:
+        return self.session.rows_for(hits)
 
     def bibtex(self, paper: Paper) -> str:
         try:
@@ -662,7 +662,7 @@ def prepare_list(library: Library) -> View:
     from reader.library import gc_paused
 
     with gc_paused():
-        return views.all_papers(library.ordered())
+        return views.all_papers(library.ordered(), library.day_sizes())
 
 
 def _short_path(path: Path, width: int = 10) -> str:
@@ -686,7 +686,8 @@ def build_app(
         config or load_config(paths.config_file),
         extra=list(library_paths),
         index_folder=paths.index_dir,
-        partial=True,
+        # The papers stay in the catalog: the list reads the rows it draws.
+        lazy_library=True,
     )
     session.read_library(progress=progress)
     _ = session.state  # loaded before the screen opens

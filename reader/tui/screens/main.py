@@ -15,6 +15,7 @@ import shlex
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
@@ -32,6 +33,7 @@ from textual.worker import get_current_worker
 
 from reader import undo, views
 from reader.model import Paper
+from reader.paper_rows import ids_of
 from reader.search.query import QueryError
 from reader.tui import commands
 from reader.tui import text as tx
@@ -209,12 +211,13 @@ class MainScreen(Screen[None]):
     def every_paper(self, prepared: View | None = None) -> View:
         """The list of every paper of the library now: ``prepared`` or the
         one made last when it is of the same list, else made (O(n))."""
-        papers = self.dapp.library.ordered()
+        library = self.dapp.library
+        papers = library.ordered()
         for view in (prepared, self._every):
             if view is not None and view.papers is papers:
                 self._every = view
                 return view
-        self._every = all_papers(papers)
+        self._every = all_papers(papers, library.day_sizes())
         return self._every
 
     #: The list of every paper made last (``every_paper``).
@@ -238,7 +241,7 @@ class MainScreen(Screen[None]):
         self.set_view(self.base, keep=None if first else self._current_id())
 
     def show_ids(self, kind: ViewKind, label: str, ids: set[str], value: str = "") -> None:
-        papers = [p for p in self.dapp.library.ordered() if p.id in ids]
+        papers = views.select(self.dapp.library.ordered(), ids)
         self.base = View(kind, label, papers, value=value)
         self.set_view(self.base, keep=self._current_id())
 
@@ -671,7 +674,7 @@ class MainScreen(Screen[None]):
             return
         if self.view.kind == "day":
             library, done = self.dapp.library, self.view.value
-            counts = views.day_counts(library.papers.values(), read)
+            counts = views.library_day_counts(library, read)
             day = views.next_day_with_unread(library.days(), done, counts)
             if day is None:
                 self.notify("All caught up: every paper of every day is read.")
@@ -835,7 +838,7 @@ class MainScreen(Screen[None]):
         if self.dapp.mutate_undoable(what, "read", [paper.id], mark):
             self.state_changed()
 
-    def bulk_read_target(self) -> tuple[list[Paper], str] | None:
+    def bulk_read_target(self) -> tuple[Sequence[Paper], str] | None:
         """What ``R`` marks read, and how to name it: in a day view that day;
         in "All papers" the day of the paper under the cursor; in any other
         list (a search, a tag, similar papers...) the papers it shows."""
@@ -843,7 +846,7 @@ class MainScreen(Screen[None]):
             return self.dapp.library.on_day(self.view.value), f"of {self.view.value}"
         if self.view.kind != "all":
             shown = "of this search" if self.view.kind == "search" else "of this list"
-            return list(self.view.papers), shown
+            return self.view.papers, shown
         paper = self._paper()
         if paper is None:
             return None
@@ -860,7 +863,7 @@ class MainScreen(Screen[None]):
 
         def unread() -> list[str]:
             read = self.dapp.read_ids()
-            return [p.id for p in papers if p.id not in read]
+            return [pid for pid in ids_of(papers) if pid not in read]
 
         def mark(yes: bool | None = True) -> None:
             ids = unread()  # again: a paper may have been read meanwhile
@@ -1111,7 +1114,7 @@ class MainScreen(Screen[None]):
         sources with theirs (O(n): passes over the library; any thread)."""
         app = self.dapp
         library = app.library
-        days = views.sidebar_days(library.days(), library.papers.values(), read)
+        days = views.library_sidebar_days(library, read)
         return days, app.sources()
 
     @work(thread=True, exclusive=True, group="sidebar-days", exit_on_error=False)

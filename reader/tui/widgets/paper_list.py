@@ -30,6 +30,7 @@ from textual.strip import Strip
 
 from reader import views
 from reader.model import Paper
+from reader.paper_rows import ids_of
 from reader.state import PaperState
 from reader.tui import text as tx
 from reader.tui.textual_private import clear_row_styles, scroll_update, use_row_styles_cache
@@ -224,7 +225,7 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         known = self._known_positions
         if known is not None and known[0] is papers:
             return known[1]
-        positions = {p.id: i for i, p in enumerate(papers)}
+        positions = {pid: i for i, pid in enumerate(ids_of(papers))}
         self._known_positions = (papers, positions)
         return positions
 
@@ -450,9 +451,10 @@ def _near(papers: Sequence[Paper], pid: str, near: int) -> int | None:
     """The index of paper ``pid`` in ``papers`` when it is within ``NEAR`` of
     index ``near`` (a list taken in again moves a paper by the few papers
     added above it): a few looks rather than one per paper."""
-    n = len(papers)
+    ids = ids_of(papers)
+    n = len(ids)
     for i in range(max(0, near - NEAR), min(n, near + NEAR + 1)):
-        if papers[i].id == pid:
+        if ids[i] == pid:
             return i
     return None
 
