@@ -566,6 +566,27 @@ class Catalog:
         )
         return [r[0] for r in rows]
 
+    def sorted_ids(self, how: str, day: str | None = None) -> tuple[list[str], list[bytes]]:
+        """(ids, latest days as UTF-8) of every paper, or of ``day``'s, in
+        the order ``how`` (``upvotes`` or ``title``) that
+        :func:`reader.views.sort_papers` gives a list in the catalog's own
+        order: from the columns and the days table's ranks, no row read."""
+        where = "WHERE p.id IN (SELECT id FROM days WHERE day = ?)" if day is not None else ""
+        if how == "upvotes":
+            # most upvoted, then the newest day, the digest's own place, the title
+            order = "coalesce(p.upvotes, -1) DESC, p.date DESC, coalesce(r.rank, 1073741824), p.tkey, p.id"
+        elif how == "title":
+            order = "p.tkey, p.date DESC, p.id"
+        else:
+            raise ValueError(f"not an order of the catalog: {how!r}")
+        rows = self._texts(
+            "SELECT CAST(p.id AS TEXT), p.date FROM papers p"
+            f" LEFT JOIN days r ON r.day = p.date AND r.id = p.id {where} ORDER BY {order}",
+            () if day is None else (_b(day),),
+        )
+        same: dict[bytes, bytes] = {}
+        return [r[0] for r in rows], [same.setdefault(r[1], r[1]) for r in rows]
+
     def stream(self, chunk: int = 2000) -> Iterator[Paper]:
         """Every paper, in no particular order, a chunk of rows at a time
         (by rowid: each chunk one seek), so that walking them holds one chunk."""
@@ -941,6 +962,16 @@ class CatalogPapers(Mapping[str, Paper]):
         """See :meth:`Catalog.day_sizes_of`; None once rescued."""
         got: dict[str, int] | None = self._ask(lambda: self.catalog.day_sizes_of(ids))
         return got
+
+    def sorted_ids(self, how: str, day: str | None = None) -> tuple[list[str], list[str]] | None:
+        """See :meth:`Catalog.sorted_ids`, the days as text; None once rescued."""
+        got: tuple[list[str], list[bytes]] | None = self._ask(
+            lambda: self.catalog.sorted_ids(how, day)
+        )
+        if got is None:
+            return None
+        text: dict[bytes, str] = {}
+        return got[0], [text.get(d) or text.setdefault(d, _s(d)) for d in got[1]]
 
     def day_ids(self, day: str) -> list[str] | None:
         """See :meth:`Catalog.day_ids`; None once rescued."""

@@ -134,6 +134,8 @@ class Library:
     #: The catalog's marshalled digests of a library opened lazy: ``digests``
     #: is made from them when first asked for.
     _digest_rows: bytes | None = field(default=None, repr=False)
+    #: :meth:`ids_from`'s answers, by source.
+    _from_source: dict[str, set[str]] = field(default_factory=dict, repr=False)
 
     def __getattr__(self, name: str) -> Any:
         # Only for an attribute not set: ``digests`` of a lazy library.
@@ -172,7 +174,7 @@ class Library:
             got = self.papers.columns()
             dates = self.papers.dates()
             if got is not None and dates is not None:
-                self._ordered = PaperRows(got[0], self.papers, dates)
+                self._ordered = PaperRows(got[0], self.papers, dates, self._sorter(None))
         if self._ordered is None:
             # The id breaks ties, so the order does not depend on how the
             # library was put together (from scratch or by an update).
@@ -209,6 +211,18 @@ class Library:
                 sizes[day] = sizes.get(day, 0) + 1
         return sizes
 
+    def ids_from(self, source: Path, wait: bool = True) -> set[str] | None:
+        """:func:`papers_from` ``source``, kept for this library. Over the
+        catalog it reads every row once (seconds at 100k papers): with
+        ``wait`` False, None until it has been asked with ``wait``."""
+        key = str(source)
+        got = self._from_source.get(key)
+        if got is None:
+            if not wait and isinstance(self.papers, CatalogPapers):
+                return None
+            got = self._from_source[key] = papers_from(self, source)
+        return got
+
     def days(self) -> list[str]:
         """Every digest day, newest first."""
         return sorted(self.day_sizes(), reverse=True)
@@ -218,8 +232,21 @@ class Library:
         if isinstance(self.papers, CatalogPapers):
             ids = self.papers.day_ids(day)
             if ids is not None:
-                return PaperRows(ids, self.papers)
+                return PaperRows(ids, self.papers, sorter=self._sorter(day))
         return [p for p in self.ordered() if day in p.dates]
+
+    def _sorter(self, day: str | None) -> Callable[[str], PaperRows | None]:
+        """How rows in the catalog's order (every paper, or ``day``'s) are put
+        in another order by the catalog (:meth:`Catalog.sorted_ids`)."""
+        papers = self.papers
+
+        def sort(how: str) -> PaperRows | None:
+            if how not in ("upvotes", "title") or not isinstance(papers, CatalogPapers):
+                return None
+            got = papers.sorted_ids(how, day)
+            return None if got is None else PaperRows(got[0], papers, got[1])
+
+        return sort
 
     def add_digest(self, digest: Digest) -> None:
         """Merge one digest's papers into the library."""

@@ -10,7 +10,7 @@ from the digests) the same sequence just looks them up.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import overload
 
 from reader.catalog import CatalogPapers
@@ -27,17 +27,26 @@ CHUNK = 1024
 class PaperRows(Sequence[Paper]):
     """The papers of ``ids`` (in that order) from ``source``; ``dates``:
     each one's latest day (:attr:`Paper.date`) when known without reading
-    the rows (the catalog's columns), for the day separators."""
+    the rows (the catalog's columns), for the day separators. ``sorter``:
+    these rows in another order (``sorter(how)``) without reading them, when
+    the catalog can answer it (None: it cannot, sort by the papers)."""
 
     def __init__(
         self,
         ids: Sequence[str],
         source: Mapping[str, Paper],
         dates: Sequence[str] | None = None,
+        sorter: Callable[[str], PaperRows | None] | None = None,
     ) -> None:
         self.ids = ids
         self.source = source
         self.dates = dates
+        self.sorter = sorter
+
+    def sorted(self, how: str) -> PaperRows | None:
+        """These rows in the order ``how`` from the catalog (None: not known
+        there; :func:`reader.views.sort_papers` then reads their keys)."""
+        return self.sorter(how) if self.sorter is not None else None
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -51,6 +51,9 @@ def sort_papers(papers: Iterable[Paper], how: str) -> Sequence[Paper]:
     read a chunk at a time: the answer is rows again, no paper kept.
     """
     if isinstance(papers, PaperRows):
+        got = papers.sorted(how)
+        if got is not None:
+            return got
         # A _Key has every attribute the sort reads.
         keys = sort_papers(cast(list[Paper], [_Key(p) for p in papers]), how)
         return PaperRows([k.id for k in keys], papers.source, [k.date for k in keys])

@@ -197,3 +197,47 @@ def test_a_search_shows_its_hits_as_rows_read_on_demand(tmp_path: Path, decoded:
     assert rows[0].id == result.hits[0].id
     assert decoded[0] < 300
     assert [p.id for p in session.papers_for(result.hits[:5])] == [h.id for h in result.hits[:5]]
+
+
+def test_the_catalog_sorts_a_list_as_the_papers_sort(tmp_path: Path, decoded: list[int]) -> None:
+    """Every paper, and each day, by upvotes and by title: the catalog's
+    order (no row read) is the one the papers themselves sort into."""
+    from reader import views
+
+    whole, lazy = libraries(write_days(tmp_path / "lib"))
+    for how in ("upvotes", "title"):
+        decoded[0] = 0
+        got = views.sort_papers(lazy.ordered(), how)
+        assert decoded[0] == 0
+        assert list(getattr(got, "ids", [])) == [
+            p.id for p in views.sort_papers(whole.ordered(), how)
+        ]
+        for day in whole.days():
+            assert [p.id for p in views.sort_papers(lazy.on_day(day), how)] == [
+                p.id for p in views.sort_papers(whole.on_day(day), how)
+            ], (how, day)
+
+
+async def test_a_remembered_source_is_counted_off_the_event_loop(tmp_path: Path) -> None:
+    """Over the catalog a source's papers are known only by reading every row
+    (seconds at 100k papers): the sidebar opens with its days at once and
+    the source's count comes from a worker; choosing it lists its papers."""
+    import time
+
+    from reader.library import papers_from, remember_sources
+
+    folder = write_days(tmp_path / "lib")
+    whole, lazy = libraries(folder)
+    remember_sources(Paths.from_env(), [folder])
+    app = app_over(lazy)
+    async with app.run_test(size=(110, 36)) as pilot:
+        await pilot.press("b")
+        deadline = time.monotonic() + 30
+        want = f"lib {len(papers_from(whole, folder))}"
+        while not any(want in line for line in screen_text(app)):
+            assert time.monotonic() < deadline, "the source was never counted"
+            await pilot.pause(0.05)
+        assert any(f"{DAYS[-1]} 41" in line for line in screen_text(app))
+        app.main.apply_entry(app.main.sidebar.entries[f"source:{folder}"])
+        await pilot.pause()
+        assert len(app.main.view.papers) == len(papers_from(whole, folder))

@@ -477,20 +477,20 @@ class DigestApp(FetchingMixin, App[int]):
 
     # -- remembered sources ------------------------------------------------------
 
-    def sources(self) -> list[tuple[str, str, int | None]]:
-        """``(path, label, papers)`` of each remembered source, for the sidebar."""
-        from reader.library import papers_from, remembered_sources
+    def sources(self, wait: bool = True) -> list[tuple[str, str, int | None]]:
+        """``(path, label, papers)`` of each remembered source, for the
+        sidebar (``wait`` False: None for a count not known yet, see
+        :meth:`Library.ids_from`)."""
+        from reader.library import remembered_sources
 
         out: list[tuple[str, str, int | None]] = []
         for path in remembered_sources(self.paths):
-            count = len(papers_from(self.library, path)) if path.exists() else None
-            out.append((str(path), _short_path(path), count))
+            ids = self.library.ids_from(path, wait) if path.exists() else None
+            out.append((str(path), _short_path(path), None if ids is None else len(ids)))
         return out
 
     def papers_from_source(self, path: str) -> set[str]:
-        from reader.library import papers_from
-
-        return papers_from(self.library, Path(path))
+        return self.library.ids_from(Path(path)) or set()
 
     def on_sidebar_forget_asked(self, message: Sidebar.ForgetAsked) -> None:
         from reader.tui.screens.confirm import ConfirmDialog

@@ -1097,8 +1097,11 @@ class MainScreen(Screen[None]):
         if later:
             self._count_days(app.read_ids())
         else:
-            self._days = self._day_counts(app.read_ids())
+            read = app.read_ids()
+            self._days = self._day_counts(read, wait=False)
             self._fill_sidebar()
+            if any(count is None for _, _, count in self._days[1]):
+                self._count_days(read)  # a source over the catalog: counted apart
         if app.config.saved_searches:
             self._count_saved()
 
@@ -1108,14 +1111,15 @@ class MainScreen(Screen[None]):
     _days: tuple[list[tuple[str, int, int]], list[tuple[str, str, int | None]]] = ([], [])
 
     def _day_counts(
-        self, read: set[str]
+        self, read: set[str], wait: bool = True
     ) -> tuple[list[tuple[str, int, int]], list[tuple[str, str, int | None]]]:
-        """Every day with its papers and unread ones, and the remembered
-        sources with theirs (O(n): passes over the library; any thread)."""
+        """Every day with its papers and unread ones (from the catalog's days,
+        or a pass over the papers in memory), and the remembered sources with
+        theirs (``wait`` False: those not counted yet without a count; any
+        thread)."""
         app = self.dapp
-        library = app.library
-        days = views.library_sidebar_days(library, read)
-        return days, app.sources()
+        days = views.library_sidebar_days(app.library, read)
+        return days, app.sources(wait)
 
     @work(thread=True, exclusive=True, group="sidebar-days", exit_on_error=False)
     def _count_days(self, read: set[str]) -> None:
@@ -1211,7 +1215,7 @@ class MainScreen(Screen[None]):
         if not formats:
             self.dapp.error("Export is not available.")
             return
-        papers = list(self.view.papers)
+        papers = self.view.papers  # read when written, not to ask where
 
         def done(choice: tuple[str, Path] | None) -> None:
             if choice is not None:
