@@ -107,7 +107,7 @@ say("end")
 """
 
 FTS_APP = r"""
-import json, resource, sqlite3, sys, time
+import json, sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1])
 out = {}
 t = time.perf_counter()
@@ -119,7 +119,7 @@ out["searches"] = time.perf_counter() - t
 n = db.execute("SELECT max(rowid) FROM papers").fetchone()[0]
 for at in (0, n - 48):
     db.execute("SELECT * FROM papers WHERE rowid > ? LIMIT 48", (at,)).fetchall()
-out["rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+out["rss"] = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM")) / 1024
 print(json.dumps(out))
 """
 

@@ -502,6 +502,15 @@ class Catalog:
         days = [same.setdefault(d, d) for d in dates]
         return list(ids), days, list(votes), list(voted), list(code)
 
+    def head(self, limit: int) -> tuple[list[str], list[str]]:
+        """(ids, latest days) of the first ``limit`` papers in list order:
+        what the first screen shows before :meth:`columns` are read."""
+        rows = self._texts(f"SELECT CAST(id AS TEXT), date FROM papers {_ORDER} LIMIT ?", (limit,))
+        try:
+            return [r[0] for r in rows], [_s(r[1]) for r in rows]
+        except DAMAGE as exc:
+            raise CatalogDamaged(str(exc)) from exc
+
     def tags(self) -> list[tuple[str, list[str]]]:
         """(id, source tags) of every paper that has some."""
         rows = self._query("SELECT id, tags FROM papers WHERE tags != x''")

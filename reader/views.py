@@ -471,7 +471,7 @@ def library_parts(library: Library) -> list[tuple[str, str]]:
     """What the status line says about ``library``, as ``(kind, text)`` parts
     (kinds: papers, days, problems, sample, reading), so a narrow screen can
     drop the least useful part first."""
-    n = len(library.papers)
+    n = len(library.papers) if library.complete else len(library.ordered())
     if not library.complete:
         return [
             ("papers", counted(n, "newest paper")),

@@ -241,3 +241,34 @@ async def test_a_remembered_source_is_counted_off_the_event_loop(tmp_path: Path)
         app.main.apply_entry(app.main.sidebar.entries[f"source:{folder}"])
         await pilot.pause()
         assert len(app.main.view.papers) == len(papers_from(whole, folder))
+
+
+async def test_the_first_screen_lists_the_newest_then_every_paper(tmp_path: Path) -> None:
+    """As the app opens its library (``partial`` over the catalog): the first
+    screen lists the newest papers' ids (the list of every id is read after
+    it, 2 s at 1M papers), then every paper, the cursor on its paper."""
+    import time
+
+    folder = write_days(tmp_path / "lib", per_day=200)
+    whole, _ = libraries(folder)
+    paths = Paths.from_env()
+    session = Session(paths, Config(), extra=[folder, FIXTURE], partial=True, lazy_library=True)
+    first = session.read_library()
+    assert not first.complete and len(first.ordered()) == 300
+    assert views_parts(first) == ["300 newest papers", f"reading {len(whole.papers):,}…"]
+    app = DigestApp(session, clock=lambda: FROZEN)
+    async with app.run_test(size=(110, 36)) as pilot:
+        await pilot.press("j", "j")
+        deadline = time.monotonic() + 30
+        while not app.library.complete or len(app.main.view.papers) != len(whole.papers):
+            assert time.monotonic() < deadline, "the rest was never read"
+            await pilot.pause(0.05)
+        assert app.main.papers.cursor == 2
+        assert app.main.papers.current.id == whole.ordered()[2].id  # type: ignore[union-attr]
+        assert f"{len(whole.papers):,} papers" in screen_text(app)[0]
+
+
+def views_parts(library: Library) -> list[str]:
+    from reader import views
+
+    return [text for _, text in views.library_parts(library)]

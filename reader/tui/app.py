@@ -686,7 +686,9 @@ def build_app(
         config or load_config(paths.config_file),
         extra=list(library_paths),
         index_folder=paths.index_dir,
-        # The papers stay in the catalog: the list reads the rows it draws.
+        # The papers stay in the catalog: the list reads the rows it draws;
+        # the first screen lists the newest ids (``partial``), then every id.
+        partial=True,
         lazy_library=True,
     )
     session.read_library(progress=progress)

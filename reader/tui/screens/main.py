@@ -217,7 +217,8 @@ class MainScreen(Screen[None]):
             if view is not None and view.papers is papers:
                 self._every = view
                 return view
-        self._every = all_papers(papers, library.day_sizes())
+        # a library still partly read: each day counted over its papers read
+        self._every = all_papers(papers, library.day_sizes() if library.complete else None)
         return self._every
 
     #: The list of every paper made last (``every_paper``).
