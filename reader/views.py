@@ -345,20 +345,20 @@ class CatchUp:
     oldest day first, each paper once."""
 
     start: str
-    papers: list[Paper]
+    papers: Sequence[Paper]
 
     @property
     def label(self) -> str:
         return f"Catch-up since {self.start}" if self.start else "Catch-up"
 
     def view(self) -> View:
-        ids = [p.id for p in self.papers]
+        ids = list(ids_of(self.papers))
         return View("catchup", self.label, self.papers, self.start, ids=ids, natural="oldest")
 
 
 def catch_up(
     days: Sequence[str],
-    on_day: Callable[[str], Iterable[Paper]],
+    on_day: Callable[[str], Sequence[Paper]],
     since: float | None,
     read: Collection[str],
 ) -> CatchUp:
@@ -371,14 +371,23 @@ def catch_up(
     else:
         start = datetime.fromtimestamp(since, tz=timezone.utc).strftime("%Y-%m-%d")
         start = min(start, days[0]) if days else start
-    chosen: list[Paper] = []
+    chosen: list[str] = []
     seen: set[str] = set()
+    held: dict[str, Paper] = {}
+    source: Mapping[str, Paper] | None = None
     for day in sorted(d for d in days if d >= start):
-        for p in on_day(day):
-            if p.id not in seen and p.id not in read:
-                seen.add(p.id)
-                chosen.append(p)
-    return CatchUp(start, chosen)
+        papers = on_day(day)
+        if isinstance(papers, PaperRows):  # the ids only: rows read as shown
+            source = papers.source
+        else:
+            held.update((p.id, p) for p in papers)
+        for pid in ids_of(papers):
+            if pid not in seen and pid not in read:
+                seen.add(pid)
+                chosen.append(pid)
+    if source is not None:
+        return CatchUp(start, PaperRows(chosen, source))
+    return CatchUp(start, [held[pid] for pid in chosen])
 
 
 def select(papers: Sequence[Paper], ids: Collection[str]) -> Sequence[Paper]:
