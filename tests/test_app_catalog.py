@@ -272,3 +272,55 @@ def views_parts(library: Library) -> list[str]:
     from reader import views
 
     return [text for _, text in views.library_parts(library)]
+
+
+BEHIND = """\
+title: Added behind the app's back
+date: 2026-11-30
+papers:
+  - id: 2611.09999
+    title: Wombat Gradients Arrive Without a Restart
+    authors: [Test Author]
+    abstract: Our own words, for the reload over the catalog.
+"""
+
+
+@pytest.mark.parametrize("change", ["added", "changed"])
+async def test_a_reload_over_the_catalog_takes_in_the_new_papers_and_reads_on(
+    tmp_path: Path, change: str
+) -> None:
+    """Ctrl+R over the app's library in the catalog: a file added (the
+    catalog updated in place) or a file changed (its papers merged again)
+    shows the new paper, ``w`` lists it, and the library is still read from
+    the catalog afterwards (the papers read for the update let go)."""
+    import time
+
+    folder = write_days(tmp_path / "lib", per_day=100)
+    whole, _ = libraries(folder)
+    paths = Paths.from_env()
+    session = Session(paths, Config(), extra=[folder, FIXTURE], partial=True, lazy_library=True)
+    session.read_library()
+    app = DigestApp(session, clock=lambda: FROZEN)
+    app.library_extra = [folder, FIXTURE]
+    async with app.run_test(size=(110, 36), notifications=True) as pilot:
+        deadline = time.monotonic() + 30
+        while not app.library.complete:
+            assert time.monotonic() < deadline
+            await pilot.pause(0.05)
+        if change == "added":
+            (folder / "2026-11-30.yaml").write_text(BEHIND, encoding="utf-8")
+        else:
+            day = folder / f"{DAYS[0]}.yaml"
+            day.write_text(day.read_text(encoding="utf-8") + BEHIND.split("papers:\n")[1])
+        await pilot.press("ctrl+r")
+        while len(app.library.papers) != len(whole.papers) + 1:
+            assert time.monotonic() < deadline, "the new file was never read"
+            await pilot.pause(0.05)
+        await pilot.pause(0.2)
+        await pilot.press("w")
+        await pilot.pause()
+        assert [p.id for p in app.main.view.papers] == ["2611.09999"]
+        assert isinstance(app.library.papers, CatalogPapers)
+        await pilot.press("a")
+        await pilot.pause()
+        assert len(app.main.view.papers) == len(whole.papers) + 1
