@@ -42,6 +42,7 @@ import json
 import marshal
 import os
 import sqlite3
+import threading
 import time
 import zlib
 from collections import OrderedDict
@@ -243,6 +244,7 @@ class Catalog:
         self._db: sqlite3.Connection | None = None
         #: The rows' preset dictionary (see :func:`make_zdict`).
         self._zdict = b""
+        self._reading = threading.RLock()
 
     # ------------------------------------------------------------ opening
 
@@ -427,13 +429,16 @@ class Catalog:
     # ------------------------------------------------------------ reading
 
     def _query(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
-        try:
-            db = self._connect(create=False)
-            if db is None:
-                raise CatalogDamaged("gone")
-            return db.execute(sql, params).fetchall()
-        except sqlite3.DatabaseError as exc:
-            raise CatalogDamaged(str(exc)) from exc
+        # One query at a time on the connection: the app reads rows on the
+        # event loop while its search thread asks for columns or days.
+        with self._reading:
+            try:
+                db = self._connect(create=False)
+                if db is None:
+                    raise CatalogDamaged("gone")
+                return db.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as exc:
+                raise CatalogDamaged(str(exc)) from exc
 
     def papers(self, limit: int = -1, offset: int = 0) -> list[Paper]:
         """Papers in list order (newest day first, then title, then id)."""
@@ -777,6 +782,9 @@ class CatalogPapers(Mapping[str, Paper]):
         self._columns: tuple[list[str], list[bytes], list[int], list[int], list[int]] | None = None
         self._dates: list[str] | None = None
         self._sizes: dict[str, int] | None = None
+        #: The kept papers are read and changed by the event loop (the list)
+        #: and the search thread (a search's papers) alike.
+        self._lock = threading.RLock()
         #: How many rows were read from the catalog (tests: what a view costs).
         self.rows_read = 0
 
@@ -789,11 +797,12 @@ class CatalogPapers(Mapping[str, Paper]):
 
     def _keep(self, papers: Mapping[str, Paper]) -> None:
         got = self._got
-        got.update(papers)
-        for pid in papers:
-            got.move_to_end(pid)
-        while len(got) > KEPT:
-            got.popitem(last=False)
+        with self._lock:
+            got.update(papers)
+            for pid in papers:
+                got.move_to_end(pid)
+            while len(got) > KEPT:
+                got.popitem(last=False)
 
     def load(self, ids: Iterable[str]) -> None:
         """Read the rows of ``ids`` in a few queries (not one per id); they
@@ -802,11 +811,12 @@ class CatalogPapers(Mapping[str, Paper]):
             return
         got = self._got
         want = []
-        for pid in ids:
-            if pid in got:
-                got.move_to_end(pid)
-            else:
-                want.append(pid)
+        with self._lock:
+            for pid in ids:
+                if pid in got:
+                    got.move_to_end(pid)
+                else:
+                    want.append(pid)
         if want:
             try:
                 found = self.catalog.get(want)
@@ -823,7 +833,9 @@ class CatalogPapers(Mapping[str, Paper]):
         want = list(dict.fromkeys(ids))
         if self._whole is not None:
             return {pid: self._whole[pid] for pid in want if pid in self._whole}
-        out = {pid: self._got[pid] for pid in want if pid in self._got}
+        with self._lock:
+            kept = self._got
+            out = {pid: kept[pid] for pid in want if pid in kept}
         missing = [pid for pid in want if pid not in out]
         if missing:
             try:
