@@ -24,6 +24,10 @@ VmHWM, the peak) at each step:
 * ``searches``: each word typed in the box and Enter, wall time to the
   results on screen (Pilot's wait included), then ``Esc``.
 
+``--no-index`` (for 1M papers: building their index takes long here): the
+catalog only (``digest-reader show 0`` warms it), an app without an index,
+no searches.
+
 The baseline: one new Python process that opens the FTS5 table of the same
 papers, runs the same words (bm25, best 1,000), reads a screen of rows (48)
 at the top and at the end of the table, and reports its peak RSS.
@@ -62,7 +66,18 @@ def say(what, **kw):
     sys.stdin.readline()  # the parent has read our memory
 
 words = json.loads(sys.argv[1])
-app = build_app()
+if sys.argv[2] == "index":
+    app = build_app()
+else:  # no index (a 1M-paper build takes long here): as build_app, without one
+    from reader.config import load_config
+    from reader.paths import Paths
+    from reader.session import Session
+    from reader.tui.app import DigestApp
+    paths = Paths.from_env()
+    session = Session(paths, load_config(paths.config_file), partial=True, lazy_library=True)
+    session.read_library()
+    _ = session.state
+    app = DigestApp(session)
 
 async def main():
     painted = []
@@ -92,6 +107,8 @@ async def main():
         moves = await cpu("j", 300) + await cpu("G", 1) + await cpu("g", 1) + await cpu("pagedown", 100)
         moves = [max(0.0, m - idle) for m in moves]
         say("moves", moves=moves, idle=idle, cursor=app.main.papers.cursor)
+        if sys.argv[2] != "index":
+            return
         times = []
         for w in words:
             await pilot.press("slash", *w)
@@ -159,8 +176,9 @@ def prepare(args: argparse.Namespace, work: Path, env: dict[str, str]) -> None:
         cfg.write_text(f"library: {json.dumps(library)}\n", encoding="utf-8")
         print(f"library: {what} (written in {time.perf_counter() - t:.1f} s)")
         t = time.perf_counter()
-        subprocess.run([EXE, "index"], env=env, check=False, capture_output=True)
-        print(f"warm-up: digest-reader index: {time.perf_counter() - t:.1f} s (not timed)")
+        warm = ["show", "0"] if args.no_index else ["index"]  # catalog (and index) made
+        subprocess.run([EXE, *warm], env=env, check=False, capture_output=True)
+        print(f"warm-up: digest-reader {warm[0]}: {time.perf_counter() - t:.1f} s (not timed)")
     fts = work / "fts.sqlite"
     if not fts.is_file():
         t = time.perf_counter()
@@ -170,9 +188,9 @@ def prepare(args: argparse.Namespace, work: Path, env: dict[str, str]) -> None:
     print(f"digests: {_digest_bytes(cfg) / 2**20:.0f} MB")
 
 
-def run_app(env: dict[str, str]) -> None:
+def run_app(env: dict[str, str], index: bool) -> None:
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, json.dumps(WORDS)],
+        [sys.executable, "-c", CHILD, json.dumps(WORDS), "index" if index else "none"],
         env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert child.stdin is not None and child.stdout is not None
@@ -206,6 +224,11 @@ def main() -> None:
     ap.add_argument("--papers", type=int, default=100_000)
     ap.add_argument("--real", action="store_true", help="the real digests, whole")
     ap.add_argument("--template", type=Path, help="keep/reuse the prepared library here")
+    ap.add_argument(
+        "--no-index",
+        action="store_true",
+        help="no index, no searches (a 1M-paper index takes long here)",
+    )
     args = ap.parse_args()
     work = args.template or Path(tempfile.mkdtemp(prefix="app-mem-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -217,7 +240,7 @@ def main() -> None:
     prepare(args, work, env)
     print(f"load average before: {load()}")
     print("the app (headless 160x48, a new process):")
-    run_app(env)
+    run_app(env, not args.no_index)
     got = subprocess.run(
         [sys.executable, "-c", FTS_APP, str(work / "fts.sqlite"), json.dumps(WORDS)],
         check=True, capture_output=True, text=True,

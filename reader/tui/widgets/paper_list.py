@@ -30,7 +30,7 @@ from textual.strip import Strip
 
 from reader import views
 from reader.model import Paper
-from reader.paper_rows import ids_of
+from reader.paper_rows import PaperRows, ids_of
 from reader.state import PaperState
 from reader.tui import text as tx
 from reader.tui.textual_private import clear_row_styles, scroll_update, use_row_styles_cache
@@ -175,7 +175,7 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         if keep is not None:
             found_at = _near(papers, keep, self.cursor)
             if found_at is None:
-                found_at = self._positions(papers).get(keep)
+                found_at = self._position(papers, keep)
             index = cursor if found_at is None else found_at
         self._set_rows(Size(0, self.row_count))
         self.cursor = max(0, min(index, len(papers) - 1))
@@ -218,6 +218,17 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         self._known_rows = [(papers, found), *[e for e in self._known_rows if e[0] is not papers]]
         del self._known_rows[KNOWN_ROWS:]
         return found
+
+    def _position(self, papers: Sequence[Paper], pid: str) -> int | None:
+        """The index of paper ``pid`` in ``papers`` (None: not there). Rows
+        read on demand look in their ids (a scan in C: a few ms at 1M ids,
+        where a table of positions would hold 60 MB)."""
+        if isinstance(papers, PaperRows):
+            try:
+                return papers.ids.index(pid)
+            except ValueError:
+                return None
+        return self._positions(papers).get(pid)
 
     def _positions(self, papers: Sequence[Paper]) -> Mapping[str, int]:
         """Paper id -> index in ``papers``, made once per list (the list of
