@@ -146,8 +146,10 @@ class Session:
         return PaperRows([h.id for h in hits if h.id in papers], papers)
 
     def papers_of(self, ids: Iterable[str]) -> Mapping[str, Paper]:
-        """The library's papers, those of ``ids`` read first (from the
-        catalog, a few queries for them all rather than one per paper)."""
+        """The papers of ``ids`` by id: over the catalog, those of them it
+        holds, read in a few queries rather than one per paper (and not
+        kept beyond its last 2,048: the answer holds them); else the
+        library's papers."""
         papers = self.library.papers
         if isinstance(papers, CatalogPapers):
             return papers.take(ids)
