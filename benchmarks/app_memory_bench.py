@@ -26,7 +26,8 @@ VmHWM, the peak) at each step:
 
 ``--no-index`` (for 1M papers: building their index takes long here): the
 catalog only (``digest-reader show 0`` warms it), an app without an index,
-no searches.
+no searches. ``--code DIR``: the app from another checkout (``git archive
+main | tar -x -C DIR``), for a before/after in the same hour.
 
 The baseline: one new Python process that opens the FTS5 table of the same
 papers, runs the same words (bm25, best 1,000), reads a screen of rows (48)
@@ -85,7 +86,8 @@ async def main():
         app.call_after_refresh(lambda: painted.append(time.monotonic() - t0))
         while not painted:
             await pilot.pause(0.005)
-        say("first paint", painted=painted[0], papers=len(app.library.papers))
+        import reader
+        say("first paint", painted=painted[0], papers=len(app.library.papers), code=reader.__file__)
         deadline = time.monotonic() + 1800
         while time.monotonic() < deadline:
             busy = [w for w in app.workers if w.group in ("index", "library") and not w.is_finished]
@@ -104,9 +106,11 @@ async def main():
             return out
 
         idle = statistics.median(await cpu("f12", 50))
-        moves = await cpu("j", 300) + await cpu("G", 1) + await cpu("g", 1) + await cpu("pagedown", 100)
-        moves = [max(0.0, m - idle) for m in moves]
-        say("moves", moves=moves, idle=idle, cursor=app.main.papers.cursor)
+        j = await cpu("j", 300)
+        jumps = await cpu("G", 1) + await cpu("g", 1)
+        pages = await cpu("pagedown", 100)
+        each = {k: [max(0.0, m - idle) for m in v] for k, v in (("j", j), ("G g", jumps), ("PgDn", pages))}
+        say("moves", moves=[m for v in each.values() for m in v], each=each, idle=idle)
         if sys.argv[2] != "index":
             return
         times = []
@@ -188,10 +192,12 @@ def prepare(args: argparse.Namespace, work: Path, env: dict[str, str]) -> None:
     print(f"digests: {_digest_bytes(cfg) / 2**20:.0f} MB")
 
 
-def run_app(env: dict[str, str], index: bool) -> None:
+def run_app(env: dict[str, str], index: bool, cwd: Path) -> None:
+    # Run in ``cwd`` (not the checkout): ``-c`` puts the working folder first
+    # on the path, where it would win over ``--code``.
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, json.dumps(WORDS), "index" if index else "none"],
-        env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=cwd,
     )  # fmt: skip
     assert child.stdin is not None and child.stdout is not None
     for line in child.stdout:
@@ -202,12 +208,18 @@ def run_app(env: dict[str, str], index: bool) -> None:
         stage = got["stage"]
         head = f"{stage:12} RSS {rss:5.0f} MB  peak {peak:5.0f} MB  (load {load()})"
         if stage == "first paint":
-            print(f"{head}  painted {got['painted']:.2f} s, {got['papers']:,} papers")
+            print(
+                f"{head}  painted {got['painted']:.2f} s, {got['papers']:,} papers ({got['code']})"
+            )
         elif stage == "moves":
             ms = [m * 1000 for m in got["moves"]]
             print(f"{head}  {len(ms)} keys: CPU p50 {pct(ms, 0.5):.1f} ms, "
                   f"p95 {pct(ms, 0.95):.1f} ms, max {max(ms):.1f} ms "
                   f"(idle key {got['idle'] * 1000:.1f} ms subtracted)")  # fmt: skip
+            for key, values in got["each"].items():
+                ms = [m * 1000 for m in values]
+                print(f"{'':14}{key:5} x{len(ms):<4} p50 {pct(ms, 0.5):5.1f} ms  "
+                      f"p95 {pct(ms, 0.95):5.1f} ms  max {max(ms):5.1f} ms")  # fmt: skip
         elif stage == "searches":
             ms = [t * 1000 for t in got["times"]]
             print(f"{head}  Enter to results: " + ", ".join(
@@ -225,6 +237,11 @@ def main() -> None:
     ap.add_argument("--real", action="store_true", help="the real digests, whole")
     ap.add_argument("--template", type=Path, help="keep/reuse the prepared library here")
     ap.add_argument(
+        "--code",
+        type=Path,
+        help="run the app from this checkout (say, `git archive main` unpacked): before/after",
+    )
+    ap.add_argument(
         "--no-index",
         action="store_true",
         help="no index, no searches (a 1M-paper index takes long here)",
@@ -238,9 +255,12 @@ def main() -> None:
     for var, name in (("XDG_CONFIG_HOME", "c"), ("XDG_DATA_HOME", "d"), ("XDG_CACHE_HOME", "k")):
         env[var] = str(work / name)
     prepare(args, work, env)
+    if args.code:
+        env["PYTHONPATH"] = str(args.code.resolve())
+        print(f"the app's code: {args.code}")
     print(f"load average before: {load()}")
     print("the app (headless 160x48, a new process):")
-    run_app(env, not args.no_index)
+    run_app(env, not args.no_index, work)
     got = subprocess.run(
         [sys.executable, "-c", FTS_APP, str(work / "fts.sqlite"), json.dumps(WORDS)],
         check=True, capture_output=True, text=True,
