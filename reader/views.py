@@ -6,6 +6,11 @@ the day before or after, the next unread paper and the next day with one,
 the catch-up since the last session, and the counts the sidebar and the
 status line show. No Textual here: the rules have plain tests
 (``tests/test_views.py``) and the screen only calls them.
+
+A list is a list of papers or, over the catalog, rows read on demand
+(:class:`~reader.paper_rows.PaperRows`): the rules read only what they need
+of it (ids, days, sort keys), and the library's days and counts come from
+the catalog (:func:`library_day_counts`), not from a walk of its papers.
 """
 
 from __future__ import annotations

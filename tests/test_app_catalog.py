@@ -324,3 +324,23 @@ async def test_a_reload_over_the_catalog_takes_in_the_new_papers_and_reads_on(
         await pilot.press("a")
         await pilot.pause()
         assert len(app.main.view.papers) == len(whole.papers) + 1
+
+
+def test_rows_read_on_demand_outlive_a_catalog_lost_midway(tmp_path: Path) -> None:
+    """The catalog deleted under a running app (a user clearing the cache):
+    the list's rows, a day, the sorts and the day counts come from the
+    digests from then on, the same as before."""
+    from reader import views
+
+    whole, lazy = libraries(write_days(tmp_path / "lib"))
+    rows = lazy.ordered()
+    first = [p.id for p in rows[:5]]
+    assert isinstance(lazy.papers, CatalogPapers)
+    lazy.papers.catalog.remove()
+    assert rows[len(rows) - 1].id == whole.ordered()[-1].id
+    assert [p.id for p in rows[:5]] == first
+    assert lazy.papers.rescued
+    by_votes = views.sort_papers(rows, "upvotes")
+    assert [p.id for p in by_votes] == [p.id for p in views.sort_papers(whole.ordered(), "upvotes")]
+    assert lazy.day_sizes() == whole.day_sizes()
+    assert [p.id for p in lazy.on_day(DAYS[2])] == [p.id for p in whole.on_day(DAYS[2])]
