@@ -89,9 +89,12 @@ async def main():
         import reader
         say("first paint", painted=painted[0], papers=len(app.library.papers), code=reader.__file__)
         deadline = time.monotonic() + 1800
+        while not app.library.complete and time.monotonic() < deadline:
+            await pilot.pause(0.1)  # the list of every id, read after the first paint
+        await pilot.pause(0.5)  # the index worker starts once the library is whole
         while time.monotonic() < deadline:
             busy = [w for w in app.workers if w.group in ("index", "library") and not w.is_finished]
-            if not busy and app.session.has_state:
+            if not busy:
                 break
             await pilot.pause(0.2)
         _ = app.searcher
