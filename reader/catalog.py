@@ -48,6 +48,7 @@ import marshal
 import os
 import sqlite3
 import sys
+import threading
 import time
 import zlib
 from collections import OrderedDict
@@ -223,6 +224,9 @@ class _Block:
         self._body = memoryview(body)[4 + 4 * count :]
         self._ends = ends
 
+    def __len__(self) -> int:
+        return len(self._ends)
+
     def fields(self, slot: int) -> tuple[_PaperRow, str, tuple[Any, ...] | None]:
         """A row's stored fields: the paper's, its abstract, its parts (:func:`_parts_row`)."""
         if not 0 <= slot < len(self._ends):
@@ -291,6 +295,7 @@ class Catalog:
         self._db: sqlite3.Connection | None = None
         #: The blocks read last (number -> block), newest last.
         self._blocks: OrderedDict[int, _Block] = OrderedDict()
+        self._reading = threading.RLock()
 
     # ------------------------------------------------------------ opening
 
@@ -475,13 +480,16 @@ class Catalog:
     # ------------------------------------------------------------ reading
 
     def _query(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
-        try:
-            db = self._connect(create=False)
-            if db is None:
-                raise CatalogDamaged("gone")
-            return db.execute(sql, params).fetchall()
-        except sqlite3.DatabaseError as exc:
-            raise CatalogDamaged(str(exc)) from exc
+        # One query at a time on the connection: the app reads rows on the
+        # event loop while its search thread asks for columns or days.
+        with self._reading:
+            try:
+                db = self._connect(create=False)
+                if db is None:
+                    raise CatalogDamaged("gone")
+                return db.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as exc:
+                raise CatalogDamaged(str(exc)) from exc
 
     def digest_rows(self) -> bytes:
         """The marshalled digests the header's files gave (see ``reader.library``)."""
@@ -492,17 +500,20 @@ class Catalog:
             raise CatalogDamaged(str(exc)) from exc
 
     def _block(self, n: int) -> _Block:
-        got = self._blocks.get(n)
-        if got is not None:
-            self._blocks.move_to_end(n)
+        # Under the reading lock: the list (the event loop) and the search
+        # thread share the kept blocks.
+        with self._reading:
+            got = self._blocks.get(n)
+            if got is not None:
+                self._blocks.move_to_end(n)
+                return got
+            rows = self._query("SELECT data FROM blocks WHERE n = ?", (n,))
+            if not rows:
+                raise CatalogDamaged(f"block {n} missing")
+            got = self._blocks[n] = _Block(rows[0][0])
+            if len(self._blocks) > _BLOCKS_KEPT:
+                self._blocks.popitem(last=False)
             return got
-        rows = self._query("SELECT data FROM blocks WHERE n = ?", (n,))
-        if not rows:
-            raise CatalogDamaged(f"block {n} missing")
-        got = self._blocks[n] = _Block(rows[0][0])
-        if len(self._blocks) > _BLOCKS_KEPT:
-            self._blocks.popitem(last=False)
-        return got
 
     def _fields(self, keys: Iterable[tuple[Any, int, int]]) -> Iterator[tuple[Any, ...]]:
         """The stored fields (:meth:`_Block.fields`) of each (id, block, slot),
@@ -583,30 +594,98 @@ class Catalog:
         """(ids, latest days as UTF-8, upvotes (-1: none), whether voted, has
         code) of every paper, in list order: one query over the order index,
         nothing unmarshalled."""
-        rows = self._texts(
+        sql = (
             "SELECT CAST(id AS TEXT), date, coalesce(upvotes, -1), upvotes IS NOT NULL, code"
             f" FROM papers {_ORDER}"
         )
-        if not rows:
-            return [], [], [], [], []
-        ids, dates, votes, voted, code = zip(*rows, strict=True)
-        return list(ids), list(dates), list(votes), list(voted), list(code)
+        out: tuple[list[str], list[bytes], list[int], list[int], list[int]] = ([], [], [], [], [])
+        # A few thousand days for 100k papers: one bytes object per day, not
+        # per paper (8 MB less at 100k, held as long as the search engine).
+        same: dict[bytes, bytes] = {}
+
+        def take(rows: list[Any]) -> None:
+            ids, dates, votes, voted, code = zip(*rows, strict=True)
+            out[0].extend(ids)
+            out[1].extend(same.setdefault(d, d) for d in dates)
+            out[2].extend(votes)
+            out[3].extend(voted)
+            out[4].extend(code)
+
+        # A chunk of rows at a time: all of them at once were five lists and
+        # a tuple per paper more at the peak (150 MB at 1M papers).
+        with self._reading:
+            try:
+                db = self._connect(create=False)
+                if db is None:
+                    raise CatalogDamaged("gone")
+                cursor = db.execute(sql)
+                while rows := cursor.fetchmany(16384):
+                    take(rows)
+                return out
+            except sqlite3.OperationalError:
+                pass  # an id with a lone surrogate: decoded here (see _texts)
+            except sqlite3.DatabaseError as exc:
+                raise CatalogDamaged(str(exc)) from exc
+            for part in out:
+                part.clear()
+            rows = self._texts(sql)
+            if rows:
+                take(rows)
+            return out
+
+    def head(self, limit: int) -> tuple[list[str], list[str]]:
+        """(ids, latest days) of the first ``limit`` papers in list order:
+        what the first screen shows before :meth:`columns` are read."""
+        rows = self._texts(f"SELECT CAST(id AS TEXT), date FROM papers {_ORDER} LIMIT ?", (limit,))
+        try:
+            return [r[0] for r in rows], [_s(r[1]) for r in rows]
+        except DAMAGE as exc:
+            raise CatalogDamaged(str(exc)) from exc
+
+    def _chunks(self, sql: str) -> Iterator[list[Any]]:
+        """The rows of ``sql`` a chunk at a time (one query, under the lock
+        until the last chunk): what is made of them need not wait beside
+        every row at once."""
+        with self._reading:
+            try:
+                db = self._connect(create=False)
+                if db is None:
+                    raise CatalogDamaged("gone")
+                cursor = db.execute(sql)
+                while rows := cursor.fetchmany(16384):
+                    yield rows
+            except sqlite3.DatabaseError as exc:
+                raise CatalogDamaged(str(exc)) from exc
 
     def tags(self) -> list[tuple[str, list[str]]]:
-        """(id, source tags) of every paper that has some."""
-        rows = self._query("SELECT id, tags FROM papers WHERE tags != x''")
+        """(id, source tags) of every paper that has some. Each distinct tag
+        is one string (a million papers share a few thousand categories: 140
+        MB of copies at 1M papers otherwise)."""
+        out: list[tuple[str, list[str]]] = []
+        same: dict[str, str] = {}
         try:
-            return [(_s(i), _s(t).split("\x1f")) for i, t in rows]
+            for rows in self._chunks("SELECT id, tags FROM papers WHERE tags != x''"):
+                out.extend(
+                    (_s(i), [same.setdefault(t, t) for t in _s(t).split("\x1f")]) for i, t in rows
+                )
         except DAMAGE as exc:
             raise CatalogDamaged(str(exc)) from exc
+        return out
 
     def days(self) -> list[tuple[str, str]]:
-        """Every (day, paper id), sorted by day."""
-        rows = self._query("SELECT day, id FROM days ORDER BY day")
+        """Every (day, paper id), sorted by day; each day one string."""
+        out: list[tuple[str, str]] = []
+        text: dict[bytes, str] = {}
         try:
-            return [(_s(d), _s(i)) for d, i in rows]
+            for rows in self._chunks("SELECT day, id FROM days ORDER BY day"):
+                for d, i in rows:
+                    day = text.get(d)
+                    if day is None:
+                        day = text[d] = _s(d)
+                    out.append((day, _s(i)))
         except DAMAGE as exc:
             raise CatalogDamaged(str(exc)) from exc
+        return out
 
     def on_days(self, lo: str, hi: str) -> list[str]:
         """Ids of the papers with a day from ``lo`` to ``hi`` (inclusive; a
@@ -616,6 +695,98 @@ class Catalog:
             (_b(lo), _b(hi + "\uffff")),
         )
         return [r[0] for r in rows]
+
+    def day_sizes(self) -> dict[str, int]:
+        """How many papers each day holds (a paper without a digest day counts
+        on its published day, as :meth:`on_days` finds it): one pass over the
+        days table's key, no row read."""
+        rows = self._query("SELECT day, count(*) FROM days GROUP BY day")
+        try:
+            return {_s(d): n for d, n in rows}
+        except DAMAGE as exc:
+            raise CatalogDamaged(str(exc)) from exc
+
+    def day_sizes_of(self, ids: Iterable[str]) -> dict[str, int]:
+        """How many of ``ids`` each day holds (the sidebar's read papers per
+        day): work in the number of ids, not of papers."""
+        want = list(dict.fromkeys(ids))
+        out: dict[str, int] = {}
+        for at in range(0, len(want), _CHUNK):
+            part = [_b(pid) for pid in want[at : at + _CHUNK]]
+            marks = ",".join("?" * len(part))
+            rows = self._query(
+                f"SELECT day, count(*) FROM days WHERE id IN ({marks}) GROUP BY day", part
+            )
+            try:
+                for d, n in rows:
+                    day = _s(d)
+                    out[day] = out.get(day, 0) + n
+            except DAMAGE as exc:
+                raise CatalogDamaged(str(exc)) from exc
+        return out
+
+    def day_ids(self, day: str) -> list[str]:
+        """Ids of the papers of ``day``, in list order (a range of the days
+        index, each looked up in the order index)."""
+        rows = self._texts(
+            "SELECT CAST(id AS TEXT) FROM papers WHERE id IN"
+            f" (SELECT id FROM days WHERE day = ?) {_ORDER}",
+            (_b(day),),
+        )
+        return [r[0] for r in rows]
+
+    def sorted_ids(self, how: str, day: str | None = None) -> tuple[list[str], list[bytes]]:
+        """(ids, latest days as UTF-8) of every paper, or of ``day``'s, in
+        the order ``how`` (``upvotes`` or ``title``) that
+        :func:`reader.views.sort_papers` gives a list in the catalog's own
+        order: from the columns and the days table's ranks, no row read."""
+        where = "WHERE p.id IN (SELECT id FROM days WHERE day = ?)" if day is not None else ""
+        if how == "upvotes":
+            # most upvoted, then the newest day, the digest's own place, the title
+            order = "coalesce(p.upvotes, -1) DESC, p.date DESC, coalesce(r.rank, 1073741824), p.tkey, p.id"
+        elif how == "title":
+            order = "p.tkey, p.date DESC, p.id"
+        else:
+            raise ValueError(f"not an order of the catalog: {how!r}")
+        rows = self._texts(
+            "SELECT CAST(p.id AS TEXT), p.date FROM papers p"
+            f" LEFT JOIN days r ON r.day = p.date AND r.id = p.id {where} ORDER BY {order}",
+            () if day is None else (_b(day),),
+        )
+        same: dict[bytes, bytes] = {}
+        return [r[0] for r in rows], [same.setdefault(r[1], r[1]) for r in rows]
+
+    def stream(self, blocks: int = 16) -> Iterator[Paper]:
+        """Every paper, in no particular order, ``blocks`` blocks at a time
+        (each read once, in the order they were written, not kept), so that
+        walking them holds a few blocks. A slot whose paper was written again
+        elsewhere (an update) is left out: each block's ids are looked up."""
+        last = -1
+        while True:
+            rows = self._query(
+                "SELECT n, data FROM blocks WHERE n > ? ORDER BY n LIMIT ?", (last, blocks)
+            )
+            if not rows:
+                return
+            papers: list[Paper] = []
+            try:
+                for n, data in rows:
+                    block = _Block(data)
+                    got = [block.fields(slot) for slot in range(len(block))]
+                    live = {
+                        (_s(pid), slot)
+                        for pid, b, slot in self._keys(row[0] for row, _, _ in got)
+                        if b == n
+                    }
+                    papers.extend(
+                        paper_from_row(row, abstract)
+                        for slot, (row, abstract, _) in enumerate(got)
+                        if (row[0], slot) in live
+                    )
+            except DAMAGE as exc:
+                raise CatalogDamaged(str(exc)) from exc
+            last = rows[-1][0]
+            yield from papers
 
     def doi_ids(self, doi: str) -> list[str]:
         """Ids of the papers whose DOI is ``doi`` (any case): read from the
@@ -780,10 +951,14 @@ def _has_wal(path: Path) -> bool:
 
 class CatalogPapers(Mapping[str, Paper]):
     """The library's papers by id, read from the catalog as they are asked
-    for (and kept). Iterating the ids is one query over an index; ``values``
-    and ``items`` read every row once. Should the catalog prove damaged
-    midway, ``fallback`` gives the papers read from the digests, and every
-    answer comes from them from then on: never half from each."""
+    for: the last :data:`KEPT` papers read are kept (an LRU: the list's
+    window and its neighbours), no more, so that holding the library costs
+    its columns, not its papers. Iterating the ids is one query over an
+    index; ``values`` and ``items`` stream every row a chunk at a time,
+    keeping none. Should the catalog prove damaged midway, ``fallback``
+    gives the papers read from the digests, and every answer comes from
+    them from then on (a walk of ``values`` under way goes on with the
+    papers it has not given yet)."""
 
     def __init__(
         self, catalog: Catalog, count: int, fallback: Callable[[], Mapping[str, Paper]]
@@ -792,27 +967,81 @@ class CatalogPapers(Mapping[str, Paper]):
         self._count = count
         self._fallback = fallback
         self._whole: Mapping[str, Paper] | None = None
-        self._got: dict[str, Paper] = {}
+        self._got: OrderedDict[str, Paper] = OrderedDict()
         self._ids: list[str] | None = None
         self._idset: set[str] | None = None
-        self._all: list[Paper] | None = None
+        self._columns: tuple[list[str], list[bytes], list[int], list[int], list[int]] | None = None
+        self._dates: list[str] | None = None
+        self._sizes: dict[str, int] | None = None
+        #: The kept papers are read and changed by the event loop (the list)
+        #: and the search thread (a search's papers) alike.
+        self._lock = threading.RLock()
+        #: How many rows were read from the catalog (tests: what a view costs).
+        self.rows_read = 0
 
     def _rescued(self) -> Mapping[str, Paper]:
         if self._whole is None:
             self.catalog.remove()
             self._whole = self._fallback()
+            self._got.clear()
         return self._whole
 
+    def _keep(self, papers: Mapping[str, Paper]) -> None:
+        got = self._got
+        with self._lock:
+            got.update(papers)
+            for pid in papers:
+                got.move_to_end(pid)
+            while len(got) > KEPT:
+                got.popitem(last=False)
+
     def load(self, ids: Iterable[str]) -> None:
-        """Read the rows of ``ids`` in a few queries (not one per id)."""
-        if self._whole is not None or self._all is not None:
+        """Read the rows of ``ids`` in a few queries (not one per id); they
+        are kept (the least recently read go beyond :data:`KEPT`)."""
+        if self._whole is not None:
             return
-        want = [pid for pid in ids if pid not in self._got]
+        got = self._got
+        want = []
+        with self._lock:
+            for pid in ids:
+                if pid in got:
+                    got.move_to_end(pid)
+                else:
+                    want.append(pid)
         if want:
             try:
-                self._got.update(self.catalog.get(want))
+                found = self.catalog.get(want)
             except CatalogDamaged:
                 self._rescued()
+                return
+            self.rows_read += len(found)
+            self._keep(found)
+
+    def take(self, ids: Iterable[str]) -> dict[str, Paper]:
+        """The papers of ``ids`` that the library holds, by id, read in a few
+        queries; however many, every one is in the answer (the kept papers
+        are only those read last)."""
+        want = list(dict.fromkeys(ids))
+        if self._whole is not None:
+            return {pid: self._whole[pid] for pid in want if pid in self._whole}
+        with self._lock:
+            kept = self._got
+            out = {pid: kept[pid] for pid in want if pid in kept}
+        missing = [pid for pid in want if pid not in out]
+        if missing:
+            try:
+                found = self.catalog.get(missing)
+            except CatalogDamaged:
+                self._rescued()
+                return self.take(want)
+            self.rows_read += len(found)
+            out.update(found)
+            self._keep({pid: found[pid] for pid in missing[-KEPT:] if pid in found})
+        return out
+
+    def kept(self, pid: str) -> bool:
+        """Whether ``pid`` is answered without a query (kept, or rescued)."""
+        return self._whole is not None or pid in self._got
 
     def __getitem__(self, pid: str) -> Paper:
         if self._whole is not None:
@@ -856,76 +1085,131 @@ class CatalogPapers(Mapping[str, Paper]):
                 return iter(self._rescued())
         return iter(self._ids)
 
-    def ordered(self) -> list[Paper] | None:
-        """Every paper in list order (every row read, once); None once
-        rescued (then sort the papers)."""
+    @property
+    def rescued(self) -> bool:
+        """True once the papers come from the digests (the catalog failed)."""
+        return self._whole is not None
+
+    def stream(self) -> Iterator[Paper]:
+        """Every paper once, in no particular order, a chunk at a time."""
         if self._whole is not None:
-            return None
-        if self._all is None:
-            try:
-                papers = self.catalog.papers()
-            except CatalogDamaged:
-                self._rescued()
-                return None
-            # the papers already handed out stay the same objects
-            self._all = [self._got.get(p.id, p) for p in papers]
-            self._got = {p.id: p for p in self._all}
-        return self._all
+            yield from self._whole.values()
+            return
+        given: set[str] = set()
+        try:
+            for p in self.catalog.stream():
+                given.add(p.id)
+                yield p
+        except CatalogDamaged:
+            whole = self._rescued()
+            for pid, p in whole.items():
+                if pid not in given:
+                    yield p
+        else:
+            self.rows_read += len(given)
 
     def values(self) -> ValuesView[Paper]:
-        self._read_all()
-        return self._mapping().values()
+        return _Streamed(self)
 
     def items(self) -> ItemsView[str, Paper]:
-        self._read_all()
-        return self._mapping().items()
-
-    def _read_all(self) -> None:
-        if self._whole is None and self._all is None:
-            self.ordered()
-
-    def _mapping(self) -> Mapping[str, Paper]:
-        return self._whole if self._whole is not None else self._got
+        return _StreamedItems(self)
 
     # ------------------------------------------------------------ columns
 
     def columns(self) -> tuple[list[str], list[bytes], list[int], list[int], list[int]] | None:
-        """See :meth:`Catalog.columns`; None once rescued (walk the papers)."""
-        if self._whole is not None or self._all is not None:
+        """See :meth:`Catalog.columns` (read once, then kept: the list and
+        the search engine share them); None once rescued (walk the papers)."""
+        if self._whole is not None:
+            return None
+        if self._columns is None:
+            try:
+                got = self.catalog.columns()
+            except CatalogDamaged:
+                self._rescued()
+                return None
+            if self._ids is None:
+                self._ids = got[0]  # so that "in" needs no query
+            self._columns = got
+        return self._columns
+
+    def dates(self) -> list[str] | None:
+        """Each paper's latest day, in list order (see :meth:`columns`)."""
+        if self._dates is None:
+            got = self.columns()
+            if got is None:
+                return None
+            text: dict[bytes, str] = {}
+            self._dates = [text.get(d) or text.setdefault(d, _s(d)) for d in got[1]]
+        return self._dates
+
+    def _ask(self, ask: Callable[[], Any]) -> Any:
+        if self._whole is not None:
             return None
         try:
-            got = self.catalog.columns()
+            return ask()
         except CatalogDamaged:
             self._rescued()
             return None
-        if self._ids is None:
-            self._ids = got[0]  # so that "in" needs no query
-        return got
 
     def on_days(self, lo: str, hi: str) -> list[str] | None:
         """See :meth:`Catalog.on_days`; None once rescued."""
-        if self._whole is not None or self._all is not None:
-            return None
-        try:
-            return self.catalog.on_days(lo, hi)
-        except CatalogDamaged:
-            self._rescued()
-            return None
+        got: list[str] | None = self._ask(lambda: self.catalog.on_days(lo, hi))
+        return got
 
     def days(self) -> list[tuple[str, str]] | None:
-        if self._whole is not None or self._all is not None:
-            return None
-        try:
-            return self.catalog.days()
-        except CatalogDamaged:
-            self._rescued()
-            return None
+        got: list[tuple[str, str]] | None = self._ask(self.catalog.days)
+        return got
 
     def source_tags(self) -> list[tuple[str, list[str]]] | None:
-        if self._whole is not None or self._all is not None:
+        got: list[tuple[str, list[str]]] | None = self._ask(self.catalog.tags)
+        return got
+
+    def day_sizes(self) -> dict[str, int] | None:
+        """See :meth:`Catalog.day_sizes` (kept); None once rescued."""
+        if self._sizes is None:
+            self._sizes = self._ask(self.catalog.day_sizes)
+        return self._sizes
+
+    def day_sizes_of(self, ids: Iterable[str]) -> dict[str, int] | None:
+        """See :meth:`Catalog.day_sizes_of`; None once rescued."""
+        got: dict[str, int] | None = self._ask(lambda: self.catalog.day_sizes_of(ids))
+        return got
+
+    def sorted_ids(self, how: str, day: str | None = None) -> tuple[list[str], list[str]] | None:
+        """See :meth:`Catalog.sorted_ids`, the days as text; None once rescued."""
+        got: tuple[list[str], list[bytes]] | None = self._ask(
+            lambda: self.catalog.sorted_ids(how, day)
+        )
+        if got is None:
             return None
-        try:
-            return self.catalog.tags()
-        except CatalogDamaged:
-            self._rescued()
-            return None
+        text: dict[bytes, str] = {}
+        return got[0], [text.get(d) or text.setdefault(d, _s(d)) for d in got[1]]
+
+    def day_ids(self, day: str) -> list[str] | None:
+        """See :meth:`Catalog.day_ids`; None once rescued."""
+        got: list[str] | None = self._ask(lambda: self.catalog.day_ids(day))
+        return got
+
+
+#: How many papers :class:`CatalogPapers` keeps once read: a screen's window
+#: and its neighbours many times over, a search's best 1,000, a day or two.
+KEPT = 2048
+
+
+class _Streamed(ValuesView[Paper]):
+    """``CatalogPapers.values()``: every paper, streamed."""
+
+    _mapping: CatalogPapers
+
+    def __iter__(self) -> Iterator[Paper]:
+        return self._mapping.stream()
+
+
+class _StreamedItems(ItemsView[str, Paper]):
+    """``CatalogPapers.items()``: every (id, paper), streamed."""
+
+    _mapping: CatalogPapers
+
+    def __iter__(self) -> Iterator[tuple[str, Paper]]:
+        for p in self._mapping.stream():
+            yield p.id, p

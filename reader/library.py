@@ -20,6 +20,7 @@ The cache, like the index, can be deleted at any time.
 from __future__ import annotations
 
 import contextlib
+import copy
 import errno
 import functools
 import gc
@@ -29,7 +30,7 @@ import os
 import sqlite3
 import stat
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
@@ -45,6 +46,7 @@ from reader.fileio import atomic_write_text, read_regular
 from reader.formats import load_path, looks_like_digest
 from reader.ids import normalise_title, title_key
 from reader.model import Digest, Paper, Problem, merge_papers
+from reader.paper_rows import PaperRows
 from reader.paths import Paths, resource_dir
 from reader.safeload import LoadError, load_yaml
 from reader.wording import counted
@@ -126,7 +128,7 @@ class Library:
     #: what the search engine keys its columns by (same mapping, same size,
     #: other upvotes or days). Not :attr:`version`, which names the files read.
     changes: int = 0
-    _ordered: list[Paper] | None = field(default=None, repr=False)
+    _ordered: Sequence[Paper] | None = field(default=None, repr=False)
     #: :meth:`days`, with the papers mapping, its size and ``changes`` it was made for.
     _days: tuple[Mapping[str, Paper], int, int, list[str]] | None = field(default=None, repr=False)
     _rest: Callable[[], Library] | None = field(default=None, repr=False)
@@ -160,6 +162,8 @@ class Library:
     #: :mod:`reader.reading`): (files read, files in all, the large file
     #: being read or ""). None for a library read whole or in part as usual.
     reading: tuple[int, int, str] | None = None
+    #: :meth:`ids_from`'s answers, by source.
+    _from_source: dict[str, set[str]] = field(default_factory=dict, repr=False)
 
     def __getattr__(self, name: str) -> Any:
         # Only for an attribute not set: ``digests`` of a lazy library.
@@ -191,10 +195,15 @@ class Library:
         the rest. A complete library returns itself."""
         return self if self._rest is None else self._rest()
 
-    def ordered(self) -> list[Paper]:
-        """Every paper, newest digest day first, then by title."""
+    def ordered(self) -> Sequence[Paper]:
+        """Every paper, newest digest day first, then by title. Over the
+        catalog, a :class:`~reader.paper_rows.PaperRows` of the ids in the
+        catalog's order: rows are read as they are asked for."""
         if self._ordered is None and isinstance(self.papers, CatalogPapers):
-            self._ordered = self.papers.ordered()  # in the catalog's order already
+            got = self.papers.columns()
+            dates = self.papers.dates()
+            if got is not None and dates is not None:
+                self._ordered = PaperRows(got[0], self.papers, dates, self._sorter(None))
         if self._ordered is None:
             # The id breaks ties, so the order does not depend on how the
             # library was put together (from scratch or by an update).
@@ -203,19 +212,77 @@ class Library:
             self._ordered = sorted(by_title, key=lambda p: p.date, reverse=True)
         return self._ordered
 
+    def day_sizes(self) -> dict[str, int]:
+        """For every digest day: how many papers appeared on it (the
+        catalog's days table, or one pass over the papers)."""
+        if isinstance(self.papers, CatalogPapers):
+            got = self.papers.day_sizes()
+            if got is not None:
+                return dict(got)
+        sizes: dict[str, int] = {}
+        for p in self.papers.values():
+            for day in p.dates:
+                sizes[day] = sizes.get(day, 0) + 1
+        return sizes
+
+    def day_sizes_of(self, ids: Collection[str]) -> dict[str, int]:
+        """For every digest day: how many of ``ids`` appeared on it (the
+        sidebar's read papers per day: no paper read over the catalog)."""
+        if isinstance(self.papers, CatalogPapers):
+            got = self.papers.day_sizes_of(ids)
+            if got is not None:
+                return got
+        sizes: dict[str, int] = {}
+        papers = self.papers
+        for pid in ids:
+            p = papers.get(pid)
+            for day in p.dates if p is not None else ():
+                sizes[day] = sizes.get(day, 0) + 1
+        return sizes
+
+    def ids_from(self, source: Path, wait: bool = True) -> set[str] | None:
+        """:func:`papers_from` ``source``, kept for this library. Over the
+        catalog it reads every row once (seconds at 100k papers): with
+        ``wait`` False, None until it has been asked with ``wait``."""
+        key = str(source)
+        got = self._from_source.get(key)
+        if got is None:
+            if not wait and isinstance(self.papers, CatalogPapers):
+                return None
+            got = self._from_source[key] = papers_from(self, source)
+        return got
+
     def days(self) -> list[str]:
         """Every digest day, newest first (kept until the papers change: the
-        app's status line asks on the event loop, the O(n) walk is 50 ms at
-        100k papers; the worker that read the library asks first)."""
+        app's status line asks on the event loop; over the catalog it is a
+        query, in memory an O(n) walk, 50 ms at 100k papers; the worker that
+        read the library asks first)."""
         papers, size, changes = self.papers, len(self.papers), self.changes
         got = self._days
         if got is None or got[0] is not papers or got[1:3] != (size, changes):
-            got = self._days = (papers, size, changes, days_of(papers))
+            got = self._days = (papers, size, changes, sorted(self.day_sizes(), reverse=True))
         return list(got[3])
 
-    def on_day(self, day: str) -> list[Paper]:
+    def on_day(self, day: str) -> Sequence[Paper]:
         """The papers that appeared on ``day``, in list order."""
+        if isinstance(self.papers, CatalogPapers):
+            ids = self.papers.day_ids(day)
+            if ids is not None:
+                return PaperRows(ids, self.papers, sorter=self._sorter(day))
         return [p for p in self.ordered() if day in p.dates]
+
+    def _sorter(self, day: str | None) -> Callable[[str], PaperRows | None]:
+        """How rows in the catalog's order (every paper, or ``day``'s) are put
+        in another order by the catalog (:meth:`Catalog.sorted_ids`)."""
+        papers = self.papers
+
+        def sort(how: str) -> PaperRows | None:
+            if how not in ("upvotes", "title") or not isinstance(papers, CatalogPapers):
+                return None
+            got = papers.sorted_ids(how, day)
+            return None if got is None else PaperRows(got[0], papers, got[1])
+
+        return sort
 
     def add_digest(self, digest: Digest, origin: str = "") -> None:
         """Merge one digest's papers into the library (``origin``: the
@@ -646,7 +713,8 @@ def open_library(
                 base = old._version.key if old._version is not None else ""
                 lib._version = Version(key, base, frozenset(lib._touched or ()))
                 # Only the touched papers' rows are written again.
-                cache.put_snapshot(key, lib, base, lib._touched)
+                if cache.put_snapshot(key, lib, base, lib._touched) and lazy:
+                    _read_on_demand(lib, cache, fallback)
                 return _with_faults(lib, faults, cache)
     lib = Library(files=files, is_sample=is_sample, _meta=[], _parts={}, _first={})
     total = len(files)
@@ -678,9 +746,18 @@ def open_library(
     lib.expected = len(lib.papers)
     if cache is not None:
         lib._version = Version(key)
-        cache.put_snapshot(key, lib)
+        if cache.put_snapshot(key, lib) and lazy:
+            _read_on_demand(lib, cache, lambda: open_library(paths, config, extra, use_cache=False))
     lib._parts = None  # the catalog keeps them (tens of MB in memory)
     return _with_faults(lib, faults, cache)
+
+
+def _read_on_demand(lib: Library, cache: _Cache, fallback: Callable[[], Library]) -> None:
+    """``lib`` just written to the catalog, read from it as asked from now
+    on (``lazy``): the papers read to write it are let go."""
+    lib.papers = CatalogPapers(cache.catalog, len(lib.papers), lambda: fallback().papers)
+    lib._ordered = None
+    lib.changes += 1
 
 
 def _updatable(lib: Library | None) -> bool:
@@ -1204,6 +1281,13 @@ class _Cache:
                 # would spend on them for nothing; read when asked for.
                 del lib.digests
                 lib._digest_rows = cat.digest_rows
+                if partial and lib.expected > SNAPSHOT_HEAD:
+                    # The app: the first screen lists the newest ids; the
+                    # list of every id (0.2 s at 100k papers, 2 s at 1M) is
+                    # read after it (``load_rest``).
+                    ids, dates = cat.head(SNAPSHOT_HEAD)
+                    lib._ordered = PaperRows(ids, lib.papers, dates)
+                    lib._rest = partial_rest(lib)
                 return lib
             lib.digests = _digest_infos(cat.digest_rows())
             with gc_paused():
@@ -1292,6 +1376,20 @@ class _Cache:
         except sqlite3.DatabaseError:
             self.catalog.remove()  # damaged: written again next time
             return False
+
+
+def partial_rest(lib: Library) -> Callable[[], Library]:
+    """``load_rest`` of a library read on demand and opened ``partial``:
+    the same library (its papers, files and problems as they are by then),
+    listing every paper rather than the newest."""
+
+    def rest() -> Library:
+        full = copy.copy(lib)
+        full._ordered = None
+        full._rest = None
+        return full
+
+    return rest
 
 
 @contextlib.contextmanager

@@ -25,6 +25,7 @@ from reader.catalog import CatalogPapers
 from reader.config import Config, load_config
 from reader.library import Library, Progress, Sink, needs_first_read, open_library
 from reader.model import Paper
+from reader.paper_rows import PaperRows
 from reader.paths import Paths
 
 if TYPE_CHECKING:  # the engine and the index load numpy and Whoosh: not at start
@@ -172,12 +173,21 @@ class Session:
         papers = self.papers_of(h.id for h in hits)
         return [papers[h.id] for h in hits if h.id in papers]
 
+    def rows_for(self, hits: Iterable[Hit]) -> Sequence[Paper]:
+        """The papers of ``hits``, in their order, read as they are asked
+        for (a list's window, not the best 1,000 at once); a hit whose paper
+        left the library meanwhile is skipped."""
+        papers = self.library.papers
+        return PaperRows([h.id for h in hits if h.id in papers], papers)
+
     def papers_of(self, ids: Iterable[str]) -> Mapping[str, Paper]:
-        """The library's papers, those of ``ids`` read first (from the
-        catalog, a few queries for them all rather than one per paper)."""
+        """The papers of ``ids`` by id: over the catalog, those of them it
+        holds, read in a few queries rather than one per paper (and not
+        kept beyond its last 2,048: the answer holds them); else the
+        library's papers."""
         papers = self.library.papers
         if isinstance(papers, CatalogPapers):
-            papers.load(ids)
+            return papers.take(ids)
         return papers
 
     # -- the user's state --------------------------------------------------------

@@ -6,6 +6,11 @@ the day before or after, the next unread paper and the next day with one,
 the catch-up since the last session, and the counts the sidebar and the
 status line show. No Textual here: the rules have plain tests
 (``tests/test_views.py``) and the screen only calls them.
+
+A list is a list of papers or, over the catalog, rows read on demand
+(:class:`~reader.paper_rows.PaperRows`): the rules read only what they need
+of it (ids, days, sort keys), and the library's days and counts come from
+the catalog (:func:`library_day_counts`), not from a walk of its papers.
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from itertools import groupby
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 from reader.model import Paper
+from reader.paper_rows import PaperRows, dates_of, ids_of
 from reader.wording import counted, number
 
 if TYPE_CHECKING:
@@ -36,7 +42,7 @@ SORT_NAMES = {
 }
 
 
-def sort_papers(papers: Iterable[Paper], how: str) -> list[Paper]:
+def sort_papers(papers: Iterable[Paper], how: str) -> Sequence[Paper]:
     """``papers`` in the order ``how`` (one of :data:`SORTS`, or ``oldest``).
 
     Every order ends on the title, so equal keys never shuffle: ``newest`` is
@@ -45,7 +51,17 @@ def sort_papers(papers: Iterable[Paper], how: str) -> list[Paper]:
     lists its papers as the page did), ``upvotes`` the most upvoted first
     (papers without upvotes last, newest day first among equals, then the
     digest's order).
+
+    Rows read on demand (:class:`PaperRows`) are sorted by their keys only,
+    read a chunk at a time: the answer is rows again, no paper kept.
     """
+    if isinstance(papers, PaperRows):
+        got = papers.sorted(how)
+        if got is not None:
+            return got
+        # A _Key has every attribute the sort reads.
+        keys = sort_papers(cast(list[Paper], [_Key(p) for p in papers]), how)
+        return PaperRows([k.id for k in keys], papers.source, [k.date for k in keys])
     by_title = sorted(papers, key=lambda p: p.title.casefold())
     if how == "title":
         return by_title
@@ -65,7 +81,19 @@ def sort_papers(papers: Iterable[Paper], how: str) -> list[Paper]:
     return by_title
 
 
-def _place(paper: Paper) -> int:
+class _Key:
+    """What :func:`sort_papers` reads of a paper, without the paper."""
+
+    __slots__ = ("id", "title", "date", "published", "upvotes", "ranks")
+
+    def __init__(self, p: Paper) -> None:
+        self.id, self.title, self.date = p.id, p.title, p.date
+        self.published, self.upvotes = p.published, p.upvotes
+        rank = p.ranks.get(p.date)
+        self.ranks = {} if rank is None else {p.date: rank}
+
+
+def _place(paper: Paper | _Key) -> int:
     """The paper's place in the digest of its (latest) day; unranked last."""
     return paper.ranks.get(paper.date, 1 << 30)
 
@@ -111,7 +139,8 @@ class View:
 
     kind: ViewKind
     label: str
-    papers: list[Paper]
+    #: A list, or rows read on demand (:class:`~reader.paper_rows.PaperRows`).
+    papers: Sequence[Paper]
     #: The day, tag, saved-search name, source path, query or paper id.
     value: str = ""
     terms: list[str] = field(default_factory=list)
@@ -130,7 +159,7 @@ class View:
     #: view the search bar returned to then (``Esc`` goes back to them).
     origin: tuple[View, str, View] | None = None
     #: The papers as first built, once another order is shown.
-    found: list[Paper] | None = None
+    found: Sequence[Paper] | None = None
     #: A search still running (its count is not known yet).
     searching: bool = False
     #: Every paper's list: each day's own count (its separator says how many
@@ -191,11 +220,14 @@ def view_count(view: View, read: Callable[[], Collection[str]]) -> ViewCount:
     return ViewCount(text, short, tuple(notes))
 
 
-def all_papers(papers: list[Paper]) -> View:
+def all_papers(papers: Sequence[Paper], sizes: dict[str, int] | None = None) -> View:
     """The list of every paper (``library.ordered()``), with each day's own
-    count and the rows for its separators: O(n), so a worker thread makes it
-    for a library read in the background (``prepared``)."""
-    return View("all", "All papers", papers, day_sizes=day_sizes(papers), rows=day_rows(papers))
+    count (``sizes``: :meth:`Library.day_sizes`, else counted here) and the
+    rows for its separators: O(n), so a worker thread makes it for a
+    library read in the background (``prepared``)."""
+    if sizes is None:
+        sizes = day_sizes(papers)
+    return View("all", "All papers", papers, day_sizes=sizes, rows=day_rows(papers))
 
 
 # -- days in a list -----------------------------------------------------------
@@ -216,7 +248,7 @@ def day_runs(papers: Sequence[Paper]) -> list[DayRun]:
     One pass; the screen makes it once per list, so moving stays O(1)."""
     runs: list[DayRun] = []
     start = 0
-    for day, group in groupby(p.date for p in papers):
+    for day, group in groupby(dates_of(papers)):
         count = sum(1 for _ in group)
         runs.append(DayRun(day, start, count))
         start += count
@@ -318,20 +350,20 @@ class CatchUp:
     oldest day first, each paper once."""
 
     start: str
-    papers: list[Paper]
+    papers: Sequence[Paper]
 
     @property
     def label(self) -> str:
         return f"Catch-up since {self.start}" if self.start else "Catch-up"
 
     def view(self) -> View:
-        ids = [p.id for p in self.papers]
+        ids = list(ids_of(self.papers))
         return View("catchup", self.label, self.papers, self.start, ids=ids, natural="oldest")
 
 
 def catch_up(
     days: Sequence[str],
-    on_day: Callable[[str], Iterable[Paper]],
+    on_day: Callable[[str], Sequence[Paper]],
     since: float | None,
     read: Collection[str],
 ) -> CatchUp:
@@ -344,23 +376,41 @@ def catch_up(
     else:
         start = datetime.fromtimestamp(since, tz=timezone.utc).strftime("%Y-%m-%d")
         start = min(start, days[0]) if days else start
-    chosen: list[Paper] = []
+    chosen: list[str] = []
     seen: set[str] = set()
+    held: dict[str, Paper] = {}
+    source: Mapping[str, Paper] | None = None
     for day in sorted(d for d in days if d >= start):
-        for p in on_day(day):
-            if p.id not in seen and p.id not in read:
-                seen.add(p.id)
-                chosen.append(p)
-    return CatchUp(start, chosen)
+        papers = on_day(day)
+        if isinstance(papers, PaperRows):  # the ids only: rows read as shown
+            source = papers.source
+        else:
+            held.update((p.id, p) for p in papers)
+        for pid in ids_of(papers):
+            if pid not in seen and pid not in read:
+                seen.add(pid)
+                chosen.append(pid)
+    if source is not None:
+        return CatchUp(start, PaperRows(chosen, source))
+    return CatchUp(start, [held[pid] for pid in chosen])
+
+
+def select(papers: Sequence[Paper], ids: Collection[str]) -> Sequence[Paper]:
+    """The papers of ``papers`` whose id is in ``ids``, in their order (over
+    rows read on demand: by their ids, no row read)."""
+    if isinstance(papers, PaperRows):
+        return papers.select(ids)
+    return [p for p in papers if p.id in ids]
 
 
 def next_unread(papers: Sequence[Paper], after: int, read: Collection[str]) -> int | None:
     """The index of the first unread paper after ``after``, going round to the
     top of the list; None when every paper of the list is read."""
-    n = len(papers)
+    ids = ids_of(papers)
+    n = len(ids)
     for step in range(1, n + 1):
         i = (after + step) % n
-        if papers[i].id not in read:
+        if ids[i] not in read:
             return i
     return None
 
@@ -393,6 +443,19 @@ def sidebar_days(
     return [(d, *counts.get(d, (0, 0))) for d in days]
 
 
+def library_day_counts(library: Library, read: Collection[str]) -> dict[str, tuple[int, int]]:
+    """:func:`day_counts` of the whole library, from its day sizes and the
+    days of the read papers (no paper read over the catalog)."""
+    done = library.day_sizes_of(read)
+    return {day: (n, max(0, n - done.get(day, 0))) for day, n in library.day_sizes().items()}
+
+
+def library_sidebar_days(library: Library, read: Collection[str]) -> list[tuple[str, int, int]]:
+    """:func:`sidebar_days` of the whole library, newest day first."""
+    counts = library_day_counts(library, read)
+    return [(d, *counts[d]) for d in sorted(counts, reverse=True)]
+
+
 def day_sizes(papers: Iterable[Paper]) -> dict[str, int]:
     """For every digest day: how many papers appeared on it (the sidebar's
     and the day view's count)."""
@@ -422,7 +485,6 @@ def library_parts(library: Library) -> list[tuple[str, str]]:
     """What the status line says about ``library``, as ``(kind, text)`` parts
     (kinds: papers, days, problems, sample, reading, file: the large file a
     first read is at), so a narrow screen can drop the least useful part first."""
-    n = len(library.papers)
     if library.reading is not None:  # a first read: what is read so far
         done, total, large = library.reading
         if not total:
@@ -431,10 +493,11 @@ def library_parts(library: Library) -> list[tuple[str, str]]:
             step = f"reading digests {number(done)}/{number(total)}"
         else:  # every file read: the catalog is written, the library opened again
             step = f"{counted(total, 'digest')} read, storing them…"
-        parts = [("reading", step), ("papers", counted(n, "paper"))]
+        parts = [("reading", step), ("papers", counted(len(library.papers), "paper"))]
         if large:
             parts.insert(1, ("file", large))
         return parts
+    n = len(library.papers) if library.complete else len(library.ordered())
     if not library.complete:
         return [
             ("papers", counted(n, "newest paper")),

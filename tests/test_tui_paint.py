@@ -204,20 +204,20 @@ async def test_the_open_sidebar_counts_its_days_again_off_the_event_loop(
     monkeypatch: Any,
 ) -> None:
     """A paper marked read with the sidebar open: its day's unread count
-    follows, counted in a worker thread (a pass over every paper), not on
+    follows, counted in a worker thread (the days of every paper), not on
     the event loop at every paper read."""
     import threading
 
     from tests.test_tui import SIZE, make_app, screen_text, until
 
     counted_on: list[str] = []
-    day_counts = views.day_counts
+    day_counts = views.library_day_counts
 
-    def watched(papers: Any, read: Any) -> Any:
+    def watched(library: Any, read: Any) -> Any:
         counted_on.append(threading.current_thread().name)
-        return day_counts(papers, read)
+        return day_counts(library, read)
 
-    monkeypatch.setattr(views, "day_counts", watched)
+    monkeypatch.setattr(views, "library_day_counts", watched)
     app = make_app()
     async with app.run_test(notifications=True, size=SIZE) as pilot:
         await pilot.pause()

@@ -244,3 +244,39 @@ def test_the_status_line_counts_each_kind_of_list() -> None:
     assert views.view_count(day.sorted("title"), no_reads).notes == ("by title",)
     newest = views.View("day", "Day 2025-08-19", [C, D], "2025-08-19")
     assert views.view_count(newest, no_reads).notes == ()
+
+
+def test_rows_read_on_demand_sort_select_and_step_as_a_list_does() -> None:
+    """A list of ids over the papers (``PaperRows``, the app's lists over
+    the catalog) gives the orders, the selection, the day runs and the next
+    unread paper a list of the same papers gives."""
+    from reader.paper_rows import PaperRows
+
+    papers = [A, B, C, D, U]
+    by_id = {p.id: p for p in papers}
+    rows = PaperRows([p.id for p in papers], by_id, [p.date for p in papers])
+    for how in ("newest", "oldest", "upvotes", "title"):
+        got = views.sort_papers(rows, how)
+        assert isinstance(got, PaperRows)
+        assert ids(list(got)) == ids(list(views.sort_papers(papers, how)))
+        assert views.day_runs(got) == views.day_runs(views.sort_papers(papers, how))
+    assert ids(list(views.select(rows, {"d", "a"}))) == "ad"
+    assert views.next_unread(rows, 0, {"b", "c"}) == views.next_unread(papers, 0, {"b", "c"}) == 3
+    assert rows[1:3].ids == ["b", "c"] and rows[-1] is U
+
+
+def test_the_sidebar_counts_of_a_library_come_from_its_day_sizes(tmp_path: Path) -> None:
+    """The library's days and their unread papers, counted from its day sizes
+    and the read papers' days (no walk of the papers over the catalog), are
+    what a walk of every paper counts; read from the catalog as well."""
+    lib = open_library(Paths.from_env(), Config(), extra=[FIXTURE], use_cache=False)
+    open_library(Paths.from_env(), Config(), extra=[FIXTURE])  # the catalog written
+    lazy = open_library(Paths.from_env(), Config(), extra=[FIXTURE], lazy=True)
+    read = set(list(lib.papers)[::3])
+    walked = views.sidebar_days(lib.days(), lib.papers.values(), read)
+    assert views.library_sidebar_days(lib, read) == walked
+    assert views.library_sidebar_days(lazy, read) == walked
+    assert views.library_day_counts(lazy, read) == views.day_counts(lib.papers.values(), read)
+    assert lazy.days() == lib.days()
+    for day in lib.days():
+        assert [p.id for p in lazy.on_day(day)] == [p.id for p in lib.on_day(day)]

@@ -590,20 +590,20 @@ class DigestApp(FetchingMixin, App[int]):
 
     # -- remembered sources ------------------------------------------------------
 
-    def sources(self) -> list[tuple[str, str, int | None]]:
-        """``(path, label, papers)`` of each remembered source, for the sidebar."""
-        from reader.library import papers_from, remembered_sources
+    def sources(self, wait: bool = True) -> list[tuple[str, str, int | None]]:
+        """``(path, label, papers)`` of each remembered source, for the
+        sidebar (``wait`` False: None for a count not known yet, see
+        :meth:`Library.ids_from`)."""
+        from reader.library import remembered_sources
 
         out: list[tuple[str, str, int | None]] = []
         for path in remembered_sources(self.paths):
-            count = len(papers_from(self.library, path)) if path.exists() else None
-            out.append((str(path), _short_path(path), count))
+            ids = self.library.ids_from(path, wait) if path.exists() else None
+            out.append((str(path), _short_path(path), None if ids is None else len(ids)))
         return out
 
     def papers_from_source(self, path: str) -> set[str]:
-        from reader.library import papers_from
-
-        return papers_from(self.library, Path(path))
+        return self.library.ids_from(Path(path)) or set()
 
     def on_sidebar_forget_asked(self, message: Sidebar.ForgetAsked) -> None:
         from reader.tui.screens.confirm import ConfirmDialog
@@ -732,8 +732,8 @@ class DigestApp(FetchingMixin, App[int]):
             self.error(f"Similar papers: {exc}")
             return None
 
-    def papers_for(self, hits: Iterable[Found]) -> list[Paper]:
-        return self.session.papers_for(hits)
+    def papers_for(self, hits: Iterable[Found]) -> Sequence[Paper]:
+        return self.session.rows_for(hits)
 
     def bibtex(self, paper: Paper) -> str:
         try:
@@ -785,7 +785,7 @@ def prepare_list(library: Library) -> View:
 
     with gc_paused():
         library.days()  # for the status line, which asks on the event loop
-        return views.all_papers(library.ordered())
+        return views.all_papers(library.ordered(), library.day_sizes())
 
 
 def _short_path(path: Path, width: int = 10) -> str:
@@ -812,7 +812,10 @@ def build_app(
         config or load_config(paths.config_file),
         extra=list(library_paths),
         index_folder=paths.index_dir,
+        # The papers stay in the catalog: the list reads the rows it draws;
+        # the first screen lists the newest ids (``partial``), then every id.
         partial=True,
+        lazy_library=True,
     )
     if session.needs_first_read():
         from reader.reading import reading_library

@@ -277,7 +277,11 @@ class FetchingMixin:
             with self._fetch_lock, gc_paused():  # one reload at a time
                 # Updated from the library in memory, not the snapshot on disk.
                 library = open_library(
-                    app.paths, app.config, extra=self.library_extra, current=base
+                    app.paths,
+                    app.config,
+                    extra=self.library_extra,
+                    current=base,
+                    lazy=app.session.lazy_library,
                 )
                 # The list, sorted, its day counts and rows: here, not on the
                 # event loop (0.2-0.4 s at 100k papers).

@@ -15,6 +15,7 @@ import shlex
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
@@ -32,6 +33,7 @@ from textual.worker import get_current_worker
 
 from reader import undo, views
 from reader.model import Paper
+from reader.paper_rows import ids_of
 from reader.search.query import QueryError
 from reader.tui import commands
 from reader.tui import text as tx
@@ -230,12 +232,14 @@ class MainScreen(Screen[None]):
     def every_paper(self, prepared: View | None = None) -> View:
         """The list of every paper of the library now: ``prepared`` or the
         one made last when it is of the same list, else made (O(n))."""
-        papers = self.dapp.library.ordered()
+        library = self.dapp.library
+        papers = library.ordered()
         for view in (prepared, self._every):
             if view is not None and view.papers is papers:
                 self._every = view
                 return view
-        self._every = all_papers(papers)
+        # a library still partly read: each day counted over its papers read
+        self._every = all_papers(papers, library.day_sizes() if library.complete else None)
         return self._every
 
     #: The list of every paper made last (``every_paper``).
@@ -259,7 +263,7 @@ class MainScreen(Screen[None]):
         self.set_view(self.base, keep=None if first else self._current_id())
 
     def show_ids(self, kind: ViewKind, label: str, ids: set[str], value: str = "") -> None:
-        papers = [p for p in self.dapp.library.ordered() if p.id in ids]
+        papers = views.select(self.dapp.library.ordered(), ids)
         self.base = View(kind, label, papers, value=value)
         self.set_view(self.base, keep=self._current_id())
 
@@ -692,7 +696,7 @@ class MainScreen(Screen[None]):
             return
         if self.view.kind == "day":
             library, done = self.dapp.library, self.view.value
-            counts = views.day_counts(library.papers.values(), read)
+            counts = views.library_day_counts(library, read)
             day = views.next_day_with_unread(library.days(), done, counts)
             if day is None:
                 self.notify("All caught up: every paper of every day is read.")
@@ -856,7 +860,7 @@ class MainScreen(Screen[None]):
         if self.dapp.mutate_undoable(what, "read", [paper.id], mark):
             self.state_changed()
 
-    def bulk_read_target(self) -> tuple[list[Paper], str] | None:
+    def bulk_read_target(self) -> tuple[Sequence[Paper], str] | None:
         """What ``R`` marks read, and how to name it: in a day view that day;
         in "All papers" the day of the paper under the cursor; in any other
         list (a search, a tag, similar papers...) the papers it shows."""
@@ -864,7 +868,7 @@ class MainScreen(Screen[None]):
             return self.dapp.library.on_day(self.view.value), f"of {self.view.value}"
         if self.view.kind != "all":
             shown = "of this search" if self.view.kind == "search" else "of this list"
-            return list(self.view.papers), shown
+            return self.view.papers, shown
         paper = self._paper()
         if paper is None:
             return None
@@ -881,7 +885,7 @@ class MainScreen(Screen[None]):
 
         def unread() -> list[str]:
             read = self.dapp.read_ids()
-            return [p.id for p in papers if p.id not in read]
+            return [pid for pid in ids_of(papers) if pid not in read]
 
         def mark(yes: bool | None = True) -> None:
             ids = unread()  # again: a paper may have been read meanwhile
@@ -1115,8 +1119,11 @@ class MainScreen(Screen[None]):
         if later:
             self._count_days(app.read_ids())
         else:
-            self._days = self._day_counts(app.read_ids())
+            read = app.read_ids()
+            self._days = self._day_counts(read, wait=False)
             self._fill_sidebar()
+            if any(count is None for _, _, count in self._days[1]):
+                self._count_days(read)  # a source over the catalog: counted apart
         if app.config.saved_searches:
             self._count_saved()
 
@@ -1126,14 +1133,15 @@ class MainScreen(Screen[None]):
     _days: tuple[list[tuple[str, int, int]], list[tuple[str, str, int | None]]] = ([], [])
 
     def _day_counts(
-        self, read: set[str]
+        self, read: set[str], wait: bool = True
     ) -> tuple[list[tuple[str, int, int]], list[tuple[str, str, int | None]]]:
-        """Every day with its papers and unread ones, and the remembered
-        sources with theirs (O(n): passes over the library; any thread)."""
+        """Every day with its papers and unread ones (from the catalog's days,
+        or a pass over the papers in memory), and the remembered sources with
+        theirs (``wait`` False: those not counted yet without a count; any
+        thread)."""
         app = self.dapp
-        library = app.library
-        days = views.sidebar_days(library.days(), library.papers.values(), read)
-        return days, app.sources()
+        days = views.library_sidebar_days(app.library, read)
+        return days, app.sources(wait)
 
     @work(thread=True, exclusive=True, group="sidebar-days", exit_on_error=False)
     def _count_days(self, read: set[str]) -> None:
@@ -1229,7 +1237,7 @@ class MainScreen(Screen[None]):
         if not formats:
             self.dapp.error("Export is not available.")
             return
-        papers = list(self.view.papers)
+        papers = self.view.papers  # read when written, not to ask where
 
         def done(choice: tuple[str, Path] | None) -> None:
             if choice is not None:

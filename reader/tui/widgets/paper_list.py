@@ -30,6 +30,7 @@ from textual.strip import Strip
 
 from reader import views
 from reader.model import Paper
+from reader.paper_rows import PaperRows, ids_of
 from reader.state import PaperState
 from reader.tui import text as tx
 from reader.tui.textual_private import clear_row_styles, scroll_update, use_row_styles_cache
@@ -174,7 +175,7 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         if keep is not None:
             found_at = _near(papers, keep, self.cursor)
             if found_at is None:
-                found_at = self._positions(papers).get(keep)
+                found_at = self._position(papers, keep)
             index = cursor if found_at is None else found_at
         self._set_rows(Size(0, self.row_count))
         self.cursor = max(0, min(index, len(papers) - 1))
@@ -218,13 +219,24 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         del self._known_rows[KNOWN_ROWS:]
         return found
 
+    def _position(self, papers: Sequence[Paper], pid: str) -> int | None:
+        """The index of paper ``pid`` in ``papers`` (None: not there). Rows
+        read on demand look in their ids (a scan in C: a few ms at 1M ids,
+        where a table of positions would hold 60 MB)."""
+        if isinstance(papers, PaperRows):
+            try:
+                return papers.ids.index(pid)
+            except ValueError:
+                return None
+        return self._positions(papers).get(pid)
+
     def _positions(self, papers: Sequence[Paper]) -> Mapping[str, int]:
         """Paper id -> index in ``papers``, made once per list (the list of
         every paper: back to it after a search, the cursor on the same paper)."""
         known = self._known_positions
         if known is not None and known[0] is papers:
             return known[1]
-        positions = {p.id: i for i, p in enumerate(papers)}
+        positions = {pid: i for i, pid in enumerate(ids_of(papers))}
         self._known_positions = (papers, positions)
         return positions
 
@@ -450,9 +462,10 @@ def _near(papers: Sequence[Paper], pid: str, near: int) -> int | None:
     """The index of paper ``pid`` in ``papers`` when it is within ``NEAR`` of
     index ``near`` (a list taken in again moves a paper by the few papers
     added above it): a few looks rather than one per paper."""
-    n = len(papers)
+    ids = ids_of(papers)
+    n = len(ids)
     for i in range(max(0, near - NEAR), min(n, near + NEAR + 1)):
-        if papers[i].id == pid:
+        if ids[i] == pid:
             return i
     return None
 

@@ -1,0 +1,100 @@
+"""A list of papers that holds their ids, not the papers: :class:`PaperRows`.
+
+The app's lists (every paper, a day, a tag, a search's results) are
+sequences of ids answered by the catalog (:class:`reader.catalog.CatalogPapers`):
+a row is read when the list draws it or the cursor lands on it, a window of
+its neighbours with it (one query), and the catalog keeps the last few
+thousand read. Over papers held in memory (a dict: tests, a library read
+from the digests) the same sequence just looks them up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import overload
+
+from reader.catalog import CatalogPapers
+from reader.model import Paper
+
+#: Rows read with the one asked for: the screen's window around it (more
+#: below than above: lists are read downwards).
+BEFORE = 64
+AFTER = 192
+#: Rows read per query while walking the whole list.
+CHUNK = 1024
+
+
+class PaperRows(Sequence[Paper]):
+    """The papers of ``ids`` (in that order) from ``source``; ``dates``:
+    each one's latest day (:attr:`Paper.date`) when known without reading
+    the rows (the catalog's columns), for the day separators. ``sorter``:
+    these rows in another order (``sorter(how)``) without reading them, when
+    the catalog can answer it (None: it cannot, sort by the papers)."""
+
+    def __init__(
+        self,
+        ids: Sequence[str],
+        source: Mapping[str, Paper],
+        dates: Sequence[str] | None = None,
+        sorter: Callable[[str], PaperRows | None] | None = None,
+    ) -> None:
+        self.ids = ids
+        self.source = source
+        self.dates = dates
+        self.sorter = sorter
+
+    def sorted(self, how: str) -> PaperRows | None:
+        """These rows in the order ``how`` from the catalog (None: not known
+        there; :func:`reader.views.sort_papers` then reads their keys)."""
+        return self.sorter(how) if self.sorter is not None else None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @overload
+    def __getitem__(self, i: int) -> Paper: ...
+    @overload
+    def __getitem__(self, i: slice) -> PaperRows: ...
+    def __getitem__(self, i: int | slice) -> Paper | PaperRows:
+        if isinstance(i, slice):
+            dates = self.dates[i] if self.dates is not None else None
+            return PaperRows(self.ids[i], self.source, dates)
+        pid = self.ids[i]
+        source = self.source
+        if isinstance(source, CatalogPapers) and not source.kept(pid):
+            at = i if i >= 0 else len(self.ids) + i
+            source.load(self.ids[max(0, at - BEFORE) : at + AFTER])
+        return source[pid]
+
+    def __iter__(self) -> Iterator[Paper]:
+        source = self.source
+        for at in range(0, len(self.ids), CHUNK):
+            part = self.ids[at : at + CHUNK]
+            got = source.take(part) if isinstance(source, CatalogPapers) else source
+            for pid in part:
+                yield got[pid]
+
+    def __contains__(self, paper: object) -> bool:
+        return isinstance(paper, Paper) and paper.id in set(self.ids)
+
+    def select(self, ids: Iterable[str]) -> PaperRows:
+        """The papers of this list whose id is in ``ids``, in this order."""
+        keep = ids if isinstance(ids, (set, frozenset)) else set(ids)
+        if self.dates is None:
+            return PaperRows([pid for pid in self.ids if pid in keep], self.source)
+        pairs = [(pid, d) for pid, d in zip(self.ids, self.dates, strict=True) if pid in keep]
+        return PaperRows([p for p, _ in pairs], self.source, [d for _, d in pairs])
+
+
+def ids_of(papers: Sequence[Paper]) -> Sequence[str]:
+    """The ids of ``papers``, in order (no row read for a :class:`PaperRows`)."""
+    if isinstance(papers, PaperRows):
+        return papers.ids
+    return [p.id for p in papers]
+
+
+def dates_of(papers: Sequence[Paper]) -> Sequence[str]:
+    """Each paper's latest day, in order (no row read when the list knows them)."""
+    if isinstance(papers, PaperRows) and papers.dates is not None:
+        return papers.dates
+    return [p.date for p in papers]
