@@ -693,3 +693,51 @@ def test_equal_scores_are_cut_at_the_limit_newer_first_then_id() -> None:
     assert node is not None
     docs, _, total, _ = index.search_docs(node, 7, tiekey=np.arange(300, dtype=np.int64))
     assert (len(docs), total) == (7, 300)
+
+
+def _many() -> list[Paper]:
+    """400 papers in 4 days, half of them sharing every word (ties at any cut)."""
+    out = []
+    for i in range(400):
+        out.append(
+            P(f"2508.{i:05d}", f"{'Agents' if i % 2 else 'Diffusion'} planning {i % 7}",
+              f"Words about sampling {i % 5}.", date=f"2025-08-{10 + i % 4:02d}",
+              upvotes=i % 9 or None, tags=["cs.LG", "cs.AI"] if i % 3 else ["stat.ML"])
+        )  # fmt: skip
+    return out
+
+
+FIRST_QUERIES = [
+    "the -agents",  # -b alone: every other paper ties at 0
+    "agents",
+    "(agents OR agents*) planning",
+    "tags:cs.lg",
+    "(tags:st OR tags:st*)",
+    "date:2025-08-12",
+    "upvotes:>3 sort:upvotes",
+    "planning date:2025-08-11..2025-08-12 sort:oldest",
+    "diffusion -agents sort:newest",
+]
+
+
+@pytest.mark.parametrize("with_index", [True, False])
+def test_the_first_query_of_each_kind_answers_as_a_warmed_engine(with_index: bool) -> None:
+    """A new engine's first query of each kind (which makes the columns, the
+    tie ranks, the days or the folded tags on its way) gives the answer of an
+    engine warmed in the background, hits, scores and count alike."""
+    lib = Lib(_many())
+    index = None
+    if with_index:
+        index = SearchIndex(Paths.from_env().index_dir)
+        index.sync(lib.papers)
+    warmed = SearchEngine(lib, None, index)
+    warmed.warm_in_background().join()
+    for q in FIRST_QUERIES:
+        cold = SearchEngine(Lib(list(lib.papers.values())), None, index)
+        first = cold.search(q, limit=20, today=TODAY)
+        want = warmed.search(q, limit=20, today=TODAY)
+        assert [(h.id, round(h.score, 6)) for h in first.hits] == [
+            (h.id, round(h.score, 6)) for h in want.hits
+        ], q
+        assert first.total == want.total and first.total > 0, q
+        assert cold.search(q, limit=20, today=TODAY).ids == first.ids, q
