@@ -741,3 +741,36 @@ def test_the_first_query_of_each_kind_answers_as_a_warmed_engine(with_index: boo
         ], q
         assert first.total == want.total and first.total > 0, q
         assert cold.search(q, limit=20, today=TODAY).ids == first.ids, q
+
+
+def test_many_ids_are_numbered_in_bulk_as_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A filter's thousands of ids (``date:``), the ties at a cut and the map
+    to the index's documents are numbered by one binary search of them all
+    (:class:`~reader.search.idtable.IdTable`): the same answers as a lookup
+    of each id."""
+    import reader.search.engine as engine_module
+    import reader.search.index.store as store_module
+
+    papers = [
+        P(f"2508.{i:05d}", f"{'Agents' if i % 2 else 'Diffusion'} planning {i % 7}",
+          f"Words {i % 5}.", date=f"2025-08-{10 + i % 9:02d}")
+        for i in range(2600)
+    ]  # fmt: skip
+    papers.append(P("2508.99999", "Agents planning é", date="2025-08-12"))
+    index = SearchIndex(Paths.from_env().index_dir)
+    index.sync(Lib(papers).papers)
+    queries = [
+        "planning date:2025-08-10..2025-08-17 sort:newest",
+        "agents date:2025-08-12",
+        "the -agents",
+        "date:2025-08-15 -diffusion sort:oldest",
+    ]
+    bulk = [
+        SearchEngine(Lib(papers), None, index).search(q, limit=30, today=TODAY) for q in queries
+    ]
+    monkeypatch.setattr(engine_module, "_MANY_IDS", 10**9)
+    monkeypatch.setattr(store_module, "_MANY_IDS", 10**9)
+    index._docnums_of = None
+    for q, got in zip(queries, bulk, strict=True):
+        want = SearchEngine(Lib(papers), None, index).search(q, limit=30, today=TODAY)
+        assert (got.ids, got.total) == (want.ids, want.total) and want.total > 30, q

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from reader.model import Paper
+from reader.search.idtable import IdTable
 from reader.search.index import IndexUnavailable, SearchIndex
 from reader.search.index.scorer import best_first
 from reader.search.query import (
@@ -150,6 +151,9 @@ def _paper_days(p: Paper) -> list[str]:
         return p.dates
     return [p.published[:10]] if p.published else []
 
+
+#: From this many ids on, ids are numbered by :class:`IdTable`, not one by one.
+_MANY_IDS = 2000
 
 #: Upvotes kept in the int64 column are clamped to this (a vote count that
 #: does not fit 63 bits is a damaged digest, not a ranking question).
@@ -346,11 +350,24 @@ class _Columns:
 
     def mask_of(self, ids: Iterable[str]) -> Any:
         """The mask of ``ids`` (ids not in the library are left out)."""
-        get = self.docnum.get
-        nums = [i for i in (get(pid) for pid in ids) if i is not None]
         mask = np.zeros(self.size, np.bool_)
-        mask[np.array(nums, np.int64)] = True
+        nums = self.numbers(list(ids))
+        mask[nums[nums >= 0]] = True
         return mask
+
+    _table: IdTable | None = None
+
+    def numbers(self, ids: list[str | None]) -> Any:
+        """The document number of each of ``ids`` (-1: not in the library,
+        or None): a dictionary lookup each for a few, one binary search of
+        them all for many (a ``date:``'s ids, the index's documents)."""
+        if len(ids) < _MANY_IDS:
+            get = self.docnum.get
+            return np.fromiter((-1 if p is None else get(p, -1) for p in ids), np.int64, len(ids))
+        with self._making:
+            if self._table is None:
+                self._table = IdTable(self.ids)
+        return self._table.numbers(ids)
 
     def ordered_nums(self, mask: Any, sort: str, limit: int | None = None) -> Any:
         """The document numbers of ``mask`` in the order of ``sort`` (newest
@@ -816,10 +833,7 @@ class SearchEngine:
         and no paper read; a lookup per paper here would read each one)."""
         out = np.full(len(ids), np.iinfo(np.int64).max, np.int64)
         cols = self._cols()
-        get = cols.docnum.get
-        nums = np.fromiter(
-            (-1 if p is None else get(p, -1) for p in ids.tolist()), np.int64, len(ids)
-        )
+        nums = cols.numbers(ids.tolist())
         ok = nums >= 0
         out[ok] = cols.tie_rank[nums[ok]]
         return out
