@@ -50,7 +50,7 @@ import time
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from whoosh import index as windex
 from whoosh import query as wq
@@ -60,7 +60,6 @@ from reader.model import Paper
 from reader.search import whoosh_private
 from reader.search.analysis import INDEX_FIELD, analyze
 from reader.search.idtable import IdTable
-from reader.search.index.bulk import Cancelled, Progress, _build_segments, _commit_segments
 from reader.search.index.fast import FastPostings, fast_name, open_fast
 from reader.search.index.generations import (
     _FAST_RE,
@@ -85,6 +84,9 @@ from reader.search.index.scorer import (
 from reader.search.query import Node
 from reader.search.whoosh_query import to_whoosh
 from reader.wording import number
+
+if TYPE_CHECKING:  # the full build's writer is imported by a build only
+    from reader.search.index.bulk import Cancelled, Progress
 
 #: Papers per commit during :meth:`SearchIndex.sync`.
 BATCH = 5000
@@ -1296,6 +1298,8 @@ class SearchIndex:
             if procs is None:
                 procs = 2 if (os.cpu_count() or 1) >= 2 and total >= PARALLEL_OVER else 1
             items = list(papers.values())
+            from reader.search.index.bulk import _build_segments, _commit_segments
+
             segments = _build_segments(ix, items, max(1, procs), progress, cancelled)
             if segments is None:
                 report.cancelled = True
