@@ -757,11 +757,14 @@ def test_many_ids_are_numbered_in_bulk_as_one_by_one(monkeypatch: pytest.MonkeyP
         for i in range(2600)
     ]  # fmt: skip
     papers.append(P("2508.99999", "Agents planning é", date="2025-08-12"))
+    # an id longer than fits a narrow numpy text array (a DOI's)
+    papers.append(P("10.1000/" + "x" * 60, "Agents planning long", date="2025-08-12"))
     index = SearchIndex(Paths.from_env().index_dir)
     index.sync(Lib(papers).papers)
     queries = [
         "planning date:2025-08-10..2025-08-17 sort:newest",
         "agents date:2025-08-12",
+        "agents planning long",
         "the -agents",
         "date:2025-08-15 -diffusion sort:oldest",
     ]
@@ -773,4 +776,4 @@ def test_many_ids_are_numbered_in_bulk_as_one_by_one(monkeypatch: pytest.MonkeyP
     index._docnums_of = None
     for q, got in zip(queries, bulk, strict=True):
         want = SearchEngine(Lib(papers), None, index).search(q, limit=30, today=TODAY)
-        assert (got.ids, got.total) == (want.ids, want.total) and want.total > 30, q
+        assert (got.ids, got.total) == (want.ids, want.total) and want.total > 0, q

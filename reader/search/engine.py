@@ -364,10 +364,14 @@ class _Columns:
         if len(ids) < _MANY_IDS:
             get = self.docnum.get
             return np.fromiter((-1 if p is None else get(p, -1) for p in ids), np.int64, len(ids))
+        return self.table().numbers(ids)
+
+    def table(self) -> IdTable:
+        """The ids as an :class:`IdTable` (made on first use)."""
         with self._making:
             if self._table is None:
                 self._table = IdTable(self.ids)
-        return self._table.numbers(ids)
+            return self._table
 
     def ordered_nums(self, mask: Any, sort: str, limit: int | None = None) -> Any:
         """The document numbers of ``mask`` in the order of ``sort`` (newest
@@ -402,8 +406,10 @@ class _Columns:
             rank = np.empty(n, np.int64)
             if n:
                 _, day_code = np.unique(self._day, return_inverse=True)
-                # ids as numpy text (code point order, as str compares)
-                order = np.lexsort((np.array(self.ids), -day_code.astype(np.int64)))
+                # each id's place in id order (code point order, as str compares)
+                by_id = np.empty(n, np.int64)
+                by_id[self.table().order] = np.arange(n, dtype=np.int64)
+                order = np.lexsort((by_id, -day_code.astype(np.int64)))
                 rank[order] = np.arange(n, dtype=np.int64)
             self._tie_rank = rank
         return self._tie_rank

@@ -11,10 +11,19 @@ from typing import Any
 
 import numpy as np
 
+#: Ids up to this long are held as fixed-width numpy text (4 bytes a
+#: character, every id as wide as the longest); with a longer one (a DOI, a
+#: title's hash) the ids are held as Python strings (an object array: its
+#: sorts compare in Python, slower, but no copy as wide as the longest).
+_WIDE = 24
+
 
 def _text(ids: Sequence[str | None]) -> Any:
-    """``ids`` as a numpy text array (None as "": no paper has that id)."""
-    return np.array([i if i is not None else "" for i in ids] if None in ids else list(ids), str)
+    """``ids`` as a sortable numpy array (None as "": no paper has that id)."""
+    listed: list[str] = [i if i is not None else "" for i in ids]
+    if max(map(len, listed), default=0) <= _WIDE:
+        return np.array(listed, str)
+    return np.array(listed, dtype=object)
 
 
 class IdTable:
@@ -23,8 +32,9 @@ class IdTable:
 
     def __init__(self, ids: Sequence[str | None]) -> None:
         text = _text(ids) if len(ids) else np.zeros(0, "U1")
-        self._order = np.argsort(text, kind="stable")
-        self._sorted = text[self._order]
+        #: The places of the ids, in the order of the ids (code point order).
+        self.order = np.argsort(text, kind="stable")
+        self._sorted = text[self.order]
 
     def numbers(self, ids: Sequence[str | None]) -> Any:
         """The number of each of ``ids`` (an int64 array; -1 for an id not
@@ -34,8 +44,12 @@ class IdTable:
         if not n or not len(self._sorted):
             return out
         want = _text(ids)
+        if want.dtype != self._sorted.dtype:  # one of them holds a long id
+            want = want.astype(object)
+            if self._sorted.dtype != object:
+                self._sorted = self._sorted.astype(object)
         at = np.searchsorted(self._sorted, want)
         at[at >= len(self._sorted)] = 0
         hit = (self._sorted[at] == want) & (want != "")
-        out[hit] = self._order[at[hit]]
+        out[hit] = self.order[at[hit]]
         return out
