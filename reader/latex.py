@@ -180,8 +180,11 @@ def _scripts(text: str, table: dict[str, str]) -> str | None:
     return "".join(out)
 
 
+@lru_cache(maxsize=16384)
 def _math(source: str) -> str:
-    """Readable Unicode for the inside of a math span."""
+    """Readable Unicode for the inside of a math span (cached: the same
+    spans, ``$k$``, ``$\\mathcal{O}(n)$``, recur across abstracts, and
+    pylatexenc is most of the cost of reading LaTeX)."""
     conv = _get_converter()
     if _PRIVATE.search(source):
         return _one_line(conv.convert(source))
@@ -206,6 +209,12 @@ def _math(source: str) -> str:
     return _one_line(out)
 
 
+@lru_cache(maxsize=16384)
+def _converted(source: str) -> str:
+    """pylatexenc's text of ``source`` (cached, as :func:`_math`)."""
+    return _get_converter().convert(source)
+
+
 def _one_line(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
@@ -227,15 +236,15 @@ def _token(m: re.Match[str]) -> str:
         if m.group("braced"):
             # {\"o}, {\ss}, {\AA}: BibTeX's way to keep a letter whole; the
             # braces are not shown (Schr{\"o}dinger is "Schrödinger")
-            out = conv.convert(original[1:-1]).strip()
+            out = _converted(original[1:-1]).strip()
             return out if out and "\\" not in out and len(out) <= 2 else original
         if m.group("command"):
             if not conv.knows(m.group("name")):
                 return original
-            out = conv.convert(original)
+            out = _converted(original)
             return _one_line(out) if out.strip() else original
         # accents and escapes
-        out = conv.convert(original)
+        out = _converted(original)
         return out.strip() or original
     except Exception:  # pylatexenc raises assorted errors on odd TeX
         return original

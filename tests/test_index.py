@@ -901,3 +901,37 @@ def test_whoosh_reads_a_full_build_as_it_reads_its_own_segments(tmp_path: Path) 
     a.close()
     b.close()
     ours.close()
+
+
+def test_words_and_prefixes_are_found_in_the_fast_file_without_decoding_its_terms(
+    folder: Path,
+) -> None:
+    """A word or a prefix is looked up in the term blob's bytes (a search of
+    plain words decodes none of the terms), at the index the decoded, sorted
+    terms give: first, last, missing, accented and one-letter ones too."""
+    from reader.search.index.fast import FastPostings, open_fast
+
+    papers = {
+        f"2401.{i:05d}": Paper(
+            id=f"2401.{i:05d}",
+            title=f"Théorie {w} model{i % 3} zeta{i}",
+            abstract=f"aaron {w}s über ångström {i}",
+        )
+        for i, w in enumerate(["alpha", "beta", "modèle", "mode", "modern", "zz", "a"] * 6)
+    }
+    index = SearchIndex(folder, procs=1)
+    index.rebuild(papers)
+    (path,) = folder.glob("ix-*/fast-*.bin")
+    decoded = open_fast(path).terms
+    probes = [*decoded, "", "0", "mod", "modele", "zzz", "über", "ü", "\U0010ffff", "aaron x"]
+    for word in probes:
+        lazy = FastPostings(path)
+        want = decoded.index(word) if word in decoded else None
+        assert lazy.term_index(word) == want, word
+        for k in {1, 2, 3, len(word)}:
+            prefix = word[:k]
+            got = [decoded[i] for i in FastPostings(path).prefix_range(prefix)]
+            assert got == [t for t in decoded if t.startswith(prefix)], prefix
+        if word:
+            assert lazy._terms is None  # nothing decoded
+    index.close()

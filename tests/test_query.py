@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
+import unicodedata
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reader.search.analysis import _BEFORE_NFKD, fold, searchable
 from reader.search.query import (
     QUERY_HELP,
     And,
@@ -222,3 +225,37 @@ def test_fuzz_only_query_errors(text: str) -> None:
 def test_fuzz_any_text(text: str) -> None:
     with contextlib.suppress(QueryError):
         parse_query(text, TODAY)
+
+
+# ------------------------------------------------ the analysis' fast paths
+
+_REF_WORD = re.compile(r"\w+")
+
+
+def _reference_analyze(text: str) -> list[str]:
+    """The definition: ``\\w+`` words of the folded, rendered text, stop
+    words dropped, stemmed (what the fast paths of ``analyze`` must give)."""
+    from reader.search.analysis import STOP_WORDS, stem
+
+    return [stem(w) for w in _REF_WORD.findall(searchable(text)) if w not in STOP_WORDS]
+
+
+_PIECES = [*"abcXYZ019_ -.;,'\t\n\x1f\x85\u00a0$\\{}^", "é", "É", "ß", "α", "²", "ñ", "ı",
+           "ﬁ", "\u0301", "Å", "中", "\u200b", "ǅ", "models", "studies", "The", "and", "$x^2$"]  # fmt: skip
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=40).map("".join))
+def test_analyze_gives_the_words_of_its_definition(text: str) -> None:
+    """ASCII text split by ``str.translate`` + ``split``, other text by the
+    regular expression; known words mapped through one table; accents
+    stripped from the non-ASCII runs only: the same terms as the plain
+    definition, and the same on a second call (the table then warm)."""
+    want = _reference_analyze(text)
+    assert analyze(text) == want
+    assert analyze(text) == want
+    folded = fold(text)
+    assert folded == "".join(
+        ch for ch in unicodedata.normalize("NFKD", text.lower().translate(_BEFORE_NFKD))
+        if not unicodedata.combining(ch)
+    ) or text.lower().isascii()  # fmt: skip

@@ -693,3 +693,87 @@ def test_equal_scores_are_cut_at_the_limit_newer_first_then_id() -> None:
     assert node is not None
     docs, _, total, _ = index.search_docs(node, 7, tiekey=np.arange(300, dtype=np.int64))
     assert (len(docs), total) == (7, 300)
+
+
+def _many() -> list[Paper]:
+    """400 papers in 4 days, half of them sharing every word (ties at any cut)."""
+    out = []
+    for i in range(400):
+        out.append(
+            P(f"2508.{i:05d}", f"{'Agents' if i % 2 else 'Diffusion'} planning {i % 7}",
+              f"Words about sampling {i % 5}.", date=f"2025-08-{10 + i % 4:02d}",
+              upvotes=i % 9 or None, tags=["cs.LG", "cs.AI"] if i % 3 else ["stat.ML"])
+        )  # fmt: skip
+    return out
+
+
+FIRST_QUERIES = [
+    "the -agents",  # -b alone: every other paper ties at 0
+    "agents",
+    "(agents OR agents*) planning",
+    "tags:cs.lg",
+    "(tags:st OR tags:st*)",
+    "date:2025-08-12",
+    "upvotes:>3 sort:upvotes",
+    "planning date:2025-08-11..2025-08-12 sort:oldest",
+    "diffusion -agents sort:newest",
+]
+
+
+@pytest.mark.parametrize("with_index", [True, False])
+def test_the_first_query_of_each_kind_answers_as_a_warmed_engine(with_index: bool) -> None:
+    """A new engine's first query of each kind (which makes the columns, the
+    tie ranks, the days or the folded tags on its way) gives the answer of an
+    engine warmed in the background, hits, scores and count alike."""
+    lib = Lib(_many())
+    index = None
+    if with_index:
+        index = SearchIndex(Paths.from_env().index_dir)
+        index.sync(lib.papers)
+    warmed = SearchEngine(lib, None, index)
+    warmed.warm_in_background().join()
+    for q in FIRST_QUERIES:
+        cold = SearchEngine(Lib(list(lib.papers.values())), None, index)
+        first = cold.search(q, limit=20, today=TODAY)
+        want = warmed.search(q, limit=20, today=TODAY)
+        assert [(h.id, round(h.score, 6)) for h in first.hits] == [
+            (h.id, round(h.score, 6)) for h in want.hits
+        ], q
+        assert first.total == want.total and first.total > 0, q
+        assert cold.search(q, limit=20, today=TODAY).ids == first.ids, q
+
+
+def test_many_ids_are_numbered_in_bulk_as_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A filter's thousands of ids (``date:``), the ties at a cut and the map
+    to the index's documents are numbered by one binary search of them all
+    (:class:`~reader.search.idtable.IdTable`): the same answers as a lookup
+    of each id."""
+    import reader.search.engine as engine_module
+    import reader.search.index.store as store_module
+
+    papers = [
+        P(f"2508.{i:05d}", f"{'Agents' if i % 2 else 'Diffusion'} planning {i % 7}",
+          f"Words {i % 5}.", date=f"2025-08-{10 + i % 9:02d}")
+        for i in range(2600)
+    ]  # fmt: skip
+    papers.append(P("2508.99999", "Agents planning é", date="2025-08-12"))
+    # an id longer than fits a narrow numpy text array (a DOI's)
+    papers.append(P("10.1000/" + "x" * 60, "Agents planning long", date="2025-08-12"))
+    index = SearchIndex(Paths.from_env().index_dir)
+    index.sync(Lib(papers).papers)
+    queries = [
+        "planning date:2025-08-10..2025-08-17 sort:newest",
+        "agents date:2025-08-12",
+        "agents planning long",
+        "the -agents",
+        "date:2025-08-15 -diffusion sort:oldest",
+    ]
+    bulk = [
+        SearchEngine(Lib(papers), None, index).search(q, limit=30, today=TODAY) for q in queries
+    ]
+    monkeypatch.setattr(engine_module, "_MANY_IDS", 10**9)
+    monkeypatch.setattr(store_module, "_MANY_IDS", 10**9)
+    index._docnums_of = None
+    for q, got in zip(queries, bulk, strict=True):
+        want = SearchEngine(Lib(papers), None, index).search(q, limit=30, today=TODAY)
+        assert (got.ids, got.total) == (want.ids, want.total) and want.total > 0, q

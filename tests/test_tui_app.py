@@ -75,7 +75,7 @@ async def test_a_failed_index_build_notifies_and_search_scans(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from reader.search.index import SearchIndex
-    from reader.search.index import store as ix_mod
+    from reader.search.index import bulk as ix_mod
 
     def dies(*_: Any, **__: Any) -> Any:
         raise RuntimeError("an index build process died (killed by SIGKILL)")

@@ -48,3 +48,44 @@ def test_importing_the_core_does_not_load_textual() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_command_line_search_loads_only_what_searching_needs(tmp_path: Path) -> None:
+    """``digest-reader search`` in a new process, over a library indexed
+    before: the app, the export writers, the digest parsers (the catalog
+    answers), the index's full-build writer and its worker processes, and
+    the LaTeX converter (no LaTeX is printed) are never imported. A new
+    process per run: imports are most of what a user waits for."""
+    folder = tmp_path / "digests"
+    folder.mkdir()
+    (folder / "2025-08-21.yaml").write_text(
+        "date: 2025-08-21\npapers:\n"
+        + "".join(
+            f"  - id: '2508.{i:05d}'\n    title: Agents number {i}\n    abstract: Words.\n"
+            for i in range(30)
+        ),
+        encoding="utf-8",
+    )
+    code = (
+        "import sys, io, contextlib\n"
+        "from reader.cli import main\n"
+        f"assert main(['index', {str(folder)!r}]) == 0\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    code = (
+        "import sys, io, contextlib\n"
+        "from reader.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        f"    assert main(['search', 'agents', {str(folder)!r}, '--limit', '5']) == 0\n"
+        "assert out.getvalue().count('\\n') == 5, out.getvalue()\n"
+        "print(' '.join(sorted(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    loaded = set(done.stdout.split())
+    unwanted = {
+        "textual", "markdown_it", "reader.tui", "reader.export", "reader.clipboard",
+        "reader.opener", "multiprocessing", "pylatexenc", "reader.formats.native_yaml",
+        "reader.search.index.bulk",
+    }  # fmt: skip
+    assert "reader.search.engine" in loaded
+    assert sorted(unwanted & loaded) == []

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from reader.model import Paper
+from reader.search.idtable import IdTable
 from reader.search.index import IndexUnavailable, SearchIndex
 from reader.search.index.scorer import best_first
 from reader.search.query import (
@@ -151,6 +152,9 @@ def _paper_days(p: Paper) -> list[str]:
     return [p.published[:10]] if p.published else []
 
 
+#: From this many ids on, ids are numbered by :class:`IdTable`, not one by one.
+_MANY_IDS = 2000
+
 #: Upvotes kept in the int64 column are clamped to this (a vote count that
 #: does not fit 63 bits is a damaged digest, not a ranking question).
 _VOTES_CAP = 2**62
@@ -184,6 +188,10 @@ class _Columns:
     by_votes: Any
     #: The papers the columns were made from.
     source: Mapping[str, Paper]
+    #: Held while a part made on first use (days, tags, tie ranks) is made:
+    #: a query and :meth:`SearchEngine.warm_in_background` never make one
+    #: twice, nor see one half made.
+    _making: Any = field(default_factory=threading.RLock, repr=False, compare=False)
 
     @classmethod
     def build(
@@ -195,61 +203,69 @@ class _Columns:
         from_catalog = getattr(papers, "columns", None)
         got = from_catalog() if callable(from_catalog) else None
         if got is not None:
-            return cls._of_catalog(key, papers, *got)
+            return cls._of_rows(key, papers, *got)
         if ordered is not None and len(ordered) == len(papers):
-            by_title = ordered
+            n = len(ordered)
+            votes = np.fromiter((_clamp(_votes(p)) for p in ordered), np.int64, n)
+            voted = np.fromiter((p.upvotes is not None for p in ordered), np.bool_, n)
+            code = np.fromiter((p.has_code for p in ordered), np.bool_, n)
+            return cls._of_rows(
+                key, papers, [p.id for p in ordered], [p.date for p in ordered], votes, voted, code
+            )
+        # One pass over the papers; the orders are then made by numpy. The
+        # newest order: latest day first, then title casefolded (as
+        # Library.ordered and the catalog's order), then id.
+        ps = list(papers.values())
+        n = len(ps)
+        keys = [(p.title.casefold(), p.id) for p in ps]
+        dates = [p.date for p in ps]
+        by_title = np.array(sorted(range(n), key=keys.__getitem__), np.int64)
+        del keys
+        if n:
+            _, day_code = np.unique(np.array(dates), return_inverse=True)
+            perm = by_title[np.argsort(-day_code[by_title], kind="stable")]
         else:
-            # casefold, as Library.ordered and the catalog's order: one order
-            by_title = sorted(papers.values(), key=lambda p: (p.title.casefold(), p.id))
-            by_title.sort(key=_date_key, reverse=True)
-        ids = [p.id for p in by_title]
-        n = len(ids)
-        docnum = {pid: i for i, pid in enumerate(ids)}
-        votes = np.fromiter((_clamp(_votes(p)) for p in by_title), np.int64, n)
-        voted = np.fromiter((p.upvotes is not None for p in by_title), np.bool_, n)
-        has_code = np.fromiter((p.has_code for p in by_title), np.bool_, n)
-        days = [p.date for p in by_title]
-        dated = np.fromiter(map(bool, days), np.bool_, n)
-        # Oldest first: by date, ties in title order (as in the newest order).
-        oldest_dated = sorted((i for i in range(n) if days[i]), key=lambda i: (days[i], i))
-        oldest = np.array(oldest_dated + np.flatnonzero(~dated).tolist(), np.int64)
-        by_votes = np.argsort(-votes, kind="stable")
-        cols = cls(
-            key, ids, np.array(ids, dtype=object), docnum, votes, voted, has_code, oldest,
-            by_votes, papers,
-        )  # fmt: skip
-        cols._dates = days  # the tie ranks need them too: not read again
-        return cols
+            perm = by_title
+        order = perm.tolist()
+        votes = np.fromiter((_clamp(_votes(p)) for p in ps), np.int64, n)[perm]
+        voted = np.fromiter((p.upvotes is not None for p in ps), np.bool_, n)[perm]
+        code = np.fromiter((p.has_code for p in ps), np.bool_, n)[perm]
+        return cls._of_rows(
+            key, papers, [ps[i].id for i in order], [dates[i] for i in order], votes, voted, code
+        )
 
     @classmethod
-    def _of_catalog(
+    def _of_rows(
         cls,
         key: int,
         papers: Mapping[str, Paper],
         ids: list[str],
-        dates: list[bytes],
-        upvotes: list[int],
-        voted_: list[int],
-        code: list[int],
+        dates: list[Any],
+        upvotes: Any,
+        voted_: Any,
+        code: Any,
     ) -> _Columns:
-        """The columns from the catalog's (:mod:`reader.catalog`): already in
-        the newest order (upvotes clamped, -1 for none), no paper read."""
-        votes = np.array(upvotes, np.int64)
-        voted = np.array(voted_, np.bool_)
-        has_code = np.array(code, np.bool_)
-        day = np.array(dates, dtype=object)
-        dated = np.flatnonzero(day != b"")
-        # Oldest first: by date (UTF-8 bytes sort as the text does), ties in
-        # the newest order's (a stable sort).
-        order = np.argsort(day[dated].astype(bytes), kind="stable") if len(dated) else dated
-        oldest = np.concatenate([dated[order], np.flatnonzero(day == b"")]).astype(np.int64)
+        """The columns from rows already in the newest order: the catalog's
+        (:mod:`reader.catalog`; days as UTF-8 bytes, upvotes clamped, -1 for
+        none; no paper read) or :meth:`build`'s (days as text)."""
+        votes = np.asarray(upvotes, np.int64)
+        voted = np.asarray(voted_, np.bool_)
+        has_code = np.asarray(code, np.bool_)
+        # Fixed-width numpy strings (bytes or text: UTF-8 bytes sort as the
+        # text does) so that every order below is a sort in C.
+        day = np.array(dates) if dates else np.zeros(0, "S1")
+        blank = day == day.dtype.type()
+        dated = np.flatnonzero(~blank)
+        # Oldest first: by date, ties in the newest order's (a stable sort).
+        order = np.argsort(day[dated], kind="stable") if len(dated) else dated
+        oldest = np.concatenate([dated[order], np.flatnonzero(blank)]).astype(np.int64)
         by_votes = np.argsort(-votes, kind="stable")
-        docnum = {pid: i for i, pid in enumerate(ids)}
+        docnum = dict(zip(ids, range(len(ids)), strict=True))
         cols = cls(
             key, ids, np.array(ids, dtype=object), docnum, votes, voted, has_code, oldest,
             by_votes, papers,
         )  # fmt: skip
-        cols._dates = dates
+        cols._day = day
         return cols
 
     #: Every (day, document number), sorted by day (a date filter is two
@@ -273,6 +289,10 @@ class _Columns:
 
     def by_day(self) -> tuple[list[str], Any]:
         """(days, document numbers): every day of every paper, sorted."""
+        with self._making:
+            return self._by_day()
+
+    def _by_day(self) -> tuple[list[str], Any]:
         if self._days is None:
             from_catalog = getattr(self.source, "days", None)
             got = from_catalog() if callable(from_catalog) else None
@@ -298,6 +318,10 @@ class _Columns:
         as a prefix, bisects the sorted names) instead of testing every
         paper's tags, or folding every distinct tag (the real digests' tens
         of thousands of keywords) on each query."""
+        with self._making:
+            return self._make_tags()
+
+    def _make_tags(self) -> dict[str, Any]:
         if self._tags is None:
             acc: dict[str, list[int]] = {}
             folded: dict[str, str] = {}
@@ -314,8 +338,9 @@ class _Columns:
                     if f is None:
                         f = folded[t] = searchable(t)
                     acc.setdefault(f, []).append(num)
-            self._tags = {t: np.unique(np.array(d, np.int64)) for t, d in acc.items()}
-            self._tag_names = sorted(self._tags)
+            tags = {t: np.unique(np.array(d, np.int64)) for t, d in acc.items()}
+            self._tag_names = sorted(tags)
+            self._tags = tags
         return self._tags
 
     _tag_names: list[str] | None = None
@@ -338,11 +363,28 @@ class _Columns:
 
     def mask_of(self, ids: Iterable[str]) -> Any:
         """The mask of ``ids`` (ids not in the library are left out)."""
-        get = self.docnum.get
-        nums = [i for i in (get(pid) for pid in ids) if i is not None]
         mask = np.zeros(self.size, np.bool_)
-        mask[np.array(nums, np.int64)] = True
+        nums = self.numbers(list(ids))
+        mask[nums[nums >= 0]] = True
         return mask
+
+    _table: IdTable | None = None
+
+    def numbers(self, ids: list[str | None]) -> Any:
+        """The document number of each of ``ids`` (-1: not in the library,
+        or None): a dictionary lookup each for a few, one binary search of
+        them all for many (a ``date:``'s ids, the index's documents)."""
+        if len(ids) < _MANY_IDS:
+            get = self.docnum.get
+            return np.fromiter((-1 if p is None else get(p, -1) for p in ids), np.int64, len(ids))
+        return self.table().numbers(ids)
+
+    def table(self) -> IdTable:
+        """The ids as an :class:`IdTable` (made on first use)."""
+        with self._making:
+            if self._table is None:
+                self._table = IdTable(self.ids)
+            return self._table
 
     def ordered_nums(self, mask: Any, sort: str, limit: int | None = None) -> Any:
         """The document numbers of ``mask`` in the order of ``sort`` (newest
@@ -361,22 +403,27 @@ class _Columns:
         return out
 
     _tie_rank: Any = None
-    #: Each document's date (as text, or as the catalog's UTF-8 bytes: the
-    #: same order), when known without reading the papers.
-    _dates: list[Any] | None = None
+    #: Each document's latest day as a numpy string array (bytes or text).
+    _day: Any = None
 
     @property
     def tie_rank(self) -> Any:
         """Each document's place among equal scores: newer first, then by id
         (the same on every build and in the CLI and the app)."""
+        with self._making:
+            return self._make_tie_rank()
+
+    def _make_tie_rank(self) -> Any:
         if self._tie_rank is None:
-            dates = self._dates
-            if dates is None:
-                dates = [_date_key(self.source[pid]) for pid in self.ids]
-            order = sorted(range(self.size), key=self.ids.__getitem__)
-            order.sort(key=dates.__getitem__, reverse=True)
-            rank = np.empty(self.size, np.int64)
-            rank[np.array(order, np.int64)] = np.arange(self.size, dtype=np.int64)
+            n = self.size
+            rank = np.empty(n, np.int64)
+            if n:
+                _, day_code = np.unique(self._day, return_inverse=True)
+                # each id's place in id order (code point order, as str compares)
+                by_id = np.empty(n, np.int64)
+                by_id[self.table().order] = np.arange(n, dtype=np.int64)
+                order = np.lexsort((by_id, -day_code.astype(np.int64)))
+                rank[order] = np.arange(n, dtype=np.int64)
             self._tie_rank = rank
         return self._tie_rank
 
@@ -464,6 +511,7 @@ class SearchEngine:
         self._folds = FoldCache()
         #: The search thread and a thread folding for the scan share the caches.
         self._lock = threading.RLock()
+        self._making_columns = threading.Lock()
 
     # ------------------------------------------------------------ public API
 
@@ -524,15 +572,31 @@ class SearchEngine:
         (the columns and their tie ranks, the days for ``date:``, the folded
         tags for ``tag:``, the map to the index's documents), so that no
         query typed later waits for it: the app runs this in its search
-        thread once the index is synced (0.1-0.3 s at 100k papers)."""
-        with self._lock:
-            cols = self._cols()
-            cols.tie_rank  # noqa: B018
-            cols.by_day()
-            cols.tags()
-            if self.index is not None:
-                with contextlib.suppress(IndexUnavailable):
+        thread once the index is synced (0.1-0.3 s at 100k papers). Each
+        part is made under its own lock, so a query that needs none of them
+        (words, the index's best) does not wait for the rest."""
+        cols = self._cols()
+        cols.tie_rank  # noqa: B018
+        cols.by_day()
+        cols.tags()
+        if self.index is not None:
+            with self._lock, contextlib.suppress(IndexUnavailable):
+                if self._cols() is cols:
                     self._index_maps(cols)
+
+    def warm_in_background(self) -> threading.Thread:
+        """:meth:`warm` in a daemon thread, started now (when the engine
+        opens over a library it will search many times): the first query
+        that needs a part waits for the rest of its making there, instead of
+        making it again. Errors are left to that query (it makes the part)."""
+
+        def run() -> None:
+            with contextlib.suppress(Exception):
+                self.warm()
+
+        thread = threading.Thread(target=run, name="search-warm", daemon=True)
+        thread.start()
+        return thread
 
     # ------------------------------------------------------------ versions
 
@@ -660,15 +724,24 @@ class SearchEngine:
 
     def _cols(self) -> _Columns:
         """The columns of the papers (built again when they changed; by one
-        thread at a time: the search thread waits for ``prepare_scan``'s)."""
+        thread at a time, the others waiting for it: the search thread for
+        ``prepare_scan``'s or :meth:`warm_in_background`'s). Made outside
+        the engine's lock, so a query that needs no columns does not wait."""
         with self._lock:
             key = self._papers_version()
             cols = self._columns
-            if cols is None or cols.key != key:
-                ordered = getattr(self.library, "ordered", None)
-                papers = self.library.papers
-                listed = ordered() if callable(ordered) and isinstance(papers, dict) else None
-                cols = self._columns = _Columns.build(key, papers, listed)
+            if cols is not None and cols.key == key:
+                return cols
+            papers = self.library.papers
+            ordered = getattr(self.library, "ordered", None)
+            listed = ordered() if callable(ordered) and isinstance(papers, dict) else None
+        # Never the engine's lock while holding this one: a thread that
+        # holds the engine's lock may be waiting here.
+        with self._making_columns:
+            cols = self._columns
+            if cols is None or cols.key < key:  # (a newer one will do)
+                cols = _Columns.build(key, papers, listed)
+                self._columns = cols
             return cols
 
     def _tally(self, cancelled: Callable[[], bool] | None) -> _Tally:
@@ -776,29 +849,14 @@ class SearchEngine:
     def _tie_ranks(self, ids: Any) -> Any:
         """The tie rank (:attr:`_Columns.tie_rank`) of each of ``ids`` (a
         numpy object array; None or an unknown id: last): asked by the index
-        only when many documents tie at its cut."""
+        only when many documents tie at its cut, for every document it has.
+        From the columns (made now if need be: from the catalog, one query
+        and no paper read; a lookup per paper here would read each one)."""
         out = np.full(len(ids), np.iinfo(np.int64).max, np.int64)
-        cols = self._columns
-        if cols is not None and cols.key == self._papers_version():
-            get = cols.docnum.get
-            nums = np.fromiter(
-                (-1 if p is None else get(p, -1) for p in ids.tolist()), np.int64, len(ids)
-            )
-            ok = nums >= 0
-            out[ok] = cols.tie_rank[nums[ok]]
-            return out
-        # No columns yet (a CLI search): the same order from the ids and
-        # dates alone, sorted by numpy (newer first, then by id).
-        papers = self.library.papers
-        listed = ids.tolist()
-        known = [i for i, p in enumerate(listed) if p is not None and p in papers]
-        if not known:
-            return out
-        names = np.array([listed[i] for i in known])
-        days = np.array([_date_key(papers[listed[i]]) for i in known])
-        _, day_code = np.unique(days, return_inverse=True)
-        order = np.lexsort((names, -day_code.astype(np.int64)))
-        out[np.array(known, np.int64)[order]] = np.arange(len(order), dtype=np.int64)
+        cols = self._cols()
+        nums = cols.numbers(ids.tolist())
+        ok = nums >= 0
+        out[ok] = cols.tie_rank[nums[ok]]
         return out
 
     def _text_scores(

@@ -4,6 +4,7 @@ processes for big libraries, then committed together."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import itertools
 from array import array
 from collections.abc import Callable, Iterator
@@ -200,6 +201,11 @@ def _detach_signals() -> None:
 def _segment_worker(ix_dir: str, papers: list[Paper], done: Any, conn: Any) -> None:
     """In a forked process: write one segment, send it back (or the error)."""
     _detach_signals()
+    # Everything inherited from the parent (its papers: hundreds of thousands
+    # of objects) is left out of this process's garbage collections: each
+    # full one would walk them all (0.2 s at 100k papers, several times a
+    # segment) and write to every page that holds one, copying it.
+    gc.freeze()
     try:
         ix = windex.open_dir(ix_dir, schema=None)
 

@@ -186,14 +186,65 @@ class FastPostings:
         self.length_bytes = views[5]
         #: Each document's field length, quantised as Whoosh stores it.
         self.lengths = table[views[5]]
-        self.terms = self._mm[off : off + nblob].decode("utf-8").split("\n") if nterms else []
+        self._terms: list[str] | None = None if nterms else []
+        self._terms_at = (off, nblob, nterms)
         self._ids_at = (off + nblob, nids, ndocs)
-        if len(self.terms) != nterms or (nterms and int(self.starts[-1]) != nposts):
+        if nterms and (
+            int(self.starts[-1]) != nposts or self._count_lines(off, off + nblob) != nterms - 1
+        ):
             raise bad
 
     @property
     def ndocs(self) -> int:
         return len(self.lengths)
+
+    def _count_lines(self, lo: int, hi: int) -> int:
+        """Line breaks in the file's bytes ``lo..hi`` (in C, nothing decoded)."""
+        return self._mm[lo:hi].count(b"\n") if hi > lo else 0
+
+    @property
+    def terms(self) -> list[str]:
+        """Every term, sorted (decoded on first use: a word or a prefix is
+        looked up in the file's bytes, so a search of plain words never
+        decodes the hundreds of thousands of terms)."""
+        if self._terms is None:
+            at, n, count = self._terms_at
+            got = self._mm[at : at + n].decode("utf-8").split("\n")
+            if len(got) != count:
+                raise ValueError("bad fast postings file")
+            self._terms = got
+        return self._terms
+
+    def _line_of(self, hit: int) -> int:
+        """The index of the term whose line break before it is at ``hit``."""
+        return self._count_lines(self._terms_at[0], hit + 1)
+
+    def _find_term(self, key: bytes) -> int | None:
+        """The index of the term ``key`` (UTF-8), found in the bytes."""
+        at, n, count = self._terms_at
+        end, mm = at + n, self._mm
+        if mm[at : at + len(key) + 1] == key + b"\n" or (count == 1 and mm[at:end] == key):
+            return 0
+        hit = mm.find(b"\n" + key + b"\n", at, end)
+        if hit >= 0:
+            return self._line_of(hit)
+        if count > 1 and mm[end - len(key) - 1 : end] == b"\n" + key:
+            return int(count) - 1
+        return None
+
+    def _find_prefix(self, key: bytes) -> range:
+        """The indexes of the terms starting with ``key`` (UTF-8): one run
+        of lines, the terms being sorted (UTF-8 bytes sort as the text)."""
+        at, n, _ = self._terms_at
+        end, mm = at + n, self._mm
+        first_too = mm[at : at + len(key)] == key
+        last = mm.rfind(b"\n" + key, at, end)
+        if last < 0:
+            return range(1) if first_too else range(0)
+        hi = self._line_of(last) + 1
+        if first_too:
+            return range(0, hi)
+        return range(self._line_of(mm.find(b"\n" + key, at, end)), hi)
 
     def ids(self) -> list[str] | None:
         """Paper ids by docnum (None: an id with a line break; use stored fields)."""
@@ -203,12 +254,16 @@ class FastPostings:
 
     def prefix_range(self, prefix: str) -> range:
         """Indexes in :attr:`terms` of the words starting with ``prefix``."""
+        if self._terms is None and prefix and "\n" not in prefix:
+            return self._find_prefix(prefix.encode("utf-8", "surrogatepass"))
         terms = self.terms
         lo = bisect.bisect_left(terms, prefix)
         hi = bisect.bisect_left(terms, prefix + "\U0010ffff", lo)
         return range(lo, hi)
 
     def term_index(self, term: str) -> int | None:
+        if self._terms is None and term and "\n" not in term:
+            return self._find_term(term.encode("utf-8", "surrogatepass"))
         terms = self.terms
         i = bisect.bisect_left(terms, term)
         if i >= len(terms) or terms[i] != term:

@@ -50,7 +50,7 @@ import time
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from whoosh import index as windex
 from whoosh import query as wq
@@ -59,7 +59,7 @@ from reader.fileio import FileLock, atomic_write, atomic_write_text, is_temp
 from reader.model import Paper
 from reader.search import whoosh_private
 from reader.search.analysis import INDEX_FIELD, analyze
-from reader.search.index.bulk import Cancelled, Progress, _build_segments, _commit_segments
+from reader.search.idtable import IdTable
 from reader.search.index.fast import FastPostings, fast_name, open_fast
 from reader.search.index.generations import (
     _FAST_RE,
@@ -94,6 +94,9 @@ from reader.search.index.scorer import (
 from reader.search.query import Node
 from reader.search.whoosh_query import to_whoosh
 from reader.wording import number
+
+if TYPE_CHECKING:  # the full build's writer is imported by a build only
+    from reader.search.index.bulk import Cancelled, Progress
 
 #: Papers per commit during :meth:`SearchIndex.sync`.
 BATCH = 5000
@@ -221,6 +224,10 @@ class SyncReport:
         )
 
 
+#: From this many ids on, :meth:`SearchIndex.docnums` numbers them by :class:`IdTable`.
+_MANY_IDS = 2000
+
+
 class SearchIndex:
     """The full-text index over title, authors, abstract and tags.
 
@@ -255,6 +262,8 @@ class SearchIndex:
         self._docnum_by_id: dict[str, int] | None = None
         #: The last :meth:`docnums`: (its ids array, the searcher, the result).
         self._docnums_of: tuple[Any, Any, Any] | None = None
+        #: (searcher, its ids by docnum as an IdTable) for :meth:`docnums`.
+        self._ids_table: tuple[Any, IdTable] | None = None
         self._opened = False
         self._checked_at = 0.0
         self._current_stat: tuple[int, int] | None = None
@@ -815,11 +824,22 @@ class SearchIndex:
             searcher = self._get_searcher()
             got = self._docnums_of
             if got is None or got[0] is not ids or got[1] is not searcher:
-                _, by_id = self._id_maps(searcher)
-                get = by_id.get
-                arr = np.fromiter((get(p, -1) for p in ids.tolist()), np.int64, len(ids))
+                if len(ids) < _MANY_IDS:
+                    _, by_id = self._id_maps(searcher)
+                    get = by_id.get
+                    arr = np.fromiter((get(p, -1) for p in ids.tolist()), np.int64, len(ids))
+                else:  # one binary search of them all (the engine's columns)
+                    arr = self._id_table(searcher).numbers(ids.tolist())
                 got = self._docnums_of = (ids, searcher, arr)
             return got[2]
+
+    def _id_table(self, searcher: Any) -> IdTable:
+        """The ids by docnum of ``searcher`` as an :class:`IdTable`."""
+        got = self._ids_table
+        if got is None or got[0] is not searcher:
+            ids, _ = self._id_maps(searcher)
+            got = self._ids_table = (searcher, IdTable(ids))
+        return got[1]
 
     def _hits(self, searcher: Any, docs: Any, scores: Any) -> list[tuple[str, float]]:
         """``(id, score)`` of numpy docnums and scores, in their order."""
@@ -1372,6 +1392,8 @@ class SearchIndex:
             if procs is None:
                 procs = 2 if (os.cpu_count() or 1) >= 2 and total >= PARALLEL_OVER else 1
             items = list(papers.values())
+            from reader.search.index.bulk import _build_segments, _commit_segments
+
             segments = _build_segments(ix, items, max(1, procs), progress, cancelled)
             if segments is None:
                 report.cancelled = True
