@@ -78,13 +78,13 @@ def app_over(library: Library, **kw: Any) -> DigestApp:
 def decoded(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     """How many catalog rows were made into papers since the test began."""
     count = [0]
-    real = reader.catalog._paper
+    real = reader.catalog.paper_from_row
 
-    def counting(blob: bytes, zdict: bytes = b"") -> Paper:
+    def counting(row: Any, abstract: str) -> Paper:
         count[0] += 1
-        return real(blob, zdict)
+        return real(row, abstract)
 
-    monkeypatch.setattr(reader.catalog, "_paper", counting)
+    monkeypatch.setattr(reader.catalog, "paper_from_row", counting)
     yield count
 
 
