@@ -260,7 +260,9 @@ class Library:
         papers, size, changes = self.papers, len(self.papers), self.changes
         got = self._days
         if got is None or got[0] is not papers or got[1:3] != (size, changes):
-            got = self._days = (papers, size, changes, sorted(self.day_sizes(), reverse=True))
+            over_catalog = isinstance(papers, CatalogPapers)
+            found = sorted(self.day_sizes(), reverse=True) if over_catalog else days_of(papers)
+            got = self._days = (papers, size, changes, found)
         return list(got[3])
 
     def on_day(self, day: str) -> Sequence[Paper]:
