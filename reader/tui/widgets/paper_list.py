@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from math import ceil
 from typing import ClassVar, Literal, NamedTuple
 
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.cache import LRUCache
@@ -123,6 +124,7 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         self._drawn: dict[int, Strip] = {}
         """Line on screen -> the strip ``render_line`` last gave for it."""
         self._titles: LRUCache[str, str] = LRUCache(4096)
+        self._styles: dict[tuple[str, bool], Style] = {}
         self._spans: LRUCache[tuple[str, tuple[str, ...]], tuple[tuple[int, int], ...]]
         self._spans = LRUCache(4096)
         """(title, terms) -> where the terms match in it (a row's look is
@@ -362,6 +364,7 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         self.version += 1
         self._cache.clear()
         self._drawn.clear()
+        self._styles.clear()
         clear_row_styles(self)
 
     # -- drawing ------------------------------------------------------------
@@ -426,18 +429,33 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         if isinstance(look, DayLook):
             return self._render_day(look)
         if look.kind == "empty":
-            style = self.get_component_rich_style("paper-list--empty")
+            style = self._style("paper-list--empty", partial=False)
             return Strip(Text("  " + look.text, style=style).render(self.app.console))
-        return Strip.blank(look.width, self.rich_style)
+        return Strip.blank(look.width, self._style(""))
 
     def _render_day(self, look: DayLook) -> Strip:
         width = look.width
-        style = self.rich_style + self.get_component_rich_style("paper-list--day")
+        style = self._style("") + self._style("paper-list--day", partial=False)
         heading = views.day_heading(tx.line(look.day), look.shown, look.size)
         text = Text(f"── {heading} ", style=style)
         text.append("─" * max(0, width - text.cell_len), style)
         text.truncate(width, overflow="crop", pad=True)
         return Strip(list(text.render(self.app.console)), width).simplify()
+
+    def _style(self, name: str, *, partial: bool = True) -> Style:
+        """The list's own style (``name`` "") or a component's, looked up
+        once per styling (both walk the CSS each time; Textual forgets its
+        own cache at every repaint)."""
+        key = (name, partial)
+        style = self._styles.get(key)
+        if style is None:
+            style = (
+                self.rich_style
+                if not name
+                else self.get_component_rich_style(name, partial=partial)
+            )
+            self._styles[key] = style
+        return style
 
     def _matches(self, title: str) -> tuple[tuple[int, int], ...]:
         key = (title, tuple(self.terms))
@@ -468,14 +486,12 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
     def _render_row(self, look: PaperLook) -> Strip:
         """The strip of a paper's row, made from its ``look`` alone."""
         width = look.width
-        base = self.rich_style
+        base = self._style("")
         if look.cursor:
             cls = "paper-list--cursor" if look.focus else "paper-list--cursor-blurred"
-            base = base + self.get_component_rich_style(cls)
-        weight = self.get_component_rich_style(
-            "paper-list--read" if look.read else "paper-list--unread", partial=True
-        )
-        meta = self.get_component_rich_style("paper-list--meta", partial=True)
+            base = base + self._style(cls, partial=False)
+        weight = self._style("paper-list--read" if look.read else "paper-list--unread")
+        meta = self._style("paper-list--meta")
         right = Text()
         for column in self._columns(width):
             if column == "tags":
@@ -483,9 +499,7 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
                 if tags:
                     if len(tags) > 18:
                         tags = tags[:17] + "…"
-                    right.append(
-                        " " + tags, self.get_component_rich_style("paper-list--tag", partial=True)
-                    )
+                    right.append(" " + tags, self._style("paper-list--tag"))
             elif column == "upvotes":
                 votes = f"▲{look.upvotes}" if look.upvotes is not None else ""
                 right.append(f" {votes:>5}", meta)
@@ -496,16 +510,16 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         text.append("●" if not look.read else " ", weight)
         text.append(
             "★" if look.starred else " ",
-            self.get_component_rich_style("paper-list--star", partial=True),
+            self._style("paper-list--star"),
         )
         text.append(
             NOTE_MARK if look.note else " ",
-            self.get_component_rich_style("paper-list--note", partial=True),
+            self._style("paper-list--note"),
         )
         text.append(" ")
         title = Text(look.title, style=weight)
         if look.spans:
-            match = self.get_component_rich_style("paper-list--match", partial=True)
+            match = self._style("paper-list--match")
             for start, end in look.spans:
                 title.stylize(match, start, end)
         room = max(1, width - text.cell_len - right.cell_len)
