@@ -71,6 +71,15 @@ load 5.8-10: every key at 10 keys/s p50/p95/max 94/320/2700 ms (bulk) and
 ``title:`` or words query, alone in the search thread). Each headless run
 also prints the collector's pauses over 5 ms by generation, wall and CPU
 (the CPU time tells the machine's load from the app's work).
+
+Second pass (rows cached by what they show and only changed lines repainted,
+the abstract pane after the list's frame, no layout while a query turns bad
+and good as it is typed; see README), 30 queries a shape: every key at 10
+keys/s p50/p95/max 38/122/463 ms (bulk, load 5.2-10.9) and 37/123/442 ms
+(real, load 2.1-5.4); the last key at 30 keys/s p50 by shape 32-113 and
+20-62 ms. On a quiet machine (load 0.5-0.8, real, 2 a shape) 31/46/81 and
+29/45/63 ms against 38/54/78 and 43/56/78 before; the loop's CPU from an
+answer to its paint p50 7-14 ms by shape against 17-30.
 """
 
 from __future__ import annotations
@@ -84,6 +93,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -446,10 +456,17 @@ def pauses_line() -> str:
     return "collector pauses: " + ("; ".join(parts) if parts else "none over 5 ms")
 
 
-#: Headless runs: (text, seconds, when it ended) of each query the app ran in its search
-#: thread (expansion of the word being typed, engine, ranking), to tell the
-#: engine's share from the screen's.
-ENGINE: list[tuple[str, float, float]] = []
+#: Headless runs: (text, seconds, when it ended, the event loop's CPU clock
+#: then) of each query the app ran in its search thread (expansion of the
+#: word being typed, engine, ranking), to tell the engine's share from the
+#: screen's.
+ENGINE: list[tuple[str, float, float, float]] = []
+#: Headless runs: (text, when, the event loop's CPU clock then) of each
+#: search outcome painted: the loop's CPU from an answer to its paint is the
+#: screen's work alone (the wall time adds what the machine's load makes it wait).
+PAINTED: list[tuple[str, float, float]] = []
+#: The CPU clock of the thread running the event loop (the main thread).
+LOOP_CLOCK = time.pthread_getcpuclockid(threading.main_thread().ident or 0)
 
 
 def _timed(search: Any) -> Any:
@@ -458,7 +475,7 @@ def _timed(search: Any) -> Any:
         got = search(self, text, current)
         if got is not None:  # None: skipped, the box had moved on
             now = time.monotonic()
-            ENGINE.append((text, now - t, now))
+            ENGINE.append((text, now - t, now, time.clock_gettime(LOOP_CLOCK)))
         return got
 
     timed.timed = True  # type: ignore[attr-defined]
@@ -486,8 +503,22 @@ def run_headless(
     os.environ[LOG_VAR] = str(log_path)
     paths = paths_in(home)
     ENGINE.clear()
+    PAINTED.clear()
     if not getattr(DigestApp._search_typed, "timed", False):
         DigestApp._search_typed = _timed(DigestApp._search_typed)  # type: ignore[method-assign]
+    from reader.tui.screens.main import MainScreen
+
+    if not getattr(MainScreen._log_shown, "timed", False):
+        log_shown = MainScreen._log_shown
+
+        def noted(self: Any, text: str, what: str) -> None:
+            log_shown(self, text, what)
+            self.call_after_refresh(
+                lambda: PAINTED.append((text, time.monotonic(), time.thread_time()))
+            )
+
+        noted.timed = True  # type: ignore[attr-defined]
+        MainScreen._log_shown = noted  # type: ignore[method-assign]
     if papers is not None:
         state = StateStore(paths.state_file)
         state.load()
@@ -583,14 +614,19 @@ def run_tmux(
 # ----------------------------------------------------------------------------- report
 
 
-def report(runs: dict[float, list[Typed]], engine: list[tuple[str, float]], cold: bool) -> None:
+def report(
+    runs: dict[float, list[Typed]],
+    engine: list[tuple[str, float, float, float]],
+    painted: list[tuple[str, float, float]],
+    cold: bool,
+) -> None:
     """The table: every key at the slowest rate, the last key at each rate;
     ``engine``: the search thread's time for the texts of the slowest rate."""
     slow = min(runs)
     print(
         f"    {'shape':30} {'keys':>5} {'p50':>6} {'p95':>6} {'max':>6} {'own':>5}"
         + "".join(f" {f'last@{r:g}/s p50/p95/max':>24}" for r in sorted(runs))
-        + "  engine p50/p95/max, paint p50/max, count shown"
+        + "  engine p50/p95/max, paint p50/max (its CPU on the loop p50/max), count shown"
     )
     for shape in SHAPES:
         typed = [t for t in runs[slow] if t.shape == shape]
@@ -627,20 +663,26 @@ def report(runs: dict[float, list[Typed]], engine: list[tuple[str, float]], cold
         # results), and the paint of the same text after each answer.
         eng: list[float] = []
         paint: list[float] = []
+        paint_cpu: list[float] = []
         for t in typed:
             lo = t.keys[0][0] - 0.1
             hi = max([s.at for s in t.shown] or [t.keys[-1][0] + GIVE_UP])
             texts = {text for _, text in t.keys}
-            for text, took, end in engine:
+            for text, took, end, cpu in engine:
                 if lo <= end <= hi and text in texts:
                     eng.append(took)
                     hit = [x.at for x in t.shown if x.text == text and x.at >= end]
                     if hit:
                         paint.append(min(hit) - end)
+                    cpus = [c for txt, at, c in painted if txt == text and at >= end]
+                    if cpus:
+                        paint_cpu.append(cpus[0] - cpu)
         if eng:
             line += f"  engine {ms(statistics.median(eng))}/{ms(pct(eng, 0.95))}/{ms(max(eng))}"
         if paint:
             line += f", paint {ms(statistics.median(paint))}/{ms(max(paint))}"
+        if paint_cpu:
+            line += f" (CPU {ms(statistics.median(paint_cpu))}/{ms(max(paint_cpu))})"
         results = [t.last_result() for t in typed]
         about = sum(1 for s in results if s is not None and not s.exact)
         errors = sum(1 for s in results if s is not None and s.what == "error")
@@ -725,7 +767,8 @@ def main(argv: list[str]) -> int:
         if args.cold:
             rates = rates[:1]
         runs: dict[float, list[Typed]] = {}
-        engine: list[tuple[str, float, float]] = []
+        engine: list[tuple[str, float, float, float]] = []
+        painted: list[tuple[str, float, float]] = []
         for rate in rates:
             if args.cold:
                 shutil.rmtree(paths_in(home).index_dir, ignore_errors=True)
@@ -738,7 +781,7 @@ def main(argv: list[str]) -> int:
                 done, info = run_headless(kind, home, plan, rate, (w, h), papers, path, args.cold)
             runs[rate] = done
             if rate == min(rates):
-                engine = list(ENGINE)
+                engine, painted = list(ENGINE), list(PAINTED)
             extra = ", ".join(f"{k} {v:.1f}" for k, v in info.items())
             print(f"    ran {time.monotonic() - started:.0f} s ({extra}); load average {loadavg()}")
             if not args.tmux:
@@ -746,7 +789,7 @@ def main(argv: list[str]) -> int:
         if args.cold and runs:
             print(f"    first build done after {info.get('build_done_s', 0):.0f} s; "
                   f"{len(runs[rates[0]])} queries typed meanwhile")  # fmt: skip
-        report(runs, engine, args.cold)
+        report(runs, engine, painted, args.cold)
     return 0
 
 

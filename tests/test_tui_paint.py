@@ -12,7 +12,7 @@ from reader import views
 from reader.model import Paper
 from reader.tui import collector
 from reader.tui.collector import IdleCollector
-from reader.tui.widgets.paper_list import PaperList
+from reader.tui.widgets.paper_list import PaperList, scrollbar_thumb
 
 N = 100_000
 
@@ -41,9 +41,9 @@ async def test_the_list_draws_only_the_rows_in_its_window(monkeypatch: Any) -> N
     drawn: list[int] = []
     render_row = PaperList._render_row
 
-    def counted(self: PaperList, row: int, width: int) -> Any:
-        drawn.append(row)
-        return render_row(self, row, width)
+    def counted(self: PaperList, look: Any) -> Any:
+        drawn.append(int(look.title.rsplit(" ", 1)[1]))
+        return render_row(self, look)
 
     monkeypatch.setattr(PaperList, "_render_row", counted)
     papers = made_up(N)
@@ -92,7 +92,8 @@ async def test_a_list_shown_again_is_not_laid_out_again(monkeypatch: Any) -> Non
 async def test_a_new_count_of_results_does_not_lay_out_the_screen(monkeypatch: Any) -> None:
     """A search whose results are another number of rows changes the list's
     height without laying out the whole screen (10-40 ms a key over the real
-    digests), unless the scrollbar comes or goes; the scrollbar follows."""
+    digests), even when they all fit (the scrollbar stays, with no thumb: the
+    list keeps its width); the scrollbar follows."""
     laid_out: list[int] = []
     refresh = PaperList.refresh
 
@@ -115,10 +116,15 @@ async def test_a_new_count_of_results_does_not_lay_out_the_screen(monkeypatch: A
         assert plist.virtual_size.height == 700
         assert plist.vertical_scrollbar.window_virtual_size == 700
         assert plist.show_vertical_scrollbar
-        plist.set_papers(papers[:3])  # they fit: the scrollbar goes, a layout
+        plist.set_papers(papers[:3])  # they fit
         await pilot.pause()
-        assert laid_out and set(laid_out) == {3}
-        assert not plist.show_vertical_scrollbar
+        assert laid_out == []
+        assert plist.vertical_scrollbar.window_virtual_size == 3
+        assert scrollbar_thumb(plist.vertical_scrollbar, 0) is None
+        plist.set_papers(papers)  # and back
+        await pilot.pause()
+        assert laid_out == []
+        assert scrollbar_thumb(plist.vertical_scrollbar, 0) is not None
 
 
 class FakeGc:
@@ -239,3 +245,43 @@ async def test_the_open_sidebar_counts_its_days_again_off_the_event_loop(
             "the day's unread count follows",
         )
         assert counted_on and "MainThread" not in counted_on
+
+
+async def test_rows_that_look_the_same_are_not_drawn_again(monkeypatch: Any) -> None:
+    """A search whose results begin with the papers shown already (the next
+    letter of a word being typed, matching the same words in their titles)
+    draws only the rows that changed; the screen shows the new list."""
+    from reader.tui.textual_private import screen_strips
+
+    drawn: list[str] = []
+    render_row = PaperList._render_row
+
+    def counted(self: PaperList, look: Any) -> Any:
+        drawn.append(look.title)
+        return render_row(self, look)
+
+    monkeypatch.setattr(PaperList, "_render_row", counted)
+    papers = made_up(200)
+    app = ListApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        plist = app.query_one(PaperList)
+        height = plist.scrollable_content_region.height
+        plist.set_papers(papers[:100], terms=["paper"])
+        await pilot.pause()
+        assert len(drawn) == height
+        drawn.clear()
+        # "pape*" marks the same word of each title: rows 0-4 and 8-11 stay,
+        # the others are new papers (the cursor stays on the first row)
+        again = papers[:5] + papers[150:153] + papers[8:12] + papers[160:]
+        plist.set_papers(again, terms=["pape*"])
+        await pilot.pause()
+        new = [*range(150, 153), *range(160, 160 + height - 12)]
+        assert sorted(drawn) == sorted(f"Made-up paper {i}" for i in new)
+        screen = [s.text for s in screen_strips(app.screen)]
+        for y in range(height):
+            assert f" {again[y].title} " in screen[y]
+        # another word marked: every row looks different, every row is drawn
+        drawn.clear()
+        plist.set_papers(again, terms=["made"])
+        await pilot.pause()
+        assert len(drawn) == height

@@ -372,3 +372,74 @@ async def test_once_the_index_is_synced_the_first_query_of_each_kind_waits_for_n
             )
 
         await until(pilot, made, "the search thread made them")
+
+
+async def test_the_list_shows_a_keys_results_before_the_abstract_pane_follows(
+    log: Path,
+) -> None:
+    """While typing, the list (and its count) is painted first; the abstract
+    pane follows it, showing the paper under the cursor once typing stops."""
+    from reader.tui.widgets.abstract import AbstractPane
+
+    app = make_app()
+    built: list[tuple[float, str]] = []
+    show = AbstractPane.show
+
+    def watched(self: AbstractPane, paper: Any, *a: Any, **kw: Any) -> None:
+        if paper is not None and app.main.view.kind == "search":
+            built.append((time.monotonic(), app.main.view.value))
+        show(self, paper, *a, **kw)
+
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        AbstractPane.show = watched  # type: ignore[method-assign]
+        try:
+            await pilot.pause()
+            await pilot.press("slash", *"tokeni")
+            await searched(pilot, app)
+            await until(pilot, lambda: app.main.abstract.paper is app.main.papers.current,
+                        "the pane follows the list")  # fmt: skip
+        finally:
+            AbstractPane.show = show  # type: ignore[method-assign]
+        painted = {text: at for at, text, what, *_ in shown(log) if what == "results"}
+        assert built and painted
+        # each text's pane came after its list was on screen
+        assert all(painted[text] <= at for at, text in built if text in painted), (built, painted)
+        current = app.main.papers.current
+        assert current is not None and current.title == "Tokenizer-Free Language Models"
+        text = screen_text(app)
+        assert text.count(current.title) >= 2  # its row and the pane's title
+        assert "Search: tokeni · 1 paper" in text
+
+
+async def test_a_bad_query_typed_says_why_on_a_line_that_is_there_already(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The line under the box is there while the box has the focus: a query
+    that turns bad and good again as it is typed changes what the line says,
+    never the screen's layout (the list would jump a row each time)."""
+    from textual.screen import Screen
+
+    app = make_app()
+    layouts: list[str] = []
+    refresh_layout = Screen._refresh_layout
+
+    def watched(self: Screen[Any], *a: Any, **kw: Any) -> None:
+        layouts.append(app.main.search_bar.value)
+        refresh_layout(self, *a, **kw)
+
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("slash")
+        await pilot.pause()
+        assert "Enter: to the results · Esc: clear" in screen_text(app)
+        monkeypatch.setattr(Screen, "_refresh_layout", watched)
+        for key in "diffusion sort:":
+            await pilot.press(key)
+            await searched(pilot, app)
+        assert "Invalid query" in screen_text(app)
+        for key in "upvotes":
+            await pilot.press(key)
+            await searched(pilot, app)
+        assert "Invalid query" not in screen_text(app)
+        assert "Search: diffusion sort:upvotes" in screen_text(app)
+        assert layouts == []

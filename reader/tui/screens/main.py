@@ -74,6 +74,10 @@ DEBOUNCE = 0.0
 FOLLOW_REPEAT = 0.035
 #: While a key repeats, the abstract pane follows this long after the last move.
 FOLLOW_DELAY = 0.05
+#: While results come from typing, the abstract pane waits this long for
+#: the newer search queued meanwhile to be shown before it shows the paper
+#: under the cursor (only the list and the count follow every key).
+PANE_WAIT = 0.05
 #: When set, names a file that gets one line each time a search's outcome is
 #: painted: ``[time.monotonic(), text, what, total, exact]`` in JSON, ``what``
 #: being results, error or cleared (``benchmarks/typing_bench.py`` reads it).
@@ -191,12 +195,16 @@ class MainScreen(Screen[None]):
         cursor: int = 0,
         stay: bool = False,
         settle: bool = False,
+        typing: bool = False,
     ) -> None:
         """Show ``view``, the cursor on paper ``keep`` (else at ``cursor``);
         ``stay``: on the same line of the screen as before. ``settle``: the
         same list, more of it (the library read further): the paper being
         read keeps its pane as scrolled, unless its text changed, and its
-        read timer goes on."""
+        read timer goes on. ``typing``: the results of a key typed in the
+        search box: the list and the count are painted first, the abstract
+        pane once they are on screen and no newer search waits
+        (``show_pane_later``)."""
         shown = self.abstract.paper
         self.view = view
         self.papers.empty_text = "No papers match." if view.kind == "search" else "No papers here."
@@ -213,6 +221,10 @@ class MainScreen(Screen[None]):
             stay=stay,
         )
         self.update_status()
+        if typing:
+            self.show_pane_later()
+            return
+        self._pane_pending = False
         paper = self.papers.current
         if settle and paper is not None and shown is not None and paper.id == shown.id:
             if paper == shown:
@@ -223,6 +235,34 @@ class MainScreen(Screen[None]):
                 self.start_read_timer(paper)
             return
         self.show_paper(paper)  # again even for the same paper: the terms changed
+        self.start_read_timer(paper)
+
+    #: True while the abstract pane waits for the list's results to be painted.
+    _pane_pending: bool = False
+
+    def show_pane_later(self) -> None:
+        """Show the paper under the cursor in the abstract pane after the
+        next frame (the list's), unless newer results are on their way then:
+        rendering a long abstract is most of a search's paint, and while keys
+        come fast nobody reads the pane."""
+        if self._pane_pending:
+            return  # one update waits already: it shows the cursor's paper then
+        self._pane_pending = True
+        self.stop_read_timer()
+        # After the frame, and after what else waits for it (the benchmark's
+        # note that the results are painted): behind the messages queued then.
+        self.call_after_refresh(self.call_later, self._show_pane)
+
+    def _show_pane(self) -> None:
+        if not self._pane_pending:
+            return  # shown meanwhile (Enter, Esc, another list)
+        searching = self._searching
+        if self._wanted is not None or (searching is not None and searching != self.view.value):
+            self.set_timer(PANE_WAIT, self._show_pane)  # a newer text's results come
+            return
+        self._pane_pending = False
+        paper = self.papers.current
+        self.show_paper(paper)
         self.start_read_timer(paper)
 
     def update_status(self) -> None:
@@ -324,6 +364,8 @@ class MainScreen(Screen[None]):
     _wanted: tuple[str, int] | None = None
     #: The worker running searches one after another (None: none yet).
     _search_worker: Worker[None] | None = None
+    #: The text the search worker is searching now (None: none).
+    _searching: str | None = None
 
     def run_search(self, text: str, generation: int) -> None:
         """Search ``text``: at once when no search is running, else as soon as
@@ -344,7 +386,11 @@ class MainScreen(Screen[None]):
                 await asyncio.sleep(DEBOUNCE)
                 if self._wanted is not None:
                     continue  # a newer key came meanwhile
-            await self.apply_search(text, generation)
+            self._searching = text
+            try:
+                await self.apply_search(text, generation)
+            finally:
+                self._searching = None
 
     async def apply_search(self, text: str, generation: int) -> bool:
         """Run ``text`` and show the results unless the box changed meanwhile.
@@ -357,12 +403,19 @@ class MainScreen(Screen[None]):
             return self._present(text, generation, None, exc)
         if result is None:
             return True  # skipped: the box had moved on before it ran
-        return self._present(text, generation, result, None)
+        return self._present(text, generation, result, None, typing=True)
 
     def _present(
-        self, text: str, generation: int, result: SearchResult | None, error: Exception | None
+        self,
+        text: str,
+        generation: int,
+        result: SearchResult | None,
+        error: Exception | None,
+        *,
+        typing: bool = False,
     ) -> bool:
-        """Show a search's outcome (an empty box restores the list)."""
+        """Show a search's outcome (an empty box restores the list);
+        ``typing``: results of a key typed (see ``set_view``)."""
         if error is not None:
             if generation == self._search_generation:
                 self.search_bar.show_error(f"Invalid query: {error}")
@@ -394,7 +447,8 @@ class MainScreen(Screen[None]):
         view.natural = natural
         if self.view.kind == "search" and self.view.order:
             view = view.sorted(self.view.order)  # the order chosen stays while typing
-        self.set_view(view, keep=self._rerun[1] if self._rerun[0] == generation else None)
+        keep = self._rerun[1] if self._rerun[0] == generation else None
+        self.set_view(view, keep=keep, typing=typing)
         self._log_shown(text, "results")
         return True
 
@@ -490,6 +544,8 @@ class MainScreen(Screen[None]):
         paper = self.papers.current
         if paper is self.abstract.paper and paper is not None:
             return
+        if self._pane_pending:
+            return  # the pane follows the list's new results, the cursor's paper then
         now = time.monotonic()
         repeating = now - self._moved_at < FOLLOW_REPEAT
         self._moved_at = now

@@ -236,6 +236,8 @@ class AbstractPane(ScrollView, can_focus=True):
         self._strips: list[Strip] = []
         self._width = -1
         self._styles: dict[str, Style] = {}
+        self._shown: tuple[PaperState | None, tuple[str, ...]] | None = None
+        """The state and terms ``paper`` is shown with."""
 
     def _style(self, name: str) -> Style:
         # Looked up for every paper shown; the lookup resolves CSS each time.
@@ -294,6 +296,7 @@ class AbstractPane(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles.clear()
+        self._shown = None  # the next show builds the text again, in the new styles
         self._width = -1
 
     # -- content ---------------------------------------------------------------
@@ -301,7 +304,12 @@ class AbstractPane(ScrollView, can_focus=True):
     def show(
         self, paper: Paper | None, state: PaperState | None, terms: Sequence[str] = ()
     ) -> None:
-        """Show ``paper`` (None: an empty pane) with the user's ``state``."""
+        """Show ``paper`` (None: an empty pane) with the user's ``state``
+        and ``terms`` marked; nothing is done when that is what it shows."""
+        look = (state, tuple(terms))
+        if paper is self.paper and paper is not None and look == self._shown:
+            return
+        self._shown = look
         self.paper = paper
         self._parts = self._build(paper, state, terms)
         width = self.scrollable_content_region.width

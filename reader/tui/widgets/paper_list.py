@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from math import ceil
-from typing import ClassVar
+from typing import ClassVar, Literal, NamedTuple
 
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.cache import LRUCache
@@ -59,7 +60,7 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
     DEFAULT_CSS = """
     PaperList {
         overflow-x: hidden;
-        overflow-y: auto;
+        overflow-y: scroll;
         scrollbar-size-vertical: 1;
     }
     PaperList > .paper-list--cursor { background: $block-cursor-background; color: $block-cursor-foreground; }
@@ -75,8 +76,9 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
     PaperList > .paper-list--note { color: $accent; }
     """
 
-    cursor: reactive[int] = reactive(0, always_update=True, init=False)
-    """Index of the selected row."""
+    cursor: reactive[int] = reactive(0, always_update=True, init=False, repaint=False)
+    """Index of the selected row (``watch_cursor`` repaints the two rows
+    that changed, or the scroll repaints the list)."""
 
     @dataclass
     class Highlighted(Message):
@@ -107,7 +109,7 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         self.empty_text = "No papers here."
         """What the list says when it has no rows."""
         self.version = 0
-        """Bumped whenever a row may look different; part of the cache key."""
+        """Bumped when the styles change (theme, focus rules); part of the cache key."""
         self.order = ""
         """The list's order (``reader.views`` names); its column is never dropped."""
         self.runs: list[views.DayRun] = []
@@ -118,8 +120,16 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         """Paper index -> row (None: no separators, the same number)."""
         self._at_row: Sequence[int] | None = None
         """Row -> paper index, or ``-1 - k`` for the separator of run ``k``."""
-        self._cache: LRUCache[tuple[int, int, bool, bool, int], Strip] = LRUCache(1024)
+        self._cache: LRUCache[RowLook, Strip] = LRUCache(1024)
+        """Rendered rows by what they show (see the module docs)."""
+        self._drawn: dict[int, Strip] = {}
+        """Line on screen -> the strip ``render_line`` last gave for it."""
         self._titles: LRUCache[str, str] = LRUCache(4096)
+        self._styles: dict[tuple[str, bool], Style] = {}
+        self._spans: LRUCache[tuple[str, tuple[str, ...]], tuple[tuple[int, int], ...]]
+        self._spans = LRUCache(4096)
+        """(title, terms) -> where the terms match in it (a row's look is
+        asked once to compare it with the screen, once to draw it)."""
         use_row_styles_cache(self)
         self._known_rows: list[tuple[Sequence[Paper], views.DayRows | None]] = []
         """The separator tables of the last lists shown, by list (identity)."""
@@ -159,11 +169,10 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         ``stay``: the cursor's paper keeps its line on screen (a list taken in
         again under a reader, after a fetch), rather than a third down."""
         line = self.row(self.cursor) - round(self.scroll_y)
+        top = round(self.scroll_y)
         self.papers = papers
         self.terms = list(terms)
         self.order = order
-        self.version += 1
-        self._cache.clear()
         layout = self._rows_for(papers, rows) if separators else None
         self.runs = layout.runs if layout is not None else []
         self.day_sizes = day_sizes or {}
@@ -183,21 +192,39 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         if not (stay and 0 <= line < height):
             line = height // 3
         self.scroll_to(y=max(0, self.row(self.cursor) - line), animate=False, immediate=True)
-        self.refresh()
+        if round(self.scroll_y) == top:
+            self._refresh_changed()
+        # else: the scroll repainted the whole list itself
+
+    def _refresh_changed(self) -> None:
+        """Repaint only the lines whose row now looks different from the
+        strip last drawn on them (a search's results often begin with the
+        papers shown already); every line when nothing is known of them."""
+        height = self.scrollable_content_region.height
+        width = self.size.width
+        if not self.is_mounted or height <= 0 or not self._drawn:
+            self.refresh()
+            return
+        changed = [y for y in range(height) if self._line(y) is not self._drawn.get(y)]
+        # One region per run of changed lines.
+        runs: list[Region] = []
+        for y in changed:
+            if runs and runs[-1].bottom == y:
+                last = runs[-1]
+                runs[-1] = Region(0, last.y, width, last.height + 1)
+            else:
+                runs.append(Region(0, y, width, 1))
+        if runs:
+            self.refresh(*runs)
 
     def _set_rows(self, size: Size) -> None:
-        """The list's height in rows. Through the reactive only when the
-        scrollbar comes or goes (the list is then narrower or wider: a layout);
-        otherwise set quietly, the scrollbar updated: the reactive lays out
-        the whole screen (10-40 ms) at each search that changes the count."""
+        """The list's height in rows, set quietly and the scrollbar updated:
+        through the reactive, Textual lays out the whole screen (10-40 ms)
+        at each search that changes the count. The scrollbar is always
+        there (``overflow-y: scroll``), so no count changes the list's width."""
         if size == self.virtual_size:
             return
-        height = self.container_size.height
-        if (
-            self.is_mounted
-            and height
-            and (size.height > height) == (self.virtual_size.height > height)
-        ):
+        if self.is_mounted and self.container_size.height:
             self.set_reactive(ScrollView.virtual_size, size)
             scroll_update(self, size)
         else:
@@ -272,8 +299,8 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         self.cursor = index
 
     def state_changed(self) -> None:
-        """The user's state changed (stars, tags, read marks): redraw."""
-        self.version += 1
+        """The user's state changed (stars, tags, read marks): redraw (the
+        marks are part of each row's cache key)."""
         self.refresh()
 
     # -- movement -----------------------------------------------------------
@@ -330,7 +357,7 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
             self.refresh()
 
     def on_resize(self, event: events.Resize) -> None:
-        self._cache.clear()
+        self._drawn.clear()
         self._scroll_cursor_visible()
 
     def on_focus(self) -> None:
@@ -346,47 +373,114 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self.version += 1
         self._cache.clear()
+        self._drawn.clear()
+        self._styles.clear()
         clear_row_styles(self)
 
     # -- drawing ------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
+        strip = self._line(y)
+        self._drawn[y] = strip
+        return strip
+
+    def _line(self, y: int) -> Strip:
+        """The strip of line ``y`` of the list as it is now (from the cache
+        when a row that looks the same was drawn before)."""
         row = round(self.scroll_y) + y
         width = self.scrollable_content_region.width
         if not self.papers:
             if y == 0:
-                style = self.get_component_rich_style("paper-list--empty")
-                return Strip(Text("  " + self.empty_text, style=style).render(self.app.console))
-            return Strip.blank(width, self.rich_style)
-        if row >= self.row_count:
-            return Strip.blank(width, self.rich_style)
-        index = row if self._at_row is None else self._at_row[row]
-        key = (index, width, index == self.cursor, self.has_focus, self.version)
-        strip = self._cache.get(key)
+                look: RowLook = PlainLook("empty", self.empty_text, width, self.version)
+            else:
+                look = PlainLook("blank", "", width, self.version)
+        elif row >= self.row_count:
+            look = PlainLook("blank", "", width, self.version)
+        else:
+            index = row if self._at_row is None else self._at_row[row]
+            look = self._look(index, width)
+        strip = self._cache.get(look)
         if strip is None:
-            strip = (
-                self._render_row(index, width)
-                if index >= 0
-                else self._render_day(-1 - index, width)
-            )
-            self._cache[key] = strip
+            strip = self._draw(look)
+            self._cache[look] = strip
         return strip
 
-    def _render_day(self, k: int, width: int) -> Strip:
-        run = self.runs[k]
-        style = self.rich_style + self.get_component_rich_style("paper-list--day")
-        heading = views.day_heading(tx.line(run.day), run.count, self.day_sizes.get(run.day))
+    def _look(self, index: int, width: int) -> RowLook:
+        """Everything row ``index`` (a separator when negative) is drawn
+        from at ``width``: the key of its strip."""
+        if index < 0:
+            run = self.runs[-1 - index]
+            size = self.day_sizes.get(run.day)
+            return DayLook("day", run.day, run.count, size, width, self.version)
+        paper = self.papers[index]
+        st = self.state_of(paper.id)
+        title = self._title(paper)
+        spans = self._matches(title) if self.terms else ()
+        return PaperLook(
+            "paper",
+            title,
+            spans,
+            paper.date,
+            paper.upvotes,
+            st.read,
+            st.starred,
+            bool(st.note),
+            frozenset(st.tags),
+            index == self.cursor,
+            self.has_focus,
+            self.order,
+            width,
+            self.version,
+        )
+
+    def _draw(self, look: RowLook) -> Strip:
+        if isinstance(look, PaperLook):
+            return self._render_row(look)
+        if isinstance(look, DayLook):
+            return self._render_day(look)
+        if look.kind == "empty":
+            style = self._style("paper-list--empty", partial=False)
+            return Strip(Text("  " + look.text, style=style).render(self.app.console))
+        return Strip.blank(look.width, self._style(""))
+
+    def _render_day(self, look: DayLook) -> Strip:
+        width = look.width
+        style = self._style("") + self._style("paper-list--day", partial=False)
+        heading = views.day_heading(tx.line(look.day), look.shown, look.size)
         text = Text(f"── {heading} ", style=style)
         text.append("─" * max(0, width - text.cell_len), style)
         text.truncate(width, overflow="crop", pad=True)
         return Strip(list(text.render(self.app.console)), width).simplify()
 
+    def _style(self, name: str, *, partial: bool = True) -> Style:
+        """The list's own style (``name`` "") or a component's, looked up
+        once per styling (both walk the CSS each time; Textual forgets its
+        own cache at every repaint)."""
+        key = (name, partial)
+        style = self._styles.get(key)
+        if style is None:
+            style = (
+                self.rich_style
+                if not name
+                else self.get_component_rich_style(name, partial=partial)
+            )
+            self._styles[key] = style
+        return style
+
+    def _matches(self, title: str) -> tuple[tuple[int, int], ...]:
+        key = (title, tuple(self.terms))
+        spans = self._spans.get(key)
+        if spans is None:
+            spans = self._spans[key] = tuple(tx.match_spans(title, self.terms))
+        return spans
+
     def _title(self, paper: Paper) -> str:
-        title = self._titles.get(paper.id)
+        title = self._titles.get(paper.title)
         if title is None:
             title = tx.line(paper.title) or "(untitled)"
-            self._titles[paper.id] = title
+            self._titles[paper.title] = title
         return title
 
     def _columns(self, width: int) -> list[str]:
@@ -401,49 +495,45 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
                 shown = [c for c in shown if c != "date"]
         return [c for c in ("tags", "upvotes", "date") if c in shown]
 
-    def _render_row(self, row: int, width: int) -> Strip:
-        paper = self.papers[row]
-        st = self.state_of(paper.id)
-        base = self.rich_style
-        if row == self.cursor:
-            cls = "paper-list--cursor" if self.has_focus else "paper-list--cursor-blurred"
-            base = base + self.get_component_rich_style(cls)
-        weight = self.get_component_rich_style(
-            "paper-list--read" if st.read else "paper-list--unread", partial=True
-        )
-        meta = self.get_component_rich_style("paper-list--meta", partial=True)
+    def _render_row(self, look: PaperLook) -> Strip:
+        """The strip of a paper's row, made from its ``look`` alone."""
+        width = look.width
+        base = self._style("")
+        if look.cursor:
+            cls = "paper-list--cursor" if look.focus else "paper-list--cursor-blurred"
+            base = base + self._style(cls, partial=False)
+        weight = self._style("paper-list--read" if look.read else "paper-list--unread")
+        meta = self._style("paper-list--meta")
         right = Text()
         for column in self._columns(width):
             if column == "tags":
-                tags = " ".join("#" + tx.line(t) for t in sorted(st.tags))
+                tags = " ".join("#" + tx.line(t) for t in sorted(look.tags))
                 if tags:
                     if len(tags) > 18:
                         tags = tags[:17] + "…"
-                    right.append(
-                        " " + tags, self.get_component_rich_style("paper-list--tag", partial=True)
-                    )
+                    right.append(" " + tags, self._style("paper-list--tag"))
             elif column == "upvotes":
-                votes = f"▲{paper.upvotes}" if paper.upvotes is not None else ""
+                votes = f"▲{look.upvotes}" if look.upvotes is not None else ""
                 right.append(f" {votes:>5}", meta)
             else:
-                right.append(f" {paper.date or '':10} ", meta)
+                right.append(f" {look.date or '':10} ", meta)
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         text.append(" ")
-        text.append("●" if not st.read else " ", weight)
+        text.append("●" if not look.read else " ", weight)
         text.append(
-            "★" if st.starred else " ",
-            self.get_component_rich_style("paper-list--star", partial=True),
+            "★" if look.starred else " ",
+            self._style("paper-list--star"),
         )
         text.append(
-            NOTE_MARK if st.note else " ",
-            self.get_component_rich_style("paper-list--note", partial=True),
+            NOTE_MARK if look.note else " ",
+            self._style("paper-list--note"),
         )
         text.append(" ")
-        title = Text(self._title(paper), style=weight)
-        if self.terms:
-            tx.highlight(
-                title, self.terms, self.get_component_rich_style("paper-list--match", partial=True)
-            )
+        title = Text(look.title, style=weight)
+        if look.spans:
+            match = self._style("paper-list--match")
+            for start, end in look.spans:
+                title.stylize(match, start, end)
         room = max(1, width - text.cell_len - right.cell_len)
         title.truncate(room, overflow="ellipsis", pad=True)
         text.append_text(title)
@@ -452,6 +542,51 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         text.stylize_before(base)
         segments = list(text.render(self.app.console))
         return Strip(segments, width).simplify()
+
+
+class PaperLook(NamedTuple):
+    """What a paper's row shows: the key of its strip in the list's cache."""
+
+    kind: Literal["paper"]
+    title: str
+    spans: tuple[tuple[int, int], ...]
+    """Where the search terms matched in ``title``."""
+    date: str
+    upvotes: int | None
+    read: bool
+    starred: bool
+    note: bool
+    tags: frozenset[str]
+    cursor: bool
+    focus: bool
+    order: str
+    width: int
+    version: int
+
+
+class DayLook(NamedTuple):
+    """What a day's separator row shows."""
+
+    kind: Literal["day"]
+    day: str
+    shown: int
+    """The day's papers in this list."""
+    size: int | None
+    """The day's own count (a list of every paper), else None."""
+    width: int
+    version: int
+
+
+class PlainLook(NamedTuple):
+    """A line with no row: blank, or the empty list's text."""
+
+    kind: Literal["empty", "blank"]
+    text: str
+    width: int
+    version: int
+
+
+RowLook = PaperLook | DayLook | PlainLook
 
 
 #: How many lists' separator tables the list keeps (every paper's, and one more).

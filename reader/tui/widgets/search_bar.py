@@ -1,9 +1,16 @@
-"""The search bar: one line of query, and a line under it for a bad query."""
+"""The search bar: one line of query, and a line under it while the box is
+in use (what Enter and Esc do) or its query is bad (why).
+
+The second line is there, one row high, for as long as the box has the
+focus, whatever it says: a query that turns bad and good again as it is
+typed (``sort:u``, ``title:``, ``a OR``) changes its text, never the
+screen's layout (a layout arranges every widget again, 20-40 ms a key over
+the real digests, and the list would jump a row each time)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import events
@@ -51,16 +58,29 @@ class SearchInput(KeyFirstInput):
         return False
 
 
+#: The line under the box while it is in use and its query is good.
+HINT = "Enter: to the results · Esc: clear · the word being typed matches as a prefix"
+
+
 class SearchBar(Vertical):
-    """The query input and its error line (hidden when empty)."""
+    """The query input and, while it is in use or its query is bad, a line
+    under it (see the module docs)."""
 
     DEFAULT_CSS = """
     SearchBar { height: auto; }
+    /* Textual restyles on a focus change only below a node that has a
+       :focus-within rule of its own: this one, for the line under the box. */
+    SearchBar:focus-within { height: auto; }
     SearchBar > Input { border: none; height: 1; padding: 0 1; background: $surface; }
     SearchBar > Input:focus { background: $boost; }
-    SearchBar > #search-error { color: $error; height: auto; padding: 0 1; display: none; }
-    SearchBar.-error > #search-error { display: block; }
+    SearchBar > #search-error {
+        height: 1; padding: 0 1; display: none; color: $text-muted;
+        text-wrap: nowrap; text-overflow: ellipsis;
+    }
+    SearchBar:focus-within > #search-error, SearchBar.-error > #search-error { display: block; }
+    SearchBar > .search-bar--error { color: $error; }
     """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"search-bar--error"}
 
     def compose(self) -> ComposeResult:
         yield SearchInput(
@@ -69,7 +89,7 @@ class SearchBar(Vertical):
             compact=True,
             select_on_focus=False,
         )
-        yield Static(id="search-error")
+        yield Static(HINT, id="search-error")
 
     @property
     def input(self) -> SearchInput:
@@ -82,11 +102,15 @@ class SearchBar(Vertical):
     _error: str = ""
 
     def show_error(self, message: str | None) -> None:
-        """Show ``message`` under the bar (None hides the line). Only a
-        change is drawn: each search clears the line, and an update of a
-        line that can grow means a layout pass of the whole screen."""
+        """Show ``message`` under the bar (None: the hint while the box has
+        the focus, else no line). Only a change is drawn, and never laid out:
+        the line is one row whatever it says."""
         if (message or "") == self._error:
             return
         self._error = message or ""
-        self.query_one("#search-error", Static).update(Text(self._error))
+        # The colour as the text's own style: a CSS class would restyle the
+        # line, and Textual lays the screen out again for that.
+        style = self.get_component_rich_style("search-bar--error") if message else ""
+        line = Text(self._error, style=style) if message else Text(HINT)
+        self.query_one("#search-error", Static).update(line, layout=False)
         self.set_class(bool(message), "-error")

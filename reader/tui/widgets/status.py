@@ -103,6 +103,7 @@ class StatusLine(Horizontal):
         self._pending = ""
         self._activity = ""
         self._library_shown: tuple[tuple[str, ...], tuple[tuple[str, str], ...]] | None = None
+        self._view_shown: tuple[str, tuple[str, ...]] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="status-view")
@@ -154,13 +155,17 @@ class StatusLine(Horizontal):
             count = f"{count}{SEP}{self._activity}"
             short = f"{short or self._count}{SEP}{self._activity}"
         fit = fit_status(width or 200, self._label, count, short, self._notes, self._library)
-        view = Text(no_wrap=True, overflow="ellipsis")
-        view.append(fit.label, "bold")
-        for part in fit.view:
-            view.append(SEP + part)
-        # One line whatever it says (width 1fr, no wrap): no layout pass,
-        # which would arrange the whole screen again on every search.
-        self.query_one("#status-view", Static).update(view, layout=False)
+        view_shown = (fit.label, tuple(fit.view))
+        if view_shown != self._view_shown:
+            # Only a change is drawn (keys typed in a word often keep the
+            # count), and one line whatever it says (width 1fr, no wrap): no
+            # layout pass, which would arrange the whole screen again.
+            self._view_shown = view_shown
+            view = Text(no_wrap=True, overflow="ellipsis")
+            view.append(fit.label, "bold")
+            for part in fit.view:
+                view.append(SEP + part)
+            self.query_one("#status-view", Static).update(view, layout=False)
         shown = (tuple(fit.library), tuple(self._library))
         if shown != self._library_shown:
             # Its width follows its text: a layout, but only when it changes.
