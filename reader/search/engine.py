@@ -839,12 +839,31 @@ class SearchEngine:
         # The rule of scorer.best_first: scores to 6 decimals, then newer
         # first, then by id (the index returned every tie it did not order).
         rounded = np.round(np.array([sc for _, sc in found], np.float64), 6).tolist()
-        order = sorted(range(len(found)), key=lambda j: found[j][0])
-        order.sort(key=lambda j: _date_key(papers[found[j][0]]), reverse=True)
-        order.sort(key=lambda j: -rounded[j])
+        ranks = self._ready_tie_ranks([i for i, _ in found])
+        if ranks is not None:  # the app: from the columns, no paper read
+            order = sorted(range(len(found)), key=lambda j: (-rounded[j], ranks[j]))
+        else:  # a CLI search (a few papers): their days, read from the catalog
+            order = sorted(range(len(found)), key=lambda j: found[j][0])
+            order.sort(key=lambda j: _date_key(papers[found[j][0]]), reverse=True)
+            order.sort(key=lambda j: -rounded[j])
         if limit is not None:
             order = order[:limit]
         return [Hit(*found[j]) for j in order], total
+
+    def _ready_tie_ranks(self, ids: list[str]) -> list[int] | None:
+        """The tie rank of each of ``ids`` when the columns are made for the
+        papers as they are (the app warms them), else None: never made here.
+        Over the catalog, ordering the best 1,000 by their days otherwise
+        reads each paper's row, a block each (0.2-0.4 s a typed key)."""
+        with self._lock:
+            cols = self._columns
+            if cols is None or cols.key != self._papers_version():
+                return None
+        nums = cols.numbers(list(ids))
+        if len(nums) and int(nums.min()) < 0:
+            return None
+        ranks: list[int] = cols.tie_rank[nums].tolist()
+        return ranks
 
     def _tie_ranks(self, ids: Any) -> Any:
         """The tie rank (:attr:`_Columns.tie_rank`) of each of ``ids`` (a
