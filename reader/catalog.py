@@ -62,18 +62,24 @@ from reader.fileio import crc_file as _crc_file
 from reader.model import Link, Paper, Summary
 
 #: Bump when the tables change: a catalog of another format is rebuilt.
-FORMAT = 5
+#: 6: blocks of 16 rows (were 128).
+FORMAT = 6
 #: The file's name in the library cache folder.
 FILE_NAME = "catalog.sqlite"
 #: Papers per block: the rows are stored marshalled and compressed together,
-#: this many in list order (zlib finds what neighbouring rows share: 57 MB
-#: for the real digests' 91,713 papers, against 79 MB a row at a time with
-#: a preset dictionary); a paper read alone costs its block (about 1 ms).
-BLOCK_ROWS = 128
+#: this many in list order (zlib finds what neighbouring rows share). A
+#: paper read alone costs its block: the rows of search results, scattered
+#: over the library, are a block each. 128 rows a block took 58 MB for the
+#: real digests' 91,713 papers (79 MB a row at a time with a preset
+#: dictionary) but 0.5-1 ms a scattered row: the list's window of a search's
+#: results (256 rows) cost ~100 ms of the event loop a typed key; 16 rows a
+#: block cost a few MB more and an eighth of that.
+BLOCK_ROWS = 16
 _LEVEL = 6
 #: How many decompressed blocks a read keeps at hand (the rows of a list in
-#: order come from a few blocks at a time).
-_BLOCKS_KEPT = 8
+#: order come from a few blocks at a time; a window of search results from
+#: a block each).
+_BLOCKS_KEPT = 256
 #: Upvotes in the column are clamped to this (the row keeps the true value).
 VOTES_CAP = 2**62
 #: The seal beside the file (see the module's docstring), and the lock its
