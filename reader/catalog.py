@@ -619,25 +619,20 @@ class Catalog:
 
         # A chunk of rows at a time: all of them at once were five lists and
         # a tuple per paper more at the peak (150 MB at 1M papers).
-        with self._reading:
-            try:
-                db = self._connect(create=False)
-                if db is None:
-                    raise CatalogDamaged("gone")
-                cursor = db.execute(sql)
-                while rows := cursor.fetchmany(16384):
-                    take(rows)
-                return out
-            except sqlite3.OperationalError:
-                pass  # an id with a lone surrogate: decoded here (see _texts)
-            except sqlite3.DatabaseError as exc:
-                raise CatalogDamaged(str(exc)) from exc
-            for part in out:
-                part.clear()
-            rows = self._texts(sql)
-            if rows:
+        try:
+            for rows in self._chunks(sql):
                 take(rows)
             return out
+        except CatalogDamaged as exc:
+            if not isinstance(exc.__cause__, sqlite3.OperationalError):
+                raise
+        # an id with a lone surrogate: decoded here (see _texts)
+        for part in out:
+            part.clear()
+        rows = self._texts(sql)
+        if rows:
+            take(rows)
+        return out
 
     def head(self, limit: int) -> tuple[list[str], list[str]]:
         """(ids, latest days) of the first ``limit`` papers in list order:
