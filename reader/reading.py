@@ -22,8 +22,10 @@ from pathlib import Path
 
 from reader.catalog import paper_from_row, paper_row
 from reader.library import Library
+from reader.library import _as_read as as_read
 from reader.library import _reorder as reorder
 from reader.model import Digest, Paper, Problem, merge_papers
+from reader.sanitize import clean_line
 
 #: A file at least this big is named in the status line while it is read
 #: (the small ones go by faster than the line refreshes).
@@ -66,7 +68,7 @@ class SoFar:
                 large = os.stat(path).st_size >= LARGE_FILE
             except OSError:
                 large = False
-            name = Path(path).name
+            name = clean_line(Path(path).name)  # a file name may hold escapes
             if len(name) > LABEL_CELLS:
                 name = name[: LABEL_CELLS - 1] + "…"
             self._label = name if large else ""
@@ -75,14 +77,8 @@ class SoFar:
         """Take in one digest's papers (dated and ranked as the library does)."""
         self._problems.extend(digest.problems)
         papers = self._papers
-        for place, paper in enumerate(digest.papers):
-            # What ``reader.library`` does to a paper read (again there: a no-op).
-            if digest.date and not paper.dates:
-                paper.dates = [digest.date]
-            for day in paper.dates:
-                paper.ranks.setdefault(day, place)
-            if digest.path not in paper.sources:
-                paper.sources.append(digest.path)
+        # What ``reader.library`` does to a paper read (again there: a no-op).
+        for paper in as_read(digest):
             self._touched.add(paper.id)
             have = papers.get(paper.id)
             if have is None:

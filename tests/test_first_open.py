@@ -251,6 +251,19 @@ def test_a_status_line_of_a_first_read_says_how_far(folder: Path) -> None:
     assert library_parts(so_far.library())[0] == ("reading", "40 digests read, storing them…")
 
 
+def test_a_large_files_name_reaches_the_status_line_without_its_escapes(folder: Path) -> None:
+    """A file name may hold a terminal escape: the status line shows it
+    cleaned, as every other text from outside."""
+    from reader.views import library_parts
+
+    big = folder / "big\x1b]0;owned\x07.jsonl"
+    big.write_bytes(b"\0" * (2 * 1024 * 1024))
+    so_far = SoFar()
+    so_far.at(1, 2, str(big))
+    name = dict(library_parts(so_far.library()))["file"]
+    assert "\x1b" not in name and "\x07" not in name and name.startswith("big")
+
+
 def test_the_lists_of_a_read_so_far_are_in_the_library_order(folder: Path) -> None:
     """Each list is the last one with the new papers merged in: the same
     order as sorting them all."""

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -195,19 +194,11 @@ def stop_all() -> None:
 
 def _died(proc: subprocess.Popen[bytes]) -> str:
     """What became of a child that sent no answer."""
+    from reader.search.index.bulk import how_it_ended
+
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(1.0)
-    code = proc.returncode
-    if code is not None and code < 0:
-        try:
-            how = f"killed by {signal.Signals(-code).name}"
-        except ValueError:
-            how = f"killed by signal {-code}"
-    elif code is None:
-        how = "stopped answering"
-    else:
-        how = f"exit status {code}"
-    return f"the index sync process died ({how})"
+    return f"the index sync process died ({how_it_ended(proc.returncode)})"
 
 
 def _child(folder: str, lock: int | None, job: Job, conn: Any, parent: int) -> None:

@@ -293,21 +293,24 @@ def _build_segments(
 WORKER_GRACE = 5.0
 
 
-def _died(proc: Any) -> str:
-    """What became of a build process that sent no segment."""
-    code = proc.exitcode
+def how_it_ended(code: int | None) -> str:
+    """A child process's end in words, from its exit code (negative: the
+    signal that killed it; None: still running, so it stopped answering)."""
     if code is not None and code < 0:
         import signal
 
         try:
-            how = f"killed by {signal.Signals(-code).name}"
+            return f"killed by {signal.Signals(-code).name}"
         except ValueError:
-            how = f"killed by signal {-code}"
-    elif code is None:
-        how = "stopped answering"
-    else:
-        how = f"exit status {code}"
-    return f"an index build process died ({how})"
+            return f"killed by signal {-code}"
+    if code is None:
+        return "stopped answering"
+    return f"exit status {code}"
+
+
+def _died(proc: Any) -> str:
+    """What became of a build process that sent no segment."""
+    return f"an index build process died ({how_it_ended(proc.exitcode)})"
 
 
 def _end_workers(workers: list[tuple[Any, Any]], *, finished: bool) -> None:
