@@ -63,6 +63,9 @@ Progress = Callable[[int, int, str], None]
 #: ``sink(file, digest)``: each digest of a first read as soon as it is read
 #: (see :func:`open_library`); what it raises stops the read, nothing written.
 Sink = Callable[[Path, Digest], None]
+#: ``parsed(library)``: a first read's whole library, every file read and
+#: merged, before the catalog is written (see :func:`open_library`).
+Parsed = Callable[["Library"], None]
 
 
 class ReadStopped(Exception):
@@ -649,6 +652,7 @@ def open_library(
     current: Library | None = None,
     lazy: bool = False,
     sink: Sink | None = None,
+    parsed: Parsed | None = None,
 ) -> Library:
     """Load every digest (see module docs); never raises on bad digests.
 
@@ -748,8 +752,10 @@ def open_library(
     lib.expected = len(lib.papers)
     if cache is not None:
         lib._version = Version(key)
-        if cache.put_snapshot(key, lib) and lazy:
-            _read_on_demand(lib, cache, lambda: open_library(paths, config, extra, use_cache=False))
+    if parsed is not None:
+        parsed(lib)
+    if cache is not None and cache.put_snapshot(key, lib) and lazy:
+        _read_on_demand(lib, cache, lambda: open_library(paths, config, extra, use_cache=False))
     lib._parts = None  # the catalog keeps them (tens of MB in memory)
     return _with_faults(lib, faults, cache)
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from reader.catalog import CatalogPapers
 from reader.config import Config, load_config
-from reader.library import Library, Progress, Sink, needs_first_read, open_library
+from reader.library import Library, Parsed, Progress, Sink, needs_first_read, open_library
 from reader.model import Paper
 from reader.paper_rows import PaperRows
 from reader.paths import Paths
@@ -133,17 +133,27 @@ class Session:
         sink: Sink,
         progress: Progress | None = None,
         cancelled: Callable[[], bool] | None = None,
+        parsed: Parsed | None = None,
     ) -> Library:
         """Read every digest (a first read, in the caller's thread), giving
         each to ``sink`` as soon as it is read (the smallest files first;
         ``sink`` may stop the read by raising: nothing is written then).
+        Once every file is read and merged, ``parsed`` gets the whole
+        library before the catalog is written (the app builds the index
+        from it meanwhile: :meth:`sync_index` with ``library``).
         Then the library is opened again from the catalog just written,
         exactly as a warm start opens it, and returned (the caller takes
         it in, :meth:`replace_library`, when it is ready to show it); not
         when ``cancelled()`` says so by then (the app is quitting: the
         library read is returned as it is)."""
         whole = open_library(
-            self.paths, self.config, self.extra, progress=progress, partial=False, sink=sink
+            self.paths,
+            self.config,
+            self.extra,
+            progress=progress,
+            partial=False,
+            sink=sink,
+            parsed=parsed,
         )
         library = whole
         if cancelled is not None and cancelled():
@@ -243,14 +253,19 @@ class Session:
         self,
         progress: Callable[[int, int], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
+        library: Library | None = None,
     ) -> SyncReport | None:
-        """Bring the index in line with the library (None: no index). An
+        """Bring the index in line with the library (None: no index), or
+        with ``library``: a first read's, built from the papers in hand
+        while the catalog is written (:meth:`read_first`); the same files,
+        so the sync over the library taken in then finds nothing to do. An
         ``OSError`` (no folder to keep it in) is the caller's to report, and
         then :meth:`drop_index`."""
         index = self.index
         if index is None:
             return None
-        library = self.library
+        if library is None:
+            library = self.library
         return index.sync(library.papers, progress, cancelled, library.version)
 
     def drop_index(self) -> None:

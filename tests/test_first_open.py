@@ -355,3 +355,43 @@ async def test_quitting_while_the_catalog_is_written_reads_nothing_more(
     assert ended.wait(30)
     assert opened == [True]  # read once, not opened again
     assert not needs_first_read(Paths.from_env())  # the catalog's write ended whole
+
+
+async def test_the_index_is_built_from_the_papers_read_while_the_catalog_is_written(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index build starts as soon as every file is read and merged, from
+    the papers in hand, while the catalog is written (not after the write
+    and the library's reopen: tens of seconds on the real digests); the
+    library taken in after is then synced with nothing to build again."""
+    from reader.catalog import Catalog
+    from reader.search.index import SearchIndex
+
+    building = threading.Event()
+    events: list[str] = []
+    real_write = Catalog.write
+    real_build = SearchIndex._build
+
+    def held_write(self: Catalog, *args: Any, **kwargs: Any) -> bool:
+        # Held until the build has started (or 10 s: then it never would
+        # have, before the write ended).
+        events.append("build started first" if building.wait(10) else "write first")
+        return bool(real_write(self, *args, **kwargs))
+
+    def build(self: SearchIndex, papers: Any, *args: Any, **kwargs: Any) -> Any:
+        events.append(f"build of {len(papers)}")
+        building.set()
+        return real_build(self, papers, *args, **kwargs)
+
+    monkeypatch.setattr(Catalog, "write", held_write)
+    monkeypatch.setattr(SearchIndex, "_build", build)
+    app = build_app(paths=Paths.from_env(), config=Config(library=[folder]))
+    app.read_refresh = 0.0
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "38 papers · 4 days" in screen_text(app), tries=400)
+        await pilot.press("slash", *"lattice", "enter")
+        await until(pilot, lambda: "Search: lattice · 1 paper" in screen_text(app), tries=400)
+        index = app.session.index
+        assert index is not None and index.usable and index.doc_count() == 38
+    assert events == ["build of 38", "build started first"]  # one build, before the write
+    assert not needs_first_read(Paths.from_env())

@@ -148,6 +148,14 @@ class ReadSoFar(Message):
 
 
 @dataclass
+class FirstReadParsed(Message):
+    """A first read has read and merged every file: ``library`` whole, its
+    catalog being written meanwhile (the index is built from it now)."""
+
+    library: Library
+
+
+@dataclass
 class FirstReadDone(Message):
     """A first read has ended: ``library`` read whole (None: it failed)."""
 
@@ -204,6 +212,11 @@ class DigestApp(FetchingMixin, App[int]):
         #: A first build runs: fold the papers' text for the scan once its
         #: processes are forked (see ``build_index``).
         self._fold_when_forked = False
+        #: The index is being built from a first read's papers in hand
+        #: (:class:`FirstReadParsed`), and the library taken in since is to
+        #: be synced once it is done (then nothing to do: the same files).
+        self._first_build = False
+        self._sync_after_build = False
         session.scan_budget = SCAN_BUDGET
         # A sync's analysis and commit in a child process: not the GIL the
         # cursor needs (a fetch's 500 papers: 60-230 ms moves when in a thread).
@@ -316,7 +329,9 @@ class DigestApp(FetchingMixin, App[int]):
     def first_read(self) -> None:
         """Read every digest (no library in the cache to start from): the
         papers read so far are posted as they come (:class:`ReadSoFar`, the
-        small files first); then the library opened again as a warm start
+        small files first); every file read and merged, the whole library
+        (:class:`FirstReadParsed`: the index is built from it while the
+        catalog is written); then the library opened again as a warm start
         opens it, read whole (:class:`FirstReadDone`). Quitting stops the read
         at the next digest, and nothing is written to the cache then; once
         every file is read, it lets the catalog's write end (one SQLite
@@ -350,8 +365,14 @@ class DigestApp(FetchingMixin, App[int]):
             # the start, the end, and a large file (read for a while) named at once
             show(now=done in (0, total) or bool(so_far.large))
 
+        def parsed(whole: Library) -> None:
+            if self._want_index and not worker.is_cancelled:
+                self.post_message(FirstReadParsed(whole))
+
         try:
-            library = self.session.read_first(sink, progress, lambda: worker.is_cancelled)
+            library = self.session.read_first(
+                sink, progress, lambda: worker.is_cancelled, parsed=parsed
+            )
             if worker.is_cancelled:
                 return  # quitting while the catalog was written: nothing more to read
             full = library.load_rest()
@@ -377,6 +398,12 @@ class DigestApp(FetchingMixin, App[int]):
         self.session.replace_library(message.library)
         with contextlib.suppress(LookupError):
             self.main.library_loaded(message.prepared, top=not self._keyed)
+
+    def on_first_read_parsed(self, message: FirstReadParsed) -> None:
+        # Not after the catalog is written and the library opened again
+        # (tens of seconds at 90k papers): the papers are in hand now.
+        self._first_build = True
+        self.build_index(message.library)
 
     def on_first_read_done(self, message: FirstReadDone) -> None:
         if message.library is not None:
@@ -415,13 +442,17 @@ class DigestApp(FetchingMixin, App[int]):
         self.session.replace_library(full)  # its searcher is made again when needed
         with contextlib.suppress(LookupError):
             self.main.library_loaded(prepared, top=top)
-        if self._want_index:
+        if self._want_index and self._first_build:
+            self._sync_after_build = True  # not a second build beside the first read's
+        elif self._want_index:
             self.build_index()
 
     # -- the index -------------------------------------------------------------
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="index", description="Indexing")
-    def build_index(self) -> None:
+    def build_index(self, library: Library | None = None) -> None:
+        """Bring the index in line with the library (``library``: a first
+        read's, before it is taken in)."""
         worker = get_current_worker()
 
         def progress(done: int, total: int) -> None:
@@ -439,8 +470,11 @@ class DigestApp(FetchingMixin, App[int]):
                 # module half imported by another thread at a fork stays
                 # locked in the child, which then hangs on its first import.
                 self.searcher  # noqa: B018
-                self._fold_when_forked = True
-            report = self.session.sync_index(progress, lambda: worker.is_cancelled)
+                # Not for a first read's build: it ends soon after the read,
+                # and the folding (every paper's text, streamed from the
+                # catalog) would take the GIL and a core from it meanwhile.
+                self._fold_when_forked = library is None
+            report = self.session.sync_index(progress, lambda: worker.is_cancelled, library)
         except Exception as exc:  # the index is a cache: never fatal
             self.post_message(IndexDone(error=f"{type(exc).__name__}: {exc}"))
             return
@@ -483,6 +517,14 @@ class DigestApp(FetchingMixin, App[int]):
             self.main.status.set_progress(message.done, message.total)
 
     def on_index_done(self, message: IndexDone) -> None:
+        self._first_build = False
+        if self._sync_after_build:
+            self._sync_after_build = False
+            if not message.error and not message.cancelled:
+                # The library taken in meanwhile: the same files, nothing to do
+                # but to check it; its IndexDone then reruns the search.
+                self.build_index()
+                return
         with contextlib.suppress(LookupError):
             self.main.status.set_progress(1, 1)
             if not message.error and not message.cancelled:
