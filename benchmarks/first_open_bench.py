@@ -63,7 +63,7 @@ from reader.tui.app import READ_REFRESH, prepare_list  # noqa: E402
 sys.path.insert(0, str(HERE / "benchmarks"))
 from ui_bench import WORDS  # noqa: E402  # the made-up vocabulary of the other benchmarks
 
-SHARED = Path(os.environ.get("DIGEST_READER_SHARED", ROOT.parent / "shared"))
+SHARED = Path(os.environ.get("DIGEST_READER_SHARED", HERE.parent / "shared"))
 REAL = SHARED / "real_digests"
 
 

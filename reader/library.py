@@ -34,7 +34,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_from_bytes, unquote_to_bytes
 
 from reader import __version__
@@ -51,6 +51,9 @@ from reader.paths import Paths, resource_dir
 from reader.safeload import LoadError, load_yaml
 from reader.wording import counted
 from reader.yamlwrite import dump_yaml
+
+if TYPE_CHECKING:  # a child's parse: only for a first read's large file
+    from reader.parse_apart import Apart
 
 #: Bump when what a format produces changes, so cached digests are read again.
 #: 4: abstract ranks, newsletter summaries, arXiv comments and journal refs as
@@ -90,6 +93,9 @@ class LoadStats:
     files: int = 0
     parsed: int = 0
     cached: int = 0
+    #: Files parsed by a child process (a first read's largest), by the
+    #: child's process id (see :mod:`reader.parse_apart`).
+    apart: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -728,21 +734,32 @@ def open_library(
     if sink is not None:
         order.sort(key=lambda i: _size_of(stamps[i]))
     read: dict[int, list[Digest]] = {}
+    # A first read's largest file is parsed by a child meanwhile (the second core).
+    apart = _start_apart(files, stamps, order, config) if sink is not None else None
     merged = 0  # files merged so far: always in file order, as each can be
-    for n, i in enumerate(order):
-        f = files[i]
-        if progress is not None:
-            progress(n, total, str(f))
-        each = None if sink is None else functools.partial(sink, f)
-        read[i] = _load_file(f, config, lib.stats, each)
-        while merged in read:
-            digests = read.pop(merged)
-            origin = os.path.abspath(files[merged])
-            for digest in digests:
-                lib.add_digest(digest, origin)
-            assert lib._meta is not None
-            lib._meta.append(_file_meta(files[merged], stamps[merged], digests))
-            merged += 1
+    try:
+        for n, i in enumerate(order):
+            f = files[i]
+            if progress is not None:
+                progress(n, total, str(f))
+            each = None if sink is None else functools.partial(sink, f)
+            if apart is not None and i == apart.at:
+                read[i] = apart.take(each)
+                lib.stats.parsed += 1
+                lib.stats.apart[str(f)] = apart.pid
+            else:
+                read[i] = _load_file(f, config, lib.stats, each)
+            while merged in read:
+                digests = read.pop(merged)
+                origin = os.path.abspath(files[merged])
+                for digest in digests:
+                    lib.add_digest(digest, origin)
+                assert lib._meta is not None
+                lib._meta.append(_file_meta(files[merged], stamps[merged], digests))
+                merged += 1
+    finally:
+        if apart is not None:
+            apart.stop()  # the read stopped before its file: the child goes
     if progress is not None:
         progress(total, total, "")
     lib.merge_title_ids()
@@ -758,6 +775,21 @@ def open_library(
         _read_on_demand(lib, cache, lambda: open_library(paths, config, extra, use_cache=False))
     lib._parts = None  # the catalog keeps them (tens of MB in memory)
     return _with_faults(lib, faults, cache)
+
+
+def _start_apart(
+    files: list[Path], stamps: list[list[object] | None], order: list[int], config: Config
+) -> Apart | None:
+    """The child parsing the last file of ``order`` (the largest, in a first
+    read), when it is big enough to be worth one and others are parsed
+    meanwhile (see :mod:`reader.parse_apart`); None else."""
+    from reader import parse_apart
+
+    if len(order) < 2 or _size_of(stamps[order[-1]]) < parse_apart.APART_BYTES:
+        return None
+    apart = parse_apart.Apart(files[order[-1]], config.max_file_bytes)
+    apart.at = order[-1]
+    return apart
 
 
 def _read_on_demand(lib: Library, cache: _Cache, fallback: Callable[[], Library]) -> None:
