@@ -166,6 +166,8 @@ def first_read(paths: Paths, config: Config, index: bool) -> tuple[dict[str, flo
         at["every file merged, build started"] = time.monotonic() - t0
         builds.append(threading.Thread(target=build, name="index"))
         builds[-1].start()
+        prepare_list(whole)  # the app shows them at once, the catalog written after
+        at["every paper listed (in hand)"] = time.monotonic() - t0
 
     if early and index:
         library = session.read_first(sink, progress, parsed=parsed)

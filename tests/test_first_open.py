@@ -307,7 +307,8 @@ async def test_quitting_while_the_catalog_is_written_reads_nothing_more(
     folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every file is read and the catalog being written when the user
-    quits: the write ends (one transaction), the library is not opened again."""
+    quits: the papers read are shown meanwhile; the write ends (one
+    transaction), the library is not opened again."""
     from reader.catalog import Catalog
 
     writing, release, ended = threading.Event(), threading.Event(), threading.Event()
@@ -340,7 +341,9 @@ async def test_quitting_while_the_catalog_is_written_reads_nothing_more(
     try:
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, writing.is_set)
-            await until(pilot, lambda: "4 digests read, storing them…" in screen_text(app))
+            # every paper shown already, from the papers in hand, the write held
+            await until(pilot, lambda: "38 papers · 4 days" in screen_text(app))
+            assert "reading digests" not in screen_text(app)
             worker = next(w for w in app.workers if w.group == "library")
 
             def go_on() -> None:  # once the quit has cancelled the read

@@ -138,7 +138,8 @@ class IndexDamaged(Message):
 @dataclass
 class ReadSoFar(Message):
     """A first read's papers so far, with their list made in the worker (the
-    newest replaces one not yet taken)."""
+    newest replaces one not yet taken; the last holds them all, every file
+    read and merged, while their catalog is written)."""
 
     library: Library
     prepared: View
@@ -331,8 +332,9 @@ class DigestApp(FetchingMixin, App[int]):
         papers read so far are posted as they come (:class:`ReadSoFar`, the
         small files first); every file read and merged, the whole library
         (:class:`FirstReadParsed`: the index is built from it while the
-        catalog is written); then the library opened again as a warm start
-        opens it, read whole (:class:`FirstReadDone`). Quitting stops the read
+        catalog is written; and shown, as the last list so far); then the
+        library opened again from the catalog as a warm start opens it, its
+        papers read as they are shown (:class:`FirstReadDone`). Quitting stops the read
         at the next digest, and nothing is written to the cache then; once
         every file is read, it lets the catalog's write end (one SQLite
         transaction) and reads no more."""
@@ -366,8 +368,16 @@ class DigestApp(FetchingMixin, App[int]):
             show(now=done in (0, total) or bool(so_far.large))
 
         def parsed(whole: Library) -> None:
-            if self._want_index and not worker.is_cancelled:
-                self.post_message(FirstReadParsed(whole))
+            if worker.is_cancelled:
+                return
+            if self._want_index:
+                self.post_message(FirstReadParsed(whole))  # the build starts from it
+            # Shown at once, as the last list so far (it replaces one not yet
+            # taken): the papers in hand are the library, their catalog is
+            # written meanwhile (tens of seconds on a busy machine).
+            prepared = prepare_list(whole)
+            if not worker.is_cancelled:
+                self.post_message(ReadSoFar(whole, prepared))
 
         try:
             library = self.session.read_first(
