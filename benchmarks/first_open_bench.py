@@ -33,6 +33,7 @@ busy machine the wall clock says more of the load than of the code.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
 import json
 import os
@@ -53,7 +54,7 @@ if "--code" in sys.argv:  # the reader measured: another checkout's (before/afte
 sys.path.insert(0, str(ROOT))
 
 from reader.config import Config  # noqa: E402
-from reader.library import Library, open_library  # noqa: E402
+from reader.library import Library, gc_paused, open_library  # noqa: E402
 from reader.model import Digest  # noqa: E402
 from reader.paths import Paths  # noqa: E402
 from reader.reading import SoFar  # noqa: E402
@@ -169,10 +170,12 @@ def first_read(paths: Paths, config: Config, index: bool) -> tuple[dict[str, flo
         prepare_list(whole)  # the app shows them at once, the catalog written after
         at["every paper listed (in hand)"] = time.monotonic() - t0
 
-    if early and index:
-        library = session.read_first(sink, progress, parsed=parsed)
-    else:
-        library = session.read_first(sink, progress)
+    paused = gc_paused() if early else contextlib.nullcontext()
+    with paused:  # as the app's worker reads (gc_paused), when it does
+        if early and index:
+            library = session.read_first(sink, progress, parsed=parsed)
+        else:
+            library = session.read_first(sink, progress)
     at["catalog written, opened again"] = time.monotonic() - t0
     full = library.load_rest()
     prepare_list(full)

@@ -398,3 +398,21 @@ async def test_the_index_is_built_from_the_papers_read_while_the_catalog_is_writ
         assert index is not None and index.usable and index.doc_count() == 38
     assert events == ["build of 38", "build started first"]  # one build, before the write
     assert not needs_first_read(Paths.from_env())
+
+
+async def test_no_full_collection_walks_the_papers_while_they_are_read(
+    folder: Path, gate: Gate
+) -> None:
+    """The papers of a first read hold no cycles: while they pile up, no
+    full collection walks them (the app's collector, at each pause of the
+    keys, walked them all on the event loop, again and again)."""
+    import gc
+
+    app = first_app(folder)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, gate.reached.is_set)
+        assert not gc.isenabled()
+        assert app.collector.tick() is False  # held: nothing collected now
+        gate.open()
+        await until(pilot, lambda: "38 papers · 4 days" in screen_text(app))
+        await until(pilot, gc.isenabled)  # and back once the read has ended

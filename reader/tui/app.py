@@ -379,10 +379,17 @@ class DigestApp(FetchingMixin, App[int]):
             if not worker.is_cancelled:
                 self.post_message(ReadSoFar(whole, prepared))
 
+        from reader.library import gc_paused
+
         try:
-            library = self.session.read_first(
-                sink, progress, lambda: worker.is_cancelled, parsed=parsed
-            )
+            # No full collection while the papers pile up (they hold no
+            # cycles): the app's own (``collector``, at every pause of the
+            # keys, and everything thawed once the user is away) walked them
+            # all, again and again, on the event loop.
+            with gc_paused():
+                library = self.session.read_first(
+                    sink, progress, lambda: worker.is_cancelled, parsed=parsed
+                )
             if worker.is_cancelled:
                 return  # quitting while the catalog was written: nothing more to read
             full = library.load_rest()
