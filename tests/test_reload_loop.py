@@ -115,3 +115,63 @@ async def test_what_a_reload_replaces_is_freed_off_the_event_loop(tmp_path: Path
             await pilot.press("j")
         await until(pilot, lambda: len(freed) == 3, f"all freed: {freed}", seconds=10)
         assert "MainThread" not in freed.values(), freed
+
+
+OTHER = """\
+title: Added behind the app's back too
+date: 2026-11-29
+papers:
+  - id: 2611.08888
+    title: Numbat Optimisers Read Later
+    authors: [Test Author]
+    abstract: Written for the racing reload test.
+"""
+
+
+async def test_a_reload_that_waited_for_another_comes_in_after_it(
+    xdg: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two reloads at once (a fetch's and Ctrl+R's) read one after the
+    other; the first one's library, however late its thread is to post it
+    (a thread descheduled on a loaded machine), never replaces the second
+    one's, which read the digests later: both new papers stay listed."""
+    from reader.tui.fetching import Reloaded
+    from tests.test_tui_fetch import list_text, make_app
+
+    app = make_app()
+    folder = Paths.from_env().library_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    posted: list[str] = []
+    second_posted = threading.Event()
+    post = app.post_message
+
+    def late_first(message: Any) -> bool:
+        if isinstance(message, Reloaded):
+            if not posted:
+                posted.append("first")
+                second_posted.wait(2.0)  # held back until the second has posted
+            else:
+                posted.append("second")
+                second_posted.set()
+        return post(message)
+
+    monkeypatch.setattr(app, "post_message", late_first)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        (folder / "2026-11-30.yaml").write_text(BEHIND, encoding="utf-8")
+        app.reload_worker()
+        await until(pilot, lambda: posted == ["first"], "the first reload posts")
+        (folder / "2026-11-29.yaml").write_text(OTHER, encoding="utf-8")
+        app.run_worker(lambda: app._reload((), None), thread=True, group="second")
+        await until(pilot, lambda: posted == ["first", "second"], "the second reload posts")
+        await until(
+            pilot,
+            lambda: (
+                not any(w.group in ("reload", "second") and not w.is_finished for w in app.workers)
+            ),
+            "both reloads end",
+        )
+        await pilot.pause()
+        await pilot.pause()
+        shown = list_text(app)
+        assert "Wombat Gradients" in shown
+        assert "Numbat Optimisers" in shown

@@ -316,12 +316,12 @@ class FetchingMixin:
                 # The rows the list draws first once it is taken in (6-10 ms
                 # of queries on the event loop, else).
                 warm_rows(library, prepared, self._cursor_id())
+                # Posted under the lock: a reload that waited for this one
+                # read the digests later, and its library comes in after.
+                if not worker.is_cancelled:
+                    app.post_message(Reloaded(library, base, new, results, prepared=prepared))
         except Exception as exc:
             app.post_message(Reloaded(None, base, set(), results, f"{type(exc).__name__}: {exc}"))
-            return
-        if worker.is_cancelled:
-            return
-        app.post_message(Reloaded(library, base, new, results, prepared=prepared))
 
     def _cursor_id(self) -> str | None:
         """The paper under the list's cursor, read from a worker: a hint
