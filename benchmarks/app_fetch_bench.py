@@ -30,6 +30,7 @@ app's own index thread (the baseline, as before); ``--sync thread-first``
 swaps them, ``child`` / ``thread`` run one. Beside the moves, a 2 ms timer on
 the event loop gives the loop's own stalls per phase. ``--real``: the real
 digests (``../shared/real_digests``, read where they are) instead.
+``--trace``: the loop's stalls and what held it (``loop_trace.py``).
 
 Target (issue 11): moves < 16 ms throughout; searchable <= 2 s after the
 fetch ends. Also printed: the event loop's own time taking the library in
@@ -114,6 +115,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from loop_trace import LoopTrace
 from ui_bench import WORDS  # the same made-up vocabulary as the cursor benchmark
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -210,7 +212,9 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(q * len(s)))]
 
 
-async def measure(root: Path, real: bool = False, apart: bool = True) -> dict[str, Any]:
+async def measure(
+    root: Path, real: bool = False, apart: bool = True, trace: bool = False
+) -> dict[str, Any]:
     from textual import events
     from textual.worker import WorkerState
 
@@ -320,6 +324,9 @@ async def measure(root: Path, real: bool = False, apart: bool = True) -> dict[st
                 await asyncio.sleep(0.002)
                 gaps.append((t, (time.perf_counter() - t - 0.002) * 1000))
 
+        tracer = LoopTrace() if trace else None
+        if tracer is not None:
+            tracer.start(loop)
         task = asyncio.create_task(mover())
         watcher = asyncio.create_task(watch_loop())
         await asyncio.sleep(2.0)  # idle baseline
@@ -347,6 +354,8 @@ async def measure(root: Path, real: bool = False, apart: bool = True) -> dict[st
         stop = True
         await task
         await watcher
+        if tracer is not None:
+            tracer.stop()
         out["papers_after"] = len(app.library.papers)
         index = app.session.index
         pid = getattr(index, "last_writer_pid", None)
@@ -372,7 +381,17 @@ async def measure(root: Path, real: bool = False, apart: bool = True) -> dict[st
     out["searchable_after_fetch_s"] = marks["searchable"] - marks["fetch_end"]
     out["index_sync_s"] = marks["index_end"] - marks["listed"]
     out["taking_ms"] = taking
+    out["stalls"] = [
+        (name, start, length, seen)
+        for start, length, seen in (tracer.stalls(TRACE_MS) if tracer is not None else [])
+        for name, (a, b) in bounds.items()
+        if a <= start < b
+    ]
     return out
+
+
+#: ``--trace`` prints the loop's stalls of at least this many ms.
+TRACE_MS = 20.0
 
 
 def report(r: dict[str, Any]) -> None:
@@ -394,6 +413,8 @@ def report(r: dict[str, Any]) -> None:
     print(f"index sync of the new papers:     {r['index_sync_s']:.2f} s (written by {r['writer']})")
     taking = ", ".join(f"{t:.1f}" for t in r["taking_ms"])
     print(f"the loop taking the library in:   {taking} ms (on_reloaded)")
+    for name, _start, length, seen in r["stalls"]:
+        print(f"  stall {length:6.1f} ms while {name}: {seen}")
     print(f"load average: {os.getloadavg()[0]:.2f}", flush=True)
 
 
@@ -408,6 +429,12 @@ def main(argv: list[str]) -> int:
         default="both",
         help="where the index's sync runs: the app's child process, the app's thread"
         " (the baseline, as before), both in one process (child first, or thread first)",
+    )
+    ap.add_argument(
+        "--trace",
+        action="store_true",
+        help=f"print the event loop's stalls of {TRACE_MS:.0f} ms or more and what held it"
+        " (benchmarks/loop_trace.py)",
     )
     args = ap.parse_args(argv)
     root = args.keep or Path(tempfile.mkdtemp(prefix="app-fetch-bench-"))
@@ -426,7 +453,7 @@ def main(argv: list[str]) -> int:
     for apart in runs.get(args.sync, (False, True)):
         how = "in a child process" if apart else "in the app's thread (baseline)"
         print(f"-- the index's sync {how}; load average {os.getloadavg()[0]:.2f}", flush=True)
-        report(asyncio.run(measure(root, args.real, apart)))
+        report(asyncio.run(measure(root, args.real, apart, args.trace)))
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0
 
