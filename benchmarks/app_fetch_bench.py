@@ -52,7 +52,8 @@ The loop's own work taking the library in, alone (a probe: Ctrl+R of a new
 500-paper day, the index worker off, load 3-5): 15-40 ms before (freeing
 the old list of 100k ids 3-7 ms, reading the cursor's window of rows from
 the catalog 6-10 ms, the cursor's paper looked for in Python 3 ms, the
-notification), 1.7-2.3 ms after. Over the real digests (load 10-12):
+notification), 1.7-2.3 ms after; as this benchmark prints it, at load 9:
+18.0 ms before, 1.4 ms after. Over the real digests (load 10-12):
 ``on_reloaded`` 13.2 ms before, 1.4-2.2 ms after; but the library's update
 itself takes 10-14 s there (listed 9.8-14.4 s after the fetch ended, before
 and after alike): the digests hold papers known by their titles, and that
