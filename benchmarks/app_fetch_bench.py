@@ -30,9 +30,38 @@ app's own index thread (the baseline, as before); ``--sync thread-first``
 swaps them, ``child`` / ``thread`` run one. Beside the moves, a 2 ms timer on
 the event loop gives the loop's own stalls per phase. ``--real``: the real
 digests (``../shared/real_digests``, read where they are) instead.
+``--trace``: the loop's stalls and what held it (``loop_trace.py``).
 
 Target (issue 11): moves < 16 ms throughout; searchable <= 2 s after the
-fetch ends.
+fetch ends. Also printed: the event loop's own time taking the library in
+(``on_reloaded``, timed on the loop).
+
+Figures after the library is taken in with the rows it draws first read in
+the reload's worker and the replaced library, engine and lists freed in a
+thread of their own (``reader/release.py``), against ``main`` just before
+(its code from ``git archive``, this same benchmark file), alternated in
+the same half hour, 100,000 papers, ``--sync child``, p50 / p95 / max::
+
+    load 6.8 / 6.3:   reading  20.9 / 36.7 / 36.7  vs  12.1 / 19.9 / 19.9 ms
+    load 6.0 / 7.3:   reading   9.0 / 51.7 / 51.7  vs  18.5 / 29.1 / 29.1 ms
+    load 9.0 / 8.8:   reading  33.3 / 77.5 / 77.5  vs  23.7 / 55.3 / 55.3 ms
+    loop stall max while reading: 85.5, 39.6, 72.5 vs 15.0, 24.4, 136.9 ms
+    (indexing and idle alike before and after: 40-108 ms p95 at these loads)
+
+The loop's own work taking the library in, alone (a probe: Ctrl+R of a new
+500-paper day, the index worker off, load 3-5): 15-40 ms before (freeing
+the old list of 100k ids 3-7 ms, reading the cursor's window of rows from
+the catalog 6-10 ms, the cursor's paper looked for in Python 3 ms, the
+notification), 1.7-2.3 ms after; as this benchmark prints it, at load 9:
+18.0 ms before, 1.4 ms after. Over the real digests (load 10-12):
+``on_reloaded`` 13.2 ms before, 1.4-2.2 ms after; but the library's update
+itself takes 10-14 s there (listed 9.8-14.4 s after the fetch ended, before
+and after alike): the digests hold papers known by their titles, and that
+update path reads every paper back from the catalog (``_same_titles``, the
+papers kept, ``_reorder``), holding the GIL beside the moves (a loop stall
+of 0.4-0.7 s while reading). That, and the engine's columns and pending set
+made again over each new library (0.6-1.3 s of the search thread at 100k),
+are what is left.
 
 Figures with the child (and the other fixes of that session: the status
 line's days, the engine's columns from the library's order, new_ids from the
@@ -87,6 +116,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from loop_trace import LoopTrace
 from ui_bench import WORDS  # the same made-up vocabulary as the cursor benchmark
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -183,7 +213,9 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(q * len(s)))]
 
 
-async def measure(root: Path, real: bool = False, apart: bool = True) -> dict[str, Any]:
+async def measure(
+    root: Path, real: bool = False, apart: bool = True, trace: bool = False
+) -> dict[str, Any]:
     from textual import events
     from textual.worker import WorkerState
 
@@ -225,6 +257,22 @@ async def measure(root: Path, real: bool = False, apart: bool = True) -> dict[st
 
     run_mod.fetch_sources = timed_fetch  # type: ignore[assignment]
     app = build_app()
+    # The event loop's own work taking in the library read again (the
+    # handler, timed on the loop: no other thread's share of the GIL is
+    # waited for inside it, only what the handler itself does).
+    from reader.tui.fetching import FetchingMixin
+
+    taking: list[float] = []
+    real_taken = FetchingMixin.on_reloaded
+
+    def timed_taken(self: Any, message: Any) -> None:
+        t = time.perf_counter()
+        try:
+            real_taken(self, message)
+        finally:
+            taking.append((time.perf_counter() - t) * 1000)
+
+    FetchingMixin.on_reloaded = timed_taken  # type: ignore[method-assign]
     # The baseline: the index's sync in the app's own index thread, as before.
     app.session.sync_apart = apart
     import datetime as dt
@@ -277,6 +325,9 @@ async def measure(root: Path, real: bool = False, apart: bool = True) -> dict[st
                 await asyncio.sleep(0.002)
                 gaps.append((t, (time.perf_counter() - t - 0.002) * 1000))
 
+        tracer = LoopTrace() if trace else None
+        if tracer is not None:
+            tracer.start(loop)
         task = asyncio.create_task(mover())
         watcher = asyncio.create_task(watch_loop())
         await asyncio.sleep(2.0)  # idle baseline
@@ -304,11 +355,14 @@ async def measure(root: Path, real: bool = False, apart: bool = True) -> dict[st
         stop = True
         await task
         await watcher
+        if tracer is not None:
+            tracer.stop()
         out["papers_after"] = len(app.library.papers)
         index = app.session.index
         pid = getattr(index, "last_writer_pid", None)
         out["writer"] = "a child process" if pid not in (None, os.getpid()) else "this process"
     server.stop()
+    FetchingMixin.on_reloaded = real_taken  # type: ignore[method-assign]
 
     def phase(a: float, b: float) -> list[float]:
         return [lat for t, lat in moves if a <= t < b]
@@ -327,7 +381,18 @@ async def measure(root: Path, real: bool = False, apart: bool = True) -> dict[st
     out["listed_after_fetch_s"] = marks["listed"] - marks["fetch_end"]
     out["searchable_after_fetch_s"] = marks["searchable"] - marks["fetch_end"]
     out["index_sync_s"] = marks["index_end"] - marks["listed"]
+    out["taking_ms"] = taking
+    out["stalls"] = [
+        (name, start, length, seen)
+        for start, length, seen in (tracer.stalls(TRACE_MS) if tracer is not None else [])
+        for name, (a, b) in bounds.items()
+        if a <= start < b
+    ]
     return out
+
+
+#: ``--trace`` prints the loop's stalls of at least this many ms.
+TRACE_MS = 20.0
 
 
 def report(r: dict[str, Any]) -> None:
@@ -347,6 +412,10 @@ def report(r: dict[str, Any]) -> None:
     print(f"listed after the fetch ended:     {r['listed_after_fetch_s']:.2f} s")
     print(f"searchable after the fetch ended: {r['searchable_after_fetch_s']:.2f} s")
     print(f"index sync of the new papers:     {r['index_sync_s']:.2f} s (written by {r['writer']})")
+    taking = ", ".join(f"{t:.1f}" for t in r["taking_ms"])
+    print(f"the loop taking the library in:   {taking} ms (on_reloaded)")
+    for name, _start, length, seen in r["stalls"]:
+        print(f"  stall {length:6.1f} ms while {name}: {seen}")
     print(f"load average: {os.getloadavg()[0]:.2f}", flush=True)
 
 
@@ -361,6 +430,12 @@ def main(argv: list[str]) -> int:
         default="both",
         help="where the index's sync runs: the app's child process, the app's thread"
         " (the baseline, as before), both in one process (child first, or thread first)",
+    )
+    ap.add_argument(
+        "--trace",
+        action="store_true",
+        help=f"print the event loop's stalls of {TRACE_MS:.0f} ms or more and what held it"
+        " (benchmarks/loop_trace.py)",
     )
     args = ap.parse_args(argv)
     root = args.keep or Path(tempfile.mkdtemp(prefix="app-fetch-bench-"))
@@ -379,7 +454,7 @@ def main(argv: list[str]) -> int:
     for apart in runs.get(args.sync, (False, True)):
         how = "in a child process" if apart else "in the app's thread (baseline)"
         print(f"-- the index's sync {how}; load average {os.getloadavg()[0]:.2f}", flush=True)
-        report(asyncio.run(measure(root, args.real, apart)))
+        report(asyncio.run(measure(root, args.real, apart, args.trace)))
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0
 

@@ -27,6 +27,7 @@ from reader.library import Library, Parsed, Progress, Sink, needs_first_read, op
 from reader.model import Paper
 from reader.paper_rows import PaperRows
 from reader.paths import Paths
+from reader.release import release
 
 if TYPE_CHECKING:  # the engine and the index load numpy and Whoosh: not at start
     from reader.search.engine import Count, Hit, SearchEngine, SearchResult
@@ -168,9 +169,14 @@ class Session:
         """Take in a library read again (the rest of a partial one, a reload
         after a fetch); the search engine made here follows it."""
         with self._lock:  # with the engine, so no search thread makes one over the old
+            old: tuple[object, ...] = (self._library,)
             self._library = library
             if self._own_searcher:
+                old += (self._searcher,)
                 self._searcher = None
+        # The old library and its engine's tables are freed off this thread
+        # (the event loop's, in the app): 100k ids and more, in C.
+        release(*old)
 
     def paper(self, pid: str) -> Paper | None:
         """The paper with id ``pid`` (None: not in the library)."""

@@ -31,8 +31,11 @@ from textual import work
 from textual.message import Message
 from textual.worker import get_current_worker
 
+from reader import release
+from reader.catalog import CatalogPapers
 from reader.fetch.result import ERROR, NEW, UPDATED, DayResult, summary
 from reader.library import Library, gc_paused
+from reader.paper_rows import ids_of
 from reader.wording import counted
 
 if TYPE_CHECKING:
@@ -101,6 +104,28 @@ def new_ids(old: Library, new: Library, touched: Iterable[str] = ()) -> set[str]
         return fresh
     files = {str(f) for f in touched} | ({str(f) for f in new.files} - {str(f) for f in old.files})
     return {pid for pid in fresh if files.intersection(new.papers[pid].sources)}
+
+
+def warm_rows(library: Library, prepared: View | None, pid: str | None) -> None:
+    """Read into ``library``'s kept rows (in the worker that read it) the
+    papers the list will draw first once it is taken in: the rows around
+    paper ``pid`` in the list of every paper (the list keeps that paper on
+    its line), else ``pid`` alone (the abstract pane shows it)."""
+    papers = library.papers
+    if pid is None or not isinstance(papers, CatalogPapers):
+        return
+    ids = ids_of(prepared.papers) if prepared is not None else ()
+    try:
+        at = ids.index(pid)  # a scan in C: about a millisecond at 100k ids
+    except ValueError:
+        papers.load([pid])
+        return
+    papers.load(ids[max(0, at - WARM_ROWS) : at + WARM_ROWS])
+
+
+#: Rows read on each side of the cursor's paper by :func:`warm_rows` (a
+#: screen of the tallest terminals, and then some).
+WARM_ROWS = 100
 
 
 # --------------------------------------------------------------------------- messages
@@ -173,6 +198,7 @@ class FetchingMixin:
         self.fetch_hooks = FetchHooks()
         self.new_paper_ids = set()
         self._fetch_lock = threading.Lock()
+        release.start()  # the libraries replaced are freed there
 
     def fetch_on_start(self) -> None:
         """``fetch.on_start: true``: a fetch in the background once the list is up."""
@@ -287,12 +313,24 @@ class FetchingMixin:
                 # event loop (0.2-0.4 s at 100k papers).
                 prepared = prepare_list(library)
                 new = new_ids(base, library, touched)
+                # The rows the list draws first once it is taken in (6-10 ms
+                # of queries on the event loop, else).
+                warm_rows(library, prepared, self._cursor_id())
+                # Posted under the lock: a reload that waited for this one
+                # read the digests later, and its library comes in after.
+                if not worker.is_cancelled:
+                    app.post_message(Reloaded(library, base, new, results, prepared=prepared))
         except Exception as exc:
             app.post_message(Reloaded(None, base, set(), results, f"{type(exc).__name__}: {exc}"))
-            return
-        if worker.is_cancelled:
-            return
-        app.post_message(Reloaded(library, base, new, results, prepared=prepared))
+
+    def _cursor_id(self) -> str | None:
+        """The paper under the list's cursor, read from a worker: a hint
+        (the cursor may move on meanwhile, by a few rows)."""
+        with contextlib.suppress(Exception):
+            plist = self._digest_app().main.papers
+            ids, cursor = ids_of(plist.papers), plist.cursor
+            return ids[cursor] if 0 <= cursor < len(ids) else None
+        return None
 
     # -- messages ------------------------------------------------------------
 
@@ -330,12 +368,16 @@ class FetchingMixin:
             message.new = new_ids(app.library, message.library)
         self.new_paper_ids = set(message.new)
         app.take_library(message.library, message.prepared)
-        if message.results is not None:
-            self._tell(message.results, len(message.new))
+        # Told at the loop's next turn: a key waiting now is handled first.
+        app.call_later(self._tell_reloaded, message.results, len(message.new))
+
+    def _tell_reloaded(self, results: list[DayResult] | None, new: int) -> None:
+        app = self._digest_app()
+        if results is not None:
+            self._tell(results, new)
         else:
-            n = len(message.new)
             hint = f" ({_keys(app, 'new-papers')} lists them)"
-            text = f"{counted(n, 'new paper')}{hint}" if n else "nothing new"
+            text = f"{counted(new, 'new paper')}{hint}" if new else "nothing new"
             app.notify(text, title="Library read again", markup=False, timeout=5)
 
     def _tell(self, results: list[DayResult], new: int) -> None:

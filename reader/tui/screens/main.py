@@ -34,6 +34,7 @@ from textual.worker import get_current_worker
 from reader import undo, views
 from reader.model import Paper
 from reader.paper_rows import ids_of
+from reader.release import release
 from reader.search.query import QueryError
 from reader.tui import commands
 from reader.tui import text as tx
@@ -160,6 +161,8 @@ class MainScreen(Screen[None]):
         ``top``: the cursor on the first paper instead (a first read that
         no key has touched yet: the newest papers come in at the top)."""
         app = self.dapp
+        # The lists replaced here are freed off the event loop (release).
+        replaced = (self._every, self.base, self.view)
         self.status.set_library(app.status_parts())
         if self.base.kind == "all":
             order = self.base.order
@@ -173,6 +176,7 @@ class MainScreen(Screen[None]):
             self.rerun_search()
         if self.sidebar.display:
             self.fill_sidebar(later=True)
+        release(*replaced)
 
     def show_banner(self) -> None:
         state = self.dapp.state
