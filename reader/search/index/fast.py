@@ -33,11 +33,12 @@ from typing import Any
 
 from reader.search.analysis import SPAN_WIDTH
 
-FAST_MAGIC = b"DRFAST05"
+FAST_MAGIC = b"DRFAST06"
 #: magic, terms, postings, documents, positions, term blob, id blob, codes,
-#: exceptions, then the item types of starts, pos_starts, docs, positions and
-#: the exceptions' posting numbers (a numpy type character each, three spare).
-_FAST_HEADER = struct.Struct("<8sQQQQQQQQ8s")
+#: exceptions, docnums in id order (0: none, the ids are Whoosh's), then the
+#: item types of starts, pos_starts, docs, positions, the exceptions' posting
+#: numbers and the id order (a numpy type character each, two spare).
+_FAST_HEADER = struct.Struct("<8sQQQQQQQQQ8s")
 #: Bits of the place of a word in its field, in a compact (16-bit) position.
 _PLACE_BITS = 14
 _FIELD_SHIFT = SPAN_WIDTH.bit_length() - 1
@@ -95,12 +96,15 @@ def write_fast(
     positions: Any,
     length_bytes: Any,
     ids: list[str],
+    id_order: Any = None,
 ) -> None:
     """Write a fast postings file: ``terms`` sorted, the postings of term ``i``
     at ``starts[i]:starts[i+1]`` of ``docs`` (ascending within a term),
     ``weights`` and ``freqs``; each posting's ``freqs`` positions (absolute,
     ascending) one after another in ``positions``, in posting order;
-    ``length_bytes`` Whoosh's length byte of each document (numpy arrays)."""
+    ``length_bytes`` Whoosh's length byte of each document (numpy arrays);
+    ``id_order``: the docnums in the order of their ids' UTF-8 bytes, when
+    this file is Whoosh's ``id`` field too (:func:`ids_here`)."""
     import numpy as np
 
     starts = np.asarray(starts, np.int64)
@@ -131,9 +135,11 @@ def write_fast(
         ("f", np.asarray(weights, np.float32)[escaped]),
         ("I", freqs[escaped]),
     ]
+    order = np.zeros(0, np.int64) if id_order is None else np.asarray(id_order, np.int64)
+    arrays.append((_narrowest(order, "HI"), order))
     blob = "\n".join(terms).encode("utf-8")
     idblob = "\n".join(ids).encode("utf-8", "surrogatepass")
-    types = "".join(arrays[i][0] for i in (0, 1, 2, 5, 8))
+    types = "".join(arrays[i][0] for i in (0, 1, 2, 5, 8, 11))
     header = _FAST_HEADER.pack(
         FAST_MAGIC,
         len(terms),
@@ -144,6 +150,7 @@ def write_fast(
         len(idblob),
         len(wtable),
         len(escaped),
+        len(order),
         types.encode("ascii").ljust(8, b"\0"),
     )
     with open(path, "wb") as fh:
@@ -156,6 +163,21 @@ def write_fast(
             at += len(data)
         fh.write(blob)
         fh.write(idblob)
+
+
+def ids_here(ids: list[str]) -> bool:
+    """Whether a segment's ``ids`` can live in its fast postings file alone
+    (Whoosh's ``id`` field and stored ids read there: one line each, valid
+    UTF-8) rather than in Whoosh's term dictionary and stored fields, where
+    they took 100 and 44 bytes an id."""
+    for pid in ids:
+        if "\n" in pid:
+            return False
+        try:
+            pid.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+    return True
 
 
 def _pad(fh: Any, at: int) -> int:
@@ -180,21 +202,21 @@ class FastPostings:
         bad = ValueError(f"bad fast postings file {path.name}")
         if len(self._mm) < _FAST_HEADER.size:
             raise bad
-        (magic, nterms, nposts, ndocs, npos, nblob, nids, ncodes, nexc, types) = (
+        (magic, nterms, nposts, ndocs, npos, nblob, nids, ncodes, nexc, norder, types) = (
             _FAST_HEADER.unpack_from(self._mm, 0)
         )
-        if magic != FAST_MAGIC or ncodes > ESCAPE:
+        if magic != FAST_MAGIC or ncodes > ESCAPE or norder not in (0, ndocs):
             raise bad
         try:
             named = [np.dtype(ch).newbyteorder("<") for ch in types.rstrip(b"\0").decode("ascii")]
         except (TypeError, UnicodeDecodeError):
             raise bad from None
-        if len(named) != 5:
+        if len(named) != 6:
             raise bad
         u8, f4, u4 = np.dtype(np.uint8), np.dtype("<f4"), np.dtype("<u4")
-        kinds = [*named[:3], u8, u8, named[3], f4, u4, named[4], f4, u4]
+        kinds = [*named[:3], u8, u8, named[3], f4, u4, named[4], f4, u4, named[5]]
         counts = [nterms + 1, nterms + 1, nposts, nposts, ndocs, npos, ncodes, ncodes]
-        counts += [nexc] * 3
+        counts += [nexc, nexc, nexc, norder]
         views: list[Any] = []
         off = _FAST_HEADER.size
         for kind, n in zip(kinds, counts, strict=True):
@@ -216,6 +238,8 @@ class FastPostings:
         self._escaped = views[8].astype(np.int64)
         self._escaped_w = views[9]
         self._escaped_f = views[10].astype(np.int64)
+        self._id_order = views[11]
+        self._sorted_ids: list[bytes] | None = None
         table = np.array([byte_to_length(b) for b in range(256)], np.float32)
         #: Each document's length byte (Whoosh's quantised field length).
         self.length_bytes = views[4]
@@ -286,6 +310,35 @@ class FastPostings:
         at, n, ndocs = self._ids_at
         got = self._mm[at : at + n].decode("utf-8", "surrogatepass").split("\n")
         return got if len(got) == ndocs else None
+
+    @property
+    def has_ids(self) -> bool:
+        """Whether this file is Whoosh's ``id`` field and stored ids too."""
+        return len(self._id_order) == self.ndocs and self.ndocs > 0
+
+    def sorted_ids(self) -> list[bytes]:
+        """The ids (UTF-8) in byte order, as Whoosh's ``id`` field lists them
+        (with :attr:`has_ids`; decoded on first use)."""
+        if self._sorted_ids is None:
+            at, n, ndocs = self._ids_at
+            raw = self._mm[at : at + n].split(b"\n")
+            if len(raw) != ndocs or len(self._id_order) != ndocs:
+                raise ValueError("bad fast postings file")
+            got = [raw[d] for d in self._id_order.tolist()]
+            if any(a >= b for a, b in zip(got, got[1:], strict=False)):
+                raise ValueError("bad fast postings file")
+            self._sorted_ids = got
+        return self._sorted_ids
+
+    def id_rank(self, tbytes: bytes) -> int | None:
+        """The place of the id ``tbytes`` in :meth:`sorted_ids` (None: absent)."""
+        ids = self.sorted_ids()
+        i = bisect.bisect_left(ids, tbytes)
+        return i if i < len(ids) and ids[i] == tbytes else None
+
+    def id_docnum(self, rank: int) -> int:
+        """The docnum of the id at ``rank`` in :meth:`sorted_ids`."""
+        return int(self._id_order[rank])
 
     def prefix_range(self, prefix: str) -> range:
         """Indexes in :attr:`terms` of the words starting with ``prefix``."""
