@@ -27,7 +27,7 @@ def _papers(n: int, first: int = 0) -> list[Paper]:
                 Link("PDF", f"https://arxiv.org/pdf/2504.{i:05d}"),
             ],  # fmt: skip
             tags=["cs.CL", rng.choice(["cs.LG", "cs.AI", "cs.CV"])],
-            dates=[f"2025-04-{1 + i % 28:02d}"],
+            dates=[f"2025-{1 + i // 280 % 12:02d}-{1 + i // 10 % 28:02d}"],  # newer ids, newer days
             sources=[f"/home/reader/digests/hf_daily_json/2025-04-{1 + i % 28:02d}.json"],
             arxiv_id=f"2504.{i:05d}",
             upvotes=rng.randrange(100),
@@ -89,3 +89,22 @@ def test_a_missing_dictionary_is_damage(tmp_path: Path) -> None:
     else:
         raise AssertionError("read without the dictionary")
     again.close()
+
+
+def test_a_full_write_leaves_the_order_index_packed(tmp_path: Path) -> None:
+    """The list order's index is made after a full write's rows are in: its
+    pages full. Made as the rows went in (in id order: newer ids, newer days,
+    as arXiv's, so each went in at the index's start) half of this one was
+    empty, and 4.4 MB of the real digests' 14.7. A full write over an older
+    catalog makes it again."""
+    cat = catalog.Catalog(tmp_path / "catalog.sqlite", "v1")
+    papers = _papers(3000)
+    for key in ("a", "b"):
+        assert cat.write({"key": key, "count": 3000}, lambda: papers)
+        with contextlib.closing(sqlite3.connect(cat.path)) as db:
+            size, unused = db.execute(
+                "SELECT sum(pgsize), sum(unused) FROM dbstat WHERE name = 'papers_order'"
+            ).fetchone()
+        assert unused < 0.1 * size, (unused, size)
+    assert len(cat.papers()) == 3000
+    cat.close()
