@@ -315,6 +315,8 @@ class FastLeafMatcher(LeafMatcher):  # type: ignore[misc]
         self.scorer = scorer
         self._index = index
         self._first, self._end, self._pos0 = fp.term_span(index)
+        # every docnum of the term, decoded once (each depends on the one before)
+        self._all = fp.docs_at(self._first, self._end)
         self.reset()
 
     def __repr__(self) -> str:
@@ -342,7 +344,7 @@ class FastLeafMatcher(LeafMatcher):  # type: ignore[misc]
         self._i = 0
         end = min(self._end, block + BLOCK)
         fp = self.fp
-        docs = fp.docs_at(block, end)
+        docs = self._all[block - self._first : end - self._first]
         self._ids: list[int] = docs.tolist()
         weights = fp.weights_at(block, end)
         self._weights: list[float] = weights.tolist()
@@ -376,7 +378,7 @@ class FastLeafMatcher(LeafMatcher):  # type: ignore[misc]
         return self._values[self._i]
 
     def all_ids(self) -> Any:
-        return iter(self.fp.docs_at(self._block + self._i, self._end).tolist())
+        return iter(self._all[self._block + self._i - self._first :].tolist())
 
     def _next_block(self) -> None:
         nxt = self._block + len(self._ids)

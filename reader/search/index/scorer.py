@@ -456,7 +456,7 @@ class TreeScorer:
         lo = fp.starts[idx].astype(np.int64)
         counts = fp.starts[idx + 1].astype(np.int64) - lo
         at = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-        docs = fp.docs_of(at).astype(np.int64)
+        docs = fp.docs_of_terms(idx)
         tf = fp.weights_of(at).astype(np.float64)
         idf = self.idfs([w for w, _ in found])[np.repeat(np.arange(len(found)), counts)]
         return _sum_by_doc(docs, self._bm25(leaf, docs, tf, idf), leaf.ndocs)
