@@ -402,19 +402,20 @@ class FastPostings:
         t0 = int(np.searchsorted(starts, a, side="right")) - 1
         t1 = int(np.searchsorted(starts, b, side="left"))
         s = int(starts[t0])
+        # in place as far as it goes: a run of terms (``a*``) is 400k postings
         g = self._gaps[s:b].astype(np.int64)
-        far = g == ESCAPE
-        if far.any():
+        far = np.flatnonzero(self._gaps[s:b] == ESCAPE)
+        if len(far):
             lo = int(self._long_starts[t0])
-            g[far] = self._long[lo : lo + int(far.sum())]
-        cs = np.cumsum(g)
-        if t1 - t0 > 1:  # each term's gaps start again from 0
-            inner = np.unique(starts[t0 + 1 : t1].astype(np.int64)) - s  # a term may be empty
-            base = np.zeros(len(g), np.int64)
-            base[inner] = cs[inner - 1] - np.concatenate(([0], cs[inner[:-1] - 1]))
-            cs -= np.cumsum(base)
-        cs -= 1
-        return cs[a - s :]
+            g[far] = self._long[lo : lo + len(far)]
+        np.cumsum(g, out=g)
+        if t1 - t0 > 1:  # each term's gaps start again from 0 (an empty term: a count of 0)
+            inner = starts[t0 + 1 : t1].astype(np.int64) - s
+            counts = np.diff(np.concatenate(([0], inner, [len(g)])))
+            g -= np.repeat(np.concatenate(([1], g[inner - 1] + 1)), counts)
+        else:
+            g -= 1
+        return g[a - s :]
 
     def docs_of_terms(self, idx: Any) -> Any:
         """The docnums of the terms ``idx``, one term after another (int64)."""

@@ -434,7 +434,7 @@ class TreeScorer:
             return empty
         # Every word's postings scored in one numpy pass.
         counts = np.fromiter(map(len, docs_l), np.int64, len(docs_l))
-        all_docs = np.concatenate(docs_l).astype(np.int64)
+        all_docs = np.concatenate(docs_l).astype(np.int64, copy=False)
         tf_all = np.concatenate(tf_l).astype(np.float64)
         idf_all = np.repeat(np.array(idf_l, np.float64), counts)
         scores = self._bm25(leaf, all_docs, tf_all, idf_all)
@@ -472,7 +472,7 @@ class TreeScorer:
         if not len(r):
             return np.zeros(0, np.int64), np.zeros(0, np.float64)
         docs, weights, word, ps, pos = fp.slice_at(r.start, r.stop, node.field is not None)
-        docs = docs.astype(np.int64)
+        docs = docs.astype(np.int64, copy=False)
         idf = self.prefix_idfs(leaf.at, node.terms[0])[word]
         if node.field is None:
             tf = weights.astype(np.float64)
