@@ -199,14 +199,24 @@ def _trials() -> list[tuple[str, str]]:
         gen = _generation(folder)
         roles = _roles(gen)
         # an empty file (a full build's .pst: its postings live in the fast
-        # file) cannot be cut or zeroed, only written into
+        # file) cannot be cut or zeroed, only written into; a file whose
+        # middle is zeros already (a full build's stored fields: its ids
+        # live in the fast file) is not changed by zeroing it
         empty = {name for name, real in roles.items() if (gen / real).stat().st_size == 0}
+        zeros = {name for name, real in roles.items() if not _zeroed_part(gen / real).strip(b"\0")}
     return [
         (name, how)
         for name in [*sorted(roles), "CURRENT"]
         for how in ("truncate", "zero", "random")
-        if name not in empty or how == "random"
+        if (name not in empty or how == "random") and (name not in zeros or how != "zero")
     ]
+
+
+def _zeroed_part(path: Path) -> bytes:
+    """The bytes of ``path`` that :func:`_damage` zeroes."""
+    data = path.read_bytes()
+    n = len(data)
+    return data[n // 3 : max(n // 3 + 1, 2 * n // 3)]
 
 
 def test_the_probe_covers_every_kind_of_file() -> None:

@@ -192,7 +192,8 @@ def _catalog_rows(paths: Paths) -> dict[str, tuple[tuple[int, int], bytes]]:
     """Paper id -> ((block, slot), its stored row) in the catalog."""
     with contextlib.closing(sqlite3.connect(paths.library_cache / "catalog.sqlite")) as db:
         keys = db.execute("SELECT id, block, slot FROM papers").fetchall()
-        blocks = {n: catalog._Block(d) for n, d in db.execute("SELECT n, data FROM blocks")}
+        (zdict,) = db.execute("SELECT v FROM meta WHERE k = 'zdict'").fetchone()
+        blocks = {n: catalog._Block(d, zdict) for n, d in db.execute("SELECT n, data FROM blocks")}
     return {
         bytes(i).decode(): ((n, slot), marshal.dumps(blocks[n].fields(slot))) for i, n, slot in keys
     }

@@ -16,7 +16,7 @@ from whoosh import index as windex
 from reader.model import Paper
 from reader.search import whoosh_private
 from reader.search.analysis import FIELD_BOOSTS, FIELD_SPANS, INDEX_FIELD, SPAN_WIDTH
-from reader.search.index.fast import fast_name, write_fast
+from reader.search.index.fast import fast_name, ids_here, write_fast
 from reader.search.index.schema import make_bulk_codec, make_codec, paper_fields
 
 Progress = Callable[[int, int], None]
@@ -41,6 +41,10 @@ def write_segment(ix: Any, papers: list[Paper], tick: Callable[[int], None] | No
         id_field = schema["id"]
         text_field = schema[INDEX_FIELD]
         pdw = w.perdocwriter
+        # The ids live in the fast postings file alone (Whoosh reads them
+        # there), unless one cannot (a line break, a lone surrogate).
+        ids = [p.id for p in papers]
+        ids_in_fast = ids_here(ids)
         # Every word occurrence of the segment, in document then position
         # order: its term (the number of the term's first occurrence) and its
         # position. Filled by C loops (map, range), no Python per word.
@@ -58,7 +62,7 @@ def write_segment(ix: Any, papers: list[Paper], tick: Callable[[int], None] | No
                 occ_pos.extend(range(base, base + len(words)))
                 length += len(words)
             pdw.start_doc(docnum)
-            pdw.add_field("id", id_field, paper.id, 0)
+            pdw.add_field("id", id_field, None if ids_in_fast else paper.id, 0)
             pdw.add_field(INDEX_FIELD, text_field, None, length)
             pdw.finish_doc()
             lengths.append(length)
@@ -68,11 +72,18 @@ def write_segment(ix: Any, papers: list[Paper], tick: Callable[[int], None] | No
         pdw.close()
 
         fw = w.fieldwriter
-        # id: one posting per paper, no values, inlined in the term dictionary
+        # id: one posting per paper, no values (in the fast file, in id
+        # order; else inlined in the term dictionary)
         fw.start_field("id", id_field)
-        by_id = sorted((p.id.encode("utf-8"), d) for d, p in enumerate(papers))
-        whoosh_private.write_inlined_ids(fw, [b for b, _ in by_id], [d for _, d in by_id])
-        del by_id
+        id_order = None
+        if ids_in_fast:
+            keys = [pid.encode("utf-8") for pid in ids]
+            id_order = sorted(range(len(keys)), key=keys.__getitem__)
+            del keys
+        else:
+            by_id = sorted((p.id.encode("utf-8"), d) for d, p in enumerate(papers))
+            whoosh_private.write_inlined_ids(fw, [b for b, _ in by_id], [d for _, d in by_id])
+            del by_id
         fw.finish_field()
 
         # text: the occurrences sorted by term (terms in Whoosh's byte order,
@@ -127,7 +138,8 @@ def write_segment(ix: Any, papers: list[Paper], tick: Callable[[int], None] | No
             freqs,
             pos_a,
             length_bytes,
-            [p.id for p in papers],
+            ids,
+            id_order,
         )
         return segment
     except BaseException:

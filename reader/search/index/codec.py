@@ -3,10 +3,14 @@ postings and positions live only in the segment's fast postings file
 (:mod:`reader.search.index.fast`), which Whoosh reads through
 :class:`FastTermsReader` (its word list, each word's statistics: ``prefix*``
 and ``word~`` expand over it) and :class:`FastLeafMatcher` (its postings).
-Whoosh's own files keep the ids (``.trm``, inlined), stored ids and field
-lengths. Each word and posting is stored once: the numpy scorer and Whoosh's
-matchers (``more_like``, counts of a ``whoosh.query``, merges of segments by
-a later sync) read the same bytes.
+The ids are there too (by docnum, and the docnums in id order): Whoosh's
+``id`` field (:meth:`FastTermsReader.term_info` of an id, its one posting)
+and its stored ids (:class:`FastPerDocReader`) are read from them, so
+Whoosh's own files keep only the field lengths (the ids took 100 bytes each
+in ``.trm`` and 44 in the stored fields: 13 MB for the real digests). Each
+word, posting and id is stored once: the numpy scorer and Whoosh's
+matchers (``more_like``, counts of a ``whoosh.query``, deletions and merges
+of segments by a later sync) read the same bytes.
 
 Only public names of Whoosh are used here (the pinned ``whoosh-reloaded``'s
 W3 codec classes, subclassed); ``tests/test_index.py`` checks that Whoosh
@@ -25,7 +29,7 @@ from array import array
 from pathlib import Path
 from typing import Any
 
-from whoosh.codec.whoosh3 import W3Codec, W3TermInfo, W3TermsReader
+from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader, W3TermInfo, W3TermsReader
 from whoosh.matching import LeafMatcher, ReadTooFar
 from whoosh.reading import TermNotFound
 from whoosh.system import pack_uint
@@ -33,6 +37,9 @@ from whoosh.util.numeric import byte_to_length
 
 from reader.search.analysis import INDEX_FIELD
 from reader.search.index.fast import FastPostings, fast_name, open_fast
+
+#: Whoosh's field of the ids (read from the fast postings file when it has them).
+ID_FIELD = "id"
 
 #: Postings per block of :class:`FastLeafMatcher` (Whoosh's own block size):
 #: what Whoosh's collector skips at once by block quality.
@@ -52,6 +59,30 @@ class FastCodec(W3Codec):  # type: ignore[misc]
         fp = open_fast(Path(storage.folder) / fast_name(segment.segment_id()))
         return FastTermsReader(self, tifile, tilen, postfile, fp)
 
+    def per_document_reader(self, storage: Any, segment: Any) -> Any:
+        fp = open_fast(Path(storage.folder) / fast_name(segment.segment_id()))
+        return FastPerDocReader(storage, segment, fp)
+
+
+class FastPerDocReader(W3PerDocReader):  # type: ignore[misc]
+    """Whoosh's per-document reader, the stored ids read from the fast
+    postings file (when it has them: :attr:`FastPostings.has_ids`)."""
+
+    def __init__(self, storage: Any, segment: Any, fp: FastPostings) -> None:
+        super().__init__(storage, segment)
+        self.fast = fp
+        self._ids: list[str] | None = None
+
+    def stored_fields(self, docnum: int) -> Any:
+        if not self.fast.has_ids:
+            return super().stored_fields(docnum)
+        if self._ids is None:
+            got = self.fast.ids()
+            if got is None:
+                raise ValueError("bad fast postings file")
+            self._ids = got
+        return {ID_FIELD: self._ids[docnum]}
+
 
 class FastTermsReader(W3TermsReader):  # type: ignore[misc]
     """Whoosh's term dictionary (``.trm``) for the other fields; the text
@@ -65,49 +96,94 @@ class FastTermsReader(W3TermsReader):  # type: ignore[misc]
     def _index(self, tbytes: bytes) -> int | None:
         return self.fast.term_index(tbytes.decode("utf-8"))
 
+    def _ids(self, fieldname: str) -> bool:
+        """Whether ``fieldname`` is the ids and this file holds them."""
+        return fieldname == ID_FIELD and self.fast.has_ids
+
+    def _id_info(self, rank: int) -> Any:
+        """The term info of the id at ``rank``: one posting, inlined (as
+        :func:`reader.search.whoosh_private.write_inlined_ids` wrote it)."""
+        d = self.fast.id_docnum(rank)
+        ti = W3TermInfo(1.0, 1, None, 0, 1.0, d, d)
+        ti.set_inlined((d,), (1.0,), (None,))  # None: what a merge expects
+        return ti
+
     def __contains__(self, term: Any) -> bool:
         fieldname, tbytes = term
+        if self._ids(fieldname):
+            return self.fast.id_rank(tbytes) is not None
         if fieldname != INDEX_FIELD:
             return bool(super().__contains__(term))
         return self._index(tbytes) is not None
 
     def indexed_field_names(self) -> Any:
         names = list(super().indexed_field_names())
+        if self.fast.has_ids and ID_FIELD not in names:
+            names.insert(0, ID_FIELD)
         return names if INDEX_FIELD in names else [*names, INDEX_FIELD]
 
     def cursor(self, fieldname: str, fieldobj: Any) -> Any:
+        if self._ids(fieldname):
+            ids = [b.decode("utf-8") for b in self.fast.sorted_ids()]
+            return FastFieldCursor(ids, self._id_info)
         if fieldname != INDEX_FIELD:
             return super().cursor(fieldname, fieldobj)
-        return FastFieldCursor(self.fast)
+        return FastFieldCursor(self.fast.terms, lambda i: term_info_at(self.fast, i))
 
     def _text_terms(self, start: int = 0) -> Any:
         terms = self.fast.terms
         return ((INDEX_FIELD, terms[i].encode("utf-8")) for i in range(start, len(terms)))
 
+    def _id_terms(self, start: int = 0) -> Any:
+        if not self.fast.has_ids:
+            return iter(())
+        ids = self.fast.sorted_ids()
+        return ((ID_FIELD, ids[i]) for i in range(start, len(ids)))
+
     def terms(self) -> Any:
+        yield from self._id_terms()
         yield from super().terms()
         yield from self._text_terms()
 
     def terms_from(self, fieldname: str, prefix: bytes) -> Any:
+        if self._ids(fieldname):
+            yield from self._id_terms(bisect.bisect_left(self.fast.sorted_ids(), prefix))
+            yield from self._text_terms()
+            return
         if fieldname != INDEX_FIELD:
             yield from super().terms_from(fieldname, prefix)
             return
         yield from self._text_terms(bisect.bisect_left(self.fast.terms, prefix.decode("utf-8")))
 
-    def items(self) -> Any:
-        yield from super().items()
-        for i, key in enumerate(self._text_terms()):
-            yield key, term_info_at(self.fast, i)
+    def _id_items(self, start: int = 0) -> Any:
+        for i, key in enumerate(self._id_terms(start), start):
+            yield key, self._id_info(i)
 
-    def items_from(self, fieldname: str, prefix: bytes) -> Any:
-        if fieldname != INDEX_FIELD:
-            yield from super().items_from(fieldname, prefix)
-            return
-        start = bisect.bisect_left(self.fast.terms, prefix.decode("utf-8"))
+    def _text_items(self, start: int = 0) -> Any:
         for i, key in enumerate(self._text_terms(start), start):
             yield key, term_info_at(self.fast, i)
 
+    def items(self) -> Any:
+        yield from self._id_items()
+        yield from super().items()
+        yield from self._text_items()
+
+    def items_from(self, fieldname: str, prefix: bytes) -> Any:
+        if self._ids(fieldname):
+            yield from self._id_items(bisect.bisect_left(self.fast.sorted_ids(), prefix))
+            yield from self._text_items()
+            return
+        if fieldname != INDEX_FIELD:
+            yield from super().items_from(fieldname, prefix)
+            return
+        yield from self._text_items(bisect.bisect_left(self.fast.terms, prefix.decode("utf-8")))
+
     def term_info(self, fieldname: str, tbytes: bytes) -> Any:
+        if self._ids(fieldname):
+            rank = self.fast.id_rank(tbytes)
+            if rank is None:
+                raise TermNotFound(f"No term {fieldname}:{tbytes!r}")
+            return self._id_info(rank)
         if fieldname != INDEX_FIELD:
             return super().term_info(fieldname, tbytes)
         i = self._index(tbytes)
@@ -116,6 +192,10 @@ class FastTermsReader(W3TermsReader):  # type: ignore[misc]
         return term_info_at(self.fast, i)
 
     def frequency(self, fieldname: str, tbytes: bytes) -> float:
+        if self._ids(fieldname):
+            if self.fast.id_rank(tbytes) is None:
+                raise KeyError(tbytes)
+            return 1.0
         if fieldname != INDEX_FIELD:
             return float(super().frequency(fieldname, tbytes))
         i = self._index(tbytes)
@@ -125,6 +205,10 @@ class FastTermsReader(W3TermsReader):  # type: ignore[misc]
         return float(self.fast.weights_at(a, b).sum(dtype="float64"))
 
     def doc_frequency(self, fieldname: str, tbytes: bytes) -> int:
+        if self._ids(fieldname):
+            if self.fast.id_rank(tbytes) is None:
+                raise KeyError(tbytes)
+            return 1
         if fieldname != INDEX_FIELD:
             return int(super().doc_frequency(fieldname, tbytes))
         i = self._index(tbytes)
@@ -134,6 +218,12 @@ class FastTermsReader(W3TermsReader):  # type: ignore[misc]
         return b - a
 
     def matcher(self, fieldname: str, tbytes: bytes, format_: Any, scorer: Any = None) -> Any:
+        if self._ids(fieldname):
+            ti = self.term_info(fieldname, tbytes)
+            term = (fieldname, tbytes)
+            return self._codec.postings_reader(
+                self._postfile, ti, format_, term=term, scorer=scorer
+            )
         if fieldname != INDEX_FIELD:
             return super().matcher(fieldname, tbytes, format_, scorer)
         i = self._index(tbytes)
@@ -162,11 +252,13 @@ def term_info_at(fp: FastPostings, i: int) -> Any:
 
 
 class FastFieldCursor:
-    """A cursor over the text field's sorted words (as Whoosh's automata walk
-    a field: ``first``, ``find``, ``next``, ``text``, ``term_info``)."""
+    """A cursor over a field's sorted words (the text field's, or the ids),
+    as Whoosh's automata walk a field: ``first``, ``find``, ``next``,
+    ``text``, ``term_info`` (``info``: the term info of the ``i``-th word)."""
 
-    def __init__(self, fp: FastPostings) -> None:
-        self.fp = fp
+    def __init__(self, words: list[str], info: Any) -> None:
+        self.words = words
+        self.info = info
         self._cur: int | None = None
         self._next = 0
         self.next()
@@ -178,22 +270,22 @@ class FastFieldCursor:
     def find(self, term: str | bytes) -> str | None:
         if isinstance(term, bytes):
             term = term.decode("utf-8")
-        self._next = bisect.bisect_left(self.fp.terms, term)
+        self._next = bisect.bisect_left(self.words, term)
         return self.next()
 
     def next(self) -> str | None:
-        if self._next < len(self.fp.terms):
+        if self._next < len(self.words):
             self._cur = self._next
             self._next += 1
-            return self.fp.terms[self._cur]
+            return self.words[self._cur]
         self._cur = None
         return None
 
     def text(self) -> str | None:
-        return None if self._cur is None else self.fp.terms[self._cur]
+        return None if self._cur is None else self.words[self._cur]
 
     def term_info(self) -> Any:
-        return None if self._cur is None else term_info_at(self.fp, self._cur)
+        return None if self._cur is None else self.info(self._cur)
 
     def is_valid(self) -> bool:
         return self._cur is not None
@@ -223,6 +315,8 @@ class FastLeafMatcher(LeafMatcher):  # type: ignore[misc]
         self.scorer = scorer
         self._index = index
         self._first, self._end, self._pos0 = fp.term_span(index)
+        # every docnum of the term, decoded once (each depends on the one before)
+        self._all = fp.docs_at(self._first, self._end)
         self.reset()
 
     def __repr__(self) -> str:
@@ -250,7 +344,7 @@ class FastLeafMatcher(LeafMatcher):  # type: ignore[misc]
         self._i = 0
         end = min(self._end, block + BLOCK)
         fp = self.fp
-        docs = fp.docs_at(block, end)
+        docs = self._all[block - self._first : end - self._first]
         self._ids: list[int] = docs.tolist()
         weights = fp.weights_at(block, end)
         self._weights: list[float] = weights.tolist()
@@ -284,7 +378,7 @@ class FastLeafMatcher(LeafMatcher):  # type: ignore[misc]
         return self._values[self._i]
 
     def all_ids(self) -> Any:
-        return iter(self.fp.docs_at(self._block + self._i, self._end).tolist())
+        return iter(self._all[self._block + self._i - self._first :].tolist())
 
     def _next_block(self) -> None:
         nxt = self._block + len(self._ids)

@@ -9,14 +9,18 @@ are stored once.
 Layout (little-endian; every array starts at a multiple of 8 bytes):
 the header (:data:`_FAST_HEADER`), then ``starts`` (each term's first
 posting, +1 at the end), ``pos_starts`` (each term's first position, +1 at
-the end), ``docs``, ``weights``, ``freqs`` (positions per posting),
-``lengths`` (Whoosh's length byte of each document), ``positions``, the
-sorted terms (one a line) and the ids by docnum (one a line). The header
-names the item type of each array, the narrowest that holds its values:
-document numbers in 16 bits when the segment has at most 65,536 documents,
-weights in half units (every field boost is a multiple of 0.5) in 8 or 16
-bits, a position as its field (2 bits) and its place in the field (14 bits)
-when every field is shorter than 16,384 words.
+the end), ``docs``, ``codes`` (one byte a posting: its weight and its number
+of positions, from the segment's table of pairs), ``lengths`` (Whoosh's
+length byte of each document), ``positions``, the table (weights, then
+frequencies), the escaped postings (their numbers, weights, frequencies:
+the pairs beyond the table's 255), the sorted terms (one a line) and the
+ids by docnum (one a line). The header names the item type of the arrays
+whose values vary in width, the narrowest that holds its values: document
+numbers in 16 bits when the segment has at most 65,536 documents, a
+position as its field (2 bits) and its place in the field (14 bits) when
+every field is shorter than 16,384 words. A posting's weight and frequency
+took 2-3 bytes as two arrays; as one code, 1 (the real digests' index 14 MB
+smaller).
 """
 
 from __future__ import annotations
@@ -29,16 +33,20 @@ from typing import Any
 
 from reader.search.analysis import SPAN_WIDTH
 
-FAST_MAGIC = b"DRFAST04"
-#: magic, terms, postings, documents, positions, term blob, id blob, then
-#: the item types of starts, pos_starts, docs, weights, freqs, positions
-#: (a numpy type character each, two spare).
-_FAST_HEADER = struct.Struct("<8sQQQQQQ8s")
+FAST_MAGIC = b"DRFAST07"
+#: magic, terms, postings, documents, positions, term blob, id blob, codes,
+#: exceptions, docnums in id order (0: none, the ids are Whoosh's), long
+#: gaps, then the item types of starts, pos_starts, positions, the
+#: exceptions' posting numbers, the id order, the long gaps and their starts
+#: (a numpy type character each, one spare).
+_FAST_HEADER = struct.Struct("<8sQQQQQQQQQQ8s")
 #: Bits of the place of a word in its field, in a compact (16-bit) position.
 _PLACE_BITS = 14
 _FIELD_SHIFT = SPAN_WIDTH.bit_length() - 1
-#: Weights are stored as multiples of this (every field boost is one).
-WEIGHT_UNIT = 0.5
+#: The code of a posting whose (weight, frequency) is not in the segment's
+#: table: its pair is in the exceptions (a few hundred postings of millions).
+#: And the gap byte of a posting whose gap is in the long gaps.
+ESCAPE = 255
 
 
 def fast_name(segment_id: str) -> str:
@@ -58,6 +66,28 @@ def _narrowest(values: Any, choices: str) -> str:
     return choices[-1]
 
 
+def pair_codes(weights: Any, freqs: Any) -> tuple[Any, Any, Any, Any]:
+    """Each posting's (weight, frequency) as one byte: (codes, the table's
+    weights, the table's frequencies, the postings that escape). The
+    :data:`ESCAPE` most common pairs of the segment get a code each (a
+    segment of the real digests has about 360 pairs, and all but ~150 of its
+    5 million postings have one of the 255 most common)."""
+    import numpy as np
+
+    w = np.asarray(weights, np.float32)
+    f = np.asarray(freqs, np.int64)
+    key = (f << 32) | w.view(np.uint32).astype(np.int64)
+    pairs, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    best = np.argsort(-counts, kind="stable")[:ESCAPE]
+    code_of = np.full(len(pairs), ESCAPE, np.uint8)
+    code_of[best] = np.arange(len(best), dtype=np.uint8)
+    codes = code_of[inverse.reshape(-1)] if len(key) else np.zeros(0, np.uint8)
+    chosen = pairs[best]
+    wtable = (chosen & 0xFFFFFFFF).astype(np.uint32).view(np.float32)
+    ftable = (chosen >> 32).astype(np.uint32)
+    return codes, wtable, ftable, np.flatnonzero(codes == ESCAPE)
+
+
 def write_fast(
     path: Path,
     terms: list[str],
@@ -68,12 +98,15 @@ def write_fast(
     positions: Any,
     length_bytes: Any,
     ids: list[str],
+    id_order: Any = None,
 ) -> None:
     """Write a fast postings file: ``terms`` sorted, the postings of term ``i``
     at ``starts[i]:starts[i+1]`` of ``docs`` (ascending within a term),
     ``weights`` and ``freqs``; each posting's ``freqs`` positions (absolute,
     ascending) one after another in ``positions``, in posting order;
-    ``length_bytes`` Whoosh's length byte of each document (numpy arrays)."""
+    ``length_bytes`` Whoosh's length byte of each document (numpy arrays);
+    ``id_order``: the docnums in the order of their ids' UTF-8 bytes, when
+    this file is Whoosh's ``id`` field too (:func:`ids_here`)."""
     import numpy as np
 
     starts = np.asarray(starts, np.int64)
@@ -82,14 +115,8 @@ def write_fast(
     pos_starts = np.zeros(len(freqs) + 1, np.int64)
     np.cumsum(freqs, out=pos_starts[1:])
     term_pos = pos_starts[starts]
-    halves = np.asarray(weights, np.float64) / WEIGHT_UNIT
-    if len(halves) and np.all(halves == np.round(halves)) and halves.min() >= 0:
-        wtype = _narrowest(halves, "BH")
-        if halves.max() > np.iinfo(np.dtype(wtype)).max:
-            wtype = "f"
-    else:
-        wtype = "f"
-    wvals = np.asarray(weights, np.float32) if wtype == "f" else halves.astype(wtype)
+    codes, wtable, ftable, escaped = pair_codes(weights, freqs)
+    gaps, long_gaps, long_starts = doc_gaps(starts, docs)
     places = positions & (SPAN_WIDTH - 1)
     fields = positions >> _FIELD_SHIFT
     if not len(positions) or (places.max() < 1 << _PLACE_BITS and fields.max() < 4):
@@ -101,15 +128,23 @@ def write_fast(
     arrays: list[tuple[str, Any]] = [
         (_narrowest(starts, "IQ"), starts),
         (_narrowest(term_pos, "IQ"), term_pos),
-        (_narrowest(np.asarray(docs), "HI"), docs),
-        (wtype, wvals),
-        (_narrowest(freqs, "BHI"), freqs),
+        ("B", gaps),
+        ("B", codes),
         ("B", length_bytes),
         (ptype, pvals),
+        ("f", wtable),
+        ("I", ftable),
+        (_narrowest(escaped, "IQ"), escaped),
+        ("f", np.asarray(weights, np.float32)[escaped]),
+        ("I", freqs[escaped]),
     ]
+    order = np.zeros(0, np.int64) if id_order is None else np.asarray(id_order, np.int64)
+    arrays.append((_narrowest(order, "HI"), order))
+    arrays.append((_narrowest(long_gaps, "HI"), long_gaps))
+    arrays.append((_narrowest(long_starts, "IQ"), long_starts))
     blob = "\n".join(terms).encode("utf-8")
     idblob = "\n".join(ids).encode("utf-8", "surrogatepass")
-    types = "".join(ch for ch, _ in arrays[:5]) + ptype
+    types = "".join(arrays[i][0] for i in (0, 1, 5, 8, 11, 12, 13))
     header = _FAST_HEADER.pack(
         FAST_MAGIC,
         len(terms),
@@ -118,6 +153,10 @@ def write_fast(
         len(positions),
         len(blob),
         len(idblob),
+        len(wtable),
+        len(escaped),
+        len(order),
+        len(long_gaps),
         types.encode("ascii").ljust(8, b"\0"),
     )
     with open(path, "wb") as fh:
@@ -130,6 +169,40 @@ def write_fast(
             at += len(data)
         fh.write(blob)
         fh.write(idblob)
+
+
+def doc_gaps(starts: Any, docs: Any) -> tuple[Any, Any, Any]:
+    """Each term's docnums as gaps, a byte each: the first is its docnum + 1,
+    each next one the step from the one before; a gap of :data:`ESCAPE` or
+    more is written :data:`ESCAPE` and kept in the long gaps (where each
+    term's start: ``long_starts``). On the real digests 15% of the gaps are
+    long (mostly the first of a rare word): 1.3 bytes a docnum, not 2."""
+    import numpy as np
+
+    starts = np.asarray(starts, np.int64)
+    d = np.asarray(docs, np.int64)
+    g = np.diff(d, prepend=0)
+    firsts = starts[:-1][starts[:-1] < starts[1:]]
+    g[firsts] = d[firsts] + 1
+    long = g >= ESCAPE
+    at = np.zeros(len(g) + 1, np.int64)
+    np.cumsum(long, out=at[1:])
+    return np.where(long, ESCAPE, g).astype(np.uint8), g[long], at[starts]
+
+
+def ids_here(ids: list[str]) -> bool:
+    """Whether a segment's ``ids`` can live in its fast postings file alone
+    (Whoosh's ``id`` field and stored ids read there: one line each, valid
+    UTF-8) rather than in Whoosh's term dictionary and stored fields, where
+    they took 100 and 44 bytes an id."""
+    for pid in ids:
+        if "\n" in pid:
+            return False
+        try:
+            pid.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+    return True
 
 
 def _pad(fh: Any, at: int) -> int:
@@ -154,19 +227,21 @@ class FastPostings:
         bad = ValueError(f"bad fast postings file {path.name}")
         if len(self._mm) < _FAST_HEADER.size:
             raise bad
-        magic, nterms, nposts, ndocs, npos, nblob, nids, types = _FAST_HEADER.unpack_from(
-            self._mm, 0
+        (magic, nterms, nposts, ndocs, npos, nblob, nids, ncodes, nexc, norder, nlong, types) = (
+            _FAST_HEADER.unpack_from(self._mm, 0)
         )
-        if magic != FAST_MAGIC:
+        if magic != FAST_MAGIC or ncodes > ESCAPE or norder not in (0, ndocs):
             raise bad
         try:
-            kinds = [np.dtype(ch).newbyteorder("<") for ch in types.rstrip(b"\0").decode("ascii")]
+            named = [np.dtype(ch).newbyteorder("<") for ch in types.rstrip(b"\0").decode("ascii")]
         except (TypeError, UnicodeDecodeError):
             raise bad from None
-        if len(kinds) != 6:
+        if len(named) != 7:
             raise bad
-        counts = [nterms + 1, nterms + 1, nposts, nposts, nposts, ndocs, npos]
-        kinds.insert(5, np.dtype(np.uint8))
+        u8, f4, u4 = np.dtype(np.uint8), np.dtype("<f4"), np.dtype("<u4")
+        kinds = [*named[:2], u8, u8, u8, named[2], f4, u4, named[3], f4, u4, *named[4:]]
+        counts = [nterms + 1, nterms + 1, nposts, nposts, ndocs, npos, ncodes, ncodes]
+        counts += [nexc, nexc, nexc, norder, nlong, nterms + 1]
         views: list[Any] = []
         off = _FAST_HEADER.size
         for kind, n in zip(kinds, counts, strict=True):
@@ -177,20 +252,32 @@ class FastPostings:
             off += kind.itemsize * n
         if off + nblob + nids != len(self._mm):
             raise bad
-        self.starts, self._term_pos, self._docs, self._weights, self._freqs = views[:5]
-        self._compact = kinds[6].itemsize == 2
-        self._positions = views[6]
-        self._weight_unit = 1.0 if kinds[3].kind == "f" else WEIGHT_UNIT
+        self.starts, self._term_pos, self._gaps, self._codes = views[:4]
+        self._long, self._long_starts = views[12], views[13]
+        self._compact = kinds[5].itemsize == 2
+        self._positions = views[5]
+        # The code tables, 256 long (the escape's entry is patched per read).
+        self._wtable = np.zeros(256, np.float32)
+        self._wtable[:ncodes] = views[6]
+        self._ftable = np.zeros(256, np.int64)
+        self._ftable[:ncodes] = views[7]
+        self._escaped = views[8].astype(np.int64)
+        self._escaped_w = views[9]
+        self._escaped_f = views[10].astype(np.int64)
+        self._id_order = views[11]
+        self._sorted_ids: list[bytes] | None = None
         table = np.array([byte_to_length(b) for b in range(256)], np.float32)
         #: Each document's length byte (Whoosh's quantised field length).
-        self.length_bytes = views[5]
+        self.length_bytes = views[4]
         #: Each document's field length, quantised as Whoosh stores it.
-        self.lengths = table[views[5]]
+        self.lengths = table[views[4]]
         self._terms: list[str] | None = None if nterms else []
         self._terms_at = (off, nblob, nterms)
         self._ids_at = (off + nblob, nids, ndocs)
         if nterms and (
-            int(self.starts[-1]) != nposts or self._count_lines(off, off + nblob) != nterms - 1
+            int(self._long_starts[-1]) != nlong
+            or int(self.starts[-1]) != nposts
+            or self._count_lines(off, off + nblob) != nterms - 1
         ):
             raise bad
 
@@ -252,6 +339,35 @@ class FastPostings:
         got = self._mm[at : at + n].decode("utf-8", "surrogatepass").split("\n")
         return got if len(got) == ndocs else None
 
+    @property
+    def has_ids(self) -> bool:
+        """Whether this file is Whoosh's ``id`` field and stored ids too."""
+        return len(self._id_order) == self.ndocs and self.ndocs > 0
+
+    def sorted_ids(self) -> list[bytes]:
+        """The ids (UTF-8) in byte order, as Whoosh's ``id`` field lists them
+        (with :attr:`has_ids`; decoded on first use)."""
+        if self._sorted_ids is None:
+            at, n, ndocs = self._ids_at
+            raw = self._mm[at : at + n].split(b"\n")
+            if len(raw) != ndocs or len(self._id_order) != ndocs:
+                raise ValueError("bad fast postings file")
+            got = [raw[d] for d in self._id_order.tolist()]
+            if any(a >= b for a, b in zip(got, got[1:], strict=False)):
+                raise ValueError("bad fast postings file")
+            self._sorted_ids = got
+        return self._sorted_ids
+
+    def id_rank(self, tbytes: bytes) -> int | None:
+        """The place of the id ``tbytes`` in :meth:`sorted_ids` (None: absent)."""
+        ids = self.sorted_ids()
+        i = bisect.bisect_left(ids, tbytes)
+        return i if i < len(ids) and ids[i] == tbytes else None
+
+    def id_docnum(self, rank: int) -> int:
+        """The docnum of the id at ``rank`` in :meth:`sorted_ids`."""
+        return int(self._id_order[rank])
+
     def prefix_range(self, prefix: str) -> range:
         """Indexes in :attr:`terms` of the words starting with ``prefix``."""
         if self._terms is None and prefix and "\n" not in prefix:
@@ -276,31 +392,68 @@ class FastPostings:
         return int(self.starts[i]), int(self.starts[i + 1]), int(self._term_pos[i])
 
     def docs_at(self, a: int, b: int) -> Any:
-        """Docnums of postings ``a..b-1`` (the file's narrow type)."""
-        return self._docs[a:b]
+        """Docnums of postings ``a..b-1`` (int64), decoded from the start of
+        the term of posting ``a`` (a term's or a run of terms' at once)."""
+        import numpy as np
+
+        if b <= a:
+            return np.zeros(0, np.int64)
+        starts = self.starts
+        t0 = int(np.searchsorted(starts, a, side="right")) - 1
+        t1 = int(np.searchsorted(starts, b, side="left"))
+        s = int(starts[t0])
+        # in place as far as it goes: a run of terms (``a*``) is 400k postings
+        g = self._gaps[s:b].astype(np.int64)
+        far = np.flatnonzero(self._gaps[s:b] == ESCAPE)
+        if len(far):
+            lo = int(self._long_starts[t0])
+            g[far] = self._long[lo : lo + len(far)]
+        np.cumsum(g, out=g)
+        if t1 - t0 > 1:  # each term's gaps start again from 0 (an empty term: a count of 0)
+            inner = starts[t0 + 1 : t1].astype(np.int64) - s
+            counts = np.diff(np.concatenate(([0], inner, [len(g)])))
+            g -= np.repeat(np.concatenate(([1], g[inner - 1] + 1)), counts)
+        else:
+            g -= 1
+        return g[a - s :]
+
+    def docs_of_terms(self, idx: Any) -> Any:
+        """The docnums of the terms ``idx``, one term after another (int64)."""
+        import numpy as np
+
+        parts = [self.docs_at(int(self.starts[i]), int(self.starts[i + 1])) for i in idx]
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
 
     def weights_at(self, a: int, b: int) -> Any:
         """Weights (field-weighted frequencies) of postings ``a..b-1``, float32."""
-        return self._decoded(self._weights[a:b])
-
-    def docs_of(self, at: Any) -> Any:
-        """Docnums of the postings numbered ``at`` (an array of indexes)."""
-        return self._docs[at]
+        return self._span(self._wtable, self._escaped_w, a, b)
 
     def weights_of(self, at: Any) -> Any:
         """Weights of the postings numbered ``at`` (an array of indexes), float32."""
-        return self._decoded(self._weights[at])
-
-    def _decoded(self, w: Any) -> Any:
         import numpy as np
 
-        if self._weight_unit == 1.0:
-            return w
-        return w.astype(np.float32) * np.float32(self._weight_unit)
+        codes = self._codes[at]
+        out = self._wtable[codes]
+        if len(self._escaped):
+            hit = codes == ESCAPE
+            if hit.any():
+                out[hit] = self._escaped_w[np.searchsorted(self._escaped, at[hit])]
+        return out
 
     def freqs_at(self, a: int, b: int) -> Any:
-        """How many positions each of postings ``a..b-1`` has."""
-        return self._freqs[a:b]
+        """How many positions each of postings ``a..b-1`` has (int64)."""
+        return self._span(self._ftable, self._escaped_f, a, b)
+
+    def _span(self, table: Any, escaped: Any, a: int, b: int) -> Any:
+        """``table`` decoded for postings ``a..b-1``, the escaped ones patched."""
+        import numpy as np
+
+        out = table[self._codes[a:b]]
+        if len(self._escaped):
+            lo, hi = np.searchsorted(self._escaped, (a, b)).tolist()
+            if hi > lo:
+                out[self._escaped[lo:hi] - a] = escaped[lo:hi]
+        return out
 
     def positions_at(self, p0: int, p1: int) -> Any:
         """Positions ``p0..p1-1`` (of :attr:`_positions`), absolute, uint32."""
@@ -318,7 +471,7 @@ class FastPostings:
         import numpy as np
 
         ps = np.zeros(b - a + 1, np.int64)
-        np.cumsum(self._freqs[a:b], out=ps[1:])
+        np.cumsum(self.freqs_at(a, b), out=ps[1:])
         p0 = int(self._term_pos[lo])
         return ps, self.positions_at(p0, p0 + int(ps[-1]))
 

@@ -15,7 +15,9 @@ from typing import Any
 #: 7: the sidecar is sealed and lists every file's size and CRC32 (:mod:`.integrity`).
 #: 8: text postings stored once, compactly, in the fast postings (Whoosh reads
 #:    them there): no positions in a bulk segment's .pst.
-INDEX_VERSION = 8
+#: 9: a posting's weight and frequency one byte (a code of the segment's pairs);
+#:    a full build's ids only in its fast postings (not in .trm and stored fields).
+INDEX_VERSION = 9
 STAMP_NAME = "digest-reader-index.json"
 SIDECAR_NAME = "hashes.json"
 STAMP_FORMAT = "digest-reader-index"

@@ -434,7 +434,7 @@ class TreeScorer:
             return empty
         # Every word's postings scored in one numpy pass.
         counts = np.fromiter(map(len, docs_l), np.int64, len(docs_l))
-        all_docs = np.concatenate(docs_l).astype(np.int64)
+        all_docs = np.concatenate(docs_l).astype(np.int64, copy=False)
         tf_all = np.concatenate(tf_l).astype(np.float64)
         idf_all = np.repeat(np.array(idf_l, np.float64), counts)
         scores = self._bm25(leaf, all_docs, tf_all, idf_all)
@@ -456,7 +456,7 @@ class TreeScorer:
         lo = fp.starts[idx].astype(np.int64)
         counts = fp.starts[idx + 1].astype(np.int64) - lo
         at = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-        docs = fp.docs_of(at).astype(np.int64)
+        docs = fp.docs_of_terms(idx)
         tf = fp.weights_of(at).astype(np.float64)
         idf = self.idfs([w for w, _ in found])[np.repeat(np.arange(len(found)), counts)]
         return _sum_by_doc(docs, self._bm25(leaf, docs, tf, idf), leaf.ndocs)
@@ -472,7 +472,7 @@ class TreeScorer:
         if not len(r):
             return np.zeros(0, np.int64), np.zeros(0, np.float64)
         docs, weights, word, ps, pos = fp.slice_at(r.start, r.stop, node.field is not None)
-        docs = docs.astype(np.int64)
+        docs = docs.astype(np.int64, copy=False)
         idf = self.prefix_idfs(leaf.at, node.terms[0])[word]
         if node.field is None:
             tf = weights.astype(np.float64)
