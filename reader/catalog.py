@@ -1086,6 +1086,14 @@ class CatalogPapers(Mapping[str, Paper]):
                 table = self._table = (ids, IdTable(ids))
             return table[1]
 
+    def which(self, ids: Sequence[str]) -> list[bool] | None:
+        """Whether each of ``ids`` is a paper here, in one search of them all
+        once every id was read (None: not known so; ask ``in`` each)."""
+        if self._whole is not None or self._ids is None:
+            return None
+        got: list[bool] = self._id_table().which(ids)
+        return got
+
     def id_table(self, ids: Sequence[str]) -> Any:
         """The :class:`~reader.search.idtable.IdTable` of ``ids`` when they
         are the list this mapping holds (:meth:`columns`' ids: the search
@@ -1215,6 +1223,16 @@ class CatalogPapers(Mapping[str, Paper]):
         """See :meth:`Catalog.day_ids`; None once rescued."""
         got: list[str] | None = self._ask(lambda: self.catalog.day_ids(day))
         return got
+
+
+def present(papers: Mapping[str, Paper], ids: Sequence[str]) -> list[bool]:
+    """Whether each of ``ids`` is in ``papers`` (a search's hits): one
+    search of them all when ``papers`` can (:meth:`CatalogPapers.which`)."""
+    which = getattr(papers, "which", None)
+    got = which(ids) if callable(which) else None
+    if got is not None:
+        return list(got)
+    return [pid in papers for pid in ids]
 
 
 #: How many papers :class:`CatalogPapers` keeps once read: a screen's window

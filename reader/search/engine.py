@@ -30,6 +30,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from reader.catalog import present
 from reader.model import Paper
 from reader.search.idtable import IdTable
 from reader.search.index import IndexUnavailable, SearchIndex
@@ -849,7 +850,9 @@ class SearchEngine:
         except IndexUnavailable:
             return None
         papers = self.library.papers
-        found = [(i, sc) for i, sc in found if i in papers]
+        found = [
+            f for f, ok in zip(found, present(papers, [i for i, _ in found]), strict=True) if ok
+        ]
         # The rule of scorer.best_first: scores to 6 decimals, then newer
         # first, then by id (the index returned every tie it did not order).
         rounded = np.round(np.array([sc for _, sc in found], np.float64), 6).tolist()

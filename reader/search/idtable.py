@@ -86,7 +86,21 @@ class IdTable:
         return out
 
     def __contains__(self, pid: object) -> bool:
-        return isinstance(pid, str) and bool(self.numbers([pid])[0] >= 0)
+        if not isinstance(pid, str) or not pid:
+            return False
+        key: str | bytes = pid if self._wide() else pid.encode("utf-8", "surrogatepass")
+        ids = self._sorted
+        at = int(ids.searchsorted(key))
+        return at < len(ids) and bool(ids[at] == key)
+
+    def number(self, pid: str) -> int:
+        """The number of ``pid`` (-1: not in the numbering)."""
+        if not pid:
+            return -1
+        key: str | bytes = pid if self._wide() else pid.encode("utf-8", "surrogatepass")
+        ids = self._sorted
+        at = int(ids.searchsorted(key))
+        return int(self.order[at]) if at < len(ids) and ids[at] == key else -1
 
     def which(self, ids: Iterable[str]) -> list[bool]:
         """Whether each of ``ids`` is in the numbering (one search of them all)."""

@@ -76,6 +76,7 @@ from reader.search.index.generations import (
 from reader.search.index.integrity import (
     PACKED_KEY,
     Listing,
+    as_dict,
     files_of,
     hashes_of,
     listing,
@@ -249,7 +250,9 @@ class SearchIndex:
         self._ix: Any = None
         self._gen: str | None = None
         self._searcher: Any = None
-        self._hashes: dict[str, str] = {}
+        #: Paper id -> content hash of what is committed (kept packed when
+        #: read from the sidecar: :class:`~.integrity.PackedHashes`).
+        self._hashes: Mapping[str, str] = {}
         #: The library version the committed index holds (from the sidecar).
         self._synced = Synced()
         #: The last :meth:`docnums`: (its ids array, the searcher, the result).
@@ -568,6 +571,8 @@ class SearchIndex:
             hashes, synced = self._hashes, self._synced
         suspects = synced.suspects(version) if version is not None else None
         ids: Collection[str] = papers.keys() if suspects is None else suspects
+        if suspects is None:
+            hashes = as_dict(hashes)  # every paper looked up: not a search each
         out: set[str] = set()
         get, held_get, cache = papers.get, hashes.get, self._hash_cache
         for pid in ids:
@@ -1043,7 +1048,7 @@ class SearchIndex:
             if suspects is not None and not suspects and len(old) == len(papers):
                 # The same files as at the last sync: nothing per paper.
                 return SyncReport(total=len(old), seconds=time.monotonic() - start)
-            old = dict(old)
+            old = as_dict(old)
             got = None if suspects is None else self._changes_of(papers, old, suspects)
             new, changed, removed = got if got is not None else self._changes(papers, old)
             if len(changed) + len(removed) > max(REBUILD_OVER, len(old) // 2):
@@ -1327,6 +1332,7 @@ class SearchIndex:
         """The sidecar: the papers' hashes, the library version, and the size
         and checksum of every other file of the generation with the number of
         the table of contents they make (sealed: it checks itself)."""
+        hashes = as_dict(hashes)
         packed = pack_hashes(hashes)
         side: dict[str, Any] = {"token": token, "hashes": {} if packed else hashes}
         if packed:
