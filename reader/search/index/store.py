@@ -588,7 +588,7 @@ class SearchIndex:
                 and c[1] == (len(p.title), len(p.abstract), len(p.authors), len(p.tags))
             ):
                 continue  # the paper object hashed before, to what the index holds
-            if self._hash(pid, p) != held:
+            if self._hash(pid, p, self._keeps(papers)) != held:
                 out.add(pid)
         return out
 
@@ -1144,12 +1144,21 @@ class SearchIndex:
             return f"its table of contents is number {on_disk}, not the {self._toc_gen} written"
         return ""
 
-    def _hash(self, pid: str, p: Paper) -> str:
+    @staticmethod
+    def _keeps(papers: Mapping[str, Paper]) -> bool:
+        """Whether hashes are cached by paper object (:attr:`_hash_cache`):
+        only for papers held in memory anyway (a dict). Over the catalog each
+        read makes a new object (the cache never hits) and the cache alone
+        would keep every paper read (every paper, after a full build)."""
+        return isinstance(papers, dict)
+
+    def _hash(self, pid: str, p: Paper, keep: bool = True) -> str:
         c = self._hash_cache.get(pid)
         key = (len(p.title), len(p.abstract), len(p.authors), len(p.tags))
         if c is None or c[0] is not p or c[1] != key:
             h = content_hash(p)
-            self._hash_cache[pid] = (p, key, h)
+            if keep:
+                self._hash_cache[pid] = (p, key, h)
             return h
         return c[2]
 
@@ -1168,7 +1177,7 @@ class SearchIndex:
                 if pid in old:
                     removed.append(pid)
                 continue
-            h = self._hash(pid, p)
+            h = self._hash(pid, p, self._keeps(papers))
             if old.get(pid) != h:
                 new[pid] = h
                 added += pid not in old
@@ -1183,6 +1192,9 @@ class SearchIndex:
         is re-computed only for a paper object not seen at the last sync or
         whose text lengths changed (hashing 100k abstracts takes ~0.5 s; this
         loop ~0.1 s)."""
+        keep = self._keeps(papers)
+        if not keep:
+            self._hash_cache = {}
         cache = self._hash_cache
         get = cache.get
         old_get = old.get
@@ -1192,12 +1204,16 @@ class SearchIndex:
             key = (len(p.title), len(p.abstract), len(p.authors), len(p.tags))
             if c is None or c[0] is not p or c[1] != key:
                 h = content_hash(p)
-                cache[pid] = (p, key, h)
+                if keep:
+                    cache[pid] = (p, key, h)
             else:
                 h = c[2]
             if old_get(pid) != h:
                 new[pid] = h
-        removed = [pid for pid in old if pid not in papers]
+        from reader.catalog import present
+
+        held = list(old)
+        removed = [pid for pid, ok in zip(held, present(papers, held), strict=True) if not ok]
         if len(cache) > len(papers) + 1000:
             self._hash_cache = {pid: c for pid, c in cache.items() if pid in papers}
         return new, list(new), removed
@@ -1378,11 +1394,20 @@ class SearchIndex:
                 shutil.rmtree(tmp, ignore_errors=True)
                 return report
             hashes: dict[str, str] = {}
+            keep = self._keeps(papers)
+            if not keep:
+                self._hash_cache = {}
             for pid, paper in papers.items():
                 h = content_hash(paper)
                 hashes[pid] = h
-                key = (len(paper.title), len(paper.abstract), len(paper.authors), len(paper.tags))
-                self._hash_cache[pid] = (paper, key, h)
+                if keep:
+                    key = (
+                        len(paper.title),
+                        len(paper.abstract),
+                        len(paper.authors),
+                        len(paper.tags),
+                    )
+                    self._hash_cache[pid] = (paper, key, h)
             _commit_segments(ix, segments)
             ix.close()
             atomic_write_text(tmp / STAMP_NAME, json.dumps(_stamp(token)))
