@@ -688,6 +688,30 @@ class Catalog:
             raise CatalogDamaged(str(exc)) from exc
         return out
 
+    def day_columns(self) -> tuple[list[str], Any]:
+        """:meth:`days` as two columns: every day (one string per distinct
+        day) and the ids as one numpy array of their UTF-8 bytes, sorted by
+        day. No tuple or string per paper: at 1M papers those were 130 MB
+        at the search engine's warm-up peak, for a moment."""
+        import numpy as np
+
+        days: list[str] = []
+        parts: list[Any] = []
+        text: dict[bytes, str] = {}
+        try:
+            for rows in self._chunks("SELECT day, id FROM days ORDER BY day"):
+                for d, _ in rows:
+                    day = text.get(d)
+                    if day is None:
+                        day = text[d] = _s(d)
+                    days.append(day)
+                parts.append(np.array([bytes(i) for _, i in rows], "S"))
+        except DAMAGE as exc:
+            raise CatalogDamaged(str(exc)) from exc
+        width = max((p.dtype.itemsize for p in parts), default=1)
+        ids = np.concatenate([p.astype(f"S{width}") for p in parts]) if parts else np.zeros(0, "S1")
+        return days, ids
+
     def on_days(self, lo: str, hi: str) -> list[str]:
         """Ids of the papers with a day from ``lo`` to ``hi`` (inclusive; a
         day that starts with ``hi`` counts): a range of the days index."""
@@ -1192,6 +1216,11 @@ class CatalogPapers(Mapping[str, Paper]):
 
     def days(self) -> list[tuple[str, str]] | None:
         got: list[tuple[str, str]] | None = self._ask(self.catalog.days)
+        return got
+
+    def day_columns(self) -> tuple[list[str], Any] | None:
+        """See :meth:`Catalog.day_columns`; None once rescued."""
+        got: tuple[list[str], Any] | None = self._ask(self.catalog.day_columns)
         return got
 
     def source_tags(self) -> list[tuple[str, list[str]]] | None:

@@ -105,3 +105,25 @@ def test_the_id_table_numbers_and_names_ids_as_a_dict_would() -> None:
     assert table.numbers(table.by_number()).tolist() == [
         -1 if p is None else n for n, p in enumerate(ids)
     ]
+
+
+def test_the_catalogs_day_columns_are_its_days_and_date_filters_answer_alike(
+    tmp_path: Path,
+) -> None:
+    """The engine's days come from the catalog as two columns (no tuple or
+    string per paper): the same pairs as :meth:`Catalog.days`, and ``date:``
+    answers as over the papers held in memory."""
+    whole, lazy = libraries(write_days(tmp_path / "lib", per_day=60))
+    catalog = lazy.papers.catalog  # type: ignore[attr-defined]
+    days, ids = catalog.day_columns()
+    assert list(zip(days, [i.decode() for i in ids.tolist()], strict=True)) == catalog.days()
+    over_catalog = Session(Paths.from_env(), Config(), library=lazy).searcher
+    over_catalog.warm()  # the days made from the catalog's columns, as in the app
+    in_memory = Session(Paths.from_env(), Config(), library=whole).searcher
+    for q in [
+        "date:2025-06-03",
+        "topic date:2025-06-02..2025-06-04 sort:oldest",
+        "-date:2025-06-05",
+    ]:
+        got, want = over_catalog.search(q), in_memory.search(q)
+        assert (got.ids, got.total) == (want.ids, want.total) and want.total, q

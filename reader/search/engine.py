@@ -292,9 +292,15 @@ class _Columns:
 
     def _by_day(self) -> tuple[list[str], Any]:
         if self._days is None:
+            from_catalog = getattr(self.source, "day_columns", None)
+            columns = from_catalog() if callable(from_catalog) else None
             from_catalog = getattr(self.source, "days", None)
-            got = from_catalog() if callable(from_catalog) else None
-            if got is not None:
+            got = None if columns is not None or not callable(from_catalog) else from_catalog()
+            if columns is not None:  # the ids as UTF-8 bytes: no string per paper
+                days = [d[:10] for d in columns[0]]
+                nums = self.numbers(columns[1])
+                del columns
+            elif got is not None:
                 days = [d[:10] for d, _ in got]
                 nums = self.numbers([pid for _, pid in got])
             else:
