@@ -34,6 +34,7 @@ from reader.catalog import present
 from reader.model import Paper
 from reader.search.idtable import IdTable
 from reader.search.index import IndexUnavailable, SearchIndex
+from reader.search.index.integrity import as_dict
 from reader.search.index.scorer import best_first
 from reader.search.query import (
     And,
@@ -651,12 +652,15 @@ class SearchEngine:
             elif not hashes or self.index is None:
                 pend = _Pending(set(papers), len(papers), True, set())
             else:
-                ids = {pid for pid in papers if pid not in hashes}
-                gone = (
-                    {pid for pid in hashes if pid not in papers}
-                    if len(hashes) + len(ids) != len(papers)
-                    else set()
-                )
+                # every paper looked up: a dict, not a binary search each
+                held = as_dict(hashes)
+                ids = {pid for pid in papers if pid not in held}
+                del held
+                gone: set[str] = set()
+                if len(hashes) + len(ids) != len(papers):
+                    listed = list(hashes)
+                    there = present(papers, listed)
+                    gone = {pid for pid, ok in zip(listed, there, strict=True) if not ok}
                 # Indexed with other content (another library's index, or
                 # digests changed since the last sync): scanned, and left out
                 # of the index's hits and counts like the papers gone.
