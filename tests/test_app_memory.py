@@ -127,3 +127,18 @@ def test_the_catalogs_day_columns_are_its_days_and_date_filters_answer_alike(
     ]:
         got, want = over_catalog.search(q), in_memory.search(q)
         assert (got.ids, got.total) == (want.ids, want.total) and want.total, q
+
+
+def test_tag_filters_from_the_catalogs_tag_columns_answer_as_over_papers(tmp_path: Path) -> None:
+    """The engine's source tags come from the catalog as columns (no tuple,
+    list or string per paper): ``tag:`` and ``tag:x*`` answer as over the
+    papers held in memory."""
+    whole, lazy = libraries(write_days(tmp_path / "lib", per_day=20))
+    tags = sorted({t for p in whole.papers.values() for t in p.tags})
+    assert len(tags) >= 2
+    over_catalog = Session(Paths.from_env(), Config(), library=lazy).searcher
+    over_catalog.warm()
+    in_memory = Session(Paths.from_env(), Config(), library=whole).searcher
+    for q in [f"tag:{tags[0]}", f"tag:{tags[-1][:2]}*", f"-tag:{tags[1]} sort:oldest"]:
+        got, want = over_catalog.search(q), in_memory.search(q)
+        assert (got.ids, got.total) == (want.ids, want.total) and want.total, q

@@ -338,6 +338,12 @@ class _Columns:
 
     def _make_tags(self) -> dict[str, Any]:
         if self._tags is None:
+            from_columns = getattr(self.source, "tag_columns", None)
+            columns = from_columns() if callable(from_columns) else None
+            if columns is not None:
+                self._tags = self._tags_of_columns(*columns)
+                self._tag_names = sorted(self._tags)
+                return self._tags
             acc: dict[str, list[int]] = {}
             folded: dict[str, str] = {}
             from_catalog = getattr(self.source, "source_tags", None)
@@ -363,6 +369,26 @@ class _Columns:
             self._tag_names = sorted(tags)
             self._tags = tags
         return self._tags
+
+    def _tags_of_columns(self, names: list[str], ids: Any, codes: Any) -> dict[str, Any]:
+        """:meth:`tags` from the catalog's (paper, tag) pairs as columns
+        (:meth:`Catalog.tag_columns`): numpy over the pairs, no Python
+        object per paper."""
+        nums = self.numbers(ids)
+        keep = nums >= 0
+        nums, codes = nums[keep], codes[keep]
+        order = np.argsort(codes, kind="stable")
+        nums, codes = nums[order], codes[order]
+        bounds = np.searchsorted(codes, np.arange(len(names) + 1))
+        by_fold: dict[str, list[Any]] = {}
+        for c, name in enumerate(names):
+            lo, hi = int(bounds[c]), int(bounds[c + 1])
+            if hi > lo:
+                by_fold.setdefault(searchable(name), []).append(nums[lo:hi])
+        return {
+            f: np.unique(parts[0] if len(parts) == 1 else np.concatenate(parts))
+            for f, parts in by_fold.items()
+        }
 
     _tag_names: list[str] | None = None
 
