@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reader.catalog import CatalogPapers
+from reader.catalog import CatalogPapers, present
 from reader.config import Config, load_config
 from reader.library import Library, Parsed, Progress, Sink, needs_first_read, open_library
 from reader.model import Paper
@@ -194,7 +194,8 @@ class Session:
         for (a list's window, not the best 1,000 at once); a hit whose paper
         left the library meanwhile is skipped."""
         papers = self.library.papers
-        return PaperRows([h.id for h in hits if h.id in papers], papers)
+        ids = [h.id for h in hits]
+        return PaperRows([i for i, ok in zip(ids, present(papers, ids), strict=True) if ok], papers)
 
     def papers_of(self, ids: Iterable[str]) -> Mapping[str, Paper]:
         """The papers of ``ids`` by id: over the catalog, those of them it

@@ -110,7 +110,7 @@ def test_the_papers_hashes_are_packed_and_read_back_as_written(folder: Path) -> 
     assert ids(again, "paper") and len(again.indexed_hashes()) == len(papers)
     again.close()
     plain = {k: v for k, v in side.items() if k != PACKED_KEY}
-    (gen / SIDECAR_NAME).write_bytes(seal({**plain, "hashes": hashes}))
+    (gen / SIDECAR_NAME).write_bytes(seal({**plain, "hashes": dict(hashes)}))
     old_form = SearchIndex(folder)
     assert old_form.sync(papers).changed == 0
     old_form.close()

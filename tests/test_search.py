@@ -749,7 +749,6 @@ def test_many_ids_are_numbered_in_bulk_as_one_by_one(monkeypatch: pytest.MonkeyP
     (:class:`~reader.search.idtable.IdTable`): the same answers as a lookup
     of each id."""
     import reader.search.engine as engine_module
-    import reader.search.index.store as store_module
 
     papers = [
         P(f"2508.{i:05d}", f"{'Agents' if i % 2 else 'Diffusion'} planning {i % 7}",
@@ -771,8 +770,15 @@ def test_many_ids_are_numbered_in_bulk_as_one_by_one(monkeypatch: pytest.MonkeyP
     bulk = [
         SearchEngine(Lib(papers), None, index).search(q, limit=30, today=TODAY) for q in queries
     ]
-    monkeypatch.setattr(engine_module, "_MANY_IDS", 10**9)
-    monkeypatch.setattr(store_module, "_MANY_IDS", 10**9)
+
+    # the reference: a lookup of each id in a dict of the columns' ids
+    def one_by_one(self: object, ids: list[str | None]) -> object:
+        import numpy as np
+
+        docnum = {pid: n for n, pid in enumerate(self.ids)}  # type: ignore[attr-defined]
+        return np.array([-1 if p is None else docnum.get(p, -1) for p in ids], np.int64)
+
+    monkeypatch.setattr(engine_module._Columns, "numbers", one_by_one)
     index._docnums_of = None
     for q, got in zip(queries, bulk, strict=True):
         want = SearchEngine(Lib(papers), None, index).search(q, limit=30, today=TODAY)

@@ -24,15 +24,17 @@ import contextlib
 import datetime as dt
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
+from reader.catalog import present
 from reader.model import Paper
 from reader.search.idtable import IdTable
 from reader.search.index import IndexUnavailable, SearchIndex
+from reader.search.index.integrity import as_dict
 from reader.search.index.scorer import best_first
 from reader.search.query import (
     And,
@@ -152,9 +154,6 @@ def _paper_days(p: Paper) -> list[str]:
     return [p.published[:10]] if p.published else []
 
 
-#: From this many ids on, ids are numbered by :class:`IdTable`, not one by one.
-_MANY_IDS = 2000
-
 #: Upvotes kept in the int64 column are clamped to this (a vote count that
 #: does not fit 63 bits is a damaged digest, not a ranking question).
 _VOTES_CAP = 2**62
@@ -174,10 +173,12 @@ class _Columns:
     increasing order, are its papers newest first."""
 
     key: int
-    #: Paper id by document number, as a list and as a numpy object array.
+    #: Paper id by document number, as a list and as a numpy object array
+    #: (the one list of the catalog's columns: the strings are the list's).
+    #: An id's number is found by :meth:`numbers` (an :class:`IdTable`, shared
+    #: with the catalog's ``in``), not by a dict of every id.
     ids: list[str]
     id_array: Any
-    docnum: dict[str, int]
     #: Upvotes (None counted as -1 for the sort) and whether there are any.
     votes: Any
     voted: Any
@@ -260,11 +261,9 @@ class _Columns:
         order = np.argsort(day[dated], kind="stable") if len(dated) else dated
         oldest = np.concatenate([dated[order], np.flatnonzero(blank)]).astype(np.int64)
         by_votes = np.argsort(-votes, kind="stable")
-        docnum = dict(zip(ids, range(len(ids)), strict=True))
         cols = cls(
-            key, ids, np.array(ids, dtype=object), docnum, votes, voted, has_code, oldest,
-            by_votes, papers,
-        )  # fmt: skip
+            key, ids, np.array(ids, dtype=object), votes, voted, has_code, oldest, by_votes, papers
+        )
         cols._day = day
         return cols
 
@@ -294,18 +293,34 @@ class _Columns:
 
     def _by_day(self) -> tuple[list[str], Any]:
         if self._days is None:
+            from_catalog = getattr(self.source, "day_columns", None)
+            columns = from_catalog() if callable(from_catalog) else None
             from_catalog = getattr(self.source, "days", None)
-            got = from_catalog() if callable(from_catalog) else None
-            docnum = self.docnum
-            if got is not None:
-                pairs = sorted((d[:10], docnum[pid]) for d, pid in got if pid in docnum)
+            got = None if columns is not None or not callable(from_catalog) else from_catalog()
+            if columns is not None:  # the ids as UTF-8 bytes: no string per paper
+                days = [d[:10] for d in columns[0]]
+                nums = self.numbers(columns[1])
+                del columns
+            elif got is not None:
+                days = [d[:10] for d, _ in got]
+                nums = self.numbers([pid for _, pid in got])
             else:
-                pairs = sorted(
-                    (d[:10], docnum[pid])
-                    for pid, p in self.source.items()
-                    for d in set(_paper_days(p))
-                )
-            self._days = ([d for d, _ in pairs], np.array([i for _, i in pairs], np.int64))
+                pairs = [
+                    (d[:10], num)
+                    for num, pid in enumerate(self.ids)
+                    for d in set(_paper_days(self.source[pid]))
+                ]
+                days = [d for d, _ in pairs]
+                nums = np.array([i for _, i in pairs], np.int64)
+            del got
+            # by day, then by document number (numpy: no tuple per paper's day)
+            code: dict[str, int] = {}
+            for d in sorted(set(days)):
+                code[d] = len(code)
+            codes = np.fromiter((code[d] for d in days), np.int64, len(days))
+            keep = np.flatnonzero(nums >= 0)
+            order = keep[np.lexsort((nums[keep], codes[keep]))]
+            self._days = ([days[i] for i in order.tolist()], nums[order])
         return self._days
 
     #: The papers' own tags (as written) -> their document numbers; made on
@@ -323,12 +338,24 @@ class _Columns:
 
     def _make_tags(self) -> dict[str, Any]:
         if self._tags is None:
+            from_columns = getattr(self.source, "tag_columns", None)
+            columns = from_columns() if callable(from_columns) else None
+            if columns is not None:
+                self._tags = self._tags_of_columns(*columns)
+                self._tag_names = sorted(self._tags)
+                return self._tags
             acc: dict[str, list[int]] = {}
             folded: dict[str, str] = {}
             from_catalog = getattr(self.source, "source_tags", None)
             got = from_catalog() if callable(from_catalog) else None
             pairs: Iterable[tuple[int, Iterable[str]]] = (
-                ((self.docnum[pid], tags) for pid, tags in got)
+                (
+                    (n, t)
+                    for n, (_, t) in zip(
+                        self.numbers([pid for pid, _ in got]).tolist(), got, strict=True
+                    )
+                    if n >= 0
+                )
                 if got is not None
                 else ((i, self.source[pid].tags) for i, pid in enumerate(self.ids))
             )
@@ -342,6 +369,26 @@ class _Columns:
             self._tag_names = sorted(tags)
             self._tags = tags
         return self._tags
+
+    def _tags_of_columns(self, names: list[str], ids: Any, codes: Any) -> dict[str, Any]:
+        """:meth:`tags` from the catalog's (paper, tag) pairs as columns
+        (:meth:`Catalog.tag_columns`): numpy over the pairs, no Python
+        object per paper."""
+        nums = self.numbers(ids)
+        keep = nums >= 0
+        nums, codes = nums[keep], codes[keep]
+        order = np.argsort(codes, kind="stable")
+        nums, codes = nums[order], codes[order]
+        bounds = np.searchsorted(codes, np.arange(len(names) + 1))
+        by_fold: dict[str, list[Any]] = {}
+        for c, name in enumerate(names):
+            lo, hi = int(bounds[c]), int(bounds[c + 1])
+            if hi > lo:
+                by_fold.setdefault(searchable(name), []).append(nums[lo:hi])
+        return {
+            f: np.unique(parts[0] if len(parts) == 1 else np.concatenate(parts))
+            for f, parts in by_fold.items()
+        }
 
     _tag_names: list[str] | None = None
 
@@ -370,20 +417,21 @@ class _Columns:
 
     _table: IdTable | None = None
 
-    def numbers(self, ids: list[str | None]) -> Any:
+    def numbers(self, ids: Sequence[str | None]) -> Any:
         """The document number of each of ``ids`` (-1: not in the library,
-        or None): a dictionary lookup each for a few, one binary search of
-        them all for many (a ``date:``'s ids, the index's documents)."""
-        if len(ids) < _MANY_IDS:
-            get = self.docnum.get
-            return np.fromiter((-1 if p is None else get(p, -1) for p in ids), np.int64, len(ids))
+        or None): one binary search of them all (a ``date:``'s ids, the
+        index's documents, an ``id:``)."""
         return self.table().numbers(ids)
 
     def table(self) -> IdTable:
-        """The ids as an :class:`IdTable` (made on first use)."""
+        """The ids as an :class:`IdTable` (made on first use): the catalog's
+        own when the ids are its columns' (one table for ``in`` and the
+        document numbers), else made here."""
         with self._making:
             if self._table is None:
-                self._table = IdTable(self.ids)
+                shared = getattr(self.source, "id_table", None)
+                got = shared(self.ids) if callable(shared) else None
+                self._table = got if isinstance(got, IdTable) else IdTable(self.ids)
             return self._table
 
     def ordered_nums(self, mask: Any, sort: str, limit: int | None = None) -> Any:
@@ -630,12 +678,15 @@ class SearchEngine:
             elif not hashes or self.index is None:
                 pend = _Pending(set(papers), len(papers), True, set())
             else:
-                ids = {pid for pid in papers if pid not in hashes}
-                gone = (
-                    {pid for pid in hashes if pid not in papers}
-                    if len(hashes) + len(ids) != len(papers)
-                    else set()
-                )
+                # every paper looked up: a dict, not a binary search each
+                held = as_dict(hashes)
+                ids = {pid for pid in papers if pid not in held}
+                del held
+                gone: set[str] = set()
+                if len(hashes) + len(ids) != len(papers):
+                    listed = list(hashes)
+                    there = present(papers, listed)
+                    gone = {pid for pid, ok in zip(listed, there, strict=True) if not ok}
                 # Indexed with other content (another library's index, or
                 # digests changed since the last sync): scanned, and left out
                 # of the index's hits and counts like the papers gone.
@@ -835,7 +886,9 @@ class SearchEngine:
         except IndexUnavailable:
             return None
         papers = self.library.papers
-        found = [(i, sc) for i, sc in found if i in papers]
+        found = [
+            f for f, ok in zip(found, present(papers, [i for i, _ in found]), strict=True) if ok
+        ]
         # The rule of scorer.best_first: scores to 6 decimals, then newer
         # first, then by id (the index returned every tie it did not order).
         rounded = np.round(np.array([sc for _, sc in found], np.float64), 6).tolist()
@@ -867,13 +920,14 @@ class SearchEngine:
 
     def _tie_ranks(self, ids: Any) -> Any:
         """The tie rank (:attr:`_Columns.tie_rank`) of each of ``ids`` (a
-        numpy object array; None or an unknown id: last): asked by the index
+        numpy array of ids, as text or UTF-8 bytes; None, empty or an
+        unknown id: last): asked by the index
         only when many documents tie at its cut, for every document it has.
         From the columns (made now if need be: from the catalog, one query
         and no paper read; a lookup per paper here would read each one)."""
         out = np.full(len(ids), np.iinfo(np.int64).max, np.int64)
         cols = self._cols()
-        nums = cols.numbers(ids.tolist())
+        nums = cols.numbers(ids)
         ok = nums >= 0
         out[ok] = cols.tie_rank[nums[ok]]
         return out

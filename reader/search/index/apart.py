@@ -225,7 +225,9 @@ def _child(folder: str, lock: int | None, job: Job, conn: Any, parent: int) -> N
                 raise SystemExit(1)
             conn.send(("progress", done, total))
 
-        old = dict(index._hashes)
+        from reader.search.index.integrity import as_dict
+
+        old = as_dict(index._hashes)
         report = index._update(
             job.papers, job.new, old, job.changed, job.removed, progress, None, job.synced
         )

@@ -25,7 +25,7 @@ import json
 import os
 import time
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -211,9 +211,75 @@ def pack_hashes(hashes: Mapping[str, str]) -> dict[str, str] | None:
     }
 
 
-def hashes_of(body: Mapping[str, Any]) -> dict[str, str] | None:
-    """The papers' hashes a sealed sidecar holds, packed or as an object
-    (None when it holds neither)."""
+class PackedHashes(Mapping[str, str]):
+    """The papers' hashes as the sidecar packs them, kept packed: the ids'
+    UTF-8 bytes and the hashes' 8 bytes each, looked up by one binary search
+    (:class:`~reader.search.idtable.IdTable`, made on the first lookup). At a
+    million papers a dict of them was a million id strings, a million hash
+    strings and the dict (about 170 MB, for as long as the index is open);
+    this is 20-30 MB. A caller that looks up every paper makes a dict of it
+    first (``dict(hashes)``: a loop of binary searches is slower)."""
+
+    def __init__(self, ids_text: bytes, raw: bytes) -> None:
+        self._text: bytes | None = ids_text
+        self._raw = raw
+        self._n = len(raw) // 8
+        self._table: Any = None
+
+    def _ids(self) -> Any:
+        from reader.search.idtable import IdTable
+
+        if self._table is None:
+            import numpy as np
+
+            text = self._text or b""
+            parts = text.split(b"\n") if self._n else []
+            ids: Any = np.array(parts, "S") if parts else []
+            self._table = IdTable(ids)
+            self._text = None
+        return self._table
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, pid: str) -> str:
+        got = self.get(pid)
+        if got is None:
+            raise KeyError(pid)
+        return str(got)
+
+    def get(self, pid: str, default: Any = None) -> Any:  # noqa: ANN401
+        if not isinstance(pid, str) or not self._n:
+            return default
+        n = self._ids().number(pid)
+        if n < 0:
+            return default
+        return str(self._raw[8 * n : 8 * n + 8].hex())
+
+    def __contains__(self, pid: object) -> bool:
+        return self.get(pid) is not None  # type: ignore[arg-type]
+
+    def __iter__(self) -> Iterator[str]:
+        if self._text is not None:
+            text = self._text.decode("utf-8", "surrogatepass")
+            return iter(text.split("\n") if self._n else [])
+        return iter(self._ids().ids_at(range(self._n)))
+
+
+def as_dict(hashes: Mapping[str, str]) -> dict[str, str]:
+    """``hashes`` as a dict (to look up every paper, or to change): for
+    :class:`PackedHashes` in one pass over its bytes, not a search per id."""
+    if isinstance(hashes, PackedHashes):
+        text = hashes._raw.hex()
+        return dict(
+            zip(hashes, [text[at : at + 16] for at in range(0, len(text), 16)], strict=True)
+        )
+    return dict(hashes)
+
+
+def hashes_of(body: Mapping[str, Any]) -> Mapping[str, str] | None:
+    """The papers' hashes a sealed sidecar holds, packed (kept packed:
+    :class:`PackedHashes`) or as an object (None when it holds neither)."""
     packed = body.get(PACKED_KEY)
     if packed is None:
         plain = body.get("hashes")
@@ -225,11 +291,10 @@ def hashes_of(body: Mapping[str, Any]) -> dict[str, str] | None:
         raw = base64.b64decode(packed["hashes"], validate=True)
     except (KeyError, TypeError, ValueError, zlib.error):
         return None
-    ids = ids_text.decode("utf-8", "surrogatepass").split("\n") if ids_text else []
-    if len(raw) != 8 * len(ids):
+    count = ids_text.count(b"\n") + 1 if ids_text else 0
+    if len(raw) != 8 * count:
         return None
-    text = raw.hex()
-    return dict(zip(ids, [text[at : at + 16] for at in range(0, len(text), 16)], strict=True))
+    return PackedHashes(ids_text, raw)
 
 
 def files_of(body: Mapping[str, Any]) -> Listing | None:

@@ -76,6 +76,7 @@ from reader.search.index.generations import (
 from reader.search.index.integrity import (
     PACKED_KEY,
     Listing,
+    as_dict,
     files_of,
     hashes_of,
     listing,
@@ -224,10 +225,6 @@ class SyncReport:
         )
 
 
-#: From this many ids on, :meth:`SearchIndex.docnums` numbers them by :class:`IdTable`.
-_MANY_IDS = 2000
-
-
 class SearchIndex:
     """The full-text index over title, authors, abstract and tags.
 
@@ -253,16 +250,15 @@ class SearchIndex:
         self._ix: Any = None
         self._gen: str | None = None
         self._searcher: Any = None
-        self._hashes: dict[str, str] = {}
+        #: Paper id -> content hash of what is committed (kept packed when
+        #: read from the sidecar: :class:`~.integrity.PackedHashes`).
+        self._hashes: Mapping[str, str] = {}
         #: The library version the committed index holds (from the sidecar).
         self._synced = Synced()
-        self._ids_by_docnum: list[str | None] | None = None
-        #: The same as a numpy object array (ids of many docnums at once).
-        self._id_array: Any = None
-        self._docnum_by_id: dict[str, int] | None = None
         #: The last :meth:`docnums`: (its ids array, the searcher, the result).
         self._docnums_of: tuple[Any, Any, Any] | None = None
-        #: (searcher, its ids by docnum as an IdTable) for :meth:`docnums`.
+        #: (searcher, its ids by docnum as an IdTable): the one map between
+        #: ids and document numbers both ways (:meth:`_doc_table`).
         self._ids_table: tuple[Any, IdTable] | None = None
         self._opened = False
         self._checked_at = 0.0
@@ -498,9 +494,7 @@ class SearchIndex:
         self._load_fast(searcher)
         self._searcher = searcher
         self._scorer = None
-        self._ids_by_docnum = None
-        self._id_array = None
-        self._docnum_by_id = None
+        self._ids_table = None
         if old is not None:
             for r, _ in old.ixreader.leaf_readers():
                 if id(r) not in kept:
@@ -540,9 +534,7 @@ class SearchIndex:
         self._scorer = None
         self._fast = None
         self._stale = False
-        self._ids_by_docnum = None
-        self._id_array = None
-        self._docnum_by_id = None
+        self._ids_table = None
 
     def _mark_damaged(self, detail: str = "") -> None:
         self._close_searcher()
@@ -579,6 +571,8 @@ class SearchIndex:
             hashes, synced = self._hashes, self._synced
         suspects = synced.suspects(version) if version is not None else None
         ids: Collection[str] = papers.keys() if suspects is None else suspects
+        if suspects is None:
+            hashes = as_dict(hashes)  # every paper looked up: not a search each
         out: set[str] = set()
         get, held_get, cache = papers.get, hashes.get, self._hash_cache
         for pid in ids:
@@ -594,7 +588,7 @@ class SearchIndex:
                 and c[1] == (len(p.title), len(p.abstract), len(p.authors), len(p.tags))
             ):
                 continue  # the paper object hashed before, to what the index holds
-            if self._hash(pid, p) != held:
+            if self._hash(pid, p, self._keeps(papers)) != held:
                 out.add(pid)
         return out
 
@@ -626,26 +620,37 @@ class SearchIndex:
             raise IndexUnavailable(self.problem or "missing")
         return self._searcher
 
-    def _id_maps(self, searcher: Any) -> tuple[list[str | None], dict[str, int]]:
-        if self._ids_by_docnum is None or self._docnum_by_id is None:
+    def _doc_table(self, searcher: Any) -> IdTable:
+        """The ids by docnum of ``searcher`` (a deleted document's: none) as
+        one :class:`IdTable`: an id's docnum and a docnum's id, no list,
+        dict or object array of every id (at a million documents those were
+        60 MB of strings, a 40 MB dict and an 8 MB array)."""
+        got = self._ids_table
+        if got is None or got[0] is not searcher:
             ids: list[str | None] = [None] * searcher.doc_count_all()
             fast = self._fast or {}
             for sub, offset in searcher.leaf_searchers():
                 reader = sub.reader()
                 seg = reader.segment()
                 fp = fast.get(seg.segment_id()) if seg is not None else None
-                got = fp.ids() if fp is not None else None
-                if got is not None and len(got) == reader.doc_count_all():
-                    ids[offset : offset + len(got)] = got
+                part = fp.ids() if fp is not None else None
+                if part is not None and len(part) == reader.doc_count_all():
+                    ids[offset : offset + len(part)] = part
+                    del part
                     if seg.has_deletions():
                         for d in seg.deleted_docs():
                             ids[offset + d] = None
                 else:
                     for docnum, fields in reader.iter_docs():
                         ids[offset + docnum] = fields.get("id")
-            self._ids_by_docnum = ids
-            self._docnum_by_id = {pid: n for n, pid in enumerate(ids) if pid is not None}
-        return self._ids_by_docnum, self._docnum_by_id
+            got = self._ids_table = (searcher, IdTable(ids))
+        return got[1]
+
+    def _docs_of(self, searcher: Any, ids: Collection[str]) -> list[int]:
+        """The docnums of those of ``ids`` the index holds."""
+        nums = self._doc_table(searcher).numbers(list(ids))
+        out: list[int] = nums[nums >= 0].tolist()
+        return out
 
     def search(
         self, q: Node | wq.Query, limit: int | None = 50, only: Collection[str] | None = None
@@ -689,18 +694,16 @@ class SearchIndex:
 
                     flt = only_docs
                     if exclude:
-                        _, by_id = self._id_maps(searcher)
-                        gone = [by_id[p] for p in exclude if p in by_id]
+                        gone = self._docs_of(searcher, exclude)
                         flt = flt[~np.isin(flt, np.array(gone, np.int64))]
                     if not len(flt):
                         return [], 0
                 elif only is not None or exclude:
-                    _, by_id = self._id_maps(searcher)
                     if only is not None:
-                        flt = {by_id[p] for p in only if p in by_id}
+                        flt = set(self._docs_of(searcher, only))
                         if not flt:
                             return [], 0
-                    mask = {by_id[p] for p in exclude if p in by_id} or None
+                    mask = set(self._docs_of(searcher, exclude)) or None
                     if flt is not None and mask:
                         flt -= mask
                         mask = None
@@ -722,9 +725,9 @@ class SearchIndex:
                     if only_docs is not None:
                         flt = set(flt.tolist())
                     docs, total = self._whoosh_search(searcher, wquery, limit, flt, mask)
-                if len(docs) > 200 or self._ids_by_docnum is not None:
-                    ids, _ = self._id_maps(searcher)
-                    hits = [(ids[d] or "", float(s)) for s, d in docs if ids[d]]
+                if len(docs) > 200 or self._ids_table is not None:
+                    pids = self._doc_table(searcher).ids_at([d for _, d in docs])
+                    hits = [(p, float(s)) for (s, _), p in zip(docs, pids, strict=True) if p]
                 else:
                     stored = searcher.stored_fields
                     hits = [(stored(d)["id"], float(s)) for s, d in docs]
@@ -740,12 +743,7 @@ class SearchIndex:
         it and that function."""
         got = self._tiekeys
         if got is None or got[0] is not searcher or got[1] != rank:
-            if self._id_array is None:
-                import numpy as np
-
-                ids, _ = self._id_maps(searcher)
-                self._id_array = np.array(ids, dtype=object)
-            got = self._tiekeys = (searcher, rank, rank(self._id_array))
+            got = self._tiekeys = (searcher, rank, rank(self._doc_table(searcher).by_number()))
         return got[2]
 
     def _state_of(self, searcher: Any) -> ScorerState:
@@ -789,8 +787,7 @@ class SearchIndex:
                 if flt is not None and len(flt) < searcher.doc_count_all():
                     flt = np.concatenate([flt, np.zeros(searcher.doc_count_all() - len(flt), bool)])
                 if exclude:
-                    _, by_id = self._id_maps(searcher)
-                    gone = [by_id[p] for p in exclude if p in by_id]
+                    gone = self._docs_of(searcher, exclude)
                     if gone and flt is None:
                         mask = set(gone)
                     elif gone:
@@ -824,36 +821,19 @@ class SearchIndex:
             searcher = self._get_searcher()
             got = self._docnums_of
             if got is None or got[0] is not ids or got[1] is not searcher:
-                if len(ids) < _MANY_IDS:
-                    _, by_id = self._id_maps(searcher)
-                    get = by_id.get
-                    arr = np.fromiter((get(p, -1) for p in ids.tolist()), np.int64, len(ids))
-                else:  # one binary search of them all (the engine's columns)
-                    arr = self._id_table(searcher).numbers(ids.tolist())
-                got = self._docnums_of = (ids, searcher, arr)
+                # one binary search of them all (the engine's columns)
+                arr = self._doc_table(searcher).numbers(ids)
+                got = self._docnums_of = (ids, searcher, np.asarray(arr, np.int64))
             return got[2]
-
-    def _id_table(self, searcher: Any) -> IdTable:
-        """The ids by docnum of ``searcher`` as an :class:`IdTable`."""
-        got = self._ids_table
-        if got is None or got[0] is not searcher:
-            ids, _ = self._id_maps(searcher)
-            got = self._ids_table = (searcher, IdTable(ids))
-        return got[1]
 
     def _hits(self, searcher: Any, docs: Any, scores: Any) -> list[tuple[str, float]]:
         """``(id, score)`` of numpy docnums and scores, in their order."""
-        if len(docs) <= 200 and self._ids_by_docnum is None:
+        if len(docs) <= 200 and self._ids_table is None:
             stored = searcher.stored_fields
             return [
                 (stored(d)["id"], s) for d, s in zip(docs.tolist(), scores.tolist(), strict=True)
             ]
-        if self._id_array is None:
-            import numpy as np
-
-            ids, _ = self._id_maps(searcher)
-            self._id_array = np.array(ids, dtype=object)
-        pids = self._id_array[docs].tolist()
+        pids = self._doc_table(searcher).ids_at(docs)
         return [(p, s) for p, s in zip(pids, scores.tolist(), strict=True) if p]
 
     def _whoosh_search(
@@ -892,14 +872,10 @@ class SearchIndex:
         with self._lock:
             searcher = self._get_searcher()
             try:
-                ids, _ = self._id_maps(searcher)
+                table = self._doc_table(searcher)
                 matcher = q.matcher(searcher)
-                out: set[str] = set()
-                for d in matcher.all_ids():
-                    pid = ids[d] if d < len(ids) else None
-                    if pid:
-                        out.add(pid)
-                return out
+                docs = [d for d in matcher.all_ids() if d < table.size]
+                return {pid for pid in table.ids_at(docs) if pid}
             except Exception as exc:
                 self._mark_damaged(f"a search could not read it ({type(exc).__name__})")
                 raise IndexUnavailable("damaged") from exc
@@ -1072,7 +1048,7 @@ class SearchIndex:
             if suspects is not None and not suspects and len(old) == len(papers):
                 # The same files as at the last sync: nothing per paper.
                 return SyncReport(total=len(old), seconds=time.monotonic() - start)
-            old = dict(old)
+            old = as_dict(old)
             got = None if suspects is None else self._changes_of(papers, old, suspects)
             new, changed, removed = got if got is not None else self._changes(papers, old)
             if len(changed) + len(removed) > max(REBUILD_OVER, len(old) // 2):
@@ -1168,12 +1144,21 @@ class SearchIndex:
             return f"its table of contents is number {on_disk}, not the {self._toc_gen} written"
         return ""
 
-    def _hash(self, pid: str, p: Paper) -> str:
+    @staticmethod
+    def _keeps(papers: Mapping[str, Paper]) -> bool:
+        """Whether hashes are cached by paper object (:attr:`_hash_cache`):
+        only for papers held in memory anyway (a dict). Over the catalog each
+        read makes a new object (the cache never hits) and the cache alone
+        would keep every paper read (every paper, after a full build)."""
+        return isinstance(papers, dict)
+
+    def _hash(self, pid: str, p: Paper, keep: bool = True) -> str:
         c = self._hash_cache.get(pid)
         key = (len(p.title), len(p.abstract), len(p.authors), len(p.tags))
         if c is None or c[0] is not p or c[1] != key:
             h = content_hash(p)
-            self._hash_cache[pid] = (p, key, h)
+            if keep:
+                self._hash_cache[pid] = (p, key, h)
             return h
         return c[2]
 
@@ -1192,7 +1177,7 @@ class SearchIndex:
                 if pid in old:
                     removed.append(pid)
                 continue
-            h = self._hash(pid, p)
+            h = self._hash(pid, p, self._keeps(papers))
             if old.get(pid) != h:
                 new[pid] = h
                 added += pid not in old
@@ -1207,6 +1192,9 @@ class SearchIndex:
         is re-computed only for a paper object not seen at the last sync or
         whose text lengths changed (hashing 100k abstracts takes ~0.5 s; this
         loop ~0.1 s)."""
+        keep = self._keeps(papers)
+        if not keep:
+            self._hash_cache = {}
         cache = self._hash_cache
         get = cache.get
         old_get = old.get
@@ -1216,12 +1204,16 @@ class SearchIndex:
             key = (len(p.title), len(p.abstract), len(p.authors), len(p.tags))
             if c is None or c[0] is not p or c[1] != key:
                 h = content_hash(p)
-                cache[pid] = (p, key, h)
+                if keep:
+                    cache[pid] = (p, key, h)
             else:
                 h = c[2]
             if old_get(pid) != h:
                 new[pid] = h
-        removed = [pid for pid in old if pid not in papers]
+        from reader.catalog import present
+
+        held = list(old)
+        removed = [pid for pid, ok in zip(held, present(papers, held), strict=True) if not ok]
         if len(cache) > len(papers) + 1000:
             self._hash_cache = {pid: c for pid, c in cache.items() if pid in papers}
         return new, list(new), removed
@@ -1356,6 +1348,7 @@ class SearchIndex:
         """The sidecar: the papers' hashes, the library version, and the size
         and checksum of every other file of the generation with the number of
         the table of contents they make (sealed: it checks itself)."""
+        hashes = as_dict(hashes)
         packed = pack_hashes(hashes)
         side: dict[str, Any] = {"token": token, "hashes": {} if packed else hashes}
         if packed:
@@ -1401,11 +1394,20 @@ class SearchIndex:
                 shutil.rmtree(tmp, ignore_errors=True)
                 return report
             hashes: dict[str, str] = {}
+            keep = self._keeps(papers)
+            if not keep:
+                self._hash_cache = {}
             for pid, paper in papers.items():
                 h = content_hash(paper)
                 hashes[pid] = h
-                key = (len(paper.title), len(paper.abstract), len(paper.authors), len(paper.tags))
-                self._hash_cache[pid] = (paper, key, h)
+                if keep:
+                    key = (
+                        len(paper.title),
+                        len(paper.abstract),
+                        len(paper.authors),
+                        len(paper.tags),
+                    )
+                    self._hash_cache[pid] = (paper, key, h)
             _commit_segments(ix, segments)
             ix.close()
             atomic_write_text(tmp / STAMP_NAME, json.dumps(_stamp(token)))
