@@ -42,8 +42,8 @@ from reader.catalog import FILE_NAME, Catalog, CatalogDamaged, CatalogPapers, Pa
 from reader.catalog import paper_from_row as _paper_from_row
 from reader.catalog import paper_row as _paper_row
 from reader.config import Config
+from reader.digest_names import looks_like_digest
 from reader.fileio import atomic_write_text, read_regular
-from reader.formats import load_path, looks_like_digest
 from reader.ids import normalise_title, title_key
 from reader.model import Digest, Paper, Problem, merge_papers
 from reader.paper_rows import PaperRows
@@ -1134,6 +1134,8 @@ def _load_file(
     each: Callable[[Digest], None] | None = None,
 ) -> list[Digest]:
     """One file's digests; ``each`` gets every digest as soon as it is read."""
+    from reader.formats import load_path  # (the parsers: only when a file is read)
+
     digests = load_path(path, max_bytes=config.max_file_bytes, each=each)
     stats.parsed += 1
     return digests

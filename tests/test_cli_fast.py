@@ -5,6 +5,8 @@ by relevance, and none of the modules other commands need imported."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -90,3 +92,38 @@ def test_a_search_by_relevance_reads_no_column_of_every_paper(
     code, out, _ = run(capsys, "search", "agents", str(digests), "--limit", "3")
     assert [line.split("\t")[0] for line in out.splitlines()] == ids[:3]
     assert columns == []
+
+
+def _modules_of(args: list[str], folder: Path) -> set[str]:
+    """The modules a command loads, in a new process (imports are most of
+    what a user waits for), after ``index`` made the catalog and the index."""
+    code = (
+        "import sys, io, contextlib\n"
+        "from reader.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+        f"    assert main({args!r}) == 0\n"
+        "print(' '.join(sorted(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    return set(done.stdout.split())
+
+
+def test_show_star_and_search_import_only_what_they_use(
+    capsys: pytest.CaptureFixture[str], digests: Path
+) -> None:
+    """Over an unchanged library no digest is parsed (the parsers, the
+    archive readers), no config part is checked that is not there (saved
+    searches, a keymap), the file helpers make temporary names without
+    ``secrets``; ``show`` and ``star`` need neither numpy nor Whoosh."""
+    assert run(capsys, "index", str(digests))[0] == 0
+    never = {
+        "reader.formats", "reader.formats.archive", "tarfile", "zipfile",
+        "difflib", "secrets", "reader.keymap",
+    }  # fmt: skip
+    for args in (["show", "2508.00001"], ["star", "2508.00001"]):
+        loaded = _modules_of([*args, "--path", str(digests)], digests)
+        assert "reader.catalog" in loaded
+        assert sorted((never | {"numpy", "whoosh", "reader.search.query"}) & loaded) == []
+    loaded = _modules_of(["search", "agents", str(digests), "--limit", "5"], digests)
+    assert "reader.search.engine" in loaded
+    assert sorted(never & loaded) == []

@@ -43,7 +43,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import shutil
 import threading
 import time
@@ -1421,7 +1420,7 @@ class SearchIndex:
         synced: Synced = Synced(),
     ) -> SyncReport:
         report = SyncReport(rebuilt=True)
-        token = secrets.token_hex(8)
+        token = os.urandom(8).hex()
         tmp = self.folder / f"tmp-{token}"
         final = self.folder / f"ix-{token}"
         total = len(papers)
