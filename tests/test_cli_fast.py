@@ -127,3 +127,19 @@ def test_show_star_and_search_import_only_what_they_use(
     loaded = _modules_of(["search", "agents", str(digests), "--limit", "5"], digests)
     assert "reader.search.engine" in loaded
     assert sorted(never & loaded) == []
+
+
+def test_ascii_text_is_made_safe_without_compiling_the_class_of_marks() -> None:
+    """``clean`` caps runs of combining marks with a class of every mark
+    (~4 ms to compile, at each process start before): ASCII text has none,
+    so a command printing it never compiles it; other text still has its
+    runs capped."""
+    from reader import sanitize
+
+    sanitize._combining_run.cache_clear()
+    assert sanitize.clean("A title\n\nAn abstract,\twith a tab.") == (
+        "A title\n\nAn abstract,\twith a tab."
+    )
+    assert sanitize._combining_run.cache_info().currsize == 0
+    capped = sanitize.clean("Zalgo e" + "\u0301" * 40)
+    assert capped == "Zalgo e" + "\u0301" * sanitize._MAX_COMBINING
