@@ -170,9 +170,9 @@ def main() -> None:
     # every module at every start)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPATH"] = str(ROOT)
-    before_env = dict(env, PYTHONPATH=str(args.before)) if args.before else None
     for var, name in (("XDG_CONFIG_HOME", "c"), ("XDG_DATA_HOME", "d"), ("XDG_CACHE_HOME", "k")):
         env[var] = str(work / name)
+    before_env = dict(env, PYTHONPATH=str(args.before)) if args.before else None
     cfg = work / "c" / "digest-reader" / "config.yaml"
     fts = work / "fts.sqlite"
     try:
