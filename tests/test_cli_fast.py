@@ -143,3 +143,26 @@ def test_ascii_text_is_made_safe_without_compiling_the_class_of_marks() -> None:
     assert sanitize._combining_run.cache_info().currsize == 0
     capped = sanitize.clean("Zalgo e" + "\u0301" * 40)
     assert capped == "Zalgo e" + "\u0301" * sanitize._MAX_COMBINING
+
+
+def test_a_search_of_words_decodes_no_term_list(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, digests: Path
+) -> None:
+    """The idf of a query's words is their document frequency in each
+    segment, looked up in the fast postings' bytes: the list of every term
+    (hundreds of thousands at 100k papers, ~30 ms to decode) is not made."""
+    from reader.search.index.fast import FastPostings
+
+    assert run(capsys, "index", str(digests))[0] == 0
+    decoded: list[int] = []
+    real = FastPostings.terms.fget
+    assert real is not None
+
+    def counted(fp: FastPostings) -> list[str]:
+        decoded.append(1)
+        return real(fp)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(FastPostings, "terms", property(counted))
+    code, out, _ = run(capsys, "search", "agents plan", str(digests), "--limit", "3")
+    assert code == 0 and len(out.splitlines()) == 3
+    assert decoded == []
