@@ -1127,6 +1127,19 @@ def _size_of(stamp: list[object] | None) -> int:
     return size if isinstance(size, int) else 0
 
 
+def load_path(
+    path: Path, max_bytes: int | None = None, each: Callable[[Digest], None] | None = None
+) -> list[Digest]:
+    """:func:`reader.formats.load_path`, imported when a file is first
+    parsed: the parsers and archive readers are not imported by a command
+    over an unchanged library (the catalog answers it)."""
+    from reader.formats import load_path as load
+
+    if max_bytes is None:
+        return load(path, each=each)
+    return load(path, max_bytes=max_bytes, each=each)
+
+
 def _load_file(
     path: Path,
     config: Config,
@@ -1134,8 +1147,6 @@ def _load_file(
     each: Callable[[Digest], None] | None = None,
 ) -> list[Digest]:
     """One file's digests; ``each`` gets every digest as soon as it is read."""
-    from reader.formats import load_path  # (the parsers: only when a file is read)
-
     digests = load_path(path, max_bytes=config.max_file_bytes, each=each)
     stats.parsed += 1
     return digests
