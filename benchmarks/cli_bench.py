@@ -7,6 +7,7 @@ Run by hand (not in CI)::
     .venv/bin/python benchmarks/cli_bench.py --real                # the real digests
     .venv/bin/python benchmarks/cli_bench.py --papers 1000000      # 1M generated
     .venv/bin/python benchmarks/cli_bench.py --template /tmp/tpl   # keep the library
+    .venv/bin/python benchmarks/cli_bench.py --before /tmp/before  # the code before, same run
 
 Library: the real bulk arXiv corpus (the archive read in place, 74,728
 papers) topped up to ``--papers`` with generated papers, as
@@ -18,6 +19,19 @@ peak RSS of the process (``wait4``). The baseline does the same work with
 SQLite FTS5 alone, also as a new Python process each time: the same papers in
 one FTS5 table (bm25 with the index's weights), ``MATCH`` the same words (top
 20, and every match), a row by id, a star written to a table in the same file.
+
+``--before DIR`` (a ``git archive`` of the code before, unpacked): each
+command also runs with ``PYTHONPATH=DIR``, one process of each code in turn,
+so that both see the same load; a line says when their outputs differ. Each
+command runs once untimed first (its byte code written: the variable
+``PYTHONDONTWRITEBYTECODE`` is dropped, as an installed reader has its byte
+code; a checkout without ``__pycache__`` under that variable compiles every
+module at every start, ~90% more instructions for ``show``).
+
+Wall times on this shared machine follow its load (printed before and
+after); for a figure the load does not move, count the instructions of one
+process: ``valgrind --tool=callgrind --callgrind-out-file=/dev/null
+digest-reader show ID`` ("Collected"). Figures: README, *Commands*.
 """
 
 from __future__ import annotations
