@@ -7,6 +7,7 @@ Run by hand (not in CI)::
     .venv/bin/python benchmarks/cli_bench.py --real                # the real digests
     .venv/bin/python benchmarks/cli_bench.py --papers 1000000      # 1M generated
     .venv/bin/python benchmarks/cli_bench.py --template /tmp/tpl   # keep the library
+    .venv/bin/python benchmarks/cli_bench.py --before /tmp/before  # the code before, same run
 
 Library: the real bulk arXiv corpus (the archive read in place, 74,728
 papers) topped up to ``--papers`` with generated papers, as
@@ -18,6 +19,19 @@ peak RSS of the process (``wait4``). The baseline does the same work with
 SQLite FTS5 alone, also as a new Python process each time: the same papers in
 one FTS5 table (bm25 with the index's weights), ``MATCH`` the same words (top
 20, and every match), a row by id, a star written to a table in the same file.
+
+``--before DIR`` (a ``git archive`` of the code before, unpacked): each
+command also runs with ``PYTHONPATH=DIR``, one process of each code in turn,
+so that both see the same load; a line says when their outputs differ. Each
+command runs once untimed first (its byte code written: the variable
+``PYTHONDONTWRITEBYTECODE`` is dropped, as an installed reader has its byte
+code; a checkout without ``__pycache__`` under that variable compiles every
+module at every start, ~90% more instructions for ``show``).
+
+Wall times on this shared machine follow its load (printed before and
+after); for a figure the load does not move, count the instructions of one
+process: ``valgrind --tool=callgrind --callgrind-out-file=/dev/null
+digest-reader show ID`` ("Collected"). Figures: README, *Commands*.
 """
 
 from __future__ import annotations
@@ -48,15 +62,21 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     """(seconds, peak RSS in MB, stdout) of one process. The RSS is read by
     ``/usr/bin/time`` (a small process that forks the command): a child forked
     from this big process would report this one's peak as its own."""
-    with tempfile.NamedTemporaryFile() as stats, tempfile.TemporaryFile() as out:
+    with (
+        tempfile.NamedTemporaryFile() as stats,
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+    ):
         t = time.perf_counter()
         done = subprocess.run(
             ["/usr/bin/time", "-f", "%M", "-o", stats.name, *cmd],
-            env=env, stdout=out, stderr=subprocess.DEVNULL, check=False,
+            env=env, stdout=out, stderr=err, check=False,
         )  # fmt: skip
         took = time.perf_counter() - t
         if done.returncode != 0:
-            raise SystemExit(f"{' '.join(cmd)}: exit {done.returncode}")
+            err.seek(0)
+            said = err.read().decode("utf-8", "replace")[-500:]
+            raise SystemExit(f"{' '.join(cmd)}: exit {done.returncode}: {said}")
         rss = int(Path(stats.name).read_text().split()[-1]) / 1024
         out.seek(0)
         return took, rss, out.read().decode("utf-8", "replace")
@@ -72,6 +92,21 @@ def series(cmds: list[list[str]], env: dict[str, str]) -> tuple[list[float], flo
         times.append(took)
         peak = max(peak, rss)
     return times, peak, text
+
+
+def alternate(
+    cmds: list[list[str]], env: dict[str, str], other: dict[str, str]
+) -> tuple[tuple[list[float], float, str], tuple[list[float], float, str]]:
+    """:func:`series` of ``cmds`` under ``env`` and under ``other`` (the code
+    before), one process of each in turn, so that both see the same load."""
+    got: list[tuple[list[float], float, str]] = [([], 0.0, ""), ([], 0.0, "")]
+    for n in range(RUNS):
+        for k, e in enumerate((env, other)):
+            took, rss, text = timed(cmds[n % len(cmds)], e)
+            times, peak, _ = got[k]
+            times.append(took)
+            got[k] = (times, max(peak, rss), text)
+    return got[0], got[1]
 
 
 FTS_BUILD = """
@@ -132,6 +167,12 @@ def main() -> None:
     ap.add_argument("--template", type=Path, help="keep/reuse the prepared library here")
     ap.add_argument("--word", default="transformer")
     ap.add_argument(
+        "--before",
+        type=Path,
+        help="another checkout of the code (git archive of main): each command also run"
+        " with it, in turn with this one, in the same run",
+    )
+    ap.add_argument(
         "--no-search",
         action="store_true",
         help="show and star only: no index built (a 1M-paper index takes long here)",
@@ -145,6 +186,7 @@ def main() -> None:
     env["PYTHONPATH"] = str(ROOT)
     for var, name in (("XDG_CONFIG_HOME", "c"), ("XDG_DATA_HOME", "d"), ("XDG_CACHE_HOME", "k")):
         env[var] = str(work / name)
+    before_env = dict(env, PYTHONPATH=str(args.before)) if args.before else None
     cfg = work / "c" / "digest-reader" / "config.yaml"
     fts = work / "fts.sqlite"
     try:
@@ -196,9 +238,10 @@ def main() -> None:
             + f" (digests {digests / 2**20:.0f} MB; cache {sum(sizes.values()) / digests:.1f}x)"
         )
         print()
-        print(f"| command ({RUNS} processes each) | median | min-max | peak RSS | "
+        then = " before: median | min-max | peak RSS |" if before_env else ""
+        print(f"| command ({RUNS} processes each) | median | min-max | peak RSS |{then} "
               "FTS5 alone: median | FTS5 RSS |")  # fmt: skip
-        print("|---|---|---|---|---|---|")
+        print("|---|---|---|---|" + ("---|---|---|" if before_env else "") + "---|---|")
         py = sys.executable
         rows = [
             (f"search {args.word} --limit 20",
@@ -217,13 +260,32 @@ def main() -> None:
         if args.no_search:
             rows = rows[3:]
         for label, ours, theirs in rows:
-            t_ours, rss_ours, out = series(ours, env)
+            for cmd in ours:  # byte code written, pages cached: not timed
+                timed(cmd, env)
+                if before_env:
+                    timed(cmd, before_env)
+            if before_env:
+                (t_ours, rss_ours, out), (t_then, rss_then, out_then) = alternate(
+                    ours, env, before_env
+                )
+                if out != out_then:
+                    print(
+                        f"| {label}: the output differs from the code before's"
+                        f" ({len(out.splitlines())} / {len(out_then.splitlines())} lines) |"
+                    )
+                then = (
+                    f" {statistics.median(t_then) * 1000:.0f} ms | {min(t_then) * 1000:.0f}-"
+                    f"{max(t_then) * 1000:.0f} ms | {rss_then:.0f} MB |"
+                )
+            else:
+                t_ours, rss_ours, out = series(ours, env)
+                then = ""
             t_fts, rss_fts, _ = series(theirs, env)
             lines = len(out.splitlines())
             print(
                 f"| {label} ({lines} lines) | {statistics.median(t_ours) * 1000:.0f} ms "
-                f"| {min(t_ours) * 1000:.0f}-{max(t_ours) * 1000:.0f} ms | {rss_ours:.0f} MB "
-                f"| {statistics.median(t_fts) * 1000:.0f} ms | {rss_fts:.0f} MB |"
+                f"| {min(t_ours) * 1000:.0f}-{max(t_ours) * 1000:.0f} ms | {rss_ours:.0f} MB |"
+                f"{then} {statistics.median(t_fts) * 1000:.0f} ms | {rss_fts:.0f} MB |"
             )
         t_py, rss_py, _ = series([[py, "-c", "pass"]], env)
         print(f"| python -c pass (the floor) | {statistics.median(t_py) * 1000:.0f} ms "

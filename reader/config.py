@@ -24,7 +24,6 @@ notifications.
 
 from __future__ import annotations
 
-import difflib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,6 +135,8 @@ class _Reader:
     def read(self, data: dict[Any, Any]) -> None:
         for key in data:
             if str(key) not in KNOWN_KEYS:
+                import difflib
+
                 close = difflib.get_close_matches(str(key), sorted(KNOWN_KEYS), n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 self.warn(str(key), f"unknown setting{hint}; ignored")
@@ -201,6 +202,8 @@ class _Reader:
         return {str(k): "" if v is None else str(v) for k, v in value.items()}
 
     def saved_searches(self, searches: dict[str, str]) -> None:
+        if not searches:
+            return  # (the query parser is not imported for every command)
         from reader.search.query import QueryError, parse_query
 
         for name, query in searches.items():
@@ -213,6 +216,8 @@ class _Reader:
             self.cfg.saved_searches[name] = query
 
     def keymap(self, keymap: dict[str, str]) -> None:
+        if not keymap:
+            return
         from reader.keymap import check_keymap
 
         self.cfg.keymap, warnings = check_keymap(keymap)

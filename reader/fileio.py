@@ -9,8 +9,6 @@ import contextlib
 import errno
 import fcntl
 import os
-import secrets
-import shutil
 import stat
 import time
 import zlib
@@ -34,7 +32,7 @@ def is_temp(name: str) -> bool:
 
 def temp_path(path: Path) -> Path:
     """A fresh temporary name beside ``path`` (same folder, so the rename is atomic)."""
-    return path.with_name(f"{temp_prefix(path.name)}{os.getpid()}-{secrets.token_hex(4)}")
+    return path.with_name(f"{temp_prefix(path.name)}{os.getpid()}-{os.urandom(4).hex()}")
 
 
 def remove_leftovers(path: Path) -> None:
@@ -179,6 +177,8 @@ def atomic_copy(src: Path, dst: Path) -> None:
         times = os.fstat(fh.fileno())
 
         def copy(out: _FdWriter) -> None:
+            import shutil
+
             shutil.copyfileobj(fh, out)
             os.utime(out.fd, ns=(times.st_atime_ns, times.st_mtime_ns))
 

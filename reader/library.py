@@ -42,8 +42,8 @@ from reader.catalog import FILE_NAME, Catalog, CatalogDamaged, CatalogPapers, Pa
 from reader.catalog import paper_from_row as _paper_from_row
 from reader.catalog import paper_row as _paper_row
 from reader.config import Config
+from reader.digest_names import looks_like_digest
 from reader.fileio import atomic_write_text, read_regular
-from reader.formats import load_path, looks_like_digest
 from reader.ids import normalise_title, title_key
 from reader.model import Digest, Paper, Problem, merge_papers
 from reader.paper_rows import PaperRows
@@ -1163,6 +1163,19 @@ def _same_titles(papers: Mapping[str, Paper], titles: set[str]) -> list[str]:
 def _size_of(stamp: list[object] | None) -> int:
     size = stamp[0] if stamp else 0
     return size if isinstance(size, int) else 0
+
+
+def load_path(
+    path: Path, max_bytes: int | None = None, each: Callable[[Digest], None] | None = None
+) -> list[Digest]:
+    """:func:`reader.formats.load_path`, imported when a file is first
+    parsed: the parsers and archive readers are not imported by a command
+    over an unchanged library (the catalog answers it)."""
+    from reader.formats import load_path as load
+
+    if max_bytes is None:
+        return load(path, each=each)
+    return load(path, max_bytes=max_bytes, each=each)
 
 
 def _load_file(

@@ -29,6 +29,7 @@ clean(s)``.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -109,16 +110,25 @@ def _mark_class(astral: bool) -> str:
 
 
 _RUN = "{" + str(_MAX_COMBINING + 1) + ",}"
-_COMBINING_RUN = re.compile(_mark_class(astral=False) + _RUN)
-_COMBINING_RUN_ASTRAL = re.compile(_mark_class(astral=True) + _RUN)
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+@functools.cache
+def _combining_run(astral: bool) -> re.Pattern[str]:
+    """A run of too many marks, BMP or astral: compiled on first need (the
+    BMP class takes ~4 ms to compile, which a command printing ASCII text,
+    such as ``show`` of most papers, need not pay)."""
+    return re.compile(_mark_class(astral=astral) + _RUN)
 
 
 def _combining_runs(text: str) -> list[re.Pattern[str]]:
     """The combining-run patterns that match somewhere in ``text``."""
-    found = [_COMBINING_RUN] if _COMBINING_RUN.search(text) else []
-    if _ASTRAL.search(text) and _COMBINING_RUN_ASTRAL.search(text):
-        found.append(_COMBINING_RUN_ASTRAL)
+    if text.isascii():
+        return []  # (every mark is outside ASCII)
+    bmp = _combining_run(False)
+    found = [bmp] if bmp.search(text) else []
+    if _ASTRAL.search(text) and _combining_run(True).search(text):
+        found.append(_combining_run(True))
     return found
 
 

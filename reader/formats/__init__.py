@@ -13,6 +13,10 @@ from collections.abc import Callable, Iterator
 from importlib import import_module
 from pathlib import Path
 
+from reader.digest_names import DIGEST_SUFFIXES as DIGEST_SUFFIXES
+from reader.digest_names import FOLDER_NOTES as FOLDER_NOTES
+from reader.digest_names import looks_like_digest as looks_like_digest
+from reader.digest_names import not_a_digest_name as not_a_digest_name
 from reader.fileio import NotRegularFile, read_regular
 from reader.formats.archive import (
     ARCHIVE_SUFFIXES as ARCHIVE_SUFFIXES,
@@ -148,35 +152,3 @@ def load_path(
         if each is not None:
             each(digest)
     return out
-
-
-DIGEST_SUFFIXES = (
-    ".yaml", ".yml", ".json", ".jsonl", ".ndjson", ".xml", ".atom", ".rss",
-    ".md", ".markdown", ".csv", ".tsv", ".txt", ".gz", ".tgz", ".zip", ".tar",
-)  # fmt: skip
-
-
-#: Files a folder holds beside its digests, skipped when a folder is read.
-FOLDER_NOTES = frozenset({"readme.md", "readme.txt", "sources.md", "license.md"})
-
-
-def not_a_digest_name(path: Path) -> str | None:
-    """Why the library skips a file of this name when it reads a folder (a
-    hidden file, a folder's README or SOURCES note, a name without a digest
-    suffix), or None when it reads it. The one rule: :func:`looks_like_digest`
-    and ``digest-reader add`` both ask it."""
-    name = path.name.lower()
-    if name.startswith("."):
-        return "a hidden file (its name starts with a dot): the library skips it"
-    if name in FOLDER_NOTES:
-        return "a folder's README, SOURCES or LICENSE note: the library skips it"
-    if not name.endswith(DIGEST_SUFFIXES):
-        shown = ", ".join(DIGEST_SUFFIXES)
-        return f"the library reads only files whose names end in {shown}"
-    return None
-
-
-def looks_like_digest(path: Path) -> bool:
-    """Whether a file found while walking a folder is worth reading. A folder's
-    README or SOURCES note is skipped; named on the command line it is read."""
-    return not_a_digest_name(path) is None

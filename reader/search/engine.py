@@ -654,13 +654,13 @@ class SearchEngine:
             version = self._papers_version()
             if self.index is None:
                 key: object = ("none", version)
-                hashes: Mapping[str, str] = {}
+                held = 0
             else:
                 try:
-                    hashes = self.index.indexed_hashes()
-                    key = (version, self.index.generation, len(hashes))
+                    held = self.index.indexed_count()
+                    key = (version, self.index.generation, held)
                 except Exception:
-                    hashes = {}
+                    held = 0
                     key = ("unusable", version)
             if key == self._pending_key and self._pending is not None:
                 return self._pending
@@ -669,19 +669,24 @@ class SearchEngine:
                 self.index is not None
                 and lib_version is not None
                 and getattr(self.library, "changes", None) == 0  # not changed since read
-                and len(hashes) == len(papers)
+                and held == len(papers)
                 and self.index.holds(lib_version.key)
             ):
                 # The index holds this very library (same files, same stamps):
-                # nothing to compare, and no id read (a command over the catalog).
+                # nothing to compare, no id read (a command over the catalog)
+                # and no paper's hash decoded.
                 pend = _Pending(set(), 0, False, set())
-            elif not hashes or self.index is None:
+            elif not held or self.index is None:
                 pend = _Pending(set(papers), len(papers), True, set())
             else:
+                try:
+                    hashes: Mapping[str, str] = self.index.indexed_hashes()
+                except Exception:
+                    hashes = {}
                 # every paper looked up: a dict, not a binary search each
-                held = as_dict(hashes)
-                ids = {pid for pid in papers if pid not in held}
-                del held
+                lookup = as_dict(hashes)
+                ids = {pid for pid in papers if pid not in lookup}
+                del lookup
                 gone: set[str] = set()
                 if len(hashes) + len(ids) != len(papers):
                     listed = list(hashes)
@@ -822,7 +827,7 @@ class SearchEngine:
         text_nodes = [c for c in children if is_text(c)]
         filters = [c for c in children if not is_text(c)]
         tally = self._tally(cancelled)
-        if not filters and sort == "relevance" and limit is not None:
+        if not filters and sort == "relevance":
             quick = self._indexed_only(text_nodes, limit)
             if quick is not None:
                 return SearchResult(quick[0], parsed.terms, sort, quick[1], parsed=parsed)
@@ -871,8 +876,9 @@ class SearchEngine:
         self, text_nodes: list[Node], limit: int | None
     ) -> tuple[list[Hit], int] | None:
         """Text alone, by relevance, every paper indexed: the index's best
-        ``limit`` ranked here, without the columns (a CLI search makes none).
-        None when this does not apply."""
+        ``limit`` (None: every match) ranked here, without the columns (a
+        CLI search makes none: they are a query over every paper). None when
+        this does not apply."""
         if self.index is None:
             return None
         pend = self._pending_state()
@@ -885,23 +891,35 @@ class SearchEngine:
             )
         except IndexUnavailable:
             return None
-        papers = self.library.papers
-        found = [
-            f for f, ok in zip(found, present(papers, [i for i, _ in found]), strict=True) if ok
-        ]
         # The rule of scorer.best_first: scores to 6 decimals, then newer
         # first, then by id (the index returned every tie it did not order).
-        rounded = np.round(np.array([sc for _, sc in found], np.float64), 6).tolist()
         ranks = self._ready_tie_ranks([i for i, _ in found])
         if ranks is not None:  # the app: from the columns, no paper read
+            rounded = np.round(np.array([sc for _, sc in found], np.float64), 6).tolist()
             order = sorted(range(len(found)), key=lambda j: (-rounded[j], ranks[j]))
-        else:  # a CLI search (a few papers): their days, read from the catalog
+        else:  # a CLI search: the hits' days, from the catalog's keys
+            day_of = self._days_of([i for i, _ in found])
+            found = [(i, sc) for i, sc in found if i in day_of]  # (a paper gone meanwhile)
+            days = [day_of[i] for i, _ in found]
+            rounded = np.round(np.array([sc for _, sc in found], np.float64), 6).tolist()
             order = sorted(range(len(found)), key=lambda j: found[j][0])
-            order.sort(key=lambda j: _date_key(papers[found[j][0]]), reverse=True)
+            order.sort(key=lambda j: days[j], reverse=True)
             order.sort(key=lambda j: -rounded[j])
         if limit is not None:
             order = order[:limit]
         return [Hit(*found[j]) for j in order], total
+
+    def _days_of(self, ids: list[str]) -> Mapping[str, str]:
+        """The latest day of each of ``ids`` the library holds, by id: over
+        the catalog, from its key rows (a few queries, no paper's row read:
+        every match of a word is thousands of papers, a block each); else
+        each paper's."""
+        papers = self.library.papers
+        from_catalog = getattr(papers, "dates_of", None)
+        got: Mapping[str, str] | None = from_catalog(ids) if callable(from_catalog) else None
+        if got is None:
+            got = {i: _date_key(papers[i]) for i in ids if i in papers}
+        return got
 
     def _ready_tie_ranks(self, ids: list[str]) -> list[int] | None:
         """The tie rank of each of ``ids`` when the columns are made for the

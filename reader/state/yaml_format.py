@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import time
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
@@ -196,7 +195,7 @@ def _header(clock_value: float, size: int, crc: int) -> str:
     after it (their CRC-32 ``crc``; :func:`checked_body` reads it back)."""
     return (
         "# digest-reader state: your stars, tags, read marks and notes (docs/state.md).\n"
-        f"# Saved {format_time(clock_value)} by pid {os.getpid()} ({secrets.token_hex(4)}).\n"
+        f"# Saved {format_time(clock_value)} by pid {os.getpid()} ({os.urandom(4).hex()}).\n"
         "# Times are UTC. Edit with care: a file that cannot be read is never overwritten.\n"
         f"# Check: {size} bytes below, crc32 {crc:08x}"
         " (a file that matches is read only as far as a change needs).\n"

@@ -297,6 +297,20 @@ def hashes_of(body: Mapping[str, Any]) -> Mapping[str, str] | None:
     return PackedHashes(ids_text, raw)
 
 
+def hash_count(body: Mapping[str, Any]) -> int:
+    """How many papers' hashes a sealed sidecar holds, without decoding them
+    (:func:`hashes_of` builds a dict of every paper: 40 ms at 100k papers,
+    which a search over an unchanged library does not need)."""
+    packed = body.get(PACKED_KEY)
+    if packed is None:
+        plain = body.get("hashes")
+        return len(plain) if isinstance(plain, dict) else 0
+    try:
+        return len(base64.b64decode(packed["hashes"], validate=True)) // 8
+    except (KeyError, TypeError, ValueError):
+        return 0
+
+
 def files_of(body: Mapping[str, Any]) -> Listing | None:
     """The list of files a sealed sidecar holds (None when it has none)."""
     files = body.get("files")

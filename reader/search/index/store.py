@@ -43,7 +43,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import shutil
 import threading
 import time
@@ -78,6 +77,7 @@ from reader.search.index.integrity import (
     Listing,
     as_dict,
     files_of,
+    hash_count,
     hashes_of,
     listing,
     pack_hashes,
@@ -250,9 +250,12 @@ class SearchIndex:
         self._ix: Any = None
         self._gen: str | None = None
         self._searcher: Any = None
-        #: Paper id -> content hash of what is committed (kept packed when
-        #: read from the sidecar: :class:`~.integrity.PackedHashes`).
-        self._hashes: Mapping[str, str] = {}
+        #: The committed papers' hashes (see :attr:`_hashes`): read from the
+        #: sidecar only when asked for (then kept packed:
+        #: :class:`~.integrity.PackedHashes`), and how many there are.
+        self._hashes_read: Mapping[str, str] | None = {}
+        self._hashes_side: dict[str, Any] | None = None
+        self._hash_n = 0
         #: The library version the committed index holds (from the sidecar).
         self._synced = Synced()
         #: The last :meth:`docnums`: (its ids array, the searcher, the result).
@@ -351,11 +354,34 @@ class SearchIndex:
             self.problem = "damaged" if self._holding else "updating"
             return
         self._gen = name
-        self._hashes = hashes_of(side) or {}
+        self._take_hashes(side)
         self._files = files_of(side) or {}
         self._toc_gen = side["generation"]
         self._synced = Synced.from_json(side.get("library"))
         self.problem = ""
+
+    @property
+    def _hashes(self) -> Mapping[str, str]:
+        """Paper id -> content hash of what is committed, read from the
+        sidecar on first use: a search over the library the index holds
+        needs only their number (:meth:`indexed_count`)."""
+        if self._hashes_read is None:
+            side = self._hashes_side
+            self._hashes_read = (hashes_of(side) if side is not None else None) or {}
+            self._hashes_side = None
+        return self._hashes_read
+
+    @_hashes.setter
+    def _hashes(self, value: Mapping[str, str]) -> None:
+        self._hashes_read = value
+        self._hashes_side = None
+        self._hash_n = len(value)
+
+    def _take_hashes(self, side: Mapping[str, Any]) -> None:
+        """The hashes of sidecar ``side``, left encoded until asked for."""
+        self._hashes_read = None
+        self._hashes_side = {k: side[k] for k in (PACKED_KEY, "hashes") if k in side}
+        self._hash_n = hash_count(side)
 
     @property
     def _holding(self) -> bool:
@@ -446,7 +472,7 @@ class SearchIndex:
             self._new_searcher(expected=side["generation"])
         except _NotYet:
             return
-        self._hashes = hashes_of(side) or {}
+        self._take_hashes(side)
         self._files = files_of(side) or {}
         self._toc_gen = side["generation"]
         self._synced = Synced.from_json(side.get("library"))
@@ -548,6 +574,13 @@ class SearchIndex:
         with self._lock:
             self._ensure_open()
             return self._searcher is not None
+
+    def indexed_count(self) -> int:
+        """How many papers the committed index holds (0 when unusable),
+        without decoding their hashes."""
+        with self._lock:
+            self._ensure_open()
+            return self._hash_n if self._searcher is not None else 0
 
     def indexed_hashes(self) -> Mapping[str, str]:
         """Paper id -> content hash of what is committed (empty when unusable)."""
@@ -1025,7 +1058,7 @@ class SearchIndex:
         synced = Synced.of(version)
         with self._writing() as ok:
             if not ok:
-                return SyncReport(busy=True, total=len(self._hashes))
+                return SyncReport(busy=True, total=self._hash_n)
             with self._lock:
                 if not self._opened or self._searcher is None:
                     self._open()
@@ -1037,7 +1070,7 @@ class SearchIndex:
                     self._ensure_open()
                 problem = self.problem
                 detail = self.detail if problem == "damaged" else ""
-                old = self._hashes
+                old_n = self._hash_n
                 suspects = None if problem or version is None else self._synced.suspects(version)
             if problem:
                 report = self._build(papers, progress, cancelled, synced)
@@ -1045,10 +1078,12 @@ class SearchIndex:
                 report.detail = detail
                 report.seconds = time.monotonic() - start
                 return report
-            if suspects is not None and not suspects and len(old) == len(papers):
-                # The same files as at the last sync: nothing per paper.
-                return SyncReport(total=len(old), seconds=time.monotonic() - start)
-            old = as_dict(old)
+            if suspects is not None and not suspects and old_n == len(papers):
+                # The same files as at the last sync: nothing per paper (nor
+                # the papers' hashes read).
+                return SyncReport(total=old_n, seconds=time.monotonic() - start)
+            with self._lock:
+                old = as_dict(self._hashes)
             got = None if suspects is None else self._changes_of(papers, old, suspects)
             new, changed, removed = got if got is not None else self._changes(papers, old)
             if len(changed) + len(removed) > max(REBUILD_OVER, len(old) // 2):
@@ -1230,7 +1265,7 @@ class SearchIndex:
         self._papers = papers
         with self._writing() as ok:
             if not ok:
-                return SyncReport(busy=True, total=len(self._hashes))
+                return SyncReport(busy=True, total=self._hash_n)
             report = self._build(papers, progress, cancelled, Synced.of(version))
             report.reason = report.reason or "asked"
             report.seconds = time.monotonic() - start
@@ -1373,7 +1408,7 @@ class SearchIndex:
         synced: Synced = Synced(),
     ) -> SyncReport:
         report = SyncReport(rebuilt=True)
-        token = secrets.token_hex(8)
+        token = os.urandom(8).hex()
         tmp = self.folder / f"tmp-{token}"
         final = self.folder / f"ix-{token}"
         total = len(papers)
