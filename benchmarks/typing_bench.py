@@ -385,6 +385,8 @@ async def _headless(
         info["settle_s"] = time.monotonic() - start
         PAUSES.clear()
         warm = [("warm-up", "model")] if not cold else []
+        if PROFILE is not None:
+            PROFILE.enable()  # the event loop's thread only (the search thread is apart)
         queue = list(warm + plan)
         built_at: float | None = None
         i = 0
@@ -423,6 +425,8 @@ async def _headless(
             while busy("index") and time.monotonic() - start < 900:
                 await asyncio.sleep(0.2)
             info["build_done_s"] = (built_at or time.monotonic()) - start
+        if PROFILE is not None:
+            PROFILE.disable()
     return done, info
 
 
@@ -540,6 +544,48 @@ def run_headless(
         return asyncio.run(_headless(app, plan, rate, LogReader(log_path), size, cold))
     finally:
         gc.callbacks.remove(_gc_watch)
+
+
+#: ``--profile``: the event loop's work while the queries are typed (cProfile).
+PROFILE: Any = None
+#: What the loop's time goes to, by the functions that do it (their
+#: cumulative time; a part can hold another, e.g. the rows hold their reads).
+PARTS = (
+    ("a search's outcome shown (list, count, status)", "screens/main.py", "_present"),
+    ("  the list's new rows (set_papers)", "widgets/paper_list.py", "set_papers"),
+    ("catalog rows read (blocks, unmarshal, Paper)", "reader/catalog.py", "get"),
+    ("  Papers made from rows", "reader/catalog.py", "paper_from_row"),
+    ("list rows drawn (render_line)", "widgets/paper_list.py", "render_line"),
+    ("  rows rendered anew (_render_row)", "widgets/paper_list.py", "_render_row"),
+    ("abstract pane shown", "widgets/abstract.py", "show"),
+    ("compositor: screen updates", "textual/_compositor.py", "render_update"),
+    ("compositor: layouts (reflow)", "textual/_compositor.py", "reflow"),
+    ("whole-screen refresh (App._display)", "textual/app.py", "_display"),
+)
+
+
+def profile_report(profile: Any, searches: int) -> None:
+    """The loop's time per part (cumulative), in all and per search shown."""
+    import pstats
+
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    total = sum(tt for _cc, _nc, tt, _ct, _callers in stats.values())
+    print(f"    event loop profile (cProfile, {searches} searches shown): "
+          f"{total:.2f} s of work in all")  # fmt: skip
+    for label, path, name in PARTS:
+        cum = sum(ct for (fn, _l, fname), (_cc, nc, _tt, ct, _c) in stats.items()
+                  if fname == name and fn.endswith(path))  # fmt: skip
+        calls = sum(nc for (fn, _l, fname), (_cc, nc, _tt, _ct, _c) in stats.items()
+                    if fname == name and fn.endswith(path))  # fmt: skip
+        print(f"      {label:50} {cum * 1000:8.0f} ms {calls:7} calls"
+              f"  {cum * 1000 / max(1, searches):6.1f} ms a search")  # fmt: skip
+    top = sorted(stats.items(), key=lambda kv: -kv[1][2])[:12]
+    print("      most time in (own):")
+    for (fn, line, fname), (_cc, nc, tt, ct, _c) in top:
+        where = "/".join(Path(fn).parts[-2:])
+        print(
+            f"        {tt * 1000:7.0f} ms own {ct * 1000:7.0f} ms cum {nc:8} {where}:{line} {fname}"
+        )
 
 
 # ----------------------------------------------------------------------------- tmux
@@ -718,6 +764,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--cold", action="store_true", help="start with an empty index folder")
     ap.add_argument("--home", type=Path, default=Path("/tmp/typing-bench-home"))
     ap.add_argument(
+        "--profile", action="store_true", help="headless: profile the event loop (cProfile)"
+    )
+    ap.add_argument(
         "--debounce", type=float, default=None, help="headless: the search bar's debounce (s)"
     )
     args = ap.parse_args(argv)
@@ -725,6 +774,11 @@ def main(argv: list[str]) -> int:
     rates = [float(r) for r in args.rates.split(",")]
     if args.tmux and (args.cold or args.debounce is not None):
         ap.error("--cold and --debounce are for the headless runs")
+    if args.profile:
+        import cProfile
+
+        global PROFILE
+        PROFILE = cProfile.Profile()
     if args.debounce is not None:
         import reader.tui.screens.main as main_screen
 
@@ -767,6 +821,7 @@ def main(argv: list[str]) -> int:
         if args.cold:
             rates = rates[:1]
         runs: dict[float, list[Typed]] = {}
+        painted_all = 0
         engine: list[tuple[str, float, float, float]] = []
         painted: list[tuple[str, float, float]] = []
         for rate in rates:
@@ -780,6 +835,7 @@ def main(argv: list[str]) -> int:
             else:
                 done, info = run_headless(kind, home, plan, rate, (w, h), papers, path, args.cold)
             runs[rate] = done
+            painted_all += len(PAINTED)
             if rate == min(rates):
                 engine, painted = list(ENGINE), list(PAINTED)
             extra = ", ".join(f"{k} {v:.1f}" for k, v in info.items())
@@ -790,6 +846,9 @@ def main(argv: list[str]) -> int:
             print(f"    first build done after {info.get('build_done_s', 0):.0f} s; "
                   f"{len(runs[rates[0]])} queries typed meanwhile")  # fmt: skip
         report(runs, engine, painted, args.cold)
+        if PROFILE is not None:
+            profile_report(PROFILE, painted_all)
+            PROFILE.clear()
     return 0
 
 
