@@ -80,6 +80,16 @@ keys/s p50/p95/max 38/122/463 ms (bulk, load 5.2-10.9) and 37/123/442 ms
 20-62 ms. On a quiet machine (load 0.5-0.8, real, 2 a shape) 31/46/81 and
 29/45/63 ms against 38/54/78 and 43/56/78 before; the loop's CPU from an
 answer to its paint p50 7-14 ms by shape against 17-30.
+
+Third pass (the list's rows from the catalog's key rows, no block read for
+them; no full collection while the keys come; see README), real digests, 5
+queries a shape, before and after in the same half hour: every key at 10
+keys/s 41/202/746 ms before (load 4.9-7.3), 49/190/670 ms after (load
+6.0-7.4); the loop's CPU from an answer to its paint p50 9-26 ms by shape
+before, 9-19 after. ``--profile`` prints the event loop's CPU by part
+(``time.thread_time`` around each; cProfile's own cost tripled the
+compositor's share): per search shown, catalog reads 4.1 -> 0.8 ms,
+``set_papers`` 6.6 -> 3.2 ms, the compositor's updates 15 ms both (load 8-11).
 """
 
 from __future__ import annotations
