@@ -112,3 +112,18 @@ async def test_a_typed_search_paints_its_rows_without_reading_their_papers(
         await pilot.pause()
         assert papers.catalog.blocks_read - blocks <= len(set(shown_in_pane))
         assert papers.rows_read - made <= len(set(shown_in_pane))
+
+
+def test_list_rows_outlive_a_catalog_lost_midway(tmp_path: Path) -> None:
+    """The catalog deleted under a running app: the list's rows come from
+    the digests from then on, the same as before."""
+    whole, lazy = libraries(write_days(tmp_path / "lib"))
+    rows = lazy.ordered()
+    assert isinstance(lazy.papers, CatalogPapers)
+    before = [list_row(rows, i) for i in range(3)]
+    lazy.papers.catalog.remove()
+    last = len(rows) - 1
+    p = whole.ordered()[last]
+    assert list_row(rows, last) == (p.id, p.title, p.date, p.upvotes)
+    assert lazy.papers.rescued
+    assert [list_row(rows, i) for i in range(3)] == before
