@@ -297,7 +297,7 @@ _KEY = "id, block, slot, title"
 _Key = tuple[bytes, int, int, bytes]
 #: What the paper list draws of a paper: its title, latest day and upvotes
 #: (a plain tuple of strings and numbers: the collector never walks it).
-ListRow = tuple[str, str, int | None]
+ListFields = tuple[str, str, int | None]
 
 
 class Catalog:
@@ -562,9 +562,9 @@ class Catalog:
             keys.sort(key=itemgetter(1, 2))
         return keys
 
-    def list_rows(self, ids: Iterable[str]) -> dict[str, ListRow]:
+    def list_rows(self, ids: Iterable[str]) -> dict[str, ListFields]:
         """What the list draws of each of ``ids`` the catalog holds (its
-        :data:`ListRow`), from the key rows alone: no block is read (a
+        :data:`ListFields`), from the key rows alone: no block is read (a
         search's results are scattered, a block each: 96 rows of the real
         digests took 25-30 ms that way, their key rows 0.6 ms). Upvotes
         beyond :data:`VOTES_CAP` (the column's clamp) come from the row."""
@@ -999,7 +999,7 @@ class CatalogPapers(Mapping[str, Paper]):
         self._fallback = fallback
         self._whole: Mapping[str, Paper] | None = None
         self._got: OrderedDict[str, Paper] = OrderedDict()
-        self._rows: OrderedDict[str, ListRow] = OrderedDict()
+        self._rows: OrderedDict[str, ListFields] = OrderedDict()
         self._ids: list[str] | None = None
         self._idset: set[str] | None = None
         self._columns: tuple[list[str], list[bytes], list[int], list[int], list[int]] | None = None
@@ -1073,7 +1073,7 @@ class CatalogPapers(Mapping[str, Paper]):
             self._keep({pid: found[pid] for pid in missing[-KEPT:] if pid in found})
         return out
 
-    def list_rows(self, ids: Iterable[str]) -> dict[str, ListRow]:
+    def list_rows(self, ids: Iterable[str]) -> dict[str, ListFields]:
         """What the list draws of each of ``ids`` the library holds (see
         :meth:`Catalog.list_rows`): from a kept paper or row, else read (no
         block, no paper); the last :data:`ROWS_KEPT` rows read are kept."""
@@ -1081,7 +1081,7 @@ class CatalogPapers(Mapping[str, Paper]):
         if self._whole is not None:
             whole = self._whole
             return {pid: _list_row(whole[pid]) for pid in want if pid in whole}
-        out: dict[str, ListRow] = {}
+        out: dict[str, ListFields] = {}
         missing = []
         with self._lock:
             rows, got = self._rows, self._got
@@ -1108,7 +1108,7 @@ class CatalogPapers(Mapping[str, Paper]):
                     rows.popitem(last=False)
         return out
 
-    def list_row_kept(self, pid: str) -> ListRow | None:
+    def list_row_kept(self, pid: str) -> ListFields | None:
         """The list's row of ``pid`` when it is answered without a query."""
         if self._whole is not None:
             p = self._whole.get(pid)
@@ -1278,7 +1278,7 @@ KEPT = 2048
 ROWS_KEPT = 8192
 
 
-def _list_row(p: Paper) -> ListRow:
+def _list_row(p: Paper) -> ListFields:
     return (p.title, p.date, p.upvotes)
 
 
