@@ -80,6 +80,19 @@ keys/s p50/p95/max 38/122/463 ms (bulk, load 5.2-10.9) and 37/123/442 ms
 20-62 ms. On a quiet machine (load 0.5-0.8, real, 2 a shape) 31/46/81 and
 29/45/63 ms against 38/54/78 and 43/56/78 before; the loop's CPU from an
 answer to its paint p50 7-14 ms by shape against 17-30.
+
+Third pass (the list's rows from the catalog's key rows, no block read for
+them; no full collection while the keys come; see README), real digests, 5
+queries a shape, before and after in the same half hour: every key at 10
+keys/s 41/202/746 ms before (load 4.9-7.3), 49/190/670 ms after (load
+6.0-7.4); the loop's CPU from an answer to its paint p50 9-26 ms by shape
+before, 9-19 after. ``--profile`` prints the event loop's CPU by part
+(``time.thread_time`` around each; cProfile's own cost tripled the
+compositor's share): per search shown, catalog reads 4.1 -> 0.8 ms,
+``set_papers`` 6.6 -> 3.2 ms, the compositor's updates 15 ms both (load 8-11).
+Then 30 queries a shape at 100k (load 6.2-9.7, the test suite running beside
+it half the time): every key 107/497/1265 ms, the last key at 30 keys/s p50
+65-397 ms by shape, paint CPU p50 10-38 ms.
 """
 
 from __future__ import annotations
@@ -542,6 +555,73 @@ def run_headless(
         gc.callbacks.remove(_gc_watch)
 
 
+#: ``--profile``: the event loop's CPU time per part while the queries are
+#: typed: (label, module, class, method), each timed with ``time.thread_time``
+#: on the loop's thread (1-2 us a call; cProfile's own cost, a few us a
+#: Python call, tripled the compositor's share and hid the rest). A part can
+#: hold another: the screen updates hold the rows drawn, those their reads.
+PARTS = (
+    ("a search's outcome shown (list, count, status)", "reader.tui.screens.main", "MainScreen", "_present"),
+    ("  the list's new rows (set_papers)", "reader.tui.widgets.paper_list", "PaperList", "set_papers"),
+    ("papers read whole from the catalog", "reader.catalog", "Catalog", "get"),
+    ("list rows read from the catalog", "reader.catalog", "Catalog", "list_rows"),
+    ("list lines drawn (render_line, with their reads)", "reader.tui.widgets.paper_list", "PaperList", "render_line"),
+    ("  rows rendered anew (_render_row)", "reader.tui.widgets.paper_list", "PaperList", "_render_row"),
+    ("abstract pane shown", "reader.tui.widgets.abstract", "AbstractPane", "show"),
+    ("compositor: screen updates (with the lines drawn)", "textual._compositor", "Compositor", "render_update"),
+    ("compositor: layouts (reflow)", "textual._compositor", "Compositor", "reflow"),
+)  # fmt: skip
+#: label -> [CPU seconds, calls] (``--profile``; None: not asked).
+PROFILE: dict[str, list[float]] | None = None
+
+
+def profile_parts() -> None:
+    """Wrap each of :data:`PARTS` to add its CPU time on the loop's thread."""
+    import importlib
+
+    assert PROFILE is not None
+    loop_thread = threading.main_thread()
+    for label, module, cls_name, name in PARTS:
+        cls = getattr(importlib.import_module(module), cls_name, None)
+        real = getattr(cls, name, None)
+        if real is None or getattr(real, "profiled", False):
+            continue  # not in this version of the code (the baseline)
+        cell = PROFILE.setdefault(label, [0.0, 0])
+        depth = [0]
+
+        def timed(*a: Any, _real: Any = real, _cell: Any = cell, _depth: Any = depth,
+                  **kw: Any) -> Any:  # fmt: skip
+            if threading.current_thread() is not loop_thread or _depth[0]:
+                return _real(*a, **kw)
+            _depth[0] += 1
+            t = time.thread_time()
+            try:
+                return _real(*a, **kw)
+            finally:
+                _cell[0] += time.thread_time() - t
+                _cell[1] += 1
+                _depth[0] -= 1
+
+        timed.profiled = True  # type: ignore[attr-defined]
+        setattr(cls, name, timed)
+
+
+def profile_report(searches: int) -> None:
+    """The loop's CPU per part, in all and per search shown, then the collector's."""
+    assert PROFILE is not None
+    print(f"    event loop CPU by part ({searches} searches shown; thread_time):")
+    for label, *_ in PARTS:
+        cpu, calls = PROFILE.get(label, [0.0, 0])
+        print(f"      {label:52} {cpu * 1000:7.0f} ms {int(calls):7} calls"
+              f"  {cpu * 1000 / max(1, searches):6.1f} ms a search")  # fmt: skip
+    loop_gc = sum(c for _g, _t, c in PAUSES)
+    print(
+        f"      {'collector (every pause over 5 ms, CPU)':52} {loop_gc * 1000:7.0f} ms"
+        f" {len(PAUSES):7} pauses  {loop_gc * 1000 / max(1, searches):6.1f} ms a search"
+    )
+    PROFILE.clear()
+
+
 # ----------------------------------------------------------------------------- tmux
 
 
@@ -717,6 +797,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--tmux", action="store_true", help="drive the installed command in tmux")
     ap.add_argument("--cold", action="store_true", help="start with an empty index folder")
     ap.add_argument("--home", type=Path, default=Path("/tmp/typing-bench-home"))
+    ap.add_argument("--profile", action="store_true", help="headless: the event loop's CPU by part")
     ap.add_argument(
         "--debounce", type=float, default=None, help="headless: the search bar's debounce (s)"
     )
@@ -725,6 +806,10 @@ def main(argv: list[str]) -> int:
     rates = [float(r) for r in args.rates.split(",")]
     if args.tmux and (args.cold or args.debounce is not None):
         ap.error("--cold and --debounce are for the headless runs")
+    if args.profile:
+        global PROFILE
+        PROFILE = {}
+        profile_parts()
     if args.debounce is not None:
         import reader.tui.screens.main as main_screen
 
@@ -767,6 +852,7 @@ def main(argv: list[str]) -> int:
         if args.cold:
             rates = rates[:1]
         runs: dict[float, list[Typed]] = {}
+        painted_all = 0
         engine: list[tuple[str, float, float, float]] = []
         painted: list[tuple[str, float, float]] = []
         for rate in rates:
@@ -780,6 +866,7 @@ def main(argv: list[str]) -> int:
             else:
                 done, info = run_headless(kind, home, plan, rate, (w, h), papers, path, args.cold)
             runs[rate] = done
+            painted_all += len(PAINTED)
             if rate == min(rates):
                 engine, painted = list(ENGINE), list(PAINTED)
             extra = ", ".join(f"{k} {v:.1f}" for k, v in info.items())
@@ -790,6 +877,8 @@ def main(argv: list[str]) -> int:
             print(f"    first build done after {info.get('build_done_s', 0):.0f} s; "
                   f"{len(runs[rates[0]])} queries typed meanwhile")  # fmt: skip
         report(runs, engine, painted, args.cold)
+        if PROFILE is not None:
+            profile_report(painted_all)
     return 0
 
 

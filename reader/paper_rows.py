@@ -1,28 +1,41 @@
 """A list of papers that holds their ids, not the papers: :class:`PaperRows`.
 
 The app's lists (every paper, a day, a tag, a search's results) are
-sequences of ids answered by the catalog (:class:`reader.catalog.CatalogPapers`):
-a row is read when the list draws it or the cursor lands on it, a window of
-its neighbours with it (one query), and the catalog keeps the last few
-thousand read. Over papers held in memory (a dict: tests, a library read
-from the digests) the same sequence just looks them up.
+sequences of ids answered by the catalog (:class:`reader.catalog.CatalogPapers`).
+The list draws only a paper's :class:`ListRow` (title, day, upvotes): read
+from the catalog's key rows, a window of its neighbours with it (one query,
+no block decompressed, no :class:`Paper` made); the whole paper is read when
+it is asked for (the cursor's, for the abstract pane), alone. The catalog
+keeps the last few thousand of each. Over papers held in memory (a dict:
+tests, a library read from the digests) the same sequence just looks them up.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import overload
+from typing import NamedTuple, overload
 
 from reader.catalog import CatalogPapers
 from reader.model import Paper
 
-#: Rows read with the one asked for: the screen's window around it (more
-#: below than above: lists are read downwards). A search's results are
-#: scattered over the catalog's blocks, a block each: a window of 256 rows
-#: was ~30 ms of the event loop a typed key over the real digests, this one
-#: about a third of that; rows in list order share their blocks either way.
+#: List rows read with the one asked for: the screen's window around it
+#: (more below than above: lists are read downwards), in one query of the
+#: catalog's key rows (96 rows of a search's results: 0.6 ms, where their
+#: papers, a block each, took 25-30 ms over the real digests).
 BEFORE = 16
 AFTER = 80
+
+
+class ListRow(NamedTuple):
+    """What the paper list draws of a paper (beside the user's marks)."""
+
+    id: str
+    title: str
+    date: str
+    """Its latest day (:attr:`Paper.date`)."""
+    upvotes: int | None
+
+
 #: Rows read per query while walking the whole list.
 CHUNK = 1024
 
@@ -62,12 +75,23 @@ class PaperRows(Sequence[Paper]):
         if isinstance(i, slice):
             dates = self.dates[i] if self.dates is not None else None
             return PaperRows(self.ids[i], self.source, dates)
+        # The paper alone: the list draws its neighbours from their rows.
+        return self.source[self.ids[i]]
+
+    def row(self, i: int) -> ListRow:
+        """What the list draws of paper ``i``; over the catalog, read with
+        the window around it (:data:`BEFORE`, :data:`AFTER`) when not kept."""
         pid = self.ids[i]
         source = self.source
-        if isinstance(source, CatalogPapers) and not source.kept(pid):
+        if not isinstance(source, CatalogPapers):
+            return _row_of(source[pid])
+        got = source.list_row_kept(pid)
+        if got is None:
             at = i if i >= 0 else len(self.ids) + i
-            source.load(self.ids[max(0, at - BEFORE) : at + AFTER])
-        return source[pid]
+            got = source.list_rows(self.ids[max(0, at - BEFORE) : at + AFTER]).get(pid)
+            if got is None:
+                raise KeyError(pid)
+        return ListRow(pid, *got)
 
     def __iter__(self) -> Iterator[Paper]:
         source = self.source
@@ -87,6 +111,17 @@ class PaperRows(Sequence[Paper]):
             return PaperRows([pid for pid in self.ids if pid in keep], self.source)
         pairs = [(pid, d) for pid, d in zip(self.ids, self.dates, strict=True) if pid in keep]
         return PaperRows([p for p, _ in pairs], self.source, [d for _, d in pairs])
+
+
+def list_row(papers: Sequence[Paper], i: int) -> ListRow:
+    """What the list draws of ``papers[i]`` (no paper read for a :class:`PaperRows`)."""
+    if isinstance(papers, PaperRows):
+        return papers.row(i)
+    return _row_of(papers[i])
+
+
+def _row_of(p: Paper) -> ListRow:
+    return ListRow(p.id, p.title, p.date, p.upvotes)
 
 
 def ids_of(papers: Sequence[Paper]) -> Sequence[str]:

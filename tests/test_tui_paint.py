@@ -140,6 +140,7 @@ class FakeGc:
         c = IdleCollector(
             clock=lambda: self.now,
             collect=lambda: self.done.append("collect"),
+            collect_young=lambda: self.done.append("young"),
             freeze=lambda: self.done.append("freeze"),
             thaw=lambda: self.done.append("thaw"),
             frozen=lambda: self.frozen,
@@ -170,10 +171,17 @@ def test_the_full_collection_waits_for_a_pause_in_the_keys() -> None:
     assert c.tick() and g.done == ["collect", "freeze"]
     g.now += collector.IDLE * 2
     assert not c.tick()  # nothing made since: nothing to collect
-    # typing for longer than LATEST: a collection at the latest then
+    # typing for longer than LATEST: no full collection while the keys come
+    # (it walked what was alive, 5-50 ms a key), a young one and a freeze
     g.done.clear()
     g.type_for(c, collector.LATEST + 0.5)
-    assert g.done == ["collect", "freeze"]
+    assert g.done == ["young", "freeze"]
+    g.done.clear()
+    g.type_for(c, collector.LATEST * 3)
+    assert g.done == ["young", "freeze"] * 3
+    # the keys stop: the full collection then walks only what came since
+    g.now += collector.IDLE
+    assert c.tick() and g.done[-2:] == ["collect", "freeze"]
 
 
 def test_what_was_frozen_is_thawed_and_collected_once_the_user_is_away() -> None:

@@ -12,17 +12,27 @@ with ``gc.callbacks`` while typing, load 4-10). Those were the 1.3 s keys of
 
 So the app keeps the young collections (generations 0 and 1: a few ms) and
 runs the full one itself, at a pause: when no key has come for ``IDLE``
-seconds, or at the latest every ``LATEST`` seconds (work in the background
-makes garbage too). What is alive then is mostly what stays alive (the
-strips cached for drawing, the search's tables): it is frozen, so the next
-full collection walks only what was made since the last one (a collection
-walked 250k live objects, 0.24 s of CPU, after a minute of typing; frozen,
-the next walks a pause's worth: 60k objects, 48 ms, after a query typed). Something frozen that becomes cyclic
-garbage later stays until it is thawed: once ``THAW`` more objects are
-frozen than after the previous thaw, and the user has been away ``AWAY``
-seconds, everything is thawed and collected once (about a second at 100k
-papers), then frozen again. ``stop`` thaws everything (tests run many apps
-in one process).
+seconds. What is alive then is mostly what stays alive (the strips cached
+for drawing, the search's tables): it is frozen, so the next full collection
+walks only what was made since the last one (a collection walked 250k live
+objects, 0.24 s of CPU, after a minute of typing; frozen, the next walks a
+pause's worth: 60k objects, 48 ms, after a query typed).
+
+While the keys keep coming, a full collection every ``LATEST`` seconds still
+stopped a key for 5-50 ms (p50 14 ms wall over the real digests, load 4-5)
+and found little: what it walked was alive (27k objects a collection, the
+strips made since, each with seven small caches: ``Strip`` holds a
+``FIFOCache`` per kind of derived strip), the cyclic garbage among them a
+few hundred objects. So while typing the app runs a young collection
+(generations 0 and 1: what was made since the last one) and freezes what
+survives it, at ``LATEST``: the next full collection, at the pause, walks
+only what came after.
+
+Something frozen that becomes cyclic garbage later stays until it is thawed:
+once ``THAW`` more objects are frozen than after the previous thaw, and the
+user has been away ``AWAY`` seconds, everything is thawed and collected once
+(about a second at 100k papers), then frozen again. ``stop`` thaws
+everything (tests run many apps in one process).
 """
 
 from __future__ import annotations
@@ -35,8 +45,10 @@ from collections.abc import Callable
 #: are 0.1 s apart: typing is not a pause). Collections are cheap when they
 #: are frequent: each walks only what was made since the one before.
 IDLE = 0.15
-#: ... but never more than this since the last one (a second of typing makes
-#: some 10-60k objects: a collection of 10-50 ms of CPU).
+#: While keys keep coming, a young collection and a freeze this long after
+#: the last collection (a second of typing makes some 10-60k objects: a
+#: full collection of them was 10-50 ms of CPU; a young one walks only what
+#: is younger than the last young collection).
 LATEST = 1.0
 #: How often the app asks (``IdleCollector.tick``).
 TICK = 0.1
@@ -56,19 +68,24 @@ class IdleCollector:
         self,
         clock: Callable[[], float] = time.monotonic,
         collect: Callable[[], object] = gc.collect,
+        collect_young: Callable[[], object] = lambda: gc.collect(1),
         freeze: Callable[[], None] = gc.freeze,
         thaw: Callable[[], None] = gc.unfreeze,
         frozen: Callable[[], int] = gc.get_freeze_count,
     ) -> None:
         self.clock = clock
         self.collect = collect
+        self.collect_young = collect_young
         self.freeze = freeze
         self.thaw = thaw
         self.frozen = frozen
         self.last_key = clock()
         self.last_full = clock()
+        """When the last collection (full, or young and a freeze) ran."""
         self.full_runs = 0
         """Full collections run by this collector."""
+        self.young_runs = 0
+        """Young collections (and freezes) run by it while the keys came."""
         self.thaws = 0
         """Times everything was thawed and collected."""
         self._saved: tuple[int, int, int] | None = None
@@ -111,18 +128,24 @@ class IdleCollector:
         if self._young_at == self.young():
             return False  # nothing was collected young since: nothing to find
         away = now - self.last_key >= AWAY
-        if away and self.frozen() - self._frozen_after_thaw > THAW:
+        if not quiet:
+            # Keys are coming: no walk of generation 2 (see the module's docs).
+            self.collect_young()
+            self.freeze()
+            self.young_runs += 1
+        elif away and self.frozen() - self._frozen_after_thaw > THAW:
             self.thaw()
             self.thaws += 1
             self.collect()
             self.freeze()
             self._frozen_after_thaw = self.frozen()
+            self.full_runs += 1
         else:
             self.collect()
             self.freeze()
+            self.full_runs += 1
         self.last_full = self.clock()
         self._young_at = self.young()
-        self.full_runs += 1
         return True
 
     _young_at = -1

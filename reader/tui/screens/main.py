@@ -545,11 +545,11 @@ class MainScreen(Screen[None]):
         frame. While a key repeats (moves under ``FOLLOW_REPEAT`` apart) the
         pane waits until the moves stop for ``FOLLOW_DELAY``: holding ``j``
         then costs only the list per row."""
+        if self._pane_pending:
+            return  # the pane follows the list's new results, the cursor's paper then
         paper = self.papers.current
         if paper is self.abstract.paper and paper is not None:
             return
-        if self._pane_pending:
-            return  # the pane follows the list's new results, the cursor's paper then
         now = time.monotonic()
         repeating = now - self._moved_at < FOLLOW_REPEAT
         self._moved_at = now

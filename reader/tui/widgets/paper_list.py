@@ -31,7 +31,7 @@ from textual.strip import Strip
 
 from reader import views
 from reader.model import Paper
-from reader.paper_rows import PaperRows, ids_of
+from reader.paper_rows import PaperRows, ids_of, list_row
 from reader.release import release
 from reader.state import PaperState
 from reader.tui import text as tx
@@ -83,11 +83,20 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
 
     @dataclass
     class Highlighted(Message):
-        """The cursor moved to another paper (``paper`` None: empty list)."""
+        """The cursor moved to paper ``index`` of ``papers`` (the list's rows then)."""
 
         paper_list: PaperList
-        paper: Paper | None
+        papers: Sequence[Paper]
         index: int
+
+        @property
+        def paper(self) -> Paper | None:
+            """The paper highlighted (None: an empty list), read when asked:
+            over the catalog a paper is read whole, and a search's results
+            are painted before the abstract pane shows one."""
+            if 0 <= self.index < len(self.papers):
+                return self.papers[self.index]
+            return None
 
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, PaperList.Highlighted)
@@ -330,7 +339,7 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
             self.refresh(
                 Region(0, self.row(old) - top, width, 1), Region(0, self.row(new) - top, width, 1)
             )
-        self.post_message(self.Highlighted(self, self.current, new))
+        self.post_message(self.Highlighted(self, self.papers, new))
 
     def _scroll_cursor_visible(self) -> None:
         height = self.scrollable_content_region.height
@@ -418,9 +427,9 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
             run = self.runs[-1 - index]
             size = self.day_sizes.get(run.day)
             return DayLook("day", run.day, run.count, size, width, self.version)
-        paper = self.papers[index]
+        paper = list_row(self.papers, index)
         st = self.state_of(paper.id)
-        title = self._title(paper)
+        title = self._title(paper.title)
         spans = self._matches(title) if self.terms else ()
         return PaperLook(
             "paper",
@@ -480,11 +489,11 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
             spans = self._spans[key] = tuple(tx.match_spans(title, self.terms))
         return spans
 
-    def _title(self, paper: Paper) -> str:
-        title = self._titles.get(paper.title)
+    def _title(self, raw: str) -> str:
+        title = self._titles.get(raw)
         if title is None:
-            title = tx.line(paper.title) or "(untitled)"
-            self._titles[paper.title] = title
+            title = tx.line(raw) or "(untitled)"
+            self._titles[raw] = title
         return title
 
     def _columns(self, width: int) -> list[str]:
