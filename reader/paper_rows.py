@@ -132,7 +132,17 @@ def ids_of(papers: Sequence[Paper]) -> Sequence[str]:
 
 
 def dates_of(papers: Sequence[Paper]) -> Sequence[str]:
-    """Each paper's latest day, in order (no row read when the list knows them)."""
-    if isinstance(papers, PaperRows) and papers.dates is not None:
-        return papers.dates
+    """Each paper's latest day, in order: no row read when the list knows
+    them, else over the catalog from its key rows (a search's results sorted
+    by day: a block each of a thousand scattered papers, 60-160 ms on the
+    event loop over the real digests, where their key rows take a few)."""
+    if isinstance(papers, PaperRows):
+        if papers.dates is not None:
+            return papers.dates
+        source = papers.source
+        if isinstance(source, CatalogPapers):
+            got = source.dates_of(papers.ids)
+            if got is not None and len(got) == len(set(papers.ids)):
+                papers.dates = [got[pid] for pid in papers.ids]
+                return papers.dates
     return [p.date for p in papers]

@@ -127,3 +127,29 @@ def test_list_rows_outlive_a_catalog_lost_midway(tmp_path: Path) -> None:
     assert list_row(rows, last) == (p.id, p.title, p.date, p.upvotes)
     assert lazy.papers.rescued
     assert [list_row(rows, i) for i in range(3)] == before
+
+
+def test_a_list_of_many_days_finds_its_separators_without_reading_its_papers(
+    tmp_path: Path,
+) -> None:
+    """A search's results sorted by day are drawn with a separator above
+    each day: the days come from the key rows, not from each paper's block
+    (over the real digests a thousand results read some 1,100 blocks on the
+    event loop, 60-160 ms a typed key)."""
+    from reader.views import day_rows
+
+    whole, lazy = libraries(write_days(tmp_path / "lib", per_day=100))
+    papers = lazy.papers
+    assert isinstance(papers, CatalogPapers)
+    ordered = whole.ordered()
+    ids = [p.id for p in ordered][::7]  # scattered, in list order
+    rows = PaperRows(ids, papers)  # no dates known: a search's results
+    blocks = papers.catalog.blocks_read
+    got = day_rows(rows)
+    assert papers.catalog.blocks_read == blocks
+    assert got is not None
+    assert [(r.day, r.count) for r in got.runs] == [
+        (r.day, r.count)
+        for r in day_rows([whole.papers[i] for i in ids]).runs  # type: ignore[union-attr]
+    ]
+    assert len(got.runs) > 1
