@@ -380,6 +380,8 @@ _ORDER_INDEX = (
 )
 
 _ORDER = "ORDER BY date DESC, tkey, id"
+#: Rows fetched at a time by :meth:`Catalog._chunks` (a few ms under the lock).
+_FETCH = 4096
 #: The key columns :meth:`Catalog._fields` reads a paper by.
 _KEY = "id, block, slot, title, tkey"
 _Key = tuple[bytes, int, int, bytes, bytes]
@@ -779,19 +781,25 @@ class Catalog:
             raise CatalogDamaged(str(exc)) from exc
 
     def _chunks(self, sql: str) -> Iterator[list[Any]]:
-        """The rows of ``sql`` a chunk at a time (one query, under the lock
-        until the last chunk): what is made of them need not wait beside
-        every row at once."""
-        with self._reading:
-            try:
+        """The rows of ``sql`` a chunk at a time (one query): what is made
+        of them need not wait beside every row at once. The lock is held for
+        each chunk's fetch only, not while the caller works on it: the
+        search thread's warm-up walks every paper this way, and the list's
+        rows, read on the event loop, waited for the whole walk (a 78 ms
+        stall at 100k papers, seconds at a million)."""
+        try:
+            with self._reading:
                 db = self._connect(create=False)
                 if db is None:
                     raise CatalogDamaged("gone")
                 cursor = db.execute(sql)
-                while rows := cursor.fetchmany(16384):
-                    yield rows
-            except sqlite3.DatabaseError as exc:
-                raise CatalogDamaged(str(exc)) from exc
+                rows = cursor.fetchmany(_FETCH)
+            while rows:
+                yield rows
+                with self._reading:
+                    rows = cursor.fetchmany(_FETCH)
+        except sqlite3.DatabaseError as exc:
+            raise CatalogDamaged(str(exc)) from exc
 
     def tags(self) -> list[tuple[str, list[str]]]:
         """(id, source tags) of every paper that has some. Each distinct tag

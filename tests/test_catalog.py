@@ -255,3 +255,40 @@ def test_a_command_reads_the_rows_it_prints_in_a_few_queries(
     calls.clear()
     assert len(_cli(capsys, "search", "tag:cs.cl sort:oldest").splitlines()) == 30
     assert calls == [30]
+
+
+def test_a_walk_of_every_paper_does_not_hold_the_rows_of_the_list(tmp_path: Path) -> None:
+    """The search thread's warm-up walks every paper's key row a chunk at a
+    time while the event loop reads the list's rows: the walk holds the
+    catalog only while it fetches a chunk, so the list's read does not wait
+    for the whole walk (a 78 ms stall of the loop at 100k papers; at a
+    million, seconds). Here the walk stops after its first chunk: before,
+    the list's read waited until the walk went on."""
+    import threading
+
+    from reader.model import Paper
+
+    papers = [
+        Paper(id=f"2508.{i:05d}", title=f"Paper {i}", dates=["2025-08-21"]) for i in range(50)
+    ]
+    cat = catalog.Catalog(tmp_path / "c.sqlite", "v")
+    assert cat.write({"key": "k", "count": 50}, lambda: papers)
+    walk = cat._chunks("SELECT id FROM papers")
+    first, done = threading.Event(), threading.Event()
+
+    def walker() -> None:  # the search thread: a chunk taken, then busy with it
+        next(walk)
+        first.set()
+        done.wait(60)
+        walk.close()
+
+    thread = threading.Thread(target=walker, daemon=True)
+    thread.start()
+    assert first.wait(30)
+    got: dict[str, object] = {}
+    reader = threading.Thread(target=lambda: got.update(cat.list_rows(["2508.00007"])), daemon=True)
+    reader.start()
+    reader.join(30)  # a deadlock check, not a timing: the read is instant or never
+    done.set()
+    thread.join(30)
+    assert got == {"2508.00007": ("Paper 7", "2025-08-21", None)}
