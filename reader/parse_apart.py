@@ -39,6 +39,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from reader.child_process import end_child
 from reader.model import Digest
 
 #: A file at least this big is parsed apart (when there are others to parse
@@ -164,16 +165,7 @@ class Apart:
         proc = self._proc
         if proc is None:
             return
-        if finished:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(GRACE)
-        if proc.poll() is None:
-            proc.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(GRACE)
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        end_child(proc, finished=finished, grace=GRACE)
         if self._conn is not None:
             with contextlib.suppress(OSError):
                 self._conn.close()

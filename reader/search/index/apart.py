@@ -171,18 +171,10 @@ def write_apart(
 def _end(proc: subprocess.Popen[bytes], *, finished: bool) -> None:
     """Wait for a child that answered (it is exiting); stop one that did
     not (cancelled, or its answer cannot be read)."""
+    from reader.child_process import end_child
     from reader.search.index.bulk import WORKER_GRACE
 
-    if finished:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(WORKER_GRACE)
-    if proc.poll() is None:
-        proc.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(WORKER_GRACE)
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait()
+    end_child(proc, finished=finished, grace=WORKER_GRACE)
 
 
 def stop_all() -> None:
