@@ -363,15 +363,28 @@ async def test_a_reload_under_a_reader_keeps_the_paper_on_its_line_and_the_loop_
 
 
 async def test_the_index_takes_in_a_reload_in_a_child_process_while_the_cursor_moves(
-    xdg: dict[str, Path],
+    xdg: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The sync of what a fetch or a reload brought runs in a child process
-    (not a thread holding the GIL): a key pressed while it writes is handled
-    before it ends, and once it has, the index holds the new paper."""
+    (not a thread holding the GIL): a key pressed while the sync is under way
+    is handled before it ends, and once it has, the index holds the new
+    paper. The sync's end (the child waited for and taken off the list) is
+    held until the key is handled: on a quiet machine the child may write
+    50 papers before a key is read, and the test must not depend on that."""
     import asyncio
     import os
+    import threading
 
     from reader.search.index import SearchIndex, apart
+
+    held = threading.Event()
+    real_end = apart._end
+
+    def end_when_released(proc: Any, *, finished: bool) -> None:
+        held.wait(60)
+        real_end(proc, finished=finished)
+
+    monkeypatch.setattr(apart, "_end", end_when_released)
 
     paths = Paths.from_env()
     config = load_config(paths.config_file)
@@ -403,6 +416,7 @@ async def test_the_index_takes_in_a_reload_in_a_child_process_while_the_cursor_m
         moved = app.main.papers.cursor
         assert apart._RUNNING and indexing()  # handled while the child still writes
         assert moved == before + 1
+        held.set()
         await until(pilot, lambda: not indexing(), "the sync ends")
         assert index.last_writer_pid not in (None, os.getpid())
         assert app.searcher.pending_ids() == set()  # the index holds the new paper

@@ -349,11 +349,12 @@ class FastPostings:
         (with :attr:`has_ids`; decoded on first use)."""
         if self._sorted_ids is None:
             at, n, ndocs = self._ids_at
-            raw = self._mm[at : at + n].split(b"\n")
+            blob = self._mm[at : at + n]
+            raw = blob.split(b"\n")
             if len(raw) != ndocs or len(self._id_order) != ndocs:
                 raise ValueError("bad fast postings file")
             got = [raw[d] for d in self._id_order.tolist()]
-            if any(a >= b for a, b in zip(got, got[1:], strict=False)):
+            if not _ascending(blob, raw, self._id_order, got):
                 raise ValueError("bad fast postings file")
             self._sorted_ids = got
         return self._sorted_ids
@@ -515,3 +516,16 @@ def open_fast(path: Path) -> FastPostings:
         got = FastPostings(path)
         _OPEN[key] = got
     return got
+
+
+def _ascending(blob: bytes, raw: list[bytes], order: Any, got: list[bytes]) -> bool:
+    """Whether ``got`` (``raw`` in ``order``) is strictly ascending: by
+    numpy over the whole array (a million ids: ~0.3 s compared one pair at
+    a time in Python, a sync's first delete by id at 1M papers), one pair
+    at a time when an id holds a NUL byte (numpy's bytes drop trailing NULs)."""
+    if b"\x00" in blob:
+        return all(a < b for a, b in zip(got, got[1:], strict=False))
+    import numpy as np
+
+    ids = np.array(raw, dtype="S")[order]
+    return bool((ids[1:] > ids[:-1]).all())

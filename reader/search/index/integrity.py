@@ -206,7 +206,8 @@ def pack_hashes(hashes: Mapping[str, str]) -> dict[str, str] | None:
         return None
     blob = "\n".join(ids).encode("utf-8", "surrogatepass")
     return {
-        "ids": base64.b64encode(zlib.compress(blob, 6)).decode("ascii"),
+        # level 1: packed again at every sync (a million ids: 0.3 s at 6)
+        "ids": base64.b64encode(zlib.compress(blob, 1)).decode("ascii"),
         "hashes": base64.b64encode(raw).decode("ascii"),
     }
 
