@@ -40,7 +40,6 @@ import os
 import random
 import resource
 import shutil
-import sqlite3
 import sys
 import tempfile
 import threading
@@ -200,21 +199,12 @@ def old_open(paths: Paths, config: Config) -> float:
 
 
 def fts5(base: Path, library: Library) -> float:
+    """SQLite FTS5 alone loading the same papers (search_bench's table),
+    imported here, after the read: search_bench brings the engine with it."""
+    from search_bench import fts_build
+
     t0 = time.monotonic()
-    con = sqlite3.connect(base / "fts.db")
-    con.execute(
-        "CREATE VIRTUAL TABLE docs USING fts5(pid UNINDEXED, title, authors, abstract, tags,"
-        " tokenize='porter unicode61')"
-    )
-    con.executemany(
-        "INSERT INTO docs VALUES (?,?,?,?,?)",
-        (
-            (p.id, p.title, "; ".join(p.authors), p.abstract, "; ".join(p.tags))
-            for p in library.papers.values()
-        ),
-    )
-    con.commit()
-    con.close()
+    fts_build(base / "fts.db", library.papers).close()
     return time.monotonic() - t0
 
 

@@ -29,7 +29,7 @@ import tarfile
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -200,7 +200,7 @@ def pct(values: list[float], q: float) -> float:
 # ------------------------------------------------------------------ FTS5
 
 
-def fts_build(db: Path, papers: dict[str, Paper]) -> sqlite3.Connection:
+def fts_build(db: Path, papers: Mapping[str, Paper]) -> sqlite3.Connection:
     con = sqlite3.connect(db)
     con.execute(
         "CREATE VIRTUAL TABLE docs USING fts5(pid UNINDEXED, title, authors, abstract, tags,"

@@ -85,6 +85,22 @@ def first_app(folder: Path) -> DigestApp:
     return app
 
 
+def read_ends(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """An event set when the app's first read (``Session.read_first``) ends,
+    however it ends."""
+    ended = threading.Event()
+    real_read = Session.read_first
+
+    def read_first(self: Session, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return real_read(self, *args, **kwargs)
+        finally:
+            ended.set()
+
+    monkeypatch.setattr(Session, "read_first", read_first)
+    return ended
+
+
 async def until(pilot: Any, ready: Callable[[], bool], tries: int = 200) -> None:
     for _ in range(tries):
         if ready():
@@ -156,16 +172,7 @@ async def test_a_search_during_the_read_answers_over_what_is_read(folder: Path, 
 async def test_quitting_during_the_read_writes_no_cache(
     folder: Path, gate: Gate, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ended = threading.Event()
-    real_read = Session.read_first
-
-    def read_first(self: Session, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return real_read(self, *args, **kwargs)
-        finally:
-            ended.set()
-
-    monkeypatch.setattr(Session, "read_first", read_first)
+    ended = read_ends(monkeypatch)
     app = first_app(folder)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, gate.reached.is_set)
@@ -311,7 +318,7 @@ async def test_quitting_while_the_catalog_is_written_reads_nothing_more(
     transaction), the library is not opened again."""
     from reader.catalog import Catalog
 
-    writing, release, ended = threading.Event(), threading.Event(), threading.Event()
+    writing, release = threading.Event(), threading.Event()
     real_write = Catalog.write
     opened: list[bool] = []
 
@@ -326,17 +333,9 @@ async def test_quitting_while_the_catalog_is_written_reads_nothing_more(
         opened.append(True)
         return real_open(*args, **kwargs)
 
-    real_read = Session.read_first
-
-    def read_first(self: Session, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return real_read(self, *args, **kwargs)
-        finally:
-            ended.set()
-
     monkeypatch.setattr(Catalog, "write", slow_write)
     monkeypatch.setattr("reader.session.open_library", counted_open)
-    monkeypatch.setattr(Session, "read_first", read_first)
+    ended = read_ends(monkeypatch)
     app = first_app(folder)
     try:
         async with app.run_test(size=SIZE) as pilot:

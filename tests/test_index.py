@@ -838,20 +838,17 @@ def test_fast_postings_round_trip_every_item_type(tmp_path: Path) -> None:
         assert pos.tolist() == positions[int(f_l[0].sum()) :].tolist()
 
 
-def test_whoosh_reads_a_full_build_as_it_reads_its_own_segments(tmp_path: Path) -> None:
-    """A full build's segment, read by Whoosh through our codec (its words,
-    statistics and postings from the fast file), shows Whoosh what a segment
-    of the same papers written by Whoosh's own writer shows: the same word
-    list, document frequencies, term infos, postings with their positions,
-    ``prefix*`` and ``word~`` expansions."""
+def ours_and_whooshs(
+    tmp_path: Path, papers: dict[str, Paper], procs: int | None = None
+) -> tuple[SearchIndex, Path, Any, Any]:
+    """A full build of ``papers`` (the index, its generation's folder) and
+    Whoosh's readers of it and of a segment of the same papers written by
+    Whoosh's own writer."""
     from whoosh import index as windex
 
-    from reader.search.analysis import INDEX_FIELD
     from reader.search.index.schema import doc_fields, make_codec, make_schema
 
-    papers = _vocab_papers(150, seed=9)
-    papers["2502.99999"] = paper("2502.99999", "Graph graph graph", "graph " * 300)
-    ours = SearchIndex(tmp_path / "ours")
+    ours = SearchIndex(tmp_path / "ours", procs=procs)
     ours.rebuild(papers)
     gen = next(p for p in (tmp_path / "ours").iterdir() if p.name.startswith("ix-"))
     theirs_dir = tmp_path / "theirs"
@@ -861,8 +858,20 @@ def test_whoosh_reads_a_full_build_as_it_reads_its_own_segments(tmp_path: Path) 
     for p in papers.values():
         w.add_document(**doc_fields(p))
     w.commit()
-    a = windex.open_dir(str(gen), schema=None).reader()
-    b = wix.reader()
+    return ours, gen, windex.open_dir(str(gen), schema=None).reader(), wix.reader()
+
+
+def test_whoosh_reads_a_full_build_as_it_reads_its_own_segments(tmp_path: Path) -> None:
+    """A full build's segment, read by Whoosh through our codec (its words,
+    statistics and postings from the fast file), shows Whoosh what a segment
+    of the same papers written by Whoosh's own writer shows: the same word
+    list, document frequencies, term infos, postings with their positions,
+    ``prefix*`` and ``word~`` expansions."""
+    from reader.search.analysis import INDEX_FIELD
+
+    papers = _vocab_papers(150, seed=9)
+    papers["2502.99999"] = paper("2502.99999", "Graph graph graph", "graph " * 300)
+    ours, _, a, b = ours_and_whooshs(tmp_path, papers)
     words = list(a.lexicon(INDEX_FIELD))
     assert words == list(b.lexicon(INDEX_FIELD)) and len(words) > 50
     assert list(a.expand_prefix(INDEX_FIELD, "gra")) == list(b.expand_prefix(INDEX_FIELD, "gra"))

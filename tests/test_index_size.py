@@ -138,25 +138,12 @@ def test_whoosh_reads_a_full_builds_ids_from_the_fast_file(tmp_path: Path) -> No
     bytes an id), yet Whoosh sees the same ``id`` field as in a segment its
     own writer wrote (word list, term infos, postings, stored ids), and a
     sync that changes and removes papers deletes them by id."""
-    from whoosh import index as windex
-
-    from reader.search.index.schema import doc_fields, make_codec, make_schema
+    from tests.test_index import ours_and_whooshs
 
     papers = _papers(300)
-    ours = SearchIndex(tmp_path / "ours", procs=1)
-    ours.rebuild(papers)
-    gen = next(p for p in (tmp_path / "ours").iterdir() if p.name.startswith("ix-"))
+    ours, gen, a, b = ours_and_whooshs(tmp_path, papers, procs=1)
     assert sum(f.stat().st_size for f in gen.glob("*.trm")) < 4096  # its empty tables
     assert sum(f.stat().st_size for f in gen.glob("*_stored.col")) < 4096
-    theirs_dir = tmp_path / "theirs"
-    theirs_dir.mkdir()
-    wix = windex.create_in(str(theirs_dir), make_schema())
-    w = wix.writer(codec=make_codec())
-    for p in papers.values():
-        w.add_document(**doc_fields(p))
-    w.commit()
-    a = windex.open_dir(str(gen), schema=None).reader()
-    b = wix.reader()
     assert list(a.lexicon("id")) == list(b.lexicon("id")) == sorted(p.encode() for p in papers)
     assert list(a.expand_prefix("id", "2503.001")) == list(b.expand_prefix("id", "2503.001"))
     assert [f for _, f in a.iter_docs()] == [f for _, f in b.iter_docs()]
