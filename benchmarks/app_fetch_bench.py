@@ -116,7 +116,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from loop_trace import LoopTrace
+from loop_trace import GilTrace, LoopTrace
 from ui_bench import WORDS  # the same made-up vocabulary as the cursor benchmark
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -214,7 +214,11 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def measure(
-    root: Path, real: bool = False, apart: bool = True, trace: bool = False
+    root: Path,
+    real: bool = False,
+    apart: bool = True,
+    trace: bool = False,
+    gil: bool = False,
 ) -> dict[str, Any]:
     from textual import events
     from textual.worker import WorkerState
@@ -328,6 +332,9 @@ async def measure(
         tracer = LoopTrace() if trace else None
         if tracer is not None:
             tracer.start(loop)
+        giltrace = GilTrace(GIL_MS) if gil else None
+        if giltrace is not None:
+            giltrace.start()
         task = asyncio.create_task(mover())
         watcher = asyncio.create_task(watch_loop())
         await asyncio.sleep(2.0)  # idle baseline
@@ -357,6 +364,8 @@ async def measure(
         await watcher
         if tracer is not None:
             tracer.stop()
+        if giltrace is not None:
+            giltrace.stop()
         out["papers_after"] = len(app.library.papers)
         index = app.session.index
         pid = getattr(index, "last_writer_pid", None)
@@ -388,8 +397,15 @@ async def measure(
         for name, (a, b) in bounds.items()
         if a <= start < b
     ]
+    out["gil"] = {
+        name: giltrace.summary(a, b) if giltrace is not None else []
+        for name, (a, b) in bounds.items()
+    }
     return out
 
+
+#: ``--gil`` prints the waits for the GIL of at least this many ms.
+GIL_MS = 10.0
 
 #: ``--trace`` prints the loop's stalls of at least this many ms.
 TRACE_MS = 20.0
@@ -416,6 +432,11 @@ def report(r: dict[str, Any]) -> None:
     print(f"the loop taking the library in:   {taking} ms (on_reloaded)")
     for name, _start, length, seen in r["stalls"]:
         print(f"  stall {length:6.1f} ms while {name}: {seen}")
+    for name, lines in r["gil"].items():
+        if lines:
+            print(f"  GIL waits of {GIL_MS:.0f} ms or more while {name}, by who was busy:")
+            for line in lines:
+                print(f"    {line}")
     print(f"load average: {os.getloadavg()[0]:.2f}", flush=True)
 
 
@@ -437,6 +458,12 @@ def main(argv: list[str]) -> int:
         help=f"print the event loop's stalls of {TRACE_MS:.0f} ms or more and what held it"
         " (benchmarks/loop_trace.py)",
     )
+    ap.add_argument(
+        "--gil",
+        action="store_true",
+        help=f"print the waits for the GIL of {GIL_MS:.0f} ms or more and which threads"
+        " were busy then (benchmarks/loop_trace.py GilTrace)",
+    )
     args = ap.parse_args(argv)
     root = args.keep or Path(tempfile.mkdtemp(prefix="app-fetch-bench-"))
     os.environ.update(
@@ -454,7 +481,7 @@ def main(argv: list[str]) -> int:
     for apart in runs.get(args.sync, (False, True)):
         how = "in a child process" if apart else "in the app's thread (baseline)"
         print(f"-- the index's sync {how}; load average {os.getloadavg()[0]:.2f}", flush=True)
-        report(asyncio.run(measure(root, args.real, apart, args.trace)))
+        report(asyncio.run(measure(root, args.real, apart, args.trace, args.gil)))
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0
 
