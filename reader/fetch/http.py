@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import functools
 import hashlib
 import json
+import ssl
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
@@ -110,6 +112,15 @@ class Answer:
         return root
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The TLS context of every fetch of this process, made once: OpenSSL
+    takes 0.2-0.5 s to make one with its certificates (load 6-7 here), much
+    of it in calls that hold the GIL (up to 40 ms each): made by each
+    fetch's client, that was a stalled frame of the app at every ``F``."""
+    return httpx.create_ssl_context()
+
+
 class Http:
     """A kept-alive ``httpx.Client`` with the rules above. Close it when done."""
 
@@ -136,6 +147,7 @@ class Http:
             timeout=timeout,
             follow_redirects=True,
             transport=transport,
+            verify=tls_context() if transport is None else True,
         )
         #: Every request sent (URL), for reports and tests.
         self.requests = 0
