@@ -32,6 +32,26 @@ the event loop gives the loop's own stalls per phase. ``--real``: the real
 digests (``../shared/real_digests``, read where they are) instead.
 ``--trace``: the loop's stalls and what held it (``loop_trace.py``).
 
+``--gil``: which threads were busy each time a 1 ms sleeper waited 10 ms or
+more for the GIL (``loop_trace.GilTrace``); ``gil_bench.py`` measures the
+conversions it named one by one.
+
+Figures of the conversions over a whole library made in slices
+(``reader/slices.py``) and one TLS context per process, against ``main``
+just before (its code from ``git archive``), alternated, five pairs, 100,000
+papers, ``--sync child``, p50 / p95 / max of a move, load 4.4-8.9::
+
+    phase       main (before)                 slices + one TLS context
+    idle        26-43 / 40-81 / 54-132 ms     23-33 / 28-133 / 42-192 ms
+    fetching    27-38 / 50-100 / 50-100       28-38 / 62-123 / 67-123
+    reading     41-64 / 86-158 / 86-158       25-57 / 38-277 / 38-277
+    indexing    28-41 / 85-129 / 148-551      13-63 / 44-145 / 84-559
+    listed / searchable after the fetch: 1.3-3.1 / 1.9-5.1 s vs 0.8-2.9 / 1.3-5.0 s
+
+At these loads a move at idle takes 23-43 ms p50 before a key of the fetch
+is pressed: the machine, not the fetch, sets the figures, and the two sides
+cannot be told apart here (``gil_bench.py`` shows the holds removed).
+
 Target (issue 11): moves < 16 ms throughout; searchable <= 2 s after the
 fetch ends. Also printed: the event loop's own time taking the library in
 (``on_reloaded``, timed on the loop).

@@ -17,8 +17,10 @@ import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
-#: Objects converted by one C call: well under a millisecond of it.
-SLICE = 4096
+#: Objects converted by one C call: a fraction of a millisecond (4,096
+#: still left another thread 14-27 ms late at p99 on a loaded machine,
+#: 1,024 no later than plain Python work does: ``benchmarks/gil_bench.py``).
+SLICE = 1024
 
 K = TypeVar("K")
 V = TypeVar("V")
