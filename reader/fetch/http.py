@@ -115,9 +115,10 @@ class Answer:
 @functools.cache
 def tls_context() -> ssl.SSLContext:
     """The TLS context of every fetch of this process, made once: OpenSSL
-    takes 0.2-0.5 s to make one with its certificates (load 6-7 here), much
-    of it in calls that hold the GIL (up to 40 ms each): made by each
-    fetch's client, that was a stalled frame of the app at every ``F``."""
+    takes 0.1-0.5 s of CPU to make one with its certificates (load 6-8
+    here), on a core the app's cursor shares; it lets the GIL go for most
+    of it (``benchmarks/gil_bench.py``: a 1 ms sleeper 7-8 ms late at p99,
+    12-17 ms at most), an httpx client made around it up to 43 ms."""
     return httpx.create_ssl_context()
 
 
