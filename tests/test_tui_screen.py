@@ -585,3 +585,18 @@ async def test_a_big_unread_day_keeps_its_counts_on_one_sidebar_row_at_80_column
         row = next(line for line in left if "2007-04-02" in line)
         assert "108" in row and "●107" in row, left
         assert not any(line.startswith("●") for line in left), left
+
+
+async def test_a_long_tag_is_cut_in_the_sidebar_and_keeps_its_count_on_its_row() -> None:
+    app = make_app()
+    tag = "a-very-long-tag-about-large-language-models"
+    app.state.add_tags(["2508.10001"], [tag])
+    async with app.run_test(notifications=True, size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("b")
+        await pilot.pause()
+        width = app.main.query_one("#sidebar").region.width
+        left = [strip.text[:width].strip() for strip in screen_strips(app.screen)[2:]]
+        row = next(line for line in left if line.startswith("#a-very"))
+        assert row.rstrip(" ▕").endswith("… 1"), left
+        assert "1" not in left[left.index(row) + 1], left

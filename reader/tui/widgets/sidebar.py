@@ -104,6 +104,10 @@ class Sidebar(OptionList):
                 name = name.lstrip()
                 if len(name) + len(count) + len(mark) > room:
                     count = ""
+            if room and len(name) + len(count) + len(mark) > room:
+                # A long tag or saved search: its name is cut, never its count.
+                keep = max(1, room - len(count) - len(mark) - 1)
+                name = name[:keep] + "…"
             label = Text(name, no_wrap=True, overflow="ellipsis")
             label.append(count, style="dim")
             label.append(mark, style=mark_style)
