@@ -275,7 +275,11 @@ class FetchingMixin:
         if not touched:
             app.post_message(FetchEnded(results))
             return
-        app.post_message(FetchStep(f"{summary(results)}: reading the new papers…"))
+        # "nothing new; reading 1 changed day…": a day whose upvotes moved is
+        # read again too, and is not "the new papers".
+        app.post_message(
+            FetchStep(f"{summary(results)}; reading {counted(len(touched), 'changed day')}…")
+        )
         self._reload(touched, results)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="reload", description="Reloading")
