@@ -1153,7 +1153,3 @@ def _has_fuzzy(node: Node) -> bool:
     if isinstance(node, Not):
         return _has_fuzzy(node.child)
     return False
-
-
-#: The former name (it was Whoosh's too); kept for callers not yet moved.
-Searcher = SearchEngine

@@ -257,7 +257,7 @@ class DigestApp(FetchingMixin, App[int]):
             if self.signal_exit is None:  # not started by run_app: handled from now
                 self.signal_exit = SignalExit()
                 self.signal_exit.install()
-            hold = getattr(self.state, "hold_for_exit", None)
+            hold = self.state.hold_for_exit
             self.signal_exit.attach(asyncio.get_running_loop(), self._end_on_signal, hold)
 
     def _end_on_signal(self, signum: int) -> None:
@@ -515,10 +515,8 @@ class DigestApp(FetchingMixin, App[int]):
     def prepare_scan(self) -> None:
         """Fold the papers' text for the searches' scan while the index builds."""
         worker = get_current_worker()
-        prepare = getattr(self.searcher, "prepare_scan", None)
-        if prepare is not None:
-            with contextlib.suppress(Exception):  # the scan folds on demand then
-                prepare(lambda: worker.is_cancelled)
+        with contextlib.suppress(Exception):  # the scan folds on demand then
+            self.searcher.prepare_scan(lambda: worker.is_cancelled)
 
     def _warm_searcher(self) -> None:
         """What the first query of each kind would make (columns, days, tags),
