@@ -1,5 +1,6 @@
 """The house rules of issues 12 and 13 that a reader of the code would check:
-the app's seams are typed (no ``getattr`` probes in the UI), and the search
+the app's seams are typed (no ``getattr`` probes in the UI), the app never
+reaches into its screen (it publishes, the screen follows), and the search
 engine does not share its name with Whoosh's ``Searcher``."""
 
 from __future__ import annotations
@@ -7,7 +8,15 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 import reader.search.engine as engine
+from reader.config import Config
+from reader.library import open_library
+from reader.paths import Paths
+from reader.tui.app import DigestApp, IndexProgress
+from reader.tui.fetching import FetchStep
+from tests.test_tui import FIXTURE, make_app, screen_text, until
 
 TUI = Path(__file__).resolve().parent.parent / "reader" / "tui"
 #: The one module allowed to reach into Textual's internals (it probes them).
@@ -41,3 +50,64 @@ def test_no_ui_module_probes_an_object_with_getattr() -> None:
 def test_the_search_engine_is_not_named_like_whooshs_searcher() -> None:
     assert hasattr(engine, "SearchEngine")
     assert not hasattr(engine, "Searcher")
+
+
+def test_no_ui_module_reaches_the_screen_through_the_app() -> None:
+    """``app.main`` / ``self.main.`` nowhere in ``reader/tui``: what the
+    screen shows of the app's work comes by the app's signals."""
+    offenders = []
+    for path in _tui_modules():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr == "main":
+                offenders.append(f"{path.relative_to(TUI)}:{node.lineno}")
+    assert offenders == []
+
+
+async def test_the_screen_follows_the_app_without_the_app_calling_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Every piece of the app's work the screen shows (a library taken in,
+    the index's progress and end, a fetch's step, a palette command, a saved
+    search, the new papers, a forgotten source) reaches it with the app's
+    way into the screen closed."""
+
+    def closed(self: DigestApp) -> None:
+        raise AssertionError("the app reached into its screen")
+
+    monkeypatch.setattr(DigestApp, "main", property(closed))
+    config = Config(saved_searches={"bracket": "bracket"})
+    app = make_app(config, build_index=False)
+    async with app.run_test(size=(120, 32)) as pilot:
+        await until(pilot, lambda: "Bracket" in screen_text(app), "the list")
+
+        app.post_message(FetchStep("fetch 1/3: huggingface"))
+        await until(pilot, lambda: "fetch 1/3" in screen_text(app), "the fetch's step shown")
+
+        app.post_message(IndexProgress(3, 10))
+        await until(pilot, lambda: _indexing(app), "the index's progress bar")
+        app.post_message(IndexProgress(10, 10))
+        await until(pilot, lambda: not _indexing(app), "the progress bar gone")
+
+        app.run_main_action("toggle_sidebar")
+        await until(pilot, lambda: app.screen.query_one("#sidebar").display, "the sidebar")
+
+        app.open_saved_search("bracket")
+        await until(pilot, lambda: "Saved: bracket" in screen_text(app), "the saved search")
+
+        app.new_paper_ids = {"2508.10001"}
+        await pilot.press("w")
+        await until(pilot, lambda: "New: 1 paper" in screen_text(app), "the new papers")
+
+        await pilot.press("a")
+        more = tmp_path / "more.yaml"
+        more.write_text(
+            "date: 2025-09-01\npapers:\n  - id: '2509.00001'\n    title: Zebra Signals\n",
+            encoding="utf-8",
+        )
+        again = open_library(Paths.from_env(), config, extra=[FIXTURE, more], use_cache=False)
+        app.take_library(again, top=True)
+        await until(pilot, lambda: "Zebra Signals" in screen_text(app), "the new library listed")
+
+
+def _indexing(app: DigestApp) -> bool:
+    return app.screen.query_one("#status").has_class("-indexing")
