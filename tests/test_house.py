@@ -6,6 +6,7 @@ engine does not share its name with Whoosh's ``Searcher``."""
 from __future__ import annotations
 
 import ast
+import warnings
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,8 @@ from reader.tui.app import DigestApp, IndexProgress
 from reader.tui.fetching import FetchStep
 from tests.test_tui import FIXTURE, make_app, screen_text, until
 
-TUI = Path(__file__).resolve().parent.parent / "reader" / "tui"
+READER = Path(__file__).resolve().parent.parent / "reader"
+TUI = READER / "tui"
 #: The one module allowed to reach into Textual's internals (it probes them).
 PRIVATE = {"textual_private.py"}
 
@@ -111,3 +113,53 @@ async def test_the_screen_follows_the_app_without_the_app_calling_it(
 
 def _indexing(app: DigestApp) -> bool:
     return app.screen.query_one("#status").has_class("-indexing")
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def _whooshs_private_names() -> set[str]:
+    """Every private name Whoosh's own source defines or uses."""
+    import whoosh
+
+    names: set[str] = set()
+    for path in Path(whoosh.__file__).parent.rglob("*.py"):
+        with warnings.catch_warnings():  # its old escapes in strings
+            warnings.simplefilter("ignore")
+            tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and _private(node.name):
+                names.add(node.name)
+            elif isinstance(node, ast.Attribute) and _private(node.attr):
+                names.add(node.attr)
+    return names
+
+
+def test_only_whoosh_private_reaches_a_private_name_of_whoosh() -> None:
+    """A module that works with Whoosh (other than ``reader/search/whoosh_private.py``,
+    whose header names the pinned release and the tests that guard it) uses
+    no private name of Whoosh it does not define itself: not imported, not
+    reached as an attribute (inherited ones included)."""
+    whooshs = _whooshs_private_names()
+    offenders = []
+    for path in sorted(READER.rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        if path.name == "whoosh_private.py" or "whoosh" not in source:
+            continue
+        tree = ast.parse(source)
+        own: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                own.add(node.name)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                own.add(node.attr)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                own.add(node.id)
+        for node in ast.walk(tree):
+            where = f"{path.relative_to(READER)}:{getattr(node, 'lineno', 0)}"
+            if isinstance(node, ast.Attribute) and node.attr in whooshs and node.attr not in own:
+                offenders.append(f"{where} {ast.unparse(node)}")
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("whoosh"):
+                offenders += [f"{where} import {a.name}" for a in node.names if _private(a.name)]
+    assert offenders == []
