@@ -1156,7 +1156,3 @@ def _has_fuzzy(node: Node) -> bool:
     if isinstance(node, Not):
         return _has_fuzzy(node.child)
     return False
-
-
-#: The former name (it was Whoosh's too); kept for callers not yet moved.
-Searcher = SearchEngine
