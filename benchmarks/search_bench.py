@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
+import pickle
 import random
 import re
 import resource
@@ -420,6 +422,14 @@ def main() -> None:
     ap.add_argument("--procs", type=int, default=None, help="build processes (default: auto)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
     ap.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help="work in this folder and keep it; an index and FTS5 table already there (of the"
+        " same --papers) are reused, not built again, and the 50-paper add is skipped so the"
+        " index stays as built (rerun the shapes at 1M without a rebuild)",
+    )
+    ap.add_argument(
         "--shape-queries", type=int, default=30, help="queries per shape (0: skip the shapes)"
     )
     args = ap.parse_args()
@@ -427,13 +437,26 @@ def main() -> None:
     t0 = time.perf_counter()
     papers: dict[str, Paper] = {}
     source = "generated"
-    if BULK.is_file():
-        papers = load_bulk(BULK, args.papers)
-        source = f"real bulk corpus ({len(papers)} papers)"
-    generated = top_up(papers, args.papers)
+    kept = None if args.dir is None else args.dir / f"corpus-{args.papers}.pickle"
+    if kept is not None and kept.is_file():
+        with kept.open("rb") as fh:
+            gc.disable()  # a million papers' objects: no collection while they come
+            papers, source, generated = pickle.load(fh)
+            gc.enable()
+        source += f", kept in {kept.name}"
+    else:
+        if BULK.is_file():
+            papers = load_bulk(BULK, args.papers)
+            source = f"real bulk corpus ({len(papers)} papers)"
+        generated = top_up(papers, args.papers)
+        if kept is not None:
+            args.dir.mkdir(parents=True, exist_ok=True)
+            with kept.open("wb") as fh:
+                pickle.dump((papers, source, generated), fh, protocol=pickle.HIGHEST_PROTOCOL)
     load_s = time.perf_counter() - t0
     print(
-        f"corpus: {len(papers)} papers, {source} + {len(generated)} generated; loaded in {load_s:.1f} s"
+        f"corpus: {len(papers)} papers, {source} + {len(generated)} generated; loaded in {load_s:.1f} s",
+        flush=True,
     )
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
@@ -443,31 +466,43 @@ def main() -> None:
     base = {pid: p for pid, p in papers.items() if pid not in digest}
     queries = make_queries(papers, args.queries)
 
-    work = Path(tempfile.mkdtemp(prefix="search-bench-"))
+    if args.dir is not None:
+        args.dir.mkdir(parents=True, exist_ok=True)
+        args.keep = True
+    work = args.dir or Path(tempfile.mkdtemp(prefix="search-bench-"))
     rows: list[tuple[str, str, str, str, str]] = []
     try:
-        index = SearchIndex(work / "index", procs=args.procs)
-        cpu0 = _cpu()
-        t = time.perf_counter()
-        report = index.rebuild(base)
-        build_s = time.perf_counter() - t
-        cpu1 = _cpu()
-        assert not report.error, report.error
-        print(f"load average after the build: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        print(
-            f"full build: {build_s:.1f} s wall, CPU {cpu1[0] - cpu0[0]:.1f} s in this process"
-            f" + {cpu1[1] - cpu0[1]:.1f} s in its build processes (user+sys)"
-        )
-
         con_path = work / "fts.db"
-        t = time.perf_counter()
-        con = fts_build(con_path, base)
-        fts_build_s = time.perf_counter() - t
-        print(f"load average after FTS5's build: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        rows.append(
-            (f"full build ({len(base)} papers)", f"{build_s:.1f} s", f"{fts_build_s:.1f} s",
-             f"{build_s / fts_build_s:.1f}x", "<= 90 s")
-        )  # fmt: skip
+        index = SearchIndex(work / "index", procs=args.procs)
+        reused = args.dir is not None and index.usable and (work / "fts-done").is_file()
+        if reused:
+            print(f"reused the index and the FTS5 table of {work}")
+            con = sqlite3.connect(con_path)
+        else:
+            cpu0 = _cpu()
+            t = time.perf_counter()
+            report = index.rebuild(base)
+            build_s = time.perf_counter() - t
+            cpu1 = _cpu()
+            assert not report.error, report.error
+            print(f"load average after the build: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+            print(
+                f"full build: {build_s:.1f} s wall, CPU {cpu1[0] - cpu0[0]:.1f} s in this process"
+                f" + {cpu1[1] - cpu0[1]:.1f} s in its build processes (user+sys)"
+            )
+
+            con_path.unlink(missing_ok=True)
+            t = time.perf_counter()
+            con = fts_build(con_path, base)
+            fts_build_s = time.perf_counter() - t
+            (work / "fts-done").write_text(f"{len(base)}\n")
+            print(
+                f"load average after FTS5's build: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+            )
+            rows.append(
+                (f"full build ({len(base)} papers)", f"{build_s:.1f} s", f"{fts_build_s:.1f} s",
+                 f"{build_s / fts_build_s:.1f}x", "<= 90 s")
+            )  # fmt: skip
 
         searcher = SearchEngine(_Lib(base), None, index)
         # as the app does once its index is synced: the columns, days and
@@ -508,6 +543,12 @@ def main() -> None:
                 args.shape_queries,
                 lambda: SearchEngine(_Lib(base), None, index),
             )
+        if args.dir is not None:
+            con.close()
+            index.close()
+            print("(--dir: the 50-paper add is skipped, the index stays as built)")
+            print_rows(rows)
+            return
 
         full = dict(base)
         full.update(digest)
@@ -571,6 +612,10 @@ def main() -> None:
         else:
             shutil.rmtree(work, ignore_errors=True)
 
+    print_rows(rows)
+
+
+def print_rows(rows: list[tuple[str, str, str, str, str]]) -> None:
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     widths = [max(len(r[i]) for r in rows + [("what", "whoosh", "fts5", "ratio", "target")])
               for i in range(5)]  # fmt: skip
