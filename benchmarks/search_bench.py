@@ -346,6 +346,7 @@ def bench_shapes(
     queries: list[str],
     n: int,
     cold: Callable[[], SearchEngine] | None = None,
+    fts_queries: int | None = None,
 ) -> None:
     """Engine time per query shape (top 50 with the exact count), and FTS5
     on the same query strings (top 50 by bm25 plus a count). ``cold``: a
@@ -361,6 +362,7 @@ def bench_shapes(
         f" {'max':>6}   ratio p50/p95   cold first"
     )
     for shape, texts in shape_queries(queries, n).items():
+        fts_left = len(texts) if fts_queries is None else fts_queries
         first = ""
         if cold is not None:
             engine = cold()
@@ -378,7 +380,8 @@ def bench_shapes(
             except QueryError:
                 continue
             lat.append((time.perf_counter() - t) * 1000)
-            m = fts_text(q)
+            m = fts_text(q) if fts_left > 0 else None
+            fts_left -= 1
             got = fts_time(con, m) if m else None
             if got is not None:
                 fts.append(got)
@@ -421,6 +424,13 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--procs", type=int, default=None, help="build processes (default: auto)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="no overlap with Whoosh's scorer, no never-warmed engine per shape, FTS5 on 3"
+        " queries a shape (at 1M those take most of an hour: Whoosh's matchers, a column"
+        " build a shape, FTS5's a* at 10 s a query)",
+    )
     ap.add_argument(
         "--dir",
         type=Path,
@@ -507,7 +517,9 @@ def main() -> None:
         searcher = SearchEngine(_Lib(base), None, index)
         # as the app does once its index is synced: the columns, days and
         # folded tags made in a thread, not by the first query that needs them
-        searcher.warm_in_background()
+        warming = searcher.warm_in_background()
+        if args.quick:
+            warming.join()  # the figures below without the warm-up's GIL beside them
         for q in queries[:20]:  # warm up
             searcher.search(q, limit=50)
             fts_query(con, q)
@@ -532,7 +544,7 @@ def main() -> None:
              f"{statistics.mean(lat) / statistics.mean(fts_lat):.1f}x", "")
         )  # fmt: skip
 
-        overlap = bm25_overlap(index, queries)
+        overlap = None if args.quick else bm25_overlap(index, queries)
         if overlap is not None:
             print(f"top-10 overlap with Whoosh's own BM25F, {len(queries)} queries: {overlap:.3f}")
         if args.shape_queries:
@@ -541,7 +553,8 @@ def main() -> None:
                 con,
                 queries,
                 args.shape_queries,
-                lambda: SearchEngine(_Lib(base), None, index),
+                None if args.quick else (lambda: SearchEngine(_Lib(base), None, index)),
+                3 if args.quick else None,
             )
         if args.dir is not None:
             con.close()
