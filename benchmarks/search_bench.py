@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
+import pickle
 import random
 import re
 import resource
@@ -344,6 +346,7 @@ def bench_shapes(
     queries: list[str],
     n: int,
     cold: Callable[[], SearchEngine] | None = None,
+    fts_queries: int | None = None,
 ) -> None:
     """Engine time per query shape (top 50 with the exact count), and FTS5
     on the same query strings (top 50 by bm25 plus a count). ``cold``: a
@@ -359,6 +362,7 @@ def bench_shapes(
         f" {'max':>6}   ratio p50/p95   cold first"
     )
     for shape, texts in shape_queries(queries, n).items():
+        fts_left = len(texts) if fts_queries is None else fts_queries
         first = ""
         if cold is not None:
             engine = cold()
@@ -376,7 +380,8 @@ def bench_shapes(
             except QueryError:
                 continue
             lat.append((time.perf_counter() - t) * 1000)
-            m = fts_text(q)
+            m = fts_text(q) if fts_left > 0 else None
+            fts_left -= 1
             got = fts_time(con, m) if m else None
             if got is not None:
                 fts.append(got)
@@ -420,6 +425,21 @@ def main() -> None:
     ap.add_argument("--procs", type=int, default=None, help="build processes (default: auto)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
     ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="no overlap with Whoosh's scorer, no never-warmed engine per shape, FTS5 on 3"
+        " queries a shape (at 1M those take most of an hour: Whoosh's matchers, a column"
+        " build a shape, FTS5's a* at 10 s a query)",
+    )
+    ap.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help="work in this folder and keep it; an index and FTS5 table already there (of the"
+        " same --papers) are reused, not built again, and the 50-paper add is skipped so the"
+        " index stays as built (rerun the shapes at 1M without a rebuild)",
+    )
+    ap.add_argument(
         "--shape-queries", type=int, default=30, help="queries per shape (0: skip the shapes)"
     )
     args = ap.parse_args()
@@ -427,13 +447,26 @@ def main() -> None:
     t0 = time.perf_counter()
     papers: dict[str, Paper] = {}
     source = "generated"
-    if BULK.is_file():
-        papers = load_bulk(BULK, args.papers)
-        source = f"real bulk corpus ({len(papers)} papers)"
-    generated = top_up(papers, args.papers)
+    kept = None if args.dir is None else args.dir / f"corpus-{args.papers}.pickle"
+    if kept is not None and kept.is_file():
+        with kept.open("rb") as fh:
+            gc.disable()  # a million papers' objects: no collection while they come
+            papers, source, generated = pickle.load(fh)
+            gc.enable()
+        source += f", kept in {kept.name}"
+    else:
+        if BULK.is_file():
+            papers = load_bulk(BULK, args.papers)
+            source = f"real bulk corpus ({len(papers)} papers)"
+        generated = top_up(papers, args.papers)
+        if kept is not None:
+            args.dir.mkdir(parents=True, exist_ok=True)
+            with kept.open("wb") as fh:
+                pickle.dump((papers, source, generated), fh, protocol=pickle.HIGHEST_PROTOCOL)
     load_s = time.perf_counter() - t0
     print(
-        f"corpus: {len(papers)} papers, {source} + {len(generated)} generated; loaded in {load_s:.1f} s"
+        f"corpus: {len(papers)} papers, {source} + {len(generated)} generated; loaded in {load_s:.1f} s",
+        flush=True,
     )
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
@@ -443,36 +476,50 @@ def main() -> None:
     base = {pid: p for pid, p in papers.items() if pid not in digest}
     queries = make_queries(papers, args.queries)
 
-    work = Path(tempfile.mkdtemp(prefix="search-bench-"))
+    if args.dir is not None:
+        args.dir.mkdir(parents=True, exist_ok=True)
+        args.keep = True
+    work = args.dir or Path(tempfile.mkdtemp(prefix="search-bench-"))
     rows: list[tuple[str, str, str, str, str]] = []
     try:
-        index = SearchIndex(work / "index", procs=args.procs)
-        cpu0 = _cpu()
-        t = time.perf_counter()
-        report = index.rebuild(base)
-        build_s = time.perf_counter() - t
-        cpu1 = _cpu()
-        assert not report.error, report.error
-        print(f"load average after the build: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        print(
-            f"full build: {build_s:.1f} s wall, CPU {cpu1[0] - cpu0[0]:.1f} s in this process"
-            f" + {cpu1[1] - cpu0[1]:.1f} s in its build processes (user+sys)"
-        )
-
         con_path = work / "fts.db"
-        t = time.perf_counter()
-        con = fts_build(con_path, base)
-        fts_build_s = time.perf_counter() - t
-        print(f"load average after FTS5's build: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        rows.append(
-            (f"full build ({len(base)} papers)", f"{build_s:.1f} s", f"{fts_build_s:.1f} s",
-             f"{build_s / fts_build_s:.1f}x", "<= 90 s")
-        )  # fmt: skip
+        index = SearchIndex(work / "index", procs=args.procs)
+        reused = args.dir is not None and index.usable and (work / "fts-done").is_file()
+        if reused:
+            print(f"reused the index and the FTS5 table of {work}")
+            con = sqlite3.connect(con_path)
+        else:
+            cpu0 = _cpu()
+            t = time.perf_counter()
+            report = index.rebuild(base)
+            build_s = time.perf_counter() - t
+            cpu1 = _cpu()
+            assert not report.error, report.error
+            print(f"load average after the build: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+            print(
+                f"full build: {build_s:.1f} s wall, CPU {cpu1[0] - cpu0[0]:.1f} s in this process"
+                f" + {cpu1[1] - cpu0[1]:.1f} s in its build processes (user+sys)"
+            )
+
+            con_path.unlink(missing_ok=True)
+            t = time.perf_counter()
+            con = fts_build(con_path, base)
+            fts_build_s = time.perf_counter() - t
+            (work / "fts-done").write_text(f"{len(base)}\n")
+            print(
+                f"load average after FTS5's build: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+            )
+            rows.append(
+                (f"full build ({len(base)} papers)", f"{build_s:.1f} s", f"{fts_build_s:.1f} s",
+                 f"{build_s / fts_build_s:.1f}x", "<= 90 s")
+            )  # fmt: skip
 
         searcher = SearchEngine(_Lib(base), None, index)
         # as the app does once its index is synced: the columns, days and
         # folded tags made in a thread, not by the first query that needs them
-        searcher.warm_in_background()
+        warming = searcher.warm_in_background()
+        if args.quick:
+            warming.join()  # the figures below without the warm-up's GIL beside them
         for q in queries[:20]:  # warm up
             searcher.search(q, limit=50)
             fts_query(con, q)
@@ -497,7 +544,7 @@ def main() -> None:
              f"{statistics.mean(lat) / statistics.mean(fts_lat):.1f}x", "")
         )  # fmt: skip
 
-        overlap = bm25_overlap(index, queries)
+        overlap = None if args.quick else bm25_overlap(index, queries)
         if overlap is not None:
             print(f"top-10 overlap with Whoosh's own BM25F, {len(queries)} queries: {overlap:.3f}")
         if args.shape_queries:
@@ -506,8 +553,15 @@ def main() -> None:
                 con,
                 queries,
                 args.shape_queries,
-                lambda: SearchEngine(_Lib(base), None, index),
+                None if args.quick else (lambda: SearchEngine(_Lib(base), None, index)),
+                3 if args.quick else None,
             )
+        if args.dir is not None:
+            con.close()
+            index.close()
+            print("(--dir: the 50-paper add is skipped, the index stays as built)")
+            print_rows(rows)
+            return
 
         full = dict(base)
         full.update(digest)
@@ -571,6 +625,10 @@ def main() -> None:
         else:
             shutil.rmtree(work, ignore_errors=True)
 
+    print_rows(rows)
+
+
+def print_rows(rows: list[tuple[str, str, str, str, str]]) -> None:
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     widths = [max(len(r[i]) for r in rows + [("what", "whoosh", "fts5", "ratio", "target")])
               for i in range(5)]  # fmt: skip

@@ -966,3 +966,30 @@ def test_words_and_prefixes_are_found_in_the_fast_file_without_decoding_its_term
         if word:
             assert lazy._terms is None  # nothing decoded
     index.close()
+
+
+def test_a_prefix_over_escaped_postings_scores_as_the_or_of_its_words(tmp_path: Path) -> None:
+    """``ze*`` over fast postings (scored by one lookup a posting, see
+    ``TreeScorer._factors``) gives every paper exactly the score of the
+    ``OR`` of the index's words it expands to (each scored by BM25's
+    arithmetic), also for postings whose (weight, frequency) escapes the
+    segment's table of 255 codes: the same papers, count and ranking."""
+    from reader.search.query import Or, Text
+
+    papers: dict[str, Paper] = {}
+    for i in range(460):
+        t, a = i % 10, (i // 10) % 46  # 460 (title, abstract) counts: > 255 pairs
+        title = " ".join(["zeta"] * t + ["graph", "model"])
+        abstract = " ".join(["zeta"] * a + ["zenith"] * (i % 3) + ["zebra"] * (i % 7 == 0))
+        pid = f"2503.{i:05d}"
+        papers[pid] = Paper(
+            id=pid, title=title, abstract=abstract + " learning", dates=["2025-08-01"]
+        )
+    index = SearchIndex(tmp_path / "ix")
+    index.sync(papers)
+    got, n_got = index.search_counted(Text(None, "prefix", ("ze",)), None)
+    words = sorted(w for w in {"zeta", "zenith", "zebra"})
+    node = Or(tuple(Text(None, "term", (w,)) for w in words))
+    want, n_want = index.search_counted(node, None)
+    assert n_got == n_want == len(got) > 400
+    assert got == want

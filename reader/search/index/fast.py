@@ -271,6 +271,8 @@ class FastPostings:
         self.length_bytes = views[4]
         #: Each document's field length, quantised as Whoosh stores it.
         self.lengths = table[views[4]]
+        #: The field length of each length byte (float32, 256 long).
+        self.length_table = table
         self._terms: list[str] | None = None if nterms else []
         self._terms_at = (off, nblob, nterms)
         self._ids_at = (off + nblob, nids, ndocs)
@@ -440,6 +442,24 @@ class FastPostings:
             if hit.any():
                 out[hit] = self._escaped_w[np.searchsorted(self._escaped, at[hit])]
         return out
+
+    def codes_at(self, a: int, b: int) -> tuple[Any, Any, Any]:
+        """The code byte of postings ``a..b-1`` (an index into
+        :meth:`weight_table`), and the postings among them whose pair
+        escapes the table (:data:`ESCAPE`): their places (relative to ``a``)
+        and their weights (float32)."""
+        import numpy as np
+
+        codes = self._codes[a:b]
+        if len(self._escaped):
+            lo, hi = np.searchsorted(self._escaped, (a, b)).tolist()
+            if hi > lo:
+                return codes, self._escaped[lo:hi] - a, self._escaped_w[lo:hi]
+        return codes, np.zeros(0, np.int64), np.zeros(0, np.float32)
+
+    def weight_table(self) -> Any:
+        """The weight of each code (float32, 256 long; the escape's entry 0)."""
+        return self._wtable
 
     def freqs_at(self, a: int, b: int) -> Any:
         """How many positions each of postings ``a..b-1`` has (int64)."""

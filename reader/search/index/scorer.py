@@ -243,6 +243,8 @@ class ScorerState:
         self.prefix_idf: dict[tuple[int, str], Any] = {}
         #: Per segment: the BM25 length part of every document.
         self.norms: dict[int, Any] = {}
+        #: Per segment: BM25's factor of each (code, length byte) pair.
+        self.factors: dict[int, Any] = {}
         self._deleted: dict[int, Any] = {}
 
     def deleted(self, leaf: _Leaf) -> Any:
@@ -484,18 +486,62 @@ class TreeScorer:
         r = fp.prefix_range(node.terms[0])
         if not len(r):
             return np.zeros(0, np.int64), np.zeros(0, np.float64)
-        docs, weights, word, ps, pos = fp.slice_at(r.start, r.stop, node.field is not None)
+        if node.field is None:
+            return self._run_of_terms(leaf, r.start, r.stop, node.terms[0])
+        docs, weights, word, ps, pos = fp.slice_at(r.start, r.stop, True)
         docs = docs.astype(np.int64, copy=False)
         idf = self.prefix_idfs(leaf.at, node.terms[0])[word]
-        if node.field is None:
-            tf = weights.astype(np.float64)
-        else:
-            lo, hi = FIELD_SPANS[node.field]
-            n = _in_range(ps, pos, lo, hi)
-            keep = n > 0
-            docs, idf = docs[keep], idf[keep]
-            tf = n[keep].astype(np.float64) * FIELD_BOOSTS[node.field]
+        lo, hi = FIELD_SPANS[node.field]
+        n = _in_range(ps, pos, lo, hi)
+        keep = n > 0
+        docs, idf = docs[keep], idf[keep]
+        tf = n[keep].astype(np.float64) * FIELD_BOOSTS[node.field]
         return _sum_by_doc(docs, self._bm25(leaf, docs, tf, idf), leaf.ndocs)
+
+    def _factors(self, leaf: _Leaf) -> Any:
+        """BM25's ``tf * (k1 + 1) / (tf + norm)`` of every (code, length
+        byte) pair of a segment with fast postings, at ``code * 256 + byte``:
+        a posting's weight is one of its 255 codes' and a document's length
+        one of 256, so a long run of postings (``a*``: millions at 1M papers)
+        is scored by one lookup each instead of five passes of float64
+        arithmetic. The same operations on the same values as :meth:`_bm25`,
+        so the very same scores."""
+        import numpy as np
+
+        got = self.state.factors.get(leaf.at)
+        if got is None:
+            fp = leaf.fp
+            assert fp is not None
+            k1, b = BM25_K1, BM25_B
+            norm = k1 * ((1 - b) + b * fp.length_table.astype(np.float64) / self.avgfl)
+            tf = fp.weight_table().astype(np.float64)[:, None]
+            got = ((tf * (k1 + 1)) / (tf + norm[None, :])).ravel()
+            self.state.factors[leaf.at] = got
+        return got
+
+    def _run_of_terms(self, leaf: _Leaf, lo: int, hi: int, prefix: str) -> tuple[Any, Any]:
+        """``prefix*`` over the whole text: the postings of terms ``lo..hi-1``
+        (the prefix's run) scored by :meth:`_factors`, summed by document."""
+        import numpy as np
+
+        fp = leaf.fp
+        assert fp is not None
+        a, b = int(fp.starts[lo]), int(fp.starts[hi])
+        docs = fp.docs_at(a, b)
+        codes, escaped, escaped_w = fp.codes_at(a, b)
+        key = codes.astype(np.uint16)
+        key <<= 8
+        key |= fp.length_bytes[docs]
+        scores = self._factors(leaf)[key]
+        del key
+        counts = np.diff(fp.starts[lo : hi + 1]).astype(np.int64)
+        idf = np.repeat(self.prefix_idfs(leaf.at, prefix), counts)
+        if len(escaped):  # weights beyond the code table: as _bm25 does
+            tf = escaped_w.astype(np.float64)
+            norms = self._bm25(leaf, docs[escaped], tf, 1.0)
+            scores[escaped] = norms
+        scores *= idf
+        return _sum_positive(docs, scores, leaf.ndocs)
 
     def _phrase(self, leaf: _Leaf, node: Any) -> tuple[Any, Any]:
         """Candidates by intersecting the words' postings, then checked by
@@ -562,6 +608,17 @@ def _sum_by_doc(docs: Any, values: Any, n: int) -> tuple[Any, Any]:
 
     present = np.flatnonzero(np.bincount(docs, minlength=n))
     return present, np.bincount(docs, weights=values, minlength=n)[present]
+
+
+def _sum_positive(docs: Any, values: Any, n: int) -> tuple[Any, Any]:
+    """:func:`_sum_by_doc` of ``values`` that are all above 0 (BM25 scores:
+    every idf and weight is): a document is present when its sum is not 0,
+    one count by document fewer."""
+    import numpy as np
+
+    sums = np.bincount(docs, weights=values, minlength=n)
+    present = np.flatnonzero(sums)
+    return present, sums[present]
 
 
 def _and(d1: Any, s1: Any, d2: Any, s2: Any) -> tuple[Any, Any]:
