@@ -66,8 +66,9 @@ from reader.model import Link, Paper, Summary
 #: 7: blocks compressed with a preset dictionary (:data:`DICT_ROWS`).
 #: 8: the title in the key row (what the list draws needs no block), no
 #: longer in the block. 9: that title said as the capitals of the folded
-#: title beside it (:func:`_title_value`).
-FORMAT = 9
+#: title beside it (:func:`_title_value`). 10: the ids each file gave
+#: (:meth:`Catalog.file_ids`: a file removed or changed reads its papers only).
+FORMAT = 10
 #: The file's name in the library cache folder.
 FILE_NAME = "catalog.sqlite"
 #: Papers per block: the rows are stored marshalled and compressed together,
@@ -372,6 +373,7 @@ CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v BLOB) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS papers {_TABLES["papers"][0]};
 CREATE TABLE IF NOT EXISTS blocks (n INTEGER PRIMARY KEY, live INTEGER, data BLOB);
 CREATE TABLE IF NOT EXISTS days {_TABLES["days"][0]};
+CREATE TABLE IF NOT EXISTS files (path BLOB PRIMARY KEY, ids BLOB) WITHOUT ROWID;
 """
 
 #: The list order's index (made after a full write's rows: see ``_write``).
@@ -713,6 +715,23 @@ class Catalog:
     def has(self, pid: str) -> bool:
         return bool(self._query("SELECT 1 FROM papers WHERE id = ?", (_b(pid),)))
 
+    def file_ids(self, paths: Iterable[str]) -> dict[str, list[str]]:
+        """The ids of the papers each of ``paths`` (a file of the header, by
+        its absolute path) gave, as the last write knew them; a path the
+        catalog has no row for is left out. What an update reads to find the
+        papers of a file removed or changed, instead of every paper."""
+        out: dict[str, list[str]] = {}
+        for path in dict.fromkeys(paths):
+            rows = self._query("SELECT ids FROM files WHERE path = ?", (_b(path),))
+            if not rows:
+                continue
+            try:
+                text = _s(zlib.decompress(rows[0][0]))
+            except DAMAGE as exc:
+                raise CatalogDamaged(str(exc)) from exc
+            out[path] = text.split("\n") if text else []
+        return out
+
     def _texts(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
         """Rows of ``sql`` whose first column is ``CAST(id AS TEXT)``: decoded
         by SQLite (3x faster than bytes.decode per row); should some id hold
@@ -1030,9 +1049,12 @@ class Catalog:
         touched: Iterable[str] | None = None,
         base: str | None = None,
         parts: Mapping[str, Sequence[Part]] | None = None,
+        files: Mapping[str, Iterable[str]] | None = None,
     ) -> bool:
         """Store ``header`` and the papers (each with its ``parts``, when it
-        has some) in one transaction: with
+        has some) in one transaction, and ``files``: the ids each file
+        (absolute path) gave, for the files written (every file in a full
+        write; the rows of files no longer in the header go). With
         ``touched``, only those ids' rows change (removed, then ``papers``,
         the touched papers still in the library, written), provided the
         catalog still holds the library of key ``base`` (another process may
@@ -1045,7 +1067,9 @@ class Catalog:
         except OSError:
             return False
         try:
-            written = self._write(header, everything, papers, touched, base, parts or {})
+            written = self._write(
+                header, everything, papers, touched, base, parts or {}, files or {}
+            )
             if written and self._checkpointed():
                 self._seal()
             return written
@@ -1060,6 +1084,7 @@ class Catalog:
         touched: Iterable[str] | None,
         base: str | None,
         parts: Mapping[str, Sequence[Part]],
+        files: Mapping[str, Iterable[str]],
     ) -> bool:
         db = self._connect(create=True, held=True)
         assert db is not None
@@ -1096,6 +1121,7 @@ class Catalog:
                 db.execute("DELETE FROM papers")
                 db.execute("DELETE FROM blocks")
                 db.execute("DELETE FROM days")
+                db.execute("DELETE FROM files")
                 # made again once the rows are in, sorted at once: full
                 # pages (filled a row at a time in id order, a third of the
                 # real digests' 15 MB order index was empty)
@@ -1145,6 +1171,7 @@ class Catalog:
                 db.executemany("INSERT INTO papers VALUES (?,?,?,?,?,?,?,?,?)", keys)
                 db.executemany("INSERT OR REPLACE INTO days VALUES (?,?,?)", days)
             db.execute(_ORDER_INDEX)
+            self._write_files(db, header, files)
             db.executemany(
                 "INSERT OR REPLACE INTO meta VALUES (?, ?)",
                 [("format", str(FORMAT)), ("versions", self.versions), ("header", head),
@@ -1156,6 +1183,23 @@ class Catalog:
                 db.execute("ROLLBACK")
             raise
         return True
+
+    @staticmethod
+    def _write_files(
+        db: sqlite3.Connection, header: Mapping[str, Any], files: Mapping[str, Iterable[str]]
+    ) -> None:
+        """The rows of :meth:`file_ids`: ``files``' written, those of files
+        the header no longer lists removed."""
+        db.executemany(
+            "INSERT OR REPLACE INTO files VALUES (?, ?)",
+            [
+                (_b(path), zlib.compress(_b("\n".join(sorted(set(ids)))), _LEVEL))
+                for path, ids in files.items()
+            ],
+        )
+        listed = {_b(str(m[0])) for m in header.get("files") or ()}
+        stale = [(p,) for (p,) in db.execute("SELECT path FROM files") if p not in listed]
+        db.executemany("DELETE FROM files WHERE path = ?", stale)
 
     def _checkpointed(self) -> bool:
         """Whether the last write is in the file itself (the WAL emptied), so
