@@ -331,7 +331,10 @@ def main() -> None:
             print(f"FTS5 baseline built: {int(built.stdout):,} papers, "
                   f"{time.perf_counter() - t:.1f} s")  # fmt: skip
         if args.add_day:
-            add_day(work, env, fts)
+            # the code before alone (its catalog's format may differ: each
+            # code would rebuild it for the other's, so not in turn)
+            print(f"code: {args.before or ROOT}")
+            add_day(work, before_env or env, fts)
             return
         if args.no_search:
             pid = _some_id(fts, args.word)

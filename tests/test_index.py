@@ -590,6 +590,7 @@ def test_a_day_added_appends_its_hashes_and_equals_a_rebuild(
     Each step answers as an index built from scratch, and a new process
     reads the pieces back; a removal (and past ``MAX_PIECES``) packs them
     as one again."""
+    from reader.search import idtable
     from reader.search.index import integrity, store
     from reader.search.index.generations import SIDECAR_NAME
 
@@ -622,6 +623,8 @@ def test_a_day_added_appends_its_hashes_and_equals_a_rebuild(
             mp.setattr(integrity, "_piece", piece, raising=False)
             mp.setattr(store, "as_dict", no_dict)
             mp.setattr(integrity, "as_dict", no_dict)
+            # nor a table of every id to look the new ones up
+            mp.setattr(idtable, "IdTable", no_dict)
             index = SearchIndex(folder)  # a new process, as the CLI is
             report = index.sync(lib.papers, version=lib.version)
         assert report.added == 2 and not report.rebuilt and not report.error

@@ -1226,6 +1226,8 @@ class SearchIndex:
         new: dict[str, str] = {}
         removed: list[str] = []
         added = 0
+        if isinstance(old, PackedHashes):
+            old.held(suspects)  # the new ones then answered without a table of every id
         for pid in suspects:
             p = papers.get(pid)
             if p is None:
