@@ -333,3 +333,39 @@ def test_a_walk_of_every_paper_does_not_hold_the_rows_of_the_list(tmp_path: Path
     done.set()
     thread.join(30)
     assert got == {"2508.00007": ("Paper 7", "2025-08-21", None)}
+
+
+def test_a_write_hashes_again_only_the_chunks_it_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The seal's CRC32 is that of each chunk of the file: a write hashes
+    again only the chunks its pages (the WAL's, before the checkpoint) fell
+    in, not the whole file (790 MB at a million papers), and the chunks'
+    CRCs are those of the whole file hashed anew."""
+    monkeypatch.setattr(catalog, "SEAL_CHUNK", 8192)  # a page: a small file of many chunks
+    folder = Paths.from_env().library_dir
+    folder.mkdir(parents=True)
+    for n, day in enumerate(["2025-08-20", "2025-08-21", "2025-08-22"]):
+        (folder / f"{day}.yaml").write_text(_day(day, n * 1000, 1000), encoding="utf-8")
+    paths = Paths.from_env()
+    open_library(paths, Config())
+    path = paths.library_cache / catalog.FILE_NAME
+    real_pread = catalog.os.pread
+    hashed: list[int] = []
+
+    def pread(fd: int, size: int, at: int) -> bytes:
+        if size == catalog.SEAL_CHUNK:
+            hashed.append(at // size)
+        return real_pread(fd, size, at)
+
+    monkeypatch.setattr(catalog.os, "pread", pread)
+    (folder / "2025-08-23.yaml").write_text(_day("2025-08-23", 5000, 50), encoding="utf-8")
+    lib = open_library(paths, Config(), lazy=True)
+    assert lib.stats.parsed == 1 and len(lib.papers) == 3051
+    chunks = -(-path.stat().st_size // catalog.SEAL_CHUNK)
+    assert chunks > 40 and 0 < len(hashed) < chunks // 3, (len(hashed), chunks)
+    monkeypatch.setattr(catalog.os, "pread", real_pread)
+    whole, _ = catalog._crc_chunks(path)
+    assert Path(f"{path}{catalog.CRCS_SUFFIX}").read_bytes() == whole
+    again = open_library(paths, Config(), lazy=True)  # the seal holds: no rebuild
+    assert again.stats.parsed == 0 and not again.problems
