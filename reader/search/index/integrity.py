@@ -259,7 +259,9 @@ class PackedHashes(Mapping[str, str]):
         looks up ~50 ids, most of them new: the table of every id is twice
         the time at a million). Those not held are remembered: ``get``
         answers them without the table."""
-        want = [i for i in ids if isinstance(i, str)]
+        want = [i for i in ids if isinstance(i, str) and i not in self._absent]
+        if not want:
+            return set()
         if self._table is not None or not self._n:
             got = {i for i in want if self.get(i) is not None}
         else:
@@ -300,6 +302,26 @@ class PackedHashes(Mapping[str, str]):
         if raw is None or piece is None or not self._pieces:
             return None
         return PackedHashes(None, self._raw + raw, [*self._pieces, piece])
+
+    def without(self, gone: Iterable[str]) -> PackedHashes | None:
+        """These hashes without those of ``gone`` (a removal): the ids kept
+        packed again as one piece, their hashes taken by numpy; no dict of
+        every hash. None when they cannot be packed."""
+        import numpy as np
+
+        drop = {i.encode("utf-8", "surrogatepass") for i in gone if isinstance(i, str)}
+        parts = self._ids_text().split(b"\n") if self._n else []
+        places = [n for n, p in enumerate(parts) if p in drop]
+        if not places:
+            return self
+        for n in reversed(places):
+            del parts[n]
+        keep = np.ones(self._n, bool)
+        keep[places] = False
+        raw = np.frombuffer(self._raw, "V8")[keep].tobytes()
+        blob = b"\n".join(parts)
+        piece = base64.b64encode(zlib.compress(blob, 1)).decode("ascii")
+        return PackedHashes(blob, raw, [piece])
 
     def _ids(self) -> Any:
         from reader.search.idtable import IdTable
