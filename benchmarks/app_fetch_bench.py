@@ -32,6 +32,26 @@ the event loop gives the loop's own stalls per phase. ``--real``: the real
 digests (``../shared/real_digests``, read where they are) instead.
 ``--trace``: the loop's stalls and what held it (``loop_trace.py``).
 
+``--gil``: which threads were busy each time a 1 ms sleeper waited 10 ms or
+more for the GIL (``loop_trace.GilTrace``); ``gil_bench.py`` measures the
+conversions it named one by one.
+
+Figures of the conversions over a whole library made in slices
+(``reader/slices.py``) and one TLS context per process, against ``main``
+just before (its code from ``git archive``), alternated, five pairs, 100,000
+papers, ``--sync child``, p50 / p95 / max of a move, load 4.4-8.9::
+
+    phase       main (before)                 slices + one TLS context
+    idle        26-43 / 40-81 / 54-132 ms     23-33 / 28-133 / 42-192 ms
+    fetching    27-38 / 50-100 / 50-100       28-38 / 62-123 / 67-123
+    reading     41-64 / 86-158 / 86-158       25-57 / 38-277 / 38-277
+    indexing    28-41 / 85-129 / 148-551      13-63 / 44-145 / 84-559
+    listed / searchable after the fetch: 1.3-3.1 / 1.9-5.1 s vs 0.8-2.9 / 1.3-5.0 s
+
+At these loads a move at idle takes 23-43 ms p50 before a key of the fetch
+is pressed: the machine, not the fetch, sets the figures, and the two sides
+cannot be told apart here (``gil_bench.py`` shows the holds removed).
+
 Target (issue 11): moves < 16 ms throughout; searchable <= 2 s after the
 fetch ends. Also printed: the event loop's own time taking the library in
 (``on_reloaded``, timed on the loop).
@@ -116,7 +136,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from loop_trace import LoopTrace
+from loop_trace import GilTrace, LoopTrace
 from ui_bench import WORDS  # the same made-up vocabulary as the cursor benchmark
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -214,7 +234,11 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def measure(
-    root: Path, real: bool = False, apart: bool = True, trace: bool = False
+    root: Path,
+    real: bool = False,
+    apart: bool = True,
+    trace: bool = False,
+    gil: bool = False,
 ) -> dict[str, Any]:
     from textual import events
     from textual.worker import WorkerState
@@ -328,6 +352,9 @@ async def measure(
         tracer = LoopTrace() if trace else None
         if tracer is not None:
             tracer.start(loop)
+        giltrace = GilTrace(GIL_MS) if gil else None
+        if giltrace is not None:
+            giltrace.start()
         task = asyncio.create_task(mover())
         watcher = asyncio.create_task(watch_loop())
         await asyncio.sleep(2.0)  # idle baseline
@@ -357,6 +384,8 @@ async def measure(
         await watcher
         if tracer is not None:
             tracer.stop()
+        if giltrace is not None:
+            giltrace.stop()
         out["papers_after"] = len(app.library.papers)
         index = app.session.index
         pid = getattr(index, "last_writer_pid", None)
@@ -388,8 +417,15 @@ async def measure(
         for name, (a, b) in bounds.items()
         if a <= start < b
     ]
+    out["gil"] = {
+        name: giltrace.summary(a, b) if giltrace is not None else []
+        for name, (a, b) in bounds.items()
+    }
     return out
 
+
+#: ``--gil`` prints the waits for the GIL of at least this many ms.
+GIL_MS = 10.0
 
 #: ``--trace`` prints the loop's stalls of at least this many ms.
 TRACE_MS = 20.0
@@ -416,6 +452,11 @@ def report(r: dict[str, Any]) -> None:
     print(f"the loop taking the library in:   {taking} ms (on_reloaded)")
     for name, _start, length, seen in r["stalls"]:
         print(f"  stall {length:6.1f} ms while {name}: {seen}")
+    for name, lines in r["gil"].items():
+        if lines:
+            print(f"  GIL waits of {GIL_MS:.0f} ms or more while {name}, by who was busy:")
+            for line in lines:
+                print(f"    {line}")
     print(f"load average: {os.getloadavg()[0]:.2f}", flush=True)
 
 
@@ -437,6 +478,12 @@ def main(argv: list[str]) -> int:
         help=f"print the event loop's stalls of {TRACE_MS:.0f} ms or more and what held it"
         " (benchmarks/loop_trace.py)",
     )
+    ap.add_argument(
+        "--gil",
+        action="store_true",
+        help=f"print the waits for the GIL of {GIL_MS:.0f} ms or more and which threads"
+        " were busy then (benchmarks/loop_trace.py GilTrace)",
+    )
     args = ap.parse_args(argv)
     root = args.keep or Path(tempfile.mkdtemp(prefix="app-fetch-bench-"))
     os.environ.update(
@@ -454,7 +501,7 @@ def main(argv: list[str]) -> int:
     for apart in runs.get(args.sync, (False, True)):
         how = "in a child process" if apart else "in the app's thread (baseline)"
         print(f"-- the index's sync {how}; load average {os.getloadavg()[0]:.2f}", flush=True)
-        report(asyncio.run(measure(root, args.real, apart, args.trace)))
+        report(asyncio.run(measure(root, args.real, apart, args.trace, args.gil)))
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0
 

@@ -98,3 +98,62 @@ class LoopTrace:
             )
             out.append((beat, length, " | ".join(f"{k} x{n}" for k, n in counts.most_common(2))))
         return out
+
+
+class GilTrace:
+    """Who held the GIL: a thread that sleeps 1 ms at a time and, whenever
+    it wakes :attr:`least_ms` late (it waited that long for the GIL, or the
+    OS did not run the process), records every other thread's frames as it
+    finds them then: the thread that just let the GIL go sits on the line
+    after its long call (one C call that never releases the GIL: a sort, a
+    join, a free of a big container) or inside its Python loop.
+
+    ``app_fetch_bench.py --gil`` prints :meth:`summary` by phase.
+    """
+
+    def __init__(self, least_ms: float = 10.0) -> None:
+        self.least_ms = least_ms
+        #: (when the wait began, how late in ms, busy threads' frames).
+        self.samples: list[tuple[float, float, tuple[str, ...]]] = []
+        self._stop = threading.Event()
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, name="gil-trace", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        me = threading.get_ident()
+        last = time.perf_counter()
+        while not self._stop.is_set():
+            time.sleep(0.001)
+            now = time.perf_counter()
+            late = (now - last - 0.001) * 1000
+            if late >= self.least_ms:
+                names = {t.ident: t.name for t in threading.enumerate()}
+                seen = []
+                for ident, f in sys._current_frames().items():
+                    if ident == me or f.f_code.co_name in IDLE:
+                        continue
+                    ours = _frames(f)
+                    top = _frames(f, every=True)[:1]
+                    where = " < ".join((top + [x for x in ours if x not in top])[:4])
+                    seen.append(f"[{names.get(ident, '?')}] {where}")
+                self.samples.append((last, late, tuple(sorted(seen))))
+            last = now
+
+    def summary(self, a: float, b: float, top: int = 12) -> list[str]:
+        """The busy threads' frames of the waits that began in ``a..b``,
+        longest total first: count, total and max ms."""
+        total: dict[tuple[str, ...], list[float]] = collections.defaultdict(list)
+        for t, late, seen in self.samples:
+            if a <= t < b:
+                total[seen].append(late)
+        out = []
+        for seen, lates in sorted(total.items(), key=lambda kv: -sum(kv[1]))[:top]:
+            out.append(
+                f"{len(lates):4d}x total {sum(lates):7.1f} ms max {max(lates):6.1f} ms: "
+                + (" || ".join(seen) or "(no other thread busy: the OS)")
+            )
+        return out

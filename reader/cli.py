@@ -1226,7 +1226,8 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "completion",
         cmd_completion,
         "print the shell completion script for bash, zsh or fish (docs/completion.md)",
-        "digest-reader completion bash > ~/.local/share/bash-completion/completions/digest-reader",
+        "mkdir -p ~/.local/share/bash-completion/completions && digest-reader completion bash"
+        " > ~/.local/share/bash-completion/completions/digest-reader",
         _args_completion,
     ),
 )

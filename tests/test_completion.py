@@ -288,3 +288,38 @@ def test_zsh_completes_commands_values_and_names(
     assert "diffusion" in screen
     tab("digest-reader fetch n", "$ digest-reader fetch nlp @", then="@")
     tab("digest-reader state m", "$ digest-reader state merge @", then="@")
+
+
+# --------------------------------------------------------------------------- the install lines
+
+
+def _install_lines(text: str) -> list[str]:
+    """The shell lines of a document that write a completion script to a file."""
+    return [
+        line.strip()
+        for line in text.splitlines()
+        if "digest-reader completion" in line and ">" in line and not line.lstrip().startswith("`")
+    ]
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/completion.md"])
+def test_the_documented_install_lines_work_on_a_fresh_home(doc: str, xdg: dict[str, Path]) -> None:
+    """Pasted as written into a shell on a new machine (no ~/.zfunc, no
+    ~/.local/share/bash-completion, no ~/.config/fish yet), each line
+    installs its script: none stops at 'No such file or directory'."""
+    from tests.conftest import REPO
+
+    env = shell_env(xdg)
+    lines = _install_lines((REPO / doc).read_text(encoding="utf-8"))
+    assert {s for s in SHELLS if any(f"completion {s} " in line for line in lines)} == set(SHELLS)
+    for line in lines:
+        done = subprocess.run(
+            [need("bash"), "--norc", "--noprofile", "-c", line],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+        assert done.returncode == 0 and done.stderr == "", (line, done.stderr)
+        target = line.split(">")[-1].split("#")[0].strip().replace("~", env["HOME"], 1)
+        assert "__complete" in Path(target).read_text(encoding="utf-8"), line

@@ -227,3 +227,30 @@ def test_a_servers_error_text_is_sanitised_before_it_is_said(xdg, server, capsys
     code, out, err = run(capsys, "fetch", "--date", "2026-11-30")
     assert code == 1 and "bad date" in out + err
     assert not any(raw in out + err for raw in ("\x1b", "\u202e", "\x07"))
+
+
+def test_json_of_a_failed_or_empty_day_counts_the_papers_it_still_holds(xdg, server, real, capsys):
+    """``papers`` is what is stored for the day after the fetch: a day that
+    failed or came back empty keeps what it had, and says so (a cron script
+    reading ``papers: 0`` would think the day was lost)."""
+    day = (real / "hf_daily_json" / "2026-08-21.json").read_text(encoding="utf-8")
+    html = (FETCH / "html_error.html").read_text(encoding="utf-8")
+    server.routes["/api/daily_papers"] = [
+        Reply(day),
+        Reply(html, content_type="text/html"),
+        Reply("[]"),
+    ]
+    configure(xdg, server, "hf: {kind: hf-daily}\n")
+    stored = xdg["data"] / "digest-reader" / "digests" / "hf" / "2026-08-21.json"
+    code, out, _ = run(capsys, "fetch", "--date", "2026-08-21", "--json")
+    assert code == 0 and json.loads(out)[0]["papers"] == 17
+    kept = stored.read_bytes()
+    code, out, _ = run(capsys, "fetch", "--date", "2026-08-21", "--json")
+    [row] = json.loads(out)
+    assert code == 1 and row["status"] == "error" and "HTML page" in row["error"]
+    assert (row["papers"], row["new"]) == (17, 0)
+    code, out, _ = run(capsys, "fetch", "--date", "2026-08-21", "--json")
+    [row] = json.loads(out)
+    assert code == 0 and row["status"] == "no announcement"
+    assert (row["papers"], row["new"]) == (17, 0)
+    assert stored.read_bytes() == kept

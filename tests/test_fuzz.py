@@ -267,7 +267,7 @@ def hostile_searcher(xdg: dict[str, Path]) -> Any:
     from reader.config import Config
     from reader.library import open_library
     from reader.paths import Paths
-    from reader.search.engine import Searcher
+    from reader.search.engine import SearchEngine
     from reader.search.index import SearchIndex
     from reader.state import StateStore
 
@@ -279,7 +279,7 @@ def hostile_searcher(xdg: dict[str, Path]) -> Any:
     state.add_tags(["2509.90002"], ["x"])
     index = SearchIndex(paths.index_dir)
     index.sync(library.papers)
-    return Searcher(library, state, index)
+    return SearchEngine(library, state, index)
 
 
 def test_the_whole_search_path_gives_results_or_a_query_error(hostile_searcher: Any) -> None:

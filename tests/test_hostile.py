@@ -638,9 +638,9 @@ def test_kill_9_during_index_commits_leaves_the_next_start_working(tmp_path: Pat
         try:
             report = index.sync(papers)
             assert not report.error and not report.busy, report
-            from reader.search.engine import Searcher
+            from reader.search.engine import SearchEngine
 
-            searcher = Searcher(_Lib(papers), None, index)
+            searcher = SearchEngine(_Lib(papers), None, index)
             assert searcher.search("okapi").ids == ["2509.99999"]
             assert searcher.search("capybara").ids == []
         finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reader.model import Paper
-from reader.search.engine import Searcher
+from reader.search.engine import SearchEngine
 from reader.search.incremental import expand_last_word
 
 
@@ -41,7 +41,7 @@ def test_a_half_typed_word_finds_the_paper() -> None:
         Paper(id="2", title="Model Merging", dates=["2025-08-21"]),
         Paper(id="3", title="Models of Models", dates=["2025-08-21"]),
     ]
-    searcher = Searcher(_Lib(papers), None, None)
+    searcher = SearchEngine(_Lib(papers), None, None)
     assert [h.id for h in searcher.search(expand_last_word("zep")).hits] == ["1"]
     found = [h.id for h in searcher.search(expand_last_word("model")).hits]
     assert set(found) == {"2", "3"}

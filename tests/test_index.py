@@ -59,6 +59,28 @@ def test_build_then_search(folder: Path) -> None:
     index.close()
 
 
+def test_the_generation_moves_with_each_new_searcher_even_at_the_same_address(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine keys its map of document numbers by ``generation``: a sync
+    that opens a new searcher must change it, even when the new searcher
+    sits where the old one was freed (an id() reused). Every object has one
+    id here, as if each new searcher took the last one's address."""
+    import reader.search.index.store as store
+
+    monkeypatch.setattr(store, "id", lambda _obj: 7, raising=False)
+    papers = library()
+    index = SearchIndex(folder)
+    index.sync(papers)
+    ids(index, "graph")
+    before = index.generation
+    papers["2501.00004"] = paper("2501.00004", "Quantum error correction")
+    index.sync(papers)
+    assert ids(index, "quantum") == ["2501.00004"]
+    assert index.generation != before
+    index.close()
+
+
 def test_incremental_add_change_remove(folder: Path) -> None:
     papers = library()
     index = SearchIndex(folder)

@@ -447,3 +447,33 @@ def test_new_ids_of_a_library_updated_from_the_last_look_at_only_what_it_touched
     touched = frozenset({"2612.00001", "2612.00002", "2501.00003"})
     new = Library(papers=new_papers, _version=Version("k2", "k1", touched))
     assert new_ids(old, new) == {"2612.00001", "2612.00002"}
+
+
+async def test_a_fetch_that_only_moved_upvotes_says_nothing_new_while_it_reads(
+    xdg: dict[str, Path], server: ReplayServer
+) -> None:
+    """A stored day fetched again with other upvotes: the status line, while
+    the library is read again, says nothing is new and what it reads (it
+    said "nothing new: reading the new papers…")."""
+    first = hf_records()
+    moved = [{**r, "paper": {**r["paper"], "upvotes": r["paper"]["upvotes"] + 100}} for r in first]
+    answers = [first, moved]
+
+    def route(seen: Seen) -> Reply:
+        day = seen.query.get("date") == "2026-12-01"
+        return Reply(json.dumps(answers[0] if day else []))
+
+    server.routes[HF_PATH] = route
+    write_config(xdg, server.url)
+    app = make_app()
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.press("F")
+        await until(pilot, lambda: "3 new papers" in toasts(app), "the first fetch")
+        answers.pop(0)
+        app.clear_notifications()
+        with app._fetch_lock:  # the reload waits here: its step stays on the screen
+            await pilot.press("F")
+            await until(pilot, lambda: "reading" in status(app), "the fetch reads the day again")
+            assert "nothing new; reading 1 changed day" in status(app)
+            assert "new papers" not in status(app)
+        await until(pilot, lambda: "nothing new" in toasts(app), "the fetch says nothing is new")

@@ -553,3 +553,50 @@ async def test_hints_name_the_keys_the_keymap_gave(tmp_path: Path) -> None:
         await pilot.press("y")
         await pilot.pause()
         assert "(z undoes)." in screen_text(app)
+
+
+async def test_a_big_unread_day_keeps_its_counts_on_one_sidebar_row_at_80_columns(
+    tmp_path: Path,
+) -> None:
+    """At 80x24 the sidebar is narrow: a day of 108 papers, 107 unread
+    ("2007-04-02 108 ●107", seen over the real digests) broke onto a second
+    row, its unread count alone under it. Every day stays on one row, with
+    both its counts."""
+    lines = ["title: A big day", "date: 2007-04-02", "papers:"]
+    for i in range(108):
+        lines += [f"  - id: 0704.{i:04d}", f"    title: Paper {i:03d} of a big day"]
+    big = tmp_path / "big.yaml"
+    big.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for d in range(1, 29):  # more days than the screen holds: the sidebar scrolls
+        day = f"2007-02-{d:02d}"
+        (tmp_path / f"{day}.yaml").write_text(
+            f"date: {day}\npapers:\n  - id: 0702.{d:04d}\n    title: Paper of {day}\n",
+            encoding="utf-8",
+        )
+    app = make_app(tmp_path)
+    app.state.set_read(["0704.0000"], True)
+    async with app.run_test(notifications=True, size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("b")
+        await pilot.pause()
+        sidebar = app.main.query_one("#sidebar")
+        shown = [strip.text.rstrip(" ▕") for strip in screen_strips(app.screen)]
+        left = [line[: sidebar.region.width].strip() for line in shown[2:]]
+        row = next(line for line in left if "2007-04-02" in line)
+        assert "108" in row and "●107" in row, left
+        assert not any(line.startswith("●") for line in left), left
+
+
+async def test_a_long_tag_is_cut_in_the_sidebar_and_keeps_its_count_on_its_row() -> None:
+    app = make_app()
+    tag = "a-very-long-tag-about-large-language-models"
+    app.state.add_tags(["2508.10001"], [tag])
+    async with app.run_test(notifications=True, size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("b")
+        await pilot.pause()
+        width = app.main.query_one("#sidebar").region.width
+        left = [strip.text[:width].strip() for strip in screen_strips(app.screen)[2:]]
+        row = next(line for line in left if line.startswith("#a-very"))
+        assert row.rstrip(" ▕").endswith("… 1"), left
+        assert "1" not in left[left.index(row) + 1], left

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import functools
 import hashlib
 import json
+import ssl
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
@@ -110,6 +112,16 @@ class Answer:
         return root
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The TLS context of every fetch of this process, made once: OpenSSL
+    takes 0.1-0.5 s of CPU to make one with its certificates (load 6-8
+    here), on a core the app's cursor shares; it lets the GIL go for most
+    of it (``benchmarks/gil_bench.py``: a 1 ms sleeper 7-8 ms late at p99,
+    12-17 ms at most), an httpx client made around it up to 43 ms."""
+    return httpx.create_ssl_context()
+
+
 class Http:
     """A kept-alive ``httpx.Client`` with the rules above. Close it when done."""
 
@@ -136,6 +148,7 @@ class Http:
             timeout=timeout,
             follow_redirects=True,
             transport=transport,
+            verify=tls_context() if transport is None else True,
         )
         #: Every request sent (URL), for reports and tests.
         self.requests = 0

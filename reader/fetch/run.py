@@ -34,6 +34,7 @@ from reader.fetch.store import (
     source_dir,
     store_hf_day,
     store_xml_day,
+    stored_count,
     stored_days,
     xml_ids,
 )
@@ -191,9 +192,16 @@ def fetch_sources(
     return results
 
 
-def _error(spec: SourceSpec, day: str, exc: Exception) -> DayResult:
+def _error(spec: SourceSpec, day: str, exc: Exception, folder: Path) -> DayResult:
+    """A day that failed: what it still holds is what was stored before."""
     unreachable = exc.unreachable if isinstance(exc, FetchError) else ""
-    return DayResult(spec.name, day, ERROR, error=str(exc), unreachable=unreachable)
+    papers = stored_count(folder, day)
+    return DayResult(spec.name, day, ERROR, papers, error=str(exc), unreachable=unreachable)
+
+
+def _empty(spec: SourceSpec, day: str, folder: Path, note: str = "") -> DayResult:
+    """A day that came back empty: nothing is stored, what was stays."""
+    return DayResult(spec.name, day, NO_ANNOUNCEMENT, stored_count(folder, day), note=note)
 
 
 def _hf(
@@ -220,16 +228,16 @@ def _hf(
         try:
             days = hf.fetch(http, base, param, value)
         except FetchError as exc:
-            emit(_error(spec, value, exc))
+            emit(_error(spec, value, exc, folder))
             continue
         if not days:
-            emit(DayResult(spec.name, value, NO_ANNOUNCEMENT))
+            emit(_empty(spec, value, folder))
             continue
         for day in sorted(days):
             try:
                 stored = store_hf_day(folder, day, days[day])
             except (StoreError, OSError) as exc:
-                emit(_error(spec, day, exc))
+                emit(_error(spec, day, exc, folder))
                 continue
             emit(
                 DayResult(
@@ -247,11 +255,11 @@ def _rss(
             http, config.endpoint("arxiv_rss"), spec.categories, today.isoformat()
         )
     except FetchError as exc:
-        emit(_error(spec, today.isoformat(), exc))
+        emit(_error(spec, today.isoformat(), exc, folder))
         return
     if not feed.items:
         note = why_empty(dt.date.fromisoformat(feed.day))
-        emit(DayResult(spec.name, feed.day, NO_ANNOUNCEMENT, note=note))
+        emit(_empty(spec, feed.day, folder, note))
         return
     day = feed.day
     days = stored_days(folder)
@@ -262,7 +270,7 @@ def _rss(
     try:
         stored = store_xml_day(folder, day, feed.root, feed.items)
     except (StoreError, OSError) as exc:
-        emit(_error(spec, day, exc))
+        emit(_error(spec, day, exc, folder))
         return
     emit(DayResult(spec.name, day, stored.status, stored.papers, stored.new, path=str(stored.path)))
 
@@ -278,16 +286,16 @@ def _query(
     try:
         result = arxiv_query.fetch(http, config.endpoint("arxiv_api"), query, spec.max_results)
     except FetchError as exc:
-        emit(_error(spec, label, exc))
+        emit(_error(spec, label, exc, folder))
         return
     if not result.days:
-        emit(DayResult(spec.name, label, NO_ANNOUNCEMENT))
+        emit(_empty(spec, label, folder))
         return
     for day in sorted(result.days):
         try:
             stored = store_xml_day(folder, day, result.root, result.days[day])
         except (StoreError, OSError) as exc:
-            emit(_error(spec, day, exc))
+            emit(_error(spec, day, exc, folder))
             continue
         emit(
             DayResult(

@@ -70,6 +70,30 @@ def stored_days(folder: Path) -> list[str]:
     )
 
 
+def stored_count(folder: Path, day: str) -> int:
+    """How many papers are stored for ``day`` (0: none, or not a day, or a
+    stored file that cannot be read): what a day that failed or came back
+    empty still holds."""
+    if not _is_day(day):
+        return 0
+    for path in (folder / f"{day}.json", folder / f"{day}.xml"):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if path.suffix == ".json":
+            try:
+                data = json.loads(text)
+            except ValueError:
+                return 0
+            return len(data) if isinstance(data, list) else 0
+        try:
+            return len(_items(parse_xml(text).root))
+        except XmlError:
+            return 0
+    return 0
+
+
 def _is_day(stem: str) -> bool:
     return len(stem) == 10 and stem[4] == "-" and stem[7] == "-" and stem.replace("-", "").isdigit()
 

@@ -56,6 +56,7 @@ from reader.search.query import (
     searchable,
 )
 from reader.search.scan import Cancelled, FoldCache, ScanCorpus, prefilter
+from reader.slices import array_of
 
 __all__ = ["Cancelled", "Count", "Hit", "SearchEngine", "SearchResult"]
 
@@ -223,7 +224,7 @@ class _Columns:
         by_title = np.array(sorted(range(n), key=keys.__getitem__), np.int64)
         del keys
         if n:
-            _, day_code = np.unique(np.array(dates), return_inverse=True)
+            _, day_code = np.unique(array_of(dates), return_inverse=True)
             perm = by_title[np.argsort(-day_code[by_title], kind="stable")]
         else:
             perm = by_title
@@ -254,7 +255,9 @@ class _Columns:
         has_code = np.asarray(code, np.bool_)
         # Fixed-width numpy strings (bytes or text: UTF-8 bytes sort as the
         # text does) so that every order below is a sort in C.
-        day = np.array(dates) if dates else np.zeros(0, "S1")
+        # Made a slice at a time: one numpy call over 100k days holds the
+        # GIL for ~20 ms (the search thread makes this after each reload).
+        day = array_of(dates) if dates else np.zeros(0, "S1")
         blank = day == day.dtype.type()
         dated = np.flatnonzero(~blank)
         # Oldest first: by date, ties in the newest order's (a stable sort).
@@ -262,7 +265,7 @@ class _Columns:
         oldest = np.concatenate([dated[order], np.flatnonzero(blank)]).astype(np.int64)
         by_votes = np.argsort(-votes, kind="stable")
         cols = cls(
-            key, ids, np.array(ids, dtype=object), votes, voted, has_code, oldest, by_votes, papers
+            key, ids, array_of(ids, object), votes, voted, has_code, oldest, by_votes, papers
         )
         cols._day = day
         return cols
@@ -1153,7 +1156,3 @@ def _has_fuzzy(node: Node) -> bool:
     if isinstance(node, Not):
         return _has_fuzzy(node.child)
     return False
-
-
-#: The former name (it was Whoosh's too); kept for callers not yet moved.
-Searcher = SearchEngine

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from reader.slices import array_of
+
 #: Ids up to this many UTF-8 bytes are held as fixed-width numpy bytes
 #: (every id as wide as the longest); with a longer one (a DOI, a title's
 #: hash) the ids are held as Python strings (an object array: its sorts
@@ -28,9 +30,11 @@ def _utf8(ids: Sequence[str]) -> Any:
     """``ids`` as numpy fixed-width bytes (UTF-8: its bytes sort as the
     text's code points do)."""
     try:
-        return np.array(ids, "S")  # ASCII ids (every arXiv id): encoded in C
+        # ASCII ids (every arXiv id): encoded in C, a slice at a time (one
+        # call over 100k ids holds the GIL for 20-60 ms: the app's frames)
+        return array_of(ids, "S")
     except UnicodeEncodeError:
-        return np.array([i.encode("utf-8", "surrogatepass") for i in ids], "S")
+        return array_of([i.encode("utf-8", "surrogatepass") for i in ids], "S")
 
 
 def _text(ids: Sequence[str | None], wide: bool | None = None) -> Any:

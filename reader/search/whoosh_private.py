@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 INT_SIZE: int = _INT_SIZE
 
 #: The private methods used here, by owner (checked by a test). Also used: the
-#: instance attributes ``_fieldid`` and ``_tindex`` of a W3 field writer
-#: (guarded by every bulk build test).
+#: instance attributes ``_fieldid`` and ``_tindex`` of a W3 field writer, and
+#: ``_codec`` and ``_postfile`` of a W3 terms reader (guarded by every bulk
+#: build test and by the ``id`` lookups of every search).
 USED: dict[str, tuple[str, ...]] = {
     "whoosh.writing.SegmentWriter": (
         "_close_segment",
@@ -43,6 +44,15 @@ USED: dict[str, tuple[str, ...]] = {
     "whoosh.query.spans.SpanFirst.SpanFirstMatcher": ("_get_spans", "_replacement"),
     "whoosh.query.terms.FuzzyTerm": ("_btexts",),
 }
+
+
+# ---------------------------------------------------------------- reading
+
+
+def stored_postings(terms: Any, ti: Any, format_: Any, term: tuple[str, bytes], scorer: Any) -> Any:
+    """The postings of ``ti`` as Whoosh's own W3 terms reader ``terms``
+    stores them (its codec over its posting file): a matcher."""
+    return terms._codec.postings_reader(terms._postfile, ti, format_, term=term, scorer=scorer)
 
 
 # ---------------------------------------------------------------- writing

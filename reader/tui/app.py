@@ -43,6 +43,7 @@ from reader.tui.fetching import FetchingMixin
 from reader.tui.links import Links, notify_error
 from reader.tui.prefs import UiPrefs
 from reader.tui.screens.main import MainScreen
+from reader.tui.services import IndexMoved, LibraryTaken, ScreenSignals
 from reader.tui.signals import SignalExit
 from reader.tui.themes import CYCLE, OUR_THEMES, initial_theme
 from reader.tui.widgets.sidebar import Sidebar
@@ -223,6 +224,10 @@ class DigestApp(FetchingMixin, App[int]):
         # cursor needs (a fetch's 500 papers: 60-230 ms moves when in a thread).
         session.sync_apart = True
         super().__init__()
+        #: What the app tells the screen (it never calls into the screen).
+        self.signals = ScreenSignals(self)
+        #: The paper the abstract pane shows (``paper_shown``).
+        self.shown_id: str | None = None
         self.init_fetching()
         for theme in OUR_THEMES:
             self.register_theme(theme)
@@ -257,7 +262,7 @@ class DigestApp(FetchingMixin, App[int]):
             if self.signal_exit is None:  # not started by run_app: handled from now
                 self.signal_exit = SignalExit()
                 self.signal_exit.install()
-            hold = getattr(self.state, "hold_for_exit", None)
+            hold = self.state.hold_for_exit
             self.signal_exit.attach(asyncio.get_running_loop(), self._end_on_signal, hold)
 
     def _end_on_signal(self, signum: int) -> None:
@@ -279,21 +284,23 @@ class DigestApp(FetchingMixin, App[int]):
 
     @property
     def main(self) -> MainScreen:
-        """The main screen, while its widgets exist (LookupError before: a
-        message from a worker can come between its push and its compose;
-        and once the app is ending, its widgets being taken down)."""
+        """The main screen, while its widgets exist (LookupError before),
+        for tests and benchmarks: the app itself never reaches into it, it
+        publishes on :attr:`signals` (``tests/test_house.py``)."""
         for screen in self.screen_stack:
             if isinstance(screen, MainScreen) and screen.is_mounted and screen.is_attached:
                 return screen
         raise LookupError("no main screen")
 
     def run_main_action(self, action: str) -> None:
-        self.call_later(self.main.run_action, action)
+        """A command of the palette: run by the screen, once the palette is gone."""
+        self.call_later(self.signals.action.publish, action)
 
     def open_saved_search(self, name: str) -> None:
-        from reader.tui.widgets.sidebar import Entry
+        self.signals.saved_search.publish(name)
 
-        self.main.apply_entry(Entry("saved", name, name, None))
+    def paper_shown(self, pid: str | None) -> None:
+        self.shown_id = pid
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         for cmd in super().get_system_commands(screen):
@@ -413,8 +420,9 @@ class DigestApp(FetchingMixin, App[int]):
         if self.library.reading is None:
             return  # the read has ended meanwhile
         self.session.replace_library(message.library)
-        with contextlib.suppress(LookupError):
-            self.main.library_loaded(message.prepared, top=not self._keyed)
+        self.signals.library.publish(
+            LibraryTaken(message.library, message.prepared, top=not self._keyed)
+        )
 
     def on_first_read_parsed(self, message: FirstReadParsed) -> None:
         # Not after the catalog is written and the library opened again
@@ -429,8 +437,7 @@ class DigestApp(FetchingMixin, App[int]):
         self.error(f"The digests could not be read: {message.error}")
         so_far = self.library
         so_far.reading = None  # what was read stays on screen, the index as it is
-        with contextlib.suppress(LookupError):
-            self.main.library_loaded()
+        self.signals.library.publish(LibraryTaken(so_far))
 
     # -- the rest of a partly read library -------------------------------------
 
@@ -457,8 +464,7 @@ class DigestApp(FetchingMixin, App[int]):
         the first paper), the index syncs what changed. ``prepared``: its
         list of every paper, made in the worker too (:func:`prepare_list`)."""
         self.session.replace_library(full)  # its searcher is made again when needed
-        with contextlib.suppress(LookupError):
-            self.main.library_loaded(prepared, top=top)
+        self.signals.library.publish(LibraryTaken(full, prepared, top=top))
         if self._want_index and self._first_build:
             self._sync_after_build = True  # not a second build beside the first read's
         elif self._want_index:
@@ -515,10 +521,8 @@ class DigestApp(FetchingMixin, App[int]):
     def prepare_scan(self) -> None:
         """Fold the papers' text for the searches' scan while the index builds."""
         worker = get_current_worker()
-        prepare = getattr(self.searcher, "prepare_scan", None)
-        if prepare is not None:
-            with contextlib.suppress(Exception):  # the scan folds on demand then
-                prepare(lambda: worker.is_cancelled)
+        with contextlib.suppress(Exception):  # the scan folds on demand then
+            self.searcher.prepare_scan(lambda: worker.is_cancelled)
 
     def _warm_searcher(self) -> None:
         """What the first query of each kind would make (columns, days, tags),
@@ -530,8 +534,7 @@ class DigestApp(FetchingMixin, App[int]):
         if self._fold_when_forked:
             self._fold_when_forked = False
             self.prepare_scan()
-        with contextlib.suppress(LookupError):
-            self.main.status.set_progress(message.done, message.total)
+        self.signals.index.publish(IndexMoved(message.done, message.total))
 
     def on_index_done(self, message: IndexDone) -> None:
         self._first_build = False
@@ -542,10 +545,8 @@ class DigestApp(FetchingMixin, App[int]):
                 # but to check it; its IndexDone then reruns the search.
                 self.build_index()
                 return
-        with contextlib.suppress(LookupError):
-            self.main.status.set_progress(1, 1)
-            if not message.error and not message.cancelled:
-                self.main.rerun_search()  # scanned papers now have their index scores
+        ready = not message.error and not message.cancelled
+        self.signals.index.publish(IndexMoved(1, 1, ready=ready))
         if not message.error and not message.cancelled:
             # in the search thread, after the searches queued there
             self._pool.submit(self._warm_searcher)
@@ -691,8 +692,7 @@ class DigestApp(FetchingMixin, App[int]):
                 title="Source forgotten",
                 markup=False,
             )
-        with contextlib.suppress(LookupError):
-            self.main.fill_sidebar()
+        self.signals.sources.publish(None)
 
     def mutate(self, change: Callable[[], object]) -> bool:
         """Run a state change; a :class:`StateError` becomes an error notification."""

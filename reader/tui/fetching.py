@@ -36,6 +36,7 @@ from reader.catalog import CatalogPapers
 from reader.fetch.result import ERROR, NEW, UPDATED, DayResult, summary
 from reader.library import Library, gc_paused
 from reader.paper_rows import ids_of
+from reader.tui.services import ListAsked
 from reader.wording import counted
 
 if TYPE_CHECKING:
@@ -230,11 +231,8 @@ class FetchingMixin:
             text = f"No new papers yet ({fetch} fetches, {reload} reads the library again)."
             app.notify(text, markup=False, timeout=4)
             return
-        main = app.main
-        main.clear_search(restore=False)
         label = f"New: {counted(len(self.new_paper_ids), 'paper')}"
-        main.show_ids("new", label, self.new_paper_ids)
-        main.papers.move_to(0)
+        app.signals.papers.publish(ListAsked("new", label, frozenset(self.new_paper_ids)))
 
     # -- workers -------------------------------------------------------------
 
@@ -275,7 +273,11 @@ class FetchingMixin:
         if not touched:
             app.post_message(FetchEnded(results))
             return
-        app.post_message(FetchStep(f"{summary(results)}: reading the new papers…"))
+        # "nothing new; reading 1 changed day…": a day whose upvotes moved is
+        # read again too, and is not "the new papers".
+        app.post_message(
+            FetchStep(f"{summary(results)}; reading {counted(len(touched), 'changed day')}…")
+        )
         self._reload(touched, results)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="reload", description="Reloading")
@@ -315,7 +317,7 @@ class FetchingMixin:
                 new = new_ids(base, library, touched)
                 # The rows the list draws first once it is taken in (6-10 ms
                 # of queries on the event loop, else).
-                warm_rows(library, prepared, self._cursor_id())
+                warm_rows(library, prepared, app.shown_id)
                 # Posted under the lock: a reload that waited for this one
                 # read the digests later, and its library comes in after.
                 if not worker.is_cancelled:
@@ -323,21 +325,10 @@ class FetchingMixin:
         except Exception as exc:
             app.post_message(Reloaded(None, base, set(), results, f"{type(exc).__name__}: {exc}"))
 
-    def _cursor_id(self) -> str | None:
-        """The paper under the list's cursor, read from a worker: a hint
-        (the cursor may move on meanwhile, by a few rows)."""
-        with contextlib.suppress(Exception):
-            plist = self._digest_app().main.papers
-            ids, cursor = ids_of(plist.papers), plist.cursor
-            return ids[cursor] if 0 <= cursor < len(ids) else None
-        return None
-
     # -- messages ------------------------------------------------------------
 
     def _step(self, text: str) -> None:
-        app = self._digest_app()
-        with contextlib.suppress(LookupError):
-            app.main.status.set_activity(text)
+        self._digest_app().signals.activity.publish(text)
 
     def on_fetch_step(self, message: FetchStep) -> None:
         self._step(message.text)

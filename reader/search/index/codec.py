@@ -37,6 +37,7 @@ from whoosh.util.numeric import byte_to_length
 
 from reader.search.analysis import INDEX_FIELD
 from reader.search.index.fast import FastPostings, fast_name, open_fast
+from reader.search.whoosh_private import stored_postings
 
 #: Whoosh's field of the ids (read from the fast postings file when it has them).
 ID_FIELD = "id"
@@ -221,9 +222,7 @@ class FastTermsReader(W3TermsReader):  # type: ignore[misc]
         if self._ids(fieldname):
             ti = self.term_info(fieldname, tbytes)
             term = (fieldname, tbytes)
-            return self._codec.postings_reader(
-                self._postfile, ti, format_, term=term, scorer=scorer
-            )
+            return stored_postings(self, ti, format_, term, scorer)
         if fieldname != INDEX_FIELD:
             return super().matcher(fieldname, tbytes, format_, scorer)
         i = self._index(tbytes)

@@ -269,6 +269,9 @@ class SearchIndex:
         self._ix: Any = None
         self._gen: str | None = None
         self._searcher: Any = None
+        #: How many searchers were opened: the key of what the engine derives
+        #: from one (never its id(), which the next searcher may reuse).
+        self._searchers = 0
         #: The committed papers' hashes (see :attr:`_hashes`): read from the
         #: sidecar only when asked for (then kept packed:
         #: :class:`~.integrity.PackedHashes`), and how many there are.
@@ -538,6 +541,7 @@ class SearchIndex:
         searcher = WSearcher(reader, fromindex=self._ix)
         self._load_fast(searcher)
         self._searcher = searcher
+        self._searchers += 1
         self._scorer = None
         self._ids_table = None
         if old is not None:
@@ -654,9 +658,9 @@ class SearchIndex:
 
     @property
     def generation(self) -> tuple[str | None, int]:
-        """Changes whenever what searches see changes."""
-        s = self._searcher
-        return (self._gen, id(s) if s is not None else 0)
+        """Changes whenever what searches see changes (a new searcher: a
+        counter, not its id(), which a freed one's may be)."""
+        return (self._gen, self._searchers if self._searcher is not None else 0)
 
     def close(self) -> None:
         with self._lock:

@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from textual.worker import Worker
 
     from reader.search.engine import Count, SearchResult
-    from reader.tui.services import MainServices
+    from reader.tui.services import IndexMoved, LibraryTaken, ListAsked, MainServices
 
 #: Enter waits this long for its results before showing "Searching…".
 SUBMIT_WAIT = 0.4
@@ -151,6 +151,39 @@ class MainScreen(Screen[None]):
         self.set_view(self.every_paper())
         self.base = self.view
         self.set_interval(3.0, self.refresh_state)
+        # What the app tells: handled in this screen's turn, never called by it.
+        signals = app.signals
+        signals.library.subscribe(self, self.library_taken)
+        signals.index.subscribe(self, self.index_moved)
+        signals.activity.subscribe(self, self.status.set_activity)
+        signals.sources.subscribe(self, self.sources_changed)
+        signals.action.subscribe(self, self.run_action)
+        signals.saved_search.subscribe(self, self.open_saved_search)
+        signals.papers.subscribe(self, self.show_asked)
+
+    # -- what the app tells -------------------------------------------------------
+
+    def library_taken(self, taken: LibraryTaken) -> None:
+        """The app took in a library: list it, unless the app has taken in
+        a newer one since (its own signal comes next)."""
+        if taken.library is self.dapp.library:
+            self.library_loaded(taken.prepared, top=taken.top)
+
+    def index_moved(self, moved: IndexMoved) -> None:
+        self.status.set_progress(moved.done, moved.total)
+        if moved.ready:
+            self.rerun_search()  # scanned papers now have their index scores
+
+    def sources_changed(self, _: None) -> None:
+        self.fill_sidebar()
+
+    def open_saved_search(self, name: str) -> None:
+        self.apply_entry(Entry("saved", name, name, None))
+
+    def show_asked(self, asked: ListAsked) -> None:
+        self.clear_search(restore=False)
+        self.show_ids(asked.kind, asked.label, set(asked.ids))
+        self.papers.move_to(0)
 
     def library_loaded(self, prepared: View | None = None, *, top: bool = False) -> None:
         """The whole library is read (the first paint had its newest papers
@@ -574,6 +607,7 @@ class MainScreen(Screen[None]):
         self.start_read_timer(paper)  # for the paper the pane finally shows
 
     def show_paper(self, paper: Paper | None) -> None:
+        self.dapp.paper_shown(paper.id if paper else None)
         state = self.dapp.state_of(paper.id) if paper else None
         self.abstract.show(paper, state, self.view.terms)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -63,6 +63,8 @@ class Sidebar(OptionList):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.entries: dict[str, Entry] = {}
+        #: The last :meth:`fill`'s arguments, to fill again on a resize.
+        self._filled: tuple[Any, ...] | None = None
 
     def fill(
         self,
@@ -81,16 +83,34 @@ class Sidebar(OptionList):
         self.entries.clear()
         options: list[Option | None] = []
 
+        self._filled = (total, starred, list(days), list(tags), list(saved), list(sources))
+        total, starred, days, tags, saved, sources = self._filled
+        room = self._room()
+
         def add(entry: Entry) -> None:
             key = f"{entry.kind}:{entry.value}"
             self.entries[key] = entry
-            label = Text(entry.label, no_wrap=True, overflow="ellipsis")
-            if entry.count is not None:
-                label.append(f" {number(entry.count, entry.exact)}", style="dim")
+            name = entry.label
+            count = f" {number(entry.count, entry.exact)}" if entry.count is not None else ""
+            mark, mark_style = "", "dim"
             if entry.unread:
-                label.append(f" ●{number(entry.unread)}", style="bold")
+                mark, mark_style = f" ●{number(entry.unread)}", "bold"
             elif entry.unread == 0 and entry.count:
-                label.append(" ✓", style="dim")
+                mark = " ✓"
+            if mark and room and len(name) + len(count) + len(mark) > room:
+                # A narrow sidebar (80 columns): a big day's counts would
+                # break onto a row of their own. Its indent goes first, then
+                # its total (the unread count is what the row is for).
+                name = name.lstrip()
+                if len(name) + len(count) + len(mark) > room:
+                    count = ""
+            if room and len(name) + len(count) + len(mark) > room:
+                # A long tag or saved search: its name is cut, never its count.
+                keep = max(1, room - len(count) - len(mark) - 1)
+                name = name[:keep] + "…"
+            label = Text(name, no_wrap=True, overflow="ellipsis")
+            label.append(count, style="dim")
+            label.append(mark, style=mark_style)
             options.append(Option(label, id=key))
 
         def header(title: str) -> None:
@@ -122,6 +142,19 @@ class Sidebar(OptionList):
             self.highlighted = self.get_option_index(keep)
         elif self.option_count:
             self.highlighted = 0
+
+    def _room(self) -> int:
+        """The columns a row has (0 before the first layout), the vertical
+        scrollbar counted as shown."""
+        width = self.content_region.width
+        if width <= 0:
+            return 0
+        return max(0, width - self.styles.scrollbar_size_vertical)
+
+    def on_resize(self) -> None:
+        # The room of each row changed (the terminal went narrow or wide).
+        if self._filled is not None:
+            self.fill(*self._filled)
 
     def action_forget(self) -> None:
         if self.highlighted is None:
