@@ -8,6 +8,7 @@ Run by hand (not in CI)::
     .venv/bin/python benchmarks/cli_bench.py --papers 1000000      # 1M generated
     .venv/bin/python benchmarks/cli_bench.py --template /tmp/tpl   # keep the library
     .venv/bin/python benchmarks/cli_bench.py --before /tmp/before  # the code before, same run
+    .venv/bin/python benchmarks/cli_bench.py --papers 1000000 --template /tmp/tpl --add-day
 
 Library: the real bulk arXiv corpus (the archive read in place, 74,728
 papers) topped up to ``--papers`` with generated papers, as
@@ -27,6 +28,17 @@ command runs once untimed first (its byte code written: the variable
 ``PYTHONDONTWRITEBYTECODE`` is dropped, as an installed reader has its byte
 code; a checkout without ``__pycache__`` under that variable compiles every
 module at every start, ~90% more instructions for ``show``).
+
+``--add-day`` (issue 13: "adding a 50-paper day to a 1M library, until it
+is found by search: <= 1 s"): instead of the commands above, :data:`ROUNDS`
+rounds of: a day of 50 new papers (each title holds a word no other paper
+has) written into the library's folder, then ``digest-reader search WORD``
+until it prints the 50 papers (the figure: from writing the file to the
+search's exit, that one process); then the file removed, and the same
+search until it prints none (a removal: the same order is the target).
+Beside them, SQLite FTS5 alone does the same on its table of the same
+papers: one process reads the day's file and inserts its rows (deletes
+them), one searches.
 
 Wall times on this shared machine follow its load (printed before and
 after); for a figure the load does not move, count the instructions of one
@@ -156,6 +168,102 @@ if db.execute("SELECT 1 FROM byid WHERE id = ?", (sys.argv[2],)).fetchone():
 """
 
 
+#: Rounds of ``--add-day`` (a day added, then removed).
+ROUNDS = 3
+#: The word only the added day's papers hold.
+DAY_WORD = "qorvexine"
+
+FTS_ADD = """
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rows = []
+with open(sys.argv[2], encoding="utf-8") as fh:
+    for line in fh:
+        r = json.loads(line)
+        rows.append((r["id"], r["title"], "; ".join(r["authors"]), r["summary"],
+                     " ".join(r["categories"]), "", ""))
+for r in rows:
+    rid = db.execute("INSERT INTO papers VALUES (?,?,?,?,?,?,?)", r).lastrowid
+    db.execute("INSERT OR REPLACE INTO byid VALUES (?, ?)", (r[0], rid))
+db.commit()
+"""
+
+FTS_REMOVE = """
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+ids = [(i,) for i in sys.argv[2].split(",")]
+db.executemany("DELETE FROM papers WHERE rowid IN (SELECT rid FROM byid WHERE id = ?)", ids)
+db.executemany("DELETE FROM byid WHERE id = ?", ids)
+db.commit()
+"""
+
+
+def write_day(path: Path, n: int = 50) -> list[str]:
+    """A day of ``n`` new papers as JSON Lines (the generated files' shape),
+    each title holding :data:`DAY_WORD`; their ids."""
+    import random
+
+    rng = random.Random(20261201)
+    words = ("graph", "neural", "sparse", "robust", "language", "vision", "policy",
+             "kernel", "latent", "stochastic", "transformer", "diffusion")  # fmt: skip
+    ids = [f"2612.{90000 + i:05d}" for i in range(n)]
+    with open(path, "w", encoding="utf-8") as fh:
+        for pid in ids:
+            title = " ".join(rng.choices(words, k=8)).capitalize() + f" {DAY_WORD}"
+            rec = {"id": pid, "title": title, "authors": ["Ann Lee"], "categories": ["cs.LG"],
+                   "summary": " ".join(rng.choices(words, k=150)) + "."}  # fmt: skip
+            fh.write(json.dumps(rec) + "\n")
+    return ids
+
+
+def add_day(work: Path, env: dict[str, str], fts: Path) -> None:
+    """The ``--add-day`` rounds (see the module's docstring)."""
+    day = work / "generated" / "2026-12-01.jsonl"  # after every other file
+    day.unlink(missing_ok=True)
+    timed([EXE, "search", DAY_WORD], env)  # in line with the library, byte code written
+    py = sys.executable
+    print(f"load average: {load()}")
+    print()
+    print("| round | add: search finds the 50 | peak RSS | remove: search finds none "
+          "| peak RSS | FTS5 add + search | FTS5 remove + search |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
+    for n in range(ROUNDS):
+        t = time.perf_counter()
+        ids = write_day(day)
+        took, rss, out = timed([EXE, "search", DAY_WORD], env)
+        added = time.perf_counter() - t
+        found = {line.split("\t")[0] for line in out.splitlines()}
+        if found != set(ids):
+            raise SystemExit(f"the search after the add found {len(found)} of the 50 papers")
+        t = time.perf_counter()
+        day.unlink()
+        took, rss_gone, out = timed([EXE, "search", DAY_WORD], env)
+        gone = time.perf_counter() - t
+        if out.strip():
+            raise SystemExit(f"the search after the removal still found {len(out.splitlines())}")
+        t = time.perf_counter()
+        write_day(day)
+        timed([py, "-c", FTS_ADD, str(fts), str(day)], env)
+        _, _, out = timed([py, "-c", FTS_SEARCH, str(fts), DAY_WORD, "-1"], env)
+        fts_add = time.perf_counter() - t
+        if len(out.splitlines()) != len(ids):
+            raise SystemExit(f"FTS5 found {len(out.splitlines())} of the 50 papers")
+        day.unlink()
+        t = time.perf_counter()
+        timed([py, "-c", FTS_REMOVE, str(fts), ",".join(ids)], env)
+        _, _, out = timed([py, "-c", FTS_SEARCH, str(fts), DAY_WORD, "-1"], env)
+        fts_gone = time.perf_counter() - t
+        if out.strip():
+            raise SystemExit("FTS5 still found the removed papers")
+        print(
+            f"| {n + 1} | {added * 1000:.0f} ms | {rss:.0f} MB | {gone * 1000:.0f} ms "
+            f"| {rss_gone:.0f} MB | {fts_add * 1000:.0f} ms | {fts_gone * 1000:.0f} ms |",
+            flush=True,
+        )
+    print()
+    print(f"load average after: {load()}")
+
+
 def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -176,6 +284,11 @@ def main() -> None:
         "--no-search",
         action="store_true",
         help="show and star only: no index built (a 1M-paper index takes long here)",
+    )
+    ap.add_argument(
+        "--add-day",
+        action="store_true",
+        help="a 50-paper day added, then removed, each until search says so (not the commands)",
     )
     args = ap.parse_args()
     work = args.template or Path(tempfile.mkdtemp(prefix="cli-bench-"))
@@ -217,6 +330,12 @@ def main() -> None:
             )  # fmt: skip
             print(f"FTS5 baseline built: {int(built.stdout):,} papers, "
                   f"{time.perf_counter() - t:.1f} s")  # fmt: skip
+        if args.add_day:
+            # the code before alone (its catalog's format may differ: each
+            # code would rebuild it for the other's, so not in turn)
+            print(f"code: {args.before or ROOT}")
+            add_day(work, before_env or env, fts)
+            return
         if args.no_search:
             pid = _some_id(fts, args.word)
         else:

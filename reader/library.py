@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_from_bytes, unquote_to_bytes
 
 from reader import __version__
-from reader.catalog import FILE_NAME, Catalog, CatalogDamaged, CatalogPapers, Part
+from reader.catalog import FILE_NAME, Catalog, CatalogDamaged, CatalogPapers, Part, present
 from reader.catalog import paper_from_row as _paper_from_row
 from reader.catalog import paper_row as _paper_row
 from reader.config import Config
@@ -167,6 +167,9 @@ class Library:
     _folded: dict[str, str] = field(default_factory=dict, repr=False)
     #: After an update: the parts of the touched papers, to be written.
     _new_parts: dict[str, list[_Part]] | None = field(default=None, repr=False)
+    #: After an update: the ids each new or changed file gave (absolute path
+    #: -> ids), to be written (:meth:`~reader.catalog.Catalog.file_ids`).
+    _new_files: dict[str, list[str]] | None = field(default=None, repr=False)
     #: While a first read goes on (the papers read so far, see
     #: :mod:`reader.reading`): (files read, files in all, the large file
     #: being read or ""). None for a library read whole or in part as usual.
@@ -886,14 +889,19 @@ def _update_snapshot(
     if progress is not None:
         progress(len(changed), len(changed), "")
     # The papers to merge again: those of the changed files, now and before.
-    dirty = {info.path for ap in [*fresh, *gone] if ap in before for info in before[ap][1]}
-    group = {p.id for ds in fresh.values() for d in ds for p in d.papers}
-    if dirty:
-        group.update(pid for pid, p in old.papers.items() if not dirty.isdisjoint(p.sources))
+    left = [ap for ap in [*fresh, *gone] if ap in before]
+    dirty = {info.path for ap in left for info in before[ap][1]}
+    new_files = {ap: [p.id for d in ds for p in d.papers] for ap, ds in fresh.items()}
+    group = {pid for ids in new_files.values() for pid in ids}
     titled = old._titled or any(pid.startswith("t:") for pid in group)
     owner = {info.path: ap for ap, (_, infos, _) in before.items() for info in infos}
     fresh_rows = {ap: [_digest_row(d) for d in ds] for ap, ds in fresh.items()}
     records = _Records(old, owner, cache)
+    if dirty:
+        try:
+            group.update(records.of_files(left, dirty, titled))
+        except _NoRecords:
+            return None
     if not titled and not gone and not any(ap in before for ap in fresh):
         added = _added_at_an_end(old.papers, now, fresh_rows, owner)
         if added is not None:
@@ -910,6 +918,7 @@ def _update_snapshot(
             lib.expected = lib._count
             lib._touched = set(added)
             lib._new_parts = parts
+            lib._new_files = new_files
             lib._folded = dict(old._folded)
             return lib
         if added is not None:
@@ -919,6 +928,7 @@ def _update_snapshot(
             _reorder(lib, old, set(added))
             lib._touched = set(added)
             lib._new_parts = parts
+            lib._new_files = new_files
             lib._folded = dict(old._folded)
             return lib
     titles: set[str] = set()
@@ -961,6 +971,19 @@ def _update_snapshot(
         if after <= titles:
             break
         titles.update(after)  # a title changed in the merge: look again, wider
+    if isinstance(old.papers, CatalogPapers) and not titled and not merged._titled:
+        # Read on demand: only the touched papers, written in place (no
+        # other paper read: a file removed from a million papers read them
+        # all, 56 s and 6 GB); the caller reads the catalog as asked.
+        known = sum(present(old.papers, sorted(group)))
+        lib = _updated(dict(merged.papers), now, fresh, before, stats, False)
+        lib._count = len(old.papers) - known + len(merged.papers)
+        lib.expected = lib._count
+        lib._touched = group | set(merged.papers)
+        lib._new_parts = _kept_parts(merged._parts or {})
+        lib._new_files = new_files
+        lib._folded = dict(old._folded)
+        return lib
     papers = {pid: p for pid, p in old.papers.items() if pid not in group}
     papers.update(merged.papers)
     lib = _updated(papers, now, fresh, before, stats, titled or merged._titled)
@@ -969,6 +992,7 @@ def _update_snapshot(
     lib._new_parts = _kept_parts({k: v for k, v in (merged._parts or {}).items() if k in touched})
     lib._folded = {t: h for t, h in old._folded.items() if t not in touched and h not in touched}
     lib._folded.update(merged._folded)
+    lib._new_files = new_files
     _reorder(lib, old, lib._touched)
     return lib
 
@@ -1005,6 +1029,37 @@ class _Records:
         except CatalogDamaged as exc:
             self.cache._catalog_damaged()  # rebuilt from the digests, and said
             raise _NoRecords(str(exc)) from exc
+
+    def of_files(self, aps: Sequence[str], dirty: set[str], titled: bool) -> set[str]:
+        """The ids of the papers of ``old`` that some digest of ``dirty``
+        gave (the digests of the files ``aps``, removed or changed): those
+        the catalog says the files gave (:meth:`Catalog.file_ids`), read and
+        checked, when it holds ``old`` and knows every one of them; else
+        (or with ``titled``: ids that fold) every paper is looked at."""
+        papers = self.old.papers
+        ids = None if titled else self._file_ids(aps)
+        if ids is None:
+            return {pid for pid, p in papers.items() if not dirty.isdisjoint(p.sources)}
+        if isinstance(papers, CatalogPapers):
+            have: Mapping[str, Paper] = papers.take(ids)
+        else:
+            have = {pid: papers[pid] for pid in ids if pid in papers}
+        return {pid for pid, p in have.items() if not dirty.isdisjoint(p.sources)}
+
+    def _file_ids(self, aps: Sequence[str]) -> list[str] | None:
+        cat = self.cache.catalog
+        want = self.old._version.key if self.old._version is not None else None
+        try:
+            header = cat.header()
+            if header is None or want is None or header.get("key") != want:
+                return None
+            got = cat.file_ids(aps)
+        except CatalogDamaged as exc:
+            self.cache._catalog_damaged()
+            raise _NoRecords(str(exc)) from exc
+        if any(ap not in got for ap in aps):
+            return None
+        return [pid for ap in aps for pid in got[ap]]
 
     def of(self, ids: Iterable[str]) -> dict[str, list[_Part]]:
         """Copies of the records of each of ``ids`` that ``old`` holds."""
@@ -1413,6 +1468,7 @@ class _Cache:
         # from the digests knows them all.
         whole = None if strict or lib._parts is None else lib.ordered
         parts = lib._parts if touched is None else lib._new_parts
+        files = _file_ids(lib) if touched is None else lib._new_files
         self.remove_old()
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -1423,12 +1479,35 @@ class _Cache:
                 touched,
                 base,
                 parts or {},
+                files or {},
             )
         except (sqlite3.OperationalError, OSError, ValueError):
             return False  # a cache that cannot be written is only slower
         except sqlite3.DatabaseError:
             self.catalog.remove()  # damaged: written again next time
             return False
+
+
+def _file_ids(lib: Library) -> dict[str, list[str]]:
+    """The ids each file of ``lib`` (absolute path) gave, from its papers'
+    sources (a full write: every file); empty when some source is not a
+    digest of its files (then an update reads every paper, as without)."""
+    if lib._meta is None:
+        return {}
+    owner: dict[str, str] = {}
+    at = 0
+    for m in lib._meta:
+        for info in lib.digests[at : at + m[2]]:
+            owner[info.path] = m[0]
+        at += m[2]
+    out: dict[str, list[str]] = {m[0]: [] for m in lib._meta}
+    for pid, p in lib.papers.items():
+        for source in p.sources:
+            ap = owner.get(source)
+            if ap is None:
+                return {}
+            out[ap].append(pid)
+    return out
 
 
 def partial_rest(lib: Library) -> Callable[[], Library]:

@@ -265,9 +265,10 @@ def test_every_cache_file_damaged_at_once_is_said_in_one_line(tmp_path: Path) ->
     folder = _folder(tmp_path)
     clean = _seen(_open(folder, use_cache=False))
     _open(folder)
-    files = _cache_files()  # the catalog, its seal and lock: no parse caches
+    files = _cache_files()  # the catalog, its chunks' CRCs, seal and lock: no parse caches
     assert [f.name for f in files] == [
         "catalog.sqlite",
+        "catalog.sqlite.crcs",
         "catalog.sqlite.lock",
         "catalog.sqlite.seal",
     ]
@@ -387,5 +388,5 @@ def test_the_caches_of_readers_before_the_catalog_are_removed(tmp_path: Path) ->
     _open(folder)
     assert [f for f in old if f.exists()] == []
     assert sorted(f.name for f in cache.iterdir()) == [
-        "catalog.sqlite", "catalog.sqlite.lock", "catalog.sqlite.seal",
+        "catalog.sqlite", "catalog.sqlite.crcs", "catalog.sqlite.lock", "catalog.sqlite.seal",
     ]  # fmt: skip

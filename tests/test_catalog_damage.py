@@ -217,7 +217,7 @@ def test_a_command_over_an_unchanged_catalog_hashes_nothing(
     _library_folder()
     _done(_lazy())  # writes the catalog and its seal
     with monkeypatch.context() as m:
-        m.setattr(catalog, "_crc_file", _no_hashing)
+        m.setattr(catalog, "_crc_chunks", _no_hashing)
         for _ in range(2):
             lib = _lazy()
             assert lib.papers["2508.00042"].title == "Agents paper number 42"
@@ -225,7 +225,7 @@ def test_a_command_over_an_unchanged_catalog_hashes_nothing(
             _done(lib)
 
 
-def _no_hashing(path: Path) -> object:
+def _no_hashing(path: Path, *rest: object) -> object:
     raise AssertionError(f"{path} hashed")
 
 
@@ -268,7 +268,7 @@ def test_a_catalog_without_its_seal_is_rebuilt_without_a_word(how: str) -> None:
             db.commit()
     assert _search("date:2025-08-21") == clean
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(catalog, "_crc_file", _no_hashing)  # sealed again by the rebuild
+        m.setattr(catalog, "_crc_chunks", _no_hashing)  # sealed again by the rebuild
         assert _search("date:2025-08-21") == clean
 
 

@@ -217,11 +217,8 @@ def _child(folder: str, lock: int | None, job: Job, conn: Any, parent: int) -> N
                 raise SystemExit(1)
             conn.send(("progress", done, total))
 
-        from reader.search.index.integrity import as_dict
-
-        old = as_dict(index._hashes)
         report = index._update(
-            job.papers, job.new, old, job.changed, job.removed, progress, None, job.synced
+            job.papers, job.new, index._hashes, job.changed, job.removed, progress, None, job.synced
         )
         conn.send(("done", report, index._files, index._toc_gen))
     except BaseException as exc:  # reported to the parent
