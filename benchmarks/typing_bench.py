@@ -794,6 +794,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--per-shape", type=int, default=30, help="queries of each shape")
     ap.add_argument("--rates", default="10,30", help="keys per second, comma separated")
     ap.add_argument("--size", default="160x48", help="terminal WxH")
+    ap.add_argument(
+        "--shapes", default="", help="only these shapes (comma separated, e.g. 'a* / la*')"
+    )
     ap.add_argument("--tmux", action="store_true", help="drive the installed command in tmux")
     ap.add_argument("--cold", action="store_true", help="start with an empty index folder")
     ap.add_argument("--home", type=Path, default=Path("/tmp/typing-bench-home"))
@@ -848,7 +851,8 @@ def main(argv: list[str]) -> int:
             warm_index(kind, home, None, path)
             papers = None
         queries = make_queries(corpus, args.per_shape)
-        plan = [(s, q) for s in SHAPES for q in queries[s]]
+        only = [x.strip() for x in args.shapes.split(",") if x.strip()]
+        plan = [(s, q) for s in SHAPES if not only or s in only for q in queries[s]]
         if args.cold:
             rates = rates[:1]
         runs: dict[float, list[Typed]] = {}

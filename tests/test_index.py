@@ -1067,3 +1067,56 @@ def test_a_prefix_over_escaped_postings_scores_as_the_or_of_its_words(tmp_path: 
     want, n_want = index.search_counted(node, None)
     assert n_got == n_want == len(got) > 400
     assert got == want
+
+
+def test_a_short_prefix_typed_again_is_scored_once_and_never_stale(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``la`` runs as ``(la OR la*)``, then ``la*``, then Enter runs it again:
+    a prefix with many postings is scored once per index generation (its
+    postings read once), with the same answer; once a paper is added, the
+    next search finds it (nothing kept of the generation before)."""
+    from reader.search.index import scorer
+    from reader.search.index.fast import FastPostings
+
+    monkeypatch.setattr(scorer, "_KEEP_PREFIX_POSTINGS", 1, raising=False)
+    reads: list[tuple[int, int]] = []
+    real = FastPostings.slice_at
+
+    def counted_slice(self: FastPostings, lo: int, hi: int, positions: bool = True) -> Any:
+        reads.append((lo, hi))
+        return real(self, lo, hi, positions)
+
+    real_docs = FastPostings.docs_at
+
+    def counted_docs(self: FastPostings, lo: int, hi: int) -> Any:
+        reads.append((lo, hi))
+        return real_docs(self, lo, hi)
+
+    monkeypatch.setattr(FastPostings, "slice_at", counted_slice)
+    monkeypatch.setattr(FastPostings, "docs_at", counted_docs)
+    papers = {
+        f"2501.{i:05d}": paper(f"2501.{i:05d}", f"Big {w} models", f"label {w} lattice")
+        for i, w in enumerate(["language", "latent", "vision", "laser"] * 5)
+    }
+    index = SearchIndex(folder, procs=1)
+    index.sync(papers)
+
+    def ranked(text: str) -> list[tuple[str, float]]:
+        node = parse_query(text).node
+        assert node is not None
+        return index.search(node, limit=None)
+
+    first = ranked("(la OR la*)")
+    assert reads and len(first) == 20
+    reads.clear()
+    assert ranked("(la OR la*)") == first
+    again = ranked("la*")
+    assert reads == []  # the prefix's scores kept, no postings read
+    assert [pid for pid, _ in again] == [pid for pid, _ in ranked("la*")]
+    assert len(ranked("title:la*")) == 15 and reads  # a field: its own scores
+
+    papers["2501.09999"] = paper("2501.09999", "Lasso paths", "lambda")
+    index.sync(papers)
+    assert "2501.09999" in [pid for pid, _ in ranked("la*")]
+    index.close()

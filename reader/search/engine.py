@@ -898,8 +898,8 @@ class SearchEngine:
         # first, then by id (the index returned every tie it did not order).
         ranks = self._ready_tie_ranks([i for i, _ in found])
         if ranks is not None:  # the app: from the columns, no paper read
-            rounded = np.round(np.array([sc for _, sc in found], np.float64), 6).tolist()
-            order = sorted(range(len(found)), key=lambda j: (-rounded[j], ranks[j]))
+            scores = np.fromiter((sc for _, sc in found), np.float64, len(found))
+            order = best_first(scores, ranks, limit).tolist()
         else:  # a CLI search: the hits' days, from the catalog's keys
             day_of = self._days_of([i for i, _ in found])
             found = [(i, sc) for i, sc in found if i in day_of]  # (a paper gone meanwhile)
@@ -924,8 +924,8 @@ class SearchEngine:
             got = {i: _date_key(papers[i]) for i in ids if i in papers}
         return got
 
-    def _ready_tie_ranks(self, ids: list[str]) -> list[int] | None:
-        """The tie rank of each of ``ids`` when the columns are made for the
+    def _ready_tie_ranks(self, ids: list[str]) -> Any:
+        """The tie rank of each of ``ids`` (numpy) when the columns are made for the
         papers as they are (the app warms them), else None: never made here.
         Over the catalog, ordering the best 1,000 by their days otherwise
         reads each paper's row, a block each (0.2-0.4 s a typed key)."""
@@ -936,8 +936,7 @@ class SearchEngine:
         nums = cols.numbers(list(ids))
         if len(nums) and int(nums.min()) < 0:
             return None
-        ranks: list[int] = cols.tie_rank[nums].tolist()
-        return ranks
+        return cols.tie_rank[nums]
 
     def _tie_ranks(self, ids: Any) -> Any:
         """The tie rank (:attr:`_Columns.tie_rank`) of each of ``ids`` (a
