@@ -234,6 +234,9 @@ def _title_value(title: str, folded: str) -> bytes:
 
 #: :func:`reader.ids.title_key`'s word, over the UTF-8 of an ASCII folded title.
 _ASCII_WORD = re.compile(rb"[a-z0-9]+")
+#: Up to this many first words, :meth:`Catalog.title_ids` asks SQLite for the
+#: rows that hold one (a term each: SQLite's expressions are 1,000 deep at most).
+_TITLE_WORDS = 200
 
 
 def _title_of(value: bytes, tkey: bytes) -> str:
@@ -812,16 +815,31 @@ class Catalog:
         wanted = set(titles)
         keys = {title_key(t) for t in wanted}
         # An ASCII title's :func:`title_key` is the first ASCII word of its
-        # first 80 characters, lower-cased: of ``tkey`` then.
+        # first 80 characters, lower-cased: of ``tkey`` then, and its
+        # normalised title ``tkey``'s ASCII words.
         ascii_keys = {k.encode() for k in keys if k.isascii()}
+        ascii_wanted = {t.encode() for t in wanted if t.isascii()}
+        sql = "SELECT id, title, tkey FROM papers"
+        params: list[bytes] = []
+        if len(ascii_keys) == len(keys) <= _TITLE_WORDS:
+            # Only the rows that hold a key's word, or that are not plain
+            # ASCII capitals (a superset of those that may match).
+            params = sorted(ascii_keys)
+            sql += (
+                " WHERE substr(title, 1, 1) != x'00' OR CAST(tkey AS TEXT) GLOB '*[^ -~]*'"
+                + " OR instr(tkey, ?) > 0" * len(params)
+            )
         out: list[str] = []
         try:
-            for rows in self._chunks("SELECT id, title, tkey FROM papers"):
+            for rows in self._chunks(sql, params):
                 for pid, value, tkey in rows:
                     if value[:1] == _TITLE_CAPITALS and tkey.isascii():
                         m = _ASCII_WORD.search(tkey, 0, 80)
                         if (m.group() if m else b"") not in ascii_keys:
                             continue
+                        if b" ".join(_ASCII_WORD.findall(tkey)) in ascii_wanted:
+                            out.append(_s(pid))
+                        continue
                     title = _title_of(value, tkey)
                     if title_key(title) in keys and normalise_title(title) in wanted:
                         out.append(_s(pid))
@@ -896,7 +914,7 @@ class Catalog:
         except DAMAGE as exc:
             raise CatalogDamaged(str(exc)) from exc
 
-    def _chunks(self, sql: str) -> Iterator[list[Any]]:
+    def _chunks(self, sql: str, params: Sequence[object] = ()) -> Iterator[list[Any]]:
         """The rows of ``sql`` a chunk at a time (one query): what is made
         of them need not wait beside every row at once. The lock is held for
         each chunk's fetch only, not while the caller works on it: the
@@ -908,7 +926,7 @@ class Catalog:
                 db = self._connect(create=False)
                 if db is None:
                     raise CatalogDamaged("gone")
-                cursor = db.execute(sql)
+                cursor = db.execute(sql, params)
                 rows = cursor.fetchmany(_FETCH)
             while rows:
                 yield rows

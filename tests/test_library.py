@@ -699,3 +699,46 @@ def test_an_update_of_a_titled_library_reads_only_the_blocks_of_the_papers_it_me
         assert 0 < len(merged) < blocks // 4
         assert read <= len(merged)
         assert _view(updated) == _view(open_library(paths, Config(), [folder], use_cache=False))
+
+
+def test_the_catalog_finds_papers_of_a_title_as_the_papers_themselves_do(tmp_path: Path) -> None:
+    """The titles an update of a titled library looks for, found from the
+    catalog's key rows, are those found by reading every paper: capitals,
+    accents, typography, letters that fold to ASCII (ß, K), long titles."""
+    from reader.ids import normalise_title
+
+    titles = [
+        "Agents That Plan",
+        "agents that plan",
+        "Agents — That “Plan”",
+        "Ágents That Plan",
+        "Straße Models",
+        "STRASSE models",
+        "\u212a-Means Again",  # the Kelvin sign folds to an ASCII k
+        "k means again",
+        "İstanbul Benchmarks",
+        "",
+        "2 Agents",
+        " ".join(["Word"] * 30) + " Tail",
+        "Tab\tIn A Title",
+        "Émile and Friends",
+    ]
+    papers: list[tuple[str | None, str]] = []
+    for n, title in enumerate(titles * 2):
+        papers.append(
+            (f"2509.{n:05d}" if n % 3 else None, title + ("" if n < len(titles) else " 2"))
+        )
+    folder = tmp_path / "digests"
+    _write(folder, "a.yaml", _titled_day("2025-09-01", papers))
+    paths = Paths.from_env()
+    whole = open_library(paths, Config(), [folder])
+    lazy = open_library(paths, Config(), [folder], lazy=True)
+    assert isinstance(lazy.papers, catalog.CatalogPapers)
+    normalised = {normalise_title(p.title) for p in whole.papers.values()} | {"agents", "k"}
+    for wanted in [{t} for t in sorted(normalised)] + [normalised]:
+        got = library_module._same_titles(lazy.papers, wanted)
+        assert sorted(got) == sorted(library_module._same_titles(whole.papers, wanted))
+    many = {f"word{n} title" for n in range(catalog._TITLE_WORDS + 1)} | normalised
+    assert sorted(library_module._same_titles(lazy.papers, many)) == sorted(
+        library_module._same_titles(whole.papers, many)
+    )
