@@ -971,21 +971,18 @@ def _update_snapshot(
         if after <= titles:
             break
         titles.update(after)  # a title changed in the merge: look again, wider
-    if isinstance(old.papers, CatalogPapers) and not titled and not merged._titled:
+    on_demand = isinstance(old.papers, CatalogPapers)
+    if on_demand:
         # Read on demand: only the touched papers, written in place (no
         # other paper read: a file removed from a million papers read them
-        # all, 56 s and 6 GB); the caller reads the catalog as asked.
+        # all, 56 s and 6 GB; a day fetched into the real digests, whose
+        # ``t:`` ids kept this for libraries without them, read every block
+        # three times, 84-150 s); the caller reads the catalog as asked.
         known = sum(present(old.papers, sorted(group)))
-        lib = _updated(dict(merged.papers), now, fresh, before, stats, False)
-        lib._count = len(old.papers) - known + len(merged.papers)
-        lib.expected = lib._count
-        lib._touched = group | set(merged.papers)
-        lib._new_parts = _kept_parts(merged._parts or {})
-        lib._new_files = new_files
-        lib._folded = dict(old._folded)
-        return lib
-    papers = {pid: p for pid, p in old.papers.items() if pid not in group}
-    papers.update(merged.papers)
+        papers = dict(merged.papers)
+    else:
+        papers = {pid: p for pid, p in old.papers.items() if pid not in group}
+        papers.update(merged.papers)
     lib = _updated(papers, now, fresh, before, stats, titled or merged._titled)
     lib._touched = group | set(merged.papers)
     touched = lib._touched
@@ -993,7 +990,11 @@ def _update_snapshot(
     lib._folded = {t: h for t, h in old._folded.items() if t not in touched and h not in touched}
     lib._folded.update(merged._folded)
     lib._new_files = new_files
-    _reorder(lib, old, lib._touched)
+    if on_demand:
+        lib._count = len(old.papers) - known + len(merged.papers)
+        lib.expected = lib._count
+    else:
+        _reorder(lib, old, lib._touched)
     return lib
 
 
@@ -1034,10 +1035,16 @@ class _Records:
         """The ids of the papers of ``old`` that some digest of ``dirty``
         gave (the digests of the files ``aps``, removed or changed): those
         the catalog says the files gave (:meth:`Catalog.file_ids`), read and
-        checked, when it holds ``old`` and knows every one of them; else
-        (or with ``titled``: ids that fold) every paper is looked at."""
+        checked, when it holds ``old`` and knows every one of them (with
+        ``titled``, also the papers their ``t:`` ids folded into); else
+        every paper is looked at."""
         papers = self.old.papers
-        ids = None if titled else self._file_ids(aps)
+        ids = self._file_ids(aps)
+        if ids is not None and titled:
+            # A file's ``t:`` ids may have folded into papers of the same
+            # title (and the first read's rows name the papers they made).
+            folded = self.old._folded
+            ids += [folded[pid] for pid in ids if pid in folded]
         if ids is None:
             return {pid for pid, p in papers.items() if not dirty.isdisjoint(p.sources)}
         if isinstance(papers, CatalogPapers):
@@ -1182,12 +1189,18 @@ def _updated(
 def _reorder(lib: Library, old: Library, touched: set[str]) -> None:
     """``lib``'s list order from ``old``'s: the untouched papers keep their
     place, the touched ones are sorted and merged in, so 100k papers are not
-    sorted again."""
+    sorted again. Only over papers held in memory: ``old``'s order read
+    from the catalog would be every paper read (a block each few), so
+    ``lib`` (a dict) is then sorted when asked."""
+    order = old.ordered()
+    if isinstance(order, PaperRows):
+        lib._ordered = None
+        return
     new = Library(papers={pid: lib.papers[pid] for pid in touched if pid in lib.papers})
     incoming = new.ordered()
     out: list[Paper] = []
     i = 0
-    for p in old.ordered():
+    for p in order:
         if p.id in touched:
             continue
         while i < len(incoming) and _before(incoming[i], p):
@@ -1206,7 +1219,12 @@ def _before(a: Paper, b: Paper) -> bool:
 
 
 def _same_titles(papers: Mapping[str, Paper], titles: set[str]) -> list[str]:
-    """The ids of ``papers`` whose normalised title is one of ``titles``."""
+    """The ids of ``papers`` whose normalised title is one of ``titles``
+    (over the catalog: from its key rows, no paper read)."""
+    if isinstance(papers, CatalogPapers):
+        got = papers.title_ids(titles)
+        if got is not None:
+            return got
     keys = {title_key(t) for t in titles}
     return [
         pid
@@ -1501,12 +1519,19 @@ def _file_ids(lib: Library) -> dict[str, list[str]]:
             owner[info.path] = m[0]
         at += m[2]
     out: dict[str, list[str]] = {m[0]: [] for m in lib._meta}
+    # The ``t:`` ids folded into a paper too, with each file of its: should
+    # the fold come undone (another file changes the title), the file's
+    # paper is found by the id it gave (see ``_Records.of_files``).
+    folded: dict[str, list[str]] = {}
+    for tid, host in lib._folded.items():
+        folded.setdefault(host, []).append(tid)
     for pid, p in lib.papers.items():
         for source in p.sources:
             ap = owner.get(source)
             if ap is None:
                 return {}
             out[ap].append(pid)
+            out[ap].extend(folded.get(pid, ()))
     return out
 
 

@@ -631,3 +631,114 @@ def test_an_update_that_read_other_files_is_written_at_once(tmp_path: Path) -> N
     again = open_library(paths, Config(), [folder], lazy=True)
     assert again.stats.parsed == 0
     assert again.papers["2508.00001"].upvotes == 12
+
+
+def _titled_day(day: str, papers: list[tuple[str | None, str]]) -> str:
+    """A digest of (id or None: known by its title only, title) papers."""
+    rows = [{"title": t, **({"id": i} if i else {}), "abstract": f"On {t}."} for i, t in papers]
+    return yaml.safe_dump({"title": f"Day {day}", "date": day, "papers": rows})
+
+
+def test_an_update_of_a_titled_library_reads_only_the_blocks_of_the_papers_it_merges(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A library with papers known by their title only (the real digests
+    have thousands): a day added, fetched again with other papers, then gone,
+    each a command's update over the catalog. Each decompresses at most the
+    blocks that held the papers it merges again (it read every block three
+    times: 84-150 s over the real digests), and gives the library a read
+    from scratch gives."""
+    folder = tmp_path / "digests"
+    for f in range(40):
+        papers: list[tuple[str | None, str]] = [
+            (None if k % 4 == 0 else f"2507.{f * 16 + k:05d}", f"Paper {f * 16 + k} on topic {f}")
+            for k in range(16)
+        ]
+        _write(
+            folder,
+            f"2025-07-{f % 28 + 1:02d}-{f}.yaml",
+            _titled_day(f"2025-07-{f % 28 + 1:02d}", papers),
+        )
+    paths = Paths.from_env()
+    open_library(paths, Config(), [folder])
+    decompressed = [0]
+
+    class Counted(catalog._Block):
+        def __init__(self, data: bytes, zdict: bytes) -> None:
+            decompressed[0] += 1
+            super().__init__(data, zdict)
+
+    day = folder / "2025-08-30.yaml"
+    steps = [
+        [
+            (None, "Paper 5 on topic 0"),  # folds into 2507.00005
+            ("2507.00300", "Paper 300 on topic 18"),  # met before
+            ("2508.00001", "Paper 64 on topic 4"),  # the title of a t: paper: it folds in
+            ("2508.00002", "A new paper"),
+            (None, "A new paper known by its title"),
+        ],
+        [(None, "Paper 5 on topic 0"), ("2508.00003", "Paper 129 on topic 8")],  # fetched again
+        None,  # gone
+    ]
+    for papers_of_day in steps:
+        with contextlib.closing(sqlite3.connect(paths.library_cache / "catalog.sqlite")) as db:
+            block_of = {bytes(i).decode(): n for i, n in db.execute("SELECT id, block FROM papers")}
+            blocks = db.execute("SELECT count(*) FROM blocks").fetchone()[0]
+        if papers_of_day is None:
+            day.unlink()
+        else:
+            day.write_text(_titled_day("2025-08-30", papers_of_day), encoding="utf-8")
+            os.utime(day, ns=(1, 10**18 + len(papers_of_day)))
+        monkeypatch.setattr(catalog, "_Block", Counted)
+        decompressed[0] = 0
+        updated = open_library(paths, Config(), [folder], lazy=True)
+        read = decompressed[0]
+        monkeypatch.setattr(catalog, "_Block", Counted.__mro__[1])
+        assert updated.version is not None
+        merged = {block_of[pid] for pid in updated.version.touched if pid in block_of}
+        assert 0 < len(merged) < blocks // 4
+        assert read <= len(merged)
+        assert _view(updated) == _view(open_library(paths, Config(), [folder], use_cache=False))
+
+
+def test_the_catalog_finds_papers_of_a_title_as_the_papers_themselves_do(tmp_path: Path) -> None:
+    """The titles an update of a titled library looks for, found from the
+    catalog's key rows, are those found by reading every paper: capitals,
+    accents, typography, letters that fold to ASCII (ß, K), long titles."""
+    from reader.ids import normalise_title
+
+    titles = [
+        "Agents That Plan",
+        "agents that plan",
+        "Agents — That “Plan”",
+        "Ágents That Plan",
+        "Straße Models",
+        "STRASSE models",
+        "\u212a-Means Again",  # the Kelvin sign folds to an ASCII k
+        "k means again",
+        "İstanbul Benchmarks",
+        "",
+        "2 Agents",
+        " ".join(["Word"] * 30) + " Tail",
+        "Tab\tIn A Title",
+        "Émile and Friends",
+    ]
+    papers: list[tuple[str | None, str]] = []
+    for n, title in enumerate(titles * 2):
+        papers.append(
+            (f"2509.{n:05d}" if n % 3 else None, title + ("" if n < len(titles) else " 2"))
+        )
+    folder = tmp_path / "digests"
+    _write(folder, "a.yaml", _titled_day("2025-09-01", papers))
+    paths = Paths.from_env()
+    whole = open_library(paths, Config(), [folder])
+    lazy = open_library(paths, Config(), [folder], lazy=True)
+    assert isinstance(lazy.papers, catalog.CatalogPapers)
+    normalised = {normalise_title(p.title) for p in whole.papers.values()} | {"agents", "k"}
+    for wanted in [{t} for t in sorted(normalised)] + [normalised]:
+        got = library_module._same_titles(lazy.papers, wanted)
+        assert sorted(got) == sorted(library_module._same_titles(whole.papers, wanted))
+    many = {f"word{n} title" for n in range(catalog._TITLE_WORDS + 1)} | normalised
+    assert sorted(library_module._same_titles(lazy.papers, many)) == sorted(
+        library_module._same_titles(whole.papers, many)
+    )
