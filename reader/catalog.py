@@ -79,7 +79,9 @@ from reader.model import Link, Paper, Summary
 #: longer in the block. 9: that title said as the capitals of the folded
 #: title beside it (:func:`_title_value`). 10: the ids each file gave
 #: (:meth:`Catalog.file_ids`: a file removed or changed reads its papers only).
-FORMAT = 10
+#: 11: a file's ids also name the title-only (``t:``) ids folded into its
+#: papers (a 10 without them could miss a fold that comes undone).
+FORMAT = 11
 #: The file's name in the library cache folder.
 FILE_NAME = "catalog.sqlite"
 #: Papers per block: the rows are stored marshalled and compressed together,
