@@ -48,7 +48,6 @@ import marshal
 import os
 import re
 import sqlite3
-import stat
 import sys
 import threading
 import time
@@ -68,7 +67,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from reader.fileio import FileLock, atomic_write
+from reader.fileio import FileLock, atomic_write, open_regular
 from reader.ids import normalise_title, title_key
 from reader.model import Link, Paper, Summary
 
@@ -1374,12 +1373,8 @@ def _crc_chunks(
     :data:`CRCS_SUFFIX`) and its ``stat`` taken before reading; with
     ``prior`` (the size and chunk CRCs before a write) and ``dirty`` (the
     chunks it wrote), the others are taken from ``prior``."""
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    fd, st = open_regular(path)
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise OSError(f"{path.name} is not a regular file")
-        os.set_blocking(fd, True)
         chunks = -(-st.st_size // SEAL_CHUNK)
         old = array.array("I")
         if prior is not None and dirty is not None:

@@ -261,17 +261,28 @@ def locked(path: Path, timeout: float | None = 0.0) -> Iterator[bool]:
         lock.release()
 
 
-def crc_file(path: Path) -> tuple[int, os.stat_result]:
-    """The CRC32 of the regular file at ``path`` and its ``stat`` taken before
-    reading (a change while it is read moves its times past what is
-    remembered). Raises ``OSError`` (also for a FIFO or device in its place:
-    opened without blocking, never waited on)."""
+def open_regular(path: Path) -> tuple[int, os.stat_result]:
+    """A file descriptor of the regular file at ``path``, for reading, and its
+    ``stat`` taken before any read. Raises ``OSError`` (also for a FIFO or
+    device in its place: opened without blocking, never waited on)."""
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise OSError(f"{path.name} is not a regular file")
         os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, st
+
+
+def crc_file(path: Path) -> tuple[int, os.stat_result]:
+    """The CRC32 of the regular file at ``path`` and its ``stat`` taken before
+    reading (a change while it is read moves its times past what is
+    remembered). Raises ``OSError`` (:func:`open_regular`)."""
+    fd, st = open_regular(path)
+    try:
         crc = 0
         while chunk := os.read(fd, 1 << 20):
             crc = zlib.crc32(chunk, crc)
