@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -97,17 +98,18 @@ class Sidebar(OptionList):
                 mark, mark_style = f" ●{number(entry.unread)}", "bold"
             elif entry.unread == 0 and entry.count:
                 mark = " ✓"
-            if mark and room and len(name) + len(count) + len(mark) > room:
+            if mark and room and cell_len(name + count + mark) > room:
                 # A narrow sidebar (80 columns): a big day's counts would
                 # break onto a row of their own. Its indent goes first, then
                 # its total (the unread count is what the row is for).
                 name = name.lstrip()
-                if len(name) + len(count) + len(mark) > room:
+                if cell_len(name + count + mark) > room:
                     count = ""
-            if room and len(name) + len(count) + len(mark) > room:
-                # A long tag or saved search: its name is cut, never its count.
-                keep = max(1, room - len(count) - len(mark) - 1)
-                name = name[:keep] + "…"
+            if room and cell_len(name + count + mark) > room:
+                # A long tag or saved search: its name is cut (by the columns
+                # it takes: a CJK letter is two), never its count.
+                keep = max(1, room - cell_len(count + mark) - 1)
+                name = set_cell_size(name, keep).rstrip() + "…"
             label = Text(name, no_wrap=True, overflow="ellipsis")
             label.append(count, style="dim")
             label.append(mark, style=mark_style)
