@@ -65,11 +65,14 @@ from collections.abc import (
 )
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reader.fileio import FileLock, atomic_write, open_regular
 from reader.ids import normalise_title, title_key
 from reader.model import Link, Paper, Summary
+
+if TYPE_CHECKING:
+    from reader.search.idtable import IdTable
 
 #: Bump when the tables change: a catalog of another format is rebuilt.
 #: 6: blocks of 16 rows (were 128).
@@ -1439,7 +1442,7 @@ class CatalogPapers(Mapping[str, Paper]):
         #: ``_ids`` as an :class:`~reader.search.idtable.IdTable` (made on the
         #: first ``in``), never a set: 32 MB at a million papers beside the
         #: ids, and the search engine numbers its columns with the same table.
-        self._table: Any = None
+        self._table: tuple[list[str], IdTable] | None = None
         self._columns: tuple[list[str], list[bytes], list[int], list[int], list[int]] | None = None
         self._dates: list[str] | None = None
         self._sizes: dict[str, int] | None = None
@@ -1588,7 +1591,7 @@ class CatalogPapers(Mapping[str, Paper]):
         except CatalogDamaged:
             return pid in self._rescued()
 
-    def _id_table(self) -> Any:
+    def _id_table(self) -> IdTable:
         """:attr:`_ids` as an IdTable (numbered in their order)."""
         from reader.search.idtable import IdTable
 
@@ -1608,7 +1611,7 @@ class CatalogPapers(Mapping[str, Paper]):
         got: list[bool] = self._id_table().which(ids)
         return got
 
-    def id_table(self, ids: Sequence[str]) -> Any:
+    def id_table(self, ids: Sequence[str]) -> IdTable | None:
         """The :class:`~reader.search.idtable.IdTable` of ``ids`` when they
         are the list this mapping holds (:meth:`columns`' ids: the search
         engine's numbering), shared with ``in``; None for another list."""
@@ -1762,8 +1765,7 @@ class CatalogPapers(Mapping[str, Paper]):
 def present(papers: Mapping[str, Paper], ids: Sequence[str]) -> list[bool]:
     """Whether each of ``ids`` is in ``papers`` (a search's hits): one
     search of them all when ``papers`` can (:meth:`CatalogPapers.which`)."""
-    which = getattr(papers, "which", None)
-    got = which(ids) if callable(which) else None
+    got = papers.which(ids) if isinstance(papers, CatalogPapers) else None
     if got is not None:
         return list(got)
     return [pid in papers for pid in ids]

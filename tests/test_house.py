@@ -12,8 +12,11 @@ from pathlib import Path
 import pytest
 
 import reader.search.engine as engine
+from reader.catalog import Catalog, CatalogPapers
 from reader.config import Config
 from reader.library import open_library
+from reader.model import Paper
+from reader.papers_source import InMemoryPapers, source_of
 from reader.paths import Paths
 from reader.tui.app import DigestApp, IndexProgress
 from reader.tui.fetching import FetchStep
@@ -47,6 +50,51 @@ def test_no_ui_module_probes_an_object_with_getattr() -> None:
         for line in _calls_named(ast.parse(path.read_text(encoding="utf-8")), "getattr")
     ]
     assert offenders == []
+
+
+def _probed_names(path: Path) -> list[str]:
+    """The names ``getattr(obj, "name", ...)`` looks up in ``path``, with the line."""
+    return [
+        f"{path.name}:{node.lineno} {node.args[1].value}"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "getattr"
+        and len(node.args) >= 2
+        and isinstance(node.args[1], ast.Constant)
+        and isinstance(node.args[1].value, str)
+    ]
+
+
+def test_the_engine_asks_its_papers_source_by_typed_calls() -> None:
+    """The search engine (and the catalog's ``present``) call the papers'
+    columns, days, tags and id table through the typed
+    :class:`~reader.papers_source.PapersSource`, never by looking a member
+    of the catalog's mapping up by name: a renamed member would otherwise
+    turn the catalog's path off silently (every query walking the papers)."""
+    members = {
+        name
+        for name, value in vars(CatalogPapers).items()
+        if callable(value) and not name.startswith("_")
+    }
+    probed = _probed_names(READER / "search" / "engine.py") + _probed_names(READER / "catalog.py")
+    assert [p for p in probed if p.rsplit(" ", 1)[1] in members] == []
+
+
+def test_a_papers_source_is_the_catalogs_mapping_or_the_papers_in_memory(
+    tmp_path: Path,
+) -> None:
+    """The catalog's mapping answers as columns; a dict answers nothing
+    (the engine walks it), so both take the engine's one typed path."""
+    papers = {"2501.00001": Paper(id="2501.00001", title="Zebra", dates=["2025-01-02"])}
+    memory = source_of(papers)
+    assert isinstance(memory, InMemoryPapers)
+    assert memory.columns() is None
+    assert memory.dates_of(papers) is None
+    assert memory.id_table(list(papers)) is None
+    catalog = Catalog(tmp_path / "catalog.sqlite", "test")
+    held = CatalogPapers(catalog, 0, dict)
+    assert source_of(held) is held
 
 
 def test_the_search_engine_is_not_named_like_whooshs_searcher() -> None:

@@ -32,6 +32,7 @@ import numpy as np
 
 from reader.catalog import present
 from reader.model import Paper
+from reader.papers_source import PapersSource, source_of
 from reader.search.idtable import IdTable
 from reader.search.index import IndexUnavailable, SearchIndex
 from reader.search.index.integrity import as_dict
@@ -73,6 +74,8 @@ class PaperStateLike(Protocol):
 
 class StateLike(Protocol):
     def get(self, pid: str) -> PaperStateLike: ...
+
+    def ids(self) -> set[str]: ...
 
     def starred_ids(self) -> set[str]: ...
 
@@ -202,8 +205,7 @@ class _Columns:
         """``ordered``: ``papers`` in the newest order when the library has
         it (:meth:`Library.ordered`, made by the worker that read it): not
         sorted again (two sorts of 100k papers, 0.4-0.8 s of the GIL)."""
-        from_catalog = getattr(papers, "columns", None)
-        got = from_catalog() if callable(from_catalog) else None
+        got = source_of(papers).columns()
         if got is not None:
             return cls._of_rows(key, papers, *got)
         if ordered is not None and len(ordered) == len(papers):
@@ -278,8 +280,7 @@ class _Columns:
         """The mask of the papers with a day in ``lo..hi`` (``date:``): from
         the catalog's index of days when the papers come from it (a command
         reads the days asked for), else by bisecting :meth:`by_day`."""
-        from_catalog = getattr(self.source, "on_days", None)
-        got = from_catalog(lo, hi) if callable(from_catalog) and self._days is None else None
+        got = self.papers_source.on_days(lo, hi) if self._days is None else None
         if got is not None:
             return self.mask_of(got)
         days, day_docs = self.by_day()
@@ -296,10 +297,9 @@ class _Columns:
 
     def _by_day(self) -> tuple[list[str], Any]:
         if self._days is None:
-            from_catalog = getattr(self.source, "day_columns", None)
-            columns = from_catalog() if callable(from_catalog) else None
-            from_catalog = getattr(self.source, "days", None)
-            got = None if columns is not None or not callable(from_catalog) else from_catalog()
+            source = self.papers_source
+            columns = source.day_columns()
+            got = None if columns is not None else source.days()
             if columns is not None:  # the ids as UTF-8 bytes: no string per paper
                 days = [d[:10] for d in columns[0]]
                 nums = self.numbers(columns[1])
@@ -341,16 +341,14 @@ class _Columns:
 
     def _make_tags(self) -> dict[str, Any]:
         if self._tags is None:
-            from_columns = getattr(self.source, "tag_columns", None)
-            columns = from_columns() if callable(from_columns) else None
+            columns = self.papers_source.tag_columns()
             if columns is not None:
                 self._tags = self._tags_of_columns(*columns)
                 self._tag_names = sorted(self._tags)
                 return self._tags
             acc: dict[str, list[int]] = {}
             folded: dict[str, str] = {}
-            from_catalog = getattr(self.source, "source_tags", None)
-            got = from_catalog() if callable(from_catalog) else None
+            got = self.papers_source.source_tags()
             pairs: Iterable[tuple[int, Iterable[str]]] = (
                 (
                     (n, t)
@@ -411,6 +409,11 @@ class _Columns:
     def size(self) -> int:
         return len(self.ids)
 
+    @property
+    def papers_source(self) -> PapersSource:
+        """What :attr:`source` answers as columns (the catalog's)."""
+        return source_of(self.source)
+
     def mask_of(self, ids: Iterable[str]) -> Any:
         """The mask of ``ids`` (ids not in the library are left out)."""
         mask = np.zeros(self.size, np.bool_)
@@ -432,9 +435,8 @@ class _Columns:
         document numbers), else made here."""
         with self._making:
             if self._table is None:
-                shared = getattr(self.source, "id_table", None)
-                got = shared(self.ids) if callable(shared) else None
-                self._table = got if isinstance(got, IdTable) else IdTable(self.ids)
+                got = self.papers_source.id_table(self.ids)
+                self._table = got if got is not None else IdTable(self.ids)
             return self._table
 
     def ordered_nums(self, mask: Any, sort: str, limit: int | None = None) -> Any:
@@ -918,8 +920,7 @@ class SearchEngine:
         every match of a word is thousands of papers, a block each); else
         each paper's."""
         papers = self.library.papers
-        from_catalog = getattr(papers, "dates_of", None)
-        got: Mapping[str, str] | None = from_catalog(ids) if callable(from_catalog) else None
+        got: Mapping[str, str] | None = source_of(papers).dates_of(ids)
         if got is None:
             got = {i: _date_key(papers[i]) for i in ids if i in papers}
         return got
@@ -1101,8 +1102,7 @@ class SearchEngine:
             return acc
         if what == "note":
             # Only papers with some state can have a note (not every paper).
-            ids = getattr(st, "ids", None)
-            with_state = ids() if callable(ids) else self.library.papers
+            with_state = st.ids()
             papers = self.library.papers
             return {pid for pid in with_state if pid in papers and st.get(pid).note}
         return set()  # pragma: no cover
