@@ -143,6 +143,40 @@ async def test_f_fetches_and_the_new_papers_appear_with_progress_and_are_searcha
     assert (Paths.from_env().library_dir / "hf" / "2026-12-01.json").is_file()
 
 
+async def test_f_fetches_with_the_config_as_it_is_now_and_says_when_it_is_broken(
+    xdg: dict[str, Path], server: ReplayServer
+) -> None:
+    """The config edited while the app runs (the endpoint moved to the
+    server) is the one ``F`` fetches with; a config broken since is said,
+    naming the file, and nothing is asked of any server."""
+    server.routes[HF_PATH] = lambda seen: Reply(
+        json.dumps(hf_records() if seen.query.get("date") == "2026-12-01" else [])
+    )
+    write_config(xdg, "http://127.0.0.1:9")  # the discard port: nothing listens
+    app = make_app()
+    config_file = xdg["config"] / "digest-reader" / "config.yaml"
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        write_config(xdg, server.url)  # edited while the app runs
+        await pilot.press("F")
+        await until(pilot, lambda: NEW_TITLES[0][:30] in list_text(app), "fetched from the edit")
+        assert "offline" not in status(app)
+        asked = len(server.requests(HF_PATH))
+        assert asked > 0
+
+        config_file.write_text("fetch: [unclosed\n", encoding="utf-8")
+        await pilot.press("F")
+        await until(pilot, lambda: "Fetch: " in toasts(app), "the broken config is said")
+        assert str(config_file) in toasts(app) and "press F again" in toasts(app)
+
+        write_config(xdg, server.url, "  on_start: maybe\n")
+        app.clear_notifications()
+        await pilot.press("F")
+        await until(pilot, lambda: "Fetch: " in toasts(app), "the bad fetch section is said")
+        assert "on_start" in toasts(app)
+        await pilot.pause()
+        assert len(server.requests(HF_PATH)) == asked
+
+
 async def test_fetch_is_in_the_palette(xdg: dict[str, Path], server: ReplayServer) -> None:
     server.routes[HF_PATH] = lambda seen: Reply(
         json.dumps(hf_records() if seen.query.get("date") == "2026-12-01" else [])

@@ -211,14 +211,35 @@ class FetchingMixin:
 
     def action_fetch(self) -> None:
         app = self._digest_app()
-        if app.config.fetch_error:
-            app.error(f"Fetch: {app.config.fetch_error}")
-            return
         if any(w.group == "fetch" and not w.is_finished for w in app.workers):
             app.notify("A fetch is already running.", markup=False, timeout=3)
             return
+        if not self._reread_fetch_config():
+            return
+        if app.config.fetch_error:
+            app.error(f"Fetch: {app.config.fetch_error}")
+            return
         self._step("fetching…")
         self.fetch_worker()
+
+    def _reread_fetch_config(self) -> bool:
+        """Read the config file's ``fetch:`` section again (edited since the
+        app started: new sources or endpoints), into the app's config; the
+        rest of the config stays as it was at the start. False, with an
+        error naming the file, when the file can no longer be read at all."""
+        from reader.config import ConfigError, load_config
+
+        app = self._digest_app()
+        path = app.config.path
+        if path is None:  # made in code (tests), not read from a file
+            return True
+        try:
+            fresh = load_config(path)
+        except ConfigError as exc:
+            app.error(f"Fetch: {exc} (fix the config and press {_keys(app, 'fetch')} again)")
+            return False
+        app.config.fetch, app.config.fetch_error = fresh.fetch, fresh.fetch_error
+        return True
 
     def action_reload(self) -> None:
         self._step("reading the library…")
