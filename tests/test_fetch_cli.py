@@ -4,6 +4,7 @@ processes sharing arXiv's budget."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -118,6 +119,32 @@ def test_usage_errors_exit_2(xdg, server, capsys, args):
     configure(xdg, server, SOURCES)
     code, _, err = run(capsys, *args)
     assert code == 2 and err
+    assert not server.seen
+
+
+def _ahead(days: int) -> dt.date:
+    """A day ``days`` after today, on both sides of the date line."""
+    return max(dt.date.today(), dt.datetime.now(dt.timezone.utc).date()) + dt.timedelta(days)
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--date", _ahead(3).isoformat()),
+        ("--since", _ahead(3).isoformat()),
+        ("--week", "{}-W{:02d}".format(*_ahead(14).isocalendar()[:2])),
+        ("--month", f"{_ahead(40).year}-{_ahead(40).month:02d}"),
+    ],
+)
+def test_a_day_in_the_future_is_a_usage_error_naming_it_and_today(
+    xdg, server, capsys, option, value
+):
+    """Not "no announcement" and exit 0, as if arXiv had skipped the day."""
+    configure(xdg, server, SOURCES)
+    code, out, err = run(capsys, "fetch", option, value)
+    assert code == 2 and out == ""
+    assert f"{option} {value}" in err and "in the future" in err
+    assert f"today is {_ahead(0)}" in err
     assert not server.seen
 
 

@@ -64,7 +64,12 @@ class Span:
         week: str | None = None,
         month: str | None = None,
         since: str | None = None,
+        today: dt.date | None = None,
     ) -> Span:
+        """The span the options ask for; :class:`SpanError` for one that is
+        not a day, week or month, or that starts after ``today`` (the later
+        of the local and the UTC day, so neither side of the date line has
+        its own today refused): nothing is announced for it yet."""
         given = [
             (k, v)
             for k, v in (("date", date), ("week", week), ("month", month), ("since", since))
@@ -76,7 +81,15 @@ class Span:
             return cls()
         kind, value = given[0]
         span = cls(kind, value.strip())
-        span.days(dt.date.today())  # validates
+        if today is None:
+            today = max(dt.date.today(), dt.datetime.now(dt.timezone.utc).date())
+        covered = span.days(today)  # validates
+        if covered is not None and covered[0] > today:
+            first = "" if kind in ("date", "since") else f" starts {covered[0]}, which"
+            raise SpanError(
+                f"--{kind} {span.value}{first} is in the future (today is {today}):"
+                " nothing is announced for it yet"
+            )
         return span
 
     def days(self, today: dt.date) -> tuple[dt.date, dt.date] | None:
