@@ -360,15 +360,44 @@ async def test_bad_query_shows_a_message_and_keeps_the_last_results() -> None:
         await pilot.pause()
         await pilot.press("slash", *"diffusion")
         await searched(pilot, app)
-        await pilot.press(*' "unterminated')
+        await pilot.press(*" )stray")
         await searched(pilot, app)
         text = screen_text(app)
         assert "Invalid query" in text
         assert len(app.main.papers.papers) == 2
-        for _ in range(len(' "unterminated')):
+        for _ in range(len(" )stray")):
             await pilot.press("backspace")
         await searched(pilot, app)
         assert "Invalid query" not in screen_text(app)
+
+
+async def test_the_end_being_typed_flashes_no_error_and_enter_names_the_valid_sorts() -> None:
+    """A ``sort:`` value, an open bracket or an open quote half typed is
+    not "Invalid query" while it is typed: the rest is searched, an open
+    phrase with its last word as a prefix, as any word being typed. Enter
+    on an unknown sort says which sorts there are."""
+    app = make_app()
+    async with app.run_test(notifications=True, size=(160, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *'"sparse att')
+        await searched(pilot, app)
+        assert "Invalid query" not in screen_text(app)
+        assert [p.id for p in app.main.papers.papers] == ["2508.09001"]
+        await pilot.press("escape", "slash", *"(sparse OR graph")
+        await searched(pilot, app)
+        assert "Invalid query" not in screen_text(app)
+        assert {p.id for p in app.main.papers.papers} == {"2508.09001", "2508.09002"}
+        await pilot.press("escape", "slash")
+        for key in "attention sort:up":
+            await pilot.press(key)
+            await searched(pilot, app)
+            assert "Invalid query" not in screen_text(app), app.main.search_bar.value
+        assert [p.id for p in app.main.papers.papers] == ["2508.09001"]
+        await pilot.press("enter")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Invalid query: unknown sort:up" in text
+        assert "relevance, newest, oldest, upvotes" in text and "sort:upvotes?" in text
 
 
 async def test_search_highlights_matches_in_the_abstract() -> None:

@@ -433,11 +433,12 @@ async def test_a_bad_query_typed_says_why_on_a_line_that_is_there_already(
         await pilot.pause()
         assert "Enter: to the results · Esc: clear" in screen_text(app)
         monkeypatch.setattr(Screen, "_refresh_layout", watched)
-        for key in "diffusion sort:":
+        # (a value still being typed, "sort:x", says nothing yet; the space ends it)
+        for key in "diffusion sort:x ":
             await pilot.press(key)
             await searched(pilot, app)
         assert "Invalid query" in screen_text(app)
-        for key in "upvotes":
+        for key in ("backspace", "backspace", *"upvotes"):
             await pilot.press(key)
             await searched(pilot, app)
         assert "Invalid query" not in screen_text(app)

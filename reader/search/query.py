@@ -15,6 +15,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Union
 
@@ -295,6 +296,19 @@ def _tokenize(text: str) -> list[_Tok]:
     return toks
 
 
+def _unknown(name: str, value: str, valid: Sequence[str]) -> QueryError:
+    """``unknown sort:up (use relevance, newest, oldest, upvotes; did you
+    mean sort:upvotes?)``: the one a prefix (or a near spelling) names."""
+    v = value.lower()
+    near = [w for w in valid if v and w.startswith(v)]
+    if not near:
+        import difflib
+
+        near = difflib.get_close_matches(v, valid, n=1)
+    hint = f"; did you mean {name}:{near[0]}?" if len(near) == 1 else ""
+    return QueryError(f"unknown {name}:{value} (use {', '.join(valid)}{hint})")
+
+
 def _is_number_like(value: str) -> bool:
     return bool(re.fullmatch(r"-\d+(?:[.,]\d+)?", value))
 
@@ -452,7 +466,7 @@ class _Parser:
                 raise QueryError('"sort:" cannot be negated')
             v = value.lower()
             if v not in SORTS:
-                raise QueryError(f"unknown sort:{value} (use {', '.join(SORTS)})")
+                raise _unknown("sort", value, SORTS)
             self.sort = v
             return None
         if name == "tag":
@@ -474,7 +488,7 @@ class _Parser:
                 return StateIs("starred" if v == "star" else v)
             if v in ("unstarred",):
                 return Not(StateIs("starred"))
-            raise QueryError(f"unknown is:{value} (use starred, read, unread)")
+            raise _unknown("is", value, ("starred", "read", "unread"))
         if name == "has":
             v = value.lower()
             if v == "code":
@@ -483,7 +497,7 @@ class _Parser:
                 return StateIs("note")
             if v in ("tag", "tags"):
                 return StateIs("tagged")
-            raise QueryError(f"unknown has:{value} (use code, note, tags)")
+            raise _unknown("has", value, ("code", "note", "tags"))
         if name == "upvotes":
             lo, hi = _parse_number_range(value)
             return Upvotes(lo, hi)

@@ -734,15 +734,17 @@ class DigestApp(FetchingMixin, App[int]):
         return result
 
     def _search_typed(
-        self, text: str, current: Callable[[], str] | None = None
+        self, text: str, current: Callable[[], str] | None = None, typing: bool = False
     ) -> SearchResult | None:
         """A query from the search box: the word being typed is a prefix too.
         When that expansion is not a valid query, the text as typed runs, so an
-        error message points at what the user wrote. Returns None, without
+        error message points at what the user wrote; while ``typing``, a query
+        invalid only for its end being typed (``sort:up``, ``x OR``, an open
+        bracket) runs without it first (:func:`while_typing`). Returns None, without
         searching, when ``current()`` shows the box has moved on since (the
         search thread runs one query at a time; stale ones must not queue),
         and when it moved on during the scan of papers not indexed yet."""
-        from reader.search.incremental import expand_last_word
+        from reader.search.incremental import expand_last_word, while_typing
         from reader.search.query import QueryError
         from reader.search.scan import Cancelled
 
@@ -756,7 +758,17 @@ class DigestApp(FetchingMixin, App[int]):
                 with contextlib.suppress(QueryError):
                     found = self.searcher.search(expanded, limit=TYPED_LIMIT, cancelled=cancelled)
                     return self._so_far(found)
-            return self._so_far(self.searcher.search(text, limit=TYPED_LIMIT, cancelled=cancelled))
+            try:
+                found = self.searcher.search(text, limit=TYPED_LIMIT, cancelled=cancelled)
+            except QueryError as exc:
+                done = while_typing(text) if typing else None
+                if done is None:
+                    raise
+                try:
+                    found = self.searcher.search(done, limit=TYPED_LIMIT, cancelled=cancelled)
+                except QueryError:
+                    raise exc from None  # the error of what the user wrote
+            return self._so_far(found)
         except Cancelled:
             return None
 
@@ -770,7 +782,7 @@ class DigestApp(FetchingMixin, App[int]):
         """Run a box query in the one search thread (one Whoosh searcher,
         reused); None when it was skipped as stale (see ``_search_typed``)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self._search_typed, text, current)
+        return await loop.run_in_executor(self._pool, self._search_typed, text, current, True)
 
     async def in_search_thread(self, work: Callable[[], T]) -> T:
         """Run ``work`` in the search thread (after the searches queued there)."""

@@ -35,6 +35,7 @@ from reader import undo, views
 from reader.model import Paper
 from reader.paper_rows import ids_of
 from reader.release import release
+from reader.search.incremental import searched_whole
 from reader.search.query import QueryError
 from reader.tui import commands
 from reader.tui import text as tx
@@ -391,6 +392,9 @@ class MainScreen(Screen[None]):
 
     #: (generation, paper id) of a search run again: its results keep the cursor.
     _rerun: tuple[int, str | None] = (-1, None)
+    #: False when the results on screen are those of the box's text without
+    #: its end being typed (``x sort:up`` searched as ``x``): Enter runs it.
+    _shown_whole = True
 
     @on(Input.Changed, "#search")
     def search_changed(self, event: Input.Changed) -> None:
@@ -469,6 +473,7 @@ class MainScreen(Screen[None]):
         if result is None:
             return True  # skipped before it ran
         self.search_bar.show_error(None)
+        self._shown_whole = result.parsed is None or searched_whole(text, result.parsed.text)
         papers = self.dapp.papers_for(result.hits)
         label = f"Search: {text.strip()}"
         natural = result.sort or "relevance"
@@ -511,7 +516,7 @@ class MainScreen(Screen[None]):
         # right after Enter must act on the new results, not land in the box
         # or on the previous list.
         generation = self._search_generation
-        if self.view.kind == "search" and self.view.value == text:
+        if self.view.kind == "search" and self.view.value == text and self._shown_whole:
             pass  # the results for this text are on screen already
         elif text.strip():
             future = self.dapp.search_future(text)
