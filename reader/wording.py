@@ -23,6 +23,22 @@ def plural(word: str) -> str:
     return word + "s"
 
 
+def problems_told(errors: int, warnings: int) -> str:
+    """``1 problem, 2 warnings``: what could not be read (a problem) and what
+    was read but is worth knowing (a warning), said alike by the app's status
+    line, its problems list and ``check`` ("" when there is neither)."""
+    parts = [counted(errors, "problem")] if errors else []
+    if warnings:
+        parts.append(counted(warnings, "warning"))
+    return ", ".join(parts)
+
+
+def upvotes(n: int, spaced: bool = False) -> str:
+    """``▲1,163``: a paper's upvotes, grouped as every count is, in the list
+    and (``spaced``: ``▲ 1,163``, beside other facts) the abstract pane."""
+    return f"▲ {number(n)}" if spaced else f"▲{number(n)}"
+
+
 def number(n: int, exact: bool = True) -> str:
     """``91714`` -> ``"91,714"``; an estimate is rounded to two significant
     digits and says so: ``"about 92,000"``."""

@@ -18,7 +18,17 @@ from reader.paths import Paths
 from reader.session import Session
 from reader.state import StateStore
 from reader.tui.app import DigestApp
-from tests.test_tui import FIXTURE, FROZEN, SIZE, copies, fresh_state, make_app, row_of, screen_text
+from tests.test_tui import (
+    FIXTURE,
+    FROZEN,
+    SIZE,
+    copies,
+    fresh_state,
+    make_app,
+    row_of,
+    rows,
+    screen_text,
+)
 
 __all__ = ["copies"]  # a fixture of test_tui, used here too
 
@@ -281,14 +291,51 @@ async def test_the_status_problem_count_opens_the_problems_list(tmp_path: Path) 
         await pilot.click("#status-library", offset=(label.size.width - 3, 0))  # on "problem"
         await pilot.pause()
         shown = screen_text(app)
-        assert "Problems: 1 error" in shown
-        assert "broken.yaml" in shown and "error" in shown
+        assert "Problems: 1 problem" in shown
+        assert "broken.yaml" in shown and "problem" in shown
         await pilot.press("escape")
         await pilot.pause()
-        assert "Problems: 1 error" not in screen_text(app)
+        assert "Problems: 1 problem" not in screen_text(app)
         await pilot.press("exclamation_mark")  # the key opens it too
         await pilot.pause()
-        assert "Problems: 1 error" in screen_text(app)
+        assert "Problems: 1 problem" in screen_text(app)
+
+
+async def test_the_status_line_and_the_problems_list_count_alike(tmp_path: Path) -> None:
+    """One wording: the status line does not say "1 problem" where the list
+    it opens says "1 error · 1 warning"."""
+    from reader.model import Problem
+
+    app = make_app()
+    app.library.problems = [
+        Problem("digests/a.yaml", "a title is missing", line=12),
+        Problem("digests/b.jsonl", "not JSON", record=3, severity="warning"),
+    ]
+    async with app.run_test(notifications=True, size=(160, 40)) as pilot:
+        await pilot.pause()
+        app.main.status.set_library(app.status_parts())
+        await pilot.pause()
+        assert "1 problem, 1 warning" in str(app.main.query_one("#status-library").render())
+        app.show_problems()
+        await pilot.pause()
+        assert "Problems: 1 problem, 1 warning" in screen_text(app)
+
+
+async def test_upvotes_are_written_alike_in_the_list_and_the_abstract(tmp_path: Path) -> None:
+    day = tmp_path / "voted.yaml"
+    day.write_text(
+        "date: 2025-08-22\npapers:\n  - id: '2508.10077'\n    title: Quokka Votes\n"
+        "    upvotes: 1163\n",
+        encoding="utf-8",
+    )
+    app = app_with(day)
+    async with app.run_test(notifications=True, size=(160, 40)) as pilot:
+        await pilot.pause()
+        assert app.main.papers.current is not None
+        assert app.main.papers.current.id == "2508.10077"
+        row = next(r for r in rows(app) if "Quokka Votes" in r)
+        assert "▲1,163" in row
+        assert "▲ 1,163" in screen_text(app) and "1163" not in screen_text(app)
 
 
 async def test_problems_list_shows_file_line_and_message(tmp_path: Path) -> None:
@@ -306,7 +353,7 @@ async def test_problems_list_shows_file_line_and_message(tmp_path: Path) -> None
         await pilot.pause()
         assert isinstance(app.screen, ProblemsScreen)
         text = screen_text(app)
-        assert "Problems: 1 error · 1 warning" in text
+        assert "Problems: 1 problem, 1 warning" in text
         line = next(r for r in text.splitlines() if "a.yaml" in r)
         assert "12" in line and "a title is missing" in line
         line = next(r for r in text.splitlines() if "b.jsonl" in r)

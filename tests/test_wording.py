@@ -1,4 +1,4 @@
-from reader.wording import counted, plural
+from reader.wording import counted, plural, problems_told, upvotes
 
 
 def test_one_is_singular_and_numbers_are_grouped() -> None:
@@ -22,3 +22,16 @@ def test_an_estimate_says_about() -> None:
     assert counted(91714, "paper", exact=False) == "about 92,000 papers"
     assert counted(87, "paper", exact=False) == "about 87 papers"
     assert counted(15063, "paper", exact=True) == "15,063 papers"
+
+
+def test_problems_and_warnings_in_one_wording() -> None:
+    assert problems_told(1, 2) == "1 problem, 2 warnings"
+    assert problems_told(0, 1) == "1 warning"
+    assert problems_told(3, 0) == "3 problems"
+    assert problems_told(0, 0) == ""
+
+
+def test_upvotes_are_grouped() -> None:
+    assert upvotes(1163) == "▲1,163"
+    assert upvotes(1163, spaced=True) == "▲ 1,163"
+    assert upvotes(87) == "▲87"

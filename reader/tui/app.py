@@ -49,7 +49,7 @@ from reader.tui.themes import CYCLE, OUR_THEMES, initial_theme
 from reader.tui.widgets.sidebar import Sidebar
 from reader.undo import UndoLog
 from reader.views import View
-from reader.wording import counted
+from reader.wording import counted, problems_told
 
 if TYPE_CHECKING:  # the engine loads Whoosh: not before the first screen
     from reader.library import Library
@@ -627,13 +627,11 @@ class DigestApp(FetchingMixin, App[int]):
         self.notify(message, title=title, severity="warning", markup=False, timeout=12)
 
     def problem_label(self) -> str:
-        """``1 problem`` for the status line ("" when everything was read);
-        only warnings: ``2 warnings``."""
+        """``1 problem, 2 warnings`` for the status line, as the problems
+        list says it ("" when everything was read)."""
         found = self.problems()
         errors = sum(1 for p in found if p.severity == "error")
-        if errors:
-            return counted(errors, "problem")
-        return counted(len(found), "warning") if found else ""
+        return problems_told(errors, len(found) - errors)
 
     def show_problems(self) -> None:
         found = self.problems()

@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Static
 
 from reader.model import Problem
 from reader.tui import text as tx
-from reader.wording import counted, number
+from reader.wording import number, problems_told
 
 #: Rows listed (``digest-reader check`` lists them all).
 SHOWN = 2000
@@ -55,13 +55,9 @@ def left_cut(text: str, width: int) -> str:
 
 
 def summary(problems: Sequence[Problem]) -> str:
-    """``1 error · 3 warnings``."""
+    """``1 problem, 3 warnings`` (as the status line says it)."""
     errors = sum(1 for p in problems if p.severity == "error")
-    warnings = len(problems) - errors
-    parts = [counted(errors, "error")] if errors else []
-    if warnings:
-        parts.append(counted(warnings, "warning"))
-    return " · ".join(parts) or "no problems"
+    return problems_told(errors, len(problems) - errors) or "no problems"
 
 
 class ProblemsScreen(ModalScreen[None]):
@@ -104,7 +100,7 @@ class ProblemsScreen(ModalScreen[None]):
             table.add_column("line", width=9)
             table.add_column("message", width=message_width)
             for severity, path, where, message in rows[:SHOWN]:
-                mark = Text("error", style="bold") if severity == "error" else Text(severity)
+                mark = Text("problem", style="bold") if severity == "error" else Text(severity)
                 if under:
                     path = path[len(under) :].lstrip(os.sep)
                 table.add_row(

@@ -33,7 +33,7 @@ from reader.state import PaperState
 from reader.tui import text as tx
 from reader.tui.textual_private import scroll_update
 from reader.tui.widgets.paper_list import scrollbar_thumb
-from reader.wording import counted
+from reader.wording import counted, upvotes
 from reader.wording import number as grouped
 
 #: Larger abstracts are shown as plain text.
@@ -348,7 +348,7 @@ class AbstractPane(ScrollView, can_focus=True):
         if len(paper.dates) > 1:
             facts.append(counted(len(paper.dates), "digest day"))
         if paper.upvotes is not None:
-            facts.append(f"▲ {grouped(paper.upvotes)}")
+            facts.append(upvotes(paper.upvotes, spaced=True))
         if paper.comments:
             facts.append(counted(paper.comments, "comment"))
         if paper.arxiv_id:

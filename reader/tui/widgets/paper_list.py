@@ -36,6 +36,7 @@ from reader.release import release
 from reader.state import PaperState
 from reader.tui import text as tx
 from reader.tui.textual_private import clear_row_styles, scroll_update, use_row_styles_cache
+from reader.wording import upvotes
 
 #: ``state_of(paper_id)``: the user's stars, tags, read mark and note of a paper.
 StateOf = Callable[[str], PaperState]
@@ -526,7 +527,7 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
                         tags = tags[:17] + "…"
                     right.append(" " + tags, self._style("paper-list--tag"))
             elif column == "upvotes":
-                votes = f"▲{look.upvotes}" if look.upvotes is not None else ""
+                votes = upvotes(look.upvotes) if look.upvotes is not None else ""
                 right.append(f" {votes:>5}", meta)
             else:
                 right.append(f" {look.date or '':10} ", meta)
