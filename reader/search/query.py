@@ -297,16 +297,19 @@ def _tokenize(text: str) -> list[_Tok]:
 
 
 def _unknown(name: str, value: str, valid: Sequence[str]) -> QueryError:
-    """``unknown sort:up (use relevance, newest, oldest, upvotes; did you
-    mean sort:upvotes?)``: the one a prefix (or a near spelling) names."""
+    """``unknown sort:up: did you mean sort:upvotes? (relevance, newest,
+    oldest, upvotes)``: the one a prefix (or a near spelling) names first."""
     v = value.lower()
     near = [w for w in valid if v and w.startswith(v)]
     if not near:
         import difflib
 
         near = difflib.get_close_matches(v, valid, n=1)
-    hint = f"; did you mean {name}:{near[0]}?" if len(near) == 1 else ""
-    return QueryError(f"unknown {name}:{value} (use {', '.join(valid)}{hint})")
+    if len(near) == 1:  # the hint first: a narrow bar cuts the end
+        return QueryError(
+            f"unknown {name}:{value}: did you mean {name}:{near[0]}? ({', '.join(valid)})"
+        )
+    return QueryError(f"unknown {name}:{value} (use {', '.join(valid)})")
 
 
 def _is_number_like(value: str) -> bool:
