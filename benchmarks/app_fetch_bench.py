@@ -424,6 +424,79 @@ async def measure(
     return out
 
 
+def engine_holds(root: Path, rounds: int = 2) -> None:
+    """``--engine``: the search engine's making over the library read again
+    after the fetch (the 500 papers added), alone: in a thread, as the app's
+    search thread makes it (its columns, warm-up, pending papers, a search),
+    while this thread sleeps 1 ms at a time and counts how late it wakes
+    (the GIL the engine's thread held). Built from scratch, then following
+    the engine over the library before (``SearchEngine.follow``, when the
+    code has it), alternated, in one process."""
+    import threading
+
+    from reader.config import load_config
+    from reader.library import open_library
+    from reader.paths import Paths
+    from reader.search.engine import SearchEngine
+    from reader.search.index import SearchIndex
+
+    paths = Paths.from_env()
+    config = load_config(paths.config_file)
+    hf = paths.library_dir / "hf"
+    hf.mkdir(parents=True, exist_ok=True)
+    for f in hf.glob("*"):
+        f.unlink()
+    base = open_library(paths, config, lazy=True)
+    index = SearchIndex(paths.index_dir)
+    index.sync(base.papers, version=base.version)
+    base.ordered()
+    old = SearchEngine(base, None, index)
+    old.warm()
+    old.pending_ids()
+    rnd = random.Random(11)
+    new = [
+        record(f"2612.{i:05d}", f"{WORD.title()} Paper Number {i}", TODAY, rnd) for i in range(NEW)
+    ]
+    (hf / f"{TODAY}.json").write_text(json.dumps(new), encoding="utf-8")
+    # as the reload's worker leaves it: the list's order read, the ids' table made
+    updated = open_library(paths, config, current=base, lazy=True)
+    updated.ordered()
+    assert "2612.00000" in updated.papers
+    sides = ["from scratch"] + (["following"] if hasattr(SearchEngine, "follow") else [])
+    print(f"{'engine':>14} {'CPU':>9} {'late p50':>9} {'p99':>8} {'max':>8} {'>=10ms':>7}  load")
+    for _ in range(rounds):
+        for side in sides:
+            cpu: list[float] = []
+
+            def make(follow: bool = side == "following", cpu: list[float] = cpu) -> None:
+                t = time.thread_time()
+                engine = SearchEngine(updated, None, index)
+                if follow:
+                    engine.follow(old)
+                engine.warm()
+                engine.pending_ids()
+                got = engine.search(WORD, limit=50)
+                assert got.total == NEW, got.total
+                cpu.append((time.thread_time() - t) * 1000)
+
+            late: list[float] = []
+            thread = threading.Thread(target=make)
+            thread.start()
+            while thread.is_alive():
+                t = time.perf_counter()
+                time.sleep(0.001)
+                late.append((time.perf_counter() - t - 0.001) * 1000)
+            thread.join()
+            print(
+                f"{side:>14} {cpu[0]:>7.1f}ms {statistics.median(late):>7.2f}ms"
+                f" {pct(late, 0.99):>6.1f}ms {max(late):>6.1f}ms"
+                f" {sum(1 for x in late if x >= 10):>7d}  {os.getloadavg()[0]:.2f}",
+                flush=True,
+            )
+    for f in hf.glob("*"):
+        f.unlink()
+
+
 #: ``--gil`` prints the waits for the GIL of at least this many ms.
 GIL_MS = 10.0
 
@@ -484,6 +557,12 @@ def main(argv: list[str]) -> int:
         help=f"print the waits for the GIL of {GIL_MS:.0f} ms or more and which threads"
         " were busy then (benchmarks/loop_trace.py GilTrace)",
     )
+    ap.add_argument(
+        "--engine",
+        action="store_true",
+        help="only the search engine's making after the fetch, in a thread, from scratch"
+        " and following the engine before, with how late a 1 ms sleeper woke meanwhile",
+    )
     args = ap.parse_args(argv)
     root = args.keep or Path(tempfile.mkdtemp(prefix="app-fetch-bench-"))
     os.environ.update(
@@ -497,6 +576,10 @@ def main(argv: list[str]) -> int:
     if not marker.exists():
         build_real(root) if args.real else build(root, args.papers)
         marker.write_text("ok")
+    if args.engine:
+        engine_holds(root)
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
+        return 0
     runs = {"both": (True, False), "child": (True,), "thread": (False,)}
     for apart in runs.get(args.sync, (False, True)):
         how = "in a child process" if apart else "in the app's thread (baseline)"

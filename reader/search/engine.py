@@ -405,7 +405,13 @@ class _Columns:
         by = sorted(range(len(new)), key=lambda j: ids[new[j]])
         by.sort(key=lambda j: self._day[new[j]], reverse=True)
         new = new[by]
-        at = places(self._day[seq], ids[seq], self._day[new].tolist(), ids[new].tolist(), True)
+        at = places(
+            self._day[seq],
+            lambda a, b: ids[seq[a:b]],
+            self._day[new].tolist(),
+            ids[new].tolist(),
+            descending=True,
+        )
         merged = np.insert(seq, at, new)
         out = np.empty(self.size, np.int64)
         out[merged] = np.arange(self.size, dtype=np.int64)

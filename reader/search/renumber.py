@@ -73,7 +73,8 @@ def places(
     descending: bool = False,
 ) -> Any:
     """Where each new item goes in a sequence sorted by ``keys`` (ascending
-    or ``descending``), equal keys by ``ties`` ascending: the places to give
+    or ``descending``), equal keys by ``ties`` ascending (an array, or a
+    function of a run's bounds giving its ties): the places to give
     :func:`numpy.insert` (new items given in that same order, so that two
     at one place keep it). Binary searches: the key's run for all of them
     at once, then the tie inside each run (a run is one day's papers, one
@@ -90,5 +91,6 @@ def places(
         hi = np.searchsorted(keys, want, side="right")
     at = np.empty(len(new_keys), np.int64)
     for j, (a, b) in enumerate(zip(lo.tolist(), hi.tolist(), strict=True)):
-        at[j] = a + int(np.searchsorted(ties[a:b], new_ties[j])) if b > a else a
+        run = ties(a, b) if callable(ties) else ties[a:b]
+        at[j] = a + int(np.searchsorted(run, new_ties[j])) if b > a else a
     return at
