@@ -170,19 +170,24 @@ def test_the_engine_after_a_fetch_carries_the_old_columns_over_and_answers_alike
         base = updated
         if index is not None:  # the app's index worker, then its warm-up
             index.sync(updated.papers, version=updated.version)
-            kinds: list[str] = []
-            real_docnums = SearchIndex.docnums
+            _warm_after_sync(monkeypatch, session)
 
-            def docnums(self: SearchIndex, ids: Any) -> Any:
-                kinds.append(ids.dtype.kind)
-                return real_docnums(self, ids)
 
-            with monkeypatch.context() as m:
-                m.setattr(SearchIndex, "docnums", docnums)
-                session.searcher.warm()
-            # The map to the new generation: every id asked as the table's
-            # bytes, not as 100k strings encoded again on the search thread.
-            assert kinds == ["S"]
+def _warm_after_sync(monkeypatch: pytest.MonkeyPatch, session: Session) -> None:
+    """The app's warm-up after its index synced: the map to the new
+    generation asks the index with every id as the table's bytes, not as
+    100k strings encoded again on the search thread."""
+    kinds: list[str] = []
+    real_docnums = SearchIndex.docnums
+
+    def docnums(self: SearchIndex, ids: Any) -> Any:
+        kinds.append(ids.dtype.kind)
+        return real_docnums(self, ids)
+
+    with monkeypatch.context() as m:
+        m.setattr(SearchIndex, "docnums", docnums)
+        session.searcher.warm()
+    assert kinds == ["S"]
 
 
 def _follows_alike(
