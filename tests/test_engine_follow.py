@@ -237,3 +237,48 @@ def _follows_alike(
     assert asked == ([added] if index is not None else [])  # the added papers only
     assert sum(read) <= added  # only the touched papers' rows
     assert _answers(engine) == fresh
+
+
+def test_the_list_columns_after_a_fetch_are_the_old_ones_with_the_touched_papers_put_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A library updated from the one in memory (the reload's worker after
+    a fetch) takes that one's list columns (ids, days, votes, code; their
+    id table; days as text) with the touched papers taken out and put in
+    at their places, instead of reading every row of the catalog again:
+    the same columns as read from it, the same ``in``, the same list."""
+    from reader.catalog import CatalogPapers
+
+    folder = tmp_path / "digests"
+    _library(folder)
+    paths = Paths.from_env()
+    base = open_library(paths, Config(), [folder], lazy=True)
+    base.ordered()  # its list: the columns read
+    base.papers.dates()  # type: ignore[attr-defined]
+    for update in (_fetched, _changed):
+        update(folder)
+
+        def whole(*_: object, **__: object) -> None:
+            raise AssertionError("every row read again")
+
+        with monkeypatch.context() as m:
+            m.setattr(Catalog, "columns", whole)
+            m.setattr(Catalog, "ids", whole)
+            updated = open_library(paths, Config(), [folder], current=base, lazy=True)
+            papers = updated.papers
+            assert isinstance(papers, CatalogPapers)
+            listed = [p.id for p in updated.ordered()]
+            got = papers.columns()
+            dates = papers.dates()
+            held = [pid in papers for pid in [*base.papers, "2512.00003", "nope"]]
+        fresh = open_library(paths, Config(), [folder], lazy=True)
+        assert fresh.version is not None and updated.version is not None
+        assert fresh.version.key == updated.version.key
+        assert isinstance(fresh.papers, CatalogPapers)
+        assert got == fresh.papers.catalog.columns()
+        assert dates == fresh.papers.dates()
+        assert listed == [p.id for p in fresh.ordered()]
+        assert held == [pid in fresh.papers for pid in [*base.papers, "2512.00003", "nope"]]
+        if update is _changed:
+            assert not all(held[:-2])  # two papers left the library
+        base = updated
