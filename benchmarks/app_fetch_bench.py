@@ -497,6 +497,62 @@ def engine_holds(root: Path, rounds: int = 2) -> None:
         f.unlink()
 
 
+def reload_holds(root: Path, rounds: int = 2) -> None:
+    """``--engine`` too: the reload's worker after the fetch alone (the
+    library updated from the one in memory, its list prepared, the new
+    papers found: ``FetchingMixin._reload`` without the app), in a thread,
+    while this thread sleeps 1 ms at a time and counts how late it wakes."""
+    import threading
+
+    from reader.config import load_config
+    from reader.library import open_library
+    from reader.paths import Paths
+    from reader.tui.app import prepare_list
+    from reader.tui.fetching import new_ids
+
+    paths = Paths.from_env()
+    config = load_config(paths.config_file)
+    hf = paths.library_dir / "hf"
+    hf.mkdir(parents=True, exist_ok=True)
+    rnd = random.Random(11)
+    new = [
+        record(f"2612.{i:05d}", f"{WORD.title()} Paper Number {i}", TODAY, rnd) for i in range(NEW)
+    ]
+    print(f"{'reload':>14} {'CPU':>9} {'late p50':>9} {'p99':>8} {'max':>8} {'>=10ms':>7}  load")
+    for _ in range(rounds):
+        for f in hf.glob("*"):
+            f.unlink()
+        base = open_library(paths, config, lazy=True)
+        prepare_list(base)  # as the app holds it: its list and ids' table made
+        assert "2612.00000" not in base.papers
+        (hf / f"{TODAY}.json").write_text(json.dumps(new), encoding="utf-8")
+        cpu: list[float] = []
+
+        def work(cpu: list[float] = cpu, base: Any = base) -> None:
+            t = time.thread_time()
+            library = open_library(paths, config, current=base, lazy=True)
+            prepare_list(library)
+            assert len(new_ids(base, library)) == NEW
+            cpu.append((time.thread_time() - t) * 1000)
+
+        late: list[float] = []
+        thread = threading.Thread(target=work)
+        thread.start()
+        while thread.is_alive():
+            t = time.perf_counter()
+            time.sleep(0.001)
+            late.append((time.perf_counter() - t - 0.001) * 1000)
+        thread.join()
+        print(
+            f"{'worker':>14} {cpu[0]:>7.1f}ms {statistics.median(late):>7.2f}ms"
+            f" {pct(late, 0.99):>6.1f}ms {max(late):>6.1f}ms"
+            f" {sum(1 for x in late if x >= 10):>7d}  {os.getloadavg()[0]:.2f}",
+            flush=True,
+        )
+    for f in hf.glob("*"):
+        f.unlink()
+
+
 #: ``--gil`` prints the waits for the GIL of at least this many ms.
 GIL_MS = 10.0
 
@@ -577,6 +633,7 @@ def main(argv: list[str]) -> int:
         build_real(root) if args.real else build(root, args.papers)
         marker.write_text("ok")
     if args.engine:
+        reload_holds(root)
         engine_holds(root)
         print(f"load average after: {os.getloadavg()[0]:.2f}")
         return 0
