@@ -36,6 +36,30 @@ digests (``../shared/real_digests``, read where they are) instead.
 more for the GIL (``loop_trace.GilTrace``); ``gil_bench.py`` measures the
 conversions it named one by one.
 
+``--engine``: no app, no moves; the two pieces of work a fetch's reload
+leaves to Python threads, each alone in a thread beside a 1 ms sleeper
+that counts how late it wakes (the GIL the thread held): the reload's
+worker (the library updated from the one in memory, its list, the new
+ids) and the search engine's making over the new library (columns,
+warm-up, pending papers, one search), from scratch and following the
+engine before (``SearchEngine.follow``). Session 7, main's code (this file
+copied in) then this code, alternated, 100,000 papers + 500, two runs each::
+
+    load 5.1-6.0   reload's worker  402-507 ms of CPU (sleeper late max 5.5-19.9 ms)
+                                    -> 172-377 ms (the list's columns carried:
+                                    CatalogPapers.carry, no row read again)
+    load 7.0-7.3   engine           from scratch 372-508 ms of CPU, sleeper late
+                                    max 17-40 ms, 7-25 wakes >= 10 ms
+                                    -> following 31-40 ms, max 4.2-11.1 ms, 0-2
+    load 5.5-5.9   engine           405-555 ms, max 31-35 ms, 12-25 wakes
+                                    -> 38-52 ms, max 5.6-15.1 ms, 0-2 wakes
+
+The app's moves at those loads (7.1-7.9, two runs each, ``--sync child``):
+idle p50 22-32 ms on both sides before ``F`` is pressed: the machine sets
+the figures; max by phase before / after, fetching 134, 84 / 98, 59;
+reading 55, 182 / 109, 77; indexing 146, 132 / 166, 98 ms (not met either
+way at this load).
+
 Figures of the conversions over a whole library made in slices
 (``reader/slices.py``) and one TLS context per process, against ``main``
 just before (its code from ``git archive``), alternated, five pairs, 100,000
@@ -80,7 +104,8 @@ and after alike): the digests hold papers known by their titles, and that
 update path reads every paper back from the catalog (``_same_titles``, the
 papers kept, ``_reorder``), holding the GIL beside the moves (a loop stall
 of 0.4-0.7 s while reading). That, and the engine's columns and pending set
-made again over each new library (0.6-1.3 s of the search thread at 100k),
+made again over each new library (0.6-1.3 s of the search thread at 100k;
+carried over from the engine before since session 7, see ``--engine``),
 are what is left.
 
 Figures with the child (and the other fixes of that session: the status
