@@ -1078,13 +1078,20 @@ class SearchEngine:
         version = getattr(previous.library, "version", None)
         if version is None or not version.key:
             return
-        with previous._lock:
-            cols = previous._columns
-            if cols is None or cols.key != previous._papers_version():
-                return
-            maps = previous._maps
-            if maps is not None and maps.key[0] != cols.key:
-                maps = None
+        # Not under the old engine's lock (this may run on the event loop
+        # while a query of the old engine holds it): its columns are current
+        # when made for the papers it last saw, and those are its library's.
+        cols, maps, papers = previous._columns, previous._maps, previous.library.papers
+        if (
+            cols is None
+            or cols.key != previous._version
+            or previous._seen_papers is not papers
+            or previous._seen_len != len(papers)
+            or previous._seen_library_version != getattr(previous.library, "changes", None)
+        ):
+            return
+        if maps is not None and maps.key[0] != cols.key:
+            maps = None
         self._previous = (version.key, cols, maps)
 
     #: (the library version's key, its columns, their map to the index) of
