@@ -36,6 +36,30 @@ digests (``../shared/real_digests``, read where they are) instead.
 more for the GIL (``loop_trace.GilTrace``); ``gil_bench.py`` measures the
 conversions it named one by one.
 
+``--engine``: no app, no moves; the two pieces of work a fetch's reload
+leaves to Python threads, each alone in a thread beside a 1 ms sleeper
+that counts how late it wakes (the GIL the thread held): the reload's
+worker (the library updated from the one in memory, its list, the new
+ids) and the search engine's making over the new library (columns,
+warm-up, pending papers, one search), from scratch and following the
+engine before (``SearchEngine.follow``). Session 7, main's code (this file
+copied in) then this code, alternated, 100,000 papers + 500, two runs each::
+
+    load 5.1-6.0   reload's worker  402-507 ms of CPU (sleeper late max 5.5-19.9 ms)
+                                    -> 172-377 ms (the list's columns carried:
+                                    CatalogPapers.carry, no row read again)
+    load 7.0-7.3   engine           from scratch 372-508 ms of CPU, sleeper late
+                                    max 17-40 ms, 7-25 wakes >= 10 ms
+                                    -> following 31-40 ms, max 4.2-11.1 ms, 0-2
+    load 5.5-5.9   engine           405-555 ms, max 31-35 ms, 12-25 wakes
+                                    -> 38-52 ms, max 5.6-15.1 ms, 0-2 wakes
+
+The app's moves at those loads (7.1-7.9, two runs each, ``--sync child``):
+idle p50 22-32 ms on both sides before ``F`` is pressed: the machine sets
+the figures; max by phase before / after, fetching 134, 84 / 98, 59;
+reading 55, 182 / 109, 77; indexing 146, 132 / 166, 98 ms (not met either
+way at this load).
+
 Figures of the conversions over a whole library made in slices
 (``reader/slices.py``) and one TLS context per process, against ``main``
 just before (its code from ``git archive``), alternated, five pairs, 100,000
@@ -80,7 +104,8 @@ and after alike): the digests hold papers known by their titles, and that
 update path reads every paper back from the catalog (``_same_titles``, the
 papers kept, ``_reorder``), holding the GIL beside the moves (a loop stall
 of 0.4-0.7 s while reading). That, and the engine's columns and pending set
-made again over each new library (0.6-1.3 s of the search thread at 100k),
+made again over each new library (0.6-1.3 s of the search thread at 100k;
+carried over from the engine before since session 7, see ``--engine``),
 are what is left.
 
 Figures with the child (and the other fixes of that session: the status
@@ -424,6 +449,135 @@ async def measure(
     return out
 
 
+def engine_holds(root: Path, rounds: int = 2) -> None:
+    """``--engine``: the search engine's making over the library read again
+    after the fetch (the 500 papers added), alone: in a thread, as the app's
+    search thread makes it (its columns, warm-up, pending papers, a search),
+    while this thread sleeps 1 ms at a time and counts how late it wakes
+    (the GIL the engine's thread held). Built from scratch, then following
+    the engine over the library before (``SearchEngine.follow``, when the
+    code has it), alternated, in one process."""
+    import threading
+
+    from reader.config import load_config
+    from reader.library import open_library
+    from reader.paths import Paths
+    from reader.search.engine import SearchEngine
+    from reader.search.index import SearchIndex
+
+    paths = Paths.from_env()
+    config = load_config(paths.config_file)
+    hf = paths.library_dir / "hf"
+    hf.mkdir(parents=True, exist_ok=True)
+    for f in hf.glob("*"):
+        f.unlink()
+    base = open_library(paths, config, lazy=True)
+    index = SearchIndex(paths.index_dir)
+    index.sync(base.papers, version=base.version)
+    base.ordered()
+    old = SearchEngine(base, None, index)
+    old.warm()
+    old.pending_ids()
+    rnd = random.Random(11)
+    new = [
+        record(f"2612.{i:05d}", f"{WORD.title()} Paper Number {i}", TODAY, rnd) for i in range(NEW)
+    ]
+    (hf / f"{TODAY}.json").write_text(json.dumps(new), encoding="utf-8")
+    # as the reload's worker leaves it: the list's order read, the ids' table made
+    updated = open_library(paths, config, current=base, lazy=True)
+    updated.ordered()
+    assert "2612.00000" in updated.papers
+    sides = ["from scratch"] + (["following"] if hasattr(SearchEngine, "follow") else [])
+    print(f"{'engine':>14} {'CPU':>9} {'late p50':>9} {'p99':>8} {'max':>8} {'>=10ms':>7}  load")
+    for _ in range(rounds):
+        for side in sides:
+            cpu: list[float] = []
+
+            def make(follow: bool = side == "following", cpu: list[float] = cpu) -> None:
+                t = time.thread_time()
+                engine = SearchEngine(updated, None, index)
+                if follow:
+                    engine.follow(old)
+                engine.warm()
+                engine.pending_ids()
+                got = engine.search(WORD, limit=50)
+                assert got.total == NEW, got.total
+                cpu.append((time.thread_time() - t) * 1000)
+
+            late: list[float] = []
+            thread = threading.Thread(target=make)
+            thread.start()
+            while thread.is_alive():
+                t = time.perf_counter()
+                time.sleep(0.001)
+                late.append((time.perf_counter() - t - 0.001) * 1000)
+            thread.join()
+            print(
+                f"{side:>14} {cpu[0]:>7.1f}ms {statistics.median(late):>7.2f}ms"
+                f" {pct(late, 0.99):>6.1f}ms {max(late):>6.1f}ms"
+                f" {sum(1 for x in late if x >= 10):>7d}  {os.getloadavg()[0]:.2f}",
+                flush=True,
+            )
+    for f in hf.glob("*"):
+        f.unlink()
+
+
+def reload_holds(root: Path, rounds: int = 2) -> None:
+    """``--engine`` too: the reload's worker after the fetch alone (the
+    library updated from the one in memory, its list prepared, the new
+    papers found: ``FetchingMixin._reload`` without the app), in a thread,
+    while this thread sleeps 1 ms at a time and counts how late it wakes."""
+    import threading
+
+    from reader.config import load_config
+    from reader.library import open_library
+    from reader.paths import Paths
+    from reader.tui.app import prepare_list
+    from reader.tui.fetching import new_ids
+
+    paths = Paths.from_env()
+    config = load_config(paths.config_file)
+    hf = paths.library_dir / "hf"
+    hf.mkdir(parents=True, exist_ok=True)
+    rnd = random.Random(11)
+    new = [
+        record(f"2612.{i:05d}", f"{WORD.title()} Paper Number {i}", TODAY, rnd) for i in range(NEW)
+    ]
+    print(f"{'reload':>14} {'CPU':>9} {'late p50':>9} {'p99':>8} {'max':>8} {'>=10ms':>7}  load")
+    for _ in range(rounds):
+        for f in hf.glob("*"):
+            f.unlink()
+        base = open_library(paths, config, lazy=True)
+        prepare_list(base)  # as the app holds it: its list and ids' table made
+        assert "2612.00000" not in base.papers
+        (hf / f"{TODAY}.json").write_text(json.dumps(new), encoding="utf-8")
+        cpu: list[float] = []
+
+        def work(cpu: list[float] = cpu, base: Any = base) -> None:
+            t = time.thread_time()
+            library = open_library(paths, config, current=base, lazy=True)
+            prepare_list(library)
+            assert len(new_ids(base, library)) == NEW
+            cpu.append((time.thread_time() - t) * 1000)
+
+        late: list[float] = []
+        thread = threading.Thread(target=work)
+        thread.start()
+        while thread.is_alive():
+            t = time.perf_counter()
+            time.sleep(0.001)
+            late.append((time.perf_counter() - t - 0.001) * 1000)
+        thread.join()
+        print(
+            f"{'worker':>14} {cpu[0]:>7.1f}ms {statistics.median(late):>7.2f}ms"
+            f" {pct(late, 0.99):>6.1f}ms {max(late):>6.1f}ms"
+            f" {sum(1 for x in late if x >= 10):>7d}  {os.getloadavg()[0]:.2f}",
+            flush=True,
+        )
+    for f in hf.glob("*"):
+        f.unlink()
+
+
 #: ``--gil`` prints the waits for the GIL of at least this many ms.
 GIL_MS = 10.0
 
@@ -484,6 +638,12 @@ def main(argv: list[str]) -> int:
         help=f"print the waits for the GIL of {GIL_MS:.0f} ms or more and which threads"
         " were busy then (benchmarks/loop_trace.py GilTrace)",
     )
+    ap.add_argument(
+        "--engine",
+        action="store_true",
+        help="only the search engine's making after the fetch, in a thread, from scratch"
+        " and following the engine before, with how late a 1 ms sleeper woke meanwhile",
+    )
     args = ap.parse_args(argv)
     root = args.keep or Path(tempfile.mkdtemp(prefix="app-fetch-bench-"))
     os.environ.update(
@@ -497,6 +657,11 @@ def main(argv: list[str]) -> int:
     if not marker.exists():
         build_real(root) if args.real else build(root, args.papers)
         marker.write_text("ok")
+    if args.engine:
+        reload_holds(root)
+        engine_holds(root)
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
+        return 0
     runs = {"both": (True, False), "child": (True,), "thread": (False,)}
     for apart in runs.get(args.sync, (False, True)):
         how = "in a child process" if apart else "in the app's thread (baseline)"

@@ -717,6 +717,7 @@ def open_library(
                     lib.files, lib.is_sample = files, is_sample
                     lib._version = Version(key, base, frozenset(lib._touched or ()))
                     lib._count = None
+                    _carry_columns(old, current, lib)
                     return _with_faults(lib, faults, cache)
                 old = cache.get_snapshot(None)  # not written: every paper, then
                 lib = None
@@ -730,6 +731,7 @@ def open_library(
                 # Only the touched papers' rows are written again.
                 if cache.put_snapshot(key, lib, base, lib._touched) and lazy:
                     _read_on_demand(lib, cache, fallback)
+                    _carry_columns(old, current, lib)
                 return _with_faults(lib, faults, cache)
     lib = Library(files=files, is_sample=is_sample, _meta=[], _parts={}, _first={})
     total = len(files)
@@ -793,6 +795,21 @@ def _start_apart(
     apart = parse_apart.Apart(files[order[-1]], config.max_file_bytes)
     apart.at = order[-1]
     return apart
+
+
+def _carry_columns(old: Library, current: Library | None, lib: Library) -> None:
+    """``lib``, updated from ``current`` (the app's library, read again
+    after a fetch) and read from the catalog on demand: its list columns
+    are ``current``'s with the touched papers put in
+    (:meth:`CatalogPapers.carry`), not every row read again."""
+    version = lib._version
+    if (
+        old is current
+        and version is not None
+        and isinstance(lib.papers, CatalogPapers)
+        and isinstance(old.papers, CatalogPapers)
+    ):
+        lib.papers.carry(old.papers, version.touched)
 
 
 def _read_on_demand(lib: Library, cache: _Cache, fallback: Callable[[], Library]) -> None:

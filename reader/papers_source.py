@@ -74,6 +74,10 @@ class PapersSource(Protocol):
         """Whether each of ``ids`` is held, in one search of them all."""
         ...
 
+    def take(self, ids: Iterable[str]) -> Mapping[str, Paper] | None:
+        """The papers of ``ids`` held, read together (their blocks once)."""
+        ...
+
 
 class InMemoryPapers:
     """:class:`PapersSource` of papers held in memory (a dict): nothing is
@@ -109,6 +113,9 @@ class InMemoryPapers:
         return None
 
     def which(self, ids: Sequence[str]) -> list[bool] | None:
+        return None
+
+    def take(self, ids: Iterable[str]) -> Mapping[str, Paper] | None:
         return None
 
 

@@ -83,6 +83,9 @@ class Session:
         #: True when the searcher was made here (and is made again over a new
         #: library); False when it was given.
         self._own_searcher = searcher is None
+        #: The engine over the library replaced last, until the next engine
+        #: is made (and :meth:`SearchEngine.follow`\ s it).
+        self._followed: SearchEngine | None = None
         # The index and the searcher are made in whichever thread asks first
         # (the app's search thread, its index worker, the event loop).
         self._lock = threading.Lock()
@@ -172,7 +175,12 @@ class Session:
             old: tuple[object, ...] = (self._library,)
             self._library = library
             if self._own_searcher:
-                old += (self._searcher,)
+                old += (self._searcher, self._followed)
+                # The next engine carries over what this one made, when the
+                # library is this one's updated (a fetch's reload); none was
+                # made over the library replaced: nothing to carry (it was
+                # not the one this library was updated from).
+                self._followed = self._searcher
                 self._searcher = None
         # The old library and its engine's tables are freed off this thread
         # (the event loop's, in the app): 100k ids and more, in C.
@@ -298,6 +306,11 @@ class Session:
                     # the library taken in meanwhile, if one was
                     engine = SearchEngine(self._library or library, state, index)
                     engine.scan_budget = self.scan_budget
+                    followed, self._followed = self._followed, None
+                    if followed is not None:
+                        engine.follow(followed)
+                        release(followed)  # not freed here (maybe the event loop)
+                        del followed
                     self._searcher = engine
         return self._searcher
 

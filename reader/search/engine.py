@@ -24,7 +24,7 @@ import contextlib
 import datetime as dt
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -33,6 +33,7 @@ import numpy as np
 from reader.catalog import present
 from reader.model import Paper
 from reader.papers_source import PapersSource, source_of
+from reader.release import release
 from reader.search.idtable import IdTable
 from reader.search.index import IndexUnavailable, SearchIndex
 from reader.search.index.integrity import as_dict
@@ -56,6 +57,7 @@ from reader.search.query import (
     parse_query,
     searchable,
 )
+from reader.search.renumber import Renumbering, places
 from reader.search.scan import Cancelled, FoldCache, ScanCorpus, prefilter
 from reader.slices import array_of
 
@@ -167,6 +169,22 @@ def _clamp(n: int) -> int:
     return max(-_VOTES_CAP, min(_VOTES_CAP, n))
 
 
+def _place(ordered: Sequence[Paper], paper: Paper) -> int | None:
+    """Where ``paper`` stands in ``ordered`` (the newest order of
+    :meth:`Library.ordered`: latest day first, then title casefolded, then
+    id), by binary search; None when it is not there."""
+    day, key = paper.date, (paper.title.casefold(), paper.id)
+    lo, hi = 0, len(ordered)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        q = ordered[mid]
+        if q.date > day or (q.date == day and (q.title.casefold(), q.id) < key):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo if lo < len(ordered) and ordered[lo].id == paper.id else None
+
+
 @dataclass
 class _Columns:
     """The papers as columns indexed by a document number, built once per
@@ -272,9 +290,189 @@ class _Columns:
         cols._day = day
         return cols
 
+    @classmethod
+    def updated(
+        cls,
+        key: int,
+        old: _Columns,
+        papers: Mapping[str, Paper],
+        touched: Collection[str],
+        ordered: Sequence[Paper] | None = None,
+    ) -> tuple[_Columns, Renumbering] | None:
+        """The columns of ``papers``, a library that is ``old``'s with only
+        the papers ``touched`` added, changed or removed (its
+        :class:`~reader.library.Version` says so): ``old``'s columns,
+        orders, tie ranks, days, tags and id table carried over by their
+        document numbers (:mod:`reader.search.renumber`), only the touched
+        papers read. None when that does not hold up (then build)."""
+        want = sorted(touched)
+        source = source_of(papers)
+        got = source.columns()
+        table: IdTable | None = None
+        if got is not None:  # the catalog's rows in list order (read by the reload's worker)
+            ids: list[str] = got[0]
+            table = source.id_table(ids) or IdTable(ids)
+            nums = table.numbers(want)
+            here = [(int(at), pid) for at, pid in zip(nums.tolist(), want, strict=True) if at >= 0]
+            here.sort()
+            at_l = [at for at, _ in here]
+            rows: list[tuple[Any, int, bool, bool]] = [
+                (got[1][at], got[2][at], bool(got[3][at]), bool(got[4][at])) for at in at_l
+            ]
+            size = len(ids)
+        elif ordered is not None and len(ordered) == len(papers):
+            placed = [_place(ordered, papers[pid]) for pid in want if pid in papers]
+            if any(at is None for at in placed):
+                return None
+            at_l = sorted(at for at in placed if at is not None)
+            here = [(at, ordered[at].id) for at in at_l]
+            rows = [
+                (p.date, _clamp(_votes(p)), p.upvotes is not None, p.has_code)
+                for p in (ordered[at] for at in at_l)
+            ]
+            size = len(ordered)
+        else:
+            return None
+        with old._making:
+            removed = old.numbers(want)
+            step = Renumbering.of(old.size, removed[removed >= 0], at_l, size)
+            if step is None or not old.size:
+                return None
+            added_ids = [pid for _, pid in here]
+            id_array = step.column(old.id_array, np.array(added_ids + [None], object)[:-1])
+            if got is None:
+                ids = id_array.tolist()
+            # A few untouched papers looked at: the same ids at their new places.
+            probe = np.flatnonzero(step.kept)
+            probe = probe[np.linspace(0, len(probe) - 1, min(len(probe), 64)).astype(np.int64)]
+            if id_array[step.old_to_new[probe]].tolist() != old.id_array[probe].tolist():
+                return None
+            day_new = np.array([r[0] for r in rows]) if rows else old._day[:0]
+            if len(rows) and day_new.dtype.kind != old._day.dtype.kind:
+                return None
+            dtype = np.promote_types(old._day.dtype, day_new.dtype)
+            day = step.column(old._day, day_new, dtype)
+            votes = step.column(old.votes, np.array([r[1] for r in rows], np.int64))
+            voted = step.column(old.voted, np.array([r[2] for r in rows], np.bool_))
+            has_code = step.column(old.has_code, np.array([r[3] for r in rows], np.bool_))
+            added = step.added
+            blank = day_new == day.dtype.type()
+            # Oldest first: dated by day (ties in the newest order), then undated.
+            dated_old = int((old._day != old._day.dtype.type()).sum())
+            seq = step.docs(old.oldest[:dated_old])
+            new = added[~blank]  # added is ascending: ties already in order
+            by = sorted(range(len(new)), key=lambda j: day[new[j]])
+            new = new[by]
+            at = places(day[seq], seq, day[new].tolist(), new.tolist())
+            dated = np.insert(seq, at, new)
+            rest = step.docs(old.oldest[dated_old:])
+            undated = added[blank]
+            rest = np.insert(rest, np.searchsorted(rest, undated), undated)
+            oldest = np.concatenate([dated, rest]).astype(np.int64)
+            # Most upvoted first, ties newest first.
+            seq = step.docs(old.by_votes)
+            neg = -votes
+            new = added[np.argsort(neg[added], kind="stable")]
+            at = places(neg[seq], seq, neg[new].tolist(), new.tolist())
+            by_votes = np.insert(seq, at, new)
+            cols = cls(key, ids, id_array, votes, voted, has_code, oldest, by_votes, papers)
+            cols._day = day
+            cols._table = table
+            if table is None and old._table is not None:
+                cols._table = old._table.renumbered(step.old_to_new, added_ids, added)
+            if old._tie_rank is not None:
+                cols._tie_rank = cols._carry_tie_rank(old._tie_rank, step)
+            if old._days is not None or old._tags is not None:
+                taken = source.take(added_ids)
+                read: Mapping[str, Paper] = (
+                    taken if taken is not None else {pid: papers[pid] for pid in added_ids}
+                )
+                if len(read) != len(added_ids):
+                    return None
+                fresh = [read[pid] for pid in added_ids]
+                if old._days is not None:
+                    cols._days = cols._carry_days(old._days, step, fresh)
+                if old._tags is not None:
+                    cols._carry_tags(old._tags, step, fresh, from_rows=got is not None)
+        return cols, step
+
+    def _carry_tie_rank(self, rank: Any, step: Renumbering) -> Any:
+        """:attr:`tie_rank` from the old columns' ranks: their order kept,
+        the added papers inserted by day (newest first), then id."""
+        order = np.empty(len(rank), np.int64)
+        order[rank] = np.arange(len(rank), dtype=np.int64)
+        seq = step.docs(order)
+        new = step.added
+        ids = self.id_array
+        by = sorted(range(len(new)), key=lambda j: ids[new[j]])
+        by.sort(key=lambda j: self._day[new[j]], reverse=True)
+        new = new[by]
+        at = places(
+            self._day[seq],
+            lambda a, b: ids[seq[a:b]],
+            self._day[new].tolist(),
+            ids[new].tolist(),
+            descending=True,
+        )
+        merged = np.insert(seq, at, new)
+        out = np.empty(self.size, np.int64)
+        out[merged] = np.arange(self.size, dtype=np.int64)
+        return out
+
+    def _carry_days(
+        self, old: tuple[Any, Any], step: Renumbering, fresh: list[Paper]
+    ) -> tuple[Any, Any]:
+        """:meth:`by_day` from the old columns': the pairs of the papers
+        kept renumbered (still by day, then number), the added papers' days
+        inserted."""
+        days, nums = old
+        got = step.old_to_new[nums]
+        keep = got >= 0
+        days, nums = days[keep], got[keep]
+        pairs = sorted(
+            (d[:10], int(num))
+            for num, p in zip(step.added.tolist(), fresh, strict=True)
+            for d in set(_paper_days(p))
+        )
+        if pairs:
+            at = places(days, nums, [d for d, _ in pairs], [n for _, n in pairs])
+            days = np.insert(days, at, np.array([d for d, _ in pairs] + [None], object)[:-1])
+            nums = np.insert(nums, at, np.array([n for _, n in pairs], np.int64))
+        return days, nums
+
+    def _carry_tags(
+        self, old: dict[str, Any], step: Renumbering, fresh: list[Paper], from_rows: bool
+    ) -> None:
+        """:meth:`tags` from the old columns': every tag's papers renumbered
+        at once (one array of them all), the added papers' tags joined in."""
+        names = list(old)
+        tags: dict[str, Any] = {}
+        if names:
+            sizes = np.fromiter((len(old[n]) for n in names), np.int64, len(names))
+            flat = step.old_to_new[np.concatenate([old[n] for n in names])]
+            keep = flat >= 0
+            starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+            left = np.add.reduceat(keep.astype(np.int64), starts) if len(flat) else sizes
+            parts = np.split(flat[keep], np.cumsum(left)[:-1])
+            tags = {n: part for n, part, k in zip(names, parts, left.tolist(), strict=True) if k}
+        acc: dict[str, list[int]] = {}
+        for num, p in zip(step.added.tolist(), fresh, strict=True):
+            own: Iterable[str] = p.tags
+            if from_rows:  # as the catalog keeps them: joined, none when empty
+                joined = "\x1f".join(p.tags)
+                own = joined.split("\x1f") if joined else ()
+            for t in own:
+                acc.setdefault(searchable(t), []).append(num)
+        for t, docs in acc.items():
+            have = tags.get(t)
+            mine = np.unique(np.array(docs, np.int64))
+            tags[t] = mine if have is None else np.union1d(have, mine)
+        self._tag_names = sorted(tags)
+        self._tags = tags
+
     #: Every (day, document number), sorted by day (a date filter is two
     #: bisections and a slice); made on the first ``date:`` (see :meth:`by_day`).
-    _days: tuple[list[str], Any] | None = None
+    _days: tuple[Any, Any] | None = None
 
     def on_days(self, lo: str, hi: str) -> Any:
         """The mask of the papers with a day in ``lo..hi`` (``date:``): from
@@ -284,18 +482,19 @@ class _Columns:
         if got is not None:
             return self.mask_of(got)
         days, day_docs = self.by_day()
-        first = bisect.bisect_left(days, lo)
-        last = bisect.bisect_right(days, hi + "\uffff")
+        first = int(np.searchsorted(days, lo, side="left"))
+        last = int(np.searchsorted(days, hi + "\uffff", side="right"))
         mask = np.zeros(self.size, np.bool_)
         mask[day_docs[first:last]] = True
         return mask
 
-    def by_day(self) -> tuple[list[str], Any]:
-        """(days, document numbers): every day of every paper, sorted."""
+    def by_day(self) -> tuple[Any, Any]:
+        """(days, document numbers): every day of every paper, sorted (the
+        days as a numpy array of strings, objects)."""
         with self._making:
             return self._by_day()
 
-    def _by_day(self) -> tuple[list[str], Any]:
+    def _by_day(self) -> tuple[Any, Any]:
         if self._days is None:
             source = self.papers_source
             columns = source.day_columns()
@@ -323,7 +522,7 @@ class _Columns:
             codes = np.fromiter((code[d] for d in days), np.int64, len(days))
             keep = np.flatnonzero(nums >= 0)
             order = keep[np.lexsort((nums[keep], codes[keep]))]
-            self._days = ([days[i] for i in order.tolist()], nums[order])
+            self._days = (array_of(days, object)[order], nums[order])
         return self._days
 
     #: The papers' own tags (as written) -> their document numbers; made on
@@ -480,6 +679,22 @@ class _Columns:
             self._tie_rank = rank
         return self._tie_rank
 
+    _id_keys: Any = None
+
+    def id_keys(self) -> Any:
+        """The ids by document number as the index's table takes them
+        without a Python string each: the UTF-8 bytes of :meth:`table`
+        (kept: the index keeps its document numbers for this very array),
+        or :attr:`id_array` when the table holds them as strings. A map to
+        a new index generation is then one binary search in C, not 100k
+        strings encoded again (the search thread after each sync)."""
+        with self._making:
+            if self._id_keys is None:
+                table = self.table()
+                got = table.by_number()
+                self._id_keys = got if got.dtype.kind == "S" else self.id_array
+            return self._id_keys
+
     def mask_of_nums(self, nums: Any) -> Any:
         mask = np.zeros(self.size, np.bool_)
         mask[nums] = True
@@ -511,13 +726,32 @@ class _Pending:
 class _IndexMaps:
     """The index's document numbers and the columns' (for one version of each)."""
 
-    key: object
+    key: tuple[int, Any]
     #: Column -> index document number (-1: not indexed).
     to_index: Any
     #: Index document number -> column (-1: not in the library).
     to_col: Any
     #: Index document number -> the column's tie rank (:attr:`_Columns.tie_rank`).
     tiekey: Any
+
+    @staticmethod
+    def of(key: tuple[int, Any], to_index: Any, tie_rank: Any, size: int) -> _IndexMaps:
+        ok = to_index >= 0
+        to_col = np.full(size, -1, np.int64)
+        to_col[to_index[ok]] = np.flatnonzero(ok)
+        tiekey = np.full(size, np.iinfo(np.int64).max, np.int64)
+        tiekey[to_index[ok]] = tie_rank[ok]
+        return _IndexMaps(key, to_index, to_col, tiekey)
+
+    def carried(self, cols: _Columns, step: Renumbering, index: SearchIndex) -> _IndexMaps:
+        """These maps for ``cols``, renumbered by ``step`` from the columns
+        they were made for, over the same index: the added papers' document
+        numbers asked of it, the others kept. Raises :class:`IndexUnavailable`."""
+        added = cols.id_array[step.added]
+        found = index.docnums(added) if len(added) else np.zeros(0, np.int64)
+        to_index = step.column(self.to_index, found)
+        size = max(len(self.to_col), int(to_index.max()) + 1 if len(to_index) else 0)
+        return _IndexMaps.of((cols.key, self.key[1]), to_index, cols.tie_rank, size)
 
     def cols_of(self, docs: Any) -> Any:
         out = np.full(len(docs), -1, np.int64)
@@ -634,6 +868,10 @@ class SearchEngine:
         cols.tags()
         if self.index is not None:
             with self._lock, contextlib.suppress(IndexUnavailable):
+                # The index's last commit opened first: maps for it, not for
+                # the searcher a sync just replaced (the next fetch's engine
+                # carries them over while the index stays as it is).
+                self.index.usable  # noqa: B018
                 if self._cols() is cols:
                     self._index_maps(cols)
 
@@ -681,6 +919,18 @@ class SearchEngine:
                 # nothing to compare, no id read (a command over the catalog)
                 # and no paper's hash decoded.
                 pend = _Pending(set(), 0, False, set())
+            elif (
+                self.index is not None
+                and held
+                and lib_version is not None
+                and lib_version.base
+                and self.index.holds(lib_version.base)
+            ):
+                # The index holds the library this one was updated from: only
+                # the papers the update touched can be missing, changed or
+                # gone (not every paper looked up: 0.3 s of the search thread
+                # at 100k papers, after each fetch).
+                pend = self._pending_of_touched(papers, lib_version)
             elif not held or self.index is None:
                 pend = _Pending(set(papers), len(papers), True, set())
             else:
@@ -712,6 +962,24 @@ class SearchEngine:
             if not pend.count:
                 self._drop_corpus()  # everything is indexed: no more scans
             return pend
+
+    def _pending_of_touched(self, papers: Mapping[str, Paper], version: Any) -> _Pending:
+        """:meth:`_pending_state` when the index holds exactly the library
+        that ``version`` was updated from (every paper not touched is
+        indexed as it is)."""
+        assert self.index is not None
+        touched = sorted(version.touched)
+        try:
+            hashes: Mapping[str, str] = self.index.indexed_hashes()
+            stale = self.index.stale_ids(papers, version)
+        except Exception:
+            hashes, stale = {}, set()
+        there = present(papers, touched)
+        ids = {pid for pid, ok in zip(touched, there, strict=True) if ok and pid not in hashes}
+        gone = {pid for pid, ok in zip(touched, there, strict=True) if not ok and pid in hashes}
+        ids |= stale
+        gone |= stale
+        return _Pending(ids, len(ids), len(ids) == len(papers), gone)
 
     def _drop_corpus(self) -> None:
         self._corpus = None
@@ -753,16 +1021,11 @@ class SearchEngine:
         got = self._maps
         if got is not None and got.key == key:
             return got
-        to_index = self.index.docnums(cols.id_array)
+        to_index = self.index.docnums(cols.id_keys())
         key = (cols.key, self.index.generation)  # docnums() may have opened the index
         size = int(to_index.max()) + 1 if len(to_index) else 0
         size = max(size, self.index.doc_count())
-        ok = to_index >= 0
-        to_col = np.full(size, -1, np.int64)
-        to_col[to_index[ok]] = np.flatnonzero(ok)
-        tiekey = np.full(size, np.iinfo(np.int64).max, np.int64)
-        tiekey[to_index[ok]] = cols.tie_rank[ok]
-        got = self._maps = _IndexMaps(key, to_index, to_col, tiekey)
+        got = self._maps = _IndexMaps.of(key, to_index, cols.tie_rank, size)
         return got
 
     def _papers_version(self) -> int:
@@ -801,9 +1064,70 @@ class SearchEngine:
         with self._making_columns:
             cols = self._columns
             if cols is None or cols.key < key:  # (a newer one will do)
-                cols = _Columns.build(key, papers, listed)
+                carried = self._carried(key, papers, listed)
+                cols = carried if carried is not None else _Columns.build(key, papers, listed)
                 self._columns = cols
             return cols
+
+    def follow(self, previous: SearchEngine) -> None:
+        """Carry over what ``previous`` (the engine over the library this
+        one's was read again from: a fetch's reload) made: when this
+        library is that one updated (its :class:`~reader.library.Version`'s
+        ``base`` is the old one's key), the first columns made here are the
+        old ones with the touched papers put in (:meth:`_Columns.updated`),
+        and so are the map to the index's documents while the index is the
+        same. Only what is needed is held, until then."""
+        version = getattr(previous.library, "version", None)
+        if version is None or not version.key:
+            return
+        # Not under the old engine's lock (this may run on the event loop
+        # while a query of the old engine holds it): its columns are current
+        # when made for the papers it last saw, and those are its library's.
+        cols, maps, papers = previous._columns, previous._maps, previous.library.papers
+        if (
+            cols is None
+            or cols.key != previous._version
+            or previous._seen_papers is not papers
+            or previous._seen_len != len(papers)
+            or previous._seen_library_version != getattr(previous.library, "changes", None)
+        ):
+            return
+        if maps is not None and maps.key[0] != cols.key:
+            maps = None
+        self._previous = (version.key, cols, maps)
+
+    #: (the library version's key, its columns, their map to the index) of
+    #: the engine this one follows (:meth:`follow`), until the first columns.
+    _previous: tuple[str, _Columns, _IndexMaps | None] | None = None
+
+    def _carried(
+        self, key: int, papers: Mapping[str, Paper], listed: Sequence[Paper] | None
+    ) -> _Columns | None:
+        """The columns carried over from the engine followed, when the
+        library is its library plus the touched papers; else None."""
+        previous, self._previous = self._previous, None
+        if previous is None:
+            return None
+        # Freed off this thread (maybe the event loop's) once done with.
+        release(previous)
+        version = getattr(self.library, "version", None)
+        if version is None or not version.base:
+            return None
+        old_key, old, maps = previous
+        if version.base != old_key:
+            return None
+        try:
+            got = _Columns.updated(key, old, papers, version.touched, listed)
+        except Exception:  # a damaged catalog, a surprise: the full build says so
+            return None
+        if got is None:
+            return None
+        cols, step = got
+        if maps is not None and self.index is not None:
+            with self._lock, contextlib.suppress(IndexUnavailable):
+                if maps.key[1] == self.index.generation:
+                    self._maps = maps.carried(cols, step, self.index)
+        return cols
 
     def _tally(self, cancelled: Callable[[], bool] | None) -> _Tally:
         budget = self.scan_budget

@@ -66,6 +66,35 @@ class IdTable:
         self._sorted = text[order]
         del text, order
 
+    def renumbered(self, old_to_new: Any, ids: Sequence[str], nums: Any) -> IdTable | None:
+        """This table after a renumbering (``old_to_new``: each number's new
+        one, -1 for an id gone) with ``ids`` added as numbers ``nums``: the
+        sorted ids kept, the new ones inserted by binary search (no id of
+        the others encoded or sorted again). None when the new ids would
+        change how the table holds them (wider than :data:`_WIDE`): make it
+        again then."""
+        order = old_to_new[self.order]
+        keep = order >= 0
+        held, order = self._sorted[keep], order[keep]
+        nums = np.asarray(nums, np.int64)
+        if len(ids):
+            text = _text(ids, self._wide())
+            if text.dtype != object and held.dtype != object:
+                if text.dtype.itemsize > _WIDE:
+                    return None
+                if text.dtype.itemsize > held.dtype.itemsize:
+                    held = held.astype(text.dtype)
+                text = text.astype(held.dtype)
+            by = np.argsort(text, kind="stable")
+            text, nums = text[by], nums[by]
+            at = np.searchsorted(held, text)
+            held = np.insert(held, at, text)
+            order = np.insert(order, at, nums)
+        out = IdTable.__new__(IdTable)
+        out.order = order.astype(np.int32) if len(order) < 2**31 else order
+        out._sorted = held
+        return out
+
     @property
     def size(self) -> int:
         return len(self._sorted)
