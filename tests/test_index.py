@@ -1181,3 +1181,63 @@ def test_a_word_is_found_in_a_big_term_list_by_reading_a_few_of_its_lines(
         assert fp._terms is None
         assert counted.read < 2_000, (word, counted.read)
     index.close()
+
+
+def test_an_and_scores_only_the_postings_of_papers_that_can_match(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``rare common``, ``rare (common OR com*) -other`` and the same with a
+    filter: the part with the fewest postings runs first and the others are
+    scored only among the papers it found (at 1M papers a common word is
+    500,000 postings a segment, scored and intersected for the few papers of
+    the rare one): the same papers, scores and count as each part scored over
+    every paper, and a few postings scored instead of every paper's."""
+    import numpy as np
+
+    from reader.search.index import scorer
+    from reader.search.query import And, Not, Or, Text
+
+    papers = _vocab_papers(600)
+    for i in range(0, 600, 100):  # "zyx" in 6 papers, "model" in nearly all
+        papers[f"2502.{i:05d}"].abstract += " zyx model" + " qwv" * (i < 200)
+    index = SearchIndex(tmp_path / "ix", procs=1)
+    index.rebuild(papers)
+    scored: list[int] = []
+    real_bm25, real_sum = scorer.TreeScorer._bm25, scorer._sum_positive
+
+    def bm25(self: Any, leaf: Any, docs: Any, tf: Any, idf: Any) -> Any:
+        scored.append(len(docs))
+        return real_bm25(self, leaf, docs, tf, idf)
+
+    def sum_positive(docs: Any, values: Any, n: int) -> Any:
+        scored.append(len(docs))
+        return real_sum(docs, values, n)
+
+    def every(node: Any) -> dict[str, float]:
+        return dict(index.search_counted(node, None)[0])
+
+    def term(w: str) -> Text:
+        return Text(None, "term", (w,))
+
+    common = Or((term("model"), Text(None, "prefix", ("mod",))))
+    rare, other = every(term("zyx")), every(term("qwv"))
+    whole = every(common)  # each part over every paper, summed here
+    want = {p: rare[p] + whole[p] for p in rare if p in whole and p not in other}
+    assert 0 < len(want) < 6 and len(whole) > 400
+    monkeypatch.setattr(scorer.TreeScorer, "_bm25", bm25)
+    monkeypatch.setattr(scorer, "_sum_positive", sum_positive)
+    for node in (And((term("zyx"), term("model"))), And((term("zyx"), common, Not(term("qwv"))))):
+        scored.clear()
+        got, total = index.search_counted(node, None)
+        assert sum(scored) < 40, scored  # 600 and more before
+        if len(node.children) == 3:
+            assert total == len(got) == len(want)
+            assert [p for p, _ in got] == sorted(want, key=lambda p: (-round(want[p], 6), p))
+            assert np.allclose([s for _, s in got], [want[p] for p, _ in got], rtol=0, atol=1e-12)
+    # a filter's papers are the candidates of the whole tree
+    only = sorted(papers)[::50]
+    scored.clear()
+    got, total = index.search_counted(common, None, only=only)
+    assert sum(scored) < 40 and total == len(got) == len([p for p in only if p in whole])
+    assert all(whole[p] == s for p, s in got)
+    index.close()

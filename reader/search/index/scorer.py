@@ -388,45 +388,100 @@ class TreeScorer:
             got = self._expanded[key] = sorted(words)
         return got
 
-    # Each method returns (sorted unique docnums int64, scores float64) of a leaf.
+    # Each method returns (sorted unique docnums int64, scores float64) of a
+    # leaf; ``cand`` (a boolean mask over the leaf's docnums, or None: all)
+    # says which documents can still match: the others' postings are never
+    # scored (an ``And`` runs its cheapest part first, then the others among
+    # what it found; a filter's papers are the candidates of the whole tree).
 
-    def run(self, leaf: _Leaf, node: Any) -> tuple[Any, Any]:
-        """(sorted docnums, scores) of ``node`` in ``leaf``."""
+    def run(self, leaf: _Leaf, node: Any, cand: Any = None) -> tuple[Any, Any]:
+        """(sorted docnums, scores) of ``node`` in ``leaf`` (among ``cand``)."""
+
         from reader.search.query import And, Not, Or, Text
 
         if isinstance(node, Text):
-            return self._text(leaf, node)
+            return self._text(leaf, node, cand)
         if isinstance(node, And):
             pos = [c for c in node.children if not isinstance(c, Not)]
             neg = [c.child for c in node.children if isinstance(c, Not)]
             if not pos:
-                docs, scores = self._all(leaf)
+                docs, scores = self._all(leaf, cand)
             else:
-                docs, scores = self.run(leaf, pos[0])
-                for c in pos[1:]:
-                    if not len(docs):
-                        break
-                    d2, s2 = self.run(leaf, c)
-                    docs, scores = _and(docs, scores, d2, s2)
+                docs, scores = self._all_of(leaf, pos, cand)
             for n in neg:
                 if not len(docs):
                     break
-                d2, _ = self.run(leaf, n)
-                docs, scores = _minus(docs, scores, d2)
+                d2, _ = self.run(leaf, n, _mask(docs, leaf.ndocs))
+                docs, scores = _minus(docs, scores, d2, leaf.ndocs)
             return docs, scores
         if isinstance(node, Or):
-            parts = [self.run(leaf, c) for c in node.children]
+            parts = [self.run(leaf, c, cand) for c in node.children]
             return _or(parts, leaf.ndocs)
         if isinstance(node, Not):
-            docs, scores = self._all(leaf)
-            d2, _ = self.run(leaf, node.child)
-            return _minus(docs, scores, d2)
+            docs, scores = self._all(leaf, cand)
+            d2, _ = self.run(leaf, node.child, _mask(docs, leaf.ndocs))
+            return _minus(docs, scores, d2, leaf.ndocs)
         raise TypeError(f"not a text node: {node!r}")
 
-    @staticmethod
-    def _all(leaf: _Leaf) -> tuple[Any, Any]:
+    def _all_of(self, leaf: _Leaf, parts: list[Any], cand: Any) -> tuple[Any, Any]:
+        """The ``And`` of ``parts``: the one with the fewest postings first,
+        each next one only among the documents found so far; the scores then
+        summed in the parts' own order (the same sums, to the bit, as when
+        each part was scored over every document)."""
         import numpy as np
 
+        order = sorted(range(len(parts)), key=lambda i: self.cost(leaf, parts[i]))
+        got: dict[int, tuple[Any, Any]] = {}
+        docs: Any = None
+        for i in order:
+            d, sc = self.run(leaf, parts[i], cand)
+            got[i] = (d, sc)
+            docs = d  # within the documents found so far (its candidates)
+            if not len(d):
+                return d, sc
+            cand = _mask(d, leaf.ndocs)
+        scores: Any = None
+        for i in range(len(parts)):
+            d, sc = got[i]
+            mine = sc if len(d) == len(docs) else sc[np.searchsorted(d, docs)]
+            scores = mine if scores is None else scores + mine
+        return docs, scores
+
+    def cost(self, leaf: _Leaf, node: Any) -> int:
+        """About how many postings ``node`` reads in ``leaf`` (0 without fast
+        postings: the parts then run in their order)."""
+        from reader.search.query import And, Not, Or, Text
+
+        fp = leaf.fp
+        if fp is None:
+            return 0
+        if isinstance(node, Text):
+            if node.kind == "prefix":
+                r = fp.prefix_range(node.terms[0])
+                return int(fp.starts[r.stop]) - int(fp.starts[r.start]) if len(r) else 0
+            if node.kind == "fuzzy":
+                return 1 << 40  # its words not looked up for this: last
+            n = 0
+            for w in node.terms:
+                i = fp.term_index(w)
+                if i is None:
+                    return 0  # matches nothing: first
+                n += int(fp.starts[i + 1]) - int(fp.starts[i])
+            return n
+        if isinstance(node, And):
+            pos = [self.cost(leaf, c) for c in node.children if not isinstance(c, Not)]
+            return min(pos) if pos else leaf.ndocs
+        if isinstance(node, Or):
+            return sum(self.cost(leaf, c) for c in node.children)
+        return leaf.ndocs
+
+    @staticmethod
+    def _all(leaf: _Leaf, cand: Any = None) -> tuple[Any, Any]:
+        import numpy as np
+
+        if cand is not None:
+            docs = np.flatnonzero(cand)
+            return docs, np.zeros(len(docs), np.float64)
         return np.arange(leaf.ndocs, dtype=np.int64), np.zeros(leaf.ndocs, np.float64)
 
     def _bm25(self, leaf: _Leaf, docs: Any, tf: Any, idf: Any) -> Any:
@@ -439,14 +494,14 @@ class TreeScorer:
             norms = self.state.norms[leaf.at] = k1 * ((1 - b) + b * every / self.avgfl)
         return idf * ((tf * (k1 + 1)) / (tf + norms[docs]))
 
-    def _text(self, leaf: _Leaf, node: Any) -> tuple[Any, Any]:
+    def _text(self, leaf: _Leaf, node: Any, cand: Any = None) -> tuple[Any, Any]:
         import numpy as np
 
         empty = (np.zeros(0, np.int64), np.zeros(0, np.float64))
         if node.kind == "phrase":
-            return self._phrase(leaf, node)
+            return self._phrase(leaf, node, cand)
         if node.kind == "prefix" and leaf.fp is not None:
-            return self._prefix_slice(leaf, node)
+            return self._prefix_slice(leaf, node, cand)
         if node.kind == "term":
             words = [node.terms[0]]
         elif leaf.fp is None and node.kind == "prefix":
@@ -457,7 +512,7 @@ class TreeScorer:
                 have = leaf.dfs()  # the others have no postings here
                 words = [w for w in words if w in have]
             elif node.field is None and len(words) > 1:
-                return self._words_at_once(leaf, words)
+                return self._words_at_once(leaf, words, cand)
         docs_l: list[Any] = []
         tf_l: list[Any] = []
         idf_l: list[Any] = []
@@ -468,10 +523,15 @@ class TreeScorer:
             docs, weights, ps, pos = got
             if node.field is None:
                 tf = weights
+                if cand is not None:
+                    keep = cand[docs]
+                    docs, tf = docs[keep], tf[keep]
             else:
                 lo, hi = FIELD_SPANS[node.field]
                 n = _in_range(ps, pos, lo, hi)
                 keep = n > 0
+                if cand is not None:
+                    keep &= cand[docs]
                 docs = docs[keep]
                 tf = n[keep].astype(np.float64) * FIELD_BOOSTS[node.field]
             if not len(docs):
@@ -491,7 +551,7 @@ class TreeScorer:
             return all_docs, scores
         return _sum_by_doc(all_docs, scores, leaf.ndocs)
 
-    def _words_at_once(self, leaf: _Leaf, words: list[str]) -> tuple[Any, Any]:
+    def _words_at_once(self, leaf: _Leaf, words: list[str], cand: Any = None) -> tuple[Any, Any]:
         """The ``OR`` of many words (a ``word~``) in a segment with fast
         postings, in one numpy pass: their postings gathered, scored at once."""
         import numpy as np
@@ -506,13 +566,21 @@ class TreeScorer:
         counts = fp.starts[idx + 1].astype(np.int64) - lo
         at = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
         docs = fp.docs_of_terms(idx)
+        word = np.repeat(np.arange(len(found)), counts)
+        if cand is not None:
+            keep = cand[docs]
+            docs, at, word = docs[keep], at[keep], word[keep]
         tf = fp.weights_of(at).astype(np.float64)
-        idf = self.idfs([w for w, _ in found])[np.repeat(np.arange(len(found)), counts)]
+        idf = self.idfs([w for w, _ in found])[word]
         return _sum_by_doc(docs, self._bm25(leaf, docs, tf, idf), leaf.ndocs)
 
-    def _prefix_slice(self, leaf: _Leaf, node: Any) -> tuple[Any, Any]:
+    def _prefix_slice(self, leaf: _Leaf, node: Any, cand: Any = None) -> tuple[Any, Any]:
         """``prefix*`` in a segment with fast postings: the words it expands to
-        are one run of the sorted word list, their postings one slice."""
+        are one run of the sorted word list, their postings one slice. Among
+        few candidates (at most a quarter of the segment) over the whole
+        text, only their postings are scored (and nothing is kept); else the
+        prefix is scored over every document, kept when it has many
+        postings (the box asks it again at once), then cut to ``cand``."""
         import numpy as np
 
         fp = leaf.fp
@@ -523,7 +591,9 @@ class TreeScorer:
         key = (leaf.at, node.terms[0], node.field)
         kept = self.state.kept_prefix(key)
         if kept is not None:
-            return kept
+            return _among(*kept, cand)
+        if node.field is None and cand is not None and 4 * int(cand.sum()) <= leaf.ndocs:
+            return self._run_of_terms(leaf, r.start, r.stop, node.terms[0], cand)
         many = int(fp.starts[r.stop]) - int(fp.starts[r.start]) >= _KEEP_PREFIX_POSTINGS
         if node.field is None:
             got = self._run_of_terms(leaf, r.start, r.stop, node.terms[0])
@@ -539,7 +609,7 @@ class TreeScorer:
             got = _sum_by_doc(docs, self._bm25(leaf, docs, tf, idf), leaf.ndocs)
         if many:
             self.state.keep_prefix(key, *got)
-        return got
+        return _among(*got, cand)
 
     def _factors(self, leaf: _Leaf) -> Any:
         """BM25's ``tf * (k1 + 1) / (tf + norm)`` of every (code, length
@@ -562,9 +632,12 @@ class TreeScorer:
             self.state.factors[leaf.at] = got
         return got
 
-    def _run_of_terms(self, leaf: _Leaf, lo: int, hi: int, prefix: str) -> tuple[Any, Any]:
+    def _run_of_terms(
+        self, leaf: _Leaf, lo: int, hi: int, prefix: str, cand: Any = None
+    ) -> tuple[Any, Any]:
         """``prefix*`` over the whole text: the postings of terms ``lo..hi-1``
-        (the prefix's run) scored by :meth:`_factors`, summed by document."""
+        (the prefix's run) scored by :meth:`_factors`, summed by document
+        (``cand``: only the postings of those documents scored)."""
         import numpy as np
 
         fp = leaf.fp
@@ -572,13 +645,22 @@ class TreeScorer:
         a, b = int(fp.starts[lo]), int(fp.starts[hi])
         docs = fp.docs_at(a, b)
         codes, escaped, escaped_w = fp.codes_at(a, b)
+        counts = np.diff(fp.starts[lo : hi + 1]).astype(np.int64)
+        word_idf = self.prefix_idfs(leaf.at, prefix)
+        if cand is not None:
+            sel = np.flatnonzero(cand[docs])
+            docs, codes = docs[sel], codes[sel]
+            idf = word_idf[np.searchsorted(np.cumsum(counts), sel, side="right")]
+            if len(escaped):
+                hit = np.isin(escaped, sel)
+                escaped, escaped_w = np.searchsorted(sel, escaped[hit]), escaped_w[hit]
+        else:
+            idf = np.repeat(word_idf, counts)
         key = codes.astype(np.uint16)
         key <<= 8
         key |= fp.length_bytes[docs]
         scores = self._factors(leaf)[key]
         del key
-        counts = np.diff(fp.starts[lo : hi + 1]).astype(np.int64)
-        idf = np.repeat(self.prefix_idfs(leaf.at, prefix), counts)
         if len(escaped):  # weights beyond the code table: as _bm25 does
             tf = escaped_w.astype(np.float64)
             norms = self._bm25(leaf, docs[escaped], tf, 1.0)
@@ -586,7 +668,7 @@ class TreeScorer:
         scores *= idf
         return _sum_positive(docs, scores, leaf.ndocs)
 
-    def _phrase(self, leaf: _Leaf, node: Any) -> tuple[Any, Any]:
+    def _phrase(self, leaf: _Leaf, node: Any, cand: Any = None) -> tuple[Any, Any]:
         """Candidates by intersecting the words' postings, then checked by
         positions: each next word within ``slop`` positions after the last."""
         import numpy as np
@@ -598,16 +680,20 @@ class TreeScorer:
             if g is None:
                 return empty
             got.append(g)
-        cand = got[0][0]
+        among = got[0][0]
+        if cand is not None:
+            among = among[cand[among]]
         for g in got[1:]:
-            cand = np.intersect1d(cand, g[0], assume_unique=True)
-            if not len(cand):
+            if not len(among):
                 return empty
+            among = among[_mask(g[0], leaf.ndocs)[among]]
+        if not len(among):
+            return empty
+        cand = _mask(among, leaf.ndocs)
         slop = max(1, node.distance)
         keys = None
         for docs, _w, ps, pos in got:
-            sel = np.isin(docs, cand, assume_unique=True)
-            idx = np.flatnonzero(sel)
+            idx = np.flatnonzero(cand[docs])
             counts = (ps[idx + 1] - ps[idx]).astype(np.int64)
             starts = ps[idx].astype(np.int64)
             # every position of the selected postings, keyed doc << 32 | pos
@@ -645,11 +731,28 @@ class TreeScorer:
 _SPAN_ORDER = sorted(FIELD_SPANS, key=lambda f: FIELD_SPANS[f][0])
 
 
+def _mask(docs: Any, n: int) -> Any:
+    """A boolean mask over ``n`` docnums, set at ``docs``."""
+    import numpy as np
+
+    out = np.zeros(n, np.bool_)
+    out[docs] = True
+    return out
+
+
+def _among(docs: Any, scores: Any, cand: Any) -> tuple[Any, Any]:
+    """Those of ``docs`` (and their scores) in the mask ``cand`` (None: all)."""
+    if cand is None:
+        return docs, scores
+    keep = cand[docs]
+    return docs[keep], scores[keep]
+
+
 def _sum_by_doc(docs: Any, values: Any, n: int) -> tuple[Any, Any]:
     """The distinct ``docs`` (all below ``n``), sorted, and the sum of their values."""
     import numpy as np
 
-    present = np.flatnonzero(np.bincount(docs, minlength=n))
+    present = np.flatnonzero(_mask(docs, n))
     return present, np.bincount(docs, weights=values, minlength=n)[present]
 
 
@@ -664,17 +767,9 @@ def _sum_positive(docs: Any, values: Any, n: int) -> tuple[Any, Any]:
     return present, sums[present]
 
 
-def _and(d1: Any, s1: Any, d2: Any, s2: Any) -> tuple[Any, Any]:
-    import numpy as np
-
-    common, i1, i2 = np.intersect1d(d1, d2, assume_unique=True, return_indices=True)
-    return common, s1[i1] + s2[i2]
-
-
-def _minus(d1: Any, s1: Any, d2: Any) -> tuple[Any, Any]:
-    import numpy as np
-
-    keep = ~np.isin(d1, d2, assume_unique=True)
+def _minus(d1: Any, s1: Any, d2: Any, n: int) -> tuple[Any, Any]:
+    """``d1`` (sorted, below ``n``) and its scores but for ``d2``'s documents."""
+    keep = ~_mask(d2, n)[d1]
     return d1[keep], s1[keep]
 
 
@@ -726,7 +821,7 @@ def tree_search(
     found_docs: list[Any] = []
     found_scores: list[Any] = []
     for leaf in leaves:
-        docs, scores = scorer.run(leaf, node)
+        docs, scores = scorer.run(leaf, node, _leaf_mask(only, leaf))
         if not len(docs):
             continue
         deleted = state.deleted(leaf)
@@ -752,6 +847,22 @@ def tree_search(
         order = best_first(all_scores, keys, limit)
         return all_docs[order], all_scores[order], len(all_docs)
     return _top(all_docs, all_scores, limit)
+
+
+def _leaf_mask(only: Any, leaf: _Leaf) -> Any:
+    """The filter ``only`` (a boolean mask or sorted array over the
+    searcher's docnums; None: none) as a mask over ``leaf``'s docnums."""
+    import numpy as np
+
+    if only is None:
+        return None
+    lo, hi = leaf.offset, leaf.offset + leaf.ndocs
+    if only.dtype == np.bool_:
+        got = only[lo:hi]
+        if len(got) < leaf.ndocs:
+            got = np.concatenate([got, np.zeros(leaf.ndocs - len(got), np.bool_)])
+        return got
+    return _mask(only[(only >= lo) & (only < hi)] - lo, leaf.ndocs)
 
 
 #: Ties at the cut beyond the limit that are returned rather than ordered.
