@@ -1042,13 +1042,20 @@ def test_words_and_prefixes_are_found_in_the_fast_file_without_decoding_its_term
     index.close()
 
 
-def test_a_prefix_over_escaped_postings_scores_as_the_or_of_its_words(tmp_path: Path) -> None:
+@pytest.mark.parametrize("chunk", [1 << 18, 1, 50])
+def test_a_prefix_over_escaped_postings_scores_as_the_or_of_its_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
     """``ze*`` over fast postings (scored by one lookup a posting, see
     ``TreeScorer._factors``) gives every paper exactly the score of the
     ``OR`` of the index's words it expands to (each scored by BM25's
     arithmetic), also for postings whose (weight, frequency) escapes the
-    segment's table of 255 codes: the same papers, count and ranking."""
+    segment's table of 255 codes: the same papers, count and ranking; and
+    the same when the run is read a few postings at a time (``chunk``)."""
+    from reader.search.index import scorer
     from reader.search.query import Or, Text
+
+    monkeypatch.setattr(scorer, "_RUN_CHUNK", chunk)
 
     papers: dict[str, Paper] = {}
     for i in range(460):
@@ -1203,15 +1210,15 @@ def test_an_and_scores_only_the_postings_of_papers_that_can_match(
     index = SearchIndex(tmp_path / "ix", procs=1)
     index.rebuild(papers)
     scored: list[int] = []
-    real_bm25, real_sum = scorer.TreeScorer._bm25, scorer._sum_positive
+    real_bm25, real_add = scorer.TreeScorer._bm25, scorer._add_to
 
     def bm25(self: Any, leaf: Any, docs: Any, tf: Any, idf: Any) -> Any:
         scored.append(len(docs))
         return real_bm25(self, leaf, docs, tf, idf)
 
-    def sum_positive(docs: Any, values: Any, n: int) -> Any:
+    def add_to(sums: Any, docs: Any, values: Any) -> None:
         scored.append(len(docs))
-        return real_sum(docs, values, n)
+        real_add(sums, docs, values)
 
     def every(node: Any) -> dict[str, float]:
         return dict(index.search_counted(node, None)[0])
@@ -1225,7 +1232,7 @@ def test_an_and_scores_only_the_postings_of_papers_that_can_match(
     want = {p: rare[p] + whole[p] for p in rare if p in whole and p not in other}
     assert 0 < len(want) < 6 and len(whole) > 400
     monkeypatch.setattr(scorer.TreeScorer, "_bm25", bm25)
-    monkeypatch.setattr(scorer, "_sum_positive", sum_positive)
+    monkeypatch.setattr(scorer, "_add_to", add_to)
     for node in (And((term("zyx"), term("model"))), And((term("zyx"), common, Not(term("qwv"))))):
         scored.clear()
         got, total = index.search_counted(node, None)
