@@ -1248,3 +1248,83 @@ def test_an_and_scores_only_the_postings_of_papers_that_can_match(
     assert sum(scored) < 40 and total == len(got) == len([p for p in only if p in whole])
     assert all(whole[p] == s for p, s in got)
     index.close()
+
+
+def test_a_field_s_words_are_counted_from_their_weights_where_these_tell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``title:w``, ``au:w*``, ``abs:w*``, ``tags:w``: how often a word is in
+    the field comes from its posting's (weight, frequency) where only one
+    split over the fields gives that weight (a word of the abstract alone:
+    weight = frequency), else from its positions (two author words weigh as
+    a title word and an abstract word): the papers of each field as its text
+    says, while a fraction of the run's positions is read (every one before:
+    millions for ``title:pro*`` at 1M papers)."""
+    import itertools
+    import random
+
+    from reader.search.analysis import FIELD_BOOSTS, analyze
+    from reader.search.index.fast import FastPostings
+    from reader.search.index.scorer import pair_field_count
+    from reader.search.query import Text
+
+    fields = list(FIELD_BOOSTS)
+    for freq in range(7):  # against every split of freq over the fields
+        splits = [c for c in itertools.product(range(freq + 1), repeat=4) if sum(c) == freq]
+        for field in fields:
+            by_weight: dict[float, set[int]] = {}
+            for c in splits:
+                w = sum(n * FIELD_BOOSTS[f] for n, f in zip(c, fields, strict=True))
+                by_weight.setdefault(w, set()).add(c[fields.index(field)])
+            for w, counts in by_weight.items():
+                want = counts.pop() if len(counts) == 1 else -1
+                assert pair_field_count(w, freq, field) == want, (w, freq, field)
+
+    rng = random.Random(3)
+    vocab = ["graph", "model", "modal", "moral", "lang", "agent"]
+    papers = {
+        f"2501.{i:05d}": Paper(
+            id=f"2501.{i:05d}",
+            title=" ".join(rng.choices(vocab, k=rng.randint(0, 3))) + " study",
+            authors=[f"{rng.choice(vocab).title()} {rng.choice(vocab).title()}", "Ann Lee"],
+            abstract=" ".join(rng.choices(vocab, k=rng.randint(0, 12))) + " result",
+            tags=[rng.choice(["graph", "model theory", "cs.LG"])],
+        )
+        for i in range(300)
+    }
+    index = SearchIndex(tmp_path / "ix", procs=1)
+    index.rebuild(papers)
+    read: list[int] = []
+    real_range, real_of = FastPostings.positions_at, FastPostings.positions_of
+
+    def positions_at(self: FastPostings, p0: int, p1: int) -> Any:
+        read.append(p1 - p0)
+        return real_range(self, p0, p1)
+
+    def positions_of(self: FastPostings, p0: int, offs: Any) -> Any:
+        read.append(len(offs))
+        return real_of(self, p0, offs)
+
+    monkeypatch.setattr(FastPostings, "positions_at", positions_at)
+    monkeypatch.setattr(FastPostings, "positions_of", positions_of)
+
+    def words_in(p: Paper, field: str) -> list[str]:
+        text = {"title": p.title, "authors": " ; ".join(p.authors),
+                "tags": " ; ".join(p.tags), "abstract": p.abstract}[field]  # fmt: skip
+        return analyze(text)
+
+    for field in fields:
+        for kind, word in [("term", w) for w in analyze(" ".join(vocab))] + [("prefix", "mo")]:
+            read.clear()
+            got, total = index.search_counted(Text(field, kind, (word,)), None)
+            want = {
+                pid
+                for pid, p in papers.items()
+                if any(w == word or (kind == "prefix" and w.startswith(word))
+                       for w in words_in(p, field))
+            }  # fmt: skip
+            assert {pid for pid, _ in got} == want and total == len(want), (field, word)
+            if kind == "prefix":  # of the positions of the prefix's words (all read before)
+                run = sum(w.startswith(word) for p in papers.values() for w in analyze_paper(p))
+                assert sum(read) < run / 2, (field, sum(read), run)
+    index.close()

@@ -463,6 +463,20 @@ class FastPostings:
         """The weight of each code (float32, 256 long; the escape's entry 0)."""
         return self._wtable
 
+    def freq_table(self) -> Any:
+        """The number of positions of each code (int64, 256 long; the escape's 0)."""
+        return self._ftable
+
+    def positions_of(self, p0: int, offs: Any) -> Any:
+        """Positions ``p0 + offs`` (an array of offsets), absolute, uint32."""
+        import numpy as np
+
+        p = self._positions[p0:][offs]
+        if not self._compact:
+            return p
+        p = p.astype(np.uint32)
+        return ((p >> _PLACE_BITS) << _FIELD_SHIFT) | (p & ((1 << _PLACE_BITS) - 1))
+
     def freqs_at(self, a: int, b: int) -> Any:
         """How many positions each of postings ``a..b-1`` has (int64)."""
         return self._span(self._ftable, self._escaped_f, a, b)

@@ -19,7 +19,7 @@ from reader.search.analysis import (
     SPAN_WIDTH,
     words_within_edits,
 )
-from reader.search.index.fast import FastPostings
+from reader.search.index.fast import ESCAPE, FastPostings
 
 #: BM25F parameters (Whoosh's defaults, used by the fast path too).
 BM25_K1 = 1.2
@@ -257,6 +257,9 @@ class ScorerState:
         self.norms: dict[int, Any] = {}
         #: Per segment: BM25's factor of each (code, length byte) pair.
         self.factors: dict[int, Any] = {}
+        #: (segment position, field) -> each code's count of positions in
+        #: that field when its (weight, frequency) tells it, else -1.
+        self.field_counts: dict[tuple[int, str], Any] = {}
         #: (segment position, prefix, field) -> (docnums, scores) of a
         #: ``prefix*`` with many postings, read-only, least recently used first.
         self.prefix_scores: OrderedDict[tuple[int, str, str | None], tuple[Any, Any]] = (
@@ -314,6 +317,40 @@ def _in_range(ps: Any, pos: Any, lo: int, hi: int) -> Any:
     csum = np.zeros(len(inside) + 1, np.int64)
     np.cumsum(inside, out=csum[1:])
     return csum[ps[1:]] - csum[ps[:-1]]
+
+
+def pair_field_count(weight: float, freq: int, field: str) -> int:
+    """How many of a posting's ``freq`` positions are in ``field``, known
+    from its field-weighted frequency ``weight`` alone (each position adds
+    its field's boost, :data:`FIELD_BOOSTS`): -1 when more than one split
+    of ``freq`` over the fields gives ``weight`` (two author words weigh as
+    a title word and an abstract word) or none does. A word of the abstract
+    alone (weight = frequency) is known at once: most postings are."""
+    base = min(FIELD_BOOSTS.values())
+    lowest = [f for f, b in FIELD_BOOSTS.items() if b == base]
+    if len(lowest) != 1 or freq > 255:
+        return -1
+    others = [f for f in FIELD_BOOSTS if f != lowest[0]]
+    extra = [FIELD_BOOSTS[f] - base for f in others]
+    want = others.index(field) if field in others else None
+    found: set[int] = set()
+    steps = 0
+
+    def split(k: int, excess: float, left: int, mine: int) -> None:
+        nonlocal steps
+        steps += 1
+        if steps > 5000 or len(found) > 1:
+            found.update((-1, -2))
+            return
+        if k == len(extra):
+            if abs(excess) < 1e-3:
+                found.add(left if want is None else mine)
+            return
+        for c in range(min(left, int(excess / extra[k] + 1e-3)) + 1):
+            split(k + 1, excess - c * extra[k], left - c, c if k == want else mine)
+
+    split(0, weight - base * freq, freq, 0)
+    return found.pop() if len(found) == 1 else -1
 
 
 class TreeScorer:
@@ -520,6 +557,21 @@ class TreeScorer:
         tf_l: list[Any] = []
         idf_l: list[Any] = []
         for w in words:
+            if node.field is not None and leaf.fp is not None:
+                i = leaf.fp.term_index(w)
+                if i is None:
+                    continue
+                n = self._field_tf(leaf, i, i + 1, node.field)
+                keep = n > 0
+                docs = leaf.fp.docs_at(int(leaf.fp.starts[i]), int(leaf.fp.starts[i + 1]))
+                if cand is not None:
+                    keep &= cand[docs]
+                docs = docs[keep]
+                if len(docs):
+                    docs_l.append(docs)
+                    tf_l.append(n[keep].astype(np.float64) * FIELD_BOOSTS[node.field])
+                    idf_l.append(self.idf(w))
+                continue
             got = leaf.postings(w, positions=node.field is not None)
             if got is None:
                 continue
@@ -601,18 +653,53 @@ class TreeScorer:
         if node.field is None:
             got = self._run_of_terms(leaf, r.start, r.stop, node.terms[0])
         else:
-            docs, weights, word, ps, pos = fp.slice_at(r.start, r.stop, True)
-            docs = docs.astype(np.int64, copy=False)
-            idf = self.prefix_idfs(leaf.at, node.terms[0])[word]
-            lo, hi = FIELD_SPANS[node.field]
-            n = _in_range(ps, pos, lo, hi)
-            keep = n > 0
-            docs, idf = docs[keep], idf[keep]
-            tf = n[keep].astype(np.float64) * FIELD_BOOSTS[node.field]
+            n = self._field_tf(leaf, r.start, r.stop, node.field)
+            at = np.flatnonzero(n > 0)
+            docs = fp.docs_at(int(fp.starts[r.start]), int(fp.starts[r.stop]))[at]
+            ends = np.cumsum(np.diff(fp.starts[r.start : r.stop + 1]).astype(np.int64))
+            idf = self.prefix_idfs(leaf.at, node.terms[0])[np.searchsorted(ends, at, "right")]
+            tf = n[at].astype(np.float64) * FIELD_BOOSTS[node.field]
             got = _sum_by_doc(docs, self._bm25(leaf, docs, tf, idf), leaf.ndocs)
         if many:
             self.state.keep_prefix(key, *got)
         return _among(*got, cand)
+
+    def _field_tf(self, leaf: _Leaf, lo: int, hi: int, field: str) -> Any:
+        """How many positions of each posting of terms ``lo..hi-1`` are in
+        ``field`` (int64): from the posting's (weight, frequency) code where
+        that tells (:func:`pair_field_count`), else from its positions, read
+        for those postings alone (``title:pro*`` read the positions of every
+        posting of the run: millions at 1M papers)."""
+        import numpy as np
+
+        fp = leaf.fp
+        assert fp is not None
+        key = (leaf.at, field)
+        table = self.state.field_counts.get(key)
+        if table is None:
+            weights, freqs = fp.weight_table().tolist(), fp.freq_table().tolist()
+            table = np.array(
+                [pair_field_count(w, f, field) for w, f in zip(weights, freqs, strict=True)],
+                np.int64,
+            )
+            table[ESCAPE] = -1
+            self.state.field_counts[key] = table
+        a, b = int(fp.starts[lo]), int(fp.starts[hi])
+        n = table[fp.codes_at(a, b)[0]]
+        unknown = np.flatnonzero(n < 0)
+        if len(unknown):
+            freqs = fp.freqs_at(a, b)
+            first = np.zeros(len(freqs) + 1, np.int64)
+            np.cumsum(freqs, out=first[1:])
+            cnt = freqs[unknown]
+            ends = np.cumsum(cnt)
+            offs = np.repeat(first[unknown] - ends + cnt, cnt) + np.arange(int(ends[-1]))
+            pos = fp.positions_of(fp.term_span(lo)[2], offs)
+            span_lo, span_hi = FIELD_SPANS[field]
+            inside = np.zeros(len(pos) + 1, np.int64)
+            np.cumsum((pos >= span_lo) & (pos < span_hi), out=inside[1:])
+            n[unknown] = inside[ends] - inside[ends - cnt]
+        return n
 
     def _factors(self, leaf: _Leaf) -> Any:
         """BM25's ``tf * (k1 + 1) / (tf + norm)`` of every (code, length
