@@ -1328,3 +1328,34 @@ def test_a_field_s_words_are_counted_from_their_weights_where_these_tell(
                 run = sum(w.startswith(word) for p in papers.values() for w in analyze_paper(p))
                 assert sum(read) < run / 2, (field, sum(read), run)
     index.close()
+
+
+def test_a_word_s_postings_are_found_without_converting_the_term_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every binary search of a fast file's arrays (memory-mapped, in their
+    narrowest type) is made with a value of the array's type: with a Python
+    int numpy first converted the whole array to int64 (0.6 ms for the
+    200,000 term starts of a segment at 1M papers, each word's postings and
+    each chunk of a prefix's run, ~4 ms a word there)."""
+    import numpy as np
+
+    papers = _vocab_papers(300)
+    index = SearchIndex(tmp_path / "ix", procs=1)
+    index.rebuild(papers)
+    real = np.searchsorted
+    widened: list[str] = []
+
+    def searchsorted(a: Any, v: Any, *args: Any, **kwargs: Any) -> Any:
+        arr = np.asarray(a)
+        if arr.dtype.kind == "u" and not isinstance(v, np.ndarray | np.generic):
+            widened.append(f"{arr.dtype} searched with {type(v).__name__}")
+        return real(a, v, *args, **kwargs)
+
+    monkeypatch.setattr(np, "searchsorted", searchsorted)
+    for text in ("graph", "graph model", "la*", "mo* -robot", "ti:graph", "plannig~"):
+        node = parse_query(text).node
+        assert node is not None
+        assert index.search_counted(node, 20)[1] > 0, text
+    assert widened == []
+    index.close()

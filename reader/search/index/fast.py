@@ -398,14 +398,17 @@ class FastPostings:
 
     def docs_at(self, a: int, b: int) -> Any:
         """Docnums of postings ``a..b-1`` (int64), decoded from the start of
-        the term of posting ``a`` (a term's or a run of terms' at once)."""
+        the term of posting ``a`` (a term's or a run of terms' at once). The
+        terms are found with ``a`` and ``b`` in the type of :attr:`starts`:
+        a Python int made numpy cast the whole array to int64 first (0.6 ms
+        a call at 200,000 terms, every word's postings)."""
         import numpy as np
 
         if b <= a:
             return np.zeros(0, np.int64)
         starts = self.starts
-        t0 = int(np.searchsorted(starts, a, side="right")) - 1
-        t1 = int(np.searchsorted(starts, b, side="left"))
+        t0 = int(np.searchsorted(starts, starts.dtype.type(a), side="right")) - 1
+        t1 = int(np.searchsorted(starts, starts.dtype.type(b), side="left"))
         s = int(starts[t0])
         # in place as far as it goes: a run of terms (``a*``) is 400k postings
         g = self._gaps[s:b].astype(np.int64)

@@ -744,7 +744,8 @@ class TreeScorer:
         t0 = lo
         while t0 < hi:
             a = int(starts[t0])
-            t1 = int(np.searchsorted(starts, a + _RUN_CHUNK, side="right")) - 1
+            end = starts.dtype.type(min(a + _RUN_CHUNK, int(starts[hi])))
+            t1 = int(np.searchsorted(starts, end, side="right")) - 1
             t1 = min(max(t1, t0 + 1), hi)
             b = int(starts[t1])
             docs = fp.docs_at(a, b)
