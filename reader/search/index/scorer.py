@@ -319,6 +319,11 @@ def _in_range(ps: Any, pos: Any, lo: int, hi: int) -> Any:
     return csum[ps[1:]] - csum[ps[:-1]]
 
 
+#: Postings with more positions than this are counted by their positions
+#: (a few: their splits over the fields are many to try).
+_SPLIT_FREQ = 8
+
+
 def pair_field_count(weight: float, freq: int, field: str) -> int:
     """How many of a posting's ``freq`` positions are in ``field``, known
     from its field-weighted frequency ``weight`` alone (each position adds
@@ -328,7 +333,7 @@ def pair_field_count(weight: float, freq: int, field: str) -> int:
     alone (weight = frequency) is known at once: most postings are."""
     base = min(FIELD_BOOSTS.values())
     lowest = [f for f, b in FIELD_BOOSTS.items() if b == base]
-    if len(lowest) != 1 or freq > 255:
+    if len(lowest) != 1 or freq > _SPLIT_FREQ:
         return -1
     others = [f for f in FIELD_BOOSTS if f != lowest[0]]
     extra = [FIELD_BOOSTS[f] - base for f in others]
