@@ -1042,13 +1042,20 @@ def test_words_and_prefixes_are_found_in_the_fast_file_without_decoding_its_term
     index.close()
 
 
-def test_a_prefix_over_escaped_postings_scores_as_the_or_of_its_words(tmp_path: Path) -> None:
+@pytest.mark.parametrize("chunk", [1 << 18, 1, 50])
+def test_a_prefix_over_escaped_postings_scores_as_the_or_of_its_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
     """``ze*`` over fast postings (scored by one lookup a posting, see
     ``TreeScorer._factors``) gives every paper exactly the score of the
     ``OR`` of the index's words it expands to (each scored by BM25's
     arithmetic), also for postings whose (weight, frequency) escapes the
-    segment's table of 255 codes: the same papers, count and ranking."""
+    segment's table of 255 codes: the same papers, count and ranking; and
+    the same when the run is read a few postings at a time (``chunk``)."""
+    from reader.search.index import scorer
     from reader.search.query import Or, Text
+
+    monkeypatch.setattr(scorer, "_RUN_CHUNK", chunk)
 
     papers: dict[str, Paper] = {}
     for i in range(460):
@@ -1119,4 +1126,236 @@ def test_a_short_prefix_typed_again_is_scored_once_and_never_stale(
     papers["2501.09999"] = paper("2501.09999", "Lasso paths", "lambda")
     index.sync(papers)
     assert "2501.09999" in [pid for pid, _ in ranked("la*")]
+    index.close()
+
+
+class _CountedBytes:
+    """A fast file's mapping that counts the bytes read from it (slices taken,
+    bytes scanned by ``find``/``rfind``/``count``)."""
+
+    def __init__(self, mm: Any) -> None:
+        self.mm = mm
+        self.read = 0
+
+    def __len__(self) -> int:
+        return len(self.mm)
+
+    def __getitem__(self, key: Any) -> Any:
+        got = self.mm[key]
+        self.read += len(got) if isinstance(got, bytes) else 1
+        return got
+
+    def find(self, sub: bytes, start: int, end: int) -> int:
+        hit: int = self.mm.find(sub, start, end)
+        self.read += (hit if hit >= 0 else end) - start
+        return hit
+
+    def rfind(self, sub: bytes, start: int, end: int) -> int:
+        hit: int = self.mm.rfind(sub, start, end)
+        self.read += end - (hit if hit >= 0 else start)
+        return hit
+
+
+def test_a_word_is_found_in_a_big_term_list_by_reading_a_few_of_its_lines(
+    tmp_path: Path,
+) -> None:
+    """Looking a word or a prefix up in a segment of 6,000 words (at 1M
+    papers: 200,000) reads a few of its lines, not the term list up to it
+    (that was ~2 ms a word and a segment at 1M papers, the most of a typed
+    query's time): the same index as the decoded list gives, at any place."""
+    from reader.search.index.fast import FastPostings
+
+    words = sorted({f"w{i:05d}x" for i in range(6000)} | {"über", "a", "zz"})
+    papers = {
+        f"2401.{i:05d}": Paper(id=f"2401.{i:05d}", title="graph " + " ".join(words[i::40]))
+        for i in range(40)
+    }
+    folder = tmp_path / "ix"
+    index = SearchIndex(folder, procs=1)
+    index.rebuild(papers)
+    (path,) = folder.glob("ix-*/fast-*.bin")
+    decoded = FastPostings(path).terms
+    blob = sum(len(t) + 1 for t in decoded)
+    assert len(decoded) > 6000 and blob > 40_000
+    for word in [decoded[-1], decoded[len(decoded) // 2], "w05999x", "w0599", "zzz", "über"]:
+        fp = FastPostings(path)
+        fp._mm = counted = _CountedBytes(fp._mm)  # type: ignore[assignment]
+        want = decoded.index(word) if word in decoded else None
+        assert fp.term_index(word) == want, word
+        prefix = word[:-1] or word
+        got = [decoded[i] for i in fp.prefix_range(prefix)]
+        assert got == [t for t in decoded if t.startswith(prefix)], prefix
+        assert fp._terms is None
+        assert counted.read < 2_000, (word, counted.read)
+    index.close()
+
+
+def test_an_and_scores_only_the_postings_of_papers_that_can_match(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``rare common``, ``rare (common OR com*) -other`` and the same with a
+    filter: the part with the fewest postings runs first and the others are
+    scored only among the papers it found (at 1M papers a common word is
+    500,000 postings a segment, scored and intersected for the few papers of
+    the rare one): the same papers, scores and count as each part scored over
+    every paper, and a few postings scored instead of every paper's."""
+    import numpy as np
+
+    from reader.search.index import scorer
+    from reader.search.query import And, Not, Or, Text
+
+    papers = _vocab_papers(600)
+    for i in range(0, 600, 100):  # "zyx" in 6 papers, "model" in nearly all
+        papers[f"2502.{i:05d}"].abstract += " zyx model" + " qwv" * (i < 200)
+    index = SearchIndex(tmp_path / "ix", procs=1)
+    index.rebuild(papers)
+    scored: list[int] = []
+    real_bm25, real_add = scorer.TreeScorer._bm25, scorer._add_to
+
+    def bm25(self: Any, leaf: Any, docs: Any, tf: Any, idf: Any) -> Any:
+        scored.append(len(docs))
+        return real_bm25(self, leaf, docs, tf, idf)
+
+    def add_to(sums: Any, docs: Any, values: Any) -> None:
+        scored.append(len(docs))
+        real_add(sums, docs, values)
+
+    def every(node: Any) -> dict[str, float]:
+        return dict(index.search_counted(node, None)[0])
+
+    def term(w: str) -> Text:
+        return Text(None, "term", (w,))
+
+    common = Or((term("model"), Text(None, "prefix", ("mod",))))
+    rare, other = every(term("zyx")), every(term("qwv"))
+    whole = every(common)  # each part over every paper, summed here
+    want = {p: rare[p] + whole[p] for p in rare if p in whole and p not in other}
+    assert 0 < len(want) < 6 and len(whole) > 400
+    monkeypatch.setattr(scorer.TreeScorer, "_bm25", bm25)
+    monkeypatch.setattr(scorer, "_add_to", add_to)
+    for node in (And((term("zyx"), term("model"))), And((term("zyx"), common, Not(term("qwv"))))):
+        scored.clear()
+        got, total = index.search_counted(node, None)
+        assert sum(scored) < 40, scored  # 600 and more before
+        if len(node.children) == 3:
+            assert total == len(got) == len(want)
+            assert [p for p, _ in got] == sorted(want, key=lambda p: (-round(want[p], 6), p))
+            assert np.allclose([s for _, s in got], [want[p] for p, _ in got], rtol=0, atol=1e-12)
+    # a filter's papers are the candidates of the whole tree
+    only = sorted(papers)[::50]
+    scored.clear()
+    got, total = index.search_counted(common, None, only=only)
+    assert sum(scored) < 40 and total == len(got) == len([p for p in only if p in whole])
+    assert all(whole[p] == s for p, s in got)
+    index.close()
+
+
+def test_a_field_s_words_are_counted_from_their_weights_where_these_tell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``title:w``, ``au:w*``, ``abs:w*``, ``tags:w``: how often a word is in
+    the field comes from its posting's (weight, frequency) where only one
+    split over the fields gives that weight (a word of the abstract alone:
+    weight = frequency), else from its positions (two author words weigh as
+    a title word and an abstract word): the papers of each field as its text
+    says, while a fraction of the run's positions is read (every one before:
+    millions for ``title:pro*`` at 1M papers)."""
+    import itertools
+    import random
+
+    from reader.search.analysis import FIELD_BOOSTS, analyze
+    from reader.search.index.fast import FastPostings
+    from reader.search.index.scorer import pair_field_count
+    from reader.search.query import Text
+
+    fields = list(FIELD_BOOSTS)
+    for freq in range(7):  # against every split of freq over the fields
+        splits = [c for c in itertools.product(range(freq + 1), repeat=4) if sum(c) == freq]
+        for field in fields:
+            by_weight: dict[float, set[int]] = {}
+            for c in splits:
+                w = sum(n * FIELD_BOOSTS[f] for n, f in zip(c, fields, strict=True))
+                by_weight.setdefault(w, set()).add(c[fields.index(field)])
+            for w, counts in by_weight.items():
+                want = counts.pop() if len(counts) == 1 else -1
+                assert pair_field_count(w, freq, field) == want, (w, freq, field)
+
+    rng = random.Random(3)
+    vocab = ["graph", "model", "modal", "moral", "lang", "agent"]
+    papers = {
+        f"2501.{i:05d}": Paper(
+            id=f"2501.{i:05d}",
+            title=" ".join(rng.choices(vocab, k=rng.randint(0, 3))) + " study",
+            authors=[f"{rng.choice(vocab).title()} {rng.choice(vocab).title()}", "Ann Lee"],
+            abstract=" ".join(rng.choices(vocab, k=rng.randint(0, 12))) + " result",
+            tags=[rng.choice(["graph", "model theory", "cs.LG"])],
+        )
+        for i in range(300)
+    }
+    index = SearchIndex(tmp_path / "ix", procs=1)
+    index.rebuild(papers)
+    read: list[int] = []
+    real_range, real_of = FastPostings.positions_at, FastPostings.positions_of
+
+    def positions_at(self: FastPostings, p0: int, p1: int) -> Any:
+        read.append(p1 - p0)
+        return real_range(self, p0, p1)
+
+    def positions_of(self: FastPostings, p0: int, offs: Any) -> Any:
+        read.append(len(offs))
+        return real_of(self, p0, offs)
+
+    monkeypatch.setattr(FastPostings, "positions_at", positions_at)
+    monkeypatch.setattr(FastPostings, "positions_of", positions_of)
+
+    def words_in(p: Paper, field: str) -> list[str]:
+        text = {"title": p.title, "authors": " ; ".join(p.authors),
+                "tags": " ; ".join(p.tags), "abstract": p.abstract}[field]  # fmt: skip
+        return analyze(text)
+
+    for field in fields:
+        for kind, word in [("term", w) for w in analyze(" ".join(vocab))] + [("prefix", "mo")]:
+            read.clear()
+            got, total = index.search_counted(Text(field, kind, (word,)), None)
+            want = {
+                pid
+                for pid, p in papers.items()
+                if any(w == word or (kind == "prefix" and w.startswith(word))
+                       for w in words_in(p, field))
+            }  # fmt: skip
+            assert {pid for pid, _ in got} == want and total == len(want), (field, word)
+            if kind == "prefix":  # of the positions of the prefix's words (all read before)
+                run = sum(w.startswith(word) for p in papers.values() for w in analyze_paper(p))
+                assert sum(read) < run / 2, (field, sum(read), run)
+    index.close()
+
+
+def test_a_word_s_postings_are_found_without_converting_the_term_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every binary search of a fast file's arrays (memory-mapped, in their
+    narrowest type) is made with a value of the array's type: with a Python
+    int numpy first converted the whole array to int64 (0.6 ms for the
+    200,000 term starts of a segment at 1M papers, each word's postings and
+    each chunk of a prefix's run, ~4 ms a word there)."""
+    import numpy as np
+
+    papers = _vocab_papers(300)
+    index = SearchIndex(tmp_path / "ix", procs=1)
+    index.rebuild(papers)
+    real = np.searchsorted
+    widened: list[str] = []
+
+    def searchsorted(a: Any, v: Any, *args: Any, **kwargs: Any) -> Any:
+        arr = np.asarray(a)
+        if arr.dtype.kind == "u" and not isinstance(v, np.ndarray | np.generic):
+            widened.append(f"{arr.dtype} searched with {type(v).__name__}")
+        return real(a, v, *args, **kwargs)
+
+    monkeypatch.setattr(np, "searchsorted", searchsorted)
+    for text in ("graph", "graph model", "la*", "mo* -robot", "ti:graph", "plannig~"):
+        node = parse_query(text).node
+        assert node is not None
+        assert index.search_counted(node, 20)[1] > 0, text
+    assert widened == []
     index.close()

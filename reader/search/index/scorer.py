@@ -19,7 +19,7 @@ from reader.search.analysis import (
     SPAN_WIDTH,
     words_within_edits,
 )
-from reader.search.index.fast import FastPostings
+from reader.search.index.fast import ESCAPE, FastPostings
 
 #: BM25F parameters (Whoosh's defaults, used by the fast path too).
 BM25_K1 = 1.2
@@ -50,6 +50,9 @@ _KEEP_POSTINGS = 4096
 #: Up to this many words, a segment's document frequencies are looked up
 #: one by one in its fast postings' bytes; more decode its term list once.
 _FEW_WORDS = 64
+#: Postings of a ``prefix*``'s run scored at a time (whole terms; see
+#: ``TreeScorer._run_of_terms``).
+_RUN_CHUNK = 1 << 18
 #: Expansions (``prefix*``, ``word~``) and prefix idfs kept per searcher.
 _KEEP_EXPANSIONS = 512
 #: A ``prefix*`` whose run of words has at least this many postings in a
@@ -254,6 +257,9 @@ class ScorerState:
         self.norms: dict[int, Any] = {}
         #: Per segment: BM25's factor of each (code, length byte) pair.
         self.factors: dict[int, Any] = {}
+        #: (segment position, field) -> each code's count of positions in
+        #: that field when its (weight, frequency) tells it, else -1.
+        self.field_counts: dict[tuple[int, str], Any] = {}
         #: (segment position, prefix, field) -> (docnums, scores) of a
         #: ``prefix*`` with many postings, read-only, least recently used first.
         self.prefix_scores: OrderedDict[tuple[int, str, str | None], tuple[Any, Any]] = (
@@ -311,6 +317,57 @@ def _in_range(ps: Any, pos: Any, lo: int, hi: int) -> Any:
     csum = np.zeros(len(inside) + 1, np.int64)
     np.cumsum(inside, out=csum[1:])
     return csum[ps[1:]] - csum[ps[:-1]]
+
+
+#: Postings with more positions than this are counted by their positions
+#: (a few: their splits over the fields are many to try).
+_SPLIT_FREQ = 8
+
+
+def field_counts(weights: Any, freqs: Any, field: str) -> Any:
+    """How many of a posting's positions are in ``field`` for each (weight,
+    frequency) pair (int64), known from its field-weighted frequency alone
+    (each position adds its field's boost, :data:`FIELD_BOOSTS`): -1 when
+    more than one split of the frequency over the fields gives that weight
+    (two author words weigh as a title word and an abstract word), none
+    does, or it is above :data:`_SPLIT_FREQ`. A word of the abstract alone
+    (weight = frequency) is known at once: most postings are. Every split
+    is tried at once (165 of them), a segment's 255 codes in a millisecond."""
+    import itertools
+
+    import numpy as np
+
+    w = np.asarray(weights, np.float64)
+    f = np.asarray(freqs, np.int64)
+    out = np.full(len(w), -1, np.int64)
+    base = min(FIELD_BOOSTS.values())
+    lowest = [name for name, b in FIELD_BOOSTS.items() if b == base]
+    if len(lowest) != 1 or not len(w):
+        return out
+    others = [name for name in FIELD_BOOSTS if name != lowest[0]]
+    splits = np.array(
+        [c for c in itertools.product(range(_SPLIT_FREQ + 1), repeat=len(others))
+         if sum(c) <= _SPLIT_FREQ],
+        np.int64,
+    )  # fmt: skip
+    used = splits.sum(axis=1)
+    extra = splits @ np.array([FIELD_BOOSTS[name] - base for name in others], np.float64)
+    ok = np.abs(extra[None, :] - (w - base * f)[:, None]) < 1e-3
+    ok &= (used[None, :] <= f[:, None]) & (f[:, None] <= _SPLIT_FREQ)
+    if field in others:
+        value = np.broadcast_to(splits[:, others.index(field)][None, :], ok.shape)
+    else:
+        value = f[:, None] - used[None, :]
+    lo = np.where(ok, value, np.iinfo(np.int64).max).min(axis=1)
+    hi = np.where(ok, value, -1).max(axis=1)
+    known = ok.any(axis=1) & (lo == hi)
+    out[known] = lo[known]
+    return out
+
+
+def pair_field_count(weight: float, freq: int, field: str) -> int:
+    """:func:`field_counts` of one (weight, frequency) pair."""
+    return int(field_counts([weight], [freq], field)[0])
 
 
 class TreeScorer:
@@ -388,45 +445,100 @@ class TreeScorer:
             got = self._expanded[key] = sorted(words)
         return got
 
-    # Each method returns (sorted unique docnums int64, scores float64) of a leaf.
+    # Each method returns (sorted unique docnums int64, scores float64) of a
+    # leaf; ``cand`` (a boolean mask over the leaf's docnums, or None: all)
+    # says which documents can still match: the others' postings are never
+    # scored (an ``And`` runs its cheapest part first, then the others among
+    # what it found; a filter's papers are the candidates of the whole tree).
 
-    def run(self, leaf: _Leaf, node: Any) -> tuple[Any, Any]:
-        """(sorted docnums, scores) of ``node`` in ``leaf``."""
+    def run(self, leaf: _Leaf, node: Any, cand: Any = None) -> tuple[Any, Any]:
+        """(sorted docnums, scores) of ``node`` in ``leaf`` (among ``cand``)."""
+
         from reader.search.query import And, Not, Or, Text
 
         if isinstance(node, Text):
-            return self._text(leaf, node)
+            return self._text(leaf, node, cand)
         if isinstance(node, And):
             pos = [c for c in node.children if not isinstance(c, Not)]
             neg = [c.child for c in node.children if isinstance(c, Not)]
             if not pos:
-                docs, scores = self._all(leaf)
+                docs, scores = self._all(leaf, cand)
             else:
-                docs, scores = self.run(leaf, pos[0])
-                for c in pos[1:]:
-                    if not len(docs):
-                        break
-                    d2, s2 = self.run(leaf, c)
-                    docs, scores = _and(docs, scores, d2, s2)
+                docs, scores = self._all_of(leaf, pos, cand)
             for n in neg:
                 if not len(docs):
                     break
-                d2, _ = self.run(leaf, n)
-                docs, scores = _minus(docs, scores, d2)
+                d2, _ = self.run(leaf, n, _mask(docs, leaf.ndocs))
+                docs, scores = _minus(docs, scores, d2, leaf.ndocs)
             return docs, scores
         if isinstance(node, Or):
-            parts = [self.run(leaf, c) for c in node.children]
+            parts = [self.run(leaf, c, cand) for c in node.children]
             return _or(parts, leaf.ndocs)
         if isinstance(node, Not):
-            docs, scores = self._all(leaf)
-            d2, _ = self.run(leaf, node.child)
-            return _minus(docs, scores, d2)
+            docs, scores = self._all(leaf, cand)
+            d2, _ = self.run(leaf, node.child, _mask(docs, leaf.ndocs))
+            return _minus(docs, scores, d2, leaf.ndocs)
         raise TypeError(f"not a text node: {node!r}")
 
-    @staticmethod
-    def _all(leaf: _Leaf) -> tuple[Any, Any]:
+    def _all_of(self, leaf: _Leaf, parts: list[Any], cand: Any) -> tuple[Any, Any]:
+        """The ``And`` of ``parts``: the one with the fewest postings first,
+        each next one only among the documents found so far; the scores then
+        summed in the parts' own order (the same sums, to the bit, as when
+        each part was scored over every document)."""
         import numpy as np
 
+        order = sorted(range(len(parts)), key=lambda i: self.cost(leaf, parts[i]))
+        got: dict[int, tuple[Any, Any]] = {}
+        docs: Any = None
+        for i in order:
+            d, sc = self.run(leaf, parts[i], cand)
+            got[i] = (d, sc)
+            docs = d  # within the documents found so far (its candidates)
+            if not len(d):
+                return d, sc
+            cand = _mask(d, leaf.ndocs)
+        scores: Any = None
+        for i in range(len(parts)):
+            d, sc = got[i]
+            mine = sc if len(d) == len(docs) else sc[np.searchsorted(d, docs)]
+            scores = mine if scores is None else scores + mine
+        return docs, scores
+
+    def cost(self, leaf: _Leaf, node: Any) -> int:
+        """About how many postings ``node`` reads in ``leaf`` (0 without fast
+        postings: the parts then run in their order)."""
+        from reader.search.query import And, Not, Or, Text
+
+        fp = leaf.fp
+        if fp is None:
+            return 0
+        if isinstance(node, Text):
+            if node.kind == "prefix":
+                r = fp.prefix_range(node.terms[0])
+                return int(fp.starts[r.stop]) - int(fp.starts[r.start]) if len(r) else 0
+            if node.kind == "fuzzy":
+                return 1 << 40  # its words not looked up for this: last
+            n = 0
+            for w in node.terms:
+                i = fp.term_index(w)
+                if i is None:
+                    return 0  # matches nothing: first
+                n += int(fp.starts[i + 1]) - int(fp.starts[i])
+            return n
+        if isinstance(node, And):
+            pos = [self.cost(leaf, c) for c in node.children if not isinstance(c, Not)]
+            return min(pos) if pos else leaf.ndocs
+        if isinstance(node, Or):
+            return sum(self.cost(leaf, c) for c in node.children)
+        return leaf.ndocs
+
+    @staticmethod
+    def _all(leaf: _Leaf, cand: Any = None) -> tuple[Any, Any]:
+        import numpy as np
+
+        if cand is not None:
+            docs = np.flatnonzero(cand)
+            return docs, np.zeros(len(docs), np.float64)
         return np.arange(leaf.ndocs, dtype=np.int64), np.zeros(leaf.ndocs, np.float64)
 
     def _bm25(self, leaf: _Leaf, docs: Any, tf: Any, idf: Any) -> Any:
@@ -439,14 +551,14 @@ class TreeScorer:
             norms = self.state.norms[leaf.at] = k1 * ((1 - b) + b * every / self.avgfl)
         return idf * ((tf * (k1 + 1)) / (tf + norms[docs]))
 
-    def _text(self, leaf: _Leaf, node: Any) -> tuple[Any, Any]:
+    def _text(self, leaf: _Leaf, node: Any, cand: Any = None) -> tuple[Any, Any]:
         import numpy as np
 
         empty = (np.zeros(0, np.int64), np.zeros(0, np.float64))
         if node.kind == "phrase":
-            return self._phrase(leaf, node)
+            return self._phrase(leaf, node, cand)
         if node.kind == "prefix" and leaf.fp is not None:
-            return self._prefix_slice(leaf, node)
+            return self._prefix_slice(leaf, node, cand)
         if node.kind == "term":
             words = [node.terms[0]]
         elif leaf.fp is None and node.kind == "prefix":
@@ -457,21 +569,41 @@ class TreeScorer:
                 have = leaf.dfs()  # the others have no postings here
                 words = [w for w in words if w in have]
             elif node.field is None and len(words) > 1:
-                return self._words_at_once(leaf, words)
+                return self._words_at_once(leaf, words, cand)
         docs_l: list[Any] = []
         tf_l: list[Any] = []
         idf_l: list[Any] = []
         for w in words:
+            if node.field is not None and leaf.fp is not None:
+                i = leaf.fp.term_index(w)
+                if i is None:
+                    continue
+                n = self._field_tf(leaf, i, i + 1, node.field)
+                keep = n > 0
+                docs = leaf.fp.docs_at(int(leaf.fp.starts[i]), int(leaf.fp.starts[i + 1]))
+                if cand is not None:
+                    keep &= cand[docs]
+                docs = docs[keep]
+                if len(docs):
+                    docs_l.append(docs)
+                    tf_l.append(n[keep].astype(np.float64) * FIELD_BOOSTS[node.field])
+                    idf_l.append(self.idf(w))
+                continue
             got = leaf.postings(w, positions=node.field is not None)
             if got is None:
                 continue
             docs, weights, ps, pos = got
             if node.field is None:
                 tf = weights
+                if cand is not None:
+                    keep = cand[docs]
+                    docs, tf = docs[keep], tf[keep]
             else:
                 lo, hi = FIELD_SPANS[node.field]
                 n = _in_range(ps, pos, lo, hi)
                 keep = n > 0
+                if cand is not None:
+                    keep &= cand[docs]
                 docs = docs[keep]
                 tf = n[keep].astype(np.float64) * FIELD_BOOSTS[node.field]
             if not len(docs):
@@ -491,7 +623,7 @@ class TreeScorer:
             return all_docs, scores
         return _sum_by_doc(all_docs, scores, leaf.ndocs)
 
-    def _words_at_once(self, leaf: _Leaf, words: list[str]) -> tuple[Any, Any]:
+    def _words_at_once(self, leaf: _Leaf, words: list[str], cand: Any = None) -> tuple[Any, Any]:
         """The ``OR`` of many words (a ``word~``) in a segment with fast
         postings, in one numpy pass: their postings gathered, scored at once."""
         import numpy as np
@@ -506,13 +638,21 @@ class TreeScorer:
         counts = fp.starts[idx + 1].astype(np.int64) - lo
         at = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
         docs = fp.docs_of_terms(idx)
+        word = np.repeat(np.arange(len(found)), counts)
+        if cand is not None:
+            keep = cand[docs]
+            docs, at, word = docs[keep], at[keep], word[keep]
         tf = fp.weights_of(at).astype(np.float64)
-        idf = self.idfs([w for w, _ in found])[np.repeat(np.arange(len(found)), counts)]
+        idf = self.idfs([w for w, _ in found])[word]
         return _sum_by_doc(docs, self._bm25(leaf, docs, tf, idf), leaf.ndocs)
 
-    def _prefix_slice(self, leaf: _Leaf, node: Any) -> tuple[Any, Any]:
+    def _prefix_slice(self, leaf: _Leaf, node: Any, cand: Any = None) -> tuple[Any, Any]:
         """``prefix*`` in a segment with fast postings: the words it expands to
-        are one run of the sorted word list, their postings one slice."""
+        are one run of the sorted word list, their postings one slice. Among
+        few candidates (at most a quarter of the segment) over the whole
+        text, only their postings are scored (and nothing is kept); else the
+        prefix is scored over every document, kept when it has many
+        postings (the box asks it again at once), then cut to ``cand``."""
         import numpy as np
 
         fp = leaf.fp
@@ -523,23 +663,56 @@ class TreeScorer:
         key = (leaf.at, node.terms[0], node.field)
         kept = self.state.kept_prefix(key)
         if kept is not None:
-            return kept
+            return _among(*kept, cand)
+        if node.field is None and cand is not None and 4 * int(cand.sum()) <= leaf.ndocs:
+            return self._run_of_terms(leaf, r.start, r.stop, node.terms[0], cand)
         many = int(fp.starts[r.stop]) - int(fp.starts[r.start]) >= _KEEP_PREFIX_POSTINGS
         if node.field is None:
             got = self._run_of_terms(leaf, r.start, r.stop, node.terms[0])
         else:
-            docs, weights, word, ps, pos = fp.slice_at(r.start, r.stop, True)
-            docs = docs.astype(np.int64, copy=False)
-            idf = self.prefix_idfs(leaf.at, node.terms[0])[word]
-            lo, hi = FIELD_SPANS[node.field]
-            n = _in_range(ps, pos, lo, hi)
-            keep = n > 0
-            docs, idf = docs[keep], idf[keep]
-            tf = n[keep].astype(np.float64) * FIELD_BOOSTS[node.field]
+            n = self._field_tf(leaf, r.start, r.stop, node.field)
+            at = np.flatnonzero(n > 0)
+            docs = fp.docs_at(int(fp.starts[r.start]), int(fp.starts[r.stop]))[at]
+            ends = np.cumsum(np.diff(fp.starts[r.start : r.stop + 1]).astype(np.int64))
+            idf = self.prefix_idfs(leaf.at, node.terms[0])[np.searchsorted(ends, at, "right")]
+            tf = n[at].astype(np.float64) * FIELD_BOOSTS[node.field]
             got = _sum_by_doc(docs, self._bm25(leaf, docs, tf, idf), leaf.ndocs)
         if many:
             self.state.keep_prefix(key, *got)
-        return got
+        return _among(*got, cand)
+
+    def _field_tf(self, leaf: _Leaf, lo: int, hi: int, field: str) -> Any:
+        """How many positions of each posting of terms ``lo..hi-1`` are in
+        ``field`` (int64): from the posting's (weight, frequency) code where
+        that tells (:func:`pair_field_count`), else from its positions, read
+        for those postings alone (``title:pro*`` read the positions of every
+        posting of the run: millions at 1M papers)."""
+        import numpy as np
+
+        fp = leaf.fp
+        assert fp is not None
+        key = (leaf.at, field)
+        table = self.state.field_counts.get(key)
+        if table is None:
+            table = field_counts(fp.weight_table(), fp.freq_table(), field)
+            table[ESCAPE] = -1
+            self.state.field_counts[key] = table
+        a, b = int(fp.starts[lo]), int(fp.starts[hi])
+        n = table[fp.codes_at(a, b)[0]]
+        unknown = np.flatnonzero(n < 0)
+        if len(unknown):
+            freqs = fp.freqs_at(a, b)
+            first = np.zeros(len(freqs) + 1, np.int64)
+            np.cumsum(freqs, out=first[1:])
+            cnt = freqs[unknown]
+            ends = np.cumsum(cnt)
+            offs = np.repeat(first[unknown] - ends + cnt, cnt) + np.arange(int(ends[-1]))
+            pos = fp.positions_of(fp.term_span(lo)[2], offs)
+            span_lo, span_hi = FIELD_SPANS[field]
+            inside = np.zeros(len(pos) + 1, np.int64)
+            np.cumsum((pos >= span_lo) & (pos < span_hi), out=inside[1:])
+            n[unknown] = inside[ends] - inside[ends - cnt]
+        return n
 
     def _factors(self, leaf: _Leaf) -> Any:
         """BM25's ``tf * (k1 + 1) / (tf + norm)`` of every (code, length
@@ -562,31 +735,61 @@ class TreeScorer:
             self.state.factors[leaf.at] = got
         return got
 
-    def _run_of_terms(self, leaf: _Leaf, lo: int, hi: int, prefix: str) -> tuple[Any, Any]:
+    def _run_of_terms(
+        self, leaf: _Leaf, lo: int, hi: int, prefix: str, cand: Any = None
+    ) -> tuple[Any, Any]:
         """``prefix*`` over the whole text: the postings of terms ``lo..hi-1``
-        (the prefix's run) scored by :meth:`_factors`, summed by document."""
+        (the prefix's run) scored by :meth:`_factors`, summed by document
+        (``cand``: only the postings of those documents scored). A long run
+        is read :data:`_RUN_CHUNK` postings at a time (whole terms), each
+        chunk's scores added to the documents' sums in posting order, so
+        the sums are those of one pass to the bit: ``a*`` at 1M papers is
+        5 million postings a segment, whose arrays (40 MB each) left the
+        cache between one numpy pass and the next."""
         import numpy as np
 
         fp = leaf.fp
         assert fp is not None
-        a, b = int(fp.starts[lo]), int(fp.starts[hi])
-        docs = fp.docs_at(a, b)
-        codes, escaped, escaped_w = fp.codes_at(a, b)
-        key = codes.astype(np.uint16)
-        key <<= 8
-        key |= fp.length_bytes[docs]
-        scores = self._factors(leaf)[key]
-        del key
-        counts = np.diff(fp.starts[lo : hi + 1]).astype(np.int64)
-        idf = np.repeat(self.prefix_idfs(leaf.at, prefix), counts)
-        if len(escaped):  # weights beyond the code table: as _bm25 does
-            tf = escaped_w.astype(np.float64)
-            norms = self._bm25(leaf, docs[escaped], tf, 1.0)
-            scores[escaped] = norms
-        scores *= idf
-        return _sum_positive(docs, scores, leaf.ndocs)
+        starts = fp.starts
+        word_idf = self.prefix_idfs(leaf.at, prefix)
+        factors = self._factors(leaf)
+        sums = np.zeros(leaf.ndocs, np.float64)
+        t0 = lo
+        while t0 < hi:
+            a = int(starts[t0])
+            end = starts.dtype.type(min(a + _RUN_CHUNK, int(starts[hi])))
+            t1 = int(np.searchsorted(starts, end, side="right")) - 1
+            t1 = min(max(t1, t0 + 1), hi)
+            b = int(starts[t1])
+            docs = fp.docs_at(a, b)
+            codes, escaped, escaped_w = fp.codes_at(a, b)
+            counts = np.diff(starts[t0 : t1 + 1]).astype(np.int64)
+            chunk_idf = word_idf[t0 - lo : t1 - lo]
+            t0 = t1
+            if cand is not None:
+                sel = np.flatnonzero(cand[docs])
+                docs, codes = docs[sel], codes[sel]
+                idf = chunk_idf[np.searchsorted(np.cumsum(counts), sel, side="right")]
+                if len(escaped):
+                    hit = np.isin(escaped, sel)
+                    escaped, escaped_w = np.searchsorted(sel, escaped[hit]), escaped_w[hit]
+            else:
+                idf = np.repeat(chunk_idf, counts)
+            key = codes.astype(np.uint16)
+            key <<= 8
+            key |= fp.length_bytes[docs]
+            scores = factors[key]
+            del key
+            if len(escaped):  # weights beyond the code table: as _bm25 does
+                tf = escaped_w.astype(np.float64)
+                scores[escaped] = self._bm25(leaf, docs[escaped], tf, 1.0)
+            scores *= idf
+            _add_to(sums, docs, scores)
+        # every idf and weight is above 0: a document is present when its sum is not 0
+        present = np.flatnonzero(sums)
+        return present, sums[present]
 
-    def _phrase(self, leaf: _Leaf, node: Any) -> tuple[Any, Any]:
+    def _phrase(self, leaf: _Leaf, node: Any, cand: Any = None) -> tuple[Any, Any]:
         """Candidates by intersecting the words' postings, then checked by
         positions: each next word within ``slop`` positions after the last."""
         import numpy as np
@@ -598,16 +801,20 @@ class TreeScorer:
             if g is None:
                 return empty
             got.append(g)
-        cand = got[0][0]
+        among = got[0][0]
+        if cand is not None:
+            among = among[cand[among]]
         for g in got[1:]:
-            cand = np.intersect1d(cand, g[0], assume_unique=True)
-            if not len(cand):
+            if not len(among):
                 return empty
+            among = among[_mask(g[0], leaf.ndocs)[among]]
+        if not len(among):
+            return empty
+        cand = _mask(among, leaf.ndocs)
         slop = max(1, node.distance)
         keys = None
         for docs, _w, ps, pos in got:
-            sel = np.isin(docs, cand, assume_unique=True)
-            idx = np.flatnonzero(sel)
+            idx = np.flatnonzero(cand[docs])
             counts = (ps[idx + 1] - ps[idx]).astype(np.int64)
             starts = ps[idx].astype(np.int64)
             # every position of the selected postings, keyed doc << 32 | pos
@@ -645,36 +852,42 @@ class TreeScorer:
 _SPAN_ORDER = sorted(FIELD_SPANS, key=lambda f: FIELD_SPANS[f][0])
 
 
+def _mask(docs: Any, n: int) -> Any:
+    """A boolean mask over ``n`` docnums, set at ``docs``."""
+    import numpy as np
+
+    out = np.zeros(n, np.bool_)
+    out[docs] = True
+    return out
+
+
+def _among(docs: Any, scores: Any, cand: Any) -> tuple[Any, Any]:
+    """Those of ``docs`` (and their scores) in the mask ``cand`` (None: all)."""
+    if cand is None:
+        return docs, scores
+    keep = cand[docs]
+    return docs[keep], scores[keep]
+
+
 def _sum_by_doc(docs: Any, values: Any, n: int) -> tuple[Any, Any]:
     """The distinct ``docs`` (all below ``n``), sorted, and the sum of their values."""
     import numpy as np
 
-    present = np.flatnonzero(np.bincount(docs, minlength=n))
+    present = np.flatnonzero(_mask(docs, n))
     return present, np.bincount(docs, weights=values, minlength=n)[present]
 
 
-def _sum_positive(docs: Any, values: Any, n: int) -> tuple[Any, Any]:
-    """:func:`_sum_by_doc` of ``values`` that are all above 0 (BM25 scores:
-    every idf and weight is): a document is present when its sum is not 0,
-    one count by document fewer."""
+def _add_to(sums: Any, docs: Any, values: Any) -> None:
+    """``sums[docs] += values``, one after another (as ``np.bincount`` sums:
+    the same floats in the same order)."""
     import numpy as np
 
-    sums = np.bincount(docs, weights=values, minlength=n)
-    present = np.flatnonzero(sums)
-    return present, sums[present]
+    np.add.at(sums, docs, values)
 
 
-def _and(d1: Any, s1: Any, d2: Any, s2: Any) -> tuple[Any, Any]:
-    import numpy as np
-
-    common, i1, i2 = np.intersect1d(d1, d2, assume_unique=True, return_indices=True)
-    return common, s1[i1] + s2[i2]
-
-
-def _minus(d1: Any, s1: Any, d2: Any) -> tuple[Any, Any]:
-    import numpy as np
-
-    keep = ~np.isin(d1, d2, assume_unique=True)
+def _minus(d1: Any, s1: Any, d2: Any, n: int) -> tuple[Any, Any]:
+    """``d1`` (sorted, below ``n``) and its scores but for ``d2``'s documents."""
+    keep = ~_mask(d2, n)[d1]
     return d1[keep], s1[keep]
 
 
@@ -726,7 +939,7 @@ def tree_search(
     found_docs: list[Any] = []
     found_scores: list[Any] = []
     for leaf in leaves:
-        docs, scores = scorer.run(leaf, node)
+        docs, scores = scorer.run(leaf, node, _leaf_mask(only, leaf))
         if not len(docs):
             continue
         deleted = state.deleted(leaf)
@@ -752,6 +965,22 @@ def tree_search(
         order = best_first(all_scores, keys, limit)
         return all_docs[order], all_scores[order], len(all_docs)
     return _top(all_docs, all_scores, limit)
+
+
+def _leaf_mask(only: Any, leaf: _Leaf) -> Any:
+    """The filter ``only`` (a boolean mask or sorted array over the
+    searcher's docnums; None: none) as a mask over ``leaf``'s docnums."""
+    import numpy as np
+
+    if only is None:
+        return None
+    lo, hi = leaf.offset, leaf.offset + leaf.ndocs
+    if only.dtype == np.bool_:
+        got = only[lo:hi]
+        if len(got) < leaf.ndocs:
+            got = np.concatenate([got, np.zeros(leaf.ndocs - len(got), np.bool_)])
+        return got
+    return _mask(only[(only >= lo) & (only < hi)] - lo, leaf.ndocs)
 
 
 #: Ties at the cut beyond the limit that are returned rather than ordered.
