@@ -14,7 +14,7 @@ import pytest
 
 from reader.catalog import Catalog
 from reader.cli import main
-from reader.search.index import store
+from reader.search.index import hashes
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -61,19 +61,20 @@ def _counting(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> list[in
 def test_a_search_over_the_library_the_index_holds_decodes_no_paper_hash(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, digests: Path
 ) -> None:
-    """The sidecar's hashes (one per paper, 40 ms to decode at 100k) are
-    compared only when the library changed; over the library the index
-    holds, a search needs only how many there are."""
+    """The index's paper hashes (one per paper) are compared only when the
+    library changed; over the library the index holds, a search needs only
+    how many there are: no id of the hash pieces is read."""
     assert run(capsys, "index", str(digests))[0] == 0
-    decoded = _counting(monkeypatch, store, "hashes_of")
+    found = _counting(monkeypatch, hashes._Mapped, "find")
+    listed = _counting(monkeypatch, hashes._Mapped, "ids")
     code, out, _ = run(capsys, "search", "agents", str(digests), "--limit", "5")
     assert code == 0 and len(out.splitlines()) == 5
-    assert decoded == []
+    assert found == listed == []
     # The seam counts: a changed library compares the hashes (and finds the new paper).
     _day(digests, "2025-08-22", range(60, 61), title="Planners")
     code, out, _ = run(capsys, "search", "planners", str(digests))
     assert code == 0 and out.startswith("2508.00060\t2025-08-22\tPlanners 60")
-    assert decoded != []
+    assert found + listed != []
 
 
 def test_a_search_by_relevance_reads_no_column_of_every_paper(

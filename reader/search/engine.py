@@ -34,7 +34,7 @@ from reader.catalog import present
 from reader.model import Paper
 from reader.search.idtable import IdTable
 from reader.search.index import IndexUnavailable, SearchIndex
-from reader.search.index.integrity import as_dict
+from reader.search.index.hashes import as_dict
 from reader.search.index.scorer import best_first
 from reader.search.query import (
     And,
