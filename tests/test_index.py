@@ -530,6 +530,31 @@ def test_whoosh_private_names_exist() -> None:
             assert hasattr(obj, name), f"{owner}.{name} is gone"
 
 
+def test_whoosh_takes_only_cached_property_from_its_package_and_no_asyncio_comes() -> None:
+    """Whoosh imports one decorator from the ``cached_property`` package,
+    whose module imports asyncio (0.03-0.2 s of a command): the search
+    package puts the standard library's in its place. An upgrade of Whoosh
+    that takes more from that package fails here."""
+    import whoosh
+
+    root = Path(whoosh.__file__).parent
+    uses = sorted(
+        (str(p.relative_to(root)), line.strip())
+        for p in root.rglob("*.py")
+        for line in p.read_text(encoding="utf-8").splitlines()
+        if "cached_property" in line and "import" in line
+    )
+    assert uses == [("reading.py", "from cached_property import cached_property")]
+    code = (
+        "import sys, functools\n"
+        "import reader.search.index, whoosh.reading\n"
+        "assert whoosh.reading.cached_property is functools.cached_property\n"
+        "print('asyncio' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
 def test_every_shape_is_answered_by_one_scorer_as_whoosh_would(tmp_path: Path) -> None:
     """The numpy tree scorer (fast postings with positions) finds exactly the
     papers Whoosh's own matchers find, for every text shape, also over a
