@@ -332,8 +332,14 @@ def test_a_sync_killed_anywhere_leaves_the_old_index_the_new_or_a_rebuild(
                 return got
             setattr(owner, name, staticmethod(wrapped) if owner is store.SearchIndex and name == "_write_sidecar" else wrapped)
 
+        papers = {{f"2501.{{n:05d}}": Paper(id=f"2501.{{n:05d}}", title=f"Paper {{n}} on graphs",
+                  authors=["Ann Lee"], dates=["2025-08-01"]) for n in range(40)}}
         if point == "after-drop":
-            hashes.MAX_PIECES = 1  # the day's piece and the build's written again as one
+            # a first sync's piece, then the killed one's: past MAX_PIECES the
+            # syncs' pieces are written as one and the first one's deleted
+            hashes.MAX_PIECES = 2
+            first = dict(papers, x=Paper(id="x", title="Kept a moment", dates=["2025-08-03"]))
+            SearchIndex(Path({str(folder)!r})).sync(first)
             real_unlink = os.unlink
 
             def unlink(path, *args, **kwargs):
@@ -351,8 +357,6 @@ def test_a_sync_killed_anywhere_leaves_the_old_index_the_new_or_a_rebuild(
             hook(hashes, "write_piece", "after")
         else:
             hook(store.SearchIndex, "_write_sidecar", "after")
-        papers = {{f"2501.{{n:05d}}": Paper(id=f"2501.{{n:05d}}", title=f"Paper {{n}} on graphs",
-                  authors=["Ann Lee"], dates=["2025-08-01"]) for n in range(40)}}
         papers["2508.00001"] = Paper(id="2508.00001", title="Zebra finches sing", authors=["Bo"],
                                      dates=["2025-08-02"])
         SearchIndex(Path({str(folder)!r})).sync(papers)
@@ -736,7 +740,8 @@ def test_a_day_added_writes_only_its_hashes_and_equals_a_rebuild(
     again (at a million papers the sidecar's 25 MB of base64 were 0.6 s of
     the 1.4 s a day took to be found). Each step answers as an index built
     from scratch, and a new process reads the pieces back; past
-    ``MAX_PIECES`` pieces they are written again as one."""
+    ``MAX_PIECES`` pieces the syncs' pieces are written again as one (the
+    full build's stays: no paper's hash but theirs written again)."""
     from reader.search import idtable
     from reader.search.index import hashes as hashes_mod
     from reader.search.index import store
@@ -775,17 +780,17 @@ def test_a_day_added_writes_only_its_hashes_and_equals_a_rebuild(
 
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(hashes_mod, "piece_bytes", counted)
-            if n != 2:  # the third day makes 4 pieces: written again as one
-                mp.setattr(store, "as_dict", no_dict)
-                mp.setattr(hashes_mod, "as_dict", no_dict)
+            mp.setattr(store, "as_dict", no_dict)
+            mp.setattr(hashes_mod, "as_dict", no_dict)
             # nor a table of every id to look the new ones up
             mp.setattr(idtable, "IdTable", no_dict)
             index = SearchIndex(folder)  # a new process, as the CLI is
             report = index.sync(lib.papers, version=lib.version)
         assert report.added == 2 and not report.rebuilt and not report.error
-        # the day's two hashes only; every paper's once past MAX_PIECES
-        assert written == ([30 + 2 * (n + 1)] if n == 2 else [2]), n
-        assert len(pieces_now()) == [2, 3, 1, 2][n]
+        # the day's two hashes only; past MAX_PIECES the three days' (the
+        # third makes 4 pieces: the days' written again as one, beside the build's)
+        assert written == ([6] if n == 2 else [2]), n
+        assert len(pieces_now()) == [2, 3, 2, 3][n]
         gen = folder / str(index.generation[0])
         assert sorted(p.name for p in gen.glob("hashes-*.bin")) == sorted(pieces_now())
         fresh = SearchIndex(tmp_path / f"fresh-{n}")
@@ -800,6 +805,7 @@ def test_a_day_added_writes_only_its_hashes_and_equals_a_rebuild(
     (days / "2025-08-04.jsonl").unlink()
     lib = _open(days)
     written = []
+    monkeypatch.setattr(hashes_mod, "MAX_PIECES", 32)
 
     def counted_gone(hashes: Any, gone: Any = ()) -> bytes:
         gone = list(gone)

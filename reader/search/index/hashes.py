@@ -14,7 +14,8 @@ every file of the generation (:mod:`.integrity`), and named there in order
   piece of only what it changed: the new hashes, and the ids it removed
   (a record marked gone). An id's hash is that of the newest piece that
   names it (none when that record is a removal). Past :data:`MAX_PIECES`
-  pieces a sync writes them all again as one (the old ones are deleted in
+  pieces a sync writes the pieces after the first (the full build's) again
+  as one, or, once they hold half as many records as it, every piece (the old ones are deleted in
   the same window as Whoosh's merged segments: after the commit, before
   the sidecar).
 * Crash safety is the sidecar's: a piece is written (and fsynced) after
@@ -274,13 +275,43 @@ class PieceHashes(Mapping[str, str]):
         fresh = len(new) - len(self.held(new))
         count = self._n + fresh - len(gone)
         if len(self.pieces) + 1 > MAX_PIECES:
-            every = as_dict(self)
+            tail = sum(p.records for p in self.pieces[1:]) + len(new) + len(gone)
+            if 2 * tail > self.pieces[0].records:
+                every = as_dict(self)
+                for pid in gone:
+                    every.pop(pid, None)
+                every.update(new)
+                return PieceHashes(self.folder, [write_piece(self.folder, every)], len(every))
+            # The first piece (a full build's: every paper) stays; the
+            # syncs' pieces after it are written again as one with this
+            # one's changes (a day's pieces: no hash of every paper again).
+            later, marked = self._later(self._mapped[1:])
             for pid in gone:
-                every.pop(pid, None)
-            every.update(new)
-            return PieceHashes(self.folder, [write_piece(self.folder, every)], len(every))
+                later.pop(pid, None)
+                marked.add(pid)
+            later.update(new)
+            marked.difference_update(new)
+            piece = write_piece(self.folder, later, marked)
+            return PieceHashes(self.folder, [self.pieces[0], piece], count)
         piece = write_piece(self.folder, new, gone)
         return PieceHashes(self.folder, [*self.pieces, piece], count)
+
+    @staticmethod
+    def _later(pieces: Sequence[_Mapped]) -> tuple[dict[str, str], set[str]]:
+        """What ``pieces`` (oldest first) say together: the newest hash of
+        each id they name, and the ids whose newest record is a removal."""
+        hashes: dict[str, str] = {}
+        gone: set[str] = set()
+        for piece in pieces:
+            marks = piece.marks()
+            for pid, digest, mark in zip(piece.ids(), piece.digests(), marks, strict=True):
+                if mark:
+                    hashes.pop(pid, None)
+                    gone.add(pid)
+                else:
+                    hashes[pid] = digest
+                    gone.discard(pid)
+        return hashes, gone
 
     def dropped(self, since: PieceHashes) -> list[str]:
         """The names of ``since``'s pieces these no longer hold."""
