@@ -5,8 +5,9 @@ Layout of ``folder`` (``Paths.index_dir``)::
     CURRENT                 name of the live generation ("ix-<token>")
     ix-<token>/             a Whoosh index we wrote, with
         digest-reader-index.json   our stamp (format, version, token)
-        hashes.json                sidecar: paper id -> content hash, same token,
-                                   and every other file's size and CRC32 (sealed)
+        hashes.json                sidecar: same token, the hash pieces in order,
+                                   every other file's size and CRC32 (sealed)
+        hashes-<token>.bin         a piece of the papers' content hashes (:mod:`.hashes`)
         fast-<segment>.bin         fast postings of a segment of the full build
         verified.json              files that matched their checksums, by stat
     tmp-<token>/            a build in progress (holds "owner" = pid)
