@@ -381,9 +381,13 @@ def _paper_values(p: Paper, block: int, slot: int) -> tuple[object, ...]:
 
 def _day_values(p: Paper) -> Iterator[tuple[object, ...]]:
     pid = _b(p.id)
-    days = p.dates or ([p.published[:10]] if p.published else [])
-    for day in dict.fromkeys(days):
+    for day in _days_of(p.dates, p.published):
         yield (_b(day), pid, p.ranks.get(day))
+
+
+def _days_of(dates: Sequence[str], published: str | None) -> Iterable[str]:
+    """The days a paper has rows of in the ``days`` table."""
+    return dict.fromkeys(dates or ([published[:10]] if published else []))
 
 
 #: The key rows' and the days' tables (name -> columns, and how many).
@@ -1249,6 +1253,15 @@ class Catalog:
         header = dict(header)
         digests = zlib.compress(header.pop("digests", None) or marshal.dumps([]), _LEVEL)
         head = marshal.dumps(header)
+        # An update's day rows go by their key (day, id), the days read
+        # from the touched papers' rows as stored, before the write (the
+        # blocks the update merged are still at hand). There is no index by
+        # id (6 MB for the real digests), and a scan of every day row was
+        # 50 ms at a million papers. A new day's papers have none.
+        old_days: list[tuple[bytes, bytes]] = []
+        if touched is not None and papers is not None:
+            touched = list(touched)
+            old_days = self._stored_days(touched)
         self._blocks.clear()
         self._zdict = None
         db.execute("BEGIN IMMEDIATE")
@@ -1266,11 +1279,12 @@ class Catalog:
                 ).fetchall()
                 db.executemany("UPDATE blocks SET live = live - ? WHERE n = ?",
                                [(c, n) for n, c in emptied])  # fmt: skip
-                db.execute("DELETE FROM blocks WHERE live <= 0")
+                # By number: ``live`` has no index, and a scan of it reads
+                # every block's pages (0.3 s at a million papers).
+                db.executemany("DELETE FROM blocks WHERE n = ? AND live <= 0",
+                               [(n,) for n, _ in emptied])  # fmt: skip
                 db.execute("DELETE FROM papers WHERE id IN temp.gone")
-                # One pass over the days (no index by id: 6 MB for the real
-                # digests, to spare a scan of a few ms per update).
-                db.execute("DELETE FROM days WHERE id IN temp.gone")
+                db.executemany("DELETE FROM days WHERE day = ? AND id = ?", old_days)
                 rows: Iterable[Paper] = papers
             elif everything is None:
                 db.execute("ROLLBACK")
@@ -1341,6 +1355,15 @@ class Catalog:
                 db.execute("ROLLBACK")
             raise
         return True
+
+    def _stored_days(self, ids: Iterable[str]) -> list[tuple[bytes, bytes]]:
+        """The (day, id) keys of the day rows of those of ``ids`` the
+        catalog holds, from their rows (:func:`_days_of`, as written)."""
+        return [
+            (_b(day), _b(row[0]))
+            for row, _, _ in self._fields(self._keys(ids))
+            for day in _days_of(row[5], row[15])
+        ]
 
     @staticmethod
     def _write_files(

@@ -11,11 +11,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from reader.config import Config
 from reader.paths import Paths
 from reader.search.idtable import IdTable
 from reader.search.index import SearchIndex
-from reader.search.index.integrity import PackedHashes, as_dict, hashes_of, pack_hashes
+from reader.search.index.hashes import PieceHashes, as_dict, write_piece
 from reader.session import Session
 from tests.test_app_catalog import libraries, write_days
 
@@ -75,18 +77,54 @@ def test_a_warm_searched_engine_holds_no_set_or_dict_of_every_id(tmp_path: Path)
     assert len(index.indexed_hashes()) == len(ids)
 
 
-def test_packed_hashes_answer_as_the_dict_they_were() -> None:
+def test_hash_pieces_answer_as_the_dict_they_were(tmp_path: Path) -> None:
     hashes = {f"2501.{n:05d}": f"{n * 7919:016x}" for n in range(3000)}
     hashes["10.1000/é" + "x" * 40] = "00ff" * 4  # long, not ASCII
-    packed = pack_hashes(hashes)
-    assert packed is not None
-    got = hashes_of({"hashes_packed": packed})
-    assert isinstance(got, PackedHashes)
-    assert len(got) == len(hashes) and list(got) == list(hashes)
+    hashes["line\nbreak"] = "ab" * 8  # an id no separator can hold
+    first = write_piece(tmp_path, hashes)
+    got = PieceHashes(tmp_path, [first], len(hashes))
+    assert len(got) == len(hashes) and sorted(got) == sorted(hashes)
     assert all(got.get(k) == v and k in got for k, v in hashes.items())
     assert got.get("2501.99999") is None and "2501.99999" not in got and got.get("") is None
-    assert list(got) == list(hashes)  # after lookups too (from the table)
     assert as_dict(got) == hashes and dict(got) == hashes
+    # a later piece: a hash changed, a paper removed, one added
+    later = write_piece(tmp_path, {"2501.00007": "11" * 8, "2601.00001": "22" * 8}, ["2501.00009"])
+    more = PieceHashes(tmp_path, [first, later], len(hashes))
+    want = {**hashes, "2501.00007": "11" * 8, "2601.00001": "22" * 8}
+    del want["2501.00009"]
+    assert as_dict(more) == want and dict(more) == want
+    assert "2501.00009" not in more and more.get("2501.00007") == "11" * 8
+
+
+def test_hash_pieces_after_syncs_answer_as_a_dict_and_stay_few(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Syncs' pieces (changes, additions, removals) answer as a dict that
+    took the same changes; past MAX_PIECES the pieces after the build's
+    are written again as one, and once those hold half as many records as
+    the build's, every piece is."""
+    from reader.search.index import hashes as hashes_mod
+
+    monkeypatch.setattr(hashes_mod, "MAX_PIECES", 3)
+    want = {f"2501.{n:05d}": f"{n:016x}" for n in range(40)}
+    got = PieceHashes(tmp_path, [write_piece(tmp_path, want)], len(want))
+    shapes = []
+    for step in range(9):
+        new = {f"2601.{step:05d}": f"{step + 100:016x}", f"2501.{step:05d}": "ff" * 8}
+        removed = [f"2501.{step + 3:05d}", "2999.00000"]  # one held, one never was
+        got = got.after(new, removed)
+        for pid in removed:
+            want.pop(pid, None)
+        want.update(new)
+        assert as_dict(got) == want and len(got) == len(want), step
+        assert all(got.get(k) == v for k, v in want.items())
+        assert all(pid not in got for pid in removed)
+        shapes.append([p.records for p in got.pieces])
+    assert max(len(s) for s in shapes) == 3
+    assert shapes[2] == [40, 9]  # the build's piece kept, the days' as one
+    assert any(len(s) == 1 for s in shapes)  # every piece written again once big
+    names = {p.name for p in got.pieces}
+    assert names <= {p.name for p in tmp_path.iterdir()}
 
 
 def test_the_id_table_numbers_and_names_ids_as_a_dict_would() -> None:

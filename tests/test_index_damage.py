@@ -12,6 +12,7 @@ search, rebuilds, and the next process answers from a sound index again.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -179,9 +180,15 @@ def _roles(gen: Path) -> dict[str, str]:
             if seg in n:
                 sizes[seg] += (gen / n).stat().st_size
     ranked = sorted(sizes, key=lambda seg: -sizes[seg])
+    # the hash pieces (random names) by their place in the sidecar's list
+    side = json.loads((gen / SIDECAR_NAME).read_bytes())
+    pieces = {
+        p[0]: f"hashes-{label}.bin"
+        for p, label in zip(side["hash_pieces"], ("built", "synced"), strict=False)
+    }
     out = {}
     for n in names:
-        role = n
+        role = pieces.get(n, n)
         for seg, label in zip(ranked, ("built", "synced"), strict=False):
             role = role.replace(seg, label)
         out[role] = n
@@ -223,6 +230,7 @@ def test_the_probe_covers_every_kind_of_file() -> None:
     # whatever else a build writes is found by listing the folder
     names = {name for name, _ in _trials()}
     assert {"built.pst", "synced.pst", "built.trm", "synced.trm"} <= names
+    assert {"hashes-built.bin", "hashes-synced.bin"} <= names
     assert sum(n.endswith(".toc") for n in names) == 1
     assert {SIDECAR_NAME, "digest-reader-index.json", integrity.VERIFIED_NAME} <= names
 

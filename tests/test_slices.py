@@ -8,6 +8,7 @@ or to a dict, and what comes out is what one call would have made."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ from reader.library import Library
 from reader.model import Paper
 from reader.search.engine import SearchEngine
 from reader.search.idtable import IdTable
-from reader.search.index import integrity
+from reader.search.index import hashes as hashes_mod
 
 #: More papers than a slice holds, so a whole-library call is seen.
 N = 3 * 4096 + 17
@@ -44,7 +45,7 @@ def one_call_sizes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
             super().__init__(*args, **kwargs)
             sizes.append(len(self))
 
-    monkeypatch.setattr(integrity, "dict", CountedDict, raising=False)
+    monkeypatch.setattr(hashes_mod, "dict", CountedDict, raising=False)
     yield sizes
 
 
@@ -61,13 +62,20 @@ def test_an_id_table_of_a_big_library_is_made_a_slice_at_a_time(
     assert table.numbers(["2501.00000", f"2501.{N - 1:05d}", "nope"]).tolist() == [0, N - 1, -1]
 
 
-def test_the_indexs_hashes_as_a_dict_a_slice_at_a_time(one_call_sizes: list[int]) -> None:
+def test_the_indexs_hashes_as_a_dict_a_slice_at_a_time(
+    tmp_path: Path, one_call_sizes: list[int]
+) -> None:
     listed = ids(N)
     raw = bytes(range(256)) * (8 * N // 256 + 1)
-    packed = integrity.PackedHashes("\n".join(listed).encode(), raw[: 8 * N])
-    got = integrity.as_dict(packed)
+    want = {pid: raw[8 * n : 8 * n + 8].hex() for n, pid in enumerate(listed)}
+    first = hashes_mod.write_piece(tmp_path, want)
+    later = hashes_mod.write_piece(tmp_path, {listed[0]: "00" * 8}, [listed[1]])
+    pieces = hashes_mod.PieceHashes(tmp_path, [first, later], N - 1)
+    one_call_sizes.clear()
+    got = hashes_mod.as_dict(pieces)
     assert max(one_call_sizes, default=0) <= slices.SLICE
-    assert len(got) == N and got[listed[-1]] == raw[8 * (N - 1) : 8 * N].hex()
+    assert len(got) == N - 1 and got[listed[-1]] == raw[8 * (N - 1) : 8 * N].hex()
+    assert got[listed[0]] == "00" * 8 and listed[1] not in got
 
 
 def test_the_engines_columns_of_a_big_library_a_slice_at_a_time(

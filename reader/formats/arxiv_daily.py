@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
-
-from markdown_it import MarkdownIt
+from typing import TYPE_CHECKING, Any
 
 from reader.formats.base import Format, Source, parse_into
 from reader.formats.common import (
@@ -43,6 +41,9 @@ from reader.model import ABSTRACT_ARXIV, Digest, Link, Paper
 from reader.safeload import load_json
 from reader.text import date_part, http_url, one_line
 
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+
 NAME = "arxiv-daily"
 
 _ROW_HEAD = re.compile(r'"[^"]{1,80}"\s*:\s*\{\s*"[^"]{1,40}"\s*:\s*"\|\*\*\d{4}-\d{2}-\d{2}\*\*\|')
@@ -58,6 +59,8 @@ def _md() -> MarkdownIt:
     """Block tokens only: the inline pass is 60% of the time on 9,000-row tables and
     these cells hold nothing but bold text and ``[text](url)`` links, which
     :func:`cell_of` reads from the cell's raw content."""
+    from markdown_it import MarkdownIt  # imported when a table is parsed, not with the formats
+
     return MarkdownIt("commonmark").enable("table").disable("inline")
 
 

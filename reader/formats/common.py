@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TypeVar
-
-from markdown_it.token import Token
+from typing import TYPE_CHECKING, TypeVar
 
 from reader.formats.base import Source
 from reader.model import Digest, Link, Paper, merge_papers
 from reader.text import html_to_text, http_url, one_line, tex_to_unicode
+
+if TYPE_CHECKING:  # the Markdown parser is imported by the formats that parse Markdown
+    from markdown_it.token import Token
 
 # --- text fields ----------------------------------------------------------------------------
 

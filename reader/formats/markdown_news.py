@@ -29,9 +29,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
-
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+from typing import TYPE_CHECKING
 
 from reader.formats.base import Format, Source
 from reader.formats.common import (
@@ -54,6 +52,10 @@ from reader.model import (
     Summary,
 )
 from reader.text import date_part, html_to_text, http_url, one_line, split_authors, unwrap
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 NAME = "markdown"
 
@@ -81,6 +83,8 @@ _TAG_SPAN = re.compile(r"""<span class=["']paper-tag["']>(.*?)</span>""", re.IGN
 
 
 def _md() -> MarkdownIt:
+    from markdown_it import MarkdownIt  # imported when a newsletter is parsed, not with the formats
+
     return MarkdownIt("commonmark").enable("table")
 
 

@@ -36,7 +36,7 @@ from reader.papers_source import PapersSource, source_of
 from reader.release import release
 from reader.search.idtable import IdTable
 from reader.search.index import IndexUnavailable, SearchIndex
-from reader.search.index.integrity import as_dict
+from reader.search.index.hashes import as_dict
 from reader.search.index.scorer import best_first
 from reader.search.query import (
     And,

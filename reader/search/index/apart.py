@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 from reader.model import Paper
 
 if TYPE_CHECKING:
+    from reader.search.index.hashes import Piece
     from reader.search.index.integrity import Listing
     from reader.search.index.store import Synced, SyncReport
 
@@ -92,6 +93,9 @@ class Written:
     #: child failed or was stopped; the parent opens the index again).
     files: Listing | None = None
     toc_gen: int | None = None
+    #: The hash pieces its sidecar names and how many papers they hold
+    #: (None: not known).
+    hashes: tuple[list[Piece], int] | None = None
     #: The child's process id (a test's proof that the work ran elsewhere).
     pid: int | None = None
     #: Why the child gave no result ("" when it did).
@@ -187,7 +191,7 @@ def write_apart(
                 continue
             finished = True
             if msg[0] == "done":
-                return Written(msg[1], files=msg[2], toc_gen=msg[3], pid=proc.pid)
+                return Written(msg[1], files=msg[2], toc_gen=msg[3], hashes=msg[4], pid=proc.pid)
             return Written(SyncReport(), pid=proc.pid, failure=str(msg[1]))
     finally:
         conn.close()
@@ -247,7 +251,11 @@ def _child(folder: str, lock: int | None, job: Job, conn: Any, parent: int) -> N
         report = index._update(
             job.papers, job.new, index._hashes, job.changed, job.removed, progress, None, job.synced
         )
-        conn.send(("done", report, index._files, index._toc_gen))
+        from reader.search.index.hashes import PieceHashes
+
+        held = index._hashes
+        pieces = (held.pieces, len(held)) if isinstance(held, PieceHashes) else None
+        conn.send(("done", report, index._files, index._toc_gen, pieces))
     except BaseException as exc:  # reported to the parent
         with contextlib.suppress(Exception):
             conn.send(("error", f"{type(exc).__name__}: {exc}"))

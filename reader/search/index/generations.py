@@ -17,7 +17,9 @@ from typing import Any
 #:    them there): no positions in a bulk segment's .pst.
 #: 9: a posting's weight and frequency one byte (a code of the segment's pairs);
 #:    a full build's ids only in its fast postings (not in .trm and stored fields).
-INDEX_VERSION = 9
+#: 10: the papers' hashes in binary pieces beside the sidecar (:mod:`.hashes`),
+#:    not base64 inside it.
+INDEX_VERSION = 10
 STAMP_NAME = "digest-reader-index.json"
 SIDECAR_NAME = "hashes.json"
 STAMP_FORMAT = "digest-reader-index"

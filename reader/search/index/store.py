@@ -5,8 +5,9 @@ Layout of ``folder`` (``Paths.index_dir``)::
     CURRENT                 name of the live generation ("ix-<token>")
     ix-<token>/             a Whoosh index we wrote, with
         digest-reader-index.json   our stamp (format, version, token)
-        hashes.json                sidecar: paper id -> content hash, same token,
-                                   and every other file's size and CRC32 (sealed)
+        hashes.json                sidecar: same token, the hash pieces in order,
+                                   every other file's size and CRC32 (sealed)
+        hashes-<token>.bin         a piece of the papers' content hashes (:mod:`.hashes`)
         fast-<segment>.bin         fast postings of a segment of the full build
         verified.json              files that matched their checksums, by stat
     tmp-<token>/            a build in progress (holds "owner" = pid)
@@ -72,16 +73,16 @@ from reader.search.index.generations import (
     _stamp,
     _stamp_ok,
 )
-from reader.search.index.integrity import (
-    PACKED_KEY,
-    Listing,
-    PackedHashes,
+from reader.search.index.hashes import (
+    PieceHashes,
     as_dict,
+    pieces_of,
+    written,
+)
+from reader.search.index.integrity import (
+    Listing,
     files_of,
-    hash_count,
-    hashes_of,
     listing,
-    pack_hashes,
     read_sealed,
     seal,
     verify,
@@ -168,21 +169,27 @@ class Synced:
 
 
 def _after(
-    old: Mapping[str, str], new: Mapping[str, str], removed: Collection[str]
-) -> Mapping[str, str]:
-    """The hashes ``old`` with those of ``new`` and without ``removed``: the
-    packed hashes with ``new`` appended when they only add papers (a new
-    day: no dict of every hash, no id packed again), else a dict."""
-    if isinstance(old, PackedHashes) and not old.held(new):
-        fewer = old.without(removed) if removed else old
-        got = fewer.added(new) if fewer is not None else None
-        if got is not None:
-            return got
+    folder: Path, old: Mapping[str, str], new: Mapping[str, str], removed: Collection[str]
+) -> PieceHashes:
+    """The hashes ``old`` with those of ``new`` and without ``removed``,
+    written into generation ``folder``: one more piece of only these
+    changes (:meth:`~.hashes.PieceHashes.after`: no dict of every hash, no
+    other hash written again), or, when ``old`` is not that generation's
+    pieces, one piece of them all."""
+    if isinstance(old, PieceHashes) and old.folder == folder:
+        return old.after(new, removed)
     out = as_dict(old)
     for pid in removed:
         out.pop(pid, None)
     out.update(new)
-    return out
+    return written(folder, out)
+
+
+def _names_pieces(side: Mapping[str, Any], files: Listing) -> bool:
+    """Whether sidecar ``side`` names its hash pieces, each among the
+    ``files`` it vouches for (so checked before it is read)."""
+    got = pieces_of(side)
+    return got is not None and all(p.name in files for p in got[0])
 
 
 class IndexUnavailable(Exception):
@@ -272,11 +279,10 @@ class SearchIndex:
         #: How many searchers were opened: the key of what the engine derives
         #: from one (never its id(), which the next searcher may reuse).
         self._searchers = 0
-        #: The committed papers' hashes (see :attr:`_hashes`): read from the
-        #: sidecar only when asked for (then kept packed:
-        #: :class:`~.integrity.PackedHashes`), and how many there are.
-        self._hashes_read: Mapping[str, str] | None = {}
-        self._hashes_side: dict[str, Any] | None = None
+        #: The committed papers' hashes (see :attr:`_hashes`): the
+        #: generation's hash pieces, mapped (:class:`~.hashes.PieceHashes`),
+        #: and how many there are.
+        self._hashes_held: Mapping[str, str] = {}
         self._hash_n = 0
         #: The library version the committed index holds (from the sidecar).
         self._synced = Synced()
@@ -358,6 +364,12 @@ class SearchIndex:
                 return
             side = got.side
             try:
+                held = self._open_hashes(path, side)
+            except (OSError, ValueError) as exc:
+                self.problem = "damaged"
+                self.detail = str(exc)
+                return
+            try:
                 self._ix = windex.open_dir(str(path), schema=None)
                 self._new_searcher(expected=side["generation"])
             except _NotYet:
@@ -376,7 +388,7 @@ class SearchIndex:
             self.problem = "damaged" if self._holding else "updating"
             return
         self._gen = name
-        self._take_hashes(side)
+        self._hashes = held
         self._files = files_of(side) or {}
         self._toc_gen = side["generation"]
         self._synced = Synced.from_json(side.get("library"))
@@ -384,26 +396,27 @@ class SearchIndex:
 
     @property
     def _hashes(self) -> Mapping[str, str]:
-        """Paper id -> content hash of what is committed, read from the
-        sidecar on first use: a search over the library the index holds
-        needs only their number (:meth:`indexed_count`)."""
-        if self._hashes_read is None:
-            side = self._hashes_side
-            self._hashes_read = (hashes_of(side) if side is not None else None) or {}
-            self._hashes_side = None
-        return self._hashes_read
+        """Paper id -> content hash of what is committed: the pieces mapped
+        when the generation was opened, read on demand (a search over the
+        library the index holds needs only their number:
+        :meth:`indexed_count`)."""
+        return self._hashes_held
 
     @_hashes.setter
     def _hashes(self, value: Mapping[str, str]) -> None:
-        self._hashes_read = value
-        self._hashes_side = None
+        self._hashes_held = value
         self._hash_n = len(value)
 
-    def _take_hashes(self, side: Mapping[str, Any]) -> None:
-        """The hashes of sidecar ``side``, left encoded until asked for."""
-        self._hashes_read = None
-        self._hashes_side = {k: side[k] for k in (PACKED_KEY, "hashes") if k in side}
-        self._hash_n = hash_count(side)
+    @staticmethod
+    def _open_hashes(path: Path, side: Mapping[str, Any]) -> PieceHashes:
+        """The hash pieces sidecar ``side`` names in generation ``path``,
+        mapped now (files :meth:`_check` found sound: a writer deletes a
+        piece only once a new sidecar no longer names it). Raises
+        ``OSError`` or ``ValueError``."""
+        got = pieces_of(side)
+        if got is None:
+            raise ValueError(f"{SIDECAR_NAME} does not hold what was written")
+        return PieceHashes(path, *got)
 
     @property
     def _holding(self) -> bool:
@@ -425,7 +438,7 @@ class SearchIndex:
                 side is None
                 or files is None
                 or side.get("token") != token
-                or not isinstance(side.get(PACKED_KEY, side.get("hashes")), dict)
+                or not _names_pieces(side, files)
                 or not isinstance(gen, int)
             ):
                 return _Checked(None, "damaged", f"{SIDECAR_NAME} does not hold what was written")
@@ -491,10 +504,15 @@ class SearchIndex:
             return
         side = got.side
         try:
+            held = self._open_hashes(self.folder / self._gen, side)
+        except (OSError, ValueError) as exc:
+            self._mark_damaged(str(exc))
+            return
+        try:
             self._new_searcher(expected=side["generation"])
         except _NotYet:
             return
-        self._take_hashes(side)
+        self._hashes = held
         self._files = files_of(side) or {}
         self._toc_gen = side["generation"]
         self._synced = Synced.from_json(side.get("library"))
@@ -1169,7 +1187,7 @@ class SearchIndex:
         got = write_apart(self.folder, job, self._lock_fd, progress, cancelled)
         self.last_writer_pid = got.pid
         report = got.report
-        if got.files is None or got.toc_gen is None:
+        if got.files is None or got.toc_gen is None or got.hashes is None:
             # Stopped or died: what is on disk decides (the last generation,
             # or a commit without its sidecar: damaged for the next sync).
             with self._lock:
@@ -1182,7 +1200,14 @@ class SearchIndex:
             with self._lock:
                 self._mark_damaged()
             return report
-        after = _after(old, new, removed)
+        try:
+            # the pieces the child wrote (and its sidecar names)
+            after = PieceHashes(self.folder / self._gen, *got.hashes)
+        except (OSError, ValueError) as exc:
+            with self._lock:
+                self._mark_damaged(str(exc))
+            report.error = f"{type(exc).__name__}: {exc}"
+            return report
         with self._lock:
             self._hashes = after
             self._files = got.files
@@ -1233,7 +1258,7 @@ class SearchIndex:
         added = 0
         # which are held, in one pass (the new ones then answered without a
         # table of every id; a removed one needs no hash)
-        held = old.held(suspects) if isinstance(old, PackedHashes) else None
+        held = old.held(suspects) if isinstance(old, PieceHashes) else None
         for pid in suspects:
             p = papers.get(pid)
             if p is None:
@@ -1317,29 +1342,34 @@ class SearchIndex:
         # document (the sidecar lists every one, and a commit without its
         # sidecar is damage): its delete by id is skipped (it made Whoosh
         # sort every segment's ids: ~0.4-1 s at a million papers).
-        if isinstance(old, PackedHashes):
+        if isinstance(old, PieceHashes):
             fresh = set(changed) - old.held(changed)
         else:
             fresh = {pid for pid in changed if pid not in old}
         assert self._gen is not None
         gen_path = self.folder / self._gen
         token = self._gen[3:]
+        # The committed hashes as pieces of this generation (``old`` may be
+        # a dict of them, to compare every paper): each batch adds a piece.
+        held = self._hashes
+        hashes: Mapping[str, str] = (
+            held if isinstance(held, PieceHashes) and held.folder == gen_path else old
+        )
         if not work:
             if synced != self._synced:
                 # Nothing to index, but the next sync need not look again.
                 try:
-                    self._write_sidecar(gen_path, token, old, synced, self._files, self._toc_gen)
+                    kept = _after(gen_path, hashes, {}, [])
+                    files = self._files if kept is hashes else listing(gen_path, self._files)
+                    self._write_sidecar(gen_path, token, kept, synced, files, self._toc_gen)
                 except OSError as exc:
                     report.error = f"{type(exc).__name__}: {exc}"
                     return report
                 with self._lock:
+                    self._hashes = kept
+                    self._files = files
                     self._synced = synced
             return report
-        # What the batches committed so far changed (the sidecar's hashes are
-        # ``old`` with them: :func:`_after`).
-        done_new: dict[str, str] = {}
-        done_gone: list[str] = []
-        hashes: Mapping[str, str] = old
         done = 0
         total = len(work)
         try:
@@ -1355,6 +1385,8 @@ class SearchIndex:
                         self._stale or known.ixreader.generation() != writer.generation - 1
                     ):
                         known = None
+                batch_new: dict[str, str] = {}
+                batch_gone: list[str] = []
                 try:
                     for pid, is_removal in batch:
                         if cancelled is not None and cancelled():
@@ -1363,7 +1395,7 @@ class SearchIndex:
                             return report
                         if is_removal:
                             writer.delete_by_term("id", pid, searcher=known)
-                            done_gone.append(pid)
+                            batch_gone.append(pid)
                             report.removed += 1
                         else:
                             if pid not in fresh:
@@ -1373,7 +1405,7 @@ class SearchIndex:
                                 report.updated += 1
                             else:
                                 report.added += 1
-                            done_new[pid] = new[pid]
+                            batch_new[pid] = new[pid]
                         done += 1
                         if progress is not None and done % 500 == 0:
                             progress(done, total)
@@ -1383,9 +1415,20 @@ class SearchIndex:
                     raise
                 small = len(batch) < 1000 and self._segment_count() < 12
                 writer.commit(merge=not small)
-                # The fast postings of segments merged away go before the files
-                # are listed; the files of this commit are hashed, the others
-                # keep the checksums they were opened with.
+                # From the commit to the sidecar a killed writer leaves a
+                # generation the next sync finds damaged (its table of
+                # contents is not the sidecar's): the batch's hashes are
+                # written in that window, and the pieces they replace (past
+                # MAX_PIECES) deleted in it, like the fast postings of the
+                # segments merged away, before the files are listed; the
+                # files of this commit are hashed, the others keep the
+                # checksums they were opened with.
+                before = hashes
+                hashes = _after(gen_path, before, batch_new, batch_gone)
+                if isinstance(before, PieceHashes):
+                    for name in hashes.dropped(before):
+                        with contextlib.suppress(FileNotFoundError):
+                            os.unlink(gen_path / name)
                 self._clean_generation(gen_path)
                 files = listing(gen_path, self._files)
                 toc_gen = whoosh_private.latest_generation(str(gen_path))
@@ -1393,7 +1436,6 @@ class SearchIndex:
                 # no version of the library.
                 last = first + BATCH >= total
                 now = synced if last else Synced()
-                hashes = _after(old, done_new, done_gone)
                 self._write_sidecar(gen_path, token, hashes, now, files, toc_gen)
                 with self._lock:
                     self._hashes = hashes
@@ -1415,18 +1457,16 @@ class SearchIndex:
     def _write_sidecar(
         folder: Path,
         token: str,
-        hashes: Mapping[str, str],
+        hashes: PieceHashes,
         synced: Synced,
         files: Listing,
         toc_gen: int,
     ) -> None:
-        """The sidecar: the papers' hashes, the library version, and the size
-        and checksum of every other file of the generation with the number of
-        the table of contents they make (sealed: it checks itself)."""
-        packed = pack_hashes(hashes)
-        side: dict[str, Any] = {"token": token, "hashes": {} if packed else as_dict(hashes)}
-        if packed:
-            side[PACKED_KEY] = packed
+        """The sidecar: the papers' hash pieces (written before, and among
+        ``files``), the library version, and the size and checksum of every
+        other file of the generation with the number of the table of
+        contents they make (sealed: it checks itself)."""
+        side: dict[str, Any] = {"token": token, **hashes.to_json()}
         if synced.key:
             side["library"] = synced.to_json()
         side["generation"] = toc_gen
@@ -1487,9 +1527,11 @@ class SearchIndex:
             atomic_write_text(tmp / STAMP_NAME, json.dumps(_stamp(token)))
             with contextlib.suppress(OSError):
                 (tmp / "MAIN_WRITELOCK").unlink()
+            pieces = written(tmp, hashes)
             files = listing(tmp)
             toc_gen = whoosh_private.latest_generation(str(tmp))
-            self._write_sidecar(tmp, token, hashes, synced, files, toc_gen)
+            self._write_sidecar(tmp, token, pieces, synced, files, toc_gen)
+            del pieces  # mapped in tmp: the generation is opened again once renamed
             with contextlib.suppress(OSError):
                 (tmp / "owner").unlink()
             previous = self._current_name()
