@@ -191,9 +191,19 @@ class Library:
 
     @property
     def version(self) -> Version | None:
-        """What this library was read from (see :class:`Version`); None while
-        it is partial or when not known."""
-        return self._version if self.complete else None
+        """What this library's papers were read from (see :class:`Version`);
+        None while they are not all there (a first read so far, the newest
+        papers of a partial library held in memory) or when not known. A
+        partial library over the catalog holds every paper (read as asked;
+        only its list of every paper waits for :meth:`load_rest`): its
+        version is known, so the search index is found current by its
+        files, not by hashing every paper (78 s at 90k papers, a block
+        decompressed for each)."""
+        if self.reading is not None:
+            return None
+        if self._rest is not None and not isinstance(self.papers, CatalogPapers):
+            return None
+        return self._version
 
     @property
     def complete(self) -> bool:
