@@ -156,3 +156,32 @@ async def test_a_query_typed_during_the_first_build_shows_then_counts_exactly_af
             await until(pilot, lambda: "topic method · best 1,000 of 3,000 papers" in shown(), 600)
     finally:
         release.set()
+
+
+async def test_a_big_folder_added_to_a_small_cached_library_is_read_behind_the_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cached library (the samples, a few days) and then a folder much
+    bigger in the config: the app opens at once and reads every file behind
+    it, as on an empty cache, instead of updating the catalog before its
+    first screen (~100 s of "reading digests 1/40" for the real digests).
+    A small addition (a fetched day) is an update as before."""
+    import reader.library
+    from reader.library import needs_first_read
+    from reader.tui.app import build_app
+    from tests.test_tui import FIXTURE
+
+    paths = Paths.from_env()
+    open_library(paths, Config(library=[FIXTURE]))  # the small library, cached
+    big = write_days(tmp_path / "big", per_day=300)
+    config = Config(library=[FIXTURE, big])
+    assert not needs_first_read(paths, config)  # under FIRST_READ_BYTES: an update
+    monkeypatch.setattr(reader.library, "FIRST_READ_BYTES", 1024)
+    assert needs_first_read(paths, config)
+    assert not needs_first_read(paths, Config(library=[FIXTURE]))  # nothing new
+    app = build_app(paths=paths, config=config, build_index=False)
+    assert app.library.reading is not None  # no digest read before the app
+    app.read_refresh = 0.0
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.library.complete and "1,508 papers" in screen_text(app), 600)
+    assert not needs_first_read(paths, config)  # the catalog holds them all now
