@@ -129,8 +129,9 @@ class Session:
     def needs_first_read(self) -> bool:
         """True when the library is not read yet and the cache holds none
         to start from: opening it parses every digest file (the app shows
-        itself first and reads meanwhile, :meth:`read_first`)."""
-        return self._library is None and needs_first_read(self.paths)
+        itself first and reads meanwhile, :meth:`read_first`), or holds
+        little of it (a big folder added to the config)."""
+        return self._library is None and needs_first_read(self.paths, self.config, self.extra)
 
     def read_first(
         self,
