@@ -293,3 +293,39 @@ async def test_rows_that_look_the_same_are_not_drawn_again(monkeypatch: Any) -> 
         plist.set_papers(again, terms=["made"])
         await pilot.pause()
         assert len(drawn) == height
+
+
+async def test_a_key_typed_draws_only_what_changed_on_screen(monkeypatch: Any) -> None:
+    """The results of a key typed repaint the list, the count and the box:
+    the abstract pane beside the list is drawn once, when it shows the new
+    paper (not again with the list's lines), and nothing behind the list
+    and the pane (the screen, its containers) is drawn at all. Textual drew
+    every widget that met the union of what changed (the box's line at the
+    top to the list's bottom: the whole screen) at every search."""
+    from textual.widget import Widget
+
+    from tests.test_tui import SIZE, make_app, searched
+
+    drawn: dict[str, int] = {}
+    render_lines = Widget.render_lines
+
+    def counted(self: Widget, crop: Any) -> Any:
+        name = type(self).__name__
+        drawn[name] = drawn.get(name, 0) + crop.height
+        return render_lines(self, crop)
+
+    monkeypatch.setattr(Widget, "render_lines", counted)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash")
+        await pilot.pause()
+        pane = app.main.abstract
+        for key in "dif":
+            drawn.clear()
+            await pilot.press(key)
+            await searched(pilot, app)
+            await pilot.pause()
+            assert drawn.get("PaperList", 0) > 0, "the results were drawn"
+            assert drawn.get("AbstractPane", 0) <= pane.size.height, drawn
+            behind = {n: drawn[n] for n in ("MainScreen", "Horizontal", "Container") if n in drawn}
+            assert behind == {}, f"drawn behind the widgets: {behind}"
