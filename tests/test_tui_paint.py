@@ -329,3 +329,40 @@ async def test_a_key_typed_draws_only_what_changed_on_screen(monkeypatch: Any) -
             assert drawn.get("AbstractPane", 0) <= pane.size.height, drawn
             behind = {n: drawn[n] for n in ("MainScreen", "Horizontal", "Container") if n in drawn}
             assert behind == {}, f"drawn behind the widgets: {behind}"
+
+
+async def test_results_that_keep_the_scrollbars_look_do_not_repaint_it(
+    monkeypatch: Any,
+) -> None:
+    """Most searches typed list the best 1,000 papers, or about as many: the
+    scrollbar's thumb is then the same, and its column is not drawn again
+    (Textual repaints the whole bar when the list's height changes); when
+    the thumb changes, the bar follows."""
+    from textual.scrollbar import ScrollBar
+
+    drawn: list[int] = []
+    render = ScrollBar.render
+
+    def counted(self: ScrollBar) -> Any:
+        drawn.append(self.window_virtual_size)
+        return render(self)
+
+    monkeypatch.setattr(ScrollBar, "render", counted)
+    papers = made_up(3_000)
+    app = ListApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        plist = app.query_one(PaperList)
+        bar = plist.vertical_scrollbar
+        plist.set_papers(papers[:1000])
+        await pilot.pause()
+        thumb = scrollbar_thumb(bar, 0)
+        assert thumb is not None and thumb == scrollbar_thumb(bar, 0, 990)
+        drawn.clear()
+        plist.set_papers(papers[5:995])  # another 990 papers: the same thumb
+        await pilot.pause()
+        assert drawn == []
+        assert bar.window_virtual_size == 990 and plist.virtual_size.height == 990
+        plist.set_papers(papers[:100])  # a bigger thumb: drawn again
+        await pilot.pause()
+        assert drawn == [100]
+        assert scrollbar_thumb(bar, 0) != thumb and bar.window_virtual_size == 100

@@ -211,7 +211,7 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         strip last drawn on them (a search's results often begin with the
         papers shown already); every line when nothing is known of them."""
         height = self.scrollable_content_region.height
-        width = self.size.width
+        width = self.scrollable_content_region.width
         if not self.is_mounted or height <= 0 or not self._drawn:
             self.refresh()
             return
@@ -231,12 +231,22 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         """The list's height in rows, set quietly and the scrollbar updated:
         through the reactive, Textual lays out the whole screen (10-40 ms)
         at each search that changes the count. The scrollbar is always
-        there (``overflow-y: scroll``), so no count changes the list's width."""
+        there (``overflow-y: scroll``), so no count changes the list's width;
+        it is repainted only when its thumb moves (``watch_scroll_y`` too)."""
         if size == self.virtual_size:
             return
         if self.is_mounted and self.container_size.height:
+            bar = self.vertical_scrollbar
+            before = scrollbar_thumb(bar, bar.position)
             self.set_reactive(ScrollView.virtual_size, size)
-            scroll_update(self, size)
+            if self.show_vertical_scrollbar and before == scrollbar_thumb(
+                bar, bar.position, size.height
+            ):
+                # The bar looks the same (most searches give the best 1,000):
+                # its new height is set without a repaint of all of it.
+                bar.set_reactive(ScrollBar.window_virtual_size, size.height)
+            else:
+                scroll_update(self, size)
         else:
             self.virtual_size = size
 
@@ -335,7 +345,7 @@ class PaperList(ScrollView, can_focus=True, inherit_bindings=False):
         self._scroll_cursor_visible()
         if round(self.scroll_y) == top:
             # Only the two rows that changed; a scroll redraws everything itself.
-            width = self.size.width
+            width = self.scrollable_content_region.width
             self.refresh(
                 Region(0, self.row(old) - top, width, 1), Region(0, self.row(new) - top, width, 1)
             )
