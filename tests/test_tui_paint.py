@@ -366,3 +366,68 @@ async def test_results_that_keep_the_scrollbars_look_do_not_repaint_it(
         await pilot.pause()
         assert drawn == [100]
         assert scrollbar_thumb(bar, 0) != thumb and bar.window_virtual_size == 100
+
+
+def test_a_search_in_flight_holds_the_full_collection() -> None:
+    """The keys stop, their search runs on (and then its results are painted):
+    no full collection before the answer, and the pause counts from it."""
+    g = FakeGc()
+    c = g.collector()
+    g.type_for(c, 0.3)
+    with c.held():
+        g.young += 1
+        g.now += collector.IDLE * 3  # a slow search, long after the last key
+        assert not c.tick() and g.done == []
+    assert not c.tick()  # the answer is being painted now
+    g.now += collector.IDLE
+    assert c.tick() and g.done == ["collect", "freeze"]
+
+
+async def test_no_full_collection_runs_while_a_keys_results_are_awaited(
+    monkeypatch: Any,
+) -> None:
+    """A key typed, its search slower than the collector's pause (held here
+    until the collector has had its chances): no full collection stops the
+    app before the results are on screen; one runs at the pause after them."""
+    import gc
+    import threading
+    import time
+
+    from tests.test_tui import SIZE, make_app, searched, until
+
+    ticks: list[float] = []
+    tick = IdleCollector.tick
+
+    def noted(self: IdleCollector) -> bool:
+        ticks.append(time.monotonic())
+        return tick(self)
+
+    monkeypatch.setattr(IdleCollector, "tick", noted)
+    app = make_app()
+    release = threading.Event()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash")
+        await pilot.pause()
+        engine = app.searcher
+        search = engine.search
+
+        def slow(*a: Any, **kw: Any) -> Any:
+            release.wait(30)
+            return search(*a, **kw)
+
+        monkeypatch.setattr(engine, "search", slow)
+        await pilot.press("d")
+        typed = time.monotonic()
+        before = app.collector.full_runs
+        gc.collect(0)  # garbage made since the last collection: one would be due
+        await until(
+            pilot,
+            lambda: len([t for t in ticks if t - typed > collector.IDLE * 2]) >= 2,
+            "the collector ticked twice, past its pause",
+        )
+        assert app.collector.full_runs == before
+        release.set()
+        await searched(pilot, app)
+        assert app.main.view.kind == "search" and app.main.view.value == "d"
+        gc.collect(0)
+        await until(pilot, lambda: app.collector.full_runs > before, "a full collection after")

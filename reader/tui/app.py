@@ -770,7 +770,8 @@ class DigestApp(FetchingMixin, App[int]):
         """Run a box query in the one search thread (one Whoosh searcher,
         reused); None when it was skipped as stale (see ``_search_typed``)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self._search_typed, text, current)
+        with self.collector.held():  # no full collection before the answer is shown
+            return await loop.run_in_executor(self._pool, self._search_typed, text, current)
 
     async def in_search_thread(self, work: Callable[[], T]) -> T:
         """Run ``work`` in the search thread (after the searches queued there)."""
