@@ -431,3 +431,61 @@ async def test_no_full_collection_runs_while_a_keys_results_are_awaited(
         assert app.main.view.kind == "search" and app.main.view.value == "d"
         gc.collect(0)
         await until(pilot, lambda: app.collector.full_runs > before, "a full collection after")
+
+
+async def test_a_row_made_from_segments_is_the_row_rich_text_made() -> None:
+    """The list's rows are put together segment by segment: every look (a
+    cut title, wide letters, marks, matches up to and over the cut, tags,
+    every width down to the narrowest) gives the very segments and styles
+    of the rich ``Text`` path (kept for a list too narrow for its columns)."""
+    import random
+
+    from reader.tui.widgets.paper_list import PaperLook
+
+    rng = random.Random(12)
+    titles = [
+        "Made-up paper",
+        "Diffusion models for video generation at scale: a survey of what works",
+        "大規模言語モデルの推論 and reasoning with 長い文脈",
+        "Emoji 🧪 titles 🔬 and ﬁ ligatures, e\u0301 combining",
+        "x",
+        "A" * 300,
+    ]
+    app = ListApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        plist = app.query_one(PaperList)
+        plist.set_papers(made_up(3))
+        await pilot.pause()
+        for _ in range(3000):
+            title = rng.choice(titles)[: rng.randint(1, 300)]
+            spans: list[tuple[int, int]] = []
+            at = 0
+            while at < len(title) and rng.random() < 0.6:
+                start = at + rng.randint(0, 12)
+                end = min(len(title), start + rng.randint(1, 9))
+                if start < end:
+                    spans.append((start, end))
+                at = end + 1
+            tags = frozenset(
+                rng.sample(["cs.lg", "rl", "読む", "a-very-long-tag-name"], rng.randint(0, 3))
+            )
+            plist.order = rng.choice(["", "upvotes", "newest", "title"])
+            look = PaperLook(
+                "paper",
+                title,
+                tuple(spans),
+                rng.choice(["", "2025-08-20"]),
+                rng.choice([None, 0, 7, 123, 99999]),
+                rng.random() < 0.5,
+                rng.random() < 0.5,
+                rng.random() < 0.5,
+                tags,
+                rng.random() < 0.3,
+                rng.random() < 0.5,
+                plist.order,
+                rng.randint(1, 200),
+                plist.version,
+            )
+            fast = [(s.text, s.style) for s in plist._render_row(look)]
+            text = [(s.text, s.style) for s in plist._render_row_text(look)]
+            assert fast == text, look
