@@ -489,3 +489,30 @@ async def test_a_row_made_from_segments_is_the_row_rich_text_made() -> None:
             fast = [(s.text, s.style) for s in plist._render_row(look)]
             text = [(s.text, s.style) for s in plist._render_row_text(look)]
             assert fast == text, look
+
+
+async def test_a_keys_rows_are_made_in_the_search_thread(monkeypatch: Any) -> None:
+    """Which of a search's hits the list shows (its rows) is worked out in
+    the search thread with the search, not on the event loop before the
+    paint; the list shows them."""
+    import threading
+
+    from reader.session import Session
+    from tests.test_tui import SIZE, make_app, rows, searched
+
+    made_on: list[str] = []
+    rows_for = Session.rows_for
+
+    def watched(self: Session, hits: Any) -> Any:
+        made_on.append(threading.current_thread().name)
+        return rows_for(self, hits)
+
+    monkeypatch.setattr(Session, "rows_for", watched)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash")
+        for key in "diffusion":
+            await pilot.press(key)
+        await searched(pilot, app)
+        assert made_on and "MainThread" not in made_on, made_on
+        assert any("iffusion" in r for r in rows(app))
