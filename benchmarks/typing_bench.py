@@ -93,6 +93,20 @@ compositor's share): per search shown, catalog reads 4.1 -> 0.8 ms,
 Then 30 queries a shape at 100k (load 6.2-9.7, the test suite running beside
 it half the time): every key 107/497/1265 ms, the last key at 30 keys/s p50
 65-397 ms by shape, paint CPU p50 10-38 ms.
+
+Session 7 (the main screen's compositor draws a widget only where a
+repaint reaches it, the list's scrollbar only when its thumb moves, rows
+made from segments, no full collection while a search is in flight; see
+the commits), back to back with the code before, 5 queries a shape: real
+digests headless 160x48, the loop's CPU from an answer to its paint p50 by
+shape 17-42 ms before (load 3.2-4.4), 13-26 ms after (load 5.0-6.4);
+every key at 10 keys/s 53/200/326 ms before, 56/168/348 after (the wall
+figures follow the load: 4-6 on two cores). 100k bulk, words and a*/la*:
+paint CPU p50 13 and 19 ms before, 11 and 21 after (load 4.8-6.2). tmux
+80x24, 2 a shape, two pairs: every key 32/52/110 ms before (load 2.3-3.7)
+and 34/60/128 after (3.8-4.9); 41/115/215 before (2.8-3.0) and 37/75/157
+after (2.2-2.8); the last key at 30 keys/s at most 80 ms after (before:
+91 and 155).
 """
 
 from __future__ import annotations

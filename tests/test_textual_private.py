@@ -10,7 +10,12 @@ import inspect
 import re
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
+from rich.cells import cell_len
+from rich.console import Console
+from rich.segment import ControlType
+from rich.style import Style as RichStyle
 from textual import events
 from textual._styles_cache import StylesCache
 from textual.app import App, ComposeResult
@@ -196,3 +201,134 @@ def test_no_other_module_reaches_a_private_textual_api() -> None:
         if private.search(line)
     ]
     assert offenders == []
+
+
+class _Terminal:
+    """A screen of cells that takes what the compositor would write: each
+    update's segments (moves and text) as ``App._display`` writes them."""
+
+    def __init__(self, size: tuple[int, int]) -> None:
+        width, height = size
+        self.cells = [[(" ", "")] * width for _ in range(height)]
+
+    def take(self, update: object, console: Console) -> None:
+        x = y = 0
+        for segment in update.__rich_console__(console, console.options):  # type: ignore[attr-defined]
+            if segment.control:
+                for code in segment.control:
+                    if code[0] == ControlType.CURSOR_MOVE_TO:
+                        x, y = code[1], code[2]
+                continue
+            if segment.text == "\n":
+                continue
+            look = _look(segment.style)
+            for ch in segment.text:
+                if 0 <= y < len(self.cells) and 0 <= x < len(self.cells[y]):
+                    self.cells[y][x] = (ch, look)
+                x += cell_len(ch) or 1
+
+    def lines(self) -> list[str]:
+        return ["".join(ch for ch, _ in row) for row in self.cells]
+
+
+def _look(style: RichStyle | None) -> str:
+    if style is None:
+        return ""
+    return f"{style.color}/{style.bgcolor}/{style.bold}/{style.underline}/{style.reverse}"
+
+
+def _cells(strips: list[Any]) -> list[list[tuple[str, str]]]:
+    out = []
+    for strip in strips:
+        row: list[tuple[str, str]] = []
+        for segment in strip:
+            row += [(ch, _look(segment.style)) for ch in segment.text]
+        out.append(row)
+    return out
+
+
+async def test_the_main_screen_repaints_exactly_what_a_full_paint_shows(
+    monkeypatch: Any,
+) -> None:
+    """The main screen's :class:`SpanCompositor` draws each widget only where
+    a repaint reaches it: what it sends, taken by a terminal from the first
+    frame on, is at every step what a full paint of the screen shows (text
+    and colours) while one types a search, moves, scrolls, opens the
+    sidebar, zooms, and a notification comes and goes."""
+    from reader import clipboard
+    from tests.test_tui import make_app, searched
+
+    def copied(text: str, **_: Any) -> Any:
+        return clipboard.CopyResult(True, "tmux", "copied with tmux (load-buffer)", text)
+
+    monkeypatch.setattr(clipboard, "copy", copied)
+    app = make_app()
+    size = (100, 30)
+    terminal = _Terminal(size)
+    async with app.run_test(size=size, notifications=True) as pilot:
+        screen = app.main
+        compositor = screen._compositor
+        assert isinstance(compositor, tp.SpanCompositor), UPGRADE + "the compositor is Textual's"
+        render_update = compositor.render_update
+        updates: list[str] = []
+
+        def taken(*a: Any, **kw: Any) -> Any:
+            update = render_update(*a, **kw)
+            if update is not None:
+                updates.append(type(update).__name__)
+                terminal.take(update, app.console)
+            return update
+
+        compositor.render_update = taken  # type: ignore[method-assign]
+        screen.refresh()  # a full paint first: the terminal starts as the screen is
+        await pilot.pause()
+
+        async def same(step: str) -> None:
+            await pilot.pause()
+            full = _cells(tp.screen_strips(app.screen))
+            for y, row in enumerate(full):
+                got = terminal.cells[y][: len(row)]
+                assert got == row, f"after {step}, line {y}:\n{terminal.lines()[y]!r}\n" + (
+                    "".join(ch for ch, _ in row).__repr__()
+                )
+
+        await same("the first paint")
+        for key in ("slash", "d", "i", "f", "f", "backspace", "x"):
+            await pilot.press(key)
+            await searched(pilot, app)
+            await same(f"the key {key}")
+        await pilot.press("escape")
+        await same("escape")
+        for key in ("j", "j", "k", "pagedown", "G", "g"):
+            await pilot.press(key)
+            await same(f"the key {key}")
+        await pilot.press("y")  # a copy: a notification over the screen
+        await same("a notification")
+        await pilot.press("b")
+        await same("the sidebar")
+        await pilot.press("b", "enter")
+        await same("zoom")
+        await pilot.press("escape")
+        await same("back from zoom")
+        app.clear_notifications()
+        await same("the notification gone")
+        assert "ChopsUpdate" in updates and "LayoutUpdate" in updates
+
+
+def test_the_compositor_parts_the_span_compositor_uses_are_there() -> None:
+    from textual._compositor import ChopsUpdate, Compositor
+    from textual.screen import Screen
+
+    assert _params(ChopsUpdate.__init__) == ["self", "chops", "spans", "chop_ends"], (
+        UPGRADE + f"ChopsUpdate now takes {_params(ChopsUpdate.__init__)}"
+    )
+    assert _params(Compositor.render_partial_update) == ["self"], UPGRADE + "render_partial_update"
+    assert "render_partial_update()" in inspect.getsource(Compositor.render_update)
+    compositor = Compositor()
+    assert isinstance(compositor._dirty_regions, set), UPGRADE + "Compositor._dirty_regions"
+    assert list(Compositor._regions_to_spans([Size(3, 2).region])) == [(0, 0, 3), (1, 0, 3)]
+    for name in ("cuts", "visible_widgets"):
+        assert isinstance(getattr(Compositor, name), property), UPGRADE + f"Compositor.{name}"
+    assert "self._compositor = Compositor()" in inspect.getsource(Screen.__init__), (
+        UPGRADE + "a screen makes its compositor elsewhere"
+    )

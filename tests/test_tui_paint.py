@@ -293,3 +293,226 @@ async def test_rows_that_look_the_same_are_not_drawn_again(monkeypatch: Any) -> 
         plist.set_papers(again, terms=["made"])
         await pilot.pause()
         assert len(drawn) == height
+
+
+async def test_a_key_typed_draws_only_what_changed_on_screen(monkeypatch: Any) -> None:
+    """The results of a key typed repaint the list, the count and the box:
+    the abstract pane beside the list is drawn once, when it shows the new
+    paper (not again with the list's lines), and nothing behind the list
+    and the pane (the screen, its containers) is drawn at all. Textual drew
+    every widget that met the union of what changed (the box's line at the
+    top to the list's bottom: the whole screen) at every search."""
+    from textual.widget import Widget
+
+    from tests.test_tui import SIZE, make_app, searched
+
+    drawn: dict[str, int] = {}
+    render_lines = Widget.render_lines
+
+    def counted(self: Widget, crop: Any) -> Any:
+        name = type(self).__name__
+        drawn[name] = drawn.get(name, 0) + crop.height
+        return render_lines(self, crop)
+
+    monkeypatch.setattr(Widget, "render_lines", counted)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash")
+        await pilot.pause()
+        pane = app.main.abstract
+        for key in "dif":
+            drawn.clear()
+            await pilot.press(key)
+            await searched(pilot, app)
+            await pilot.pause()
+            assert drawn.get("PaperList", 0) > 0, "the results were drawn"
+            assert drawn.get("AbstractPane", 0) <= pane.size.height, drawn
+            behind = {n: drawn[n] for n in ("MainScreen", "Horizontal", "Container") if n in drawn}
+            assert behind == {}, f"drawn behind the widgets: {behind}"
+
+
+async def test_results_that_keep_the_scrollbars_look_do_not_repaint_it(
+    monkeypatch: Any,
+) -> None:
+    """Most searches typed list the best 1,000 papers, or about as many: the
+    scrollbar's thumb is then the same, and its column is not drawn again
+    (Textual repaints the whole bar when the list's height changes); when
+    the thumb changes, the bar follows."""
+    from textual.scrollbar import ScrollBar
+
+    drawn: list[int] = []
+    render = ScrollBar.render
+
+    def counted(self: ScrollBar) -> Any:
+        drawn.append(self.window_virtual_size)
+        return render(self)
+
+    monkeypatch.setattr(ScrollBar, "render", counted)
+    papers = made_up(3_000)
+    app = ListApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        plist = app.query_one(PaperList)
+        bar = plist.vertical_scrollbar
+        plist.set_papers(papers[:1000])
+        await pilot.pause()
+        thumb = scrollbar_thumb(bar, 0)
+        assert thumb is not None and thumb == scrollbar_thumb(bar, 0, 990)
+        drawn.clear()
+        plist.set_papers(papers[5:995])  # another 990 papers: the same thumb
+        await pilot.pause()
+        assert drawn == []
+        assert bar.window_virtual_size == 990 and plist.virtual_size.height == 990
+        plist.set_papers(papers[:100])  # a bigger thumb: drawn again
+        await pilot.pause()
+        assert drawn == [100]
+        assert scrollbar_thumb(bar, 0) != thumb and bar.window_virtual_size == 100
+
+
+def test_a_search_in_flight_holds_the_full_collection() -> None:
+    """The keys stop, their search runs on (and then its results are painted):
+    no full collection before the answer, and the pause counts from it."""
+    g = FakeGc()
+    c = g.collector()
+    g.type_for(c, 0.3)
+    with c.held():
+        g.young += 1
+        g.now += collector.IDLE * 3  # a slow search, long after the last key
+        assert not c.tick() and g.done == []
+    assert not c.tick()  # the answer is being painted now
+    g.now += collector.IDLE
+    assert c.tick() and g.done == ["collect", "freeze"]
+
+
+async def test_no_full_collection_runs_while_a_keys_results_are_awaited(
+    monkeypatch: Any,
+) -> None:
+    """A key typed, its search slower than the collector's pause (held here
+    until the collector has had its chances): no full collection stops the
+    app before the results are on screen; one runs at the pause after them."""
+    import gc
+    import threading
+    import time
+
+    from tests.test_tui import SIZE, make_app, searched, until
+
+    ticks: list[float] = []
+    tick = IdleCollector.tick
+
+    def noted(self: IdleCollector) -> bool:
+        ticks.append(time.monotonic())
+        return tick(self)
+
+    monkeypatch.setattr(IdleCollector, "tick", noted)
+    app = make_app()
+    release = threading.Event()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash")
+        await pilot.pause()
+        engine = app.searcher
+        search = engine.search
+
+        def slow(*a: Any, **kw: Any) -> Any:
+            release.wait(30)
+            return search(*a, **kw)
+
+        monkeypatch.setattr(engine, "search", slow)
+        await pilot.press("d")
+        typed = time.monotonic()
+        before = app.collector.full_runs
+        gc.collect(0)  # garbage made since the last collection: one would be due
+        await until(
+            pilot,
+            lambda: len([t for t in ticks if t - typed > collector.IDLE * 2]) >= 2,
+            "the collector ticked twice, past its pause",
+        )
+        assert app.collector.full_runs == before
+        release.set()
+        await searched(pilot, app)
+        assert app.main.view.kind == "search" and app.main.view.value == "d"
+        gc.collect(0)
+        await until(pilot, lambda: app.collector.full_runs > before, "a full collection after")
+
+
+async def test_a_row_made_from_segments_is_the_row_rich_text_made() -> None:
+    """The list's rows are put together segment by segment: every look (a
+    cut title, wide letters, marks, matches up to and over the cut, tags,
+    every width down to the narrowest) gives the very segments and styles
+    of the rich ``Text`` path (kept for a list too narrow for its columns)."""
+    import random
+
+    from reader.tui.widgets.paper_list import PaperLook
+
+    rng = random.Random(12)
+    titles = [
+        "Made-up paper",
+        "Diffusion models for video generation at scale: a survey of what works",
+        "大規模言語モデルの推論 and reasoning with 長い文脈",
+        "Emoji 🧪 titles 🔬 and ﬁ ligatures, e\u0301 combining",
+        "x",
+        "A" * 300,
+    ]
+    app = ListApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        plist = app.query_one(PaperList)
+        plist.set_papers(made_up(3))
+        await pilot.pause()
+        for _ in range(3000):
+            title = rng.choice(titles)[: rng.randint(1, 300)]
+            spans: list[tuple[int, int]] = []
+            at = 0
+            while at < len(title) and rng.random() < 0.6:
+                start = at + rng.randint(0, 12)
+                end = min(len(title), start + rng.randint(1, 9))
+                if start < end:
+                    spans.append((start, end))
+                at = end + 1
+            tags = frozenset(
+                rng.sample(["cs.lg", "rl", "読む", "a-very-long-tag-name"], rng.randint(0, 3))
+            )
+            plist.order = rng.choice(["", "upvotes", "newest", "title"])
+            look = PaperLook(
+                "paper",
+                title,
+                tuple(spans),
+                rng.choice(["", "2025-08-20"]),
+                rng.choice([None, 0, 7, 123, 99999]),
+                rng.random() < 0.5,
+                rng.random() < 0.5,
+                rng.random() < 0.5,
+                tags,
+                rng.random() < 0.3,
+                rng.random() < 0.5,
+                plist.order,
+                rng.randint(1, 200),
+                plist.version,
+            )
+            fast = [(s.text, s.style) for s in plist._render_row(look)]
+            text = [(s.text, s.style) for s in plist._render_row_text(look)]
+            assert fast == text, look
+
+
+async def test_a_keys_rows_are_made_in_the_search_thread(monkeypatch: Any) -> None:
+    """Which of a search's hits the list shows (its rows) is worked out in
+    the search thread with the search, not on the event loop before the
+    paint; the list shows them."""
+    import threading
+
+    from reader.session import Session
+    from tests.test_tui import SIZE, make_app, rows, searched
+
+    made_on: list[str] = []
+    rows_for = Session.rows_for
+
+    def watched(self: Session, hits: Any) -> Any:
+        made_on.append(threading.current_thread().name)
+        return rows_for(self, hits)
+
+    monkeypatch.setattr(Session, "rows_for", watched)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash")
+        for key in "diffusion":
+            await pilot.press(key)
+        await searched(pilot, app)
+        assert made_on and "MainThread" not in made_on, made_on
+        assert any("iffusion" in r for r in rows(app))

@@ -28,6 +28,16 @@ few hundred objects. So while typing the app runs a young collection
 survives it, at ``LATEST``: the next full collection, at the pause, walks
 only what came after.
 
+A key's work does not end with the key: its search runs in the search
+thread and its results are painted when the answer comes, often more than
+``IDLE`` after the last key of a query (a search behind another, a slow
+shape, a loaded machine). A full collection then stopped the very answer
+the user waits for (over the real digests, a third of the full collections
+of a typing run came while a key waited for its results: 10-70 ms each).
+So a search in flight holds the full collection (:meth:`IdleCollector.held`),
+and its answer counts as a key: the pause is counted from the results,
+which are on screen in the next frame.
+
 Something frozen that becomes cyclic garbage later stays until it is thawed:
 once ``THAW`` more objects are frozen than after the previous thaw, and the
 user has been away ``AWAY`` seconds, everything is thawed and collected once
@@ -39,7 +49,8 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 #: A full collection waits for this long without a key (keys at 10 a second
 #: are 0.1 s apart: typing is not a pause). Collections are cheap when they
@@ -90,6 +101,8 @@ class IdleCollector:
         """Times everything was thawed and collected."""
         self._saved: tuple[int, int, int] | None = None
         self._frozen_after_thaw = frozen()
+        self._holds = 0
+        """Searches in flight (:meth:`held`)."""
 
     def start(self) -> None:
         """Take full collections off CPython's own schedule."""
@@ -108,6 +121,17 @@ class IdleCollector:
         """A key came: the next full collection waits."""
         self.last_key = self.clock()
 
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """While this lasts (a search of the keys typed, in flight), no full
+        collection runs; its end counts as a key (the answer is painted next)."""
+        self._holds += 1
+        try:
+            yield
+        finally:
+            self._holds -= 1
+            self.key()
+
     def young(self) -> int:
         """Young collections so far (none since the last full one: nothing to do)."""
         stats = gc.get_stats()
@@ -121,7 +145,7 @@ class IdleCollector:
             # now would walk all of it (0.4-0.7 s in a fetch's reload).
             return False
         now = self.clock()
-        quiet = now - self.last_key >= IDLE
+        quiet = now - self.last_key >= IDLE and not self._holds
         late = now - self.last_full >= LATEST
         if not (quiet or late):
             return False

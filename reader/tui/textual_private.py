@@ -22,7 +22,11 @@ What is used, and why (each for speed or for keys typed in one burst):
   own key handling, so keys typed with them in one read go where the
   focus goes next (:class:`KeyFirstInput`).
 * ``App._driver``: raw OSC 52 bytes for the clipboard over SSH.
-* ``Screen._compositor``: what a screen shows, as text, for tests.
+* ``Screen._compositor``: what a screen shows, as text, for tests; and the
+  main screen's compositor is a :class:`SpanCompositor`, which draws each
+  widget only on the lines of a repaint that reach it (``Compositor``'s
+  ``render_partial_update``, ``cuts``, ``visible_widgets``,
+  ``_dirty_regions``, ``_regions_to_spans`` and ``ChopsUpdate``).
 
 Nothing else in ``reader/`` may name a Textual attribute that starts with
 an underscore (``tests/test_textual_private.py`` greps for it).
@@ -30,17 +34,19 @@ an underscore (``tests/test_textual_private.py`` greps for it).
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from rich.terminal_theme import TerminalTheme
 from textual import events
+from textual._compositor import ChopsUpdate, Compositor
 from textual._styles_cache import StylesCache
 from textual.app import App
 from textual.cache import LRUCache
 from textual.color import Color
 from textual.content import Content
-from textual.geometry import Size, Spacing
+from textual.geometry import Region, Size, Spacing
 from textual.screen import Screen
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -174,6 +180,99 @@ class KeyFirstInput(Input):
             event.prevent_default()
             return
         await super()._on_key(event)
+
+
+class SpanCompositor(Compositor):
+    """A compositor whose repaints draw each widget only where they reach it.
+
+    Textual's partial update draws every widget that meets the union of the
+    regions to repaint, each over its whole height: a search's results
+    repaint the list, the count in the status line at the top and the box's
+    line, so that union is the whole screen and the abstract pane, both
+    scrollbars, the footer's keys and every container were drawn again at
+    each key (from their line caches, then cut into pieces: 10-15 ms of the
+    20-30 ms a search's frame took on the loop over the real digests). Here
+    a widget is drawn on the lines where a span to repaint meets its
+    columns, and nowhere else: what reaches the terminal is the same (the
+    spans, cut from the same strips). A full update (a layout) is Textual's.
+    """
+
+    def render_partial_update(self) -> ChopsUpdate | None:
+        regions = self._dirty_regions.copy()
+        self._dirty_regions.clear()
+        if not regions:
+            return None
+        screen = self.size.region
+        spans = [
+            (y, max(x1, 0), min(x2, screen.right))
+            for y, x1, x2 in self._regions_to_spans(regions)
+            if 0 <= y < screen.bottom and x1 < screen.right and x2 > 0
+        ]
+        if not spans:
+            return None
+        chops = self.span_chops(spans)
+        return ChopsUpdate(chops, spans, [cut_set[1:] for cut_set in self.cuts])
+
+    def span_chops(self, spans: list[tuple[int, int, int]]) -> list[dict[int, Strip | None]]:
+        """Each line's pieces (cut -> strip; None: not drawn) over ``spans``
+        ((y, x1, x2), by y then x, as ``_regions_to_spans`` gives them),
+        drawn front to back: the first widget drawn over a piece wins, as in
+        ``Compositor._render_chops``; a widget is drawn on a line only where
+        a span meets a piece of it that no widget in front has drawn."""
+        cuts = self.cuts
+        chops: list[dict[int, Strip | None]] = [dict.fromkeys(cut_set[:-1]) for cut_set in cuts]
+        ys = [y for y, _x1, _x2 in spans]
+        top, bottom = ys[0], ys[-1] + 1
+        for widget, (region, clip) in self.visible_widgets.items():
+            shown = region.intersection(clip)
+            left, y0, width, height = shown
+            if not (width and height) or y0 >= bottom or y0 + height <= top:
+                continue
+            right = left + width
+            lines: list[int] = []
+            for i in range(bisect_left(ys, y0), bisect_left(ys, y0 + height)):
+                y, x1, x2 = spans[i]
+                if x1 >= right or x2 <= left or (lines and lines[-1] == y):
+                    continue
+                start, end = max(x1, left), min(x2, right)
+                line, line_cuts = chops[y], cuts[y]
+                j = max(0, bisect_right(line_cuts, start) - 1)
+                while line_cuts[j] < end:
+                    if line[line_cuts[j]] is None:
+                        lines.append(y)
+                        break
+                    j += 1
+            first_cut, last_cut = shown.column_span
+            for start, count in _runs(lines):
+                crop = Region(left - region.x, start - region.y, width, count)
+                strips = widget.render_lines(crop)
+                for y, strip in zip(range(start, start + count), strips, strict=False):
+                    line = chops[y]
+                    final = [cut for cut in cuts[y] if last_cut >= cut >= first_cut]
+                    pieces = strip.divide([c - left for c in final[1:]])
+                    for cut, piece in zip(final, pieces, strict=False):
+                        if line.get(cut) is None:
+                            line[cut] = piece
+        return chops
+
+
+def _runs(lines: list[int]) -> list[tuple[int, int]]:
+    """(first, count) of each run of consecutive numbers in ``lines`` (sorted)."""
+    runs: list[tuple[int, int]] = []
+    for y in lines:
+        if runs and runs[-1][0] + runs[-1][1] == y:
+            runs[-1] = (runs[-1][0], runs[-1][1] + 1)
+        else:
+            runs.append((y, 1))
+    return runs
+
+
+def use_span_compositor(screen: Screen[ScreenResultType]) -> SpanCompositor:
+    """Give ``screen`` a :class:`SpanCompositor` (call in its ``__init__``,
+    before it is mounted: nothing has been laid out on the one it replaces)."""
+    compositor = SpanCompositor()
+    screen._compositor = compositor
+    return compositor
 
 
 def screen_strips(screen: Screen[ScreenResultType]) -> list[Strip]:

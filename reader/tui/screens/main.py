@@ -45,6 +45,7 @@ from reader.tui.screens.export_dialog import ExportDialog
 from reader.tui.screens.help import HelpScreen
 from reader.tui.screens.note_dialog import NoteDialog
 from reader.tui.screens.tag_dialog import TagDialog, TagEdit
+from reader.tui.textual_private import use_span_compositor
 from reader.tui.widgets.abstract import AbstractPane, collect_links
 from reader.tui.widgets.paper_list import PaperList
 from reader.tui.widgets.search_bar import SearchBar
@@ -95,6 +96,7 @@ class MainScreen(Screen[None]):
 
     def __init__(self, services: MainServices) -> None:
         super().__init__(id="main")
+        use_span_compositor(self)
         self.dapp = services
         """What the screen asks of the app (the session, search, undo, links)."""
         self.view = View("all", "All papers", [])
