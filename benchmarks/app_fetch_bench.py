@@ -158,6 +158,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -457,8 +458,6 @@ def engine_holds(root: Path, rounds: int = 2) -> None:
     (the GIL the engine's thread held). Built from scratch, then following
     the engine over the library before (``SearchEngine.follow``, when the
     code has it), alternated, in one process."""
-    import threading
-
     from reader.config import load_config
     from reader.library import open_library
     from reader.paths import Paths
@@ -504,22 +503,31 @@ def engine_holds(root: Path, rounds: int = 2) -> None:
                 assert got.total == NEW, got.total
                 cpu.append((time.thread_time() - t) * 1000)
 
-            late: list[float] = []
-            thread = threading.Thread(target=make)
-            thread.start()
-            while thread.is_alive():
-                t = time.perf_counter()
-                time.sleep(0.001)
-                late.append((time.perf_counter() - t - 0.001) * 1000)
-            thread.join()
-            print(
-                f"{side:>14} {cpu[0]:>7.1f}ms {statistics.median(late):>7.2f}ms"
-                f" {pct(late, 0.99):>6.1f}ms {max(late):>6.1f}ms"
-                f" {sum(1 for x in late if x >= 10):>7d}  {os.getloadavg()[0]:.2f}",
-                flush=True,
-            )
+            beside_sleeper(side, make, cpu)
     for f in hf.glob("*"):
         f.unlink()
+
+
+def beside_sleeper(name: str, work: Callable[[], None], cpu: list[float]) -> None:
+    """Run ``work`` in a thread while this one sleeps 1 ms at a time, and
+    print ``work``'s CPU (``cpu[0]``, which it appends) and how late the
+    sleeper woke (p50, p99, max, wakes 10 ms late or more) with the load."""
+    import threading
+
+    late: list[float] = []
+    thread = threading.Thread(target=work)
+    thread.start()
+    while thread.is_alive():
+        t = time.perf_counter()
+        time.sleep(0.001)
+        late.append((time.perf_counter() - t - 0.001) * 1000)
+    thread.join()
+    print(
+        f"{name:>14} {cpu[0]:>7.1f}ms {statistics.median(late):>7.2f}ms"
+        f" {pct(late, 0.99):>6.1f}ms {max(late):>6.1f}ms"
+        f" {sum(1 for x in late if x >= 10):>7d}  {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
 
 
 def reload_holds(root: Path, rounds: int = 2) -> None:
@@ -527,8 +535,6 @@ def reload_holds(root: Path, rounds: int = 2) -> None:
     library updated from the one in memory, its list prepared, the new
     papers found: ``FetchingMixin._reload`` without the app), in a thread,
     while this thread sleeps 1 ms at a time and counts how late it wakes."""
-    import threading
-
     from reader.config import load_config
     from reader.library import open_library
     from reader.paths import Paths
@@ -560,20 +566,7 @@ def reload_holds(root: Path, rounds: int = 2) -> None:
             assert len(new_ids(base, library)) == NEW
             cpu.append((time.thread_time() - t) * 1000)
 
-        late: list[float] = []
-        thread = threading.Thread(target=work)
-        thread.start()
-        while thread.is_alive():
-            t = time.perf_counter()
-            time.sleep(0.001)
-            late.append((time.perf_counter() - t - 0.001) * 1000)
-        thread.join()
-        print(
-            f"{'worker':>14} {cpu[0]:>7.1f}ms {statistics.median(late):>7.2f}ms"
-            f" {pct(late, 0.99):>6.1f}ms {max(late):>6.1f}ms"
-            f" {sum(1 for x in late if x >= 10):>7d}  {os.getloadavg()[0]:.2f}",
-            flush=True,
-        )
+        beside_sleeper("worker", work, cpu)
     for f in hf.glob("*"):
         f.unlink()
 
