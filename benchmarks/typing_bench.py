@@ -497,9 +497,9 @@ LOOP_CLOCK = time.pthread_getcpuclockid(threading.main_thread().ident or 0)
 
 
 def _timed(search: Any) -> Any:
-    def timed(self: Any, text: str, current: Any = None) -> Any:
+    def timed(self: Any, text: str, *args: Any, **kw: Any) -> Any:
         t = time.monotonic()
-        got = search(self, text, current)
+        got = search(self, text, *args, **kw)
         if got is not None:  # None: skipped, the box had moved on
             now = time.monotonic()
             ENGINE.append((text, now - t, now, time.clock_gettime(LOOP_CLOCK)))
