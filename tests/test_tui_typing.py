@@ -205,6 +205,63 @@ async def test_the_search_on_screen_runs_again_before_the_warm_up_after_the_buil
             held.set()
 
 
+class BrokenEngine(HeldEngine):
+    """The real engine, except that a query with "diff" fails as a defect
+    would (not a bad query: the index gone from under it)."""
+
+    def search(self, text: str, *args: Any, **kw: Any) -> Any:
+        if "diff" in text:
+            raise RuntimeError("the index file went away")
+        return super().search(text, *args, **kw)
+
+
+async def test_a_search_that_fails_says_so_in_the_bar_and_the_next_one_runs() -> None:
+    """A search that raises (a defect, a file gone) was dropped by its worker
+    without a word: the list stayed as it was and the box looked stuck."""
+    plain = make_app()
+    engine = BrokenEngine(SearchEngine(plain.library, plain.state, None), lambda q: False)
+    session = Session(
+        plain.paths, plain.config, library=plain.library, state=plain.state, searcher=engine
+    )
+    app = DigestApp(session, clock=plain.clock)
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"diff")
+        await until(
+            pilot,
+            lambda: "Search failed: the index file went away" in screen_text(app),
+            "the failure said in the bar",
+            15,
+        )
+        await pilot.press(*"x", "backspace", "backspace", "backspace", "backspace", "backspace")
+        await pilot.press(*"model")
+        await until(pilot, lambda: "Search failed" not in screen_text(app), "the next search ran")
+        assert "Search: model" in screen_text(app)
+
+
+async def test_enter_on_a_search_that_fails_says_so_and_the_app_stays() -> None:
+    """Enter runs the query in hand: a failure (not a bad query) ended the
+    app with a traceback."""
+    plain = make_app()
+    engine = BrokenEngine(SearchEngine(plain.library, plain.state, None), lambda q: False)
+    session = Session(
+        plain.paths, plain.config, library=plain.library, state=plain.state, searcher=engine
+    )
+    app = DigestApp(session, clock=plain.clock)
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"diff", "enter")
+        await until(
+            pilot,
+            lambda: "Search failed: the index file went away" in screen_text(app),
+            "the failure said in the bar",
+            15,
+        )
+        await pilot.press("j")
+        await pilot.pause()
+        assert app.is_running
+
+
 class CountingEngine(HeldEngine):
     """HeldEngine that also notes every query the engine was asked."""
 

@@ -444,9 +444,21 @@ class MainScreen(Screen[None]):
             result = await self.dapp.search_async(text, lambda: self.search_bar.value)
         except QueryError as exc:
             return self._present(text, generation, None, exc)
+        except Exception as exc:  # a defect or a file gone, not the query
+            return self._failed(text, generation, exc)
         if result is None:
             return True  # skipped: the box had moved on before it ran
         return self._present(text, generation, result, None, typing=True)
+
+    def _failed(self, text: str, generation: int, exc: Exception) -> bool:
+        """A search that raised, not for its query (a defect, a file gone):
+        said in the bar, the list kept as it is (a typed search's worker
+        dropped it without a word; Enter's ended the app)."""
+        if generation == self._search_generation:
+            why = tx.line(str(exc)) or type(exc).__name__
+            self.search_bar.show_error(f"Search failed: {why}")
+            self._log_shown(text, "error")
+        return False
 
     def _present(
         self,
@@ -534,6 +546,8 @@ class MainScreen(Screen[None]):
                 future.add_done_callback(
                     lambda f: self.app.call_from_thread(self._submitted_late, text, generation, f)
                 )
+            except Exception as exc:
+                self._failed(text, generation, exc)
             else:
                 self._present(text, generation, result, None)
         else:
@@ -549,8 +563,10 @@ class MainScreen(Screen[None]):
         except QueryError as exc:
             self._present(text, generation, None, exc)
             return
-        except Exception:
-            return  # a stale search that was skipped
+        except Exception as exc:
+            if not future.cancelled():  # cancelled: a stale search, skipped
+                self._failed(text, generation, exc)
+            return
         if generation != self._search_generation:
             return  # the box or the list moved on: the cursor stays where it is
         self._present(text, generation, result, None)
