@@ -172,39 +172,6 @@ async def test_a_search_on_screen_runs_again_when_the_index_is_built(log: Path) 
         assert "Search: diffusion · 2 papers" in screen_text(app)
 
 
-async def test_the_search_on_screen_runs_again_before_the_warm_up_after_the_build(
-    log: Path,
-) -> None:
-    """Once the index is built the search thread's warm-up (days, tags, the
-    map to the index: seconds over the real digests) must not keep the
-    query on screen waiting for its exact results: it ran first in the one
-    search thread, and the query's rerun queued behind it."""
-    from reader.tui.app import IndexDone
-
-    app = make_app()
-    held = threading.Event()
-    warming = threading.Event()
-
-    def warm_held() -> None:
-        warming.set()
-        held.wait(30)
-
-    async with app.run_test(notifications=True, size=SIZE) as pilot:
-        await pilot.pause()
-        await pilot.press("slash", *"diffusion", "enter")
-        await searched(pilot, app)
-        app.searcher.warm = warm_held  # type: ignore[method-assign]
-        before = len(shown(log))
-        try:
-            app.post_message(IndexDone())
-            await until(pilot, warming.is_set, "the warm-up started")
-            await until(pilot, lambda: len(shown(log)) == before + 1, "the search ran again", 15)
-            assert shown(log)[-1][1:3] == ("diffusion", "results")
-            assert "Search: diffusion · 2 papers" in screen_text(app)
-        finally:
-            held.set()
-
-
 class BrokenEngine(HeldEngine):
     """The real engine, except that a query with "diff" fails as a defect
     would (not a bad query: the index gone from under it)."""

@@ -632,11 +632,7 @@ class _Columns:
     def table(self) -> IdTable:
         """The ids as an :class:`IdTable` (made on first use): the catalog's
         own when the ids are its columns' (one table for ``in`` and the
-        document numbers), else made here; once made, read without the lock
-        (see :attr:`tie_rank`)."""
-        made = self._table
-        if made is not None:
-            return made
+        document numbers), else made here."""
         with self._making:
             if self._table is None:
                 got = self.papers_source.id_table(self.ids)
@@ -666,12 +662,7 @@ class _Columns:
     @property
     def tie_rank(self) -> Any:
         """Each document's place among equal scores: newer first, then by id
-        (the same on every build and in the CLI and the app). Once made it
-        is read without the lock, so a query does not wait for the warm-up
-        making the days or tags under it."""
-        made = self._tie_rank
-        if made is not None:
-            return made
+        (the same on every build and in the CLI and the app)."""
         with self._making:
             return self._make_tie_rank()
 

@@ -524,6 +524,12 @@ class DigestApp(FetchingMixin, App[int]):
         with contextlib.suppress(Exception):  # the scan folds on demand then
             self.searcher.prepare_scan(lambda: worker.is_cancelled)
 
+    def _warm_searcher(self) -> None:
+        """What the first query of each kind would make (columns, days, tags),
+        made now in the search thread, so no typed query waits for it."""
+        with contextlib.suppress(Exception):  # then the first such query makes it
+            self.searcher.warm()
+
     def on_index_progress(self, message: IndexProgress) -> None:
         if self._fold_when_forked:
             self._fold_when_forked = False
@@ -542,12 +548,8 @@ class DigestApp(FetchingMixin, App[int]):
         ready = not message.error and not message.cancelled
         self.signals.index.publish(IndexMoved(1, 1, ready=ready))
         if not message.error and not message.cancelled:
-            # What the first query of each kind would make (columns, days,
-            # tags, the map to the index), made now beside the search thread,
-            # not in it: the query on screen runs again at once rather than
-            # after the warm-up (seconds over the real digests), each part
-            # under the engine's own locks (errors left to the query).
-            self.searcher.warm_in_background()
+            # in the search thread, after the searches queued there
+            self._pool.submit(self._warm_searcher)
         if message.error:
             self.notify(
                 f"{tx.line(message.error)}. Search still works: it scans every paper "
