@@ -182,15 +182,20 @@ class BrokenEngine(HeldEngine):
         return super().search(text, *args, **kw)
 
 
-async def test_a_search_that_fails_says_so_in_the_bar_and_the_next_one_runs() -> None:
-    """A search that raises (a defect, a file gone) was dropped by its worker
-    without a word: the list stayed as it was and the box looked stuck."""
+def broken_app() -> DigestApp:
+    """The test app over :class:`BrokenEngine`."""
     plain = make_app()
     engine = BrokenEngine(SearchEngine(plain.library, plain.state, None), lambda q: False)
     session = Session(
         plain.paths, plain.config, library=plain.library, state=plain.state, searcher=engine
     )
-    app = DigestApp(session, clock=plain.clock)
+    return DigestApp(session, clock=plain.clock)
+
+
+async def test_a_search_that_fails_says_so_in_the_bar_and_the_next_one_runs() -> None:
+    """A search that raises (a defect, a file gone) was dropped by its worker
+    without a word: the list stayed as it was and the box looked stuck."""
+    app = broken_app()
     async with app.run_test(notifications=True, size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("slash", *"diff")
@@ -209,12 +214,7 @@ async def test_a_search_that_fails_says_so_in_the_bar_and_the_next_one_runs() ->
 async def test_enter_on_a_search_that_fails_says_so_and_the_app_stays() -> None:
     """Enter runs the query in hand: a failure (not a bad query) ended the
     app with a traceback."""
-    plain = make_app()
-    engine = BrokenEngine(SearchEngine(plain.library, plain.state, None), lambda q: False)
-    session = Session(
-        plain.paths, plain.config, library=plain.library, state=plain.state, searcher=engine
-    )
-    app = DigestApp(session, clock=plain.clock)
+    app = broken_app()
     async with app.run_test(notifications=True, size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("slash", *"diff", "enter")
