@@ -588,33 +588,32 @@ async def test_a_big_unread_day_keeps_its_counts_on_one_sidebar_row_at_80_column
         assert not any(line.startswith("●") for line in left), left
 
 
-async def test_a_long_tag_is_cut_in_the_sidebar_and_keeps_its_count_on_its_row() -> None:
+async def sidebar_with_tag(tag: str) -> tuple[list[str], int]:
+    """The screen's lines under the header at 80x24, the sidebar open, once
+    one paper has ``tag``, and the sidebar's width."""
     app = make_app()
-    tag = "a-very-long-tag-about-large-language-models"
     app.state.add_tags(["2508.10001"], [tag])
     async with app.run_test(notifications=True, size=(80, 24)) as pilot:
         await pilot.pause()
         await pilot.press("b")
         await pilot.pause()
         width = app.main.query_one("#sidebar").region.width
-        left = [strip.text[:width].strip() for strip in screen_strips(app.screen)[2:]]
-        row = next(line for line in left if line.startswith("#a-very"))
-        assert row.rstrip(" ▕").endswith("… 1"), left
-        assert "1" not in left[left.index(row) + 1], left
+        return [strip.text for strip in screen_strips(app.screen)[2:]], width
+
+
+async def test_a_long_tag_is_cut_in_the_sidebar_and_keeps_its_count_on_its_row() -> None:
+    lines, width = await sidebar_with_tag("a-very-long-tag-about-large-language-models")
+    left = [line[:width].strip() for line in lines]
+    row = next(line for line in left if line.startswith("#a-very"))
+    assert row.rstrip(" ▕").endswith("… 1"), left
+    assert "1" not in left[left.index(row) + 1], left
 
 
 async def test_a_long_tag_of_wide_letters_is_cut_by_its_cells_and_keeps_its_count() -> None:
     """A tag in CJK letters (two columns each) is cut by the columns it
     takes, not by its letters: its count stays on its row."""
-    app = make_app()
-    tag = "大規模言語モデルの評価と推論についての研究ノート"
-    app.state.add_tags(["2508.10001"], [tag])
-    async with app.run_test(notifications=True, size=(80, 24)) as pilot:
-        await pilot.pause()
-        await pilot.press("b")
-        await pilot.pause()
-        width = app.main.query_one("#sidebar").region.width
-        left = [strip.text.strip() for strip in screen_strips(app.screen)[2:]]
-        row = next(line for line in left if line.startswith("#大規模"))
-        assert "… 1" in row, left
-        assert cell_len(row.split(" 1")[0]) < width, left
+    lines, width = await sidebar_with_tag("大規模言語モデルの評価と推論についての研究ノート")
+    left = [line.strip() for line in lines]
+    row = next(line for line in left if line.startswith("#大規模"))
+    assert "… 1" in row, left
+    assert cell_len(row.split(" 1")[0]) < width, left
