@@ -9,15 +9,18 @@ Usage::
 
 Set-up (not timed): ``N`` generated papers in 100 Hugging Face JSON day files
 in the library folder, read once (so the parse cache and the library snapshot
-are warm) and indexed; a local replay server (``tests/fetch_server.py``) that
-answers one new day of 500 papers in pages of 100, each page after 0.2 s.
+are warm) and indexed; a local replay server (``tests/fetch_server.py``, in a
+child process, as a server is another machine) that answers one new day of
+500 papers in pages of 100, each page after 0.2 s.
 
 Then, headless at 160x48, the app opens the library as ``digest-reader``
 does, waits until the rest of the library is read and the index is in line,
 and presses ``F``. All along, a ``j`` or ``k`` is sent every 50 ms and each
-move's latency is measured: from the key posted to the cursor moved and the
-next frame composed, in wall time, so the fetch worker's and the index
-worker's share of the GIL counts against it. Moves are grouped by phase:
+move's latency is measured twice, in wall time (so the fetch worker's and
+the index worker's share of the GIL counts against it): from the key posted
+to the first frame drawn with the cursor moved, and to the first frame drawn
+with the abstract pane showing the paper under it (the pane follows in the
+frame after the list's; the screen's compositor calls back as it draws). Moves are grouped by phase:
 idle (before ``F``), fetching (requests and storing), reading (the library
 read again in the worker), indexing (the index worker syncing the new
 papers), after. Reported: p50 / p95 / max per phase; the time from the end
@@ -259,6 +262,38 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(q * len(s)))]
 
 
+def serve_apart(routes: dict[str, Any]) -> tuple[str, Callable[[], None]]:
+    """The replay server (``tests/fetch_server.py``) in a child process: its
+    URL and how to stop it. In life the server is another machine; a server
+    thread in this process took the GIL from the app's event loop while it
+    answered (``--trace`` named its ``_answer`` in the loop's stalls), and
+    that counted against the moves."""
+    import multiprocessing
+
+    from tests.fetch_server import ReplayServer
+
+    context = multiprocessing.get_context("fork")  # the routes are closures
+    ours, theirs = context.Pipe()
+
+    def serve() -> None:
+        server = ReplayServer()
+        server.routes.update(routes)
+        server.start()
+        theirs.send(server.url)
+        theirs.recv()  # until told to stop
+        server.stop()
+
+    process = context.Process(target=serve, daemon=True)
+    process.start()
+    url: str = ours.recv()
+
+    def stop() -> None:
+        ours.send("stop")
+        process.join(10)
+
+    return url, stop
+
+
 async def measure(
     root: Path,
     real: bool = False,
@@ -272,7 +307,7 @@ async def measure(
     import reader.fetch.run as run_mod
     from reader.paths import Paths
     from reader.tui.app import build_app
-    from tests.fetch_server import ReplayServer, Reply, Seen
+    from tests.fetch_server import Reply, Seen
 
     rnd = random.Random(11)
     new = [
@@ -285,10 +320,8 @@ async def measure(
         limit, p = int(seen.query.get("limit", 50)), int(seen.query.get("p", 0))
         return Reply(json.dumps(new[p * limit : (p + 1) * limit]), stall=0.2)
 
-    server = ReplayServer()
-    server.routes["/api/daily_papers"] = route
-    server.start()
-    write_config(root, server.url, real)
+    url, stop_server = serve_apart({"/api/daily_papers": route})
+    write_config(root, url, real)
     # The fetched day is new every run.
     hf = Paths.from_env().library_dir / "hf"
     hf.mkdir(parents=True, exist_ok=True)
@@ -328,7 +361,7 @@ async def measure(
     import datetime as dt
 
     app.fetch_hooks.today = dt.date.fromisoformat(TODAY)
-    moves: list[tuple[float, float]] = []  # (when, latency)
+    moves: list[tuple[float, float, float]] = []  # (when, cursor drawn, pane drawn)
     out: dict[str, Any] = {}
 
     def busy(group: str) -> bool:
@@ -345,17 +378,33 @@ async def measure(
         out["papers_before"] = len(app.library.papers)
         await pilot.pause()
 
+        def drawn(ready: Callable[[], bool]) -> asyncio.Future[float]:
+            """When the first frame is drawn once ``ready()`` holds (the
+            screen's compositor calls back as it draws a frame)."""
+            when: asyncio.Future[float] = loop.create_future()
+
+            def check() -> None:
+                if when.done():
+                    return
+                if ready():
+                    when.set_result(time.perf_counter())
+                else:
+                    app.main.compositor.after_paint(check)
+
+            app.main.compositor.after_paint(check)
+            return when
+
         async def one_move(key: str) -> None:
             before = plist.cursor
-            done = loop.create_future()
+            moved = drawn(lambda: plist.cursor != before)
+            followed = drawn(
+                lambda: plist.cursor != before and app.main.abstract.paper is plist.current
+            )
             t0 = time.perf_counter()
             app.post_message(events.Key(key, key))
-            deadline = t0 + 5.0
-            while plist.cursor == before and time.perf_counter() < deadline:
-                await asyncio.sleep(0.0005)
-            app.call_after_refresh(lambda: done.done() or done.set_result(time.perf_counter()))
-            t1 = await done
-            moves.append((t0, (t1 - t0) * 1000))
+            t1 = await asyncio.wait_for(moved, 5.0)
+            t2 = await asyncio.wait_for(followed, 5.0)
+            moves.append((t0, (t1 - t0) * 1000, (t2 - t0) * 1000))
 
         stop = False
 
@@ -416,11 +465,11 @@ async def measure(
         index = app.session.index
         pid = getattr(index, "last_writer_pid", None)
         out["writer"] = "a child process" if pid not in (None, os.getpid()) else "this process"
-    server.stop()
+    stop_server()
     FetchingMixin.on_reloaded = real_taken  # type: ignore[method-assign]
 
-    def phase(a: float, b: float) -> list[float]:
-        return [lat for t, lat in moves if a <= t < b]
+    def phase(a: float, b: float, which: int = 1) -> list[float]:
+        return [move[which] for move in moves if a <= move[0] < b]
 
     end = moves[-1][0] + 1 if moves else 0.0
     bounds = {
@@ -431,6 +480,7 @@ async def measure(
         "after": (marks["index_end"], end),
     }
     out["phases"] = {name: phase(a, b) for name, (a, b) in bounds.items()}
+    out["panes"] = {name: phase(a, b, 2) for name, (a, b) in bounds.items()}
     out["gaps"] = {name: [g for t, g in gaps if a <= t < b] for name, (a, b) in bounds.items()}
     out["fetch_s"] = marks["fetch_end"] - marks["fetch_start"]
     out["listed_after_fetch_s"] = marks["listed"] - marks["fetch_end"]
@@ -580,14 +630,18 @@ TRACE_MS = 20.0
 
 def report(r: dict[str, Any]) -> None:
     print(f"papers: {r['papers_before']:,} -> {r['papers_after']:,}")
-    print(f"{'phase':>10} {'moves':>6} {'p50':>8} {'p95':>8} {'max':>8}   loop stall p99 / max")
+    print(
+        f"{'phase':>10} {'moves':>6}  cursor drawn p50 / p95 / max"
+        "   pane drawn p50 / p95 / max   loop stall p99 / max"
+    )
     for name, lat in r["phases"].items():
-        gap = r["gaps"][name]
+        gap, pane = r["gaps"][name], r["panes"][name]
         stall = f"   {pct(gap, 0.99):>6.1f}ms {max(gap):>6.1f}ms" if gap else ""
         if lat:
             print(
-                f"{name:>10} {len(lat):>6} {statistics.median(lat):>6.1f}ms"
-                f" {pct(lat, 0.95):>6.1f}ms {max(lat):>6.1f}ms{stall}"
+                f"{name:>10} {len(lat):>6}  {statistics.median(lat):>6.1f} {pct(lat, 0.95):>6.1f}"
+                f" {max(lat):>6.1f} ms   {statistics.median(pane):>6.1f} {pct(pane, 0.95):>6.1f}"
+                f" {max(pane):>6.1f} ms{stall}"
             )
         else:
             print(f"{name:>10} {0:>6}{stall}")

@@ -332,3 +332,23 @@ def test_the_compositor_parts_the_span_compositor_uses_are_there() -> None:
     assert "self._compositor = Compositor()" in inspect.getsource(Screen.__init__), (
         UPGRADE + "a screen makes its compositor elsewhere"
     )
+
+
+def test_the_screen_parts_after_paint_and_paint_now_use_are_there() -> None:
+    """``SpanCompositor.render_update`` overrides the compositor's, which the
+    screen calls for every frame; ``paint_now`` does what the screen's frame
+    timer does, over the widgets marked dirty."""
+    from textual._compositor import Compositor
+    from textual.screen import Screen
+
+    theirs = _params(Compositor.render_update)
+    assert theirs == _params(tp.SpanCompositor.render_update), (
+        UPGRADE + f"Compositor.render_update now takes {theirs}"
+    )
+    assert "self._compositor.render_update(" in inspect.getsource(Screen._compositor_refresh), (
+        UPGRADE + "a screen draws its frames another way"
+    )
+    timer_update = inspect.getsource(Screen._on_timer_update)
+    assert "self._dirty_widgets" in timer_update and "_compositor_refresh()" in timer_update, (
+        UPGRADE + "Screen._on_timer_update draws another way"
+    )

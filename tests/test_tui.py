@@ -169,6 +169,30 @@ async def test_j_k_g_G_pages_move_the_cursor_and_the_abstract_follows() -> None:
         assert current_id(app) == FIRST
 
 
+async def test_a_move_draws_the_cursor_first_and_the_pane_in_the_next_frame() -> None:
+    """The cursor's move reaches the screen on its own (two rows: a few ms),
+    and the abstract pane, most of a move's cost, follows in the next frame:
+    a busy or slow pane no longer holds the cursor back."""
+    app = make_app()
+    frames: list[tuple[str, str]] = []  # (the cursor's paper, the pane's paper) as drawn
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        compositor = app.main.compositor
+
+        def drawn() -> None:
+            pane = app.main.abstract.paper
+            frames.append((current_id(app), pane.id if pane else ""))
+            compositor.after_paint(drawn)
+
+        compositor.after_paint(drawn)
+        await pilot.press("j")
+        await until(pilot, lambda: frames[-1] == (DIFFUSION, DIFFUSION), "the pane followed")
+        moved = [frame for frame in frames if frame[0] == DIFFUSION]
+        assert moved[0] == (DIFFUSION, FIRST)  # the cursor drawn, the pane as it was
+        assert moved[-1] == (DIFFUSION, DIFFUSION)
+        assert "Ada Lovelace, Alan Turing, Grace Hopper" in screen_text(app)
+
+
 async def test_brackets_move_between_digest_days() -> None:
     app = make_app()
     async with app.run_test(notifications=True, size=SIZE) as pilot:

@@ -22,6 +22,9 @@ What is used, and why (each for speed or for keys typed in one burst):
   own key handling, so keys typed with them in one read go where the
   focus goes next (:class:`KeyFirstInput`).
 * ``App._driver``: raw OSC 52 bytes for the clipboard over SSH.
+* ``Screen._dirty_widgets`` and ``Screen._on_timer_update``: the abstract
+  pane is drawn as soon as it follows the cursor, not on the next tick of
+  the screen's frame timer (:func:`paint_now`).
 * ``Screen._compositor``: what a screen shows, as text, for tests; and the
   main screen's compositor is a :class:`SpanCompositor`, which draws each
   widget only on the lines of a repaint that reach it (``Compositor``'s
@@ -36,8 +39,9 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from rich.console import RenderableType
 from rich.terminal_theme import TerminalTheme
 from textual import events
 from textual._compositor import ChopsUpdate, Compositor
@@ -195,7 +199,35 @@ class SpanCompositor(Compositor):
     a widget is drawn on the lines where a span to repaint meets its
     columns, and nowhere else: what reaches the terminal is the same (the
     spans, cut from the same strips). A full update (a layout) is Textual's.
+
+    :meth:`after_paint` runs a callback once the next update is drawn: the
+    abstract pane follows the cursor's move, or a search's results, in the
+    frame after the list's (``call_after_refresh`` runs on the screen's next
+    idle, which can come before the list has even told the screen it needs a
+    repaint: the pane was then drawn in the list's frame, and delayed it).
     """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._after_paint: list[Callable[[], object]] = []
+
+    def after_paint(self, callback: Callable[[], object]) -> None:
+        """Call ``callback`` once, as the next update is drawn (before it is
+        written to the terminal: it should only queue work, ``call_later``)."""
+        self._after_paint.append(callback)
+
+    def render_update(
+        self,
+        full: bool = False,
+        screen_stack: list[Screen[Any]] | None = None,
+        simplify: bool = False,
+    ) -> RenderableType | None:
+        update = super().render_update(full=full, screen_stack=screen_stack, simplify=simplify)
+        if update is not None and self._after_paint:
+            callbacks, self._after_paint = self._after_paint, []
+            for callback in callbacks:
+                callback()
+        return update
 
     def render_partial_update(self) -> ChopsUpdate | None:
         regions = self._dirty_regions.copy()
@@ -265,6 +297,22 @@ def _runs(lines: list[int]) -> list[tuple[int, int]]:
         else:
             runs.append((y, 1))
     return runs
+
+
+def paint_now(screen: Screen[ScreenResultType], widget: Widget) -> None:
+    """Draw ``widget``'s repaint now rather than at the screen's next frame.
+
+    Textual draws a screen on a 60-a-second grid of ticks and, after a
+    pause, skips one tick too many: a frame asked for right after another
+    waited 16-33 ms (``Timer._run``). The abstract pane follows a cursor's
+    move in the frame after the list's (see :meth:`SpanCompositor.after_paint`):
+    waiting for the grid put it 30-33 ms after the key, against 3 ms for the
+    cursor (``benchmarks/app_fetch_bench.py``, 100k papers). This draws what
+    the screen's update timer would (``Screen._on_timer_update``) with the
+    widget marked dirty as its ``Update`` message would mark it (the message
+    still comes and finds nothing left to draw)."""
+    screen._dirty_widgets.add(widget)
+    screen._on_timer_update()
 
 
 def use_span_compositor(screen: Screen[ScreenResultType]) -> SpanCompositor:
