@@ -672,10 +672,16 @@ class TreeScorer:
         else:
             n = self._field_tf(leaf, r.start, r.stop, node.field)
             at = np.flatnonzero(n > 0)
-            docs = fp.docs_at(int(fp.starts[r.start]), int(fp.starts[r.stop]))[at]
-            ends = np.cumsum(np.diff(fp.starts[r.start : r.stop + 1]).astype(np.int64))
-            idf = self.prefix_idfs(leaf.at, node.terms[0])[np.searchsorted(ends, at, "right")]
             tf = n[at].astype(np.float64) * FIELD_BOOSTS[node.field]
+            run = len(n)
+            del n
+            docs = fp.docs_at(int(fp.starts[r.start]), int(fp.starts[r.stop]))[at]
+            counts = np.diff(fp.starts[r.start : r.stop + 1]).astype(np.int64)
+            word_idf = self.prefix_idfs(leaf.at, node.terms[0])
+            if 8 * len(at) >= run:  # most of the run (``abs:com*``): each term's idf repeated
+                idf = np.repeat(word_idf, counts)[at]
+            else:  # a few of its postings (``au:pro*``): their terms found
+                idf = word_idf[np.searchsorted(np.cumsum(counts), at, "right")]
             got = _sum_by_doc(docs, self._bm25(leaf, docs, tf, idf), leaf.ndocs)
         if many:
             self.state.keep_prefix(key, *got)
@@ -702,11 +708,15 @@ class TreeScorer:
         unknown = np.flatnonzero(n < 0)
         if len(unknown):
             freqs = fp.freqs_at(a, b)
-            first = np.zeros(len(freqs) + 1, np.int64)
-            np.cumsum(freqs, out=first[1:])
+            # where each of those postings' positions start: the positions
+            # before the first, then those from each to the next (not a
+            # running sum over every posting of the run)
+            first = np.zeros(len(unknown), np.int64)
+            np.cumsum(np.add.reduceat(freqs, unknown)[:-1], out=first[1:])
+            first += int(freqs[: int(unknown[0])].sum())
             cnt = freqs[unknown]
             ends = np.cumsum(cnt)
-            offs = np.repeat(first[unknown] - ends + cnt, cnt) + np.arange(int(ends[-1]))
+            offs = np.repeat(first - ends + cnt, cnt) + np.arange(int(ends[-1]))
             pos = fp.positions_of(fp.term_span(lo)[2], offs)
             span_lo, span_hi = FIELD_SPANS[field]
             inside = np.zeros(len(pos) + 1, np.int64)
