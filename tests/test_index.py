@@ -1299,6 +1299,39 @@ def test_a_prefix_over_escaped_postings_scores_as_the_or_of_its_words(
     assert got == want
 
 
+def test_the_best_of_many_matches_are_cut_from_their_scores_rounded_once(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``la*`` matching every paper, its best 5 asked: the same papers,
+    scores and count as the whole answer's first 5 in the engine's order,
+    and the scores rounded once to find them (twice before, each time
+    every match: a million scores for ``a*`` at 1M papers)."""
+    import numpy as np
+
+    papers = {
+        f"2501.{i:05d}": paper(f"2501.{i:05d}", f"Big {w} models", f"label {w} lattice {w}")
+        for i, w in enumerate(["language", "latent", "vision", "laser", "lab", "lamp"] * 10)
+    }
+    index = SearchIndex(folder, procs=1)
+    index.sync(papers)
+    node = parse_query("la*").node
+    assert node is not None
+    whole, n_whole = index.search_counted(node, None)
+    rounds: list[int] = []
+    real = np.round
+
+    def counted(a: Any, *args: Any, **kwargs: Any) -> Any:
+        rounds.append(len(np.atleast_1d(a)))
+        return real(a, *args, **kwargs)
+
+    monkeypatch.setattr(np, "round", counted)
+    best, n_best = index.search_counted(node, 5, tiekey=lambda ids: np.zeros(len(ids), np.int64))
+    assert n_best == n_whole == 60
+    assert best == whole[: len(best)] and len(best) >= 5
+    assert sum(1 for k in rounds if k == 60) == 1, rounds
+    index.close()
+
+
 def test_a_short_prefix_typed_again_is_scored_once_and_never_stale(
     folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
