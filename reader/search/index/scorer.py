@@ -485,7 +485,6 @@ class TreeScorer:
         each next one only among the documents found so far; the scores then
         summed in the parts' own order (the same sums, to the bit, as when
         each part was scored over every document)."""
-        import numpy as np
 
         order = sorted(range(len(parts)), key=lambda i: self.cost(leaf, parts[i]))
         got: dict[int, tuple[Any, Any]] = {}
@@ -498,9 +497,15 @@ class TreeScorer:
                 return d, sc
             cand = _mask(d, leaf.ndocs)
         scores: Any = None
+        found: Any = None
         for i in range(len(parts)):
             d, sc = got[i]
-            mine = sc if len(d) == len(docs) else sc[np.searchsorted(d, docs)]
+            if len(d) == len(docs):
+                mine = sc
+            else:  # ``docs`` is within ``d`` (both sorted): a mask, not a binary search each
+                if found is None:
+                    found = _mask(docs, leaf.ndocs)
+                mine = sc[found[d]]
             scores = mine if scores is None else scores + mine
         return docs, scores
 
