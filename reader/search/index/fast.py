@@ -309,6 +309,19 @@ class FastPostings:
             self._terms = got
         return self._terms
 
+    def terms_in(self, r: range) -> list[str]:
+        """The terms ``r`` (a :meth:`prefix_range`), decoded alone when the
+        whole list is not: a prefix's words and their idfs over the other
+        segments decoded every term of each (250,000 at 1M papers, ~20 ms a
+        segment: a CLI search of ``la*`` paid it in every process)."""
+        if self._terms is not None:
+            return self._terms[r.start : r.stop]
+        if not len(r):
+            return []
+        at = self._line_at
+        blob = self._mm[int(at[r.start]) : int(at[r.stop]) - 1]
+        return blob.decode("utf-8").split("\n")
+
     def _line(self, i: int) -> bytes:
         """The ``i``-th term's bytes."""
         at = self._line_at

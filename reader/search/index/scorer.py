@@ -144,7 +144,7 @@ class _Leaf:
             return {w: dfs[w] for w in self.prefix_words(text)}
         r = fp.prefix_range(text)
         counts = (fp.starts[r.start + 1 : r.stop + 1] - fp.starts[r.start : r.stop]).tolist()
-        return dict(zip(fp.terms[r.start : r.stop], counts, strict=True))
+        return dict(zip(fp.terms_in(r), counts, strict=True))
 
     def lengths(self, docs: Any) -> Any:
         import numpy as np
@@ -215,7 +215,7 @@ class _Leaf:
             if fp is None:
                 return self.prefix_words(text)
             r = fp.prefix_range(text)
-            return fp.terms[r.start : r.stop]
+            return fp.terms_in(r)
         lo, hi = len(text) - distance, len(text) + distance
         if fp is None:
             cands = [w for w in self.prefix_words(text[:1]) if lo <= len(w) <= hi]
@@ -423,7 +423,7 @@ class TreeScorer:
         fp = leaf.fp
         r = fp.prefix_range(text)
         df = (fp.starts[r.start + 1 : r.stop + 1] - fp.starts[r.start : r.stop]).astype(np.int64)
-        words = fp.terms[r.start : r.stop]
+        words = fp.terms_in(r)
         for j, other in enumerate(self.leaves):
             if j == at:
                 continue
