@@ -1121,6 +1121,42 @@ def test_fast_postings_round_trip_every_item_type(tmp_path: Path) -> None:
         assert pos.tolist() == positions[int(f_l[0].sum()) :].tolist()
 
 
+def test_a_run_of_many_terms_is_decoded_into_one_array_of_its_docnums(tmp_path: Path) -> None:
+    """A run of terms (``a*``: 12,000 words and 5 million postings a segment
+    at 1M papers) read as document numbers, whole or from and to the middle
+    of a term, with empty terms and gaps too long for a byte: the numbers as
+    written, holding one array of them while decoding (each term's start
+    was once corrected by a second array as long, a third of the time)."""
+    import tracemalloc
+
+    import numpy as np
+
+    from reader.search.index.fast import FastPostings, write_fast
+
+    rng = np.random.default_rng(11)
+    ndocs, nterms = 20_000, 600
+    sizes = rng.integers(0, 400, nterms)
+    sizes[::7] = 0  # empty terms
+    docs_l = [np.sort(rng.choice(ndocs, int(k), replace=False)) for k in sizes]
+    starts = np.concatenate(([0], np.cumsum(sizes)))
+    docs = np.concatenate(docs_l)
+    n = len(docs)
+    path = tmp_path / "fast-run.bin"
+    write_fast(path, [f"w{i:04d}" for i in range(nterms)], starts, docs,
+               np.ones(n, np.float32), np.ones(n, np.int64), np.arange(n) % 1000,
+               np.zeros(ndocs, np.uint8), [f"id{i}" for i in range(ndocs)])  # fmt: skip
+    fp = FastPostings(path)
+    assert fp.docs_at(0, n).tolist() == docs.tolist()
+    for a, b in [(5, 7), (int(starts[3]) + 2, int(starts[40]) - 1), (n - 300, n), (1, n - 1)]:
+        assert fp.docs_at(a, b).tolist() == docs[a:b].tolist(), (a, b)
+    fp.docs_at(0, n)
+    tracemalloc.start()
+    fp.docs_at(0, n)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 11 * n, (peak, n)  # 8 bytes a docnum, a byte a gap compared
+
+
 def ours_and_whooshs(
     tmp_path: Path, papers: dict[str, Paper], procs: int | None = None
 ) -> tuple[SearchIndex, Path, Any, Any]:
@@ -1229,6 +1265,41 @@ def test_words_and_prefixes_are_found_in_the_fast_file_without_decoding_its_term
     index.close()
 
 
+def test_a_prefix_decodes_only_its_own_words_in_each_segment(folder: Path) -> None:
+    """``la*``, ``(la OR la*)``, ``title:la*`` over two segments with fast
+    postings: the words of each segment the prefix expands to, and their
+    idfs over the other, read from the bytes of that run of words alone,
+    never the segment's whole list (250,000 words at 1M papers, ~20 ms a
+    segment a process: every CLI search of a prefix paid it); the same
+    papers and count as the words' ``OR``."""
+    from reader.search.index.fast import open_fast
+    from reader.search.query import Or, Text
+
+    words = ["language", "latent", "lattice", "laser", "vision", "model", "graph"]
+    papers = {
+        f"2501.{i:05d}": paper(
+            f"2501.{i:05d}", f"{words[i % 7]} {words[(i * 3) % 7]}", f"z{i} la{i % 50}"
+        )
+        for i in range(400)
+    }
+    index = SearchIndex(folder, procs=2)
+    index.rebuild(papers)
+    fasts = [open_fast(p) for p in folder.glob("ix-*/fast-*.bin")]
+    assert len(fasts) == 2
+    for text in ("la*", "(la OR la*)", "title:la*"):
+        node = parse_query(text).node
+        assert node is not None
+        got, total = index.search_counted(node, None)
+        assert total == len(got) > 250, text
+    expanded = sorted({w for p in papers.values() for w in analyze_paper(p) if w.startswith("la")})
+    want, n_want = index.search_counted(Or(tuple(Text(None, "term", (w,)) for w in expanded)), None)
+    assert {p for p, _ in index.search_counted(Text(None, "prefix", ("la",)), None)[0]} == {
+        p for p, _ in want
+    }
+    assert all(fp._terms is None for fp in fasts)
+    index.close()
+
+
 @pytest.mark.parametrize("chunk", [1 << 18, 1, 50])
 def test_a_prefix_over_escaped_postings_scores_as_the_or_of_its_words(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
@@ -1261,6 +1332,39 @@ def test_a_prefix_over_escaped_postings_scores_as_the_or_of_its_words(
     want, n_want = index.search_counted(node, None)
     assert n_got == n_want == len(got) > 400
     assert got == want
+
+
+def test_the_best_of_many_matches_are_cut_from_their_scores_rounded_once(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``la*`` matching every paper, its best 5 asked: the same papers,
+    scores and count as the whole answer's first 5 in the engine's order,
+    and the scores rounded once to find them (twice before, each time
+    every match: a million scores for ``a*`` at 1M papers)."""
+    import numpy as np
+
+    papers = {
+        f"2501.{i:05d}": paper(f"2501.{i:05d}", f"Big {w} models", f"label {w} lattice {w}")
+        for i, w in enumerate(["language", "latent", "vision", "laser", "lab", "lamp"] * 10)
+    }
+    index = SearchIndex(folder, procs=1)
+    index.sync(papers)
+    node = parse_query("la*").node
+    assert node is not None
+    whole, n_whole = index.search_counted(node, None)
+    rounds: list[int] = []
+    real = np.round
+
+    def counted(a: Any, *args: Any, **kwargs: Any) -> Any:
+        rounds.append(len(np.atleast_1d(a)))
+        return real(a, *args, **kwargs)
+
+    monkeypatch.setattr(np, "round", counted)
+    best, n_best = index.search_counted(node, 5, tiekey=lambda ids: np.zeros(len(ids), np.int64))
+    assert n_best == n_whole == 60
+    assert best == whole[: len(best)] and len(best) >= 5
+    assert sum(1 for k in rounds if k == 60) == 1, rounds
+    index.close()
 
 
 def test_a_short_prefix_typed_again_is_scored_once_and_never_stale(
@@ -1437,6 +1541,51 @@ def test_an_and_scores_only_the_postings_of_papers_that_can_match(
     index.close()
 
 
+def test_an_and_of_common_words_sums_its_parts_without_a_binary_search_of_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``model (graph OR vision) -survey``, each part matching most papers:
+    the same papers, count and scores (to the bit) as each part scored over
+    every paper and summed, each part's scores found among the papers of
+    the whole by a mask, not by a binary search of every one of them in the
+    part's (200,000 of them a segment for ``language (x OR model)`` at 1M)."""
+    import numpy as np
+
+    from reader.search.query import And, Not, Or, Text
+
+    papers = _vocab_papers(600)
+    index = SearchIndex(tmp_path / "ix", procs=1)
+    index.rebuild(papers)
+
+    def term(w: str) -> Text:
+        return Text(None, "term", (w,))
+
+    def every(node: Any) -> dict[str, float]:
+        return dict(index.search_counted(node, None)[0])
+
+    first, either, other = (
+        every(term("model")),
+        every(Or((term("graph"), term("vision")))),
+        every(term("survey")),
+    )
+    want = {p: first[p] + either[p] for p in first if p in either and p not in other}
+    assert 50 < len(want) < len(first) < 600
+    searched: list[int] = []
+    real = np.searchsorted
+
+    def counted(a: Any, v: Any, *args: Any, **kwargs: Any) -> Any:
+        searched.append(int(np.size(v)))
+        return real(a, v, *args, **kwargs)
+
+    monkeypatch.setattr(np, "searchsorted", counted)
+    node = And((term("model"), Or((term("graph"), term("vision"))), Not(term("survey"))))
+    got, total = index.search_counted(node, None)
+    assert total == len(got) == len(want)
+    assert {p: s for p, s in got} == want
+    assert max(searched, default=0) < 50, searched
+    index.close()
+
+
 def test_a_field_s_words_are_counted_from_their_weights_where_these_tell(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1514,6 +1663,53 @@ def test_a_field_s_words_are_counted_from_their_weights_where_these_tell(
             if kind == "prefix":  # of the positions of the prefix's words (all read before)
                 run = sum(w.startswith(word) for p in papers.values() for w in analyze_paper(p))
                 assert sum(read) < run / 2, (field, sum(read), run)
+    index.close()
+
+
+def test_a_field_s_prefix_finds_its_ambiguous_postings_without_a_sum_over_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``title:mo*``, ``au:mo*`` over a run where some postings weigh what two
+    splits over the fields weigh (an author word twice = a title word and an
+    abstract word): the papers of each field as its text says, and what is
+    held meanwhile a few arrays of the run's postings, not also a running
+    sum of every posting's positions (8 bytes a posting: 1.4 million for
+    ``ti:pro*`` at 1M papers) to find the positions of those few."""
+    import tracemalloc
+
+    from reader.search.analysis import analyze
+    from reader.search.index import scorer
+    from reader.search.query import Text
+
+    monkeypatch.setattr(scorer, "_KEEP_PREFIX_POSTINGS", 1 << 40)  # scored each time
+    words = [f"mo{c}{d}" for c in "abcdefgh" for d in "abcdefgh"]
+    papers = {}
+    for i in range(3000):
+        w = words[i % len(words)]
+        title = f"{w} study" if i % 3 == 0 else "study"
+        authors = [f"{w.title()} {w.title()}"] if i % 5 == 0 else ["Ann Lee"]
+        abstract = " ".join(words[(i * 7 + k) % len(words)] for k in range(12)) + (
+            f" {w}" if i % 3 == 0 else ""
+        )
+        pid = f"2501.{i:05d}"
+        papers[pid] = Paper(id=pid, title=title, authors=authors, abstract=abstract)
+    index = SearchIndex(tmp_path / "ix", procs=1)
+    index.rebuild(papers)
+    postings = sum(
+        len({w for w in analyze_paper(p) if w.startswith("mo")}) for p in papers.values()
+    )
+    for field, text_of in (("title", lambda p: p.title), ("authors", lambda p: p.authors[0])):
+        node = Text(field, "prefix", ("mo",))
+        index.search_counted(node, None)
+        tracemalloc.start()
+        got, total = index.search_counted(node, None)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        want = {
+            pid for pid, p in papers.items() if any(w.startswith("mo") for w in analyze(text_of(p)))
+        }
+        assert {pid for pid, _ in got} == want and total == len(want) > 500, field
+        assert peak < 24 * postings, (field, peak / postings)  # 28 before
     index.close()
 
 

@@ -309,6 +309,19 @@ class FastPostings:
             self._terms = got
         return self._terms
 
+    def terms_in(self, r: range) -> list[str]:
+        """The terms ``r`` (a :meth:`prefix_range`), decoded alone when the
+        whole list is not: a prefix's words and their idfs over the other
+        segments decoded every term of each (250,000 at 1M papers, ~20 ms a
+        segment: a CLI search of ``la*`` paid it in every process)."""
+        if self._terms is not None:
+            return self._terms[r.start : r.stop]
+        if not len(r):
+            return []
+        at = self._line_at
+        blob = self._mm[int(at[r.start]) : int(at[r.stop]) - 1]
+        return blob.decode("utf-8").split("\n")
+
     def _line(self, i: int) -> bytes:
         """The ``i``-th term's bytes."""
         at = self._line_at
@@ -445,19 +458,30 @@ class FastPostings:
         t0 = int(np.searchsorted(starts, starts.dtype.type(a), side="right")) - 1
         t1 = int(np.searchsorted(starts, starts.dtype.type(b), side="left"))
         s = int(starts[t0])
-        # in place as far as it goes: a run of terms (``a*``) is 400k postings
-        g = self._gaps[s:b].astype(np.int64)
-        far = np.flatnonzero(self._gaps[s:b] == ESCAPE)
-        if len(far):
-            lo = int(self._long_starts[t0])
-            g[far] = self._long[lo : lo + len(far)]
+        # in place as far as it goes: a run of terms (``a*``) is 5 million
+        # postings a segment at 1M papers
+        raw = self._gaps[s:b]
+        g = raw.astype(np.int64)
+        lo = int(self._long_starts[t0])
+        if int(self._long_starts[t1]) > lo:  # else no gap of these terms is long
+            far = np.flatnonzero(raw == ESCAPE)
+            if len(far):
+                g[far] = self._long[lo : lo + len(far)]
+        g[0] -= 1
+        if t1 - t0 > 1:
+            # Each term's first gap is its first docnum + 1: less the sum of
+            # the gaps of the term before (its last docnum + 1), one running
+            # sum then gives every term's docnums. Fixed at the terms' first
+            # postings only: a per-posting correction (np.repeat of each
+            # term's base) was a third of decoding ``a*`` (12,000 terms).
+            bounds = starts[t0 : t1 + 1].astype(np.int64) - s
+            bounds[-1] = len(g)
+            firsts = bounds[:-1][bounds[:-1] < bounds[1:]]  # the terms with postings
+            if len(firsts) > 1:
+                sums = np.add.reduceat(g, firsts)
+                sums[0] += 1  # the 1 taken from the first gap above
+                g[firsts[1:]] -= sums[:-1]
         np.cumsum(g, out=g)
-        if t1 - t0 > 1:  # each term's gaps start again from 0 (an empty term: a count of 0)
-            inner = starts[t0 + 1 : t1].astype(np.int64) - s
-            counts = np.diff(np.concatenate(([0], inner, [len(g)])))
-            g -= np.repeat(np.concatenate(([1], g[inner - 1] + 1)), counts)
-        else:
-            g -= 1
         return g[a - s :]
 
     def docs_of_terms(self, idx: Any) -> Any:
