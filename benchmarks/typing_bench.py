@@ -540,7 +540,7 @@ def run_headless(
 
         def noted(self: Any, text: str, what: str) -> None:
             log_shown(self, text, what)
-            self.call_after_refresh(
+            self.compositor.after_paint(
                 lambda: PAINTED.append((text, time.monotonic(), time.thread_time()))
             )
 

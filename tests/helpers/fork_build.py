@@ -63,15 +63,16 @@ def main() -> None:
             return mode == "cancel" and calls["n"] > 1
 
         def build() -> str:
-            folder = tempfile.mkdtemp(prefix="fork-build-")
             from whoosh import index as windex
 
-            ix = windex.create_in(folder, make_schema())
-            try:
-                got = ix_mod._build_segments(ix, papers, 2, None, cancelled)
-            except RuntimeError as exc:
-                return f"error: {exc}"
-            return "cancelled" if got is None else f"segments: {len(got)}"
+            # A folder that goes with the run (these were left in /tmp, one a run).
+            with tempfile.TemporaryDirectory(prefix="fork-build-") as folder:
+                ix = windex.create_in(folder, make_schema())
+                try:
+                    got = ix_mod._build_segments(ix, papers, 2, None, cancelled)
+                except RuntimeError as exc:
+                    return f"error: {exc}"
+                return "cancelled" if got is None else f"segments: {len(got)}"
 
         result = await loop.run_in_executor(None, build)
         # Let the loop read its wake-up socket: a signal byte written there by
