@@ -126,6 +126,32 @@ def test_a_scan_out_of_time_gives_the_newest_papers_and_an_estimate() -> None:
     assert (got.total, got.exact) == (len(papers) - 1, True)
 
 
+def test_a_filtered_scan_folds_only_the_chunks_that_hold_its_papers() -> None:
+    """``graph date:2025-08-21`` before the index is built: the day's two
+    papers sit in one chunk of the list; the others are neither folded nor
+    matched (every chunk up to the day was folded: 7.9 s over the real
+    digests, 52 s beside the first build)."""
+    papers = _many(4 * scan.CHUNK)
+    papers["new"] = P("new", "Graph of today", date="2025-08-21")
+    papers["other"] = P("other", "Nothing here", date="2025-08-21")
+    s = SearchEngine(Lib(papers), None, None)
+    folded: list[int] = []
+    fold = scan._fold_chunk
+
+    def counted(chunk_papers: Any, docs: Any, folds: Any) -> Any:
+        folded.append(len(chunk_papers))
+        return fold(chunk_papers, docs, folds)
+
+    scan._fold_chunk = counted  # type: ignore[assignment]
+    try:
+        got = s.search("graph date:2025-08-21", limit=10)
+    finally:
+        scan._fold_chunk = fold  # type: ignore[assignment]
+    assert (got.ids, got.total, got.exact) == (["new"], 1, True)
+    assert len(folded) == 1  # the newest papers' chunk alone
+    assert s.search("graph", limit=10).total == len(papers) - 1
+
+
 def test_folding_ahead_for_the_scan_can_be_cancelled() -> None:
     s = SearchEngine(Lib(_many(2 * scan.CHUNK)), None, None)
     assert s.prepare_scan(lambda: True) is False
