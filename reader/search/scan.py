@@ -37,13 +37,15 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from reader.catalog import CatalogPapers
 from reader.model import Paper
+from reader.paper_rows import PaperRows
 from reader.search.analysis import (
     FIELD_BOOSTS,
     STOP_WORDS,
@@ -190,13 +192,18 @@ class _Chunk:
 
 
 def _fold_chunk(papers: Sequence[Paper], docs: Any, folds: FoldCache) -> _Chunk:
+    return _chunk_of([folds.fields(p) for p in papers], docs)
+
+
+def _chunk_of(folded: Sequence[tuple[str, ...]], docs: Any) -> _Chunk:
+    """A chunk of papers' folded fields (:meth:`FoldCache.fields` each)."""
     per_field: list[list[str]] = [[] for _ in TEXT_FIELDS]
-    for p in papers:
-        for i, text in enumerate(folds.fields(p)):
+    for fields in folded:
+        for i, text in enumerate(fields):
             per_field[i].append(text)
     texts: list[str] = []
     starts: list[Any] = []
-    n = len(papers)
+    n = len(folded)
     for parts in per_field:
         lens = np.fromiter(map(len, parts), np.int64, n)
         at = np.zeros(n + 1, np.int64)
@@ -277,11 +284,70 @@ class ScanCorpus:
         return got
 
     def fold_all(self, cancelled: Callable[[], bool] | None = None) -> bool:
-        """Fold every chunk (True when done; False when ``cancelled``)."""
+        """Fold every chunk (True when done; False when ``cancelled``).
+
+        Over the catalog the papers are read in the order they are stored
+        (:meth:`_fold_stored`), not the list's: a chunk of the list's
+        papers lies in as many of the catalog's blocks, each decompressed
+        for one paper (84,412 blocks for the real digests' 91,713 papers:
+        33.7 s, against 8.6 s over papers in memory)."""
+        stored = self._stored()
+        if stored is not None and not self._fold_stored(*stored, cancelled):
+            return False
         for i in range(len(self._chunks)):
             if cancelled is not None and cancelled():
                 return False
             self.chunk(i)
+        return True
+
+    def _stored(self) -> tuple[Sequence[str], Callable[[], Iterator[Paper]]] | None:
+        """The ids to fold and the papers in the catalog's order, when the
+        papers are the catalog's and more than a chunk."""
+        papers = self.papers
+        if (
+            isinstance(papers, PaperRows)
+            and isinstance(papers.source, CatalogPapers)
+            and len(self._chunks) > 1
+        ):
+            return papers.ids, papers.source.stream
+        return None
+
+    def _fold_stored(
+        self,
+        ids: Sequence[str],
+        stream: Callable[[], Iterator[Paper]],
+        cancelled: Callable[[], bool] | None,
+    ) -> bool:
+        """Fold the chunks from ``stream`` (every paper once, in the order
+        stored), each made once all of its papers have come; a chunk folded
+        meanwhile by a query is left as it is. What the stream did not give
+        is left to :meth:`chunk`. False when ``cancelled``."""
+        at = {pid: k for k, pid in enumerate(ids)}
+        waiting: dict[int, list[tuple[str, ...] | None]] = {}
+        left: dict[int, int] = {}
+        for count, p in enumerate(stream()):
+            if count % 256 == 0 and cancelled is not None and cancelled():
+                return False
+            k = at.get(p.id)
+            if k is None:
+                continue
+            i, j = divmod(k, CHUNK)
+            if self._chunks[i] is not None:
+                continue
+            got = waiting.get(i)
+            if got is None:
+                got = waiting[i] = [None] * (min(self.size, (i + 1) * CHUNK) - i * CHUNK)
+                left[i] = len(got)
+            if got[j] is None:
+                got[j] = self.folds.fields(p)
+                left[i] -= 1
+            if not left[i]:
+                del waiting[i], left[i]
+                folded = [fields for fields in got if fields is not None]  # every one
+                made = _chunk_of(folded, self.docs[i * CHUNK : (i + 1) * CHUNK])
+                with self._lock:
+                    if self._chunks[i] is None and i not in self._busy:
+                        self._chunks[i] = made
         return True
 
     def scan(
