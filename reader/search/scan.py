@@ -372,9 +372,9 @@ class ScanCorpus:
                 raise Cancelled
             if allowed is not None and not allowed[self.docs[i * CHUNK : (i + 1) * CHUNK]].any():
                 # None of the filter's papers here: nothing to fold or match
-                # (a date: filter over the real digests before the first
-                # build's scan was folded folded every chunk up to its day:
-                # 7.9 s alone, 52 s beside the build).
+                # (a date: filter over the real digests with no index yet
+                # folded every chunk up to its day: 7.9 s alone, 52 s beside
+                # the first build).
                 continue
             if deadline is not None and seen and time.monotonic() >= deadline:
                 complete = False
