@@ -16,6 +16,7 @@ from reader.model import Paper
 from reader.search.index import SearchIndex, apart
 from reader.search.index.generations import _pid_alive
 from reader.search.query import parse_query
+from tests.threads import threads_calling
 
 QUERIES = ["pangolin", "robots", "graphs", "title:pangolin", "lee", "quokka OR wombat", "burrow*"]
 
@@ -196,13 +197,7 @@ def test_searches_while_the_child_writes_keep_the_last_commit_and_read_no_sideca
     assert isinstance(monkeypatch, pytest.MonkeyPatch)
     index = built(tmp_path / "ix", sync_apart=True)
     before = answers(index)
-    reads: list[str] = []
-    read_sealed = store.read_sealed
-
-    def watched(path: Path) -> object:
-        reads.append(threading.current_thread().name)
-        return read_sealed(path)
-
+    reads = threads_calling(monkeypatch, store, "read_sealed")
     real = apart.write_apart
     seen: list[dict[str, list[tuple[str, float]]]] = []
 
@@ -215,7 +210,6 @@ def test_searches_while_the_child_writes_keep_the_last_commit_and_read_no_sideca
         t.join()
         return got
 
-    monkeypatch.setattr(store, "read_sealed", watched)
     monkeypatch.setattr(apart, "write_apart", then_search)
     index.sync(changed(), version=V2)
     assert seen == [before]

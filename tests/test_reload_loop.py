@@ -22,6 +22,7 @@ from reader.session import Session
 from reader.tui.app import DigestApp
 from tests.test_app_catalog import FIXTURE, FROZEN, libraries, write_days
 from tests.test_tui_fetch import BEHIND
+from tests.threads import threads_calling
 
 
 def catalog_app(folder: Path) -> DigestApp:
@@ -58,14 +59,7 @@ async def test_the_rows_shown_after_a_reload_are_read_in_its_worker(
     the loop only draws them."""
     folder = write_days(tmp_path / "lib", per_day=100)
     app = catalog_app(folder)
-    read_on: list[str] = []
-    get = Catalog.get
-
-    def watched(self: Catalog, ids: Any) -> Any:
-        read_on.append(threading.current_thread().name)
-        return get(self, ids)
-
-    monkeypatch.setattr(Catalog, "get", watched)
+    read_on = threads_calling(monkeypatch, Catalog, "get")
     async with app.run_test(size=(110, 36), notifications=True) as pilot:
         await until(pilot, lambda: app.library.complete, "the library is read")
         plist = app.main.papers

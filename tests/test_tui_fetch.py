@@ -20,6 +20,7 @@ from reader.tui.app import DigestApp
 from reader.tui.fetching import ago, new_ids, offline_text
 from tests.fetch_server import ReplayServer, Reply, Seen
 from tests.test_tui import FIXTURE, FROZEN, rows, screen_text, searched, until
+from tests.threads import threads_calling
 
 HF_PATH = "/api/daily_papers"
 TODAY = dt.date(2026, 12, 1)
@@ -351,31 +352,16 @@ async def test_a_reload_under_a_reader_keeps_the_paper_on_its_line_and_the_loop_
     screen, though a newer paper now sorts above it; and the list's day rows
     (O(n): 0.1 s at 91k papers) and its days (for the status line) are made
     in the worker, not on the event loop."""
-    import threading
 
     from reader import views
 
     folder = Paths.from_env().library_dir
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "2026-11-20.yaml").write_text(many_papers(80), encoding="utf-8")
-    made_on: list[str] = []
-    day_rows = views.day_rows
-
-    def watched(papers: Any) -> Any:
-        made_on.append(threading.current_thread().name)
-        return day_rows(papers)
-
-    monkeypatch.setattr(views, "day_rows", watched)
+    made_on = threads_calling(monkeypatch, views, "day_rows")
     import reader.library as library_mod
 
-    days_of = library_mod.days_of
-    days_on: list[str] = []
-
-    def watched_days(papers: Any) -> Any:
-        days_on.append(threading.current_thread().name)
-        return days_of(papers)
-
-    monkeypatch.setattr(library_mod, "days_of", watched_days)
+    days_on = threads_calling(monkeypatch, library_mod, "days_of")
     app = make_app()
     async with app.run_test(notifications=True, size=SIZE) as pilot:
         await pilot.pause()

@@ -13,6 +13,7 @@ from reader.model import Paper
 from reader.tui import collector
 from reader.tui.collector import IdleCollector
 from reader.tui.widgets.paper_list import PaperList, scrollbar_thumb
+from tests.threads import threads_calling
 
 N = 100_000
 
@@ -220,18 +221,10 @@ async def test_the_open_sidebar_counts_its_days_again_off_the_event_loop(
     """A paper marked read with the sidebar open: its day's unread count
     follows, counted in a worker thread (the days of every paper), not on
     the event loop at every paper read."""
-    import threading
 
     from tests.test_tui import SIZE, make_app, screen_text, until
 
-    counted_on: list[str] = []
-    day_counts = views.library_day_counts
-
-    def watched(library: Any, read: Any) -> Any:
-        counted_on.append(threading.current_thread().name)
-        return day_counts(library, read)
-
-    monkeypatch.setattr(views, "library_day_counts", watched)
+    counted_on = threads_calling(monkeypatch, views, "library_day_counts")
     app = make_app()
     async with app.run_test(notifications=True, size=SIZE) as pilot:
         await pilot.pause()
@@ -495,19 +488,11 @@ async def test_a_keys_rows_are_made_in_the_search_thread(monkeypatch: Any) -> No
     """Which of a search's hits the list shows (its rows) is worked out in
     the search thread with the search, not on the event loop before the
     paint; the list shows them."""
-    import threading
 
     from reader.session import Session
     from tests.test_tui import SIZE, make_app, rows, searched
 
-    made_on: list[str] = []
-    rows_for = Session.rows_for
-
-    def watched(self: Session, hits: Any) -> Any:
-        made_on.append(threading.current_thread().name)
-        return rows_for(self, hits)
-
-    monkeypatch.setattr(Session, "rows_for", watched)
+    made_on = threads_calling(monkeypatch, Session, "rows_for")
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("slash")
