@@ -57,6 +57,13 @@ async def until(pilot: Any, done: Callable[[], bool], what: str, timeout: float 
         await pilot.pause(0.05)
 
 
+async def followed(pilot: Any, app: DigestApp) -> None:
+    """The abstract pane follows a move in the frame after the cursor's: wait
+    for it before reading the pane (a loaded machine draws that frame late)."""
+    main = app.main
+    await until(pilot, lambda: main.abstract.paper is main.papers.current, "the pane followed")
+
+
 async def searched(pilot: Any, app: DigestApp) -> None:
     """Wait until the search typed so far has run and its results are shown."""
     from textual.worker import WorkerState
@@ -154,8 +161,10 @@ async def test_j_k_g_G_pages_move_the_cursor_and_the_abstract_follows() -> None:
         await pilot.pause()
         await pilot.press("j")
         assert current_id(app) == DIFFUSION
+        await followed(pilot, app)
         assert "Ada Lovelace, Alan Turing, Grace Hopper" in screen_text(app)
         await pilot.press("down", "down")
+        await followed(pilot, app)
         assert "A Survey of Diffusion Models in Robotics" in app.main.abstract.paper.title
         await pilot.press("k")
         assert current_id(app) == "2508.10002"
@@ -552,11 +561,31 @@ async def test_l_then_a_number_copies_that_numbered_link(copies: list[str]) -> N
     async with app.run_test(notifications=True, size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("j")
+        await followed(pilot, app)
         assert "[3] code" in screen_text(app)
         await pilot.press("l", "3", "l", "4", "l", "9")
         await pilot.pause()
         assert copies == ["https://github.com/example/vidiff", "https://example.org/demo"]
         assert "There is no link 9" in screen_text(app)
+
+
+async def test_a_link_number_typed_before_the_pane_follows_copies_the_cursors_paper(
+    copies: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``j l 3`` in one burst (a paste, a slow link) copies link 3 of the
+    paper the cursor moved to, not of the paper the pane showed before: a
+    key that acts on the pane has it show the cursor's paper first."""
+    monkeypatch.setattr("reader.tui.screens.main.FOLLOW_REPEAT", 0.0)  # no held-key wait
+    app = make_app()
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        held: list[Callable[[], object]] = []
+        app.main.compositor.after_paint = held.append  # type: ignore[method-assign]
+        await pilot.press("j", "l", "3")  # no frame drawn: the pane has not followed
+        await pilot.pause()
+        assert held, "the pane waited for a frame"
+        assert copies == ["https://github.com/example/vidiff"]
+        assert app.main.abstract.paper is app.main.papers.current
 
 
 async def test_copy_menu_copies_each_form(copies: list[str]) -> None:

@@ -645,6 +645,17 @@ class MainScreen(Screen[None]):
             self.show_paper(paper)
         self.start_read_timer(paper)  # for the paper the pane finally shows
 
+    def pane_now(self) -> None:
+        """A key that acts on the abstract pane (its numbered links, its
+        scroll, full screen) acts on the paper under the cursor, even when it
+        comes before the frame the pane follows in (``j`` then ``l3`` in one
+        burst: a paste, a slow link): the pane shows that paper first."""
+        paper = self.papers.current
+        if self._pane_pending or paper is not self.abstract.paper:
+            self._pane_pending = False
+            self.show_paper(paper)
+            self.start_read_timer(paper)
+
     def show_paper(self, paper: Paper | None) -> None:
         self.dapp.paper_shown(paper.id if paper else None)
         state = self.dapp.state_of(paper.id) if paper else None
@@ -843,10 +854,12 @@ class MainScreen(Screen[None]):
         self.notify("All caught up: every paper in this list is read.")
 
     def action_abstract_down(self) -> None:
+        self.pane_now()
         for _ in range(min(self._take_count(), 100)):
             self.abstract.scroll_page_down(animate=False)
 
     def action_abstract_up(self) -> None:
+        self.pane_now()
         for _ in range(min(self._take_count(), 100)):
             self.abstract.scroll_page_up(animate=False)
 
@@ -1169,6 +1182,7 @@ class MainScreen(Screen[None]):
         self.app.push_screen(CopyMenu(self.copy_choices(paper)), done)
 
     def action_copy_numbered(self, n: int) -> None:
+        self.pane_now()
         links = self.abstract.links
         if not 1 <= n <= len(links):
             have = counted(len(links), "numbered link")
@@ -1334,6 +1348,7 @@ class MainScreen(Screen[None]):
             self.remove_class("-zoom")
             self.papers.focus()
         else:
+            self.pane_now()
             self.add_class("-zoom")
             self.abstract.focus()
 
