@@ -60,3 +60,17 @@ def dict_of(keys: Iterable[K], values: Iterable[V]) -> dict[K, V]:
     while chunk := list(itertools.islice(pairs, SLICE)):
         out.update(chunk)
     return out
+
+
+def searchsorted_of(haystack: Any, needles: Any) -> Any:
+    """``np.searchsorted(haystack, needles)``, :data:`SLICE` needles at a
+    time (100k ids looked up in 100k held the GIL 20 ms in one call)."""
+    import numpy as np
+
+    n = len(needles)
+    if n <= SLICE:
+        return np.searchsorted(haystack, needles)
+    out = np.empty(n, np.intp)
+    for at in range(0, n, SLICE):
+        out[at : at + SLICE] = np.searchsorted(haystack, needles[at : at + SLICE])
+    return out

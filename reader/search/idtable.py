@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from reader.slices import array_of
+from reader.slices import array_of, searchsorted_of
 
 #: Ids up to this many UTF-8 bytes are held as fixed-width numpy bytes
 #: (every id as wide as the longest); with a longer one (a DOI, a title's
@@ -111,7 +111,7 @@ class IdTable:
             return out
         # bytes of any width against bytes (a longer id is simply not found)
         want = _text(ids, self._wide())
-        at = np.searchsorted(self._sorted, want)
+        at = searchsorted_of(self._sorted, want)
         at[at >= len(self._sorted)] = 0
         empty = b"" if want.dtype != object else ""
         hit = (self._sorted[at] == want) & (want != empty)
