@@ -501,3 +501,32 @@ async def test_a_bad_query_typed_says_why_on_a_line_that_is_there_already(
         assert "Invalid query" not in screen_text(app)
         assert "Search: diffusion sort:upvotes" in screen_text(app)
         assert layouts == []
+
+
+async def test_a_typed_searchs_results_are_drawn_when_they_come_not_at_the_next_frame_tick() -> (
+    None
+):
+    """The results of a key typed come from the search thread at any time;
+    the list and the count above it are drawn as they are taken in, not
+    when the screen's frame timer next ticks (16-33 ms later after a pause:
+    most of a key's time to the screen)."""
+    app = make_app()
+    drawn_inside: list[tuple[str, bool]] = []
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        main = app.main
+        present = main._present
+
+        def watched(text: str, generation: int, result: Any, error: Any, **kw: Any) -> bool:
+            frames: list[bool] = []
+            main.compositor.after_paint(lambda: frames.append(True))
+            got = present(text, generation, result, error, **kw)
+            if kw.get("typing") and result is not None and text == main.search_bar.value:
+                drawn_inside.append((text, bool(frames)))
+            return got
+
+        main._present = watched  # type: ignore[method-assign]
+        await pilot.press("slash", *"tokeni")
+        await searched(pilot, app)
+        assert drawn_inside and all(drawn for _, drawn in drawn_inside), drawn_inside
+        assert "Search: tokeni · 1 paper" in screen_text(app)

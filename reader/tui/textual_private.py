@@ -299,19 +299,21 @@ def _runs(lines: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def paint_now(screen: Screen[ScreenResultType], widget: Widget) -> None:
-    """Draw ``widget``'s repaint now rather than at the screen's next frame.
+def paint_now(screen: Screen[ScreenResultType], *widgets: Widget) -> None:
+    """Draw ``widgets``' repaints now rather than at the screen's next frame.
 
     Textual draws a screen on a 60-a-second grid of ticks and, after a
     pause, skips one tick too many: a frame asked for right after another
     waited 16-33 ms (``Timer._run``). The abstract pane follows a cursor's
     move in the frame after the list's (see :meth:`SpanCompositor.after_paint`):
     waiting for the grid put it 30-33 ms after the key, against 3 ms for the
-    cursor (``benchmarks/app_fetch_bench.py``, 100k papers). This draws what
-    the screen's update timer would (``Screen._on_timer_update``) with the
-    widget marked dirty as its ``Update`` message would mark it (the message
-    still comes and finds nothing left to draw)."""
-    screen._dirty_widgets.add(widget)
+    cursor (``benchmarks/app_fetch_bench.py``, 100k papers); a typed
+    search's results, which come from the search thread at any time, waited
+    for it the same way. This draws what the screen's update timer would
+    (``Screen._on_timer_update``) with the widgets marked dirty as their
+    ``Update`` messages would mark them (the messages still come and find
+    nothing left to draw)."""
+    screen._dirty_widgets.update(widgets)
     screen._on_timer_update()
 
 

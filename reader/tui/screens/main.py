@@ -505,6 +505,11 @@ class MainScreen(Screen[None]):
         keep = self._rerun[1] if self._rerun[0] == generation else None
         self.set_view(view, keep=keep, typing=typing)
         self._log_shown(text, "results")
+        if typing:
+            # drawn now, not at the screen's next tick (see paint_now): the
+            # list, its scroll bar and the count above it
+            status = self.status
+            paint_now(self, self.papers, self.papers.vertical_scrollbar, status, *status.children)
         return True
 
     def _log_shown(self, text: str, what: str) -> None:
