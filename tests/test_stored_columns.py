@@ -174,8 +174,10 @@ def test_the_kept_columns_answer_as_columns_made_afresh(
 
 
 def test_a_day_added_makes_the_kept_columns_stale_and_the_answer_right(
-    capsys: pytest.CaptureFixture[str], digests: Path
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, digests: Path
 ) -> None:
+    """The command that reads the new day makes the columns again and
+    keeps them: the next one reads them."""
     _marks(capsys, digests)
     query = "agents date:2025-08-22 sort:upvotes"
     assert run(capsys, "search", query, str(digests))[1] == ""
@@ -185,6 +187,9 @@ def test_a_day_added_makes_the_kept_columns_stale_and_the_answer_right(
     # the odd ones are agents; upvotes i % 5, none when i % 3 == 0 (last)
     ids = [line.split("\t")[0] for line in out.splitlines()]
     assert ids == ["2508.00403", "2508.00401", "2508.00405"]
+    columns = _counting(monkeypatch, Catalog, "columns")
+    assert run(capsys, "search", query, str(digests))[1] == out
+    assert columns == []
     paths = Paths.from_env()
     assert _answers(paths, digests, keep=True) == _answers(paths, digests, keep=False)
 
@@ -222,3 +227,64 @@ def test_a_damaged_columns_file_is_made_again_with_the_same_answer(
     assert (code, out, err) == (0, first, "")
     assert run(capsys, *args)[1] == first  # from the file made again
     assert path.read_bytes() != bytes(data)
+
+
+def test_the_stored_arrays_answer_as_the_engines_columns_on_a_mixed_library() -> None:
+    """Seeded papers of every shape (ids of many lengths, several days,
+    a published day only, none, upvotes or none): the orders, the tie
+    ranks, the days' masks and the ids looked up are the engine's own."""
+    import random
+
+    import numpy as np
+
+    from reader.library import Library
+    from reader.model import Paper
+    from reader.search.engine import _Columns
+    from reader.search.stored_columns import StoredColumns, _arrays_of
+
+    rng = random.Random(13)
+    days = [f"2025-0{m}-{d:02d}" for m in (7, 8) for d in (1, 2, 15, 30)]
+    papers: dict[str, Paper] = {}
+    for i in range(400):
+        pid = f"25{i % 100:02d}.{i:05d}" if i % 150 else f"doi:10.1/{'x' * rng.randint(1, 30)}{i}"
+        shape = i % 5
+        dates = sorted(rng.sample(days, rng.randint(1, 3))) if shape < 3 else []
+        published = f"{rng.choice(days)}T10:00:00Z" if shape == 3 else None
+        papers[pid] = Paper(
+            id=pid,
+            title=rng.choice(["Same", "Other", f"Paper {i % 9}"]),
+            dates=dates,
+            published=published,
+            upvotes=None if i % 3 == 0 else rng.randint(0, 300),
+        )
+    ordered = Library(papers=papers).ordered()
+    rows = (
+        [p.id for p in ordered],
+        [p.date.encode() for p in ordered],
+        [p.upvotes if p.upvotes is not None else -1 for p in ordered],
+        [int(p.upvotes is not None) for p in ordered],
+        [int(p.has_code) for p in ordered],
+    )
+    pairs = sorted(
+        (d, p.id)
+        for p in ordered
+        for d in dict.fromkeys(p.dates or [p.published[:10]] if p.published or p.dates else [])
+    )
+    day_cols = ([d for d, _ in pairs], np.array([i.encode() for _, i in pairs], "S"))
+    stored = StoredColumns(_arrays_of(rows, day_cols))
+    assert len(stored.ids._long_ids) == 3  # the three long ids kept apart
+    cols = _Columns.build(1, papers)
+    assert stored.ids_at(np.arange(len(papers))) == cols.ids
+    assert stored.oldest().tolist() == cols.oldest.tolist()
+    assert stored.by_votes().tolist() == cols.by_votes.tolist()
+    assert stored.tie_rank.tolist() == cols.tie_rank.tolist()
+    assert stored.votes.tolist() == cols.votes.tolist()
+    for lo, hi in [
+        ("2025", "2025"),
+        ("2025-07-02", "2025-08-01"),
+        ("2025-08-30", "2025-08-30"),
+        ("2026", "2026"),
+    ]:
+        assert stored.on_days(lo, hi).tolist() == cols.on_days(lo, hi).tolist()
+    asked = [*cols.ids[::7], "2501.99999", "doi:10.1/none", ""]
+    assert stored.ids.numbers(asked).tolist() == cols.numbers(asked).tolist()

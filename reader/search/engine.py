@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from reader.catalog import CatalogPapers, present
+from reader.catalog import CatalogDamaged, CatalogPapers, present
 from reader.model import Paper
 from reader.paper_rows import PaperRows
 from reader.papers_source import PapersSource, source_of
@@ -870,6 +870,8 @@ class SearchEngine:
         #: one, from the catalog or the papers): a CLI command's session
         #: gives one (:mod:`reader.search.stored_columns`).
         self.columns_store: ColumnStore | None = None
+        #: (papers, version key, :meth:`_library_key`) last found.
+        self._held_key: tuple[Mapping[str, Paper], str, str | None] | None = None
         #: The search thread and a thread folding for the scan share the caches.
         self._lock = threading.RLock()
         self._making_columns = threading.Lock()
@@ -1127,8 +1129,8 @@ class SearchEngine:
 
     def _library_key(self) -> str | None:
         """The library's version (:attr:`reader.library.Version.key`) when
-        its papers are the catalog's of that version, unchanged since read:
-        the key of the columns kept on disk; else None."""
+        its papers are the rows of the catalog of that version: the key of
+        the columns kept on disk; else None."""
         papers = self.library.papers
         version = getattr(self.library, "version", None)
         if (
@@ -1136,10 +1138,21 @@ class SearchEngine:
             or papers.rescued
             or version is None
             or not version.key
-            or getattr(self.library, "changes", None) != 0
         ):
             return None
-        return str(version.key)
+        held = self._held_key
+        if held is not None and held[0] is papers and held[1] == version.key:
+            return held[2]
+        # The papers are the catalog's rows (a library changed in place is
+        # a dict): the catalog's own key says which library they are (the
+        # one a command updated and wrote a moment ago too).
+        try:
+            head = papers.catalog.header()
+        except CatalogDamaged:
+            head = None
+        key = str(version.key) if head is not None and head.get("key") == version.key else None
+        self._held_key = (papers, version.key, key)
+        return key
 
     def _stored_columns(self, key: int, papers: Mapping[str, Paper]) -> _Columns | None:
         """The columns from the store (:attr:`columns_store`): read from its
