@@ -151,6 +151,9 @@ class Context:
             # over an unchanged library, papers are read from the catalog as a
             # command asks for them (docs/scale.md)
             lazy_library=True,
+            # and a filter or a sort reads the engine's columns from the
+            # cache folder, not every paper's row of the catalog
+            keep_columns=True,
         )
         self._writing = False
 

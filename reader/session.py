@@ -44,6 +44,8 @@ class Session:
     ``lazy_state``: the state store reads only the papers asked for (a CLI
     command, see ``docs/state.md``). ``index_folder``: where the search
     index lives; None searches without one (every paper scanned).
+    ``keep_columns``: the search engine's columns are kept on disk between
+    processes (a CLI command).
     """
 
     def __init__(
@@ -60,6 +62,7 @@ class Session:
         partial: bool = False,
         lazy_state: bool = False,
         lazy_library: bool = False,
+        keep_columns: bool = False,
     ) -> None:
         self.paths = paths or Paths.from_env()
         self._config = config
@@ -69,6 +72,11 @@ class Session:
         #: Papers read from the catalog as they are asked for (the CLI: a
         #: command over an unchanged library reads only what it shows).
         self.lazy_library = lazy_library
+        #: The search engine's columns kept on disk beside the catalog and
+        #: read from there (the CLI: a command with a filter or a sort reads
+        #: no column of every paper from the catalog; see
+        #: :mod:`reader.search.stored_columns`).
+        self.keep_columns = keep_columns
         #: Seconds a query may scan papers the index does not hold yet (None:
         #: as long as it takes, the count exact; the app sets one).
         self.scan_budget: float | None = None
@@ -307,6 +315,10 @@ class Session:
                     # the library taken in meanwhile, if one was
                     engine = SearchEngine(self._library or library, state, index)
                     engine.scan_budget = self.scan_budget
+                    if self.keep_columns:
+                        from reader.search.stored_columns import ColumnStore
+
+                        engine.columns_store = ColumnStore(self.paths.library_cache)
                     followed, self._followed = self._followed, None
                     if followed is not None:
                         engine.follow(followed)

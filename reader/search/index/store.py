@@ -692,6 +692,20 @@ class SearchIndex:
             return bool(key) and self._searcher is not None and self._synced.key == key
 
     @property
+    def stamp(self) -> str:
+        """Names the commit searches see, the same in every process (its
+        generation's folder, the number of its table of contents and how
+        many documents it has): what the columns' map to the index's
+        documents is kept under on disk (:mod:`reader.search.stored_columns`).
+        "" when the index is unusable."""
+        with self._lock:
+            self._ensure_open()
+            s = self._searcher
+            if s is None or self._gen is None:
+                return ""
+            return f"{self._gen}/{self._toc_gen}/{s.doc_count_all()}"
+
+    @property
     def generation(self) -> tuple[str | None, int]:
         """Changes whenever what searches see changes (a new searcher: a
         counter, not its id(), which a freed one's may be)."""
