@@ -9,13 +9,13 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from reader.catalog import Catalog
 from reader.cli import main
 from reader.search.index import hashes
+from tests.threads import threads_calling
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -47,18 +47,6 @@ def digests(tmp_path: Path) -> Path:
     return folder
 
 
-def _counting(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> list[int]:
-    calls: list[int] = []
-    real = getattr(owner, name)
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(owner, name, counted)
-    return calls
-
-
 def test_a_search_over_the_library_the_index_holds_decodes_no_paper_hash(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, digests: Path
 ) -> None:
@@ -66,8 +54,8 @@ def test_a_search_over_the_library_the_index_holds_decodes_no_paper_hash(
     library changed; over the library the index holds, a search needs only
     how many there are: no id of the hash pieces is read."""
     assert run(capsys, "index", str(digests))[0] == 0
-    found = _counting(monkeypatch, hashes._Mapped, "find")
-    listed = _counting(monkeypatch, hashes._Mapped, "ids")
+    found = threads_calling(monkeypatch, hashes._Mapped, "find")
+    listed = threads_calling(monkeypatch, hashes._Mapped, "ids")
     code, out, _ = run(capsys, "search", "agents", str(digests), "--limit", "5")
     assert code == 0 and len(out.splitlines()) == 5
     assert found == listed == []
@@ -85,7 +73,7 @@ def test_a_search_by_relevance_reads_no_column_of_every_paper(
     scores newer day first, then id, from the hits' own keys in the
     catalog, not from a query over every paper's columns."""
     assert run(capsys, "index", str(digests))[0] == 0
-    columns = _counting(monkeypatch, Catalog, "columns")
+    columns = threads_calling(monkeypatch, Catalog, "columns")
     code, out, _ = run(capsys, "search", "agents", str(digests))
     assert code == 0
     ids = [line.split("\t")[0] for line in out.splitlines()]

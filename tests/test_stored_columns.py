@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,6 +17,7 @@ from reader.paths import Paths
 from reader.search.index import SearchIndex
 from reader.search.stored_columns import COLUMNS_NAME, MAP_NAME
 from reader.session import Session
+from tests.threads import threads_calling
 
 #: Papers known only by a DOI or a title: ids longer than the arXiv ids
 #: beside them (the columns keep them apart).
@@ -106,18 +106,6 @@ def _answers(paths: Paths, folder: Path, keep: bool) -> dict[str, list[str]]:
     return {q: session.search(q, limit=None).ids for q in QUERIES}
 
 
-def _counting(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> list[int]:
-    calls: list[int] = []
-    real = getattr(owner, name)
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(owner, name, counted)
-    return calls
-
-
 def _marks(capsys: pytest.CaptureFixture[str], folder: Path) -> None:
     assert run(capsys, "index", str(folder))[0] == 0
     for pid in ("2508.00001", "2508.00150", LONG):
@@ -136,10 +124,10 @@ def test_a_filtered_sorted_search_over_an_unchanged_library_reads_no_column_of_e
     code, first, _ = run(capsys, *args)
     assert code == 0 and len(first.splitlines()) == 5
     counts = [
-        _counting(monkeypatch, Catalog, "columns"),
-        _counting(monkeypatch, Catalog, "day_columns"),
-        _counting(monkeypatch, Catalog, "on_days"),
-        _counting(monkeypatch, SearchIndex, "docnums"),
+        threads_calling(monkeypatch, Catalog, "columns"),
+        threads_calling(monkeypatch, Catalog, "day_columns"),
+        threads_calling(monkeypatch, Catalog, "on_days"),
+        threads_calling(monkeypatch, SearchIndex, "docnums"),
     ]
     for query in ("agents date:2025-08-20 sort:newest", "upvotes:>3 sort:upvotes", "is:starred"):
         code, out, err = run(capsys, "search", query, str(digests), "--limit", "5")
@@ -187,7 +175,7 @@ def test_a_day_added_makes_the_kept_columns_stale_and_the_answer_right(
     # the odd ones are agents; upvotes i % 5, none when i % 3 == 0 (last)
     ids = [line.split("\t")[0] for line in out.splitlines()]
     assert ids == ["2508.00403", "2508.00401", "2508.00405"]
-    columns = _counting(monkeypatch, Catalog, "columns")
+    columns = threads_calling(monkeypatch, Catalog, "columns")
     assert run(capsys, "search", query, str(digests))[1] == out
     assert columns == []
     paths = Paths.from_env()

@@ -60,7 +60,7 @@ from reader.search.query import (
 )
 from reader.search.renumber import Renumbering, places
 from reader.search.scan import Cancelled, FoldCache, ScanCorpus, prefilter
-from reader.search.stored_columns import ColumnStore, StoredColumns
+from reader.search.stored_columns import ColumnStore, StoredColumns, tie_rank_of
 from reader.slices import array_of
 
 __all__ = ["Cancelled", "Count", "Hit", "SearchEngine", "SearchResult"]
@@ -741,11 +741,8 @@ class _Columns:
             rank = np.empty(n, np.int64)
             if n:
                 _, day_code = np.unique(self._day, return_inverse=True)
-                # each id's place in id order (code point order, as str compares)
-                by_id = np.empty(n, np.int64)
-                by_id[self.table().order] = np.arange(n, dtype=np.int64)
-                order = np.lexsort((by_id, -day_code.astype(np.int64)))
-                rank[order] = np.arange(n, dtype=np.int64)
+                # ids in code point order, as str compares
+                rank = tie_rank_of(-day_code.astype(np.int64), self.table().order)
             self._tie_rank = rank
         return self._tie_rank
 

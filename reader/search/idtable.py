@@ -54,6 +54,22 @@ def _text(ids: Sequence[str | None], wide: bool | None = None) -> Any:
     return np.array(listed, dtype=object)
 
 
+def lookup(held: Any, numbers: Any, want: Any) -> Any:
+    """The number of each of ``want`` (an array of ids as ``held`` holds
+    them) among ``held`` (sorted; ``numbers[i]`` is the number of
+    ``held[i]``): an int64 array, -1 for an id not held or empty. One binary
+    search of them all, a slice at a time."""
+    out = np.full(len(want), -1, np.int64)
+    if not len(want) or not len(held):
+        return out
+    at = searchsorted_of(held, want)
+    at[at >= len(held)] = 0
+    empty = b"" if want.dtype != object else ""
+    hit = (held[at] == want) & (want != empty)
+    out[hit] = numbers[at[hit]]
+    return out
+
+
 class IdTable:
     """The numbers of the ids of one numbering (the place of each in
     ``ids``; ids that are None, such as deleted documents, have none)."""
@@ -105,18 +121,10 @@ class IdTable:
     def numbers(self, ids: Sequence[str | None]) -> Any:
         """The number of each of ``ids`` (an int64 array; -1 for an id not
         in the numbering, or None)."""
-        n = len(ids)
-        out = np.full(n, -1, np.int64)
-        if not n or not len(self._sorted):
-            return out
+        if not len(ids) or not len(self._sorted):
+            return np.full(len(ids), -1, np.int64)
         # bytes of any width against bytes (a longer id is simply not found)
-        want = _text(ids, self._wide())
-        at = searchsorted_of(self._sorted, want)
-        at[at >= len(self._sorted)] = 0
-        empty = b"" if want.dtype != object else ""
-        hit = (self._sorted[at] == want) & (want != empty)
-        out[hit] = self.order[at[hit]]
-        return out
+        return lookup(self._sorted, self.order, _text(ids, self._wide()))
 
     def __contains__(self, pid: object) -> bool:
         if not isinstance(pid, str) or not pid:

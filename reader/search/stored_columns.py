@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 
 from reader.fileio import atomic_write
-from reader.search.idtable import IdTable, _text
+from reader.search.idtable import IdTable, _text, lookup
 
 __all__ = [
     "COLUMNS_NAME",
@@ -58,6 +58,7 @@ __all__ = [
     "ColumnIds",
     "ColumnStore",
     "StoredColumns",
+    "tie_rank_of",
 ]
 
 #: The files' names in the library cache folder.
@@ -273,13 +274,9 @@ def _arrays_of(
         starts = np.zeros(1, np.int64)
     values = day[starts[:-1]]
     runs = np.repeat(np.arange(len(values), dtype=np.int64), np.diff(starts))
-    # Equal scores: newer first, then by id (as _Columns.tie_rank).
+    # Equal scores: newer first (the runs are newest first), then by id.
     table = IdTable(full) if n else None
-    id_rank = np.empty(n, np.int64)
-    if table is not None:
-        id_rank[table.order] = np.arange(n, dtype=np.int64)
-    tie = np.empty(n, np.int64)
-    tie[np.lexsort((id_rank, runs))] = np.arange(n, dtype=np.int64)
+    tie = tie_rank_of(runs, table.order) if table is not None else np.empty(0, np.int64)
     # The (day, paper) pairs that are not the paper's latest day's.
     days, pair_ids = day_columns
     latest10 = [_s(v)[:10] for v in values.tolist()]
@@ -311,20 +308,27 @@ def _arrays_of(
         "day_starts": starts.astype(np.int32 if n < 2**31 else np.int64),
         "day_values": values if len(values) else np.zeros(0, "S1"),
         "tie_rank": tie.astype(np.int32 if n < 2**31 else np.int64),
-        "extra_values": _utf8(ex_values),
+        "extra_values": _text(ex_values, wide=False) if ex_values else np.zeros(0, "S1"),
         "extra_starts": np.append(ex_starts, len(ex_nums)).astype(np.int64),
         "extra_nums": ex_nums.astype(np.int32 if n < 2**31 else np.int64),
     }
 
 
+def tie_rank_of(age: Any, id_order: Any) -> Any:
+    """Each document's place among equal scores: newer first (``age``: a
+    number per document, smaller for a newer day), then by id (``id_order``:
+    an :class:`IdTable`'s ``order``). The one rule of ties, the same on
+    every build and in the CLI and the app."""
+    n = len(age)
+    by_id = np.empty(n, np.int64)
+    by_id[id_order] = np.arange(n, dtype=np.int64)
+    rank = np.empty(n, np.int64)
+    rank[np.lexsort((by_id, age))] = np.arange(n, dtype=np.int64)
+    return rank
+
+
 def _s(b: bytes) -> str:
     return b.decode("utf-8", "surrogatepass")
-
-
-def _utf8(values: list[str]) -> Any:
-    if not values:
-        return np.zeros(0, "S1")
-    return np.array([v.encode("utf-8", "surrogatepass") for v in values], "S")
 
 
 def _smallest(votes: Any) -> Any:
@@ -365,26 +369,16 @@ class ColumnIds(IdTable):
         return None
 
     def numbers(self, ids: Sequence[str | None]) -> Any:
-        n = len(ids)
-        out = np.full(n, -1, np.int64)
-        if not n or not self.size:
-            return out
+        if not len(ids) or not self.size:
+            return np.full(len(ids), -1, np.int64)
         want = _text(ids, wide=False)
         if self._sorted_narrow is None:
             self._sorted_narrow = self._narrow[self.order]
-        held = self._sorted_narrow
-        at = np.searchsorted(held, want)
-        at[at >= len(held)] = 0
-        hit = (held[at] == want) & (want != b"")
-        out[hit] = self.order[at[hit]]
+        out = lookup(self._sorted_narrow, self.order, want)
         if len(self._long_ids):
-            miss = np.flatnonzero(~hit)
+            miss = np.flatnonzero(out < 0)
             if len(miss):
-                w = want[miss]
-                at = np.searchsorted(self._long_ids, w)
-                at[at >= len(self._long_ids)] = 0
-                got = (self._long_ids[at] == w) & (w != b"")
-                out[miss[got]] = self._long_nums[at[got]]
+                out[miss] = lookup(self._long_ids, self._long_nums, want[miss])
         return out
 
     def __contains__(self, pid: object) -> bool:
