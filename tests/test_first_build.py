@@ -137,6 +137,7 @@ async def test_a_query_typed_during_the_first_build_shows_then_counts_exactly_af
     # The scan stops after its first chunk of 1,024: the count is "about"
     # until the index answers (at 3,000 papers, 0.12 s would scan them all).
     monkeypatch.setattr(reader.tui.app, "SCAN_BUDGET", 0.0)
+    monkeypatch.setattr(reader.tui.app, "TYPED_SCAN_BUDGET", 0.0)
     counted = Counted(monkeypatch)
     app = build_app(paths=Paths.from_env(), config=Config(library=[folder]))
     app.read_refresh = 0.0
@@ -154,6 +155,53 @@ async def test_a_query_typed_during_the_first_build_shows_then_counts_exactly_af
             assert counted.one_by_one < 50  # the rows shown (3,000 before: every paper)
             release.set()
             await until(pilot, lambda: "topic method · best 1,000 of 3,000 papers" in shown(), 600)
+    finally:
+        release.set()
+
+
+async def test_a_key_typed_during_the_first_build_scans_for_less_than_enter_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the index builds, a key's search scans for less time than the
+    next key takes to come (``TYPED_SCAN_BUDGET``): its results are shown,
+    the count "about", and Enter then scans for its own, longer budget
+    (here as long as it needs: the count exact). Over the real digests every
+    key's scan ran to Enter's deadline, the next key cancelled it, and no
+    key's results were shown until typing stopped."""
+    import reader.tui.app
+    from reader.tui.app import DigestApp, build_app
+
+    folder = write_days(tmp_path / "lib", per_day=600)
+    taken = threading.Event()
+    release = threading.Event()
+    real_build, real_done = SearchIndex._build, DigestApp.on_first_read_done
+
+    def held_build(self: SearchIndex, *args: Any, **kwargs: Any) -> Any:
+        assert release.wait(60), "the test never let the build go"
+        return real_build(self, *args, **kwargs)
+
+    def done(self: DigestApp, message: Any) -> None:
+        real_done(self, message)
+        taken.set()
+
+    monkeypatch.setattr(SearchIndex, "_build", held_build)
+    monkeypatch.setattr(DigestApp, "on_first_read_done", done)
+    monkeypatch.setattr(reader.tui.app, "SCAN_BUDGET", 30.0)  # Enter: every paper
+    monkeypatch.setattr(reader.tui.app, "TYPED_SCAN_BUDGET", 0.0)  # a key: a chunk
+    app = build_app(paths=Paths.from_env(), config=Config(library=[folder]))
+    app.read_refresh = 0.0
+
+    def shown() -> str:
+        return screen_text(app)
+
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, taken.is_set, tries=600)
+            await pilot.press("slash", *"topic method")
+            await until(pilot, lambda: "Search: topic method · best 1,000 of about" in shown(), 600)
+            await pilot.press("enter")
+            await until(pilot, lambda: "topic method · best 1,000 of 3,000 papers" in shown(), 600)
+            assert not release.is_set()  # still building: the scan counted them all
     finally:
         release.set()
 

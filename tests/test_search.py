@@ -724,14 +724,14 @@ FIRST_QUERIES = [
 def test_the_first_query_of_each_kind_answers_as_a_warmed_engine(with_index: bool) -> None:
     """A new engine's first query of each kind (which makes the columns, the
     tie ranks, the days or the folded tags on its way) gives the answer of an
-    engine warmed in the background, hits, scores and count alike."""
+    engine warmed first, hits, scores and count alike."""
     lib = Lib(_many())
     index = None
     if with_index:
         index = SearchIndex(Paths.from_env().index_dir)
         index.sync(lib.papers)
     warmed = SearchEngine(lib, None, index)
-    warmed.warm_in_background().join()
+    warmed.warm()
     for q in FIRST_QUERIES:
         cold = SearchEngine(Lib(list(lib.papers.values())), None, index)
         first = cold.search(q, limit=20, today=TODAY)

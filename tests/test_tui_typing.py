@@ -172,6 +172,61 @@ async def test_a_search_on_screen_runs_again_when_the_index_is_built(log: Path) 
         assert "Search: diffusion · 2 papers" in screen_text(app)
 
 
+async def test_the_search_on_screen_runs_again_after_one_step_of_the_warm_up_not_all(
+    log: Path,
+) -> None:
+    """Once the index is built, the search thread's warm-up (the columns,
+    days, tags and the map to the index: seconds over the real digests on a
+    loaded machine) runs a part at a time in the gaps between queries: the
+    query on screen, run again for its exact results, waits for the part
+    being made, not for the rest (it queued behind all of the warm-up)."""
+    from reader.tui.app import IndexDone
+
+    app = make_app()
+    order: list[str] = []
+    first_started, let_first_go = threading.Event(), threading.Event()
+
+    def first() -> None:
+        order.append("part 1")
+        first_started.set()
+        let_first_go.wait(HOLD_LIMIT)
+
+    def later(name: str) -> Any:
+        return lambda: order.append(name)
+
+    async with app.run_test(notifications=True, size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"diffusion", "enter")
+        await searched(pilot, app)
+        engine = app.searcher
+        real_search = engine.search
+
+        def search(text: str, *args: Any, **kw: Any) -> Any:
+            order.append("search")
+            return real_search(text, *args, **kw)
+
+        engine.warm_steps = lambda: [first, later("part 2"), later("part 3")]  # type: ignore[method-assign]
+        engine.search = search  # type: ignore[method-assign]
+        before = len(shown(log))
+        try:
+            app.post_message(IndexDone())
+            await until(pilot, first_started.is_set, "the warm-up started")
+            # the search run again: queued behind the part being made, or run
+            # before it (the screen's turn came first)
+            await until(
+                pilot, lambda: app._pool.waiting >= 1 or "search" in order, "the search queued"
+            )
+        finally:
+            let_first_go.set()
+        await until(pilot, lambda: len(shown(log)) == before + 1, "the search ran again", 15)
+        assert "Search: diffusion · 2 papers" in screen_text(app)
+        await until(pilot, lambda: "part 3" in order, "the warm-up went on")
+    assert order in (
+        ["part 1", "search", "part 2", "part 3"],
+        ["search", "part 1", "part 2", "part 3"],
+    )
+
+
 class BrokenEngine(HeldEngine):
     """The real engine, except that a query with "diff" fails as a defect
     would (not a bad query: the index gone from under it)."""

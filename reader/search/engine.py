@@ -219,7 +219,7 @@ class _Columns:
     #: unchanged library: :mod:`reader.search.stored_columns`), or None.
     stored: StoredColumns | None = None
     #: Held while a part made on first use (days, tags, tie ranks) is made:
-    #: a query and :meth:`SearchEngine.warm_in_background` never make one
+    #: a query and the thread folding for the scan never make one
     #: twice, nor see one half made.
     _making: Any = field(default_factory=threading.RLock, repr=False, compare=False)
 
@@ -881,12 +881,14 @@ class SearchEngine:
         limit: int | None = None,
         today: dt.date | None = None,
         cancelled: Callable[[], bool] | None = None,
+        budget: float | None = None,
     ) -> SearchResult:
         """Run ``text``; raises :class:`~reader.search.query.QueryError` on a
         bad query, :class:`Cancelled` when ``cancelled()`` turned true before
-        a scan of papers not indexed yet was done."""
+        a scan of papers not indexed yet was done. ``budget``: the seconds
+        that scan may take this time, if less than :attr:`scan_budget`."""
         parsed = parse_query(text, today)
-        return self.run(parsed, limit, cancelled)
+        return self.run(parsed, limit, cancelled, budget)
 
     def count(self, text: str, today: dt.date | None = None) -> Count:
         """How many papers match ``text`` (for sidebars; saved searches): the
@@ -929,17 +931,27 @@ class SearchEngine:
 
     def warm(self) -> None:
         """Make now what the first query of each kind would make on its way
-        (the columns and their tie ranks, the days for ``date:``, the folded
-        tags for ``tag:``, the map to the index's documents), so that no
-        query typed later waits for it: the app runs this in its search
-        thread once the index is synced (0.1-0.3 s at 100k papers). Each
-        part is made under its own lock, so a query that needs none of them
-        (words, the index's best) does not wait for the rest."""
-        cols = self._cols()
-        cols.tie_rank  # noqa: B018
-        cols.by_day()
-        cols.tags()
-        if self.index is not None:
+        (see :meth:`warm_steps`), all of it."""
+        for step in self.warm_steps():
+            step()
+
+    def warm_steps(self) -> list[Callable[[], object]]:
+        """What the first query of each kind would make on its way, a part a
+        step: the columns and their tie ranks, the days for ``date:``, the
+        folded tags for ``tag:``, the map to the index's documents (0.1-0.5
+        s each over the real digests). The app runs them in its search
+        thread once the index is synced, each in a gap between queries
+        (:class:`reader.tui.search_thread.SearchThread`), so that no query
+        typed later waits for them, nor for more than one of them. Each
+        part is made under its own lock."""
+
+        def tie_rank() -> None:
+            self._cols().tie_rank  # noqa: B018
+
+        def maps() -> None:
+            if self.index is None:
+                return
+            cols = self._cols()
             with self._lock, contextlib.suppress(IndexUnavailable):
                 # The index's last commit opened first: maps for it, not for
                 # the searcher a sync just replaced (the next fetch's engine
@@ -948,19 +960,7 @@ class SearchEngine:
                 if self._cols() is cols:
                     self._index_maps(cols)
 
-    def warm_in_background(self) -> threading.Thread:
-        """:meth:`warm` in a daemon thread, started now (when the engine
-        opens over a library it will search many times): the first query
-        that needs a part waits for the rest of its making there, instead of
-        making it again. Errors are left to that query (it makes the part)."""
-
-        def run() -> None:
-            with contextlib.suppress(Exception):
-                self.warm()
-
-        thread = threading.Thread(target=run, name="search-warm", daemon=True)
-        thread.start()
-        return thread
+        return [tie_rank, maps, lambda: self._cols().by_day(), lambda: self._cols().tags()]
 
     # ------------------------------------------------------------ versions
 
@@ -1191,7 +1191,7 @@ class SearchEngine:
     def _cols(self) -> _Columns:
         """The columns of the papers (built again when they changed; by one
         thread at a time, the others waiting for it: the search thread for
-        ``prepare_scan``'s or :meth:`warm_in_background`'s). Made outside
+        ``prepare_scan``'s). Made outside
         the engine's lock, so a query that needs no columns does not wait."""
         with self._lock:
             key = self._papers_version()
@@ -1274,8 +1274,13 @@ class SearchEngine:
                     self._maps = maps.carried(cols, step, self.index)
         return cols
 
-    def _tally(self, cancelled: Callable[[], bool] | None) -> _Tally:
-        budget = self.scan_budget
+    def _tally(self, cancelled: Callable[[], bool] | None, budget: float | None) -> _Tally:
+        # A query's own budget only shortens the engine's (None there: every
+        # paper scanned, the count exact, as a CLI command needs).
+        if budget is None or self.scan_budget is None:
+            budget = self.scan_budget
+        else:
+            budget = min(budget, self.scan_budget)
         deadline = None if budget is None else time.monotonic() + budget
         return _Tally(deadline=deadline, cancelled=cancelled)
 
@@ -1286,6 +1291,7 @@ class SearchEngine:
         parsed: ParsedQuery,
         limit: int | None = None,
         cancelled: Callable[[], bool] | None = None,
+        budget: float | None = None,
     ) -> SearchResult:
         sort = parsed.effective_sort
         node = parsed.node
@@ -1300,7 +1306,7 @@ class SearchEngine:
         children = list(node.children) if isinstance(node, And) else [node]
         text_nodes = [c for c in children if is_text(c)]
         filters = [c for c in children if not is_text(c)]
-        tally = self._tally(cancelled)
+        tally = self._tally(cancelled, budget)
         if not filters and sort == "relevance":
             quick = self._indexed_only(text_nodes, limit)
             if quick is not None:

@@ -13,7 +13,7 @@ import contextlib
 import gc
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -43,6 +43,7 @@ from reader.tui.fetching import FetchingMixin
 from reader.tui.links import Links, notify_error
 from reader.tui.prefs import UiPrefs
 from reader.tui.screens.main import MainScreen
+from reader.tui.search_thread import SearchThread
 from reader.tui.services import IndexMoved, LibraryTaken, ScreenSignals
 from reader.tui.signals import SignalExit
 from reader.tui.themes import CYCLE, OUR_THEMES, initial_theme
@@ -64,6 +65,13 @@ TYPED_LIMIT = 1000
 #: Seconds a search may spend scanning papers the index does not hold yet
 #: (a first build): then it shows what it found, the count "about".
 SCAN_BUDGET = 0.12
+#: The same for a key's search while typing: less than a key's time at 10
+#: keys/s, so each key's search ends before the next key cancels it. With
+#: 0.12 s, over the real digests every key's scan ran to its deadline and
+#: the next key came first: no key's results were shown until typing
+#: stopped (every key p95 2.1 s, `typing_bench.py --cold`). Enter's
+#: search scans with ``SCAN_BUDGET``; the newest papers are scanned first.
+TYPED_SCAN_BUDGET = 0.05
 #: During a first read the list takes in the papers read so far at most this
 #: often (seconds; see ``reading.SoFar.due``).
 READ_REFRESH = 0.5
@@ -204,7 +212,8 @@ class DigestApp(FetchingMixin, App[int]):
         #: When the previous session started (the catch-up view starts there).
         self.last_session = self.prefs.last_session
         self._want_index = build_index and session.wants_index
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search")
+        #: Every query, one after another, and the engine's warm-up in their gaps.
+        self._pool = SearchThread()
         #: Copying and opening, with what the user is told.
         self.links = Links(self, session.config.opener)
         #: SIGTERM and SIGHUP end the app within 2 s, whatever it is doing.
@@ -269,7 +278,7 @@ class DigestApp(FetchingMixin, App[int]):
         self.exit(return_code=128 + signum)
 
     def on_unmount(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.shutdown()
         self.collector.stop()
 
     async def on_event(self, event: events.Event) -> None:
@@ -482,6 +491,12 @@ class DigestApp(FetchingMixin, App[int]):
             if not worker.is_cancelled:
                 self.post_message(IndexProgress(done, total))
 
+        def stop() -> bool:
+            # Asked between the build's steps: a query typed meanwhile goes
+            # first (one GIL for the loop, the queries and this thread).
+            self._pool.make_way()
+            return worker.is_cancelled
+
         try:
             index = self.session.index
             if index is not None and not index.usable and index.problem == "damaged":
@@ -497,7 +512,7 @@ class DigestApp(FetchingMixin, App[int]):
                 # and the folding (every paper's text, streamed from the
                 # catalog) would take the GIL and a core from it meanwhile.
                 self._fold_when_forked = library is None
-            report = self.session.sync_index(progress, lambda: worker.is_cancelled, library)
+            report = self.session.sync_index(progress, stop, library)
         except Exception as exc:  # the index is a cache: never fatal
             self.post_message(IndexDone(error=f"{type(exc).__name__}: {exc}"))
             return
@@ -521,14 +536,13 @@ class DigestApp(FetchingMixin, App[int]):
     def prepare_scan(self) -> None:
         """Fold the papers' text for the searches' scan while the index builds."""
         worker = get_current_worker()
-        with contextlib.suppress(Exception):  # the scan folds on demand then
-            self.searcher.prepare_scan(lambda: worker.is_cancelled)
 
-    def _warm_searcher(self) -> None:
-        """What the first query of each kind would make (columns, days, tags),
-        made now in the search thread, so no typed query waits for it."""
-        with contextlib.suppress(Exception):  # then the first such query makes it
-            self.searcher.warm()
+        def stop() -> bool:
+            self._pool.make_way()  # a query typed meanwhile goes first
+            return worker.is_cancelled
+
+        with contextlib.suppress(Exception):  # the scan folds on demand then
+            self.searcher.prepare_scan(stop)
 
     def on_index_progress(self, message: IndexProgress) -> None:
         if self._fold_when_forked:
@@ -548,8 +562,14 @@ class DigestApp(FetchingMixin, App[int]):
         ready = not message.error and not message.cancelled
         self.signals.index.publish(IndexMoved(1, 1, ready=ready))
         if not message.error and not message.cancelled:
-            # in the search thread, after the searches queued there
-            self._pool.submit(self._warm_searcher)
+            # What the first query of each kind would make (columns, days,
+            # tags, the map to the index), made now in the search thread a
+            # part at a time, each after the queries queued meanwhile: the
+            # query on screen runs again at once, and a key typed during the
+            # warm-up waits for one part at most (seconds in all over the
+            # real digests on a loaded machine).
+            with contextlib.suppress(Exception):  # then the first query makes it
+                self._pool.in_gaps(self.searcher.warm_steps())
         if message.error:
             self.notify(
                 f"{tx.line(message.error)}. Search still works: it scans every paper "
@@ -750,20 +770,26 @@ class DigestApp(FetchingMixin, App[int]):
             return None
         # A scan of papers not indexed yet stops as soon as the box moves on.
         cancelled = None if current is None else (lambda: current() != text)
+        budget = TYPED_SCAN_BUDGET if typing else None
         expanded = expand_last_word(text)
+
+        def run(query: str) -> SearchResult:
+            return self.searcher.search(
+                query, limit=TYPED_LIMIT, cancelled=cancelled, budget=budget
+            )
+
         try:
             if expanded != text:
                 with contextlib.suppress(QueryError):
-                    found = self.searcher.search(expanded, limit=TYPED_LIMIT, cancelled=cancelled)
-                    return self._so_far(found)
+                    return self._so_far(run(expanded))
             try:
-                found = self.searcher.search(text, limit=TYPED_LIMIT, cancelled=cancelled)
+                found = run(text)
             except QueryError as exc:
                 done = while_typing(text) if typing else None
                 if done is None:
                     raise
                 try:
-                    found = self.searcher.search(done, limit=TYPED_LIMIT, cancelled=cancelled)
+                    found = run(done)
                 except QueryError:
                     raise exc from None  # the error of what the user wrote
             return self._so_far(found)
@@ -781,7 +807,8 @@ class DigestApp(FetchingMixin, App[int]):
         reused); None when it was skipped as stale (see ``_search_typed``)."""
         loop = asyncio.get_running_loop()
         with self.collector.held():  # no full collection before the answer is shown
-            return await loop.run_in_executor(self._pool, self._typed_with_rows, text, current)
+            typed = self._pool.wrap(self._typed_with_rows)
+            return await loop.run_in_executor(self._pool.executor, typed, text, current)
 
     def _typed_with_rows(
         self, text: str, current: Callable[[], str] | None = None
@@ -800,7 +827,7 @@ class DigestApp(FetchingMixin, App[int]):
     async def in_search_thread(self, work: Callable[[], T]) -> T:
         """Run ``work`` in the search thread (after the searches queued there)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, work)
+        return await loop.run_in_executor(self._pool.executor, self._pool.wrap(work))
 
     def count(self, query: str) -> Count | None:
         try:

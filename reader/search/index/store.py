@@ -47,7 +47,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -1571,7 +1571,12 @@ class SearchIndex:
             procs = self.procs
             if procs is None:
                 procs = 2 if (os.cpu_count() or 1) >= 2 and total >= PARALLEL_OVER else 1
-            items = list(papers.values())
+            items = _gathered(papers.values(), cancelled)
+            if items is None:
+                report.cancelled = True
+                ix.close()
+                shutil.rmtree(tmp, ignore_errors=True)
+                return report
             from reader.search.index.bulk import _build_segments, _commit_segments
 
             segments = _build_segments(ix, items, max(1, procs), progress, cancelled)
@@ -1584,7 +1589,8 @@ class SearchIndex:
             keep = self._keeps(papers)
             if not keep:
                 self._hash_cache = {}
-            for pid, paper in papers.items():
+            for paper in items:  # (the ids are the papers' own)
+                pid = paper.id
                 h = content_hash(paper)
                 hashes[pid] = h
                 if keep:
@@ -1624,3 +1630,19 @@ class SearchIndex:
         report.added = total
         report.total = total
         return report
+
+
+#: The first build asks ``cancelled()`` once every this many papers it reads.
+GATHER_STEP = 256
+
+
+def _gathered(papers: Iterable[Paper], cancelled: Cancelled | None) -> list[Paper] | None:
+    """Every paper of ``papers`` in a list (read from the catalog: seconds
+    of this thread's Python), asking ``cancelled()`` between steps (the app's
+    also makes way there for a query being typed); None when cancelled."""
+    items: list[Paper] = []
+    for count, paper in enumerate(papers):
+        if count % GATHER_STEP == 0 and cancelled is not None and cancelled():
+            return None
+        items.append(paper)
+    return items

@@ -534,8 +534,11 @@ class MainScreen(Screen[None]):
         # right after Enter must act on the new results, not land in the box
         # or on the previous list.
         generation = self._search_generation
-        if self.view.kind == "search" and self.view.value == text and self._shown_whole:
+        shown = self.view
+        if shown.kind == "search" and shown.value == text and self._shown_whole and shown.exact:
             pass  # the results for this text are on screen already
+            # (not when their count is "about": a key's scan, shorter than
+            # Enter's, stopped before it had seen every paper)
         elif text.strip():
             future = self.dapp.search_future(text)
             try:

@@ -1,0 +1,73 @@
+"""The app's search thread: the engine's warm-up runs in the gaps between
+queries, so a query waits for one step of it at most, not for all of it.
+
+Found on the real digests: right after the first build the warm-up (the
+columns, days, tags and the map to the index: seconds on a loaded machine)
+ran as one job in the search thread, and a key typed then waited for all of
+it before its results showed (`typing_bench.py --cold`: 0.8-2.8 s)."""
+
+from __future__ import annotations
+
+import threading
+
+from reader.tui.search_thread import SearchThread
+
+
+def test_a_query_submitted_during_the_warm_up_runs_after_one_step_not_all() -> None:
+    thread = SearchThread()
+    order: list[str] = []
+    first_started, let_first_go = threading.Event(), threading.Event()
+
+    def first() -> None:
+        order.append("step 1")
+        first_started.set()
+        assert let_first_go.wait(10)
+
+    try:
+        thread.in_gaps([first, lambda: order.append("step 2"), lambda: order.append("step 3")])
+        assert first_started.wait(10)
+        query = thread.submit(lambda: order.append("query"))
+        let_first_go.set()
+        query.result(10)
+        thread.submit(lambda: None).result(10)  # the steps left, run meanwhile or now
+        done = threading.Event()
+        thread.in_gaps([done.set])
+        assert done.wait(10)
+    finally:
+        thread.shutdown()
+    assert order == ["step 1", "query", "step 2", "step 3"]
+
+
+def test_a_step_that_fails_does_not_stop_the_steps_after_it() -> None:
+    thread = SearchThread()
+    done = threading.Event()
+
+    def broken() -> None:
+        raise RuntimeError("no tags today")
+
+    try:
+        thread.in_gaps([broken, done.set])
+        assert done.wait(10)
+    finally:
+        thread.shutdown()
+
+
+def test_queries_waiting_are_counted_until_they_start() -> None:
+    thread = SearchThread()
+    started, go = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        started.set()
+        assert go.wait(10)
+
+    try:
+        thread.submit(hold)
+        assert started.wait(10)
+        waiting = [thread.submit(lambda: None) for _ in range(3)]
+        assert thread.waiting == 3
+        go.set()
+        for job in waiting:
+            job.result(10)
+        assert thread.waiting == 0
+    finally:
+        thread.shutdown()
