@@ -102,6 +102,21 @@ async def test_a_click_on_a_key_presses_it() -> None:
         await until(pilot, lambda: type(app.screen).__name__ == "HelpScreen", "the help opened")
 
 
+async def test_the_mouse_over_a_key_shows_what_it_does() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE, tooltips=True) as pilot:
+        await pilot.pause()
+        x = footer(app).index("s Star")
+        await pilot.hover("#footer", offset=(x + 1, 0))
+        await until(pilot, lambda: "Star or unstar the paper" in screen_text(app), "a tooltip")
+        # Textual hides a shown tooltip at the next move over the same
+        # widget, and shows the one there at the move after.
+        x = footer(app).index("q Quit")
+        await pilot.hover("#footer", offset=(x, 0))
+        await pilot.hover("#footer", offset=(x + 1, 0))
+        await until(pilot, lambda: "everything is already saved" in screen_text(app), "another")
+
+
 def test_fit_footer_keeps_the_keys_that_fit_and_the_palette_on_the_right() -> None:
     keys = tuple(FooterEntry(k, k, d) for k, d in (("s", "Star"), ("t", "Tag"), ("q", "Quit")))
     line = FooterLine(keys, FooterEntry("ctrl+p", "^p", "palette"))

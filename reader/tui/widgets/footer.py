@@ -40,6 +40,8 @@ class FooterEntry:
     """What it does (``Search``)."""
     enabled: bool = True
     """False: shown dimmed (the action is there but does nothing here)."""
+    tooltip: str = ""
+    """Shown while the mouse is over the entry."""
 
 
 @dataclass(frozen=True)
@@ -167,18 +169,18 @@ class KeyFooter(Widget, can_focus=False):
         app = self.app
         active = self.screen.active_bindings
         keys: dict[str, FooterEntry] = {}
-        for _node, binding, enabled, _tooltip in active.values():
+        for _node, binding, enabled, tooltip in active.values():
             if binding.show and binding.action not in keys:
                 display = app.get_key_display(binding)
                 keys[binding.action] = FooterEntry(
-                    binding.key, display, binding.description, enabled
+                    binding.key, display, binding.description, enabled, tooltip
                 )
         palette = None
         if app.ENABLE_COMMAND_PALETTE and app.COMMAND_PALETTE_BINDING in active:
-            _node, binding, enabled, _tooltip = active[app.COMMAND_PALETTE_BINDING]
-            palette = FooterEntry(
-                binding.key, app.get_key_display(binding), binding.description, enabled
-            )
+            _node, binding, enabled, tooltip = active[app.COMMAND_PALETTE_BINDING]
+            display = app.get_key_display(binding)
+            tooltip = tooltip or binding.description
+            palette = FooterEntry(binding.key, display, binding.description, enabled, tooltip)
         return FooterLine(tuple(keys.values()), palette)
 
     @property
@@ -216,17 +218,29 @@ class KeyFooter(Widget, can_focus=False):
         self._styles.clear()
         self._drawn = None
 
-    def on_click(self, event: events.Click) -> None:
-        """A click on a key presses it (Footer did so)."""
+    # -- the mouse (as with Footer: a tooltip, and a click presses the key) ----
+
+    def entry_at(self, x: int) -> FooterEntry | None:
+        """The entry drawn at column ``x``, if any."""
         if self._drawn is None:
-            return
-        x = 0
+            return None
+        right = 0
         for piece in self._drawn[1]:
-            x += cell_len(piece.text)
-            if event.x < x:
-                if piece.entry is not None:
-                    if piece.entry.enabled:
-                        self.app.simulate_key(piece.entry.key)
-                    else:
-                        self.app.bell()
-                return
+            right += cell_len(piece.text)
+            if x < right:
+                return piece.entry
+        return None
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        entry = self.entry_at(event.x)
+        tooltip = entry.tooltip if entry is not None and entry.tooltip else None
+        if tooltip != self.tooltip:
+            self.tooltip = tooltip
+
+    def on_click(self, event: events.Click) -> None:
+        entry = self.entry_at(event.x)
+        if entry is not None:
+            if entry.enabled:
+                self.app.simulate_key(entry.key)
+            else:
+                self.app.bell()
