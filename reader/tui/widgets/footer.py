@@ -194,9 +194,11 @@ class KeyFooter(Widget, can_focus=False):
         name = f"{part}-{enabled}"
         style = self._styles.get(name)
         if style is None:
-            style = self.rich_style
-            if part != "blank":
-                style += self.get_component_rich_style(f"footer--{part}")
+            base = self.rich_style
+            if part == "blank":  # the background alone, as between Footer's keys
+                style = Style(bgcolor=base.bgcolor)
+            else:
+                style = base + self.get_component_rich_style(f"footer--{part}")
             if not enabled:
                 style += Style(dim=True)
             self._styles[name] = style
