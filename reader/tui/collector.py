@@ -1,8 +1,8 @@
 """The cyclic garbage collector, kept off the path from a key to the screen.
 
 Drawing makes cyclic garbage all the time: every Textual ``Strip`` can hold
-itself in its own crop cache, the footer makes and drops some 30 widgets
-(their styles, caches and signals) at each focus change, LaTeX parsing
+itself in its own crop cache, Textual's footer made and dropped some 30
+widgets (their styles, caches and signals) at each focus change, LaTeX parsing
 leaves frames behind. CPython then runs a full collection about every 1.5 s
 while one types, and each one walks every tracked object that is not frozen
 (the strip caches, the search's word lists, the lists on screen): 0.1-0.5 s

@@ -28,7 +28,7 @@ from textual.binding import BindingType
 from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from reader import undo, views
@@ -47,6 +47,7 @@ from reader.tui.screens.note_dialog import NoteDialog
 from reader.tui.screens.tag_dialog import TagDialog, TagEdit
 from reader.tui.textual_private import paint_now, use_span_compositor
 from reader.tui.widgets.abstract import AbstractPane, collect_links
+from reader.tui.widgets.footer import KeyFooter
 from reader.tui.widgets.paper_list import PaperList
 from reader.tui.widgets.search_bar import SearchBar
 from reader.tui.widgets.sidebar import Entry, Sidebar
@@ -121,7 +122,7 @@ class MainScreen(Screen[None]):
             with Container(id="panes"):
                 yield PaperList(self.dapp.state_of, id="papers")
                 yield AbstractPane(id="abstract")
-        yield Footer(id="footer")
+        yield KeyFooter(id="footer")
 
     @property
     def papers(self) -> PaperList:
