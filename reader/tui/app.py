@@ -27,7 +27,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from reader import views
 from reader.config import Config, ConfigError, load_config
@@ -491,12 +491,7 @@ class DigestApp(FetchingMixin, App[int]):
             if not worker.is_cancelled:
                 self.post_message(IndexProgress(done, total))
 
-        def stop() -> bool:
-            # Asked between the build's steps: a query typed meanwhile goes
-            # first (one GIL for the loop, the queries and this thread).
-            self._pool.make_way()
-            return worker.is_cancelled
-
+        stop = self._giving_way(worker)
         try:
             index = self.session.index
             if index is not None and not index.usable and index.problem == "damaged":
@@ -535,14 +530,20 @@ class DigestApp(FetchingMixin, App[int]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="scan", description="Scan")
     def prepare_scan(self) -> None:
         """Fold the papers' text for the searches' scan while the index builds."""
-        worker = get_current_worker()
-
-        def stop() -> bool:
-            self._pool.make_way()  # a query typed meanwhile goes first
-            return worker.is_cancelled
-
+        stop = self._giving_way(get_current_worker())
         with contextlib.suppress(Exception):  # the scan folds on demand then
             self.searcher.prepare_scan(stop)
+
+    def _giving_way(self, worker: Worker[None]) -> Callable[[], bool]:
+        """``worker``'s cancelled() for the core's long work (the build, the
+        scan's folding), asked between its steps: a query typed meanwhile
+        goes first there (one GIL for the event loop, the queries and it)."""
+
+        def stop() -> bool:
+            self._pool.make_way()
+            return worker.is_cancelled
+
+        return stop
 
     def on_index_progress(self, message: IndexProgress) -> None:
         if self._fold_when_forked:
