@@ -516,10 +516,9 @@ def main() -> None:
 
         searcher = SearchEngine(_Lib(base), None, index)
         # as the app does once its index is synced: the columns, days and
-        # folded tags made in a thread, not by the first query that needs them
-        warming = searcher.warm_in_background()
-        if args.quick:
-            warming.join()  # the figures below without the warm-up's GIL beside them
+        # folded tags made in the search thread's gaps, before the queries
+        # typed later (here: before the timed queries)
+        searcher.warm()
         for q in queries[:20]:  # warm up
             searcher.search(q, limit=50)
             fts_query(con, q)
