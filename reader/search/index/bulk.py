@@ -211,18 +211,22 @@ def _detach_signals() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, signal.valid_signals())
 
 
-#: The build's processes yield the cores to the app's own threads (the event
-#: loop, the search thread): a query typed during a first build shared two
-#: cores with two busy builders (every key's results p95 2.0 s over the real
-#: digests). Alone, they use the cores as before.
+#: The niceness the app's build processes add (``nice`` of
+#: :func:`_build_segments`): they yield the cores to the app's own threads
+#: (the event loop, the search thread). A query typed during a first build
+#: shared two cores with two busy builders (every key's results p95 2.0 s
+#: over the real digests). Alone, they use the cores as before. A build of
+#: the CLI's (``digest-reader index``) is not niced: on a shared machine it
+#: would yield to every other job there.
 BUILD_NICENESS = 10
 
 
-def _segment_worker(ix_dir: str, papers: list[Paper], done: Any, conn: Any) -> None:
+def _segment_worker(ix_dir: str, papers: list[Paper], done: Any, conn: Any, nice: int) -> None:
     """In a forked process: write one segment, send it back (or the error)."""
     _detach_signals()
-    with contextlib.suppress(OSError):
-        os.nice(BUILD_NICENESS)
+    if nice:
+        with contextlib.suppress(OSError):
+            os.nice(nice)
     # Everything inherited from the parent (its papers: hundreds of thousands
     # of objects) is left out of this process's garbage collections: each
     # full one would walk them all (0.2 s at 100k papers, several times a
@@ -248,9 +252,11 @@ def _build_segments(
     procs: int,
     progress: Progress | None,
     cancelled: Cancelled | None,
+    nice: int = 0,
 ) -> list[Any] | None:
     """Write ``papers`` as segments of ``ix``: in this process, or split over
-    ``procs`` forked processes (one segment each). None when cancelled."""
+    ``procs`` forked processes (one segment each), ``nice`` added to their
+    niceness. None when cancelled."""
     total = len(papers)
     if procs <= 1 or total < 2:
         count = 0
@@ -279,7 +285,7 @@ def _build_segments(
             recv, send = ctx.Pipe(duplex=False)
             proc = ctx.Process(
                 target=_segment_worker,
-                args=(ix.storage.folder, papers[first : first + step], done, send),
+                args=(ix.storage.folder, papers[first : first + step], done, send, nice),
                 daemon=True,
             )
             with _signals_blocked():

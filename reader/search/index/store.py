@@ -275,6 +275,8 @@ class SearchIndex:
         self.procs = procs
         #: A sync's writing (analysis, commit, sidecar) runs in a spawned child
         #: process (:mod:`.apart`): the app's threads keep the GIL meanwhile.
+        #: Both that child and a full build's processes run niced then (the
+        #: app's index: its own threads come first).
         self.sync_apart = sync_apart
         #: The write lock's descriptor while this process holds it (handed to
         #: the child of :attr:`sync_apart`).
@@ -1577,9 +1579,16 @@ class SearchIndex:
                 ix.close()
                 shutil.rmtree(tmp, ignore_errors=True)
                 return report
-            from reader.search.index.bulk import _build_segments, _commit_segments
+            from reader.search.index.bulk import (
+                BUILD_NICENESS,
+                _build_segments,
+                _commit_segments,
+            )
 
-            segments = _build_segments(ix, items, max(1, procs), progress, cancelled)
+            # The app's index (it syncs apart) builds niced, yielding the
+            # cores to the app's own threads.
+            nice = BUILD_NICENESS if self.sync_apart else 0
+            segments = _build_segments(ix, items, max(1, procs), progress, cancelled, nice)
             if segments is None:
                 report.cancelled = True
                 ix.close()
