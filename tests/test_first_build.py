@@ -108,6 +108,39 @@ def test_the_index_of_a_partial_library_over_the_catalog_is_known_current_by_its
     assert counted.one_by_one == 0
 
 
+class HeldBuild:
+    """The app over a new library whose first read is done and taken in
+    (``taken``) while its first index build waits for ``release``."""
+
+    def __init__(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        from reader.tui.app import DigestApp
+
+        folder = write_days(tmp_path / "lib", per_day=600)
+        self.taken = threading.Event()
+        self.release = threading.Event()
+        real_build, real_done = SearchIndex._build, DigestApp.on_first_read_done
+        release, taken = self.release, self.taken
+
+        def held_build(index: SearchIndex, *args: Any, **kwargs: Any) -> Any:
+            assert release.wait(60), "the test never let the build go"
+            return real_build(index, *args, **kwargs)
+
+        def done(app: DigestApp, message: Any) -> None:
+            real_done(app, message)
+            taken.set()
+
+        monkeypatch.setattr(SearchIndex, "_build", held_build)
+        monkeypatch.setattr(DigestApp, "on_first_read_done", done)
+        self.folder = folder
+
+    def app(self) -> Any:
+        from reader.tui.app import build_app
+
+        app = build_app(paths=Paths.from_env(), config=Config(library=[self.folder]))
+        app.read_refresh = 0.0
+        return app
+
+
 async def test_a_query_typed_during_the_first_build_shows_then_counts_exactly_after(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -117,46 +150,30 @@ async def test_a_query_typed_during_the_first_build_shows_then_counts_exactly_af
     its count "about"; once the build ends the same query shows its exact
     count."""
     import reader.tui.app
-    from reader.tui.app import DigestApp, build_app
 
-    folder = write_days(tmp_path / "lib", per_day=600)
-    taken = threading.Event()
-    release = threading.Event()
-    real_build, real_done = SearchIndex._build, DigestApp.on_first_read_done
-
-    def held_build(self: SearchIndex, *args: Any, **kwargs: Any) -> Any:
-        assert release.wait(60), "the test never let the build go"
-        return real_build(self, *args, **kwargs)
-
-    def done(self: DigestApp, message: Any) -> None:
-        real_done(self, message)
-        taken.set()
-
-    monkeypatch.setattr(SearchIndex, "_build", held_build)
-    monkeypatch.setattr(DigestApp, "on_first_read_done", done)
+    held = HeldBuild(tmp_path, monkeypatch)
     # The scan stops after its first chunk of 1,024: the count is "about"
     # until the index answers (at 3,000 papers, 0.12 s would scan them all).
     monkeypatch.setattr(reader.tui.app, "SCAN_BUDGET", 0.0)
     monkeypatch.setattr(reader.tui.app, "TYPED_SCAN_BUDGET", 0.0)
     counted = Counted(monkeypatch)
-    app = build_app(paths=Paths.from_env(), config=Config(library=[folder]))
-    app.read_refresh = 0.0
+    app = held.app()
 
     def shown() -> str:
         return screen_text(app)
 
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, taken.is_set, tries=600)
+            await until(pilot, held.taken.is_set, tries=600)
             assert isinstance(app.library.papers, CatalogPapers)
             counted.zero()
             await pilot.press("slash", *"topic method")
             await until(pilot, lambda: "Search: topic method · best 1,000 of about" in shown(), 600)
             assert counted.one_by_one < 50  # the rows shown (3,000 before: every paper)
-            release.set()
+            held.release.set()
             await until(pilot, lambda: "topic method · best 1,000 of 3,000 papers" in shown(), 600)
     finally:
-        release.set()
+        held.release.set()
 
 
 async def test_a_key_typed_during_the_first_build_scans_for_less_than_enter_does(
@@ -169,41 +186,25 @@ async def test_a_key_typed_during_the_first_build_scans_for_less_than_enter_does
     key's scan ran to Enter's deadline, the next key cancelled it, and no
     key's results were shown until typing stopped."""
     import reader.tui.app
-    from reader.tui.app import DigestApp, build_app
 
-    folder = write_days(tmp_path / "lib", per_day=600)
-    taken = threading.Event()
-    release = threading.Event()
-    real_build, real_done = SearchIndex._build, DigestApp.on_first_read_done
-
-    def held_build(self: SearchIndex, *args: Any, **kwargs: Any) -> Any:
-        assert release.wait(60), "the test never let the build go"
-        return real_build(self, *args, **kwargs)
-
-    def done(self: DigestApp, message: Any) -> None:
-        real_done(self, message)
-        taken.set()
-
-    monkeypatch.setattr(SearchIndex, "_build", held_build)
-    monkeypatch.setattr(DigestApp, "on_first_read_done", done)
+    held = HeldBuild(tmp_path, monkeypatch)
     monkeypatch.setattr(reader.tui.app, "SCAN_BUDGET", 30.0)  # Enter: every paper
     monkeypatch.setattr(reader.tui.app, "TYPED_SCAN_BUDGET", 0.0)  # a key: a chunk
-    app = build_app(paths=Paths.from_env(), config=Config(library=[folder]))
-    app.read_refresh = 0.0
+    app = held.app()
 
     def shown() -> str:
         return screen_text(app)
 
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, taken.is_set, tries=600)
+            await until(pilot, held.taken.is_set, tries=600)
             await pilot.press("slash", *"topic method")
             await until(pilot, lambda: "Search: topic method · best 1,000 of about" in shown(), 600)
             await pilot.press("enter")
             await until(pilot, lambda: "topic method · best 1,000 of 3,000 papers" in shown(), 600)
-            assert not release.is_set()  # still building: the scan counted them all
+            assert not held.release.is_set()  # still building: the scan counted them all
     finally:
-        release.set()
+        held.release.set()
 
 
 async def test_a_big_folder_added_to_a_small_cached_library_is_read_behind_the_app(
