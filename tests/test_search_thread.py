@@ -71,3 +71,25 @@ def test_queries_waiting_are_counted_until_they_start() -> None:
         assert thread.waiting == 0
     finally:
         thread.shutdown()
+
+
+def test_two_warm_ups_at_once_both_end() -> None:
+    """After two syncs in a row, two warm-ups are under way: each goes on
+    (one gave way to the other's steps for ever, as to a query)."""
+    thread = SearchThread()
+    done: list[str] = []
+    both = threading.Event()
+
+    def last(name: str) -> None:
+        done.append(name)
+        if len(done) == 2:
+            both.set()
+
+    try:
+        thread.in_gaps([lambda: None, lambda: None, lambda: last("first")])
+        thread.in_gaps([lambda: None, lambda: last("second")])
+        assert both.wait(10)
+        assert thread.waiting == 0
+    finally:
+        thread.shutdown()
+    assert sorted(done) == ["first", "second"]

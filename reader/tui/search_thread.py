@@ -89,21 +89,24 @@ class SearchThread:
     def in_gaps(self, steps: Iterable[Callable[[], object]]) -> None:
         """Run ``steps`` one at a time in this thread, each after every job
         submitted before it starts (a step's errors are dropped: the work it
-        would make is made by the query that needs it)."""
+        would make is made by the query that needs it). The steps are not
+        jobs: not counted as waiting (two warm-ups at once, after two syncs,
+        would each give way to the other for ever), and :meth:`make_way`
+        does not wait for them."""
         todo: Iterator[Callable[[], object]] = iter(steps)
 
         def step() -> None:
             if self._waiting:  # a query came: it goes first
-                self.submit(step)
+                self._pool.submit(step)
                 return
             nxt = next(todo, None)
             if nxt is None:
                 return
             with contextlib.suppress(Exception):  # left to the query that needs it
                 nxt()
-            self.submit(step)
+            self._pool.submit(step)
 
-        self.submit(step)
+        self._pool.submit(step)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
