@@ -1304,7 +1304,7 @@ def test_a_prefix_decodes_only_its_own_words_in_each_segment(folder: Path) -> No
 def test_a_prefix_over_escaped_postings_scores_as_the_or_of_its_words(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
 ) -> None:
-    """``ze*`` over fast postings (scored by one lookup a posting, see
+    """``zet*`` over fast postings (scored by one lookup a posting, see
     ``TreeScorer._factors``) gives every paper exactly the score of the
     ``OR`` of the index's words it expands to (each scored by BM25's
     arithmetic), also for postings whose (weight, frequency) escapes the
@@ -1319,15 +1319,15 @@ def test_a_prefix_over_escaped_postings_scores_as_the_or_of_its_words(
     for i in range(460):
         t, a = i % 10, (i // 10) % 46  # 460 (title, abstract) counts: > 255 pairs
         title = " ".join(["zeta"] * t + ["graph", "model"])
-        abstract = " ".join(["zeta"] * a + ["zenith"] * (i % 3) + ["zebra"] * (i % 7 == 0))
+        abstract = " ".join(["zeta"] * a + ["zetnith"] * (i % 3) + ["zetbra"] * (i % 7 == 0))
         pid = f"2503.{i:05d}"
         papers[pid] = Paper(
             id=pid, title=title, abstract=abstract + " learning", dates=["2025-08-01"]
         )
     index = SearchIndex(tmp_path / "ix")
     index.sync(papers)
-    got, n_got = index.search_counted(Text(None, "prefix", ("ze",)), None)
-    words = sorted(w for w in {"zeta", "zenith", "zebra"})
+    got, n_got = index.search_counted(Text(None, "prefix", ("zet",)), None)
+    words = sorted(w for w in {"zeta", "zetnith", "zetbra"})
     node = Or(tuple(Text(None, "term", (w,)) for w in words))
     want, n_want = index.search_counted(node, None)
     assert n_got == n_want == len(got) > 400
@@ -1370,7 +1370,7 @@ def test_the_best_of_many_matches_are_cut_from_their_scores_rounded_once(
 def test_a_short_prefix_typed_again_is_scored_once_and_never_stale(
     folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``la`` runs as ``(la OR la*)``, then ``la*``, then Enter runs it again:
+    """``la`` runs as ``(lat OR lat*)``, then ``la*``, then Enter runs it again:
     a prefix with many postings is scored once per index generation (its
     postings read once), with the same answer; once a paper is added, the
     next search finds it (nothing kept of the generation before)."""
@@ -1395,7 +1395,7 @@ def test_a_short_prefix_typed_again_is_scored_once_and_never_stale(
     monkeypatch.setattr(FastPostings, "docs_at", counted_docs)
     papers = {
         f"2501.{i:05d}": paper(f"2501.{i:05d}", f"Big {w} models", f"label {w} lattice")
-        for i, w in enumerate(["language", "latent", "vision", "laser"] * 5)
+        for i, w in enumerate(["latency", "latent", "vision", "lateral"] * 5)
     }
     index = SearchIndex(folder, procs=1)
     index.sync(papers)
@@ -1405,18 +1405,18 @@ def test_a_short_prefix_typed_again_is_scored_once_and_never_stale(
         assert node is not None
         return index.search(node, limit=None)
 
-    first = ranked("(la OR la*)")
+    first = ranked("(lat OR lat*)")
     assert reads and len(first) == 20
     reads.clear()
-    assert ranked("(la OR la*)") == first
-    again = ranked("la*")
+    assert ranked("(lat OR lat*)") == first
+    again = ranked("lat*")
     assert reads == []  # the prefix's scores kept, no postings read
-    assert [pid for pid, _ in again] == [pid for pid, _ in ranked("la*")]
-    assert len(ranked("title:la*")) == 15 and reads  # a field: its own scores
+    assert [pid for pid, _ in again] == [pid for pid, _ in ranked("lat*")]
+    assert len(ranked("title:lat*")) == 15 and reads  # a field: its own scores
 
-    papers["2501.09999"] = paper("2501.09999", "Lasso paths", "lambda")
+    papers["2501.09999"] = paper("2501.09999", "Lateral paths", "lambda")
     index.sync(papers)
-    assert "2501.09999" in [pid for pid, _ in ranked("la*")]
+    assert "2501.09999" in [pid for pid, _ in ranked("lat*")]
     index.close()
 
 
@@ -1669,7 +1669,7 @@ def test_a_field_s_words_are_counted_from_their_weights_where_these_tell(
 def test_a_field_s_prefix_finds_its_ambiguous_postings_without_a_sum_over_the_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``title:mo*``, ``au:mo*`` over a run where some postings weigh what two
+    """``title:mox*``, ``au:mox*`` over a run where some postings weigh what two
     splits over the fields weigh (an author word twice = a title word and an
     abstract word): the papers of each field as its text says, and what is
     held meanwhile a few arrays of the run's postings, not also a running
@@ -1682,7 +1682,7 @@ def test_a_field_s_prefix_finds_its_ambiguous_postings_without_a_sum_over_the_ru
     from reader.search.query import Text
 
     monkeypatch.setattr(scorer, "_KEEP_PREFIX_POSTINGS", 1 << 40)  # scored each time
-    words = [f"mo{c}{d}" for c in "abcdefgh" for d in "abcdefgh"]
+    words = [f"mox{c}{d}" for c in "abcdefgh" for d in "abcdefgh"]
     papers = {}
     for i in range(3000):
         w = words[i % len(words)]
@@ -1696,17 +1696,19 @@ def test_a_field_s_prefix_finds_its_ambiguous_postings_without_a_sum_over_the_ru
     index = SearchIndex(tmp_path / "ix", procs=1)
     index.rebuild(papers)
     postings = sum(
-        len({w for w in analyze_paper(p) if w.startswith("mo")}) for p in papers.values()
+        len({w for w in analyze_paper(p) if w.startswith("mox")}) for p in papers.values()
     )
     for field, text_of in (("title", lambda p: p.title), ("authors", lambda p: p.authors[0])):
-        node = Text(field, "prefix", ("mo",))
+        node = Text(field, "prefix", ("mox",))
         index.search_counted(node, None)
         tracemalloc.start()
         got, total = index.search_counted(node, None)
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         want = {
-            pid for pid, p in papers.items() if any(w.startswith("mo") for w in analyze(text_of(p)))
+            pid
+            for pid, p in papers.items()
+            if any(w.startswith("mox") for w in analyze(text_of(p)))
         }
         assert {pid for pid, _ in got} == want and total == len(want) > 500, field
         assert peak < 24 * postings, (field, peak / postings)  # 28 before

@@ -20,6 +20,21 @@ from reader.latex import SUBSCRIPTS, SUPERSCRIPTS, render
 #: Letters a ``prefix*`` (and the word being typed) needs before its star.
 MIN_PREFIX = 2
 
+#: A ``prefix*`` shorter than this matches as a filter, as Lucene's and
+#: Whoosh's prefix queries do by default: every paper holding a word of its
+#: run scores the same (1), so the newest come first. ``la*`` expands to
+#: 1,600 words (``language``, ``large``, ``latent``, ``layer``...) and ``a*``
+#: to 12,000: a sum of their scores ranks the longest abstracts, not what one
+#: means, and costs ~5 million postings a segment at 1M papers. From three
+#: letters on (``lan*``), a prefix is ranked (BM25F over its words).
+SCORED_PREFIX = 3
+
+
+def broad_prefix(text: str) -> bool:
+    """Whether ``text*`` matches as a filter (see :data:`SCORED_PREFIX`)."""
+    return len(text) < SCORED_PREFIX
+
+
 #: Field weights for BM25F (query-time boosts): title > authors > tags > abstract.
 FIELD_BOOSTS: dict[str, float] = {"title": 4.0, "authors": 2.5, "tags": 1.5, "abstract": 1.0}
 TEXT_FIELDS = ("title", "authors", "abstract", "tags")

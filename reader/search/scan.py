@@ -23,7 +23,8 @@ index matches them.
   forms, stop words between them skipped, as the index skips them), over
   the papers holding all of its words.
 * **Scores** are the scan's stand-in until the index holds the papers: how
-  often the text matches, times the field's boost; ``AND`` and ``OR`` sum.
+  often the text matches, times the field's boost; ``AND`` and ``OR`` sum;
+  a broad ``prefix*`` (one or two letters) scores 1, as in the index.
 * **Bounded and cancellable.** Chunks are scanned newest first. Between
   chunks the scan stops when ``cancelled()`` says a newer query has come
   (:class:`Cancelled`), or, given a ``deadline``, when the time is spent:
@@ -50,6 +51,7 @@ from reader.search.analysis import (
     FIELD_BOOSTS,
     STOP_WORDS,
     TEXT_FIELDS,
+    broad_prefix,
     searchable,
     stem,
     within_edits,
@@ -468,6 +470,7 @@ class _Match:
                 and (a.kind, b.kind) == ("term", "prefix")
                 and a.terms == b.terms
                 and a.field == b.field
+                and not broad_prefix(b.terms[0])
             ):
                 out.append(self._typed(a, cand))
                 kids.remove(a)
@@ -497,7 +500,10 @@ class _Match:
             else:
                 got = self._phrase(at, node, cand)
             scores += got * boost
-        return scores > 0, scores
+        matched = scores > 0
+        if node.kind == "prefix" and broad_prefix(term):  # a filter, as in the index
+            return matched, matched.astype(np.float64)
+        return matched, scores
 
     def _typed(self, node: Text, cand: Any) -> tuple[Any, Any]:
         """``(w OR w*)``: the words starting like ``w`` found once; the forms

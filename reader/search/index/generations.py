@@ -19,7 +19,9 @@ from typing import Any
 #:    a full build's ids only in its fast postings (not in .trm and stored fields).
 #: 10: the papers' hashes in binary pieces beside the sidecar (:mod:`.hashes`),
 #:    not base64 inside it.
-INDEX_VERSION = 10
+#: 11: a segment's broad prefixes (one or two letters) keep their documents'
+#:    bitmaps in its fast postings (``a*`` a filter, answered without its postings).
+INDEX_VERSION = 11
 STAMP_NAME = "digest-reader-index.json"
 SIDECAR_NAME = "hashes.json"
 STAMP_FORMAT = "digest-reader-index"

@@ -17,6 +17,7 @@ from reader.search.analysis import (
     FIELD_SPANS,
     INDEX_FIELD,
     SPAN_WIDTH,
+    broad_prefix,
     words_within_edits,
 )
 from reader.search.index.fast import ESCAPE, FastPostings
@@ -559,11 +560,20 @@ class TreeScorer:
     def _text(self, leaf: _Leaf, node: Any, cand: Any = None) -> tuple[Any, Any]:
         import numpy as np
 
-        empty = (np.zeros(0, np.int64), np.zeros(0, np.float64))
         if node.kind == "phrase":
             return self._phrase(leaf, node, cand)
         if node.kind == "prefix" and leaf.fp is not None:
             return self._prefix_slice(leaf, node, cand)
+        if node.kind == "prefix" and broad_prefix(node.terms[0]):  # (no fast postings)
+            docs, _ = self._words(leaf, node, cand)
+            return docs, np.ones(len(docs), np.float64)
+        return self._words(leaf, node, cand)
+
+    def _words(self, leaf: _Leaf, node: Any, cand: Any = None) -> tuple[Any, Any]:
+        """A word, ``prefix*`` or ``word~``: the ``Or`` of its words' scores."""
+        import numpy as np
+
+        empty = (np.zeros(0, np.int64), np.zeros(0, np.float64))
         if node.kind == "term":
             words = [node.terms[0]]
         elif leaf.fp is None and node.kind == "prefix":
@@ -665,6 +675,8 @@ class TreeScorer:
         r = fp.prefix_range(node.terms[0])
         if not len(r):
             return np.zeros(0, np.int64), np.zeros(0, np.float64)
+        if broad_prefix(node.terms[0]):
+            return _among(*self._broad(leaf, r, node.field), cand)
         key = (leaf.at, node.terms[0], node.field)
         kept = self.state.kept_prefix(key)
         if kept is not None:
@@ -691,6 +703,23 @@ class TreeScorer:
         if many:
             self.state.keep_prefix(key, *got)
         return _among(*got, cand)
+
+    def _broad(self, leaf: _Leaf, r: range, field: str | None) -> tuple[Any, Any]:
+        """A broad ``prefix*`` (:func:`broad_prefix`) over the run ``r``: the
+        documents holding one of its words (in ``field``), each scoring 1;
+        over the whole text from the run's bitmap when it keeps one."""
+        import numpy as np
+
+        fp = leaf.fp
+        assert fp is not None
+        docs = fp.broad_docs(r) if field is None else None
+        if docs is None:
+            a, b = int(fp.starts[r.start]), int(fp.starts[r.stop])
+            at = fp.docs_at(a, b)
+            if field is not None:
+                at = at[self._field_tf(leaf, r.start, r.stop, field) > 0]
+            docs = np.flatnonzero(_mask(at, leaf.ndocs))
+        return docs, np.ones(len(docs), np.float64)
 
     def _field_tf(self, leaf: _Leaf, lo: int, hi: int, field: str) -> Any:
         """How many positions of each posting of terms ``lo..hi-1`` are in
