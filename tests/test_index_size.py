@@ -126,10 +126,56 @@ def test_the_code_table_holds_the_most_common_pairs() -> None:
 
     weights = np.array([1.0] * 500 + [float(k) for k in range(2, 400)], np.float32)
     freqs = np.ones(len(weights), np.int64)
-    codes, wtable, ftable, escaped = pair_codes(weights, freqs)
+    codes, wtable, ftable, escaped, splits = pair_codes(weights, freqs)
     assert len(wtable) == ESCAPE and codes[0] == 0 and wtable[0] == 1.0
     assert len(escaped) == len(weights) - 500 - (ESCAPE - 1)
     assert (codes[escaped] == ESCAPE).all() and ftable.tolist() == [1] * ESCAPE
+    assert splits is None
+
+
+def test_a_code_tells_a_postings_split_over_the_fields(tmp_path: Path) -> None:
+    """Two postings of the same weight and frequency split differently over
+    the fields (a title word and an abstract word; two author words) get
+    codes of their own, and each code says how many of its positions each
+    field holds; a split above a byte, or a weight its code does not give,
+    escapes (its positions tell)."""
+    from reader.search.analysis import FIELD_SPANS
+    from reader.search.index.fast import FastPostings, field_splits, pair_codes, write_fast
+
+    def at(field: str, k: int) -> int:
+        return FIELD_SPANS[field][0] + k
+
+    # each posting's positions: title + abstract; authors twice; abstract twice;
+    # 300 in the title; the first again with another weight
+    postings = [
+        [at("title", 0), at("abstract", 3)],
+        [at("authors", 0), at("authors", 2)],
+        [at("abstract", 1), at("abstract", 5)],
+        [at("title", k) for k in range(300)],
+        [at("title", 1), at("abstract", 0)],
+    ]
+    weights = np.array([5.0, 5.0, 2.0, 1200.0, 6.0], np.float32)
+    freqs = np.array([len(p) for p in postings], np.int64)
+    positions = np.concatenate([np.array(p, np.int64) for p in postings])
+    split = field_splits(freqs, positions)
+    assert split.tolist() == [1, 2 << 8, 0, -1, 1]
+    codes, wtable, _, escaped, table = pair_codes(weights, freqs, split)
+    assert codes[0] != codes[1] and codes[4] == ESCAPE
+    assert escaped.tolist() == [3, 4]  # too many for a byte; a weight not its code's
+    assert table[codes[0]].tolist() == [1, 0, 0] and table[codes[1]].tolist() == [0, 2, 0]
+
+    path = tmp_path / "fast.bin"
+    write_fast(path, ["w"], np.array([0, 5]), np.arange(5), weights, freqs, positions,
+               np.full(5, 10, np.uint8), [f"p{i}" for i in range(5)])  # fmt: skip
+    fp = FastPostings(path)
+    codes = fp.codes_at(0, 5)[0]
+    got = {f: fp.field_table(f)[codes].tolist() for f in FIELD_SPANS}
+    assert got == {
+        "title": [1, 0, 0, -1, -1],
+        "authors": [0, 2, 0, -1, -1],
+        "tags": [0, 0, 0, -1, -1],
+        "abstract": [1, 0, 2, -1, -1],
+    }
 
 
 def test_whoosh_reads_a_full_builds_ids_from_the_fast_file(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ of positions, from the segment's table of pairs), ``lengths`` (Whoosh's
 length byte of each document), ``positions``, the table (weights, then
 frequencies), the escaped postings (their numbers, weights, frequencies:
 the pairs beyond the table's 255), the broad prefixes' documents (below),
+each code's positions in the title, the authors and the tags (a byte each),
 the sorted terms (one a line) and the ids by docnum (one a line). The header names the item type of the arrays
 whose values vary in width, the narrowest that holds its values: document
 numbers in 16 bits when the segment has at most 65,536 documents, a
@@ -44,7 +45,7 @@ from typing import Any
 
 from reader.search.analysis import SPAN_WIDTH
 
-FAST_MAGIC = b"DRFAST08"
+FAST_MAGIC = b"DRFAST09"
 #: magic, terms, postings, documents, positions, term blob, id blob, codes,
 #: exceptions, docnums in id order (0: none, the ids are Whoosh's), long
 #: gaps, broad runs, then the item types of starts, pos_starts, positions, the
@@ -81,26 +82,81 @@ def _narrowest(values: Any, choices: str) -> str:
     return choices[-1]
 
 
-def pair_codes(weights: Any, freqs: Any) -> tuple[Any, Any, Any, Any]:
+def pair_codes(weights: Any, freqs: Any, splits: Any = None) -> tuple[Any, Any, Any, Any, Any]:
     """Each posting's (weight, frequency) as one byte: (codes, the table's
-    weights, the table's frequencies, the postings that escape). The
-    :data:`ESCAPE` most common pairs of the segment get a code each (a
-    segment of the real digests has about 360 pairs, and all but ~150 of its
-    5 million postings have one of the 255 most common)."""
+    weights, the table's frequencies, the postings that escape, the table's
+    splits). The :data:`ESCAPE` most common pairs of the segment get a code
+    each (a segment of the real digests has about 360 pairs, and all but
+    ~150 of its 5 million postings have one of the 255 most common).
+
+    ``splits`` (:func:`field_splits`): a code is then a frequency and how
+    many of its positions are in the title, the authors and the tags (its
+    weight follows; a posting whose weight is not its code's escapes, as one
+    whose split is unknown does), so that a field's count of each posting is
+    known from its code (``abs:com*``: the positions of a posting in the
+    title and in the abstract weigh what two author words do); the splits'
+    table is then (codes, 3) bytes, else None."""
     import numpy as np
 
     w = np.asarray(weights, np.float32)
     f = np.asarray(freqs, np.int64)
-    key = (f << 32) | w.view(np.uint32).astype(np.int64)
-    pairs, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    if splits is None:
+        key = (f << 32) | w.view(np.uint32).astype(np.int64)
+    else:
+        split = np.asarray(splits, np.int64)
+        key = np.where(split >= 0, (f << 24) | np.maximum(split, 0), -1)
+    pairs, first, inverse, counts = np.unique(
+        key, return_index=True, return_inverse=True, return_counts=True
+    )
+    if splits is not None and len(pairs) and pairs[0] < 0:
+        counts[0] = 0  # unknown splits: never a code
     best = np.argsort(-counts, kind="stable")[:ESCAPE]
+    if splits is not None:
+        best = best[pairs[best] >= 0]
     code_of = np.full(len(pairs), ESCAPE, np.uint8)
     code_of[best] = np.arange(len(best), dtype=np.uint8)
     codes = code_of[inverse.reshape(-1)] if len(key) else np.zeros(0, np.uint8)
     chosen = pairs[best]
-    wtable = (chosen & 0xFFFFFFFF).astype(np.uint32).view(np.float32)
-    ftable = (chosen >> 32).astype(np.uint32)
-    return codes, wtable, ftable, np.flatnonzero(codes == ESCAPE)
+    if splits is None:
+        wtable = (chosen & 0xFFFFFFFF).astype(np.uint32).view(np.float32)
+        ftable = (chosen >> 32).astype(np.uint32)
+        return codes, wtable, ftable, np.flatnonzero(codes == ESCAPE), None
+    wtable = w[first[best]]
+    ftable = (chosen >> 24).astype(np.uint32)
+    table = np.zeros(256, np.float32)
+    table[: len(wtable)] = wtable
+    coded = codes != ESCAPE
+    codes[coded & (table[codes] != w)] = ESCAPE
+    low = chosen & 0xFFFFFF
+    split_table = np.stack([(low >> (8 * i)) & 0xFF for i in range(3)], axis=1).astype(np.uint8)
+    return codes, wtable, ftable, np.flatnonzero(codes == ESCAPE), split_table
+
+
+def field_splits(freqs: Any, positions: Any) -> Any:
+    """How many positions of each posting (``freqs`` each, one after another
+    in ``positions``, absolute) are in the title, the authors and the tags
+    (the rest are the abstract's), packed a byte each: title | authors << 8
+    | tags << 16 (int64); -1 when one is above 255."""
+    import numpy as np
+
+    freqs = np.asarray(freqs, np.int64)
+    out = np.zeros(len(freqs), np.int64)
+    fields = np.asarray(positions, np.int64) >> _FIELD_SHIFT
+    idx = np.flatnonzero(fields < 3)
+    if not len(idx):
+        return out
+    pos_starts = np.zeros(len(freqs) + 1, np.int64)
+    np.cumsum(freqs, out=pos_starts[1:])
+    # sorted: a posting's positions ascend (so do their fields), postings follow
+    key = (np.searchsorted(pos_starts, idx, side="right") - 1) * 4 + fields[idx]
+    first = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+    counts = np.diff(np.append(first, len(key)))
+    post, field = key[first] >> 2, key[first] & 3
+    for i in range(3):
+        sel = field == i
+        out[post[sel]] |= np.minimum(counts[sel], 255) << (8 * i)
+    out[post[counts > 255]] = -1
+    return out
 
 
 def write_fast(
@@ -130,7 +186,9 @@ def write_fast(
     pos_starts = np.zeros(len(freqs) + 1, np.int64)
     np.cumsum(freqs, out=pos_starts[1:])
     term_pos = pos_starts[starts]
-    codes, wtable, ftable, escaped = pair_codes(weights, freqs)
+    codes, wtable, ftable, escaped, split_table = pair_codes(
+        weights, freqs, field_splits(freqs, positions)
+    )
     gaps, long_gaps, long_starts = doc_gaps(starts, docs)
     places = positions & (SPAN_WIDTH - 1)
     fields = positions >> _FIELD_SHIFT
@@ -160,6 +218,7 @@ def write_fast(
     ranges, bits = broad_bitmaps(terms, starts, docs, len(length_bytes))
     arrays.append(("I", ranges))
     arrays.append(("B", bits))
+    arrays.append(("B", split_table.ravel()))
     blob = "\n".join(terms).encode("utf-8")
     idblob = "\n".join(ids).encode("utf-8", "surrogatepass")
     types = "".join(arrays[i][0] for i in (0, 1, 5, 8, 11, 12, 13))
@@ -288,10 +347,11 @@ class FastPostings:
         if len(named) != 7:
             raise bad
         u8, f4, u4 = np.dtype(np.uint8), np.dtype("<f4"), np.dtype("<u4")
-        kinds = [*named[:2], u8, u8, u8, named[2], f4, u4, named[3], f4, u4, *named[4:], u4, u8]
+        kinds = [*named[:2], u8, u8, u8, named[2], f4, u4, named[3], f4, u4, *named[4:]]
+        kinds += [u4, u8, u8]
         counts = [nterms + 1, nterms + 1, nposts, nposts, ndocs, npos, ncodes, ncodes]
         counts += [nexc, nexc, nexc, norder, nlong, nterms + 1, 2 * nbroad]
-        counts.append(nbroad * ((ndocs + 7) // 8))
+        counts += [nbroad * ((ndocs + 7) // 8), 3 * ncodes]
         views: list[Any] = []
         off = _FAST_HEADER.size
         for kind, n in zip(kinds, counts, strict=True):
@@ -315,6 +375,11 @@ class FastPostings:
         self._wtable[:ncodes] = views[6]
         self._ftable = np.zeros(256, np.int64)
         self._ftable[:ncodes] = views[7]
+        # Each code's positions in each field (the escape's: -1, not known).
+        split = views[16].reshape(-1, 3).astype(np.int64)
+        self._field_tables = np.full((4, 256), -1, np.int64)
+        self._field_tables[:3, :ncodes] = split.T
+        self._field_tables[3, :ncodes] = self._ftable[:ncodes] - split.sum(axis=1)
         self._escaped = views[8].astype(np.int64)
         self._escaped_w = views[9]
         self._escaped_f = views[10].astype(np.int64)
@@ -591,6 +656,13 @@ class FastPostings:
     def weight_table(self) -> Any:
         """The weight of each code (float32, 256 long; the escape's entry 0)."""
         return self._wtable
+
+    def field_table(self, field: str) -> Any:
+        """How many of a posting's positions are in ``field``, by code
+        (int64, 256 long; -1 for the escape: its positions tell)."""
+        from reader.search.analysis import FIELD_SPANS
+
+        return self._field_tables[FIELD_SPANS[field][0] >> _FIELD_SHIFT]
 
     def freq_table(self) -> Any:
         """The number of positions of each code (int64, 256 long; the escape's 0)."""

@@ -21,7 +21,9 @@ from typing import Any
 #:    not base64 inside it.
 #: 11: a segment's broad prefixes (one or two letters) keep their documents'
 #:    bitmaps in its fast postings (``a*`` a filter, answered without its postings).
-INDEX_VERSION = 11
+#: 12: a posting's code is its frequency and its split over the fields (a
+#:    field's count of each posting known from its code, not its positions).
+INDEX_VERSION = 12
 STAMP_NAME = "digest-reader-index.json"
 SIDECAR_NAME = "hashes.json"
 STAMP_FORMAT = "digest-reader-index"

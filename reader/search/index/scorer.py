@@ -6,6 +6,8 @@ matches of a Whoosh query (:func:`_count_matches`)."""
 from __future__ import annotations
 
 import bisect
+import os
+import threading
 from collections import OrderedDict
 from collections.abc import Collection, Mapping
 from typing import Any
@@ -61,9 +63,18 @@ _KEEP_EXPANSIONS = 512
 #: at 100k papers, 25-90 ms of numpy a query; typed, the box asks it again at
 #: once: ``la`` runs as ``(la OR la*)``, then ``la*``, then Enter).
 _KEEP_PREFIX_POSTINGS = 20_000
+#: The field that holds most of a word's postings: a ``prefix*`` in it is
+#: scored as over the whole text (every posting of the run, a chunk at a
+#: time), in the others only the postings with positions there.
+_WIDE_FIELD = "abstract"
 #: The bytes of those scores kept per searcher, the least recently used
 #: dropped first (a one-letter prefix at 100k papers: 1.6 MB; at 1M: 16 MB).
 _KEEP_PREFIX_BYTES = 32 << 20
+#: Segments this large are scored in threads of their own, one at a time
+#: each (numpy lets go of the GIL in its loops): ``abs:com*`` at 1M papers,
+#: two segments of 500,000, 42 -> 30 ms (75 -> 38 the first time). Below,
+#: a query is a few milliseconds and a thread's hand-over is not worth it.
+PARALLEL_DOCS = 250_000
 
 
 class _Leaf:
@@ -256,17 +267,16 @@ class ScorerState:
         self.prefix_idf: dict[tuple[int, str], Any] = {}
         #: Per segment: the BM25 length part of every document.
         self.norms: dict[int, Any] = {}
-        #: Per segment: BM25's factor of each (code, length byte) pair.
-        self.factors: dict[int, Any] = {}
-        #: (segment position, field) -> each code's count of positions in
-        #: that field when its (weight, frequency) tells it, else -1.
-        self.field_counts: dict[tuple[int, str], Any] = {}
+        #: (segment position, field or None) -> BM25's factor of each
+        #: (code, length byte) pair (:meth:`TreeScorer._factors`).
+        self.factors: dict[tuple[int, str | None], Any] = {}
         #: (segment position, prefix, field) -> (docnums, scores) of a
         #: ``prefix*`` with many postings, read-only, least recently used first.
         self.prefix_scores: OrderedDict[tuple[int, str, str | None], tuple[Any, Any]] = (
             OrderedDict()
         )
         self._prefix_bytes = 0
+        self._keep_lock = threading.Lock()
         self._deleted: dict[int, Any] = {}
 
     def deleted(self, leaf: _Leaf) -> Any:
@@ -283,10 +293,11 @@ class ScorerState:
         return self._deleted[leaf.at]
 
     def kept_prefix(self, key: tuple[int, str, str | None]) -> tuple[Any, Any] | None:
-        got = self.prefix_scores.get(key)
-        if got is not None:
-            self.prefix_scores.move_to_end(key)
-        return got
+        with self._keep_lock:
+            got = self.prefix_scores.get(key)
+            if got is not None:
+                self.prefix_scores.move_to_end(key)
+            return got
 
     def keep_prefix(self, key: tuple[int, str, str | None], docs: Any, scores: Any) -> None:
         """Keep a prefix's scores in a segment (see :data:`_KEEP_PREFIX_BYTES`)."""
@@ -295,11 +306,15 @@ class ScorerState:
             return
         docs.flags.writeable = False
         scores.flags.writeable = False
-        self.prefix_scores[key] = (docs, scores)
-        self._prefix_bytes += size
-        while self._prefix_bytes > _KEEP_PREFIX_BYTES:
-            _, (d, sc) = self.prefix_scores.popitem(last=False)
-            self._prefix_bytes -= int(d.nbytes + sc.nbytes)
+        with self._keep_lock:  # (segments are scored in threads: PARALLEL_DOCS)
+            old = self.prefix_scores.pop(key, None)
+            if old is not None:
+                self._prefix_bytes -= int(old[0].nbytes + old[1].nbytes)
+            self.prefix_scores[key] = (docs, scores)
+            self._prefix_bytes += size
+            while self._prefix_bytes > _KEEP_PREFIX_BYTES:
+                _, (d, sc) = self.prefix_scores.popitem(last=False)
+                self._prefix_bytes -= int(d.nbytes + sc.nbytes)
 
     def forget_some(self) -> None:
         if len(self.expanded) > _KEEP_EXPANSIONS:
@@ -318,57 +333,6 @@ def _in_range(ps: Any, pos: Any, lo: int, hi: int) -> Any:
     csum = np.zeros(len(inside) + 1, np.int64)
     np.cumsum(inside, out=csum[1:])
     return csum[ps[1:]] - csum[ps[:-1]]
-
-
-#: Postings with more positions than this are counted by their positions
-#: (a few: their splits over the fields are many to try).
-_SPLIT_FREQ = 8
-
-
-def field_counts(weights: Any, freqs: Any, field: str) -> Any:
-    """How many of a posting's positions are in ``field`` for each (weight,
-    frequency) pair (int64), known from its field-weighted frequency alone
-    (each position adds its field's boost, :data:`FIELD_BOOSTS`): -1 when
-    more than one split of the frequency over the fields gives that weight
-    (two author words weigh as a title word and an abstract word), none
-    does, or it is above :data:`_SPLIT_FREQ`. A word of the abstract alone
-    (weight = frequency) is known at once: most postings are. Every split
-    is tried at once (165 of them), a segment's 255 codes in a millisecond."""
-    import itertools
-
-    import numpy as np
-
-    w = np.asarray(weights, np.float64)
-    f = np.asarray(freqs, np.int64)
-    out = np.full(len(w), -1, np.int64)
-    base = min(FIELD_BOOSTS.values())
-    lowest = [name for name, b in FIELD_BOOSTS.items() if b == base]
-    if len(lowest) != 1 or not len(w):
-        return out
-    others = [name for name in FIELD_BOOSTS if name != lowest[0]]
-    splits = np.array(
-        [c for c in itertools.product(range(_SPLIT_FREQ + 1), repeat=len(others))
-         if sum(c) <= _SPLIT_FREQ],
-        np.int64,
-    )  # fmt: skip
-    used = splits.sum(axis=1)
-    extra = splits @ np.array([FIELD_BOOSTS[name] - base for name in others], np.float64)
-    ok = np.abs(extra[None, :] - (w - base * f)[:, None]) < 1e-3
-    ok &= (used[None, :] <= f[:, None]) & (f[:, None] <= _SPLIT_FREQ)
-    if field in others:
-        value = np.broadcast_to(splits[:, others.index(field)][None, :], ok.shape)
-    else:
-        value = f[:, None] - used[None, :]
-    lo = np.where(ok, value, np.iinfo(np.int64).max).min(axis=1)
-    hi = np.where(ok, value, -1).max(axis=1)
-    known = ok.any(axis=1) & (lo == hi)
-    out[known] = lo[known]
-    return out
-
-
-def pair_field_count(weight: float, freq: int, field: str) -> int:
-    """:func:`field_counts` of one (weight, frequency) pair."""
-    return int(field_counts([weight], [freq], field)[0])
 
 
 class TreeScorer:
@@ -681,25 +645,36 @@ class TreeScorer:
         kept = self.state.kept_prefix(key)
         if kept is not None:
             return _among(*kept, cand)
-        if node.field is None and cand is not None and 4 * int(cand.sum()) <= leaf.ndocs:
-            return self._run_of_terms(leaf, r.start, r.stop, node.terms[0], cand)
+        if cand is not None and 4 * int(cand.sum()) <= leaf.ndocs:
+            return self._run_of_terms(leaf, r.start, r.stop, node.terms[0], cand, node.field)
         many = int(fp.starts[r.stop]) - int(fp.starts[r.start]) >= _KEEP_PREFIX_POSTINGS
-        if node.field is None:
-            got = self._run_of_terms(leaf, r.start, r.stop, node.terms[0])
-        else:
+        if node.field in (None, _WIDE_FIELD):  # most of the run's postings count
+            got = self._run_of_terms(leaf, r.start, r.stop, node.terms[0], field=node.field)
+        else:  # a few of them (``au:pro*``): those alone scored
+            a, b = int(fp.starts[r.start]), int(fp.starts[r.stop])
             n = self._field_tf(leaf, r.start, r.stop, node.field)
             at = np.flatnonzero(n > 0)
-            tf = n[at].astype(np.float64) * FIELD_BOOSTS[node.field]
             run = len(n)
-            del n
-            docs = fp.docs_at(int(fp.starts[r.start]), int(fp.starts[r.stop]))[at]
+            n = n[at]
+            docs = fp.docs_at(a, b)[at]
+            codes = fp.codes_at(a, b)[0][at]
             counts = np.diff(fp.starts[r.start : r.stop + 1]).astype(np.int64)
             word_idf = self.prefix_idfs(leaf.at, node.terms[0])
-            if 8 * len(at) >= run:  # most of the run (``abs:com*``): each term's idf repeated
+            if 8 * len(at) >= run:  # most of the run: each term's idf repeated
                 idf = np.repeat(word_idf, counts)[at]
-            else:  # a few of its postings (``au:pro*``): their terms found
+            else:  # a few of its postings: their terms found
                 idf = word_idf[np.searchsorted(np.cumsum(counts), at, "right")]
-            got = _sum_by_doc(docs, self._bm25(leaf, docs, tf, idf), leaf.ndocs)
+            # by (code, length byte), as over the whole text (_factors)
+            pair = codes.astype(np.uint16)
+            pair <<= 8
+            pair |= fp.length_bytes[docs]
+            scores = self._factors(leaf, node.field)[pair]
+            escaped = np.flatnonzero(codes == ESCAPE)
+            if len(escaped):  # a split beyond the code table: from its positions
+                tf = n[escaped].astype(np.float64) * FIELD_BOOSTS[node.field]
+                scores[escaped] = self._bm25(leaf, docs[escaped], tf, 1.0)
+            scores *= idf
+            got = _sum_by_doc(docs, scores, leaf.ndocs)
         if many:
             self.state.keep_prefix(key, *got)
         return _among(*got, cand)
@@ -723,68 +698,83 @@ class TreeScorer:
 
     def _field_tf(self, leaf: _Leaf, lo: int, hi: int, field: str) -> Any:
         """How many positions of each posting of terms ``lo..hi-1`` are in
-        ``field`` (int64): from the posting's (weight, frequency) code where
-        that tells (:func:`pair_field_count`), else from its positions, read
-        for those postings alone (``title:pro*`` read the positions of every
-        posting of the run: millions at 1M papers)."""
+        ``field`` (int64): from the posting's code (its split over the
+        fields, :meth:`FastPostings.field_table`), else (an escaped one)
+        from its positions, read for those postings alone."""
         import numpy as np
 
         fp = leaf.fp
         assert fp is not None
-        key = (leaf.at, field)
-        table = self.state.field_counts.get(key)
-        if table is None:
-            table = field_counts(fp.weight_table(), fp.freq_table(), field)
-            table[ESCAPE] = -1
-            self.state.field_counts[key] = table
         a, b = int(fp.starts[lo]), int(fp.starts[hi])
-        n = table[fp.codes_at(a, b)[0]]
+        n = fp.field_table(field)[fp.codes_at(a, b)[0]]
         unknown = np.flatnonzero(n < 0)
         if len(unknown):
-            freqs = fp.freqs_at(a, b)
-            # where each of those postings' positions start: the positions
-            # before the first, then those from each to the next (not a
-            # running sum over every posting of the run)
-            first = np.zeros(len(unknown), np.int64)
-            np.cumsum(np.add.reduceat(freqs, unknown)[:-1], out=first[1:])
-            first += int(freqs[: int(unknown[0])].sum())
-            cnt = freqs[unknown]
-            ends = np.cumsum(cnt)
-            offs = np.repeat(first - ends + cnt, cnt) + np.arange(int(ends[-1]))
-            pos = fp.positions_of(fp.term_span(lo)[2], offs)
-            span_lo, span_hi = FIELD_SPANS[field]
-            inside = np.zeros(len(pos) + 1, np.int64)
-            np.cumsum((pos >= span_lo) & (pos < span_hi), out=inside[1:])
-            n[unknown] = inside[ends] - inside[ends - cnt]
+            n[unknown] = self._counted_in(leaf, lo, b, unknown, field)
         return n
 
-    def _factors(self, leaf: _Leaf) -> Any:
+    def _counted_in(self, leaf: _Leaf, lo: int, b: int, unknown: Any, field: str) -> Any:
+        """How many positions of each of the postings ``unknown`` (places
+        from the first posting of term ``lo``, before posting ``b``) are in
+        ``field``, from their positions (int64)."""
+        import numpy as np
+
+        fp = leaf.fp
+        assert fp is not None
+        freqs = fp.freqs_at(int(fp.starts[lo]), b)
+        # where each of those postings' positions start: the positions
+        # before the first, then those from each to the next (not a
+        # running sum over every posting of the run)
+        first = np.zeros(len(unknown), np.int64)
+        np.cumsum(np.add.reduceat(freqs, unknown)[:-1], out=first[1:])
+        first += int(freqs[: int(unknown[0])].sum())
+        cnt = freqs[unknown]
+        ends = np.cumsum(cnt)
+        offs = np.repeat(first - ends + cnt, cnt) + np.arange(int(ends[-1]))
+        pos = fp.positions_of(fp.term_span(lo)[2], offs)
+        span_lo, span_hi = FIELD_SPANS[field]
+        inside = np.zeros(len(pos) + 1, np.int64)
+        np.cumsum((pos >= span_lo) & (pos < span_hi), out=inside[1:])
+        return inside[ends] - inside[ends - cnt]
+
+    def _factors(self, leaf: _Leaf, field: str | None = None) -> Any:
         """BM25's ``tf * (k1 + 1) / (tf + norm)`` of every (code, length
         byte) pair of a segment with fast postings, at ``code * 256 + byte``:
         a posting's weight is one of its 255 codes' and a document's length
         one of 256, so a long run of postings (``a*``: millions at 1M papers)
         is scored by one lookup each instead of five passes of float64
         arithmetic. The same operations on the same values as :meth:`_bm25`,
-        so the very same scores."""
+        so the very same scores. In a ``field``: tf is the code's positions
+        there times the field's boost (0 for the escape's row)."""
         import numpy as np
 
-        got = self.state.factors.get(leaf.at)
+        got = self.state.factors.get((leaf.at, field))
         if got is None:
             fp = leaf.fp
             assert fp is not None
             k1, b = BM25_K1, BM25_B
             norm = k1 * ((1 - b) + b * fp.length_table.astype(np.float64) / self.avgfl)
-            tf = fp.weight_table().astype(np.float64)[:, None]
+            if field is None:
+                tf = fp.weight_table().astype(np.float64)[:, None]
+            else:
+                n = np.maximum(fp.field_table(field), 0).astype(np.float64)
+                tf = (n * FIELD_BOOSTS[field])[:, None]
             got = ((tf * (k1 + 1)) / (tf + norm[None, :])).ravel()
-            self.state.factors[leaf.at] = got
+            self.state.factors[(leaf.at, field)] = got
         return got
 
     def _run_of_terms(
-        self, leaf: _Leaf, lo: int, hi: int, prefix: str, cand: Any = None
+        self,
+        leaf: _Leaf,
+        lo: int,
+        hi: int,
+        prefix: str,
+        cand: Any = None,
+        field: str | None = None,
     ) -> tuple[Any, Any]:
-        """``prefix*`` over the whole text: the postings of terms ``lo..hi-1``
-        (the prefix's run) scored by :meth:`_factors`, summed by document
-        (``cand``: only the postings of those documents scored). A long run
+        """``prefix*`` over the whole text (or in ``field``): the postings of
+        terms ``lo..hi-1`` (the prefix's run) scored by :meth:`_factors`,
+        summed by document (``cand``: only the postings of those documents
+        scored; a posting with no position in ``field`` adds 0). A long run
         is read :data:`_RUN_CHUNK` postings at a time (whole terms), each
         chunk's scores added to the documents' sums in posting order, so
         the sums are those of one pass to the bit: ``a*`` at 1M papers is
@@ -796,7 +786,7 @@ class TreeScorer:
         assert fp is not None
         starts = fp.starts
         word_idf = self.prefix_idfs(leaf.at, prefix)
-        factors = self._factors(leaf)
+        factors = self._factors(leaf, field)
         sums = np.zeros(leaf.ndocs, np.float64)
         t0 = lo
         while t0 < hi:
@@ -807,6 +797,8 @@ class TreeScorer:
             b = int(starts[t1])
             docs = fp.docs_at(a, b)
             codes, escaped, escaped_w = fp.codes_at(a, b)
+            if field is not None and len(escaped):  # their splits: from their positions
+                escaped_w = self._counted_in(leaf, t0, b, escaped, field) * FIELD_BOOSTS[field]
             counts = np.diff(starts[t0 : t1 + 1]).astype(np.int64)
             chunk_idf = word_idf[t0 - lo : t1 - lo]
             t0 = t1
@@ -982,8 +974,7 @@ def tree_search(
     masked = np.fromiter(sorted(mask), np.int64, len(mask)) if mask else None
     found_docs: list[Any] = []
     found_scores: list[Any] = []
-    for leaf in leaves:
-        docs, scores = scorer.run(leaf, node, _leaf_mask(only, leaf))
+    for leaf, (docs, scores) in zip(leaves, _run_leaves(scorer, leaves, node, only), strict=True):
         if not len(docs):
             continue
         deleted = state.deleted(leaf)
@@ -1010,6 +1001,36 @@ def tree_search(
         order = best_first(all_scores, keys, limit)
         return all_docs[order], all_scores[order], len(all_docs)
     return _top(all_docs, all_scores, limit, cut)
+
+
+_POOL: Any = None
+_POOL_LOCK = threading.Lock()
+
+
+def _run_leaves(
+    scorer: TreeScorer, leaves: list[_Leaf], node: Any, only: Any
+) -> list[tuple[Any, Any]]:
+    """:meth:`TreeScorer.run` of ``node`` in each leaf: the large ones
+    (:data:`PARALLEL_DOCS`) each in a thread, this one taking the first."""
+    big = [i for i, leaf in enumerate(leaves) if leaf.ndocs >= PARALLEL_DOCS]
+    cores = os.cpu_count() or 1
+    if len(big) < 2 or cores < 2:
+        return [scorer.run(leaf, node, _leaf_mask(only, leaf)) for leaf in leaves]
+    global _POOL  # noqa: PLW0603
+    with _POOL_LOCK:
+        if _POOL is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _POOL = ThreadPoolExecutor(min(cores, 4) - 1, thread_name_prefix="segments")
+        pool = _POOL
+    later = {
+        i: pool.submit(scorer.run, leaves[i], node, _leaf_mask(only, leaves[i])) for i in big[1:]
+    }
+    got = [
+        None if i in later else scorer.run(leaf, node, _leaf_mask(only, leaf))
+        for i, leaf in enumerate(leaves)
+    ]
+    return [later[i].result() if r is None else r for i, r in enumerate(got)]
 
 
 def _leaf_mask(only: Any, leaf: _Leaf) -> Any:
