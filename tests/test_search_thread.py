@@ -9,6 +9,7 @@ it before its results showed (`typing_bench.py --cold`: 0.8-2.8 s)."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
 
 from reader.tui.search_thread import SearchThread
 
@@ -93,3 +94,29 @@ def test_two_warm_ups_at_once_both_end() -> None:
     finally:
         thread.shutdown()
     assert sorted(done) == ["first", "second"]
+
+
+def test_the_steps_are_made_in_the_search_thread_and_their_error_ends_them() -> None:
+    """A generator of steps runs its own work (the app's: making the engine
+    over a new library, 20-35 ms the event loop would not draw) in the search
+    thread, when its first step is asked for; an error there ends the steps
+    (the query that needs the engine makes it)."""
+    thread = SearchThread(name="search")
+    made_in: list[str] = []
+    ran: list[str] = []
+
+    def steps() -> Iterator[Callable[[], object]]:
+        made_in.append(threading.current_thread().name)
+        yield lambda: ran.append("one")
+        raise RuntimeError("the engine could not be made")
+
+    try:
+        thread.in_gaps(steps())
+        thread.submit(lambda: None).result(10)
+        done = threading.Event()
+        thread.in_gaps([done.set])
+        assert done.wait(10)
+    finally:
+        thread.shutdown()
+    assert ran == ["one"]
+    assert made_in and made_in[0].startswith("search")

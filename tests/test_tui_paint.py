@@ -501,3 +501,33 @@ async def test_a_keys_rows_are_made_in_the_search_thread(monkeypatch: Any) -> No
         await searched(pilot, app)
         assert made_on and "MainThread" not in made_on, made_on
         assert any("iffusion" in r for r in rows(app))
+
+
+async def test_a_keys_move_is_drawn_before_its_action_returns() -> None:
+    """``j``, ``k``, PgDn...: the cursor's rows are drawn by the key's action,
+    not at the screen's next tick. While a fetch updates the status line the
+    screen draws on its tick grid, and a move waited for the next tick, 15-40
+    ms after its key (``app_fetch_bench.py``), with no stall of the loop."""
+    from tests.test_tui import SIZE, make_app
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        for action in ("cursor_down", "cursor_down", "cursor_up", "page_down", "first"):
+            drawn: list[int] = []
+            cursor = screen.papers.cursor  # type: ignore[attr-defined]
+            screen.compositor.after_paint(  # type: ignore[attr-defined]
+                lambda drawn=drawn: drawn.append(screen.papers.cursor)  # type: ignore[attr-defined]
+            )
+            getattr(screen, f"action_{action}")()
+            moved = screen.papers.cursor  # type: ignore[attr-defined]
+            assert moved != cursor, action
+            assert drawn == [moved], action  # drawn already, with the cursor moved
+            await pilot.pause()
+        # and the pane follows (the moves came as a held key's: once they stop)
+        for _ in range(100):
+            if screen.abstract.paper is screen.papers.current:  # type: ignore[attr-defined]
+                break
+            await pilot.pause(0.02)
+        assert screen.abstract.paper is screen.papers.current  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import gc
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from functools import partial
@@ -569,8 +569,10 @@ class DigestApp(FetchingMixin, App[int]):
             # query on screen runs again at once, and a key typed during the
             # warm-up waits for one part at most (seconds in all over the
             # real digests on a loaded machine).
-            with contextlib.suppress(Exception):  # then the first query makes it
-                self._pool.in_gaps(self.searcher.warm_steps())
+            # The engine itself is made there too, not here: over a new
+            # library (a fetch's, a reload's) that is its module imported and
+            # its state read, 20-35 ms the loop would not draw a cursor move.
+            self._pool.in_gaps(self._warm_steps())
         if message.error:
             self.notify(
                 f"{tx.line(message.error)}. Search still works: it scans every paper "
@@ -580,6 +582,11 @@ class DigestApp(FetchingMixin, App[int]):
                 markup=False,
                 timeout=15,
             )
+
+    def _warm_steps(self) -> Iterator[Callable[[], object]]:
+        """The engine's warm-up (:meth:`SearchEngine.warm_steps`), the engine
+        made when the first step is asked for (in the search thread)."""
+        yield from self.searcher.warm_steps()
 
     # -- core access -------------------------------------------------------------
 

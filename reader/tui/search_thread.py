@@ -92,14 +92,18 @@ class SearchThread:
         would make is made by the query that needs it). The steps are not
         jobs: not counted as waiting (two warm-ups at once, after two syncs,
         would each give way to the other for ever), and :meth:`make_way`
-        does not wait for them."""
+        does not wait for them. ``steps`` is iterated in this thread (a
+        generator's own work too), and its error ends the steps."""
         todo: Iterator[Callable[[], object]] = iter(steps)
 
         def step() -> None:
             if self._waiting:  # a query came: it goes first
                 self._pool.submit(step)
                 return
-            nxt = next(todo, None)
+            try:
+                nxt = next(todo, None)
+            except Exception:
+                return
             if nxt is None:
                 return
             with contextlib.suppress(Exception):  # left to the query that needs it

@@ -610,12 +610,19 @@ class MainScreen(Screen[None]):
         move's cost (2-5 ms of layout at 100k on two shared cores, more with
         a long abstract), no longer delays it. While a key repeats (moves
         under ``FOLLOW_REPEAT`` apart) the pane waits until the moves stop for
-        ``FOLLOW_DELAY``: holding ``j`` then costs only the list per row."""
+        ``FOLLOW_DELAY``: holding ``j`` then costs only the list per row.
+        Called for a key's move by its action, then again by the list's
+        ``Highlighted``: the second call finds the move followed already."""
         if self._pane_pending:
             return  # the pane follows the list's new results, the cursor's paper then
         paper = self.papers.current
         if paper is self.abstract.paper and paper is not None:
             return
+        here = (self.papers.papers, self.papers.cursor)
+        last = self._followed
+        if last is not None and last[0] is here[0] and last[1] == here[1]:
+            return  # this move's second call: the pane follows it already
+        self._followed = here
         now = time.monotonic()
         repeating = now - self._moved_at < FOLLOW_REPEAT
         self._moved_at = now
@@ -632,6 +639,18 @@ class MainScreen(Screen[None]):
 
     #: True while the pane waits for the frame that shows the cursor's move.
     _after_frame: bool = False
+    #: The list and cursor the pane was last set to follow.
+    _followed: tuple[Sequence[Paper], int] | None = None
+
+    def _moved(self) -> None:
+        """After a key's move: the pane follows, and the cursor's rows are
+        drawn now, not at the screen's next tick (see :func:`paint_now`):
+        while a fetch or a sync updates the status line, frames are drawn on
+        the tick grid and a move waited for the next one, 15-40 ms after its
+        key (``app_fetch_bench.py``: no stall of the loop nor of the GIL
+        beside it). Drawn after the pane has asked for that frame."""
+        self.follow_cursor()
+        paint_now(self, self.papers, self.papers.vertical_scrollbar)
 
     def _follow_now(self) -> None:
         self._after_frame = False
@@ -806,28 +825,28 @@ class MainScreen(Screen[None]):
 
     def action_cursor_down(self) -> None:
         self.papers.move(self._take_count())
-        self.follow_cursor()
+        self._moved()
 
     def action_cursor_up(self) -> None:
         self.papers.move(-self._take_count())
-        self.follow_cursor()
+        self._moved()
 
     def action_page_down(self) -> None:
         self.papers.move(self.papers.page * self._take_count())
-        self.follow_cursor()
+        self._moved()
 
     def action_page_up(self) -> None:
         self.papers.move(-self.papers.page * self._take_count())
-        self.follow_cursor()
+        self._moved()
 
     def action_first(self) -> None:
         self.papers.move_to(self._take_count() - 1)
-        self.follow_cursor()
+        self._moved()
 
     def action_last(self) -> None:
         count = self._take_count(0)
         self.papers.move_to(count - 1 if count else len(self.papers.papers) - 1)
-        self.follow_cursor()
+        self._moved()
 
     def action_next_unread(self) -> None:
         """The next unread paper of the list (round to the top); when the list
