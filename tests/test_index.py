@@ -1367,6 +1367,14 @@ def test_the_best_of_many_matches_are_cut_from_their_scores_rounded_once(
     assert n_best == n_whole == 60
     assert best == whole[: len(best)] and len(best) >= 5
     assert sum(1 for k in rounds if k == 60) == 1, rounds
+    # its 60 ties ordered by the index (as a million are): still rounded once
+    from reader.search.index import scorer
+
+    monkeypatch.setattr(scorer, "TIE_SPILL", 0)
+    rounds.clear()
+    best, n_best = index.search_counted(node, 5, tiekey=lambda ids: np.zeros(len(ids), np.int64))
+    assert n_best == 60 and best == whole[:5]
+    assert sum(1 for k in rounds if k == 60) == 1, rounds
     index.close()
 
 

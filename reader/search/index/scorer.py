@@ -998,7 +998,7 @@ def tree_search(
         tiekey = None  # few ties at the cut: all returned, the engine orders them
     if tiekey is not None:
         keys = keys_of(tiekey() if callable(tiekey) else tiekey, all_docs)
-        order = best_first(all_scores, keys, limit)
+        order = best_first(all_scores, keys, limit, cut)
         return all_docs[order], all_scores[order], len(all_docs)
     return _top(all_docs, all_scores, limit, cut)
 
@@ -1083,21 +1083,28 @@ def keys_of(tiekey: Any, docs: Any) -> Any:
     return out
 
 
-def best_first(scores: Any, keys: Any, limit: int | None) -> Any:
+def best_first(
+    scores: Any, keys: Any, limit: int | None, cut: tuple[Any, Any, int] | None = None
+) -> Any:
     """The positions of the best ``limit`` of ``scores`` (all when None),
     best first; scores equal to 6 decimals in the order of ``keys`` (smaller
     first). The one ranking rule of the index and the engine: a partition,
-    then a sort of only what is kept."""
+    then a sort of only what is kept. ``cut``: :func:`_cut` of these scores
+    and this limit, made already (not rounded and partitioned again: a
+    million scores for ``a*`` at 1M papers)."""
     import numpy as np
 
-    r = -np.round(scores, 6)
+    if cut is not None and cut[2] == limit:
+        r, at_value = cut[0], cut[1]
+    else:
+        r, at_value = -np.round(scores, 6), None
     n = len(r)
     if limit is not None and n > limit:
         if limit <= 0:
             return np.zeros(0, np.int64)
-        cut = np.partition(r, limit - 1)[limit - 1]
-        above = np.flatnonzero(r < cut)
-        at = np.flatnonzero(r == cut)
+        edge = np.partition(r, limit - 1)[limit - 1] if at_value is None else at_value
+        above = np.flatnonzero(r < edge)
+        at = np.flatnonzero(r == edge)
         need = limit - len(above)
         if len(at) > need:
             at = at[np.argpartition(keys[at], need - 1)[:need]]
