@@ -15,7 +15,8 @@ length byte of each document), ``positions``, the table (weights, then
 frequencies), the escaped postings (their numbers, weights, frequencies:
 the pairs beyond the table's 255), the broad prefixes' documents (below),
 each code's positions in the title, the authors and the tags (a byte each),
-the sorted terms (one a line) and the ids by docnum (one a line). The header names the item type of the arrays
+the sorted terms (one a line) and the ids by docnum (one a line). The
+header names the item type of the arrays
 whose values vary in width, the narrowest that holds its values: document
 numbers in 16 bits when the segment has at most 65,536 documents, a
 position as its field (2 bits) and its place in the field (14 bits) when
@@ -31,8 +32,9 @@ words starting with the same one or two letters that has at least
 :data:`BROAD_MIN_POSTINGS` postings and one for each four documents, the
 bitmap of its documents: the run's first and last term (``broad_ranges``,
 two a run) and the bits (``ndocs`` rounded up to bytes, a run after
-another). Keyed by the run, not by the letters: two prefixes with the same
-run (``q`` and ``qu``) have the same documents.
+another). Keyed by the run, not by the letters: two prefixes whose runs
+are the same words (``q`` and ``qu`` when every word with a q starts
+``qu``) have the same documents.
 """
 
 from __future__ import annotations
@@ -132,16 +134,17 @@ def pair_codes(weights: Any, freqs: Any, splits: Any = None) -> tuple[Any, Any, 
     return codes, wtable, ftable, np.flatnonzero(codes == ESCAPE), split_table
 
 
-def field_splits(freqs: Any, positions: Any) -> Any:
-    """How many positions of each posting (``freqs`` each, one after another
-    in ``positions``, absolute) are in the title, the authors and the tags
-    (the rest are the abstract's), packed a byte each: title | authors << 8
-    | tags << 16 (int64); -1 when one is above 255."""
+def field_splits(freqs: Any, fields: Any) -> Any:
+    """How many positions of each posting (``freqs`` each, one after another,
+    ``fields`` the field of each: its absolute position >> ``_FIELD_SHIFT``)
+    are in the title, the authors and the tags (the rest are the
+    abstract's), packed a byte each: title | authors << 8 | tags << 16
+    (int64); -1 when one is above 255."""
     import numpy as np
 
     freqs = np.asarray(freqs, np.int64)
     out = np.zeros(len(freqs), np.int64)
-    fields = np.asarray(positions, np.int64) >> _FIELD_SHIFT
+    fields = np.asarray(fields, np.int64)
     idx = np.flatnonzero(fields < 3)
     if not len(idx):
         return out
@@ -186,12 +189,12 @@ def write_fast(
     pos_starts = np.zeros(len(freqs) + 1, np.int64)
     np.cumsum(freqs, out=pos_starts[1:])
     term_pos = pos_starts[starts]
-    codes, wtable, ftable, escaped, split_table = pair_codes(
-        weights, freqs, field_splits(freqs, positions)
-    )
-    gaps, long_gaps, long_starts = doc_gaps(starts, docs)
     places = positions & (SPAN_WIDTH - 1)
     fields = positions >> _FIELD_SHIFT
+    codes, wtable, ftable, escaped, split_table = pair_codes(
+        weights, freqs, field_splits(freqs, fields)
+    )
+    gaps, long_gaps, long_starts = doc_gaps(starts, docs)
     if not len(positions) or (places.max() < 1 << _PLACE_BITS and fields.max() < 4):
         ptype = "H"
         pvals = ((fields << _PLACE_BITS) | places).astype(np.uint16)
