@@ -653,3 +653,22 @@ def test_no_sequence_of_answers_shrinks_a_day(tmp_path_factory, answers):
         return
     stored = {r["paper"]["id"]: r["paper"]["upvotes"] for r in json.loads(path.read_text())}
     assert stored == latest
+
+
+def test_each_retry_is_told_as_progress_with_its_reason_and_wait(xdg, server, real):
+    """Offline a fetch tries for 20-30 s before it says so (a 10 s connect
+    timeout, the retries): the app's status line showed "fetching hf" all
+    along. Each retry is a progress message: the reason, the wait, which."""
+    records = real_day(real, "2026-08-21.json")
+    server.routes[HF_PATH] = [Reply("down", 500), Reply("down", 502), Reply(json.dumps(records))]
+    said: list[str] = []
+    results = fetch_sources(
+        Paths.from_env(), write_config(xdg, server), (), Span.of(date="2026-08-21"),
+        today=TODAY, sleep=Sleeps(), progress=lambda p: said.append(p.message),
+    )  # fmt: skip
+    assert [(r.status, r.papers) for r in results] == [(NEW, 17)]
+    retries = [m for m in said if "trying again" in m]
+    assert retries == [
+        "hf: HTTP 500 Internal Server Error; trying again in 2 s (retry 1 of 3)",
+        "hf: HTTP 502 Bad Gateway; trying again in 4 s (retry 2 of 3)",
+    ]

@@ -135,9 +135,14 @@ class Http:
         transport: httpx.BaseTransport | None = None,
         cancel: Callable[[], bool] | None = None,
         retries: int = RETRIES,
+        on_retry: Callable[[str, float, int], None] | None = None,
     ) -> None:
         self.config = config
         self.retries = retries
+        #: Told (the reason, the wait in seconds, which retry) before each
+        #: retry's wait: offline, a fetch tries for 20-30 s before it gives
+        #: up, and the app's status line says so meanwhile.
+        self.on_retry = on_retry
         self.cache_dir = cache_dir / "http"
         self.sleep = sleep
         self.cancel = cancel or (lambda: False)
@@ -236,7 +241,10 @@ class Http:
                 wait = retry_after(response.headers.get("retry-after"), time.time())
             if attempt == self.retries:
                 break
-            self._pause(wait if wait is not None else 2.0 ** (attempt + 1))
+            wait = wait if wait is not None else 2.0 ** (attempt + 1)
+            if self.on_retry is not None:
+                self.on_retry(reason, wait, attempt + 1)
+            self._pause(wait)
         tries = f" (after {counted(self.retries, 'retry')})" if self.retries else ""
         if refused:
             why = f"cannot connect to {host} ({refused}){tries}"

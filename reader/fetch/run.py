@@ -25,7 +25,7 @@ import httpx
 
 from reader.fetch import arxiv_query, arxiv_rss, hf
 from reader.fetch.arxiv_calendar import why_empty
-from reader.fetch.http import Cancelled, FetchError, Http
+from reader.fetch.http import RETRIES, Cancelled, FetchError, Http
 from reader.fetch.result import ERROR, NO_ANNOUNCEMENT, DayResult
 from reader.fetch.sources import FetchConfig, SourceSpec
 from reader.fetch.store import (
@@ -180,8 +180,19 @@ def fetch_sources(
         if progress is not None:
             progress(FetchProgress(spec.name, message, done, len(specs), result))
 
-    with Http(config, cache, sleep=sleep, transport=transport, cancel=cancel) as http:
+    now: list[tuple[SourceSpec, int]] = []  # the source being fetched, its place
+
+    def retrying(reason: str, wait: float, retry: int) -> None:
+        if now:
+            spec, n = now[-1]
+            tries = f"retry {retry} of {RETRIES}"
+            report(spec, f"{spec.name}: {reason}; trying again in {wait:g} s ({tries})", n)
+
+    with Http(
+        config, cache, sleep=sleep, transport=transport, cancel=cancel, on_retry=retrying
+    ) as http:
         for n, spec in enumerate(specs):
+            now.append((spec, n))
             folder = source_dir(paths.library_dir, spec.name)
             report(spec, f"fetching {spec.name}", n)
             before = len(results)
