@@ -1838,3 +1838,92 @@ def test_segments_scored_in_threads_answer_as_one_after_another(
     assert answers() == alone  # the kept prefixes' scores
     assert any(name.startswith("segments") for name in threads)
     index.close()
+
+
+def test_a_segment_without_fast_postings_is_read_by_one_thread_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Segments scored in threads (``PARALLEL_DOCS``) ask every other segment
+    for their words' idfs and expansions: a segment a sync wrote (read
+    through Whoosh's reader, which is not made for two threads at once) is
+    read by one thread at a time, and the answers are those of one thread."""
+    import random
+    import threading
+    import time
+
+    from reader.search.index import scorer
+
+    rng = random.Random(9)
+    vocab = ["graph", "model", "modal", "language", "large", "latent", "robot", "vision",
+             "transformer", "training", "transfer", "compute", "complex"]  # fmt: skip
+
+    def made(i: int) -> Paper:
+        pid = f"2501.{i:05d}"
+        return paper(pid, " ".join(rng.choices(vocab, k=4)), " ".join(rng.choices(vocab, k=30)))
+
+    papers = {p.id: p for p in map(made, range(400))}
+    index = SearchIndex(tmp_path / "ix", procs=2)
+    index.rebuild(papers)
+    papers.update((p.id, p) for p in map(made, range(400, 460)))
+    index.sync(papers)  # a segment of Whoosh's own
+    queries = ["graph", "tra*", "abs:com*", "ti:mod*", "modle~", "(lan OR lan*) robot"]
+
+    def answers() -> list[Any]:
+        out = []
+        for text in queries:
+            node = parse_query(text).node
+            assert node is not None
+            out.append(index.search_counted(node, 20))
+        return out
+
+    alone = answers()
+    index.close()
+    inside: list[str] = []
+    overlaps: list[str] = []
+
+    class Watched:
+        def __init__(self, reader: Any) -> None:
+            self._reader = reader
+
+        def __getattr__(self, name: str) -> Any:
+            got = getattr(self._reader, name)
+            if not callable(got):
+                return got
+
+            def call(*args: Any, **kwargs: Any) -> Any:
+                if inside:
+                    overlaps.append(f"{name} beside {inside[-1]}")
+                inside.append(name)
+                try:
+                    time.sleep(0.002)
+                    return got(*args, **kwargs)
+                finally:
+                    inside.pop()
+
+            return call
+
+        def __contains__(self, key: object) -> bool:
+            return key in self._reader
+
+    real_init = scorer._Leaf.__init__
+
+    def init(self: Any, reader: Any, fp: Any, offset: int) -> None:
+        real_init(self, reader, fp, offset)
+        if fp is None:
+            self.reader = Watched(reader)
+
+    monkeypatch.setattr(scorer._Leaf, "__init__", init)
+    monkeypatch.setattr(scorer, "PARALLEL_DOCS", 1)
+    index = SearchIndex(tmp_path / "ix", procs=2)
+    seen: set[str] = set()
+    real_run = scorer.TreeScorer.run
+
+    def run(self: Any, leaf: Any, node: Any, cand: Any = None) -> Any:
+        seen.add(threading.current_thread().name)
+        return real_run(self, leaf, node, cand)
+
+    monkeypatch.setattr(scorer.TreeScorer, "run", run)
+    assert answers() == alone
+    assert any(name.startswith("segments") for name in seen)
+    assert overlaps == []
+    index.close()

@@ -135,11 +135,11 @@ class Http:
         transport: httpx.BaseTransport | None = None,
         cancel: Callable[[], bool] | None = None,
         retries: int = RETRIES,
-        on_retry: Callable[[str, float, int], None] | None = None,
+        on_retry: Callable[[str, float, int, int], None] | None = None,
     ) -> None:
         self.config = config
         self.retries = retries
-        #: Told (the reason, the wait in seconds, which retry) before each
+        #: Told (the reason, the wait in seconds, which retry, of how many) before each
         #: retry's wait: offline, a fetch tries for 20-30 s before it gives
         #: up, and the app's status line says so meanwhile.
         self.on_retry = on_retry
@@ -243,7 +243,7 @@ class Http:
                 break
             wait = wait if wait is not None else 2.0 ** (attempt + 1)
             if self.on_retry is not None:
-                self.on_retry(reason, wait, attempt + 1)
+                self.on_retry(reason, wait, attempt + 1, self.retries)
             self._pause(wait)
         tries = f" (after {counted(self.retries, 'retry')})" if self.retries else ""
         if refused:

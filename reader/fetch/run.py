@@ -25,7 +25,7 @@ import httpx
 
 from reader.fetch import arxiv_query, arxiv_rss, hf
 from reader.fetch.arxiv_calendar import why_empty
-from reader.fetch.http import RETRIES, Cancelled, FetchError, Http
+from reader.fetch.http import Cancelled, FetchError, Http
 from reader.fetch.result import ERROR, NO_ANNOUNCEMENT, DayResult
 from reader.fetch.sources import FetchConfig, SourceSpec
 from reader.fetch.store import (
@@ -182,10 +182,10 @@ def fetch_sources(
 
     now: list[tuple[SourceSpec, int]] = []  # the source being fetched, its place
 
-    def retrying(reason: str, wait: float, retry: int) -> None:
+    def retrying(reason: str, wait: float, retry: int, retries: int) -> None:
         if now:
             spec, n = now[-1]
-            tries = f"retry {retry} of {RETRIES}"
+            tries = f"retry {retry} of {retries}"
             report(spec, f"{spec.name}: {reason}; trying again in {wait:g} s ({tries})", n)
 
     with Http(

@@ -572,7 +572,8 @@ class DigestApp(FetchingMixin, App[int]):
             # The engine itself is made there too, not here: over a new
             # library (a fetch's, a reload's) that is its module imported and
             # its state read, 20-35 ms the loop would not draw a cursor move.
-            self._pool.in_gaps(self._warm_steps())
+            with contextlib.suppress(Exception):  # (the app ending: the thread shut down)
+                self._pool.in_gaps(self._warm_steps())
         if message.error:
             self.notify(
                 f"{tx.line(message.error)}. Search still works: it scans every paper "

@@ -93,19 +93,24 @@ class _Leaf:
         self._term_lengths: Any = None
         #: Its position among the searcher's segments.
         self.at = 0
+        #: Held while Whoosh's reader of a segment without fast postings is
+        #: read: segments are scored in threads (:data:`PARALLEL_DOCS`), and
+        #: one's idfs and expansions ask every other segment.
+        self._reading = threading.RLock()
 
     def dfs(self) -> dict[str, int]:
         """Every word of this segment and its document frequency (for a
         segment without fast postings, read once: asking it about thousands
         of words one by one costs more)."""
-        if self._dfs is None:
-            got: dict[str, int] = {}
-            for w, info in self.reader.iter_field(INDEX_FIELD):
-                got[w.decode("utf-8") if isinstance(w, bytes) else str(w)] = int(
-                    info.doc_frequency()
-                )
-            self._dfs = got
-        return self._dfs
+        with self._reading:
+            if self._dfs is None:
+                got: dict[str, int] = {}
+                for w, info in self.reader.iter_field(INDEX_FIELD):
+                    got[w.decode("utf-8") if isinstance(w, bytes) else str(w)] = int(
+                        info.doc_frequency()
+                    )
+                self._dfs = got
+            return self._dfs
 
     def prefix_words(self, text: str) -> list[str]:
         """The words here starting with ``text`` (a segment without fast
@@ -125,7 +130,8 @@ class _Leaf:
         if fp is None:
             if self._dfs is None and len(words) <= 64:  # a few: asked one by one
                 ask = self.reader.doc_frequency
-                return np.fromiter((ask(INDEX_FIELD, w) for w in words), np.int64, len(words))
+                with self._reading:
+                    return np.fromiter((ask(INDEX_FIELD, w) for w in words), np.int64, len(words))
             get = self.dfs().get
             return np.fromiter((get(w, 0) for w in words), np.int64, len(words))
         if len(words) <= _FEW_WORDS:
@@ -163,11 +169,12 @@ class _Leaf:
 
         if self.fp is not None:
             return self.fp.lengths[docs].astype(np.float64)
-        if self._lengths is None:
-            self._lengths = np.array(
-                [self.reader.doc_field_length(d, INDEX_FIELD, 1) for d in range(self.ndocs)],
-                np.float64,
-            )
+        with self._reading:
+            if self._lengths is None:
+                self._lengths = np.array(
+                    [self.reader.doc_field_length(d, INDEX_FIELD, 1) for d in range(self.ndocs)],
+                    np.float64,
+                )
         return self._lengths[docs]
 
     def postings(self, word: str, positions: bool = True) -> tuple[Any, Any, Any, Any] | None:
@@ -192,20 +199,21 @@ class _Leaf:
             i = self.fp.term_index(word)
             return None if i is None else self.fp.postings_at(i)
         reader = self.reader
-        if (INDEX_FIELD, word) not in reader:
-            return None
         decode = reader.schema[INDEX_FIELD].format.decode_positions
         docs: list[int] = []
         weights: list[float] = []
         starts = [0]
         positions: list[int] = []
-        m = reader.postings(INDEX_FIELD, word)
-        while m.is_active():
-            docs.append(m.id())
-            weights.append(m.weight())
-            positions.extend(decode(m.value()))
-            starts.append(len(positions))
-            m.next()
+        with self._reading:
+            if (INDEX_FIELD, word) not in reader:
+                return None
+            m = reader.postings(INDEX_FIELD, word)
+            while m.is_active():
+                docs.append(m.id())
+                weights.append(m.weight())
+                positions.extend(decode(m.value()))
+                starts.append(len(positions))
+                m.next()
         if not docs:
             return None
         return (
@@ -664,15 +672,10 @@ class TreeScorer:
                 idf = np.repeat(word_idf, counts)[at]
             else:  # a few of its postings: their terms found
                 idf = word_idf[np.searchsorted(np.cumsum(counts), at, "right")]
-            # by (code, length byte), as over the whole text (_factors)
-            pair = codes.astype(np.uint16)
-            pair <<= 8
-            pair |= fp.length_bytes[docs]
-            scores = self._factors(leaf, node.field)[pair]
-            escaped = np.flatnonzero(codes == ESCAPE)
-            if len(escaped):  # a split beyond the code table: from its positions
-                tf = n[escaped].astype(np.float64) * FIELD_BOOSTS[node.field]
-                scores[escaped] = self._bm25(leaf, docs[escaped], tf, 1.0)
+            escaped = np.flatnonzero(codes == ESCAPE)  # counted from their positions
+            tf = n[escaped] * FIELD_BOOSTS[node.field]
+            factors = self._factors(leaf, node.field)
+            scores = self._by_codes(leaf, factors, docs, codes, escaped, tf)
             scores *= idf
             got = _sum_by_doc(docs, scores, leaf.ndocs)
         if many:
@@ -762,6 +765,27 @@ class TreeScorer:
             self.state.factors[(leaf.at, field)] = got
         return got
 
+    def _by_codes(
+        self, leaf: _Leaf, factors: Any, docs: Any, codes: Any, escaped: Any, escaped_tf: Any
+    ) -> Any:
+        """BM25's tf part of each posting (``docs``, ``codes``) from
+        ``factors`` (:meth:`_factors`) by its (code, length byte); the
+        postings at ``escaped`` (their code the escape) from their tf,
+        ``escaped_tf``, as :meth:`_bm25` does."""
+        import numpy as np
+
+        fp = leaf.fp
+        assert fp is not None
+        key = codes.astype(np.uint16)
+        key <<= 8
+        key |= fp.length_bytes[docs]
+        scores = factors[key]
+        del key
+        if len(escaped):
+            tf = np.asarray(escaped_tf, np.float64)
+            scores[escaped] = self._bm25(leaf, docs[escaped], tf, 1.0)
+        return scores
+
     def _run_of_terms(
         self,
         leaf: _Leaf,
@@ -811,14 +835,7 @@ class TreeScorer:
                     escaped, escaped_w = np.searchsorted(sel, escaped[hit]), escaped_w[hit]
             else:
                 idf = np.repeat(chunk_idf, counts)
-            key = codes.astype(np.uint16)
-            key <<= 8
-            key |= fp.length_bytes[docs]
-            scores = factors[key]
-            del key
-            if len(escaped):  # weights beyond the code table: as _bm25 does
-                tf = escaped_w.astype(np.float64)
-                scores[escaped] = self._bm25(leaf, docs[escaped], tf, 1.0)
+            scores = self._by_codes(leaf, factors, docs, codes, escaped, escaped_w)
             scores *= idf
             _add_to(sums, docs, scores)
         # every idf and weight is above 0: a document is present when its sum is not 0

@@ -612,17 +612,15 @@ class MainScreen(Screen[None]):
         under ``FOLLOW_REPEAT`` apart) the pane waits until the moves stop for
         ``FOLLOW_DELAY``: holding ``j`` then costs only the list per row.
         Called for a key's move by its action, then again by the list's
-        ``Highlighted``: the second call finds the move followed already."""
+        ``Highlighted``: the second call finds the pane waiting for the
+        move's frame already (it then shows the paper under the cursor)."""
         if self._pane_pending:
             return  # the pane follows the list's new results, the cursor's paper then
         paper = self.papers.current
         if paper is self.abstract.paper and paper is not None:
             return
-        here = (self.papers.papers, self.papers.cursor)
-        last = self._followed
-        if last is not None and last[0] is here[0] and last[1] == here[1]:
-            return  # this move's second call: the pane follows it already
-        self._followed = here
+        if self._after_frame:
+            return  # the pane follows the frame asked for, the cursor's paper then
         now = time.monotonic()
         repeating = now - self._moved_at < FOLLOW_REPEAT
         self._moved_at = now
@@ -639,8 +637,6 @@ class MainScreen(Screen[None]):
 
     #: True while the pane waits for the frame that shows the cursor's move.
     _after_frame: bool = False
-    #: The list and cursor the pane was last set to follow.
-    _followed: tuple[Sequence[Paper], int] | None = None
 
     def _moved(self) -> None:
         """After a key's move: the pane follows, and the cursor's rows are
