@@ -19,8 +19,11 @@ VmHWM, the peak) at each step:
 * ``first paint``: process start to the main screen's first frame;
 * ``index open``: the index worker done (the index in line, the searcher made);
 * ``moves``: 300 ``j`` then ``G``, ``g``, 100 ``PgDn``: CPU time per key
-  (the app's own process time across the key, Pilot's wait included; a key
-  with no binding is measured too and subtracted), p50/p95/max;
+  (the app's own process time across the key, Pilot's wait and the pane's
+  following included; a key with no binding is measured too and
+  subtracted), and the wall time from the key to the first frame drawn with
+  the cursor moved (the compositor calls back as it draws, as in
+  ``app_fetch_bench.py``), p50/p95/max;
 * ``searches``: each word typed in the box and Enter, wall time to the
   results on screen (Pilot's wait included), then ``Esc``.
 
@@ -100,10 +103,28 @@ async def main():
         _ = app.searcher
         say("index open")
 
+        plist = app.main.papers
+        walls = {}
+
+        def drawn(key):
+            # the first frame drawn with the cursor moved (the compositor
+            # calls back as it draws): the key's wall time to the screen
+            before, t0 = plist.cursor, time.perf_counter()
+
+            def check():
+                if plist.cursor != before:
+                    walls.setdefault(key, []).append(time.perf_counter() - t0)
+                else:
+                    app.main.compositor.after_paint(check)
+
+            app.main.compositor.after_paint(check)
+
         async def cpu(key, n):
             out = []
             for _ in range(n):
                 c = time.process_time()
+                if key != "f12":
+                    drawn(key)
                 await pilot.press(key)
                 out.append(time.process_time() - c)
             return out
@@ -113,7 +134,8 @@ async def main():
         jumps = await cpu("G", 1) + await cpu("g", 1)
         pages = await cpu("pagedown", 100)
         each = {k: [max(0.0, m - idle) for m in v] for k, v in (("j", j), ("G g", jumps), ("PgDn", pages))}
-        say("moves", moves=[m for v in each.values() for m in v], each=each, idle=idle)
+        wall = {"j": walls["j"], "G g": walls["G"] + walls["g"], "PgDn": walls["pagedown"]}
+        say("moves", moves=[m for v in each.values() for m in v], each=each, idle=idle, wall=wall)
         if sys.argv[2] != "index":
             return
         times = []
@@ -221,8 +243,11 @@ def run_app(env: dict[str, str], index: bool, cwd: Path) -> None:
                   f"(idle key {got['idle'] * 1000:.1f} ms subtracted)")  # fmt: skip
             for key, values in got["each"].items():
                 ms = [m * 1000 for m in values]
-                print(f"{'':14}{key:5} x{len(ms):<4} p50 {pct(ms, 0.5):5.1f} ms  "
-                      f"p95 {pct(ms, 0.95):5.1f} ms  max {max(ms):5.1f} ms")  # fmt: skip
+                wall = [m * 1000 for m in got["wall"][key]]
+                print(f"{'':14}{key:5} x{len(ms):<4} CPU p50 {pct(ms, 0.5):5.1f} ms  "
+                      f"p95 {pct(ms, 0.95):5.1f} ms  max {max(ms):5.1f} ms;  "
+                      f"key to screen p50 {pct(wall, 0.5):5.1f} ms  "
+                      f"p95 {pct(wall, 0.95):5.1f} ms  max {max(wall):5.1f} ms")  # fmt: skip
         elif stage == "searches":
             ms = [t * 1000 for t in got["times"]]
             print(f"{head}  Enter to results: " + ", ".join(

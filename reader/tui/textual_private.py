@@ -85,6 +85,8 @@ class RowStylesCache(StylesCache):
         super().__init__()
         self.rows: LRUCache[tuple[object, ...], tuple[Strip, Strip]] = LRUCache(256)
         """(row strip id, geometry, colours) -> (row strip, styled line)."""
+        self._last: tuple[Any, ...] | None = None
+        """What the last row was styled with (its ``y`` a row's, not a border's)."""
 
     def render_line(
         self,
@@ -118,8 +120,26 @@ class RowStylesCache(StylesCache):
                 *rest,
             )
         content = render_content_line(content_y)
+        self._last = (styles, y, size, content_size, padding, base_background, background, rest)
+        return self._styled(content)
+
+    def forget(self) -> None:
+        """Forget every styled row (the widget's styles changed); not
+        :meth:`clear`, which Textual calls at each repaint."""
+        self.rows.clear()
+        self._last = None
+
+    def style_ahead(self, content: Strip) -> None:
+        """Style ``content`` (a row strip not on screen yet) as the last row
+        drawn was styled, so that it is found when it comes into view."""
+        if self._last is not None:
+            self._styled(content)
+
+    def _styled(self, content: Strip) -> Strip:
+        assert self._last is not None
+        styles, y, size, content_size, padding, base_background, background, rest = self._last
         key: tuple[object, ...] = (id(content), size, content_size, padding)
-        key += (base_background, background, styles.border, styles.outline, opacity)
+        key += (base_background, background, styles.border, styles.outline, rest[2])
         hit = self.rows.get(key)
         if hit is not None and hit[0] is content:
             return hit[1]
@@ -149,7 +169,15 @@ def clear_row_styles(widget: Widget) -> None:
     """Forget the styled rows of ``widget`` (its styles changed)."""
     cache = widget._styles_cache
     if isinstance(cache, RowStylesCache):
-        cache.rows.clear()
+        cache.forget()
+
+
+def style_ahead(widget: Widget, content: Strip) -> None:
+    """Style ``content``, a row of ``widget`` not on screen yet, as its rows
+    on screen are styled (see :meth:`RowStylesCache.style_ahead`)."""
+    cache = widget._styles_cache
+    if isinstance(cache, RowStylesCache):
+        cache.style_ahead(content)
 
 
 def scroll_update(view: ScrollView, virtual_size: Size) -> None:

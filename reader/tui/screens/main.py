@@ -644,9 +644,12 @@ class MainScreen(Screen[None]):
         while a fetch or a sync updates the status line, frames are drawn on
         the tick grid and a move waited for the next one, 15-40 ms after its
         key (``app_fetch_bench.py``: no stall of the loop nor of the GIL
-        beside it). Drawn after the pane has asked for that frame."""
+        beside it). Drawn after the pane has asked for that frame. Then,
+        once the pane has followed, the list draws the page beyond ahead of
+        the next key (:meth:`PaperList.draw_ahead`)."""
         self.follow_cursor()
         paint_now(self, self.papers, self.papers.vertical_scrollbar)
+        self.call_later(self.papers.draw_ahead)
 
     def _follow_now(self) -> None:
         self._after_frame = False
