@@ -1512,15 +1512,15 @@ def test_an_and_scores_only_the_postings_of_papers_that_can_match(
     index = SearchIndex(tmp_path / "ix", procs=1)
     index.rebuild(papers)
     scored: list[int] = []
-    real_bm25, real_add = scorer.TreeScorer._bm25, scorer._add_to
+    real_bm25, real_sums = scorer.TreeScorer._bm25, scorer._sums_of
 
     def bm25(self: Any, leaf: Any, docs: Any, tf: Any, idf: Any) -> Any:
         scored.append(len(docs))
         return real_bm25(self, leaf, docs, tf, idf)
 
-    def add_to(sums: Any, docs: Any, values: Any) -> None:
+    def sums_of(docs: Any, values: Any, n: int) -> Any:
         scored.append(len(docs))
-        real_add(sums, docs, values)
+        return real_sums(docs, values, n)
 
     def every(node: Any) -> dict[str, float]:
         return dict(index.search_counted(node, None)[0])
@@ -1534,7 +1534,7 @@ def test_an_and_scores_only_the_postings_of_papers_that_can_match(
     want = {p: rare[p] + whole[p] for p in rare if p in whole and p not in other}
     assert 0 < len(want) < 6 and len(whole) > 400
     monkeypatch.setattr(scorer.TreeScorer, "_bm25", bm25)
-    monkeypatch.setattr(scorer, "_add_to", add_to)
+    monkeypatch.setattr(scorer, "_sums_of", sums_of)
     for node in (And((term("zyx"), term("model"))), And((term("zyx"), common, Not(term("qwv"))))):
         scored.clear()
         got, total = index.search_counted(node, None)
@@ -1926,4 +1926,30 @@ def test_a_segment_without_fast_postings_is_read_by_one_thread_at_a_time(
     assert answers() == alone
     assert any(name.startswith("segments") for name in seen)
     assert overlaps == []
+    index.close()
+
+
+def test_a_word_or_its_prefix_as_typed_scores_each_paper_as_its_parts_summed(
+    tmp_path: Path,
+) -> None:
+    """``(zeta OR zeta*)`` (the box's last word half typed): the word's few
+    papers are among the prefix's many; each paper scores its two parts'
+    sum to the bit, a paper of the prefix alone its prefix score, and the
+    count is the prefix's papers."""
+    from reader.search.query import Or, Text
+
+    papers = _vocab_papers(400)
+    for i, p in enumerate(papers.values()):
+        p.abstract += " zetabyte" + (" zeta zeta" if i % 20 == 0 else "")
+    index = SearchIndex(tmp_path / "ix", procs=1)
+    index.rebuild(papers)
+    word = dict(index.search_counted(Text(None, "term", ("zeta",)), None)[0])
+    prefix = dict(index.search_counted(Text(None, "prefix", ("zeta",)), None)[0])
+    assert 8 * len(word) <= len(prefix) == 400 and set(word) < set(prefix)
+    got, total = index.search_counted(
+        Or((Text(None, "term", ("zeta",)), Text(None, "prefix", ("zeta",)))), None
+    )
+    assert total == len(got) == 400
+    assert dict(got) == {p: s + word.get(p, 0.0) for p, s in prefix.items()}
+    assert [p for p, _ in got[: len(word)]] == sorted(word, key=lambda p: (-dict(got)[p], p))
     index.close()

@@ -23,6 +23,7 @@ from reader.search.analysis import (
     words_within_edits,
 )
 from reader.search.index.fast import ESCAPE, FastPostings
+from reader.search.index.heap import keep_freed_memory
 
 #: BM25F parameters (Whoosh's defaults, used by the fast path too).
 BM25_K1 = 1.2
@@ -54,8 +55,9 @@ _KEEP_POSTINGS = 4096
 #: one by one in its fast postings' bytes; more decode its term list once.
 _FEW_WORDS = 64
 #: Postings of a ``prefix*``'s run scored at a time (whole terms; see
-#: ``TreeScorer._run_of_terms``).
-_RUN_CHUNK = 1 << 18
+#: ``TreeScorer._run_of_terms``): a ranked prefix's run (three letters or
+#: more: ``pro*``, 1.5 million postings a segment at 1M papers) in one.
+_RUN_CHUNK = 1 << 22
 #: Expansions (``prefix*``, ``word~``) and prefix idfs kept per searcher.
 _KEEP_EXPANSIONS = 512
 #: A ``prefix*`` whose run of words has at least this many postings in a
@@ -257,6 +259,7 @@ class ScorerState:
     them, the idfs, the words a ``prefix*`` or ``word~`` expands to."""
 
     def __init__(self, searcher: Any, fast: Mapping[str, FastPostings] | None) -> None:
+        keep_freed_memory()  # a query's arrays on pages already touched
         fast = fast or {}
         self.searcher = searcher
         self.leaves: list[_Leaf] = []
@@ -799,11 +802,12 @@ class TreeScorer:
         terms ``lo..hi-1`` (the prefix's run) scored by :meth:`_factors`,
         summed by document (``cand``: only the postings of those documents
         scored; a posting with no position in ``field`` adds 0). A long run
-        is read :data:`_RUN_CHUNK` postings at a time (whole terms), each
-        chunk's scores added to the documents' sums in posting order, so
-        the sums are those of one pass to the bit: ``a*`` at 1M papers is
-        5 million postings a segment, whose arrays (40 MB each) left the
-        cache between one numpy pass and the next."""
+        is read :data:`_RUN_CHUNK` postings at a time (whole terms). The
+        chunks' documents and scores are summed at the end by one
+        :func:`_sums_of` in posting order: the sums of one pass to the bit,
+        and (unlike ``np.add.at`` a chunk, as before) numpy lets go of the
+        GIL while it sums, so the other segment's thread runs meanwhile
+        (:data:`PARALLEL_DOCS`)."""
         import numpy as np
 
         fp = leaf.fp
@@ -811,7 +815,8 @@ class TreeScorer:
         starts = fp.starts
         word_idf = self.prefix_idfs(leaf.at, prefix)
         factors = self._factors(leaf, field)
-        sums = np.zeros(leaf.ndocs, np.float64)
+        docs_l: list[Any] = []
+        scores_l: list[Any] = []
         t0 = lo
         while t0 < hi:
             a = int(starts[t0])
@@ -837,7 +842,13 @@ class TreeScorer:
                 idf = np.repeat(chunk_idf, counts)
             scores = self._by_codes(leaf, factors, docs, codes, escaped, escaped_w)
             scores *= idf
-            _add_to(sums, docs, scores)
+            docs_l.append(docs)
+            scores_l.append(scores)
+        if len(docs_l) == 1:
+            sums = _sums_of(docs_l[0], scores_l[0], leaf.ndocs)
+        else:
+            sums = _sums_of(np.concatenate(docs_l), np.concatenate(scores_l), leaf.ndocs)
+        del docs_l, scores_l
         # every idf and weight is above 0: a document is present when its sum is not 0
         present = np.flatnonzero(sums)
         return present, sums[present]
@@ -930,12 +941,12 @@ def _sum_by_doc(docs: Any, values: Any, n: int) -> tuple[Any, Any]:
     return present, np.bincount(docs, weights=values, minlength=n)[present]
 
 
-def _add_to(sums: Any, docs: Any, values: Any) -> None:
-    """``sums[docs] += values``, one after another (as ``np.bincount`` sums:
-    the same floats in the same order)."""
+def _sums_of(docs: Any, values: Any, n: int) -> Any:
+    """The sum of ``values`` by document (``docs`` below ``n``; float64, ``n``
+    long), added one after another in their order."""
     import numpy as np
 
-    np.add.at(sums, docs, values)
+    return np.bincount(docs, weights=values, minlength=n)
 
 
 def _minus(d1: Any, s1: Any, d2: Any, n: int) -> tuple[Any, Any]:
@@ -952,6 +963,16 @@ def _or(parts: list[tuple[Any, Any]], n: int) -> tuple[Any, Any]:
         return np.zeros(0, np.int64), np.zeros(0, np.float64)
     if len(parts) == 1:
         return parts[0]
+    if len(parts) == 2:
+        # ``(com OR com*)``, as typed: the word's few papers are among the
+        # prefix's many, found by a binary search of the few alone
+        (d1, s1), (d2, s2) = sorted(parts, key=lambda p: len(p[0]))
+        if 8 * len(d1) <= len(d2):
+            at = np.searchsorted(d2, d1)
+            if int(at[-1]) < len(d2) and np.array_equal(d2[at], d1):
+                scores = s2.copy()
+                scores[at] += s1  # (two floats' sum: the same in either order)
+                return d2, scores
     return _sum_by_doc(
         np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), n
     )
