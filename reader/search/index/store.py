@@ -93,6 +93,7 @@ from reader.search.index.scorer import (
     ScorerState,
     _count_matches,
     tree_search,
+    warm_heap,
 )
 from reader.search.query import Node
 from reader.search.whoosh_query import to_whoosh
@@ -894,6 +895,18 @@ class SearchIndex:
         if got is None or got[0] is not searcher or got[1] != rank:
             got = self._tiekeys = (searcher, rank, rank(self._doc_table(searcher).by_number()))
         return got[2]
+
+    def warm_heap(self) -> None:
+        """Grow the scorer's threads' heaps for the first ranked prefix
+        typed (:func:`~reader.search.index.scorer.warm_heap`); nothing
+        without fast postings or when the index cannot answer."""
+        with self._lock:
+            try:
+                searcher = self._get_searcher()
+            except IndexUnavailable:
+                return
+            if self._fast is not None:
+                warm_heap(self._state_of(searcher))
 
     def _state_of(self, searcher: Any) -> ScorerState:
         """What the scorer keeps between queries on ``searcher``."""
