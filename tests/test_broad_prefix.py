@@ -162,3 +162,35 @@ def test_the_first_broad_prefix_after_the_warm_up_looks_up_no_id(
     monkeypatch.setattr(engine_mod._Columns, "numbers", numbers)
     assert warm.search("la*", limit=5).ids == want
     assert looked == [] or max(looked) <= 5, looked  # the 5 hits' own, at most
+
+
+def test_a_broad_prefix_in_a_field_is_read_once_and_kept_for_the_next_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``abs:la`` as the box sends it, ``(abs:la OR abs:la*)``, and then
+    ``abs:la*`` (Enter, a key back): the papers holding an ``la``-word in
+    the abstract (not those with one in the title alone), counted exactly;
+    the run's postings read from the segment the first time only."""
+    from reader.search.index import scorer
+    from reader.search.query import Or, Text
+
+    papers = _papers()
+    papers.append(Paper(id="2502.00099", title="large latent", abstract="vision", dates=[]))
+    index = SearchIndex(tmp_path / "ix")
+    index.sync({p.id: p for p in papers})
+    want = {p.id for p in papers if any(w.startswith("la") for w in p.abstract.split())}
+    assert 10 < len(want) < len(papers) - 1
+    read: list[int] = []
+    real = scorer.TreeScorer._broad
+
+    def broad(self: Any, leaf: Any, r: range, field: str | None) -> Any:
+        read.append(len(r))
+        return real(self, leaf, r, field)
+
+    monkeypatch.setattr(scorer.TreeScorer, "_broad", broad)
+    typed = Or((Text("abstract", "term", ("la",)), Text("abstract", "prefix", ("la",))))
+    for node in (typed, Text("abstract", "prefix", ("la",)), typed):
+        got, total = index.search_counted(node, None)
+        assert {p for p, _ in got} == want and total == len(want)
+    assert len(read) == 1
+    index.close()
