@@ -164,15 +164,19 @@ def test_the_first_broad_prefix_after_the_warm_up_looks_up_no_id(
     assert looked == [] or max(looked) <= 5, looked  # the 5 hits' own, at most
 
 
+@pytest.mark.parametrize("chunk", [1 << 20, 1, 7])
 def test_a_broad_prefix_in_a_field_is_read_once_and_kept_for_the_next_key(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
 ) -> None:
     """``abs:la`` as the box sends it, ``(abs:la OR abs:la*)``, and then
     ``abs:la*`` (Enter, a key back): the papers holding an ``la``-word in
-    the abstract (not those with one in the title alone), counted exactly;
-    the run's postings read from the segment the first time only."""
+    the abstract (not those with one in the title alone), counted exactly,
+    also when the run is read a few postings at a time (``chunk``); the
+    run's postings read from the segment the first time only."""
     from reader.search.index import scorer
     from reader.search.query import Or, Text
+
+    monkeypatch.setattr(scorer, "_BROAD_CHUNK", chunk)
 
     papers = _papers()
     papers.append(Paper(id="2502.00099", title="large latent", abstract="vision", dates=[]))

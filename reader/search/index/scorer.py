@@ -58,6 +58,9 @@ _FEW_WORDS = 64
 #: ``TreeScorer._run_of_terms``): a ranked prefix's run (three letters or
 #: more: ``pro*``, 1.5 million postings a segment at 1M papers) in one.
 _RUN_CHUNK = 1 << 22
+#: Postings of a broad prefix's run read at a time from its postings (whole
+#: terms; see ``TreeScorer._broad``).
+_BROAD_CHUNK = 1 << 20
 #: Expansions (``prefix*``, ``word~``) and prefix idfs kept per searcher.
 _KEEP_EXPANSIONS = 512
 #: A ``prefix*`` whose run of words has at least this many postings in a
@@ -705,11 +708,24 @@ class TreeScorer:
         assert fp is not None
         docs = fp.broad_docs(r) if field is None else None
         if docs is None:
-            a, b = int(fp.starts[r.start]), int(fp.starts[r.stop])
-            at = fp.docs_at(a, b)
-            if field is not None:
-                at = at[self._in_field(leaf, r.start, r.stop, field)]
-            docs = np.flatnonzero(_mask(at, leaf.ndocs))
+            # a chunk of whole terms at a time: ``abs:co*`` is 4 million
+            # postings a segment at 1M papers, whose docnums at once (32 MB)
+            # came on new pages each time (above the heap's threshold:
+            # reader.search.index.heap)
+            starts = fp.starts
+            seen = np.zeros(leaf.ndocs, np.bool_)
+            t0 = r.start
+            while t0 < r.stop:
+                a = int(starts[t0])
+                end = starts.dtype.type(min(a + _BROAD_CHUNK, int(starts[r.stop])))
+                t1 = int(np.searchsorted(starts, end, side="right")) - 1
+                t1 = min(max(t1, t0 + 1), r.stop)
+                at = fp.docs_at(a, int(starts[t1]))
+                if field is not None:
+                    at = at[self._in_field(leaf, t0, t1, field)]
+                seen[at] = True
+                t0 = t1
+            docs = np.flatnonzero(seen)
         return docs, np.ones(len(docs), np.float64)
 
     def _in_field(self, leaf: _Leaf, lo: int, hi: int, field: str) -> Any:
