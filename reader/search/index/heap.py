@@ -11,7 +11,7 @@ for ``(abs:pre OR abs:pre*)`` at 1M, counted with ``getrusage``).
 
 :func:`keep_freed_memory` raises both thresholds once a process, when the
 scorer first runs (:class:`~reader.search.index.scorer.ScorerState`): blocks
-up to 32 MB (glibc's largest threshold) come from the heap, and up to 256 MB
+up to 32 MB (glibc's largest threshold) come from the heap, and up to 128 MB
 freed at its top stay there for the next query. The resident memory is then
 what the largest query held at once, not less between queries; the peak is
 the same. Elsewhere than glibc (macOS, musl) nothing is done.
@@ -37,8 +37,10 @@ M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
 #: Blocks below this come from the heap (glibc's maximum: 4 MB x sizeof(long)).
 MMAP_THRESHOLD = 32 << 20
-#: Free memory at the heap's top kept rather than given back.
-TRIM_THRESHOLD = 256 << 20
+#: Free memory at the heap's top kept rather than given back: above what
+#: :func:`grow` gives a scoring thread at 1M papers (80 MB), and no more,
+#: as each thread's heap (glibc's arena) may keep this much unused.
+TRIM_THRESHOLD = 128 << 20
 #: :func:`grow` asks the heap for blocks of this size (below
 #: :data:`MMAP_THRESHOLD`: from the heap, not pages of their own).
 _BLOCK = 8 << 20
