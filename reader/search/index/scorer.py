@@ -9,7 +9,7 @@ import bisect
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 from whoosh import query as wq
@@ -712,19 +712,12 @@ class TreeScorer:
             # postings a segment at 1M papers, whose docnums at once (32 MB)
             # came on new pages each time (above the heap's threshold:
             # reader.search.index.heap)
-            starts = fp.starts
             seen = np.zeros(leaf.ndocs, np.bool_)
-            t0 = r.start
-            while t0 < r.stop:
-                a = int(starts[t0])
-                end = starts.dtype.type(min(a + _BROAD_CHUNK, int(starts[r.stop])))
-                t1 = int(np.searchsorted(starts, end, side="right")) - 1
-                t1 = min(max(t1, t0 + 1), r.stop)
-                at = fp.docs_at(a, int(starts[t1]))
+            for t0, t1 in _chunks(fp.starts, r.start, r.stop, _BROAD_CHUNK):
+                at = fp.docs_at(int(fp.starts[t0]), int(fp.starts[t1]))
                 if field is not None:
                     at = at[self._in_field(leaf, t0, t1, field)]
                 seen[at] = True
-                t0 = t1
             docs = np.flatnonzero(seen)
         return docs, np.ones(len(docs), np.float64)
 
@@ -863,20 +856,14 @@ class TreeScorer:
         factors = self._factors(leaf, field)
         docs_l: list[Any] = []
         scores_l: list[Any] = []
-        t0 = lo
-        while t0 < hi:
-            a = int(starts[t0])
-            end = starts.dtype.type(min(a + _RUN_CHUNK, int(starts[hi])))
-            t1 = int(np.searchsorted(starts, end, side="right")) - 1
-            t1 = min(max(t1, t0 + 1), hi)
-            b = int(starts[t1])
+        for t0, t1 in _chunks(starts, lo, hi, _RUN_CHUNK):
+            a, b = int(starts[t0]), int(starts[t1])
             docs = fp.docs_at(a, b)
             codes, escaped, escaped_w = fp.codes_at(a, b)
             if field is not None and len(escaped):  # their splits: from their positions
                 escaped_w = self._counted_in(leaf, t0, b, escaped, field) * FIELD_BOOSTS[field]
             counts = np.diff(starts[t0 : t1 + 1]).astype(np.int64)
             chunk_idf = word_idf[t0 - lo : t1 - lo]
-            t0 = t1
             if cand is not None:
                 sel = np.flatnonzero(cand[docs])
                 docs, codes = docs[sel], codes[sel]
@@ -960,6 +947,20 @@ class TreeScorer:
 
 #: The fields in the order of their position ranges (FIELD_SPANS).
 _SPAN_ORDER = sorted(FIELD_SPANS, key=lambda f: FIELD_SPANS[f][0])
+
+
+def _chunks(starts: Any, lo: int, hi: int, size: int) -> Iterator[tuple[int, int]]:
+    """Terms ``lo..hi-1`` (by where their postings start, ``starts``) as
+    runs ``(t0, t1)`` of whole terms of about ``size`` postings (one term
+    longer than that alone)."""
+    import numpy as np
+
+    t0 = lo
+    while t0 < hi:
+        end = starts.dtype.type(min(int(starts[t0]) + size, int(starts[hi])))
+        t1 = min(max(int(np.searchsorted(starts, end, side="right")) - 1, t0 + 1), hi)
+        yield t0, t1
+        t0 = t1
 
 
 def _mask(docs: Any, n: int) -> Any:
