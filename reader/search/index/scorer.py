@@ -655,20 +655,18 @@ class TreeScorer:
         r = fp.prefix_range(node.terms[0])
         if not len(r):
             return np.zeros(0, np.int64), np.zeros(0, np.float64)
+        broad = broad_prefix(node.terms[0])
+        if broad and node.field is None:  # from the run's bitmap: nothing kept
+            return _among(*self._broad(leaf, r, None), cand)
         key = (leaf.at, node.terms[0], node.field)
-        if broad_prefix(node.terms[0]):
-            if node.field is None:
-                return _among(*self._broad(leaf, r, None), cand)
-            # in a field, from its postings (``abs:co*``: 4 million a
-            # segment at 1M papers): kept, the box asks it again at once
-            kept = self.state.kept_prefix(key)
-            if kept is None:
-                kept = self._broad(leaf, r, node.field)
-                self.state.keep_prefix(key, *kept)
-            return _among(*kept, cand)
         kept = self.state.kept_prefix(key)
         if kept is not None:
             return _among(*kept, cand)
+        if broad:  # in a field, from its postings (``abs:co*``: 4 million a
+            # segment at 1M papers): kept, the box asks it again at once
+            got = self._broad(leaf, r, node.field)
+            self.state.keep_prefix(key, *got)
+            return _among(*got, cand)
         if cand is not None and 4 * int(cand.sum()) <= leaf.ndocs:
             return self._run_of_terms(leaf, r.start, r.stop, node.terms[0], cand, node.field)
         many = int(fp.starts[r.stop]) - int(fp.starts[r.start]) >= _KEEP_PREFIX_POSTINGS
