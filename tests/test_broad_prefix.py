@@ -14,10 +14,11 @@ import numpy as np
 import pytest
 
 from reader.model import Paper
+from reader.search.analysis import FIELD_SPANS, SPAN_WIDTH
 from reader.search.engine import SearchEngine
 from reader.search.index import SearchIndex
 from reader.search.index import fast as fast_mod
-from reader.search.index.fast import FastPostings, broad_bitmaps, write_fast
+from reader.search.index.fast import FastPostings, broad_bitmaps, field_presence, write_fast
 
 
 class Lib:
@@ -84,26 +85,43 @@ def test_a_segments_bitmaps_hold_the_documents_of_each_broad_run(
         starts.append(starts[-1] + len(d))
     docs = np.concatenate(docs_l)
     n = len(docs)
+    # posting i in one field, the ith of FIELD_SPANS' order after the one before
+    order = sorted(FIELD_SPANS, key=lambda f: FIELD_SPANS[f][0])
+    field_of = np.arange(n) % 4
+    positions = field_of * SPAN_WIDTH + 3
     monkeypatch.setattr(fast_mod, "BROAD_MIN_POSTINGS", 1)
     path = tmp_path / "fast.bin"
     write_fast(path, terms, np.array(starts), docs, np.ones(n, np.float32), np.ones(n, np.int64),
-               np.arange(n), np.full(ndocs, 10, np.uint8), [f"p{i}" for i in range(ndocs)])  # fmt: skip
+               positions, np.full(ndocs, 10, np.uint8), [f"p{i}" for i in range(ndocs)])  # fmt: skip
     fp = FastPostings(path)
     seen = 0
     for prefix in ("a", "ab", "b", "ba", "c", "ca", "q", "qu", "zz"):
         r = fp.prefix_range(prefix)
-        want = np.unique(fp.docs_at(int(fp.starts[r.start]), int(fp.starts[r.stop])))
+        a, b = int(fp.starts[r.start]), int(fp.starts[r.stop])
+        want = np.unique(fp.docs_at(a, b))
         got = fp.broad_docs(r)
         if got is not None:
             seen += 1
             assert got.tolist() == want.tolist(), prefix
+            for f, field in enumerate(order):
+                in_field = np.unique(fp.docs_at(a, b)[field_of[a:b] == f])
+                assert 0 < len(in_field) < len(want), (prefix, field)
+                assert fp.broad_docs(r, field).tolist() == in_field.tolist(), (prefix, field)
     assert seen == 8  # every one but zz (no word)
-    ranges, _ = broad_bitmaps(terms, np.array(starts), docs, ndocs)
+    presence = field_presence(np.ones(n, np.int64), field_of)
+    ranges, _ = broad_bitmaps(terms, np.array(starts), docs, ndocs, presence)
     assert len(ranges) // 2 == 9  # and bz
     # with the real floor, runs this small keep no bitmap: their postings are read
     monkeypatch.setattr(fast_mod, "BROAD_MIN_POSTINGS", 50_000)
-    ranges, bits = broad_bitmaps(terms, np.array(starts), docs, ndocs)
+    ranges, bits = broad_bitmaps(terms, np.array(starts), docs, ndocs, presence)
     assert len(ranges) == len(bits) == 0
+
+
+def test_a_postings_fields_are_those_of_its_positions() -> None:
+    # three postings: title+abstract, authors alone, tags twice then abstract
+    freqs = np.array([2, 1, 3])
+    fields = np.array([0, 3, 1, 2, 2, 3])
+    assert field_presence(freqs, fields).tolist() == [0b1001, 0b0010, 0b1100]
 
 
 def test_the_index_answers_a_broad_prefix_from_its_bitmaps_as_from_its_postings(
@@ -115,8 +133,10 @@ def test_the_index_answers_a_broad_prefix_from_its_bitmaps_as_from_its_postings(
         used: list[bool] = []
         real = FastPostings.broad_docs
 
-        def spy(self: FastPostings, r: range, real: Any = real, used: list[bool] = used) -> Any:
-            got = real(self, r)
+        def spy(
+            self: FastPostings, r: range, field: str | None, real: Any = real, used: Any = used
+        ) -> Any:
+            got = real(self, r, field)
             used.append(got is not None)
             return got
 
@@ -164,20 +184,19 @@ def test_the_first_broad_prefix_after_the_warm_up_looks_up_no_id(
     assert looked == [] or max(looked) <= 5, looked  # the 5 hits' own, at most
 
 
-@pytest.mark.parametrize("chunk", [1 << 20, 1, 7])
-def test_a_broad_prefix_in_a_field_is_read_once_and_kept_for_the_next_key(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+@pytest.mark.parametrize("floor", [1, 50_000])
+def test_a_broad_prefix_in_a_field_is_answered_from_the_runs_bitmap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, floor: int
 ) -> None:
     """``abs:la`` as the box sends it, ``(abs:la OR abs:la*)``, and then
-    ``abs:la*`` (Enter, a key back): the papers holding an ``la``-word in
-    the abstract (not those with one in the title alone), counted exactly,
-    also when the run is read a few postings at a time (``chunk``); the
-    run's postings read from the segment the first time only."""
-    from reader.search.index import scorer
+    ``abs:la*`` (Enter): the papers holding an ``la``-word in the abstract
+    (not those with one in the title alone), counted exactly; from the
+    field's bitmap of the run when the segment keeps one (``floor`` 1), with
+    no posting of the run read (``abs:co*`` is 4 million postings a segment
+    at 1M papers), else from its postings."""
     from reader.search.query import Or, Text
 
-    monkeypatch.setattr(scorer, "_BROAD_CHUNK", chunk)
-
+    monkeypatch.setattr(fast_mod, "BROAD_MIN_POSTINGS", floor)
     papers = _papers()
     papers.append(Paper(id="2502.00099", title="large latent", abstract="vision", dates=[]))
     index = SearchIndex(tmp_path / "ix")
@@ -185,16 +204,17 @@ def test_a_broad_prefix_in_a_field_is_read_once_and_kept_for_the_next_key(
     want = {p.id for p in papers if any(w.startswith("la") for w in p.abstract.split())}
     assert 10 < len(want) < len(papers) - 1
     read: list[int] = []
-    real = scorer.TreeScorer._broad
+    real = FastPostings.docs_at
 
-    def broad(self: Any, leaf: Any, r: range, field: str | None) -> Any:
-        read.append(len(r))
-        return real(self, leaf, r, field)
+    def docs_at(self: FastPostings, a: int, b: int) -> Any:
+        read.append(b - a)
+        return real(self, a, b)
 
-    monkeypatch.setattr(scorer.TreeScorer, "_broad", broad)
+    monkeypatch.setattr(FastPostings, "docs_at", docs_at)
     typed = Or((Text("abstract", "term", ("la",)), Text("abstract", "prefix", ("la",))))
-    for node in (typed, Text("abstract", "prefix", ("la",)), typed):
+    for node in (typed, Text("abstract", "prefix", ("la",))):
         got, total = index.search_counted(node, None)
         assert {p for p, _ in got} == want and total == len(want)
-    assert len(read) == 1
+    run = sum(p.abstract.split().count(w) > 0 for p in papers for w in ("language", "large"))
+    assert (max(read, default=0) >= run) == (floor > 1), read
     index.close()

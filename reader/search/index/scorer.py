@@ -58,9 +58,6 @@ _FEW_WORDS = 64
 #: ``TreeScorer._run_of_terms``): a ranked prefix's run (three letters or
 #: more: ``pro*``, 1.5 million postings a segment at 1M papers) in one.
 _RUN_CHUNK = 1 << 22
-#: Postings of a broad prefix's run read at a time from its postings (whole
-#: terms; see ``TreeScorer._broad``).
-_BROAD_CHUNK = 1 << 20
 #: Expansions (``prefix*``, ``word~``) and prefix idfs kept per searcher.
 _KEEP_EXPANSIONS = 512
 #: A ``prefix*`` whose run of words has at least this many postings in a
@@ -284,8 +281,6 @@ class ScorerState:
         #: (segment position, field or None) -> BM25's factor of each
         #: (code, length byte) pair (:meth:`TreeScorer._factors`).
         self.factors: dict[tuple[int, str | None], Any] = {}
-        #: (segment position, field) -> whether a code has a position there.
-        self.field_has: dict[tuple[int, str], Any] = {}
         #: (segment position, prefix, field) -> (docnums, scores) of a
         #: ``prefix*`` with many postings, read-only, least recently used first.
         self.prefix_scores: OrderedDict[tuple[int, str, str | None], tuple[Any, Any]] = (
@@ -655,18 +650,12 @@ class TreeScorer:
         r = fp.prefix_range(node.terms[0])
         if not len(r):
             return np.zeros(0, np.int64), np.zeros(0, np.float64)
-        broad = broad_prefix(node.terms[0])
-        if broad and node.field is None:  # from the run's bitmap: nothing kept
-            return _among(*self._broad(leaf, r, None), cand)
+        if broad_prefix(node.terms[0]):  # a filter, from the run's bitmaps
+            return _among(*self._broad(leaf, r, node.field), cand)
         key = (leaf.at, node.terms[0], node.field)
         kept = self.state.kept_prefix(key)
         if kept is not None:
             return _among(*kept, cand)
-        if broad:  # in a field, from its postings (``abs:co*``: 4 million a
-            # segment at 1M papers): kept, the box asks it again at once
-            got = self._broad(leaf, r, node.field)
-            self.state.keep_prefix(key, *got)
-            return _among(*got, cand)
         if cand is not None and 4 * int(cand.sum()) <= leaf.ndocs:
             return self._run_of_terms(leaf, r.start, r.stop, node.terms[0], cand, node.field)
         many = int(fp.starts[r.stop]) - int(fp.starts[r.start]) >= _KEEP_PREFIX_POSTINGS
@@ -699,45 +688,19 @@ class TreeScorer:
     def _broad(self, leaf: _Leaf, r: range, field: str | None) -> tuple[Any, Any]:
         """A broad ``prefix*`` (:func:`broad_prefix`) over the run ``r``: the
         documents holding one of its words (in ``field``), each scoring 1;
-        over the whole text from the run's bitmap when it keeps one."""
+        from the run's bitmaps when it keeps them, else (a run of fewer
+        postings than a quarter of the segment's documents) its postings."""
         import numpy as np
 
         fp = leaf.fp
         assert fp is not None
-        docs = fp.broad_docs(r) if field is None else None
+        docs = fp.broad_docs(r, field)
         if docs is None:
-            # a chunk of whole terms at a time: ``abs:co*`` is 4 million
-            # postings a segment at 1M papers, whose docnums at once (32 MB)
-            # came on new pages each time (above the heap's threshold:
-            # reader.search.index.heap)
-            seen = np.zeros(leaf.ndocs, np.bool_)
-            for t0, t1 in _chunks(fp.starts, r.start, r.stop, _BROAD_CHUNK):
-                at = fp.docs_at(int(fp.starts[t0]), int(fp.starts[t1]))
-                if field is not None:
-                    at = at[self._in_field(leaf, t0, t1, field)]
-                seen[at] = True
-            docs = np.flatnonzero(seen)
+            at = fp.docs_at(int(fp.starts[r.start]), int(fp.starts[r.stop]))
+            if field is not None:
+                at = at[self._field_tf(leaf, r.start, r.stop, field) > 0]
+            docs = np.flatnonzero(_mask(at, leaf.ndocs))
         return docs, np.ones(len(docs), np.float64)
-
-    def _in_field(self, leaf: _Leaf, lo: int, hi: int, field: str) -> Any:
-        """Whether each posting of terms ``lo..hi-1`` has a position in
-        ``field`` (bool): :meth:`_field_tf` when only ``> 0`` is asked, one
-        byte a posting from its code (the counts as int64 were 8 bytes a
-        posting, 4 million of them for ``abs:co*`` at 1M papers)."""
-        import numpy as np
-
-        fp = leaf.fp
-        assert fp is not None
-        table = self.state.field_has.get((leaf.at, field))
-        if table is None:
-            table = self.state.field_has[(leaf.at, field)] = fp.field_table(field) > 0
-        a, b = int(fp.starts[lo]), int(fp.starts[hi])
-        codes = fp.codes_at(a, b)[0]
-        inside = table[codes]
-        unknown = np.flatnonzero(codes == ESCAPE)
-        if len(unknown):
-            inside[unknown] = self._counted_in(leaf, lo, b, unknown, field) > 0
-        return inside
 
     def _field_tf(self, leaf: _Leaf, lo: int, hi: int, field: str) -> Any:
         """How many positions of each posting of terms ``lo..hi-1`` are in
