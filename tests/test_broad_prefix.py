@@ -180,8 +180,18 @@ def test_the_first_broad_prefix_after_the_warm_up_looks_up_no_id(
         return real(self, ids)
 
     monkeypatch.setattr(engine_mod._Columns, "numbers", numbers)
+    sorted_now: list[int] = []
+    real_order = scorer.ScorerState.tie_order
+
+    def tie_order(self: Any, keys: Any) -> Any:
+        if self._tie_order is None or self._tie_order[0] is not keys:
+            sorted_now.append(len(keys))
+        return real_order(self, keys)
+
+    monkeypatch.setattr(scorer.ScorerState, "tie_order", tie_order)
     assert warm.search("la*", limit=5).ids == want
     assert looked == [] or max(looked) <= 5, looked  # the 5 hits' own, at most
+    assert sorted_now == []  # the documents' order by tie key: made by the warm-up
 
 
 @pytest.mark.parametrize("floor", [1, 50_000])

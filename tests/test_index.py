@@ -1367,14 +1367,66 @@ def test_the_best_of_many_matches_are_cut_from_their_scores_rounded_once(
     assert n_best == n_whole == 60
     assert best == whole[: len(best)] and len(best) >= 5
     assert sum(1 for k in rounds if k == 60) == 1, rounds
-    # its 60 ties ordered by the index (as a million are): still rounded once
+    # its 60 ties ordered by the index (as a million are): every score the
+    # same, none rounded (the first 5 in the keys' order)
     from reader.search.index import scorer
 
     monkeypatch.setattr(scorer, "TIE_SPILL", 0)
     rounds.clear()
     best, n_best = index.search_counted(node, 5, tiekey=lambda ids: np.zeros(len(ids), np.int64))
     assert n_best == 60 and best == whole[:5]
-    assert sum(1 for k in rounds if k == 60) == 1, rounds
+    assert sum(1 for k in rounds if k == 60) == 0, rounds
+    index.close()
+
+
+@pytest.mark.parametrize("text", ["la*", "(la OR la*)"])
+@pytest.mark.parametrize("limit", [1, 7, 40, 59])
+def test_papers_that_all_tie_come_in_the_order_of_their_keys(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, limit: int, text: str
+) -> None:
+    """A broad prefix (``la*``: every match scores the same; typed, ``(la
+    OR la*)``: the few with the word ``la`` above them) asked for its best
+    few: those above, then the first of the ties in the order of their keys
+    (the engine's newer first), as the whole partition of every key gave
+    them, read from the order of the documents by key (a million ties at 1M
+    papers: the first 1,000 of the order, not every key); the same count."""
+    import numpy as np
+
+    from reader.search.index import scorer
+
+    papers = {
+        f"2501.{i:05d}": paper(
+            f"2501.{i:05d}", f"Big {w} models", f"{w} lattice" + (" la" * (i % 3) if i < 9 else "")
+        )
+        for i, w in enumerate(["language", "latent", "vision", "laser", "lab", "lamp"] * 10)
+    }
+    index = SearchIndex(folder, procs=1)
+    index.sync(papers)
+    node = parse_query(text).node
+    assert node is not None
+    shuffled = np.random.default_rng(7).permutation(len(papers))
+
+    def tiekey(ids: Any) -> Any:
+        return shuffled[: len(ids)].astype(np.int64)
+
+    monkeypatch.setattr(scorer, "TIE_SPILL", 0)
+    gathered: list[int] = []
+    real_keys_of = scorer.keys_of
+
+    def keys_of(keys: Any, docs: Any) -> Any:
+        gathered.append(len(docs))
+        return real_keys_of(keys, docs)
+
+    monkeypatch.setattr(scorer, "keys_of", keys_of)
+    got, n_got = index.search_counted(node, limit, tiekey=tiekey)
+    above = 6 if text.startswith("(") else 0  # (those with a ``la``)
+    assert gathered == [above] or (limit <= above and gathered == [n_got])
+    gathered.clear()
+    monkeypatch.setattr(scorer, "_floor", lambda scores, limit: None, raising=False)
+    want, n_want = index.search_counted(node, limit, tiekey=tiekey)
+    assert gathered == [n_want]  # the way before: every match's key
+    assert n_got == n_want == 60
+    assert got == want and len(got) == limit
     index.close()
 
 

@@ -939,8 +939,10 @@ class SearchEngine:
         """What the first query of each kind would make on its way, a part a
         step: the columns and their tie ranks, the days for ``date:``, the
         folded tags for ``tag:``, the map to the index's documents (0.1-0.5
-        s each over the real digests), the scorer's heap grown for a ranked
-        prefix (:meth:`SearchIndex.warm_heap`). The app runs them in its search
+        s each over the real digests), the order of the index's documents by
+        their tie ranks (a broad prefix's ties are read in it:
+        :meth:`SearchIndex.warm_ties`, 0.1 s at 1M papers), the scorer's heap
+        grown for a ranked prefix (:meth:`SearchIndex.warm_heap`). The app runs them in its search
         thread once the index is synced, each in a gap between queries
         (:class:`reader.tui.search_thread.SearchThread`), so that no query
         typed later waits for them, nor for more than one of them. Each
@@ -961,6 +963,10 @@ class SearchEngine:
                 if self._cols() is cols:
                     self._index_maps(cols)
 
+        def ties() -> None:
+            if self.index is not None and self._ready_maps() is not None:
+                self.index.warm_ties(self._tie_ranks)
+
         def heap() -> None:
             if self.index is not None:
                 self.index.warm_heap()
@@ -970,6 +976,7 @@ class SearchEngine:
             maps,
             lambda: self._cols().by_day(),
             lambda: self._cols().tags(),
+            ties,
             heap,
         ]
 

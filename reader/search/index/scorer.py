@@ -289,6 +289,20 @@ class ScorerState:
         self._prefix_bytes = 0
         self._keep_lock = threading.Lock()
         self._deleted: dict[int, Any] = {}
+        #: The tie keys last ordered, and the docnums in their order.
+        self._tie_order: tuple[Any, Any] | None = None
+
+    def tie_order(self, keys: Any) -> Any:
+        """The docnums in the order of their ``keys`` (smaller first, then
+        by docnum), kept for that array: 60-100 ms at 1M papers, made once
+        (the engine's warm-up: :meth:`SearchIndex.warm_ties`)."""
+        import numpy as np
+
+        with self._keep_lock:
+            got = self._tie_order
+            if got is None or got[0] is not keys:
+                got = self._tie_order = (keys, np.argsort(keys, kind="stable"))
+            return got[1]
 
     def deleted(self, leaf: _Leaf) -> Any:
         """A mask of the segment's deleted documents (None: none)."""
@@ -1039,6 +1053,20 @@ def tree_search(
     if not found_docs:
         return np.zeros(0, np.int64), np.zeros(0, np.float64), 0
     all_docs, all_scores = np.concatenate(found_docs), np.concatenate(found_scores)
+    floor = _floor(all_scores, limit) if callable(tiekey) else None
+    if floor is not None and limit is not None and len(keys := tiekey()) == state.ndocs:
+        # a broad prefix (``(abs:co OR abs:co*)`` as typed, ``a*``: a million
+        # papers at 1M score its 1, a few more the word's): those above it,
+        # then the first of the million in the keys' order, not every key
+        # gathered and partitioned (20 ms)
+        above, low = floor
+        above = above[best_first(all_scores[above], keys_of(keys, all_docs[above]), None)]
+        tied = _mask(all_docs, state.ndocs)
+        tied[all_docs[above]] = False
+        first = _first_of(state.tie_order(keys), tied, limit - len(above))
+        docs = np.concatenate([all_docs[above], first])
+        scores = np.concatenate([all_scores[above], np.full(len(first), low)])
+        return docs, scores, len(all_docs)
     cut = _cut(all_scores, limit) if callable(tiekey) or tiekey is None else None
     if callable(tiekey) and (cut is None or _spill(cut) <= TIE_SPILL):
         tiekey = None  # few ties at the cut: all returned, the engine orders them
@@ -1131,6 +1159,41 @@ def _leaf_mask(only: Any, leaf: _Leaf) -> Any:
 
 #: Ties at the cut beyond the limit that are returned rather than ordered.
 TIE_SPILL = 256
+
+
+def _floor(scores: Any, limit: int | None) -> tuple[Any, float] | None:
+    """When more than :data:`TIE_SPILL` beyond ``limit`` tie at the cut and
+    the cut is the lowest of ``scores`` (fewer than ``limit`` above it, to 6
+    decimals as the engine compares them): (the places of those above, the
+    lowest score); else None."""
+    import numpy as np
+
+    if limit is None or limit <= 0 or len(scores) <= limit + TIE_SPILL:
+        return None
+    low = scores.min()
+    above = np.flatnonzero(scores > low)
+    if len(above) >= limit:
+        return None
+    if len(above) and np.round(scores[above], 6).min() == np.round(low, 6):
+        return None  # one above ties with the lowest as the engine sees them
+    return above, float(low)
+
+
+def _first_of(order: Any, member: Any, limit: int) -> Any:
+    """The first ``limit`` docnums of ``order`` (every docnum,
+    :meth:`ScorerState.tie_order`) set in the mask ``member``: read a
+    stretch of the order at a time, as long as the share of members needs,
+    doubled until enough are found (a million of a million papers: the
+    first 1,000 of the order)."""
+    n = len(order)
+    share = max(int(member.sum()), 1)
+    step = min(n, 2 * limit * n // share + 64)
+    while True:
+        stretch = order[:step]
+        got = stretch[member[stretch]]
+        if len(got) >= limit or step >= n:
+            return got[:limit]
+        step = min(n, 2 * step)
 
 
 def _cut(scores: Any, limit: int | None) -> tuple[Any, Any, int] | None:

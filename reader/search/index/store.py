@@ -896,6 +896,22 @@ class SearchIndex:
             got = self._tiekeys = (searcher, rank, rank(self._doc_table(searcher).by_number()))
         return got[2]
 
+    def warm_ties(self, rank: Any) -> None:
+        """Make the order of the documents by their tie keys (``rank`` as
+        :meth:`search_counted`'s ``tiekey`` takes it), which a broad
+        prefix's million ties are read in (:meth:`ScorerState.tie_order`);
+        nothing without fast postings or when the index cannot answer."""
+        with self._lock:
+            try:
+                searcher = self._get_searcher()
+            except IndexUnavailable:
+                return
+            if self._fast is not None:
+                state = self._state_of(searcher)
+                keys = self._tie_keys(searcher, rank)
+                if len(keys) == state.ndocs:
+                    state.tie_order(keys)
+
     def warm_heap(self) -> None:
         """Grow the scorer's threads' heaps for the first ranked prefix
         typed (:func:`~reader.search.index.scorer.warm_heap`); nothing
