@@ -47,7 +47,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -899,30 +899,31 @@ class SearchIndex:
     def warm_ties(self, rank: Any) -> None:
         """Make the order of the documents by their tie keys (``rank`` as
         :meth:`search_counted`'s ``tiekey`` takes it), which a broad
-        prefix's million ties are read in (:meth:`ScorerState.tie_order`);
-        nothing without fast postings or when the index cannot answer."""
-        with self._lock:
-            try:
-                searcher = self._get_searcher()
-            except IndexUnavailable:
-                return
-            if self._fast is not None:
-                state = self._state_of(searcher)
-                keys = self._tie_keys(searcher, rank)
-                if len(keys) == state.ndocs:
-                    state.tie_order(keys)
+        prefix's million ties are read in (:meth:`ScorerState.tie_order`)."""
+
+        def ties(searcher: Any, state: ScorerState) -> None:
+            keys = self._tie_keys(searcher, rank)
+            if len(keys) == state.ndocs:
+                state.tie_order(keys)
+
+        self._warm(ties)
 
     def warm_heap(self) -> None:
         """Grow the scorer's threads' heaps for the first ranked prefix
-        typed (:func:`~reader.search.index.scorer.warm_heap`); nothing
-        without fast postings or when the index cannot answer."""
+        typed (:func:`~reader.search.index.scorer.warm_heap`)."""
+        self._warm(lambda searcher, state: warm_heap(state))
+
+    def _warm(self, step: Callable[[Any, ScorerState], None]) -> None:
+        """``step`` of the scorer's warm-up, on the searcher and what the
+        scorer keeps of it; nothing without fast postings or when the index
+        cannot answer."""
         with self._lock:
             try:
                 searcher = self._get_searcher()
             except IndexUnavailable:
                 return
             if self._fast is not None:
-                warm_heap(self._state_of(searcher))
+                step(searcher, self._state_of(searcher))
 
     def _state_of(self, searcher: Any) -> ScorerState:
         """What the scorer keeps between queries on ``searcher``."""
