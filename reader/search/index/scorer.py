@@ -292,15 +292,19 @@ class ScorerState:
         #: The tie keys last ordered, and the docnums in their order.
         self._tie_order: tuple[Any, Any] | None = None
 
-    def tie_order(self, keys: Any) -> Any:
+    def tie_order(self, keys: Any, make: bool = True) -> Any:
         """The docnums in the order of their ``keys`` (smaller first, then
-        by docnum), kept for that array: 60-100 ms at 1M papers, made once
-        (the engine's warm-up: :meth:`SearchIndex.warm_ties`)."""
+        by docnum), kept for that array: 93 ms at 1M papers, made once by
+        the engine's warm-up (:meth:`SearchIndex.warm_ties`); None when it
+        is not made and ``make`` is False (a one-shot command: the sort
+        would cost more than the query it serves)."""
         import numpy as np
 
         with self._keep_lock:
             got = self._tie_order
             if got is None or got[0] is not keys:
+                if not make:
+                    return None
                 got = self._tie_order = (keys, np.argsort(keys, kind="stable"))
             return got[1]
 
@@ -1054,16 +1058,17 @@ def tree_search(
         return np.zeros(0, np.int64), np.zeros(0, np.float64), 0
     all_docs, all_scores = np.concatenate(found_docs), np.concatenate(found_scores)
     floor = _floor(all_scores, limit) if callable(tiekey) else None
-    if floor is not None and limit is not None and len(keys := tiekey()) == state.ndocs:
+    order = None if floor is None else state.tie_order(tiekey(), make=False)
+    if floor is not None and order is not None and limit is not None:
         # a broad prefix (``(abs:co OR abs:co*)`` as typed, ``a*``: a million
         # papers at 1M score its 1, a few more the word's): those above it,
-        # then the first of the million in the keys' order, not every key
-        # gathered and partitioned (20 ms)
+        # then the first of the million in the keys' order (made by the
+        # warm-up), not every key gathered and partitioned (20 ms)
         above, low = floor
-        above = above[best_first(all_scores[above], keys_of(keys, all_docs[above]), None)]
+        above = above[best_first(all_scores[above], keys_of(tiekey(), all_docs[above]), None)]
         tied = _mask(all_docs, state.ndocs)
         tied[all_docs[above]] = False
-        first = _first_of(state.tie_order(keys), tied, limit - len(above))
+        first = _first_of(order, tied, limit - len(above))
         docs = np.concatenate([all_docs[above], first])
         scores = np.concatenate([all_scores[above], np.full(len(first), low)])
         return docs, scores, len(all_docs)
