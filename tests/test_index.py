@@ -1398,10 +1398,14 @@ def test_papers_that_all_tie_come_in_the_order_of_their_keys(
     them, read from the warm-up's order of the documents by key (a million
     ties at 1M papers: the first 1,000 of the order, not every key); the
     same count. Without the warm-up (a CLI command) no order is made: its
-    sort would cost more than the one query."""
+    sort would cost more than the one query. (Every match of the segment
+    comes to the cut here: its best alone, :func:`scorer._best_here`, are
+    tested on their own.)"""
     import numpy as np
 
     from reader.search.index import scorer
+
+    monkeypatch.setattr(scorer, "_best_here", lambda scores, limit: None)
 
     papers = {
         f"2501.{i:05d}": paper(
@@ -1904,6 +1908,75 @@ def test_segments_scored_in_threads_answer_as_one_after_another(
     assert answers() == alone
     assert answers() == alone  # the kept prefixes' scores
     assert any(name.startswith("segments") for name in threads)
+    index.close()
+
+
+def test_each_segment_gives_only_its_best_and_the_answer_is_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A segment's matches come to the cut as its best ``limit`` and every
+    one tied with its last (``(abs:con OR abs:con*)`` at 1M papers: ~1,000
+    of 460,000 a segment): the same papers, scores, order and count as every
+    match brought there, at every limit, with ties ordered by key or by
+    docnum, with deleted papers, a filter and papers left out; and the cut
+    then ranks the few kept, not every match."""
+    import random
+
+    import numpy as np
+
+    from reader.search.index import scorer
+
+    rng = random.Random(11)
+    vocab = ["graph", "model", "modal", "language", "large", "latent", "robot", "vision",
+             "transformer", "training", "transfer", "compute", "complex"]  # fmt: skip
+    papers = {
+        f"2501.{i:05d}": paper(
+            f"2501.{i:05d}",
+            " ".join(rng.choices(vocab, k=3)),
+            " ".join(rng.choices(vocab, k=rng.randint(1, 12))),  # many equal scores
+            [f"{rng.choice(vocab).title()} Lee"],
+        )
+        for i in range(3000)
+    }
+    index = SearchIndex(tmp_path / "ix", procs=2)
+    index.rebuild(papers)
+    for pid in list(papers)[::7]:  # deleted from the segments they were in
+        papers[pid] = paper(pid, "graph graph", "complex " * rng.randint(1, 4))
+    index.sync(papers)
+    keys = np.random.default_rng(3).permutation(len(papers) * 2).astype(np.int64)
+    queries = ["graph", "tra*", "(abs:com OR abs:com*)", "ti:mod*", "(la OR la*)", "la*",
+               "graph -vision", "au:lee"]  # fmt: skip
+    only = set(list(papers)[::2])
+    left_out = list(papers)[1::5]
+
+    def answers() -> list[Any]:
+        out = []
+        for text in queries:
+            node = parse_query(text).node
+            assert node is not None
+            for limit in (1, 3, 20, 100, 2999, None):
+                for tiekey in (None, lambda ids: keys[: len(ids)]):
+                    out.append(index.search_counted(node, limit, tiekey=tiekey))
+                out.append(index.search_counted(node, limit, only=only, exclude=left_out))
+        return out
+
+    ranked: list[int] = []
+    real_cut = scorer._cut
+
+    def cut(scores: Any, limit: int | None) -> Any:
+        if limit is not None and limit <= 20:
+            ranked.append(len(scores))
+        return real_cut(scores, limit)
+
+    monkeypatch.setattr(scorer, "_cut", cut)
+    monkeypatch.setattr(scorer, "TIE_SPILL", 2)
+    best_alone = answers()
+    few = list(ranked)
+    ranked.clear()
+    monkeypatch.setattr(scorer, "_best_here", lambda scores, limit: None)
+    every_match = answers()
+    assert best_alone == every_match
+    assert sum(few) < sum(ranked) / 2, (sum(few), sum(ranked))  # limits of 1-20
     index.close()
 
 
