@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -1859,6 +1860,25 @@ def test_after_a_sync_the_ids_by_docnum_are_carried_from_the_table_before(
     fresh.close()
 
 
+_VOCAB = ["graph", "model", "modal", "language", "large", "latent", "robot", "vision",
+          "transformer", "training", "transfer", "compute", "complex"]  # fmt: skip
+
+
+def _random_papers(
+    rng: Any, n: int, title_words: Callable[[], int], abstract_words: Callable[[], int]
+) -> dict[str, Paper]:
+    """``n`` papers of words drawn by ``rng`` from a small vocabulary."""
+    return {
+        f"2501.{i:05d}": paper(
+            f"2501.{i:05d}",
+            " ".join(rng.choices(_VOCAB, k=title_words())),
+            " ".join(rng.choices(_VOCAB, k=abstract_words())),
+            [f"{rng.choice(_VOCAB).title()} Lee"],
+        )
+        for i in range(n)
+    }
+
+
 def test_segments_scored_in_threads_answer_as_one_after_another(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1871,17 +1891,7 @@ def test_segments_scored_in_threads_answer_as_one_after_another(
     from reader.search.index import scorer
 
     rng = random.Random(5)
-    vocab = ["graph", "model", "modal", "language", "large", "latent", "robot", "vision",
-             "transformer", "training", "transfer", "compute", "complex"]  # fmt: skip
-    papers = {
-        f"2501.{i:05d}": paper(
-            f"2501.{i:05d}",
-            " ".join(rng.choices(vocab, k=4)),
-            " ".join(rng.choices(vocab, k=30)),
-            [f"{rng.choice(vocab).title()} Lee"],
-        )
-        for i in range(600)
-    }
+    papers = _random_papers(rng, 600, lambda: 4, lambda: 30)
     index = SearchIndex(tmp_path / "ix", procs=2)
     index.rebuild(papers)
     queries = ["graph", "la*", "tra*", "abs:com*", "ti:mod*", "au:lee", '"large language"',
@@ -1927,17 +1937,7 @@ def test_each_segment_gives_only_its_best_and_the_answer_is_the_same(
     from reader.search.index import scorer
 
     rng = random.Random(11)
-    vocab = ["graph", "model", "modal", "language", "large", "latent", "robot", "vision",
-             "transformer", "training", "transfer", "compute", "complex"]  # fmt: skip
-    papers = {
-        f"2501.{i:05d}": paper(
-            f"2501.{i:05d}",
-            " ".join(rng.choices(vocab, k=3)),
-            " ".join(rng.choices(vocab, k=rng.randint(1, 12))),  # many equal scores
-            [f"{rng.choice(vocab).title()} Lee"],
-        )
-        for i in range(3000)
-    }
+    papers = _random_papers(rng, 3000, lambda: 3, lambda: rng.randint(1, 12))  # many ties
     index = SearchIndex(tmp_path / "ix", procs=2)
     index.rebuild(papers)
     for pid in list(papers)[::7]:  # deleted from the segments they were in
