@@ -1960,15 +1960,21 @@ def test_each_segment_gives_only_its_best_and_the_answer_is_the_same(
                 out.append(index.search_counted(node, limit, only=only, exclude=left_out))
         return out
 
-    ranked: list[int] = []
-    real_cut = scorer._cut
+    ranked: list[int] = []  # how many the searcher's cut ranks (the segments' together)
+    real_top, real_best_first = scorer._top, scorer.best_first
 
-    def cut(scores: Any, limit: int | None) -> Any:
+    def top(docs: Any, scores: Any, limit: int | None, cut: Any = None) -> Any:
         if limit is not None and limit <= 20:
             ranked.append(len(scores))
-        return real_cut(scores, limit)
+        return real_top(docs, scores, limit, cut)
 
-    monkeypatch.setattr(scorer, "_cut", cut)
+    def best_first(scores: Any, keys: Any, limit: int | None, cut: Any = None) -> Any:
+        if limit is not None and limit <= 20:
+            ranked.append(len(scores))
+        return real_best_first(scores, keys, limit, cut)
+
+    monkeypatch.setattr(scorer, "_top", top)
+    monkeypatch.setattr(scorer, "best_first", best_first)
     monkeypatch.setattr(scorer, "TIE_SPILL", 2)
     best_alone = answers()
     few = list(ranked)

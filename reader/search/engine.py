@@ -952,16 +952,7 @@ class SearchEngine:
             self._cols().tie_rank  # noqa: B018
 
         def maps() -> None:
-            if self.index is None:
-                return
-            cols = self._cols()
-            with self._lock, contextlib.suppress(IndexUnavailable):
-                # The index's last commit opened first: maps for it, not for
-                # the searcher a sync just replaced (the next fetch's engine
-                # carries them over while the index stays as it is).
-                self.index.usable  # noqa: B018
-                if self._cols() is cols:
-                    self._index_maps(cols)
+            self._maps_now(make=True)
 
         def ties() -> None:
             if self.index is not None and self._ready_maps() is not None:
@@ -1454,16 +1445,22 @@ class SearchEngine:
                 return None
             return maps if maps.key == (cols.key, self.index.generation) else None
 
-    def _kept_maps(self) -> _IndexMaps | None:
-        """The map to the index's documents kept on disk beside the columns
-        read from disk (a command over an unchanged library), or None: never
-        made here."""
+    def _maps_now(self, make: bool) -> _IndexMaps | None:
+        """The map to the index's documents for the columns as they are
+        (None: no index, or it cannot answer). ``make``: the warm-up's, made
+        if need be, for the index's last commit opened first (not for the
+        searcher a sync just replaced: the next fetch's engine carries them
+        over while the index stays as it is). Else a search's, under way on
+        its searcher: only one kept (in memory, or on disk beside the
+        columns read from disk: a command over an unchanged library)."""
         if self.index is None:
             return None
         cols = self._cols()
         with self._lock, contextlib.suppress(IndexUnavailable):
+            if make:
+                self.index.usable  # noqa: B018
             if self._cols() is cols:
-                return self._index_maps(cols, make=False)
+                return self._index_maps(cols, make)
         return None
 
     def _tie_ranks(self, ids: Any) -> Any:
@@ -1473,7 +1470,7 @@ class SearchEngine:
         only when many documents tie at its cut, for every document it has.
         From the columns (made now if need be: from the catalog, one query
         and no paper read; a lookup per paper here would read each one)."""
-        maps = self._ready_maps() or self._kept_maps()
+        maps = self._ready_maps() or self._maps_now(make=False)
         if maps is not None and len(maps.tiekey) == len(ids):
             # the warm-up's map (index document -> tie rank), or the one kept
             # on disk (a command's): no id looked up (a million of them: the

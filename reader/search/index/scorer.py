@@ -1122,9 +1122,10 @@ def _best_here(scores: Any, limit: int | None) -> Any:
         return None
     if np.count_nonzero(scores > scores.min()) < limit:
         return None
-    r = -np.round(scores, 6)
-    at = np.partition(r, limit - 1)[limit - 1]
-    keep = np.flatnonzero(r <= at)
+    cut = _cut(scores, limit)
+    assert cut is not None  # (more scores than the limit)
+    r, at, _ = cut
+    keep = np.flatnonzero(r <= at)  # as _top keeps them
     return keep if 2 * len(keep) <= len(scores) else None
 
 
